@@ -1,0 +1,79 @@
+"""caseflow: behavioral-health case management as git-versioned folders of YAML and Markdown.
+
+The public API for scripts and plugin authors. Plugins import from here, never from
+``caseflow.core``::
+
+    from caseflow import Form, hookimpl
+
+    @hookimpl
+    def register_forms():
+        return [Form(id="riverbend.housing-intake", ...)]
+
+Heavy parts (the repository facade, which pulls in YAML, git and JSON Schema) load on first use,
+so that ``caseflow --help`` and plugin imports stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from caseflow.core.forms import DocumentView, Finding, Form
+from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
+from caseflow.errors import (
+    AlreadyExists,
+    CaseflowError,
+    DocumentError,
+    InvalidId,
+    LockTimeout,
+    NotFound,
+    PluginError,
+    Problem,
+    RepoNotFound,
+    StoreError,
+    UnknownPerson,
+    UsageError,
+)
+from caseflow.hookspecs import hookimpl, hookspec
+
+if TYPE_CHECKING:
+    from caseflow.repo import CaseRepo, SavedDocument, Staff, open_repo
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CLIENT_ID_PATTERN",
+    "STAFF_ID_PATTERN",
+    "AlreadyExists",
+    "CaseRepo",
+    "CaseflowError",
+    "DocumentError",
+    "DocumentView",
+    "Finding",
+    "Form",
+    "InvalidId",
+    "LockTimeout",
+    "NotFound",
+    "PluginError",
+    "Problem",
+    "RepoNotFound",
+    "SavedDocument",
+    "Staff",
+    "StoreError",
+    "UnknownPerson",
+    "UsageError",
+    "__version__",
+    "hookimpl",
+    "hookspec",
+    "open_repo",
+    "random_client_id",
+]
+
+_LAZY = {"CaseRepo", "SavedDocument", "Staff", "open_repo"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from caseflow import repo
+
+        return getattr(repo, name)
+    raise AttributeError(f"module 'caseflow' has no attribute {name!r}")

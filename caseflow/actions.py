@@ -1,0 +1,357 @@
+"""The write actions of :class:`~caseflow.repo.CaseRepo`: each validates first, then commits once.
+
+Every action reads, edits, validates and writes inside one store transaction (under the
+repository lock); a refusal raises before anything is written, so files, index and HEAD stay
+as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shlex
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from caseflow.core.config import CONFIG_FILE, ROLES, Staff
+from caseflow.core.documents import Document, new_mapping
+from caseflow.core.documents import new_document as parse_new_document
+from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
+from caseflow.core.forms import Form
+from caseflow.core.ids import check_client_id, check_staff_id, random_client_id
+from caseflow.core.skeletons import render_skeleton
+from caseflow.core.store import LOCAL_DIR, Author, Transaction, git_config_value
+from caseflow.core.validation import check_plain_data
+from caseflow.errors import (
+    AlreadyExists,
+    CaseflowError,
+    DocumentError,
+    InvalidId,
+    NotFound,
+    Problem,
+    StoreError,
+    UnknownPerson,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from caseflow.repo import CaseRepo, SavedDocument
+
+DRAFTS_DIR = f"{LOCAL_DIR}/drafts"
+_PLACEHOLDER_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+# -- shared steps --------------------------------------------------------------------------------
+
+
+def _skeleton_context(repo: CaseRepo, actor: Staff, client_id: str, fields: Sequence[str]) -> dict[str, Any]:
+    today = repo.today()
+    return {
+        "client_id": client_id,
+        "actor": actor.id,
+        "agency": repo.config.agency,
+        "today": today.isoformat(),
+        "in_days": lambda days: (today + dt.timedelta(days=int(days))).isoformat(),
+        "new_id": lambda prefix="": random_client_id(prefix),
+        # Only field *names* reach templates; values are set afterwards as typed edits, so text a
+        # person typed can never change a document's structure.
+        "fields": list(dict.fromkeys(_top_level(f) for f in fields)),
+    }
+
+
+def _top_level(field_path: str) -> str:
+    return re.split(r"[.\[]", field_path, maxsplit=1)[0]
+
+
+def _apply_assignments(document: Document, form: Form, assignments: Sequence[tuple[str, str]]) -> None:
+    for field, value in assignments:
+        steps = parse_field_path(field)
+        if steps[0].value == "form":
+            raise UsageError("a document's form cannot be changed; create a new document instead")
+        apply_edit(document.data, steps, value, form.schema)
+
+
+def _check(
+    repo: CaseRepo, document: Document, form: Form, client_id: str | None, path_in_client: str | None
+) -> list[Problem]:
+    return check_plain_data(
+        document.path,
+        document.to_bytes(),
+        document.plain(),
+        document.body,
+        repo.forms,
+        repo.schemas,
+        repo.host.validate_document,
+        client_id,
+        path_in_client,
+    )
+
+
+def _commit_document(repo: CaseRepo, tx: Transaction, document: Document, form: Form, client_id: str | None) -> None:
+    inner = document.path.split("/", 2)[2] if client_id else None
+    problems = _check(repo, document, form, client_id, inner)
+    if problems:
+        raise DocumentError(problems)
+    tx.write(document.path, document.to_bytes())
+
+
+def _saved(repo: CaseRepo, tx: Transaction, client_id: str | None, path: str, form: Form, action: str) -> SavedDocument:
+    from caseflow.repo import SavedDocument
+
+    saved = SavedDocument(client_id, path, form.id, action, tx.commit or "")
+    repo.host.after_document_saved(repo, saved)
+    return saved
+
+
+def _refuse_uncommitted(repo: CaseRepo, path: str) -> None:
+    if repo.store.uncommitted([path]):
+        raise StoreError(
+            f"{path} has changes that are not committed yet; commit them (git commit) or discard them first, "
+            "so that they are not folded into this action"
+        )
+
+
+# -- intake --------------------------------------------------------------------------------------
+
+
+def intake(
+    repo: CaseRepo,
+    actor: Staff,
+    *,
+    name: str,
+    dob: str,
+    worker: str | None = None,
+    phone: str | None = None,
+    fields: Sequence[str] = (),
+) -> str:
+    """Create a client in stage ``intake``; returns the new client id."""
+    assignments = [parse_assignment(f) for f in fields]
+    for field, _ in assignments:
+        parse_field_path(field)
+    worker_id = worker or (actor.id if actor.role == "case_manager" else None)
+    if worker_id is None:
+        raise UsageError("say which case manager the client is assigned to: --worker STAFF_ID")
+    check_staff_id(worker_id)
+    if repo.config.staff_member(worker_id) is None:
+        raise UnknownPerson(f"'{worker_id}' is not on the staff list in {CONFIG_FILE}")
+    given = [("name", name), ("dob", dob), *([("phone", phone)] if phone is not None else []), *assignments]
+    form = repo.form("core.client")
+    with repo.store.transaction(repo.author(actor), action="intake", client=None) as tx:
+        client_id = _new_client_id(repo)
+        tx.client = client_id
+        context = _skeleton_context(repo, actor, client_id, [f for f, _ in given])
+        context["worker"] = worker_id
+        text = render_skeleton(form, repo.root / "templates", context)
+        document = parse_new_document(f"clients/{client_id}/client.yaml", text)
+        _apply_assignments(document, form, given)
+        _commit_document(repo, tx, document, form, client_id)
+    _saved(repo, tx, client_id, document.path, form, "intake")
+    return client_id
+
+
+def _new_client_id(repo: CaseRepo) -> str:
+    clients = repo.root / "clients"
+
+    def taken(candidate: str) -> bool:
+        try:
+            check_client_id(candidate)
+        except InvalidId:
+            return True
+        return (clients / candidate).exists() or (clients / candidate).is_symlink()
+
+    chosen = repo.host.new_client_id(taken)
+    try:
+        check_client_id(chosen)
+    except InvalidId as exc:
+        raise InvalidId(f"the new_client_id plugin chose an unusable id: {exc}") from None
+    if taken(chosen):
+        raise AlreadyExists(f"the new_client_id plugin chose {chosen}, which is already used")
+    return chosen
+
+
+# -- set -----------------------------------------------------------------------------------------
+
+
+def set_fields(
+    repo: CaseRepo, actor: Staff, client_id: str, document_name: str, assignments: Sequence[str]
+) -> SavedDocument:
+    """Edit fields of one document in place; every other byte of the file stays as it was."""
+    parsed = [parse_assignment(a) for a in assignments]
+    if not parsed:
+        raise UsageError("nothing to set: give one or more FIELD=VALUE")
+    for field, _ in parsed:
+        parse_field_path(field)
+    path = repo.resolve_document(client_id, document_name)
+    with repo.store.transaction(repo.author(actor), action="set", client=client_id) as tx:
+        _refuse_uncommitted(repo, path)
+        document = repo.read_document(path)
+        form = repo.form(document.form_id or "")
+        _apply_assignments(document, form, parsed)
+        _commit_document(repo, tx, document, form, client_id)
+    return _saved(repo, tx, client_id, path, form, "set")
+
+
+# -- new -----------------------------------------------------------------------------------------
+
+
+def new_document(
+    repo: CaseRepo,
+    actor: Staff,
+    client_id: str,
+    form_id: str,
+    *,
+    fields: Sequence[str] = (),
+    edit: bool = False,
+    from_file: Path | None = None,
+    editor: Callable[[Path], None] | None = None,
+) -> SavedDocument:
+    """Create a document from its form's skeleton (or a draft file), optionally in $EDITOR."""
+    parsed = [parse_assignment(f) for f in fields]
+    for field, _ in parsed:
+        parse_field_path(field)
+    base = repo.client_dir(client_id)
+    form = repo.form(form_id)
+    if from_file is not None:
+        text = _read_draft(from_file)
+    else:
+        context = _skeleton_context(repo, actor, client_id, [f for f, _ in parsed])
+        text = render_skeleton(form, repo.root / "templates", context)
+    scratch = f"{base}/{form.path.replace('{', '').replace('}', '')}"
+    document = parse_new_document(scratch, text)
+    _apply_assignments(document, form, parsed)
+    draft: Path | None = None
+    if edit:
+        draft = _write_draft(repo, client_id, form, document.to_text())
+        (editor or _run_editor)(draft)
+        try:
+            document = parse_new_document(scratch, _read_draft(draft))
+        except DocumentError as exc:
+            raise _kept(exc.problems, draft, client_id, form) from None
+    try:
+        with repo.store.transaction(repo.author(actor), action="new", client=client_id) as tx:
+            document.path = _place(repo, base, form, document)
+            if document.form_id != form.id:
+                raise DocumentError(Problem(document.path, *document.locate(("form",)), f"form must stay {form.id}"))
+            _commit_document(repo, tx, document, form, client_id)
+    except DocumentError as exc:
+        if draft is None:
+            raise
+        raise _kept(exc.problems, draft, client_id, form) from None
+    if draft is not None:
+        draft.unlink(missing_ok=True)
+    return _saved(repo, tx, client_id, document.path, form, "new")
+
+
+def _place(repo: CaseRepo, base: str, form: Form, document: Document) -> str:
+    """The document's path from its form's pattern and its own fields (never a name)."""
+    data = document.plain()
+    inner = form.path
+    for placeholder in form.placeholders:
+        value = data.get(placeholder)
+        if not isinstance(value, str) or not _PLACEHOLDER_VALUE.match(value):
+            raise DocumentError(
+                Problem(
+                    document.path,
+                    *document.locate((placeholder,)),
+                    f"needs a valid '{placeholder}' to name the file {form.path}",
+                )
+            )
+        inner = inner.replace("{" + placeholder + "}", value)
+    path = f"{base}/{inner}"
+    if form.singleton:
+        if (repo.root / path).exists():
+            raise AlreadyExists(f"{path} already exists; change it with `caseflow set`")
+        return path
+    stem, suffix = os.path.splitext(path)
+    counter = 2
+    while (repo.root / path).exists() or (repo.root / path).is_symlink():
+        path = f"{stem}-{counter}{suffix}"
+        counter += 1
+    return path
+
+
+def _write_draft(repo: CaseRepo, client_id: str, form: Form, text: str) -> Path:
+    drafts = repo.root / DRAFTS_DIR
+    drafts.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    suffix = ".md" if form.kind == "markdown" else ".yaml"
+    draft = drafts / f"{client_id}-{form.id}-{stamp}{suffix}"
+    draft.write_text(text, encoding="utf-8")
+    return draft
+
+
+def _read_draft(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"{path} does not exist") from None
+    except UnicodeDecodeError:
+        raise DocumentError(Problem(str(path), 0, 0, "is not valid UTF-8")) from None
+
+
+def _run_editor(path: Path) -> None:
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    result = subprocess.run([*shlex.split(command), str(path)], check=False)
+    if result.returncode != 0:
+        raise CaseflowError(f"the editor exited with status {result.returncode}; your draft is kept at {path}")
+
+
+def _kept(problems: Sequence[Problem], draft: Path, client_id: str, form: Form) -> DocumentError:
+    relocated = [Problem(str(draft), p.line, p.col, p.message) for p in problems]
+    note = (
+        f"your draft is kept at {draft}; fix it, then run: caseflow new {client_id} {form.id} --from {draft} [--edit]"
+    )
+    return DocumentError(relocated, note)
+
+
+# -- staff ---------------------------------------------------------------------------------------
+
+
+def add_staff(
+    repo: CaseRepo,
+    actor: Staff | None,
+    *,
+    staff_id: str,
+    name: str,
+    email: str,
+    role: str,
+    supervisor: str | None = None,
+) -> Staff:
+    """Add a member of staff to caseflow.yaml (the first one may be added by anyone)."""
+    check_staff_id(staff_id)
+    if role not in ROLES:
+        raise UsageError(f"role must be one of {', '.join(ROLES)}")
+    if repo.config.staff and (actor is None or actor.role not in ("supervisor", "director")):
+        raise UnknownPerson("only a supervisor or director can add staff (pass --as with their staff id)")
+    if repo.config.staff_member(staff_id):
+        raise AlreadyExists(f"staff id '{staff_id}' is already on the staff list")
+    if repo.config.staff_by_email(email):
+        raise AlreadyExists("that email address already belongs to a member of staff")
+    member = Staff(staff_id, name, email, role, supervisor)
+    author = repo.author(actor) if actor else _bootstrap_author(repo)
+    with repo.store.transaction(author, action="staff-add", client=None) as tx:
+        _refuse_uncommitted(repo, CONFIG_FILE)
+        document = repo.read_document(CONFIG_FILE)
+        entries = document.data.get("staff")
+        if entries is None:
+            raise DocumentError(Problem(CONFIG_FILE, 1, 1, "has no 'staff:' list"))
+        if entries.fa.flow_style():
+            entries.fa.set_block_style()  # `staff: []` grows into a readable block list
+        entry = new_mapping({"id": staff_id, "name": name, "email": email, "role": role})
+        if supervisor:
+            entry["supervisor"] = check_staff_id(supervisor)
+        entries.append(entry)
+        from caseflow.repo import parse_config
+
+        parse_config(document.to_bytes())  # refuse a change that leaves caseflow.yaml invalid
+        tx.write(CONFIG_FILE, document.to_bytes())
+    return member
+
+
+def _bootstrap_author(repo: CaseRepo) -> Author:
+    name = git_config_value(repo.root, "user.name") or "caseflow"
+    email = git_config_value(repo.root, "user.email") or "caseflow@localhost"
+    return Author(name, email)

@@ -1,0 +1,50 @@
+"""``caseflow init``: a new case repository with its settings, attributes and first commit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from caseflow.core.config import CONFIG_FILE, initial_config_text
+from caseflow.core.store import LOCAL_DIR, Author, git_config_value
+from caseflow.core.store import init_repository as init_git
+from caseflow.errors import AlreadyExists
+
+GITATTRIBUTES = """\
+# Case documents merge field by field with caseflow's YAML merge driver.
+clients/**/*.yaml merge=caseflow-yaml
+*.yaml text eol=lf
+*.md text eol=lf
+"""
+
+GITIGNORE = f"""\
+# Local to this clone: the index cache, the lock, drafts. Never committed.
+{LOCAL_DIR}/
+"""
+
+README = """\
+# Case repository
+
+Managed with caseflow. Each client is a folder `clients/<client-id>/` of YAML and Markdown
+documents; every change is a git commit by the person who made it. Run `caseflow --help`.
+
+Layout: `caseflow.yaml` (agency, staff, plugins), `clients/` (one folder per client),
+`providers/` (the agency's provider directory), `templates/` (agency overrides of templates).
+"""
+
+
+def init_repository(path: Path, *, agency: str, timezone: str = "UTC") -> str:
+    """Create the repository; refuses a folder that already has files in it."""
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        if (path / CONFIG_FILE).exists():
+            raise AlreadyExists(f"{path} is already a case repository")
+        raise AlreadyExists(f"{path} is not empty; caseflow init needs a new or empty folder")
+    files = {
+        CONFIG_FILE: initial_config_text(agency, timezone).encode(),
+        ".gitattributes": GITATTRIBUTES.encode(),
+        ".gitignore": GITIGNORE.encode(),
+        "README.md": README.encode(),
+    }
+    author = Author(
+        git_config_value(None, "user.name") or "caseflow", git_config_value(None, "user.email") or "caseflow@localhost"
+    )
+    return init_git(path, files, author)

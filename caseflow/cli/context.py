@@ -1,0 +1,133 @@
+"""What every command shares: finding the repository and the acting person, output, errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from caseflow.errors import CaseflowError
+
+if TYPE_CHECKING:
+    from caseflow.core.config import Staff
+    from caseflow.repo import CaseRepo
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Settings:
+    """Options given to the group (``caseflow --repo X --as casey ...``) or to a command."""
+
+    repo_path: str | None = None
+    acting: str | None = None
+    traceback: bool = False
+    _repo: CaseRepo | None = None
+
+    def repo(self) -> CaseRepo:
+        if self._repo is None:
+            from caseflow.repo import open_repo
+
+            self._repo = open_repo(self.repo_path)
+        return self._repo
+
+    def actor(self) -> Staff:
+        return self.repo().actor(self.acting)
+
+
+def repo_options(func: F) -> F:
+    """``--repo`` and ``--as`` on a command, overriding the group's."""
+
+    @click.option(
+        "--repo",
+        "repo_path",
+        metavar="PATH",
+        help="Case repository (default: $CASEFLOW_REPO or the nearest caseflow.yaml up).",
+    )
+    @click.option(
+        "--as",
+        "acting",
+        metavar="STAFF_ID",
+        help="Act as this staff member (default: $CASEFLOW_USER or git user.email).",
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, repo_path: str | None, acting: str | None, **kwargs: Any) -> Any:
+        settings = click.get_current_context().find_object(Settings) or Settings()
+        if repo_path is not None:
+            settings.repo_path, settings._repo = repo_path, None
+        if acting is not None:
+            settings.acting = acting
+        return func(settings, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys, ISO dates, ids not names).")(
+        func
+    )
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str = "(none)") -> None:
+    """Columns aligned for people; bold headers on a terminal (click strips colour otherwise)."""
+    if not rows:
+        click.echo(empty)
+        return
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    click.echo(click.style("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), bold=True))
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "-"
+    return str(value)
+
+
+def warn(message: str) -> None:
+    click.echo(click.style("warning: ", fg="yellow", bold=True) + message, err=True)
+
+
+def done(message: str) -> None:
+    click.echo(click.style("✓ ", fg="green") + message, err=True)
+
+
+class CaseflowGroup(click.Group):
+    """Turns every :class:`CaseflowError` into one line per reason and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            result = super().invoke(ctx)
+            _print_plugin_warnings(ctx)
+            return result
+        except CaseflowError as exc:
+            settings = ctx.find_object(Settings)
+            if settings is not None and settings.traceback:
+                raise
+            for line in exc.lines():
+                click.echo(click.style("error: ", fg="red", bold=True) + line, err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _print_plugin_warnings(ctx: click.Context) -> None:
+    settings = ctx.find_object(Settings)
+    if settings is not None and settings._repo is not None:
+        for message in settings._repo.host.warnings:
+            warn(message)

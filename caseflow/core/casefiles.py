@@ -1,0 +1,80 @@
+"""Finding clients and their documents in the working tree, without following links."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from caseflow.core.ids import CLIENT_ID_PATTERN, check_client_id
+from caseflow.errors import InvalidId
+
+CLIENTS_DIR = "clients"
+DOCUMENT_SUFFIXES = (".yaml", ".yml", ".md")
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """A document's place: repository-relative path, client, and path inside the client folder."""
+
+    path: str
+    client_id: str | None
+    path_in_client: str | None
+
+
+def client_ids(root: Path) -> list[str]:
+    """Client folder names that are valid ids, sorted."""
+    return sorted(name for name, _ in _client_entries(root) if _is_client_id(name))
+
+
+def stray_client_entries(root: Path) -> list[str]:
+    """Entries under ``clients/`` that are not client folders (reported by ``validate``)."""
+    return sorted(
+        f"{CLIENTS_DIR}/{name}" for name, is_dir in _client_entries(root) if not is_dir or not _is_client_id(name)
+    )
+
+
+def _client_entries(root: Path) -> Iterator[tuple[str, bool]]:
+    try:
+        entries = list(os.scandir(root / CLIENTS_DIR))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        yield entry.name, entry.is_dir(follow_symlinks=False)
+
+
+def _is_client_id(name: str) -> bool:
+    try:
+        check_client_id(name)
+    except InvalidId:
+        return False
+    return True
+
+
+def client_documents(root: Path, client_id: str) -> list[DocumentFile]:
+    """Every document file (``.yaml``/``.md``) in one client's folder, links included, sorted.
+
+    Links are listed so that validation can refuse them; they are never followed.
+    """
+    base = root / CLIENTS_DIR / client_id
+    found: list[DocumentFile] = []
+    for directory, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        relative_dir = os.path.relpath(directory, base)
+        for name in filenames:
+            if name.startswith(".") or not name.endswith(DOCUMENT_SUFFIXES):
+                continue
+            inner = name if relative_dir == "." else f"{relative_dir}/{name}"
+            found.append(DocumentFile(f"{CLIENTS_DIR}/{client_id}/{inner}", client_id, inner))
+        # A symlinked folder shows up in dirnames but is not walked; report it as a document.
+        for name in list(dirnames):
+            if os.path.islink(os.path.join(directory, name)):
+                inner = name if relative_dir == "." else f"{relative_dir}/{name}"
+                found.append(DocumentFile(f"{CLIENTS_DIR}/{client_id}/{inner}", client_id, inner))
+    return sorted(found, key=lambda d: d.path)
+
+
+__all__ = ["CLIENTS_DIR", "CLIENT_ID_PATTERN", "DocumentFile", "client_documents", "client_ids", "stray_client_entries"]

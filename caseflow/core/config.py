@@ -1,0 +1,162 @@
+"""``caseflow.yaml``: the agency, its staff and roles, its workflow and its plugins."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from caseflow.core.ids import STAFF_ID_PATTERN
+from caseflow.errors import RepoNotFound
+
+CONFIG_FILE = "caseflow.yaml"
+REPO_ENV = "CASEFLOW_REPO"
+USER_ENV = "CASEFLOW_USER"
+CONFIG_FORM = "core.repository"
+FORMAT_VERSION = 1
+ROLES = ("case_manager", "supervisor", "director")
+DEFAULT_WORKFLOW = "core.behavioral-health"
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Repository settings",
+    "type": "object",
+    "properties": {
+        "form": {"const": CONFIG_FORM, "title": "Form"},
+        "format": {"const": FORMAT_VERSION, "title": "Format version"},
+        "agency": {"type": "string", "minLength": 1, "title": "Agency"},
+        "timezone": {"type": "string", "title": "Time zone"},
+        "workflow": {"type": "string", "title": "Workflow"},
+        "plugins": {
+            "type": "object",
+            "title": "Plugins",
+            "properties": {
+                "allow": {"type": "array", "items": {"type": "string"}, "title": "Load only these"},
+                "block": {"type": "array", "items": {"type": "string"}, "title": "Never load these"},
+                "config": {"type": "object", "title": "Settings per plugin"},
+            },
+            "additionalProperties": False,
+        },
+        "staff": {
+            "type": "array",
+            "title": "Staff",
+            "items": {
+                "type": "object",
+                "title": "Staff member",
+                "properties": {
+                    "id": {"type": "string", "pattern": STAFF_ID_PATTERN, "title": "Staff id"},
+                    "name": {"type": "string", "minLength": 1, "title": "Name"},
+                    "email": {"type": "string", "format": "email", "title": "Email"},
+                    "role": {"enum": list(ROLES), "title": "Role"},
+                    "supervisor": {"type": "string", "pattern": STAFF_ID_PATTERN, "title": "Supervisor"},
+                    "active": {"type": "boolean", "title": "Active"},
+                },
+                "required": ["id", "name", "email", "role"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["form", "format", "agency", "staff"],
+    "additionalProperties": False,
+}
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A member of staff: the acting person of a command, and the author of its commit."""
+
+    id: str
+    name: str
+    email: str
+    role: str
+    supervisor: str | None = None
+    active: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "email": self.email, "role": self.role, "active": self.active}
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    agency: str
+    timezone: str = "UTC"
+    workflow: str = DEFAULT_WORKFLOW
+    plugins: Mapping[str, Any] = field(default_factory=dict)
+    staff: tuple[Staff, ...] = ()
+
+    @classmethod
+    def from_plain(cls, data: Mapping[str, Any]) -> RepoConfig:
+        staff = tuple(
+            Staff(
+                id=s["id"],
+                name=s["name"],
+                email=s["email"],
+                role=s["role"],
+                supervisor=s.get("supervisor"),
+                active=s.get("active", True),
+            )
+            for s in data.get("staff") or []
+        )
+        return cls(
+            agency=data["agency"],
+            timezone=data.get("timezone") or "UTC",
+            workflow=data.get("workflow") or DEFAULT_WORKFLOW,
+            plugins=data.get("plugins") or {},
+            staff=staff,
+        )
+
+    def staff_member(self, staff_id: str) -> Staff | None:
+        return next((s for s in self.staff if s.id == staff_id), None)
+
+    def staff_by_email(self, email: str) -> Staff | None:
+        wanted = email.strip().lower()
+        return next((s for s in self.staff if s.email.lower() == wanted), None)
+
+
+def initial_config_text(agency: str, timezone: str) -> str:
+    """The ``caseflow.yaml`` that ``caseflow init`` writes, with comments for the IT person."""
+    from caseflow.core.documents import needs_quotes
+
+    agency_text = f'"{_escape(agency)}"' if needs_quotes(agency) or ":" in agency or "#" in agency else agency
+    return (
+        "# caseflow repository settings. Edit with care; `caseflow validate` checks this file too.\n"
+        f"form: {CONFIG_FORM}\n"
+        f"format: {FORMAT_VERSION}\n"
+        f"agency: {agency_text}\n"
+        f"timezone: {timezone}\n"
+        f"workflow: {DEFAULT_WORKFLOW}\n"
+        "# plugins:\n"
+        "#   allow: [riverbend]     # load only these installed plugins\n"
+        "#   block: [some-plugin]   # never load these\n"
+        "#   config: {}             # settings per plugin\n"
+        "# Add people with `caseflow staff add ID --name NAME --email EMAIL --role ROLE`.\n"
+        "staff: []\n"
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def find_root(start: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """``start`` if given, else ``$CASEFLOW_REPO``, else the nearest folder up holding caseflow.yaml."""
+    environ = os.environ if environ is None else environ
+    if start is None and environ.get(REPO_ENV):
+        start = environ[REPO_ENV]
+    if start is not None:
+        root = Path(start).expanduser().resolve()
+        if not (root / CONFIG_FILE).is_file():
+            raise RepoNotFound(
+                f"{start} is not a case repository (it has no {CONFIG_FILE}); create one with `caseflow init`"
+            )
+        return root
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise RepoNotFound(
+        f"not inside a case repository (no {CONFIG_FILE} here or above); "
+        f"use --repo PATH, set {REPO_ENV}, or `caseflow init`"
+    )

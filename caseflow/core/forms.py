@@ -1,0 +1,95 @@
+"""The ``Form`` spec: what a kind of document is, where it lives and what makes it valid."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+#: Namespaced ids: ``core.plan``, ``instruments.phq9``, ``riverbend.housing-intake``.
+FORM_ID = re.compile(r"^[a-z][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+$")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+@dataclass(frozen=True)
+class Form:
+    """A kind of case document, registered by a plugin through ``register_forms()``.
+
+    ``path`` is a pattern relative to the client folder: ``plan.yaml`` for a one-per-client
+    document, ``visits/{date}-{type}.md`` for many. ``{date}`` is an ISO date; every other
+    placeholder is filled from the document's field of the same name (``{id}`` from ``id``).
+    ``schema`` is a JSON Schema (Draft 2020-12) for the document's fields (front matter for
+    Markdown); put a ``title`` on every field (reviews and messages use it) and ``x-phi: true``
+    on fields that identify a person. ``skeleton`` names a jinja2 template (looked up in the
+    repository's ``templates/``, then ``template_dir``, then caseflow's own templates) that
+    renders a new document. ``summarize`` picks the few fields listings need.
+    """
+
+    id: str
+    title: str
+    kind: Literal["yaml", "markdown"]
+    path: str
+    schema: Mapping[str, Any]
+    skeleton: str
+    description: str = ""
+    template_dir: Path | None = None
+    summarize: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not FORM_ID.match(self.id):
+            raise ValueError(f"form id {self.id!r} must be namespaced like 'agency.form-name'")
+        suffix = ".md" if self.kind == "markdown" else ".yaml"
+        if not self.path.endswith(suffix):
+            raise ValueError(f"form {self.id}: a {self.kind} form's path must end with {suffix}")
+
+    @property
+    def singleton(self) -> bool:
+        """One per client (``plan.yaml``) rather than many (``visits/{date}-{type}.md``)."""
+        return not _PLACEHOLDER.search(self.path)
+
+    @property
+    def placeholders(self) -> list[str]:
+        return _PLACEHOLDER.findall(self.path)
+
+    def path_regex(self) -> re.Pattern[str]:
+        parts: list[str] = []
+        last = 0
+        for match in _PLACEHOLDER.finditer(self.path):
+            parts.append(re.escape(self.path[last : match.start()]))
+            parts.append(_DATE if match.group(1) == "date" else r"[A-Za-z0-9][A-Za-z0-9._-]*")
+            last = match.end()
+        parts.append(re.escape(self.path[last:]))
+        return re.compile("^" + "".join(parts) + "$")
+
+    def matches_path(self, relative_path: str) -> bool:
+        return bool(self.path_regex().match(relative_path))
+
+    def field_title(self, name: str) -> str:
+        prop = self.schema.get("properties", {}).get(name, {})
+        return str(prop.get("title", name))
+
+    def phi_fields(self) -> list[str]:
+        """Top-level fields marked ``x-phi: true``."""
+        return [name for name, prop in self.schema.get("properties", {}).items() if prop.get("x-phi")]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem a plugin's ``validate_document`` found; ``at`` is the field path, if any."""
+
+    message: str
+    at: tuple[str | int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """What a ``validate_document`` hook gets: a copy of one document, safe to read."""
+
+    path: str
+    form_id: str
+    client_id: str | None
+    data: Mapping[str, Any]
+    body: str = ""

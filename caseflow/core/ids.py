@@ -1,0 +1,51 @@
+"""Identifiers that become folder and file names: checked before any file system call."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from caseflow.errors import InvalidId
+
+#: Any id that names a folder or file: a letter or digit first, then letters, digits, '-', '_'.
+#: This rules out '..', '.git', '-rf', absolute paths, separators and NUL by construction.
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+STAFF_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,31}$"
+
+_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
+_STAFF_ID = re.compile(STAFF_ID_PATTERN)
+_DOCUMENT_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+#: Crockford's base32: no I, L, O or U, so ids survive being read aloud or written by hand.
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def random_client_id(prefix: str = "C-", length: int = 6) -> str:
+    """``C-`` and six random Crockford characters: 2^30 ids, so offline clones do not collide."""
+    return prefix + "".join(secrets.choice(CROCKFORD) for _ in range(length))
+
+
+def check_client_id(value: str) -> str:
+    """Return ``value`` if it is a safe client id, else raise :class:`InvalidId`."""
+    if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
+        raise InvalidId(f"{_printable(value)} is not a client id (expected something like C-7K2M9Q)")
+    return value
+
+
+def check_staff_id(value: str) -> str:
+    if not isinstance(value, str) or not _STAFF_ID.fullmatch(value):
+        raise InvalidId(f"{_printable(value)} is not a staff id (lower-case letters, digits, '.', '-', '_')")
+    return value
+
+
+def check_document_path(value: str) -> str:
+    """A document path inside a client folder: relative, no '..', no hidden parts, no NUL."""
+    if not isinstance(value, str) or not _DOCUMENT_PATH.fullmatch(value):
+        raise InvalidId(f"{_printable(value)} is not a document path inside a client folder")
+    return value
+
+
+def _printable(value: object) -> str:
+    # Never echo control characters (or a whole pasted paragraph) back to a terminal.
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "...'"

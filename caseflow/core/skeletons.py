@@ -1,0 +1,48 @@
+"""Rendering a new document from its form's skeleton template (sandboxed jinja2).
+
+Templates are looked up in layers: the repository's ``templates/`` (agency overrides), then the
+plugin's own template folder, then caseflow's built-in ``templates/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from caseflow.core.forms import Form
+from caseflow.errors import NotFound
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def builtin_templates_dir() -> Path:
+    """``caseflow/templates`` in an installed wheel; the checkout's ``templates/`` in development."""
+    installed = _PACKAGE / "templates"
+    return installed if installed.is_dir() else _PACKAGE.parent / "templates"
+
+
+def _yaml_string(value: object) -> str:
+    """A value written as a double-quoted YAML string, safe for any text a person types."""
+    text = str(value)
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def render_skeleton(form: Form, repo_templates: Path | None, context: Mapping[str, Any]) -> str:
+    search = [p for p in (repo_templates, form.template_dir, builtin_templates_dir()) if p is not None and p.is_dir()]
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # YAML and Markdown, not HTML; values go through the |yaml filter
+    )
+    env.filters["yaml"] = _yaml_string
+    try:
+        template = env.get_template(form.skeleton)
+    except jinja2.TemplateNotFound:
+        raise NotFound(f"form {form.id}: skeleton template '{form.skeleton}' was not found") from None
+    return template.render(**context)

@@ -1,0 +1,254 @@
+"""Writing to the case repository: one lock, atomic files, one commit per action, or nothing.
+
+The only module that imports GitPython. Commits go through the git command line
+(``repo.git.add`` / ``repo.git.commit``): GitPython's own index code rewrites the whole index in
+Python and is ~15x slower on a large repository (PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from caseflow.errors import LockTimeout, StoreError
+
+LOCAL_DIR = ".caseflow"
+LOCK_FILE = "lock"
+LOCK_WAIT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who a commit is by: the acting member of staff."""
+
+    name: str
+    email: str
+
+    def env(self) -> dict[str, str]:
+        return {
+            "GIT_AUTHOR_NAME": self.name,
+            "GIT_AUTHOR_EMAIL": self.email,
+            "GIT_COMMITTER_NAME": self.name,
+            "GIT_COMMITTER_EMAIL": self.email,
+        }
+
+
+def _git_repo(root: Path) -> Any:
+    import git  # GitPython costs ~0.1 s to import; only writes and git queries pay it
+
+    return git.Repo(root)
+
+
+def git_config_value(root: Path | None, key: str) -> str | None:
+    """A git setting (``user.email``) as git itself resolves it, or None."""
+    import git
+
+    try:
+        if root is not None:
+            repo = git.Repo(root)
+            try:
+                return str(repo.git.config("--get", key)).strip() or None
+            finally:
+                repo.close()
+        return str(git.Git().config("--get", key)).strip() or None
+    except git.GitCommandError:
+        return None
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` so that ``path`` holds either the old bytes or the new, never a mix."""
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def commit_message(action: str, client: str | None) -> str:
+    """Subject and trailers; only ids and the action, never a person's name."""
+    subject = f"{action} {client}" if client else action
+    trailers = []
+    if client:
+        trailers.append(f"Caseflow-Client: {client}")
+    trailers.append(f"Caseflow-Action: {action}")
+    return f"{subject}\n\n" + "\n".join(trailers) + "\n"
+
+
+def init_repository(root: Path, files: Mapping[str, bytes], author: Author) -> str:
+    """Create a git repository holding ``files`` in one initial commit; returns its id."""
+    import git
+
+    root.mkdir(parents=True, exist_ok=True)
+    repo = git.Repo.init(root, initial_branch="main")
+    try:
+        with repo.config_writer() as config:
+            config.set_value("core", "fsync", "all")  # a crash must not lose an acknowledged commit
+        for rel, data in files.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, data)
+        repo.git.add("--", *files)
+        repo.git.commit("-q", "-m", commit_message("init", None), env=author.env())
+        return repo.head.commit.hexsha
+    finally:
+        repo.close()
+
+
+@dataclass
+class Transaction:
+    """The files one action writes; committed together when the ``with`` block ends."""
+
+    root: Path
+    action: str
+    client: str | None = None
+    writes: dict[str, bytes] = field(default_factory=dict)
+    commit: str | None = None  # set once committed
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.writes[rel] = data
+
+    def read(self, rel: str) -> bytes | None:
+        if rel in self.writes:
+            return self.writes[rel]
+        try:
+            return (self.root / rel).read_bytes()
+        except FileNotFoundError:
+            return None
+
+
+class Store:
+    """The git working tree of a case repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @contextlib.contextmanager
+    def lock(self, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+        """One writer at a time per clone, held across read-modify-write-commit."""
+        local = self.root / LOCAL_DIR
+        local.mkdir(exist_ok=True)
+        fd = os.open(local / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockTimeout(
+                            f"another caseflow command is writing to this repository (waited {wait:.0f} s); try again"
+                        ) from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def uncommitted(self, paths: list[str]) -> list[str]:
+        """Those of ``paths`` with changes not yet committed (a person's edit in progress)."""
+        repo = _git_repo(self.root)
+        try:
+            out = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *paths)
+        finally:
+            repo.close()
+        return [entry[3:] for entry in out.split("\0") if entry]
+
+    @contextlib.contextmanager
+    def transaction(self, author: Author, *, action: str, client: str | None) -> Iterator[Transaction]:
+        """Yield a :class:`Transaction`; on exit write its files and commit them as one commit.
+
+        If anything fails (the block raises, a write fails, git refuses the commit), every file
+        is restored, the index is as before and HEAD has not moved.
+        """
+        with self.lock():
+            tx = Transaction(self.root, action, client)
+            yield tx
+            if tx.writes:
+                tx.commit = self._apply(tx, author, commit_message(tx.action, tx.client))
+
+    def _apply(self, tx: Transaction, author: Author, message: str) -> str:
+        import git
+
+        repo = _git_repo(self.root)
+        before_head = repo.head.commit.hexsha if repo.head.is_valid() else None
+        previous: dict[str, bytes | None] = {}
+        created_dirs: list[Path] = []
+        paths = sorted(tx.writes)
+        try:
+            for rel in paths:
+                target = self.root / rel
+                previous[rel] = target.read_bytes() if target.exists() else None
+                created_dirs.extend(_make_parents(target.parent, self.root))
+                atomic_write(target, tx.writes[rel])
+            repo.git.add("--", *paths)
+            repo.git.commit("-q", "-m", message, "--", *paths, env=author.env())
+            return str(repo.head.commit.hexsha)
+        except BaseException as exc:
+            self._roll_back(repo, paths, previous, created_dirs, before_head)
+            if isinstance(exc, git.GitCommandError):
+                detail = (exc.stderr or "").strip().splitlines()
+                reason = detail[-1].removeprefix("stderr: ").strip(" '") if detail else str(exc.status)
+                raise StoreError(f"git refused the commit ({reason}); nothing was changed") from None
+            raise
+        finally:
+            repo.close()
+
+    def _roll_back(
+        self,
+        repo: object,
+        paths: list[str],
+        previous: Mapping[str, bytes | None],
+        created_dirs: list[Path],
+        before_head: str | None,
+    ) -> None:
+        import git
+
+        assert isinstance(repo, git.Repo)
+        for rel, old in previous.items():
+            target = self.root / rel
+            if old is None:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+            else:
+                atomic_write(target, old)
+        for directory in reversed(created_dirs):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        with contextlib.suppress(git.GitCommandError):
+            if before_head is not None and repo.head.commit.hexsha != before_head:
+                repo.git.update_ref("HEAD", before_head)
+            repo.git.reset("-q", "--", *paths)
+
+
+def _make_parents(directory: Path, root: Path) -> list[Path]:
+    """Create missing folders below ``root``; returns those created, outermost first."""
+    missing = []
+    current = directory
+    while current != root and not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir()
+    return list(reversed(missing))

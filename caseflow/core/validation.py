@@ -1,0 +1,172 @@
+"""Validating documents: JSON Schema (Draft 2020-12) plus plugins' checks, located by line.
+
+Documents are read with the fast loader; only a document with problems is loaded again with
+positions (the round-trip loader) so that each problem says ``path:line:col``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError
+
+from caseflow.core.documents import load_document, load_plain
+from caseflow.core.forms import DocumentView, Finding, Form
+from caseflow.errors import DocumentError, PluginError, Problem
+
+FieldPath = tuple[str | int, ...]
+HookChecker = Callable[[DocumentView], list[tuple[str, Finding]]]
+
+
+@dataclass(frozen=True)
+class Located:
+    """A problem known by field path, waiting for a line and column."""
+
+    at: FieldPath
+    message: str
+
+
+class SchemaChecker:
+    """Compiled validators per form, built once per session."""
+
+    def __init__(self, forms: Mapping[str, Form]) -> None:
+        self.forms = forms
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    def validator(self, form: Form) -> Draft202012Validator:
+        compiled = self._validators.get(form.id)
+        if compiled is None:
+            try:
+                Draft202012Validator.check_schema(form.schema)
+            except SchemaError as exc:
+                raise PluginError(f"form '{form.id}' has an invalid JSON Schema: {exc.message}") from None
+            compiled = Draft202012Validator(form.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            self._validators[form.id] = compiled
+        return compiled
+
+    def check(self, form: Form, data: Mapping[str, Any]) -> list[Located]:
+        errors = sorted(self.validator(form).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+        located: list[Located] = []
+        for error in errors:
+            located.extend(_explain(error))
+        return located
+
+
+def _title(schema: Any, fallback: str | int | None = None) -> str:
+    if isinstance(schema, Mapping) and "title" in schema:
+        return str(schema["title"])
+    return str(fallback) if fallback is not None else "value"
+
+
+def _explain(error: ValidationError) -> list[Located]:
+    """Turn a jsonschema error into messages in the form's own words (its field titles)."""
+    at: FieldPath = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if "x-message" in schema:
+        return [Located(at, str(schema["x-message"]))]
+    kind = error.validator
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        title = _title(schema.get("properties", {}).get(missing), missing)
+        return [Located(at, f"missing required field '{missing}' ({title})")]
+    if kind == "additionalProperties" and isinstance(error.instance, Mapping):
+        known = set(schema.get("properties", {}))
+        return [Located((*at, key), f"unknown field '{key}'") for key in error.instance if key not in known]
+    title = _title(schema, at[-1] if at else None)
+    value = error.instance
+    if kind == "format":
+        expected = {"date": "a date written YYYY-MM-DD", "email": "an email address"}.get(str(error.validator_value))
+        return [Located(at, f"{title}: {value!r} is not {expected or error.validator_value}")]
+    if kind == "enum":
+        options = ", ".join(str(o) for o in error.validator_value)
+        return [Located(at, f"{title}: {value!r} is not one of {options}")]
+    if kind == "type":
+        return [Located(at, f"{title}: expected {error.validator_value}, got {value!r}")]
+    if kind == "const" and at == ("form",):
+        return [Located(at, f"form must be '{error.validator_value}' here")]
+    if kind == "pattern":
+        return [Located(at, f"{title}: {value!r} is not in the expected form")]
+    if kind == "anyOf" and all(set(branch) == {"required"} for branch in error.validator_value):
+        names = " or ".join(f"'{b['required'][0]}'" for b in error.validator_value)
+        return [Located(at, f"needs {names}")]
+    return [Located(at, f"{title}: {error.message}")]
+
+
+def check_document(
+    path: str,
+    raw: bytes,
+    forms: Mapping[str, Form],
+    schemas: SchemaChecker,
+    hook_checks: HookChecker | None = None,
+    client_id: str | None = None,
+    path_in_client: str | None = None,
+) -> list[Problem]:
+    """Every problem with one document's bytes; an empty list means valid."""
+    try:
+        data, body = load_plain(path, raw)
+    except DocumentError as exc:
+        return exc.problems
+    return check_plain_data(path, raw, data, body, forms, schemas, hook_checks, client_id, path_in_client)
+
+
+def _check_plain(
+    data: dict[str, Any],
+    body: str,
+    path: str,
+    forms: Mapping[str, Form],
+    schemas: SchemaChecker,
+    hook_checks: HookChecker | None,
+    client_id: str | None,
+    path_in_client: str | None,
+) -> list[Located]:
+    form_id = data.get("form")
+    if not isinstance(form_id, str):
+        return [
+            Located(("form",) if "form" in data else (), "names no form: start the document with 'form: <form id>'")
+        ]
+    form = forms.get(form_id)
+    if form is None:
+        return [Located(("form",), f"unknown form '{form_id}' (`caseflow forms` lists the forms)")]
+    located = []
+    if path_in_client is not None and not form.matches_path(path_in_client):
+        located.append(
+            Located(("form",), f"a {form.title} belongs at <client>/{form.path}, not <client>/{path_in_client}")
+        )
+    located.extend(schemas.check(form, data))
+    if hook_checks is not None:
+        view = DocumentView(path=path, form_id=form_id, client_id=client_id, data=data, body=body)
+        for plugin, finding in hook_checks(view):
+            prefix = "" if plugin.startswith("caseflow.") else f"[{plugin}] "
+            located.append(Located(tuple(finding.at), prefix + finding.message))
+    return located
+
+
+def locate_all(path: str, raw: bytes, located: Sequence[Located]) -> list[Problem]:
+    """Give each problem its line and column (loading the document again, with positions)."""
+    if not located:
+        return []
+    try:
+        document = load_document(path, raw)
+    except DocumentError as exc:  # pragma: no cover - the fast loader accepted it, so this should too
+        return exc.problems
+    problems = {Problem(path, *document.locate(item.at), item.message) for item in located}
+    return sorted(problems)
+
+
+def check_plain_data(
+    path: str,
+    document_bytes: bytes,
+    data: dict[str, Any],
+    body: str,
+    forms: Mapping[str, Form],
+    schemas: SchemaChecker,
+    hook_checks: HookChecker | None,
+    client_id: str | None,
+    path_in_client: str | None,
+) -> list[Problem]:
+    """Validate data already in hand (a document about to be written) and locate its problems."""
+    located = _check_plain(data, body, path, forms, schemas, hook_checks, client_id, path_in_client)
+    return locate_all(path, document_bytes, located)

@@ -1,0 +1,67 @@
+"""Checks a JSON Schema cannot express: unique item ids, dates in order, a document in its folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from caseflow import DocumentView, Finding, hookimpl
+
+
+@hookimpl(trylast=True)
+def validate_document(document: DocumentView) -> list[Finding]:
+    data = document.data
+    findings = list(_duplicate_ids(data, ()))
+    client = data.get("id") if document.form_id == "core.client" else data.get("client")
+    if document.client_id and isinstance(client, str) and client != document.client_id:
+        key = "id" if document.form_id == "core.client" else "client"
+        findings.append(Finding(f"says client {client} but lives in the folder of {document.client_id}", (key,)))
+    findings.extend(_dates_in_order(data))
+    return findings
+
+
+def _duplicate_ids(value: Any, at: tuple[str | int, ...]) -> Iterator[Finding]:
+    """Items of a list are matched by ``id`` (in edits, reviews and merges), so ids must be unique."""
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from _duplicate_ids(child, (*at, key))
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        seen: dict[str, int] = {}
+        for index, item in enumerate(value):
+            item_id = item.get("id") if isinstance(item, Mapping) else None
+            if isinstance(item_id, str):
+                if item_id in seen:
+                    yield Finding(
+                        f"id '{item_id}' is used twice in this list (first at item {seen[item_id] + 1})",
+                        (*at, index, "id"),
+                    )
+                else:
+                    seen[item_id] = index
+            yield from _duplicate_ids(item, (*at, index))
+
+
+_ORDERED_PAIRS = (
+    (("signed_on",), ("expires_on",), "expires before it was signed"),
+    (("hospital", "admitted_on"), ("hospital", "discharged_on"), "discharge from hospital is before admission"),
+    (("start",), ("stop",), "stops before it starts"),
+)
+
+
+def _dates_in_order(data: Mapping[str, Any]) -> Iterator[Finding]:
+    for first, second, message in _ORDERED_PAIRS:
+        early, late = _get(data, first), _get(data, second)
+        if isinstance(early, str) and isinstance(late, str) and late < early:
+            yield Finding(message, second)
+    for index, med in enumerate(data.get("medications") or []):
+        if isinstance(med, Mapping):
+            for finding in _dates_in_order(med):
+                yield Finding(finding.message, ("medications", index, *finding.at))
+
+
+def _get(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = data
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value

@@ -1,0 +1,69 @@
+"""The plugin contract: every hook caseflow calls, with when, what it gets and what it returns.
+
+Plugins implement these with ``@caseflow.hookimpl``; caseflow reaches them only through the typed
+host in :mod:`caseflow.plugins`. Built-in behaviour registers through the same hooks from
+``caseflow/default_plugins/``, marked ``trylast`` where an agency plugin should win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from caseflow.core.forms import DocumentView, Finding, Form
+    from caseflow.repo import CaseRepo, SavedDocument
+
+hookspec = pluggy.HookspecMarker("caseflow")
+hookimpl = pluggy.HookimplMarker("caseflow")
+
+
+@hookspec
+def register_forms() -> list[Form]:
+    """Called once per session when forms are first needed.
+
+    Return the :class:`~caseflow.Form` specs this plugin contributes. Ids are namespaced
+    (``agency.form-name``); an id registered by two plugins is an error naming both.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Called while the ``caseflow`` command is built; add click commands or groups to ``cli``.
+
+    Commands should be thin: parse options, call :class:`~caseflow.CaseRepo`, print.
+    """
+
+
+@hookspec
+def validate_document(document: DocumentView) -> list[Finding] | None:
+    """Called for every document being validated, after its form's JSON Schema passed or failed.
+
+    Gets a read-only copy of the document. Return the extra problems this plugin finds (each a
+    :class:`~caseflow.Finding` with a field path so it can be located by line), or nothing. Every
+    implementation runs: one that raises is reported as a problem naming the plugin and does not
+    stop the others.
+    """
+
+
+@hookspec
+def after_document_saved(repo: CaseRepo, saved: SavedDocument) -> None:
+    """Called after a document was written and committed (``saved.commit`` is the new commit).
+
+    The write has already succeeded; an exception here is reported as a warning naming the plugin
+    and does not undo it. Do not print client data.
+    """
+
+
+@hookspec(firstresult=True)
+def new_client_id(taken: Callable[[str], bool]) -> str | None:
+    """Called on intake to choose the new client's id; the first non-None answer wins.
+
+    ``taken(id)`` tells whether an id is already used in this clone. Ids must be opaque (never a
+    name, never sequential) and safe as a folder name: letters, digits, ``-`` and ``_``. The
+    built-in implementation (``C-`` and six random Crockford base32 characters) is ``trylast``.
+    """

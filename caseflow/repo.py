@@ -1,0 +1,301 @@
+"""``CaseRepo``: the one facade the CLI and Python callers use to read and change a case repository.
+
+repo = caseflow.open_repo("path/to/agency-cases")
+staff = repo.actor("casey")
+client_id = repo.intake(staff, name="Ana Example", dob="1990-04-02")
+repo.set_fields(staff, client_id, "client.yaml", ["phone=555-0100"])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from caseflow.core import casefiles
+from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
+from caseflow.core.documents import Document, load_document, load_plain
+from caseflow.core.forms import Form
+from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
+from caseflow.core.store import Author, Store, git_config_value
+from caseflow.core.textpolicy import read_document_bytes
+from caseflow.core.validation import SchemaChecker, check_document
+from caseflow.errors import DocumentError, NotFound, Problem, UnknownPerson
+from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
+
+__all__ = ["CaseRepo", "ClientDocument", "SavedDocument", "Staff", "ValidationReport", "find_root", "open_repo"]
+
+
+@dataclass(frozen=True)
+class SavedDocument:
+    """What ``after_document_saved`` hooks get: which document, by which action, in which commit."""
+
+    client_id: str | None
+    path: str
+    form_id: str
+    action: str
+    commit: str
+
+
+@dataclass(frozen=True)
+class ClientDocument:
+    """A document as ``caseflow show`` lists it."""
+
+    path: str
+    form_id: str | None
+    title: str
+    summary: Mapping[str, Any]
+    problems: tuple[Problem, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "form": self.form_id,
+            "title": self.title,
+            "summary": dict(self.summary),
+            "valid": not self.problems,
+        }
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    documents: int
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def load_config(root: Path) -> RepoConfig:
+    return parse_config(read_document_bytes(root, CONFIG_FILE))
+
+
+def parse_config(raw: bytes) -> RepoConfig:
+    """Read caseflow.yaml's bytes, refusing settings that do not match its schema."""
+    from jsonschema import Draft202012Validator
+
+    from caseflow.core.config import CONFIG_SCHEMA
+    from caseflow.core.validation import Located, locate_all
+
+    data, _ = load_plain(CONFIG_FILE, raw)
+    validator = Draft202012Validator(CONFIG_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = [Located(tuple(e.absolute_path), e.message) for e in validator.iter_errors(data)]
+    if errors:
+        raise DocumentError(locate_all(CONFIG_FILE, raw, errors))
+    return RepoConfig.from_plain(data)
+
+
+def open_repo(
+    path: Path | str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    plugins: Iterable[object] = (),
+) -> CaseRepo:
+    """Open the case repository at ``path`` (or as found by :func:`find_root`)."""
+    root = find_root(path, environ)
+    config = load_config(root)
+    policy = PluginPolicy.from_config(config.plugins, environ)
+    host = PluginHost(get_plugin_manager(policy, plugins))
+    return CaseRepo(root, config, host, environ)
+
+
+class CaseRepo:
+    """A case repository on disk, its settings and its plugins."""
+
+    def __init__(self, root: Path, config: RepoConfig, host: PluginHost, environ: Mapping[str, str] | None = None):
+        self.root = root
+        self.config = config
+        self.host = host
+        self.store = Store(root)
+        self._environ = os.environ if environ is None else environ
+        self._schemas: SchemaChecker | None = None
+
+    # -- plugins and forms -----------------------------------------------------------------------
+
+    @property
+    def forms(self) -> Mapping[str, Form]:
+        return self.host.forms()
+
+    def form(self, form_id: str) -> Form:
+        form = self.forms.get(form_id)
+        if form is None:
+            raise NotFound(f"unknown form '{form_id}' (`caseflow forms` lists the forms)")
+        return form
+
+    @property
+    def schemas(self) -> SchemaChecker:
+        if self._schemas is None:
+            self._schemas = SchemaChecker(self.forms)
+        return self._schemas
+
+    # -- people ----------------------------------------------------------------------------------
+
+    def actor(self, as_staff: str | None = None) -> Staff:
+        """The acting person: ``--as``, else $CASEFLOW_USER, else git user.email on the staff list."""
+        wanted = as_staff or self._environ.get(USER_ENV)
+        if wanted:
+            check_staff_id(wanted)
+            member = self.config.staff_member(wanted)
+            if member is None:
+                raise UnknownPerson(f"'{wanted}' is not on the staff list in {CONFIG_FILE} (see `caseflow staff add`)")
+        else:
+            email = git_config_value(self.root, "user.email")
+            member = self.config.staff_by_email(email) if email else None
+            if member is None:
+                raise UnknownPerson(
+                    f"who is acting? pass --as STAFF_ID, set {USER_ENV}, "
+                    "or set git user.email to a staff member's email"
+                )
+        if not member.active:
+            raise UnknownPerson(f"staff member '{member.id}' is no longer active")
+        return member
+
+    @staticmethod
+    def author(staff: Staff) -> Author:
+        return Author(staff.name, staff.email)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def client_ids(self) -> list[str]:
+        return casefiles.client_ids(self.root)
+
+    def client_dir(self, client_id: str) -> str:
+        check_client_id(client_id)
+        rel = f"{casefiles.CLIENTS_DIR}/{client_id}"
+        if not (self.root / rel).is_dir() or (self.root / rel).is_symlink():
+            raise NotFound(f"no client {client_id} in this repository")
+        return rel
+
+    def read_document(self, path: str) -> Document:
+        """Load a document for editing (round trip, positions)."""
+        return load_document(path, read_document_bytes(self.root, path))
+
+    def client_record(self, client_id: str) -> dict[str, Any]:
+        path = f"{self.client_dir(client_id)}/client.yaml"
+        data, _ = load_plain(path, read_document_bytes(self.root, path))
+        return data
+
+    def clients(self, stage: str | None = None, worker: str | None = None) -> list[dict[str, Any]]:
+        """One summary per client (no names: ids, stage, worker, flags), filtered."""
+        rows: list[dict[str, Any]] = []
+        for client_id in self.client_ids():
+            try:
+                record = self.client_record(client_id)
+            except DocumentError as exc:
+                rows.append(
+                    {
+                        "id": client_id,
+                        "stage": None,
+                        "assigned_worker": None,
+                        "risk_flags": [],
+                        "problem": str(exc.problems[0]),
+                    }
+                )
+                continue
+            row = {
+                "id": client_id,
+                "stage": record.get("stage"),
+                "assigned_worker": record.get("assigned_worker"),
+                "intake_date": record.get("intake_date"),
+                "risk_flags": [f.get("flag") for f in record.get("risk_flags") or [] if isinstance(f, dict)],
+            }
+            if (stage is None or row["stage"] == stage) and (worker is None or row["assigned_worker"] == worker):
+                rows.append(row)
+        return rows
+
+    def documents(self, client_id: str) -> list[ClientDocument]:
+        self.client_dir(client_id)
+        found = []
+        for doc in casefiles.client_documents(self.root, client_id):
+            raw: bytes | None = None
+            try:
+                raw = read_document_bytes(self.root, doc.path)
+                data, _ = load_plain(doc.path, raw)
+            except DocumentError as exc:
+                found.append(ClientDocument(doc.path, None, "(unreadable)", {}, tuple(exc.problems)))
+                continue
+            form = self.forms.get(str(data.get("form")))
+            summary = dict(form.summarize(data)) if form and form.summarize else {}
+            problems = check_document(
+                doc.path, raw, self.forms, self.schemas, self.host.validate_document, client_id, doc.path_in_client
+            )
+            title = form.title if form else "(unknown form)"
+            found.append(ClientDocument(doc.path, data.get("form"), title, summary, tuple(problems)))
+        return found
+
+    def validate(self, client_ids: Sequence[str] | None = None) -> ValidationReport:
+        """Check every document (of the given clients, or all) and the repository settings."""
+        problems: list[Problem] = []
+        if client_ids:
+            ids = [check_client_id(c) for c in client_ids]
+            for client_id in ids:
+                self.client_dir(client_id)
+        else:
+            ids = self.client_ids()
+            problems.extend(
+                Problem(p, 0, 0, "is not a client folder (names look like C-7K2M9Q)")
+                for p in casefiles.stray_client_entries(self.root)
+            )
+        count = 0
+        for client_id in ids:
+            for doc in casefiles.client_documents(self.root, client_id):
+                count += 1
+                try:
+                    raw = read_document_bytes(self.root, doc.path)
+                except DocumentError as exc:
+                    problems.extend(exc.problems)
+                    continue
+                problems.extend(
+                    check_document(
+                        doc.path,
+                        raw,
+                        self.forms,
+                        self.schemas,
+                        self.host.validate_document,
+                        client_id,
+                        doc.path_in_client,
+                    )
+                )
+            if not (self.root / casefiles.CLIENTS_DIR / client_id / "client.yaml").exists():
+                problems.append(Problem(f"{casefiles.CLIENTS_DIR}/{client_id}", 0, 0, "has no client.yaml"))
+        return ValidationReport(count, problems)
+
+    def resolve_document(self, client_id: str, name: str) -> str:
+        """A document named by its path in the client folder (``plan.yaml``) or a singleton form id."""
+        base = self.client_dir(client_id)
+        if name in self.forms and self.forms[name].singleton:
+            name = self.forms[name].path
+        check_document_path(name)
+        path = f"{base}/{name}"
+        if not (self.root / path).exists() and not (self.root / path).is_symlink():
+            raise NotFound(f"{path} does not exist")
+        return path
+
+    # -- writing (see caseflow.actions) ----------------------------------------------------------
+
+    def today(self) -> dt.date:
+        return dt.date.today()
+
+    def intake(self, actor: Staff, **kwargs: Any) -> str:
+        from caseflow import actions
+
+        return actions.intake(self, actor, **kwargs)
+
+    def set_fields(self, actor: Staff, client_id: str, document: str, assignments: Sequence[str]) -> SavedDocument:
+        from caseflow import actions
+
+        return actions.set_fields(self, actor, client_id, document, assignments)
+
+    def new_document(self, actor: Staff, client_id: str, form_id: str, **kwargs: Any) -> SavedDocument:
+        from caseflow import actions
+
+        return actions.new_document(self, actor, client_id, form_id, **kwargs)
+
+    def add_staff(self, actor: Staff | None, **kwargs: Any) -> Staff:
+        from caseflow import actions
+
+        return actions.add_staff(self, actor, **kwargs)

@@ -16,6 +16,7 @@ nesting is capped at :data:`MAX_DEPTH`, and the byte-level rules of :mod:`textpo
 
 from __future__ import annotations
 
+import copy
 import io
 import itertools
 import re
@@ -121,6 +122,7 @@ class YamlStyle:
     sequence: int = 4
     offset: int = 2
     explicit_start: bool = False
+    final_newline: bool = True
 
 
 def _round_trip_yaml(style: YamlStyle | None = None) -> YAML:
@@ -188,6 +190,8 @@ class Document:
 
     def to_text(self) -> str:
         yaml_text = dump_yaml(self.data, self.yaml_style)
+        if not self.yaml_style.final_newline:
+            yaml_text = yaml_text.removesuffix("\n")
         if self.kind == "markdown":
             return f"---\n{yaml_text}---\n{self.body}"
         return yaml_text
@@ -288,7 +292,9 @@ def detect_style(text: str) -> YamlStyle:
         mapping = 2
     if sequence is None:
         sequence, offset = mapping + 2, mapping
-    return YamlStyle(mapping, max(sequence, (offset or 0) + 2), offset or 0, text.startswith("---"))
+    return YamlStyle(
+        mapping, max(sequence, (offset or 0) + 2), offset or 0, text.startswith("---"), text.endswith("\n") or not text
+    )
 
 
 def _fast_path_is_safe(text: str) -> bool:
@@ -460,9 +466,11 @@ __all__ = [
     "Document",
     "ExplicitNull",
     "YamlStyle",
+    "delete_item",
     "detect_style",
     "dump_yaml",
     "fast_loader_is_c",
+    "insert_item",
     "load_document",
     "load_plain",
     "locate",
@@ -471,3 +479,91 @@ __all__ = [
     "split_front_matter",
     "to_plain",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# List edits that keep comments with the items they describe
+#
+# ruamel stores a full-line comment *before* list item i+1 as the trailing comment of item i's
+# last line (and the one before item 0 as the list's own pre-comment). Deleting or inserting an
+# item naively therefore hands comments to the wrong neighbour; these helpers move them along.
+
+
+def _tail_slot(node: Any) -> tuple[list[Any], int] | None:
+    """The comment slot after the last line of a block collection, or None for a leaf."""
+    if isinstance(node, CommentedMap | CommentedSeq) and len(node) and not node.fa.flow_style():
+        key: Any = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
+        inner = _tail_slot(node[key])
+        if inner is not None:
+            return inner
+        if isinstance(node, CommentedMap):
+            return node.ca.items.setdefault(key, [None, None, None, None]), 2
+        return node.ca.items.setdefault(key, [None, None, None, None]), 0
+    return None
+
+
+def _item_slot(seq: CommentedSeq, index: int) -> tuple[list[Any], int]:
+    """The comment slot after item ``index``'s last line."""
+    inner = _tail_slot(seq[index])
+    return inner if inner is not None else (seq.ca.items.setdefault(index, [None, None, None, None]), 0)
+
+
+def _split_tail(seq: CommentedSeq, index: int) -> tuple[str, str]:
+    """(end of the item's last line incl. an inline comment, the comment lines and blanks after it)."""
+    container, slot = _item_slot(seq, index)
+    token = container[slot]
+    if token is None:
+        return "\n", ""
+    text = token.value
+    line_end = text.find("\n") + 1 if "\n" in text else len(text)
+    return text[:line_end] or "\n", text[line_end:]
+
+
+def _set_block_after(seq: CommentedSeq, index: int, block: str) -> None:
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    own_line, _ = _split_tail(seq, index)
+    value = own_line + block
+    container, slot = _item_slot(seq, index)
+    if value == "\n":
+        container[slot] = None
+    elif container[slot] is not None:
+        container[slot].value = value
+    else:
+        container[slot] = CommentToken(value, CommentMark(0), None)
+
+
+def delete_item(seq: CommentedSeq, index: int) -> None:
+    """Remove ``seq[index]``; the comment above the next item stays above the next item."""
+    _, after = _split_tail(seq, index)
+    if index > 0:
+        _set_block_after(seq, index - 1, after)
+    elif after.strip() and len(seq) > 1 and seq.ca.comment and seq.ca.comment[1]:
+        # The first item's comment sits above the list; the next item's comment takes its place.
+        _replace_lines(seq.ca.comment[1], after)
+    del seq[index]
+
+
+def insert_item(seq: CommentedSeq, index: int, value: Any) -> None:
+    """Insert ``value`` before ``seq[index]`` (or append); each comment stays with its item."""
+    if index == 0 or not len(seq):
+        seq.insert(0, value)
+        return
+    _, moved = _split_tail(seq, index - 1)
+    _set_block_after(seq, index - 1, "")
+    seq.insert(index, value)
+    _set_block_after(seq, index, moved)
+
+
+def _replace_lines(tokens: list[Any], block: str) -> None:
+    """Swap the text of a pre-comment (a list of one-line tokens) for ``block``'s comment lines."""
+    lines = [line.strip() + "\n" for line in block.splitlines() if line.strip()]
+    if not tokens or not lines:
+        return
+    template = tokens[0]
+    del tokens[:]
+    for line in lines:
+        token = copy.copy(template)
+        token.value = line
+        tokens.append(token)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from caseflow.core.documents import ExplicitNull, new_mapping, new_sequence, parse_scalar, styled_like
+from caseflow.core.documents import ExplicitNull, insert_item, new_mapping, new_sequence, parse_scalar, styled_like
 from caseflow.errors import NotFound, UsageError
 
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[[^\[\]]+\])*)")
@@ -97,7 +97,7 @@ def apply_edit(data: Any, steps: list[Step], raw: str, schema: Mapping[str, Any]
         if last:
             value = coerce(raw, subschema(schema, [*data_path, key]))
             if isinstance(key, int) and key == len(node):
-                node.append(value)
+                insert_item(node, key, value)
             else:
                 old = node[key] if _has(node, key) else None
                 node[key] = (
@@ -110,7 +110,7 @@ def apply_edit(data: Any, steps: list[Step], raw: str, schema: Mapping[str, Any]
         if not _has(node, key) or node[key] is None or isinstance(node[key], ExplicitNull):
             container = new_sequence() if steps[position + 1].kind in ("index", "id", "append") else new_mapping()
             if isinstance(key, int) and key == len(node):
-                node.append(container)
+                insert_item(node, key, container)
             else:
                 node[key] = container
         data_path.append(key)

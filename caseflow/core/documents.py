@@ -466,6 +466,7 @@ __all__ = [
     "Document",
     "ExplicitNull",
     "YamlStyle",
+    "add_field",
     "delete_item",
     "detect_style",
     "dump_yaml",
@@ -508,37 +509,48 @@ def _item_slot(seq: CommentedSeq, index: int) -> tuple[list[Any], int]:
     return inner if inner is not None else (seq.ca.items.setdefault(index, [None, None, None, None]), 0)
 
 
-def _split_tail(seq: CommentedSeq, index: int) -> tuple[str, str]:
-    """(end of the item's last line incl. an inline comment, the comment lines and blanks after it)."""
-    container, slot = _item_slot(seq, index)
-    token = container[slot]
-    if token is None:
-        return "\n", ""
+def _take_block(slot: tuple[list[Any], int] | None) -> str:
+    """Cut the comment lines (and blank lines) after a slot's own line; return them."""
+    if slot is None or slot[0][slot[1]] is None:
+        return ""
+    token = slot[0][slot[1]]
     text = token.value
-    line_end = text.find("\n") + 1 if "\n" in text else len(text)
-    return text[:line_end] or "\n", text[line_end:]
+    cut = text.find("\n") + 1 if "\n" in text else len(text)
+    own, block = text[:cut] or "\n", text[cut:]
+    if own == "\n":
+        slot[0][slot[1]] = None
+    else:
+        token.value = own
+    return block
 
 
-def _set_block_after(seq: CommentedSeq, index: int, block: str) -> None:
+def _put_block(slot: tuple[list[Any], int] | None, block: str) -> None:
+    """Put comment lines after a slot's own line (which must have none yet)."""
     from ruamel.yaml.error import CommentMark
     from ruamel.yaml.tokens import CommentToken
 
-    own_line, _ = _split_tail(seq, index)
-    value = own_line + block
-    container, slot = _item_slot(seq, index)
-    if value == "\n":
-        container[slot] = None
-    elif container[slot] is not None:
-        container[slot].value = value
+    if slot is None or not block:
+        return
+    container, index = slot
+    if container[index] is None:
+        container[index] = CommentToken("\n" + block, CommentMark(0), None)
     else:
-        container[slot] = CommentToken(value, CommentMark(0), None)
+        container[index].value += block
+
+
+def add_field(mapping: CommentedMap, key: str, value: Any) -> None:
+    """Add a new last field; comments that followed the old last line now follow the new one."""
+    moved = _take_block(_tail_slot(mapping))
+    mapping[key] = value
+    _put_block(_tail_slot(mapping) or (mapping.ca.items.setdefault(key, [None, None, None, None]), 2), moved)
 
 
 def delete_item(seq: CommentedSeq, index: int) -> None:
     """Remove ``seq[index]``; the comment above the next item stays above the next item."""
-    _, after = _split_tail(seq, index)
+    after = _take_block(_item_slot(seq, index))
     if index > 0:
-        _set_block_after(seq, index - 1, after)
+        _take_block(_item_slot(seq, index - 1))
+        _put_block(_item_slot(seq, index - 1), after)
     elif after.strip() and len(seq) > 1 and seq.ca.comment and seq.ca.comment[1]:
         # The first item's comment sits above the list; the next item's comment takes its place.
         _replace_lines(seq.ca.comment[1], after)
@@ -550,10 +562,9 @@ def insert_item(seq: CommentedSeq, index: int, value: Any) -> None:
     if index == 0 or not len(seq):
         seq.insert(0, value)
         return
-    _, moved = _split_tail(seq, index - 1)
-    _set_block_after(seq, index - 1, "")
+    moved = _take_block(_item_slot(seq, index - 1))
     seq.insert(index, value)
-    _set_block_after(seq, index, moved)
+    _put_block(_item_slot(seq, index), moved)
 
 
 def _replace_lines(tokens: list[Any], block: str) -> None:

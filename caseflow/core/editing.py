@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from caseflow.core.documents import ExplicitNull, insert_item, new_mapping, new_sequence, parse_scalar, styled_like
+from caseflow.core.documents import (
+    ExplicitNull,
+    add_field,
+    insert_item,
+    new_mapping,
+    new_sequence,
+    parse_scalar,
+    styled_like,
+)
 from caseflow.errors import NotFound, UsageError
 
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[[^\[\]]+\])*)")
@@ -89,33 +97,41 @@ def coerce(raw: str, schema: Mapping[str, Any]) -> Any:
 
 def apply_edit(data: Any, steps: list[Step], raw: str, schema: Mapping[str, Any]) -> list[str | int]:
     """Set the field at ``steps`` to ``raw`` (coerced by the schema); returns the data path set."""
-    node = data
-    data_path: list[str | int] = []
-    for position, step in enumerate(steps):
-        last = position == len(steps) - 1
-        key = _resolve_step(node, step, data_path)
-        if last:
-            value = coerce(raw, subschema(schema, [*data_path, key]))
-            if isinstance(key, int) and key == len(node):
-                insert_item(node, key, value)
-            else:
-                old = node[key] if _has(node, key) else None
-                node[key] = (
-                    styled_like(old, value)
-                    if value is not None
-                    else (old if isinstance(old, ExplicitNull) else ExplicitNull())
-                )
-            data_path.append(key)
-            return data_path
-        if not _has(node, key) or node[key] is None or isinstance(node[key], ExplicitNull):
-            container = new_sequence() if steps[position + 1].kind in ("index", "id", "append") else new_mapping()
-            if isinstance(key, int) and key == len(node):
-                insert_item(node, key, container)
-            else:
-                node[key] = container
-        data_path.append(key)
-        node = node[key]
-    return data_path
+    return _apply(data, steps, raw, schema, [])
+
+
+def _apply(node: Any, steps: list[Step], raw: str, schema: Mapping[str, Any], path: list[str | int]) -> list[str | int]:
+    key = _resolve_step(node, steps[0], path)
+    here = [*path, key]
+    adding = isinstance(key, int) and key == len(node)
+    if len(steps) == 1:
+        value = coerce(raw, subschema(schema, here))
+        if adding:
+            insert_item(node, key, value)
+        else:
+            old = node[key] if _has(node, key) else None
+            if value is None:
+                value = old if isinstance(old, ExplicitNull) else ExplicitNull()
+            _attach(node, key, styled_like(old, value))
+        return here
+    child = node[key] if _has(node, key) else None
+    if child is None or isinstance(child, ExplicitNull):
+        # Build a new branch completely before attaching it, so comments around it stay put.
+        child = new_sequence() if steps[1].kind in ("index", "id", "append") else new_mapping()
+        result = _apply(child, steps[1:], raw, schema, here)
+        if adding:
+            insert_item(node, key, child)
+        else:
+            _attach(node, key, child)
+        return result
+    return _apply(child, steps[1:], raw, schema, here)
+
+
+def _attach(node: Any, key: str | int, value: Any) -> None:
+    if isinstance(node, dict) and key not in node:
+        add_field(node, str(key), value)
+    else:
+        node[key] = value
 
 
 def _has(node: Any, key: str | int) -> bool:

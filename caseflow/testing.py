@@ -32,6 +32,9 @@ STAFF = (
     ("sam", "Sam Whitfield", "sam@riverbend.example", "supervisor"),
 )
 
+#: An environment that loads only caseflow's built-in plugins (no installed agency plugins).
+ONLY_BUILTIN_PLUGINS = {"CASEFLOW_PLUGINS": ""}
+
 _GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_AUTHOR_NAME": "Test Setup",

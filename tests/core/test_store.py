@@ -1,0 +1,112 @@
+"""The store: one commit per action by the acting person, or nothing at all."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow.core.store import Author, Store, commit_message
+from caseflow.errors import LockTimeout, StoreError
+from caseflow.testing import git
+
+CASEY = Author("Casey Rivera", "casey@riverbend.example")
+
+
+def state(path: Path) -> tuple[str, str, str]:
+    return git(path, "rev-parse", "HEAD"), git(path, "status", "--porcelain"), git(path, "ls-files", "-s")
+
+
+def test_a_transaction_is_one_commit_by_the_author_with_trailers(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    with Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx:
+        tx.write("clients/C-7K2M9Q/a.yaml", b"form: x\n")
+        tx.write("clients/C-7K2M9Q/visits/b.md", b"---\nform: y\n---\n")
+    assert tx.commit == git(path, "rev-parse", "HEAD").strip()
+    log = git(path, "log", "-1", "--format=%an <%ae>|%cn|%B")
+    assert log.startswith("Casey Rivera <casey@riverbend.example>|Casey Rivera|set C-7K2M9Q\n")
+    assert "Caseflow-Client: C-7K2M9Q\nCaseflow-Action: set" in log
+    assert git(path, "show", "--name-only", "--format=", "HEAD").split() == [
+        "clients/C-7K2M9Q/a.yaml",
+        "clients/C-7K2M9Q/visits/b.md",
+    ]
+    assert git(path, "status", "--porcelain") == ""
+
+
+def test_commit_message_names_no_one() -> None:
+    assert (
+        commit_message("intake", "C-7K2M9Q")
+        == "intake C-7K2M9Q\n\nCaseflow-Client: C-7K2M9Q\nCaseflow-Action: intake\n"
+    )
+
+
+def test_a_refused_commit_leaves_files_index_and_head_as_they_were(case_repo: Callable[..., Path]) -> None:
+    path = case_repo({"clients/C-7K2M9Q/a.yaml": "form: old\n"})
+    hook = path / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'policy says no' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    before = state(path)
+    with (
+        pytest.raises(StoreError, match="git refused the commit"),
+        Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx,
+    ):
+        tx.write("clients/C-7K2M9Q/a.yaml", b"form: new\n")
+        tx.write("clients/C-7K2M9Q/new/b.yaml", b"form: b\n")
+    assert state(path) == before
+    assert (path / "clients/C-7K2M9Q/a.yaml").read_text() == "form: old\n"
+    assert not (path / "clients/C-7K2M9Q/new").exists()
+
+
+def test_an_error_inside_the_block_writes_nothing(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    before = state(path)
+    with pytest.raises(RuntimeError), Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx:
+        tx.write("clients/C-7K2M9Q/a.yaml", b"form: x\n")
+        raise RuntimeError("validation failed")
+    assert state(path) == before
+    assert not (path / "clients").exists()
+
+
+def test_other_staged_changes_are_not_swept_into_the_commit(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    (path / "notes.txt").write_text("someone's staged work\n")
+    git(path, "add", "notes.txt")
+    with Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx:
+        tx.write("clients/C-7K2M9Q/a.yaml", b"form: x\n")
+    assert git(path, "show", "--name-only", "--format=", "HEAD").split() == ["clients/C-7K2M9Q/a.yaml"]
+    assert git(path, "status", "--porcelain") == "A  notes.txt\n"
+
+
+def test_one_writer_at_a_time(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    store = Store(path)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with store.lock():
+            holding.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(LockTimeout, match="another caseflow command is writing"), store.lock(wait=0.2):
+            pass
+    finally:
+        release.set()
+        worker.join()
+    with store.lock(wait=0.2):
+        pass
+
+
+def test_lock_file_stays_local(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    with Store(path).lock():
+        assert (path / ".caseflow" / "lock").exists()
+    assert git(path, "status", "--porcelain", "--ignored").strip() == "!! .caseflow/"
+    assert os.path.getsize(path / ".caseflow" / "lock") == 0

@@ -106,6 +106,15 @@ def _saved(repo: CaseRepo, tx: Transaction, client_id: str | None, path: str, fo
     return saved
 
 
+def _form_of(repo: CaseRepo, document: Document) -> Form:
+    form = repo.forms.get(document.form_id or "")
+    if form is None:
+        where = document.locate(("form",))
+        what = f"unknown form '{document.form_id}'" if document.form_id else "names no form"
+        raise DocumentError(Problem(document.path, *where, f"{what} (`caseflow forms` lists the forms)"))
+    return form
+
+
 def _refuse_uncommitted(repo: CaseRepo, path: str) -> None:
     if repo.store.uncommitted([path]):
         raise StoreError(
@@ -188,7 +197,7 @@ def set_fields(
     with repo.store.transaction(repo.author(actor), action="set", client=client_id) as tx:
         _refuse_uncommitted(repo, path)
         document = repo.read_document(path)
-        form = repo.form(document.form_id or "")
+        form = _form_of(repo, document)
         _apply_assignments(document, form, parsed)
         _commit_document(repo, tx, document, form, client_id)
     return _saved(repo, tx, client_id, path, form, "set")

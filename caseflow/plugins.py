@@ -91,7 +91,8 @@ def get_plugin_manager(policy: PluginPolicy | None = None, extra: Iterable[objec
             ) from exc
         pm.register(plugin, name=entry_point.name)
     for plugin in extra:
-        pm.register(plugin)
+        name = getattr(plugin, "__name__", None) or type(plugin).__name__
+        pm.register(plugin, name=name if not pm.has_plugin(name) else f"{name}-{id(plugin)}")
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

@@ -1,0 +1,209 @@
+"""Bad input: one line saying why (file:line:col where known), exit 1, nothing written."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow import InvalidId, open_repo
+from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, commit_files, git
+
+CLIENT = "C-7K2M9Q"
+CLIENT_YAML = f"""form: core.client
+id: {CLIENT}
+name: Ana Example
+dob: 1990-04-02
+assigned_worker: casey
+intake_date: 2026-01-05
+stage: intake
+"""
+PLAN = f"form: core.plan\nclient: {CLIENT}\nreview_date: 2026-04-01\ngoals: []\n"
+PLAN_PATH = f"clients/{CLIENT}/plan.yaml"
+LAUGHS = "\n".join(
+    ["form: core.plan", 'a0: &a0 ["lol"]']
+    + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+)
+
+BAD_PLANS: dict[str, tuple[bytes, str]] = {
+    "malformed": (b"form: core.plan\ngoals: [1, 2\nreview_date: 2026-04-01\n", f"{PLAN_PATH}:3:12: "),
+    "duplicate-key": (
+        PLAN.encode() + b"review_date: 2026-05-01\n",
+        f"{PLAN_PATH}:5:1: duplicate key 'review_date' (first defined on line 3)",
+    ),
+    "anchor-alias": (PLAN.encode() + b"x: &a [1]\ny: *a\n", f"{PLAN_PATH}:5:4: anchors (&name) are not allowed"),
+    "billion-laughs": (LAUGHS.encode() + b"\n", f"{PLAN_PATH}:2:5: anchors (&name) are not allowed"),
+    "yaml-1.1": (b"%YAML 1.1\n---\n" + PLAN.encode(), f"{PLAN_PATH}:1:1: has a %YAML directive"),
+    "conflict-markers": (
+        PLAN.replace(
+            "review_date: 2026-04-01\n",
+            "<<<<<<< ours\nreview_date: 2026-04-01\n=======\nreview_date: 2026-05-01\n>>>>>>> theirs\n",
+        ).encode(),
+        f"{PLAN_PATH}:3:1: holds git conflict markers",
+    ),
+    "invalid-utf8": (PLAN.encode() + b"note: caf\xe9\n", f"{PLAN_PATH}:5:10: is not valid UTF-8"),
+    "nul-byte": (PLAN.encode() + b"note: a\x00b\n", f"{PLAN_PATH}:5:8: contains a NUL byte"),
+    "too-big": (
+        PLAN.encode() + b"#" * (20 * 1024 * 1024) + b"\n",
+        f"{PLAN_PATH}: is 20,971,588 bytes; documents are capped at 1,048,576",
+    ),
+    "too-deep": (
+        b"form: core.plan\nx: " + b"[" * 10_000 + b"]" * 10_000 + b"\n",
+        f"{PLAN_PATH}:2:67: nested deeper than 64 levels",
+    ),
+    "unknown-form": (PLAN.replace("core.plan", "core.planz").encode(), f"{PLAN_PATH}:1:7: unknown form 'core.planz'"),
+    "invalid-date": (
+        PLAN.replace("2026-04-01", "2026-13-45").encode(),
+        f"{PLAN_PATH}:3:14: Plan review date: '2026-13-45' is not a date",
+    ),
+}
+
+
+@pytest.fixture
+def repo_with_client(case_repo: Callable[..., Path]) -> Path:
+    return case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML, PLAN_PATH: PLAN})
+
+
+def snapshot(path: Path) -> tuple[str, str, bytes]:
+    return (
+        git(path, "rev-parse", "HEAD"),
+        git(path, "status", "--porcelain", "--ignored"),
+        git(path, "ls-files", "-s").encode(),
+    )
+
+
+def assert_one_line_refusal(result: Result, expected: str) -> None:
+    result.assert_refused(1)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: " + expected), lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PLANS))
+def test_a_bad_document_refuses_a_write_and_is_reported_by_validate(
+    repo_with_client: Path, run_caseflow: Callable[..., Result], case: str
+) -> None:
+    content, expected = BAD_PLANS[case]
+    commit_files(repo_with_client, {PLAN_PATH: content})
+    before = snapshot(repo_with_client)
+    env = {**ONLY_BUILTIN_PLUGINS, "CASEFLOW_USER": "casey"}
+    result = run_caseflow("--repo", repo_with_client, "set", CLIENT, "plan.yaml", f"client={CLIENT}", env=env)
+    assert_one_line_refusal(result, expected)
+    assert snapshot(repo_with_client) == before
+    assert (repo_with_client / PLAN_PATH).read_bytes() == content
+
+    validated = run_caseflow("--repo", repo_with_client, "validate", env=env).assert_refused(1)
+    assert validated.stdout.startswith(expected)
+    assert snapshot(repo_with_client) == before
+
+
+def test_an_invalid_value_is_refused_with_its_position(
+    repo_with_client: Path, run_caseflow: Callable[..., Result]
+) -> None:
+    before = snapshot(repo_with_client)
+    env = {**ONLY_BUILTIN_PLUGINS, "CASEFLOW_USER": "casey"}
+    result = run_caseflow("--repo", repo_with_client, "set", CLIENT, "plan.yaml", "review_date=2026-13-45", env=env)
+    assert_one_line_refusal(
+        result, f"{PLAN_PATH}:3:14: Plan review date: '2026-13-45' is not a date written YYYY-MM-DD"
+    )
+    assert snapshot(repo_with_client) == before
+
+
+def test_a_symlinked_document_is_never_followed(repo_with_client: Path, run_caseflow: Callable[..., Result]) -> None:
+    (repo_with_client / PLAN_PATH).unlink()
+    os.symlink("../../caseflow.yaml", repo_with_client / PLAN_PATH)
+    git(repo_with_client, "add", PLAN_PATH)
+    git(repo_with_client, "commit", "-qm", "symlink")
+    before = snapshot(repo_with_client)
+    env = {**ONLY_BUILTIN_PLUGINS, "CASEFLOW_USER": "casey"}
+    result = run_caseflow("--repo", repo_with_client, "set", CLIENT, "plan.yaml", "review_date=2026-06-01", env=env)
+    assert_one_line_refusal(result, f"{PLAN_PATH}: is a symbolic link; caseflow never follows links")
+    assert snapshot(repo_with_client) == before
+    assert "agency: Test Agency" in (repo_with_client / "caseflow.yaml").read_text()
+
+
+def test_unclosed_front_matter(repo_with_client: Path, run_caseflow: Callable[..., Result]) -> None:
+    note = f"clients/{CLIENT}/visits/2026-01-06-home.md"
+    commit_files(repo_with_client, {note: f"---\nform: core.visit\nclient: {CLIENT}\n# forgot to close\n"})
+    before = snapshot(repo_with_client)
+    env = {**ONLY_BUILTIN_PLUGINS, "CASEFLOW_USER": "casey"}
+    result = run_caseflow("--repo", repo_with_client, "set", CLIENT, "visits/2026-01-06-home.md", "type=home", env=env)
+    assert_one_line_refusal(result, f"{note}:1:1: front matter opened here is never closed")
+    assert snapshot(repo_with_client) == before
+
+
+@pytest.mark.parametrize("client_id", ["../../etc", "/abs", "a/../b", ".git", "-rf", "C-7K/2M9Q", "C-7K\\2M9Q"])
+def test_unsafe_client_ids_are_refused(
+    repo_with_client: Path, run_caseflow: Callable[..., Result], client_id: str
+) -> None:
+    before = snapshot(repo_with_client)
+    env = {**ONLY_BUILTIN_PLUGINS, "CASEFLOW_USER": "casey"}
+    for args in (
+        ["show", "--", client_id],
+        ["set", "--", client_id, "plan.yaml", "review_date=2026-06-01"],
+        ["validate", "--", client_id],
+    ):
+        result = run_caseflow("--repo", repo_with_client, *args, env=env)
+        assert_one_line_refusal(result, f"{client_id!r} is not a client id")
+    assert snapshot(repo_with_client) == before
+
+
+def test_client_ids_are_checked_before_any_file_system_call(
+    repo_with_client: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = open_repo(repo_with_client, environ=ONLY_BUILTIN_PLUGINS)
+    casey = repo.actor("casey")
+
+    def no_file_system(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"file system touched with {args!r}")
+
+    for name in ("stat", "lstat", "open", "scandir", "listdir"):
+        monkeypatch.setattr(os, name, no_file_system)
+    for client_id in ("../../etc", "/abs", "a\x00b", "C-7K/2M9Q", ".git", "-rf"):
+        with pytest.raises(InvalidId):
+            repo.client_dir(client_id)
+        with pytest.raises(InvalidId):
+            repo.set_fields(casey, client_id, "plan.yaml", ["review_date=2026-06-01"])
+
+
+def test_a_bad_document_name_is_refused(repo_with_client: Path, run_caseflow: Callable[..., Result]) -> None:
+    env = {**ONLY_BUILTIN_PLUGINS, "CASEFLOW_USER": "casey"}
+    result = run_caseflow("--repo", repo_with_client, "set", CLIENT, "../../caseflow.yaml", "agency=x", env=env)
+    assert_one_line_refusal(result, "'../../caseflow.yaml' is not a document path")
+
+
+def test_unknown_acting_person(repo_with_client: Path, run_caseflow: Callable[..., Result]) -> None:
+    before = snapshot(repo_with_client)
+    result = run_caseflow(
+        "--repo", repo_with_client, "--as", "mallory", "intake", "--name", "X Y", "--dob", "1990-01-01"
+    )
+    assert_one_line_refusal(result, "'mallory' is not on the staff list in caseflow.yaml")
+    result = run_caseflow(
+        "--repo",
+        repo_with_client,
+        "intake",
+        "--name",
+        "X Y",
+        "--dob",
+        "1990-01-01",
+        env={"HOME": str(repo_with_client)},
+    )
+    assert_one_line_refusal(result, "who is acting?")
+    assert snapshot(repo_with_client) == before
+
+
+def test_outside_a_case_repository(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
+    for args in (["clients"], ["validate"], ["--as", "casey", "intake", "--name", "X", "--dob", "1990-01-01"]):
+        result = run_caseflow(*args, cwd=tmp_path)
+        assert_one_line_refusal(result, "not inside a case repository (no caseflow.yaml here or above)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_usage_errors_exit_2(repo_with_client: Path, run_caseflow: Callable[..., Result]) -> None:
+    run_caseflow("--repo", repo_with_client, "intake").assert_refused(2)
+    run_caseflow(
+        "--repo", repo_with_client, "set", CLIENT, "plan.yaml", "no-equals-sign", env={"CASEFLOW_USER": "casey"}
+    ).assert_refused(2)

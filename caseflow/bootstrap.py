@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from caseflow.core.config import CONFIG_FILE, initial_config_text
@@ -32,7 +33,9 @@ Layout: `caseflow.yaml` (agency, staff, plugins), `clients/` (one folder per cli
 """
 
 
-def init_repository(path: Path, *, agency: str, timezone: str = "UTC") -> str:
+def init_repository(
+    path: Path, *, agency: str, timezone: str = "UTC", author: Author | None = None, at: datetime | None = None
+) -> str:
     """Create the repository; refuses a folder that already has files in it."""
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         if (path / CONFIG_FILE).exists():
@@ -44,7 +47,7 @@ def init_repository(path: Path, *, agency: str, timezone: str = "UTC") -> str:
         ".gitignore": GITIGNORE.encode(),
         "README.md": README.encode(),
     }
-    author = Author(
-        git_config_value(None, "user.name") or "caseflow", git_config_value(None, "user.email") or "caseflow@localhost"
-    )
-    return init_git(path, files, author)
+    if author is None:
+        name = git_config_value(None, "user.name") or "caseflow"
+        author = Author(name, git_config_value(None, "user.email") or "caseflow@localhost")
+    return init_git(path, files, author, at)

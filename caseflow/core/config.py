@@ -152,7 +152,10 @@ def find_root(start: Path | str | None = None, environ: Mapping[str, str] | None
                 f"{start} is not a case repository (it has no {CONFIG_FILE}); create one with `caseflow init`"
             )
         return root
-    here = Path.cwd().resolve()
+    try:
+        here = Path.cwd().resolve()
+    except FileNotFoundError:
+        raise RepoNotFound("the current folder no longer exists; cd to a case repository") from None
     for folder in (here, *here.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder

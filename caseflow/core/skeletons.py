@@ -16,13 +16,11 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from caseflow.core.forms import Form
 from caseflow.errors import NotFound
 
-_PACKAGE = Path(__file__).resolve().parent.parent
-
 
 def builtin_templates_dir() -> Path:
-    """``caseflow/templates`` in an installed wheel; the checkout's ``templates/`` in development."""
-    installed = _PACKAGE / "templates"
-    return installed if installed.is_dir() else _PACKAGE.parent / "templates"
+    from caseflow.resources import shipped_dir
+
+    return shipped_dir("templates")
 
 
 def _yaml_string(value: object) -> str:

@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ def commit_message(action: str, client: str | None) -> str:
     return f"{subject}\n\n" + "\n".join(trailers) + "\n"
 
 
-def init_repository(root: Path, files: Mapping[str, bytes], author: Author) -> str:
+def init_repository(root: Path, files: Mapping[str, bytes], author: Author, at: datetime | None = None) -> str:
     """Create a git repository holding ``files`` in one initial commit; returns its id."""
     import git
 
@@ -110,7 +111,10 @@ def init_repository(root: Path, files: Mapping[str, bytes], author: Author) -> s
             target.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(target, data)
         repo.git.add("--", *files)
-        repo.git.commit("-q", "-m", commit_message("init", None), env=author.env())
+        env = author.env()
+        if at is not None:
+            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = at.isoformat()
+        repo.git.commit("-q", "-m", commit_message("init", None), env=env)
         return repo.head.commit.hexsha
     finally:
         repo.close()
@@ -176,7 +180,9 @@ class Store:
         return [entry[3:] for entry in out.split("\0") if entry]
 
     @contextlib.contextmanager
-    def transaction(self, author: Author, *, action: str, client: str | None) -> Iterator[Transaction]:
+    def transaction(
+        self, author: Author, *, action: str, client: str | None, at: datetime | None = None
+    ) -> Iterator[Transaction]:
         """Yield a :class:`Transaction`; on exit write its files and commit them as one commit.
 
         If anything fails (the block raises, a write fails, git refuses the commit), every file
@@ -186,9 +192,12 @@ class Store:
             tx = Transaction(self.root, action, client)
             yield tx
             if tx.writes:
-                tx.commit = self._apply(tx, author, commit_message(tx.action, tx.client))
+                env = author.env()
+                if at is not None:  # a back-dated commit (the demo's simulated weeks, imports)
+                    env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = at.isoformat()
+                tx.commit = self._apply(tx, env, commit_message(tx.action, tx.client))
 
-    def _apply(self, tx: Transaction, author: Author, message: str) -> str:
+    def _apply(self, tx: Transaction, env: dict[str, str], message: str) -> str:
         import git
 
         repo = _git_repo(self.root)
@@ -203,7 +212,7 @@ class Store:
                 created_dirs.extend(_make_parents(target.parent, self.root))
                 atomic_write(target, tx.writes[rel])
             repo.git.add("--", *paths)
-            repo.git.commit("-q", "-m", message, "--", *paths, env=author.env())
+            repo.git.commit("-q", "-m", message, "--", *paths, env=env)
             return str(repo.head.commit.hexsha)
         except BaseException as exc:
             self._roll_back(repo, paths, previous, created_dirs, before_head)

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from caseflow.core.documents import load_document, load_plain
+from caseflow.core.editing import subschema
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.errors import DocumentError, PluginError, Problem
 
@@ -51,7 +52,7 @@ class SchemaChecker:
         errors = sorted(self.validator(form).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
         located: list[Located] = []
         for error in errors:
-            located.extend(_explain(error))
+            located.extend(_explain(error, form.schema))
         return located
 
 
@@ -61,7 +62,7 @@ def _title(schema: Any, fallback: str | int | None = None) -> str:
     return str(fallback) if fallback is not None else "value"
 
 
-def _explain(error: ValidationError) -> list[Located]:
+def _explain(error: ValidationError, root: Mapping[str, Any]) -> list[Located]:
     """Turn a jsonschema error into messages in the form's own words (its field titles)."""
     at: FieldPath = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, Mapping) else {}
@@ -70,7 +71,9 @@ def _explain(error: ValidationError) -> list[Located]:
     kind = error.validator
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
-        title = _title(schema.get("properties", {}).get(missing), missing)
+        # A conditional ("then") branch has no titles of its own; the field's own schema has.
+        field_schema = schema.get("properties", {}).get(missing) or subschema(root, [*at, missing])
+        title = _title(field_schema, missing)
         return [Located(at, f"missing required field '{missing}' ({title})")]
     if kind == "additionalProperties" and isinstance(error.instance, Mapping):
         known = set(schema.get("properties", {}))

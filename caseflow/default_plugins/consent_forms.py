@@ -66,7 +66,7 @@ CONSENT_SCHEMA = document(
         "revocation_note": text("Revocation note"),
         "notes": text("Notes"),
     },
-    ["id", "client", "kind", "patient_name", "disclosing_party", "signed_by", "signed_on", "status"],
+    ["id", "client", "kind", "patient_name", "signed_by", "signed_on", "status"],
 )
 
 # A release of information discloses: every element must be there (standards §4.2, §4.3).
@@ -75,6 +75,7 @@ CONSENT_SCHEMA["allOf"] = [
         "if": {"properties": {"kind": {"const": "release"}}},
         "then": {
             "required": [
+                "disclosing_party",
                 "regulation",
                 "information_covered",
                 "recipients",
@@ -84,6 +85,14 @@ CONSENT_SCHEMA["allOf"] = [
                 "conditioning_statement",
             ],
             "anyOf": [{"required": ["expires_on"]}, {"required": ["expiry_event"]}],
+            # The statements are not optional: a release without them is defective (164.508(c)(2)).
+            "properties": {
+                "redisclosure_notice": {"const": True, "x-message": "the redisclosure notice must be given (true)"},
+                "conditioning_statement": {
+                    "const": True,
+                    "x-message": "the statement on conditioning treatment must be given (true)",
+                },
+            },
         },
     },
     {

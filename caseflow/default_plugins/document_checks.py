@@ -17,7 +17,16 @@ def validate_document(document: DocumentView) -> list[Finding]:
         key = "id" if document.form_id == "core.client" else "client"
         findings.append(Finding(f"says client {client} but lives in the folder of {document.client_id}", (key,)))
     findings.extend(_dates_in_order(data))
+    if document.form_id == "core.client":
+        findings.extend(_stage_matches_history(data))
     return findings
+
+
+def _stage_matches_history(data: Mapping[str, Any]) -> Iterator[Finding]:
+    """The stage is where the history says the client went last; a hand edit must keep both."""
+    history = [h for h in data.get("stage_history") or [] if isinstance(h, Mapping)]
+    if history and isinstance(data.get("stage"), str) and history[-1].get("to") != data["stage"]:
+        yield Finding(f"stage is '{data['stage']}' but the stage history ends in '{history[-1].get('to')}'", ("stage",))
 
 
 def _duplicate_ids(value: Any, at: tuple[str | int, ...]) -> Iterator[Finding]:

@@ -1,0 +1,174 @@
+"""``caseflow demo``: the example agency as a real git repository with weeks of history.
+
+The files of ``example_casefiles/`` are replayed in the order the work happened: each document is
+committed by the person who wrote it, on the day it is dated, and each client's record is
+committed once per stage change. The result is what a repository looks like after a season of
+use, ready for ``git log``, ``caseflow show`` and every later command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from caseflow.bootstrap import init_repository
+from caseflow.core.casefiles import CLIENTS_DIR, client_documents, client_ids
+from caseflow.core.config import CONFIG_FILE, RepoConfig
+from caseflow.core.documents import delete_item, load_document, load_plain
+from caseflow.core.store import LOCAL_DIR, Author, Store
+from caseflow.errors import AlreadyExists
+from caseflow.resources import shipped_dir
+
+DEMO_MARKER = f"{LOCAL_DIR}/demo"
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_DATE_FIELDS = ("date", "signed_on", "requested_on", "created", "intake_date")
+_AUTHOR_FIELDS = ("author", "interviewer", "recorded_by", "requested_by", "received_by", "assessor")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One commit of the replayed history."""
+
+    day: dt.date
+    author: str
+    action: str
+    client: str | None
+    files: Mapping[str, bytes]
+
+    @property
+    def order(self) -> tuple[dt.date, int, str, str]:
+        # On one day: a new client first, then documents, then the stage change they allow.
+        rank = {"intake": 0, "new": 1}.get(self.action, 2)
+        return self.day, rank, self.client or "", next(iter(self.files))
+
+
+def example_dir() -> Path:
+    return shipped_dir("example_casefiles")
+
+
+def build_demo(path: Path, *, replace: bool = False, source: Path | None = None) -> Path:
+    """Build the demo repository at ``path``; ``replace`` only ever removes an earlier demo."""
+    source = source or example_dir()
+    if path.exists() and any(path.iterdir()):
+        if not (replace and (path / DEMO_MARKER).exists()):
+            raise AlreadyExists(f"{path} holds something other than an earlier caseflow demo; choose another PATH")
+        shutil.rmtree(path)
+    config_raw = (source / CONFIG_FILE).read_bytes()
+    config_data, _ = load_plain(CONFIG_FILE, config_raw)
+    config = RepoConfig.from_plain(config_data)
+    staff = {member.id: Author(member.name, member.email) for member in config.staff}
+    steps = sorted(_history(source, config), key=lambda s: s.order)
+    first_day = steps[0].day - dt.timedelta(days=7) if steps else dt.date.today()
+    lead = next((m.id for m in config.staff if m.role in ("director", "supervisor")), config.staff[0].id)
+    init_repository(path, agency=config.agency, timezone=config.timezone, author=staff[lead], at=_morning(first_day))
+    store = Store(path)
+    with store.transaction(staff[lead], action="staff-add", client=None, at=_morning(first_day, 10)) as tx:
+        tx.write(CONFIG_FILE, config_raw)
+    for step, at in zip(steps, _office_hours(steps), strict=True):
+        with store.transaction(staff[step.author], action=step.action, client=step.client, at=at) as tx:
+            for rel, data in step.files.items():
+                tx.write(rel, data)
+    (path / DEMO_MARKER).write_text("built by caseflow demo\n")
+    return path
+
+
+def _office_hours(steps: list[Step]) -> Iterator[dt.datetime]:
+    """Spread each day's commits 25 minutes apart from 9:00, so `git log` reads like a working day."""
+    previous, count = None, 0
+    for step in steps:
+        count = count + 1 if step.day == previous else 0
+        previous = step.day
+        yield _morning(step.day, 9) + dt.timedelta(minutes=25 * count)
+
+
+def _morning(day: dt.date, hour: int = 8) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), dt.UTC)
+
+
+def _history(source: Path, config: RepoConfig) -> Iterator[Step]:
+    staff_ids = {m.id for m in config.staff}
+    for client_id in client_ids(source):
+        record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
+        record, _ = load_plain(record_path, (source / record_path).read_bytes())
+        worker = record.get("assigned_worker") if record.get("assigned_worker") in staff_ids else sorted(staff_ids)[0]
+        intake_day = _day(record.get("intake_date")) or dt.date.today()
+        yield from _client_record_versions(source, record_path, record, client_id, worker, staff_ids)
+        for doc in client_documents(source, client_id):
+            if doc.path == record_path:
+                continue
+            data, _ = load_plain(doc.path, (source / doc.path).read_bytes())
+            author = next((data[f] for f in _AUTHOR_FIELDS if data.get(f) in staff_ids), worker)
+            day = next((d for f in _DATE_FIELDS if (d := _day(data.get(f)))), None) or _earliest(data, intake_day)
+            yield Step(day, author, "new", client_id, {doc.path: (source / doc.path).read_bytes()})
+
+
+def _client_record_versions(
+    source: Path, path: str, record: Mapping[str, Any], client_id: str, worker: str, staff_ids: set[str]
+) -> Iterator[Step]:
+    """One commit per stage change: the record as it stood after each step of its history."""
+    raw = (source / path).read_bytes()
+    history = [h for h in record.get("stage_history") or [] if isinstance(h, Mapping)]
+    for index, change in enumerate(history):
+        day = _day(change.get("on")) or dt.date.today()
+        document = load_document(path, raw)
+        entries = document.data["stage_history"]
+        for later in range(len(entries) - 1, index, -1):
+            delete_item(entries, later)
+        document.data["stage"] = change.get("to")
+        flags = document.data.get("risk_flags") or []
+        for flag_index in range(len(flags) - 1, -1, -1):
+            since = _day(flags[flag_index].get("since"))
+            if since is not None and since > day:
+                delete_item(flags, flag_index)
+        author = change.get("by") if change.get("by") in staff_ids else worker
+        action = "intake" if index == 0 else "advance"
+        yield Step(day, author, action, client_id, {path: raw if index == len(history) - 1 else document.to_bytes()})
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _earliest(data: Mapping[str, Any], floor: dt.date) -> dt.date:
+    days = [d for d in (_day(m) for m in _ISO_DATE.findall(repr(data))) if d is not None and d >= floor]
+    return min(days, default=floor)
+
+
+def tour(path: Path) -> str:
+    """The short guided tour printed after the demo is built."""
+    ids = client_ids(path)
+    stages = {}
+    for client_id in ids:
+        data, _ = load_plain(
+            f"{CLIENTS_DIR}/{client_id}/client.yaml", (path / CLIENTS_DIR / client_id / "client.yaml").read_bytes()
+        )
+        stages[client_id] = data.get("stage")
+    active = next((c for c, s in stages.items() if s == "active"), ids[0] if ids else "C-XXXXXX")
+    newest = next((c for c, s in stages.items() if s == "evaluation"), active)
+    return (
+        f"""
+Demo agency ready in {path}: {len(ids)} clients ({", ".join(f"{c} {s}" for c, s in stages.items())}).
+Every document below was committed by the person who wrote it, on the day it is dated.
+
+Try, from inside the folder (cd {path}):
+
+  export CASEFLOW_USER=casey                     # act as Casey, a case manager
+  caseflow clients                               # who is where, with risk flags (no names)
+  caseflow show {active}                        # one client: stage, flags, documents
+  caseflow validate                              # every document against its form
+  git log --date=short --format='%ad %<(14)%an %s'   # one commit per action, by each person
+  caseflow set {active} plan.yaml review_date=2026-12-15 && git show --stat HEAD
+  caseflow new {newest} core.visit --field type=phone --edit   # write a contact note in $EDITOR
+  caseflow forms                                 # the forms documents use
+  caseflow plugins --all                         # what each plugin contributes
+""".rstrip("\n")
+        + "\n"
+    )

@@ -1,0 +1,187 @@
+"""The real `caseflow` command, end to end, in a subprocess against real git repositories."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+from caseflow.testing import Result, git
+
+Run = Callable[..., Result]
+
+
+def test_init_then_staff_then_intake(tmp_path: Path, run_caseflow: Run) -> None:
+    path = tmp_path / "agency"
+    run_caseflow("init", path, "--agency", "Riverbend: North", "--timezone", "America/Chicago").assert_success()
+    assert (path / ".gitattributes").read_text().startswith("# Case documents")
+    assert ".caseflow/" in (path / ".gitignore").read_text()
+    assert git(path, "config", "core.fsync").strip() == "all"
+    assert git(path, "log", "--format=%s").split("\n")[0] == "init"
+
+    run_caseflow(
+        "staff", "add", "sam", "--name", "Sam Whitfield", "--email", "sam@x.example", "--role", "supervisor", cwd=path
+    ).assert_success()
+    run_caseflow(
+        "staff",
+        "add",
+        "casey",
+        "--name",
+        "Casey Rivera",
+        "--email",
+        "casey@x.example",
+        "--role",
+        "case_manager",
+        cwd=path,
+    ).assert_refused(1)
+    run_caseflow(
+        "--as",
+        "sam",
+        "staff",
+        "add",
+        "casey",
+        "--name",
+        "Casey Rivera",
+        "--email",
+        "casey@x.example",
+        "--role",
+        "case_manager",
+        cwd=path,
+    ).assert_success()
+    staff = json.loads(run_caseflow("staff", "list", "--json", cwd=path).stdout)
+    assert [s["id"] for s in staff] == ["sam", "casey"]
+
+    result = run_caseflow(
+        "--as", "casey", "intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path
+    ).assert_success()
+    client_id = result.stdout.strip()
+    assert git(path, "log", "-1", "--format=%an|%s").strip() == f"Casey Rivera|intake {client_id}"
+    assert run_caseflow("init", path, "--agency", "Again").assert_refused(1).stderr.startswith("error: ")
+
+
+def test_repository_found_by_flag_environment_and_parent_folders(
+    case_repo: Callable[..., Path], run_caseflow: Run
+) -> None:
+    path = case_repo()
+    (path / "providers" / "sub").mkdir(parents=True)
+    for kwargs in ({"cwd": path / "providers" / "sub"}, {"env": {"CASEFLOW_REPO": str(path)}}):
+        assert run_caseflow("clients", "--json", **kwargs).assert_success().stdout.strip() == "[]"
+    assert run_caseflow("--repo", path, "clients", "--json").assert_success().stdout.strip() == "[]"
+    assert run_caseflow("clients", "--repo", path, "--json").assert_success().stdout.strip() == "[]"
+
+
+def test_a_day_of_work(case_repo: Callable[..., Path], run_caseflow: Run, tmp_path: Path) -> None:
+    path = case_repo()
+    env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
+    intake = run_caseflow(
+        "intake",
+        "--name",
+        "Ana Example",
+        "--dob",
+        "1990-04-02",
+        "--phone",
+        "555-0100",
+        "--field",
+        "language=Spanish",
+        "--json",
+        cwd=path,
+        env=env,
+    ).assert_success()
+    client_id = json.loads(intake.stdout)["id"]
+
+    clients = json.loads(run_caseflow("clients", "--json", "--worker", "casey", cwd=path).stdout)
+    assert clients == [
+        {
+            "id": client_id,
+            "stage": "intake",
+            "assigned_worker": "casey",
+            "intake_date": clients[0]["intake_date"],
+            "risk_flags": [],
+        }
+    ]
+    assert json.loads(run_caseflow("clients", "--json", "--stage", "active", cwd=path).stdout) == []
+
+    run_caseflow("set", client_id, "client.yaml", "address.city=Springfield", cwd=path, env=env).assert_success()
+    diff = git(path, "diff", "HEAD~1", "--stat")
+    assert "1 file changed, 2 insertions(+)" in diff
+
+    editor = tmp_path / "editor.sh"
+    editor.write_text(
+        '#!/bin/sh\nsed -i "s/type: office/type: home/" "$1"\nprintf "\\nVisited at home; all well.\\n" >> "$1"\n'
+    )
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    created = run_caseflow(
+        "new",
+        client_id,
+        "core.visit",
+        "--edit",
+        "--field",
+        "duration_minutes=40",
+        cwd=path,
+        env={**env, "EDITOR": str(editor)},
+    ).assert_success()
+    note_path = created.stdout.strip()
+    assert note_path.endswith("-home.md")
+    assert (path / note_path).read_text().endswith("Visited at home; all well.\n")
+
+    shown = json.loads(run_caseflow("show", client_id, "--json", cwd=path).assert_success().stdout)
+    assert shown["stage"] == "intake"
+    assert [d["form"] for d in shown["documents"]] == ["core.client", "core.visit"]
+    assert all(d["valid"] for d in shown["documents"])
+    assert "Ana" not in json.dumps(shown)
+    text = run_caseflow("show", client_id, cwd=path).assert_success().stdout
+    assert "Contact note" in text and client_id in text
+
+    validated = json.loads(run_caseflow("validate", "--json", cwd=path).assert_success().stdout)
+    assert validated == {"ok": True, "documents": 2, "problems": []}
+    assert git(path, "status", "--porcelain") == ""
+    assert len(git(path, "log", "--format=%H", f"--grep=Caseflow-Client: {client_id}").split()) == 3
+
+
+def test_an_invalid_draft_is_kept_and_nothing_is_committed(
+    case_repo: Callable[..., Path], run_caseflow: Run, tmp_path: Path
+) -> None:
+    path = case_repo()
+    env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
+    client_id = run_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
+    head = git(path, "rev-parse", "HEAD")
+    editor = tmp_path / "editor.sh"
+    editor.write_text(
+        '#!/bin/sh\nsed -i "s/^date: .*/date: 2026-02-31/" "$1"\necho "An hour of careful notes." >> "$1"\n'
+    )
+    editor.chmod(0o755)
+    result = run_caseflow(
+        "new", client_id, "core.visit", "--edit", cwd=path, env={**env, "EDITOR": str(editor)}
+    ).assert_refused(1)
+    lines = result.stderr.splitlines()
+    assert "Contact date: '2026-02-31' is not a date" in lines[0]
+    assert lines[-1].startswith("error: your draft is kept at ")
+    draft = Path(lines[-1].split("kept at ")[1].split(";")[0])
+    assert draft.read_text().endswith("An hour of careful notes.\n")
+    assert git(path, "rev-parse", "HEAD") == head
+    assert git(path, "status", "--porcelain") == ""
+
+
+def test_forms_and_help(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+    path = case_repo()
+    forms = json.loads(run_caseflow("--repo", path, "forms", "--json").assert_success().stdout)
+    ids = {f["id"] for f in forms}
+    assert {
+        "core.client",
+        "core.consent",
+        "core.intake-interview",
+        "core.visit",
+        "core.plan",
+        "core.referral",
+        "core.appointments",
+        "core.medications",
+        "core.provider-report",
+        "core.discharge",
+    } <= ids
+    assert "FORM" in run_caseflow("--repo", path, "forms").stdout
+    help_text = run_caseflow("--help").assert_success().stdout
+    for command in ("init", "staff", "intake", "clients", "show", "set", "new", "validate", "forms", "plugins", "demo"):
+        assert f"  {command} " in help_text
+    assert "Exit codes" in help_text
+    assert "goals[g1].status" in run_caseflow("set", "--help").stdout

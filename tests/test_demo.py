@@ -1,0 +1,79 @@
+"""The example agency validates clean, and `caseflow demo` turns it into weeks of real history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow import open_repo
+from caseflow.core.documents import load_plain
+from caseflow.demo import example_dir
+from caseflow.testing import Result, git
+
+
+def test_example_casefiles_validate_clean() -> None:
+    repo = open_repo(example_dir(), environ={})
+    report = repo.validate()
+    assert report.problems == []
+    assert report.documents >= 20
+    stages = sorted(row["stage"] for row in repo.clients())
+    assert stages == ["active", "evaluation", "intake", "planning"]
+    assert len(repo.config.staff) == 3
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    from caseflow.testing import run
+
+    path = tmp_path_factory.mktemp("demo") / "caseflow-demo"
+    return path, run("demo", path)
+
+
+def test_demo_builds_a_repository_with_a_guided_tour(demo: tuple[Path, Result]) -> None:
+    path, result = demo
+    result.assert_success()
+    for client_id in open_repo(path, environ={}).client_ids():
+        assert client_id in result.stdout
+    assert "caseflow show C-" in result.stdout and "git log" in result.stdout
+    assert git(path, "status", "--porcelain") == ""
+
+
+def test_demo_history_is_multi_author_over_weeks(demo: tuple[Path, Result]) -> None:
+    path, _ = demo
+    log = git(path, "log", "--format=%an|%ad|%B%x00", "--date=short").split("\x00")
+    entries = [e.strip() for e in log if e.strip()]
+    authors = {e.split("|")[0] for e in entries}
+    days = sorted(dt.date.fromisoformat(e.split("|")[1]) for e in entries)
+    assert len(authors) >= 3
+    assert (days[-1] - days[0]).days >= 28
+    assert all("Caseflow-Action:" in e for e in entries)
+
+
+def test_demo_commit_messages_hold_no_client_names(demo: tuple[Path, Result]) -> None:
+    path, _ = demo
+    messages = git(path, "log", "--format=%B")
+    for client_id in open_repo(path, environ={}).client_ids():
+        record, _ = load_plain("client.yaml", (path / "clients" / client_id / "client.yaml").read_bytes())
+        for part in str(record["name"]).split():
+            assert part not in messages
+
+
+def test_demo_repository_works_with_every_command(
+    demo: tuple[Path, Result], run_caseflow: Callable[..., Result]
+) -> None:
+    path, _ = demo
+    run_caseflow("validate", cwd=path).assert_success()
+    assert "active" in run_caseflow("clients", cwd=path).assert_success().stdout
+
+
+def test_demo_never_overwrites_other_folders(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "notes.txt").write_text("mine\n")
+    run_caseflow("demo", tmp_path / "work").assert_refused(2)
+    run_caseflow("demo", tmp_path / "work", "--force").assert_refused(1)
+    assert (tmp_path / "work" / "notes.txt").read_text() == "mine\n"
+    run_caseflow("demo", tmp_path / "again").assert_success()
+    run_caseflow("demo", tmp_path / "again", "--force").assert_success()

@@ -95,14 +95,15 @@ def _history(source: Path, config: RepoConfig) -> Iterator[Step]:
     for client_id in client_ids(source):
         record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
         record, _ = load_plain(record_path, (source / record_path).read_bytes())
-        worker = record.get("assigned_worker") if record.get("assigned_worker") in staff_ids else sorted(staff_ids)[0]
+        assigned = record.get("assigned_worker")
+        worker = assigned if isinstance(assigned, str) and assigned in staff_ids else sorted(staff_ids)[0]
         intake_day = _day(record.get("intake_date")) or dt.date.today()
         yield from _client_record_versions(source, record_path, record, client_id, worker, staff_ids)
         for doc in client_documents(source, client_id):
             if doc.path == record_path:
                 continue
             data, _ = load_plain(doc.path, (source / doc.path).read_bytes())
-            author = next((data[f] for f in _AUTHOR_FIELDS if data.get(f) in staff_ids), worker)
+            author = next((str(data[f]) for f in _AUTHOR_FIELDS if data.get(f) in staff_ids), worker)
             day = next((d for f in _DATE_FIELDS if (d := _day(data.get(f)))), None) or _earliest(data, intake_day)
             yield Step(day, author, "new", client_id, {doc.path: (source / doc.path).read_bytes()})
 
@@ -120,12 +121,12 @@ def _client_record_versions(
         for later in range(len(entries) - 1, index, -1):
             delete_item(entries, later)
         document.data["stage"] = change.get("to")
-        flags = document.data.get("risk_flags") or []
-        for flag_index in range(len(flags) - 1, -1, -1):
+        flags = document.data.get("risk_flags")
+        for flag_index in range(len(flags or ()) - 1, -1, -1):
             since = _day(flags[flag_index].get("since"))
             if since is not None and since > day:
                 delete_item(flags, flag_index)
-        author = change.get("by") if change.get("by") in staff_ids else worker
+        author = str(change["by"]) if change.get("by") in staff_ids else worker
         action = "intake" if index == 0 else "advance"
         yield Step(day, author, action, client_id, {path: raw if index == len(history) - 1 else document.to_bytes()})
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from caseflow.core import casefiles
 from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
@@ -22,9 +22,11 @@ from caseflow.core.forms import Form
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
 from caseflow.core.store import Author, Store, git_config_value
 from caseflow.core.textpolicy import read_document_bytes
-from caseflow.core.validation import SchemaChecker, check_document
 from caseflow.errors import DocumentError, NotFound, Problem, UnknownPerson
 from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
+
+if TYPE_CHECKING:
+    from caseflow.core.validation import SchemaChecker
 
 __all__ = ["CaseRepo", "ClientDocument", "SavedDocument", "Staff", "ValidationReport", "find_root", "open_repo"]
 
@@ -42,7 +44,7 @@ class SavedDocument:
 
 @dataclass(frozen=True)
 class ClientDocument:
-    """A document as ``caseflow show`` lists it."""
+    """A document as ``caseflow show`` lists it; ``problems`` when it could not even be read."""
 
     path: str
     form_id: str | None
@@ -56,7 +58,7 @@ class ClientDocument:
             "form": self.form_id,
             "title": self.title,
             "summary": dict(self.summary),
-            "valid": not self.problems,
+            "readable": not self.problems,
         }
 
 
@@ -128,6 +130,8 @@ class CaseRepo:
 
     @property
     def schemas(self) -> SchemaChecker:
+        from caseflow.core.validation import SchemaChecker  # jsonschema loads only when validating
+
         if self._schemas is None:
             self._schemas = SchemaChecker(self.forms)
         return self._schemas
@@ -208,27 +212,25 @@ class CaseRepo:
         return rows
 
     def documents(self, client_id: str) -> list[ClientDocument]:
+        """A client's documents with their forms and summaries (``validate`` checks them in full)."""
         self.client_dir(client_id)
         found = []
         for doc in casefiles.client_documents(self.root, client_id):
-            raw: bytes | None = None
             try:
-                raw = read_document_bytes(self.root, doc.path)
-                data, _ = load_plain(doc.path, raw)
+                data, _ = load_plain(doc.path, read_document_bytes(self.root, doc.path))
             except DocumentError as exc:
                 found.append(ClientDocument(doc.path, None, "(unreadable)", {}, tuple(exc.problems)))
                 continue
             form = self.forms.get(str(data.get("form")))
             summary = dict(form.summarize(data)) if form and form.summarize else {}
-            problems = check_document(
-                doc.path, raw, self.forms, self.schemas, self.host.validate_document, client_id, doc.path_in_client
-            )
             title = form.title if form else "(unknown form)"
-            found.append(ClientDocument(doc.path, data.get("form"), title, summary, tuple(problems)))
+            found.append(ClientDocument(doc.path, data.get("form"), title, summary))
         return found
 
     def validate(self, client_ids: Sequence[str] | None = None) -> ValidationReport:
         """Check every document (of the given clients, or all) and the repository settings."""
+        from caseflow.core import validation
+
         problems: list[Problem] = []
         if client_ids:
             ids = [check_client_id(c) for c in client_ids]
@@ -250,7 +252,7 @@ class CaseRepo:
                     problems.extend(exc.problems)
                     continue
                 problems.extend(
-                    check_document(
+                    validation.check_document(
                         doc.path,
                         raw,
                         self.forms,

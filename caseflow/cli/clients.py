@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -94,16 +96,18 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
     for flag in flags:
         click.echo(click.style(f"⚠ {flag.get('flag')}", fg="red", bold=True) + f" since {flag.get('since')}")
     click.echo()
-    table(
-        [
-            (d.path.split("/", 2)[2], d.title, "ok" if not d.problems else f"{len(d.problems)} problem(s)")
-            for d in documents
-        ],
-        ["DOCUMENT", "FORM", "VALID"],
-    )
+    table([(d.path.split("/", 2)[2], d.title, _summary(d.summary)) for d in documents], ["DOCUMENT", "FORM", "SUMMARY"])
     for document in documents:
         for problem in document.problems:
             click.echo(click.style("  " + str(problem), fg="red"))
+    click.echo(f"\nCheck every document with: caseflow validate {client_id}")
+
+
+def _summary(summary: Mapping[str, Any]) -> str:
+    def text(value: Any) -> str:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    return "  ".join(f"{key}: {text(value)}" for key, value in summary.items() if value not in (None, "", []))
 
 
 @click.command("set")

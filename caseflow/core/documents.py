@@ -54,13 +54,19 @@ JsonPath = Sequence[str | int]
 class _CoreSchemaResolver(VersionedResolver):
     """YAML 1.2 core schema: ``2026-01-05`` is a string, validated by the form's ``format``."""
 
+    _filtered: dict[Any, dict[Any, list[Any]]] = {}  # noqa: RUF012 - a cache shared on purpose
+
     @property
     def versioned_resolver(self) -> Any:
-        table = super().versioned_resolver
-        return {
-            first: [(tag, rx) for tag, rx in entries if str(tag) not in _NOT_CORE_SCHEMA]
-            for first, entries in table.items()
-        }
+        # Called for every scalar: filter ruamel's table once per YAML version, not every time.
+        version = self.processing_version
+        table = self._filtered.get(version)
+        if table is None:
+            table = self._filtered[version] = {
+                first: [(tag, rx) for tag, rx in entries if str(tag) not in _NOT_CORE_SCHEMA]
+                for first, entries in super().versioned_resolver.items()
+            }
+        return table
 
 
 class _PolicyError(MarkedYAMLError):
@@ -463,6 +469,8 @@ def quoted(text: str) -> DoubleQuotedScalarString:
 
 __all__ = [
     "MAX_DEPTH",
+    "CommentedMap",
+    "CommentedSeq",
     "Document",
     "ExplicitNull",
     "YamlStyle",

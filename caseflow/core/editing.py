@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caseflow.core.documents import (
+    CommentedMap,
     ExplicitNull,
     add_field,
     insert_item,
@@ -106,7 +107,7 @@ def _apply(node: Any, steps: list[Step], raw: str, schema: Mapping[str, Any], pa
     adding = isinstance(key, int) and key == len(node)
     if len(steps) == 1:
         value = coerce(raw, subschema(schema, here))
-        if adding:
+        if isinstance(key, int) and adding:
             insert_item(node, key, value)
         else:
             old = node[key] if _has(node, key) else None
@@ -119,7 +120,7 @@ def _apply(node: Any, steps: list[Step], raw: str, schema: Mapping[str, Any], pa
         # Build a new branch completely before attaching it, so comments around it stay put.
         child = new_sequence() if steps[1].kind in ("index", "id", "append") else new_mapping()
         result = _apply(child, steps[1:], raw, schema, here)
-        if adding:
+        if isinstance(key, int) and adding:
             insert_item(node, key, child)
         else:
             _attach(node, key, child)
@@ -128,7 +129,7 @@ def _apply(node: Any, steps: list[Step], raw: str, schema: Mapping[str, Any], pa
 
 
 def _attach(node: Any, key: str | int, value: Any) -> None:
-    if isinstance(node, dict) and key not in node:
+    if isinstance(node, CommentedMap) and key not in node:
         add_field(node, str(key), value)
     else:
         node[key] = value

@@ -128,7 +128,12 @@ def test_a_day_of_work(case_repo: Callable[..., Path], run_caseflow: Run, tmp_pa
     shown = json.loads(run_caseflow("show", client_id, "--json", cwd=path).assert_success().stdout)
     assert shown["stage"] == "intake"
     assert [d["form"] for d in shown["documents"]] == ["core.client", "core.visit"]
-    assert all(d["valid"] for d in shown["documents"])
+    assert all(d["readable"] for d in shown["documents"])
+    assert shown["documents"][1]["summary"] == {
+        "date": note_path.split("/")[-1][:10],
+        "type": "home",
+        "author": "casey",
+    }
     assert "Ana" not in json.dumps(shown)
     text = run_caseflow("show", client_id, cwd=path).assert_success().stdout
     assert "Contact note" in text and client_id in text

@@ -111,7 +111,8 @@ def test_a_document_in_the_wrong_place_is_reported(case_repo: Callable[..., Path
     plan = f"form: core.plan\nclient: {CLIENT}\nreview_date: 2026-04-01\ngoals: []\n"
     found = problems(case_repo, {f"clients/{CLIENT}/visits/plan.yaml": plan})
     assert found == [
-        f"clients/{CLIENT}/visits/plan.yaml:1:7: a Service plan belongs at <client>/plan.yaml, not <client>/visits/plan.yaml"
+        f"clients/{CLIENT}/visits/plan.yaml:1:7: "
+        "a Service plan belongs at <client>/plan.yaml, not <client>/visits/plan.yaml"
     ]
 
 

@@ -1,0 +1,204 @@
+"""Case documents: YAML files and Markdown files with YAML front matter.
+
+This package is the only place that imports ruamel.yaml: :mod:`.policy` configures the loaders,
+:mod:`.edits` changes loaded documents without disturbing what a person wrote, and this module
+holds the document model. Saving an unedited document gives back the same bytes; a one-field
+edit changes one line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from caseflow.core.documents.edits import (
+    add_field,
+    delete_item,
+    insert_item,
+    new_mapping,
+    new_sequence,
+    styled_like,
+)
+from caseflow.core.documents.policy import (
+    MAX_DEPTH,
+    ExplicitNull,
+    YamlStyle,
+    detect_style,
+    dump_yaml,
+    fast_loader_is_c,
+    load_fast,
+    load_round_trip,
+    needs_quotes,
+    parse_scalar,
+)
+from caseflow.core.textpolicy import TextStyle, decode_document, encode_document
+from caseflow.errors import DocumentError, Problem
+
+JsonPath = Sequence[str | int]
+
+# ---------------------------------------------------------------------------------------------
+# The document model
+
+
+@dataclass
+class Document:
+    """One loaded document, editable in place; ``to_bytes()`` writes it back."""
+
+    path: str
+    kind: str  # "yaml" or "markdown"
+    data: CommentedMap
+    body: str = ""
+    text_style: TextStyle = field(default_factory=TextStyle)
+    yaml_style: YamlStyle = field(default_factory=YamlStyle)
+    line_offset: int = 0  # lines before the YAML starts (the front-matter fence)
+
+    @property
+    def form_id(self) -> str | None:
+        value = self.data.get("form")
+        return value if isinstance(value, str) else None
+
+    def plain(self) -> dict[str, Any]:
+        """A JSON-compatible deep copy of the data (what schemas and plugins see)."""
+        result = to_plain(self.data)
+        assert isinstance(result, dict)
+        return result
+
+    def to_text(self) -> str:
+        yaml_text = dump_yaml(self.data, self.yaml_style)
+        if not self.yaml_style.final_newline:
+            yaml_text = yaml_text.removesuffix("\n")
+        if self.kind == "markdown":
+            return f"---\n{yaml_text}---\n{self.body}"
+        return yaml_text
+
+    def to_bytes(self) -> bytes:
+        return encode_document(self.to_text(), self.text_style)
+
+    def locate(self, path: JsonPath) -> tuple[int, int]:
+        """1-based line and column of the value at ``path`` (or its nearest existing parent)."""
+        line, col = locate(self.data, path)
+        return line + self.line_offset, col
+
+
+def is_markdown(path: str) -> bool:
+    return path.endswith(".md")
+
+
+def load_document(path: str, raw: bytes) -> Document:
+    """Load a document for editing or error reporting (round trip, positions kept)."""
+    text, text_style = decode_document(path, raw)
+    if is_markdown(path):
+        front, body, offset = split_front_matter(path, text)
+        data = load_round_trip(path, front, offset)
+        return Document(path, "markdown", data, body, text_style, detect_style(front), offset)
+    data = load_round_trip(path, text, 0)
+    return Document(path, "yaml", data, "", text_style, detect_style(text), 0)
+
+
+def load_plain(path: str, raw: bytes) -> tuple[dict[str, Any], str]:
+    """Load a document's plain data (and Markdown body) as fast as the policy allows."""
+    text, _ = decode_document(path, raw)
+    yaml_text, body, offset = split_front_matter(path, text) if is_markdown(path) else (text, "", 0)
+    data = load_fast(yaml_text)
+    if data is None:
+        data = load_round_trip(path, yaml_text, offset)
+    return to_plain(data), body
+
+
+def new_document(path: str, text: str) -> Document:
+    """Parse text produced by caseflow itself (a skeleton) into an editable document."""
+    return load_document(path, text.encode("utf-8"))
+
+
+def split_front_matter(path: str, text: str) -> tuple[str, str, int]:
+    """Split Markdown into (front-matter YAML, body kept verbatim, line offset of the YAML)."""
+    if not (text.startswith("---\n") or text == "---"):
+        raise DocumentError(Problem(path, 1, 1, "Markdown document must start with '---' front matter naming its form"))
+    end = re.search(r"^(?:---|\.\.\.)[ \t]*$\n?", text[4:], re.MULTILINE)
+    if end is None:
+        raise DocumentError(Problem(path, 1, 1, "front matter opened here is never closed (add a line '---' after it)"))
+    front = text[4 : 4 + end.start()]
+    closing = text[4 + end.start() : 4 + end.end()]
+    if closing.rstrip("\n") != "---":
+        # '...' or trailing blanks would not survive a save byte-for-byte; be explicit instead.
+        line = text.count("\n", 0, 4 + end.start()) + 1
+        raise DocumentError(Problem(path, line, 1, "close the front matter with a plain '---' line"))
+    return front, text[4 + end.end() :], 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain data, positions and edits
+
+
+def to_plain(value: Any) -> Any:
+    """Deep-copy round-trip nodes into JSON-compatible dicts, lists and scalars."""
+    if isinstance(value, dict):
+        return {_plain_key(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, ExplicitNull) or value is None:
+        return None
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return str(value)
+
+
+def _plain_key(key: Any) -> str:
+    return "null" if isinstance(key, ExplicitNull) or key is None else str(key)
+
+
+def locate(data: Any, path: JsonPath) -> tuple[int, int]:
+    """0-based ruamel positions turned into 1-based (line, col) for the value at ``path``."""
+    line, col = data.lc.line, data.lc.col
+    node = data
+    for step in path:
+        if isinstance(node, CommentedMap) and step in node:
+            value = node[step]
+            if isinstance(value, CommentedMap | CommentedSeq) and len(value):
+                line, col = node.lc.key(step)
+            else:
+                line, col = node.lc.value(step)
+            node = value
+        elif isinstance(node, CommentedSeq) and isinstance(step, int) and 0 <= step < len(node):
+            line, col = node.lc.item(step)
+            node = node[step]
+        else:
+            break
+    return line + 1, col + 1
+
+
+__all__ = [
+    "MAX_DEPTH",
+    "CommentedMap",
+    "CommentedSeq",
+    "Document",
+    "ExplicitNull",
+    "YamlStyle",
+    "add_field",
+    "delete_item",
+    "detect_style",
+    "dump_yaml",
+    "fast_loader_is_c",
+    "insert_item",
+    "load_document",
+    "load_plain",
+    "locate",
+    "needs_quotes",
+    "new_document",
+    "new_mapping",
+    "new_sequence",
+    "parse_scalar",
+    "split_front_matter",
+    "styled_like",
+    "to_plain",
+]

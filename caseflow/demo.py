@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,22 +155,28 @@ def tour(path: Path) -> str:
         stages[client_id] = data.get("stage")
     active = next((c for c, s in stages.items() if s == "active"), ids[0] if ids else "C-XXXXXX")
     newest = next((c for c, s in stages.items() if s == "evaluation"), active)
-    return (
-        f"""
-Demo agency ready in {path}: {len(ids)} clients ({", ".join(f"{c} {s}" for c, s in stages.items())}).
-Every document below was committed by the person who wrote it, on the day it is dated.
-
-Try, from inside the folder (cd {path}):
-
-  export CASEFLOW_USER=casey                     # act as Casey, a case manager
-  caseflow clients                               # who is where, with risk flags (no names)
-  caseflow show {active}                        # one client: stage, flags, documents
-  caseflow validate                              # every document against its form
-  git log --date=short --format='%ad %<(14)%an %s'   # one commit per action, by each person
-  caseflow set {active} plan.yaml review_date=2026-12-15 && git show --stat HEAD
-  caseflow new {newest} core.visit --field type=phone --edit   # write a contact note in $EDITOR
-  caseflow forms                                 # the forms documents use
-  caseflow plugins --all                         # what each plugin contributes
-""".rstrip("\n")
-        + "\n"
-    )
+    tries = [
+        ("export CASEFLOW_USER=casey", "act as Casey, a case manager"),
+        ("caseflow clients", "who is where, with risk flags (no names)"),
+        (f"caseflow show {active}", "one client: stage, flags, documents"),
+        ("caseflow validate", "every document against its form"),
+        ("git log --date=short --format='%ad %<(14)%an %s'", "one commit per action, by each person"),
+        (f"caseflow set {active} plan.yaml review_date=2026-12-15", "a one-line change, committed"),
+        ("git show HEAD", "...and its diff"),
+        (f"caseflow new {newest} core.visit --field type=phone --edit", "write a contact note in $EDITOR"),
+        ("caseflow forms", "the forms documents use"),
+        ("caseflow plugins --all", "what each plugin contributes"),
+    ]
+    width = max(len(command) for command, _ in tries) + 2
+    lines = [
+        f"Demo agency ready in {path}: {len(ids)} clients ({', '.join(f'{c} {s}' for c, s in stages.items())}).",
+        "Every document was committed by the person who wrote it, on the day it is dated.",
+        "",
+        f"Try, from inside the folder (cd {path}):",
+    ]
+    if shutil.which("caseflow") is None:
+        bin_dir = Path(sys.executable).parent
+        lines.append(f"(first put caseflow on your PATH: source {bin_dir / 'activate'})")
+    lines.append("")
+    lines.extend(f"  {command.ljust(width)}# {why}" for command, why in tries)
+    return "\n".join(lines) + "\n"

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from caseflow import AlreadyExists, CaseRepo, DocumentError, NotFound, UnknownPerson, UsageError, open_repo
+from caseflow import (
+    AlreadyExists,
+    CaseflowError,
+    CaseRepo,
+    DocumentError,
+    NotFound,
+    UnknownPerson,
+    UsageError,
+    open_repo,
+)
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, git
 
 
@@ -174,3 +183,28 @@ def test_only_supervisors_add_staff(repo: CaseRepo) -> None:
     assert open_repo(repo.root, environ=ONLY_BUILTIN_PLUGINS).actor("lee").role == "case_manager"
     with pytest.raises(AlreadyExists):
         repo.add_staff(repo.actor("sam"), staff_id="casey", name="X", email="x@riverbend.example", role="director")
+
+
+def test_agency_templates_override_the_built_in_skeleton(case_repo: Callable[..., Path]) -> None:
+    override = (
+        "---\nform: core.visit\nclient: {{ client_id }}\ndate: {{ today }}\ntype: phone\nauthor: {{ actor }}\n---\n"
+        "# Riverbend contact note\n"
+    )
+    path = case_repo({"templates/forms/visit.md.j2": override})
+    repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS)
+    casey = repo.actor("casey")
+    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    saved = repo.new_document(casey, client_id, "core.visit")
+    assert (repo.root / saved.path).read_text().endswith("---\n# Riverbend contact note\n")
+
+
+def test_agency_templates_run_sandboxed(case_repo: Callable[..., Path]) -> None:
+    sneaky = "form: core.plan\nclient: {{ client_id }}\nx: {{ ''.__class__.__mro__[1].__subclasses__() }}\n"
+    path = case_repo({"templates/forms/plan.yaml.j2": sneaky})
+    repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS)
+    casey = repo.actor("casey")
+    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    before = head(repo)
+    with pytest.raises(CaseflowError, match="sandbox forbids"):
+        repo.new_document(casey, client_id, "core.plan")
+    assert head(repo) == before

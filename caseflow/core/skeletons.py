@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from caseflow.core.forms import Form
-from caseflow.errors import NotFound
+from caseflow.errors import CaseflowError, NotFound
 
 
 def builtin_templates_dir() -> Path:
@@ -40,7 +41,11 @@ def render_skeleton(form: Form, repo_templates: Path | None, context: Mapping[st
     )
     env.filters["yaml"] = _yaml_string
     try:
-        template = env.get_template(form.skeleton)
+        return env.get_template(form.skeleton).render(**context)
     except jinja2.TemplateNotFound:
         raise NotFound(f"form {form.id}: skeleton template '{form.skeleton}' was not found") from None
-    return template.render(**context)
+    except SecurityError as exc:
+        raise CaseflowError(f"template {form.skeleton} tried something the sandbox forbids: {exc}") from None
+    except jinja2.TemplateError as exc:
+        where = f":{exc.lineno}" if getattr(exc, "lineno", None) else ""
+        raise CaseflowError(f"template {form.skeleton}{where}: {exc.message or exc}") from None

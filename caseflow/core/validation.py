@@ -72,8 +72,8 @@ def _explain(error: ValidationError, root: Mapping[str, Any]) -> list[Located]:
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         # A conditional ("then") branch has no titles of its own; the field's own schema has.
-        field_schema = schema.get("properties", {}).get(missing) or subschema(root, [*at, missing])
-        title = _title(field_schema, missing)
+        local = schema.get("properties", {}).get(missing) or {}
+        title = _title(local if "title" in local else subschema(root, [*at, missing]), missing)
         return [Located(at, f"missing required field '{missing}' ({title})")]
     if kind == "additionalProperties" and isinstance(error.instance, Mapping):
         known = set(schema.get("properties", {}))

@@ -121,3 +121,54 @@ def test_stray_folders_and_missing_client_record_are_reported(case_repo: Callabl
     found = open_repo(path, environ=ONLY_BUILTIN_PLUGINS).validate().problems
     assert Problem("clients/not a client", 0, 0, "is not a client folder (names look like C-7K2M9Q)") in found
     assert Problem("clients/C-AAAAAA", 0, 0, "has no client.yaml") in found
+
+
+def test_a_release_must_give_the_required_statements(case_repo: Callable[..., Path]) -> None:
+    consent = f"""form: core.consent
+id: CN-2Q4W6E
+client: {CLIENT}
+kind: release
+regulation: hipaa
+patient_name: Ana Example
+disclosing_party: Test Agency
+information_covered: [Service plan goals]
+recipients:
+  - name: Eastside Counseling
+purposes: [Coordinating counseling]
+right_to_revoke: In writing, to the case manager.
+expiry_event: End of services
+signed_by:
+  name: Ana Example
+  relationship: self
+signed_on: 2026-01-05
+redisclosure_notice: false
+conditioning_statement: true
+status: active
+"""
+    found = problems(case_repo, {f"clients/{CLIENT}/consents/CN-2Q4W6E.yaml": consent})
+    assert found == [f"clients/{CLIENT}/consents/CN-2Q4W6E.yaml:18:22: the redisclosure notice must be given (true)"]
+
+
+def test_stage_must_match_the_end_of_its_history(case_repo: Callable[..., Path]) -> None:
+    text = CLIENT_YAML.replace(
+        "stage: intake\n", "stage: active\nstage_history:\n  - to: intake\n    on: 2026-01-05\n    by: casey\n"
+    )
+    found = problems(case_repo, {f"clients/{CLIENT}/client.yaml": text})
+    assert found == [f"clients/{CLIENT}/client.yaml:7:8: stage is 'active' but the stage history ends in 'intake'"]
+
+
+def test_a_missing_element_of_a_release_is_named_by_its_title(case_repo: Callable[..., Path]) -> None:
+    consent = f"""form: core.consent
+id: CN-2Q4W6E
+client: {CLIENT}
+kind: release
+patient_name: Ana Example
+signed_by: {{name: Ana Example, relationship: guardian}}
+signed_on: 2026-01-05
+status: active
+"""
+    found = problems(case_repo, {f"clients/{CLIENT}/consents/CN-2Q4W6E.yaml": consent})
+    where = f"clients/{CLIENT}/consents/CN-2Q4W6E.yaml"
+    statement = "missing required field 'conditioning_statement' (Statement on conditioning treatment given)"
+    assert f"{where}:1:1: {statement}" in found
+    assert f"{where}:6:1: missing required field 'authority' (Authority of a representative)" in found

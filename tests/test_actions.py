@@ -48,7 +48,7 @@ def test_intake_creates_one_committed_client_record(repo: CaseRepo) -> None:
 
 def test_intake_refuses_an_invalid_date_of_birth_and_writes_nothing(repo: CaseRepo) -> None:
     before = head(repo)
-    with pytest.raises(DocumentError, match=r"client.yaml:4:6: Date of birth: '2026-13-45' is not a date"):
+    with pytest.raises(DocumentError, match=r"client.yaml:4:6: Date of birth: the value is not a date"):
         repo.intake(repo.actor("casey"), name="Ana Example", dob="2026-13-45")
     assert head(repo) == before
     assert not (repo.root / "clients").exists()

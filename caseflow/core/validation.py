@@ -79,23 +79,29 @@ def _explain(error: ValidationError, root: Mapping[str, Any]) -> list[Located]:
         known = set(schema.get("properties", {}))
         return [Located((*at, key), f"unknown field '{key}'") for key in error.instance if key not in known]
     title = _title(schema, at[-1] if at else None)
-    value = error.instance
+    # Messages end up in terminals, CI logs and bug reports: never echo an identifying value.
+    value = "the value" if _is_phi(root, at) else repr(error.instance)
     if kind == "format":
         expected = {"date": "a date written YYYY-MM-DD", "email": "an email address"}.get(str(error.validator_value))
-        return [Located(at, f"{title}: {value!r} is not {expected or error.validator_value}")]
+        return [Located(at, f"{title}: {value} is not {expected or error.validator_value}")]
     if kind == "enum":
         options = ", ".join(str(o) for o in error.validator_value)
-        return [Located(at, f"{title}: {value!r} is not one of {options}")]
+        return [Located(at, f"{title}: {value} is not one of {options}")]
     if kind == "type":
-        return [Located(at, f"{title}: expected {error.validator_value}, got {value!r}")]
+        return [Located(at, f"{title}: expected {error.validator_value}, got {value}")]
     if kind == "const" and at == ("form",):
         return [Located(at, f"form must be '{error.validator_value}' here")]
     if kind == "pattern":
-        return [Located(at, f"{title}: {value!r} is not in the expected form")]
+        return [Located(at, f"{title}: {value} is not in the expected form")]
     if kind == "anyOf" and all(set(branch) == {"required"} for branch in error.validator_value):
         names = " or ".join(f"'{b['required'][0]}'" for b in error.validator_value)
         return [Located(at, f"needs {names}")]
-    return [Located(at, f"{title}: {error.message}")]
+    return [Located(at, f"{title}: {error.message.replace(repr(error.instance), value)}")]
+
+
+def _is_phi(root: Mapping[str, Any], at: FieldPath) -> bool:
+    """Is the value at ``at`` (or anything it sits in) marked ``x-phi: true`` by the form?"""
+    return any(subschema(root, list(at[:depth])).get("x-phi") for depth in range(1, len(at) + 1))
 
 
 def check_document(

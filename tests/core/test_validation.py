@@ -35,7 +35,7 @@ def test_a_valid_client_has_no_problems(case_repo: Callable[..., Path]) -> None:
     [
         (
             CLIENT_YAML.replace("1990-04-02", "2026-13-45"),
-            "client.yaml:4:6: Date of birth: '2026-13-45' is not a date written YYYY-MM-DD",
+            "client.yaml:4:6: Date of birth: the value is not a date written YYYY-MM-DD",
         ),
         (CLIENT_YAML.replace("name: Ana Example\n", ""), "client.yaml:1:1: missing required field 'name' (Name)"),
         (CLIENT_YAML + "favourite_colour: blue\n", "client.yaml:8:19: unknown field 'favourite_colour'"),
@@ -172,3 +172,12 @@ status: active
     statement = "missing required field 'conditioning_statement' (Statement on conditioning treatment given)"
     assert f"{where}:1:1: {statement}" in found
     assert f"{where}:6:1: missing required field 'authority' (Authority of a representative)" in found
+
+
+def test_identifying_values_are_never_echoed_in_messages(case_repo: Callable[..., Path]) -> None:
+    text = CLIENT_YAML.replace("dob: 1990-04-02", "dob: Maria Lopez-Secret") + "address:\n  city: 42\n"
+    found = problems(case_repo, {f"clients/{CLIENT}/client.yaml": text})
+    assert found == [
+        f"clients/{CLIENT}/client.yaml:4:6: Date of birth: the value is not a date written YYYY-MM-DD",
+        f"clients/{CLIENT}/client.yaml:9:9: City: expected string, got the value",
+    ]

@@ -153,7 +153,7 @@ def tour(path: Path) -> str:
             f"{CLIENTS_DIR}/{client_id}/client.yaml", (path / CLIENTS_DIR / client_id / "client.yaml").read_bytes()
         )
         stages[client_id] = data.get("stage")
-    active = next((c for c, s in stages.items() if s == "active"), ids[0] if ids else "C-XXXXXX")
+    active = next((c for c, s in stages.items() if s == "active"), ids[0] if ids else "<client-id>")
     newest = next((c for c, s in stages.items() if s == "evaluation"), active)
     tries = [
         ("export CASEFLOW_USER=casey", "act as Casey, a case manager"),

@@ -10,16 +10,8 @@ import pytest
 
 from caseflow import InvalidId, open_repo
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, commit_files, git
+from tests.samples import CLIENT, CLIENT_YAML
 
-CLIENT = "C-7K2M9Q"
-CLIENT_YAML = f"""form: core.client
-id: {CLIENT}
-name: Ana Example
-dob: 1990-04-02
-assigned_worker: casey
-intake_date: 2026-01-05
-stage: intake
-"""
 PLAN = f"form: core.plan\nclient: {CLIENT}\nreview_date: 2026-04-01\ngoals: []\n"
 PLAN_PATH = f"clients/{CLIENT}/plan.yaml"
 LAUGHS = "\n".join(

@@ -9,16 +9,7 @@ import pytest
 
 from caseflow import Problem, open_repo
 from caseflow.testing import ONLY_BUILTIN_PLUGINS
-
-CLIENT = "C-7K2M9Q"
-CLIENT_YAML = f"""form: core.client
-id: {CLIENT}
-name: Ana Example
-dob: 1990-04-02
-assigned_worker: casey
-intake_date: 2026-01-05
-stage: intake
-"""
+from tests.samples import CLIENT, CLIENT_YAML
 
 
 def problems(case_repo: Callable[..., Path], files: dict[str, str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -227,8 +227,10 @@ class CaseRepo:
             found.append(ClientDocument(doc.path, data.get("form"), title, summary))
         return found
 
-    def validate(self, client_ids: Sequence[str] | None = None) -> ValidationReport:
-        """Check every document (of the given clients, or all) and the repository settings."""
+    def validate(
+        self, client_ids: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> ValidationReport:
+        """Check every document of the given clients (or of all); ``progress(done, total)`` per client."""
         from caseflow.core import validation
 
         problems: list[Problem] = []
@@ -243,7 +245,7 @@ class CaseRepo:
                 for p in casefiles.stray_client_entries(self.root)
             )
         count = 0
-        for client_id in ids:
+        for done, client_id in enumerate(ids, 1):
             for doc in casefiles.client_documents(self.root, client_id):
                 count += 1
                 try:
@@ -264,6 +266,8 @@ class CaseRepo:
                 )
             if not (self.root / casefiles.CLIENTS_DIR / client_id / "client.yaml").exists():
                 problems.append(Problem(f"{casefiles.CLIENTS_DIR}/{client_id}", 0, 0, "has no client.yaml"))
+            if progress is not None:
+                progress(done, len(ids))
         return ValidationReport(count, problems)
 
     def resolve_document(self, client_id: str, name: str) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -99,6 +100,31 @@ def _cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "-"
     return str(value)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, err_terminal: bool = True) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for long work, only when a person is watching a terminal."""
+    if not (err_terminal and sys.stderr.isatty()):
+        yield None
+        return
+    bar: Any = None
+    shown = 0
+
+    def update(done_count: int, total: int) -> None:
+        nonlocal bar, shown
+        if bar is None:
+            if total < 200:  # quick enough that a bar would only flicker
+                return
+            bar = click.progressbar(length=total, label=label, file=sys.stderr).__enter__()
+        bar.update(done_count - shown)
+        shown = done_count
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 def warn(message: str) -> None:

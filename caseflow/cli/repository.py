@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table
+from caseflow.cli.context import Settings, done, emit_json, json_option, progress_bar, repo_options, table
 from caseflow.errors import UsageError
 
 
@@ -115,7 +115,8 @@ def validate(settings: Settings, clients: tuple[str, ...], as_json: bool) -> Non
 
     Each problem is printed as path:line:col: message. Exits 1 if there is any.
     """
-    report = settings.repo().validate(list(clients) or None)
+    with progress_bar("validating", err_terminal=not as_json) as progress:
+        report = settings.repo().validate(list(clients) or None, progress=progress)
     if as_json:
         emit_json({"ok": report.ok, "documents": report.documents, "problems": [p.as_json() for p in report.problems]})
     else:

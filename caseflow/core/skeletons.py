@@ -47,5 +47,6 @@ def render_skeleton(form: Form, repo_templates: Path | None, context: Mapping[st
     except SecurityError as exc:
         raise CaseflowError(f"template {form.skeleton} tried something the sandbox forbids: {exc}") from None
     except jinja2.TemplateError as exc:
-        where = f":{exc.lineno}" if getattr(exc, "lineno", None) else ""
+        line = getattr(exc, "lineno", None)  # set on syntax errors, not on undefined names
+        where = f":{line}" if line else ""
         raise CaseflowError(f"template {form.skeleton}{where}: {exc.message or exc}") from None

@@ -54,6 +54,33 @@ def test_unedited_save_is_byte_identical(path: Path) -> None:
     assert load_document(path.name, raw).to_bytes() == raw
 
 
+@pytest.mark.parametrize("path", [p for p in CORPUS_FILES if p.name != "unusual-layout.yaml"], ids=lambda p: p.name)
+def test_rendering_alone_is_faithful_for_ordinary_layouts(path: Path) -> None:
+    raw = path.read_bytes()
+    document = load_document(path.name, raw)
+    assert document.render() == raw.decode("utf-8-sig").replace("\r\n", "\n")
+
+
+def test_an_unusual_layout_keeps_every_untouched_line() -> None:
+    raw = (CORPUS / "unusual-layout.yaml").read_text()
+    document = load_document("plan.yaml", raw.encode())
+    assert document.render() != raw, "this file is here because ruamel alone would rewrite it"
+    apply_edit(document.data, parse_field_path("review_date"), "2026-05-01", {})
+    assert changed_lines(raw, document.to_text()) == ["-review_date: 2026-04-01  ", "+review_date: 2026-05-01"]
+
+
+def test_an_edit_inside_an_unusual_layout_is_refused_not_guessed() -> None:
+    raw = (CORPUS / "unusual-layout.yaml").read_text()
+    document = load_document("plan.yaml", raw.encode())
+    apply_edit(document.data, parse_field_path("goals[g1].objectives[o1].target_date"), "2026-03-01", {})
+    with pytest.raises(DocumentError) as caught:
+        document.to_text()
+    assert (
+        str(caught.value)
+        == "plan.yaml:9:1: this edit would also rewrite the unusual layout here; make this edit by hand"
+    )
+
+
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: p.name)
 def test_fast_and_round_trip_loaders_agree(path: Path) -> None:
     raw = path.read_bytes()

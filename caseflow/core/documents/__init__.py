@@ -23,6 +23,7 @@ from caseflow.core.documents.edits import (
     new_sequence,
     styled_like,
 )
+from caseflow.core.documents.patch import PatchConflict, carry_over
 from caseflow.core.documents.policy import (
     MAX_DEPTH,
     ExplicitNull,
@@ -55,6 +56,8 @@ class Document:
     text_style: TextStyle = field(default_factory=TextStyle)
     yaml_style: YamlStyle = field(default_factory=YamlStyle)
     line_offset: int = 0  # lines before the YAML starts (the front-matter fence)
+    source: str | None = None  # the text as loaded, so that saving can keep every untouched line
+    _baseline: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def form_id(self) -> str | None:
@@ -68,6 +71,23 @@ class Document:
         return result
 
     def to_text(self) -> str:
+        """The document's text: untouched lines exactly as loaded, edited lines as rendered."""
+        rendered = self.render()
+        if self.source is None or rendered == self.source:
+            return rendered
+        if self._baseline is None:
+            unedited = load_document(self.path, encode_document(self.source, TextStyle()))
+            self._baseline = unedited.render()
+        if self._baseline == self.source:
+            return rendered  # this file renders faithfully: nothing to carry over
+        try:
+            return carry_over(self.source, self._baseline, rendered)
+        except PatchConflict as conflict:
+            message = "this edit would also rewrite the unusual layout here; make this edit by hand"
+            raise DocumentError(Problem(self.path, conflict.line, 1, message)) from None
+
+    def render(self) -> str:
+        """The document as caseflow writes it (the same as loaded for well-formed files)."""
         yaml_text = dump_yaml(self.data, self.yaml_style)
         if not self.yaml_style.final_newline:
             yaml_text = yaml_text.removesuffix("\n")
@@ -94,9 +114,9 @@ def load_document(path: str, raw: bytes) -> Document:
     if is_markdown(path):
         front, body, offset = split_front_matter(path, text)
         data = load_round_trip(path, front, offset)
-        return Document(path, "markdown", data, body, text_style, detect_style(front), offset)
+        return Document(path, "markdown", data, body, text_style, detect_style(front), offset, text)
     data = load_round_trip(path, text, 0)
-    return Document(path, "yaml", data, "", text_style, detect_style(text), 0)
+    return Document(path, "yaml", data, "", text_style, detect_style(text), 0, text)
 
 
 def load_plain(path: str, raw: bytes) -> tuple[dict[str, Any], str]:

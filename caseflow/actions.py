@@ -95,14 +95,17 @@ def _commit_document(repo: CaseRepo, tx: Transaction, document: Document, form: 
     problems = _check(repo, document, form, client_id, inner)
     if problems:
         raise DocumentError(problems)
-    tx.write(document.path, document.to_bytes())
+    data = document.to_bytes()
+    if tx.read(document.path) != data:  # an edit to the value already there is no change at all
+        tx.write(document.path, data)
 
 
 def _saved(repo: CaseRepo, tx: Transaction, client_id: str | None, path: str, form: Form, action: str) -> SavedDocument:
     from caseflow.repo import SavedDocument
 
-    saved = SavedDocument(client_id, path, form.id, action, tx.commit or "")
-    repo.host.after_document_saved(repo, saved)
+    saved = SavedDocument(client_id, path, form.id, action, tx.commit)
+    if tx.commit is not None:
+        repo.host.after_document_saved(repo, saved)
     return saved
 
 

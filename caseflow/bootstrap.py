@@ -11,10 +11,9 @@ from caseflow.core.store import init_repository as init_git
 from caseflow.errors import AlreadyExists
 
 GITATTRIBUTES = """\
-# Case documents merge field by field with caseflow's YAML merge driver.
+# Case documents merge field by field with caseflow's YAML merge driver. No end-of-line rules:
+# git stores each file's bytes as written (CRLF stays CRLF), so a diff shows only what changed.
 clients/**/*.yaml merge=caseflow-yaml
-*.yaml text eol=lf
-*.md text eol=lf
 """
 
 GITIGNORE = f"""\

@@ -33,13 +33,13 @@ __all__ = ["CaseRepo", "ClientDocument", "SavedDocument", "Staff", "ValidationRe
 
 @dataclass(frozen=True)
 class SavedDocument:
-    """What ``after_document_saved`` hooks get: which document, by which action, in which commit."""
+    """Which document an action saved, and in which commit (what ``after_document_saved`` gets)."""
 
     client_id: str | None
     path: str
     form_id: str
     action: str
-    commit: str
+    commit: str | None  # None when the action changed nothing (the value was already there)
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,11 @@ def set_(settings: Settings, client_id: str, document: str, assignments: tuple[s
     """
     repo = settings.repo()
     saved = repo.set_fields(settings.actor(), client_id, document, assignments)
-    done(f"{saved.path}: set {', '.join(a.split('=', 1)[0] for a in assignments)} (commit {saved.commit[:8]})")
+    fields = ", ".join(a.split("=", 1)[0] for a in assignments)
+    if saved.commit is None:
+        done(f"nothing to change: {saved.path} already has {fields} as given")
+    else:
+        done(f"{saved.path}: set {fields} (commit {saved.commit[:8]})")
 
 
 @click.command()
@@ -149,5 +153,5 @@ def new(
     """
     repo = settings.repo()
     saved = repo.new_document(settings.actor(), client_id, form_id, fields=fields, edit=edit, from_file=from_file)
-    done(f"created {saved.path} (commit {saved.commit[:8]})")
+    done(f"created {saved.path} (commit {(saved.commit or '')[:8]})")
     click.echo(saved.path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -190,3 +191,44 @@ def test_forms_and_help(case_repo: Callable[..., Path], run_caseflow: Run) -> No
         assert f"  {command} " in help_text
     assert "Exit codes" in help_text
     assert "goals[g1].status" in run_caseflow("set", "--help").stdout
+
+
+def test_crlf_documents_stay_crlf_through_set_and_git(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+    client = "C-7K2M9Q"
+    record = (
+        f"form: core.client\r\nid: {client}\r\nname: Ana Example\r\ndob: 1990-04-02\r\n"
+        "assigned_worker: casey\r\nintake_date: 2026-01-05\r\nstage: intake\r\n"
+    )
+    path = case_repo({f"clients/{client}/client.yaml": record.encode()})
+    run_caseflow(
+        "set", client, "client.yaml", "language=Spanish", cwd=path, env={"CASEFLOW_USER": "casey"}
+    ).assert_success()
+    committed = subprocess.run(
+        ["git", "show", f"HEAD:clients/{client}/client.yaml"], cwd=path, capture_output=True, check=True
+    ).stdout
+    assert committed == record.encode() + b"language: Spanish\r\n"
+    assert (path / f"clients/{client}/client.yaml").read_bytes() == committed
+    assert git(path, "status", "--porcelain") == ""
+
+
+def test_set_keeps_a_hand_written_layout(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+    client = "C-7K2M9Q"
+    record = (
+        f"form: core.client\nid: {client}   \nname: Ana Example\ndob: 1990-04-02\nassigned_worker: casey\n"
+        "intake_date: 2026-01-05\nstage: intake\nstage_history:\n-   to: intake\n    on: 2026-01-05\n    by: casey\n"
+    )
+    path = case_repo({f"clients/{client}/client.yaml": record})
+    run_caseflow(
+        "set", client, "client.yaml", "dob=1990-04-03", cwd=path, env={"CASEFLOW_USER": "casey"}
+    ).assert_success()
+    assert (path / f"clients/{client}/client.yaml").read_text() == record.replace("1990-04-02", "1990-04-03")
+
+
+def test_setting_the_same_value_again_changes_nothing(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+    path = case_repo()
+    env = {"CASEFLOW_USER": "casey"}
+    client = run_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
+    head = git(path, "rev-parse", "HEAD")
+    result = run_caseflow("set", client, "client.yaml", "dob=1990-04-02", cwd=path, env=env).assert_success()
+    assert "nothing to change" in result.stderr
+    assert git(path, "rev-parse", "HEAD") == head

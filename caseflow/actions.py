@@ -226,6 +226,8 @@ def new_document(
         parse_field_path(field)
     base = repo.client_dir(client_id)
     form = repo.form(form_id)
+    if form.singleton and (repo.root / base / form.path).exists():  # say so before anyone types
+        raise AlreadyExists(f"{base}/{form.path} already exists; change it with `caseflow set`")
     if from_file is not None:
         text = _read_draft(from_file)
     else:
@@ -234,26 +236,23 @@ def new_document(
     scratch = f"{base}/{form.path.replace('{', '').replace('}', '')}"
     document = parse_new_document(scratch, text)
     _apply_assignments(document, form, parsed)
-    draft: Path | None = None
-    if edit:
-        draft = _write_draft(repo, client_id, form, document.to_text())
-        (editor or _run_editor)(draft)
-        try:
-            document = parse_new_document(scratch, _read_draft(draft))
-        except DocumentError as exc:
-            raise _kept(exc.problems, draft, client_id, form) from None
+    draft = _write_draft(repo, client_id, form, document.to_text()) if edit else None
     try:
+        if draft is not None:
+            (editor or _run_editor)(draft)
+            document = parse_new_document(scratch, _read_draft(draft))
         with repo.store.transaction(repo.author(actor), action="new", client=client_id) as tx:
             document.path = _place(repo, base, form, document)
             if document.form_id != form.id:
                 raise DocumentError(Problem(document.path, *document.locate(("form",)), f"form must stay {form.id}"))
             _commit_document(repo, tx, document, form, client_id)
-    except DocumentError as exc:
+    except CaseflowError as exc:
         if draft is None:
             raise
-        raise _kept(exc.problems, draft, client_id, form) from None
-    if draft is not None:
-        draft.unlink(missing_ok=True)
+        raise _kept(exc, draft, client_id, form) from None
+    for used in (draft, from_file):
+        if used is not None and used.resolve().parent == (repo.root / DRAFTS_DIR).resolve():
+            used.unlink(missing_ok=True)  # a draft that made it into the repository is done
     return _saved(repo, tx, client_id, document.path, form, "new")
 
 
@@ -286,12 +285,19 @@ def _place(repo: CaseRepo, base: str, form: Form, document: Document) -> str:
 
 
 def _write_draft(repo: CaseRepo, client_id: str, form: Form, text: str) -> Path:
+    """A private file for the person to type into: readable by them only (it holds client data)."""
     drafts = repo.root / DRAFTS_DIR
-    drafts.mkdir(parents=True, exist_ok=True)
+    drafts.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
     suffix = ".md" if form.kind == "markdown" else ".yaml"
     draft = drafts / f"{client_id}-{form.id}-{stamp}{suffix}"
-    draft.write_text(text, encoding="utf-8")
+    counter = 2
+    while draft.exists():
+        draft = drafts / f"{client_id}-{form.id}-{stamp}-{counter}{suffix}"
+        counter += 1
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
     return draft
 
 
@@ -306,17 +312,22 @@ def _read_draft(path: Path) -> str:
 
 def _run_editor(path: Path) -> None:
     command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    result = subprocess.run([*shlex.split(command), str(path)], check=False)
+    try:
+        result = subprocess.run([*shlex.split(command), str(path)], check=False)
+    except (OSError, ValueError) as exc:
+        raise CaseflowError(f"could not start the editor {command!r} ({exc}); set $EDITOR") from None
     if result.returncode != 0:
-        raise CaseflowError(f"the editor exited with status {result.returncode}; your draft is kept at {path}")
+        raise CaseflowError(f"the editor exited with status {result.returncode}")
 
 
-def _kept(problems: Sequence[Problem], draft: Path, client_id: str, form: Form) -> DocumentError:
-    relocated = [Problem(str(draft), p.line, p.col, p.message) for p in problems]
-    note = (
-        f"your draft is kept at {draft}; fix it, then run: caseflow new {client_id} {form.id} --from {draft} [--edit]"
-    )
-    return DocumentError(relocated, note)
+def _kept(exc: CaseflowError, draft: Path, client_id: str, form: Form) -> DocumentError:
+    """The refusal, plus where the person's typing is and how to carry on from it."""
+    if isinstance(exc, DocumentError):
+        problems = [Problem(str(draft), p.line, p.col, p.message) for p in exc.problems]
+    else:
+        problems = [Problem(str(draft), 0, 0, str(exc))]
+    resume = f"caseflow new {client_id} {form.id} --from {draft} [--edit]"
+    return DocumentError(problems, f"your draft is kept at {draft}; fix it, then run: {resume}")
 
 
 # -- staff ---------------------------------------------------------------------------------------

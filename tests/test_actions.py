@@ -208,3 +208,41 @@ def test_agency_templates_run_sandboxed(case_repo: Callable[..., Path]) -> None:
     with pytest.raises(CaseflowError, match="sandbox forbids"):
         repo.new_document(casey, client_id, "core.plan")
     assert head(repo) == before
+
+
+def test_a_missing_editor_keeps_the_draft_and_says_so(repo: CaseRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    casey = repo.actor("casey")
+    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    monkeypatch.setenv("EDITOR", "/nonexistent/editor --wait")
+    monkeypatch.delenv("VISUAL", raising=False)
+    with pytest.raises(DocumentError) as caught:
+        repo.new_document(casey, client_id, "core.visit", edit=True)
+    assert "could not start the editor '/nonexistent/editor --wait'" in str(caught.value)
+    draft = Path(caught.value.note.split("kept at ")[1].split(";")[0])
+    assert draft.exists() and oct(draft.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_one_per_client_document_is_refused_before_the_editor_opens(repo: CaseRepo) -> None:
+    casey = repo.actor("casey")
+    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    repo.new_document(casey, client_id, "core.plan")
+    opened: list[Path] = []
+    with pytest.raises(AlreadyExists):
+        repo.new_document(casey, client_id, "core.plan", edit=True, editor=opened.append)
+    assert opened == []
+
+
+def test_a_resumed_draft_is_removed_once_it_is_committed(repo: CaseRepo) -> None:
+    casey = repo.actor("casey")
+    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+
+    def wrong_type(path: Path) -> None:
+        path.write_text(path.read_text().replace("type: office", "type: carpool"))
+
+    with pytest.raises(DocumentError) as caught:
+        repo.new_document(casey, client_id, "core.visit", edit=True, editor=wrong_type)
+    draft = Path(caught.value.note.split("kept at ")[1].split(";")[0])
+    draft.write_text(draft.read_text().replace("type: carpool", "type: video"))
+    saved = repo.new_document(casey, client_id, "core.visit", from_file=draft)
+    assert saved.path.endswith("-video.md")
+    assert not draft.exists()

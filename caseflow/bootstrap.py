@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 
 from caseflow.core.config import CONFIG_FILE, initial_config_text
 from caseflow.core.store import LOCAL_DIR, Author, git_config_value
 from caseflow.core.store import init_repository as init_git
-from caseflow.errors import AlreadyExists
+from caseflow.errors import AlreadyExists, StoreError
 
 GITATTRIBUTES = """\
 # Case documents merge field by field with caseflow's YAML merge driver. No end-of-line rules:
@@ -40,6 +41,11 @@ def init_repository(
         if (path / CONFIG_FILE).exists():
             raise AlreadyExists(f"{path} is already a case repository")
         raise AlreadyExists(f"{path} is not empty; caseflow init needs a new or empty folder")
+    existed = path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create {path} ({exc.strerror or exc})") from None
     files = {
         CONFIG_FILE: initial_config_text(agency, timezone).encode(),
         ".gitattributes": GITATTRIBUTES.encode(),
@@ -49,4 +55,16 @@ def init_repository(
     if author is None:
         name = git_config_value(None, "user.name") or "caseflow"
         author = Author(name, git_config_value(None, "user.email") or "caseflow@localhost")
-    return init_git(path, files, author, at)
+    try:
+        return init_git(path, files, author, at)
+    except BaseException:
+        # Leave nothing half-made behind: a rerun would otherwise refuse "already a repository".
+        if existed:
+            for child in path.iterdir():  # the folder was empty before: all of this is ours
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        raise

@@ -89,16 +89,25 @@ def get_plugin_manager(policy: PluginPolicy | None = None, extra: Iterable[objec
                 f"plugin '{entry_point.name}' failed to load ({type(exc).__name__}: {exc}); "
                 + _disable_hint(entry_point.name)
             ) from exc
-        pm.register(plugin, name=entry_point.name)
+        _register(pm, plugin, entry_point.name)
     for plugin in extra:
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
-        pm.register(plugin, name=name if not pm.has_plugin(name) else f"{name}-{id(plugin)}")
+        _register(pm, plugin, name if not pm.has_plugin(name) else f"{name}-{id(plugin)}")
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         name = pm.get_name(exc.plugin) or repr(exc.plugin)
         raise PluginError(f"plugin '{name}' implements an unknown hook ({exc}); " + _disable_hint(name)) from exc
     return pm
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:  # e.g. a hook implementation with a misnamed argument
+        raise PluginError(
+            f"plugin '{name}' does not fit the hook specification ({exc}); " + _disable_hint(name)
+        ) from exc
 
 
 @dataclass(frozen=True)

@@ -189,3 +189,13 @@ def test_an_unsafe_id_from_a_plugin_is_refused(case_repo: Callable[..., Path]) -
     with pytest.raises(Exception, match="unusable id"):
         repo.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
     assert not (repo.root / "clients").exists()
+
+
+def test_a_hook_with_a_misnamed_argument_is_named(case_repo: Callable[..., Path]) -> None:
+    class WrongArgument:
+        @hookimpl
+        def validate_document(self, doc: DocumentView) -> list[Finding]:
+            return []
+
+    with pytest.raises(PluginError, match="plugin 'WrongArgument' does not fit the hook specification"):
+        registered_plugin(case_repo(), WrongArgument())

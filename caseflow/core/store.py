@@ -44,7 +44,10 @@ class Author:
 def _git_repo(root: Path) -> Any:
     import git  # GitPython costs ~0.1 s to import; only writes and git queries pay it
 
-    return git.Repo(root)
+    try:
+        return git.Repo(root)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise StoreError(f"{root} is not a git repository; case repositories are made with `caseflow init`") from None
 
 
 def git_config_value(root: Path | None, key: str) -> str | None:
@@ -52,14 +55,9 @@ def git_config_value(root: Path | None, key: str) -> str | None:
     import git
 
     try:
-        if root is not None:
-            repo = git.Repo(root)
-            try:
-                return str(repo.git.config("--get", key)).strip() or None
-            finally:
-                repo.close()
-        return str(git.Git().config("--get", key)).strip() or None
-    except git.GitCommandError:
+        runner = git.Git(root) if root is not None else git.Git()
+        return str(runner.config("--get", key)).strip() or None
+    except (git.GitCommandError, OSError):
         return None
 
 
@@ -101,7 +99,6 @@ def init_repository(root: Path, files: Mapping[str, bytes], author: Author, at: 
     """Create a git repository holding ``files`` in one initial commit; returns its id."""
     import git
 
-    root.mkdir(parents=True, exist_ok=True)
     repo = git.Repo.init(root, initial_branch="main")
     try:
         with repo.config_writer() as config:
@@ -115,7 +112,9 @@ def init_repository(root: Path, files: Mapping[str, bytes], author: Author, at: 
         if at is not None:
             env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = at.isoformat()
         repo.git.commit("-q", "-m", commit_message("init", None), env=env)
-        return repo.head.commit.hexsha
+        return str(repo.head.commit.hexsha)
+    except git.GitCommandError as exc:
+        raise StoreError(f"git refused the first commit ({_git_reason(exc)})") from None
     finally:
         repo.close()
 
@@ -217,9 +216,9 @@ class Store:
         except BaseException as exc:
             self._roll_back(repo, paths, previous, created_dirs, before_head)
             if isinstance(exc, git.GitCommandError):
-                detail = (exc.stderr or "").strip().splitlines()
-                reason = detail[-1].removeprefix("stderr: ").strip(" '") if detail else str(exc.status)
-                raise StoreError(f"git refused the commit ({reason}); nothing was changed") from None
+                raise StoreError(f"git refused the commit ({_git_reason(exc)}); nothing was changed") from None
+            if isinstance(exc, OSError):
+                raise StoreError(f"could not write ({exc.strerror or exc}); nothing was changed") from None
             raise
         finally:
             repo.close()
@@ -249,6 +248,11 @@ class Store:
             if before_head is not None and repo.head.commit.hexsha != before_head:
                 repo.git.update_ref("HEAD", before_head)
             repo.git.reset("-q", "--", *paths)
+
+
+def _git_reason(exc: Any) -> str:
+    detail = (exc.stderr or "").strip().splitlines()
+    return detail[-1].removeprefix("stderr: ").strip(" '") if detail else f"exit status {exc.status}"
 
 
 def _make_parents(directory: Path, root: Path) -> list[Path]:

@@ -199,3 +199,32 @@ def test_usage_errors_exit_2(repo_with_client: Path, run_caseflow: Callable[...,
     run_caseflow(
         "--repo", repo_with_client, "set", CLIENT, "plan.yaml", "no-equals-sign", env={"CASEFLOW_USER": "casey"}
     ).assert_refused(2)
+
+
+def test_a_folder_that_is_not_a_git_repository(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
+    import shutil
+
+    from caseflow.demo import example_dir
+
+    copy = tmp_path / "copy"
+    shutil.copytree(example_dir(), copy)
+    result = run_caseflow("--repo", copy, "--as", "casey", "set", "C-7K2M9Q", "plan.yaml", "review_date=2026-12-01")
+    assert_one_line_refusal(result, f"{copy} is not a git repository")
+    run_caseflow("--repo", copy, "validate").assert_success()
+
+
+def test_init_that_git_refuses_leaves_nothing_behind(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
+    refuse_signing = {
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "commit.gpgsign",
+        "GIT_CONFIG_VALUE_0": "true",
+        "GIT_CONFIG_KEY_1": "gpg.program",
+        "GIT_CONFIG_VALUE_1": "false",
+    }
+    result = run_caseflow("init", tmp_path / "agency", "--agency", "Test", env=refuse_signing)
+    assert_one_line_refusal(result, "git refused the first commit")
+    assert not (tmp_path / "agency").exists()
+    (tmp_path / "empty").mkdir()
+    run_caseflow("init", tmp_path / "empty", "--agency", "Test", env=refuse_signing).assert_refused(1)
+    assert list((tmp_path / "empty").iterdir()) == []
+    run_caseflow("init", tmp_path / "empty", "--agency", "Test").assert_success()

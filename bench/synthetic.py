@@ -12,7 +12,13 @@ from pathlib import Path
 
 from caseflow.bootstrap import init_repository
 from caseflow.core.ids import random_client_id
-from caseflow.testing import STAFF
+
+# Fictional staff; not caseflow.testing's list, which would need pytest on a runtime-only install.
+STAFF = (
+    ("casey", "Casey Rivera", "casey@riverbend.example", "case_manager"),
+    ("robin", "Robin Okafor", "robin@riverbend.example", "case_manager"),
+    ("sam", "Sam Whitfield", "sam@riverbend.example", "supervisor"),
+)
 
 GIVEN = ["Ana", "Luis", "Mei", "Omar", "Priya", "Sam", "Tomás", "Zoë", "Kwame", "Ines"]
 FAMILY = ["Example", "Sample", "Testperson", "Fictional", "Placeholder"]

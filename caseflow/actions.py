@@ -30,6 +30,7 @@ from caseflow.errors import (
     CaseflowError,
     DocumentError,
     InvalidId,
+    NotAllowed,
     NotFound,
     Problem,
     StoreError,
@@ -77,6 +78,11 @@ def _apply_assignments(document: Document, form: Form, assignments: Sequence[tup
 def _check(
     repo: CaseRepo, document: Document, form: Form, client_id: str | None, path_in_client: str | None
 ) -> list[Problem]:
+    # The one check that needs the staff list: a client is assigned to someone who works here.
+    worker = document.data.get("assigned_worker") if form.id == "core.client" else None
+    if isinstance(worker, str) and repo.config.staff_member(worker) is None:
+        where = document.locate(("assigned_worker",))
+        return [Problem(document.path, *where, f"assigned worker '{worker}' is not on the staff list")]
     return check_plain_data(
         document.path,
         document.to_bytes(),
@@ -348,7 +354,9 @@ def add_staff(
     if role not in ROLES:
         raise UsageError(f"role must be one of {', '.join(ROLES)}")
     if repo.config.staff and (actor is None or actor.role not in ("supervisor", "director")):
-        raise UnknownPerson("only a supervisor or director can add staff (pass --as with their staff id)")
+        raise NotAllowed("only a supervisor or director can add staff (pass --as with their staff id)")
+    if supervisor is not None and repo.config.staff_member(check_staff_id(supervisor)) is None:
+        raise UnknownPerson(f"supervisor '{supervisor}' is not on the staff list")
     if repo.config.staff_member(staff_id):
         raise AlreadyExists(f"staff id '{staff_id}' is already on the staff list")
     if repo.config.staff_by_email(email):
@@ -365,7 +373,7 @@ def add_staff(
             entries.fa.set_block_style()  # `staff: []` grows into a readable block list
         entry = new_mapping({"id": staff_id, "name": name, "email": email, "role": role})
         if supervisor:
-            entry["supervisor"] = check_staff_id(supervisor)
+            entry["supervisor"] = supervisor
         entries.append(entry)
         from caseflow.repo import parse_config
 

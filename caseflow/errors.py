@@ -6,6 +6,7 @@ The CLI turns these into one line per problem and an exit code; anything that is
     CaseflowError                 exit 1: refused or invalid; nothing was written
      ├── RepoNotFound             no case repository here (no caseflow.yaml up the tree)
      ├── UnknownPerson            --as / CASEFLOW_USER / git user.email is not on the staff list
+     ├── NotAllowed               the acting person's role does not allow this
      ├── InvalidId                a client id or document name that is unsafe or malformed
      ├── NotFound                 a client, document or form that does not exist
      ├── AlreadyExists            a document or staff member that is already there
@@ -54,6 +55,10 @@ class RepoNotFound(CaseflowError):
 
 
 class UnknownPerson(CaseflowError):
+    pass
+
+
+class NotAllowed(CaseflowError):
     pass
 
 

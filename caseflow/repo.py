@@ -184,28 +184,24 @@ class CaseRepo:
         return data
 
     def clients(self, stage: str | None = None, worker: str | None = None) -> list[dict[str, Any]]:
-        """One summary per client (no names: ids, stage, worker, flags), filtered."""
+        """One summary per client (no names: ids, stage, worker, flags), filtered.
+
+        Every row has the same keys; ``problem`` says why a client record could not be read.
+        """
         rows: list[dict[str, Any]] = []
         for client_id in self.client_ids():
+            problem = None
             try:
                 record = self.client_record(client_id)
             except DocumentError as exc:
-                rows.append(
-                    {
-                        "id": client_id,
-                        "stage": None,
-                        "assigned_worker": None,
-                        "risk_flags": [],
-                        "problem": str(exc.problems[0]),
-                    }
-                )
-                continue
+                record, problem = {}, str(exc.problems[0])
             row = {
                 "id": client_id,
                 "stage": record.get("stage"),
                 "assigned_worker": record.get("assigned_worker"),
                 "intake_date": record.get("intake_date"),
                 "risk_flags": [f.get("flag") for f in record.get("risk_flags") or [] if isinstance(f, dict)],
+                "problem": problem,
             }
             if (stage is None or row["stage"] == stage) and (worker is None or row["assigned_worker"] == worker):
                 rows.append(row)
@@ -230,7 +226,10 @@ class CaseRepo:
     def validate(
         self, client_ids: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
     ) -> ValidationReport:
-        """Check every document of the given clients (or of all); ``progress(done, total)`` per client."""
+        """Check every document of the given clients (or of all); ``progress(done, total)`` per client.
+
+        (``caseflow.yaml`` itself is checked when the repository is opened.)
+        """
         from caseflow.core import validation
 
         problems: list[Problem] = []

@@ -13,6 +13,7 @@ from caseflow import (
     CaseflowError,
     CaseRepo,
     DocumentError,
+    NotAllowed,
     NotFound,
     UnknownPerson,
     UsageError,
@@ -173,7 +174,7 @@ def test_actor_from_git_email(case_repo: Callable[..., Path]) -> None:
 
 
 def test_only_supervisors_add_staff(repo: CaseRepo) -> None:
-    with pytest.raises(UnknownPerson, match="supervisor or director"):
+    with pytest.raises(NotAllowed, match="supervisor or director"):
         repo.add_staff(
             repo.actor("casey"), staff_id="lee", name="Lee Example", email="lee@riverbend.example", role="case_manager"
         )
@@ -246,3 +247,21 @@ def test_a_resumed_draft_is_removed_once_it_is_committed(repo: CaseRepo) -> None
     saved = repo.new_document(casey, client_id, "core.visit", from_file=draft)
     assert saved.path.endswith("-video.md")
     assert not draft.exists()
+
+
+def test_a_client_is_assigned_only_to_staff(repo: CaseRepo) -> None:
+    casey = repo.actor("casey")
+    with pytest.raises(DocumentError, match="assigned worker 'mallory' is not on the staff list"):
+        repo.intake(casey, name="Ana Example", dob="1990-04-02", fields=["assigned_worker=mallory"])
+    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    with pytest.raises(DocumentError, match=r"client.yaml:5:18: assigned worker 'mallory'"):
+        repo.set_fields(casey, client_id, "client.yaml", ["assigned_worker=mallory"])
+    with pytest.raises(UnknownPerson, match="supervisor 'nobody'"):
+        repo.add_staff(
+            repo.actor("sam"),
+            staff_id="lee",
+            name="Lee Example",
+            email="lee@x.example",
+            role="case_manager",
+            supervisor="nobody",
+        )

@@ -23,6 +23,7 @@ def test_public_names_are_pinned() -> None:
         "Form",
         "InvalidId",
         "LockTimeout",
+        "NotAllowed",
         "NotFound",
         "PluginError",
         "Problem",

@@ -60,10 +60,13 @@ def clients(settings: Settings, stage: str | None, worker: str | None, as_json: 
         emit_json(rows)
         return
     table(
-        [(r["id"], r["stage"], r["assigned_worker"], r.get("intake_date"), r["risk_flags"]) for r in rows],
+        [(r["id"], r["stage"], r["assigned_worker"], r["intake_date"], r["risk_flags"]) for r in rows],
         ["CLIENT", "STAGE", "WORKER", "INTAKE", "FLAGS"],
         empty="(no clients)",
     )
+    for row in rows:
+        if row["problem"]:
+            click.echo(click.style(f"{row['id']}: {row['problem']}", fg="red"), err=True)
 
 
 @click.command()

@@ -117,15 +117,14 @@ class RepoConfig:
 
 def initial_config_text(agency: str, timezone: str) -> str:
     """The ``caseflow.yaml`` that ``caseflow init`` writes, with comments for the IT person."""
-    from caseflow.core.documents import needs_quotes
+    from caseflow.core.documents import yaml_scalar
 
-    agency_text = f'"{_escape(agency)}"' if needs_quotes(agency) or ":" in agency or "#" in agency else agency
     return (
         "# caseflow repository settings. Edit with care; `caseflow validate` checks this file too.\n"
         f"form: {CONFIG_FORM}\n"
         f"format: {FORMAT_VERSION}\n"
-        f"agency: {agency_text}\n"
-        f"timezone: {timezone}\n"
+        f"agency: {yaml_scalar(agency)}\n"
+        f"timezone: {yaml_scalar(timezone)}\n"
         f"workflow: {DEFAULT_WORKFLOW}\n"
         "# plugins:\n"
         "#   allow: [riverbend]     # load only these installed plugins\n"
@@ -134,10 +133,6 @@ def initial_config_text(agency: str, timezone: str) -> str:
         "# Add people with `caseflow staff add ID --name NAME --email EMAIL --role ROLE`.\n"
         "staff: []\n"
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def find_root(start: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Path:

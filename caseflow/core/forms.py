@@ -67,14 +67,6 @@ class Form:
     def matches_path(self, relative_path: str) -> bool:
         return bool(self.path_regex().match(relative_path))
 
-    def field_title(self, name: str) -> str:
-        prop = self.schema.get("properties", {}).get(name, {})
-        return str(prop.get("title", name))
-
-    def phi_fields(self) -> list[str]:
-        """Top-level fields marked ``x-phi: true``."""
-        return [name for name, prop in self.schema.get("properties", {}).items() if prop.get("x-phi")]
-
 
 @dataclass(frozen=True)
 class Finding:

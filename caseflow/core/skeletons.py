@@ -14,6 +14,7 @@ import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from caseflow.core.documents import yaml_scalar
 from caseflow.core.forms import Form
 from caseflow.errors import CaseflowError, NotFound
 
@@ -24,13 +25,6 @@ def builtin_templates_dir() -> Path:
     return shipped_dir("templates")
 
 
-def _yaml_string(value: object) -> str:
-    """A value written as a double-quoted YAML string, safe for any text a person types."""
-    text = str(value)
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    return f'"{escaped}"'
-
-
 def render_skeleton(form: Form, repo_templates: Path | None, context: Mapping[str, Any]) -> str:
     search = [p for p in (repo_templates, form.template_dir, builtin_templates_dir()) if p is not None and p.is_dir()]
     env = ImmutableSandboxedEnvironment(
@@ -39,7 +33,7 @@ def render_skeleton(form: Form, repo_templates: Path | None, context: Mapping[st
         keep_trailing_newline=True,
         autoescape=False,  # YAML and Markdown, not HTML; values go through the |yaml filter
     )
-    env.filters["yaml"] = _yaml_string
+    env.filters["yaml"] = yaml_scalar
     try:
         return env.get_template(form.skeleton).render(**context)
     except jinja2.TemplateNotFound:

@@ -99,6 +99,7 @@ def test_a_day_of_work(case_repo: Callable[..., Path], run_caseflow: Run, tmp_pa
             "assigned_worker": "casey",
             "intake_date": clients[0]["intake_date"],
             "risk_flags": [],
+            "problem": None,
         }
     ]
     assert json.loads(run_caseflow("clients", "--json", "--stage", "active", cwd=path).stdout) == []

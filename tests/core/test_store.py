@@ -110,3 +110,19 @@ def test_lock_file_stays_local(case_repo: Callable[..., Path]) -> None:
         assert (path / ".caseflow" / "lock").exists()
     assert git(path, "status", "--porcelain", "--ignored").strip() == "!! .caseflow/"
     assert os.path.getsize(path / ".caseflow" / "lock") == 0
+
+
+def test_written_files_keep_their_permissions(case_repo: Callable[..., Path]) -> None:
+    path = case_repo({"clients/C-7K2M9Q/a.yaml": "form: old\n"})
+    existing = path / "clients/C-7K2M9Q/a.yaml"
+    existing.chmod(0o640)
+    git(path, "commit", "-qam", "mode", "--allow-empty")
+    previous = os.umask(0o022)
+    try:
+        with Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx:
+            tx.write("clients/C-7K2M9Q/a.yaml", b"form: new\n")
+            tx.write("clients/C-7K2M9Q/b.yaml", b"form: b\n")
+    finally:
+        os.umask(previous)
+    assert oct(existing.stat().st_mode & 0o777) == "0o640"
+    assert oct((path / "clients/C-7K2M9Q/b.yaml").stat().st_mode & 0o777) == "0o644"

@@ -33,8 +33,8 @@ from caseflow.core.documents.policy import (
     fast_loader_is_c,
     load_fast,
     load_round_trip,
-    needs_quotes,
     parse_scalar,
+    yaml_scalar,
 )
 from caseflow.core.textpolicy import TextStyle, decode_document, encode_document
 from caseflow.errors import DocumentError, Problem
@@ -213,7 +213,6 @@ __all__ = [
     "load_document",
     "load_plain",
     "locate",
-    "needs_quotes",
     "new_document",
     "new_mapping",
     "new_sequence",
@@ -221,4 +220,5 @@ __all__ = [
     "split_front_matter",
     "styled_like",
     "to_plain",
+    "yaml_scalar",
 ]

@@ -37,11 +37,7 @@ def new_sequence(items: list[Any] | None = None) -> CommentedSeq:
 
 
 # ---------------------------------------------------------------------------------------------
-# List edits that keep comments with the items they describe
-#
-# ruamel stores a full-line comment *before* list item i+1 as the trailing comment of item i's
-# last line (and the one before item 0 as the list's own pre-comment). Deleting or inserting an
-# item naively therefore hands comments to the wrong neighbour; these helpers move them along.
+# List and field edits that keep comments with the items they describe (see the module docstring)
 
 
 def _tail_slot(node: Any) -> tuple[list[Any], int] | None:

@@ -271,13 +271,10 @@ def parse_scalar(text: str) -> Any:
     return value if value is None or isinstance(value, bool | int | float | str) else text
 
 
-def needs_quotes(text: str) -> bool:
-    """Would this string read back as something else (a number, bool, null) if written plain?"""
-    try:
-        value = _FAST.load(text)
-    except YAMLError:
-        return True
-    return not isinstance(value, str) or value != text
+def yaml_scalar(text: str) -> str:
+    """``text`` written as one YAML value (quoted only when it must be), for templates to insert."""
+    line = dump_yaml({"v": str(text)}, YamlStyle())
+    return line.removeprefix("v: ").rstrip("\n")
 
 
 def load_fast(text: str) -> dict[str, Any] | None:

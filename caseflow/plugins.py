@@ -137,16 +137,32 @@ class PluginHost:
         self.pm = pm
         self._forms: dict[str, Form] | None = None
         self._form_owners: dict[str, str] = {}
+        self._callers: dict[str, list[tuple[str, Any]]] = {}
         self.warnings: list[str] = []
 
-    # -- calling implementations one by one ------------------------------------------------------
-    # pluggy stops at the first exception and does not say which plugin returned what; the host
-    # calls each implementation itself (in pluggy's order) so that it can do both.
+    # -- calling plugins one by one --------------------------------------------------------------
+    # pluggy stops at the first exception and does not say which plugin returned what. The host
+    # calls each plugin through its own pluggy subset caller (in pluggy's order, wrappers and all),
+    # so that it can attribute every result and failure, and one failure does not stop the rest.
 
-    def _each(self, hook_name: str, **kwargs: Any) -> Iterable[tuple[str, Callable[[], Any]]]:
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
-            yield impl.plugin_name, functools.partial(impl.function, **{a: kwargs[a] for a in impl.argnames})
+    def _each(self, hook_name: str, **kwargs: Any) -> Iterable[tuple[str, Callable[[], list[Any]]]]:
+        """(plugin name, call) per implementing plugin; a call returns that plugin's results."""
+        if hook_name not in self._callers:
+            hook = getattr(self.pm.hook, hook_name)
+            plugins: list[object] = []
+            for impl in reversed(hook.get_hookimpls()):
+                if not any(impl.plugin is seen for seen in plugins):  # plugins need not be hashable
+                    plugins.append(impl.plugin)
+            self._callers[hook_name] = [
+                (
+                    self.pm.get_name(plugin) or repr(plugin),
+                    self.pm.subset_hook_caller(hook_name, [p for p in plugins if p is not plugin]),
+                )
+                for plugin in plugins
+            ]
+        firstresult = bool(getattr(self.pm.hook, hook_name).spec.opts.get("firstresult"))
+        for name, caller in self._callers[hook_name]:
+            yield name, functools.partial(_as_list, caller, firstresult, kwargs)
 
     def _failure(self, name: str, hook: str, exc: Exception) -> str:
         return f"plugin '{name}' raised {type(exc).__name__} in {hook}: {exc}; " + _disable_hint(name)
@@ -158,7 +174,7 @@ class PluginHost:
             forms: dict[str, Form] = {}
             for name, call in self._each("register_forms"):
                 try:
-                    contributed = list(call() or ())
+                    contributed = [form for result in call() for form in result or ()]
                 except Exception as exc:
                     raise PluginError(self._failure(name, "register_forms", exc)) from exc
                 for form in contributed:
@@ -192,7 +208,7 @@ class PluginHost:
         findings: list[tuple[str, Finding]] = []
         for name, call in self._each("validate_document", document=document):
             try:
-                result = call() or []
+                result = [finding for found in call() for finding in found or ()]
             except Exception as exc:
                 findings.append((name, Finding(self._failure(name, "validate_document", exc))))
                 continue
@@ -213,8 +229,8 @@ class PluginHost:
                 result = call()
             except Exception as exc:
                 raise PluginError(self._failure(name, "new_client_id", exc)) from exc
-            if result is not None:
-                return str(result)
+            if result:
+                return str(result[0])
         raise PluginError("no plugin chose a client id (the default plugin is missing)")
 
     # -- introspection -------------------------------------------------------------------------
@@ -233,6 +249,13 @@ class PluginHost:
             contributes = {"forms": tuple(sorted(by_plugin.get(name, ())))} if name in by_plugin else {}
             infos.append(PluginInfo(name, version, default, hooks, contributes))
         return sorted(infos, key=lambda info: (info.default, info.name))
+
+
+def _as_list(caller: Any, firstresult: bool, kwargs: dict[str, Any]) -> list[Any]:
+    result = caller(**kwargs)
+    if firstresult:
+        return [] if result is None else [result]
+    return list(result)
 
 
 def _caseflow_version() -> str:

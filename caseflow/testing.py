@@ -129,7 +129,7 @@ def run_caseflow() -> Callable[..., Result]:
     return run
 
 
-@dataclass
+@dataclass(eq=False)  # plugins are registered by identity, so they must stay hashable
 class Recorder:
     """A spy plugin: register it and read ``calls`` to see which lifecycle hooks fired."""
 

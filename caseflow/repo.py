@@ -96,12 +96,18 @@ def open_repo(
     *,
     environ: Mapping[str, str] | None = None,
     plugins: Iterable[object] = (),
+    host: PluginHost | None = None,
 ) -> CaseRepo:
-    """Open the case repository at ``path`` (or as found by :func:`find_root`)."""
+    """Open the case repository at ``path`` (or as found by :func:`find_root`).
+
+    Plugins are loaded as its ``caseflow.yaml`` and ``$CASEFLOW_PLUGINS`` say, plus ``plugins``
+    (objects to register, for tests and scripts), unless an already loaded ``host`` is given.
+    """
     root = find_root(path, environ)
     config = load_config(root)
-    policy = PluginPolicy.from_config(config.plugins, environ)
-    host = PluginHost(get_plugin_manager(policy, plugins))
+    if host is None:
+        policy = PluginPolicy.from_config(config.plugins, environ)
+        host = PluginHost(get_plugin_manager(policy, plugins))
     return CaseRepo(root, config, host, environ)
 
 

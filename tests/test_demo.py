@@ -72,7 +72,7 @@ def test_demo_repository_works_with_every_command(
 def test_demo_never_overwrites_other_folders(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "notes.txt").write_text("mine\n")
-    run_caseflow("demo", tmp_path / "work").assert_refused(2)
+    run_caseflow("demo", tmp_path / "work").assert_refused(1)
     run_caseflow("demo", tmp_path / "work", "--force").assert_refused(1)
     assert (tmp_path / "work" / "notes.txt").read_text() == "mine\n"
     run_caseflow("demo", tmp_path / "again").assert_success()

@@ -9,17 +9,19 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
 from caseflow import __version__
 from caseflow.cli import clients, repository
-from caseflow.cli.context import CaseflowGroup, Settings
+from caseflow.cli.context import CaseflowGroup, Settings, StartupPlugins, print_error
 from caseflow.errors import CaseflowError
 
 
 def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> click.Group:
     """Build the command; plugins may add commands through ``register_commands``."""
+    startup = _load_startup_plugins(argv) if with_plugins else None
 
     @click.group(cls=CaseflowGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
     @click.version_option(__version__, prog_name="caseflow")
@@ -45,41 +47,42 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
 
         Exit codes: 0 done, 1 refused or invalid (every reason is listed), 2 usage error.
         """
-        ctx.obj = Settings(repo_path, acting, traceback)
+        ctx.obj = Settings(repo_path, acting, traceback, startup)
 
     repository.register(cli)
     clients.register(cli)
-    if with_plugins:
-        _add_plugin_commands(cli, argv)
+    if startup is not None:
+        startup.host.register_commands(cli)
     return cli
 
 
-def _add_plugin_commands(cli: click.Group, argv: Sequence[str] | None) -> None:
-    from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
-
-    policy = PluginPolicy.from_config(_plugins_setting(argv), os.environ)
-    PluginHost(get_plugin_manager(policy)).register_commands(cli)
-
-
-def _plugins_setting(argv: Sequence[str] | None) -> dict[str, object] | None:
-    """The ``plugins:`` section of the repository in use, so a blocked plugin is never imported."""
+def _load_startup_plugins(argv: Sequence[str] | None) -> StartupPlugins:
+    """Plugins as the repository in use allows (so a blocked plugin is never even imported)."""
     from caseflow.core.config import CONFIG_FILE, find_root
     from caseflow.core.documents import load_plain
     from caseflow.core.textpolicy import read_document_bytes
+    from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
-    args = list(argv or [])
-    start = None
-    for flag in ("--repo",):
-        if flag in args and args.index(flag) + 1 < len(args):
-            start = args[args.index(flag) + 1]
-        start = next((a.split("=", 1)[1] for a in args if a.startswith(flag + "=")), start)
+    root: Path | None = None
+    settings = None
     try:
-        root = find_root(start)
+        root = find_root(_repo_argument(list(argv or [])))
         data, _ = load_plain(CONFIG_FILE, read_document_bytes(root, CONFIG_FILE))
+        settings = data.get("plugins") if isinstance(data.get("plugins"), dict) else None
     except CaseflowError:
-        return None  # the command itself will say what is wrong
-    plugins = data.get("plugins")
-    return plugins if isinstance(plugins, dict) else None
+        pass  # no repository here, or a broken one: the command itself will say what is wrong
+    policy = PluginPolicy.from_config(settings, os.environ)
+    return StartupPlugins(root, PluginHost(get_plugin_manager(policy)))
+
+
+def _repo_argument(args: list[str]) -> str | None:
+    """``--repo PATH`` or ``--repo=PATH`` anywhere on the command line (before click parses it)."""
+    for index, arg in enumerate(args):
+        if arg == "--repo" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--repo="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -87,7 +90,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         cli = make_cli(argv=args)
     except CaseflowError as exc:
-        for line in exc.lines():
-            click.echo(click.style("error: ", fg="red", bold=True) + line, err=True)
+        print_error(exc)
         sys.exit(exc.exit_code)
     cli.main(args=args, prog_name="caseflow")

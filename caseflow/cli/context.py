@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -16,9 +17,18 @@ from caseflow.errors import CaseflowError
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
+    from caseflow.plugins import PluginHost
     from caseflow.repo import CaseRepo
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class StartupPlugins:
+    """The plugins loaded while the command was built, and the repository whose settings chose them."""
+
+    root: Path | None
+    host: PluginHost
 
 
 @dataclass
@@ -28,13 +38,19 @@ class Settings:
     repo_path: str | None = None
     acting: str | None = None
     traceback: bool = False
+    startup: StartupPlugins | None = None
     _repo: CaseRepo | None = None
 
     def repo(self) -> CaseRepo:
         if self._repo is None:
+            from caseflow.core.config import find_root
             from caseflow.repo import open_repo
 
-            self._repo = open_repo(self.repo_path)
+            # Reuse the plugins loaded at start-up (for their commands) when they were loaded for
+            # this same repository; loading them twice costs start-up time for nothing.
+            startup = self.startup
+            same = startup is not None and startup.root == find_root(self.repo_path)
+            self._repo = open_repo(self.repo_path, host=startup.host if startup and same else None)
         return self._repo
 
     def actor(self) -> Staff:
@@ -127,6 +143,12 @@ def progress_bar(label: str, err_terminal: bool = True) -> Iterator[Callable[[in
             bar.__exit__(None, None, None)
 
 
+def print_error(exc: CaseflowError) -> None:
+    """One line per reason, on stderr: the only way caseflow reports a refusal."""
+    for line in exc.lines():
+        click.echo(click.style("error: ", fg="red", bold=True) + line, err=True)
+
+
 def warn(message: str) -> None:
     click.echo(click.style("warning: ", fg="yellow", bold=True) + message, err=True)
 
@@ -147,8 +169,7 @@ class CaseflowGroup(click.Group):
             settings = ctx.find_object(Settings)
             if settings is not None and settings.traceback:
                 raise
-            for line in exc.lines():
-                click.echo(click.style("error: ", fg="red", bold=True) + line, err=True)
+            print_error(exc)
             ctx.exit(exc.exit_code)
 
 

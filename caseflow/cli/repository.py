@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, progress_bar, repo_options, table
-from caseflow.errors import UsageError
+from caseflow.core.config import ROLES
+from caseflow.errors import AlreadyExists
 
 
 def register(cli: click.Group) -> None:
@@ -39,7 +40,7 @@ def staff() -> None:
 @click.argument("staff_id", metavar="ID")
 @click.option("--name", required=True, help="Full name (appears as the author of their commits).")
 @click.option("--email", required=True, help="Email; matched against git user.email to know who is acting.")
-@click.option("--role", required=True, type=click.Choice(["case_manager", "supervisor", "director"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--supervisor", metavar="STAFF_ID", help="Who supervises this person.")
 @repo_options
 def staff_add(settings: Settings, staff_id: str, name: str, email: str, role: str, supervisor: str | None) -> None:
@@ -136,6 +137,6 @@ def demo(path: Path, force: bool) -> None:
     from caseflow.demo import build_demo, tour
 
     if path.exists() and any(path.iterdir()) and not force:
-        raise UsageError(f"{path} is not empty; choose another PATH or pass --force to rebuild the demo there")
+        raise AlreadyExists(f"{path} is not empty; choose another PATH or pass --force to rebuild the demo there")
     build_demo(path, replace=force)
     click.echo(tour(path))

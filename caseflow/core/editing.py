@@ -22,6 +22,7 @@ from caseflow.core.documents import (
     parse_scalar,
     styled_like,
 )
+from caseflow.core.forms import subschema
 from caseflow.errors import NotFound, UsageError
 
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[[^\[\]]+\])*)")
@@ -56,29 +57,6 @@ def parse_assignment(text: str) -> tuple[str, str]:
     if not sep or not field:
         raise UsageError(f"'{text}' is not FIELD=VALUE")
     return field.strip(), value
-
-
-def subschema(schema: Mapping[str, Any], path: list[str | int]) -> Mapping[str, Any]:
-    """The JSON Schema that applies at a data path (properties and items; local $refs)."""
-    root = schema
-    current: Mapping[str, Any] = schema
-    for step in path:
-        current = _resolve(root, current)
-        if isinstance(step, int):
-            current = current.get("items", {})
-        else:
-            current = current.get("properties", {}).get(step, {})
-    return _resolve(root, current)
-
-
-def _resolve(root: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/"):
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target.get(part, {})
-        return target if isinstance(target, Mapping) else {}
-    return schema
 
 
 def coerce(raw: str, schema: Mapping[str, Any]) -> Any:

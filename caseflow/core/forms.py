@@ -85,3 +85,26 @@ class DocumentView:
     client_id: str | None
     data: Mapping[str, Any]
     body: str = ""
+
+
+def subschema(schema: Mapping[str, Any], path: list[str | int]) -> Mapping[str, Any]:
+    """The JSON Schema that applies at a data path (properties and items; local $refs)."""
+    root = schema
+    current: Mapping[str, Any] = schema
+    for step in path:
+        current = _resolve(root, current)
+        if isinstance(step, int):
+            current = current.get("items", {})
+        else:
+            current = current.get("properties", {}).get(step, {})
+    return _resolve(root, current)
+
+
+def _resolve(root: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {})
+        return target if isinstance(target, Mapping) else {}
+    return schema

@@ -14,8 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from caseflow.core.documents import load_document, load_plain
-from caseflow.core.editing import subschema
-from caseflow.core.forms import DocumentView, Finding, Form
+from caseflow.core.forms import DocumentView, Finding, Form, subschema
 from caseflow.errors import DocumentError, PluginError, Problem
 
 FieldPath = tuple[str | int, ...]

@@ -8,19 +8,22 @@ repo.set_fields(staff, client_id, "client.yaml", ["phone=555-0100"])
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from caseflow import __version__
 from caseflow.core import casefiles
 from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
 from caseflow.core.documents import Document, load_document, load_plain
 from caseflow.core.forms import Form
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
-from caseflow.core.store import Author, Store, git_config_value
+from caseflow.core.store import LOCAL_DIR, Author, Store, git_config_value
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import DocumentError, NotFound, Problem, UnknownPerson
 from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
@@ -72,8 +75,29 @@ class ValidationReport:
         return not self.problems
 
 
+_CONFIG_CHECKED = f"{LOCAL_DIR}/config-checked"
+
+
 def load_config(root: Path) -> RepoConfig:
-    return parse_config(read_document_bytes(root, CONFIG_FILE))
+    """caseflow.yaml, validated against its schema once per distinct content.
+
+    Importing jsonschema costs more than a whole `caseflow show`; so the digest of a file that
+    passed is kept in the local ``.caseflow/`` folder, and the same bytes are not checked again.
+    """
+    raw = read_document_bytes(root, CONFIG_FILE)
+    digest = hashlib.sha256(__version__.encode() + b"\0" + raw).hexdigest()
+    stamp = root / _CONFIG_CHECKED
+    try:
+        if stamp.read_text() == digest:
+            data, _ = load_plain(CONFIG_FILE, raw)
+            return RepoConfig.from_plain(data)
+    except OSError:
+        pass
+    config = parse_config(raw)
+    with contextlib.suppress(OSError):  # a read-only clone just checks every time
+        stamp.parent.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    return config
 
 
 def parse_config(raw: bytes) -> RepoConfig:
@@ -81,11 +105,11 @@ def parse_config(raw: bytes) -> RepoConfig:
     from jsonschema import Draft202012Validator
 
     from caseflow.core.config import CONFIG_SCHEMA
-    from caseflow.core.validation import Located, locate_all
+    from caseflow.core.validation import explain_all, locate_all
 
     data, _ = load_plain(CONFIG_FILE, raw)
     validator = Draft202012Validator(CONFIG_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    errors = [Located(tuple(e.absolute_path), e.message) for e in validator.iter_errors(data)]
+    errors = explain_all(validator, CONFIG_SCHEMA, data)
     if errors:
         raise DocumentError(locate_all(CONFIG_FILE, raw, errors))
     return RepoConfig.from_plain(data)

@@ -48,11 +48,13 @@ class SchemaChecker:
         return compiled
 
     def check(self, form: Form, data: Mapping[str, Any]) -> list[Located]:
-        errors = sorted(self.validator(form).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-        located: list[Located] = []
-        for error in errors:
-            located.extend(_explain(error, form.schema))
-        return located
+        return explain_all(self.validator(form), form.schema, data)
+
+
+def explain_all(validator: Draft202012Validator, schema: Mapping[str, Any], data: Any) -> list[Located]:
+    """Every schema error for ``data``, in the schema's own words, in document order."""
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    return [located for error in errors for located in _explain(error, schema)]
 
 
 def _title(schema: Any, fallback: str | int | None = None) -> str:

@@ -1,0 +1,31 @@
+"""caseflow.yaml: validated on open, located problems, and re-checked whenever it changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow import DocumentError, open_repo
+from caseflow.testing import ONLY_BUILTIN_PLUGINS, git
+
+
+def test_an_invalid_setting_is_located(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    config = path / "caseflow.yaml"
+    open_repo(path, environ=ONLY_BUILTIN_PLUGINS)  # a valid file: its digest is remembered locally
+    config.write_text(config.read_text().replace("role: case_manager", "role: wizard", 1))
+    with pytest.raises(DocumentError) as caught:
+        open_repo(path, environ=ONLY_BUILTIN_PLUGINS)
+    [problem] = caught.value.problems
+    assert str(problem) == "caseflow.yaml:20:11: Role: 'wizard' is not one of case_manager, supervisor, director"
+    assert git(path, "status", "--porcelain") == " M caseflow.yaml\n", "the remembered digest stays local"
+
+
+def test_a_missing_agency_is_refused(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    config = path / "caseflow.yaml"
+    config.write_text(config.read_text().replace("agency: Test Agency\n", ""))
+    with pytest.raises(DocumentError, match=r"caseflow.yaml:2:1: missing required field 'agency' \(Agency\)"):
+        open_repo(path, environ=ONLY_BUILTIN_PLUGINS)

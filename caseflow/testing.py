@@ -36,7 +36,9 @@ STAFF = (
 ONLY_BUILTIN_PLUGINS = {"CASEFLOW_PLUGINS": ""}
 
 _GIT_ENV = {
+    # A developer's own git settings (commit signing, hooks paths, identity) stay out of tests.
     "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
     "GIT_AUTHOR_NAME": "Test Setup",
     "GIT_AUTHOR_EMAIL": "setup@caseflow.invalid",
     "GIT_COMMITTER_NAME": "Test Setup",
@@ -105,9 +107,25 @@ def run(
     return Result(tuple(map(str, args)), done.returncode, done.stdout, done.stderr)
 
 
+def _make_hermetic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither the developer's git settings nor their CASEFLOW_* variables reach a test."""
+    for name, value in _GIT_ENV.items():
+        if name.startswith("GIT_CONFIG"):
+            monkeypatch.setenv(name, value)
+    for name in [n for n in os.environ if n.startswith("CASEFLOW_")]:
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    _make_hermetic(monkeypatch)
+
+
 @pytest.fixture(scope="session")
 def _template_case_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_case_repo(tmp_path_factory.mktemp("template") / "repo")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _make_hermetic(monkeypatch)
+        return build_case_repo(tmp_path_factory.mktemp("template") / "repo")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from caseflow import (
     DocumentError,
     NotAllowed,
     NotFound,
+    StoreError,
     UnknownPerson,
     UsageError,
     open_repo,
@@ -115,7 +116,7 @@ def test_set_refuses_to_fold_in_uncommitted_hand_edits(repo: CaseRepo) -> None:
     client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02")
     path = repo.root / f"clients/{client_id}/client.yaml"
     path.write_text(path.read_text() + "pronouns: she/her\n")
-    with pytest.raises(Exception, match="not committed yet"):
+    with pytest.raises(StoreError, match="not committed yet"):
         repo.set_fields(casey, client_id, "client.yaml", ["language=Spanish"])
     assert path.read_text().endswith("pronouns: she/her\n")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from caseflow import DocumentView, Finding, Form, PluginError, hookimpl, open_repo
+from caseflow import DocumentView, Finding, Form, InvalidId, PluginError, hookimpl, open_repo
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, Recorder, Result, commit_files, git, registered_plugin
 
 
@@ -186,7 +186,7 @@ def test_an_unsafe_id_from_a_plugin_is_refused(case_repo: Callable[..., Path]) -
             return "../../etc"
 
     repo = registered_plugin(case_repo(), BadIds())
-    with pytest.raises(Exception, match="unusable id"):
+    with pytest.raises(InvalidId, match="unusable id"):
         repo.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
     assert not (repo.root / "clients").exists()
 

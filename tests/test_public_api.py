@@ -60,8 +60,3 @@ def test_every_hook_is_exercised_by_a_test() -> None:
     sources = "".join(p.read_text() for p in TESTS.rglob("test_*.py") if p.name != Path(__file__).name)
     for name in hook_names():
         assert f"def {name}(" in sources, f"no test implements the {name} hook"
-
-
-def test_default_plugins_use_only_the_public_api() -> None:
-    for path in (Path(caseflow.__file__).parent / "default_plugins").glob("*.py"):
-        assert "caseflow.core" not in path.read_text(), path.name

@@ -45,15 +45,15 @@ _NOT_CORE_SCHEMA = {
 class _CoreSchemaResolver(VersionedResolver):
     """YAML 1.2 core schema: ``2026-01-05`` is a string, validated by the form's ``format``."""
 
-    _filtered: dict[Any, dict[Any, list[Any]]] = {}  # noqa: RUF012 - a cache shared on purpose
+    _table: dict[Any, list[Any]] | None = None
 
     @property
     def versioned_resolver(self) -> Any:
-        # Called for every scalar: filter ruamel's table once per YAML version, not every time.
-        version = self.processing_version
-        table = self._filtered.get(version)
+        # Called for every scalar. The version is always 1.2 (a %YAML directive is refused before
+        # parsing), so the filtered table is built once for the process, not looked up per scalar.
+        table = _CoreSchemaResolver._table
         if table is None:
-            table = self._filtered[version] = {
+            table = _CoreSchemaResolver._table = {
                 first: [(tag, rx) for tag, rx in entries if str(tag) not in _NOT_CORE_SCHEMA]
                 for first, entries in super().versioned_resolver.items()
             }

@@ -67,6 +67,14 @@ def _top_level(field_path: str) -> str:
     return re.split(r"[.\[]", field_path, maxsplit=1)[0]
 
 
+def _parse_assignments(texts: Sequence[str]) -> list[tuple[str, str]]:
+    """FIELD=VALUE texts, each field path checked before anything is read or written."""
+    parsed = [parse_assignment(text) for text in texts]
+    for field, _ in parsed:
+        parse_field_path(field)
+    return parsed
+
+
 def _apply_assignments(document: Document, form: Form, assignments: Sequence[tuple[str, str]]) -> None:
     for field, value in assignments:
         steps = parse_field_path(field)
@@ -76,7 +84,7 @@ def _apply_assignments(document: Document, form: Form, assignments: Sequence[tup
 
 
 def _check(
-    repo: CaseRepo, document: Document, form: Form, client_id: str | None, path_in_client: str | None
+    repo: CaseRepo, document: Document, data: bytes, form: Form, client_id: str | None, path_in_client: str | None
 ) -> list[Problem]:
     # The one check that needs the staff list: a client is assigned to someone who works here.
     worker = document.data.get("assigned_worker") if form.id == "core.client" else None
@@ -85,7 +93,7 @@ def _check(
         return [Problem(document.path, *where, f"assigned worker '{worker}' is not on the staff list")]
     return check_plain_data(
         document.path,
-        document.to_bytes(),
+        data,
         document.plain(),
         document.body,
         repo.forms,
@@ -98,10 +106,10 @@ def _check(
 
 def _commit_document(repo: CaseRepo, tx: Transaction, document: Document, form: Form, client_id: str | None) -> None:
     inner = document.path.split("/", 2)[2] if client_id else None
-    problems = _check(repo, document, form, client_id, inner)
+    data = document.to_bytes()
+    problems = _check(repo, document, data, form, client_id, inner)
     if problems:
         raise DocumentError(problems)
-    data = document.to_bytes()
     if tx.read(document.path) != data:  # an edit to the value already there is no change at all
         tx.write(document.path, data)
 
@@ -146,9 +154,7 @@ def intake(
     fields: Sequence[str] = (),
 ) -> str:
     """Create a client in stage ``intake``; returns the new client id."""
-    assignments = [parse_assignment(f) for f in fields]
-    for field, _ in assignments:
-        parse_field_path(field)
+    assignments = _parse_assignments(fields)
     worker_id = worker or (actor.id if actor.role == "case_manager" else None)
     if worker_id is None:
         raise UsageError("say which case manager the client is assigned to: --worker STAFF_ID")
@@ -197,11 +203,9 @@ def set_fields(
     repo: CaseRepo, actor: Staff, client_id: str, document_name: str, assignments: Sequence[str]
 ) -> SavedDocument:
     """Edit fields of one document in place; every other byte of the file stays as it was."""
-    parsed = [parse_assignment(a) for a in assignments]
+    parsed = _parse_assignments(assignments)
     if not parsed:
         raise UsageError("nothing to set: give one or more FIELD=VALUE")
-    for field, _ in parsed:
-        parse_field_path(field)
     path = repo.resolve_document(client_id, document_name)
     with repo.store.transaction(repo.author(actor), action="set", client=client_id) as tx:
         _refuse_uncommitted(repo, path)
@@ -227,9 +231,7 @@ def new_document(
     editor: Callable[[Path], None] | None = None,
 ) -> SavedDocument:
     """Create a document from its form's skeleton (or a draft file), optionally in $EDITOR."""
-    parsed = [parse_assignment(f) for f in fields]
-    for field, _ in parsed:
-        parse_field_path(field)
+    parsed = _parse_assignments(fields)
     base = repo.client_dir(client_id)
     form = repo.form(form_id)
     if form.singleton and (repo.root / base / form.path).exists():  # say so before anyone types

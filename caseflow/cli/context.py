@@ -94,10 +94,6 @@ def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False))
 
 
-def is_terminal() -> bool:
-    return sys.stdout.isatty()
-
-
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str = "(none)") -> None:
     """Columns aligned for people; bold headers on a terminal (click strips colour otherwise)."""
     if not rows:

@@ -214,6 +214,8 @@ class Store:
     def _apply(self, tx: Transaction, env: dict[str, str], message: str) -> str:
         import git
 
+        for rel in tx.writes:
+            _refuse_links(self.root, rel)
         repo = _git_repo(self.root)
         before_head = repo.head.commit.hexsha if repo.head.is_valid() else None
         previous: dict[str, bytes | None] = {}
@@ -263,6 +265,15 @@ class Store:
             if before_head is not None and repo.head.commit.hexsha != before_head:
                 repo.git.update_ref("HEAD", before_head)
             repo.git.reset("-q", "--", *paths)
+
+
+def _refuse_links(root: Path, rel: str) -> None:
+    """Never write through a symbolic link: a linked folder would put case files outside the repo."""
+    current = root
+    for part in Path(rel).parts:
+        current = current / part
+        if current.is_symlink():
+            raise StoreError(f"{current.relative_to(root)} is a symbolic link; caseflow never writes through links")
 
 
 def _git_reason(exc: Any) -> str:

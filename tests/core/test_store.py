@@ -126,3 +126,19 @@ def test_written_files_keep_their_permissions(case_repo: Callable[..., Path]) ->
         os.umask(previous)
     assert oct(existing.stat().st_mode & 0o777) == "0o640"
     assert oct((path / "clients/C-7K2M9Q/b.yaml").stat().st_mode & 0o777) == "0o644"
+
+
+def test_never_writes_through_a_symbolic_link(case_repo: Callable[..., Path], tmp_path: Path) -> None:
+    path = case_repo()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (path / "clients" / "C-7K2M9Q").mkdir(parents=True)
+    os.symlink(outside, path / "clients" / "C-7K2M9Q" / "visits")
+    before = state(path)
+    with (
+        pytest.raises(StoreError, match="is a symbolic link"),
+        Store(path).transaction(CASEY, action="new", client="C-7K2M9Q") as tx,
+    ):
+        tx.write("clients/C-7K2M9Q/visits/2026-01-01-home.md", b"---\nform: core.visit\n---\n")
+    assert list(outside.iterdir()) == []
+    assert state(path) == before

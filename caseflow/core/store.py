@@ -216,6 +216,11 @@ class Store:
 
         for rel in tx.writes:
             _refuse_links(self.root, rel)
+        if (self.root / ".git" / "index.lock").exists():
+            raise StoreError(
+                "git's index is locked (.git/index.lock): another git command is running, or one crashed; "
+                "if none is running, remove .git/index.lock and try again"
+            )
         repo = _git_repo(self.root)
         before_head = repo.head.commit.hexsha if repo.head.is_valid() else None
         previous: dict[str, bytes | None] = {}
@@ -277,8 +282,12 @@ def _refuse_links(root: Path, rel: str) -> None:
 
 
 def _git_reason(exc: Any) -> str:
-    detail = (exc.stderr or "").strip().splitlines()
-    return detail[-1].removeprefix("stderr: ").strip(" '") if detail else f"exit status {exc.status}"
+    """git's own one-line reason: its first ``fatal:``/``error:`` line, else its last line."""
+    lines = [line.removeprefix("stderr: ").strip(" '") for line in (exc.stderr or "").strip().splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return f"exit status {exc.status}"
+    return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1])
 
 
 def _make_parents(directory: Path, root: Path) -> list[Path]:

@@ -142,3 +142,17 @@ def test_never_writes_through_a_symbolic_link(case_repo: Callable[..., Path], tm
         tx.write("clients/C-7K2M9Q/visits/2026-01-01-home.md", b"---\nform: core.visit\n---\n")
     assert list(outside.iterdir()) == []
     assert state(path) == before
+
+
+def test_a_locked_git_index_is_explained_and_nothing_is_written(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    (path / ".git" / "index.lock").write_text("")
+    before = state(path)
+    with (
+        pytest.raises(StoreError, match=r"git's index is locked \(.git/index.lock\)"),
+        Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx,
+    ):
+        tx.write("clients/C-7K2M9Q/a.yaml", b"form: x\n")
+    (path / ".git" / "index.lock").unlink()
+    assert state(path) == before
+    assert not (path / "clients").exists()

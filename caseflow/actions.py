@@ -24,6 +24,7 @@ from caseflow.core.forms import Form
 from caseflow.core.ids import check_client_id, check_staff_id, random_client_id
 from caseflow.core.skeletons import render_skeleton
 from caseflow.core.store import LOCAL_DIR, Author, Transaction, git_config_value
+from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES, read_document_bytes
 from caseflow.core.validation import check_plain_data
 from caseflow.errors import (
     AlreadyExists,
@@ -31,7 +32,6 @@ from caseflow.errors import (
     DocumentError,
     InvalidId,
     NotAllowed,
-    NotFound,
     Problem,
     StoreError,
     UnknownPerson,
@@ -107,6 +107,9 @@ def _check(
 def _commit_document(repo: CaseRepo, tx: Transaction, document: Document, form: Form, client_id: str | None) -> None:
     inner = document.path.split("/", 2)[2] if client_id else None
     data = document.to_bytes()
+    if len(data) > MAX_DOCUMENT_BYTES:  # never commit what caseflow would refuse to read back
+        too_big = f"would be {len(data):,} bytes; documents are capped at {MAX_DOCUMENT_BYTES:,}"
+        raise DocumentError(Problem(document.path, 0, 0, too_big))
     problems = _check(repo, document, data, form, client_id, inner)
     if problems:
         raise DocumentError(problems)
@@ -310,10 +313,12 @@ def _write_draft(repo: CaseRepo, client_id: str, form: Form, text: str) -> Path:
 
 
 def _read_draft(path: Path) -> str:
+    """A draft or --from file, under the same rules as any document: a regular file, capped, UTF-8."""
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"{path} does not exist") from None
+        raw = read_document_bytes(path.parent, path.name)
+        return raw.decode("utf-8")
+    except DocumentError as exc:
+        raise DocumentError([Problem(str(path), p.line, p.col, p.message) for p in exc.problems]) from None
     except UnicodeDecodeError:
         raise DocumentError(Problem(str(path), 0, 0, "is not valid UTF-8")) from None
 
@@ -334,6 +339,8 @@ def _kept(exc: CaseflowError, draft: Path, client_id: str, form: Form) -> Docume
         problems = [Problem(str(draft), p.line, p.col, p.message) for p in exc.problems]
     else:
         problems = [Problem(str(draft), 0, 0, str(exc))]
+    if not draft.exists():
+        return DocumentError(problems, "the draft file is gone (removed by the editor?); nothing was saved")
     resume = f"caseflow new {client_id} {form.id} --from {draft} [--edit]"
     return DocumentError(problems, f"your draft is kept at {draft}; fix it, then run: {resume}")
 

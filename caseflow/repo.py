@@ -269,10 +269,7 @@ class CaseRepo:
                 self.client_dir(client_id)
         else:
             ids = self.client_ids()
-            problems.extend(
-                Problem(p, 0, 0, "is not a client folder (names look like C-7K2M9Q)")
-                for p in casefiles.stray_client_entries(self.root)
-            )
+            problems.extend(Problem(p, 0, 0, why) for p, why in casefiles.stray_client_entries(self.root))
         count = 0
         for done, client_id in enumerate(ids, 1):
             for doc in casefiles.client_documents(self.root, client_id):

@@ -266,3 +266,47 @@ def test_a_client_is_assigned_only_to_staff(repo: CaseRepo) -> None:
             role="case_manager",
             supervisor="nobody",
         )
+
+
+def test_nothing_bigger_than_the_reading_cap_is_committed(repo: CaseRepo, tmp_path: Path) -> None:
+    casey = repo.actor("casey")
+    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    huge = tmp_path / "huge.md"
+    huge.write_text(
+        f"---\nform: core.visit\nclient: {client_id}\ndate: 2026-02-03\ntype: phone\nauthor: casey\n---\n"
+        + "x" * 2_000_000
+    )
+    before = head(repo)
+    with pytest.raises(DocumentError, match="capped at 1,048,576"):
+        repo.new_document(casey, client_id, "core.visit", from_file=huge)
+    with pytest.raises(DocumentError, match="is not a regular file"):
+        repo.new_document(casey, client_id, "core.visit", from_file=Path("/dev/zero"))
+    with pytest.raises(DocumentError, match="would be .* bytes; documents are capped"):
+        repo.set_fields(casey, client_id, "client.yaml", [f"address.line1={'y' * 1_100_000}"])
+    assert head(repo) == before
+
+
+def test_an_editor_that_swaps_the_draft_for_a_link_or_folder_is_refused(repo: CaseRepo, tmp_path: Path) -> None:
+    casey = repo.actor("casey")
+    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\nform: core.visit\n---\n")
+
+    def link_it(path: Path) -> None:
+        path.unlink()
+        path.symlink_to(secret)
+
+    def folder_it(path: Path) -> None:
+        path.unlink()
+        path.mkdir()
+
+    def remove_it(path: Path) -> None:
+        path.unlink()
+
+    with pytest.raises(DocumentError, match="is a symbolic link"):
+        repo.new_document(casey, client_id, "core.visit", edit=True, editor=link_it)
+    with pytest.raises(DocumentError, match="is not a regular file"):
+        repo.new_document(casey, client_id, "core.visit", edit=True, editor=folder_it)
+    with pytest.raises(DocumentError) as caught:
+        repo.new_document(casey, client_id, "core.visit", edit=True, editor=remove_it)
+    assert caught.value.note == "the draft file is gone (removed by the editor?); nothing was saved"

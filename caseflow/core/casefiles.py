@@ -24,18 +24,22 @@ class DocumentFile:
 
 
 def client_ids(root: Path) -> list[str]:
-    """Client folder names that are valid ids, sorted."""
-    return sorted(name for name, _ in _client_entries(root) if _is_client_id(name))
+    """Real client folders (never a link to one) whose names are valid ids, sorted."""
+    return sorted(name for name, kind in _client_entries(root) if kind == "folder" and _is_client_id(name))
 
 
-def stray_client_entries(root: Path) -> list[str]:
-    """Entries under ``clients/`` that are not client folders (reported by ``validate``)."""
-    return sorted(
-        f"{CLIENTS_DIR}/{name}" for name, is_dir in _client_entries(root) if not is_dir or not _is_client_id(name)
-    )
+def stray_client_entries(root: Path) -> list[tuple[str, str]]:
+    """Entries under ``clients/`` that are not client folders, with why (reported by ``validate``)."""
+    stray = []
+    for name, kind in _client_entries(root):
+        if kind == "link":
+            stray.append((f"{CLIENTS_DIR}/{name}", "is a symbolic link; caseflow never follows links"))
+        elif kind != "folder" or not _is_client_id(name):
+            stray.append((f"{CLIENTS_DIR}/{name}", "is not a client folder (names look like C-7K2M9Q)"))
+    return sorted(stray)
 
 
-def _client_entries(root: Path) -> Iterator[tuple[str, bool]]:
+def _client_entries(root: Path) -> Iterator[tuple[str, str]]:
     try:
         entries = list(os.scandir(root / CLIENTS_DIR))
     except FileNotFoundError:
@@ -43,7 +47,10 @@ def _client_entries(root: Path) -> Iterator[tuple[str, bool]]:
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        yield entry.name, entry.is_dir(follow_symlinks=False)
+        if entry.is_symlink():
+            yield entry.name, "link"
+        else:
+            yield entry.name, "folder" if entry.is_dir(follow_symlinks=False) else "file"
 
 
 def _is_client_id(name: str) -> bool:
@@ -60,6 +67,8 @@ def client_documents(root: Path, client_id: str) -> list[DocumentFile]:
     Links are listed so that validation can refuse them; they are never followed.
     """
     base = root / CLIENTS_DIR / client_id
+    if base.is_symlink():  # os.walk would descend into a linked top folder
+        return [DocumentFile(f"{CLIENTS_DIR}/{client_id}", client_id, None)]
     found: list[DocumentFile] = []
     for directory, dirnames, filenames in os.walk(base, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))

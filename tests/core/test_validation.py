@@ -172,3 +172,16 @@ def test_identifying_values_are_never_echoed_in_messages(case_repo: Callable[...
         f"clients/{CLIENT}/client.yaml:4:6: Date of birth: the value is not a date written YYYY-MM-DD",
         f"clients/{CLIENT}/client.yaml:9:9: City: expected string, got the value",
     ]
+
+
+def test_a_linked_client_folder_is_reported_not_walked(case_repo: Callable[..., Path], tmp_path: Path) -> None:
+    import os
+
+    outside = tmp_path / "elsewhere"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "x.yaml").write_text("form: core.plan\n")
+    path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML})
+    os.symlink(outside, path / "clients" / "C-YYYYYY")
+    report = open_repo(path, environ=ONLY_BUILTIN_PLUGINS).validate()
+    assert [str(p) for p in report.problems] == ["clients/C-YYYYYY: is a symbolic link; caseflow never follows links"]
+    assert report.documents == 1

@@ -28,7 +28,7 @@ from ruamel.yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.resolver import VersionedResolver
 
-from caseflow.core.textpolicy import reject_yaml_directive
+from caseflow.core.textpolicy import line_col, reject_yaml_directive
 from caseflow.errors import DocumentError, Problem
 
 MAX_DEPTH = 64
@@ -147,6 +147,8 @@ def _fast_yaml() -> YAML:
 
 
 _FAST = _fast_yaml()
+#: Characters YAML does not allow in a document (C0/C1 controls other than tab, LF, CR, NEL).
+_NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _DUMPERS: dict[YamlStyle, YAML] = {}
 _LEADING = re.compile(r"^[ \t?:-]*", re.MULTILINE)
 
@@ -200,8 +202,14 @@ def detect_style(text: str) -> YamlStyle:
 
 
 def _fast_path_is_safe(text: str) -> bool:
-    """The C loader knows none of our policy, so it only gets text that cannot break it."""
-    if "&" in text or "*" in text or "!" in text or "%" in text:
+    """The C loader knows none of our policy, so it only gets text that cannot break it.
+
+    Tabs go to the round-trip loader too: libyaml accepts some that ruamel refuses, and a
+    document that reads fine but cannot be edited would be worse than one clear refusal.
+    """
+    if "&" in text or "*" in text or "!" in text or "%" in text or "\t" in text:
+        return False
+    if _NOT_PRINTABLE.search(text):
         return False
     nesting = text.count("[") + text.count("{") + max(map(len, _LEADING.findall(text)), default=0)
     return nesting < MAX_DEPTH
@@ -209,6 +217,13 @@ def _fast_path_is_safe(text: str) -> bool:
 
 def load_round_trip(path: str, text: str, line_offset: int) -> CommentedMap:
     reject_yaml_directive(path, text, line_offset)
+    odd = _NOT_PRINTABLE.search(text)
+    if odd:
+        line, col = line_col(text, odd.start())
+        name = f"U+{ord(odd.group()):04X}"
+        raise DocumentError(
+            Problem(path, line + line_offset, col, f"contains an invisible control character ({name}); delete it")
+        )
     try:
         # A fresh loader each time: ruamel's composer keeps its depth count across a failed load.
         data = _round_trip_yaml().load(text)
@@ -233,6 +248,10 @@ def _marked_problem(path: str, exc: MarkedYAMLError, line_offset: int) -> Proble
     message = exc.problem or exc.context or "unreadable YAML"
     if "maximum depth" in message:
         message = f"nested deeper than {MAX_DEPTH} levels"
+    elif "'\\t'" in message or "\t" in message:
+        message = "a tab character here; YAML spacing and indentation use spaces"
+    elif "expected a single document" in (exc.context or ""):
+        message = "holds a second YAML document (a second '---'); a case document is one document"
     elif exc.context and exc.problem and not isinstance(exc, _PolicyError):
         message = f"{exc.problem} ({exc.context})"
     return Problem(path, line + line_offset, col, message)

@@ -281,7 +281,7 @@ def test_nothing_bigger_than_the_reading_cap_is_committed(repo: CaseRepo, tmp_pa
         repo.new_document(casey, client_id, "core.visit", from_file=huge)
     with pytest.raises(DocumentError, match="is not a regular file"):
         repo.new_document(casey, client_id, "core.visit", from_file=Path("/dev/zero"))
-    with pytest.raises(DocumentError, match="would be .* bytes; documents are capped"):
+    with pytest.raises(DocumentError, match=r"would be .* bytes; documents are capped"):
         repo.set_fields(casey, client_id, "client.yaml", [f"address.line1={'y' * 1_100_000}"])
     assert head(repo) == before
 

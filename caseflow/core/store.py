@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -222,28 +224,31 @@ class Store:
                 "if none is running, remove .git/index.lock and try again"
             )
         repo = _git_repo(self.root)
-        before_head = repo.head.commit.hexsha if repo.head.is_valid() else None
         previous: dict[str, bytes | None] = {}
         created_dirs: list[Path] = []
         paths = sorted(tx.writes)
-        try:
-            for rel in paths:
-                target = self.root / rel
-                previous[rel] = target.read_bytes() if target.exists() else None
-                created_dirs.extend(_make_parents(target.parent, self.root))
-                atomic_write(target, tx.writes[rel])
-            repo.git.add("--", *paths)
-            repo.git.commit("-q", "-m", message, "--", *paths, env=env)
-            return str(repo.head.commit.hexsha)
-        except BaseException as exc:
-            self._roll_back(repo, paths, previous, created_dirs, before_head)
-            if isinstance(exc, git.GitCommandError):
-                raise StoreError(f"git refused the commit ({_git_reason(exc)}); nothing was changed") from None
-            if isinstance(exc, OSError):
-                raise StoreError(f"could not write ({exc.strerror or exc}); nothing was changed") from None
-            raise
-        finally:
-            repo.close()
+        # Only git subprocesses, started inside _uninterruptible: GitPython's long-lived cat-file
+        # helper would be started outside it and die on Ctrl-C, taking the roll-back with it.
+        with _uninterruptible():
+            before_head = _head(repo)
+            try:
+                for rel in paths:
+                    target = self.root / rel
+                    previous[rel] = target.read_bytes() if target.exists() else None
+                    created_dirs.extend(_make_parents(target.parent, self.root))
+                    atomic_write(target, tx.writes[rel])
+                repo.git.add("--", *paths)
+                repo.git.commit("-q", "-m", message, "--", *paths, env=env)
+                return _head(repo) or ""
+            except BaseException as exc:
+                self._roll_back(repo, paths, previous, created_dirs, before_head)
+                if isinstance(exc, git.GitCommandError):
+                    raise StoreError(f"git refused the commit ({_git_reason(exc)}); nothing was changed") from None
+                if isinstance(exc, OSError):
+                    raise StoreError(f"could not write ({exc.strerror or exc}); nothing was changed") from None
+                raise
+            finally:
+                repo.close()
 
     def _roll_back(
         self,
@@ -267,9 +272,34 @@ class Store:
             with contextlib.suppress(OSError):
                 directory.rmdir()
         with contextlib.suppress(git.GitCommandError):
-            if before_head is not None and repo.head.commit.hexsha != before_head:
+            if before_head is not None and _head(repo) != before_head:
                 repo.git.update_ref("HEAD", before_head)
             repo.git.reset("-q", "--", *paths)
+
+
+def _head(repo: Any) -> str | None:
+    import git
+
+    try:
+        return str(repo.git.rev_parse("--verify", "-q", "HEAD")).strip() or None
+    except git.GitCommandError:
+        return None  # no commit yet
+
+
+@contextlib.contextmanager
+def _uninterruptible() -> Iterator[None]:
+    """Hold Ctrl-C while files are written, staged and committed: half an action is worse than a
+    second's wait. SIG_IGN rather than a handler, because the git processes started meanwhile
+    inherit an ignored signal (a terminal sends Ctrl-C to them too) but not a Python handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _refuse_links(root: Path, rel: str) -> None:

@@ -233,3 +233,34 @@ def test_setting_the_same_value_again_changes_nothing(case_repo: Callable[..., P
     result = run_caseflow("set", client, "client.yaml", "dob=1990-04-02", cwd=path, env=env).assert_success()
     assert "nothing to change" in result.stderr
     assert git(path, "rev-parse", "HEAD") == head
+
+
+def test_ctrl_c_during_the_commit_leaves_no_half_action(case_repo: Callable[..., Path], tmp_path: Path) -> None:
+    import os
+    import signal
+    import sys
+    import time
+
+    from tests.samples import CLIENT, CLIENT_YAML
+
+    path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML})
+    hook = path / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nsleep 1.5\n")
+    hook.chmod(0o755)
+    env = {**os.environ, "CASEFLOW_USER": "casey", "GIT_CONFIG_GLOBAL": os.devnull, "CASEFLOW_PLUGINS": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "caseflow", "set", CLIENT, "client.yaml", "language=Spanish"],
+        cwd=path,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(1.0)  # inside the pre-commit hook, as a terminal's Ctrl-C would be
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    # Either the action finished or it was undone; never a staged half (git's own commit dies).
+    assert git(path, "status", "--porcelain") == "", err
+    committed = git(path, "show", f"HEAD:clients/{CLIENT}/client.yaml")
+    assert committed == (path / f"clients/{CLIENT}/client.yaml").read_text()
+    assert err.decode().count("error: ") <= 1 and b"Traceback" not in err

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from caseflow.repo import CaseRepo, SavedDocument
 
 DRAFTS_DIR = f"{LOCAL_DIR}/drafts"
-_PLACEHOLDER_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 # -- shared steps --------------------------------------------------------------------------------
@@ -244,7 +243,7 @@ def new_document(
     else:
         context = _skeleton_context(repo, actor, client_id, [f for f, _ in parsed])
         text = render_skeleton(form, repo.root / "templates", context)
-    scratch = f"{base}/{form.path.replace('{', '').replace('}', '')}"
+    scratch = f"{base}/{form.path}"  # until its fields name it (messages show the pattern)
     document = parse_new_document(scratch, text)
     _apply_assignments(document, form, parsed)
     draft = _write_draft(repo, client_id, form, document.to_text()) if edit else None
@@ -270,23 +269,18 @@ def new_document(
 def _place(repo: CaseRepo, base: str, form: Form, document: Document) -> str:
     """The document's path from its form's pattern and its own fields (never a name)."""
     data = document.plain()
-    inner = form.path
-    for placeholder in form.placeholders:
-        value = data.get(placeholder)
-        if not isinstance(value, str) or not _PLACEHOLDER_VALUE.match(value):
-            raise DocumentError(
-                Problem(
-                    document.path,
-                    *document.locate((placeholder,)),
-                    f"needs a valid '{placeholder}' to name the file {form.path}",
-                )
-            )
-        inner = inner.replace("{" + placeholder + "}", value)
+    inner = form.path_for(data)
+    if inner is None:
+        field = form.unusable_placeholder(data) or "form"
+        needs = f"needs a valid '{field}' (letters, digits, '-', '_', '.') to name the file {form.path}"
+        raise DocumentError(Problem(document.path, *document.locate((field,)), needs))
     path = f"{base}/{inner}"
     if form.singleton:
         if (repo.root / path).exists():
             raise AlreadyExists(f"{path} already exists; change it with `caseflow set`")
         return path
+    if "id" in form.placeholders and (repo.root / path).exists():
+        raise AlreadyExists(f"{path} already exists: ids are unique; choose another id or leave it to caseflow")
     stem, suffix = os.path.splitext(path)
     counter = 2
     while (repo.root / path).exists() or (repo.root / path).is_symlink():

@@ -310,3 +310,18 @@ def test_an_editor_that_swaps_the_draft_for_a_link_or_folder_is_refused(repo: Ca
     with pytest.raises(DocumentError) as caught:
         repo.new_document(casey, client_id, "core.visit", edit=True, editor=remove_it)
     assert caught.value.note == "the draft file is gone (removed by the editor?); nothing was saved"
+
+
+def test_ids_are_unique_and_file_names_agree_with_their_fields(repo: CaseRepo) -> None:
+    casey = repo.actor("casey")
+    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    fields = ["id=R-AAAAAA", "provider=eastside-counseling", "service=Counseling", "category=counseling"]
+    repo.new_document(casey, client_id, "core.referral", fields=fields)
+    with pytest.raises(AlreadyExists, match="ids are unique"):
+        repo.new_document(casey, client_id, "core.referral", fields=fields)
+    with pytest.raises(DocumentError, match=r"needs a valid 'id'"):
+        repo.new_document(casey, client_id, "core.referral", fields=["id=../../x", *fields[1:]])
+    moved = repo.root / f"clients/{client_id}/referrals/R-BBBBBB.yaml"
+    (repo.root / f"clients/{client_id}/referrals/R-AAAAAA.yaml").rename(moved)
+    [problem] = repo.validate().problems
+    assert problem.message == "the file is named referrals/R-BBBBBB.yaml but its fields say referrals/R-AAAAAA.yaml"

@@ -12,6 +12,7 @@ from typing import Any, Literal
 FORM_ID = re.compile(r"^[a-z][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+$")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _DATE = r"\d{4}-\d{2}-\d{2}"
+_PLACEHOLDER_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,33 @@ class Form:
 
     def matches_path(self, relative_path: str) -> bool:
         return bool(self.path_regex().match(relative_path))
+
+    def unusable_placeholder(self, data: Mapping[str, Any]) -> str | None:
+        """The first field the file name needs that is missing or cannot be part of a file name."""
+        for placeholder in self.placeholders:
+            value = data.get(placeholder)
+            if not isinstance(value, str) or not _PLACEHOLDER_VALUE.fullmatch(value):
+                return placeholder
+        return None
+
+    def path_for(self, data: Mapping[str, Any]) -> str | None:
+        """The path in the client folder that the document's own fields give it (None: see above)."""
+        if self.unusable_placeholder(data) is not None:
+            return None
+        path = self.path
+        for placeholder in self.placeholders:
+            path = path.replace("{" + placeholder + "}", str(data[placeholder]))
+        return path
+
+    def path_agrees(self, relative_path: str, data: Mapping[str, Any]) -> bool:
+        """Does the file name say what the fields say? (``-2`` may follow a date-and-type name.)"""
+        expected = self.path_for(data)
+        if expected is None or relative_path == expected:
+            return True  # a missing field is the schema's to report
+        if "id" in self.placeholders:
+            return False
+        stem, _, suffix = expected.rpartition(".")
+        return bool(re.fullmatch(re.escape(stem) + r"-\d+\." + re.escape(suffix), relative_path))
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,11 @@ def _check_plain(
         located.append(
             Located(("form",), f"a {form.title} belongs at <client>/{form.path}, not <client>/{path_in_client}")
         )
+    elif path_in_client is not None and not form.path_agrees(path_in_client, data):
+        field = form.placeholders[0] if form.placeholders else "form"
+        located.append(
+            Located((field,), f"the file is named {path_in_client} but its fields say {form.path_for(data)}")
+        )
     located.extend(schemas.check(form, data))
     if hook_checks is not None:
         view = DocumentView(path=path, form_id=form_id, client_id=client_id, data=data, body=body)

@@ -86,8 +86,11 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
                 "stage": record.get("stage"),
                 "assigned_worker": record.get("assigned_worker"),
                 "intake_date": record.get("intake_date"),
-                "risk_flags": flags,
-                "stage_history": record.get("stage_history") or [],
+                # Free text (a reason, a note) can hold anything, names included: ids and codes only.
+                "risk_flags": [_without(f, "note") for f in flags],
+                "stage_history": [
+                    _without(h, "reason") for h in record.get("stage_history") or [] if isinstance(h, dict)
+                ],
                 "documents": [d.as_json() for d in documents],
             }
         )
@@ -104,6 +107,10 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
         for problem in document.problems:
             click.echo(click.style("  " + str(problem), fg="red"))
     click.echo(f"\nCheck every document with: caseflow validate {client_id}")
+
+
+def _without(entry: Mapping[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k != key}
 
 
 def _summary(summary: Mapping[str, Any]) -> str:

@@ -97,7 +97,12 @@ def decode_document(rel: str, raw: bytes) -> tuple[str, TextStyle]:
     if marker:
         line, col = line_col(text, marker.start())
         raise DocumentError(
-            Problem(rel, line, col, "holds git conflict markers; resolve the conflict first (caseflow resolve)")
+            Problem(
+                rel,
+                line,
+                col,
+                "holds git conflict markers; resolve the conflict (edit the file, then git add it) first",
+            )
         )
     return text, TextStyle(crlf=crlf, bom=bom)
 

@@ -54,7 +54,7 @@ class SchemaChecker:
 def explain_all(validator: Draft202012Validator, schema: Mapping[str, Any], data: Any) -> list[Located]:
     """Every schema error for ``data``, in the schema's own words, in document order."""
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    return [located for error in errors for located in _explain(error, schema)]
+    return list(dict.fromkeys(located for error in errors for located in _explain(error, schema)))
 
 
 def _title(schema: Any, fallback: str | int | None = None) -> str:
@@ -80,8 +80,10 @@ def _explain(error: ValidationError, root: Mapping[str, Any]) -> list[Located]:
         known = set(schema.get("properties", {}))
         return [Located((*at, key), f"unknown field '{key}'") for key in error.instance if key not in known]
     title = _title(schema, at[-1] if at else None)
+    if error.instance is None and kind in ("type", "enum", "const", "format", "pattern", "minLength"):
+        return [Located(at, f"{title}: needs a value")]  # an empty `field:` (one message, not several)
     # Messages end up in terminals, CI logs and bug reports: never echo an identifying value.
-    value = "the value" if _is_phi(root, at) else repr(error.instance)
+    value = "the value" if _is_phi(root, at) else _yaml_words(error.instance)
     if kind == "format":
         expected = {"date": "a date written YYYY-MM-DD", "email": "an email address"}.get(str(error.validator_value))
         return [Located(at, f"{title}: {value} is not {expected or error.validator_value}")]
@@ -98,6 +100,19 @@ def _explain(error: ValidationError, root: Mapping[str, Any]) -> list[Located]:
         names = " or ".join(f"'{b['required'][0]}'" for b in error.validator_value)
         return [Located(at, f"needs {names}")]
     return [Located(at, f"{title}: {error.message.replace(repr(error.instance), value)}")]
+
+
+def _yaml_words(value: Any) -> str:
+    """A value as it was written in YAML, not as Python spells it (true, not True)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value != value:
+        return ".nan"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    if isinstance(value, dict | list):
+        return "a list" if isinstance(value, list) else "a set of fields"
+    return repr(value)
 
 
 def _is_phi(root: Mapping[str, Any], at: FieldPath) -> bool:

@@ -25,7 +25,7 @@ CLIENT_SCHEMA = document(
     "core.client",
     {
         "id": client_id("Client id"),
-        "name": text("Name", phi=True, min_length=1),
+        "name": text("Name", phi=True, min_length=1, pattern=r"\S"),
         "preferred_name": text("Preferred name", phi=True),
         "dob": date("Date of birth", phi=True),
         "pronouns": text("Pronouns"),

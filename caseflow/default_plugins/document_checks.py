@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,9 @@ def validate_document(document: DocumentView) -> list[Finding]:
     findings.extend(_dates_in_order(data))
     if document.form_id == "core.client":
         findings.extend(_stage_matches_history(data))
+        dob = _date(data.get("dob"))
+        if dob is not None and dob > dt.date.today():
+            findings.append(Finding("Date of birth: is in the future", ("dob",)))
     return findings
 
 
@@ -65,6 +69,13 @@ def _dates_in_order(data: Mapping[str, Any]) -> Iterator[Finding]:
         if isinstance(med, Mapping):
             for finding in _dates_in_order(med):
                 yield Finding(finding.message, ("medications", index, *finding.at))
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None  # the schema reports a malformed date
 
 
 def _get(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:

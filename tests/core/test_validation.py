@@ -185,3 +185,21 @@ def test_a_linked_client_folder_is_reported_not_walked(case_repo: Callable[..., 
     report = open_repo(path, environ=ONLY_BUILTIN_PLUGINS).validate()
     assert [str(p) for p in report.problems] == ["clients/C-YYYYYY: is a symbolic link; caseflow never follows links"]
     assert report.documents == 1
+
+
+def test_an_empty_field_is_one_message_at_the_field(case_repo: Callable[..., Path]) -> None:
+    discharge = (
+        f"form: core.discharge\nclient: {CLIENT}\ndate: 2026-03-01\nreason:\noutcome: Moved away\ninterpreter: yes\n"
+    )
+    found = problems(case_repo, {f"clients/{CLIENT}/discharge.yaml": discharge})
+    assert found == [
+        f"clients/{CLIENT}/discharge.yaml:4:9: Reason: needs a value",
+        f"clients/{CLIENT}/discharge.yaml:6:14: unknown field 'interpreter'",
+    ]
+
+
+def test_values_are_shown_as_yaml_spells_them(case_repo: Callable[..., Path]) -> None:
+    text = CLIENT_YAML + "interpreter_needed: 3\n"
+    assert problems(case_repo, {f"clients/{CLIENT}/client.yaml": text}) == [
+        f"clients/{CLIENT}/client.yaml:8:21: Interpreter needed: expected boolean, got 3"
+    ]

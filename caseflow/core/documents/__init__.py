@@ -186,6 +186,9 @@ def locate(data: Any, path: JsonPath) -> tuple[int, int]:
             value = node[step]
             if isinstance(value, CommentedMap | CommentedSeq) and len(value):
                 line, col = node.lc.key(step)
+            elif value is None:  # `key:` with nothing after it: ruamel points at the next line
+                line, col = node.lc.key(step)
+                col += len(str(step)) + 2
             else:
                 line, col = node.lc.value(step)
             node = value

@@ -6,10 +6,10 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from caseflow.core.config import CONFIG_FILE, initial_config_text
+from caseflow.core.config import CONFIG_FILE, initial_config_text, is_time_zone
 from caseflow.core.store import LOCAL_DIR, Author, git_config_value
 from caseflow.core.store import init_repository as init_git
-from caseflow.errors import AlreadyExists, StoreError
+from caseflow.errors import AlreadyExists, StoreError, UsageError
 
 GITATTRIBUTES = """\
 # Case documents merge field by field with caseflow's YAML merge driver. No end-of-line rules:
@@ -41,6 +41,8 @@ def init_repository(
         if (path / CONFIG_FILE).exists():
             raise AlreadyExists(f"{path} is already a case repository")
         raise AlreadyExists(f"{path} is not empty; caseflow init needs a new or empty folder")
+    if not is_time_zone(timezone):
+        raise UsageError(f"--timezone {timezone!r} is not an IANA time zone (e.g. America/Chicago)")
     existed = path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)

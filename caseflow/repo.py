@@ -104,12 +104,14 @@ def parse_config(raw: bytes) -> RepoConfig:
     """Read caseflow.yaml's bytes, refusing settings that do not match its schema."""
     from jsonschema import Draft202012Validator
 
-    from caseflow.core.config import CONFIG_SCHEMA
-    from caseflow.core.validation import explain_all, locate_all
+    from caseflow.core.config import CONFIG_SCHEMA, config_problems
+    from caseflow.core.validation import Located, explain_all, locate_all
 
     data, _ = load_plain(CONFIG_FILE, raw)
     validator = Draft202012Validator(CONFIG_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors = explain_all(validator, CONFIG_SCHEMA, data)
+    if not errors:
+        errors = [Located(at, message) for at, message in config_problems(data)]
     if errors:
         raise DocumentError(locate_all(CONFIG_FILE, raw, errors))
     return RepoConfig.from_plain(data)
@@ -170,8 +172,8 @@ class CaseRepo:
 
     def actor(self, as_staff: str | None = None) -> Staff:
         """The acting person: ``--as``, else $CASEFLOW_USER, else git user.email on the staff list."""
-        wanted = as_staff or self._environ.get(USER_ENV)
-        if wanted:
+        wanted = as_staff if as_staff is not None else self._environ.get(USER_ENV)
+        if wanted is not None:
             check_staff_id(wanted)
             member = self.config.staff_member(wanted)
             if member is None:
@@ -310,7 +312,10 @@ class CaseRepo:
     # -- writing (see caseflow.actions) ----------------------------------------------------------
 
     def today(self) -> dt.date:
-        return dt.date.today()
+        """Today in the agency's time zone (a late-evening note belongs to the agency's day)."""
+        from zoneinfo import ZoneInfo
+
+        return dt.datetime.now(ZoneInfo(self.config.timezone)).date()
 
     def intake(self, actor: Staff, **kwargs: Any) -> str:
         from caseflow import actions

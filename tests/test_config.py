@@ -29,3 +29,27 @@ def test_a_missing_agency_is_refused(case_repo: Callable[..., Path]) -> None:
     config.write_text(config.read_text().replace("agency: Test Agency\n", ""))
     with pytest.raises(DocumentError, match=r"caseflow.yaml:2:1: missing required field 'agency' \(Agency\)"):
         open_repo(path, environ=ONLY_BUILTIN_PLUGINS)
+
+
+def test_staff_ids_and_emails_are_unique_and_the_time_zone_exists(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    config = path / "caseflow.yaml"
+    original = config.read_text()
+    config.write_text(original.replace("id: robin", "id: casey"))
+    with pytest.raises(DocumentError, match="staff id 'casey' is already used by staff entry"):
+        open_repo(path, environ=ONLY_BUILTIN_PLUGINS)
+    config.write_text(original.replace("timezone: UTC", "timezone: Mars/Olympus"))
+    with pytest.raises(DocumentError, match=r"caseflow.yaml:5:11: Time zone: 'Mars/Olympus' is not an IANA time zone"):
+        open_repo(path, environ=ONLY_BUILTIN_PLUGINS)
+
+
+def test_today_is_the_agency_s_day(case_repo: Callable[..., Path]) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    path = case_repo()
+    config = path / "caseflow.yaml"
+    config.write_text(config.read_text().replace("timezone: UTC", "timezone: Pacific/Kiritimati"))
+    assert (
+        open_repo(path, environ=ONLY_BUILTIN_PLUGINS).today() == dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+    )

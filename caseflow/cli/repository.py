@@ -123,7 +123,7 @@ def validate(settings: Settings, clients: tuple[str, ...], as_json: bool) -> Non
     else:
         for problem in report.problems:
             click.echo(str(problem))
-        summary = f"{report.documents} documents checked, {len(report.problems)} problems"
+        summary = f"{_count(report.documents, 'document')} checked, {_count(len(report.problems), 'problem')}"
         click.echo(click.style(summary, fg="green" if report.ok else "red"), err=True)
     if not report.ok:
         raise SystemExit(1)
@@ -140,3 +140,7 @@ def demo(path: Path, force: bool) -> None:
         raise AlreadyExists(f"{path} is not empty; choose another PATH or pass --force to rebuild the demo there")
     build_demo(path, replace=force)
     click.echo(tour(path))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

@@ -158,3 +158,34 @@ def find_root(start: Path | str | None = None, environ: Mapping[str, str] | None
         f"not inside a case repository (no {CONFIG_FILE} here or above); "
         f"use --repo PATH, set {REPO_ENV}, or `caseflow init`"
     )
+
+
+def is_time_zone(name: str) -> bool:
+    """An IANA time zone name (``America/Chicago``); the agency's "today" is taken there."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def config_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """What the schema cannot say: staff ids and emails are unique; the time zone exists."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    timezone = data.get("timezone")
+    if isinstance(timezone, str) and not is_time_zone(timezone):
+        problems.append((("timezone",), f"Time zone: {timezone!r} is not an IANA time zone (e.g. America/Chicago)"))
+    seen: dict[tuple[str, str], int] = {}
+    for index, member in enumerate(data.get("staff") or []):
+        for key in ("id", "email"):
+            value = str(member.get(key, "")).lower()
+            if (key, value) in seen:
+                first = seen[(key, value)] + 1
+                problems.append(
+                    (("staff", index, key), f"staff {key} {value!r} is already used by staff entry {first}")
+                )
+            else:
+                seen[(key, value)] = index
+    return problems

@@ -66,8 +66,8 @@ def snapshot(path: Path) -> tuple[str, str, bytes]:
     )
 
 
-def assert_one_line_refusal(result: Result, expected: str) -> None:
-    result.assert_refused(1)
+def assert_one_line_refusal(result: Result, expected: str, code: int = 1) -> None:
+    result.assert_refused(code)
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: " + expected), lines[0]
@@ -228,3 +228,23 @@ def test_init_that_git_refuses_leaves_nothing_behind(tmp_path: Path, run_caseflo
     run_caseflow("init", tmp_path / "empty", "--agency", "Test", env=refuse_signing).assert_refused(1)
     assert list((tmp_path / "empty").iterdir()) == []
     run_caseflow("init", tmp_path / "empty", "--agency", "Test").assert_success()
+
+
+def test_an_unknown_time_zone_or_empty_acting_person(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
+    result = run_caseflow("init", tmp_path / "agency", "--agency", "Test", "--timezone", "Not/AZone")
+    assert_one_line_refusal(result, "--timezone 'Not/AZone' is not an IANA time zone", code=2)
+    assert not (tmp_path / "agency").exists()
+    run_caseflow("init", tmp_path / "agency", "--agency", "Test").assert_success()
+    result = run_caseflow(
+        "--repo",
+        tmp_path / "agency",
+        "--as",
+        "",
+        "intake",
+        "--name",
+        "A B",
+        "--dob",
+        "1990-01-01",
+        env={"CASEFLOW_USER": "someone"},
+    )
+    assert_one_line_refusal(result, "'' is not a staff id")

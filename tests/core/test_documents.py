@@ -268,3 +268,11 @@ def test_position_lookup_points_at_the_value() -> None:
     assert document.locate(("goals", 0, "objectives", 0, "target_date")) == (22, 22)
     assert document.locate(("goals", 2)) == (31, 5)
     assert document.locate(("goals", 1, "missing")) == (26, 5)
+
+
+def test_front_matter_fences_may_carry_trailing_spaces() -> None:
+    raw = "--- \nform: core.visit\ndate: 2026-01-01\n---  \nBody stays.\n"
+    document = load_document("v.md", raw.encode())
+    document.data["date"] = "2026-01-02"
+    assert document.to_text() == raw.replace("2026-01-01", "2026-01-02")
+    assert "close the front matter" in problem_of("v.md", "---\nform: x\n...\nbody\n")

@@ -135,19 +135,22 @@ def new_document(path: str, text: str) -> Document:
 
 
 def split_front_matter(path: str, text: str) -> tuple[str, str, int]:
-    """Split Markdown into (front-matter YAML, body kept verbatim, line offset of the YAML)."""
-    if not (text.startswith("---\n") or text == "---"):
+    """Split Markdown into (front-matter YAML, body kept verbatim, line offset of the YAML).
+
+    The fences are lines of ``---`` (trailing spaces allowed: editors leave them; saving keeps
+    them, since untouched lines are carried over as they were).
+    """
+    opening = re.match(r"---[ \t]*(?:\n|$)", text)
+    if opening is None:
         raise DocumentError(Problem(path, 1, 1, "Markdown document must start with '---' front matter naming its form"))
-    end = re.search(r"^(?:---|\.\.\.)[ \t]*$\n?", text[4:], re.MULTILINE)
-    if end is None:
+    start = opening.end()
+    closing = re.search(r"^(?:---|\.\.\.)[ \t]*$\n?", text[start:], re.MULTILINE)
+    if closing is None:
         raise DocumentError(Problem(path, 1, 1, "front matter opened here is never closed (add a line '---' after it)"))
-    front = text[4 : 4 + end.start()]
-    closing = text[4 + end.start() : 4 + end.end()]
-    if closing.rstrip("\n") != "---":
-        # '...' or trailing blanks would not survive a save byte-for-byte; be explicit instead.
-        line = text.count("\n", 0, 4 + end.start()) + 1
-        raise DocumentError(Problem(path, line, 1, "close the front matter with a plain '---' line"))
-    return front, text[4 + end.end() :], 1
+    if closing.group().startswith("..."):
+        line = text.count("\n", 0, start + closing.start()) + 1
+        raise DocumentError(Problem(path, line, 1, "close the front matter with a '---' line"))
+    return text[start : start + closing.start()], text[start + closing.end() :], 1
 
 
 # ---------------------------------------------------------------------------------------------

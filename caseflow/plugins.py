@@ -72,6 +72,12 @@ class PluginPolicy:
         return name not in self.block and (self.allow is None or name in self.allow)
 
 
+def not_installed(policy: PluginPolicy) -> list[str]:
+    """Plugins an allow-list names that no installed distribution provides (likely typos)."""
+    installed = {entry_point.name for entry_point in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(set(policy.allow or ()) - installed)
+
+
 def get_plugin_manager(policy: PluginPolicy | None = None, extra: Iterable[object] = ()) -> pluggy.PluginManager:
     """A new plugin manager with the default plugins, permitted entry points and ``extra``."""
     policy = policy or PluginPolicy()

@@ -199,3 +199,13 @@ def test_a_hook_with_a_misnamed_argument_is_named(case_repo: Callable[..., Path]
 
     with pytest.raises(PluginError, match="plugin 'WrongArgument' does not fit the hook specification"):
         registered_plugin(case_repo(), WrongArgument())
+
+
+def test_a_misspelled_allowed_plugin_is_pointed_out(
+    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+) -> None:
+    result = run_caseflow("--repo", case_repo(), "plugins", env={"CASEFLOW_PLUGINS": "riverbnd"}).assert_success()
+    assert (
+        "warning: plugin 'riverbnd' is allowed (caseflow.yaml or $CASEFLOW_PLUGINS) but not installed" in result.stderr
+    )
+    assert "(no plugins loaded" in result.stdout

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from caseflow.cli.context import Settings, done, emit_json, json_option, progress_bar, repo_options, table
+from caseflow.cli.context import Settings, done, emit_json, json_option, progress_bar, repo_options, table, warn
 from caseflow.core.config import ROLES
 from caseflow.errors import AlreadyExists
 
@@ -69,7 +69,12 @@ def staff_list(settings: Settings, as_json: bool) -> None:
 @repo_options
 def plugins(settings: Settings, show_all: bool, as_json: bool) -> None:
     """List loaded plugins: version, hooks implemented and what each contributes."""
-    infos = [i for i in settings.repo().host.describe() if show_all or not i.default]
+    from caseflow.plugins import PluginPolicy, not_installed
+
+    repo = settings.repo()
+    for name in not_installed(PluginPolicy.from_config(repo.config.plugins)):
+        warn(f"plugin '{name}' is allowed (caseflow.yaml or $CASEFLOW_PLUGINS) but not installed")
+    infos = [i for i in repo.host.describe() if show_all or not i.default]
     if as_json:
         emit_json([i.as_json() for i in infos])
         return
@@ -80,7 +85,7 @@ def plugins(settings: Settings, show_all: bool, as_json: bool) -> None:
     table(
         rows,
         ["PLUGIN", "VERSION", "HOOKS", "CONTRIBUTES"],
-        empty="(no plugins installed; --all shows the built-in ones)",
+        empty="(no plugins loaded; --all shows the built-in ones)",
     )
 
 

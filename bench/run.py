@@ -25,7 +25,6 @@ from synthetic import build  # noqa: E402
 
 from caseflow.demo import build_demo  # noqa: E402
 
-
 # As on a person's machine: Python may cache bytecode (this workplace sets PYTHONDONTWRITEBYTECODE,
 # which would make every run recompile caseflow's own modules).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

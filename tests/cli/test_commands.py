@@ -24,7 +24,7 @@ def test_init_then_staff_then_intake(tmp_path: Path, run_caseflow: Run) -> None:
     run_caseflow(
         "staff", "add", "sam", "--name", "Sam Whitfield", "--email", "sam@x.example", "--role", "supervisor", cwd=path
     ).assert_success()
-    run_caseflow(
+    add_casey = [
         "staff",
         "add",
         "casey",
@@ -34,22 +34,9 @@ def test_init_then_staff_then_intake(tmp_path: Path, run_caseflow: Run) -> None:
         "casey@x.example",
         "--role",
         "case_manager",
-        cwd=path,
-    ).assert_refused(1)
-    run_caseflow(
-        "--as",
-        "sam",
-        "staff",
-        "add",
-        "casey",
-        "--name",
-        "Casey Rivera",
-        "--email",
-        "casey@x.example",
-        "--role",
-        "case_manager",
-        cwd=path,
-    ).assert_success()
+    ]
+    run_caseflow(*add_casey, cwd=path).assert_refused(1)  # once staff exist, only a supervisor adds more
+    run_caseflow("--as", "sam", *add_casey, cwd=path).assert_success()
     staff = json.loads(run_caseflow("staff", "list", "--json", cwd=path).stdout)
     assert [s["id"] for s in staff] == ["sam", "casey"]
 

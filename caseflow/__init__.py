@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core.case import Approval, CaseDocument, CaseView
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
+from caseflow.core.workflows import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
 from caseflow.errors import (
     AlreadyExists,
     CaseflowError,
@@ -37,7 +39,7 @@ from caseflow.errors import (
 from caseflow.hookspecs import hookimpl, hookspec
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo, SavedDocument, Staff, open_repo
+    from caseflow.repo import CaseRepo, SavedDocument, Staff, StageChange, open_repo
 
 __version__ = "0.1.0"
 
@@ -45,8 +47,12 @@ __all__ = [
     "CLIENT_ID_PATTERN",
     "STAFF_ID_PATTERN",
     "AlreadyExists",
+    "Approval",
+    "CaseDocument",
     "CaseRepo",
+    "CaseView",
     "CaseflowError",
+    "Check",
     "DocumentError",
     "DocumentView",
     "Finding",
@@ -58,11 +64,17 @@ __all__ = [
     "PluginError",
     "Problem",
     "RepoNotFound",
+    "Requirement",
     "SavedDocument",
     "Staff",
+    "Stage",
+    "StageChange",
     "StoreError",
+    "Transition",
     "UnknownPerson",
     "UsageError",
+    "Workflow",
+    "WorkflowExtension",
     "__version__",
     "hookimpl",
     "hookspec",
@@ -70,7 +82,7 @@ __all__ = [
     "random_client_id",
 ]
 
-_LAZY = {"CaseRepo", "SavedDocument", "Staff", "open_repo"}
+_LAZY = {"CaseRepo", "SavedDocument", "Staff", "StageChange", "open_repo"}
 
 
 def __getattr__(name: str) -> Any:

@@ -47,7 +47,7 @@ DRAFTS_DIR = f"{LOCAL_DIR}/drafts"
 # -- shared steps --------------------------------------------------------------------------------
 
 
-def _skeleton_context(repo: CaseRepo, actor: Staff, client_id: str, fields: Sequence[str]) -> dict[str, Any]:
+def skeleton_context(repo: CaseRepo, actor: Staff, client_id: str, fields: Sequence[str]) -> dict[str, Any]:
     today = repo.today()
     return {
         "client_id": client_id,
@@ -103,7 +103,7 @@ def _check(
     )
 
 
-def _commit_document(repo: CaseRepo, tx: Transaction, document: Document, form: Form, client_id: str | None) -> None:
+def commit_document(repo: CaseRepo, tx: Transaction, document: Document, form: Form, client_id: str | None) -> None:
     inner = document.path.split("/", 2)[2] if client_id else None
     data = document.to_bytes()
     if len(data) > MAX_DOCUMENT_BYTES:  # never commit what caseflow would refuse to read back
@@ -168,12 +168,12 @@ def intake(
     with repo.store.transaction(repo.author(actor), action="intake", client=None) as tx:
         client_id = _new_client_id(repo)
         tx.client = client_id
-        context = _skeleton_context(repo, actor, client_id, [f for f, _ in given])
+        context = skeleton_context(repo, actor, client_id, [f for f, _ in given])
         context["worker"] = worker_id
         text = render_skeleton(form, repo.root / "templates", context)
         document = parse_new_document(f"clients/{client_id}/client.yaml", text)
         _apply_assignments(document, form, given)
-        _commit_document(repo, tx, document, form, client_id)
+        commit_document(repo, tx, document, form, client_id)
     _saved(repo, tx, client_id, document.path, form, "intake")
     return client_id
 
@@ -214,7 +214,7 @@ def set_fields(
         document = repo.read_document(path)
         form = _form_of(repo, document)
         _apply_assignments(document, form, parsed)
-        _commit_document(repo, tx, document, form, client_id)
+        commit_document(repo, tx, document, form, client_id)
     return _saved(repo, tx, client_id, path, form, "set")
 
 
@@ -241,7 +241,7 @@ def new_document(
     if from_file is not None:
         text = _read_draft(from_file)
     else:
-        context = _skeleton_context(repo, actor, client_id, [f for f, _ in parsed])
+        context = skeleton_context(repo, actor, client_id, [f for f, _ in parsed])
         text = render_skeleton(form, repo.root / "templates", context)
     scratch = f"{base}/{form.path}"  # until its fields name it (messages show the pattern)
     document = parse_new_document(scratch, text)
@@ -255,7 +255,7 @@ def new_document(
             document.path = _place(repo, base, form, document)
             if document.form_id != form.id:
                 raise DocumentError(Problem(document.path, *document.locate(("form",)), f"form must stay {form.id}"))
-            _commit_document(repo, tx, document, form, client_id)
+            commit_document(repo, tx, document, form, client_id)
     except CaseflowError as exc:
         if draft is None:
             raise

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     import click
 
     from caseflow.core.forms import DocumentView, Finding, Form
-    from caseflow.repo import CaseRepo, SavedDocument
+    from caseflow.core.workflows import Check, Workflow, WorkflowExtension
+    from caseflow.repo import CaseRepo, SavedDocument, StageChange
 
 hookspec = pluggy.HookspecMarker("caseflow")
 hookimpl = pluggy.HookimplMarker("caseflow")
@@ -29,6 +30,42 @@ def register_forms() -> list[Form]:
     Return the :class:`~caseflow.Form` specs this plugin contributes. Ids are namespaced
     (``agency.form-name``); an id registered by two plugins is an error naming both.
     """
+
+
+@hookspec
+def register_workflows() -> list[Workflow | WorkflowExtension]:
+    """Called once per session when workflows are first needed.
+
+    Return whole :class:`~caseflow.Workflow` specs (namespaced ids, e.g. ``riverbend.housing-first``)
+    and/or :class:`~caseflow.WorkflowExtension` objects that add stages, transitions or exit
+    requirements to another plugin's workflow. A repository picks its workflow in caseflow.yaml.
+    Every workflow is checked when loaded (unknown checks or stages, unreachable stages, cycles
+    with no way out to a final stage): a broken one is an error naming the plugin.
+    """
+
+
+@hookspec
+def register_checks() -> list[Check]:
+    """Called once per session; return the :class:`~caseflow.Check` objects this plugin provides.
+
+    A check's ``evaluate(case, params)`` gets a read-only :class:`~caseflow.CaseView` and the
+    requirement's parameters, and returns what is missing in plain words (an empty list: met).
+    Ids are unique across plugins (``document_valid``, ``riverbend.housing_assessed``).
+    """
+
+
+@hookspec
+def before_stage_change(repo: CaseRepo, client_id: str, source: str, target: str) -> str | None:
+    """Called after every requirement of a transition is met, before anything is written.
+
+    Return a reason (plain words) to veto the change, or None to let it happen. Every
+    implementation is asked; all vetoes are reported. A plugin that raises vetoes too.
+    """
+
+
+@hookspec
+def after_stage_change(repo: CaseRepo, change: StageChange) -> None:
+    """Called after a stage change was committed (``change.commit``); errors only warn."""
 
 
 @hookspec

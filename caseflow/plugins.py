@@ -23,12 +23,13 @@ import pluggy
 
 from caseflow import hookspecs
 from caseflow.core.forms import DocumentView, Finding, Form
+from caseflow.core.workflows import Check, Workflow, WorkflowExtension, workflow_problems
 from caseflow.errors import PluginError
 
 if TYPE_CHECKING:
     import click
 
-    from caseflow.repo import CaseRepo, SavedDocument
+    from caseflow.repo import CaseRepo, SavedDocument, StageChange
 
 ENTRY_POINT_GROUP = "caseflow"
 PLUGINS_ENV = "CASEFLOW_PLUGINS"
@@ -44,6 +45,9 @@ DEFAULT_PLUGINS = (
     "caseflow.default_plugins.monitoring_forms",
     "caseflow.default_plugins.discharge_forms",
     "caseflow.default_plugins.document_checks",
+    "caseflow.default_plugins.approval_forms",
+    "caseflow.default_plugins.workflow_checks",
+    "caseflow.default_plugins.workflow_default",
 )
 
 
@@ -143,6 +147,11 @@ class PluginHost:
         self.pm = pm
         self._forms: dict[str, Form] | None = None
         self._form_owners: dict[str, str] = {}
+        self._checks: dict[str, Check] | None = None
+        self._check_owners: dict[str, str] = {}
+        self._workflows: dict[str, Workflow] | None = None
+        self._workflow_owners: dict[str, str] = {}
+        self._extensions: dict[str, list[str]] = {}
         self._callers: dict[str, list[tuple[str, Any]]] = {}
         self.warnings: list[str] = []
 
@@ -175,30 +184,77 @@ class PluginHost:
 
     # -- registration --------------------------------------------------------------------------
 
+    def _collect(self, hook: str, kinds: tuple[type, ...], label: str) -> list[tuple[str, Any]]:
+        """(plugin, spec) for everything a registration hook returns, checked for type."""
+        collected: list[tuple[str, Any]] = []
+        for name, call in self._each(hook):
+            try:
+                contributed = [item for result in call() for item in result or ()]
+            except Exception as exc:
+                raise PluginError(self._failure(name, hook, exc)) from exc
+            for item in contributed:
+                if not isinstance(item, kinds):
+                    raise PluginError(f"plugin '{name}' returned {item!r} from {hook}, not a {label}")
+                collected.append((name, item))
+        return collected
+
+    def _unique(self, hook: str, kinds: tuple[type, ...], label: str, owners: dict[str, str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, item in self._collect(hook, kinds, label):
+            if item.id in found:
+                raise PluginError(
+                    f"{label.lower()} '{item.id}' is registered by both '{owners[item.id]}' and '{name}'; "
+                    f"rename one or block a plugin in caseflow.yaml"
+                )
+            found[item.id] = item
+            owners[item.id] = name
+        return found
+
     def forms(self) -> Mapping[str, Form]:
         if self._forms is None:
-            forms: dict[str, Form] = {}
-            for name, call in self._each("register_forms"):
-                try:
-                    contributed = [form for result in call() for form in result or ()]
-                except Exception as exc:
-                    raise PluginError(self._failure(name, "register_forms", exc)) from exc
-                for form in contributed:
-                    if not isinstance(form, Form):
-                        raise PluginError(f"plugin '{name}' returned {form!r} from register_forms, not a Form")
-                    if form.id in forms:
-                        raise PluginError(
-                            f"form '{form.id}' is registered by both '{self._form_owners[form.id]}' and '{name}'; "
-                            f"rename one or block a plugin in caseflow.yaml"
-                        )
-                    forms[form.id] = form
-                    self._form_owners[form.id] = name
-            self._forms = forms
+            self._forms = self._unique("register_forms", (Form,), "Form", self._form_owners)
         return self._forms
 
     def form_owner(self, form_id: str) -> str:
         self.forms()
         return self._form_owners[form_id]
+
+    def checks(self) -> Mapping[str, Check]:
+        if self._checks is None:
+            self._checks = self._unique("register_checks", (Check,), "Check", self._check_owners)
+        return self._checks
+
+    def workflows(self) -> Mapping[str, Workflow]:
+        """Every workflow with the extensions plugins made to it, each checked for soundness."""
+        if self._workflows is None:
+            items = self._collect("register_workflows", (Workflow, WorkflowExtension), "Workflow")
+            workflows: dict[str, Workflow] = {}
+            for name, item in items:
+                if isinstance(item, Workflow):
+                    if item.id in workflows:
+                        raise PluginError(
+                            f"workflow '{item.id}' is registered by both "
+                            f"'{self._workflow_owners[item.id]}' and '{name}'"
+                        )
+                    workflows[item.id] = item
+                    self._workflow_owners[item.id] = name
+            for name, item in items:
+                if isinstance(item, WorkflowExtension):
+                    if item.workflow not in workflows:
+                        raise PluginError(f"plugin '{name}' extends unknown workflow '{item.workflow}'")
+                    workflows[item.workflow] = item.apply(workflows[item.workflow])
+                    self._extensions.setdefault(item.workflow, []).append(name)
+            checks = self.checks()
+            for workflow_id, workflow in workflows.items():
+                problems = workflow_problems(workflow, checks)
+                if problems:
+                    blamed = [self._workflow_owners[workflow_id], *self._extensions.get(workflow_id, [])]
+                    raise PluginError(
+                        f"workflow '{workflow_id}' (from {', '.join(repr(b) for b in blamed)}) cannot be used: "
+                        f"{'; '.join(problems)}; " + _disable_hint(blamed[-1])
+                    )
+            self._workflows = workflows
+        return self._workflows
 
     def register_commands(self, cli: click.Group) -> None:
         for name, call in self._each("register_commands", cli=cli):
@@ -229,6 +285,25 @@ class PluginHost:
             except Exception as exc:
                 self.warnings.append(self._failure(name, "after_document_saved", exc))
 
+    def before_stage_change(self, repo: CaseRepo, client_id: str, source: str, target: str) -> list[str]:
+        """Every veto, each naming its plugin."""
+        vetoes: list[str] = []
+        for name, call in self._each(
+            "before_stage_change", repo=repo, client_id=client_id, source=source, target=target
+        ):
+            try:
+                vetoes.extend(f"{reason} [{name}]" for reason in call() if reason)
+            except Exception as exc:
+                vetoes.append(self._failure(name, "before_stage_change", exc))
+        return vetoes
+
+    def after_stage_change(self, repo: CaseRepo, change: StageChange) -> None:
+        for name, call in self._each("after_stage_change", repo=repo, change=change):
+            try:
+                call()
+            except Exception as exc:
+                self.warnings.append(self._failure(name, "after_stage_change", exc))
+
     def new_client_id(self, taken: Callable[[str], bool]) -> str:
         for name, call in self._each("new_client_id", taken=taken):
             try:
@@ -242,17 +317,27 @@ class PluginHost:
     # -- introspection -------------------------------------------------------------------------
 
     def describe(self) -> list[PluginInfo]:
-        forms = self.forms()
-        by_plugin: dict[str, list[str]] = {}
-        for form_id in forms:
-            by_plugin.setdefault(self._form_owners[form_id], []).append(form_id)
+        self.workflows()  # loads forms' and checks' owners too, and workflows' own
+        self.forms()
+        contributions: dict[str, dict[str, list[str]]] = {}
+        registries = (
+            ("forms", self._form_owners),
+            ("checks", self._check_owners),
+            ("workflows", self._workflow_owners),
+        )
+        for kind, owners in registries:
+            for item_id, owner in owners.items():
+                contributions.setdefault(owner, {}).setdefault(kind, []).append(item_id)
+        for workflow_id, extenders in self._extensions.items():
+            for extender in extenders:
+                contributions.setdefault(extender, {}).setdefault("workflow extensions", []).append(workflow_id)
         versions = {ep.name: ep.dist.version for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist}
         infos = []
         for name, plugin in self.pm.list_name_plugin():
             hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
             default = name in DEFAULT_PLUGINS
             version = _caseflow_version() if default else versions.get(name)
-            contributes = {"forms": tuple(sorted(by_plugin.get(name, ())))} if name in by_plugin else {}
+            contributes = {kind: tuple(sorted(ids)) for kind, ids in contributions.get(name, {}).items()}
             infos.append(PluginInfo(name, version, default, hooks, contributes))
         return sorted(infos, key=lambda info: (info.default, info.name))
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow import __version__
 from caseflow.core import casefiles
+from caseflow.core.case import Approval, CaseDocument, CaseView, blob_id
 from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
 from caseflow.core.documents import Document, load_document, load_plain
 from caseflow.core.forms import Form
@@ -30,8 +31,18 @@ from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
 if TYPE_CHECKING:
     from caseflow.core.validation import SchemaChecker
+    from caseflow.core.workflows import Workflow
 
-__all__ = ["CaseRepo", "ClientDocument", "SavedDocument", "Staff", "ValidationReport", "find_root", "open_repo"]
+__all__ = [
+    "CaseRepo",
+    "ClientDocument",
+    "SavedDocument",
+    "Staff",
+    "StageChange",
+    "ValidationReport",
+    "find_root",
+    "open_repo",
+]
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,18 @@ class SavedDocument:
     form_id: str
     action: str
     commit: str | None  # None when the action changed nothing (the value was already there)
+
+
+@dataclass(frozen=True)
+class StageChange:
+    """A committed stage change (what ``after_stage_change`` gets)."""
+
+    client_id: str
+    source: str
+    target: str
+    by: str
+    reason: str | None
+    commit: str | None
 
 
 @dataclass(frozen=True)
@@ -159,6 +182,51 @@ class CaseRepo:
         if form is None:
             raise NotFound(f"unknown form '{form_id}' (`caseflow forms` lists the forms)")
         return form
+
+    @property
+    def workflow(self) -> Workflow:
+        """The workflow this repository uses (``workflow:`` in caseflow.yaml)."""
+        workflows = self.host.workflows()
+        chosen = workflows.get(self.config.workflow)
+        if chosen is None:
+            known = ", ".join(sorted(workflows)) or "none"
+            raise NotFound(f"caseflow.yaml names workflow '{self.config.workflow}', which no plugin provides ({known})")
+        return chosen
+
+    def case(self, client_id: str) -> CaseView:
+        """A read-only view of one client's documents and approvals, for workflow checks."""
+        from caseflow.core import validation
+
+        self.client_dir(client_id)
+        record = self.client_record(client_id)
+        documents = []
+        for doc in casefiles.client_documents(self.root, client_id):
+            try:
+                raw = read_document_bytes(self.root, doc.path)
+                data, _ = load_plain(doc.path, raw)
+            except DocumentError as exc:
+                documents.append(CaseDocument(doc.path_in_client or doc.path, None, {}, "", tuple(exc.problems)))
+                continue
+            form_id = data.get("form") if isinstance(data.get("form"), str) else None
+            documents.append(CaseDocument(doc.path_in_client or doc.path, form_id, data, blob_id(raw)))
+        approvals = [
+            Approval(**{k: str(v) for k, v in entry.items() if k in Approval.__dataclass_fields__})
+            for d in documents
+            if d.form_id == "core.approvals"
+            for entry in d.data.get("approvals") or []
+            if isinstance(entry, dict)
+        ]
+
+        def problems_of(document: CaseDocument) -> list[Problem]:
+            if document.problems:
+                return list(document.problems)
+            path = f"{casefiles.CLIENTS_DIR}/{client_id}/{document.path}"
+            raw = read_document_bytes(self.root, path)
+            return validation.check_document(
+                path, raw, self.forms, self.schemas, self.host.validate_document, client_id, document.path
+            )
+
+        return CaseView(client_id, record, documents, approvals, self.today(), problems_of)
 
     @property
     def schemas(self) -> SchemaChecker:

@@ -39,6 +39,15 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
             "additionalProperties": False,
         },
+        "approvals": {
+            "type": "object",
+            "title": "Approvals",
+            "properties": {
+                "roles": {"type": "array", "items": {"enum": list(ROLES)}, "title": "Roles that may approve"},
+                "self_approval": {"type": "boolean", "title": "May approve one's own change"},
+            },
+            "additionalProperties": False,
+        },
         "staff": {
             "type": "array",
             "title": "Staff",
@@ -85,6 +94,8 @@ class RepoConfig:
     workflow: str = DEFAULT_WORKFLOW
     plugins: Mapping[str, Any] = field(default_factory=dict)
     staff: tuple[Staff, ...] = ()
+    approver_roles: tuple[str, ...] = ("supervisor", "director")
+    self_approval: bool = False
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> RepoConfig:
@@ -105,6 +116,8 @@ class RepoConfig:
             workflow=data.get("workflow") or DEFAULT_WORKFLOW,
             plugins=data.get("plugins") or {},
             staff=staff,
+            approver_roles=tuple((data.get("approvals") or {}).get("roles") or ("supervisor", "director")),
+            self_approval=bool((data.get("approvals") or {}).get("self_approval", False)),
         )
 
     def staff_member(self, staff_id: str) -> Staff | None:

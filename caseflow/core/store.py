@@ -195,6 +195,25 @@ class Store:
             repo.close()
         return [entry[3:] for entry in out.split("\0") if entry]
 
+    def git_output(self, *args: str) -> str:
+        """Output of a read-only git command in this repository (log, ls-files, rev-parse)."""
+        repo = _git_repo(self.root)
+        try:
+            return str(repo.git.execute(["git", *args], strip_newline_in_stdout=False))
+        finally:
+            repo.close()
+
+    def last_author_email(self, path: str) -> str | None:
+        """Email of whoever made the last committed change to ``path``."""
+        return self.git_output("log", "-1", "--format=%ae", "--", path).strip() or None
+
+    def head(self) -> str | None:
+        repo = _git_repo(self.root)
+        try:
+            return _head(repo)
+        finally:
+            repo.close()
+
     @contextlib.contextmanager
     def transaction(
         self, author: Author, *, action: str, client: str | None, at: datetime | None = None

@@ -1,0 +1,157 @@
+"""Workflow specs: stages, the transitions between them, and requirements as data.
+
+A requirement names a check (registered through ``register_checks()``) and gives it parameters:
+``Requirement("approved", {"form": "core.plan"})``. Checks look at a read-only view of one
+client's case and answer in plain words what is missing; the engine never hard-codes a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from caseflow.core.case import CaseView
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One condition, as data: the check's id and its parameters (``label`` overrides its words)."""
+
+    check: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named test of a case. ``evaluate`` returns what is missing, in plain words ([] = met);
+    ``describe`` says what the requirement asks for, for listings."""
+
+    id: str
+    describe: Callable[[Mapping[str, Any]], str]
+    evaluate: Callable[[CaseView, Mapping[str, Any]], list[str]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage of a case; ``exit_requirements`` must hold to leave it (on any transition)."""
+
+    id: str
+    title: str
+    exit_requirements: tuple[Requirement, ...] = ()
+    #: Forms whose document is created from its skeleton on entering the stage, if missing.
+    on_enter_create: tuple[str, ...] = ()
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An allowed move; ``requirements`` are checked in addition to the source's exit requirements."""
+
+    source: str
+    target: str
+    requirements: tuple[Requirement, ...] = ()
+    reason_required: bool = False
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A whole workflow: stages in order, the transitions between them, and monitoring rules.
+
+    ``monitoring`` is read by later parts (the due list): contact cadence in days by risk level,
+    rescreen intervals by instrument, the plan review interval.
+    """
+
+    id: str
+    title: str
+    stages: tuple[Stage, ...]
+    transitions: tuple[Transition, ...]
+    monitoring: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def initial(self) -> str:
+        return self.stages[0].id
+
+    def stage(self, stage_id: str) -> Stage | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+    def transitions_from(self, stage_id: str) -> list[Transition]:
+        return [t for t in self.transitions if t.source == stage_id]
+
+    def requirements(self, transition: Transition) -> tuple[Requirement, ...]:
+        stage = self.stage(transition.source)
+        return (stage.exit_requirements if stage else ()) + transition.requirements
+
+
+@dataclass(frozen=True)
+class WorkflowExtension:
+    """What an agency plugin adds to someone else's workflow: stages, transitions, requirements."""
+
+    workflow: str
+    stages: tuple[Stage, ...] = ()
+    transitions: tuple[Transition, ...] = ()
+    #: extra exit requirements by stage id
+    exit_requirements: Mapping[str, tuple[Requirement, ...]] = field(default_factory=dict)
+
+    def apply(self, base: Workflow) -> Workflow:
+        stages = [
+            Stage(
+                s.id,
+                s.title,
+                s.exit_requirements + tuple(self.exit_requirements.get(s.id, ())),
+                s.on_enter_create,
+                s.final,
+            )
+            for s in base.stages
+        ]
+        return Workflow(
+            base.id, base.title, (*stages, *self.stages), (*base.transitions, *self.transitions), base.monitoring
+        )
+
+
+def workflow_problems(workflow: Workflow, checks: Mapping[str, Check]) -> list[str]:
+    """Why a workflow cannot be used: unknown checks or stages, unreachable stages, dead ends."""
+    problems: list[str] = []
+    ids = [s.id for s in workflow.stages]
+    if not ids:
+        return [f"workflow '{workflow.id}' has no stages"]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    problems.extend(f"stage '{d}' is defined twice" for d in duplicates)
+    for transition in workflow.transitions:
+        for end in (transition.source, transition.target):
+            if end not in ids:
+                problems.append(f"a transition {transition.source} -> {transition.target} names unknown stage '{end}'")
+    for requirement in _all_requirements(workflow):
+        if requirement.check not in checks:
+            problems.append(f"requirement names unknown check '{requirement.check}'")
+    if problems:
+        return problems
+    reachable = _reachable(workflow, [workflow.initial])
+    problems.extend(f"stage '{s}' cannot be reached from '{workflow.initial}'" for s in ids if s not in reachable)
+    finals = [s.id for s in workflow.stages if s.final]
+    if not finals:
+        problems.append("no stage is marked final (where a case ends)")
+    else:
+        stuck = [s for s in ids if not set(finals) & _reachable(workflow, [s])]
+        if stuck:
+            problems.append(f"stages {', '.join(stuck)} form a cycle with no way out to a final stage")
+    return problems
+
+
+def _reachable(workflow: Workflow, start: Sequence[str]) -> set[str]:
+    seen = set(start)
+    frontier = list(start)
+    while frontier:
+        here = frontier.pop()
+        for transition in workflow.transitions_from(here):
+            if transition.target not in seen:
+                seen.add(transition.target)
+                frontier.append(transition.target)
+    return seen
+
+
+def _all_requirements(workflow: Workflow) -> list[Requirement]:
+    found = [r for s in workflow.stages for r in s.exit_requirements]
+    return found + [r for t in workflow.transitions for r in t.requirements]

@@ -1,0 +1,136 @@
+"""The built-in requirement checks that workflows name: each says in plain words what is missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from caseflow import CaseView, Check, hookimpl
+
+OPEN_REFERRAL_STATUSES = {"draft", "requested", "received", "accepted", "in-progress"}
+
+
+def _identity_complete(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    record = case.record
+    missing = [label for key, label in (("name", "a name"), ("dob", "a date of birth")) if not record.get(key)]
+    if not any(record.get(key) for key in ("phone", "email", "address")):
+        missing.append("a way to reach the client (phone, email or address)")
+    return [f"client.yaml needs {item}" for item in missing]
+
+
+def _consent_on_file(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    kind = params.get("kind", "treatment")
+    today = case.today.isoformat()
+    for consent in case.by_form("core.consent"):
+        data = consent.data
+        expired = isinstance(data.get("expires_on"), str) and data["expires_on"] < today
+        if data.get("kind") == kind and data.get("status") == "active" and not expired:
+            return []
+    return [f"no active {kind} consent on file (caseflow new {case.client_id} core.consent --field kind={kind})"]
+
+
+def _document_exists(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    form = str(params["form"])
+    if case.by_form(form):
+        return []
+    return [f"no {params.get('title', form)} yet (caseflow new {case.client_id} {form})"]
+
+
+def _document_valid(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    form = str(params["form"])
+    documents = case.by_form(form)
+    if not documents:
+        return [f"no {params.get('title', form)} yet (caseflow new {case.client_id} {form})"]
+    reasons = []
+    for document in documents:
+        problems = case.validate(document)
+        if problems:
+            reasons.append(f"{document.path} has {len(problems)} problem(s): {problems[0].message}")
+    return reasons
+
+
+def _screened_within(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    instruments = params.get("instruments")
+    days = int(params.get("days", 30))
+    since = (case.today - dt.timedelta(days=days)).isoformat()
+    for document in case.documents:
+        form = document.form_id or ""
+        wanted = form in instruments if instruments else form.startswith("instruments.")
+        date = document.data.get("date")
+        if wanted and isinstance(date, str) and date >= since:
+            return []
+    what = params.get("title") or (
+        "a screening with " + " or ".join(instruments) if instruments else "a standardized screening"
+    )
+    return [f"no {what} in the last {days} days (caseflow screen {case.client_id} ...)"]
+
+
+def _plan_has_measurable_goal(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    for plan in case.by_form("core.plan"):
+        for goal in plan.data.get("goals") or []:
+            for objective in goal.get("objectives") or [] if isinstance(goal, Mapping) else []:
+                if isinstance(objective, Mapping) and objective.get("target_date") and objective.get("responsible"):
+                    return []
+    return ["the plan needs at least one goal with an objective that has a target date and a responsible party"]
+
+
+def _approved(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    form = str(params["form"])
+    documents = case.by_form(form)
+    if not documents:
+        return [f"no {params.get('title', form)} to approve yet"]
+    reasons = []
+    for document in documents:
+        decision = case.latest_decision(document.path)
+        if decision is None:
+            run = f"caseflow approve {case.client_id} {document.path}"
+            reasons.append(f"{document.path} is not approved yet (a supervisor runs: {run})")
+        elif decision.blob != document.blob:
+            when = f"{decision.decision} by {decision.by} on {decision.at[:10]}"
+            reasons.append(f"{document.path} changed after it was {when}; it needs approval again")
+        elif decision.decision != "approved":
+            why = f": {decision.comment}" if decision.comment else ""
+            reasons.append(f"{document.path} was sent back by {decision.by}{why}")
+    return reasons
+
+
+def _no_open_referrals(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    return [
+        f"referral {r.data.get('id')} ({r.data.get('category')}) is still {r.data.get('status')}"
+        for r in case.by_form("core.referral")
+        if r.data.get("status") in OPEN_REFERRAL_STATUSES
+    ]
+
+
+CHECKS = [
+    Check(
+        "identity_complete",
+        lambda p: "identity complete (name, date of birth, a way to reach them)",
+        _identity_complete,
+    ),
+    Check("consent_on_file", lambda p: f"an active {p.get('kind', 'treatment')} consent on file", _consent_on_file),
+    Check("document_exists", lambda p: f"a {p.get('title', p.get('form'))}", _document_exists),
+    Check("document_valid", lambda p: f"a valid {p.get('title', p.get('form'))}", _document_valid),
+    Check(
+        "screened_within",
+        lambda p: f"{p.get('title') or 'a standardized screening'} within {p.get('days', 30)} days",
+        _screened_within,
+    ),
+    Check(
+        "plan_has_measurable_goal",
+        lambda p: "a goal with an objective, a target date and a responsible party",
+        _plan_has_measurable_goal,
+    ),
+    Check(
+        "approved",
+        lambda p: f"the {p.get('title', p.get('form'))} approved by a supervisor at its current version",
+        _approved,
+    ),
+    Check("no_open_referrals", lambda p: "no referral left open", _no_open_referrals),
+]
+
+
+@hookimpl(trylast=True)
+def register_checks() -> list[Check]:
+    return list(CHECKS)

@@ -1,0 +1,86 @@
+"""``core.behavioral-health``: the default workflow, from the work itself.
+
+intake -> evaluation -> planning -> active <-> review, then discharged (which can be reopened).
+"""
+
+from __future__ import annotations
+
+from caseflow import Requirement, Stage, Transition, Workflow, hookimpl
+
+PLAN = {"form": "core.plan", "title": "service plan"}
+DISCHARGE = {"form": "core.discharge", "title": "discharge summary"}
+
+DISCHARGE_REQUIREMENTS = (
+    Requirement("document_valid", DISCHARGE),
+    Requirement("no_open_referrals"),
+    Requirement("approved", DISCHARGE),
+)
+
+BEHAVIORAL_HEALTH = Workflow(
+    id="core.behavioral-health",
+    title="Behavioral-health case management",
+    stages=(
+        Stage(
+            "intake",
+            "Intake",
+            exit_requirements=(Requirement("identity_complete"), Requirement("consent_on_file", {"kind": "treatment"})),
+        ),
+        Stage(
+            "evaluation",
+            "Evaluation",
+            exit_requirements=(
+                Requirement("document_exists", {"form": "core.intake-interview", "title": "intake interview note"}),
+                Requirement("screened_within", {"days": 90}),
+                Requirement(
+                    "screened_within",
+                    {
+                        "instruments": ["instruments.cssrs", "instruments.phq9"],
+                        "days": 90,
+                        "title": "suicide-risk screen",
+                    },
+                ),
+            ),
+        ),
+        Stage(
+            "planning",
+            "Planning",
+            exit_requirements=(
+                Requirement("document_valid", PLAN),
+                Requirement("plan_has_measurable_goal"),
+                Requirement("approved", PLAN),
+            ),
+            on_enter_create=("core.plan",),
+        ),
+        Stage("active", "Active services and monitoring"),
+        Stage("review", "Periodic plan review"),
+        Stage("discharged", "Discharged", final=True),
+    ),
+    transitions=(
+        Transition("intake", "evaluation"),
+        Transition("evaluation", "planning"),
+        Transition("planning", "active"),
+        Transition("active", "review"),
+        Transition(
+            "review",
+            "active",
+            requirements=(
+                Requirement("screened_within", {"days": 30, "title": "a rescreen"}),
+                Requirement("document_valid", PLAN),
+                Requirement("approved", PLAN),
+            ),
+        ),
+        Transition("active", "discharged", requirements=DISCHARGE_REQUIREMENTS),
+        Transition("review", "discharged", requirements=DISCHARGE_REQUIREMENTS),
+        Transition("discharged", "intake", reason_required=True),
+    ),
+    monitoring={
+        "contact_days_by_risk": {"high": 7, "moderate": 14, "low": 30},
+        "rescreen_days": {"instruments.phq9": 90, "instruments.gad7": 90},
+        "plan_review_days": 90,
+    },
+)
+
+
+@hookimpl(trylast=True)
+def register_workflows() -> list[Workflow]:
+    return [BEHAVIORAL_HEALTH]

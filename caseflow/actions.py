@@ -116,13 +116,13 @@ def commit_document(repo: CaseRepo, tx: Transaction, document: Document, form: F
         tx.write(document.path, data)
 
 
-def _saved(repo: CaseRepo, tx: Transaction, client_id: str | None, path: str, form: Form, action: str) -> SavedDocument:
+def saved(repo: CaseRepo, tx: Transaction, client_id: str | None, path: str, form: Form, action: str) -> SavedDocument:
     from caseflow.repo import SavedDocument
 
-    saved = SavedDocument(client_id, path, form.id, action, tx.commit)
+    result = SavedDocument(client_id, path, form.id, action, tx.commit)
     if tx.commit is not None:
-        repo.host.after_document_saved(repo, saved)
-    return saved
+        repo.host.after_document_saved(repo, result)
+    return result
 
 
 def _form_of(repo: CaseRepo, document: Document) -> Form:
@@ -134,7 +134,7 @@ def _form_of(repo: CaseRepo, document: Document) -> Form:
     return form
 
 
-def _refuse_uncommitted(repo: CaseRepo, path: str) -> None:
+def refuse_uncommitted(repo: CaseRepo, path: str) -> None:
     if repo.store.uncommitted([path]):
         raise StoreError(
             f"{path} has changes that are not committed yet; commit them (git commit) or discard them first, "
@@ -174,7 +174,7 @@ def intake(
         document = parse_new_document(f"clients/{client_id}/client.yaml", text)
         _apply_assignments(document, form, given)
         commit_document(repo, tx, document, form, client_id)
-    _saved(repo, tx, client_id, document.path, form, "intake")
+    saved(repo, tx, client_id, document.path, form, "intake")
     return client_id
 
 
@@ -210,12 +210,12 @@ def set_fields(
         raise UsageError("nothing to set: give one or more FIELD=VALUE")
     path = repo.resolve_document(client_id, document_name)
     with repo.store.transaction(repo.author(actor), action="set", client=client_id) as tx:
-        _refuse_uncommitted(repo, path)
+        refuse_uncommitted(repo, path)
         document = repo.read_document(path)
         form = _form_of(repo, document)
         _apply_assignments(document, form, parsed)
         commit_document(repo, tx, document, form, client_id)
-    return _saved(repo, tx, client_id, path, form, "set")
+    return saved(repo, tx, client_id, path, form, "set")
 
 
 # -- new -----------------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def new_document(
     for used in (draft, from_file):
         if used is not None and used.resolve().parent == (repo.root / DRAFTS_DIR).resolve():
             used.unlink(missing_ok=True)  # a draft that made it into the repository is done
-    return _saved(repo, tx, client_id, document.path, form, "new")
+    return saved(repo, tx, client_id, document.path, form, "new")
 
 
 def _place(repo: CaseRepo, base: str, form: Form, document: Document) -> str:
@@ -367,7 +367,7 @@ def add_staff(
     member = Staff(staff_id, name, email, role, supervisor)
     author = repo.author(actor) if actor else _bootstrap_author(repo)
     with repo.store.transaction(author, action="staff-add", client=None) as tx:
-        _refuse_uncommitted(repo, CONFIG_FILE)
+        refuse_uncommitted(repo, CONFIG_FILE)
         document = repo.read_document(CONFIG_FILE)
         entries = document.data.get("staff")
         if entries is None:

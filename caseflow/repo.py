@@ -195,8 +195,6 @@ class CaseRepo:
 
     def case(self, client_id: str) -> CaseView:
         """A read-only view of one client's documents and approvals, for workflow checks."""
-        from caseflow.core import validation
-
         self.client_dir(client_id)
         record = self.client_record(client_id)
         documents = []
@@ -221,12 +219,18 @@ class CaseRepo:
             if document.problems:
                 return list(document.problems)
             path = f"{casefiles.CLIENTS_DIR}/{client_id}/{document.path}"
-            raw = read_document_bytes(self.root, path)
-            return validation.check_document(
-                path, raw, self.forms, self.schemas, self.host.validate_document, client_id, document.path
-            )
+            return self.check_document(client_id, path, read_document_bytes(self.root, path))
 
         return CaseView(client_id, record, documents, approvals, self.today(), problems_of)
+
+    def check_document(self, client_id: str, path: str, raw: bytes) -> list[Problem]:
+        """Every problem with one document of a client (its bytes as given)."""
+        from caseflow.core import validation
+
+        inner = path.removeprefix(f"{casefiles.CLIENTS_DIR}/{client_id}/")
+        return validation.check_document(
+            path, raw, self.forms, self.schemas, self.host.validate_document, client_id, inner
+        )
 
     @property
     def schemas(self) -> SchemaChecker:
@@ -399,6 +403,17 @@ class CaseRepo:
         from caseflow import actions
 
         return actions.new_document(self, actor, client_id, form_id, **kwargs)
+
+    def approve(self, actor: Staff, client_id: str, document: str, comment: str | None = None) -> SavedDocument:
+        """Approve the current (committed) version of a document; see :mod:`caseflow.approvals`."""
+        from caseflow.approvals import decide
+
+        return decide(self, actor, client_id, document, "approved", comment)
+
+    def reject(self, actor: Staff, client_id: str, document: str, comment: str) -> SavedDocument:
+        from caseflow.approvals import decide
+
+        return decide(self, actor, client_id, document, "rejected", comment)
 
     def add_staff(self, actor: Staff | None, **kwargs: Any) -> Staff:
         from caseflow import actions

@@ -34,14 +34,14 @@ def _document_exists(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     form = str(params["form"])
     if case.by_form(form):
         return []
-    return [f"no {params.get('title', form)} yet (caseflow new {case.client_id} {form})"]
+    return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
 
 
 def _document_valid(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     form = str(params["form"])
     documents = case.by_form(form)
     if not documents:
-        return [f"no {params.get('title', form)} yet (caseflow new {case.client_id} {form})"]
+        return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
     reasons = []
     for document in documents:
         problems = case.validate(document)
@@ -60,10 +60,7 @@ def _screened_within(case: CaseView, params: Mapping[str, Any]) -> list[str]:
         date = document.data.get("date")
         if wanted and isinstance(date, str) and date >= since:
             return []
-    what = params.get("title") or (
-        "a screening with " + " or ".join(instruments) if instruments else "a standardized screening"
-    )
-    return [f"no {what} in the last {days} days (caseflow screen {case.client_id} ...)"]
+    return [f"needs {_screening(params)} dated within the last {days} days (caseflow screen {case.client_id} ...)"]
 
 
 def _plan_has_measurable_goal(case: CaseView, params: Mapping[str, Any]) -> list[str]:
@@ -79,7 +76,7 @@ def _approved(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     form = str(params["form"])
     documents = case.by_form(form)
     if not documents:
-        return [f"no {params.get('title', form)} to approve yet"]
+        return [f"needs {_title(params)}, approved (there is none yet)"]
     reasons = []
     for document in documents:
         decision = case.latest_decision(document.path)
@@ -103,6 +100,16 @@ def _no_open_referrals(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _title(params: Mapping[str, Any]) -> str:
+    return str(params.get("title") or f"a {params.get('form')} document")
+
+
+def _screening(params: Mapping[str, Any]) -> str:
+    instruments = params.get("instruments")
+    named = "a screening with " + " or ".join(instruments) if instruments else "a standardized screening"
+    return str(params.get("title") or named)
+
+
 CHECKS = [
     Check(
         "identity_complete",
@@ -110,11 +117,11 @@ CHECKS = [
         _identity_complete,
     ),
     Check("consent_on_file", lambda p: f"an active {p.get('kind', 'treatment')} consent on file", _consent_on_file),
-    Check("document_exists", lambda p: f"a {p.get('title', p.get('form'))}", _document_exists),
-    Check("document_valid", lambda p: f"a valid {p.get('title', p.get('form'))}", _document_valid),
+    Check("document_exists", _title, _document_exists),
+    Check("document_valid", lambda p: f"{_title(p)}, valid", _document_valid),
     Check(
         "screened_within",
-        lambda p: f"{p.get('title') or 'a standardized screening'} within {p.get('days', 30)} days",
+        lambda p: f"{_screening(p)} within {p.get('days', 30)} days",
         _screened_within,
     ),
     Check(
@@ -124,7 +131,7 @@ CHECKS = [
     ),
     Check(
         "approved",
-        lambda p: f"the {p.get('title', p.get('form'))} approved by a supervisor at its current version",
+        lambda p: f"{_title(p)}, approved by a supervisor at its current version",
         _approved,
     ),
     Check("no_open_referrals", lambda p: "no referral left open", _no_open_referrals),

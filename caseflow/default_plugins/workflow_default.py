@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from caseflow import Requirement, Stage, Transition, Workflow, hookimpl
 
-PLAN = {"form": "core.plan", "title": "service plan"}
-DISCHARGE = {"form": "core.discharge", "title": "discharge summary"}
+PLAN = {"form": "core.plan", "title": "the service plan"}
+DISCHARGE = {"form": "core.discharge", "title": "a discharge summary"}
 
 DISCHARGE_REQUIREMENTS = (
     Requirement("document_valid", DISCHARGE),
@@ -29,14 +29,14 @@ BEHAVIORAL_HEALTH = Workflow(
             "evaluation",
             "Evaluation",
             exit_requirements=(
-                Requirement("document_exists", {"form": "core.intake-interview", "title": "intake interview note"}),
+                Requirement("document_exists", {"form": "core.intake-interview", "title": "an intake interview note"}),
                 Requirement("screened_within", {"days": 90}),
                 Requirement(
                     "screened_within",
                     {
                         "instruments": ["instruments.cssrs", "instruments.phq9"],
                         "days": 90,
-                        "title": "suicide-risk screen",
+                        "title": "a suicide-risk screen (C-SSRS or PHQ-9)",
                     },
                 ),
             ),

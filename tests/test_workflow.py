@@ -1,0 +1,459 @@
+"""The workflow engine: every transition of the default workflow, requirements, approvals, timeline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caseflow import (
+    CaseRepo,
+    CaseView,
+    Check,
+    DocumentError,
+    Form,
+    NotAllowed,
+    NotFound,
+    PluginError,
+    Requirement,
+    Stage,
+    Transition,
+    UsageError,
+    Workflow,
+    WorkflowExtension,
+    hookimpl,
+    open_repo,
+)
+from caseflow.engine import RequirementsNotMet, advance, evaluate
+from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, git
+
+SCREEN_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "form": {"type": "string"},
+        "client": {"type": "string"},
+        "date": {"type": "string", "format": "date"},
+    },
+    "required": ["form", "client", "date"],
+}
+
+
+class Screenings:
+    """Stand-ins for the instruments that issue 4 brings: enough for `screened_within`."""
+
+    @hookimpl
+    def register_forms(self) -> list[Form]:
+        return [
+            Form(
+                f"instruments.{name}",
+                name.upper(),
+                "yaml",
+                f"evaluation/{{date}}-{name}.yaml",
+                SCREEN_SCHEMA,
+                "none.j2",
+            )
+            for name in ("phq9", "cssrs")
+        ]
+
+
+class Recorder:
+    def __init__(self, veto: str | None = None) -> None:
+        self.veto = veto
+        self.changes: list[Any] = []
+
+    @hookimpl
+    def before_stage_change(self, repo: Any, client_id: str, source: str, target: str) -> str | None:
+        return self.veto if target == "evaluation" else None
+
+    @hookimpl
+    def after_stage_change(self, repo: Any, change: Any) -> None:
+        self.changes.append(change)
+
+
+@pytest.fixture
+def repo(case_repo: Callable[..., Path]) -> CaseRepo:
+    return open_repo(case_repo(), environ=ONLY_BUILTIN_PLUGINS, plugins=[Screenings()])
+
+
+def new(repo: CaseRepo, staff: str, client_id: str, form: str, *fields: str) -> str:
+    return repo.new_document(repo.actor(staff), client_id, form, fields=list(fields)).path
+
+
+def write(repo: CaseRepo, client_id: str, inner: str, text: str, who: str = "casey") -> None:
+    """A document written by hand and committed by a person (the way screenings arrive for now)."""
+    path = repo.root / "clients" / client_id / inner
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    member = repo.config.staff_member(who)
+    assert member is not None
+    git(repo.root, "add", str(path))
+    git(repo.root, "-c", f"user.name={member.name}", "-c", f"user.email={member.email}", "commit", "-qm", "hand edit")
+
+
+def missing(repo: CaseRepo, client_id: str, to: str | None = None) -> list[str]:
+    with pytest.raises(RequirementsNotMet) as caught:
+        advance(repo, repo.actor("casey"), client_id, to)
+    return caught.value.evaluation.missing()
+
+
+def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> None:
+    casey, sam = repo.actor("casey"), repo.actor("sam")
+    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    today = repo.today().isoformat()
+
+    # intake -> evaluation: identity and treatment consent, both reported at once
+    assert missing(repo, client) == [
+        "client.yaml needs a way to reach the client (phone, email or address)",
+        f"no active treatment consent on file (caseflow new {client} core.consent --field kind=treatment)",
+    ]
+    repo.set_fields(casey, client, "client.yaml", ["phone=555-0100"])
+    new(
+        repo,
+        "casey",
+        client,
+        "core.consent",
+        "kind=treatment",
+        "patient_name=Ana Example",
+        "signed_by.name=Ana Example",
+    )
+    assert advance(repo, casey, client)[1].target == "evaluation"
+
+    # evaluation -> planning: interview, a screening, a suicide-risk screen
+    assert len(missing(repo, client)) == 3
+    new(repo, "casey", client, "core.intake-interview")
+    write(repo, client, f"evaluation/{today}-phq9.yaml", f"form: instruments.phq9\nclient: {client}\ndate: {today}\n")
+    evaluation, change = advance(repo, casey, client)
+    assert (change.source, change.target) == ("evaluation", "planning")
+    assert all(r.met for r in evaluation.requirements)
+    # entering planning created plan.yaml from its skeleton, in the same commit as the stage change
+    assert git(repo.root, "show", "--name-only", "--format=", "HEAD").split() == [
+        f"clients/{client}/client.yaml",
+        f"clients/{client}/plan.yaml",
+    ]
+
+    # planning -> active: a measurable goal, approved at the current version
+    assert missing(repo, client) == [
+        "the plan needs at least one goal with an objective that has a target date and a responsible party",
+        f"plan.yaml is not approved yet (a supervisor runs: caseflow approve {client} plan.yaml)",
+    ]
+    goal = ["goals[+].id=g1", "goals[g1].title=Stable housing", "goals[g1].status=active"]
+    repo.set_fields(casey, client, "plan.yaml", goal)
+    objective = [
+        "id=g1-o1",
+        "statement=Apply for housing",
+        "target_date=2026-12-01",
+        "responsible=client and case manager",
+    ]
+    repo.set_fields(
+        casey,
+        client,
+        "plan.yaml",
+        [f"goals[g1].objectives[+].{objective[0]}", *(f"goals[g1].objectives[g1-o1].{f}" for f in objective[1:])],
+    )
+    repo.approve(sam, client, "plan.yaml")
+    assert advance(repo, casey, client)[1].target == "active"
+
+    # active -> review -> active: a rescreen and the plan re-approved after its revision
+    with pytest.raises(UsageError, match="can go to review or discharged: say which with --to"):
+        advance(repo, casey, client)
+    advance(repo, casey, client, "review")
+    repo.set_fields(casey, client, "plan.yaml", ["review_date=2027-03-01"])
+    assert missing(repo, client, "active") == [
+        f"plan.yaml changed after it was approved by sam on {today}; it needs approval again"
+    ]
+    repo.approve(sam, client, "plan.yaml")
+    advance(repo, casey, client, "active")
+
+    # active -> discharged: a discharge summary, no open referral, approved
+    new(
+        repo,
+        "casey",
+        client,
+        "core.referral",
+        "provider=eastside",
+        "service=Counseling",
+        "category=counseling",
+        "status=requested",
+    )
+    new(repo, "casey", client, "core.discharge", "reason=goals-met", "outcome=Housed and back at school")
+    unmet = missing(repo, client, "discharged")
+    assert any("is still requested" in line for line in unmet)
+    assert any(line.startswith("discharge.yaml is not approved yet") for line in unmet)
+    referral = next(p for p in (repo.root / "clients" / client / "referrals").iterdir())
+    repo.set_fields(casey, client, f"referrals/{referral.name}", ["status=completed"])
+    repo.approve(sam, client, "discharge.yaml")
+    advance(repo, casey, client, "discharged")
+
+    # discharged -> intake: only with a reason
+    assert missing(repo, client) == ["moving from discharged to intake needs a reason (--reason TEXT)"]
+    advance(repo, casey, client, reason="client asked to come back")
+    history = repo.client_record(client)["stage_history"]
+    assert [h["to"] for h in history] == [
+        "intake",
+        "evaluation",
+        "planning",
+        "active",
+        "review",
+        "active",
+        "discharged",
+        "intake",
+    ]
+    assert history[-1]["reason"] == "client asked to come back" and history[-1]["by"] == "casey"
+    assert repo.validate().ok
+
+
+def test_unknown_and_disallowed_stages(repo: CaseRepo) -> None:
+    client = repo.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
+    with pytest.raises(NotFound, match="unknown stage 'limbo'"):
+        evaluate(repo, client, "limbo")
+    with pytest.raises(Exception, match="does not allow intake -> active; from intake a client can go to evaluation"):
+        evaluate(repo, client, "active")
+
+
+def test_plugins_veto_and_hear_about_stage_changes(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    veto = Recorder(veto="the county requires a signed release first")
+    repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS, plugins=[veto])
+    casey = repo.actor("casey")
+    client = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
+    new(
+        repo,
+        "casey",
+        client,
+        "core.consent",
+        "kind=treatment",
+        "patient_name=Ana Example",
+        "signed_by.name=Ana Example",
+    )
+    before = git(path, "rev-parse", "HEAD")
+    assert missing(repo, client) == ["refused by a plugin: the county requires a signed release first [Recorder]"]
+    assert git(path, "rev-parse", "HEAD") == before
+    listener = Recorder()
+    repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS, plugins=[listener])
+    advance(repo, casey, client)
+    [change] = listener.changes
+    assert (change.source, change.target, change.by) == ("intake", "evaluation", "casey")
+    assert change.commit == git(path, "rev-parse", "HEAD").strip()
+
+
+# -- approvals ----------------------------------------------------------------------------------
+
+
+def planned_client(repo: CaseRepo) -> str:
+    casey = repo.actor("casey")
+    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    new(repo, "casey", client, "core.plan")
+    return client
+
+
+def test_approvals_are_bound_to_the_version_and_go_stale(repo: CaseRepo) -> None:
+    client = planned_client(repo)
+    saved = repo.approve(repo.actor("sam"), client, "plan.yaml", comment="Looks right")
+    assert git(repo.root, "log", "-1", "--format=%an|%s").strip() == f"Sam Whitfield|approve {client}"
+    case = repo.case(client)
+    [decision] = case.approvals
+    assert decision.blob == case.document("plan.yaml").blob and decision.by == "sam"
+    assert saved.path.endswith("approvals.yaml")
+    repo.set_fields(repo.actor("casey"), client, "plan.yaml", ["review_date=2027-01-01"])
+    case = repo.case(client)
+    assert case.latest_decision("plan.yaml").blob != case.document("plan.yaml").blob  # stale, by itself
+
+
+def test_rejection_reaches_the_author(repo: CaseRepo) -> None:
+    client = planned_client(repo)
+    with pytest.raises(UsageError, match="needs a comment"):
+        repo.reject(repo.actor("sam"), client, "plan.yaml", comment=" ")
+    repo.reject(repo.actor("sam"), client, "plan.yaml", comment="Add a housing goal")
+    checks = repo.host.checks()
+    assert checks["approved"].evaluate(repo.case(client), {"form": "core.plan"}) == [
+        "plan.yaml was sent back by sam: Add a housing goal"
+    ]
+
+
+def test_who_may_approve(repo: CaseRepo, case_repo: Callable[..., Path]) -> None:
+    client = planned_client(repo)
+    with pytest.raises(NotAllowed, match="casey is a case_manager; only supervisor, director may approve"):
+        repo.approve(repo.actor("casey"), client, "plan.yaml")
+    repo.set_fields(repo.actor("sam"), client, "plan.yaml", ["review_date=2027-01-01"])  # now sam is the author
+    with pytest.raises(NotAllowed, match=r"sam made the last change to plan\.yaml; another supervisor decides"):
+        repo.approve(repo.actor("sam"), client, "plan.yaml")
+    before = git(repo.root, "rev-parse", "HEAD")
+    with pytest.raises(NotFound):
+        repo.approve(repo.actor("sam"), client, "discharge.yaml")
+    assert git(repo.root, "rev-parse", "HEAD") == before
+
+
+def test_self_approval_when_the_agency_allows_it(repo: CaseRepo) -> None:
+    client = planned_client(repo)
+    config = repo.root / "caseflow.yaml"
+    config.write_text(config.read_text().replace("staff:", "approvals:\n  self_approval: true\nstaff:", 1))
+    git(repo.root, "commit", "-qam", "allow self-approval")
+    repo = open_repo(repo.root, environ=ONLY_BUILTIN_PLUGINS)
+    repo.set_fields(repo.actor("sam"), client, "plan.yaml", ["review_date=2027-01-01"])
+    repo.approve(repo.actor("sam"), client, "plan.yaml")
+
+
+def test_an_invalid_document_cannot_be_approved(repo: CaseRepo) -> None:
+    client = planned_client(repo)
+    write(repo, client, "plan.yaml", f"form: core.plan\nclient: {client}\nreview_date: someday\ngoals: []\n")
+    with pytest.raises(DocumentError, match="Plan review date: 'someday' is not a date"):
+        repo.approve(repo.actor("sam"), client, "plan.yaml")
+
+
+# -- plugin workflows and checks -----------------------------------------------------------------
+
+
+def _housed(case: CaseView, params: dict[str, Any]) -> list[str]:
+    return [] if case.record.get("language") else ["the client's preferred language is not recorded"]
+
+
+class AgencyWorkflow:
+    @hookimpl
+    def register_checks(self) -> list[Check]:
+        return [Check("riverbend.language_known", lambda p: "preferred language recorded", _housed)]
+
+    @hookimpl
+    def register_workflows(self) -> list[Workflow | WorkflowExtension]:
+        return [
+            Workflow(
+                "riverbend.drop-in",
+                "Drop-in",
+                (
+                    Stage("intake", "Intake", (Requirement("riverbend.language_known"),)),
+                    Stage("closed", "Closed", final=True),
+                ),
+                (Transition("intake", "closed"),),
+            ),
+            WorkflowExtension(
+                "core.behavioral-health", exit_requirements={"intake": (Requirement("riverbend.language_known"),)}
+            ),
+        ]
+
+
+def test_a_plugin_workflow_and_check(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    config = path / "caseflow.yaml"
+    config.write_text(config.read_text().replace("workflow: core.behavioral-health", "workflow: riverbend.drop-in"))
+    git(path, "commit", "-qam", "drop-in workflow")
+    repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS, plugins=[AgencyWorkflow()])
+    assert repo.workflow.id == "riverbend.drop-in"
+    client = repo.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
+    assert missing(repo, client) == ["the client's preferred language is not recorded"]
+    repo.set_fields(repo.actor("casey"), client, "client.yaml", ["language=Spanish"])
+    assert advance(repo, repo.actor("casey"), client)[1].target == "closed"
+    extended = repo.host.workflows()["core.behavioral-health"]
+    assert Requirement("riverbend.language_known") in extended.stage("intake").exit_requirements
+
+
+@pytest.mark.parametrize(
+    ("stages", "transitions", "expected"),
+    [
+        (
+            (Stage("a", "A", (Requirement("no_such_check"),)), Stage("b", "B", final=True)),
+            (Transition("a", "b"),),
+            "requirement names unknown check 'no_such_check'",
+        ),
+        (
+            (Stage("a", "A"), Stage("b", "B", final=True), Stage("island", "Island")),
+            (Transition("a", "b"),),
+            "stage 'island' cannot be reached from 'a'",
+        ),
+        (
+            (Stage("a", "A"), Stage("b", "B"), Stage("c", "C", final=True)),
+            (Transition("a", "b"), Transition("b", "a"), Transition("a", "c"), Transition("c", "b")),
+            None,
+        ),
+        (
+            (Stage("a", "A"), Stage("b", "B"), Stage("c", "C", final=True)),
+            (Transition("a", "b"), Transition("b", "a")),
+            "stage 'c' cannot be reached from 'a'; stages a, b form a cycle with no way out to a final stage",
+        ),
+        (
+            (Stage("a", "A"), Stage("b", "B", final=True)),
+            (Transition("a", "nowhere"),),
+            "a transition a -> nowhere names unknown stage 'nowhere'",
+        ),
+    ],
+    ids=["unknown-check", "unreachable", "sound-cycle", "dead-cycle", "unknown-stage"],
+)
+def test_broken_workflows_are_refused_naming_the_plugin(
+    case_repo: Callable[..., Path], stages: tuple[Stage, ...], transitions: tuple[Transition, ...], expected: str | None
+) -> None:
+    class Broken:
+        @hookimpl
+        def register_workflows(self) -> list[Workflow]:
+            return [Workflow("test.broken", "Broken", stages, transitions)]
+
+    repo = open_repo(case_repo(), environ=ONLY_BUILTIN_PLUGINS, plugins=[Broken()])
+    if expected is None:
+        assert "test.broken" in repo.host.workflows()
+        return
+    with pytest.raises(PluginError) as caught:
+        repo.host.workflows()
+    assert f"workflow 'test.broken' (from 'Broken') cannot be used: {expected}" in str(caught.value)
+
+
+# -- the command line and the timeline ----------------------------------------------------------
+
+
+def test_advance_stages_approve_and_log_from_the_command_line(
+    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+) -> None:
+    path = case_repo()
+    env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
+    client = run_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
+    head = git(path, "rev-parse", "HEAD")
+    refused = run_caseflow("advance", client, cwd=path, env=env).assert_refused(1)
+    assert refused.stderr.splitlines() == [
+        f"error: {client} cannot move from intake to evaluation:",
+        "error:   - client.yaml needs a way to reach the client (phone, email or address)",
+        f"error:   - no active treatment consent on file (caseflow new {client} core.consent --field kind=treatment)",
+    ]
+    assert git(path, "rev-parse", "HEAD") == head
+    dry = json.loads(run_caseflow("advance", client, "--dry-run", "--json", cwd=path, env=env).assert_refused(1).stdout)
+    assert dry["ok"] is False and dry["to"] == "evaluation" and len(dry["missing"]) == 2 and dry["commit"] is None
+    listing = json.loads(run_caseflow("stages", client, "--json", cwd=path, env=env).assert_success().stdout)
+    assert listing["stage"] == "intake" and listing["next"][0]["to"] == "evaluation"
+    assert [s["id"] for s in json.loads(run_caseflow("stages", "--json", cwd=path).stdout)["stages"]] == [
+        "intake",
+        "evaluation",
+        "planning",
+        "active",
+        "review",
+        "discharged",
+    ]
+    run_caseflow("advance", client, "--to", "nowhere", cwd=path, env=env).assert_refused(1)
+
+    run_caseflow("set", client, "client.yaml", "phone=555-0100", cwd=path, env=env).assert_success()
+    run_caseflow(
+        "new",
+        client,
+        "core.consent",
+        "--field",
+        "kind=treatment",
+        "--field",
+        "patient_name=Ana Example",
+        "--field",
+        "signed_by.name=Ana Example",
+        cwd=path,
+        env=env,
+    ).assert_success()
+    moved = json.loads(run_caseflow("advance", client, "--json", cwd=path, env=env).assert_success().stdout)
+    assert moved["ok"] and moved["commit"] == git(path, "rev-parse", "HEAD").strip()
+
+    run_caseflow("new", client, "core.plan", cwd=path, env=env).assert_success()
+    run_caseflow("approve", client, "plan.yaml", cwd=path, env=env).assert_refused(1)  # casey is not a supervisor
+    run_caseflow("--as", "sam", "reject", client, "plan.yaml", cwd=path).assert_refused(2)  # a comment is required
+    run_caseflow("--as", "sam", "approve", client, "plan.yaml", "--comment", "ok", cwd=path).assert_success()
+
+    timeline = json.loads(run_caseflow("log", client, "--json", cwd=path).assert_success().stdout)
+    assert [e["action"] for e in timeline] == ["approve", "new", "advance", "new", "set", "intake"]
+    assert timeline[0]["author"] == "sam" and timeline[0]["documents"] == [
+        {"path": "approvals.yaml", "change": "added"}
+    ]
+    assert timeline[2]["documents"] == [{"path": "client.yaml", "change": "changed"}]
+    assert "Ana" not in json.dumps(timeline)
+    assert "advance" in run_caseflow("log", client, cwd=path).stdout

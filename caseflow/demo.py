@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from caseflow.bootstrap import init_repository
+from caseflow.core.case import blob_id
 from caseflow.core.casefiles import CLIENTS_DIR, client_documents, client_ids
 from caseflow.core.config import CONFIG_FILE, RepoConfig
 from caseflow.core.documents import delete_item, load_document, load_plain
@@ -44,7 +45,7 @@ class Step:
     @property
     def order(self) -> tuple[dt.date, int, str, str]:
         # On one day: a new client first, then documents, then the stage change they allow.
-        rank = {"intake": 0, "new": 1}.get(self.action, 2)
+        rank = {"intake": 0, "new": 1, "approve": 2}.get(self.action, 3)
         return self.day, rank, self.client or "", next(iter(self.files))
 
 
@@ -93,13 +94,14 @@ def _morning(day: dt.date, hour: int = 8) -> dt.datetime:
 
 def _history(source: Path, config: RepoConfig) -> Iterator[Step]:
     staff_ids = {m.id for m in config.staff}
+    supervisor = next((m.id for m in config.staff if m.role == "supervisor"), sorted(staff_ids)[0])
     for client_id in client_ids(source):
         record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
         record, _ = load_plain(record_path, (source / record_path).read_bytes())
         assigned = record.get("assigned_worker")
         worker = assigned if isinstance(assigned, str) and assigned in staff_ids else sorted(staff_ids)[0]
         intake_day = _day(record.get("intake_date")) or dt.date.today()
-        yield from _client_record_versions(source, record_path, record, client_id, worker, staff_ids)
+        yield from _client_record_versions(source, record_path, record, client_id, worker, staff_ids, supervisor)
         for doc in client_documents(source, client_id):
             if doc.path == record_path:
                 continue
@@ -109,8 +111,32 @@ def _history(source: Path, config: RepoConfig) -> Iterator[Step]:
             yield Step(day, author, "new", client_id, {doc.path: (source / doc.path).read_bytes()})
 
 
+def _plan_approval(source: Path, client_id: str, day: dt.date, supervisor: str) -> Step:
+    """The supervisor's sign-off that let a client leave planning: bound to the plan as committed."""
+    plan = (source / CLIENTS_DIR / client_id / "plan.yaml").read_bytes()
+    text = (
+        "# Supervisor decisions, each bound to one version (git blob id) of one document.\n"
+        "form: core.approvals\n"
+        f"client: {client_id}\n"
+        "approvals:\n"
+        "  - document: plan.yaml\n"
+        f"    blob: {blob_id(plan)}\n"
+        "    decision: approved\n"
+        f"    by: {supervisor}\n"
+        f"    at: '{day.isoformat()}T16:00:00+00:00'\n"
+        "    comment: Goals are specific and the client's own words are in them.\n"
+    )
+    return Step(day, supervisor, "approve", client_id, {f"{CLIENTS_DIR}/{client_id}/approvals.yaml": text.encode()})
+
+
 def _client_record_versions(
-    source: Path, path: str, record: Mapping[str, Any], client_id: str, worker: str, staff_ids: set[str]
+    source: Path,
+    path: str,
+    record: Mapping[str, Any],
+    client_id: str,
+    worker: str,
+    staff_ids: set[str],
+    supervisor: str,
 ) -> Iterator[Step]:
     """One commit per stage change: the record as it stood after each step of its history."""
     raw = (source / path).read_bytes()
@@ -129,6 +155,8 @@ def _client_record_versions(
                 delete_item(flags, flag_index)
         author = str(change["by"]) if change.get("by") in staff_ids else worker
         action = "intake" if index == 0 else "advance"
+        if change.get("from") == "planning" and (source / path).with_name("plan.yaml").exists():
+            yield _plan_approval(source, client_id, day, supervisor)
         yield Step(day, author, action, client_id, {path: raw if index == len(history) - 1 else document.to_bytes()})
 
 
@@ -155,10 +183,15 @@ def tour(path: Path) -> str:
         stages[client_id] = data.get("stage")
     active = next((c for c, s in stages.items() if s == "active"), ids[0] if ids else "<client-id>")
     newest = next((c for c, s in stages.items() if s == "evaluation"), active)
+    planning = next((c for c, s in stages.items() if s == "planning"), active)
     tries = [
         ("export CASEFLOW_USER=casey", "act as Casey, a case manager"),
         ("caseflow clients", "who is where, with risk flags (no names)"),
         (f"caseflow show {active}", "one client: stage, flags, documents"),
+        (f"caseflow stages {planning}", "what stands between a client and the next stage"),
+        (f"caseflow --as sam approve {planning} plan.yaml", "Sam (supervisor) signs off this version of the plan"),
+        (f"caseflow advance {planning}", "...and the client moves on to active"),
+        (f"caseflow log {active}", "the case timeline, from git history"),
         ("caseflow validate", "every document against its form"),
         ("git log --date=short --format='%ad %<(14)%an %s'", "one commit per action, by each person"),
         (f"caseflow set {active} plan.yaml review_date=2026-12-15", "a one-line change, committed"),

@@ -77,3 +77,17 @@ def test_demo_never_overwrites_other_folders(tmp_path: Path, run_caseflow: Calla
     assert (tmp_path / "work" / "notes.txt").read_text() == "mine\n"
     run_caseflow("demo", tmp_path / "again").assert_success()
     run_caseflow("demo", tmp_path / "again", "--force").assert_success()
+
+
+def test_the_demo_tour_works_as_printed(demo: tuple[Path, Result], run_caseflow: Callable[..., Result]) -> None:
+    path, result = demo
+    planning = next(row["id"] for row in open_repo(path, environ={}).clients() if row["stage"] == "planning")
+    active = next(row["id"] for row in open_repo(path, environ={}).clients() if row["stage"] == "active")
+    assert f"caseflow --as sam approve {planning} plan.yaml" in result.stdout
+    env = {"CASEFLOW_USER": "casey"}
+    # the active client's plan was approved by the supervisor in the replayed history
+    assert "review: ready" in run_caseflow("stages", active, cwd=path, env=env).assert_success().stdout
+    run_caseflow("advance", planning, "--dry-run", cwd=path, env=env).assert_refused(1)
+    run_caseflow("--as", "sam", "approve", planning, "plan.yaml", cwd=path).assert_success()
+    run_caseflow("advance", planning, cwd=path, env=env).assert_success()
+    run_caseflow("log", active, cwd=path).assert_success()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from caseflow.core.case import Approval, CaseDocument, CaseView
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
+from caseflow.core.instruments import Instrument, Item, Option, Parameter, Result, sum_of
 from caseflow.core.workflows import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
 from caseflow.errors import (
     AlreadyExists,
@@ -57,14 +58,19 @@ __all__ = [
     "DocumentView",
     "Finding",
     "Form",
+    "Instrument",
     "InvalidId",
+    "Item",
     "LockTimeout",
     "NotAllowed",
     "NotFound",
+    "Option",
+    "Parameter",
     "PluginError",
     "Problem",
     "RepoNotFound",
     "Requirement",
+    "Result",
     "SavedDocument",
     "Staff",
     "Stage",
@@ -80,6 +86,7 @@ __all__ = [
     "hookspec",
     "open_repo",
     "random_client_id",
+    "sum_of",
 ]
 
 _LAZY = {"CaseRepo", "SavedDocument", "Staff", "StageChange", "open_repo"}

@@ -252,7 +252,7 @@ def new_document(
             (editor or _run_editor)(draft)
             document = parse_new_document(scratch, _read_draft(draft))
         with repo.store.transaction(repo.author(actor), action="new", client=client_id) as tx:
-            document.path = _place(repo, base, form, document)
+            document.path = place(repo, base, form, document)
             if document.form_id != form.id:
                 raise DocumentError(Problem(document.path, *document.locate(("form",)), f"form must stay {form.id}"))
             commit_document(repo, tx, document, form, client_id)
@@ -266,7 +266,7 @@ def new_document(
     return saved(repo, tx, client_id, document.path, form, "new")
 
 
-def _place(repo: CaseRepo, base: str, form: Form, document: Document) -> str:
+def place(repo: CaseRepo, base: str, form: Form, document: Document) -> str:
     """The document's path from its form's pattern and its own fields (never a name)."""
     data = document.plain()
     inner = form.path_for(data)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import click
 
     from caseflow.core.forms import DocumentView, Finding, Form
+    from caseflow.core.instruments import Instrument
     from caseflow.core.workflows import Check, Workflow, WorkflowExtension
     from caseflow.repo import CaseRepo, SavedDocument, StageChange
 
@@ -29,6 +30,15 @@ def register_forms() -> list[Form]:
 
     Return the :class:`~caseflow.Form` specs this plugin contributes. Ids are namespaced
     (``agency.form-name``); an id registered by two plugins is an error naming both.
+    """
+
+
+@hookspec
+def register_instruments() -> list[Instrument]:
+    """Called once per session; return the screening :class:`~caseflow.Instrument` specs.
+
+    Each instrument becomes a form too (``evaluation/<date>-<short id>.yaml``, id as the form id),
+    so its documents validate like any other and their stored results are recomputed.
     """
 
 

@@ -23,6 +23,7 @@ import pluggy
 
 from caseflow import hookspecs
 from caseflow.core.forms import DocumentView, Finding, Form
+from caseflow.core.instruments import Instrument
 from caseflow.core.workflows import Check, Workflow, WorkflowExtension, workflow_problems
 from caseflow.errors import PluginError
 
@@ -48,6 +49,9 @@ DEFAULT_PLUGINS = (
     "caseflow.default_plugins.approval_forms",
     "caseflow.default_plugins.workflow_checks",
     "caseflow.default_plugins.workflow_default",
+    "caseflow.default_plugins.instruments_mood",
+    "caseflow.default_plugins.instruments_substance",
+    "caseflow.default_plugins.instruments_cssrs",
 )
 
 
@@ -148,6 +152,8 @@ class PluginHost:
         self._forms: dict[str, Form] | None = None
         self._form_owners: dict[str, str] = {}
         self._checks: dict[str, Check] | None = None
+        self._instruments: dict[str, Instrument] | None = None
+        self._instrument_owners: dict[str, str] = {}
         self._check_owners: dict[str, str] = {}
         self._workflows: dict[str, Workflow] | None = None
         self._workflow_owners: dict[str, str] = {}
@@ -211,9 +217,26 @@ class PluginHost:
         return found
 
     def forms(self) -> Mapping[str, Form]:
+        """Every form, including the one each instrument brings."""
         if self._forms is None:
-            self._forms = self._unique("register_forms", (Form,), "Form", self._form_owners)
+            forms = self._unique("register_forms", (Form,), "Form", self._form_owners)
+            for instrument_id, instrument in self.instruments().items():
+                if instrument_id in forms:
+                    raise PluginError(
+                        f"form '{instrument_id}' is registered by both '{self._form_owners[instrument_id]}' and "
+                        f"'{self._instrument_owners[instrument_id]}' (as an instrument)"
+                    )
+                forms[instrument_id] = instrument.form()
+                self._form_owners[instrument_id] = self._instrument_owners[instrument_id]
+            self._forms = forms
         return self._forms
+
+    def instruments(self) -> Mapping[str, Instrument]:
+        if self._instruments is None:
+            self._instruments = self._unique(
+                "register_instruments", (Instrument,), "Instrument", self._instrument_owners
+            )
+        return self._instruments
 
     def form_owner(self, form_id: str) -> str:
         self.forms()
@@ -321,7 +344,8 @@ class PluginHost:
         self.forms()
         contributions: dict[str, dict[str, list[str]]] = {}
         registries = (
-            ("forms", self._form_owners),
+            ("forms", {k: v for k, v in self._form_owners.items() if k not in self._instrument_owners}),
+            ("instruments", self._instrument_owners),
             ("checks", self._check_owners),
             ("workflows", self._workflow_owners),
         )

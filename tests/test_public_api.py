@@ -25,14 +25,19 @@ def test_public_names_are_pinned() -> None:
         "DocumentView",
         "Finding",
         "Form",
+        "Instrument",
         "InvalidId",
+        "Item",
         "LockTimeout",
         "NotAllowed",
         "NotFound",
+        "Option",
+        "Parameter",
         "PluginError",
         "Problem",
         "RepoNotFound",
         "Requirement",
+        "Result",
         "STAFF_ID_PATTERN",
         "SavedDocument",
         "Staff",
@@ -49,6 +54,7 @@ def test_public_names_are_pinned() -> None:
         "hookspec",
         "open_repo",
         "random_client_id",
+        "sum_of",
     ]
     for name in caseflow.__all__:
         assert getattr(caseflow, name) is not None

@@ -1,4 +1,5 @@
 """The workflow engine: every transition of the default workflow, requirements, approvals, timeline."""
+# A PHQ-9 counts as a standardized screening and, with its item 9, as a suicide-risk screen.
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from caseflow import (
     CaseView,
     Check,
     DocumentError,
-    Form,
     NotAllowed,
     NotFound,
     PluginError,
@@ -28,35 +28,8 @@ from caseflow import (
     open_repo,
 )
 from caseflow.engine import RequirementsNotMet, advance, evaluate
+from caseflow.screening import parse_answers, screen
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, git
-
-SCREEN_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "form": {"type": "string"},
-        "client": {"type": "string"},
-        "date": {"type": "string", "format": "date"},
-    },
-    "required": ["form", "client", "date"],
-}
-
-
-class Screenings:
-    """Stand-ins for the instruments that issue 4 brings: enough for `screened_within`."""
-
-    @hookimpl
-    def register_forms(self) -> list[Form]:
-        return [
-            Form(
-                f"instruments.{name}",
-                name.upper(),
-                "yaml",
-                f"evaluation/{{date}}-{name}.yaml",
-                SCREEN_SCHEMA,
-                "none.j2",
-            )
-            for name in ("phq9", "cssrs")
-        ]
 
 
 class Recorder:
@@ -75,7 +48,7 @@ class Recorder:
 
 @pytest.fixture
 def repo(case_repo: Callable[..., Path]) -> CaseRepo:
-    return open_repo(case_repo(), environ=ONLY_BUILTIN_PLUGINS, plugins=[Screenings()])
+    return open_repo(case_repo(), environ=ONLY_BUILTIN_PLUGINS)
 
 
 def new(repo: CaseRepo, staff: str, client_id: str, form: str, *fields: str) -> str:
@@ -124,7 +97,8 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
     # evaluation -> planning: interview, a screening, a suicide-risk screen
     assert len(missing(repo, client)) == 3
     new(repo, "casey", client, "core.intake-interview")
-    write(repo, client, f"evaluation/{today}-phq9.yaml", f"form: instruments.phq9\nclient: {client}\ndate: {today}\n")
+    phq9 = repo.host.instruments()["instruments.phq9"]
+    screen(repo, casey, client, "phq9", parse_answers(phq9, "2,2,1,1,1,1,1,1,0"))  # a PHQ-9 is both
     evaluation, change = advance(repo, casey, client)
     assert (change.source, change.target) == ("evaluation", "planning")
     assert all(r.met for r in evaluation.requirements)

@@ -16,6 +16,14 @@ _PLACEHOLDER_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
+class Finding:
+    """A problem a plugin's ``validate_document`` found; ``at`` is the field path, if any."""
+
+    message: str
+    at: tuple[str | int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Form:
     """A kind of case document, registered by a plugin through ``register_forms()``.
 
@@ -38,6 +46,8 @@ class Form:
     description: str = ""
     template_dir: Path | None = None
     summarize: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = field(default=None, compare=False)
+    #: Checks a schema cannot express, for this form only (an instrument recomputes its score).
+    check: Callable[[Mapping[str, Any]], list[Finding]] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not FORM_ID.match(self.id):
@@ -94,14 +104,6 @@ class Form:
             return False
         stem, _, suffix = expected.rpartition(".")
         return bool(re.fullmatch(re.escape(stem) + r"-\d+\." + re.escape(suffix), relative_path))
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A problem a plugin's ``validate_document`` found; ``at`` is the field path, if any."""
-
-    message: str
-    at: tuple[str | int, ...] = ()
 
 
 @dataclass(frozen=True)

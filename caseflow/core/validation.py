@@ -166,6 +166,8 @@ def _check_plain(
             Located((field,), f"the file is named {path_in_client} but its fields say {form.path_for(data)}")
         )
     located.extend(schemas.check(form, data))
+    if form.check is not None:
+        located.extend(Located(tuple(f.at), f.message) for f in form.check(data))
     if hook_checks is not None:
         view = DocumentView(path=path, form_id=form_id, client_id=client_id, data=data, body=body)
         for plugin, finding in hook_checks(view):

@@ -1,0 +1,202 @@
+"""Standardized screening instruments: items, response options, exact scoring, and their forms.
+
+An :class:`Instrument` is registered through ``register_instruments()``; caseflow turns each into a
+form (``evaluation/<date>-<short id>.yaml``) whose documents store the answers and the computed
+result. Validation recomputes the result from the answers: a hand-edited score that does not
+match, a missing answer or an answer to a skipped question is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from caseflow.core.forms import Finding, Form
+
+Answers = Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Option:
+    value: int
+    label: str
+    loinc: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question. ``asked_if`` encodes skip logic: an item not asked must be left out."""
+
+    id: str
+    text: str
+    options: tuple[Option, ...]
+    loinc: str | None = None
+    scored: bool = True
+    optional: bool = False
+    asked_if: Callable[[Answers], bool] | None = field(default=None, compare=False)
+
+    def asked(self, answers: Answers) -> bool:
+        return self.asked_if is None or self.asked_if(answers)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A fact scoring needs besides the answers (AUDIT-C's threshold depends on sex)."""
+
+    id: str
+    title: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    total: int | None
+    band: str
+    flags: tuple[str, ...] = ()
+    interpretation: str = ""
+
+    def as_data(self) -> dict[str, Any]:
+        return {"total": self.total, "band": self.band, "flags": list(self.flags)}
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A questionnaire as its authors publish it; none of it may be reworded or reordered."""
+
+    id: str
+    name: str
+    version: str
+    items: tuple[Item, ...]
+    score: Callable[[Answers, Mapping[str, str]], Result] = field(compare=False)
+    licence: str = ""
+    free_for_commercial_use: bool = False
+    loinc_panel: str | None = None
+    loinc_total: str | None = None
+    parameters: tuple[Parameter, ...] = ()
+    description: str = ""
+
+    @property
+    def short_id(self) -> str:
+        return self.id.split(".", 1)[1]
+
+    def asked_items(self, answers: Answers) -> list[Item]:
+        return [item for item in self.items if item.asked(answers)]
+
+    def problems(self, answers: Mapping[str, Any], parameters: Mapping[str, Any]) -> list[Finding]:
+        """Incomplete, out-of-range or skipped-but-present answers, and missing parameters."""
+        findings = []
+        known = {item.id for item in self.items}
+        for key in answers:
+            if key not in known:
+                findings.append(Finding(f"{self.name} has no item '{key}'", ("answers", key)))
+        numeric = {k: v for k, v in answers.items() if isinstance(v, int) and not isinstance(v, bool)}
+        for item in self.items:
+            given = item.id in answers
+            if not item.asked(numeric):
+                if given:
+                    findings.append(
+                        Finding(
+                            f"{item.id} must be left out: it is not asked after these answers", ("answers", item.id)
+                        )
+                    )
+                continue
+            if not given:
+                if not item.optional:
+                    findings.append(Finding(f"the answer to {item.id} ({item.text}) is missing", ("answers",)))
+                continue
+            allowed = [o.value for o in item.options]
+            if answers[item.id] not in allowed or isinstance(answers[item.id], bool):
+                findings.append(
+                    Finding(
+                        f"{item.id}: {answers[item.id]!r} is not one of the answers {allowed}", ("answers", item.id)
+                    )
+                )
+        for parameter in self.parameters:
+            if parameters.get(parameter.id) not in parameter.options:
+                options = " or ".join(parameter.options)
+                findings.append(Finding(f"{self.name} needs {parameter.title} ({options})", ("parameters",)))
+        return findings
+
+    def document_findings(self, data: Mapping[str, Any]) -> list[Finding]:
+        """Everything wrong with a stored administration, including a result that does not add up."""
+        answers: Mapping[str, Any] = data["answers"] if isinstance(data.get("answers"), Mapping) else {}
+        parameters: Mapping[str, Any] = data["parameters"] if isinstance(data.get("parameters"), Mapping) else {}
+        findings = self.problems(answers, parameters)
+        if data.get("instrument_version") not in (None, self.version):
+            findings.append(
+                Finding(
+                    f"instrument version {data.get('instrument_version')} is not {self.version}",
+                    ("instrument_version",),
+                )
+            )
+        if findings:
+            return findings
+        expected = self.score(answers, parameters).as_data()
+        stored: Mapping[str, Any] = data["result"] if isinstance(data.get("result"), Mapping) else {}
+        for key, value in expected.items():
+            if stored.get(key) != value:
+                findings.append(
+                    Finding(
+                        f"the stored {key} {stored.get(key)!r} does not match the answers ({value!r})", ("result", key)
+                    )
+                )
+        return findings
+
+    def form(self) -> Form:
+        answer_schema = {
+            item.id: {"type": "integer", "enum": [o.value for o in item.options], "title": item.text}
+            for item in self.items
+        }
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": self.name,
+            "type": "object",
+            "properties": {
+                "form": {"const": self.id, "title": "Form"},
+                "client": {"type": "string", "title": "Client"},
+                "date": {"type": "string", "format": "date", "title": "Date administered"},
+                "administered_by": {"type": "string", "title": "Administered by"},
+                "instrument_version": {"type": "string", "title": "Instrument version"},
+                "parameters": {"type": "object", "title": "Scoring parameters"},
+                "answers": {
+                    "type": "object",
+                    "title": "Answers",
+                    "properties": answer_schema,
+                    "additionalProperties": True,
+                },
+                "result": {
+                    "type": "object",
+                    "title": "Result",
+                    "properties": {
+                        "total": {"type": ["integer", "null"], "title": "Total"},
+                        "band": {"type": "string", "title": "Band"},
+                        "flags": {"type": "array", "items": {"type": "string"}, "title": "Flags"},
+                    },
+                    "required": ["total", "band", "flags"],
+                    "additionalProperties": False,
+                },
+            },
+            "required": ["form", "client", "date", "administered_by", "instrument_version", "answers", "result"],
+            "additionalProperties": False,
+        }
+        return Form(
+            id=self.id,
+            title=self.name,
+            kind="yaml",
+            path=f"evaluation/{{date}}-{self.short_id}.yaml",
+            schema=schema,
+            skeleton="forms/instrument.yaml.j2",
+            description=self.description or f"{self.name}, scored by caseflow",
+            summarize=lambda d: {"date": d.get("date"), **(d.get("result") or {})},
+            check=self.document_findings,
+        )
+
+
+def sum_of(answers: Answers, items: tuple[Item, ...]) -> int:
+    return sum(int(answers.get(item.id, 0)) for item in items if item.scored)
+
+
+def zero_to_three(labels: tuple[str, str, str, str], loinc: tuple[str, ...] = ()) -> tuple[Option, ...]:
+    codes = loinc or (None, None, None, None)
+    return tuple(Option(value, label, code) for value, (label, code) in enumerate(zip(labels, codes, strict=True)))

@@ -29,7 +29,7 @@ from caseflow.resources import shipped_dir
 DEMO_MARKER = f"{LOCAL_DIR}/demo"
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _DATE_FIELDS = ("date", "signed_on", "requested_on", "created", "intake_date")
-_AUTHOR_FIELDS = ("author", "interviewer", "recorded_by", "requested_by", "received_by", "assessor")
+_AUTHOR_FIELDS = ("author", "interviewer", "administered_by", "recorded_by", "requested_by", "received_by", "assessor")
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Step:
     @property
     def order(self) -> tuple[dt.date, int, str, str]:
         # On one day: a new client first, then documents, then the stage change they allow.
-        rank = {"intake": 0, "new": 1, "approve": 2}.get(self.action, 3)
+        rank = {"intake": 0, "new": 1, "screen": 1, "approve": 2}.get(self.action, 3)
         return self.day, rank, self.client or "", next(iter(self.files))
 
 
@@ -108,7 +108,8 @@ def _history(source: Path, config: RepoConfig) -> Iterator[Step]:
             data, _ = load_plain(doc.path, (source / doc.path).read_bytes())
             author = next((str(data[f]) for f in _AUTHOR_FIELDS if data.get(f) in staff_ids), worker)
             day = next((d for f in _DATE_FIELDS if (d := _day(data.get(f)))), None) or _earliest(data, intake_day)
-            yield Step(day, author, "new", client_id, {doc.path: (source / doc.path).read_bytes()})
+            action = "screen" if str(data.get("form", "")).startswith("instruments.") else "new"
+            yield Step(day, author, action, client_id, {doc.path: (source / doc.path).read_bytes()})
 
 
 def _plan_approval(source: Path, client_id: str, day: dt.date, supervisor: str) -> Step:
@@ -192,6 +193,10 @@ def tour(path: Path) -> str:
         (f"caseflow --as sam approve {planning} plan.yaml", "Sam (supervisor) signs off this version of the plan"),
         (f"caseflow advance {planning}", "...and the client moves on to active"),
         (f"caseflow log {active}", "the case timeline, from git history"),
+        (f"caseflow scores {active}", "PHQ-9 and GAD-7 over time: response, remission"),
+        (f"caseflow screen {newest} phq9 --answers 1,1,2,1,0,1,1,0,0", "give a PHQ-9 (or leave out --answers: asked)"),
+        (f"caseflow screen {newest} cssrs", "the C-SSRS screener, question by question"),
+        (f"caseflow advance {newest}", "evaluation done: on to planning (plan.yaml is started)"),
         ("caseflow validate", "every document against its form"),
         ("git log --date=short --format='%ad %<(14)%an %s'", "one commit per action, by each person"),
         (f"caseflow set {active} plan.yaml review_date=2026-12-15", "a one-line change, committed"),

@@ -91,3 +91,57 @@ def test_the_demo_tour_works_as_printed(demo: tuple[Path, Result], run_caseflow:
     run_caseflow("--as", "sam", "approve", planning, "plan.yaml", cwd=path).assert_success()
     run_caseflow("advance", planning, cwd=path, env=env).assert_success()
     run_caseflow("log", active, cwd=path).assert_success()
+
+
+def test_a_demo_client_goes_from_intake_to_discharged_and_back_with_commands_alone(
+    tmp_path: Path, run_caseflow: Callable[..., Result]
+) -> None:
+    path = tmp_path / "demo"
+    run_caseflow("demo", path).assert_success()
+    client = next(row["id"] for row in open_repo(path, environ={}).clients() if row["stage"] == "intake")
+
+    def as_(who: str, *args: str) -> Result:
+        return run_caseflow(*args, cwd=path, env={"CASEFLOW_USER": who})
+
+    worker = open_repo(path, environ={}).client_record(client)["assigned_worker"]
+    steps = [
+        (worker, "advance", client),
+        (worker, "new", client, "core.intake-interview"),
+        (worker, "screen", client, "phq9", "--answers", "2,2,1,1,1,1,1,1,0"),
+        (worker, "advance", client),
+        (
+            worker,
+            "set",
+            client,
+            "plan.yaml",
+            "goals[+].id=g1",
+            "goals[g1].title=Steady work",
+            "goals[g1].status=active",
+            "goals[g1].objectives[+].id=g1-o1",
+            "goals[g1].objectives[g1-o1].statement=Apply for two jobs a week",
+            "goals[g1].objectives[g1-o1].target_date=2027-01-15",
+            "goals[g1].objectives[g1-o1].responsible=client",
+        ),
+        ("sam", "approve", client, "plan.yaml"),
+        (worker, "advance", client),
+        (worker, "advance", client, "--to", "review"),
+        (worker, "screen", client, "phq9", "--answers", "1,1,0,0,1,0,0,0,0"),
+        (worker, "advance", client, "--to", "active"),
+        (worker, "new", client, "core.discharge", "--field", "reason=goals-met", "--field", "outcome=Working again"),
+        ("sam", "approve", client, "discharge.yaml"),
+        (worker, "advance", client, "--to", "discharged"),
+        (worker, "advance", client, "--reason", "Asked to come back after a relapse"),
+    ]
+    for who, *args in steps:
+        as_(who, *args).assert_success()
+    record = open_repo(path, environ={}).client_record(client)
+    assert [h["to"] for h in record["stage_history"]][-7:] == [
+        "evaluation",
+        "planning",
+        "active",
+        "review",
+        "active",
+        "discharged",
+        "intake",
+    ]
+    run_caseflow("validate", cwd=path).assert_success()

@@ -79,6 +79,9 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
     record = repo.client_record(client_id)
     documents = repo.documents(client_id)
     flags = [f for f in record.get("risk_flags") or [] if isinstance(f, dict)]
+    from caseflow.engine import contact_cadence
+
+    risk, every = contact_cadence(repo.workflow, record)
     if as_json:
         emit_json(
             {
@@ -86,6 +89,8 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
                 "stage": record.get("stage"),
                 "assigned_worker": record.get("assigned_worker"),
                 "intake_date": record.get("intake_date"),
+                "risk_level": risk,
+                "contact_every_days": every,
                 # Free text (a reason, a note) can hold anything, names included: ids and codes only.
                 "risk_flags": [_without(f, "note") for f in flags],
                 "stage_history": [
@@ -101,6 +106,8 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
     )
     for flag in flags:
         click.echo(click.style(f"⚠ {flag.get('flag')}", fg="red", bold=True) + f" since {flag.get('since')}")
+    if every:
+        click.echo(f"contact at least every {every} days (risk: {risk})")
     click.echo()
     table([(d.path.split("/", 2)[2], d.title, _summary(d.summary)) for d in documents], ["DOCUMENT", "FORM", "SUMMARY"])
     for document in documents:

@@ -101,7 +101,7 @@ def scores(settings: Settings, client_id: str, instrument_id: str | None, as_jso
         rows = [a for a in administrations if a.instrument == key]
         top = max((o.value for item in instruments[key].items if item.scored for o in item.options), default=1)
         top *= sum(1 for item in instruments[key].items if item.scored)
-        trend = screening.sparkline([a.total for a in rows], top)
+        trend = screening.sparkline([a.total for a in rows], top) if any(a.total is not None for a in rows) else ""
         click.echo(click.style(instruments[key].name, bold=True) + f"  {trend}")
         table(
             [

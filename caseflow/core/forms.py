@@ -72,7 +72,11 @@ class Form:
             parts.append(re.escape(self.path[last : match.start()]))
             parts.append(_DATE if match.group(1) == "date" else r"[A-Za-z0-9][A-Za-z0-9._-]*")
             last = match.end()
-        parts.append(re.escape(self.path[last:]))
+        rest, dot, suffix = self.path[last:].rpartition(".")
+        parts.append(re.escape(rest))
+        if self.placeholders and "id" not in self.placeholders:
+            parts.append(r"(?:-\d+)?")  # a second document on the same day: visits/2026-03-02-home-2.md
+        parts.append(re.escape(dot + suffix))
         return re.compile("^" + "".join(parts) + "$")
 
     def matches_path(self, relative_path: str) -> bool:

@@ -74,8 +74,10 @@ BEHAVIORAL_HEALTH = Workflow(
         Transition("discharged", "intake", reason_required=True),
     ),
     monitoring={
+        # A risk flag sets the client's risk level, and the level sets how often to make contact.
+        "risk_by_flag": {"Suicide risk": "high", "Recent psychiatric hospitalization": "high"},
         "contact_days_by_risk": {"high": 7, "moderate": 14, "low": 30},
-        "rescreen_days": {"instruments.phq9": 90, "instruments.gad7": 90},
+        "rescreen_days": {"instruments.phq9": 30, "instruments.gad7": 30},
         "plan_review_days": 90,
     },
 )

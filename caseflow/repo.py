@@ -223,6 +223,19 @@ class CaseRepo:
 
         return CaseView(client_id, record, documents, approvals, self.today(), problems_of)
 
+    def sent_back(self, client_id: str) -> list[Approval]:
+        """Documents whose latest decision is a rejection: what a supervisor asked the author to change."""
+        path = f"{self.client_dir(client_id)}/approvals.yaml"
+        if not (self.root / path).exists():
+            return []
+        data, _ = load_plain(path, read_document_bytes(self.root, path))
+        latest: dict[str, Approval] = {}
+        for entry in data.get("approvals") or []:
+            if isinstance(entry, dict):
+                decision = Approval(**{k: str(v) for k, v in entry.items() if k in Approval.__dataclass_fields__})
+                latest[decision.document] = decision
+        return [d for d in latest.values() if d.decision == "rejected"]
+
     def check_document(self, client_id: str, path: str, raw: bytes) -> list[Problem]:
         """Every problem with one document of a client (its bytes as given)."""
         from caseflow.core import validation
@@ -337,6 +350,8 @@ class CaseRepo:
         from caseflow.core import validation
 
         problems: list[Problem] = []
+        if self.config.workflow not in self.host.workflows():
+            problems.append(Problem(CONFIG_FILE, 0, 0, f"workflow '{self.config.workflow}' is not provided by any plugin"))
         if client_ids:
             ids = [check_client_id(c) for c in client_ids]
             for client_id in ids:

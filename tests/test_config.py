@@ -53,3 +53,11 @@ def test_today_is_the_agency_s_day(case_repo: Callable[..., Path]) -> None:
     assert (
         open_repo(path, environ=ONLY_BUILTIN_PLUGINS).today() == dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
     )
+
+
+def test_an_unknown_workflow_is_reported_by_validate(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    config = path / "caseflow.yaml"
+    config.write_text(config.read_text().replace("workflow: core.behavioral-health", "workflow: core.nope"))
+    [problem] = open_repo(path, environ=ONLY_BUILTIN_PLUGINS).validate().problems
+    assert str(problem) == "caseflow.yaml: workflow 'core.nope' is not provided by any plugin"

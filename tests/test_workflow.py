@@ -245,6 +245,10 @@ def test_rejection_reaches_the_author(repo: CaseRepo) -> None:
     assert checks["approved"].evaluate(repo.case(client), {"form": "core.plan"}) == [
         "plan.yaml was sent back by sam: Add a housing goal"
     ]
+    [returned] = repo.sent_back(client)
+    assert (returned.document, returned.by, returned.comment) == ("plan.yaml", "sam", "Add a housing goal")
+    repo.approve(repo.actor("sam"), client, "plan.yaml")
+    assert repo.sent_back(client) == []
 
 
 def test_who_may_approve(repo: CaseRepo, case_repo: Callable[..., Path]) -> None:

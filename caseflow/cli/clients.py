@@ -82,6 +82,7 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
     from caseflow.engine import contact_cadence
 
     risk, every = contact_cadence(repo.workflow, record)
+    sent_back = repo.sent_back(client_id)
     if as_json:
         emit_json(
             {
@@ -90,6 +91,7 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
                 "assigned_worker": record.get("assigned_worker"),
                 "intake_date": record.get("intake_date"),
                 "risk_level": risk,
+                "sent_back": [{"document": d.document, "by": d.by, "at": d.at} for d in sent_back],
                 "contact_every_days": every,
                 # Free text (a reason, a note) can hold anything, names included: ids and codes only.
                 "risk_flags": [_without(f, "note") for f in flags],
@@ -108,6 +110,11 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
         click.echo(click.style(f"⚠ {flag.get('flag')}", fg="red", bold=True) + f" since {flag.get('since')}")
     if every:
         click.echo(f"contact at least every {every} days (risk: {risk})")
+    for decision in sent_back:
+        comment = f": {decision.comment}" if decision.comment else ""
+        click.echo(
+            click.style(f"↩ {decision.document} sent back by {decision.by} on {decision.at[:10]}{comment}", fg="yellow")
+        )
     click.echo()
     table([(d.path.split("/", 2)[2], d.title, _summary(d.summary)) for d in documents], ["DOCUMENT", "FORM", "SUMMARY"])
     for document in documents:

@@ -351,7 +351,8 @@ class CaseRepo:
 
         problems: list[Problem] = []
         if self.config.workflow not in self.host.workflows():
-            problems.append(Problem(CONFIG_FILE, 0, 0, f"workflow '{self.config.workflow}' is not provided by any plugin"))
+            unknown = f"workflow '{self.config.workflow}' is not provided by any plugin"
+            problems.append(Problem(CONFIG_FILE, 0, 0, unknown))
         if client_ids:
             ids = [check_client_id(c) for c in client_ids]
             for client_id in ids:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from caseflow.core.case import Approval, CaseDocument, CaseView
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
-from caseflow.core.instruments import Instrument, Item, Option, Parameter, Result, sum_of
+from caseflow.core.instruments import Instrument, Item, Option, Parameter, Result, band_of, sum_of
 from caseflow.core.workflows import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
 from caseflow.errors import (
     AlreadyExists,
@@ -82,6 +82,7 @@ __all__ = [
     "Workflow",
     "WorkflowExtension",
     "__version__",
+    "band_of",
     "hookimpl",
     "hookspec",
     "open_repo",

@@ -50,6 +50,7 @@ def test_public_names_are_pinned() -> None:
         "Workflow",
         "WorkflowExtension",
         "__version__",
+        "band_of",
         "hookimpl",
         "hookspec",
         "open_repo",

@@ -193,10 +193,10 @@ class Instrument:
         )
 
 
+def band_of(total: int, cuts: tuple[tuple[int, str], ...]) -> str:
+    """The label of the highest cut-off ``total`` reaches; ``cuts`` ascend from the lowest score."""
+    return [label for floor, label in cuts if total >= floor][-1]
+
+
 def sum_of(answers: Answers, items: tuple[Item, ...]) -> int:
     return sum(int(answers.get(item.id, 0)) for item in items if item.scored)
-
-
-def zero_to_three(labels: tuple[str, str, str, str], loinc: tuple[str, ...] = ()) -> tuple[Option, ...]:
-    codes = loinc or (None, None, None, None)
-    return tuple(Option(value, label, code) for value, (label, code) in enumerate(zip(labels, codes, strict=True)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from caseflow import Instrument, Item, Option, Result, hookimpl, sum_of
+from caseflow import Instrument, Item, Option, Result, band_of, hookimpl, sum_of
 
 FREQUENCY = ("Not at all", "Several days", "More than half the days", "Nearly every day")
 FREQUENCY_LOINC = ("LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9")
@@ -78,11 +78,6 @@ GAD7_ITEMS = (
 )
 
 
-def band(total: int, cuts: tuple[tuple[int, str], ...]) -> str:
-    """The label of the highest cut-off the total reaches (cuts ascend from 0)."""
-    return [label for floor, label in cuts if total >= floor][-1]
-
-
 PHQ9_BANDS = ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "moderately severe"), (20, "severe"))
 GAD7_BANDS = ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "severe"))
 
@@ -96,13 +91,13 @@ def score_phq9(answers: Mapping[str, int], parameters: Mapping[str, str]) -> Res
     )
     if flags:
         advice += "; item 9 positive: assess suicide risk now (e.g. C-SSRS)"
-    return Result(total, band(total, PHQ9_BANDS), flags, advice)
+    return Result(total, band_of(total, PHQ9_BANDS), flags, advice)
 
 
 def score_gad7(answers: Mapping[str, int], parameters: Mapping[str, str]) -> Result:
     total = sum_of(answers, GAD7_ITEMS)
     advice = "refer for further evaluation" if total >= 10 else "below the threshold for referral"
-    return Result(total, band(total, GAD7_BANDS), (), advice)
+    return Result(total, band_of(total, GAD7_BANDS), (), advice)
 
 
 @hookimpl(trylast=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from caseflow import Instrument, Item, Option, Parameter, Result, hookimpl, sum_of
+from caseflow import Instrument, Item, Option, Parameter, Result, band_of, hookimpl, sum_of
 
 HOW_OFTEN = ("Never", "Less than monthly", "Monthly", "Weekly", "Daily or almost daily")
 
@@ -78,13 +78,12 @@ INTERVENTIONS = {
 
 def score_audit(answers: Mapping[str, int], parameters: Mapping[str, str]) -> Result:
     total = sum_of(answers, AUDIT_ITEMS)
-    zone = [label for floor, label in ZONES if total >= floor][-1]
+    zone = band_of(total, ZONES)
     # WHO: give the next higher level of intervention if items 4-6 score >= 2 or item 9 or 10 scores 4.
     raised = any(answers.get(q, 0) >= 2 for q in ("q4", "q5", "q6")) or any(answers.get(q) == 4 for q in ("q9", "q10"))
-    level = zone
-    if raised and zone != "IV":
-        level = [label for _, label in ZONES][[label for _, label in ZONES].index(zone) + 1]
-    flags = ("intervention-raised",) if raised and level != zone else ()
+    names = [label for _, label in ZONES]
+    level = names[min(names.index(zone) + 1, len(names) - 1)] if raised else zone  # zone IV is the top
+    flags = ("intervention-raised",) if level != zone else ()
     return Result(total, f"zone {zone}", flags, f"intervention: {INTERVENTIONS[level]} (zone {level})")
 
 
@@ -131,7 +130,7 @@ DAST_ADVICE = {
 def score_dast10(answers: Mapping[str, int], parameters: Mapping[str, str]) -> Result:
     # One point per "Yes", except item 3 ("always able to stop?"), where "No" scores the point.
     total = sum(1 - value if item == "q3" else value for item, value in answers.items() if item.startswith("q"))
-    level = [label for floor, label in DAST_BANDS if total >= floor][-1]
+    level = band_of(total, DAST_BANDS)
     return Result(total, level, (), DAST_ADVICE[level])
 
 

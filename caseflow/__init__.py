@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from caseflow.core.case import Approval, CaseDocument, CaseView
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
-from caseflow.core.instruments import Instrument, Item, Option, Parameter, Result, band_of, sum_of
+from caseflow.core.instruments import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, sum_of
 from caseflow.core.workflows import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
 from caseflow.errors import (
     AlreadyExists,
@@ -47,6 +47,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CLIENT_ID_PATTERN",
     "STAFF_ID_PATTERN",
+    "YES_NO",
     "AlreadyExists",
     "Approval",
     "CaseDocument",

@@ -74,6 +74,15 @@ def _parse_assignments(texts: Sequence[str]) -> list[tuple[str, str]]:
     return parsed
 
 
+#: Documents only caseflow's own commands write: a decision is made with `caseflow approve`/`reject`.
+MANAGED_FORMS = {"core.approvals": "caseflow approve / caseflow reject"}
+
+
+def refuse_managed(form: Form) -> None:
+    if form.id in MANAGED_FORMS:
+        raise NotAllowed(f"{form.title} is written only by {MANAGED_FORMS[form.id]}, never by hand")
+
+
 def _apply_assignments(document: Document, form: Form, assignments: Sequence[tuple[str, str]]) -> None:
     for field, value in assignments:
         steps = parse_field_path(field)
@@ -213,6 +222,7 @@ def set_fields(
         refuse_uncommitted(repo, path)
         document = repo.read_document(path)
         form = _form_of(repo, document)
+        refuse_managed(form)
         _apply_assignments(document, form, parsed)
         commit_document(repo, tx, document, form, client_id)
     return saved(repo, tx, client_id, path, form, "set")
@@ -236,6 +246,7 @@ def new_document(
     parsed = _parse_assignments(fields)
     base = repo.client_dir(client_id)
     form = repo.form(form_id)
+    refuse_managed(form)
     if form.singleton and (repo.root / base / form.path).exists():  # say so before anyone types
         raise AlreadyExists(f"{base}/{form.path} already exists; change it with `caseflow set`")
     if from_file is not None:

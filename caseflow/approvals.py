@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from caseflow.core.case import blob_id
 from caseflow.core.config import Staff
@@ -63,7 +64,7 @@ def decide(
         entry = new_mapping({"document": inner, "blob": blob_id(raw), "commit": repo.store.head() or ""})
         entry["decision"] = decision
         entry["by"] = actor.id
-        entry["at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        entry["at"] = dt.datetime.now(ZoneInfo(repo.config.timezone)).isoformat(timespec="seconds")
         if comment:
             entry["comment"] = comment
         entries = record.data["approvals"]

@@ -180,5 +180,6 @@ def contact_cadence(workflow: Workflow, record: dict[str, Any]) -> tuple[str, in
     rules = workflow.monitoring
     by_flag = rules.get("risk_by_flag", {})
     levels = [by_flag.get(f.get("flag"), "moderate") for f in record.get("risk_flags") or [] if isinstance(f, dict)]
-    level = max(levels, key=RISK_ORDER.index, default="low")
+    known = [level if level in RISK_ORDER else "moderate" for level in levels]  # a rule's typo errs careful
+    level = max(known, key=RISK_ORDER.index, default="low")
     return level, rules.get("contact_days_by_risk", {}).get(level)

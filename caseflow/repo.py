@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow import __version__
 from caseflow.core import casefiles
-from caseflow.core.case import Approval, CaseDocument, CaseView, blob_id
+from caseflow.core.case import Approval, CaseDocument, CaseView, blob_id, parse_approvals
 from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
 from caseflow.core.documents import Document, load_document, load_plain
 from caseflow.core.forms import Form
@@ -208,12 +208,10 @@ class CaseRepo:
             form_id = data.get("form") if isinstance(data.get("form"), str) else None
             documents.append(CaseDocument(doc.path_in_client or doc.path, form_id, data, blob_id(raw)))
         approvals = [
-            Approval(**{k: str(v) for k, v in entry.items() if k in Approval.__dataclass_fields__})
-            for d in documents
-            if d.form_id == "core.approvals"
-            for entry in d.data.get("approvals") or []
-            if isinstance(entry, dict)
+            a for d in documents if d.form_id == "core.approvals" for a in parse_approvals(d.data, self.approvers)
         ]
+        history = [h for h in record.get("stage_history") or [] if isinstance(h, dict) and isinstance(h.get("on"), str)]
+        reopened = [h["on"] for h in history if h.get("from") and h.get("to") == self.workflow.initial]
 
         def problems_of(document: CaseDocument) -> list[Problem]:
             if document.problems:
@@ -221,7 +219,39 @@ class CaseRepo:
             path = f"{casefiles.CLIENTS_DIR}/{client_id}/{document.path}"
             return self.check_document(client_id, path, read_document_bytes(self.root, path))
 
-        return CaseView(client_id, record, documents, approvals, self.today(), problems_of)
+        return CaseView(
+            client_id,
+            record,
+            documents,
+            approvals,
+            self.today(),
+            problems_of,
+            episode_start=reopened[-1] if reopened else None,
+            stage_entered=history[-1]["on"] if history else None,
+        )
+
+    def _decision_problems(self, client_id: str) -> list[Problem]:
+        """Decisions in approvals.yaml by someone who may not decide (a hand edit): they never count."""
+        path = f"{casefiles.CLIENTS_DIR}/{client_id}/approvals.yaml"
+        if not (self.root / path).exists():
+            return []
+        try:
+            document = self.read_document(path)
+        except DocumentError:
+            return []  # reported with the document's own problems
+        problems = []
+        for index, entry in enumerate(document.data.get("approvals") or []):
+            if isinstance(entry, dict) and entry.get("by") not in self.approvers:
+                where = document.locate(("approvals", index, "by"))
+                problems.append(
+                    Problem(path, *where, f"decision by '{entry.get('by')}', who may not approve; it does not count")
+                )
+        return problems
+
+    @property
+    def approvers(self) -> set[str]:
+        """Staff whose role may approve (``approvals.roles`` in caseflow.yaml)."""
+        return {s.id for s in self.config.staff if s.role in self.config.approver_roles}
 
     def sent_back(self, client_id: str) -> list[Approval]:
         """Documents whose latest decision is a rejection: what a supervisor asked the author to change."""
@@ -229,11 +259,7 @@ class CaseRepo:
         if not (self.root / path).exists():
             return []
         data, _ = load_plain(path, read_document_bytes(self.root, path))
-        latest: dict[str, Approval] = {}
-        for entry in data.get("approvals") or []:
-            if isinstance(entry, dict):
-                decision = Approval(**{k: str(v) for k, v in entry.items() if k in Approval.__dataclass_fields__})
-                latest[decision.document] = decision
+        latest = {decision.document: decision for decision in parse_approvals(data, self.approvers)}
         return [d for d in latest.values() if d.decision == "rejected"]
 
     def check_document(self, client_id: str, path: str, raw: bytes) -> list[Problem]:
@@ -380,6 +406,7 @@ class CaseRepo:
                         doc.path_in_client,
                     )
                 )
+            problems.extend(self._decision_problems(client_id))
             if not (self.root / casefiles.CLIENTS_DIR / client_id / "client.yaml").exists():
                 problems.append(Problem(f"{casefiles.CLIENTS_DIR}/{client_id}", 0, 0, "has no client.yaml"))
             if progress is not None:

@@ -44,11 +44,7 @@ def parse_answers(spec: Instrument, text: str) -> dict[str, int]:
         if position >= len(values):
             if item.optional:
                 continue
-            asked = len([i for i in spec.items if not i.optional])
-            raise AnswerError(
-                f"{spec.name}: no answer for {item.id} ({item.text}); got {len(values)} answers, "
-                f"it asks {asked} questions here"
-            )
+            raise AnswerError(f"{spec.name}: no answer for {item.id} ({item.text}); only {len(values)} answers given")
         answers[item.id] = _value(spec, item, values[position])
         position += 1
     if position < len(values):
@@ -202,7 +198,8 @@ def scores(repo: CaseRepo, client_id: str, instrument_id: str | None = None) -> 
     for instrument_key in sorted(instruments):
         if wanted and instrument_key != wanted:
             continue
-        documents = sorted(case.by_form(instrument_key), key=lambda d: str(d.data.get("date")))
+        # same day: "…-phq9.yaml" was given before "…-phq9-2.yaml"
+        documents = sorted(case.by_form(instrument_key), key=lambda d: (str(d.data.get("date")), len(d.path), d.path))
         baseline: int | None = None
         for document in documents:
             result = document.data.get("result") or {}

@@ -49,6 +49,7 @@ def test_public_names_are_pinned() -> None:
         "UsageError",
         "Workflow",
         "WorkflowExtension",
+        "YES_NO",
         "__version__",
         "band_of",
         "hookimpl",

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table
+from caseflow.errors import CaseflowError, UsageError
 
 
 def register(cli: click.Group) -> None:
@@ -47,12 +48,25 @@ def screen(
     actor = settings.actor()
     spec = screening.instrument(repo, instrument_id)
     repo.client_dir(client_id)
-    parameters = dict(p.split("=", 1) for p in params if "=" in p)
+    parameters = {}
+    for text in params:
+        key, sep, value = text.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param {text!r} is not KEY=VALUE")
+        parameters[key.strip()] = value.strip()
     if answers is not None:
         given = screening.parse_answers(spec, answers)
     else:
         click.echo(click.style(f"{spec.name}", bold=True) + f" — {spec.description}", err=True)
-        given = screening.ask(spec, _prompt)
+        try:
+            for parameter in spec.parameters:
+                if parameter.id not in parameters:
+                    parameters[parameter.id] = click.prompt(
+                        f"{parameter.title}", type=click.Choice(list(parameter.options)), err=True
+                    )
+            given = screening.ask(spec, _prompt)
+        except click.Abort:
+            raise CaseflowError("no answers: give --answers 0,1,..., or answer each question when asked") from None
     saved, result = screening.screen(repo, actor, client_id, spec.id, given, date, parameters)
     if as_json:
         emit_json(
@@ -67,9 +81,11 @@ def screen(
         total = "" if result.total is None else f"total {result.total}, "
         done(f"{spec.name}: {total}{result.band} — {result.interpretation} ({saved.path})")
     if "suicide-risk" in result.flags:
-        warning = (
-            f"⚠ SUICIDE RISK: {client_id} screened positive on {spec.name}. Assess safety today; contact is now weekly."
-        )
+        from caseflow.engine import contact_cadence
+
+        _, every = contact_cadence(repo.workflow, repo.client_record(client_id))
+        cadence = f" Contact at least every {every} days from now." if every else ""
+        warning = f"⚠ SUICIDE RISK: {client_id} screened positive on {spec.name}. Assess safety today.{cadence}"
         click.echo(click.style(warning, fg="red", bold=True, reverse=True), err=True)
 
 

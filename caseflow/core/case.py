@@ -40,6 +40,22 @@ class Approval:
     comment: str = ""
 
 
+def parse_approvals(data: Mapping[str, Any], approvers: set[str]) -> list[Approval]:
+    """The decisions in approvals.yaml that count: complete, and made by someone who may approve."""
+    decisions = []
+    for entry in data.get("approvals") or [] if isinstance(data.get("approvals"), list) else []:
+        if not isinstance(entry, Mapping):
+            continue
+        fields = {k: str(v) for k, v in entry.items() if k in Approval.__dataclass_fields__}
+        if not {"document", "blob", "decision", "by", "at"} <= fields.keys() or fields["by"] not in approvers:
+            continue  # validation reports the entry; it never counts as a decision
+        decisions.append(Approval(**fields))
+    return decisions
+
+
+_DATE_FIELDS = ("date", "signed_on", "created", "requested_on")
+
+
 @dataclass
 class CaseView:
     """Everything a check may look at; built fresh for each evaluation, never written."""
@@ -51,6 +67,24 @@ class CaseView:
     today: dt.date
     #: Problems of a document (validated on demand: most checks never need it).
     validate: Callable[[CaseDocument], list[Problem]] = field(default=lambda _: [], repr=False)
+    #: When a reopened case started again: earlier documents and decisions belong to the last episode.
+    episode_start: str | None = None
+    #: When the client entered the stage they are in.
+    stage_entered: str | None = None
+
+    def in_episode(self, document: CaseDocument) -> bool:
+        """Written (dated) in the current episode; an undated document counts."""
+        if self.episode_start is None:
+            return True
+        dated = next((document.data[f] for f in _DATE_FIELDS if isinstance(document.data.get(f), str)), None)
+        return dated is None or dated >= self.episode_start
+
+    def current(self, form_id: str) -> list[CaseDocument]:
+        """This episode's documents of one form."""
+        return [d for d in self.by_form(form_id) if self.in_episode(d)]
+
+    def decided_in_episode(self, decision: Approval) -> bool:
+        return self.episode_start is None or decision.at[:10] >= self.episode_start
 
     def by_form(self, form_id: str) -> list[CaseDocument]:
         return [d for d in self.documents if d.form_id == form_id]
@@ -58,7 +92,11 @@ class CaseView:
     def document(self, path: str) -> CaseDocument | None:
         return next((d for d in self.documents if d.path == path), None)
 
-    def latest_decision(self, path: str) -> Approval | None:
-        """The last approval or rejection recorded for a document (any version)."""
-        decisions = [a for a in self.approvals if a.document == path]
+    def latest_decision(self, path: str, since: str | None = None) -> Approval | None:
+        """The last approval or rejection of a document in this episode (and on or after ``since``)."""
+        decisions = [
+            a
+            for a in self.approvals
+            if a.document == path and self.decided_in_episode(a) and (since is None or a.at[:10] >= since)
+        ]
         return decisions[-1] if decisions else None

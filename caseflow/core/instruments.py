@@ -106,7 +106,7 @@ class Instrument:
                     findings.append(Finding(f"the answer to {item.id} ({item.text}) is missing", ("answers",)))
                 continue
             allowed = [o.value for o in item.options]
-            if answers[item.id] not in allowed or isinstance(answers[item.id], bool):
+            if type(answers[item.id]) is not int or answers[item.id] not in allowed:  # not 1.0, not true
                 findings.append(
                     Finding(
                         f"{item.id}: {answers[item.id]!r} is not one of the answers {allowed}", ("answers", item.id)
@@ -200,3 +200,7 @@ def band_of(total: int, cuts: tuple[tuple[int, str], ...]) -> str:
 
 def sum_of(answers: Answers, items: tuple[Item, ...]) -> int:
     return sum(int(answers.get(item.id, 0)) for item in items if item.scored)
+
+
+#: The answers of every yes/no item, with their LOINC answer codes.
+YES_NO = (Option(0, "No", "LA32-8"), Option(1, "Yes", "LA33-6"))

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from caseflow import Instrument, Item, Option, Result, hookimpl
-
-YES_NO = (Option(0, "No", "LA32-8"), Option(1, "Yes", "LA33-6"))
+from caseflow import YES_NO, Instrument, Item, Result, hookimpl
 
 
 def _thoughts(answers: Mapping[str, int]) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from caseflow import Instrument, Item, Option, Parameter, Result, band_of, hookimpl, sum_of
+from caseflow import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, hookimpl, sum_of
 
 HOW_OFTEN = ("Never", "Less than monthly", "Monthly", "Weekly", "Daily or almost daily")
 
@@ -97,7 +97,6 @@ def score_audit_c(answers: Mapping[str, int], parameters: Mapping[str, str]) -> 
     return Result(total, "positive" if positive else "negative", (), advice)
 
 
-YES_NO = options(("No", "Yes"))
 DAST_ITEMS = tuple(
     Item(f"q{number}", text, YES_NO)
     for number, text in enumerate(
@@ -129,7 +128,8 @@ DAST_ADVICE = {
 
 def score_dast10(answers: Mapping[str, int], parameters: Mapping[str, str]) -> Result:
     # One point per "Yes", except item 3 ("always able to stop?"), where "No" scores the point.
-    total = sum(1 - value if item == "q3" else value for item, value in answers.items() if item.startswith("q"))
+    points = [(1 - answers[i.id]) if i.id == "q3" else answers[i.id] for i in DAST_ITEMS if i.id in answers]
+    total = sum(points)
     level = band_of(total, DAST_BANDS)
     return Result(total, level, (), DAST_ADVICE[level])
 

@@ -22,7 +22,7 @@ def _identity_complete(case: CaseView, params: Mapping[str, Any]) -> list[str]:
 def _consent_on_file(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     kind = params.get("kind", "treatment")
     today = case.today.isoformat()
-    for consent in case.by_form("core.consent"):
+    for consent in case.current("core.consent"):
         data = consent.data
         expired = isinstance(data.get("expires_on"), str) and data["expires_on"] < today
         if data.get("kind") == kind and data.get("status") == "active" and not expired:
@@ -32,14 +32,14 @@ def _consent_on_file(case: CaseView, params: Mapping[str, Any]) -> list[str]:
 
 def _document_exists(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     form = str(params["form"])
-    if case.by_form(form):
+    if case.current(form):
         return []
     return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
 
 
 def _document_valid(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     form = str(params["form"])
-    documents = case.by_form(form)
+    documents = case.current(form)
     if not documents:
         return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
     reasons = []
@@ -54,7 +54,11 @@ def _screened_within(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     instruments = params.get("instruments")
     days = int(params.get("days", 30))
     since = (case.today - dt.timedelta(days=days)).isoformat()
+    if params.get("since_stage_entry") and case.stage_entered:
+        since = max(since, case.stage_entered)  # a rescreen: given in this stage, not before it
     for document in case.documents:
+        if not case.in_episode(document):
+            continue
         form = document.form_id or ""
         wanted = form in instruments if instruments else form.startswith("instruments.")
         date = document.data.get("date")
@@ -64,7 +68,7 @@ def _screened_within(case: CaseView, params: Mapping[str, Any]) -> list[str]:
 
 
 def _plan_has_measurable_goal(case: CaseView, params: Mapping[str, Any]) -> list[str]:
-    for plan in case.by_form("core.plan"):
+    for plan in case.current("core.plan"):
         for goal in plan.data.get("goals") or []:
             for objective in goal.get("objectives") or [] if isinstance(goal, Mapping) else []:
                 if isinstance(objective, Mapping) and objective.get("target_date") and objective.get("responsible"):
@@ -74,15 +78,17 @@ def _plan_has_measurable_goal(case: CaseView, params: Mapping[str, Any]) -> list
 
 def _approved(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     form = str(params["form"])
-    documents = case.by_form(form)
+    documents = case.current(form)
     if not documents:
         return [f"needs {_title(params)}, approved (there is none yet)"]
+    since = case.stage_entered if params.get("since_stage_entry") else None
     reasons = []
     for document in documents:
-        decision = case.latest_decision(document.path)
+        decision = case.latest_decision(document.path, since)
         if decision is None:
             run = f"caseflow approve {case.client_id} {document.path}"
-            reasons.append(f"{document.path} is not approved yet (a supervisor runs: {run})")
+            when = " in this stage" if since else ""
+            reasons.append(f"{document.path} is not approved{when} yet (a supervisor runs: {run})")
         elif decision.blob != document.blob:
             when = f"{decision.decision} by {decision.by} on {decision.at[:10]}"
             reasons.append(f"{document.path} changed after it was {when}; it needs approval again")
@@ -92,10 +98,25 @@ def _approved(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     return reasons
 
 
+def _suicide_risk_followed_up(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    """A positive PHQ-9 item 9 calls for a suicide-risk assessment (C-SSRS) on or after that day."""
+    positive = [
+        str(d.data.get("date"))
+        for d in case.current("instruments.phq9")
+        if isinstance(d.data.get("answers"), Mapping) and (d.data["answers"].get("q9") or 0) >= 1
+    ]
+    if not positive:
+        return []
+    first = min(positive)
+    if any(str(d.data.get("date")) >= first for d in case.current("instruments.cssrs")):
+        return []
+    return [f"PHQ-9 item 9 was positive on {first}: needs a C-SSRS since then (caseflow screen {case.client_id} cssrs)"]
+
+
 def _no_open_referrals(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     return [
         f"referral {r.data.get('id')} ({r.data.get('category')}) is still {r.data.get('status')}"
-        for r in case.by_form("core.referral")
+        for r in case.current("core.referral")
         if r.data.get("status") in OPEN_REFERRAL_STATUSES
     ]
 
@@ -135,6 +156,11 @@ CHECKS = [
         _approved,
     ),
     Check("no_open_referrals", lambda p: "no referral left open", _no_open_referrals),
+    Check(
+        "suicide_risk_followed_up",
+        lambda p: "a positive PHQ-9 item 9 followed by a C-SSRS",
+        _suicide_risk_followed_up,
+    ),
 ]
 
 

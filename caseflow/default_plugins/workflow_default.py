@@ -39,6 +39,7 @@ BEHAVIORAL_HEALTH = Workflow(
                         "title": "a suicide-risk screen (C-SSRS or PHQ-9)",
                     },
                 ),
+                Requirement("suicide_risk_followed_up"),
             ),
         ),
         Stage(
@@ -64,9 +65,10 @@ BEHAVIORAL_HEALTH = Workflow(
             "review",
             "active",
             requirements=(
-                Requirement("screened_within", {"days": 30, "title": "a rescreen"}),
+                # the review itself: a rescreen and the plan approved again, both during this review
+                Requirement("screened_within", {"days": 30, "title": "a rescreen", "since_stage_entry": True}),
                 Requirement("document_valid", PLAN),
-                Requirement("approved", PLAN),
+                Requirement("approved", {**PLAN, "since_stage_entry": True}),
             ),
         ),
         Transition("active", "discharged", requirements=DISCHARGE_REQUIREMENTS),

@@ -344,3 +344,33 @@ def test_screen_from_the_command_line(case_repo: Callable[..., Path], run_casefl
         "instruments.cssrs",
     }
     assert all(i["licence"] for i in catalogue)
+
+
+def test_same_day_administrations_keep_their_order(repo: CaseRepo) -> None:
+    casey = repo.actor("casey")
+    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    phq9 = repo.host.instruments()["instruments.phq9"]
+    screen(repo, casey, client, "phq9", parse_answers(phq9, "2,2,2,2,2,2,2,2,0"))
+    screen(repo, casey, client, "phq9", parse_answers(phq9, "0,0,0,0,0,0,0,0,0"))
+    assert [(a.total, a.change) for a in scores(repo, client, "phq9")] == [(16, 0), (0, -16)]
+
+
+def test_answers_are_whole_numbers() -> None:
+    from caseflow.default_plugins.instruments_mood import register_instruments
+
+    phq9 = register_instruments()[0]
+    floats = {f"q{n}": 1.0 for n in range(1, 10)}
+    assert len(phq9.problems(floats, {})) == 9
+
+
+def test_audit_c_asks_for_its_parameter(case_repo: Callable[..., Path], run_caseflow: Callable[..., Run]) -> None:
+    path = case_repo()
+    env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
+    client = run_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
+    done = run_caseflow("screen", client, "auditc", cwd=path, env=env, input="female\n1\n1\n1\n").assert_success()
+    assert "AUDIT-C: total 3, positive" in done.stderr
+    run_caseflow("screen", client, "auditc", "--answers", "1,1,1", "--param", "sex", cwd=path, env=env).assert_refused(
+        2
+    )
+    refused = run_caseflow("screen", client, "gad7", cwd=path, env=env, input="").assert_refused(1)
+    assert "no answers: give --answers" in refused.stderr

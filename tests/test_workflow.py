@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -435,3 +436,99 @@ def test_advance_stages_approve_and_log_from_the_command_line(
     assert timeline[2]["documents"] == [{"path": "client.yaml", "change": "changed"}]
     assert "Ana" not in json.dumps(timeline)
     assert "advance" in run_caseflow("log", client, cwd=path).stdout
+
+
+def test_approvals_cannot_be_written_by_hand(repo: CaseRepo) -> None:
+    client = planned_client(repo)
+    casey = repo.actor("casey")
+    with pytest.raises(NotAllowed, match="written only by caseflow approve / caseflow reject"):
+        repo.new_document(casey, client, "core.approvals")
+    repo.approve(repo.actor("sam"), client, "plan.yaml")
+    with pytest.raises(NotAllowed, match="never by hand"):
+        repo.set_fields(casey, client, "approvals.yaml", ["approvals[0].comment=fine"])
+    # an entry a case manager slips in with git does not count, and validate says so
+    approvals = repo.root / "clients" / client / "approvals.yaml"
+    approvals.write_text(approvals.read_text().replace("by: sam", "by: casey"))
+    git(repo.root, "commit", "-qam", "forged")
+    assert [a.by for a in repo.case(client).approvals] == []
+    [problem] = repo.validate().problems
+    assert problem.message == "decision by 'casey', who may not approve; it does not count"
+
+
+def test_a_reopened_case_starts_a_new_episode(repo: CaseRepo) -> None:
+    casey = repo.actor("casey")
+    client = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
+    new(
+        repo,
+        "casey",
+        client,
+        "core.consent",
+        "kind=treatment",
+        "patient_name=Ana Example",
+        "signed_by.name=Ana Example",
+    )
+    record = repo.root / "clients" / client / "client.yaml"
+    # the first episode ended with a discharge last year; the consent of that episode was signed before it
+    reopened_on = repo.today().isoformat()
+    text = record.read_text()
+    text += (
+        "  - from: intake\n    to: discharged\n    on: 2025-06-01\n    by: casey\n"
+        f"  - from: discharged\n    to: intake\n    on: {reopened_on}\n    by: casey\n    reason: back\n"
+    )
+    text = text.replace("risk_flags: []\n", "") + "risk_flags: []\n"
+    record.write_text(text)
+    consent = next((repo.root / "clients" / client / "consents").iterdir())
+    consent.write_text(consent.read_text().replace(f"signed_on: {reopened_on}", "signed_on: 2025-01-10"))
+    git(repo.root, "commit", "-qam", "history")
+    assert missing(repo, client) == [
+        f"no active treatment consent on file (caseflow new {client} core.consent --field kind=treatment)"
+    ]
+
+
+def test_a_positive_item_9_needs_a_cssrs_before_planning(repo: CaseRepo) -> None:
+    casey = repo.actor("casey")
+    client = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
+    new(
+        repo,
+        "casey",
+        client,
+        "core.consent",
+        "kind=treatment",
+        "patient_name=Ana Example",
+        "signed_by.name=Ana Example",
+    )
+    advance(repo, casey, client)
+    new(repo, "casey", client, "core.intake-interview")
+    screen(repo, casey, client, "phq9", parse_answers(repo.host.instruments()["instruments.phq9"], "1,1,1,1,1,1,1,1,1"))
+    today = repo.today().isoformat()
+    assert missing(repo, client) == [
+        f"PHQ-9 item 9 was positive on {today}: needs a C-SSRS since then (caseflow screen {client} cssrs)"
+    ]
+    screen(repo, casey, client, "cssrs", parse_answers(repo.host.instruments()["instruments.cssrs"], "1,0,0"))
+    assert advance(repo, casey, client)[1].target == "planning"
+
+
+def test_a_review_needs_a_rescreen_given_during_it(repo: CaseRepo) -> None:
+    casey = repo.actor("casey")
+    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    record = repo.root / "clients" / client / "client.yaml"
+    record.write_text(
+        record.read_text()
+        .replace("stage: intake", "stage: review")
+        .replace(
+            "risk_flags: []",
+            f"  - from: active\n    to: review\n    on: {repo.today().isoformat()}\n    by: casey\nrisk_flags: []",
+        )
+    )
+    git(repo.root, "commit", "-qam", "in review")
+    earlier = (repo.today() - dt.timedelta(days=10)).isoformat()
+    screen(
+        repo,
+        casey,
+        client,
+        "phq9",
+        parse_answers(repo.host.instruments()["instruments.phq9"], "1,1,1,1,1,1,1,1,0"),
+        date=earlier,
+    )
+    unmet = missing(repo, client, "active")
+    assert unmet[0] == f"needs a rescreen dated within the last 30 days (caseflow screen {client} ...)"

@@ -269,7 +269,7 @@ class PluginHost:
                     self._extensions.setdefault(item.workflow, []).append(name)
             checks = self.checks()
             for workflow_id, workflow in workflows.items():
-                problems = workflow_problems(workflow, checks)
+                problems = workflow_problems(workflow, checks, set(self.forms()))
                 if problems:
                     blamed = [self._workflow_owners[workflow_id], *self._extensions.get(workflow_id, [])]
                     raise PluginError(

@@ -228,6 +228,7 @@ class CaseRepo:
             problems_of,
             episode_start=reopened[-1] if reopened else None,
             stage_entered=history[-1]["on"] if history else None,
+            lasting_forms=frozenset(form_id for form_id, form in self.forms.items() if form.singleton),
         )
 
     def _decision_problems(self, client_id: str) -> list[Problem]:

@@ -355,8 +355,18 @@ def test_a_plugin_workflow_and_check(case_repo: Callable[..., Path]) -> None:
             (Transition("a", "nowhere"),),
             "a transition a -> nowhere names unknown stage 'nowhere'",
         ),
+        (
+            (Stage("a", "A", (Requirement("approved"),)), Stage("b", "B", final=True)),
+            (Transition("a", "b"),),
+            "requirement 'approved' needs the parameter 'form'",
+        ),
+        (
+            (Stage("a", "A", (Requirement("document_valid", {"form": "core.nope"}),)), Stage("b", "B", final=True)),
+            (Transition("a", "b"),),
+            "requirement 'document_valid' names unknown form 'core.nope'",
+        ),
     ],
-    ids=["unknown-check", "unreachable", "sound-cycle", "dead-cycle", "unknown-stage"],
+    ids=["unknown-check", "unreachable", "sound-cycle", "dead-cycle", "unknown-stage", "missing-param", "unknown-form"],
 )
 def test_broken_workflows_are_refused_naming_the_plugin(
     case_repo: Callable[..., Path], stages: tuple[Stage, ...], transitions: tuple[Transition, ...], expected: str | None

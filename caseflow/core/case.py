@@ -71,10 +71,13 @@ class CaseView:
     episode_start: str | None = None
     #: When the client entered the stage they are in.
     stage_entered: str | None = None
+    #: Forms with one document per client (plan, discharge): they carry over into a new episode,
+    #: and only their approvals are per episode.
+    lasting_forms: frozenset[str] = frozenset()
 
     def in_episode(self, document: CaseDocument) -> bool:
-        """Written (dated) in the current episode; an undated document counts."""
-        if self.episode_start is None:
+        """Written (dated) in the current episode; an undated or lasting document counts."""
+        if self.episode_start is None or document.form_id in self.lasting_forms:
             return True
         dated = next((document.data[f] for f in _DATE_FIELDS if isinstance(document.data.get(f), str)), None)
         return dated is None or dated >= self.episode_start

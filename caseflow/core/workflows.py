@@ -7,7 +7,7 @@ client's case and answer in plain words what is missing; the engine never hard-c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,8 @@ class Check:
     id: str
     describe: Callable[[Mapping[str, Any]], str]
     evaluate: Callable[[CaseView, Mapping[str, Any]], list[str]]
+    #: Parameters a requirement naming this check must give (checked when workflows load).
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,10 @@ class WorkflowExtension:
         )
 
 
-def workflow_problems(workflow: Workflow, checks: Mapping[str, Check]) -> list[str]:
-    """Why a workflow cannot be used: unknown checks or stages, unreachable stages, dead ends."""
+def workflow_problems(
+    workflow: Workflow, checks: Mapping[str, Check], forms: Collection[str] | None = None
+) -> list[str]:
+    """Why a workflow cannot be used: unknown checks, forms or stages, unreachable stages, dead ends."""
     problems: list[str] = []
     ids = [s.id for s in workflow.stages]
     if not ids:
@@ -124,8 +128,22 @@ def workflow_problems(workflow: Workflow, checks: Mapping[str, Check]) -> list[s
             if end not in ids:
                 problems.append(f"a transition {transition.source} -> {transition.target} names unknown stage '{end}'")
     for requirement in _all_requirements(workflow):
-        if requirement.check not in checks:
+        check = checks.get(requirement.check)
+        if check is None:
             problems.append(f"requirement names unknown check '{requirement.check}'")
+            continue
+        problems.extend(
+            f"requirement '{check.id}' needs the parameter '{name}'"
+            for name in check.needs
+            if name not in requirement.params
+        )
+        form = requirement.params.get("form")
+        if forms is not None and isinstance(form, str) and form not in forms:
+            problems.append(f"requirement '{check.id}' names unknown form '{form}'")
+    for stage in workflow.stages:
+        for form in stage.on_enter_create:
+            if forms is not None and form not in forms:
+                problems.append(f"stage '{stage.id}' creates unknown form '{form}' on entry")
     if problems:
         return problems
     reachable = _reachable(workflow, [workflow.initial])

@@ -138,8 +138,8 @@ CHECKS = [
         _identity_complete,
     ),
     Check("consent_on_file", lambda p: f"an active {p.get('kind', 'treatment')} consent on file", _consent_on_file),
-    Check("document_exists", _title, _document_exists),
-    Check("document_valid", lambda p: f"{_title(p)}, valid", _document_valid),
+    Check("document_exists", _title, _document_exists, needs=("form",)),
+    Check("document_valid", lambda p: f"{_title(p)}, valid", _document_valid, needs=("form",)),
     Check(
         "screened_within",
         lambda p: f"{_screening(p)} within {p.get('days', 30)} days",
@@ -154,6 +154,7 @@ CHECKS = [
         "approved",
         lambda p: f"{_title(p)}, approved by a supervisor at its current version",
         _approved,
+        needs=("form",),
     ),
     Check("no_open_referrals", lambda p: "no referral left open", _no_open_referrals),
     Check(

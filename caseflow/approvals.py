@@ -44,6 +44,7 @@ def decide(
         raise UsageError("approvals.yaml records decisions; it is not itself approved")
     with repo.store.transaction(repo.author(actor), action=_action(decision), client=client_id) as tx:
         actions.refuse_uncommitted(repo, path)  # decide on what everyone can see: the committed version
+        tx.details["Document"] = inner
         raw = read_document_bytes(repo.root, path)
         problems = repo.check_document(client_id, path, raw)
         if problems and decision == "approved":

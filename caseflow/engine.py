@@ -148,6 +148,7 @@ def advance(
         evaluation = evaluate(repo, client_id, to, reason)  # under the lock: nobody changes the case meanwhile
         if not evaluation.ok:
             raise RequirementsNotMet(evaluation)
+        tx.details["Stage"] = f"{evaluation.source} -> {evaluation.target}"
         record_path = f"{base}/client.yaml"
         record = repo.read_document(record_path)
         record.data["stage"] = evaluation.target

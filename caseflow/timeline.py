@@ -18,6 +18,7 @@ class TimelineEntry:
     date: str  # ISO 8601, the author's date
     author: str  # staff id when the author is on the staff list, else "unknown"
     action: str
+    stage: str | None  # "planning -> active" for a stage change
     documents: tuple[tuple[str, str], ...]  # (path in the client folder, added|changed|removed)
 
     def as_json(self) -> dict[str, Any]:
@@ -26,6 +27,7 @@ class TimelineEntry:
             "date": self.date,
             "author": self.author,
             "action": self.action,
+            "stage": self.stage,
             "documents": [{"path": path, "change": change} for path, change in self.documents],
         }
 
@@ -36,7 +38,8 @@ def timeline(repo: CaseRepo, client_id: str) -> list[TimelineEntry]:
     out = repo.store.git_output(
         "log",
         "--no-renames",
-        f"--format={_RECORD}%H{_FIELD}%aI{_FIELD}%ae{_FIELD}%(trailers:key=Caseflow-Action,valueonly,separator=%x2c){_FIELD}%s",
+        f"--format={_RECORD}%H{_FIELD}%aI{_FIELD}%ae{_FIELD}%(trailers:key=Caseflow-Action,valueonly,separator=%x2c)"
+        f"{_FIELD}%(trailers:key=Caseflow-Stage,valueonly,separator=%x2c){_FIELD}%s",
         "--name-status",
         "--",
         base,
@@ -44,7 +47,7 @@ def timeline(repo: CaseRepo, client_id: str) -> list[TimelineEntry]:
     entries = []
     for chunk in out.split(_RECORD)[1:]:
         header, _, changes = chunk.partition("\n")
-        commit, date, email, action, subject = header.split(_FIELD)
+        commit, date, email, action, stage, subject = header.split(_FIELD)
         staff = repo.config.staff_by_email(email)
         documents = []
         for line in changes.splitlines():
@@ -57,6 +60,7 @@ def timeline(repo: CaseRepo, client_id: str) -> list[TimelineEntry]:
                 date,
                 staff.id if staff else "unknown",
                 action.strip() or subject.split(" ")[0],
+                stage.strip() or None,
                 tuple(documents),
             )
         )

@@ -444,6 +444,7 @@ def test_advance_stages_approve_and_log_from_the_command_line(
         {"path": "approvals.yaml", "change": "added"}
     ]
     assert timeline[2]["documents"] == [{"path": "client.yaml", "change": "changed"}]
+    assert timeline[2]["stage"] == "intake -> evaluation" and timeline[0]["stage"] is None
     assert "Ana" not in json.dumps(timeline)
     assert "advance" in run_caseflow("log", client, cwd=path).stdout
 

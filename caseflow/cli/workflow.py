@@ -151,7 +151,12 @@ def log(settings: Settings, client_id: str, as_json: bool) -> None:
         return
     table(
         [
-            (e.date[:16].replace("T", " "), e.author, e.action, ", ".join(f"{p} ({c})" for p, c in e.documents))
+            (
+                e.date[:16].replace("T", " "),
+                e.author,
+                f"{e.action} {e.stage}" if e.stage else e.action,
+                ", ".join(f"{p} ({c})" for p, c in e.documents),
+            )
             for e in entries
         ],
         ["WHEN", "WHO", "ACTION", "DOCUMENTS"],

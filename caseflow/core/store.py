@@ -102,13 +102,17 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def commit_message(action: str, client: str | None) -> str:
-    """Subject and trailers; only ids and the action, never a person's name."""
+def commit_message(action: str, client: str | None, details: Mapping[str, str] | None = None) -> str:
+    """Subject and trailers; only ids, codes and the action, never a person's name.
+
+    ``details`` become more trailers (``Caseflow-Stage: planning -> active``) for the timeline.
+    """
     subject = f"{action} {client}" if client else action
     trailers = []
     if client:
         trailers.append(f"Caseflow-Client: {client}")
     trailers.append(f"Caseflow-Action: {action}")
+    trailers.extend(f"Caseflow-{key}: {value}" for key, value in (details or {}).items())
     return f"{subject}\n\n" + "\n".join(trailers) + "\n"
 
 
@@ -144,6 +148,7 @@ class Transaction:
     action: str
     client: str | None = None
     writes: dict[str, bytes] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)  # extra trailers, e.g. {"Stage": "a -> b"}
     commit: str | None = None  # set once committed
 
     def write(self, rel: str, data: bytes) -> None:
@@ -230,7 +235,7 @@ class Store:
                 env = author.env()
                 if at is not None:  # a back-dated commit (the demo's simulated weeks, imports)
                     env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = at.isoformat()
-                tx.commit = self._apply(tx, env, commit_message(tx.action, tx.client))
+                tx.commit = self._apply(tx, env, commit_message(tx.action, tx.client, tx.details))
 
     def _apply(self, tx: Transaction, env: dict[str, str], message: str) -> str:
         import git

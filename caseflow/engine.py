@@ -128,12 +128,11 @@ def evaluate(repo: CaseRepo, client_id: str, to: str | None = None, reason: str 
     for requirement in workflow.requirements(transition):
         missing = checks[requirement.check].evaluate(case, requirement.params)
         statuses.append(RequirementStatus(requirement.check, describe(repo, requirement), tuple(missing)))
-    evaluation = Evaluation(client_id, source, transition.target, tuple(statuses))
     reason_missing = transition.reason_required and not (reason or "").strip()
-    if evaluation.ok and not reason_missing:
+    vetoes: list[str] = []
+    if all(s.met for s in statuses) and not reason_missing:  # plugins are asked only about a move that could happen
         vetoes = repo.host.before_stage_change(repo, client_id, source, transition.target)
-        return Evaluation(client_id, source, transition.target, tuple(statuses), tuple(vetoes))
-    return Evaluation(client_id, source, transition.target, tuple(statuses), (), reason_missing)
+    return Evaluation(client_id, source, transition.target, tuple(statuses), tuple(vetoes), reason_missing)
 
 
 def advance(

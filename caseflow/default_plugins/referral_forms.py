@@ -33,6 +33,8 @@ CATEGORIES = [
     "other",
 ]
 STATUSES = ["draft", "requested", "received", "accepted", "rejected", "in-progress", "completed", "cancelled", "failed"]
+#: A referral in one of these has not come to an end yet (FHIR Task statuses before a final one).
+OPEN_STATUSES = frozenset({"draft", "requested", "received", "accepted", "in-progress"})
 
 REFERRAL_SCHEMA = document(
     "Referral",

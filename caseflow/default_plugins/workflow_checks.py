@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from caseflow import CaseView, Check, hookimpl
-
-OPEN_REFERRAL_STATUSES = {"draft", "requested", "received", "accepted", "in-progress"}
+from caseflow.default_plugins.referral_forms import OPEN_STATUSES
 
 
 def _identity_complete(case: CaseView, params: Mapping[str, Any]) -> list[str]:
@@ -117,7 +116,7 @@ def _no_open_referrals(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     return [
         f"referral {r.data.get('id')} ({r.data.get('category')}) is still {r.data.get('status')}"
         for r in case.current("core.referral")
-        if r.data.get("status") in OPEN_REFERRAL_STATUSES
+        if r.data.get("status") in OPEN_STATUSES
     ]
 
 

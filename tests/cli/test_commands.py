@@ -251,3 +251,22 @@ def test_ctrl_c_during_the_commit_leaves_no_half_action(case_repo: Callable[...,
     committed = git(path, "show", f"HEAD:clients/{CLIENT}/client.yaml")
     assert committed == (path / f"clients/{CLIENT}/client.yaml").read_text()
     assert err.decode().count("error: ") <= 1 and b"Traceback" not in err
+
+
+def test_consents_say_whether_each_is_valid_today(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+    from tests.samples import CLIENT, CLIENT_YAML
+
+    expired = (
+        f"form: core.consent\nid: CN-2Q4W6E\nclient: {CLIENT}\nkind: release\nregulation: hipaa\n"
+        "patient_name: Ana Example\ndisclosing_party: Test Agency\ninformation_covered: [contact details]\n"
+        "recipients:\n  - name: Eastside Counseling\n    provider: eastside-counseling\npurposes: [counseling]\n"
+        "right_to_revoke: In writing.\nexpires_on: 2026-02-01\nsigned_by: {name: Ana Example, relationship: self}\n"
+        "signed_on: 2026-01-05\nredisclosure_notice: true\nconditioning_statement: true\nstatus: active\n"
+    )
+    path = case_repo(
+        {f"clients/{CLIENT}/client.yaml": CLIENT_YAML, f"clients/{CLIENT}/consents/CN-2Q4W6E.yaml": expired}
+    )
+    [row] = json.loads(run_caseflow("consents", CLIENT, "--json", cwd=path).assert_success().stdout)
+    assert (row["id"], row["valid_today"], row["why_not"]) == ("CN-2Q4W6E", False, ["expired on 2026-02-01"])
+    assert row["recipients"] == ["eastside-counseling"]
+    assert "expired on 2026-02-01" in run_caseflow("consents", CLIENT, cwd=path).stdout

@@ -1,0 +1,160 @@
+"""Does a consent on file cover a disclosure? The rule of shared/standards/README.md §4.4.
+
+A disclosure (a referral being sent, a packet rendered) names a recipient by directory id, a
+purpose, the information it carries and whether that includes 42 CFR Part 2 (substance use)
+records. A consent covers it only if every condition holds; otherwise each failed condition is
+reported in plain words, so the person sees exactly what to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Required elements of a release (42 CFR 2.31(a) / 45 CFR 164.508(c)), by field and in words.
+REQUIRED_ELEMENTS = (
+    ("disclosing_party", "who may disclose"),
+    ("information_covered", "a description of the information"),
+    ("recipients", "the recipients"),
+    ("purposes", "the purpose of each disclosure"),
+    ("right_to_revoke", "the right to revoke and how"),
+    ("signed_by", "the signature"),
+    ("signed_on", "the date signed"),
+)
+#: Expiry words a Part 2 consent for treatment, payment and operations may use instead of a date.
+OPEN_ENDED_EXPIRY = {"none", "end of treatment", "end of the treatment"}
+TPO = "treatment, payment and health care operations"
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """Information about to leave the agency."""
+
+    client_id: str
+    recipient: str  # the recipient's directory id (organization or service)
+    purpose: str
+    information: frozenset[str] = field(default_factory=frozenset)
+    part2: bool = False
+    on: str = ""  # ISO date of the disclosure
+    #: The recipient is a treating provider, plan or payer (a TPO designation may cover it).
+    treating_provider: bool = False
+
+
+def why_not(consent: Mapping[str, Any], disclosure: Disclosure) -> list[str]:
+    """Every reason ``consent`` does not cover ``disclosure`` ([] means it does)."""
+    reasons: list[str] = []
+    if consent.get("client") != disclosure.client_id:
+        reasons.append("is another client's consent")
+    if consent.get("kind") != "release":
+        reasons.append("is a treatment consent, not a release of information")
+    reasons.extend(_missing_elements(consent))
+    reasons.extend(_timing(consent, disclosure))
+    if not _names_recipient(consent, disclosure):
+        reasons.append(f"does not name {disclosure.recipient} as a recipient")
+    purposes = {str(p).strip().lower() for p in consent.get("purposes") or []}
+    if disclosure.purpose.strip().lower() not in purposes:
+        reasons.append(f"does not cover the purpose '{disclosure.purpose}'")
+    covered = {str(i).strip().lower() for i in consent.get("information_covered") or []}
+    uncovered = sorted(i for i in disclosure.information if i.strip().lower() not in covered)
+    if uncovered:
+        reasons.append(f"does not cover this information: {', '.join(uncovered)}")
+    if disclosure.part2 and consent.get("regulation") != "part2":
+        reasons.append("is not a 42 CFR Part 2 consent, and the information includes substance-use records")
+    return reasons
+
+
+def validity(consent: Mapping[str, Any], today: str) -> list[str]:
+    """Why a consent is not valid today, whoever it is for ([] means valid): elements and dates."""
+    if consent.get("kind") != "release":
+        if consent.get("status") == "revoked":
+            return ["was revoked"]
+        return []
+    probe = Disclosure(str(consent.get("client")), "", "", on=today)
+    return _missing_elements(consent) + _timing(consent, probe)
+
+
+def _missing_elements(consent: Mapping[str, Any]) -> list[str]:
+    missing = [words for key, words in REQUIRED_ELEMENTS if not consent.get(key)]
+    if not consent.get("expires_on") and not consent.get("expiry_event"):
+        missing.append("an expiry date or event")
+    for statement, words in (
+        ("redisclosure_notice", "the redisclosure notice"),
+        ("conditioning_statement", "the statement on conditioning treatment"),
+    ):
+        if consent.get(statement) is not True:
+            missing.append(words)
+    signer = consent.get("signed_by") if isinstance(consent.get("signed_by"), Mapping) else {}
+    if signer and signer.get("relationship") not in (None, "self") and not signer.get("authority"):
+        missing.append("the authority of the representative who signed")
+    return [f"lacks {words}" for words in missing]
+
+
+def _timing(consent: Mapping[str, Any], disclosure: Disclosure) -> list[str]:
+    reasons = []
+    on = disclosure.on
+    signed = consent.get("signed_on")
+    if isinstance(signed, str) and on and on < signed:
+        reasons.append(f"was signed on {signed}, after this disclosure")
+    revoked = consent.get("revoked_on") if isinstance(consent.get("revoked_on"), str) else None
+    # A revocation holds from its date: what was sent before it stays lawful.
+    revoked_now = revoked is not None and (not on or on >= revoked)
+    if revoked_now or (consent.get("status") == "revoked" and revoked is None):
+        reasons.append(f"was revoked on {revoked}" if revoked else "was revoked")
+    expires = consent.get("expires_on")
+    if isinstance(expires, str) and on and on >= expires:
+        reasons.append(f"expired on {expires}")
+    event = str(consent.get("expiry_event") or "").strip().lower()
+    if not expires and event in OPEN_ENDED_EXPIRY and not (consent.get("regulation") == "part2" and _tpo(consent)):
+        reasons.append(
+            "has no real expiry ('none' is allowed only for a Part 2 consent for treatment, payment and operations)"
+        )
+    if consent.get("status") == "expired":
+        reasons.append("is marked expired")
+    return reasons
+
+
+def _tpo(consent: Mapping[str, Any]) -> bool:
+    return any(str(p).strip().lower() == TPO for p in consent.get("purposes") or [])
+
+
+def _names_recipient(consent: Mapping[str, Any], disclosure: Disclosure) -> bool:
+    for recipient in consent.get("recipients") or []:
+        if not isinstance(recipient, Mapping):
+            continue
+        if recipient.get("provider") == disclosure.recipient:
+            return True
+        # a general designation reaches only treating providers, and only for TPO (§4.2 item 4)
+        tpo_designation = recipient.get("designation") == "treating-providers-tpo"
+        if tpo_designation and disclosure.treating_provider and disclosure.purpose.strip().lower() == TPO:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class ConsentCheck:
+    """Which consent covers a disclosure, or why none does (per consent id)."""
+
+    covering: str | None
+    reasons: Mapping[str, list[str]]
+
+    @property
+    def ok(self) -> bool:
+        return self.covering is not None
+
+    def refusal(self) -> list[str]:
+        if not self.reasons:
+            return ["no release of information is on file for this client"]
+        return [f"consent {cid} {'; '.join(why)}" for cid, why in self.reasons.items()]
+
+
+def find_covering(consents: Iterable[Mapping[str, Any]], disclosure: Disclosure) -> ConsentCheck:
+    reasons: dict[str, list[str]] = {}
+    for consent in consents:
+        why = why_not(consent, disclosure)
+        consent_id = str(consent.get("id"))
+        if not why:
+            return ConsentCheck(consent_id, {})
+        if consent.get("kind") == "release":  # a treatment consent was never meant to cover it
+            reasons[consent_id] = why
+    return ConsentCheck(None, reasons)

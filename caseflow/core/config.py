@@ -48,6 +48,18 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
             "additionalProperties": False,
         },
+        "consent": {
+            "type": "object",
+            "title": "Consent",
+            "properties": {
+                "emergency_roles": {
+                    "type": "array",
+                    "items": {"enum": list(ROLES)},
+                    "title": "Roles that may disclose without consent in an emergency",
+                },
+            },
+            "additionalProperties": False,
+        },
         "staff": {
             "type": "array",
             "title": "Staff",
@@ -96,6 +108,8 @@ class RepoConfig:
     staff: tuple[Staff, ...] = ()
     approver_roles: tuple[str, ...] = ("supervisor", "director")
     self_approval: bool = False
+    #: Who may disclose without consent in an emergency (42 CFR 2.51), always with a reason.
+    emergency_roles: tuple[str, ...] = ("supervisor", "director")
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> RepoConfig:
@@ -118,6 +132,7 @@ class RepoConfig:
             staff=staff,
             approver_roles=tuple((data.get("approvals") or {}).get("roles") or ("supervisor", "director")),
             self_approval=bool((data.get("approvals") or {}).get("self_approval", False)),
+            emergency_roles=tuple((data.get("consent") or {}).get("emergency_roles") or ("supervisor", "director")),
         )
 
     def staff_member(self, staff_id: str) -> Staff | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from caseflow import Form, hookimpl
 from caseflow.default_plugins._fields import (
+    boolean,
     choice,
     client_id,
     date,
@@ -47,6 +48,9 @@ REFERRAL_SCHEMA = document(
         "service": text("Service", min_length=1),
         "category": choice("Service category", CATEGORIES),
         "goal": item_id("Plan goal"),
+        "purpose": text("Purpose of the disclosure"),
+        "information": list_of("Information sent", text("Information", min_length=1)),
+        "part2": boolean("Includes substance-use (42 CFR Part 2) records"),
         "consent": item_id("Consent used"),
         "requested_on": date("Requested on"),
         "requested_by": staff("Requested by"),
@@ -55,7 +59,15 @@ REFERRAL_SCHEMA = document(
             "Status history",
             record(
                 "Status change",
-                {"status": choice("Status", STATUSES), "on": date("Date"), "by": staff("By"), "note": text("Note")},
+                {
+                    "status": choice("Status", STATUSES),
+                    "on": date("Date"),
+                    "by": staff("By"),
+                    "note": text("Note"),
+                    "reason": text("Reason (e.g. no-show)"),
+                    "consent": item_id("Consent that covered the disclosure"),
+                    "emergency": text("Emergency disclosure without consent: the reason"),
+                },
                 ["status", "on"],
             ),
         ),

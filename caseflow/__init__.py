@@ -18,6 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core.case import Approval, CaseDocument, CaseView
+from caseflow.core.directory import Directory, Location, Service
+from caseflow.core.documents.files import read_yaml_file
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
 from caseflow.core.instruments import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, sum_of
@@ -55,6 +57,7 @@ __all__ = [
     "CaseView",
     "CaseflowError",
     "Check",
+    "Directory",
     "DocumentError",
     "DocumentView",
     "Finding",
@@ -62,6 +65,7 @@ __all__ = [
     "Instrument",
     "InvalidId",
     "Item",
+    "Location",
     "LockTimeout",
     "NotAllowed",
     "NotFound",
@@ -73,6 +77,7 @@ __all__ = [
     "Requirement",
     "Result",
     "SavedDocument",
+    "Service",
     "Staff",
     "Stage",
     "StageChange",
@@ -88,6 +93,7 @@ __all__ = [
     "hookspec",
     "open_repo",
     "random_client_id",
+    "read_yaml_file",
     "sum_of",
 ]
 

@@ -7,14 +7,16 @@ host in :mod:`caseflow.plugins`. Built-in behaviour registers through the same h
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     import click
 
+    from caseflow.core.directory import Directory
     from caseflow.core.forms import DocumentView, Finding, Form
     from caseflow.core.instruments import Instrument
     from caseflow.core.workflows import Check, Workflow, WorkflowExtension
@@ -39,6 +41,16 @@ def register_instruments() -> list[Instrument]:
 
     Each instrument becomes a form too (``evaluation/<date>-<short id>.yaml``, id as the form id),
     so its documents validate like any other and their stored results are recomputed.
+    """
+
+
+@hookspec
+def register_provider_directories(root: Path, config: Mapping[str, Any]) -> list[Directory]:
+    """Called when provider directories are first needed (``caseflow providers ...``, referrals).
+
+    ``root`` is the case repository; ``config`` is the ``directories:`` section of caseflow.yaml.
+    Return loaded :class:`~caseflow.Directory` objects (services, organizations, categories,
+    languages, locations). The built-in one reads the repository's ``providers/*.yaml``.
     """
 
 

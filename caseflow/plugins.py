@@ -17,11 +17,13 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from caseflow import hookspecs
+from caseflow.core.directory import Directory
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.instruments import Instrument
 from caseflow.core.workflows import Check, Workflow, WorkflowExtension, workflow_problems
@@ -52,6 +54,7 @@ DEFAULT_PLUGINS = (
     "caseflow.default_plugins.instruments_mood",
     "caseflow.default_plugins.instruments_substance",
     "caseflow.default_plugins.instruments_cssrs",
+    "caseflow.default_plugins.provider_directory",
 )
 
 
@@ -190,10 +193,10 @@ class PluginHost:
 
     # -- registration --------------------------------------------------------------------------
 
-    def _collect(self, hook: str, kinds: tuple[type, ...], label: str) -> list[tuple[str, Any]]:
+    def _collect(self, hook: str, kinds: tuple[type, ...], label: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """(plugin, spec) for everything a registration hook returns, checked for type."""
         collected: list[tuple[str, Any]] = []
-        for name, call in self._each(hook):
+        for name, call in self._each(hook, **kwargs):
             try:
                 contributed = [item for result in call() for item in result or ()]
             except Exception as exc:
@@ -241,6 +244,14 @@ class PluginHost:
     def form_owner(self, form_id: str) -> str:
         self.forms()
         return self._form_owners[form_id]
+
+    def provider_directories(self, root: Path, config: Mapping[str, Any]) -> list[Directory]:
+        return [
+            d
+            for _, d in self._collect(
+                "register_provider_directories", (Directory,), "Directory", root=root, config=config
+            )
+        ]
 
     def checks(self) -> Mapping[str, Check]:
         if self._checks is None:

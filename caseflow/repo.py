@@ -30,6 +30,7 @@ from caseflow.errors import DocumentError, NotFound, Problem, UnknownPerson
 from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
 if TYPE_CHECKING:
+    from caseflow.core.directory import Directory
     from caseflow.core.validation import SchemaChecker
     from caseflow.core.workflows import Workflow
 
@@ -248,6 +249,10 @@ class CaseRepo:
                     Problem(path, *where, f"decision by '{entry.get('by')}', who may not approve; it does not count")
                 )
         return problems
+
+    def directories(self) -> list[Directory]:
+        """Every provider directory plugins load for this repository (``directories:`` settings)."""
+        return self.host.provider_directories(self.root, self.config.directories)
 
     @property
     def approvers(self) -> set[str]:

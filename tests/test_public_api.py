@@ -21,6 +21,7 @@ def test_public_names_are_pinned() -> None:
         "CaseView",
         "CaseflowError",
         "Check",
+        "Directory",
         "DocumentError",
         "DocumentView",
         "Finding",
@@ -28,6 +29,7 @@ def test_public_names_are_pinned() -> None:
         "Instrument",
         "InvalidId",
         "Item",
+        "Location",
         "LockTimeout",
         "NotAllowed",
         "NotFound",
@@ -40,6 +42,7 @@ def test_public_names_are_pinned() -> None:
         "Result",
         "STAFF_ID_PATTERN",
         "SavedDocument",
+        "Service",
         "Staff",
         "Stage",
         "StageChange",
@@ -56,6 +59,7 @@ def test_public_names_are_pinned() -> None:
         "hookspec",
         "open_repo",
         "random_client_id",
+        "read_yaml_file",
         "sum_of",
     ]
     for name in caseflow.__all__:

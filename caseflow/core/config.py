@@ -48,6 +48,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
             "additionalProperties": False,
         },
+        "directories": {"type": "object", "title": "Provider directories (postal_codes: {CODE: [lat, lon]}, ...)"},
         "consent": {
             "type": "object",
             "title": "Consent",
@@ -110,6 +111,7 @@ class RepoConfig:
     self_approval: bool = False
     #: Who may disclose without consent in an emergency (42 CFR 2.51), always with a reason.
     emergency_roles: tuple[str, ...] = ("supervisor", "director")
+    directories: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> RepoConfig:
@@ -133,6 +135,7 @@ class RepoConfig:
             approver_roles=tuple((data.get("approvals") or {}).get("roles") or ("supervisor", "director")),
             self_approval=bool((data.get("approvals") or {}).get("self_approval", False)),
             emergency_roles=tuple((data.get("consent") or {}).get("emergency_roles") or ("supervisor", "director")),
+            directories=data.get("directories") or {},
         )
 
     def staff_member(self, staff_id: str) -> Staff | None:

@@ -67,6 +67,12 @@ def write(repo: CaseRepo, client_id: str, inner: str, text: str, who: str = "cas
     git(repo.root, "-c", f"user.name={member.name}", "-c", f"user.email={member.email}", "commit", "-qm", "hand edit")
 
 
+def treatment_consent(repo: CaseRepo, client_id: str) -> str:
+    """The client's signed consent to services, recorded by Casey."""
+    fields = ("kind=treatment", "patient_name=Ana Example", "signed_by.name=Ana Example")
+    return new(repo, "casey", client_id, "core.consent", *fields)
+
+
 def missing(repo: CaseRepo, client_id: str, to: str | None = None) -> list[str]:
     with pytest.raises(RequirementsNotMet) as caught:
         advance(repo, repo.actor("casey"), client_id, to)
@@ -84,15 +90,7 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
         f"no active treatment consent on file (caseflow new {client} core.consent --field kind=treatment)",
     ]
     repo.set_fields(casey, client, "client.yaml", ["phone=555-0100"])
-    new(
-        repo,
-        "casey",
-        client,
-        "core.consent",
-        "kind=treatment",
-        "patient_name=Ana Example",
-        "signed_by.name=Ana Example",
-    )
+    treatment_consent(repo, client)
     assert advance(repo, casey, client)[1].target == "evaluation"
 
     # evaluation -> planning: interview, a screening, a suicide-risk screen
@@ -194,15 +192,7 @@ def test_plugins_veto_and_hear_about_stage_changes(case_repo: Callable[..., Path
     repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS, plugins=[veto])
     casey = repo.actor("casey")
     client = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
-    new(
-        repo,
-        "casey",
-        client,
-        "core.consent",
-        "kind=treatment",
-        "patient_name=Ana Example",
-        "signed_by.name=Ana Example",
-    )
+    treatment_consent(repo, client)
     before = git(path, "rev-parse", "HEAD")
     assert missing(repo, client) == ["refused by a plugin: the county requires a signed release first [Recorder]"]
     assert git(path, "rev-parse", "HEAD") == before
@@ -469,15 +459,7 @@ def test_approvals_cannot_be_written_by_hand(repo: CaseRepo) -> None:
 def test_a_reopened_case_starts_a_new_episode(repo: CaseRepo) -> None:
     casey = repo.actor("casey")
     client = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
-    new(
-        repo,
-        "casey",
-        client,
-        "core.consent",
-        "kind=treatment",
-        "patient_name=Ana Example",
-        "signed_by.name=Ana Example",
-    )
+    treatment_consent(repo, client)
     record = repo.root / "clients" / client / "client.yaml"
     # the first episode ended with a discharge last year; the consent of that episode was signed before it
     reopened_on = repo.today().isoformat()
@@ -499,15 +481,7 @@ def test_a_reopened_case_starts_a_new_episode(repo: CaseRepo) -> None:
 def test_a_positive_item_9_needs_a_cssrs_before_planning(repo: CaseRepo) -> None:
     casey = repo.actor("casey")
     client = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
-    new(
-        repo,
-        "casey",
-        client,
-        "core.consent",
-        "kind=treatment",
-        "patient_name=Ana Example",
-        "signed_by.name=Ana Example",
-    )
+    treatment_consent(repo, client)
     advance(repo, casey, client)
     new(repo, "casey", client, "core.intake-interview")
     screen(repo, casey, client, "phq9", parse_answers(repo.host.instruments()["instruments.phq9"], "1,1,1,1,1,1,1,1,1"))

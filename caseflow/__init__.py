@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core.case import Approval, CaseDocument, CaseView
-from caseflow.core.directory import Directory, Location, Service
+from caseflow.core.directory import Directory, DirectoryLoad, Location, Service
 from caseflow.core.documents.files import read_yaml_file
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
@@ -58,6 +58,7 @@ __all__ = [
     "CaseflowError",
     "Check",
     "Directory",
+    "DirectoryLoad",
     "DocumentError",
     "DocumentView",
     "Finding",

@@ -16,7 +16,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from caseflow.core.directory import Directory
+    from caseflow.core.directory import Directory, DirectoryLoad
     from caseflow.core.forms import DocumentView, Finding, Form
     from caseflow.core.instruments import Instrument
     from caseflow.core.workflows import Check, Workflow, WorkflowExtension
@@ -51,6 +51,20 @@ def register_provider_directories(root: Path, config: Mapping[str, Any]) -> list
     ``root`` is the case repository; ``config`` is the ``directories:`` section of caseflow.yaml.
     Return loaded :class:`~caseflow.Directory` objects (services, organizations, categories,
     languages, locations). The built-in one reads the repository's ``providers/*.yaml``.
+    """
+
+
+@hookspec(firstresult=True)
+def read_provider_directory(source: Path, directory_id: str) -> DirectoryLoad | None:
+    """Called for each directory source: every entry of the repository's ``directories/`` folder,
+    each ``directories.sources`` path in caseflow.yaml, and the PATH of ``caseflow providers import``.
+
+    ``source`` is a file or a folder. If it is in this plugin's format, return a
+    :class:`~caseflow.DirectoryLoad` whose :class:`~caseflow.Directory` has id ``directory_id``,
+    keeping every valid record and naming each skipped one; raise a :class:`~caseflow.CaseflowError`
+    (one line, ``file:line:col`` where it applies) when the source is this format but unreadable as
+    a whole. Return None when the format is not yours. Results are cached by caseflow under
+    ``.caseflow/`` keyed by the source's content, so a reader is called again only when it changed.
     """
 
 

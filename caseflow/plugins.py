@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from caseflow import hookspecs
-from caseflow.core.directory import Directory
+from caseflow.core.directory import Directory, DirectoryLoad
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.instruments import Instrument
 from caseflow.core.workflows import Check, Workflow, WorkflowExtension, workflow_problems
-from caseflow.errors import PluginError
+from caseflow.errors import CaseflowError, PluginError
 
 if TYPE_CHECKING:
     import click
@@ -252,6 +252,36 @@ class PluginHost:
                 "register_provider_directories", (Directory,), "Directory", root=root, config=config
             )
         ]
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:
+        versions = {ep.name: ep.dist.version for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist}
+        names = sorted(name for name, _ in self.pm.list_name_plugin())
+        return ";".join([_caseflow_version(), *(f"{name}={versions.get(name, '')}" for name in names)])
+
+    def fingerprint(self) -> str:
+        """caseflow's version and every loaded plugin's: a cache made under others is stale."""
+        return self._fingerprint
+
+    def read_provider_directory(self, source: Path, directory_id: str) -> tuple[str, DirectoryLoad] | None:
+        """(plugin, what it read) from the first plugin that reads ``source``'s format, else None.
+
+        A CaseflowError is the source's fault (a broken file) and passes through as it is; any
+        other exception is the plugin's and names it.
+        """
+        for name, call in self._each("read_provider_directory", source=source, directory_id=directory_id):
+            try:
+                result = call()
+            except CaseflowError:
+                raise
+            except Exception as exc:
+                raise PluginError(self._failure(name, "read_provider_directory", exc)) from exc
+            if result:
+                loaded = result[0]
+                if not isinstance(loaded, DirectoryLoad):
+                    raise PluginError(f"plugin '{name}' returned {loaded!r} from read_provider_directory")
+                return name, loaded
+        return None
 
     def checks(self) -> Mapping[str, Check]:
         if self._checks is None:

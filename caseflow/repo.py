@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from caseflow.core.directory import Directory
     from caseflow.core.validation import SchemaChecker
     from caseflow.core.workflows import Workflow
+    from caseflow.directory_sources import LoadedSource
 
 __all__ = [
     "CaseRepo",
@@ -171,6 +172,7 @@ class CaseRepo:
         self.store = Store(root)
         self._environ = os.environ if environ is None else environ
         self._schemas: SchemaChecker | None = None
+        self._directory_sources: list[LoadedSource] | None = None
 
     # -- plugins and forms -----------------------------------------------------------------------
 
@@ -251,8 +253,17 @@ class CaseRepo:
         return problems
 
     def directories(self) -> list[Directory]:
-        """Every provider directory plugins load for this repository (``directories:`` settings)."""
-        return self.host.provider_directories(self.root, self.config.directories)
+        """Every provider directory: those plugins register, then every readable directory source."""
+        registered = self.host.provider_directories(self.root, self.config.directories)
+        return [*registered, *(s.directory for s in self.directory_sources() if s.directory is not None)]
+
+    def directory_sources(self) -> list[LoadedSource]:
+        """The directory files and folders (``directories/``, ``directories.sources``), as read or cached."""
+        if self._directory_sources is None:
+            from caseflow.directory_sources import load_all
+
+            self._directory_sources = load_all(self.root, self.host, self.config.directories)
+        return self._directory_sources
 
     @property
     def approvers(self) -> set[str]:

@@ -1,13 +1,17 @@
-"""Provider directory commands: providers search, providers show."""
+"""Provider directory commands: providers search, show, import, directories."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import click
 
-from caseflow.cli.context import Settings, emit_json, json_option, repo_options, table
+from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table, warn
 from caseflow.errors import NotFound, UsageError
+
+#: How many skipped records an import lists on a terminal before it summarises the rest.
+SHOWN_SKIPS = 20
 
 
 def register(cli: click.Group) -> None:
@@ -43,6 +47,9 @@ def search_command(
 
     repo = settings.repo()
     directories = repo.directories()
+    for broken in repo.directory_sources():
+        if broken.error:
+            warn(f"directory '{broken.id}' was left out: {broken.error}")
     point = None
     if near:
         coordinates = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", near)
@@ -70,14 +77,16 @@ def search_command(
         [
             (
                 m.service.id,
-                m.service.organization,
                 m.service.name,
+                m.service.organization,
+                m.service.directory,
+                "-" if m.location is None else (m.location.address or m.location.postal_code or "-"),
                 "-" if m.distance_km is None else f"{m.distance_km:.1f} km",
                 "; ".join(m.reasons),
             )
             for m in found
         ],
-        ["SERVICE", "ORGANIZATION", "NAME", "DISTANCE", "WHY"],
+        ["SERVICE", "NAME", "ORGANIZATION", "DIRECTORY", "NEAREST LOCATION", "DISTANCE", "WHY"],
         empty="(no service matches)",
     )
 
@@ -105,3 +114,78 @@ def show_command(settings: Settings, service_id: str, as_json: bool) -> None:
             click.echo(f"  at {location.address or '-'} {location.postal_code or ''}")
         if service.eligibility:
             click.echo(f"  eligibility: {service.eligibility}")
+
+
+@providers.command("import")
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@click.option("--id", "directory_id", metavar="ID", help="The directory's id (default: from the file or folder name).")
+@click.option("--replace", is_flag=True, help="Update a directory imported before (its files are replaced).")
+@json_option
+@repo_options
+def import_command(settings: Settings, path: Path, directory_id: str | None, replace: bool, as_json: bool) -> None:
+    """Validate a directory file or folder (e.g. Open Referral HSDS) and record it in the repository.
+
+    PATH is what a plugin reads: for HSDS a canonical JSON file or a CSV data package folder. Invalid
+    records are listed with their id and field and left out; every valid one is kept. The files go to
+    directories/ID in one commit, so every clone searches the same directory.
+    """
+    from caseflow.directory_sources import import_directory
+
+    repo = settings.repo()
+    report = import_directory(repo, repo.actor(settings.acting), path, directory_id, replace)
+    if as_json:
+        emit_json(report.as_json())
+        return
+    for line in report.skipped[:SHOWN_SKIPS]:
+        warn(f"skipped {line}")
+    if len(report.skipped) > SHOWN_SKIPS:
+        warn(f"... and {len(report.skipped) - SHOWN_SKIPS} more skipped (--json lists them all)")
+    skipped = f", {len(report.skipped)} invalid records left out" if report.skipped else ""
+    done(f"imported '{report.id}' to {report.path}: {report.services} services{skipped} (read by {report.reader})")
+
+
+@providers.command("directories")
+@json_option
+@repo_options
+def directories_command(settings: Settings, as_json: bool) -> None:
+    """The directories this repository searches, with their services and skipped records."""
+    repo = settings.repo()
+    loaded = repo.directory_sources()
+    registered = repo.host.provider_directories(repo.root, repo.config.directories)
+    if as_json:
+        emit_json(
+            [
+                *(
+                    {
+                        "id": d.id,
+                        "path": None,
+                        "reader": "plugin",
+                        "title": d.title,
+                        "services": len(d.services),
+                        "skipped": [],
+                        "error": None,
+                    }
+                    for d in registered
+                ),
+                *(source.as_json() for source in loaded),
+            ]
+        )
+        return
+    rows: list[tuple[str, str, int | str, int, str]] = [
+        (d.id, "(plugin)", len(d.services), 0, d.title) for d in registered
+    ]
+    rows += [
+        (
+            s.id,
+            s.path,
+            len(s.directory.services) if s.directory else "-",
+            len(s.skipped),
+            s.error or (s.directory.title if s.directory else ""),
+        )
+        for s in loaded
+    ]
+    table(
+        rows,
+        ["ID", "SOURCE", "SERVICES", "SKIPPED", "TITLE"],
+        empty="(no directory: add providers/*.yaml or caseflow providers import PATH)",
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from caseflow.core.ids import STAFF_ID_PATTERN
+from caseflow.core.ids import DIRECTORY_ID_PATTERN, STAFF_ID_PATTERN
 from caseflow.errors import RepoNotFound
 
 CONFIG_FILE = "caseflow.yaml"
@@ -48,7 +48,32 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
             "additionalProperties": False,
         },
-        "directories": {"type": "object", "title": "Provider directories (postal_codes: {CODE: [lat, lon]}, ...)"},
+        "directories": {
+            "type": "object",
+            "title": "Provider directories",
+            "properties": {
+                "postal_codes": {
+                    "type": "object",
+                    "title": "Postal code positions ({CODE: [lat, lon]})",
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {"type": "number"},
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                },
+                "sources": {
+                    "type": "object",
+                    "title": "More directories ({ID: path inside the repository})",
+                    "propertyNames": {"pattern": DIRECTORY_ID_PATTERN},
+                    "additionalProperties": {
+                        "title": "Directory source (a path inside the repository: no leading / and no ..)",
+                        "type": "string",
+                        "pattern": r"^(?!/)(?!.*(^|/)\.\.(/|$))[^\\]+$",
+                    },
+                },
+            },
+        },
         "consent": {
             "type": "object",
             "title": "Consent",

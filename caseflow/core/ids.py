@@ -11,9 +11,12 @@ from caseflow.errors import InvalidId
 #: This rules out '..', '.git', '-rf', absolute paths, separators and NUL by construction.
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
 STAFF_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,31}$"
+#: A provider directory's id, also its folder name under ``directories/``.
+DIRECTORY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 _CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 _STAFF_ID = re.compile(STAFF_ID_PATTERN)
+_DIRECTORY_ID = re.compile(DIRECTORY_ID_PATTERN)
 _DOCUMENT_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 #: Crockford's base32: no I, L, O or U, so ids survive being read aloud or written by hand.
@@ -49,3 +52,10 @@ def _printable(value: object) -> str:
     # Never echo control characters (or a whole pasted paragraph) back to a terminal.
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def check_directory_id(value: str) -> str:
+    """Return ``value`` if it is a safe directory id (lower-case letters, digits, '-'), else raise."""
+    if not isinstance(value, str) or not _DIRECTORY_ID.fullmatch(value):
+        raise InvalidId(f"{value!r} is not a directory id (lower-case letters, digits and '-', e.g. county-211)")
+    return value

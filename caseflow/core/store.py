@@ -147,12 +147,16 @@ class Transaction:
     root: Path
     action: str
     client: str | None = None
-    writes: dict[str, bytes] = field(default_factory=dict)
+    writes: dict[str, bytes | None] = field(default_factory=dict)  # None: remove the file
     details: dict[str, str] = field(default_factory=dict)  # extra trailers, e.g. {"Stage": "a -> b"}
     commit: str | None = None  # set once committed
 
     def write(self, rel: str, data: bytes) -> None:
         self.writes[rel] = data
+
+    def remove(self, rel: str) -> None:
+        """Delete a tracked file in the same commit (replacing an imported directory's old files)."""
+        self.writes[rel] = None
 
     def read(self, rel: str) -> bytes | None:
         if rel in self.writes:
@@ -259,9 +263,14 @@ class Store:
                 for rel in paths:
                     target = self.root / rel
                     previous[rel] = target.read_bytes() if target.exists() else None
+                    data = tx.writes[rel]
+                    if data is None:
+                        with contextlib.suppress(FileNotFoundError):
+                            target.unlink()
+                        continue
                     created_dirs.extend(_make_parents(target.parent, self.root))
-                    atomic_write(target, tx.writes[rel])
-                repo.git.add("--", *paths)
+                    atomic_write(target, data)
+                repo.git.add("-A", "--", *paths)
                 repo.git.commit("-q", "-m", message, "--", *paths, env=env)
                 return _head(repo) or ""
             except BaseException as exc:

@@ -27,6 +27,7 @@ from caseflow.errors import AlreadyExists
 from caseflow.resources import shipped_dir
 
 DEMO_MARKER = f"{LOCAL_DIR}/demo"
+DIRECTORY_FOLDERS = ("providers", "directories")
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _DATE_FIELDS = ("date", "signed_on", "requested_on", "created", "intake_date")
 _AUTHOR_FIELDS = ("author", "interviewer", "administered_by", "recorded_by", "requested_by", "received_by", "assessor")
@@ -95,6 +96,7 @@ def _morning(day: dt.date, hour: int = 8) -> dt.datetime:
 def _history(source: Path, config: RepoConfig) -> Iterator[Step]:
     staff_ids = {m.id for m in config.staff}
     supervisor = next((m.id for m in config.staff if m.role == "supervisor"), sorted(staff_ids)[0])
+    yield from _directory_setup(source, supervisor)
     for client_id in client_ids(source):
         record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
         record, _ = load_plain(record_path, (source / record_path).read_bytes())
@@ -110,6 +112,24 @@ def _history(source: Path, config: RepoConfig) -> Iterator[Step]:
             day = next((d for f in _DATE_FIELDS if (d := _day(data.get(f)))), None) or _earliest(data, intake_day)
             action = "screen" if str(data.get("form", "")).startswith("instruments.") else "new"
             yield Step(day, author, action, client_id, {doc.path: (source / doc.path).read_bytes()})
+
+
+def _directory_setup(source: Path, supervisor: str) -> Iterator[Step]:
+    """The agency's provider files and imported directories, set up three days before the first intake."""
+    files = {
+        path.relative_to(source).as_posix(): path.read_bytes()
+        for folder in DIRECTORY_FOLDERS
+        for path in sorted((source / folder).rglob("*"))
+        if path.is_file()
+    }
+    if not files:
+        return
+    intakes = []
+    for client_id in client_ids(source):
+        record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
+        intakes.append(_day(load_plain(record_path, (source / record_path).read_bytes())[0].get("intake_date")))
+    first = min((day for day in intakes if day is not None), default=dt.date.today())
+    yield Step(first - dt.timedelta(days=3), supervisor, "set up provider directories", None, files)
 
 
 def _plan_approval(source: Path, client_id: str, day: dt.date, supervisor: str) -> Step:

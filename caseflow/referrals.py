@@ -8,12 +8,18 @@ a reason that is recorded in the referral and the commit.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core.case import CaseView
 from caseflow.core.config import Staff
 from caseflow.core.consent import ConsentCheck, Disclosure, find_covering
-from caseflow.core.documents import new_mapping
+from caseflow.core.directory import Service
+from caseflow.core.documents import new_document, new_mapping
 from caseflow.core.documents.edits import insert_item
+from caseflow.core.ids import random_client_id
 from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -37,9 +43,9 @@ DISCLOSING = "requested"
 class ConsentRequired(CaseflowError):
     """A disclosure refused: what each consent on file lacks."""
 
-    def __init__(self, referral_id: str, check: ConsentCheck) -> None:
+    def __init__(self, referral_id: str, check: ConsentCheck, action: str = "cannot be sent") -> None:
         self.check = check
-        super().__init__(f"referral {referral_id} cannot be sent: no consent on file covers it")
+        super().__init__(f"referral {referral_id} {action}: no consent on file covers it")
 
     def lines(self) -> list[str]:
         return [f"{self.args[0]}:", *(f"  - {line}" for line in self.check.refusal())]
@@ -57,6 +63,7 @@ def disclosure_of(referral: dict[str, Any], client_id: str, on: str) -> Disclosu
         frozenset(str(i) for i in referral.get("information") or []),
         bool(referral.get("part2")),
         on,
+        service=str(referral.get("service_id") or ""),
     )
 
 
@@ -111,3 +118,176 @@ def change_status(
         tx.details["Referral"] = f"{referral_id} {current} -> {status}"
         actions.commit_document(repo, tx, document, repo.form("core.referral"), client_id)
     return actions.saved(repo, tx, client_id, path, repo.form("core.referral"), "referral")
+
+
+# -- creating a referral ---------------------------------------------------------------------------
+
+
+def refer(
+    repo: CaseRepo,
+    actor: Staff,
+    client_id: str,
+    service_id: str,
+    *,
+    reason: str | None = None,
+    goal: str | None = None,
+    purpose: str | None = None,
+    information: Sequence[str] = (),
+    part2: bool | None = None,
+) -> SavedDocument:
+    """A draft referral to a directory service, linked to a plan goal; one commit. Nothing is sent yet."""
+    from caseflow import actions
+    from caseflow.consents import find_service
+
+    service = find_service(repo, service_id)
+    if service.id != service_id:
+        others = [s.id for d in repo.directories() for s in d.services if s.organization_id == service_id]
+        raise UsageError(f"'{service_id}' is a provider; refer to one of its services: {', '.join(others)}")
+    case = repo.case(client_id)
+    if goal is not None:
+        goals = [str(g.get("id")) for g in _plan_goals(case)]
+        if goal not in goals:
+            raise NotFound(f"the plan of {client_id} has no goal '{goal}' (goals: {', '.join(goals) or 'none yet'})")
+    today = repo.today().isoformat()
+    record = repo.client_record(client_id)
+    data: dict[str, Any] = {
+        "form": "core.referral",
+        "id": random_client_id("R-"),
+        "client": client_id,
+        "directory": service.directory,
+        "provider": service.organization_id or service.id,
+        "provider_name": service.organization,
+        "service_id": service.id,
+        "service": service.name,
+        "category": referral_category(repo, service),
+    }
+    optional = {"goal": goal, "reason": reason, "purpose": purpose, "information": list(information) or None}
+    data.update({key: value for key, value in optional.items() if value})
+    data["part2"] = bool(record.get("part2")) if part2 is None else part2
+    data.update(
+        {"requested_by": actor.id, "status": "draft", "history": [{"status": "draft", "on": today, "by": actor.id}]}
+    )
+    form = repo.form("core.referral")
+    base = repo.client_dir(client_id)
+    with repo.store.transaction(repo.author(actor), action="refer", client=client_id) as tx:
+        document = new_document(f"{base}/referrals/new.yaml", f"form: {form.id}\n")
+        for key, value in data.items():
+            document.data[key] = value
+        document.path = actions.place(repo, base, form, document)
+        tx.details["Referral"] = f"{data['id']} draft to {service.id} ({service.directory})"
+        actions.commit_document(repo, tx, document, form, client_id)
+    return actions.saved(repo, tx, client_id, document.path, form, "refer")
+
+
+def referral_category(repo: CaseRepo, service: Service) -> str:
+    """The referral form's category for a service: its own categories, then their parents, else other."""
+    from caseflow.default_plugins.referral_forms import CATEGORIES
+
+    parents = next((d.parents for d in repo.directories() if d.id == service.directory), {})
+    for category in service.categories:
+        seen: set[str] = set()
+        while category and category not in seen:
+            if category in CATEGORIES:
+                return category
+            seen.add(category)
+            category = parents.get(category, "")
+    return "other"
+
+
+def _plan_goals(case: CaseView) -> list[Mapping[str, Any]]:
+    plans = case.by_form("core.plan")
+    goals = plans[0].data.get("goals") if plans else None
+    return [g for g in goals or [] if isinstance(g, Mapping)]
+
+
+# -- staleness (the due list reads this) -----------------------------------------------------------
+
+#: Days a referral may wait without a status change before it is followed up (the default).
+STALE_DAYS = 14
+#: The open statuses in which a referral waits on someone (not yet in progress, not closed).
+WAITING_STATUSES = frozenset({"draft", "requested", "received", "accepted"})
+
+
+def stale_after_days(repo: CaseRepo) -> int:
+    """``referral_stale_days`` of the workflow's monitoring rules, else 14."""
+    value = repo.workflow.monitoring.get("referral_stale_days", STALE_DAYS)
+    return int(value) if isinstance(value, int) and value > 0 else STALE_DAYS
+
+
+def last_change(referral: Mapping[str, Any]) -> str | None:
+    history = [h for h in referral.get("history") or [] if isinstance(h, Mapping) and h.get("on")]
+    return str(history[-1]["on"]) if history else referral.get("requested_on")
+
+
+def stale_since(referral: Mapping[str, Any], today: dt.date, days: int) -> str | None:
+    """The date a referral still waiting on someone became stale (no status change for ``days``), or None.
+
+    A referral in progress has closed its loop (the client is being served), so it is not chased.
+    """
+    changed = last_change(referral)
+    if referral.get("status") not in WAITING_STATUSES or not changed:
+        return None
+    try:
+        due = dt.date.fromisoformat(changed) + dt.timedelta(days=days)
+    except ValueError:
+        return None
+    return due.isoformat() if due <= today else None
+
+
+# -- the referral packet ---------------------------------------------------------------------------
+
+PACKET_TEMPLATE = "packets/referral.md.j2"
+#: 42 CFR 2.32(a)(2), the short form of the notice (2024 rule wording; standards §4.2 says verify).
+PART2_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+
+
+@dataclass(frozen=True)
+class Packet:
+    text: str
+    consent: str | None
+    emergency: str | None
+
+
+def packet(repo: CaseRepo, client_id: str, referral_id: str) -> Packet:
+    """The minimum-necessary summary for the recipient, refused unless consent covers it today.
+
+    A referral sent under the emergency override carries that override (and its reason) instead.
+    """
+    from caseflow.core.reports import render_template
+
+    path = f"{repo.client_dir(client_id)}/referrals/{referral_id}.yaml"
+    if not (repo.root / path).is_file():
+        raise NotFound(f"no referral {referral_id} for {client_id} (caseflow referrals {client_id})")
+    referral = repo.read_document(path).plain()
+    case = repo.case(client_id)
+    today = repo.today().isoformat()
+    check = find_covering([d.data for d in case.by_form("core.consent")], disclosure_of(referral, client_id, today))
+    emergency = next((h.get("emergency") for h in referral.get("history") or [] if h.get("emergency")), None)
+    if not check.ok and not emergency:
+        raise ConsentRequired(referral_id, check, action="packet cannot be rendered")
+    consent = next((d.data for d in case.by_form("core.consent") if d.data.get("id") == check.covering), None)
+    # Every field of the forms is defined (None when absent), so the strict template can test it.
+    fields_of = {
+        form_id: list(repo.form(form_id).schema.get("properties", {})) for form_id in ("core.referral", "core.consent")
+    }
+    record = repo.client_record(client_id)
+    worker = repo.config.staff_member(str(record.get("assigned_worker"))) if record.get("assigned_worker") else None
+    goal = next((g for g in _plan_goals(case) if g.get("id") == referral.get("goal")), None)
+    data = {
+        "agency": repo.config.agency,
+        "today": today,
+        "referral": {key: referral.get(key) for key in fields_of["core.referral"]},
+        "client": {k: record.get(k) for k in ("id", "name", "preferred_name", "dob", "phone", "language")}
+        | {"interpreter_needed": record.get("interpreter_needed")},
+        "case_manager": {"name": worker.name, "email": worker.email} if worker else None,
+        "goal": {"id": goal.get("id"), "title": goal.get("title"), "client_words": goal.get("client_words")}
+        if goal
+        else None,
+        "consent": {key: consent.get(key) for key in fields_of["core.consent"]} if consent else None,
+        "emergency": None if check.ok else emergency,  # the reason recorded when it was sent
+        "part2": bool(referral.get("part2")),
+        "part2_notice": PART2_NOTICE,
+    }
+    used_emergency = None if check.ok else str(emergency)
+    text = render_template(PACKET_TEMPLATE, [repo.root / "templates"], data)
+    return Packet(text if text.endswith("\n") else text + "\n", check.covering, used_emergency)

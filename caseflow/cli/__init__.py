@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from caseflow import __version__
-from caseflow.cli import clients, evaluation, providers, repository, workflow
+from caseflow.cli import clients, evaluation, providers, referrals, repository, workflow
 from caseflow.cli.context import CaseflowGroup, Settings, StartupPlugins, print_error
 from caseflow.errors import CaseflowError
 
@@ -54,6 +54,7 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
     workflow.register(cli)
     evaluation.register(cli)
     providers.register(cli)
+    referrals.register(cli)
     if startup is not None:
         startup.host.register_commands(cli)
     return cli

@@ -12,7 +12,7 @@ from caseflow.cli.context import Settings, done, emit_json, json_option, repo_op
 
 
 def register(cli: click.Group) -> None:
-    for command in (intake, clients, show, set_, new, consents):
+    for command in (intake, clients, show, set_, new):
         cli.add_command(command)
 
 
@@ -179,42 +179,3 @@ def new(
     saved = repo.new_document(settings.actor(), client_id, form_id, fields=fields, edit=edit, from_file=from_file)
     done(f"created {saved.path} (commit {(saved.commit or '')[:8]})")
     click.echo(saved.path)
-
-
-@click.command()
-@click.argument("client_id", metavar="CLIENT")
-@json_option
-@repo_options
-def consents(settings: Settings, client_id: str, as_json: bool) -> None:
-    """The client's consents: to whom, for what, until when, and whether each is valid today (and why not)."""
-    from caseflow.core.consent import validity
-
-    repo = settings.repo()
-    today = repo.today().isoformat()
-    rows: list[dict[str, Any]] = []
-    for document in repo.case(client_id).by_form("core.consent"):
-        data = document.data
-        rows.append(
-            {
-                "id": data.get("id"),
-                "kind": data.get("kind"),
-                "regulation": data.get("regulation"),
-                "recipients": [r.get("provider") or r.get("name") for r in data.get("recipients") or []],
-                "purposes": list(data.get("purposes") or []),
-                "expires": data.get("expires_on") or data.get("expiry_event"),
-                "status": data.get("status"),
-                "valid_today": not validity(data, today),
-                "why_not": validity(data, today),
-            }
-        )
-    if as_json:
-        emit_json(rows)
-        return
-    table(
-        [
-            (r["id"], r["kind"], r["recipients"], r["expires"], "yes" if r["valid_today"] else "; ".join(r["why_not"]))
-            for r in rows
-        ],
-        ["CONSENT", "KIND", "RECIPIENTS", "EXPIRES", "VALID TODAY"],
-        empty="(no consents on file)",
-    )

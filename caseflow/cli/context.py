@@ -174,3 +174,54 @@ def _print_plugin_warnings(ctx: click.Context) -> None:
     if settings is not None and settings._repo is not None:
         for message in settings._repo.host.warnings:
             warn(message)
+
+
+class _UnnamedContext(click.Context):
+    """The context of a group's default command: its path is the group's ("caseflow consent")."""
+
+    @property
+    def command_path(self) -> str:
+        return super().command_path.rstrip()
+
+
+class DefaultCommandGroup(click.Group):
+    """A group whose main use needs no sub-command name: ``caseflow consent CLIENT --to ...`` runs
+    the ``default`` command, while ``caseflow consent revoke ...`` runs ``revoke``.
+    """
+
+    default_command = "default"
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and (args[0] == self.default_command or args[0] not in self.commands) and not args[0].startswith("-"):
+            # no name of its own: its usage and errors read "caseflow consent CLIENT ..."
+            command = self.commands[self.default_command]
+            command.context_class = _UnnamedContext
+            return "", command, args[1:] if args[0] == self.default_command else args
+        return super().resolve_command(ctx, args)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `caseflow consent --to X CLIENT` (options first) also means the default command.
+        if args and args[0].startswith("-") and args[0] not in ("-h", "--help"):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return None if cmd_name == self.default_command else super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The main command's own help (usage, options), then the other commands."""
+        default = self.commands[self.default_command]
+        default.format_help(click.Context(default, info_name=ctx.info_name, parent=ctx.parent), formatter)
+        self.format_commands(ctx, formatter)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (name, command.get_short_help_str(limit=80))
+            for name, command in self.commands.items()
+            if name != self.default_command and not command.hidden
+        ]
+        if rows:
+            with formatter.section("Other commands"):
+                formatter.write_dl(rows)

@@ -10,7 +10,7 @@ from caseflow.cli.context import Settings, done, emit_json, json_option, repo_op
 
 
 def register(cli: click.Group) -> None:
-    for command in (stages, advance, approve, reject, log, referral, referrals):
+    for command in (stages, advance, approve, reject, log):
         cli.add_command(command)
 
 
@@ -161,69 +161,4 @@ def log(settings: Settings, client_id: str, as_json: bool) -> None:
         ],
         ["WHEN", "WHO", "ACTION", "DOCUMENTS"],
         empty="(no history)",
-    )
-
-
-@click.command()
-@click.argument("client_id", metavar="CLIENT")
-@click.argument("referral_id", metavar="REF_ID")
-@click.option(
-    "--status",
-    required=True,
-    help="draft, requested (sends it: needs consent), received, accepted, "
-    "rejected, in-progress, completed, cancelled, failed.",
-)
-@click.option("--note", help="What happened.")
-@click.option("--reason", help="Why, e.g. no-show.")
-@click.option("--emergency", metavar="REASON", help="Send without consent in an emergency (allowed roles only).")
-@repo_options
-def referral(
-    settings: Settings,
-    client_id: str,
-    referral_id: str,
-    status: str,
-    note: str | None,
-    reason: str | None,
-    emergency: str | None,
-) -> None:
-    """Move a referral through its lifecycle; sending it (requested) needs a consent that covers it."""
-    from caseflow.referrals import change_status
-
-    saved = change_status(settings.repo(), settings.actor(), client_id, referral_id, status, note, reason, emergency)
-    done(f"referral {referral_id} is now {status} (commit {(saved.commit or '')[:8]})")
-
-
-@click.command()
-@click.argument("client_id", metavar="[CLIENT]", required=False)
-@click.option("--open", "only_open", is_flag=True, help="Only referrals that have not come to an end.")
-@json_option
-@repo_options
-def referrals(settings: Settings, client_id: str | None, only_open: bool, as_json: bool) -> None:
-    """Referrals of one client (or all): provider, service, status and when it last changed."""
-    from caseflow.default_plugins.referral_forms import OPEN_STATUSES
-
-    repo = settings.repo()
-    rows = []
-    for cid in [client_id] if client_id else repo.client_ids():
-        for document in repo.case(cid).by_form("core.referral"):
-            data = document.data
-            history = [h for h in data.get("history") or [] if isinstance(h, dict)]
-            row = {
-                "client": cid,
-                "id": data.get("id"),
-                "provider": data.get("provider"),
-                "category": data.get("category"),
-                "status": data.get("status"),
-                "since": history[-1].get("on") if history else data.get("requested_on"),
-                "consent": data.get("consent"),
-            }
-            if not only_open or row["status"] in OPEN_STATUSES:
-                rows.append(row)
-    if as_json:
-        emit_json(rows)
-        return
-    table(
-        [(r["client"], r["id"], r["provider"], r["category"], r["status"], r["since"]) for r in rows],
-        ["CLIENT", "REFERRAL", "PROVIDER", "CATEGORY", "STATUS", "SINCE"],
-        empty="(no referrals)",
     )

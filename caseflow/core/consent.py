@@ -39,6 +39,7 @@ class Disclosure:
     on: str = ""  # ISO date of the disclosure
     #: The recipient is a treating provider, plan or payer (a TPO designation may cover it).
     treating_provider: bool = False
+    service: str = ""  # the directory id of the service, when the consent names the service itself
 
 
 def why_not(consent: Mapping[str, Any], disclosure: Disclosure) -> list[str]:
@@ -54,7 +55,8 @@ def why_not(consent: Mapping[str, Any], disclosure: Disclosure) -> list[str]:
         reasons.append(f"does not name {disclosure.recipient} as a recipient")
     purposes = {str(p).strip().lower() for p in consent.get("purposes") or []}
     if disclosure.purpose.strip().lower() not in purposes:
-        reasons.append(f"does not cover the purpose '{disclosure.purpose}'")
+        listed = "; ".join(str(p) for p in consent.get("purposes") or []) or "none"
+        reasons.append(f"does not cover the purpose '{disclosure.purpose}' (it covers: {listed})")
     covered = {str(i).strip().lower() for i in consent.get("information_covered") or []}
     uncovered = sorted(i for i in disclosure.information if i.strip().lower() not in covered)
     if uncovered:
@@ -122,7 +124,7 @@ def _names_recipient(consent: Mapping[str, Any], disclosure: Disclosure) -> bool
     for recipient in consent.get("recipients") or []:
         if not isinstance(recipient, Mapping):
             continue
-        if recipient.get("provider") == disclosure.recipient:
+        if recipient.get("provider") and recipient.get("provider") in (disclosure.recipient, disclosure.service):
             return True
         # a general designation reaches only treating providers, and only for TPO (§4.2 item 4)
         tpo_designation = recipient.get("designation") == "treating-providers-tpo"

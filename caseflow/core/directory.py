@@ -188,7 +188,7 @@ def search(
                 if not found:
                     continue
                 reasons.append(f"text: {found} of {len(words)} words")
-            distance, nearest = None, None
+            distance, nearest = None, (service.locations[0] if service.locations else None)
             if near is not None:
                 placed = [loc for loc in service.locations if loc.latitude is not None and loc.longitude is not None]
                 if placed:

@@ -52,6 +52,11 @@ def item_id(title: str = "Id") -> Schema:
     return {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", "title": title}
 
 
+def directory_ref(title: str) -> Schema:
+    """An id from a provider directory: the agency's own short ids, or HSDS UUIDs."""
+    return {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", "title": title}
+
+
 def list_of(title: str, items: Schema, *, min_items: int = 0) -> Schema:
     schema: Schema = {"type": "array", "title": title, "items": items}
     if min_items:

@@ -14,6 +14,7 @@ from caseflow.default_plugins._fields import (
     choice,
     client_id,
     date,
+    directory_ref,
     document,
     item_id,
     list_of,
@@ -26,7 +27,7 @@ RECIPIENT = record(
     "Recipient",
     {
         "name": text("Recipient name", min_length=1),  # 4: who receives the information
-        "provider": text("Provider directory id"),  # match on directory ids, not free text
+        "provider": directory_ref("Provider directory id"),  # match on directory ids, not free text
         "designation": choice("Designation", ["named", "treating-providers-tpo"]),
     },
     ["name"],

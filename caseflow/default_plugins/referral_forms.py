@@ -11,6 +11,7 @@ from caseflow.default_plugins._fields import (
     choice,
     client_id,
     date,
+    directory_ref,
     document,
     item_id,
     list_of,
@@ -21,6 +22,7 @@ from caseflow.default_plugins._fields import (
 
 CATEGORIES = [
     "housing",
+    "mental-health",
     "education",
     "employment",
     "medical",
@@ -43,11 +45,14 @@ REFERRAL_SCHEMA = document(
     {
         "id": item_id("Referral id"),
         "client": client_id(),
-        "provider": item_id("Provider id"),
+        "directory": text("Directory"),
+        "provider": directory_ref("Provider id"),
         "provider_name": text("Provider"),
+        "service_id": directory_ref("Service id (in the directory)"),
         "service": text("Service", min_length=1),
         "category": choice("Service category", CATEGORIES),
         "goal": item_id("Plan goal"),
+        "reason": text("Reason for referral"),
         "purpose": text("Purpose of the disclosure"),
         "information": list_of("Information sent", text("Information", min_length=1)),
         "part2": boolean("Includes substance-use (42 CFR Part 2) records"),

@@ -129,6 +129,6 @@ def test_the_refusal_lists_every_release_and_what_each_lacks() -> None:
     check = find_covering([release(expires_on="2026-02-01"), release(id="CN-9Z9Z9Z", purposes=["housing"])], send())
     assert check.refusal() == [
         "consent CN-2Q4W6E expired on 2026-02-01",
-        "consent CN-9Z9Z9Z does not cover the purpose 'Coordinating counseling'",
+        "consent CN-9Z9Z9Z does not cover the purpose 'Coordinating counseling' (it covers: housing)",
     ]
     assert find_covering([], send()).refusal() == ["no release of information is on file for this client"]

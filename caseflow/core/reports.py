@@ -1,0 +1,58 @@
+"""Rendering documents that leave the agency (referral packets; later reports), sandboxed.
+
+Templates may come from the agency (the repository's ``templates/``), so they run in jinja2's
+immutable sandbox with undefined names as errors, on a deep copy of plain data, and their output
+is bounded: a template can neither change caseflow's data nor produce an endless document.
+Lookup is layered: the repository's ``templates/`` first, then caseflow's built-in ``templates/``;
+an override can ``{% extends "caseflow/<name>" %}`` the built-in template it replaces.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from caseflow.core.skeletons import builtin_templates_dir
+from caseflow.errors import CaseflowError, NotFound
+
+#: The most a rendered template may produce (a packet is a few pages; this is a runaway loop).
+MAX_OUTPUT_CHARS = 2_000_000
+
+
+def render_template(name: str, layers: Sequence[Path], data: Mapping[str, Any]) -> str:
+    """Render ``name`` found in the first of ``layers`` (then the built-in templates) that has it."""
+    search = [str(p) for p in layers if p.is_dir()]
+    builtin = builtin_templates_dir()
+    loader = jinja2.PrefixLoader(
+        {"caseflow": jinja2.FileSystemLoader(str(builtin))}, delimiter="/"
+    )  # "caseflow/<name>": the built-in template, for overrides that extend it
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader([*search, str(builtin)]), loader]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,  # a line holding only a {% tag %} leaves no blank line behind
+        lstrip_blocks=True,
+        autoescape=jinja2.select_autoescape(["html", "htm"], default_for_string=False),
+    )
+    try:
+        chunks: list[str] = []
+        size = 0
+        for chunk in env.get_template(name).generate(**copy.deepcopy(dict(data))):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise CaseflowError(f"template {name} produced more than {MAX_OUTPUT_CHARS:,} characters; stopped")
+            chunks.append(chunk)
+        return "".join(chunks)
+    except jinja2.TemplateNotFound:
+        raise NotFound(f"template '{name}' was not found in templates/ or caseflow's built-in templates") from None
+    except SecurityError as exc:
+        raise CaseflowError(f"template {name} tried something the sandbox forbids: {exc}") from None
+    except jinja2.TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        raise CaseflowError(f"template {name}{f':{line}' if line else ''}: {exc.message or exc}") from None

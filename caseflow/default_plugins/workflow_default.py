@@ -81,6 +81,8 @@ BEHAVIORAL_HEALTH = Workflow(
         "contact_days_by_risk": {"high": 7, "moderate": 14, "low": 30},
         "rescreen_days": {"instruments.phq9": 30, "instruments.gad7": 30},
         "plan_review_days": 90,
+        # A referral waiting on someone (draft .. accepted) with no status change this long is chased.
+        "referral_stale_days": 14,
     },
 )
 

@@ -1,0 +1,201 @@
+"""The consent and referral commands end to end: record, refer, send, packet, revoke; and their refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow.referrals import stale_since
+from caseflow.testing import Result, git
+from tests.samples import CLIENT, CLIENT_YAML
+
+PROVIDER = """form: core.provider
+id: eastside-counseling
+name: Eastside Counseling (fictional)
+address: {line1: 410 Elm Street, city: Springfield, postal_code: "62702"}
+location: {lat: 39.81, lon: -89.64}
+services:
+  - id: eastside-cbt
+    name: Individual therapy (CBT)
+    categories: [family-therapy]
+    languages: [en, es]
+"""
+PLAN = f"""form: core.plan
+client: {CLIENT}
+goals:
+  - id: g1
+    title: Feel less low
+    client_words: I want to enjoy things again.
+"""
+TODAY = dt.date.today().isoformat()
+NEXT_YEAR = (dt.date.today() + dt.timedelta(days=365)).isoformat()
+RELEASE = (
+    "--to",
+    "eastside-counseling",
+    "--purpose",
+    "Referral for counseling",
+    "--information",
+    "Contact information",
+    "--expires",
+    NEXT_YEAR,
+)
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def agency(case_repo: Callable[..., Path]) -> Path:
+    return case_repo(
+        {
+            f"clients/{CLIENT}/client.yaml": CLIENT_YAML.replace("stage: intake", "part2: true\nstage: intake"),
+            f"clients/{CLIENT}/plan.yaml": PLAN,
+            "providers/eastside-counseling.yaml": PROVIDER,
+        }
+    )
+
+
+def caseflow(run: Run, repo: Path, *args: str) -> Result:
+    return run("--repo", repo, "--as", "casey", *args)
+
+
+def unchanged(repo: Path, head: str) -> bool:
+    return git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
+
+
+def test_a_release_is_recorded_with_its_recipients_by_directory_id(agency: Path, run_caseflow: Run) -> None:
+    consent_id = caseflow(run_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success().stdout.strip()
+    data = (agency / f"clients/{CLIENT}/consents/{consent_id}.yaml").read_text()
+    assert "  - name: Eastside Counseling (fictional)\n    provider: eastside-counseling\n" in data
+    assert "regulation: part2" in data and f"expires_on: {NEXT_YEAR}" in data and "patient_name: Ana Example" in data
+    assert f"Caseflow-Consent: {consent_id} release to eastside-counseling" in git(agency, "log", "-1", "--format=%B")
+    listed = json.loads(caseflow(run_caseflow, agency, "consents", CLIENT, "--json").stdout)
+    assert [(c["id"], c["valid_today"]) for c in listed] == [(consent_id, True)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--to", "nobody-here", *RELEASE[2:]), "'nobody-here' is not a provider or service in the directories"),
+        ((*RELEASE[:-1], TODAY), f"--expires {TODAY} is not after the date signed"),
+        (RELEASE[:2], "a release of information needs --purpose, --information, --expires or --expiry-event"),
+        ((*RELEASE, "--signed-on", "2999-01-01"), "--signed-on 2999-01-01 is in the future"),
+        ((*RELEASE, "--relationship", "guardian"), "a representative's signature needs --authority"),
+        ((*RELEASE[:-1], "soon"), "--expires 'soon' is not a date"),
+    ],
+)
+def test_a_consent_with_bad_terms_is_refused_and_nothing_is_written(
+    agency: Path, run_caseflow: Run, args: tuple[str, ...], message: str
+) -> None:
+    head = git(agency, "rev-parse", "HEAD")
+    result = caseflow(run_caseflow, agency, "consent", CLIENT, *args)
+    assert result.exit_code in (1, 2) and message in result.stderr
+    assert unchanged(agency, head) and not (agency / f"clients/{CLIENT}/consents").exists()
+
+
+def test_refer_send_and_packet_with_consent_then_after_revocation(agency: Path, run_caseflow: Run) -> None:
+    referral_id = (
+        caseflow(
+            run_caseflow,
+            agency,
+            "refer",
+            CLIENT,
+            "--service",
+            "eastside-cbt",
+            "--plan-goal",
+            "g1",
+            "--reason",
+            "Low mood for months",
+            "--purpose",
+            "Referral for counseling",
+            "--information",
+            "Contact information",
+        )
+        .assert_success()
+        .stdout.strip()
+    )
+    referral = (agency / f"clients/{CLIENT}/referrals/{referral_id}.yaml").read_text()
+    assert "provider: eastside-counseling\n" in referral and "service_id: eastside-cbt\n" in referral
+    assert "category: other\n" in referral  # family-therapy is not one of the referral form's categories
+    assert "part2: true\n" in referral and "goal: g1\n" in referral and "status: draft\n" in referral
+
+    head = git(agency, "rev-parse", "HEAD")
+    refused = caseflow(run_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
+    assert "no release of information is on file for this client" in refused.stderr and unchanged(agency, head)
+    caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id).assert_refused()
+
+    consent_id = caseflow(run_caseflow, agency, "consent", CLIENT, *RELEASE).assert_success().stdout.strip()
+    refused = caseflow(run_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
+    assert "is not a 42 CFR Part 2 consent, and the information includes substance-use records" in refused.stderr
+    part2_id = caseflow(run_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success().stdout.strip()
+    caseflow(run_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_success()
+    assert f"consent: {part2_id}" in (agency / f"clients/{CLIENT}/referrals/{referral_id}.yaml").read_text()
+
+    out = agency.parent / "packet.md"
+    caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id, "--out", out).assert_success()
+    packet = out.read_text()
+    assert "- Name: Ana Example" in packet and "Low mood for months" in packet and '"Feel less low"' in packet
+    assert f"consent {part2_id} (42 CFR Part 2 consent)" in packet
+    assert "42 CFR part 2 prohibits unauthorized use or disclosure of these records." in packet
+
+    caseflow(run_caseflow, agency, "consent", "revoke", CLIENT, part2_id, "--date", TODAY).assert_success()
+    refused = caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id).assert_refused()
+    assert f"consent {part2_id} was revoked on {TODAY}" in refused.stderr
+    assert f"consent {consent_id} is not a 42 CFR Part 2 consent" in refused.stderr
+    listed = {c["id"]: c for c in json.loads(caseflow(run_caseflow, agency, "consents", CLIENT, "--json").stdout)}
+    assert listed[part2_id]["why_not"] == [f"was revoked on {TODAY}"]
+
+
+def test_revocations_in_the_wrong_order_or_twice_are_refused(agency: Path, run_caseflow: Run) -> None:
+    consent_id = caseflow(run_caseflow, agency, "consent", CLIENT, *RELEASE).assert_success().stdout.strip()
+    head = git(agency, "rev-parse", "HEAD")
+    early = caseflow(run_caseflow, agency, "consent", "revoke", CLIENT, consent_id, "--date", "2020-01-01")
+    assert early.exit_code == 2 and "is before the consent was signed" in early.stderr and unchanged(agency, head)
+    caseflow(run_caseflow, agency, "consent", "revoke", CLIENT, consent_id).assert_success()
+    again = caseflow(run_caseflow, agency, "consent", "revoke", CLIENT, consent_id).assert_refused()
+    assert "was already revoked" in again.stderr
+    caseflow(run_caseflow, agency, "consent", "revoke", CLIENT, "CN-NOPE00").assert_refused()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--service", "no-such-service"), "'no-such-service' is not a provider or service in the directories"),
+        (("--service", "eastside-counseling"), "is a provider; refer to one of its services: eastside-cbt"),
+        (("--service", "eastside-cbt", "--plan-goal", "g9"), "has no goal 'g9' (goals: g1)"),
+    ],
+)
+def test_refer_refuses_unknown_services_and_goals(
+    agency: Path, run_caseflow: Run, args: tuple[str, ...], message: str
+) -> None:
+    head = git(agency, "rev-parse", "HEAD")
+    result = caseflow(run_caseflow, agency, "refer", CLIENT, *args)
+    assert result.exit_code in (1, 2) and message in result.stderr and unchanged(agency, head)
+
+
+def test_an_agency_template_overrides_the_packet_by_extending_the_built_in_one(agency: Path, run_caseflow: Run) -> None:
+    override = agency / "templates/packets/referral.md.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text(
+        '{% extends "caseflow/packets/referral.md.j2" %}{% block client %}\nClient: {{ client.id }}\n{% endblock %}'
+    )
+    caseflow(run_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success()
+    referral_id = caseflow(
+        run_caseflow, agency, "refer", CLIENT, "--service", "eastside-cbt", "--purpose", "Referral for counseling"
+    ).stdout.strip()
+    packet = caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id).assert_success().stdout
+    assert f"Client: {CLIENT}" in packet and "Ana Example" not in packet and "# Referral" in packet
+    override.write_text("{{ referral.__class__.__mro__ }}")
+    sandboxed = caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id).assert_refused()
+    assert "the sandbox forbids" in sandboxed.stderr or "has no attribute" in sandboxed.stderr
+
+
+def test_a_referral_waiting_without_change_goes_stale_but_one_in_progress_does_not() -> None:
+    today = dt.date(2026, 11, 27)
+    waiting = {"status": "requested", "history": [{"status": "requested", "on": "2026-11-13"}]}
+    assert stale_since(waiting, today, 14) == "2026-11-27"
+    assert stale_since(waiting, today, 15) is None
+    assert stale_since({**waiting, "status": "in-progress"}, today, 14) is None
+    assert stale_since({**waiting, "status": "completed"}, today, 14) is None

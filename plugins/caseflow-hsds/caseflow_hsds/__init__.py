@@ -14,13 +14,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from caseflow import DirectoryLoad, hookimpl
-from caseflow_hsds import building, reading, validation
 
 __all__ = ["load", "read_provider_directory"]
 
 
 def load(source: Path, directory_id: str) -> DirectoryLoad | None:
     """Read ``source`` (a .json file, a package folder or its datapackage.json); None if not HSDS."""
+    # Imported here: caseflow loads every plugin on each command, and jsonschema alone costs about
+    # 80 ms, while a directory is read only when its files changed (otherwise it comes from the cache).
+    from caseflow_hsds import building, reading, validation
+
     read = reading.read(source)
     if read is None:
         return None

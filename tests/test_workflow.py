@@ -517,3 +517,33 @@ def test_a_review_needs_a_rescreen_given_during_it(repo: CaseRepo) -> None:
     )
     unmet = missing(repo, client, "active")
     assert unmet[0] == f"needs a rescreen dated within the last 30 days (caseflow screen {client} ...)"
+
+
+def test_open_referrals_must_serve_a_goal_of_the_plan(case_repo: Callable[..., Path]) -> None:
+    client = "C-7K2M9Q"
+
+    def referral(referral_id: str, status: str, goal: str | None) -> str:
+        return (
+            f"form: core.referral\nid: {referral_id}\nclient: {client}\nservice: Counseling\ncategory: counseling\n"
+            f"status: {status}\n" + (f"goal: {goal}\n" if goal else "")
+        )
+
+    base = f"clients/{client}"
+    path = case_repo(
+        {
+            f"{base}/client.yaml": f"form: core.client\nid: {client}\nname: Ana Example\ndob: 1990-04-02\n"
+            "assigned_worker: casey\nintake_date: 2026-01-05\nstage: planning\n",
+            f"{base}/plan.yaml": f"form: core.plan\nclient: {client}\ngoals:\n  - id: g1\n    title: Feel better\n",
+            f"{base}/referrals/R-AAAAAA.yaml": referral("R-AAAAAA", "draft", "g1"),
+            f"{base}/referrals/R-BBBBBB.yaml": referral("R-BBBBBB", "requested", None),
+            f"{base}/referrals/R-CCCCCC.yaml": referral("R-CCCCCC", "accepted", "g7"),
+            f"{base}/referrals/R-DDDDDD.yaml": referral("R-DDDDDD", "cancelled", None),  # closed: no matter
+        }
+    )
+    repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS)
+    check = repo.host.checks()["referrals_serve_plan_goals"]
+    assert check.evaluate(repo.case(client), {}) == [
+        f"referral R-BBBBBB names no plan goal (caseflow set {client} referrals/R-BBBBBB.yaml goal=GOAL_ID)",
+        "referral R-CCCCCC serves goal g7, which the plan does not have",
+    ]
+    assert any("R-BBBBBB names no plan goal" in line for line in missing(repo, client, "active"))

@@ -120,6 +120,23 @@ def _no_open_referrals(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _referrals_serve_plan_goals(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    """A plan is built out of its referrals: each open referral says which plan goal it serves."""
+    plans = case.current("core.plan")
+    goals = {str(g.get("id")) for g in (plans[0].data.get("goals") or []) if isinstance(g, Mapping)} if plans else set()
+    missing = []
+    for referral in case.current("core.referral"):
+        data = referral.data
+        if data.get("status") not in OPEN_STATUSES:
+            continue
+        if not data.get("goal"):
+            fix = f"caseflow set {case.client_id} referrals/{data.get('id')}.yaml goal=GOAL_ID"
+            missing.append(f"referral {data.get('id')} names no plan goal ({fix})")
+        elif str(data["goal"]) not in goals:
+            missing.append(f"referral {data.get('id')} serves goal {data['goal']}, which the plan does not have")
+    return missing
+
+
 def _title(params: Mapping[str, Any]) -> str:
     return str(params.get("title") or f"a {params.get('form')} document")
 
@@ -156,6 +173,11 @@ CHECKS = [
         needs=("form",),
     ),
     Check("no_open_referrals", lambda p: "no referral left open", _no_open_referrals),
+    Check(
+        "referrals_serve_plan_goals",
+        lambda p: "every open referral linked to a goal of the plan",
+        _referrals_serve_plan_goals,
+    ),
     Check(
         "suicide_risk_followed_up",
         lambda p: "a positive PHQ-9 item 9 followed by a C-SSRS",

@@ -48,6 +48,7 @@ BEHAVIORAL_HEALTH = Workflow(
             exit_requirements=(
                 Requirement("document_valid", PLAN),
                 Requirement("plan_has_measurable_goal"),
+                Requirement("referrals_serve_plan_goals"),
                 Requirement("approved", PLAN),
             ),
             on_enter_create=("core.plan",),
@@ -68,6 +69,7 @@ BEHAVIORAL_HEALTH = Workflow(
                 # the review itself: a rescreen and the plan approved again, both during this review
                 Requirement("screened_within", {"days": 30, "title": "a rescreen", "since_stage_entry": True}),
                 Requirement("document_valid", PLAN),
+                Requirement("referrals_serve_plan_goals"),
                 Requirement("approved", {**PLAN, "since_stage_entry": True}),
             ),
         ),

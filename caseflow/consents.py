@@ -1,9 +1,12 @@
 """Recording consents from the command line: a release to directory providers, a treatment consent, a revocation.
 
 A release names its recipients by directory id (checked against the directories, never free
-text), with the purposes, the information covered, an expiry and the signature; the §4.2/§4.3
-statements (right to revoke, redisclosure, conditioning) are the agency's signed form's, so they
-are recorded as given. Every consent is one commit; a revocation holds from its date.
+text), with the purposes, the information covered, an expiry and the signature. The statements
+the rules require on the signed form itself (the right to revoke and how, that information may be
+redisclosed, whether services depend on signing) are the agency's standard wording: this command
+records a release signed on the agency's form, which carries them. A consent that would not be
+valid on the day it is recorded (§4.4: no real expiry, missing elements) is refused, with why.
+Every consent is one commit; a revocation holds from its date.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core.config import Staff
-from caseflow.core.directory import Service
+from caseflow.core.consent import validity
+from caseflow.core.directory import find_service
 from caseflow.core.documents import new_document as parse_new_document
-from caseflow.core.ids import random_client_id
+from caseflow.core.ids import check_document_id, random_client_id
 from caseflow.errors import CaseflowError, NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -58,8 +62,14 @@ def record_consent(repo: CaseRepo, actor: Staff, client_id: str, terms: ConsentT
         raise UsageError(f"--signed-on {signed_on} is in the future; record a consent once it is signed")
     if terms.relationship not in RELATIONSHIPS:
         raise UsageError(f"--relationship must be one of {', '.join(RELATIONSHIPS)}")
-    if terms.relationship != "self" and not terms.authority:
-        raise UsageError("a representative's signature needs --authority (e.g. 'court-appointed guardian')")
+    if terms.relationship != "self" and not (terms.authority and terms.signed_by):
+        raise UsageError(
+            "a representative's signature needs --signed-by and --authority (e.g. 'court-appointed guardian')"
+        )
+    if terms.treatment:
+        given = [option for option, value in _release_options(terms) if value]
+        if given:
+            raise UsageError(f"{', '.join(given)} describe a release of information, not a treatment consent")
     data: dict[str, Any] = {
         "form": "core.consent",
         "id": random_client_id("CN-"),
@@ -84,6 +94,9 @@ def record_consent(repo: CaseRepo, actor: Staff, client_id: str, terms: ConsentT
     )
     if terms.notes:
         data["notes"] = terms.notes
+    invalid = validity(data, today.isoformat())
+    if invalid:
+        raise CaseflowError(f"this consent would not be valid: it {'; it '.join(invalid)}")
     form = repo.form("core.consent")
     base = repo.client_dir(client_id)
     with repo.store.transaction(repo.author(actor), action="consent", client=client_id) as tx:
@@ -98,16 +111,7 @@ def record_consent(repo: CaseRepo, actor: Staff, client_id: str, terms: ConsentT
 
 
 def _release_terms(repo: CaseRepo, terms: ConsentTerms, signed_on: dt.date) -> dict[str, Any]:
-    missing = [
-        option
-        for option, given in (
-            ("--to", terms.recipients),
-            ("--purpose", terms.purposes),
-            ("--information", terms.information),
-            ("--expires or --expiry-event", terms.expires_on or terms.expiry_event),
-        )
-        if not given
-    ]
+    missing = [option for option, given in _release_options(terms) if not given]
     if missing:
         raise UsageError(f"a release of information needs {', '.join(missing)} (42 CFR 2.31, 45 CFR 164.508)")
     terms_out: dict[str, Any] = {
@@ -128,27 +132,26 @@ def _release_terms(repo: CaseRepo, terms: ConsentTerms, signed_on: dt.date) -> d
     return terms_out
 
 
+def _release_options(terms: ConsentTerms) -> list[tuple[str, object]]:
+    return [
+        ("--to", terms.recipients),
+        ("--purpose", terms.purposes),
+        ("--information", terms.information),
+        ("--expires or --expiry-event", terms.expires_on or terms.expiry_event),
+    ]
+
+
 def _recipient(repo: CaseRepo, recipient_id: str) -> dict[str, str]:
     """A recipient as the directories know it: by id, with the name for people reading the file."""
-    service = find_service(repo, recipient_id)
+    service = find_service([s for d in repo.directories() for s in d.services], recipient_id)
+    if service is None:
+        raise NotFound(
+            f"'{recipient_id}' is not a provider or service in the directories "
+            "(caseflow providers search; recipients are named by directory id, not free text)"
+        )
     if service.id == recipient_id:
         return {"name": f"{service.organization}: {service.name}", "provider": service.id}
     return {"name": service.organization, "provider": service.organization_id}
-
-
-def find_service(repo: CaseRepo, directory_id: str) -> Service:
-    """The service with this id, or the first service of the organization with this id."""
-    services = [s for d in repo.directories() for s in d.services]
-    for service in services:
-        if service.id == directory_id:
-            return service
-    for service in services:
-        if service.organization_id == directory_id:
-            return service
-    raise NotFound(
-        f"'{directory_id}' is not a provider or service in the directories "
-        "(caseflow providers search; recipients are named by directory id, not free text)"
-    )
 
 
 def revoke_consent(
@@ -157,7 +160,7 @@ def revoke_consent(
     """Mark a consent revoked from a date (earlier disclosures stay lawful), one commit."""
     from caseflow import actions
 
-    path = f"{repo.client_dir(client_id)}/consents/{consent_id}.yaml"
+    path = f"{repo.client_dir(client_id)}/consents/{check_document_id(consent_id, 'consent')}.yaml"
     if not (repo.root / path).is_file():
         raise NotFound(f"no consent {consent_id} for {client_id} (caseflow consents {client_id})")
     revoked = _date(on, "--date") if on else repo.today()

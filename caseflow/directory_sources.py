@@ -33,10 +33,8 @@ if TYPE_CHECKING:
 FOLDER = "directories"
 CACHE_DIR = f"{LOCAL_DIR}/cache/directories"
 CACHE_FORMAT = 1
-NO_READER = (
-    "no installed plugin reads this directory format "
-    "(Open Referral HSDS needs the caseflow-hsds plugin; `caseflow plugins` lists what is installed)"
-)
+NO_READER = "no installed plugin reads this directory format"
+NO_READER_HINT = " (Open Referral HSDS needs the caseflow-hsds plugin; `caseflow plugins` lists what is installed)"
 
 
 @dataclass(frozen=True)
@@ -93,17 +91,25 @@ def sources(root: Path, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
             found.append((entry.name if entry.is_dir() else entry.stem, f"{FOLDER}/{entry.name}"))
     configured = settings.get("sources") or {}
     if isinstance(configured, Mapping):
-        taken = {directory_id for directory_id, _ in found}
-        found.extend((str(k), str(v)) for k, v in configured.items() if str(k) not in taken)
+        found.extend((str(k), str(v)) for k, v in configured.items())
     return found
 
 
 def load_all(root: Path, host: PluginHost, settings: Mapping[str, Any]) -> list[LoadedSource]:
-    return [load_source(root, host, directory_id, path) for directory_id, path in sources(root, settings)]
+    loaded: list[LoadedSource] = []
+    first: dict[str, str] = {}
+    for directory_id, path in sources(root, settings):
+        if directory_id in first:  # two sources, one id: services would be ambiguous
+            error = f"{path}: directory id '{directory_id}' is already used by {first[directory_id]}"
+            loaded.append(LoadedSource(directory_id, path, None, error=error))
+            continue
+        first[directory_id] = path
+        loaded.append(load_source(root, host, directory_id, path))
+    return loaded
 
 
 def load_source(root: Path, host: PluginHost, directory_id: str, rel: str) -> LoadedSource:
-    """Read one source through the cache; a broken source is reported, never raised."""
+    """Read one source through the cache; a broken source is reported (a broken plugin raises)."""
     source = root / rel
     try:
         _inside(root, source, rel)
@@ -118,7 +124,7 @@ def load_source(root: Path, host: PluginHost, directory_id: str, rel: str) -> Lo
     except CaseflowError as exc:
         return LoadedSource(directory_id, rel, None, error=_reason(exc))
     if read is None:
-        return LoadedSource(directory_id, rel, None, error=f"{rel}: {NO_READER}")
+        return LoadedSource(directory_id, rel, None, error=f"{rel}: {_no_reader(host)}")
     reader, loaded = read
     _check_loaded(reader, loaded, directory_id)
     _write_cache(root, directory_id, key, reader, loaded)
@@ -182,7 +188,7 @@ def _write_cache(root: Path, directory_id: str, key: str, reader: str, loaded: D
     payload = {"reader": reader, "skipped": list(loaded.skipped), "directory": directory_to_json(loaded.directory)}
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for old in target.parent.glob(f"{directory_id}-*.json"):
+        for old in target.parent.glob(f"{directory_id}-{'[0-9a-f]' * 32}.json"):
             if old != target:
                 old.unlink(missing_ok=True)
         atomic_write(target, json.dumps(payload, separators=(",", ":")).encode())
@@ -203,7 +209,7 @@ def import_directory(
     directory_id = check_directory_id(directory_id or _slug(source.stem if source.is_file() else source.name))
     read = repo.host.read_provider_directory(source.resolve(), directory_id)
     if read is None:
-        raise CaseflowError(f"{path}: {NO_READER}")
+        raise CaseflowError(f"{path}: {_no_reader(repo.host)}")
     reader, loaded = read
     _check_loaded(reader, loaded, directory_id)
     if not loaded.directory.services:
@@ -217,19 +223,22 @@ def import_directory(
     existing = _existing(repo.root, directory_id)
     if existing and not replace:
         raise AlreadyExists(f"directory '{directory_id}' is already imported ({existing[0]}); --replace updates it")
-    with repo.store.transaction(
-        repo.author(actor), action=f"import provider directory {directory_id}", client=None
-    ) as tx:
-        if repo.store.uncommitted([f"{FOLDER}/{directory_id}", *existing]):
-            raise StoreError(f"{FOLDER}/{directory_id} has changes that are not committed yet; commit or discard them")
-        tx.details["Directory"] = f"{directory_id} ({len(loaded.directory.services)} services, read by {reader})"
+    services = len(loaded.directory.services)
+    if set(existing) == set(writes) and all((repo.root / rel).read_bytes() == data for rel, data in writes.items()):
+        return ImportReport(directory_id, target, reader, services, loaded.skipped, None)  # already up to date
+    action = f"import provider directory {directory_id}"
+    with repo.store.transaction(repo.author(actor), action=action, client=None) as tx:
+        changed = repo.store.uncommitted([target, *existing])
+        if changed:
+            raise StoreError(f"{changed[0]} has changes that are not committed yet; commit or discard them first")
+        tx.details["Directory"] = f"{directory_id} ({services} services, read by {reader})"
         for rel in existing:
             if rel not in writes:
                 tx.remove(rel)
         for rel, data in writes.items():
             tx.write(rel, data)
     _write_cache(repo.root, directory_id, content_key(repo.root / target, repo.host.fingerprint()), reader, loaded)
-    return ImportReport(directory_id, target, reader, len(loaded.directory.services), loaded.skipped, tx.commit)
+    return ImportReport(directory_id, target, reader, services, loaded.skipped, tx.commit)
 
 
 def _existing(root: Path, directory_id: str) -> list[str]:
@@ -242,6 +251,13 @@ def _existing(root: Path, directory_id: str) -> list[str]:
         found = [f"{FOLDER}/{directory_id}/{rel}" for rel, _ in _files(folder / directory_id)]
     found.extend(f"{FOLDER}/{p.name}" for p in sorted(folder.glob(f"{directory_id}.*")) if p.is_file())
     return found
+
+
+def _no_reader(host: PluginHost) -> str:
+    readers = host.implementers("read_provider_directory")
+    if not readers:
+        return NO_READER + NO_READER_HINT
+    return f"{NO_READER} (plugins that read directories: {', '.join(readers)})"
 
 
 def _relative(rel: Path) -> str:

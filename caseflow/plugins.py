@@ -253,6 +253,10 @@ class PluginHost:
             )
         ]
 
+    def implementers(self, hook_name: str) -> list[str]:
+        """The plugins implementing a hook, by name."""
+        return [name for name, _ in self._each(hook_name)]
+
     @functools.cached_property
     def _fingerprint(self) -> str:
         versions = {ep.name: ep.dist.version for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist}

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from caseflow.core.case import CaseView
 from caseflow.core.config import Staff
 from caseflow.core.consent import ConsentCheck, Disclosure, find_covering
-from caseflow.core.directory import Service
+from caseflow.core.directory import Service, find_service
 from caseflow.core.documents import new_document, new_mapping
 from caseflow.core.documents.edits import insert_item
-from caseflow.core.ids import random_client_id
-from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
+from caseflow.core.ids import check_document_id, random_client_id
+from caseflow.errors import CaseflowError, NotAllowed, NotFound, StoreError, UsageError
 
 if TYPE_CHECKING:
     from caseflow.repo import CaseRepo, SavedDocument
@@ -38,6 +38,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "failed": frozenset(),
 }
 DISCLOSING = "requested"
+#: Statuses with a way on: the referral has not come to an end.
+OPEN_STATUSES = frozenset(status for status, onward in TRANSITIONS.items() if onward)
+#: The referral has been sent and not closed: its packet may go to the recipient.
+SENT_STATUSES = frozenset({"requested", "received", "accepted", "in-progress"})
+#: Referral categories whose providers treat the client (a TPO designation can reach them, §4.2 item 4).
+HEALTH_CARE = frozenset({"medical", "psychiatry", "counseling", "substance-use", "mental-health"})
 
 
 class ConsentRequired(CaseflowError):
@@ -51,11 +57,24 @@ class ConsentRequired(CaseflowError):
         return [f"{self.args[0]}:", *(f"  - {line}" for line in self.check.refusal())]
 
 
+def referral_path(repo: CaseRepo, client_id: str, referral_id: str) -> str:
+    """The referral's file, which must exist (``referral_id`` is checked before it names a path)."""
+    path = f"{repo.client_dir(client_id)}/referrals/{check_document_id(referral_id, 'referral')}.yaml"
+    if not (repo.root / path).is_file():
+        raise NotFound(f"no referral {referral_id} for {client_id} (caseflow referrals {client_id})")
+    return path
+
+
 def disclosure_of(referral: dict[str, Any], client_id: str, on: str) -> Disclosure:
-    if not referral.get("provider"):
-        raise UsageError("the referral names no provider directory id (provider:); consent is matched on it")
-    if not referral.get("purpose"):
-        raise UsageError("the referral says no purpose (purpose:); a consent must cover the purpose of a disclosure")
+    """What sending this referral discloses; it must say to whom, why and what, or it cannot go."""
+    where = f"referrals/{referral.get('id')}.yaml"
+    for field, why in (
+        ("provider", "the provider's directory id; consent is matched on it"),
+        ("purpose", "the purpose of the disclosure; a consent must cover it"),
+        ("information", "the information sent; a consent must cover each item"),
+    ):
+        if not referral.get(field):
+            raise CaseflowError(f"{where} has no {field}: ({why}); caseflow set {client_id} {where} {field}=... first")
     return Disclosure(
         client_id,
         str(referral["provider"]),
@@ -63,8 +82,20 @@ def disclosure_of(referral: dict[str, Any], client_id: str, on: str) -> Disclosu
         frozenset(str(i) for i in referral.get("information") or []),
         bool(referral.get("part2")),
         on,
+        treating_provider=referral.get("category") in HEALTH_CARE,
         service=str(referral.get("service_id") or ""),
     )
+
+
+def consents_on_file(repo: CaseRepo, client_id: str) -> list[Mapping[str, Any]]:
+    """The client's consents as committed: a disclosure never rests on an edit nobody committed."""
+    folder = f"{repo.client_dir(client_id)}/consents"
+    changed = repo.store.uncommitted([folder])
+    if changed:
+        raise StoreError(
+            f"{changed[0]} has changes that are not committed yet; commit or discard them before a disclosure"
+        )
+    return [d.data for d in repo.case(client_id).by_form("core.consent")]
 
 
 def change_status(
@@ -80,9 +111,7 @@ def change_status(
     """Move a referral on, one commit; sending it (``requested``) needs a covering consent."""
     from caseflow import actions
 
-    path = f"{repo.client_dir(client_id)}/referrals/{referral_id}.yaml"
-    if not (repo.root / path).exists():
-        raise NotFound(f"no referral {referral_id} for {client_id} (caseflow referrals {client_id})")
+    path = referral_path(repo, client_id, referral_id)
     if status not in TRANSITIONS:
         raise UsageError(f"unknown status '{status}' (one of {', '.join(TRANSITIONS)})")
     with repo.store.transaction(repo.author(actor), action="referral", client=client_id) as tx:
@@ -95,14 +124,14 @@ def change_status(
         today = repo.today().isoformat()
         entry = new_mapping({"status": status, "on": today, "by": actor.id})
         if status == DISCLOSING:
-            check = find_covering(
-                [d.data for d in repo.case(client_id).by_form("core.consent")],
-                disclosure_of(document.plain(), client_id, today),
-            )
+            check = find_covering(consents_on_file(repo, client_id), disclosure_of(document.plain(), client_id, today))
             if check.ok:
                 entry["consent"] = check.covering
                 document.data["consent"] = check.covering
-            elif emergency:
+            elif emergency is not None:
+                emergency = emergency.strip()
+                if not emergency:
+                    raise UsageError("--emergency needs the reason: what made this an emergency")
                 if actor.role not in repo.config.emergency_roles:
                     raise NotAllowed(f"{actor.id} ({actor.role}) may not disclose without consent in an emergency")
                 entry["emergency"] = emergency
@@ -129,27 +158,37 @@ def refer(
     client_id: str,
     service_id: str,
     *,
+    purpose: str,
+    information: Sequence[str],
     reason: str | None = None,
     goal: str | None = None,
-    purpose: str | None = None,
-    information: Sequence[str] = (),
     part2: bool | None = None,
 ) -> SavedDocument:
-    """A draft referral to a directory service, linked to a plan goal; one commit. Nothing is sent yet."""
-    from caseflow import actions
-    from caseflow.consents import find_service
+    """A draft referral to a directory service, linked to a plan goal; one commit. Nothing is sent yet.
 
-    service = find_service(repo, service_id)
+    It says what it will disclose (purpose, information, Part 2 or not) so that the consent gate
+    can check it when it is sent. A Part 2 client's referral carries Part 2 records, always.
+    """
+    from caseflow import actions
+
+    services = [s for d in repo.directories() for s in d.services]
+    service = find_service(services, service_id)
+    if service is None:
+        raise NotFound(f"no service '{service_id}' in the directories (caseflow providers search)")
     if service.id != service_id:
-        others = [s.id for d in repo.directories() for s in d.services if s.organization_id == service_id]
-        raise UsageError(f"'{service_id}' is a provider; refer to one of its services: {', '.join(others)}")
+        others = ", ".join(s.id for s in services if s.organization_id == service_id)
+        raise UsageError(f"'{service_id}' is a provider; refer to one of its services: {others}")
+    if not purpose.strip() or not [i for i in information if i.strip()]:
+        raise UsageError("a referral needs --purpose and --information: what its sending discloses, and why")
+    record = repo.client_record(client_id)
+    if record.get("part2") is True and part2 is False:
+        raise UsageError(f"{client_id}'s records are 42 CFR Part 2 records (part2: true); --no-part2 cannot apply")
     case = repo.case(client_id)
     if goal is not None:
         goals = [str(g.get("id")) for g in _plan_goals(case)]
         if goal not in goals:
             raise NotFound(f"the plan of {client_id} has no goal '{goal}' (goals: {', '.join(goals) or 'none yet'})")
     today = repo.today().isoformat()
-    record = repo.client_record(client_id)
     data: dict[str, Any] = {
         "form": "core.referral",
         "id": random_client_id("R-"),
@@ -161,8 +200,9 @@ def refer(
         "service": service.name,
         "category": referral_category(repo, service),
     }
-    optional = {"goal": goal, "reason": reason, "purpose": purpose, "information": list(information) or None}
-    data.update({key: value for key, value in optional.items() if value})
+    data.update({key: value for key, value in {"goal": goal, "reason": reason}.items() if value})
+    data["purpose"] = purpose.strip()
+    data["information"] = [i.strip() for i in information if i.strip()]
     data["part2"] = bool(record.get("part2")) if part2 is None else part2
     data.update(
         {"requested_by": actor.id, "status": "draft", "history": [{"status": "draft", "on": today, "by": actor.id}]}
@@ -181,13 +221,12 @@ def refer(
 
 def referral_category(repo: CaseRepo, service: Service) -> str:
     """The referral form's category for a service: its own categories, then their parents, else other."""
-    from caseflow.default_plugins.referral_forms import CATEGORIES
-
+    known = repo.form("core.referral").schema["properties"]["category"].get("enum", [])
     parents = next((d.parents for d in repo.directories() if d.id == service.directory), {})
     for category in service.categories:
         seen: set[str] = set()
         while category and category not in seen:
-            if category in CATEGORIES:
+            if category in known:
                 return category
             seen.add(category)
             category = parents.get(category, "")
@@ -249,39 +288,47 @@ class Packet:
 
 
 def packet(repo: CaseRepo, client_id: str, referral_id: str) -> Packet:
-    """The minimum-necessary summary for the recipient, refused unless consent covers it today.
+    """The minimum-necessary summary for the recipient of a sent referral, under the consent that covers it.
 
-    A referral sent under the emergency override carries that override (and its reason) instead.
+    Besides who the client is, it shows only what the referral's ``information`` lists: the reason
+    for referral, the plan goal and contact details each appear only when an item names them. A
+    referral sent under the emergency override carries that override (and its reason) instead.
     """
     from caseflow.core.reports import render_template
 
-    path = f"{repo.client_dir(client_id)}/referrals/{referral_id}.yaml"
-    if not (repo.root / path).is_file():
-        raise NotFound(f"no referral {referral_id} for {client_id} (caseflow referrals {client_id})")
+    path = referral_path(repo, client_id, referral_id)
     referral = repo.read_document(path).plain()
-    case = repo.case(client_id)
+    if referral.get("status") not in SENT_STATUSES:
+        raise CaseflowError(
+            f"referral {referral_id} is {referral.get('status')}: a packet goes with a referral that is sent "
+            f"and not closed (caseflow referral {client_id} {referral_id} --status requested)"
+        )
+    consents = consents_on_file(repo, client_id)
     today = repo.today().isoformat()
-    check = find_covering([d.data for d in case.by_form("core.consent")], disclosure_of(referral, client_id, today))
+    check = find_covering(consents, disclosure_of(referral, client_id, today))
     emergency = next((h.get("emergency") for h in referral.get("history") or [] if h.get("emergency")), None)
     if not check.ok and not emergency:
         raise ConsentRequired(referral_id, check, action="packet cannot be rendered")
-    consent = next((d.data for d in case.by_form("core.consent") if d.data.get("id") == check.covering), None)
+    consent = next((c for c in consents if c.get("id") == check.covering), None)
     # Every field of the forms is defined (None when absent), so the strict template can test it.
     fields_of = {
         form_id: list(repo.form(form_id).schema.get("properties", {})) for form_id in ("core.referral", "core.consent")
     }
     record = repo.client_record(client_id)
     worker = repo.config.staff_member(str(record.get("assigned_worker"))) if record.get("assigned_worker") else None
-    goal = next((g for g in _plan_goals(case) if g.get("id") == referral.get("goal")), None)
+    goal = next((g for g in _plan_goals(repo.case(client_id)) if g.get("id") == referral.get("goal")), None)
+    sent = " ".join(str(item).lower() for item in referral.get("information") or [])
     data = {
         "agency": repo.config.agency,
         "today": today,
         "referral": {key: referral.get(key) for key in fields_of["core.referral"]},
-        "client": {k: record.get(k) for k in ("id", "name", "preferred_name", "dob", "phone", "language")}
-        | {"interpreter_needed": record.get("interpreter_needed")},
+        "client": {k: record.get(k) for k in ("id", "name", "preferred_name", "dob", "language")}
+        | {"interpreter_needed": record.get("interpreter_needed")}
+        | {"phone": record.get("phone") if "contact" in sent else None},
+        "reason": referral.get("reason") if "reason" in sent else None,
         "case_manager": {"name": worker.name, "email": worker.email} if worker else None,
         "goal": {"id": goal.get("id"), "title": goal.get("title"), "client_words": goal.get("client_words")}
-        if goal
+        if goal and "goal" in sent
         else None,
         "consent": {key: consent.get(key) for key in fields_of["core.consent"]} if consent else None,
         "emergency": None if check.ok else emergency,  # the reason recorded when it was sent

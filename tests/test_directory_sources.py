@@ -168,3 +168,38 @@ def test_a_reader_that_crashes_is_named(case_repo: Callable[..., Path], tmp_path
     repo = registered_plugin(case_repo(), Crashing())
     with pytest.raises(PluginError, match="raised KeyError in read_provider_directory"):
         import_directory(repo, repo.actor("casey"), tmp_path / "x.json")
+
+
+def test_reimporting_the_same_files_is_up_to_date_and_commits_nothing(
+    case_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = case_repo()
+    (tmp_path / "county.json").write_text(listing(("t1", "Talk therapy")))
+    repo = registered_plugin(path, ToyReader())
+    assert import_directory(repo, repo.actor("casey"), tmp_path / "county.json").commit is not None
+    head = git(path, "rev-parse", "HEAD")
+    again = import_directory(repo, repo.actor("casey"), tmp_path / "county.json", replace=True)
+    assert again.commit is None and git(path, "rev-parse", "HEAD") == head
+
+
+def test_a_folder_replaced_by_a_file_leaves_no_folder_and_ids_stay_unique(
+    case_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = case_repo()
+    folder = tmp_path / "county"
+    folder.mkdir()
+    (folder / "listing.json").write_text(listing(("t1", "Talk therapy")))
+    (tmp_path / "county.json").write_text(listing(("t2", "Group")))
+    repo = registered_plugin(path, ToyReader())
+    import_directory(repo, repo.actor("casey"), folder)
+    import_directory(repo, repo.actor("casey"), tmp_path / "county.json", replace=True)
+    assert not (path / "directories/county").exists()
+    assert git(path, "ls-files", "directories") == "directories/county.json\n"
+    (path / "directories/county").mkdir()
+    (path / "directories/county/listing.json").write_text(listing(("t3", "Other")))
+    sources = registered_plugin(path, ToyReader()).directory_sources()
+    assert [(s.id, s.path, s.error is None) for s in sources] == [
+        ("county", "directories/county", True),
+        ("county", "directories/county.json", False),
+    ]
+    assert "directory id 'county' is already used by directories/county" in str(sources[1].error)

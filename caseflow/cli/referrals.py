@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
 from caseflow.cli.context import DefaultCommandGroup, Settings, done, emit_json, json_option, repo_options, table
+from caseflow.errors import UsageError
 
 
 def register(cli: click.Group) -> None:
     for command in (consent, consents, refer, referral, referrals):
         cli.add_command(command)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Client information in a file only its owner can read (it leaves the repository's protection)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
 
 
 # -- consents --------------------------------------------------------------------------------------
@@ -166,8 +176,10 @@ def consents(settings: Settings, client_id: str, as_json: bool) -> None:
 @click.option("--service", "service_id", required=True, metavar="SERVICE_ID", help="The directory service.")
 @click.option("--reason", help="Why the client is referred (goes into the packet).")
 @click.option("--plan-goal", "goal", metavar="GOAL_ID", help="The plan goal this referral serves (e.g. g1).")
-@click.option("--purpose", help="The purpose of the disclosure; a consent must cover it before sending.")
-@click.option("--information", multiple=True, help="Information to be sent with it. Repeatable.")
+@click.option("--purpose", required=True, help="The purpose of the disclosure; a consent must cover it.")
+@click.option(
+    "--information", required=True, multiple=True, help="Information to be sent; a consent must cover it. Repeatable."
+)
 @click.option("--part2/--no-part2", default=None, help="Includes substance-use records (default: the client's part2).")
 @json_option
 @repo_options
@@ -177,7 +189,7 @@ def refer(
     service_id: str,
     reason: str | None,
     goal: str | None,
-    purpose: str | None,
+    purpose: str,
     information: tuple[str, ...],
     part2: bool | None,
     as_json: bool,
@@ -258,11 +270,14 @@ def referral_packet(settings: Settings, client_id: str, referral_id: str, out: P
     """
     from caseflow.referrals import packet
 
-    rendered = packet(settings.repo(), client_id, referral_id)
+    repo = settings.repo()
+    if out is not None and out.resolve().parent.is_relative_to(repo.root.resolve()):
+        raise UsageError(f"--out {out} is inside the case repository; write packets elsewhere, never into git")
+    rendered = packet(repo, client_id, referral_id)
     if out is None:
         click.echo(rendered.text, nl=False)
         return
-    out.write_text(rendered.text, encoding="utf-8")
+    write_private(out, rendered.text)
     under = f"consent {rendered.consent}" if rendered.consent else f"emergency override ({rendered.emergency})"
     done(f"wrote the packet for {referral_id} to {out} under {under}")
 
@@ -274,8 +289,7 @@ def referral_packet(settings: Settings, client_id: str, referral_id: str, out: P
 @repo_options
 def referrals(settings: Settings, client_id: str | None, only_open: bool, as_json: bool) -> None:
     """Referrals of one client (or all): provider, service, status, when it last changed, and if stale."""
-    from caseflow.default_plugins.referral_forms import OPEN_STATUSES
-    from caseflow.referrals import last_change, stale_after_days, stale_since
+    from caseflow.referrals import OPEN_STATUSES, last_change, stale_after_days, stale_since
 
     repo = settings.repo()
     today = repo.today()

@@ -8,6 +8,7 @@ reported in plain words, so the person sees exactly what to fix.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,19 @@ REQUIRED_ELEMENTS = (
     ("signed_on", "the date signed"),
 )
 #: Expiry words a Part 2 consent for treatment, payment and operations may use instead of a date.
-OPEN_ENDED_EXPIRY = {"none", "end of treatment", "end of the treatment"}
+#: Expiry "events" that never come: allowed only for a Part 2 TPO consent (§4.2 item 7).
+OPEN_ENDED_EXPIRY = {
+    "none",
+    "never",
+    "no expiration",
+    "no expiry",
+    "does not expire",
+    "indefinite",
+    "indefinitely",
+    "n a",
+    "end of treatment",
+    "end of the treatment",
+}
 TPO = "treatment, payment and health care operations"
 
 
@@ -53,12 +66,12 @@ def why_not(consent: Mapping[str, Any], disclosure: Disclosure) -> list[str]:
     reasons.extend(_timing(consent, disclosure))
     if not _names_recipient(consent, disclosure):
         reasons.append(f"does not name {disclosure.recipient} as a recipient")
-    purposes = {str(p).strip().lower() for p in consent.get("purposes") or []}
-    if disclosure.purpose.strip().lower() not in purposes:
+    purposes = {_words(p) for p in consent.get("purposes") or []}
+    if _words(disclosure.purpose) not in purposes and not (_is_tpo(disclosure.purpose) and _tpo(consent)):
         listed = "; ".join(str(p) for p in consent.get("purposes") or []) or "none"
         reasons.append(f"does not cover the purpose '{disclosure.purpose}' (it covers: {listed})")
-    covered = {str(i).strip().lower() for i in consent.get("information_covered") or []}
-    uncovered = sorted(i for i in disclosure.information if i.strip().lower() not in covered)
+    covered = {_words(i) for i in consent.get("information_covered") or []}
+    uncovered = sorted(i for i in disclosure.information if _words(i) not in covered)
     if uncovered:
         reasons.append(f"does not cover this information: {', '.join(uncovered)}")
     if disclosure.part2 and consent.get("regulation") != "part2":
@@ -70,7 +83,7 @@ def validity(consent: Mapping[str, Any], today: str) -> list[str]:
     """Why a consent is not valid today, whoever it is for ([] means valid): elements and dates."""
     if consent.get("kind") != "release":
         if consent.get("status") == "revoked":
-            return ["was revoked"]
+            return [f"was revoked on {consent['revoked_on']}" if consent.get("revoked_on") else "was revoked"]
         return []
     probe = Disclosure(str(consent.get("client")), "", "", on=today)
     return _missing_elements(consent) + _timing(consent, probe)
@@ -106,18 +119,34 @@ def _timing(consent: Mapping[str, Any], disclosure: Disclosure) -> list[str]:
     expires = consent.get("expires_on")
     if isinstance(expires, str) and on and on >= expires:
         reasons.append(f"expired on {expires}")
-    event = str(consent.get("expiry_event") or "").strip().lower()
+    event = _words(consent.get("expiry_event"))
     if not expires and event in OPEN_ENDED_EXPIRY and not (consent.get("regulation") == "part2" and _tpo(consent)):
         reasons.append(
             "has no real expiry ('none' is allowed only for a Part 2 consent for treatment, payment and operations)"
         )
     if consent.get("status") == "expired":
         reasons.append("is marked expired")
+    elif consent.get("status") not in ("active", "revoked"):
+        reasons.append(f"is not active (status: {consent.get('status')})")
     return reasons
 
 
+def _words(text: Any) -> str:
+    """Lower-case words only, so punctuation and spacing never decide whether two phrases match."""
+    return " ".join(re.findall(r"[a-z0-9]+", str(text or "").lower()))
+
+
+def _is_tpo(purpose: Any) -> bool:
+    """ "Treatment, payment, and health-care operations" is the TPO purpose however it is written."""
+    return _tpo_form(purpose) == _tpo_form(TPO)
+
+
+def _tpo_form(text: Any) -> list[str]:
+    return [w for w in _words(text).replace("health care", "healthcare").split() if w != "and"]
+
+
 def _tpo(consent: Mapping[str, Any]) -> bool:
-    return any(str(p).strip().lower() == TPO for p in consent.get("purposes") or [])
+    return any(_is_tpo(p) for p in consent.get("purposes") or [])
 
 
 def _names_recipient(consent: Mapping[str, Any], disclosure: Disclosure) -> bool:
@@ -128,7 +157,7 @@ def _names_recipient(consent: Mapping[str, Any], disclosure: Disclosure) -> bool
             return True
         # a general designation reaches only treating providers, and only for TPO (§4.2 item 4)
         tpo_designation = recipient.get("designation") == "treating-providers-tpo"
-        if tpo_designation and disclosure.treating_provider and disclosure.purpose.strip().lower() == TPO:
+        if tpo_designation and disclosure.treating_provider and _is_tpo(disclosure.purpose):
             return True
     return False
 

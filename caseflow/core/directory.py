@@ -124,6 +124,13 @@ class Match:
         }
 
 
+def find_service(services: Iterable[Service], directory_id: str) -> Service | None:
+    """The service with this id, else the first service of the organization with this id."""
+    listed = list(services)
+    exact = next((s for s in listed if s.id == directory_id), None)
+    return exact or next((s for s in listed if s.organization_id == directory_id), None)
+
+
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance between two (latitude, longitude) points."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))

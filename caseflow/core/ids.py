@@ -59,3 +59,10 @@ def check_directory_id(value: str) -> str:
     if not isinstance(value, str) or not _DIRECTORY_ID.fullmatch(value):
         raise InvalidId(f"{value!r} is not a directory id (lower-case letters, digits and '-', e.g. county-211)")
     return value
+
+
+def check_document_id(value: str, kind: str = "document") -> str:
+    """Return ``value`` if it is a safe document id (a referral's, a consent's), else raise."""
+    if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
+        raise InvalidId(f"{value!r} is not a {kind} id (letters, digits, '-' and '_', e.g. R-4Z60E0)")
+    return value

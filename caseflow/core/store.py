@@ -267,6 +267,7 @@ class Store:
                     if data is None:
                         with contextlib.suppress(FileNotFoundError):
                             target.unlink()
+                        _remove_empty_parents(target.parent, self.root)
                         continue
                     created_dirs.extend(_make_parents(target.parent, self.root))
                     atomic_write(target, data)
@@ -300,6 +301,7 @@ class Store:
                 with contextlib.suppress(FileNotFoundError):
                     target.unlink()
             else:
+                target.parent.mkdir(parents=True, exist_ok=True)  # a removal may have emptied it away
                 atomic_write(target, old)
         for directory in reversed(created_dirs):
             with contextlib.suppress(OSError):
@@ -363,3 +365,13 @@ def _make_parents(directory: Path, root: Path) -> list[Path]:
     for folder in reversed(missing):
         folder.mkdir()
     return list(reversed(missing))
+
+
+def _remove_empty_parents(directory: Path, root: Path) -> None:
+    """Folders a removal emptied go too (git does not track folders, so they would linger)."""
+    while directory != root and directory.is_relative_to(root):
+        try:
+            directory.rmdir()
+        except OSError:
+            return  # not empty (or not ours to remove)
+        directory = directory.parent

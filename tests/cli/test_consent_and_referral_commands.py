@@ -43,6 +43,7 @@ RELEASE = (
     "--expires",
     NEXT_YEAR,
 )
+FULL_RELEASE = (*RELEASE, "--information", "Reason for referral and plan goal")
 Run = Callable[..., Result]
 
 
@@ -82,7 +83,9 @@ def test_a_release_is_recorded_with_its_recipients_by_directory_id(agency: Path,
         ((*RELEASE[:-1], TODAY), f"--expires {TODAY} is not after the date signed"),
         (RELEASE[:2], "a release of information needs --purpose, --information, --expires or --expiry-event"),
         ((*RELEASE, "--signed-on", "2999-01-01"), "--signed-on 2999-01-01 is in the future"),
-        ((*RELEASE, "--relationship", "guardian"), "a representative's signature needs --authority"),
+        ((*RELEASE, "--relationship", "guardian"), "a representative's signature needs --signed-by and --authority"),
+        (("--treatment", "--to", "nobody-here"), "--to describe a release of information, not a treatment consent"),
+        ((*RELEASE[:-2], "--expiry-event", "Never"), "this consent would not be valid: it has no real expiry"),
         ((*RELEASE[:-1], "soon"), "--expires 'soon' is not a date"),
     ],
 )
@@ -112,6 +115,8 @@ def test_refer_send_and_packet_with_consent_then_after_revocation(agency: Path, 
             "Referral for counseling",
             "--information",
             "Contact information",
+            "--information",
+            "Reason for referral and plan goal",
         )
         .assert_success()
         .stdout.strip()
@@ -126,10 +131,12 @@ def test_refer_send_and_packet_with_consent_then_after_revocation(agency: Path, 
     assert "no release of information is on file for this client" in refused.stderr and unchanged(agency, head)
     caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id).assert_refused()
 
-    consent_id = caseflow(run_caseflow, agency, "consent", CLIENT, *RELEASE).assert_success().stdout.strip()
+    consent_id = caseflow(run_caseflow, agency, "consent", CLIENT, *FULL_RELEASE).assert_success().stdout.strip()
     refused = caseflow(run_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
     assert "is not a 42 CFR Part 2 consent, and the information includes substance-use records" in refused.stderr
-    part2_id = caseflow(run_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success().stdout.strip()
+    part2_id = (
+        caseflow(run_caseflow, agency, "consent", CLIENT, *FULL_RELEASE, "--part2").assert_success().stdout.strip()
+    )
     caseflow(run_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_success()
     assert f"consent: {part2_id}" in (agency / f"clients/{CLIENT}/referrals/{referral_id}.yaml").read_text()
 
@@ -162,16 +169,18 @@ def test_revocations_in_the_wrong_order_or_twice_are_refused(agency: Path, run_c
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--service", "no-such-service"), "'no-such-service' is not a provider or service in the directories"),
+        (("--service", "no-such-service"), "no service 'no-such-service' in the directories"),
         (("--service", "eastside-counseling"), "is a provider; refer to one of its services: eastside-cbt"),
         (("--service", "eastside-cbt", "--plan-goal", "g9"), "has no goal 'g9' (goals: g1)"),
+        (("--service", "eastside-cbt", "--no-part2"), f"{CLIENT}'s records are 42 CFR Part 2 records"),
+        (("--service", "eastside-cbt", "--purpose", " "), "a referral needs --purpose and --information"),
     ],
 )
 def test_refer_refuses_unknown_services_and_goals(
     agency: Path, run_caseflow: Run, args: tuple[str, ...], message: str
 ) -> None:
     head = git(agency, "rev-parse", "HEAD")
-    result = caseflow(run_caseflow, agency, "refer", CLIENT, *args)
+    result = caseflow(run_caseflow, agency, "refer", CLIENT, "--purpose", "P", "--information", "I", *args)
     assert result.exit_code in (1, 2) and message in result.stderr and unchanged(agency, head)
 
 
@@ -182,14 +191,60 @@ def test_an_agency_template_overrides_the_packet_by_extending_the_built_in_one(a
         '{% extends "caseflow/packets/referral.md.j2" %}{% block client %}\nClient: {{ client.id }}\n{% endblock %}'
     )
     caseflow(run_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success()
-    referral_id = caseflow(
-        run_caseflow, agency, "refer", CLIENT, "--service", "eastside-cbt", "--purpose", "Referral for counseling"
-    ).stdout.strip()
+    referral_id = refer(run_caseflow, agency)
+    caseflow(run_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_success()
     packet = caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id).assert_success().stdout
     assert f"Client: {CLIENT}" in packet and "Ana Example" not in packet and "# Referral" in packet
     override.write_text("{{ referral.__class__.__mro__ }}")
     sandboxed = caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id).assert_refused()
     assert "the sandbox forbids" in sandboxed.stderr or "has no attribute" in sandboxed.stderr
+
+
+def refer(run: Run, repo: Path, *extra: str) -> str:
+    args = ("--service", "eastside-cbt", "--purpose", "Referral for counseling", "--information", "Contact information")
+    return caseflow(run, repo, "refer", CLIENT, *args, *extra).assert_success().stdout.strip()
+
+
+def test_a_disclosure_never_rests_on_an_uncommitted_consent_edit(agency: Path, run_caseflow: Run) -> None:
+    consent_id = caseflow(run_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success().stdout.strip()
+    referral_id = refer(run_caseflow, agency, "--plan-goal", "g1")
+    consent = agency / f"clients/{CLIENT}/consents/{consent_id}.yaml"
+    consent.write_text(consent.read_text().replace("Referral for counseling", "Something else"))
+    head = git(agency, "rev-parse", "HEAD")
+    refused = caseflow(run_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
+    assert f"consents/{consent_id}.yaml has changes that are not committed yet" in refused.stderr
+    assert git(agency, "rev-parse", "HEAD") == head
+
+
+def test_the_packet_shows_only_what_the_referral_sends_and_stays_out_of_git(agency: Path, run_caseflow: Run) -> None:
+    caseflow(run_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success()
+    referral_id = refer(run_caseflow, agency, "--plan-goal", "g1", "--reason", "Drinking again after detox")
+    draft = caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id).assert_refused()
+    assert "is draft: a packet goes with a referral that is sent" in draft.stderr
+    caseflow(run_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_success()
+    packet = caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id).assert_success().stdout
+    # "Contact information" is sent; the reason and the plan goal are not listed, so they stay home
+    assert "Drinking again" not in packet and "Feel less low" not in packet and "Referral for counseling" in packet
+    inside = caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id, "--out", agency / "p.md")
+    assert inside.exit_code == 2 and "inside the case repository" in inside.stderr and not (agency / "p.md").exists()
+    out = agency.parent / "packet.md"
+    caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id, "--out", out).assert_success()
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("bad_id", ["../../C-OTHER/referrals/R-1", "R-1/..", ".hidden"])
+def test_referral_and_consent_ids_cannot_name_other_paths(agency: Path, run_caseflow: Run, bad_id: str) -> None:
+    for args in (("referral", "packet", CLIENT, bad_id), ("consent", "revoke", CLIENT, bad_id)):
+        refused = caseflow(run_caseflow, agency, *args)
+        assert refused.exit_code in (1, 2) and "not a" in refused.stderr
+
+
+def test_an_emergency_needs_a_reason(agency: Path, run_caseflow: Run) -> None:
+    referral_id = refer(run_caseflow, agency)
+    blank = run_caseflow(
+        "--repo", agency, "--as", "sam", "referral", CLIENT, referral_id, "--status", "requested", "--emergency", "  "
+    )
+    assert blank.exit_code == 2 and "--emergency needs the reason" in blank.stderr
 
 
 def test_a_referral_waiting_without_change_goes_stale_but_one_in_progress_does_not() -> None:

@@ -125,6 +125,21 @@ def test_part2_tpo_consent_may_run_to_the_end_of_treatment() -> None:
     ]
 
 
+def test_the_tpo_purpose_matches_however_it_is_punctuated_and_never_means_no_expiry() -> None:
+    written = "Treatment, payment, and health-care operations."
+    consent = release(regulation="part2", expires_on=None, expiry_event="None", purposes=[written])
+    assert why_not(consent, send(purpose=TPO, part2=True)) == []
+    for never in ("never", "Indefinitely", "does not expire"):
+        hipaa = release(expires_on=None, expiry_event=never)
+        assert why_not(hipaa, send()) == [
+            "has no real expiry ('none' is allowed only for a Part 2 consent for treatment, payment and operations)"
+        ]
+
+
+def test_a_consent_that_is_not_active_covers_nothing() -> None:
+    assert why_not(release(status="draft"), send()) == ["is not active (status: draft)"]
+
+
 def test_the_refusal_lists_every_release_and_what_each_lacks() -> None:
     check = find_covering([release(expires_on="2026-02-01"), release(id="CN-9Z9Z9Z", purposes=["housing"])], send())
     assert check.refusal() == [

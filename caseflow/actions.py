@@ -12,7 +12,7 @@ import os
 import re
 import shlex
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -275,6 +275,28 @@ def new_document(
         if used is not None and used.resolve().parent == (repo.root / DRAFTS_DIR).resolve():
             used.unlink(missing_ok=True)  # a draft that made it into the repository is done
     return saved(repo, tx, client_id, document.path, form, "new")
+
+
+def create_from_data(
+    repo: CaseRepo,
+    actor: Staff,
+    client_id: str,
+    form_id: str,
+    data: Mapping[str, Any],
+    action: str,
+    details: Mapping[str, str],
+) -> SavedDocument:
+    """A new document of a command's own making (a consent, a referral), named, validated, one commit."""
+    form = repo.form(form_id)
+    base = repo.client_dir(client_id)
+    with repo.store.transaction(repo.author(actor), action=action, client=client_id) as tx:
+        document = parse_new_document(f"{base}/{form.path}", f"form: {form.id}\n")
+        for key, value in data.items():
+            document.data[key] = value
+        document.path = place(repo, base, form, document)
+        tx.details.update(details)
+        commit_document(repo, tx, document, form, client_id)
+    return saved(repo, tx, client_id, document.path, form, action)
 
 
 def place(repo: CaseRepo, base: str, form: Form, document: Document) -> str:

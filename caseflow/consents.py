@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from caseflow.core.config import Staff
 from caseflow.core.consent import validity
 from caseflow.core.directory import find_service
-from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.ids import check_document_id, random_client_id
 from caseflow.errors import CaseflowError, NotFound, UsageError
 
@@ -97,17 +96,10 @@ def record_consent(repo: CaseRepo, actor: Staff, client_id: str, terms: ConsentT
     invalid = validity(data, today.isoformat())
     if invalid:
         raise CaseflowError(f"this consent would not be valid: it {'; it '.join(invalid)}")
-    form = repo.form("core.consent")
-    base = repo.client_dir(client_id)
-    with repo.store.transaction(repo.author(actor), action="consent", client=client_id) as tx:
-        document = parse_new_document(f"{base}/consents/new.yaml", f"form: {form.id}\n")
-        for key, value in data.items():
-            document.data[key] = value
-        document.path = actions.place(repo, base, form, document)
-        kind = "treatment consent" if terms.treatment else f"release to {', '.join(terms.recipients)}"
-        tx.details["Consent"] = f"{data['id']} {kind}"
-        actions.commit_document(repo, tx, document, form, client_id)
-    return actions.saved(repo, tx, client_id, document.path, form, "consent")
+    kind = "treatment consent" if terms.treatment else f"release to {', '.join(terms.recipients)}"
+    return actions.create_from_data(
+        repo, actor, client_id, "core.consent", data, "consent", {"Consent": f"{data['id']} {kind}"}
+    )
 
 
 def _release_terms(repo: CaseRepo, terms: ConsentTerms, signed_on: dt.date) -> dict[str, Any]:

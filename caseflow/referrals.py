@@ -17,7 +17,7 @@ from caseflow.core.case import CaseView
 from caseflow.core.config import Staff
 from caseflow.core.consent import ConsentCheck, Disclosure, find_covering
 from caseflow.core.directory import Service, find_service
-from caseflow.core.documents import new_document, new_mapping
+from caseflow.core.documents import new_mapping
 from caseflow.core.documents.edits import insert_item
 from caseflow.core.ids import check_document_id, random_client_id
 from caseflow.errors import CaseflowError, NotAllowed, NotFound, StoreError, UsageError
@@ -207,16 +207,8 @@ def refer(
     data.update(
         {"requested_by": actor.id, "status": "draft", "history": [{"status": "draft", "on": today, "by": actor.id}]}
     )
-    form = repo.form("core.referral")
-    base = repo.client_dir(client_id)
-    with repo.store.transaction(repo.author(actor), action="refer", client=client_id) as tx:
-        document = new_document(f"{base}/referrals/new.yaml", f"form: {form.id}\n")
-        for key, value in data.items():
-            document.data[key] = value
-        document.path = actions.place(repo, base, form, document)
-        tx.details["Referral"] = f"{data['id']} draft to {service.id} ({service.directory})"
-        actions.commit_document(repo, tx, document, form, client_id)
-    return actions.saved(repo, tx, client_id, document.path, form, "refer")
+    details = {"Referral": f"{data['id']} draft to {service.id} ({service.directory})"}
+    return actions.create_from_data(repo, actor, client_id, "core.referral", data, "refer", details)
 
 
 def referral_category(repo: CaseRepo, service: Service) -> str:

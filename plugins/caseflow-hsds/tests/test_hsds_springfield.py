@@ -56,7 +56,8 @@ def test_json_and_csv_give_the_same_directory() -> None:
 def test_the_examples_are_what_make_examples_writes(tmp_path: Path) -> None:
     script = tmp_path / "examples" / "make_examples.py"
     script.parent.mkdir()
-    script.write_bytes((EXAMPLES / "make_examples.py").read_bytes())
+    for name in ("make_examples.py", "springfield.py"):
+        (script.parent / name).write_bytes((EXAMPLES / name).read_bytes())
     (tmp_path / "caseflow_hsds").symlink_to(Path(caseflow_hsds.__file__).parent)
     subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
     assert (script.parent / "springfield-211.json").read_bytes() == JSON.read_bytes()

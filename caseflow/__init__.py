@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from caseflow.core.case import Approval, CaseDocument, CaseView
 from caseflow.core.directory import Directory, DirectoryLoad, Location, Service
 from caseflow.core.documents.files import read_yaml_file
+from caseflow.core.due import Due, DueRule
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
 from caseflow.core.instruments import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, sum_of
@@ -61,6 +62,8 @@ __all__ = [
     "DirectoryLoad",
     "DocumentError",
     "DocumentView",
+    "Due",
+    "DueRule",
     "Finding",
     "Form",
     "Instrument",

@@ -241,8 +241,18 @@ def new_document(
     edit: bool = False,
     from_file: Path | None = None,
     editor: Callable[[Path], None] | None = None,
+    preset: Mapping[str, Any] | None = None,
+    body: str | None = None,
+    action: str = "new",
+    details: Mapping[str, str] | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> SavedDocument:
-    """Create a document from its form's skeleton (or a draft file), optionally in $EDITOR."""
+    """Create a document from its form's skeleton (or a draft file), optionally in $EDITOR.
+
+    ``preset`` sets top-level fields a command already knows (a visit's date and type) and
+    ``body`` the Markdown text below the front matter, before the person edits. ``extra_files``
+    (an attachment beside it) go into the same commit and must not exist yet.
+    """
     parsed = _parse_assignments(fields)
     base = repo.client_dir(client_id)
     form = repo.form(form_id)
@@ -257,12 +267,21 @@ def new_document(
     scratch = f"{base}/{form.path}"  # until its fields name it (messages show the pattern)
     document = parse_new_document(scratch, text)
     _apply_assignments(document, form, parsed)
+    for key, value in (preset or {}).items():
+        document.data[key] = value
+    if body is not None:
+        document.body = body
     draft = _write_draft(repo, client_id, form, document.to_text()) if edit else None
     try:
         if draft is not None:
             (editor or _run_editor)(draft)
             document = parse_new_document(scratch, _read_draft(draft))
-        with repo.store.transaction(repo.author(actor), action="new", client=client_id) as tx:
+        with repo.store.transaction(repo.author(actor), action=action, client=client_id) as tx:
+            tx.details.update(details or {})
+            for rel, data in (extra_files or {}).items():
+                if (repo.root / rel).exists():
+                    raise AlreadyExists(f"{rel} already exists")
+                tx.write(rel, data)
             document.path = place(repo, base, form, document)
             if document.form_id != form.id:
                 raise DocumentError(Problem(document.path, *document.locate(("form",)), f"form must stay {form.id}"))
@@ -274,7 +293,7 @@ def new_document(
     for used in (draft, from_file):
         if used is not None and used.resolve().parent == (repo.root / DRAFTS_DIR).resolve():
             used.unlink(missing_ok=True)  # a draft that made it into the repository is done
-    return saved(repo, tx, client_id, document.path, form, "new")
+    return saved(repo, tx, client_id, document.path, form, action)
 
 
 def create_from_data(

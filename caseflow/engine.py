@@ -170,16 +170,3 @@ def advance(
     change = StageChange(client_id, evaluation.source, evaluation.target, actor.id, reason, tx.commit)
     repo.host.after_stage_change(repo, change)
     return evaluation, change
-
-
-RISK_ORDER = ("low", "moderate", "high")
-
-
-def contact_cadence(workflow: Workflow, record: dict[str, Any]) -> tuple[str, int | None]:
-    """(risk level, days between contacts) from the client's flags and the workflow's rules."""
-    rules = workflow.monitoring
-    by_flag = rules.get("risk_by_flag", {})
-    levels = [by_flag.get(f.get("flag"), "moderate") for f in record.get("risk_flags") or [] if isinstance(f, dict)]
-    known = [level if level in RISK_ORDER else "moderate" for level in levels]  # a rule's typo errs careful
-    level = max(known, key=RISK_ORDER.index, default="low")
-    return level, rules.get("contact_days_by_risk", {}).get(level)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import click
 
     from caseflow.core.directory import Directory, DirectoryLoad
+    from caseflow.core.due import DueRule
     from caseflow.core.forms import DocumentView, Finding, Form
     from caseflow.core.instruments import Instrument
     from caseflow.core.workflows import Check, Workflow, WorkflowExtension
@@ -102,6 +103,17 @@ def before_stage_change(repo: CaseRepo, client_id: str, source: str, target: str
 @hookspec
 def after_stage_change(repo: CaseRepo, change: StageChange) -> None:
     """Called after a stage change was committed (``change.commit``); errors only warn."""
+
+
+@hookspec
+def register_due_rules() -> list[DueRule]:
+    """Called once per session; return the :class:`~caseflow.DueRule` objects this plugin adds.
+
+    A rule's ``evaluate(case, monitoring)`` gets a read-only :class:`~caseflow.CaseView` and the
+    workflow's ``monitoring`` settings and returns :class:`~caseflow.Due` items (why, and by when).
+    Ids are unique, and must not be a built-in rule's (``contact``, ``referral``, ...); to change a
+    built-in rule's numbers, extend the workflow's ``monitoring`` instead.
+    """
 
 
 @hookspec

@@ -24,6 +24,7 @@ import pluggy
 
 from caseflow import hookspecs
 from caseflow.core.directory import Directory, DirectoryLoad
+from caseflow.core.due import DueRule
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.instruments import Instrument
 from caseflow.core.workflows import Check, Workflow, WorkflowExtension, workflow_problems
@@ -252,6 +253,23 @@ class PluginHost:
                 "register_provider_directories", (Directory,), "Directory", root=root, config=config
             )
         ]
+
+    @functools.cached_property
+    def _due_rules(self) -> list[tuple[str, DueRule]]:
+        from caseflow.core.due import BUILT_IN_RULES
+
+        taken = {rule.id: "caseflow (built in)" for rule in BUILT_IN_RULES}
+        found = []
+        for name, rule in self._collect("register_due_rules", (DueRule,), "DueRule"):
+            if rule.id in taken:
+                raise PluginError(f"due rule '{rule.id}' is registered by both '{taken[rule.id]}' and '{name}'")
+            taken[rule.id] = name
+            found.append((name, rule))
+        return found
+
+    def due_rules(self) -> list[tuple[str, DueRule]]:
+        """(plugin, rule) for every rule plugins add to the built-in ones; ids are unique."""
+        return self._due_rules
 
     def implementers(self, hook_name: str) -> list[str]:
         """The plugins implementing a hook, by name."""

@@ -8,7 +8,6 @@ a reason that is recorded in the referral and the commit.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -235,34 +234,12 @@ def _plan_goals(case: CaseView) -> list[Mapping[str, Any]]:
 
 #: Days a referral may wait without a status change before it is followed up (the default).
 STALE_DAYS = 14
-#: The open statuses in which a referral waits on someone (not yet in progress, not closed).
-WAITING_STATUSES = frozenset({"draft", "requested", "received", "accepted"})
 
 
 def stale_after_days(repo: CaseRepo) -> int:
     """``referral_stale_days`` of the workflow's monitoring rules, else 14."""
     value = repo.workflow.monitoring.get("referral_stale_days", STALE_DAYS)
     return int(value) if isinstance(value, int) and value > 0 else STALE_DAYS
-
-
-def last_change(referral: Mapping[str, Any]) -> str | None:
-    history = [h for h in referral.get("history") or [] if isinstance(h, Mapping) and h.get("on")]
-    return str(history[-1]["on"]) if history else referral.get("requested_on")
-
-
-def stale_since(referral: Mapping[str, Any], today: dt.date, days: int) -> str | None:
-    """The date a referral still waiting on someone became stale (no status change for ``days``), or None.
-
-    A referral in progress has closed its loop (the client is being served), so it is not chased.
-    """
-    changed = last_change(referral)
-    if referral.get("status") not in WAITING_STATUSES or not changed:
-        return None
-    try:
-        due = dt.date.fromisoformat(changed) + dt.timedelta(days=days)
-    except ValueError:
-        return None
-    return due.isoformat() if due <= today else None
 
 
 # -- the referral packet ---------------------------------------------------------------------------

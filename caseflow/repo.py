@@ -21,6 +21,7 @@ from caseflow import __version__
 from caseflow.core import casefiles
 from caseflow.core.case import Approval, CaseDocument, CaseView, blob_id, parse_approvals
 from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
+from caseflow.core.doccache import DocumentCache
 from caseflow.core.documents import Document, load_document, load_plain
 from caseflow.core.forms import Form
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
@@ -173,6 +174,7 @@ class CaseRepo:
         self._environ = os.environ if environ is None else environ
         self._schemas: SchemaChecker | None = None
         self._directory_sources: list[LoadedSource] | None = None
+        self.parsed = DocumentCache(root)  # documents parsed before (any process), by git blob id
 
     # -- plugins and forms -----------------------------------------------------------------------
 
@@ -204,7 +206,7 @@ class CaseRepo:
         for doc in casefiles.client_documents(self.root, client_id):
             try:
                 raw = read_document_bytes(self.root, doc.path)
-                data, _ = load_plain(doc.path, raw)
+                data, _ = self.parsed.parse(doc.path, raw)
             except DocumentError as exc:
                 documents.append(CaseDocument(doc.path_in_client or doc.path, None, {}, "", tuple(exc.problems)))
                 continue
@@ -222,6 +224,7 @@ class CaseRepo:
             path = f"{casefiles.CLIENTS_DIR}/{client_id}/{document.path}"
             return self.check_document(client_id, path, read_document_bytes(self.root, path))
 
+        self.parsed.flush()
         return CaseView(
             client_id,
             record,
@@ -340,7 +343,7 @@ class CaseRepo:
 
     def client_record(self, client_id: str) -> dict[str, Any]:
         path = f"{self.client_dir(client_id)}/client.yaml"
-        data, _ = load_plain(path, read_document_bytes(self.root, path))
+        data, _ = self.parsed.parse(path, read_document_bytes(self.root, path))
         return data
 
     def clients(self, stage: str | None = None, worker: str | None = None) -> list[dict[str, Any]]:
@@ -365,6 +368,7 @@ class CaseRepo:
             }
             if (stage is None or row["stage"] == stage) and (worker is None or row["assigned_worker"] == worker):
                 rows.append(row)
+        self.parsed.flush()
         return rows
 
     def documents(self, client_id: str) -> list[ClientDocument]:
@@ -373,7 +377,7 @@ class CaseRepo:
         found = []
         for doc in casefiles.client_documents(self.root, client_id):
             try:
-                data, _ = load_plain(doc.path, read_document_bytes(self.root, doc.path))
+                data, _ = self.parsed.parse(doc.path, read_document_bytes(self.root, doc.path))
             except DocumentError as exc:
                 found.append(ClientDocument(doc.path, None, "(unreadable)", {}, tuple(exc.problems)))
                 continue
@@ -381,6 +385,7 @@ class CaseRepo:
             summary = dict(form.summarize(data)) if form and form.summarize else {}
             title = form.title if form else "(unknown form)"
             found.append(ClientDocument(doc.path, data.get("form"), title, summary))
+        self.parsed.flush()
         return found
 
     def validate(
@@ -444,9 +449,18 @@ class CaseRepo:
     # -- writing (see caseflow.actions) ----------------------------------------------------------
 
     def today(self) -> dt.date:
-        """Today in the agency's time zone (a late-evening note belongs to the agency's day)."""
+        """Today in the agency's time zone (a late-evening note belongs to the agency's day).
+
+        ``CASEFLOW_TODAY=YYYY-MM-DD`` sets another day: what the due list says on that morning, and
+        the date tests run at.
+        """
         from zoneinfo import ZoneInfo
 
+        fixed = self._environ.get("CASEFLOW_TODAY")
+        if fixed:
+            from caseflow.core.dates import parse_date
+
+            return parse_date(fixed, "CASEFLOW_TODAY")
         return dt.datetime.now(ZoneInfo(self.config.timezone)).date()
 
     def intake(self, actor: Staff, **kwargs: Any) -> str:

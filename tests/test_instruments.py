@@ -252,13 +252,13 @@ def test_a_positive_screen_flags_the_client_in_the_same_commit(repo: CaseRepo) -
 
 
 def test_a_risk_flag_shortens_the_contact_cadence(repo: CaseRepo) -> None:
-    from caseflow.engine import contact_cadence
+    from caseflow.core.due import contact_days
 
     casey = repo.actor("casey")
     client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
-    assert contact_cadence(repo.workflow, repo.client_record(client)) == ("low", 30)
+    assert contact_days(repo.client_record(client), repo.workflow.monitoring) == ("low", 30)
     screen(repo, casey, client, "cssrs", parse_answers(repo.host.instruments()["instruments.cssrs"], "1,1,1,0,0,0"))
-    assert contact_cadence(repo.workflow, repo.client_record(client)) == ("high", 7)
+    assert contact_days(repo.client_record(client), repo.workflow.monitoring) == ("high", 7)
 
 
 def test_response_remission_and_change_from_baseline(repo: CaseRepo) -> None:

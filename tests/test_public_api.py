@@ -25,6 +25,8 @@ def test_public_names_are_pinned() -> None:
         "DirectoryLoad",
         "DocumentError",
         "DocumentView",
+        "Due",
+        "DueRule",
         "Finding",
         "Form",
         "Instrument",

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from caseflow import __version__
-from caseflow.cli import clients, evaluation, providers, referrals, repository, workflow
+from caseflow.cli import clients, evaluation, monitoring, providers, referrals, repository, workflow
 from caseflow.cli.context import CaseflowGroup, Settings, StartupPlugins, print_error
 from caseflow.errors import CaseflowError
 
@@ -55,6 +55,7 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
     evaluation.register(cli)
     providers.register(cli)
     referrals.register(cli)
+    monitoring.register(cli)
     if startup is not None:
         startup.host.register_commands(cli)
     return cli

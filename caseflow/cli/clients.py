@@ -79,10 +79,12 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
     record = repo.client_record(client_id)
     documents = repo.documents(client_id)
     flags = [f for f in record.get("risk_flags") or [] if isinstance(f, dict)]
-    from caseflow.engine import contact_cadence
+    from caseflow.core.due import contact_days
+    from caseflow.summary import client_summary
 
-    risk, every = contact_cadence(repo.workflow, record)
+    risk, every = contact_days(record, repo.workflow.monitoring)
     sent_back = repo.sent_back(client_id)
+    summary = client_summary(repo, client_id)
     if as_json:
         emit_json(
             {
@@ -99,6 +101,7 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
                     _without(h, "reason") for h in record.get("stage_history") or [] if isinstance(h, dict)
                 ],
                 "documents": [d.as_json() for d in documents],
+                **summary,
             }
         )
         return
@@ -115,12 +118,33 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
         click.echo(
             click.style(f"↩ {decision.document} sent back by {decision.by} on {decision.at[:10]}{comment}", fg="yellow")
         )
+    _print_summary(summary)
     click.echo()
     table([(d.path.split("/", 2)[2], d.title, _summary(d.summary)) for d in documents], ["DOCUMENT", "FORM", "SUMMARY"])
     for document in documents:
         for problem in document.problems:
             click.echo(click.style("  " + str(problem), fg="red"))
     click.echo(f"\nCheck every document with: caseflow validate {client_id}")
+
+
+def _print_summary(summary: Mapping[str, Any]) -> None:
+    last, upcoming = summary["last_contact"], summary["next_appointment"]
+    click.echo("last contact: " + (f"{last['date']} ({last['type']})" if last else "none yet"))
+    if upcoming:
+        when = f"{upcoming['date']} {upcoming.get('time') or ''}".strip()
+        click.echo(f"next appointment: {when} with {upcoming['with']} ({upcoming['id']})")
+    for referral in summary["open_referrals"]:
+        click.echo(f"referral {referral['id']}: {referral['category']}, {referral['status']} since {referral['since']}")
+    scores = [
+        f"{key.removeprefix('instruments.').upper()} {s['total']} ({s['band']}, {s['date']})"
+        for key, s in summary["latest_scores"].items()
+    ]
+    if scores:
+        click.echo("latest scores: " + "; ".join(scores))
+    for item in summary["due"]:
+        colour = "red" if item["overdue"] else None
+        when = f"overdue {item['days_overdue']}d" if item["overdue"] else f"due {item['due']}"
+        click.echo(click.style(f"• {when}: {item['reason']}", fg=colour))
 
 
 def _without(entry: Mapping[str, Any], key: str) -> dict[str, Any]:

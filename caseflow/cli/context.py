@@ -100,10 +100,12 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str = "(
         click.echo(empty)
         return
     cells = [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    # widths of what shows: a coloured cell's escape codes take no room on the screen
+    widths = [max(len(h), *(len(click.unstyle(r[i])) for r in cells)) for i, h in enumerate(headers)]
     click.echo(click.style("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), bold=True))
     for row in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        padded = (c + " " * (w - len(click.unstyle(c))) for c, w in zip(row, widths, strict=True))
+        click.echo("  ".join(padded).rstrip())
 
 
 def _cell(value: Any) -> str:

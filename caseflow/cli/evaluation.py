@@ -81,9 +81,9 @@ def screen(
         total = "" if result.total is None else f"total {result.total}, "
         done(f"{spec.name}: {total}{result.band} — {result.interpretation} ({saved.path})")
     if "suicide-risk" in result.flags:
-        from caseflow.engine import contact_cadence
+        from caseflow.core.due import contact_days
 
-        _, every = contact_cadence(repo.workflow, repo.client_record(client_id))
+        _, every = contact_days(repo.client_record(client_id), repo.workflow.monitoring)
         cadence = f" Contact at least every {every} days from now." if every else ""
         warning = f"⚠ SUICIDE RISK: {client_id} screened positive on {spec.name}. Assess safety today.{cadence}"
         click.echo(click.style(warning, fg="red", bold=True, reverse=True), err=True)

@@ -289,7 +289,8 @@ def referral_packet(settings: Settings, client_id: str, referral_id: str, out: P
 @repo_options
 def referrals(settings: Settings, client_id: str | None, only_open: bool, as_json: bool) -> None:
     """Referrals of one client (or all): provider, service, status, when it last changed, and if stale."""
-    from caseflow.referrals import OPEN_STATUSES, last_change, stale_after_days, stale_since
+    from caseflow.core.due import last_change, stale_since
+    from caseflow.referrals import OPEN_STATUSES, stale_after_days
 
     repo = settings.repo()
     today = repo.today()

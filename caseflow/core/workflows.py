@@ -89,13 +89,15 @@ class Workflow:
 
 @dataclass(frozen=True)
 class WorkflowExtension:
-    """What an agency plugin adds to someone else's workflow: stages, transitions, requirements."""
+    """What an agency plugin adds to someone else's workflow: stages, transitions, requirements, monitoring."""
 
     workflow: str
     stages: tuple[Stage, ...] = ()
     transitions: tuple[Transition, ...] = ()
     #: extra exit requirements by stage id
     exit_requirements: Mapping[str, tuple[Requirement, ...]] = field(default_factory=dict)
+    #: monitoring settings that replace the workflow's own, key by key (e.g. contact_days_by_risk)
+    monitoring: Mapping[str, Any] = field(default_factory=dict)
 
     def apply(self, base: Workflow) -> Workflow:
         stages = [
@@ -109,7 +111,11 @@ class WorkflowExtension:
             for s in base.stages
         ]
         return Workflow(
-            base.id, base.title, (*stages, *self.stages), (*base.transitions, *self.transitions), base.monitoring
+            base.id,
+            base.title,
+            (*stages, *self.stages),
+            (*base.transitions, *self.transitions),
+            {**base.monitoring, **self.monitoring},
         )
 
 

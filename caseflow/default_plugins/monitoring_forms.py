@@ -7,6 +7,7 @@ from caseflow.default_plugins._fields import (
     choice,
     client_id,
     date,
+    directory_ref,
     document,
     item_id,
     list_of,
@@ -20,6 +21,7 @@ APPOINTMENT = record(
     {
         "id": item_id("Appointment id"),
         "with": text("With", min_length=1),
+        "provider": directory_ref("Provider directory id"),
         "date": date("Date"),
         "time": {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "title": "Time (HH:MM)"},
         "purpose": text("Purpose"),
@@ -58,6 +60,7 @@ MEDICATION = record(
         "prescriber": text("Prescriber", min_length=1),
         "start": date("Started"),
         "stop": date("Stopped"),
+        "stop_reason": text("Why it was stopped"),
         "reason": text("Reason"),
         "monitoring": list_of("Monitoring", MONITORING_ENTRY),
     },

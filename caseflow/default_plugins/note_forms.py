@@ -12,6 +12,7 @@ from caseflow.default_plugins._fields import (
     choice,
     client_id,
     date,
+    directory_ref,
     document,
     integer,
     item_id,
@@ -73,7 +74,7 @@ PROVIDER_REPORT_SCHEMA = document(
     "core.provider-report",
     {
         "client": client_id(),
-        "provider": item_id("Provider id"),
+        "provider": directory_ref("Provider id"),
         "date": date("Report date"),
         "referral": item_id("Referral id"),
         "received_by": staff("Received by"),

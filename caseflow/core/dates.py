@@ -1,0 +1,39 @@
+"""Dates typed on the command line: parsed strictly (ISO), and checked against the agency's today.
+
+A refused date is bad input, not a usage error: exit 1, with the option and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from caseflow.errors import CaseflowError
+
+
+def parse_date(value: str, what: str) -> dt.date:
+    """``value`` as a date written YYYY-MM-DD, or a one-line refusal naming ``what`` it was for."""
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise CaseflowError(f"{what} {value!r} is not a date written YYYY-MM-DD") from None
+
+
+def parse_past_date(value: str | None, what: str, today: dt.date) -> dt.date:
+    """A date that has already come (default: today): what happened cannot happen tomorrow."""
+    if value is None:
+        return today
+    day = parse_date(value, what)
+    if day > today:
+        raise CaseflowError(f"{what} {day} is in the future; record it once it has happened")
+    return day
+
+
+def parse_datetime(value: str, what: str) -> dt.datetime:
+    """``YYYY-MM-DDTHH:MM`` (or a space instead of the T): a local time in the agency's time zone."""
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CaseflowError(f"{what} {value!r} is not a date and time written YYYY-MM-DDTHH:MM") from None
+    if moment.tzinfo is not None:
+        raise CaseflowError(f"{what} {value!r}: give the agency's local time, without a time zone")
+    return moment

@@ -1,0 +1,262 @@
+"""What is overdue and what is coming, derived from a client's documents every time (never stored).
+
+Each rule reads one client's :class:`~caseflow.CaseView` and the workflow's ``monitoring`` settings
+and returns :class:`Due` items: why, and by when. The built-in rules below cover contact cadence by
+risk level, follow-up after a missed appointment or a hospital discharge, appointments to record,
+rescreens, plan reviews, referrals waiting without a change, expiring consents and unread provider
+reports. Plugins add rules through ``register_due_rules``; a workflow (or an extension of it)
+changes the numbers through ``monitoring``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from caseflow.core.case import CaseView
+
+
+@dataclass(frozen=True)
+class Due:
+    """Something to do for a client by a date. ``notice`` is when it starts to show, if earlier."""
+
+    rule: str
+    reason: str
+    due: str  # ISO date
+    notice: str | None = None
+
+    def shows(self, today: dt.date, within_days: int) -> bool:
+        horizon = (today + dt.timedelta(days=within_days)).isoformat()
+        return self.due <= horizon or (self.notice is not None and self.notice <= today.isoformat())
+
+
+@dataclass(frozen=True)
+class DueRule:
+    """A rule of the due list: ``evaluate(case, monitoring)`` lists what it finds for one client."""
+
+    id: str
+    title: str
+    evaluate: Callable[[CaseView, Mapping[str, Any]], list[Due]]
+
+
+# -- reading the documents ------------------------------------------------------------------------
+
+RISK_ORDER = ("low", "moderate", "high")
+
+
+def risk_level(record: Mapping[str, Any], monitoring: Mapping[str, Any]) -> str:
+    """The client's risk level from their flags (an unknown flag counts as moderate: err careful)."""
+    by_flag = monitoring.get("risk_by_flag", {})
+    levels = [by_flag.get(f.get("flag"), "moderate") for f in record.get("risk_flags") or [] if isinstance(f, Mapping)]
+    known = [level if level in RISK_ORDER else "moderate" for level in levels]
+    return max(known, key=RISK_ORDER.index, default="low")
+
+
+def contact_days(record: Mapping[str, Any], monitoring: Mapping[str, Any]) -> tuple[str, int | None]:
+    level = risk_level(record, monitoring)
+    days = monitoring.get("contact_days_by_risk", {}).get(level)
+    return level, days if isinstance(days, int) and days > 0 else None
+
+
+def contacts(case: CaseView) -> list[Mapping[str, Any]]:
+    """Contact notes of this episode, oldest first."""
+    found = [d.data for d in case.current("core.visit") if _is_date(d.data.get("date"))]
+    return sorted(found, key=lambda data: str(data["date"]))
+
+
+def last_contact(case: CaseView) -> str | None:
+    dates = [str(c["date"]) for c in contacts(case)]
+    dates += [str(d.data["date"]) for d in case.current("core.intake-interview") if _is_date(d.data.get("date"))]
+    return max(dates, default=None)
+
+
+def items_of(case: CaseView, form_id: str, key: str) -> list[Mapping[str, Any]]:
+    documents = case.by_form(form_id)
+    items = documents[0].data.get(key) if documents else None
+    return [item for item in items or [] if isinstance(item, Mapping)]
+
+
+def plus(day: str, days: int) -> str:
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
+
+
+def _is_date(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _days(monitoring: Mapping[str, Any], key: str, default: int) -> int:
+    value = monitoring.get(key, default)
+    return value if isinstance(value, int) and value >= 0 else default
+
+
+# -- the built-in rules ---------------------------------------------------------------------------
+
+
+def contact_cadence(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    level, days = contact_days(case.record, monitoring)
+    if days is None:
+        return []
+    last = last_contact(case)
+    since = last or case.record.get("intake_date")
+    if not _is_date(since):
+        return []
+    seen = f"last contact {last}" if last else f"no contact since intake on {since}"
+    return [Due("contact", f"contact ({level} risk: every {days} days; {seen})", plus(str(since), days))]
+
+
+def missed_appointment_followup(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    days = _days(monitoring, "missed_appointment_followup_days", 2)
+    seen = [str(c["date"]) for c in contacts(case)]
+    found = []
+    for item in items_of(case, "core.appointments", "appointments"):
+        day = item.get("date")
+        if item.get("status") != "missed" or not _is_date(day) or any(d >= str(day) for d in seen):
+            continue
+        reason = f"follow up the missed appointment {item.get('id')} with {item.get('with')} on {day}"
+        found.append(Due("missed-appointment", reason, plus(str(day), days)))
+    return found
+
+
+def appointments_to_record(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    """Upcoming appointments, and past ones nobody has marked kept, missed or cancelled."""
+    today = case.today.isoformat()
+    found = []
+    for item in items_of(case, "core.appointments", "appointments"):
+        day = item.get("date")
+        if item.get("status") != "scheduled" or not _is_date(day):
+            continue
+        at = f"{day} {item.get('time', '')}".strip()
+        if str(day) < today:
+            reason = f"record whether appointment {item.get('id')} with {item.get('with')} ({at}) was kept"
+            found.append(Due("appointment-outcome", reason, str(day)))
+        else:
+            found.append(Due("appointment", f"appointment {item.get('id')} with {item.get('with')} at {at}", str(day)))
+    return found
+
+
+def rescreens(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    found = []
+    for instrument, days in (monitoring.get("rescreen_days") or {}).items():
+        given = [str(d.data["date"]) for d in case.current(instrument) if _is_date(d.data.get("date"))]
+        if given and isinstance(days, int):
+            name = instrument.removeprefix("instruments.").upper()
+            found.append(
+                Due("rescreen", f"rescreen {name} (last {max(given)}, every {days} days)", plus(max(given), days))
+            )
+    return found
+
+
+def plan_review(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    """The plan's review date, once the plan is in effect (approved in this episode)."""
+    plans = case.current("core.plan")
+    review = plans[0].data.get("review_date") if plans else None
+    approved = case.latest_decision(plans[0].path) if plans else None
+    if not _is_date(review) or approved is None or approved.decision != "approved":
+        return []
+    return [Due("plan-review", "plan review", str(review))]
+
+
+#: A referral waits on someone in these statuses; once in progress, the client is being served.
+WAITING_STATUSES = frozenset({"draft", "requested", "received", "accepted"})
+
+
+def last_change(referral: Mapping[str, Any]) -> str | None:
+    history = [h for h in referral.get("history") or [] if isinstance(h, Mapping) and _is_date(h.get("on"))]
+    return str(history[-1]["on"]) if history else referral.get("requested_on")
+
+
+def stale_since(referral: Mapping[str, Any], today: dt.date, days: int) -> str | None:
+    """The date a waiting referral became stale (no status change for ``days``), or None."""
+    changed = last_change(referral)
+    if referral.get("status") not in WAITING_STATUSES or not _is_date(changed):
+        return None
+    due = plus(str(changed), days)
+    return due if due <= today.isoformat() else None
+
+
+def referrals_waiting(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    days = _days(monitoring, "referral_stale_days", 14)
+    found = []
+    for document in case.current("core.referral"):
+        data = document.data
+        changed = last_change(data)
+        if data.get("status") in WAITING_STATUSES and _is_date(changed):
+            reason = f"referral {data.get('id')} ({data.get('category')}) is {data.get('status')} since {changed}"
+            found.append(Due("referral", reason, plus(str(changed), days)))
+    return found
+
+
+def consents_expiring(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    """Releases expiring soon, and expired ones that an open referral still relies on."""
+    warning = _days(monitoring, "consent_expiry_warning_days", 30)
+    today = case.today.isoformat()
+    open_statuses = WAITING_STATUSES | {"in-progress"}
+    relied_on = {
+        str(d.data.get("consent")) for d in case.current("core.referral") if d.data.get("status") in open_statuses
+    }
+    found = []
+    for document in case.by_form("core.consent"):
+        data = document.data
+        expires = data.get("expires_on")
+        if data.get("kind") != "release" or data.get("status") != "active" or not _is_date(expires):
+            continue
+        if str(expires) >= today or str(data.get("id")) in relied_on:
+            verb = "expires" if str(expires) >= today else "expired"
+            reason = f"consent {data.get('id')} {verb} on {expires}: renew it or close what relies on it"
+            found.append(Due("consent", reason, str(expires), notice=plus(str(expires), -warning)))
+    return found
+
+
+def unread_reports(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    found = []
+    for document in case.by_form("core.provider-report"):
+        data = document.data
+        if not data.get("acknowledged_on") and _is_date(data.get("date")):
+            reason = f"read the report from {data.get('provider')} ({document.path}; then caseflow ack)"
+            found.append(Due("report", reason, str(data["date"])))
+    return found
+
+
+def hospital_followup(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    """A contact within 7 days after a hospital discharge (the follow-up-after-hospitalization measure).
+
+    As in that measure, a contact on the day of discharge does not count: it must come after it.
+    """
+    days = _days(monitoring, "post_discharge_followup_days", 7)
+    notes = contacts(case)
+    found = []
+    for note in notes:
+        stay = note.get("hospital")
+        discharged = stay.get("discharged_on") if isinstance(stay, Mapping) else None
+        if not _is_date(discharged) or any(str(c["date"]) > str(discharged) for c in notes):
+            continue
+        reason = f"follow-up contact after the hospital discharge on {discharged} (within {days} days)"
+        found.append(Due("hospital-followup", reason, plus(str(discharged), days)))
+    return found
+
+
+BUILT_IN_RULES = (
+    DueRule("contact", "contact cadence by risk level", contact_cadence),
+    DueRule("missed-appointment", "a contact after a missed appointment", missed_appointment_followup),
+    DueRule("appointment", "appointments coming, or to be recorded", appointments_to_record),
+    DueRule("rescreen", "rescreens", rescreens),
+    DueRule("plan-review", "plan review date", plan_review),
+    DueRule("referral", "referrals waiting without a change", referrals_waiting),
+    DueRule("consent", "consents expiring", consents_expiring),
+    DueRule("report", "provider reports not read", unread_reports),
+    DueRule("hospital-followup", "a contact within 7 days after a hospital discharge", hospital_followup),
+)
+
+
+def evaluate(case: CaseView, rules: Iterable[DueRule], monitoring: Mapping[str, Any]) -> list[Due]:
+    """Every rule's items for one client, soonest first."""
+    found = [item for rule in rules for item in rule.evaluate(case, monitoring)]
+    return sorted(found, key=lambda item: (item.due, item.rule))

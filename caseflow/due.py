@@ -1,0 +1,112 @@
+"""The due list: every open client's overdue and coming items, from the documents, for one morning.
+
+Nothing is stored: each run reads the clients' documents and applies the rules (the built-in ones
+in :mod:`caseflow.core.due`, plus those plugins register) with the workflow's ``monitoring``
+settings. Clients with a risk flag come first, then the most overdue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from caseflow.core.case import CaseView
+from caseflow.core.due import BUILT_IN_RULES, Due, DueRule, risk_level
+from caseflow.errors import CaseflowError, PluginError
+
+if TYPE_CHECKING:
+    from caseflow.repo import CaseRepo
+
+#: Days ahead the due list looks by default.
+WITHIN_DAYS = 14
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    client: str
+    worker: str | None
+    risk: str
+    flagged: bool
+    item: Due
+    today: dt.date
+
+    @property
+    def days_overdue(self) -> int:
+        """Days past the due date (0: due today; negative: days still to go)."""
+        return (self.today - dt.date.fromisoformat(self.item.due)).days
+
+    @property
+    def when(self) -> str:
+        days = self.days_overdue
+        if days > 0:
+            return f"overdue {days} day{'s' if days != 1 else ''}"
+        return "today" if days == 0 else f"in {-days} day{'s' if days != -1 else ''}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "client": self.client,
+            "worker": self.worker,
+            "risk": self.risk,
+            "risk_flagged": self.flagged,
+            "rule": self.item.rule,
+            "reason": self.item.reason,
+            "due": self.item.due,
+            "overdue": self.days_overdue > 0,
+            "days_overdue": self.days_overdue,
+        }
+
+
+def due_list(
+    repo: CaseRepo,
+    *,
+    worker: str | None = None,
+    within_days: int = WITHIN_DAYS,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DueEntry]:
+    """The items of every open client (of ``worker``, if given) due by ``within_days`` from today."""
+    if within_days < 0:
+        raise CaseflowError(f"--within {within_days}: give a number of days ahead (0 or more)")
+    final = {stage.id for stage in repo.workflow.stages if stage.final}
+    rows = [row for row in repo.clients(worker=worker) if row["problem"] is None and row["stage"] not in final]
+    entries: list[DueEntry] = []
+    for done, row in enumerate(rows, 1):
+        entries.extend(due_for_case(repo, repo.case(row["id"]), within_days))
+        if progress is not None:
+            progress(done, len(rows))
+    return sorted(entries, key=lambda e: (not e.flagged, e.item.due, e.client, e.item.rule))
+
+
+def due_for_case(repo: CaseRepo, case: CaseView, within_days: int = WITHIN_DAYS) -> list[DueEntry]:
+    """One client's items due by ``within_days`` from today, soonest first."""
+    monitoring = repo.workflow.monitoring
+    rules = [("caseflow", rule) for rule in BUILT_IN_RULES] + repo.host.due_rules()
+    level = risk_level(case.record, monitoring)
+    flagged = bool(case.record.get("risk_flags"))
+    worker = case.record.get("assigned_worker")
+    items = [item for item in _evaluate(case, rules, monitoring) if item.shows(case.today, within_days)]
+    entries = [DueEntry(case.client_id, worker, level, flagged, item, case.today) for item in items]
+    return sorted(entries, key=lambda e: (e.item.due, e.item.rule))
+
+
+def _evaluate(case: CaseView, rules: list[tuple[str, DueRule]], monitoring: Any) -> list[Due]:
+    found: list[Due] = []
+    for owner, rule in rules:
+        try:
+            items = rule.evaluate(case, monitoring)
+        except Exception as exc:
+            raise PluginError(f"due rule '{rule.id}' of plugin '{owner}' raised {type(exc).__name__}: {exc}") from exc
+        for item in items:
+            if not isinstance(item, Due):
+                raise PluginError(f"due rule '{rule.id}' of plugin '{owner}' returned {item!r}, not a Due")
+            _check_date(item, owner)
+            found.append(item)
+    return found
+
+
+def _check_date(item: Due, owner: str) -> None:
+    try:
+        dt.date.fromisoformat(item.due)
+    except (TypeError, ValueError):
+        raise PluginError(f"due rule '{item.rule}' of plugin '{owner}' gave due date {item.due!r}") from None

@@ -1,0 +1,191 @@
+"""Follow-through from the command line: visit, appt, meds, report-in, ack, due, calendar, show."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import icalendar
+import pytest
+
+from caseflow.testing import Result, git
+from tests.samples import CLIENT, CLIENT_YAML
+
+TODAY = "2026-03-10"
+PROVIDER = """form: core.provider
+id: eastside-counseling
+name: Eastside Counseling (fictional)
+services:
+  - {id: eastside-cbt, name: Individual therapy, categories: [counseling]}
+"""
+PLAN = f"form: core.plan\nclient: {CLIENT}\ngoals:\n  - {{id: g1, title: Feel better}}\n"
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def agency(case_repo: Callable[..., Path]) -> Path:
+    return case_repo(
+        {
+            f"clients/{CLIENT}/client.yaml": CLIENT_YAML.replace("stage: intake", "stage: active"),
+            f"clients/{CLIENT}/plan.yaml": PLAN,
+            "providers/eastside-counseling.yaml": PROVIDER,
+        }
+    )
+
+
+def caseflow(run: Run, repo: Path, *args: str | Path, today: str = TODAY) -> Result:
+    return run("--repo", repo, "--as", "casey", *args, env={"CASEFLOW_TODAY": today})
+
+
+def unchanged(repo: Path, head: str) -> bool:
+    return git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
+
+
+def test_a_hospital_stay_then_the_seven_day_follow_up(agency: Path, run_caseflow: Run) -> None:
+    caseflow(
+        run_caseflow, agency, "visit", CLIENT, "--type", "hospital", "--date", "2026-03-05", "--admitted",
+        "2026-03-01", "--discharged", "2026-03-05", "--facility", "St. Example", "--note", "Discharge planning.",
+    ).assert_success()  # fmt: skip
+    note = (agency / f"clients/{CLIENT}/visits/2026-03-05-hospital.md").read_text()
+    assert "discharged_on: 2026-03-05" in note and note.endswith("---\n\nDischarge planning.\n")
+    assert "Caseflow-Contact: hospital on 2026-03-05" in git(agency, "log", "-1", "--format=%B")
+    due = json.loads(caseflow(run_caseflow, agency, "due", "--json").stdout)
+    assert [(d["rule"], d["due"]) for d in due if d["rule"] == "hospital-followup"] == [
+        ("hospital-followup", "2026-03-12")
+    ]
+    caseflow(
+        run_caseflow, agency, "visit", CLIENT, "--type", "home", "--goal", "g1", "--duration", "45"
+    ).assert_success()
+    due = json.loads(caseflow(run_caseflow, agency, "due", "--json").stdout)
+    assert "hospital-followup" not in {d["rule"] for d in due}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--type", "home", "--date", "2026-03-11"), "--date 2026-03-11 is in the future"),
+        (("--type", "hospital", "--admitted", "2026-03-05", "--discharged", "2026-03-01"), "is before --admitted"),
+        (("--type", "home", "--admitted", "2026-03-05"), "--admitted belong to a hospital visit"),
+        (("--type", "home", "--goal", "g9"), "has no goal g9"),
+        (("--type", "home", "--date", "March 3"), "is not a date written YYYY-MM-DD"),
+    ],
+)
+def test_a_bad_visit_is_refused_and_nothing_is_written(
+    agency: Path, run_caseflow: Run, args: tuple[str, ...], message: str
+) -> None:
+    head = git(agency, "rev-parse", "HEAD")
+    result = caseflow(run_caseflow, agency, "visit", CLIENT, *args).assert_refused()
+    assert message in result.stderr and unchanged(agency, head)
+
+
+def test_appointments_added_kept_and_missed_with_rates(agency: Path, run_caseflow: Run) -> None:
+    first = caseflow(
+        run_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-09T16:00",
+        "--purpose", "Therapy",
+    ).assert_success().stdout.strip()  # fmt: skip
+    second = caseflow(
+        run_caseflow, agency, "appt", "add", CLIENT, "--with", "Dr. Example's office", "--at", "2026-03-12 09:30"
+    ).assert_success().stdout.strip()  # fmt: skip
+    text = (agency / f"clients/{CLIENT}/appointments.yaml").read_text()
+    assert f"id: {first}" in text and "provider: eastside-counseling" in text and "with: Dr. Example's office" in text
+    early = caseflow(run_caseflow, agency, "appt", CLIENT, second, "--kept").assert_refused()
+    assert "in the future: it cannot be kept yet" in early.stderr
+    caseflow(run_caseflow, agency, "appt", CLIENT, first, "--missed", "--note", "No call").assert_success()
+    listing = json.loads(caseflow(run_caseflow, agency, "appts", CLIENT, "--json").stdout)
+    assert (listing["kept"], listing["missed"], listing["kept_rate"]) == (0, 1, 0.0)
+    upcoming = json.loads(caseflow(run_caseflow, agency, "appts", CLIENT, "--upcoming", "--json").stdout)
+    assert [a["id"] for a in upcoming["appointments"]] == [second]
+    due = json.loads(caseflow(run_caseflow, agency, "due", "--json").stdout)
+    assert ("missed-appointment", "2026-03-11") in {(d["rule"], d["due"]) for d in due}
+    caseflow(run_caseflow, agency, "appt", CLIENT, "A-NOPE00", "--kept").assert_refused()
+
+
+def test_medications_added_logged_and_stopped(agency: Path, run_caseflow: Run) -> None:
+    med = caseflow(
+        run_caseflow, agency, "meds", "add", CLIENT, "--name", "sertraline", "--dose", "50 mg daily",
+        "--prescriber", "Dr. Example", "--start", "2026-03-01", "--reason", "Depression",
+    ).assert_success().stdout.strip()  # fmt: skip
+    caseflow(
+        run_caseflow, agency, "meds", "log", CLIENT, "--med", med, "--adherence", "partial", "--effect",
+        "Sleeping better", "--side-effects", "Mild nausea", "--date", "2026-03-08",
+    ).assert_success()  # fmt: skip
+    shown = json.loads(caseflow(run_caseflow, agency, "meds", CLIENT, "--json").stdout)
+    assert [(m["id"], m["recent"][-1]["adherence"], m["recent"][-1]["side_effects"]) for m in shown] == [
+        (med, "partial", "Mild nausea")
+    ]
+    head = git(agency, "rev-parse", "HEAD")
+    for args, message in (
+        (("log", CLIENT, "--med", med, "--adherence", "sometimes", "--effect", "x"), "--adherence must be one of"),
+        (("log", CLIENT, "--med", "M-NOPE00", "--adherence", "taken", "--effect", "x"), "no medication M-NOPE00"),
+        (("log", CLIENT, "--med", med, "--adherence", "taken", "--effect", "x", "--date", "2026-02-01"), "before"),
+        (("stop", CLIENT, med, "--date", "2026-02-27"), "is before medication"),
+        (("add", CLIENT, "--name", "x", "--dose", "1", "--prescriber", "y", "--start", "2026-04-01"), "future"),
+    ):
+        refused = caseflow(run_caseflow, agency, "meds", *args).assert_refused()
+        assert message in refused.stderr and unchanged(agency, head)
+    caseflow(run_caseflow, agency, "meds", "stop", CLIENT, med, "--reason", "Side effects").assert_success()
+    assert json.loads(caseflow(run_caseflow, agency, "meds", CLIENT, "--json").stdout) == []
+    assert len(json.loads(caseflow(run_caseflow, agency, "meds", CLIENT, "--all", "--json").stdout)) == 1
+
+
+def test_a_provider_report_with_its_pdf_stays_unread_until_acknowledged(
+    agency: Path, run_caseflow: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "report.md").write_text("Attended 3 of 4 sessions.\n")
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4\n% fictional\n")
+    caseflow(
+        run_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-09",
+        "--file", tmp_path / "report.md", "--attach", tmp_path / "report.pdf",
+    ).assert_success()  # fmt: skip
+    folder = agency / f"clients/{CLIENT}/provider-reports"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "2026-03-09-eastside-counseling.md",
+        "2026-03-09-eastside-counseling.pdf",
+    ]
+    due = json.loads(caseflow(run_caseflow, agency, "due", "--json").stdout)
+    assert "report" in {d["rule"] for d in due}
+    caseflow(run_caseflow, agency, "ack", CLIENT, "provider-reports/2026-03-09-eastside-counseling.md").assert_success()
+    assert "report" not in {d["rule"] for d in json.loads(caseflow(run_caseflow, agency, "due", "--json").stdout)}
+    (tmp_path / "fake.pdf").write_text("not a pdf")
+    refused = caseflow(
+        run_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-08",
+        "--file", tmp_path / "report.md", "--attach", tmp_path / "fake.pdf",
+    ).assert_refused()  # fmt: skip
+    assert "not a PDF" in refused.stderr
+    unknown = caseflow(
+        run_caseflow, agency, "report-in", CLIENT, "--provider", "nobody", "--date", "2026-03-08",
+        "--file", tmp_path / "report.md",
+    ).assert_refused()  # fmt: skip
+    assert "no provider or service 'nobody'" in unknown.stderr
+
+
+def test_the_calendar_parses_back_and_carries_ids_not_names(agency: Path, run_caseflow: Run, tmp_path: Path) -> None:
+    caseflow(
+        run_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-12T16:00",
+        "--purpose", "Therapy",
+    ).assert_success()  # fmt: skip
+    out = tmp_path / "casey.ics"
+    caseflow(run_caseflow, agency, "calendar", "--out", out).assert_success()
+    calendar = icalendar.Calendar.from_ical(out.read_bytes())
+    events = [c for c in calendar.walk("VEVENT")]
+    summaries = [str(e["SUMMARY"]) for e in events]
+    assert f"{CLIENT}: Therapy with Eastside Counseling Associates" not in summaries  # the directory's name wins
+    assert f"{CLIENT}: Therapy with Eastside Counseling (fictional)" in summaries
+    therapy = next(e for e in events if "Therapy" in str(e["SUMMARY"]))
+    assert therapy.decoded("DTSTART").isoformat() == "2026-03-12T16:00:00+00:00"
+    assert any(s.startswith(f"{CLIENT}: contact") for s in summaries)  # a due item, on its day
+    assert "Ana Example" not in out.read_text() and len({str(e["UID"]) for e in events}) == len(events)
+
+
+def test_show_summarises_what_a_person_wants_first(agency: Path, run_caseflow: Run) -> None:
+    caseflow(run_caseflow, agency, "visit", CLIENT, "--type", "phone", "--date", "2026-03-02").assert_success()
+    caseflow(
+        run_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-12T16:00"
+    ).assert_success()  # fmt: skip
+    shown = json.loads(caseflow(run_caseflow, agency, "show", CLIENT, "--json").stdout)
+    assert shown["last_contact"] == {"date": "2026-03-02", "type": "phone"}
+    assert shown["next_appointment"]["date"] == "2026-03-12"
+    assert [d["rule"] for d in shown["due"]] == ["appointment"]
+    text = caseflow(run_caseflow, agency, "show", CLIENT).stdout
+    assert "last contact: 2026-03-02 (phone)" in text and "next appointment: 2026-03-12 16:00" in text

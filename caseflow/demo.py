@@ -207,8 +207,13 @@ def tour(path: Path) -> str:
     planning = next((c for c, s in stages.items() if s == "planning"), active)
     tries = [
         ("export CASEFLOW_USER=casey", "act as Casey, a case manager"),
+        ("caseflow due", "this morning: what is overdue and coming, risk-flagged clients first"),
         ("caseflow clients", "who is where, with risk flags (no names)"),
-        (f"caseflow show {active}", "one client: stage, flags, documents"),
+        (f"caseflow show {active}", "one client: stage, flags, last contact, referrals, scores, due"),
+        (f"caseflow visit {active} --type phone --note 'Checked in; safety plan reviewed.'", "a contact"),
+        (f"caseflow meds {active}", "medications: adherence, effects, side effects"),
+        (f"caseflow appts {active}", "appointments, kept and missed"),
+        ("caseflow calendar --out casey.ics", "appointments and due items for a calendar program"),
         (f"caseflow stages {planning}", "what stands between a client and the next stage"),
         (f"caseflow --as sam approve {planning} plan.yaml", "Sam (supervisor) signs off this version of the plan"),
         (f"caseflow advance {planning}", "...and the client moves on to active"),

@@ -59,6 +59,7 @@ def build_calendar(repo: CaseRepo, *, worker: str | None, within_days: int) -> b
         event.add("transp", "TRANSPARENT")
         event.add("dtstamp", stamp)
         calendar.add_component(event)
+    calendar.add_missing_timezones()  # a VTIMEZONE for the agency's zone: importers need it to place events
     return bytes(calendar.to_ical())
 
 

@@ -124,19 +124,38 @@ def _plan_goal_ids(repo: CaseRepo, client_id: str, goals: Sequence[str]) -> Sequ
 # -- appointments and medications: items of one document per client -------------------------------
 
 
+@dataclass(frozen=True)
+class ItemList:
+    """A list of items in a client's one-per-client document: its form, its key, its commit action."""
+
+    form_id: str
+    key: str
+    action: str
+
+
+APPOINTMENTS = ItemList("core.appointments", "appointments", "appointment")
+MEDICATIONS = ItemList("core.medications", "medications", "medication")
+
+
+def _append(repo: CaseRepo, actor: Staff, client_id: str, where: ItemList, item: dict[str, Any]) -> SavedDocument:
+    details = {where.action.capitalize(): f"{item['id']} added"}
+    return _edit_list(
+        repo, actor, client_id, where, details, lambda items: insert_item(items, len(items), new_mapping(item))
+    )
+
+
 def _edit_list(
     repo: CaseRepo,
     actor: Staff,
     client_id: str,
-    form_id: str,
-    key: str,
-    action: str,
+    where: ItemList,
     details: Mapping[str, str],
     change: Callable[[Any], None],
 ) -> SavedDocument:
-    """Change the list ``key`` of a client's singleton document (created if missing), one commit."""
+    """Change one list of a client's one-per-client document (created if missing), one commit."""
     from caseflow import actions
 
+    form_id, key, action = where.form_id, where.key, where.action
     form = repo.form(form_id)
     path = f"{repo.client_dir(client_id)}/{form.path}"
     if not (repo.root / path).exists():
@@ -162,9 +181,9 @@ def _find_item(items: Any, item_id: str, what: str, client_id: str, listing: str
     raise NotFound(f"no {what} {item_id} for {client_id} ({listing})")
 
 
-def _current_items(repo: CaseRepo, client_id: str, form_id: str, key: str) -> list[Mapping[str, Any]]:
-    documents = repo.case(client_id).by_form(form_id)
-    items = documents[0].data.get(key) if documents else None
+def _current_items(repo: CaseRepo, client_id: str, where: ItemList) -> list[Mapping[str, Any]]:
+    documents = repo.case(client_id).by_form(where.form_id)
+    items = documents[0].data.get(where.key) if documents else None
     return [item for item in items or [] if isinstance(item, Mapping)]
 
 
@@ -196,18 +215,7 @@ def add_appointment(
         referral_path(repo, client_id, referral)
         item["referral"] = referral
     item["status"] = "scheduled"
-    details = {"Appointment": f"{item['id']} on {item['date']}"}
-    saved = _edit_list(
-        repo,
-        actor,
-        client_id,
-        "core.appointments",
-        "appointments",
-        "appointment",
-        details,
-        lambda items: insert_item(items, len(items), new_mapping(item)),
-    )
-    return saved, item["id"]
+    return _append(repo, actor, client_id, APPOINTMENTS, item), item["id"]
 
 
 def mark_appointment(
@@ -229,11 +237,11 @@ def mark_appointment(
             item["note"] = note
 
     details = {"Appointment": f"{appointment_id} {outcome}"}
-    return _edit_list(repo, actor, client_id, "core.appointments", "appointments", "appointment", details, change)
+    return _edit_list(repo, actor, client_id, APPOINTMENTS, details, change)
 
 
 def appointments(repo: CaseRepo, client_id: str) -> list[Mapping[str, Any]]:
-    return _current_items(repo, client_id, "core.appointments", "appointments")
+    return _current_items(repo, client_id, APPOINTMENTS)
 
 
 def attendance(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -267,18 +275,7 @@ def add_medication(
     }
     if reason:
         item["reason"] = reason
-    details = {"Medication": f"{item['id']} started {item['start']}"}
-    saved = _edit_list(
-        repo,
-        actor,
-        client_id,
-        "core.medications",
-        "medications",
-        "medication",
-        details,
-        lambda items: insert_item(items, len(items), new_mapping(item)),
-    )
-    return saved, item["id"]
+    return _append(repo, actor, client_id, MEDICATIONS, item), item["id"]
 
 
 def stop_medication(
@@ -298,7 +295,7 @@ def stop_medication(
             item["stop_reason"] = reason
 
     details = {"Medication": f"{medication_id} stopped {stopped.isoformat()}"}
-    return _edit_list(repo, actor, client_id, "core.medications", "medications", "medication", details, change)
+    return _edit_list(repo, actor, client_id, MEDICATIONS, details, change)
 
 
 def log_medication(
@@ -333,11 +330,11 @@ def log_medication(
         insert_item(item["monitoring"], len(item["monitoring"]), new_mapping(entry))
 
     details = {"Medication": f"{medication_id} {adherence} on {day.isoformat()}"}
-    return _edit_list(repo, actor, client_id, "core.medications", "medications", "medication", details, change)
+    return _edit_list(repo, actor, client_id, MEDICATIONS, details, change)
 
 
 def medications(repo: CaseRepo, client_id: str) -> list[Mapping[str, Any]]:
-    return _current_items(repo, client_id, "core.medications", "medications")
+    return _current_items(repo, client_id, MEDICATIONS)
 
 
 # -- provider reports -------------------------------------------------------------------------------

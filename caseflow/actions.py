@@ -244,14 +244,14 @@ def new_document(
     preset: Mapping[str, Any] | None = None,
     body: str | None = None,
     action: str = "new",
-    details: Mapping[str, str] | None = None,
-    extra_files: Mapping[str, bytes] | None = None,
+    finalize: Callable[[Document, Transaction], None] | None = None,
 ) -> SavedDocument:
     """Create a document from its form's skeleton (or a draft file), optionally in $EDITOR.
 
     ``preset`` sets top-level fields a command already knows (a visit's date and type) and
-    ``body`` the Markdown text below the front matter, before the person edits. ``extra_files``
-    (an attachment beside it) go into the same commit and must not exist yet.
+    ``body`` the Markdown text below the front matter, before the person edits. ``finalize`` sees
+    the document as it will be committed (named, after any editing): it checks what the form
+    cannot (a date against today), adds trailers or files beside it, or refuses (the draft is kept).
     """
     parsed = _parse_assignments(fields)
     base = repo.client_dir(client_id)
@@ -277,14 +277,11 @@ def new_document(
             (editor or _run_editor)(draft)
             document = parse_new_document(scratch, _read_draft(draft))
         with repo.store.transaction(repo.author(actor), action=action, client=client_id) as tx:
-            tx.details.update(details or {})
-            for rel, data in (extra_files or {}).items():
-                if (repo.root / rel).exists():
-                    raise AlreadyExists(f"{rel} already exists")
-                tx.write(rel, data)
             document.path = place(repo, base, form, document)
             if document.form_id != form.id:
                 raise DocumentError(Problem(document.path, *document.locate(("form",)), f"form must stay {form.id}"))
+            if finalize is not None:
+                finalize(document, tx)
             commit_document(repo, tx, document, form, client_id)
     except CaseflowError as exc:
         if draft is None:

@@ -76,7 +76,8 @@ def build_demo(path: Path, *, replace: bool = False, source: Path | None = None)
         with store.transaction(staff[step.author], action=step.action, client=step.client, at=at) as tx:
             for rel, data in step.files.items():
                 tx.write(rel, data)
-    (path / DEMO_MARKER).write_text("built by caseflow demo\n")
+    morning = (steps[-1].day if steps else dt.date.today()) + dt.timedelta(days=1)
+    (path / DEMO_MARKER).write_text(f"built by caseflow demo\nmorning: {morning.isoformat()}\n")
     return path
 
 
@@ -193,6 +194,14 @@ def _earliest(data: Mapping[str, Any], floor: dt.date) -> dt.date:
     return min(days, default=floor)
 
 
+def _morning_after(path: Path) -> str:
+    """The day after the demo's last records, as the marker keeps it (today if it says none)."""
+    marker = path / DEMO_MARKER
+    text = marker.read_text() if marker.exists() else ""
+    found = re.search(r"^morning: (\d{4}-\d{2}-\d{2})$", text, re.M)
+    return found.group(1) if found else dt.date.today().isoformat()
+
+
 def tour(path: Path) -> str:
     """The short guided tour printed after the demo is built."""
     ids = client_ids(path)
@@ -207,6 +216,7 @@ def tour(path: Path) -> str:
     planning = next((c for c, s in stages.items() if s == "planning"), active)
     tries = [
         ("export CASEFLOW_USER=casey", "act as Casey, a case manager"),
+        (f"export CASEFLOW_TODAY={_morning_after(path)}", "the morning after the last records (unset: today)"),
         ("caseflow due", "this morning: what is overdue and coming, risk-flagged clients first"),
         ("caseflow clients", "who is where, with risk flags (no names)"),
         (f"caseflow show {active}", "one client: stage, flags, last contact, referrals, scores, due"),

@@ -69,13 +69,27 @@ def due_list(
     if within_days < 0:
         raise CaseflowError(f"--within {within_days}: give a number of days ahead (0 or more)")
     final = {stage.id for stage in repo.workflow.stages if stage.final}
-    rows = [row for row in repo.clients(worker=worker) if row["problem"] is None and row["stage"] not in final]
-    entries: list[DueEntry] = []
+    listed = repo.clients()  # unfiltered: a record nobody can read names no worker, yet it is someone's
+    rows = [
+        row
+        for row in listed
+        if row["problem"] is None and row["stage"] not in final and worker in (None, row["assigned_worker"])
+    ]
+    today = repo.today()
+    # A client record nobody can read hides the whole case: that is the first thing due.
+    entries = [
+        DueEntry(row["id"], None, "unknown", True, Due("unreadable", f"fix {row['problem']}", today.isoformat()), today)
+        for row in listed
+        if row["problem"] is not None
+    ]
     for done, row in enumerate(rows, 1):
         entries.extend(due_for_case(repo, repo.case(row["id"]), within_days))
         if progress is not None:
             progress(done, len(rows))
-    return sorted(entries, key=lambda e: (not e.flagged, e.item.due, e.client, e.item.rule))
+    # What cannot be read comes first (it may hide anything), then risk-flagged clients, then the oldest.
+    return sorted(
+        entries, key=lambda e: (e.item.rule != "unreadable", not e.flagged, e.item.due, e.client, e.item.rule)
+    )
 
 
 def due_for_case(repo: CaseRepo, case: CaseView, within_days: int = WITHIN_DAYS) -> list[DueEntry]:

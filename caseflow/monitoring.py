@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 from caseflow.core.config import Staff
 from caseflow.core.dates import parse_date, parse_datetime, parse_past_date
 from caseflow.core.directory import find_service
-from caseflow.core.documents import new_mapping
+from caseflow.core.documents import Document, new_mapping
 from caseflow.core.documents.edits import insert_item, new_sequence
 from caseflow.core.ids import check_document_id, random_client_id
-from caseflow.errors import CaseflowError, NotFound, UsageError
+from caseflow.core.store import Transaction
+from caseflow.errors import CaseflowError, NotAllowed, NotFound, StoreError
 
 if TYPE_CHECKING:
     from caseflow.repo import CaseRepo, SavedDocument
 
-CONTACT_TYPES = ("office", "home", "hospital", "phone", "video")
 APPOINTMENT_OUTCOMES = ("kept", "missed", "cancelled")
 ADHERENCE = ("taken", "partial", "missed")
 
@@ -54,8 +54,9 @@ def record_visit(
     """``visits/<date>-<type>.md`` in one commit; with ``edit``, the note is typed in $EDITOR first."""
     from caseflow import actions
 
-    if contact.type not in CONTACT_TYPES:
-        raise CaseflowError(f"--type must be one of {', '.join(CONTACT_TYPES)}, not {contact.type!r}")
+    kinds = repo.form("core.visit").schema["properties"]["type"].get("enum", [])
+    if contact.type not in kinds:
+        raise CaseflowError(f"--type must be one of {', '.join(kinds)}, not {contact.type!r}")
     today = repo.today()
     day = parse_past_date(contact.on, "--date", today)
     preset: dict[str, Any] = {"date": day.isoformat(), "type": contact.type, "author": actor.id}
@@ -69,7 +70,14 @@ def record_visit(
     if stay:
         preset["hospital"] = stay
     body = None if contact.note is None else _note_body(contact.note)
-    details = {"Contact": f"{contact.type} on {day.isoformat()}"}
+
+    def finalize(document: Document, tx: Transaction) -> None:
+        # Checked again on what is committed: $EDITOR may have changed any of it.
+        data = document.data
+        visited = parse_past_date(str(data.get("date")), f"{document.path}: date", today)
+        _check_stay(document, visited)
+        tx.details["Contact"] = f"{data.get('type')} on {visited.isoformat()}"
+
     return actions.new_document(
         repo,
         actor,
@@ -80,8 +88,25 @@ def record_visit(
         preset=preset,
         body=body,
         action="visit",
-        details=details,
+        finalize=finalize,
     )
+
+
+def _check_stay(document: Document, visited: dt.date) -> None:
+    """A hospital visit happens during the stay, and a stay ends after it begins."""
+    stay = document.data.get("hospital")
+    if not isinstance(stay, Mapping):
+        return
+    admitted = (
+        parse_date(str(stay["admitted_on"]), f"{document.path}: admitted_on") if stay.get("admitted_on") else None
+    )
+    left = (
+        parse_date(str(stay["discharged_on"]), f"{document.path}: discharged_on") if stay.get("discharged_on") else None
+    )
+    if admitted and left and left < admitted:
+        raise CaseflowError(f"{document.path}: discharged on {left}, before admission on {admitted}")
+    if (admitted and visited < admitted) or (left and visited > left):
+        raise CaseflowError(f"{document.path}: a hospital visit on {visited} is outside the stay it records")
 
 
 def _hospital_stay(contact: Contact, today: dt.date) -> dict[str, str]:
@@ -159,6 +184,8 @@ def _edit_list(
     form = repo.form(form_id)
     path = f"{repo.client_dir(client_id)}/{form.path}"
     if not (repo.root / path).exists():
+        if repo.store.uncommitted([path]):  # deleted in the working tree: not ours to recreate
+            raise StoreError(f"{path} was deleted but the deletion is not committed; restore it (git checkout) first")
         items = new_sequence()
         change(items)
         data = {"client": client_id, key: items}
@@ -229,6 +256,11 @@ def mark_appointment(
 
     def change(items: Any) -> None:
         item = _find_item(items, appointment_id, "appointment", client_id, f"caseflow appts {client_id}")
+        if item.get("status") != "scheduled":
+            raise CaseflowError(
+                f"appointment {appointment_id} is already recorded as {item.get('status')}; "
+                f"to correct it: caseflow set {client_id} appointments.yaml 'appointments[{appointment_id}].status=...'"
+            )
         day = parse_date(str(item.get("date")), f"appointment {appointment_id}'s date")
         if outcome != "cancelled" and day > today:
             raise CaseflowError(f"appointment {appointment_id} is on {day}, in the future: it cannot be {outcome} yet")
@@ -312,6 +344,8 @@ def log_medication(
     """One monitoring entry: did the client take it, what it does, what it costs them."""
     if adherence not in ADHERENCE:
         raise CaseflowError(f"--adherence must be one of {', '.join(ADHERENCE)}, not {adherence!r}")
+    if not effect.strip():
+        raise CaseflowError("--effect needs what the client says the medication does (or 'none noticed')")
     check_document_id(medication_id, "medication")
     day = parse_past_date(on, "--date", repo.today())
 
@@ -366,17 +400,20 @@ def receive_report(
 
         referral_path(repo, client_id, referral)
         preset["referral"] = referral
-    extra: dict[str, bytes] = {}
-    if attachment is not None:
-        if attachment.suffix.lower() != ".pdf" or not attachment.is_file():
-            raise CaseflowError(f"--attach {attachment}: attach a PDF file")
-        data = attachment.read_bytes()
-        if not data.startswith(b"%PDF-"):
-            raise CaseflowError(f"--attach {attachment}: not a PDF (it does not start with %PDF-)")
-        name = f"{day.isoformat()}-{_slug(provider)}.pdf"
-        preset["attachment"] = name
-        extra[f"{repo.client_dir(client_id)}/provider-reports/{name}"] = data
+    pdf = _read_pdf(attachment) if attachment is not None else None
     body = None if text is None else _note_body(text)
+    today = repo.today()
+
+    def finalize(document: Document, tx: Transaction) -> None:
+        received = parse_past_date(str(document.data.get("date")), f"{document.path}: date", today)
+        if pdf is not None:  # beside the report and named after it, so each report has its own
+            beside = document.path.removesuffix(".md") + ".pdf"
+            if (repo.root / beside).exists():
+                raise CaseflowError(f"{beside} already exists")
+            tx.write(beside, pdf)
+            document.data["attachment"] = beside.rsplit("/", 1)[-1]
+        tx.details["Report"] = f"{document.data.get('provider')} {received.isoformat()}"
+
     return actions.new_document(
         repo,
         actor,
@@ -387,9 +424,18 @@ def receive_report(
         preset=preset,
         body=body,
         action="report-in",
-        details={"Report": f"{provider} {day.isoformat()}"},
-        extra_files=extra,
+        finalize=finalize,
     )
+
+
+def _read_pdf(path: Path) -> bytes:
+    """The attachment's bytes, checked before anyone types a word of the report."""
+    if path.suffix.lower() != ".pdf" or not path.is_file():
+        raise CaseflowError(f"--attach {path}: attach a PDF file")
+    data = path.read_bytes()
+    if not data.startswith(b"%PDF-"):
+        raise CaseflowError(f"--attach {path}: not a PDF (it does not start with %PDF-)")
+    return data
 
 
 def acknowledge(repo: CaseRepo, actor: Staff, client_id: str, document: str) -> SavedDocument:
@@ -402,7 +448,10 @@ def acknowledge(repo: CaseRepo, actor: Staff, client_id: str, document: str) -> 
         actions.refuse_uncommitted(repo, path)
         report = repo.read_document(path)
         if report.form_id != form.id:
-            raise UsageError(f"{path} is not a provider report ({report.form_id})")
+            raise CaseflowError(f"{path} is not a provider report ({report.form_id})")
+        worker = repo.client_record(client_id).get("assigned_worker")
+        if worker and actor.id != worker:
+            raise NotAllowed(f"{path} is for the assigned case manager ({worker}) to mark read")
         if report.data.get("acknowledged_on"):
             by = report.data.get("acknowledged_by")
             raise CaseflowError(f"{path} was already read by {by} on {report.data['acknowledged_on']}")
@@ -411,9 +460,3 @@ def acknowledge(repo: CaseRepo, actor: Staff, client_id: str, document: str) -> 
         tx.details["Report"] = f"read by {actor.id}"
         actions.commit_document(repo, tx, report, form, client_id)
     return actions.saved(repo, tx, client_id, path, form, "ack")
-
-
-def _slug(text: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")[:64] or "provider"

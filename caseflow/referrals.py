@@ -18,6 +18,7 @@ from caseflow.core.consent import ConsentCheck, Disclosure, find_covering
 from caseflow.core.directory import Service, find_service
 from caseflow.core.documents import new_mapping
 from caseflow.core.documents.edits import insert_item
+from caseflow.core.due import referral_stale_days
 from caseflow.core.ids import check_document_id, random_client_id
 from caseflow.errors import CaseflowError, NotAllowed, NotFound, StoreError, UsageError
 
@@ -232,14 +233,10 @@ def _plan_goals(case: CaseView) -> list[Mapping[str, Any]]:
 
 # -- staleness (the due list reads this) -----------------------------------------------------------
 
-#: Days a referral may wait without a status change before it is followed up (the default).
-STALE_DAYS = 14
-
 
 def stale_after_days(repo: CaseRepo) -> int:
-    """``referral_stale_days`` of the workflow's monitoring rules, else 14."""
-    value = repo.workflow.monitoring.get("referral_stale_days", STALE_DAYS)
-    return int(value) if isinstance(value, int) and value > 0 else STALE_DAYS
+    """Days a referral may wait without a status change (the workflow's ``referral_stale_days``)."""
+    return referral_stale_days(repo.workflow.monitoring)
 
 
 # -- the referral packet ---------------------------------------------------------------------------

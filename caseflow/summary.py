@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from caseflow.core.due import contacts, items_of, last_change
+from caseflow.core.due import items_of, last_change, last_contact
 from caseflow.due import due_for_case
 from caseflow.referrals import OPEN_STATUSES
 
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 def client_summary(repo: CaseRepo, client_id: str) -> dict[str, Any]:
     case = repo.case(client_id)
     today = case.today.isoformat()
-    notes = contacts(case)
-    last = notes[-1] if notes else None
+    closed = case.record.get("stage") in {stage.id for stage in repo.workflow.stages if stage.final}
+    last = last_contact(case)
     upcoming = sorted(
         (a for a in items_of(case, "core.appointments", "appointments") if a.get("status") == "scheduled"),
         key=lambda a: (str(a.get("date")), str(a.get("time", ""))),
@@ -38,7 +38,7 @@ def client_summary(repo: CaseRepo, client_id: str) -> dict[str, Any]:
                 "band": result.get("band"),
             }
     return {
-        "last_contact": {"date": last.get("date"), "type": last.get("type")} if last else None,
+        "last_contact": {"date": last[0], "type": last[1]} if last else None,
         "next_appointment": {key: upcoming[0].get(key) for key in ("id", "date", "time", "with", "purpose")}
         if upcoming
         else None,
@@ -47,5 +47,5 @@ def client_summary(repo: CaseRepo, client_id: str) -> dict[str, Any]:
             for r in referrals
         ],
         "latest_scores": latest,
-        "due": [entry.as_json() for entry in due_for_case(repo, case)],
+        "due": [] if closed else [entry.as_json() for entry in due_for_case(repo, case)],
     }

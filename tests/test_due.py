@@ -176,6 +176,22 @@ def test_an_agency_plugin_changes_the_numbers_and_adds_a_rule(case_repo: Callabl
     shown = due_on(case_repo, "2026-01-19", dict([visit("2026-01-05")]), plugins=(AgencyRules(),))
     assert shown() == [("contact", "2026-01-19")]
     assert shown(90) == [("contact", "2026-01-19"), ("agency.birthday", "2026-04-02")]
+    # the other risk levels keep the default workflow's cadence
+    flagged = record(flags="risk_flags:\n  - {flag: Suicide risk, since: 2026-01-06}\n")
+    path = case_repo({f"{BASE}/client.yaml": flagged, **dict([visit("2026-01-05")])}, name="flagged")
+    repo = open_repo(path, environ={**ONLY_BUILTIN_PLUGINS, "CASEFLOW_TODAY": "2026-01-12"}, plugins=(AgencyRules(),))
+    assert [(e.item.rule, e.item.due) for e in due_for_case(repo, repo.case(CLIENT), 0)] == [("contact", "2026-01-12")]
+
+
+def test_the_note_that_records_a_stay_is_not_its_follow_up(case_repo: Callable[..., Path]) -> None:
+    stay = "hospital: {admitted_on: 2026-01-05, discharged_on: 2026-01-10}\n"
+    files = {**dict([visit("2026-01-10", "hospital", stay)]), **dict([visit("2026-01-12", "hospital")])}
+    assert ("hospital-followup", "2026-01-17") in due_on(case_repo, "2026-01-17", files)()
+
+
+def test_an_unreadable_document_is_due_to_be_fixed(case_repo: Callable[..., Path]) -> None:
+    files = {**dict([visit("2026-01-05")]), f"{BASE}/appointments.yaml": "form: core.appointments\nappointments: [\n"}
+    assert due_on(case_repo, "2026-01-06", files)() == [("unreadable", "2026-01-06")]
 
 
 class Broken:
@@ -205,3 +221,6 @@ def test_due_list_puts_flagged_clients_first_and_skips_discharged_ones(case_repo
         (other, "2026-01-08"),
         (CLIENT, "2026-01-31"),
     ]
+    (path / f"{BASE}/client.yaml").write_text("form: core.client\nstage: [\n")
+    broken = [(e.client, e.item.rule) for e in due_list(repo, worker="casey", within_days=0)]
+    assert broken[0] == (CLIENT, "unreadable")  # whoever's it is, a record nobody can read comes first

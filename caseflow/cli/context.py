@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from caseflow.errors import CaseflowError
+from caseflow.errors import CaseflowError, NotFound, UsageError
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
@@ -51,7 +52,24 @@ class Settings:
             startup = self.startup
             same = startup is not None and startup.root == find_root(self.repo_path)
             self._repo = open_repo(self.repo_path, host=startup.host if startup and same else None)
+            if os.environ.get("CASEFLOW_TODAY"):  # it changes what gets written too: never silently
+                warn(f"CASEFLOW_TODAY is set: today is {self._repo.today().isoformat()} for this command")
         return self._repo
+
+    def clients_of(self, worker: str | None, everyone: bool) -> str | None:
+        """Whose clients a listing covers: --worker, else --all, else the acting case manager's
+        (staff who are not case managers see everyone's). None means every client."""
+        if worker and everyone:
+            raise UsageError("give --worker or --all, not both")
+        repo = self.repo()
+        if worker:
+            if repo.config.staff_member(worker) is None:
+                raise NotFound(f"no staff member '{worker}' (caseflow staff list)")
+            return worker
+        if everyone:
+            return None
+        actor = self.actor()
+        return actor.id if actor.role == "case_manager" else None
 
     def actor(self) -> Staff:
         return self.repo().actor(self.acting)
@@ -88,6 +106,28 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys, ISO dates, ids not names).")(
         func
     )
+
+
+def write_private(path: Path, text: str | bytes) -> None:
+    """Client information in a file only its owner can read (it leaves the repository's protection)."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
+
+
+def refuse_inside(repo: CaseRepo, out: Path) -> None:
+    """Exports go outside the case repository: a stray file there could be committed, and shared."""
+    if out.resolve().parent.is_relative_to(repo.root.resolve()):
+        raise UsageError(f"--out {out} is inside the case repository; write it elsewhere, never into git")
+
+
+def read_text_file(path: Path, option: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CaseflowError(f"{option} {path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def emit_json(value: Any) -> None:

@@ -15,8 +15,11 @@ from caseflow.cli.context import (
     emit_json,
     json_option,
     progress_bar,
+    read_text_file,
+    refuse_inside,
     repo_options,
     table,
+    write_private,
 )
 from caseflow.errors import UsageError
 
@@ -31,7 +34,7 @@ def _note_text(note: str | None, note_file: Path | None, edit: bool, what: str) 
     if len(given) > 1:
         raise UsageError(f"give one of {', '.join(given)} for the {what}")
     if note_file is not None:
-        return note_file.read_text(encoding="utf-8")
+        return read_text_file(note_file, "--note-file")
     return note
 
 
@@ -41,9 +44,12 @@ def _note_text(note: str | None, note_file: Path | None, edit: bool, what: str) 
 @click.command()
 @click.argument("client_id", metavar="CLIENT")
 @click.option(
-    "--type", "kind", required=True, type=click.Choice(["office", "home", "hospital", "phone", "video"]),
+    "--type",
+    "kind",
+    required=True,
+    type=click.Choice(["office", "home", "hospital", "phone", "video"]),
     help="Where or how the contact happened.",
-)  # fmt: skip
+)
 @click.option("--date", "on", metavar="YYYY-MM-DD", help="When (default: today; never in the future).")
 @click.option("--duration", type=int, metavar="MIN", help="Length in minutes.")
 @click.option("--note", help="The note's text.")
@@ -95,17 +101,27 @@ def appt() -> None:
 @appt.command("default")
 @click.argument("client_id", metavar="CLIENT")
 @click.argument("appointment_id", metavar="APPT_ID")
-@click.option("--kept", "outcome", flag_value="kept", help="The client went.")
-@click.option("--missed", "outcome", flag_value="missed", help="The client did not go (a follow-up contact is due).")
-@click.option("--cancelled", "outcome", flag_value="cancelled", help="It did not take place.")
+@click.option("--kept", is_flag=True, help="The client went.")
+@click.option("--missed", is_flag=True, help="The client did not go (a follow-up contact is due).")
+@click.option("--cancelled", is_flag=True, help="It did not take place.")
 @click.option("--note", help="What happened.")
 @repo_options
-def appt_mark(settings: Settings, client_id: str, appointment_id: str, outcome: str | None, note: str | None) -> None:
+def appt_mark(
+    settings: Settings,
+    client_id: str,
+    appointment_id: str,
+    kept: bool,
+    missed: bool,
+    cancelled: bool,
+    note: str | None,
+) -> None:
     """Record whether an appointment was kept, missed or cancelled."""
     from caseflow.monitoring import mark_appointment
 
-    if outcome is None:
-        raise UsageError("say what happened: --kept, --missed or --cancelled")
+    said = [name for name, given in (("kept", kept), ("missed", missed), ("cancelled", cancelled)) if given]
+    if len(said) != 1:
+        raise UsageError("say what happened with one of --kept, --missed or --cancelled")
+    outcome = said[0]
     saved = mark_appointment(settings.repo(), settings.actor(), client_id, appointment_id, outcome, note)
     done(f"appointment {appointment_id} {outcome} (commit {(saved.commit or '')[:8]})")
 
@@ -193,11 +209,7 @@ def meds_list(settings: Settings, client_id: str, show_all: bool, as_json: bool)
     """Each medication with its recent adherence, effects and side effects."""
     from caseflow.monitoring import medications
 
-    items = [
-        _medication(item)
-        for item in medications(settings.repo(), client_id)
-        if show_all or not item.get("stop")
-    ]  # fmt: skip
+    items = [_medication(item) for item in medications(settings.repo(), client_id) if show_all or not item.get("stop")]
     if as_json:
         emit_json(items)
         return
@@ -217,7 +229,9 @@ def meds_list(settings: Settings, client_id: str, show_all: bool, as_json: bool)
 
 def _medication(item: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("id", "name", "dose", "prescriber", "start", "stop", "reason")
-    entries = [e for e in item.get("monitoring") or [] if isinstance(e, Mapping)]
+    entries = sorted(
+        (e for e in item.get("monitoring") or [] if isinstance(e, Mapping)), key=lambda e: str(e.get("date"))
+    )  # a back-dated entry takes its place in time
     return {key: item.get(key) for key in keys} | {"recent": [dict(e) for e in entries[-3:]]}
 
 
@@ -244,9 +258,15 @@ def meds_add(
     from caseflow.monitoring import add_medication
 
     saved, medication_id = add_medication(
-        settings.repo(), settings.actor(), client_id, name=name, dose=dose, prescriber=prescriber, start=start,
+        settings.repo(),
+        settings.actor(),
+        client_id,
+        name=name,
+        dose=dose,
+        prescriber=prescriber,
+        start=start,
         reason=reason,
-    )  # fmt: skip
+    )
     if as_json:
         emit_json({"id": medication_id, "path": saved.path, "commit": saved.commit})
         return
@@ -289,9 +309,15 @@ def meds_log(
     from caseflow.monitoring import log_medication
 
     saved = log_medication(
-        settings.repo(), settings.actor(), client_id, medication_id, adherence=adherence, effect=effect,
-        side_effects=side_effects, on=on,
-    )  # fmt: skip
+        settings.repo(),
+        settings.actor(),
+        client_id,
+        medication_id,
+        adherence=adherence,
+        effect=effect,
+        side_effects=side_effects,
+        on=on,
+    )
     done(f"medication {medication_id}: {adherence} (commit {(saved.commit or '')[:8]})")
 
 
@@ -322,11 +348,18 @@ def report_in(
 
     if (text_file is None) == (not edit):
         raise UsageError("give the report's text with --file FILE or --edit (one of them)")
-    text = text_file.read_text(encoding="utf-8") if text_file else None
+    text = read_text_file(text_file, "--file") if text_file else None
     saved = receive_report(
-        settings.repo(), settings.actor(), client_id, provider=provider, on=on, text=text, edit=edit,
-        referral=referral, attachment=attach,
-    )  # fmt: skip
+        settings.repo(),
+        settings.actor(),
+        client_id,
+        provider=provider,
+        on=on,
+        text=text,
+        edit=edit,
+        referral=referral,
+        attachment=attach,
+    )
     done(f"recorded {saved.path} (commit {(saved.commit or '')[:8]})")
 
 
@@ -346,7 +379,7 @@ def ack(settings: Settings, client_id: str, document: str) -> None:
 
 
 @click.command()
-@click.option("--worker", metavar="STAFF", help="This case manager's clients (default: yours).")
+@click.option("--worker", metavar="STAFF", help="This case manager's clients (default: yours, if you are one).")
 @click.option("--all", "everyone", is_flag=True, help="Every client.")
 @click.option("--within", "within_days", type=int, default=14, show_default=True, metavar="DAYS", help="Look ahead.")
 @json_option
@@ -359,10 +392,8 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
     """
     from caseflow.due import due_list
 
-    if worker and everyone:
-        raise UsageError("give --worker or --all, not both")
     repo = settings.repo()
-    whose = None if everyone else (worker or settings.actor().id)
+    whose = settings.clients_of(worker, everyone)
     with progress_bar("reading cases") as progress:
         entries = due_list(repo, worker=whose, within_days=within_days, progress=progress)
     if as_json:
@@ -381,7 +412,7 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
 
 
 @click.command()
-@click.option("--worker", metavar="STAFF", help="This case manager's clients (default: yours).")
+@click.option("--worker", metavar="STAFF", help="This case manager's clients (default: yours, if you are one).")
 @click.option("--all", "everyone", is_flag=True, help="Every client.")
 @click.option("--within", "within_days", type=int, default=60, show_default=True, metavar="DAYS", help="Look ahead.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the .ics here (default: stdout).")
@@ -390,13 +421,13 @@ def calendar(settings: Settings, worker: str | None, everyone: bool, within_days
     """Appointments and due items as an iCalendar file for ordinary calendar programs (client ids, no names)."""
     from caseflow.calendar import build_calendar
 
-    if worker and everyone:
-        raise UsageError("give --worker or --all, not both")
     repo = settings.repo()
-    whose = None if everyone else (worker or settings.actor().id)
+    if out is not None:
+        refuse_inside(repo, out)
+    whose = settings.clients_of(worker, everyone)
     data = build_calendar(repo, worker=whose, within_days=within_days)
     if out is None:
         click.echo(data.decode(), nl=False)
         return
-    out.write_bytes(data)
-    done(f"wrote {out}")
+    write_private(out, data)
+    done(f"wrote {out} (readable by you only)")

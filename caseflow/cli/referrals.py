@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from caseflow.cli.context import DefaultCommandGroup, Settings, done, emit_json, json_option, repo_options, table
-from caseflow.errors import UsageError
+from caseflow.cli.context import (
+    DefaultCommandGroup,
+    Settings,
+    done,
+    emit_json,
+    json_option,
+    refuse_inside,
+    repo_options,
+    table,
+    write_private,
+)
 
 
 def register(cli: click.Group) -> None:
     for command in (consent, consents, refer, referral, referrals):
         cli.add_command(command)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Client information in a file only its owner can read (it leaves the repository's protection)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
 
 
 # -- consents --------------------------------------------------------------------------------------
@@ -271,8 +271,8 @@ def referral_packet(settings: Settings, client_id: str, referral_id: str, out: P
     from caseflow.referrals import packet
 
     repo = settings.repo()
-    if out is not None and out.resolve().parent.is_relative_to(repo.root.resolve()):
-        raise UsageError(f"--out {out} is inside the case repository; write packets elsewhere, never into git")
+    if out is not None:
+        refuse_inside(repo, out)
     rendered = packet(repo, client_id, referral_id)
     if out is None:
         click.echo(rendered.text, nl=False)

@@ -6,13 +6,19 @@ A refused date is bad input, not a usage error: exit 1, with the option and the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from caseflow.errors import CaseflowError
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
 def parse_date(value: str, what: str) -> dt.date:
     """``value`` as a date written YYYY-MM-DD, or a one-line refusal naming ``what`` it was for."""
     try:
+        if not ISO_DATE.fullmatch(value.strip()):  # fromisoformat would also take 20261101
+            raise ValueError(value)
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise CaseflowError(f"{what} {value!r} is not a date written YYYY-MM-DD") from None
@@ -31,6 +37,8 @@ def parse_past_date(value: str | None, what: str, today: dt.date) -> dt.date:
 def parse_datetime(value: str, what: str) -> dt.datetime:
     """``YYYY-MM-DDTHH:MM`` (or a space instead of the T): a local time in the agency's time zone."""
     try:
+        if not ISO_MOMENT.fullmatch(value.strip()):  # a date alone would silently mean midnight
+            raise ValueError(value)
         moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise CaseflowError(f"{what} {value!r} is not a date and time written YYYY-MM-DDTHH:MM") from None

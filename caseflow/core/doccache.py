@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from caseflow.core.case import blob_id
-from caseflow.core.documents import load_plain
+from caseflow.core.documents import is_markdown, load_plain
 from caseflow.core.store import LOCAL_DIR
 
 CACHE_FILE = f"{LOCAL_DIR}/index.sqlite"
 #: Bump when what load_plain returns for the same bytes changes (the parsing policy).
-POLICY_VERSION = "plain-1"
+POLICY_VERSION = "plain-2"
 
 
 class DocumentCache:
@@ -36,7 +36,8 @@ class DocumentCache:
 
     def parse(self, path: str, raw: bytes) -> tuple[dict[str, Any], str]:
         """The document's plain data and Markdown body (a DocumentError for a bad document, as ever)."""
-        key = blob_id(raw)
+        # The same bytes read as Markdown (front matter and body) or as YAML give different data.
+        key = ("md:" if is_markdown(path) else "yaml:") + blob_id(raw)
         found = self._memory.get(key)
         if found is None:
             found = self._stored(key)
@@ -80,6 +81,8 @@ class DocumentCache:
         target = self.root / CACHE_FILE
         try:
             self._db = self._open(target)
+        except sqlite3.OperationalError:
+            self._db = None  # busy (another process holds it) or unusable now: parse, and leave it be
         except sqlite3.DatabaseError:  # not a database any more (damaged): it is only a cache
             try:
                 for suffix in ("", "-wal", "-shm"):

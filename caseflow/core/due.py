@@ -11,7 +11,7 @@ changes the numbers through ``monitoring``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,9 @@ class Due:
     reason: str
     due: str  # ISO date
     notice: str | None = None
+    #: What it is about, stable while it stays due (an appointment's id, a report's path): with the
+    #: client and the rule, it names the item wherever it shows (a calendar event's UID).
+    key: str = ""
 
     def shows(self, today: dt.date, within_days: int) -> bool:
         horizon = (today + dt.timedelta(days=within_days)).isoformat()
@@ -61,15 +64,22 @@ def contact_days(record: Mapping[str, Any], monitoring: Mapping[str, Any]) -> tu
 
 
 def contacts(case: CaseView) -> list[Mapping[str, Any]]:
-    """Contact notes of this episode, oldest first."""
-    found = [d.data for d in case.current("core.visit") if _is_date(d.data.get("date"))]
+    """Contact notes of this episode up to today, oldest first (a note dated ahead counts for nothing)."""
+    today = case.today.isoformat()
+    found = [d.data for d in case.current("core.visit") if _is_date(d.data.get("date")) and d.data["date"] <= today]
     return sorted(found, key=lambda data: str(data["date"]))
 
 
-def last_contact(case: CaseView) -> str | None:
-    dates = [str(c["date"]) for c in contacts(case)]
-    dates += [str(d.data["date"]) for d in case.current("core.intake-interview") if _is_date(d.data.get("date"))]
-    return max(dates, default=None)
+def last_contact(case: CaseView) -> tuple[str, str] | None:
+    """(date, type) of the latest contact: a contact note, or the intake interview."""
+    today = case.today.isoformat()
+    seen = [(str(c["date"]), str(c.get("type"))) for c in contacts(case)]
+    seen += [
+        (str(d.data["date"]), "intake interview")
+        for d in case.current("core.intake-interview")
+        if _is_date(d.data.get("date")) and d.data["date"] <= today
+    ]
+    return max(seen, default=None)
 
 
 def items_of(case: CaseView, form_id: str, key: str) -> list[Mapping[str, Any]]:
@@ -105,11 +115,11 @@ def contact_cadence(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
     if days is None:
         return []
     last = last_contact(case)
-    since = last or case.record.get("intake_date")
+    since = last[0] if last else case.record.get("intake_date")
     if not _is_date(since):
         return []
-    seen = f"last contact {last}" if last else f"no contact since intake on {since}"
-    return [Due("contact", f"contact ({level} risk: every {days} days; {seen})", plus(str(since), days))]
+    seen = f"last contact {since}" if last else f"no contact since intake on {since}"
+    return [Due("contact", f"contact ({level} risk: every {days} days; {seen})", plus(str(since), days), key="contact")]
 
 
 def missed_appointment_followup(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
@@ -121,7 +131,7 @@ def missed_appointment_followup(case: CaseView, monitoring: Mapping[str, Any]) -
         if item.get("status") != "missed" or not _is_date(day) or any(d >= str(day) for d in seen):
             continue
         reason = f"follow up the missed appointment {item.get('id')} with {item.get('with')} on {day}"
-        found.append(Due("missed-appointment", reason, plus(str(day), days)))
+        found.append(Due("missed-appointment", reason, plus(str(day), days), key=str(item.get("id"))))
     return found
 
 
@@ -136,9 +146,10 @@ def appointments_to_record(case: CaseView, monitoring: Mapping[str, Any]) -> lis
         at = f"{day} {item.get('time', '')}".strip()
         if str(day) < today:
             reason = f"record whether appointment {item.get('id')} with {item.get('with')} ({at}) was kept"
-            found.append(Due("appointment-outcome", reason, str(day)))
+            found.append(Due("appointment-outcome", reason, str(day), key=str(item.get("id"))))
         else:
-            found.append(Due("appointment", f"appointment {item.get('id')} with {item.get('with')} at {at}", str(day)))
+            reason = f"appointment {item.get('id')} with {item.get('with')} at {at}"
+            found.append(Due("appointment", reason, str(day), key=str(item.get("id"))))
     return found
 
 
@@ -148,20 +159,23 @@ def rescreens(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
         given = [str(d.data["date"]) for d in case.current(instrument) if _is_date(d.data.get("date"))]
         if given and isinstance(days, int):
             name = instrument.removeprefix("instruments.").upper()
-            found.append(
-                Due("rescreen", f"rescreen {name} (last {max(given)}, every {days} days)", plus(max(given), days))
-            )
+            reason = f"rescreen {name} (last {max(given)}, every {days} days)"
+            found.append(Due("rescreen", reason, plus(max(given), days), key=instrument))
     return found
 
 
 def plan_review(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
-    """The plan's review date, once the plan is in effect (approved in this episode)."""
+    """The plan's review date (else ``plan_review_days`` after its approval), once it is in effect."""
     plans = case.current("core.plan")
-    review = plans[0].data.get("review_date") if plans else None
     approved = case.latest_decision(plans[0].path) if plans else None
-    if not _is_date(review) or approved is None or approved.decision != "approved":
+    if approved is None or approved.decision != "approved":
         return []
-    return [Due("plan-review", "plan review", str(review))]
+    review = plans[0].data.get("review_date")
+    if not _is_date(review):
+        review = (
+            plus(approved.at[:10], _days(monitoring, "plan_review_days", 90)) if _is_date(approved.at[:10]) else None
+        )
+    return [Due("plan-review", "plan review", str(review), key="plan")] if review else []
 
 
 #: A referral waits on someone in these statuses; once in progress, the client is being served.
@@ -182,15 +196,20 @@ def stale_since(referral: Mapping[str, Any], today: dt.date, days: int) -> str |
     return due if due <= today.isoformat() else None
 
 
+def referral_stale_days(monitoring: Mapping[str, Any]) -> int:
+    """Days a referral may wait without a status change (``referral_stale_days``, else 14)."""
+    return _days(monitoring, "referral_stale_days", 14)
+
+
 def referrals_waiting(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
-    days = _days(monitoring, "referral_stale_days", 14)
+    days = referral_stale_days(monitoring)
     found = []
     for document in case.current("core.referral"):
         data = document.data
         changed = last_change(data)
         if data.get("status") in WAITING_STATUSES and _is_date(changed):
             reason = f"referral {data.get('id')} ({data.get('category')}) is {data.get('status')} since {changed}"
-            found.append(Due("referral", reason, plus(str(changed), days)))
+            found.append(Due("referral", reason, plus(str(changed), days), key=str(data.get("id"))))
     return found
 
 
@@ -211,7 +230,9 @@ def consents_expiring(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due
         if str(expires) >= today or str(data.get("id")) in relied_on:
             verb = "expires" if str(expires) >= today else "expired"
             reason = f"consent {data.get('id')} {verb} on {expires}: renew it or close what relies on it"
-            found.append(Due("consent", reason, str(expires), notice=plus(str(expires), -warning)))
+            found.append(
+                Due("consent", reason, str(expires), notice=plus(str(expires), -warning), key=str(data.get("id")))
+            )
     return found
 
 
@@ -221,7 +242,7 @@ def unread_reports(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
         data = document.data
         if not data.get("acknowledged_on") and _is_date(data.get("date")):
             reason = f"read the report from {data.get('provider')} ({document.path}; then caseflow ack)"
-            found.append(Due("report", reason, str(data["date"])))
+            found.append(Due("report", reason, str(data["date"]), key=document.path))
     return found
 
 
@@ -232,15 +253,27 @@ def hospital_followup(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due
     """
     days = _days(monitoring, "post_discharge_followup_days", 7)
     notes = contacts(case)
+    # A follow-up is a contact outside the hospital after the day of discharge; the note that
+    # records the stay (even one written later) is not one.
+    after = [str(c["date"]) for c in notes if c.get("type") != "hospital"]
     found = []
     for note in notes:
         stay = note.get("hospital")
         discharged = stay.get("discharged_on") if isinstance(stay, Mapping) else None
-        if not _is_date(discharged) or any(str(c["date"]) > str(discharged) for c in notes):
+        if not _is_date(discharged) or any(day > str(discharged) for day in after):
             continue
         reason = f"follow-up contact after the hospital discharge on {discharged} (within {days} days)"
-        found.append(Due("hospital-followup", reason, plus(str(discharged), days)))
+        found.append(Due("hospital-followup", reason, plus(str(discharged), days), key=str(discharged)))
     return found
+
+
+def unreadable_documents(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    """A document nobody can read hides what it holds from every other rule: fixing it is due now."""
+    return [
+        Due("unreadable", f"fix {d.path}: {d.problems[0].message}", case.today.isoformat(), key=d.path)
+        for d in case.documents
+        if d.problems
+    ]
 
 
 BUILT_IN_RULES = (
@@ -253,10 +286,5 @@ BUILT_IN_RULES = (
     DueRule("consent", "consents expiring", consents_expiring),
     DueRule("report", "provider reports not read", unread_reports),
     DueRule("hospital-followup", "a contact within 7 days after a hospital discharge", hospital_followup),
+    DueRule("unreadable", "documents that cannot be read", unreadable_documents),
 )
-
-
-def evaluate(case: CaseView, rules: Iterable[DueRule], monitoring: Mapping[str, Any]) -> list[Due]:
-    """Every rule's items for one client, soonest first."""
-    found = [item for rule in rules for item in rule.evaluate(case, monitoring)]
-    return sorted(found, key=lambda item: (item.due, item.rule))

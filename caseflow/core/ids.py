@@ -64,5 +64,5 @@ def check_directory_id(value: str) -> str:
 def check_document_id(value: str, kind: str = "document") -> str:
     """Return ``value`` if it is a safe document id (a referral's, a consent's), else raise."""
     if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
-        raise InvalidId(f"{value!r} is not a {kind} id (letters, digits, '-' and '_', e.g. R-4Z60E0)")
+        raise InvalidId(f"{value!r} is not a valid {kind} id (letters, digits, '-' and '_')")
     return value

@@ -115,8 +115,18 @@ class WorkflowExtension:
             base.title,
             (*stages, *self.stages),
             (*base.transitions, *self.transitions),
-            {**base.monitoring, **self.monitoring},
+            _merged(base.monitoring, self.monitoring),
         )
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``changes`` over ``base``, a table at a time: {"contact_days_by_risk": {"low": 14}} changes
+    only the low-risk cadence and keeps the others."""
+    merged = dict(base)
+    for key, value in changes.items():
+        old = merged.get(key)
+        merged[key] = {**old, **value} if isinstance(old, Mapping) and isinstance(value, Mapping) else value
+    return merged
 
 
 def workflow_problems(

@@ -18,12 +18,25 @@ def validate_document(document: DocumentView) -> list[Finding]:
         key = "id" if document.form_id == "core.client" else "client"
         findings.append(Finding(f"says client {client} but lives in the folder of {document.client_id}", (key,)))
     findings.extend(_dates_in_order(data))
+    if document.form_id == "core.visit":
+        findings.extend(_visit_during_stay(data))
     if document.form_id == "core.client":
         findings.extend(_stage_matches_history(data))
         dob = _date(data.get("dob"))
         if dob is not None and dob > dt.date.today():
             findings.append(Finding("Date of birth: is in the future", ("dob",)))
     return findings
+
+
+def _visit_during_stay(data: Mapping[str, Any]) -> Iterator[Finding]:
+    """A hospital visit happens during the stay it records."""
+    stay = data.get("hospital")
+    visited = _date(data.get("date"))
+    if not isinstance(stay, Mapping) or visited is None:
+        return
+    admitted, left = _date(stay.get("admitted_on")), _date(stay.get("discharged_on"))
+    if (admitted is not None and visited < admitted) or (left is not None and visited > left):
+        yield Finding("Contact date: a hospital visit is on a day of the stay it records", ("date",))
 
 
 def _stage_matches_history(data: Mapping[str, Any]) -> Iterator[Finding]:

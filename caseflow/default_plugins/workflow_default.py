@@ -82,9 +82,13 @@ BEHAVIORAL_HEALTH = Workflow(
         "risk_by_flag": {"Suicide risk": "high", "Recent psychiatric hospitalization": "high"},
         "contact_days_by_risk": {"high": 7, "moderate": 14, "low": 30},
         "rescreen_days": {"instruments.phq9": 30, "instruments.gad7": 30},
+        # The plan's review_date, or this many days after its approval when it names none.
         "plan_review_days": 90,
         # A referral waiting on someone (draft .. accepted) with no status change this long is chased.
         "referral_stale_days": 14,
+        "missed_appointment_followup_days": 2,  # a contact after a missed appointment
+        "post_discharge_followup_days": 7,  # a contact after a hospital discharge (the 7-day measure)
+        "consent_expiry_warning_days": 30,  # an expiring release shows this long before
     },
 )
 

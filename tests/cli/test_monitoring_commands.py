@@ -163,19 +163,108 @@ def test_a_provider_report_with_its_pdf_stays_unread_until_acknowledged(
 def test_the_calendar_parses_back_and_carries_ids_not_names(agency: Path, run_caseflow: Run, tmp_path: Path) -> None:
     caseflow(
         run_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-12T16:00",
-        "--purpose", "Therapy",
+        "--purpose", "Depression therapy",
     ).assert_success()  # fmt: skip
+    for instrument in ("phq9", "gad7"):  # two rescreens due the same day: two events
+        answers = "0,0,0,0,0,0,0,0,0" if instrument == "phq9" else "0,0,0,0,0,0,0"
+        caseflow(run_caseflow, agency, "screen", CLIENT, instrument, "--answers", answers, "--date", "2026-02-08")
     out = tmp_path / "casey.ics"
     caseflow(run_caseflow, agency, "calendar", "--out", out).assert_success()
-    calendar = icalendar.Calendar.from_ical(out.read_bytes())
-    events = [c for c in calendar.walk("VEVENT")]
-    summaries = [str(e["SUMMARY"]) for e in events]
-    assert f"{CLIENT}: Therapy with Eastside Counseling Associates" not in summaries  # the directory's name wins
-    assert f"{CLIENT}: Therapy with Eastside Counseling (fictional)" in summaries
-    therapy = next(e for e in events if "Therapy" in str(e["SUMMARY"]))
+    assert out.stat().st_mode & 0o777 == 0o600
+    events = list(icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT"))
+    summaries = sorted(str(e["SUMMARY"]) for e in events)
+    assert summaries == [
+        f"{CLIENT}: appointment",
+        f"{CLIENT}: contact due",
+        f"{CLIENT}: rescreen due",
+        f"{CLIENT}: rescreen due",
+    ]
+    therapy = next(e for e in events if str(e["SUMMARY"]).endswith("appointment"))
     assert therapy.decoded("DTSTART").isoformat() == "2026-03-12T16:00:00+00:00"
-    assert any(s.startswith(f"{CLIENT}: contact") for s in summaries)  # a due item, on its day
-    assert "Ana Example" not in out.read_text() and len({str(e["UID"]) for e in events}) == len(events)
+    assert "with Eastside Counseling (fictional)" in str(therapy["DESCRIPTION"])
+    text = out.read_text()
+    assert "Ana Example" not in text and "Depression" not in text and len({str(e["UID"]) for e in events}) == 4
+    inside = caseflow(run_caseflow, agency, "calendar", "--out", agency / "casey.ics")
+    assert inside.exit_code == 2 and not (agency / "casey.ics").exists()
+
+
+def test_whose_due_list(agency: Path, run_caseflow: Run) -> None:
+    unknown = caseflow(run_caseflow, agency, "due", "--worker", "nobody").assert_refused()
+    assert "no staff member 'nobody'" in unknown.stderr
+    sam = run_caseflow("--repo", agency, "--as", "sam", "due", "--json", env={"CASEFLOW_TODAY": TODAY})
+    assert {d["client"] for d in json.loads(sam.assert_success().stdout)} == {CLIENT}  # a supervisor sees all
+    assert "CASEFLOW_TODAY is set: today is 2026-03-10" in sam.stderr
+
+
+def test_appointment_outcomes_are_recorded_once_and_times_are_required(agency: Path, run_caseflow: Run) -> None:
+    date_only = caseflow(run_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09")
+    assert date_only.exit_code == 1 and "date and time written YYYY-MM-DDTHH:MM" in date_only.stderr
+    appt = caseflow(
+        run_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09T09:00"
+    ).stdout.strip()  # fmt: skip
+    both = caseflow(run_caseflow, agency, "appt", CLIENT, appt, "--kept", "--missed")
+    assert both.exit_code == 2 and "one of --kept, --missed or --cancelled" in both.stderr
+    caseflow(run_caseflow, agency, "appt", CLIENT, appt, "--kept").assert_success()
+    again = caseflow(run_caseflow, agency, "appt", CLIENT, appt, "--missed").assert_refused()
+    assert "is already recorded as kept" in again.stderr
+
+
+def test_a_list_document_deleted_by_hand_is_not_silently_recreated(agency: Path, run_caseflow: Run) -> None:
+    caseflow(run_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09T09:00").assert_success()
+    (agency / f"clients/{CLIENT}/appointments.yaml").unlink()
+    head = git(agency, "rev-parse", "HEAD")
+    refused = caseflow(run_caseflow, agency, "appt", "add", CLIENT, "--with", "y", "--at", "2026-03-11T09:00")
+    assert refused.exit_code == 1 and "was deleted but the deletion is not committed" in refused.stderr
+    assert git(agency, "rev-parse", "HEAD") == head
+
+
+def test_a_note_typed_in_the_editor_is_checked_and_kept_when_refused(
+    agency: Path, run_caseflow: Run, tmp_path: Path
+) -> None:
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nsed -i "s/^date: .*/date: 2027-05-05/" "$1"\n')
+    editor.chmod(0o755)
+    head = git(agency, "rev-parse", "HEAD")
+    result = run_caseflow(
+        "--repo", agency, "--as", "casey", "visit", CLIENT, "--type", "phone", "--edit",
+        env={"CASEFLOW_TODAY": TODAY, "EDITOR": str(editor)},
+    )  # fmt: skip
+    assert result.exit_code == 1 and "date 2027-05-05 is in the future" in result.stderr
+    assert "your draft is kept at" in result.stderr and git(agency, "rev-parse", "HEAD") == head
+    drafts = list((agency / ".caseflow/drafts").iterdir())
+    assert len(drafts) == 1 and "date: 2027-05-05" in drafts[0].read_text()
+
+
+def test_each_report_keeps_its_own_pdf_and_only_the_case_manager_marks_it_read(
+    agency: Path, run_caseflow: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "r.md").write_text("Report.\n")
+    (tmp_path / "r.pdf").write_bytes(b"%PDF-1.4\n")
+    for _ in range(2):
+        caseflow(
+            run_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-09",
+            "--file", tmp_path / "r.md", "--attach", tmp_path / "r.pdf",
+        ).assert_success()  # fmt: skip
+    folder = agency / f"clients/{CLIENT}/provider-reports"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "2026-03-09-eastside-counseling-2.md",
+        "2026-03-09-eastside-counseling-2.pdf",
+        "2026-03-09-eastside-counseling.md",
+        "2026-03-09-eastside-counseling.pdf",
+    ]
+    assert (
+        "attachment: 2026-03-09-eastside-counseling-2.pdf"
+        in (folder / "2026-03-09-eastside-counseling-2.md").read_text()
+    )
+    report = "provider-reports/2026-03-09-eastside-counseling.md"
+    robin = run_caseflow("--repo", agency, "--as", "robin", "ack", CLIENT, report, env={"CASEFLOW_TODAY": TODAY})
+    assert robin.exit_code == 1 and "for the assigned case manager (casey)" in robin.stderr
+    (tmp_path / "latin1.md").write_bytes(b"caf\xe9\n")
+    bad = caseflow(
+        run_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-09",
+        "--file", tmp_path / "latin1.md",
+    )  # fmt: skip
+    assert bad.exit_code == 1 and "not UTF-8 text" in bad.stderr
 
 
 def test_show_summarises_what_a_person_wants_first(agency: Path, run_caseflow: Run) -> None:

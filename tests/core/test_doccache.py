@@ -72,3 +72,10 @@ def test_another_parsing_policy_starts_afresh(
     assert parses == ["v.md", "v.md"]
     rows = sqlite3.connect(tmp_path / CACHE_FILE).execute("SELECT value FROM meta").fetchall()
     assert rows == [("plain-test",)]
+
+
+def test_the_same_bytes_as_markdown_and_as_yaml_are_different_documents(tmp_path: Path) -> None:
+    cache = DocumentCache(tmp_path)
+    assert cache.parse("v.md", VISIT)[0]["type"] == "phone"
+    with pytest.raises(DocumentError):
+        cache.parse("v.yaml", VISIT)  # "---" twice is two YAML documents: refused, as without a cache

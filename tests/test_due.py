@@ -224,3 +224,10 @@ def test_due_list_puts_flagged_clients_first_and_skips_discharged_ones(case_repo
     (path / f"{BASE}/client.yaml").write_text("form: core.client\nstage: [\n")
     broken = [(e.client, e.item.rule) for e in due_list(repo, worker="casey", within_days=0)]
     assert broken[0] == (CLIENT, "unreadable")  # whoever's it is, a record nobody can read comes first
+
+
+def test_a_contact_note_dated_ahead_does_not_validate(case_repo: Callable[..., Path]) -> None:
+    path = case_repo({f"{BASE}/client.yaml": record(), **dict([visit("2999-01-01")])})
+    repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS)
+    problems = [str(p) for p in repo.validate().problems]
+    assert any("Contact date: is in the future" in p for p in problems)

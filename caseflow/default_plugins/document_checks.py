@@ -29,9 +29,12 @@ def validate_document(document: DocumentView) -> list[Finding]:
 
 
 def _visit_during_stay(data: Mapping[str, Any]) -> Iterator[Finding]:
-    """A hospital visit happens during the stay it records."""
+    """A contact has happened (a note dated ahead would silence the contact cadence), and a hospital
+    visit happens during the stay it records."""
     stay = data.get("hospital")
     visited = _date(data.get("date"))
+    if visited is not None and visited > dt.date.today():
+        yield Finding("Contact date: is in the future; a contact note records a contact that happened", ("date",))
     if not isinstance(stay, Mapping) or visited is None:
         return
     admitted, left = _date(stay.get("admitted_on")), _date(stay.get("discharged_on"))

@@ -136,7 +136,8 @@ def _print_summary(summary: Mapping[str, Any]) -> None:
     for referral in summary["open_referrals"]:
         click.echo(f"referral {referral['id']}: {referral['category']}, {referral['status']} since {referral['since']}")
     scores = [
-        f"{key.removeprefix('instruments.').upper()} {s['total']} ({s['band']}, {s['date']})"
+        " ".join(str(part) for part in (key.removeprefix("instruments.").upper(), s["total"]) if part is not None)
+        + f" ({s['band']}, {s['date']})"
         for key, s in summary["latest_scores"].items()
     ]
     if scores:

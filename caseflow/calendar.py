@@ -34,6 +34,7 @@ LABELS = {
     "report": "provider report to read",
     "hospital-followup": "follow-up contact",
     "unreadable": "document to fix",
+    "sent-back": "document sent back",
 }
 PAST_APPOINTMENTS = dt.timedelta(days=30)  # recent ones stay visible, with how they went
 

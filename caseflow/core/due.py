@@ -276,6 +276,19 @@ def unreadable_documents(case: CaseView, monitoring: Mapping[str, Any]) -> list[
     ]
 
 
+def sent_back(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    """A document a supervisor sent back, not changed since: the author has it to do."""
+    found = []
+    for document in case.documents:
+        decisions = [a for a in case.approvals if a.document == document.path and case.decided_in_episode(a)]
+        last = decisions[-1] if decisions else None
+        if last is not None and last.decision == "rejected" and last.blob == document.blob:
+            comment = f": {last.comment}" if last.comment else ""
+            reason = f"{document.path} was sent back by {last.by}{comment}"
+            found.append(Due("sent-back", reason, last.at[:10], key=document.path))
+    return found
+
+
 BUILT_IN_RULES = (
     DueRule("contact", "contact cadence by risk level", contact_cadence),
     DueRule("missed-appointment", "a contact after a missed appointment", missed_appointment_followup),
@@ -287,4 +300,5 @@ BUILT_IN_RULES = (
     DueRule("report", "provider reports not read", unread_reports),
     DueRule("hospital-followup", "a contact within 7 days after a hospital discharge", hospital_followup),
     DueRule("unreadable", "documents that cannot be read", unreadable_documents),
+    DueRule("sent-back", "documents a supervisor sent back", sent_back),
 )

@@ -190,7 +190,20 @@ class Instrument:
             description=self.description or f"{self.name}, scored by caseflow",
             summarize=lambda d: {"date": d.get("date"), **(d.get("result") or {})},
             check=self.document_findings,
+            describe_changes=self.describe_changes,
         )
+
+    def describe_changes(self, changes: list[Any]) -> list[str]:
+        """A score change as a clinician says it: "PHQ-9 total 14 → 19 (moderate → moderately severe)"."""
+        by_field = {tuple(c.path): c for c in changes}
+        total, band = by_field.get(("result", "total")), by_field.get(("result", "band"))
+        lines = []
+        if total is not None or band is not None:
+            old_total, new_total = (total.old, total.new) if total else ("?", "?")
+            bands = f" ({band.old} → {band.new})" if band and band.old is not None else ""
+            lines.append(f"{self.name} total {old_total} → {new_total}{bands}")
+        skip = {("result", "total"), ("result", "band")}
+        return lines + [c.text() for c in changes if tuple(c.path) not in skip]
 
 
 def band_of(total: int, cuts: tuple[tuple[int, str], ...]) -> str:

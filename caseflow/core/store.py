@@ -212,6 +212,27 @@ class Store:
         finally:
             repo.close()
 
+    def blob_at(self, rev: str, path: str) -> bytes | None:
+        """A file's bytes as committed at ``rev`` (None if it did not exist there)."""
+        return self._cat(f"{rev}:{path}")
+
+    def blob(self, blob_id: str) -> bytes | None:
+        """The bytes git keeps under a blob id (an approved version), or None if it has none."""
+        return self._cat(blob_id) if all(c in "0123456789abcdef" for c in blob_id) and len(blob_id) >= 7 else None
+
+    def _cat(self, spec: str) -> bytes | None:
+        import subprocess
+
+        done = subprocess.run(
+            ["git", "cat-file", "blob", spec], cwd=self.root, capture_output=True, check=False, timeout=60
+        )
+        return done.stdout if done.returncode == 0 else None
+
+    def last_change(self, path: str) -> tuple[str, str, str] | None:
+        """(commit, author email, ISO date) of the last commit that changed ``path``."""
+        out = self.git_output("log", "-1", "--format=%H%x00%ae%x00%aI", "--", path).strip()
+        return tuple(out.split("\0")) if out else None  # type: ignore[return-value]
+
     def last_author_email(self, path: str) -> str | None:
         """Email of whoever made the last committed change to ``path``."""
         return self.git_output("log", "-1", "--format=%ae", "--", path).strip() or None

@@ -15,6 +15,7 @@ GITATTRIBUTES = """\
 # Case documents merge field by field with caseflow's YAML merge driver. No end-of-line rules:
 # git stores each file's bytes as written (CRLF stays CRLF), so a diff shows only what changed.
 clients/**/*.yaml merge=caseflow-yaml
+clients/**/*.md merge=caseflow-yaml
 """
 
 GITIGNORE = f"""\

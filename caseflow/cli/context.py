@@ -52,6 +52,9 @@ class Settings:
             startup = self.startup
             same = startup is not None and startup.root == find_root(self.repo_path)
             self._repo = open_repo(self.repo_path, host=startup.host if startup and same else None)
+            from caseflow.merging import registered
+
+            registered(self._repo)  # git does not clone config: every command checks the merge driver
             if os.environ.get("CASEFLOW_TODAY"):  # it changes what gets written too: never silently
                 warn(f"CASEFLOW_TODAY is set: today is {self._repo.today().isoformat()} for this command")
         return self._repo

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,7 +13,7 @@ from caseflow.errors import NotFound, UsageError
 
 
 def register(cli: click.Group) -> None:
-    for command in (diff, review):
+    for command in (diff, review, merge_driver, resolve):
         cli.add_command(command)
 
 
@@ -125,3 +126,73 @@ def review(
             saved = repo.reject(actor, client_id, waiting.path, comment or "")
         verb = "approved" if decision == "approve" else "sent back"
         done(f"{waiting.path} {verb} (commit {(saved.commit or '')[:8]})")
+
+
+@click.command("merge-driver")
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("mine", type=click.Path(path_type=Path))
+@click.argument("theirs", type=click.Path(path_type=Path))
+@click.argument("path")
+@repo_options
+def merge_driver(settings: Settings, base: Path, mine: Path, theirs: Path, path: str) -> None:
+    """git's merge driver for case documents (git calls it as %O %A %B %P): field by field.
+
+    A field both sides changed differently is left unmerged (our value in the file, never conflict
+    markers) and explained; `caseflow resolve` settles it.
+    """
+    from caseflow.merging import field_name, run_driver
+
+    repo = settings.repo()
+    conflicts = run_driver(repo, base, mine, theirs, path)
+    if not conflicts:
+        return
+    for conflict in conflicts:
+        where = field_name(list(conflict.path))
+        click.echo(
+            f"conflict: {path}: {conflict.label or where}: mine {conflict.mine!r}, theirs {conflict.theirs!r}"
+            f" (base {conflict.base!r}); settle it with: caseflow resolve CLIENT DOC {where} --take mine|theirs|VALUE",
+            err=True,
+        )
+    raise SystemExit(1)
+
+
+@click.command()
+@click.argument("client_id", metavar="CLIENT", required=False)
+@click.argument("document", metavar="[DOC]", required=False)
+@click.argument("field", metavar="[FIELD]", required=False)
+@click.option("--take", metavar="mine|theirs|VALUE", help="Which value the field keeps.")
+@json_option
+@repo_options
+def resolve(
+    settings: Settings, client_id: str | None, document: str | None, field: str | None, take: str | None, as_json: bool
+) -> None:
+    """Settle a merge conflict field by field; with no FIELD, list what is left to settle.
+
+    Each conflict shows both values and who made each change. When the last field of a document is
+    settled, the file is staged, and the merge can be committed (or `caseflow sync` goes on).
+    """
+    from caseflow.merging import field_name, unsettled
+    from caseflow.merging import resolve as settle
+
+    repo = settings.repo()
+    if field is None or take is None:
+        if field is not None:
+            raise UsageError("say which value the field keeps: --take mine|theirs|VALUE")
+        records = [u for u in unsettled(repo) if client_id is None or f"/{client_id}/" in f"/{u.path}"]
+        if as_json:
+            emit_json([u.as_json() for u in records])
+            return
+        rows = [
+            (u.path, field_name(c["path"]), f"{c['mine']!r} ({u.mine_author})", f"{c['theirs']!r} ({u.theirs_author})")
+            for u in records
+            for c in u.conflicts
+        ]
+        table(rows, ["DOCUMENT", "FIELD", "MINE", "THEIRS"], empty="(no conflicts)")
+        return
+    if client_id is None or document is None:
+        raise UsageError("give CLIENT DOC FIELD --take mine|theirs|VALUE")
+    left = settle(repo, settings.actor(), client_id, document, field, take)
+    if left is None:
+        done(f"{document}: every conflict settled; the file is staged (commit the merge, or caseflow sync)")
+    else:
+        done(f"{field} settled; {len(left.conflicts)} left in {document}")

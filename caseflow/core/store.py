@@ -233,6 +233,53 @@ class Store:
         out = self.git_output("log", "-1", "--format=%H%x00%ae%x00%aI", "--", path).strip()
         return tuple(out.split("\0")) if out else None  # type: ignore[return-value]
 
+    def merge_text(self, base: str, mine: str, theirs: str) -> str | None:
+        """Three-way text merge as ``git merge-file`` does it; None when both changed the same lines."""
+        import subprocess
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            files = []
+            for name, text in (("mine", mine), ("base", base), ("theirs", theirs)):
+                target = Path(scratch) / name
+                target.write_text(text, encoding="utf-8")
+                files.append(str(target))
+            done = subprocess.run(["git", "merge-file", "-p", "-q", *files], capture_output=True, check=False)
+        return done.stdout.decode("utf-8") if done.returncode == 0 else None
+
+    def mark_resolved(self, path: str) -> None:
+        """Stage a file whose merge conflict is settled (git then lets the merge be committed)."""
+        repo = _git_repo(self.root)
+        try:
+            repo.git.add("--", path)
+        finally:
+            repo.close()
+
+    def merge_head(self) -> str | None:
+        """The commit being merged in, during a merge."""
+        head = self.root / ".git" / "MERGE_HEAD"
+        return head.read_text().split()[0] if head.is_file() else None
+
+    def ensure_merge_driver(self, command: str) -> None:
+        """Register caseflow's merge driver in this clone's git config (git never copies config)."""
+        config = self.root / ".git" / "config"
+        try:
+            current = config.read_text(encoding="utf-8")
+        except OSError:
+            return
+        if '[merge "caseflow-yaml"]' in current and f"driver = {command}" in current:
+            return
+        repo = _git_repo(self.root)
+        try:
+            writer = repo.config_writer()
+            writer.set_value('merge "caseflow-yaml"', "name", "caseflow field-by-field merge of case documents")
+            writer.set_value('merge "caseflow-yaml"', "driver", command)
+            writer.release()
+        except Exception:  # a read-only clone still works; it merges line by line
+            pass
+        finally:
+            repo.close()
+
     def last_author_email(self, path: str) -> str | None:
         """Email of whoever made the last committed change to ``path``."""
         return self.git_output("log", "-1", "--format=%ae", "--", path).strip() or None

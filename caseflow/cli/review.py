@@ -1,4 +1,4 @@
-"""Supervisor commands: diff (what changed, in the form's words) and review (the approval queue)."""
+"""Team commands: diff and review (supervisors), merge-driver and resolve (merging), clone and sync."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from caseflow.errors import NotFound, UsageError
 
 
 def register(cli: click.Group) -> None:
-    for command in (diff, review, merge_driver, resolve):
+    for command in (diff, review, merge_driver, resolve, clone_command, sync):
         cli.add_command(command)
 
 
@@ -196,3 +196,49 @@ def resolve(
         done(f"{document}: every conflict settled; the file is staged (commit the merge, or caseflow sync)")
     else:
         done(f"{field} settled; {len(left.conflicts)} left in {document}")
+
+
+@click.command("clone")
+@click.argument("url")
+@click.argument("path", type=click.Path(path_type=Path))
+def clone_command(url: str, path: Path) -> None:
+    """Clone a shared case repository (https://, ssh://, git@host:path or a local path)."""
+    from caseflow.merging import registered
+    from caseflow.repo import open_repo
+    from caseflow.sync import clone
+
+    target = clone(url, path)
+    registered(open_repo(target))
+    done(f"cloned into {target}; caseflow's merge driver is registered there")
+
+
+@click.command()
+@click.option("--remote", default="origin", show_default=True, help="The remote to sync with.")
+@json_option
+@repo_options
+def sync(settings: Settings, remote: str, as_json: bool) -> None:
+    """Fetch, merge field by field, validate, push (never forcing); report what came in and went out.
+
+    A conflict stops the sync with the merge in progress: settle it with `caseflow resolve`, then
+    sync again. A result that does not validate is not pushed.
+    """
+    from caseflow.sync import sync as run
+
+    report = run(settings.repo(), settings.actor(), remote)
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        for who, changes in report.came_in.items():
+            click.echo(f"in  {who}: {', '.join(changes)}")
+        if report.went_out:
+            click.echo(f"out {report.went_out} commit{'s' if report.went_out != 1 else ''} to {remote}/{report.branch}")
+        if not (report.came_in or report.went_out or report.conflicts or report.problems):
+            click.echo(f"up to date with {remote}/{report.branch}")
+    for path in report.conflicts:
+        click.echo(click.style("conflict: ", fg="red") + f"{path} (caseflow resolve; then caseflow sync)", err=True)
+    for problem in report.problems:
+        click.echo(click.style("invalid: ", fg="red") + problem, err=True)
+    if report.problems:
+        click.echo("the merged result does not validate: nothing was pushed; fix it, commit, then sync", err=True)
+    if report.conflicts or report.problems:
+        raise SystemExit(1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import signal
 import stat
 import tempfile
@@ -24,6 +25,9 @@ from typing import Any
 from caseflow.errors import LockTimeout, StoreError
 
 LOCAL_DIR = ".caseflow"
+#: Transports git may use for caseflow's clones and syncs: never ext:: (runs commands) or fd::.
+SAFE_TRANSPORTS = {"GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh", "GIT_TERMINAL_PROMPT": "0"}
+CONFLICT_MARKER = re.compile(rb"^(<{7}|={7}|>{7})(?: |$)", re.M)
 LOCK_FILE = "lock"
 LOCK_WAIT_SECONDS = 15.0
 
@@ -212,6 +216,17 @@ class Store:
         finally:
             repo.close()
 
+    def run_git(self, *args: str, author: Author | None = None) -> tuple[int, str]:
+        """Run a git command that may talk to a remote or write history (sync, clone): exit code and
+        output (stdout then stderr). Only safe transports are allowed (no ``ext::`` helpers)."""
+        import subprocess
+
+        env = {**os.environ, **SAFE_TRANSPORTS, **(author.env() if author else {})}
+        done = subprocess.run(
+            ["git", *args], cwd=self.root, env=env, capture_output=True, text=True, check=False, timeout=600
+        )
+        return done.returncode, (done.stdout + done.stderr).strip()
+
     def blob_at(self, rev: str, path: str) -> bytes | None:
         """A file's bytes as committed at ``rev`` (None if it did not exist there)."""
         return self._cat(f"{rev}:{path}")
@@ -312,8 +327,10 @@ class Store:
     def _apply(self, tx: Transaction, env: dict[str, str], message: str) -> str:
         import git
 
-        for rel in tx.writes:
+        for rel, data in tx.writes.items():
             _refuse_links(self.root, rel)
+            if data is not None and CONFLICT_MARKER.search(data):
+                raise StoreError(f"{rel} holds git conflict markers; caseflow never commits them")
         if (self.root / ".git" / "index.lock").exists():
             raise StoreError(
                 "git's index is locked (.git/index.lock): another git command is running, or one crashed; "

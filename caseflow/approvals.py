@@ -26,6 +26,31 @@ if TYPE_CHECKING:
 APPROVALS_FORM = "core.approvals"
 
 
+def check_decision(repo: CaseRepo, actor: Staff, client_id: str, path: str, decision: str) -> bytes:
+    """Refuse a decision that may not be made (role, self-approval, an invalid or uncommitted
+    document); else the committed bytes decided on."""
+    from caseflow import actions
+
+    inner = path.removeprefix(repo.client_dir(client_id) + "/")
+    if actor.role not in repo.config.approver_roles:
+        roles = ", ".join(repo.config.approver_roles)
+        raise NotAllowed(f"{actor.id} is a {actor.role}; only {roles} may approve or reject (see approvals.roles)")
+    if inner == repo.form(APPROVALS_FORM).path:
+        raise UsageError("approvals.yaml records decisions; it is not itself approved")
+    actions.refuse_uncommitted(repo, path)  # decide on what everyone can see: the committed version
+    raw = read_document_bytes(repo.root, path)
+    problems = repo.check_document(client_id, path, raw)
+    if problems and decision == "approved":
+        raise DocumentError(problems, note=f"an invalid document cannot be approved; fix {inner} first")
+    last_author = repo.store.last_author_email(path)
+    if last_author and last_author.lower() == actor.email.lower() and not repo.config.self_approval:
+        raise NotAllowed(
+            f"{actor.id} made the last change to {inner}; another supervisor decides on it "
+            "(or set approvals.self_approval in caseflow.yaml)"
+        )
+    return raw
+
+
 def decide(
     repo: CaseRepo, actor: Staff, client_id: str, document: str, decision: str, comment: str | None = None
 ) -> SavedDocument:
@@ -34,27 +59,12 @@ def decide(
 
     if decision == "rejected" and not (comment or "").strip():
         raise UsageError("a rejection needs a comment saying what to change (--comment TEXT)")
-    if actor.role not in repo.config.approver_roles:
-        roles = ", ".join(repo.config.approver_roles)
-        raise NotAllowed(f"{actor.id} is a {actor.role}; only {roles} may approve or reject (see approvals.roles)")
     path = repo.resolve_document(client_id, document)
     base = repo.client_dir(client_id)
     inner = path.removeprefix(base + "/")
-    if inner == repo.form(APPROVALS_FORM).path:
-        raise UsageError("approvals.yaml records decisions; it is not itself approved")
     with repo.store.transaction(repo.author(actor), action=_action(decision), client=client_id) as tx:
-        actions.refuse_uncommitted(repo, path)  # decide on what everyone can see: the committed version
+        raw = check_decision(repo, actor, client_id, path, decision)
         tx.details["Document"] = inner
-        raw = read_document_bytes(repo.root, path)
-        problems = repo.check_document(client_id, path, raw)
-        if problems and decision == "approved":
-            raise DocumentError(problems, note=f"an invalid document cannot be approved; fix {inner} first")
-        last_author = repo.store.last_author_email(path)
-        if last_author and last_author.lower() == actor.email.lower() and not repo.config.self_approval:
-            raise NotAllowed(
-                f"{actor.id} made the last change to {inner}; another supervisor decides on it "
-                "(or set approvals.self_approval in caseflow.yaml)"
-            )
         record_path = f"{base}/{repo.form(APPROVALS_FORM).path}"
         if (repo.root / record_path).exists():
             record = repo.read_document(record_path)

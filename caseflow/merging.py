@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,40 +25,36 @@ from caseflow.core.store import LOCAL_DIR, atomic_write
 from caseflow.errors import CaseflowError, DocumentError, NotFound, UsageError
 
 if TYPE_CHECKING:
-    from caseflow.core.config import Staff
     from caseflow.repo import CaseRepo
 
 CONFLICTS_DIR = f"{LOCAL_DIR}/conflicts"
 
 
 def driver_command() -> str:
-    """How git should call this caseflow (the one running now), for the clone's config."""
-    script = shutil.which("caseflow")
-    here = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
-    if here is not None and here.name == "caseflow" and here.is_file():
-        script = str(here)
-    call = shlex.quote(script) if script else f"{shlex.quote(sys.executable)} -m caseflow"
-    return f"{call} merge-driver %O %A %B %P"
+    """How git should call caseflow: this interpreter, so the command never depends on PATH."""
+    return f"{shlex.quote(sys.executable)} -m caseflow merge-driver %O %A %B %P"
 
 
 def run_driver(repo: CaseRepo, base: Path, mine: Path, theirs: Path, path: str) -> list[Conflict]:
-    """Merge theirs into mine (the file at ``mine`` is the result); the conflicts left, if any."""
+    """Merge theirs into mine (the file at ``mine`` is the result); the conflicts left, if any.
+
+    Whatever goes wrong, the file keeps our version and the conflict is recorded: the driver never
+    drops a change silently and never writes conflict markers.
+    """
     old, ours, other = (p.read_bytes() for p in (base, mine, theirs))
+    rebasing = repo.store.rebasing()
     try:
         form_id = next((d.get("form") for d in (_plain(path, raw) for raw in (ours, other)) if d.get("form")), None)
-    except DocumentError:
-        form_id = None
-    form = repo.forms.get(str(form_id))
-    try:
+        form = repo.forms.get(str(form_id))
         merged = merge(path, old, ours, other, form.schema if form else {}, repo.store.merge_text)
-    except DocumentError as exc:
-        # a side git cannot parse for us: keep ours, unmerged, and say why (never conflict markers)
+    except Exception as exc:  # a side that does not parse, or a merge caseflow cannot make
+        reason = str(exc.problems[0]) if isinstance(exc, DocumentError) else f"{type(exc).__name__}"
         conflict = Conflict((), "the whole document", None, None, None)
-        _record(repo, path, [conflict], f"cannot merge field by field: {exc.problems[0]}")
+        _record(repo, path, [conflict], f"cannot merge field by field ({reason}); edit it by hand", rebasing)
         return [conflict]
-    atomic_write(mine, merged.text.encode("utf-8"))
+    atomic_write(mine, merged.data)
     if merged.conflicts:
-        _record(repo, path, merged.conflicts, None)
+        _record(repo, path, merged.conflicts, None, rebasing)
     else:
         _record_file(repo, path).unlink(missing_ok=True)
     return merged.conflicts
@@ -77,8 +72,11 @@ def _record_file(repo: CaseRepo, path: str) -> Path:
     return repo.root / CONFLICTS_DIR / (path.replace("/", "__") + ".json")
 
 
-def _record(repo: CaseRepo, path: str, conflicts: list[Conflict], note: str | None) -> None:
-    record = {"path": path, "note": note, "conflicts": [c.as_json() for c in conflicts]}
+def _record(repo: CaseRepo, path: str, conflicts: list[Conflict], note: str | None, rebasing: bool) -> None:
+    found = [c.as_json() for c in conflicts]
+    if rebasing:  # git's "ours" is the upstream during a rebase: keep "mine" meaning the person's own
+        found = [c | {"mine": c["theirs"], "theirs": c["mine"], "kept": "theirs"} for c in found]
+    record = {"path": path, "note": note, "conflicts": found}
     target = _record_file(repo, path)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     atomic_write(target, json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8"))
@@ -106,9 +104,13 @@ def unsettled(repo: CaseRepo) -> list[Unsettled]:
     """Conflicts left to settle, each with who made each side's change (ours: HEAD; theirs: what
     is being merged in, which git names only once the driver has run)."""
     folder = repo.root / CONFLICTS_DIR
+    unmerged = set(repo.store.git_output("diff", "--name-only", "--diff-filter=U").split())
     found = []
     for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         data = json.loads(file.read_text(encoding="utf-8"))
+        if data["path"] not in unmerged:  # the merge was aborted, or settled by hand and staged
+            file.unlink(missing_ok=True)
+            continue
         mine, theirs = _author(repo, "HEAD", data["path"]), _author(repo, repo.store.merge_head(), data["path"])
         found.append(Unsettled(data["path"], mine, theirs, data.get("note"), data["conflicts"]))
     return found
@@ -134,7 +136,7 @@ def field_name(path: list[Any]) -> str:
     return text or "(the whole document)"
 
 
-def resolve(repo: CaseRepo, actor: Staff, client_id: str, document: str, field: str, take: str) -> Unsettled | None:
+def resolve(repo: CaseRepo, client_id: str, document: str, field: str, take: str) -> Unsettled | None:
     """Settle one conflicting field with mine, theirs or a value; the last one stages the file."""
     path = repo.resolve_document(client_id, document)
     record = next((u for u in unsettled(repo) if u.path == path), None)
@@ -146,14 +148,18 @@ def resolve(repo: CaseRepo, actor: Staff, client_id: str, document: str, field: 
         raise NotFound(f"{path} has no conflict in {field!r} (it has: {fields})")
     if not conflict["path"]:
         raise UsageError(f"{path} could not be merged field by field: edit it by hand, then `git add {path}`")
-    value: Any = {"mine": conflict["mine"], "theirs": conflict["theirs"]}.get(take, take)
-    if take not in ("mine", "theirs"):
-        value = _typed(take, conflict)
+    choice = take.strip().lower()
+    value: Any = conflict[choice] if choice in ("mine", "theirs") else _typed(take, conflict)
     edited = repo.read_document(path)
     if conflict["path"] == ["body"]:
         edited.body = str(value)
     else:
-        put(edited.data, tuple(conflict["path"]), MISSING if value is None else value)
+        try:
+            put(edited.data, tuple(conflict["path"]), MISSING if value is None else value)
+        except KeyError:
+            raise CaseflowError(
+                f"{path}: what holds {field} is gone (removed on one side); edit the file by hand, then git add it"
+            ) from None
     problems = repo.check_document(client_id, path, edited.to_bytes())
     if problems:
         raise DocumentError(problems, "nothing was changed; take another value")
@@ -173,7 +179,10 @@ def _typed(text: str, conflict: Mapping[str, Any]) -> Any:
     """A value typed on the command line, as the type both sides used (a number stays a number)."""
     sample = conflict["mine"] if conflict["mine"] is not None else conflict["theirs"]
     if isinstance(sample, bool):
-        return text.lower() in ("true", "yes", "1")
+        words = {"true": True, "yes": True, "false": False, "no": False}
+        if text.strip().lower() not in words:
+            raise CaseflowError(f"{text!r} is not true or false, as both sides' values are")
+        return words[text.strip().lower()]
     if isinstance(sample, int):
         try:
             return int(text)

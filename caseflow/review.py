@@ -54,13 +54,15 @@ def diff(
     """What changed in one document (or every document) of a client, as the working tree has it now."""
     if since and since_approval:
         raise UsageError("give --since REV or --since-approval, not both")
-    if since is not None and (since.startswith("-") or not since.strip()):
-        raise UsageError(f"--since {since!r} is not a revision")
+    if since is not None and (since.startswith("-") or not repo.store.is_revision(since)):
+        raise UsageError(f"--since {since!r} is not a revision of this repository (a commit, tag or HEAD~N)")
     base = repo.client_dir(client_id)
     if document is not None:
         paths = [repo.resolve_document(client_id, document)]
     else:
         paths = [d.path for d in casefiles.client_documents(repo.root, client_id)]
+        if since is not None:  # documents removed since then are changes too
+            paths += [p for p in repo.store.files_at(since, base) if p not in paths]
     case = repo.case(client_id) if since_approval else None
     found = []
     for path in paths:

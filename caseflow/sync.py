@@ -25,13 +25,19 @@ if TYPE_CHECKING:
 
 STATUS_WORDS = {"A": "added", "M": "changed", "D": "removed", "R": "renamed"}
 #: URL forms git may be given: https/ssh/git/file URLs, scp-like user@host:path, local paths.
-_SAFE_URL = re.compile(r"^(https?|ssh|git|file)://[^\s]+$|^[\w.-]+@[\w.-]+:[^\s]+$|^[\w./~][^\s:]*$")
+#: Plain http:// and git:// are refused: they carry health records unencrypted.
+_SAFE_URL = re.compile(r"^(https|ssh|file)://[^\s]+$|^[\w.-]+@[\w.-]+:[^\s]+$|^[\w./~][^\s:]*$")
+_CREDENTIALS = re.compile(r"^\w+://[^/@\s]*:[^/@\s]*@")
 
 
 def check_url(url: str) -> str:
     """Refuse remotes that could run commands (``ext::``) or be read as options (``-u...``)."""
     if url.startswith("-") or "::" in url or not _SAFE_URL.match(url):
         raise CaseflowError(f"{url!r} is not a remote caseflow will use (https://, ssh://, git@host:path or a path)")
+    if _CREDENTIALS.match(url):
+        raise CaseflowError(
+            "a remote URL must not hold a password (git would keep it in .git/config); use a credential helper"
+        )
     return url
 
 
@@ -82,10 +88,13 @@ def sync(repo: CaseRepo, actor: Staff, remote: str = "origin") -> SyncReport:
     registered(repo)  # the merge below must use caseflow's driver
     author = repo.author(actor)
     branch = _branch(store)
-    url = store.git_output("remote", "get-url", remote).strip() if _has_remote(store, remote) else ""
-    if not url:
+    if not _has_remote(store, remote):
         raise UsageError(f"no remote '{remote}' (git remote add {remote} URL, or caseflow clone URL PATH)")
-    check_url(url)
+    for url in {
+        store.git_output("remote", "get-url", remote).strip(),
+        store.git_output("remote", "get-url", "--push", remote).strip(),
+    }:
+        check_url(url)  # fetch and push URLs alike: a hand-set push URL is no exception
     report = SyncReport(remote, branch)
     with store.lock():
         if store.merge_head() is not None:
@@ -100,21 +109,24 @@ def sync(repo: CaseRepo, actor: Staff, remote: str = "origin") -> SyncReport:
             code, output = store.run_git(
                 "merge",
                 "--no-edit",
+                "--cleanup=strip",
                 "-m",
                 f"sync with {remote}\n\nCaseflow-Action: sync",
                 theirs,
                 author=author,
             )
-            if store.merge_head() is not None or code != 0:
-                report.conflicts = _unmerged(store) or [_last_line(output)]
+            if store.merge_head() is not None:
+                report.conflicts = _unmerged(store)
                 return report
+            if code != 0:
+                raise StoreError(f"git could not merge {remote}/{branch}: {_last_line(output)}")
             after = store.head() or ""
             if after != before:
                 report.merged = True
                 report.came_in = _changes(store, before, after)
-                report.problems = [str(p) for p in repo.validate().problems]
+        report.problems = [str(p) for p in repo.validate().problems]
         if report.problems:
-            return report  # never push a result that does not validate
+            return report  # never push a result that does not validate (merged now, or committed before)
         report.went_out = _ahead(store, f"refs/remotes/{remote}/{branch}")
         if report.went_out or not _exists(store, f"refs/remotes/{remote}/{branch}"):
             _run(store, "push", "--quiet", remote, f"HEAD:refs/heads/{branch}")  # never --force
@@ -136,7 +148,9 @@ def _finish_merge(repo: CaseRepo, author: Any, report: SyncReport) -> None:
         data = (repo.root / path).read_bytes() if (repo.root / path).is_file() else b""
         if CONFLICT_MARKER.search(data):
             raise StoreError(f"{path} holds git conflict markers; caseflow never commits them")
-    _run(store, "commit", "--quiet", "--no-edit", author=author)
+    _run(store, "commit", "--quiet", "--no-edit", "--cleanup=strip", author=author)
+    report.merged = True
+    report.came_in = _changes(store, "HEAD^1", "HEAD")
 
 
 def _branch(store: Store) -> str:

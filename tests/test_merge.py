@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from caseflow.core.merge import merge
+from caseflow.core.store import Store
 from caseflow.testing import Result, git
 from tests.samples import CLIENT, CLIENT_YAML
 
@@ -26,26 +27,59 @@ goals:
 """
 
 
-def no_text_merge(base: str, mine: str, theirs: str) -> str | None:
-    raise AssertionError("no body to merge")
-
-
 def merged(base: str, mine: str, theirs: str, path: str = "plan.yaml") -> tuple[str, list[tuple[object, ...]]]:
-    result = merge(path, base.encode(), mine.encode(), theirs.encode(), {}, no_text_merge)
-    return result.text, [(c.path, c.mine, c.theirs) for c in result.conflicts]
+    texts = Store(Path.cwd()).merge_text  # git merge-file: no repository needed
+    result = merge(path, base.encode(), mine.encode(), theirs.encode(), {}, texts)
+    return result.data.decode(), [(c.path, c.mine, c.theirs) for c in result.conflicts]
 
 
-def test_neighbouring_fields_merge_and_every_untouched_line_and_comment_stays() -> None:
+def test_fields_far_apart_merge_as_text_keeping_both_sides_comments() -> None:
     mine = PLAN.replace("review_date: 2026-03-01", "review_date: 2026-04-01")
-    theirs = PLAN.replace("title: Feel less low", "title: Treat depression").replace(
+    theirs = PLAN.replace("title: Feel less low", "title: Treat depression  # her words").replace(
         "status: active  # the most urgent", "status: met  # the most urgent"
     )
     text, conflicts = merged(PLAN, mine, theirs)
     assert conflicts == []
-    lines, expected = text.splitlines(), mine.replace("title: Feel less low", "title: Treat depression").splitlines()
-    changed = [i for i, (a, b) in enumerate(zip(lines, expected, strict=True)) if a != b]
-    assert len(changed) == 1  # only the edited line itself is rewritten, and it keeps its comment
-    assert lines[changed[0]].split() == ["status:", "met", "#", "the", "most", "urgent"]
+    assert text == theirs.replace("review_date: 2026-03-01", "review_date: 2026-04-01")
+
+
+def test_neighbouring_lines_merge_field_by_field() -> None:
+    mine = PLAN.replace("title: Stable housing", "title: A home of her own")
+    theirs = PLAN.replace("status: active  # the most urgent", "status: met  # the most urgent")
+    text, conflicts = merged(PLAN, mine, theirs)  # adjacent lines: git alone would conflict
+    assert conflicts == []
+    assert "title: A home of her own" in text and "status: met" in text and "# the most urgent" in text
+
+
+def test_a_whole_list_removed_on_one_side_is_removed() -> None:
+    base = PLAN + "strengths:\n  - Supportive aunt\n  - Steady job\n"
+    mine = base.replace("review_date: 2026-03-01", "review_date: 2026-04-01")
+    theirs = PLAN.replace("title: Stable housing", "title: A home")
+    text, conflicts = merged(base, mine, theirs)
+    assert conflicts == [] and "strengths" not in text and "review_date: 2026-04-01" in text
+
+
+def test_an_edit_inside_an_item_the_other_side_removed_is_a_conflict() -> None:
+    mine = PLAN.replace("  - id: g2\n    title: Feel less low\n    status: active\n", "")
+    theirs = PLAN.replace("title: Feel less low", "title: Treat depression")
+    _, conflicts = merged(PLAN, mine, theirs)
+    assert conflicts == [(("goals", "[g2]", "title"), None, "Treat depression")]
+
+
+def test_crlf_files_stay_crlf() -> None:
+    crlf = PLAN.replace("\n", "\r\n")
+    mine = crlf.replace("review_date: 2026-03-01", "review_date: 2026-04-01")
+    theirs = crlf.replace("title: Stable housing", "title: A home")
+    text, conflicts = merged(crlf, mine, theirs)
+    assert conflicts == [] and text.count("\r\n") == crlf.count("\r\n") and "\n" not in text.replace("\r\n", "")
+
+
+def test_both_adding_the_same_new_document_merges_its_items_by_id() -> None:
+    head = f"form: core.appointments\nclient: {CLIENT}\nappointments:\n"
+    mine = head + "  - {id: A-1, with: x, date: 2026-03-01, status: scheduled}\n"
+    theirs = head + "  - {id: A-2, with: y, date: 2026-03-02, status: scheduled}\n"
+    text, conflicts = merged("", mine, theirs, "appointments.yaml")
+    assert conflicts == [] and "A-1" in text and "A-2" in text
 
 
 def test_items_added_on_both_sides_are_both_kept_and_a_removal_applies() -> None:
@@ -73,8 +107,8 @@ def test_markdown_front_matter_by_field_and_body_as_text() -> None:
     base = f"---\nform: core.visit\nclient: {CLIENT}\ndate: 2026-01-05\ntype: phone\n---\nLine one.\nLine two.\n"
     mine = base.replace("type: phone", "type: video")
     theirs = base.replace("Line two.", "Line two, corrected.")
-    result = merge("v.md", base.encode(), mine.encode(), theirs.encode(), {}, lambda b, m, t: t if m == b else None)
-    assert result.conflicts == [] and result.text == mine.replace("Line two.", "Line two, corrected.")
+    result = merge("v.md", base.encode(), mine.encode(), theirs.encode(), {}, Store(Path.cwd()).merge_text)
+    assert result.conflicts == [] and result.data.decode() == mine.replace("Line two.", "Line two, corrected.")
 
 
 Run = Callable[..., Result]

@@ -37,10 +37,20 @@ def as_(run: Run, who: str, repo: Path, *args: str) -> Result:
     return run("--repo", repo, "--as", who, *args)
 
 
-@pytest.mark.parametrize("url", ["ext::sh -c touch% /tmp/x", "--upload-pack=touch /tmp/x", "fd::3"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ext::sh -c touch% /tmp/x",
+        "--upload-pack=touch /tmp/x",
+        "fd::3",
+        "http://git.example.org/cases.git",  # unencrypted
+        "git://git.example.org/cases.git",
+        "https://casey:secret@git.example.org/cases.git",  # a password git would keep in .git/config
+    ],
+)
 def test_unsafe_remotes_are_refused(run_caseflow: Run, tmp_path: Path, url: str) -> None:
     refused = run_caseflow("clone", "--", url, tmp_path / "x").assert_refused()  # "--": past click, to caseflow
-    assert "is not a remote caseflow will use" in refused.stderr and not (tmp_path / "x").exists()
+    assert "remote" in refused.stderr and not (tmp_path / "x").exists() and "secret" not in refused.stderr
 
 
 def test_neighbouring_edits_on_two_laptops_merge_and_keep_their_authors(
@@ -72,9 +82,10 @@ def test_a_true_conflict_stops_the_sync_until_it_is_resolved(team: tuple[Path, P
     again = as_(run_caseflow, "robin", robin, "sync").assert_refused()
     assert "is not settled yet" in again.stderr and git(hub, "rev-parse", "HEAD") == hub_head
     as_(
-        run_caseflow, "robin", robin, "resolve", CLIENT, "plan.yaml", "review_date", "--take", "theirs"
+        run_caseflow, "robin", robin, "resolve", CLIENT, "plan.yaml", "review_date", "--take", "Theirs"
     ).assert_success()
-    as_(run_caseflow, "robin", robin, "sync").assert_success()
+    finished = json.loads(as_(run_caseflow, "robin", robin, "sync", "--json").assert_success().stdout)
+    assert finished["came_in"] == {CLIENT: ["changed plan.yaml"]}
     assert git(hub, "rev-parse", "HEAD") != hub_head
     assert git(hub, "log", "-p", "--all").count("<<<<<<<") == 0  # no commit ever held a conflict marker
     assert "review_date: 2026-04-01" in git(hub, "show", f"HEAD:clients/{CLIENT}/plan.yaml")
@@ -97,3 +108,17 @@ def test_uncommitted_work_and_an_invalid_result_are_never_pushed(
     invalid = as_(run_caseflow, "robin", robin, "sync").assert_refused()
     assert "nothing was pushed" in invalid.stderr and "client.yaml" in invalid.stderr
     assert git(hub, "rev-parse", "HEAD") == hub_head
+
+
+def test_an_aborted_merge_leaves_nothing_to_resolve(team: tuple[Path, Path, Path], run_caseflow: Run) -> None:
+    _, casey, robin = team
+    as_(run_caseflow, "casey", casey, "set", CLIENT, "plan.yaml", "review_date=2026-04-01").assert_success()
+    as_(run_caseflow, "casey", casey, "sync").assert_success()
+    as_(run_caseflow, "robin", robin, "set", CLIENT, "plan.yaml", "review_date=2026-05-01").assert_success()
+    stopped = as_(run_caseflow, "robin", robin, "sync").assert_refused()
+    assert "2026-04-01" not in stopped.stderr and "2026-05-01" not in stopped.stderr  # values stay out of logs
+    git(robin, "merge", "--abort")
+    assert as_(run_caseflow, "robin", robin, "resolve").assert_success().stdout.strip() == "(no conflicts)"
+    again = as_(run_caseflow, "robin", robin, "resolve", CLIENT, "plan.yaml", "review_date", "--take", "theirs")
+    assert again.exit_code == 1 and "has no conflict to resolve" in again.stderr
+    assert git(robin, "status", "--porcelain") == ""

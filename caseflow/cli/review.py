@@ -119,6 +119,9 @@ def review(
         else:
             return
     actor = settings.actor()
+    if decision == "approve":  # every document checked before the first commit: all or nothing
+        for waiting in pending:
+            repo.check_approval(actor, client_id, waiting.path)
     for waiting in pending:
         if decision == "approve":
             saved = repo.approve(actor, client_id, waiting.path)
@@ -146,13 +149,9 @@ def merge_driver(settings: Settings, base: Path, mine: Path, theirs: Path, path:
     conflicts = run_driver(repo, base, mine, theirs, path)
     if not conflicts:
         return
-    for conflict in conflicts:
+    for conflict in conflicts:  # field names only: the values (a name, a note) stay out of terminals and logs
         where = field_name(list(conflict.path))
-        click.echo(
-            f"conflict: {path}: {conflict.label or where}: mine {conflict.mine!r}, theirs {conflict.theirs!r}"
-            f" (base {conflict.base!r}); settle it with: caseflow resolve CLIENT DOC {where} --take mine|theirs|VALUE",
-            err=True,
-        )
+        click.echo(f"conflict: {path}: {where} changed on both sides (caseflow resolve shows both)", err=True)
     raise SystemExit(1)
 
 
@@ -191,7 +190,7 @@ def resolve(
         return
     if client_id is None or document is None:
         raise UsageError("give CLIENT DOC FIELD --take mine|theirs|VALUE")
-    left = settle(repo, settings.actor(), client_id, document, field, take)
+    left = settle(repo, client_id, document, field, take)
     if left is None:
         done(f"{document}: every conflict settled; the file is staged (commit the merge, or caseflow sync)")
     else:

@@ -198,10 +198,11 @@ class Instrument:
         by_field = {tuple(c.path): c for c in changes}
         total, band = by_field.get(("result", "total")), by_field.get(("result", "band"))
         lines = []
-        if total is not None or band is not None:
-            old_total, new_total = (total.old, total.new) if total else ("?", "?")
+        if total is not None:
             bands = f" ({band.old} → {band.new})" if band and band.old is not None else ""
-            lines.append(f"{self.name} total {old_total} → {new_total}{bands}")
+            lines.append(f"{self.name} total {total.old} → {total.new}{bands}")
+        elif band is not None:
+            lines.append(f"{self.name} band {band.old} → {band.new} (total unchanged)")
         skip = {("result", "total"), ("result", "band")}
         return lines + [c.text() for c in changes if tuple(c.path) not in skip]
 

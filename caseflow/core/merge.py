@@ -19,6 +19,8 @@ from typing import Any, cast
 from caseflow.core.documents import Document, load_document, to_plain
 from caseflow.core.documents.edits import add_field, delete_item, insert_item, new_mapping
 from caseflow.core.semdiff import Change, changes
+from caseflow.core.textpolicy import encode_document
+from caseflow.errors import DocumentError
 
 Step = str | int
 MISSING = object()
@@ -44,7 +46,7 @@ class Conflict:
 
 @dataclass
 class Merged:
-    text: str
+    data: bytes
     conflicts: list[Conflict] = field(default_factory=list)
 
 
@@ -58,28 +60,66 @@ def merge(
 ) -> Merged:
     """Theirs' changes (relative to base) applied to mine; what both changed differently, listed.
 
-    ``merge_text(base, mine, theirs)`` merges a Markdown body as text (None: the same lines changed).
+    ``merge_text(base, mine, theirs)`` merges text as git does (None: both changed the same lines).
+    When the whole files merge as text and that gives the same data as merging field by field, the
+    text merge wins: it keeps both sides' comments and layout too. Otherwise each field theirs
+    changed is applied to mine. An empty base (both sides added the file) counts as no fields.
     """
-    old, ours, other = (load_document(path, raw) for raw in (base, mine, theirs))
-    result = Merged("")
-    base_data, mine_data = old.plain(), ours.plain()
+    ours, other = load_document(path, mine), load_document(path, theirs)
+    old = load_document(path, base) if base.strip() else None
+    result = Merged(b"")
+    mine_data = ours.plain()
+    base_data = old.plain() if old else _common_ground(mine_data, other.plain())
     for change in changes(base_data, other.plain(), schema):
         _apply(ours, change, base_data, mine_data, result)
     if ours.kind == "markdown":
-        ours.body = _merge_body(old.body, ours.body, other.body, merge_text, result)
-    result.text = ours.to_text()
+        ours.body = _merge_body(old.body if old else "", ours.body, other.body, merge_text, result)
+    result.data = ours.to_bytes()
+    if not result.conflicts and old is not None:
+        as_text = _text_merge(path, base, mine, theirs, merge_text)
+        if as_text is not None and load_document(path, as_text).plain() == ours.plain():
+            result.data = as_text
     return result
+
+
+def _common_ground(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
+    """A base for two documents added on both sides: what they agree on, and empty lists where both
+    have one, so that each side's items are additions to merge by id rather than one conflict."""
+    ground: dict[str, Any] = {}
+    for key in mine.keys() & theirs.keys():
+        if mine[key] == theirs[key]:
+            ground[key] = mine[key]
+        elif isinstance(mine[key], list) and isinstance(theirs[key], list):
+            ground[key] = []
+    return ground
+
+
+def _text_merge(
+    path: str, base: bytes, mine: bytes, theirs: bytes, merge_text: Callable[[str, str, str], str | None]
+) -> bytes | None:
+    """The line-by-line merge, in mine's encoding (CRLF and BOM kept), if it merges and parses."""
+    texts = [load_document(path, raw) for raw in (base, mine, theirs)]
+    merged = merge_text(*(t.source or "" for t in texts))
+    if merged is None:
+        return None
+    data = encode_document(merged, texts[1].text_style)
+    try:
+        load_document(path, data)
+    except DocumentError:
+        return None
+    return data
 
 
 def _apply(ours: Document, change: Change, base: Any, mine: Any, result: Merged) -> None:
     before, now = lookup(base, change.path), lookup(mine, change.path)
-    if change.kind in ("added", "removed") and isinstance(before, list):
+    if change.element:
         _apply_to_list(ours, change, now, result)  # one value of a plain list (purposes, goals worked on)
         return
     theirs = MISSING if change.kind == "removed" else change.new
     if _same(now, theirs):
         return  # both made the same change
-    if not _same(now, before):
+    if not _same(now, before) or (theirs is not MISSING and lookup(ours.data, change.path[:-1]) is MISSING):
+        # both changed it differently, or mine removed what theirs changed inside
         result.conflicts.append(Conflict(change.path, change.label, _value(before), _value(now), _value(theirs)))
         return
     put(ours.data, change.path, theirs)

@@ -30,6 +30,8 @@ class Change:
     kind: str  # "changed", "added" or "removed"
     old: Any = None
     new: Any = None
+    #: One value added to or removed from a plain list (the path is the list's), not a field.
+    element: bool = False
 
     def text(self) -> str:
         if self.kind == "added":
@@ -94,12 +96,12 @@ def _compare(old: Any, new: Any, where: _Where, out: list[Change]) -> None:
             else:
                 _compare(old[key], new[key], child, out)
         return
-    if _is_list_of_items(old) and _is_list_of_items(new):
+    if isinstance(old, list) and isinstance(new, list) and _is_list_of_items([*old, *new]):  # one may be []
         _compare_items(old, new, where, out)
         return
     if isinstance(old, list) and isinstance(new, list) and not any(isinstance(v, Mapping) for v in [*old, *new]):
-        out.extend(Change(where.at, where.label, "removed", value, None) for value in old if value not in new)
-        out.extend(Change(where.at, where.label, "added", None, value) for value in new if value not in old)
+        out.extend(Change(where.at, where.label, "removed", value, None, True) for value in old if value not in new)
+        out.extend(Change(where.at, where.label, "added", None, value, True) for value in new if value not in old)
         return
     if old != new:
         out.append(Change(where.at, where.label, "changed", old, new))

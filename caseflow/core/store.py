@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import re
 import signal
@@ -26,8 +27,9 @@ from caseflow.errors import LockTimeout, StoreError
 
 LOCAL_DIR = ".caseflow"
 #: Transports git may use for caseflow's clones and syncs: never ext:: (runs commands) or fd::.
-SAFE_TRANSPORTS = {"GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh", "GIT_TERMINAL_PROMPT": "0"}
-CONFLICT_MARKER = re.compile(rb"^(<{7}|={7}|>{7})(?: |$)", re.M)
+SAFE_TRANSPORTS = {"GIT_ALLOW_PROTOCOL": "file:https:ssh", "GIT_TERMINAL_PROMPT": "0"}
+#: A merge conflict's opening or closing line (a line of seven "=" alone can be a Markdown heading).
+CONFLICT_MARKER = re.compile(rb"^(<{7}|>{7})(?: |\r?$)", re.M)
 LOCK_FILE = "lock"
 LOCK_WAIT_SECONDS = 15.0
 
@@ -227,6 +229,21 @@ class Store:
         )
         return done.returncode, (done.stdout + done.stderr).strip()
 
+    def is_revision(self, rev: str) -> bool:
+        import subprocess
+
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+            cwd=self.root,
+            capture_output=True,
+            check=False,
+        )
+        return done.returncode == 0
+
+    def files_at(self, rev: str, folder: str) -> list[str]:
+        """The files under ``folder`` as committed at ``rev``."""
+        return self.git_output("ls-tree", "-r", "--name-only", rev, "--", folder).split()
+
     def blob_at(self, rev: str, path: str) -> bytes | None:
         """A file's bytes as committed at ``rev`` (None if it did not exist there)."""
         return self._cat(f"{rev}:{path}")
@@ -270,21 +287,35 @@ class Store:
         finally:
             repo.close()
 
+    @functools.cached_property
+    def git_dir(self) -> Path:
+        """The repository's git folder (``.git``, or elsewhere for a worktree)."""
+        return (self.root / self.git_output("rev-parse", "--git-dir").strip()).resolve()
+
     def merge_head(self) -> str | None:
         """The commit being merged in, during a merge."""
-        head = self.root / ".git" / "MERGE_HEAD"
+        head = self.git_dir / "MERGE_HEAD"
         return head.read_text().split()[0] if head.is_file() else None
+
+    def rebasing(self) -> bool:
+        """A rebase (or cherry-pick) is replaying commits: git's "ours" is then the upstream."""
+        return any((self.git_dir / name).exists() for name in ("rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD"))
 
     def ensure_merge_driver(self, command: str) -> None:
         """Register caseflow's merge driver in this clone's git config (git never copies config)."""
-        config = self.root / ".git" / "config"
+        if not (self.root / ".git").exists():
+            return  # not a git repository (yet): nothing to register; writing commands say so
+        config = self.root / ".git" / "config"  # the common case, without a git process
         try:
-            current = config.read_text(encoding="utf-8")
+            current = config.read_text(encoding="utf-8") if config.is_file() else ""
         except OSError:
             return
         if '[merge "caseflow-yaml"]' in current and f"driver = {command}" in current:
             return
-        repo = _git_repo(self.root)
+        try:
+            repo = _git_repo(self.root)
+        except StoreError:
+            return
         try:
             writer = repo.config_writer()
             writer.set_value('merge "caseflow-yaml"', "name", "caseflow field-by-field merge of case documents")

@@ -14,7 +14,7 @@ demo: $(VENV)/.installed
 	$(BIN)/caseflow demo --force caseflow-demo
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check caseflow plugins tests bench

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core import audit
 from caseflow.core.case import CaseView
 from caseflow.core.config import Staff
 from caseflow.core.consent import ConsentCheck, Disclosure, find_covering
@@ -253,7 +254,7 @@ class Packet:
     emergency: str | None
 
 
-def packet(repo: CaseRepo, client_id: str, referral_id: str) -> Packet:
+def packet(repo: CaseRepo, actor: Staff, client_id: str, referral_id: str) -> Packet:
     """The minimum-necessary summary for the recipient of a sent referral, under the consent that covers it.
 
     Besides who the client is, it shows only what the referral's ``information`` lists: the reason
@@ -303,4 +304,8 @@ def packet(repo: CaseRepo, client_id: str, referral_id: str) -> Packet:
     }
     used_emergency = None if check.ok else str(emergency)
     text = render_template(PACKET_TEMPLATE, [repo.root / "templates"], data)
+    under = check.covering or f"emergency: {used_emergency}"
+    audit.record(
+        repo.root, who=actor.id, action="referral packet", what=referral_id, clients=[client_id], consent=under
+    )
     return Packet(text if text.endswith("\n") else text + "\n", check.covering, used_emergency)

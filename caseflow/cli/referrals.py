@@ -266,14 +266,14 @@ def referral_packet(settings: Settings, client_id: str, referral_id: str, out: P
     the plan goal, the information listed on the referral, and the consent it is shared under.
 
     The template is templates/packets/referral.md.j2 (an agency may override it in its repository).
-    Part 2 records carry the 42 CFR 2.32 notice.
+    Part 2 records carry the 42 CFR 2.32 notice. Each packet is written to the access record.
     """
     from caseflow.referrals import packet
 
     repo = settings.repo()
     if out is not None:
         refuse_inside(repo, out)
-    rendered = packet(repo, client_id, referral_id)
+    rendered = packet(repo, settings.actor(), client_id, referral_id)
     if out is None:
         click.echo(rendered.text, nl=False)
         return

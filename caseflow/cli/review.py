@@ -13,7 +13,7 @@ from caseflow.errors import NotFound, UsageError
 
 
 def register(cli: click.Group) -> None:
-    for command in (diff, review, merge_driver, resolve, clone_command, sync):
+    for command in (diff, review, merge_driver, resolve, clone_command, sync, audit):
         cli.add_command(command)
 
 
@@ -240,4 +240,31 @@ def sync(settings: Settings, remote: str, as_json: bool) -> None:
     if report.problems:
         click.echo("the merged result does not validate: nothing was pushed; fix it, commit, then sync", err=True)
     if report.conflicts or report.problems:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option("--verify", is_flag=True, help="Check the chain: an edited, removed or reordered entry is named.")
+@click.option("--client", "client_id", metavar="CLIENT", help="Only disclosures of this client.")
+@json_option
+@repo_options
+def audit(settings: Settings, verify: bool, client_id: str | None, as_json: bool) -> None:
+    """The access record: every referral packet, identified report and export, who and under which consent."""
+    from caseflow.core import audit as access
+
+    repo = settings.repo()
+    entries = [e for e in access.entries(repo.root) if client_id is None or client_id in e.clients]
+    problems = access.verify(repo.root) if verify else []
+    if as_json:
+        emit_json(
+            {"entries": [e.as_json() for e in entries], "verified": verify and not problems, "problems": problems}
+        )
+    else:
+        rows = [(e.seq, e.at[:16].replace("T", " "), e.who, e.action, e.what, e.clients, e.consent) for e in entries]
+        table(rows, ["#", "WHEN (UTC)", "WHO", "ACTION", "WHAT", "CLIENTS", "UNDER"], empty="(no disclosures recorded)")
+        if verify and not problems:
+            done(f"the access record is intact: {len(access.entries(repo.root))} entries, each chained to the last")
+    for problem in problems:
+        click.echo(click.style("tampered: ", fg="red") + problem, err=True)
+    if problems:
         raise SystemExit(1)

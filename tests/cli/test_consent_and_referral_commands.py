@@ -230,6 +230,11 @@ def test_the_packet_shows_only_what_the_referral_sends_and_stays_out_of_git(agen
     out = agency.parent / "packet.md"
     caseflow(run_caseflow, agency, "referral", "packet", CLIENT, referral_id, "--out", out).assert_success()
     assert out.stat().st_mode & 0o777 == 0o600
+    audit = json.loads(caseflow(run_caseflow, agency, "audit", "--verify", "--json").assert_success().stdout)
+    assert [(e["who"], e["action"], e["what"], e["clients"]) for e in audit["entries"]] == [
+        ("casey", "referral packet", referral_id, [CLIENT])
+    ] * 2  # the packet shown on screen, then the one written to a file: both disclosures
+    assert audit["verified"] is True
 
 
 @pytest.mark.parametrize("bad_id", ["../../C-OTHER/referrals/R-1", "R-1/..", ".hidden"])

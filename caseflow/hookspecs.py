@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from caseflow.core.due import DueRule
     from caseflow.core.forms import DocumentView, Finding, Form
     from caseflow.core.instruments import Instrument
+    from caseflow.core.reporting import Report
     from caseflow.core.workflows import Check, Workflow, WorkflowExtension
     from caseflow.repo import CaseRepo, SavedDocument, StageChange
 
@@ -113,6 +114,17 @@ def register_due_rules() -> list[DueRule]:
     workflow's ``monitoring`` settings and returns :class:`~caseflow.Due` items (why, and by when).
     Ids are unique, and must not be a built-in rule's (``contact``, ``referral``, ...); to change a
     built-in rule's numbers, extend the workflow's ``monitoring`` instead.
+    """
+
+
+@hookspec
+def register_reports() -> list[Report]:
+    """Called once per session; return the :class:`~caseflow.Report` objects this plugin provides.
+
+    A report's builder gets :class:`~caseflow.ReportInputs` and returns plain data (title, notes,
+    :class:`~caseflow.Table` objects); caseflow de-identifies it (small-cell suppression) unless the
+    report is ``identified``, then renders its sandboxed template. Ids are unique (``core.outcomes``,
+    ``riverbend.board-summary``).
     """
 
 

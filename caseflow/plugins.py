@@ -27,6 +27,7 @@ from caseflow.core.directory import Directory, DirectoryLoad
 from caseflow.core.due import DueRule
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.instruments import Instrument
+from caseflow.core.reporting import Report
 from caseflow.core.workflows import Check, Workflow, WorkflowExtension, workflow_problems
 from caseflow.errors import CaseflowError, PluginError
 
@@ -41,6 +42,7 @@ PLUGINS_ENV = "CASEFLOW_PLUGINS"
 #: caseflow's own behaviour, registered through the same hooks as everyone else's.
 DEFAULT_PLUGINS = (
     "caseflow.default_plugins.client_ids",
+    "caseflow.default_plugins.reports_builtin",
     "caseflow.default_plugins.client_forms",
     "caseflow.default_plugins.consent_forms",
     "caseflow.default_plugins.note_forms",
@@ -161,6 +163,8 @@ class PluginHost:
         self._check_owners: dict[str, str] = {}
         self._workflows: dict[str, Workflow] | None = None
         self._workflow_owners: dict[str, str] = {}
+        self._reports: dict[str, Report] | None = None
+        self._report_owners: dict[str, str] = {}
         self._extensions: dict[str, list[str]] = {}
         self._callers: dict[str, list[tuple[str, Any]]] = {}
         self.warnings: list[str] = []
@@ -270,6 +274,12 @@ class PluginHost:
     def due_rules(self) -> list[tuple[str, DueRule]]:
         """(plugin, rule) for every rule plugins add to the built-in ones; ids are unique."""
         return self._due_rules
+
+    def reports(self) -> Mapping[str, Report]:
+        """Every report plugins register, by id (unique)."""
+        if self._reports is None:
+            self._reports = self._unique("register_reports", (Report,), "Report", self._report_owners)
+        return self._reports
 
     def implementers(self, hook_name: str) -> list[str]:
         """The plugins implementing a hook, by name."""

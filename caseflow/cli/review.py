@@ -8,12 +8,22 @@ from typing import Any
 
 import click
 
-from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table
+from caseflow.cli.context import (
+    DefaultCommandGroup,
+    Settings,
+    done,
+    emit_json,
+    json_option,
+    refuse_inside,
+    repo_options,
+    table,
+    write_private,
+)
 from caseflow.errors import NotFound, UsageError
 
 
 def register(cli: click.Group) -> None:
-    for command in (diff, review, merge_driver, resolve, clone_command, sync, audit):
+    for command in (diff, review, merge_driver, resolve, clone_command, sync, audit, report):
         cli.add_command(command)
 
 
@@ -268,3 +278,73 @@ def audit(settings: Settings, verify: bool, client_id: str | None, as_json: bool
         click.echo(click.style("tampered: ", fg="red") + problem, err=True)
     if problems:
         raise SystemExit(1)
+
+
+@click.group(cls=DefaultCommandGroup)
+def report() -> None:
+    """Run a report, or list them."""
+
+
+@report.command("default")
+@click.argument("name")
+@click.option("--period", "month", metavar="YYYY-MM", help="One month.")
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="From this day (default: the 1st of this month).")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="To this day (default: today).")
+@click.option("--worker", metavar="STAFF", help="Only this case manager's clients.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "csv"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write it here (default: stdout).")
+@repo_options
+def report_run(
+    settings: Settings,
+    name: str,
+    month: str | None,
+    start: str | None,
+    end: str | None,
+    worker: str | None,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Run a report (`caseflow report list` names them): de-identified unless it names clients.
+
+    De-identified reports suppress every count below the small-cell threshold (default 11) and any
+    count that would reveal one; reports that name clients need a role in reports.identified_roles
+    and are written to the access record.
+    """
+    from caseflow.reports import run_report
+
+    repo = settings.repo()
+    if out is not None:
+        refuse_inside(repo, out)
+    rendered = run_report(
+        repo, settings.actor(), name, fmt=fmt, month=month, start=start, end=end, worker=worker
+    )  # fmt: skip
+    if out is None:
+        click.echo(rendered.text, nl=not rendered.text.endswith("\n"))
+        return
+    write_private(out, rendered.text)
+    done(f"wrote {rendered.report.title} ({rendered.start} to {rendered.end}) to {out}")
+
+
+@report.command("list")
+@json_option
+@repo_options
+def report_list(settings: Settings, as_json: bool) -> None:
+    """The reports plugins provide."""
+    reports = settings.repo().host.reports()
+    rows = [
+        {
+            "id": r.id,
+            "title": r.title,
+            "identified": r.identified,
+            "formats": list(r.formats),
+            "description": r.description,
+        }
+        for r in reports.values()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        [(r["id"], "names clients" if r["identified"] else "de-identified", r["description"]) for r in rows],
+        ["REPORT", "KIND", "WHAT"],
+    )

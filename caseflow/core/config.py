@@ -86,6 +86,23 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
             "additionalProperties": False,
         },
+        "reports": {
+            "type": "object",
+            "title": "Reports",
+            "properties": {
+                "identified_roles": {
+                    "type": "array",
+                    "items": {"enum": list(ROLES)},
+                    "title": "Roles that may run reports naming clients",
+                },
+                "small_cell": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "title": "Smallest count shown in a de-identified report",
+                },
+            },
+            "additionalProperties": False,
+        },
         "staff": {
             "type": "array",
             "title": "Staff",
@@ -137,6 +154,9 @@ class RepoConfig:
     #: Who may disclose without consent in an emergency (42 CFR 2.51), always with a reason.
     emergency_roles: tuple[str, ...] = ("supervisor", "director")
     directories: Mapping[str, Any] = field(default_factory=dict)
+    #: Who may run reports that name clients; and the small-cell rule for the others.
+    identified_report_roles: tuple[str, ...] = ("supervisor", "director")
+    small_cell: int = 11
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> RepoConfig:
@@ -161,6 +181,10 @@ class RepoConfig:
             self_approval=bool((data.get("approvals") or {}).get("self_approval", False)),
             emergency_roles=tuple((data.get("consent") or {}).get("emergency_roles") or ("supervisor", "director")),
             directories=data.get("directories") or {},
+            identified_report_roles=tuple(
+                (data.get("reports") or {}).get("identified_roles") or ("supervisor", "director")
+            ),
+            small_cell=int((data.get("reports") or {}).get("small_cell") or 11),
         )
 
     def staff_member(self, staff_id: str) -> Staff | None:

@@ -1,4 +1,4 @@
-"""Rendering documents that leave the agency (referral packets; later reports), sandboxed.
+"""Rendering documents that leave the agency (referral packets, reports), sandboxed.
 
 Templates may come from the agency (the repository's ``templates/``), so they run in jinja2's
 immutable sandbox with undefined names as errors, on a deep copy of plain data, and their output
@@ -10,6 +10,7 @@ an override can ``{% extends "caseflow/<name>" %}`` the built-in template it rep
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from caseflow.errors import CaseflowError, NotFound
 
 #: The most a rendered template may produce (a packet is a few pages; this is a runaway loop).
 MAX_OUTPUT_CHARS = 2_000_000
+#: The longest a template may render (checked as its output comes: a report takes well under 1 s).
+MAX_SECONDS = 10.0
 
 
 def render_template(name: str, layers: Sequence[Path], data: Mapping[str, Any]) -> str:
@@ -38,15 +41,18 @@ def render_template(name: str, layers: Sequence[Path], data: Mapping[str, Any]) 
         keep_trailing_newline=True,
         trim_blocks=True,  # a line holding only a {% tag %} leaves no blank line behind
         lstrip_blocks=True,
-        autoescape=jinja2.select_autoescape(["html", "htm"], default_for_string=False),
+        autoescape=jinja2.select_autoescape(["html", "htm", "html.j2"], default_for_string=False),
     )
     try:
         chunks: list[str] = []
         size = 0
+        deadline = time.monotonic() + MAX_SECONDS
         for chunk in env.get_template(name).generate(**copy.deepcopy(dict(data))):
             size += len(chunk)
             if size > MAX_OUTPUT_CHARS:
                 raise CaseflowError(f"template {name} produced more than {MAX_OUTPUT_CHARS:,} characters; stopped")
+            if time.monotonic() > deadline:
+                raise CaseflowError(f"template {name} took longer than {MAX_SECONDS:.0f} s; stopped")
             chunks.append(chunk)
         return "".join(chunks)
     except jinja2.TemplateNotFound:

@@ -1,0 +1,201 @@
+"""The built-in reports: caseload (de-identified and as a supervisor's list), outcomes, referrals.
+
+Each builder reads only :class:`~caseflow.ReportInputs` and returns plain data: tables of counts
+for caseflow to de-identify (small cells suppressed) and render. Outcomes follow the usual
+measurement-based-care definitions: response is a fall of at least half from the baseline score,
+remission a PHQ-9 or GAD-7 total below 5.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Mapping
+from typing import Any
+
+from caseflow import CaseView, Report, ReportInputs, Table, hookimpl
+
+OPEN_STAGES = ("intake", "evaluation", "planning", "active", "review")
+OUTCOME_INSTRUMENTS = (("instruments.phq9", "PHQ-9"), ("instruments.gad7", "GAD-7"))
+
+
+def caseload(inputs: ReportInputs) -> Mapping[str, Any]:
+    by_worker: dict[str, list[CaseView]] = {}
+    for case in inputs.cases:
+        if case.record.get("stage") in OPEN_STAGES:
+            by_worker.setdefault(str(case.record.get("assigned_worker")), []).append(case)
+    rows: list[list[Any]] = []
+    for worker, cases in sorted(by_worker.items()):
+        stages = [sum(1 for c in cases if c.record.get("stage") == stage) for stage in OPEN_STAGES]
+        flagged = sum(1 for c in cases if c.record.get("risk_flags"))
+        overdue = sum(1 for c in cases if _overdue(inputs, c))
+        rows.append([worker, len(cases), *stages, flagged, overdue])
+    if rows:
+        rows.append(["all", *(sum(int(row[i]) for row in rows) for i in range(1, len(rows[0])))])
+    columns = ["worker", "clients", *OPEN_STAGES, "risk flagged", "with overdue items"]
+    table = Table("Open cases by case manager (today)", columns, rows, counts=columns[1:], total_row=bool(rows))
+    return {"title": "Caseload", "tables": [table], "notes": [f"As of {inputs.today.isoformat()}."]}
+
+
+def caseload_list(inputs: ReportInputs) -> Mapping[str, Any]:
+    rows = []
+    for case in sorted(inputs.cases, key=lambda c: (str(c.record.get("assigned_worker")), c.client_id)):
+        if case.record.get("stage") not in OPEN_STAGES:
+            continue
+        items = inputs.due(case)
+        overdue = [d for d in items if d.due < inputs.today.isoformat()]
+        flags = ", ".join(str(f.get("flag")) for f in case.record.get("risk_flags") or [] if isinstance(f, Mapping))
+        rows.append([case.client_id, case.record.get("assigned_worker"), case.record.get("stage"), flags, len(overdue)])
+    columns = ["client", "worker", "stage", "risk flags", "overdue items"]
+    return {"title": "Caseload list (identified)", "tables": [Table("Open cases", columns, rows)], "notes": []}
+
+
+def outcomes(inputs: ReportInputs) -> Mapping[str, Any]:
+    rows = []
+    for instrument, name in OUTCOME_INSTRUMENTS:
+        pairs = [pair for case in inputs.cases if (pair := _baseline_and_latest(case, instrument, inputs))]
+        responded = sum(1 for first, last in pairs if first > 0 and (first - last) * 2 >= first)
+        remitted = sum(1 for _, last in pairs if last < 5)
+        rows.append(
+            [
+                name,
+                len(pairs),
+                _mean([first for first, _ in pairs]),
+                _mean([last for _, last in pairs]),
+                responded,
+                _rate(responded, len(pairs)),
+                remitted,
+                _rate(remitted, len(pairs)),
+            ]
+        )
+    columns = [
+        "measure",
+        "clients",
+        "mean baseline",
+        "mean latest",
+        "response",
+        "response rate",
+        "remission",
+        "remission rate",
+    ]
+    table = Table(
+        "Baseline and latest scores (clients screened twice or more, latest in the period)",
+        columns,
+        rows,
+        counts=["clients", "response", "remission"],
+        derived={
+            "mean baseline": "clients",
+            "mean latest": "clients",
+            "response rate": "response",
+            "remission rate": "remission",
+        },
+    )
+    notes = ["Response: a fall of at least half from the baseline score. Remission: a total below 5."]
+    return {"title": "Outcomes", "tables": [table], "notes": notes}
+
+
+def referrals(inputs: ReportInputs) -> Mapping[str, Any]:
+    by_category: dict[str, list[Mapping[str, Any]]] = {}
+    for case in inputs.cases:
+        for document in case.by_form("core.referral"):
+            data = document.data
+            sent = _event(data, "requested")
+            if sent and inputs.in_period(sent):
+                by_category.setdefault(str(data.get("category")), []).append(data)
+    rows: list[list[Any]] = []
+    for category, found in sorted(by_category.items()):
+        accepted = [r for r in found if _event(r, "accepted")]
+        done = [r for r in found if _event(r, "completed")]
+        days = [
+            (
+                dt.date.fromisoformat(str(_event(r, "completed"))) - dt.date.fromisoformat(str(_event(r, "requested")))
+            ).days
+            for r in done
+        ]
+        rows.append(
+            [
+                category,
+                len(found),
+                len(accepted),
+                len(done),
+                statistics.median(days) if days else "-",
+                _rate(len(done), len(found)),
+            ]
+        )
+    if rows:
+        totals = [sum(int(row[i]) for row in rows) for i in (1, 2, 3)]
+        rows.append(["all", *totals, "-", _rate(totals[2], totals[0])])
+    columns = ["category", "requested", "accepted", "completed", "median days to completion", "completion rate"]
+    table = Table(
+        "Referrals sent in the period, by service category",
+        columns,
+        rows,
+        counts=["requested", "accepted", "completed"],
+        total_row=bool(rows),
+        derived={"median days to completion": "completed", "completion rate": "completed"},
+    )
+    return {"title": "Referrals", "tables": [table], "notes": []}
+
+
+def _overdue(inputs: ReportInputs, case: CaseView) -> bool:
+    return any(item.due < inputs.today.isoformat() for item in inputs.due(case))
+
+
+def _baseline_and_latest(case: CaseView, instrument: str, inputs: ReportInputs) -> tuple[int, int] | None:
+    given = sorted(
+        (str(d.data.get("date")), d.data.get("result", {}).get("total"))
+        for d in case.by_form(instrument)
+        if isinstance(d.data.get("result"), Mapping) and isinstance(d.data["result"].get("total"), int)
+    )
+    if len(given) < 2 or not inputs.in_period(given[-1][0]):
+        return None
+    return int(given[0][1]), int(given[-1][1])
+
+
+def _event(referral: Mapping[str, Any], status: str) -> str | None:
+    return next(
+        (
+            str(h.get("on"))
+            for h in referral.get("history") or []
+            if isinstance(h, Mapping) and h.get("status") == status
+        ),
+        None,
+    )
+
+
+def _mean(values: list[int]) -> float | str:
+    return round(statistics.mean(values), 1) if values else "-"
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+@hookimpl(trylast=True)
+def register_reports() -> list[Report]:
+    return [
+        Report(
+            "core.caseload",
+            "Caseload",
+            "Open cases per case manager: stages, risk flags, overdue items.",
+            caseload,
+            parameters=("worker",),
+        ),
+        Report(
+            "core.caseload-list",
+            "Caseload list",
+            "Each open case by client id, for supervisors (identified).",
+            caseload_list,
+            parameters=("worker",),
+            identified=True,
+        ),
+        Report(
+            "core.outcomes", "Outcomes", "PHQ-9 and GAD-7 baseline against latest; response and remission.", outcomes
+        ),
+        Report(
+            "core.referrals",
+            "Referrals",
+            "Referrals sent, by category: accepted, completed, days to completion.",
+            referrals,
+        ),
+    ]

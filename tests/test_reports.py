@@ -1,0 +1,91 @@
+"""Reports: small-cell suppression (with what would reveal a cell), roles, the record, the formats."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caseflow import NotAllowed, Report, ReportInputs, Table, hookimpl
+from caseflow.core.reporting import suppress
+from caseflow.reports import period, run_report
+from caseflow.testing import Result, registered_plugin
+from tests.samples import CLIENT, CLIENT_YAML
+
+
+def test_small_counts_and_what_would_reveal_them_are_suppressed() -> None:
+    table = Table(
+        "t",
+        ["group", "a", "b", "rate"],
+        [["x", 3, 40, "7%"], ["y", 25, 30, "45%"], ["all", 28, 70, "29%"]],
+        counts=["a", "b"],
+        total_row=True,
+        derived={"rate": "a"},
+    )
+    shown = suppress(table)
+    # x.a is small; y.a could be worked out from the total (28 - 3), so it goes too, and so do their rates
+    assert shown.rows == [["x", "<11", 40, "<11"], ["y", "<11", 30, "<11"], ["all", 28, 70, "29%"]]
+    assert suppress(Table("t", ["g", "n"], [["x", 0], ["y", 12]], counts=["n"])).rows == [["x", 0], ["y", 12]]
+
+
+def test_a_row_total_is_protected_too() -> None:
+    table = Table("t", ["g", "a", "b", "total"], [["x", 2, 20, 22]], counts=["a", "b", "total"], total_column=True)
+    assert suppress(table).rows == [["x", "<11", "<11", 22]]
+
+
+@pytest.mark.parametrize(
+    ("month", "start", "end", "expected"),
+    [("2026-02", None, None, ("2026-02-01", "2026-02-28")), (None, None, None, ("2026-03-01", "2026-03-10"))],
+)
+def test_periods(month: str | None, start: str | None, end: str | None, expected: tuple[str, str]) -> None:
+    import datetime as dt
+
+    first, last = period(dt.date(2026, 3, 10), month, start, end)
+    assert (first.isoformat(), last.isoformat()) == expected
+
+
+class LeakyReport:
+    @hookimpl
+    def register_reports(self) -> list[Report]:
+        def build(inputs: ReportInputs) -> Mapping[str, Any]:
+            return {"tables": [Table("ids", ["client"], [[c.client_id] for c in inputs.cases])]}
+
+        return [Report("test.leaky", "Leaky", "names clients by mistake", build)]
+
+
+def test_a_de_identified_report_that_would_name_a_client_is_refused(case_repo: Callable[..., Path]) -> None:
+    path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML})
+    repo = registered_plugin(path, LeakyReport())
+    with pytest.raises(Exception, match="would name a client"):
+        run_report(repo, repo.actor("sam"), "test.leaky")
+
+
+def test_identified_reports_need_a_role_and_are_recorded(
+    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result], tmp_path: Path
+) -> None:
+    path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML.replace("stage: intake", "stage: active")})
+    repo = registered_plugin(path)
+    with pytest.raises(NotAllowed, match="only supervisor, director may run it"):
+        run_report(repo, repo.actor("casey"), "caseload-list")
+    out = tmp_path / "list.html"
+    run_caseflow(
+        "--repo", path, "--as", "sam", "report", "caseload-list", "--format", "html", "--out", out
+    ).assert_success()
+    assert CLIENT in out.read_text() and out.stat().st_mode & 0o777 == 0o600
+    audit = json.loads(run_caseflow("--repo", path, "audit", "--verify", "--json").stdout)
+    assert [(e["who"], e["action"], e["clients"]) for e in audit["entries"]] == [
+        ("sam", "report core.caseload-list", [CLIENT])
+    ]
+
+
+def test_the_html_report_is_one_self_contained_page(
+    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+) -> None:
+    path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML.replace("stage: intake", "stage: active")})
+    html = run_caseflow("--repo", path, "--as", "sam", "report", "caseload", "--format", "html").assert_success().stdout
+    assert html.startswith("<!doctype html>") and "<svg" in html and "<11" not in html  # escaped in HTML
+    assert "&lt;11" in html and "http://" not in html and "https://" not in html and "<script" not in html
+    assert CLIENT not in html and "Ana Example" not in html

@@ -90,6 +90,7 @@ __all__ = [
     "StageChange",
     "StoreError",
     "Table",
+    "Table",
     "Transition",
     "UnknownPerson",
     "UsageError",

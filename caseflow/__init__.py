@@ -90,7 +90,6 @@ __all__ = [
     "StageChange",
     "StoreError",
     "Table",
-    "Table",
     "Transition",
     "UnknownPerson",
     "UsageError",

@@ -24,7 +24,7 @@ from caseflow.core.due import Due, DueRule
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
 from caseflow.core.instruments import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, sum_of
-from caseflow.core.reporting import Report, ReportInputs, Table
+from caseflow.core.reporting import Exporter, ExportInputs, Report, ReportInputs, Table
 from caseflow.core.workflows import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
 from caseflow.errors import (
     AlreadyExists,
@@ -65,6 +65,8 @@ __all__ = [
     "DocumentView",
     "Due",
     "DueRule",
+    "ExportInputs",
+    "Exporter",
     "Finding",
     "Form",
     "Instrument",

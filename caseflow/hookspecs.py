@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from caseflow.core.due import DueRule
     from caseflow.core.forms import DocumentView, Finding, Form
     from caseflow.core.instruments import Instrument
-    from caseflow.core.reporting import Report
+    from caseflow.core.reporting import Exporter, Report
     from caseflow.core.workflows import Check, Workflow, WorkflowExtension
     from caseflow.repo import CaseRepo, SavedDocument, StageChange
 
@@ -125,6 +125,15 @@ def register_reports() -> list[Report]:
     :class:`~caseflow.Table` objects); caseflow de-identifies it (small-cell suppression) unless the
     report is ``identified``, then renders its sandboxed template. Ids are unique (``core.outcomes``,
     ``riverbend.board-summary``).
+    """
+
+
+@hookspec
+def register_exporters() -> list[Exporter]:
+    """Called once per session; return the :class:`~caseflow.Exporter` objects this plugin provides.
+
+    ``caseflow export CLIENT --format ID`` runs the exporter with that id on the client's
+    :class:`~caseflow.ExportInputs`; ids are unique.
     """
 
 

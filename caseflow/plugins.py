@@ -27,7 +27,7 @@ from caseflow.core.directory import Directory, DirectoryLoad
 from caseflow.core.due import DueRule
 from caseflow.core.forms import DocumentView, Finding, Form
 from caseflow.core.instruments import Instrument
-from caseflow.core.reporting import Report
+from caseflow.core.reporting import Exporter, Report
 from caseflow.core.workflows import Check, Workflow, WorkflowExtension, workflow_problems
 from caseflow.errors import CaseflowError, PluginError
 
@@ -164,6 +164,8 @@ class PluginHost:
         self._workflows: dict[str, Workflow] | None = None
         self._workflow_owners: dict[str, str] = {}
         self._reports: dict[str, Report] | None = None
+        self._exporters: dict[str, Exporter] | None = None
+        self._exporter_owners: dict[str, str] = {}
         self._report_owners: dict[str, str] = {}
         self._extensions: dict[str, list[str]] = {}
         self._callers: dict[str, list[tuple[str, Any]]] = {}
@@ -280,6 +282,12 @@ class PluginHost:
         if self._reports is None:
             self._reports = self._unique("register_reports", (Report,), "Report", self._report_owners)
         return self._reports
+
+    def exporters(self) -> Mapping[str, Exporter]:
+        """Every export format plugins register, by id (unique)."""
+        if self._exporters is None:
+            self._exporters = self._unique("register_exporters", (Exporter,), "Exporter", self._exporter_owners)
+        return self._exporters
 
     def implementers(self, hook_name: str) -> list[str]:
         """The plugins implementing a hook, by name."""

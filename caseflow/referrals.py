@@ -50,9 +50,10 @@ HEALTH_CARE = frozenset({"medical", "psychiatry", "counseling", "substance-use",
 class ConsentRequired(CaseflowError):
     """A disclosure refused: what each consent on file lacks."""
 
-    def __init__(self, referral_id: str, check: ConsentCheck, action: str = "cannot be sent") -> None:
+    def __init__(self, what: str, check: ConsentCheck, action: str = "cannot be sent") -> None:
         self.check = check
-        super().__init__(f"referral {referral_id} {action}: no consent on file covers it")
+        label = what if " " in what else f"referral {what}"  # a referral id, or "export of C-..."
+        super().__init__(f"{label} {action}: no consent on file covers it")
 
     def lines(self) -> list[str]:
         return [f"{self.args[0]}:", *(f"  - {line}" for line in self.check.refusal())]

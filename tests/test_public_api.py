@@ -27,6 +27,8 @@ def test_public_names_are_pinned() -> None:
         "DocumentView",
         "Due",
         "DueRule",
+        "ExportInputs",
+        "Exporter",
         "Finding",
         "Form",
         "Instrument",

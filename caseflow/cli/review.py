@@ -23,7 +23,7 @@ from caseflow.errors import NotFound, UsageError
 
 
 def register(cli: click.Group) -> None:
-    for command in (diff, review, merge_driver, resolve, clone_command, sync, audit, report):
+    for command in (diff, review, merge_driver, resolve, clone_command, sync, audit, report, export_command):
         cli.add_command(command)
 
 
@@ -348,3 +348,34 @@ def report_list(settings: Settings, as_json: bool) -> None:
         [(r["id"], "names clients" if r["identified"] else "de-identified", r["description"]) for r in rows],
         ["REPORT", "KIND", "WHAT"],
     )
+
+
+@click.command("export")
+@click.argument("client_id", metavar="CLIENT")
+@click.option("--format", "fmt", required=True, metavar="FORMAT", help="An export format a plugin provides (fhir).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write it here (default: stdout).")
+@click.option("--to", metavar="PROVIDER_ID", help="An outside recipient: the consent gate applies.")
+@click.option("--purpose", help="Why it goes to the recipient (a consent must cover it).")
+@click.option("--information", multiple=True, help="What it carries (a consent must cover it). Repeatable.")
+@repo_options
+def export_command(
+    settings: Settings,
+    client_id: str,
+    fmt: str,
+    out: Path | None,
+    to: str | None,
+    purpose: str | None,
+    information: tuple[str, ...],
+) -> None:
+    """Export one client's record (e.g. --format fhir: an R4 Bundle); recorded in the access record."""
+    from caseflow.exports import export
+
+    repo = settings.repo()
+    if out is not None:
+        refuse_inside(repo, out)
+    data = export(repo, settings.actor(), client_id, fmt, to=to, purpose=purpose, information=information)
+    if out is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    write_private(out, data)
+    done(f"exported {client_id} as {fmt} to {out}")

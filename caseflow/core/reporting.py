@@ -121,3 +121,30 @@ def _small(value: Any, threshold: int) -> bool:
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class ExportInputs:
+    """One client's record for an exporter: the case, and the agency's names for what it refers to."""
+
+    case: CaseView
+    agency: str
+    staff: Mapping[str, Mapping[str, str]]  # staff id -> {"name", "email", "role"}
+    services: Mapping[str, Mapping[str, str]]  # directory id -> {"name", "organization"} of services/providers
+    today: dt.date
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """An export format plugins register through ``register_exporters``.
+
+    ``export(inputs)`` returns the file's bytes (a FHIR Bundle as JSON, say). Exports carry
+    identified data: they run for the roles in ``reports.identified_roles``, each is written to the
+    access record, and one that goes to an outside recipient must pass the consent gate.
+    """
+
+    id: str  # the --format name: "fhir"
+    title: str
+    media_type: str
+    suffix: str  # ".json"
+    export: Callable[[ExportInputs], bytes]

@@ -1,0 +1,54 @@
+"""Exports: the format a plugin registers, roles, the consent gate for outside recipients, the record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow import Exporter, ExportInputs, NotAllowed, hookimpl
+from caseflow.core.audit import entries
+from caseflow.exports import export
+from caseflow.referrals import ConsentRequired
+from caseflow.testing import registered_plugin
+from tests.samples import CLIENT, CLIENT_YAML
+
+PROVIDER = (
+    "form: core.provider\nid: eastside\nname: Eastside (fictional)\nservices:\n  - {id: eastside-cbt, name: CBT}\n"
+)
+
+
+class ToyExporter:
+    @hookimpl
+    def register_exporters(self) -> list[Exporter]:
+        def dump(inputs: ExportInputs) -> bytes:
+            return json.dumps({"client": inputs.case.client_id, "agency": inputs.agency}).encode()
+
+        return [Exporter("toy", "Toy JSON", "application/json", ".json", dump)]
+
+
+@pytest.fixture
+def repo_path(case_repo: Callable[..., Path]) -> Path:
+    return case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML, "providers/eastside.yaml": PROVIDER})
+
+
+def test_an_export_is_recorded_and_needs_a_role(repo_path: Path) -> None:
+    repo = registered_plugin(repo_path, ToyExporter())
+    assert json.loads(export(repo, repo.actor("sam"), CLIENT, "toy")) == {"client": CLIENT, "agency": "Test Agency"}
+    assert [(e.who, e.action, e.what, e.clients) for e in entries(repo_path)] == [
+        ("sam", "export toy", "inside the agency", (CLIENT,))
+    ]
+    with pytest.raises(NotAllowed):
+        export(repo, repo.actor("casey"), CLIENT, "toy")
+
+
+def test_an_export_to_an_outside_recipient_passes_the_consent_gate(repo_path: Path) -> None:
+    repo = registered_plugin(repo_path, ToyExporter())
+    with pytest.raises(ConsentRequired) as refused:
+        export(
+            repo, repo.actor("sam"), CLIENT, "toy", to="eastside", purpose="Care coordination", information=["Record"]
+        )
+    assert refused.value.lines()[0] == f"export of {CLIENT} cannot go to eastside: no consent on file covers it:"
+    assert entries(repo_path) == []

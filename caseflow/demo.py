@@ -194,6 +194,24 @@ def _earliest(data: Mapping[str, Any], floor: dt.date) -> dt.date:
     return min(days, default=floor)
 
 
+REPORT_FILE = f"{LOCAL_DIR}/reports/funder-summary.html"
+
+
+def write_report(path: Path) -> Path:
+    """The funder summary of the demo's months, as the HTML page a director would send (local only)."""
+    from caseflow.core.store import atomic_write
+    from caseflow.repo import open_repo
+    from caseflow.reports import run_report
+
+    repo = open_repo(path, environ={"CASEFLOW_TODAY": _morning_after(path)})
+    director = next(m for m in repo.config.staff if m.role in repo.config.identified_report_roles)
+    rendered = run_report(repo, director, "core.funder-summary", fmt="html", start="2026-08-01")
+    target = path / REPORT_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, rendered.text.encode("utf-8"))
+    return target
+
+
 def _morning_after(path: Path) -> str:
     """The day after the demo's last records, as the marker keeps it (today if it says none)."""
     marker = path / DEMO_MARKER
@@ -223,7 +241,9 @@ def tour(path: Path) -> str:
         (f"caseflow visit {active} --type phone --note 'Checked in; safety plan reviewed.'", "a contact"),
         (f"caseflow meds {active}", "medications: adherence, effects, side effects"),
         (f"caseflow appts {active}", "appointments, kept and missed"),
-        ("caseflow calendar --out casey.ics", "appointments and due items for a calendar program"),
+        ("caseflow calendar --out ~/casey.ics", "appointments and due items for a calendar program"),
+        ("caseflow --as sam report outcomes --from 2026-08-01", "de-identified: small counts suppressed"),
+        (f"xdg-open {REPORT_FILE}", "the funder summary the demo wrote (one self-contained page)"),
         (f"caseflow stages {planning}", "what stands between a client and the next stage"),
         (f"caseflow --as sam approve {planning} plan.yaml", "Sam (supervisor) signs off this version of the plan"),
         (f"caseflow advance {planning}", "...and the client moves on to active"),

@@ -206,12 +206,12 @@ class CaseRepo:
         for doc in casefiles.client_documents(self.root, client_id):
             try:
                 raw = read_document_bytes(self.root, doc.path)
-                data, _ = self.parsed.parse(doc.path, raw)
+                data, body = self.parsed.parse(doc.path, raw)
             except DocumentError as exc:
                 documents.append(CaseDocument(doc.path_in_client or doc.path, None, {}, "", tuple(exc.problems)))
                 continue
             form_id = data.get("form") if isinstance(data.get("form"), str) else None
-            documents.append(CaseDocument(doc.path_in_client or doc.path, form_id, data, blob_id(raw)))
+            documents.append(CaseDocument(doc.path_in_client or doc.path, form_id, data, blob_id(raw), body=body))
         approvals = [
             a for d in documents if d.form_id == "core.approvals" for a in parse_approvals(d.data, self.approvers)
         ]

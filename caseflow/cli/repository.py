@@ -139,11 +139,12 @@ def validate(settings: Settings, clients: tuple[str, ...], as_json: bool) -> Non
 @click.option("--force", is_flag=True, help="Replace PATH if it already holds an earlier demo.")
 def demo(path: Path, force: bool) -> None:
     """Build a demo agency repository at PATH (default ./caseflow-demo) with weeks of history, and tour it."""
-    from caseflow.demo import build_demo, tour
+    from caseflow.demo import build_demo, tour, write_report
 
     if path.exists() and any(path.iterdir()) and not force:
         raise AlreadyExists(f"{path} is not empty; choose another PATH or pass --force to rebuild the demo there")
     build_demo(path, replace=force)
+    write_report(path)
     click.echo(tour(path))
 
 

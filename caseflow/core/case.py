@@ -25,6 +25,7 @@ class CaseDocument:
     data: Mapping[str, Any]
     blob: str
     problems: tuple[Problem, ...] = ()
+    body: str = ""  # a Markdown document's text below the front matter
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The built-in reports: caseload (de-identified and as a supervisor's list), outcomes, referrals.
+"""The built-in reports: caseload (and a supervisor's list), outcomes, referrals, contacts, funder summary.
 
 Each builder reads only :class:`~caseflow.ReportInputs` and returns plain data: tables of counts
 for caseflow to de-identify (small cells suppressed) and render. Outcomes follow the usual
@@ -137,6 +137,71 @@ def referrals(inputs: ReportInputs) -> Mapping[str, Any]:
     return {"title": "Referrals", "tables": [table], "notes": []}
 
 
+CONTACT_TYPES = ("office", "home", "hospital", "phone", "video")
+
+
+def contacts(inputs: ReportInputs) -> Mapping[str, Any]:
+    """Contacts per month by type, and the 7-day follow-up after hospital discharges."""
+    by_month: dict[str, list[int]] = {}
+    discharges = followed = 0
+    for case in inputs.cases:
+        notes = [d.data for d in case.by_form("core.visit") if inputs.in_period(d.data.get("date"))]
+        for note in notes:
+            month = str(note.get("date"))[:7]
+            counts = by_month.setdefault(month, [0] * len(CONTACT_TYPES))
+            if note.get("type") in CONTACT_TYPES:
+                counts[CONTACT_TYPES.index(str(note["type"]))] += 1
+        all_notes = [d.data for d in case.by_form("core.visit")]
+        for note in notes:
+            stay = note.get("hospital")
+            left = stay.get("discharged_on") if isinstance(stay, Mapping) else None
+            if not left or not inputs.in_period(left):
+                continue
+            discharges += 1
+            limit = (dt.date.fromisoformat(str(left)) + dt.timedelta(days=7)).isoformat()
+            if any(str(left) < str(n.get("date")) <= limit and n.get("type") != "hospital" for n in all_notes):
+                followed += 1
+    rows: list[list[Any]] = [[month, *counts, sum(counts)] for month, counts in sorted(by_month.items())]
+    per_month = Table(
+        "Contacts per month, by type", ["month", *CONTACT_TYPES, "all"], rows, counts=[*CONTACT_TYPES, "all"],
+        total_column=True,
+    )  # fmt: skip
+    follow_up = Table(
+        "Hospital discharges followed up within 7 days (a contact after the day of discharge)",
+        ["discharges", "followed up", "share"],
+        [[discharges, followed, _rate(followed, discharges)]],
+        counts=["discharges", "followed up"],
+        derived={"share": "followed up"},
+    )
+    return {"title": "Contacts", "tables": [per_month, follow_up], "notes": []}
+
+
+def funder_summary(inputs: ReportInputs) -> Mapping[str, Any]:
+    """One page for funders and the board: who was served, what was done, and what came of it."""
+    served = [c for c in inputs.cases if _served_in_period(c, inputs)]
+    new = [c for c in inputs.cases if inputs.in_period(c.record.get("intake_date"))]
+    ended = [c for c in served if c.record.get("stage") == "discharged"]
+    visits = sum(1 for c in inputs.cases for d in c.by_form("core.visit") if inputs.in_period(d.data.get("date")))
+    summary = Table(
+        "The period at a glance",
+        ["measure", "count"],
+        [
+            ["clients served", len(served)],
+            ["new clients", len(new)],
+            ["clients discharged", len(ended)],
+            ["contacts", visits],
+        ],
+        counts=["count"],
+    )
+    parts = [summary, *referrals(inputs)["tables"], *outcomes(inputs)["tables"]]
+    return {"title": "Summary for funders", "tables": parts, "notes": []}
+
+
+def _served_in_period(case: CaseView, inputs: ReportInputs) -> bool:
+    started = str(case.record.get("intake_date") or "")
+    return bool(started) and started <= inputs.end.isoformat()
+
+
 def _overdue(inputs: ReportInputs, case: CaseView) -> bool:
     return any(item.due < inputs.today.isoformat() for item in inputs.due(case))
 
@@ -197,5 +262,12 @@ def register_reports() -> list[Report]:
             "Referrals",
             "Referrals sent, by category: accepted, completed, days to completion.",
             referrals,
+        ),
+        Report("core.contacts", "Contacts", "Contacts per month by type; 7-day follow-up after discharge.", contacts),
+        Report(
+            "core.funder-summary",
+            "Summary for funders",
+            "Clients served, contacts, referrals, outcomes.",
+            funder_summary,
         ),
     ]

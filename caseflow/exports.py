@@ -45,8 +45,8 @@ def export(
     services = [s for d in repo.directories() for s in d.services]
     covering = None
     if to is not None:
-        if not purpose or not information:
-            raise UsageError("an export to a recipient needs --purpose and --information: what it discloses, and why")
+        if not purpose:
+            raise UsageError("an export to a recipient needs --purpose: why it goes there (a consent must cover it)")
         recipient = find_service(services, to)
         if recipient is None:
             raise NotFound(f"'{to}' is not a provider or service in the directories (caseflow providers search)")
@@ -55,7 +55,7 @@ def export(
             client_id,
             recipient.organization_id or recipient.id,
             purpose,
-            frozenset(information),
+            frozenset([*exporter.information, *information]),  # what the export carries, not only what is said
             bool(record.get("part2")),
             repo.today().isoformat(),
             service=recipient.id,

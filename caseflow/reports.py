@@ -13,6 +13,7 @@ import calendar
 import contextlib
 import csv
 import datetime as dt
+import html
 import io
 import re
 from collections.abc import Mapping
@@ -48,7 +49,7 @@ def period(today: dt.date, month: str | None, start: str | None, end: str | None
         if not re.fullmatch(r"\d{4}-\d{2}", month):
             raise CaseflowError(f"--period {month!r} is not a month written YYYY-MM")
         year, number = int(month[:4]), int(month[5:])
-        if not 1 <= number <= 12:
+        if not 1 <= number <= 12 or year < 1:
             raise CaseflowError(f"--period {month!r} is not a month written YYYY-MM")
         return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
     first = parse_date(start, "--from") if start else today.replace(day=1)
@@ -139,10 +140,15 @@ def _csv(tables: list[Table]) -> str:
     for number, table in enumerate(tables):
         if number:
             writer.writerow([])
-        writer.writerow([table.title])
-        writer.writerow(table.columns)
-        writer.writerows(table.rows)
+        writer.writerow([_cell(table.title)])
+        writer.writerow([_cell(c) for c in table.columns])
+        writer.writerows([[_cell(v) for v in row] for row in table.rows])
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A spreadsheet must not read a cell as a formula (=, +, -, @ first): such text gets a quote."""
+    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and value != "-" else value
 
 
 def _chart(table: Table) -> dict[str, Any] | None:
@@ -159,16 +165,26 @@ def _chart(table: Table) -> dict[str, Any] | None:
     return {"title": f"{table.counts[0]} ({table.title})", "bars": bars, "max": top}
 
 
+#: Fields of a client record whose values must never appear in a de-identified report.
+IDENTIFYING = ("name", "preferred_name", "dob", "phone", "email")
+
+
 def _refuse_identifiers(repo: CaseRepo, report: Report, text: str) -> None:
-    """A de-identified report names no client: neither an id nor a name may appear in it."""
+    """A de-identified report names no client: no id, name part, date of birth, phone, email or
+    street address of any client may appear in it (compared case-insensitively, entities decoded)."""
+    plain = html.unescape(text).lower()
     for client_id in repo.client_ids():
         record: Mapping[str, Any] = {}
         with contextlib.suppress(CaseflowError):  # an unreadable record still has its id checked
             record = repo.client_record(client_id)
-        names = [
-            str(record[k]) for k in ("name", "preferred_name") if isinstance(record.get(k), str) and len(record[k]) > 2
-        ]
-        if client_id in text or any(re.search(rf"\b{re.escape(name)}\b", text) for name in names):
+        names = [str(record[k]) for k in ("name", "preferred_name") if record.get(k)]
+        values = [str(record[k]) for k in ("dob", "phone", "email") if record.get(k)]
+        address = record.get("address")
+        if isinstance(address, Mapping):
+            values += [str(v) for k, v in address.items() if k in ("line1", "line2") and v]
+        parts = {w for name in names for w in re.findall(r"[^\W\d_]{3,}", name.lower())}  # each part of a name
+        named = any(re.search(rf"\b{re.escape(part)}\b", plain) for part in parts)
+        if client_id.lower() in plain or named or any(v.lower() in plain for v in values):
             raise CaseflowError(
                 f"report {report.id} would name a client, so it is not de-identified; nothing was written "
                 "(check its template or plugin)"

@@ -52,3 +52,29 @@ def test_an_export_to_an_outside_recipient_passes_the_consent_gate(repo_path: Pa
         )
     assert refused.value.lines()[0] == f"export of {CLIENT} cannot go to eastside: no consent on file covers it:"
     assert entries(repo_path) == []
+
+
+def test_the_gate_checks_what_the_export_carries_not_only_what_is_typed(repo_path: Path) -> None:
+    expires = "2099-01-01"
+    consent = (
+        f"form: core.consent\nid: CN-2Q4W6E\nclient: {CLIENT}\nkind: release\nregulation: hipaa\n"
+        "patient_name: Ana Example\ndisclosing_party: Test Agency\ninformation_covered: [Demographics]\n"
+        "recipients:\n  - {name: Eastside, provider: eastside}\npurposes: [Care coordination]\n"
+        f"right_to_revoke: In writing.\nexpires_on: {expires}\nsigned_by: {{name: Ana Example, relationship: self}}\n"
+        "signed_on: 2026-01-05\nredisclosure_notice: true\nconditioning_statement: true\nstatus: active\n"
+    )
+    from caseflow.testing import commit_files
+
+    commit_files(repo_path, {f"clients/{CLIENT}/consents/CN-2Q4W6E.yaml": consent})
+    repo = registered_plugin(repo_path, ToyExporter())
+    with pytest.raises(ConsentRequired) as refused:
+        export(
+            repo,
+            repo.actor("sam"),
+            CLIENT,
+            "toy",
+            to="eastside",
+            purpose="Care coordination",
+            information=["Demographics"],
+        )
+    assert "does not cover this information: The whole case record" in refused.value.lines()[1]

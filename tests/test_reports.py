@@ -23,17 +23,35 @@ def test_small_counts_and_what_would_reveal_them_are_suppressed() -> None:
         [["x", 3, 40, "7%"], ["y", 25, 30, "45%"], ["all", 28, 70, "29%"]],
         counts=["a", "b"],
         total_row=True,
-        derived={"rate": "a"},
+        derived={"rate": ["a"]},
     )
     shown = suppress(table)
-    # x.a is small; y.a could be worked out from the total (28 - 3), so it goes too, and so do their rates
-    assert shown.rows == [["x", "<11", 40, "<11"], ["y", "<11", 30, "<11"], ["all", 28, 70, "29%"]]
+    # x.a is small; y.a would follow from the total (28 - 3), so it is hidden too, as are their rates
+    assert shown.rows == [["x", "<11", 40, "*"], ["y", "*", 30, "*"], ["all", 28, 70, "29%"]]
     assert suppress(Table("t", ["g", "n"], [["x", 0], ["y", 12]], counts=["n"])).rows == [["x", 0], ["y", 12]]
 
 
-def test_a_row_total_is_protected_too() -> None:
-    table = Table("t", ["g", "a", "b", "total"], [["x", 2, 20, 22]], counts=["a", "b", "total"], total_column=True)
-    assert suppress(table).rows == [["x", "<11", "<11", 22]]
+def test_a_row_sum_protects_its_parts_with_non_zero_cells() -> None:
+    table = Table(
+        "t",
+        ["month", "office", "home", "hospital", "all"],
+        [["2026-01", 40, 3, 0, 43]],
+        counts=["office", "home", "hospital", "all"],
+        sums={"all": ["office", "home", "hospital"]},
+    )
+    # hiding the 0 would not help (hidden cells would still add up to 3): the 40 goes, never shown as <11
+    assert suppress(table).rows == [["2026-01", "*", "<11", 0, 43]]
+
+
+def test_the_caseload_stage_counts_cannot_be_subtracted_from_the_client_count() -> None:
+    table = Table(
+        "t",
+        ["worker", "clients", "intake", "active"],
+        [["casey", 30, 3, 27]],
+        counts=["clients", "intake", "active"],
+        sums={"clients": ["intake", "active"]},
+    )
+    assert suppress(table).rows == [["casey", 30, "<11", "*"]]
 
 
 @pytest.mark.parametrize(

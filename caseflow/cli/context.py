@@ -114,16 +114,21 @@ def json_option(func: F) -> F:
 def write_private(path: Path, text: str | bytes) -> None:
     """Client information in a file only its owner can read (it leaves the repository's protection)."""
     data = text.encode("utf-8") if isinstance(text, str) else text
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
+    except OSError as exc:
+        raise CaseflowError(f"could not write {path}: {exc.strerror or exc}") from None
 
 
 def refuse_inside(repo: CaseRepo, out: Path) -> None:
     """Exports go outside the case repository: a stray file there could be committed, and shared."""
     if out.resolve().parent.is_relative_to(repo.root.resolve()):
         raise UsageError(f"--out {out} is inside the case repository; write it elsewhere, never into git")
+    if not out.resolve().parent.is_dir():  # said before anything is rendered, disclosed or recorded
+        raise UsageError(f"--out {out}: the folder {out.parent} does not exist")
 
 
 def read_text_file(path: Path, option: str) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from caseflow.core.store import LOCAL_DIR
+from caseflow.errors import CaseflowError
 
 ACCESS_LOG = f"{LOCAL_DIR}/access.log"
 GENESIS = "0" * 64
@@ -68,7 +69,11 @@ def record(
         fcntl.flock(handle, fcntl.LOCK_EX)
         handle.seek(0)
         lines = [line for line in handle.read().splitlines() if line.strip()]
-        last = json.loads(lines[-1]) if lines else None
+        last = _parsed(lines[-1]) if lines else None
+        if lines and last is None:  # no disclosure goes unrecorded, and none is recorded on a broken chain
+            raise CaseflowError(
+                f"{ACCESS_LOG} is damaged at its last line; nothing was disclosed (caseflow audit --verify)"
+            )
         body: dict[str, Any] = {
             "seq": (last["seq"] + 1) if last else 1,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -87,10 +92,24 @@ def record(
 
 
 def entries(root: Path) -> list[AccessEntry]:
+    """The readable entries (``verify`` names the others)."""
     target = root / ACCESS_LOG
     if not target.is_file():
         return []
-    return [_entry(json.loads(line)) for line in target.read_text(encoding="utf-8").splitlines() if line.strip()]
+    parsed = (_parsed(line) for line in target.read_text(encoding="utf-8").splitlines() if line.strip())
+    return [_entry(body) for body in parsed if body is not None]
+
+
+def _parsed(line: str) -> dict[str, Any] | None:
+    """One entry's fields, or None for a line that is not an entry (damaged, or not ours)."""
+    try:
+        body = json.loads(line)
+    except ValueError:
+        return None
+    fields = ("seq", "at", "who", "action", "what", "prev", "hash")
+    if not isinstance(body, dict) or not all(k in body for k in fields) or not isinstance(body["seq"], int):
+        return None
+    return body
 
 
 def verify(root: Path) -> list[str]:
@@ -103,9 +122,8 @@ def verify(root: Path) -> list[str]:
     for number, line in enumerate(target.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            body = json.loads(line)
-        except ValueError:
+        body = _parsed(line)
+        if body is None:
             problems.append(f"{ACCESS_LOG}:{number}: not a log entry")
             continue
         if body.get("hash") != _digest(body):

@@ -20,6 +20,7 @@ from caseflow.core.due import Due
 #: Counts below this are suppressed in a de-identified report (configurable: reports.small_cell).
 SMALL_CELL = 11
 SUPPRESSED = "<11"
+PROTECTED = "*"  # hidden because it would reveal a small count
 
 
 @dataclass(frozen=True)
@@ -44,17 +45,19 @@ class ReportInputs:
 @dataclass
 class Table:
     """Rows of counts (and other figures). ``counts`` names the columns that hold counts of people
-    or events, which small-cell suppression applies to; ``total_row``/``total_column`` say whether
-    the last row/column is a sum of the others (so subtraction could reveal a suppressed cell)."""
+    or events, which small-cell suppression applies to. Whatever lets a reader subtract must be
+    declared, so that suppression can follow it: ``total_row`` (the last row sums the rows above,
+    column by column) and ``sums`` (a column that is the sum of others in each row)."""
 
     title: str
     columns: list[str]
     rows: list[list[Any]]
     counts: list[str] = field(default_factory=list)
     total_row: bool = False
-    total_column: bool = False
-    #: Columns computed from a count column (a rate, a median): hidden when that count is.
-    derived: dict[str, str] = field(default_factory=dict)
+    #: A column that is, in each row, the sum of these columns: {"clients": ["intake", "active", ...]}.
+    sums: dict[str, list[str]] = field(default_factory=dict)
+    #: Columns computed from count columns (a rate, a mean): hidden when any of those counts is.
+    derived: dict[str, list[str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {"title": self.title, "columns": self.columns, "rows": self.rows, "counts": self.counts}
@@ -82,37 +85,58 @@ class Report:
 
 
 def suppress(table: Table, threshold: int = SMALL_CELL) -> Table:
-    """The table with small counts (1..threshold-1) and what would reveal them suppressed."""
+    """The table with small counts (1..threshold-1) suppressed, and then whatever would reveal them.
+
+    A total lets a reader subtract: in every row or column that sums to a shown total, the hidden
+    parts must add up to at least the threshold, so more parts are hidden (the smallest non-zero
+    first), or else the total itself. Small counts show as ``<11``; counts hidden to protect them
+    show as ``*``. Rates and means computed from a hidden count are hidden with it.
+    """
     rows = [list(row) for row in table.rows]
-    count_columns = [i for i, name in enumerate(table.columns) if name in table.counts]
-    hidden: set[tuple[int, int]] = {
-        (r, c) for r, row in enumerate(rows) for c in count_columns if _small(row[c], threshold)
-    }
-    # complementary suppression: a row or column of a table with totals must not hold exactly one
-    # suppressed cell, or the total minus the others gives it away
+    index = {name: i for i, name in enumerate(table.columns)}
+    count_columns = [index[name] for name in table.counts if name in index]
+    small = {(r, c) for r, row in enumerate(rows) for c in count_columns if _small(row[c], threshold)}
+    hidden = set(small)
+    lines = _sum_lines(table, rows, index, count_columns)
     changed = True
     while changed:
         changed = False
-        lines: list[list[tuple[int, int]]] = []
-        if table.total_column:
-            lines += [[(r, c) for c in count_columns] for r in range(len(rows))]
-        if table.total_row:
-            lines += [[(r, c) for r in range(len(rows))] for c in count_columns]
-        for line in lines:
-            inside = [cell for cell in line if cell in hidden]
-            if len(inside) == 1:
-                candidates = [cell for cell in line if cell not in hidden and _number(rows[cell[0]][cell[1]])]
-                if candidates:
-                    hidden.add(min(candidates, key=lambda cell: rows[cell[0]][cell[1]]))
-                    changed = True
+        for parts, total in lines:
+            hidden_parts = [cell for cell in parts if cell in hidden]
+            if not hidden_parts or total in hidden:
+                continue
+            if sum(_value(rows, cell) for cell in hidden_parts) >= threshold and len(hidden_parts) > 1:
+                continue
+            shown = [cell for cell in parts if cell not in hidden and _value(rows, cell) > 0]
+            hidden.add(min(shown, key=lambda cell: _value(rows, cell)) if shown else total)
+            changed = True
     for r, c in hidden:
-        rows[r][c] = SUPPRESSED
-    for column, source in table.derived.items():
-        i, j = table.columns.index(column), table.columns.index(source)
+        rows[r][c] = SUPPRESSED if (r, c) in small else PROTECTED
+    for column, sources in table.derived.items():
         for r in range(len(rows)):
-            if (r, j) in hidden:
-                rows[r][i] = SUPPRESSED
-    return Table(table.title, table.columns, rows, table.counts, table.total_row, table.total_column, table.derived)
+            if any((r, index[source]) in hidden for source in sources if source in index):
+                rows[r][index[column]] = PROTECTED
+    return Table(table.title, table.columns, rows, table.counts, table.total_row, table.sums, table.derived)
+
+
+def _sum_lines(
+    table: Table, rows: list[list[Any]], index: Mapping[str, int], count_columns: list[int]
+) -> list[tuple[list[tuple[int, int]], tuple[int, int]]]:
+    """(the parts, their total) for every sum the table declares."""
+    lines = []
+    for total, parts in table.sums.items():
+        for r in range(len(rows)):
+            lines.append(([(r, index[p]) for p in parts if p in index], (r, index[total])))
+    if table.total_row and len(rows) > 1:
+        last = len(rows) - 1
+        for c in count_columns:
+            lines.append(([(r, c) for r in range(last)], (last, c)))
+    return lines
+
+
+def _value(rows: list[list[Any]], cell: tuple[int, int]) -> int:
+    value = rows[cell[0]][cell[1]]
+    return value if _number(value) else 0
 
 
 def _small(value: Any, threshold: int) -> bool:
@@ -148,3 +172,5 @@ class Exporter:
     media_type: str
     suffix: str  # ".json"
     export: Callable[[ExportInputs], bytes]
+    #: What an export carries, as a consent must name it to let the export go to a recipient.
+    information: tuple[str, ...] = ("The whole case record",)

@@ -9,9 +9,12 @@ an override can ``{% extends "caseflow/<name>" %}`` the built-in template it rep
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import time
-from collections.abc import Mapping, Sequence
+import re
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,48 @@ MAX_OUTPUT_CHARS = 2_000_000
 MAX_SECONDS = 10.0
 
 
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, where ``"x" * 10**9`` (or a list likewise) cannot exhaust memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and right > 64:
+            raise SecurityError("an exponent above 64")
+        repeats = operator == "*" and isinstance(left, str | list | tuple) and isinstance(right, int)
+        if repeats and len(left) * right > MAX_OUTPUT_CHARS:
+            raise SecurityError("a repeated string or list larger than the output limit")
+        return super().call_binop(context, operator, left, right)
+
+
+def _no_markup(value: Any) -> Any:
+    """Text outputs (Markdown) are often shown as HTML: no value may open a tag in them."""
+    return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", value) if isinstance(value, str) else value
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Stop a template that runs too long even when it writes nothing (a timer signal: the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def render_template(name: str, layers: Sequence[Path], data: Mapping[str, Any]) -> str:
     """Render ``name`` found in the first of ``layers`` (then the built-in templates) that has it."""
     search = [str(p) for p in layers if p.is_dir()]
@@ -35,10 +80,11 @@ def render_template(name: str, layers: Sequence[Path], data: Mapping[str, Any]) 
     loader = jinja2.PrefixLoader(
         {"caseflow": jinja2.FileSystemLoader(str(builtin))}, delimiter="/"
     )  # "caseflow/<name>": the built-in template, for overrides that extend it
-    env = ImmutableSandboxedEnvironment(
+    env = _BoundedSandbox(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader([*search, str(builtin)]), loader]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        finalize=None if name.endswith((".html.j2", ".htm.j2")) else _no_markup,
         trim_blocks=True,  # a line holding only a {% tag %} leaves no blank line behind
         lstrip_blocks=True,
         autoescape=jinja2.select_autoescape(["html", "htm", "html.j2"], default_for_string=False),
@@ -46,15 +92,15 @@ def render_template(name: str, layers: Sequence[Path], data: Mapping[str, Any]) 
     try:
         chunks: list[str] = []
         size = 0
-        deadline = time.monotonic() + MAX_SECONDS
-        for chunk in env.get_template(name).generate(**copy.deepcopy(dict(data))):
-            size += len(chunk)
-            if size > MAX_OUTPUT_CHARS:
-                raise CaseflowError(f"template {name} produced more than {MAX_OUTPUT_CHARS:,} characters; stopped")
-            if time.monotonic() > deadline:
-                raise CaseflowError(f"template {name} took longer than {MAX_SECONDS:.0f} s; stopped")
-            chunks.append(chunk)
+        with _time_limit(MAX_SECONDS):
+            for chunk in env.get_template(name).generate(**copy.deepcopy(dict(data))):
+                size += len(chunk)
+                if size > MAX_OUTPUT_CHARS:
+                    raise CaseflowError(f"template {name} produced more than {MAX_OUTPUT_CHARS:,} characters; stopped")
+                chunks.append(chunk)
         return "".join(chunks)
+    except _TooSlow:
+        raise CaseflowError(f"template {name} took longer than {MAX_SECONDS:.0f} s; stopped") from None
     except jinja2.TemplateNotFound:
         raise NotFound(f"template '{name}' was not found in templates/ or caseflow's built-in templates") from None
     except SecurityError as exc:

@@ -33,7 +33,14 @@ def caseload(inputs: ReportInputs) -> Mapping[str, Any]:
     if rows:
         rows.append(["all", *(sum(int(row[i]) for row in rows) for i in range(1, len(rows[0])))])
     columns = ["worker", "clients", *OPEN_STAGES, "risk flagged", "with overdue items"]
-    table = Table("Open cases by case manager (today)", columns, rows, counts=columns[1:], total_row=bool(rows))
+    table = Table(
+        "Open cases by case manager (today)",
+        columns,
+        rows,
+        counts=columns[1:],
+        total_row=bool(rows),
+        sums={"clients": list(OPEN_STAGES)},
+    )
     return {"title": "Caseload", "tables": [table], "notes": [f"As of {inputs.today.isoformat()}."]}
 
 
@@ -84,10 +91,10 @@ def outcomes(inputs: ReportInputs) -> Mapping[str, Any]:
         rows,
         counts=["clients", "response", "remission"],
         derived={
-            "mean baseline": "clients",
-            "mean latest": "clients",
-            "response rate": "response",
-            "remission rate": "remission",
+            "mean baseline": ["clients"],
+            "mean latest": ["clients"],
+            "response rate": ["response"],
+            "remission rate": ["remission"],
         },
     )
     notes = ["Response: a fall of at least half from the baseline score. Remission: a total below 5."]
@@ -132,7 +139,7 @@ def referrals(inputs: ReportInputs) -> Mapping[str, Any]:
         rows,
         counts=["requested", "accepted", "completed"],
         total_row=bool(rows),
-        derived={"median days to completion": "completed", "completion rate": "completed"},
+        derived={"median days to completion": ["completed"], "completion rate": ["completed"]},
     )
     return {"title": "Referrals", "tables": [table], "notes": []}
 
@@ -163,15 +170,18 @@ def contacts(inputs: ReportInputs) -> Mapping[str, Any]:
                 followed += 1
     rows: list[list[Any]] = [[month, *counts, sum(counts)] for month, counts in sorted(by_month.items())]
     per_month = Table(
-        "Contacts per month, by type", ["month", *CONTACT_TYPES, "all"], rows, counts=[*CONTACT_TYPES, "all"],
-        total_column=True,
-    )  # fmt: skip
+        "Contacts per month, by type",
+        ["month", *CONTACT_TYPES, "all"],
+        rows,
+        counts=[*CONTACT_TYPES, "all"],
+        sums={"all": list(CONTACT_TYPES)},
+    )
     follow_up = Table(
         "Hospital discharges followed up within 7 days (a contact after the day of discharge)",
         ["discharges", "followed up", "share"],
         [[discharges, followed, _rate(followed, discharges)]],
         counts=["discharges", "followed up"],
-        derived={"share": "followed up"},
+        derived={"share": ["followed up", "discharges"]},
     )
     return {"title": "Contacts", "tables": [per_month, follow_up], "notes": []}
 
@@ -180,7 +190,7 @@ def funder_summary(inputs: ReportInputs) -> Mapping[str, Any]:
     """One page for funders and the board: who was served, what was done, and what came of it."""
     served = [c for c in inputs.cases if _served_in_period(c, inputs)]
     new = [c for c in inputs.cases if inputs.in_period(c.record.get("intake_date"))]
-    ended = [c for c in served if c.record.get("stage") == "discharged"]
+    ended = [c for c in served if inputs.in_period(_discharged_on(c))]
     visits = sum(1 for c in inputs.cases for d in c.by_form("core.visit") if inputs.in_period(d.data.get("date")))
     summary = Table(
         "The period at a glance",
@@ -198,8 +208,20 @@ def funder_summary(inputs: ReportInputs) -> Mapping[str, Any]:
 
 
 def _served_in_period(case: CaseView, inputs: ReportInputs) -> bool:
+    """Open at some point of the period: taken in by its end, and not discharged before its start."""
     started = str(case.record.get("intake_date") or "")
-    return bool(started) and started <= inputs.end.isoformat()
+    ended = _discharged_on(case)
+    return bool(started) and started <= inputs.end.isoformat() and (ended is None or ended >= inputs.start.isoformat())
+
+
+def _discharged_on(case: CaseView) -> str | None:
+    """The day of the last discharge, if the client is discharged now."""
+    if case.record.get("stage") != "discharged":
+        return None
+    moves = [
+        h for h in case.record.get("stage_history") or [] if isinstance(h, Mapping) and h.get("to") == "discharged"
+    ]
+    return str(moves[-1].get("on")) if moves else None
 
 
 def _overdue(inputs: ReportInputs, case: CaseView) -> bool:
@@ -210,7 +232,9 @@ def _baseline_and_latest(case: CaseView, instrument: str, inputs: ReportInputs) 
     given = sorted(
         (str(d.data.get("date")), d.data.get("result", {}).get("total"))
         for d in case.by_form(instrument)
-        if isinstance(d.data.get("result"), Mapping) and isinstance(d.data["result"].get("total"), int)
+        if isinstance(d.data.get("result"), Mapping)
+        and isinstance(d.data["result"].get("total"), int)
+        and str(d.data.get("date")) <= inputs.end.isoformat()  # as things stood at the period's end
     )
     if len(given) < 2 or not inputs.in_period(given[-1][0]):
         return None

@@ -41,3 +41,17 @@ def test_reordered_entries_are_found(tmp_path: Path) -> None:
     (tmp_path / ACCESS_LOG).write_text("\n".join([lines[1], lines[0], lines[2]]) + "\n")
     problems = verify(tmp_path)
     assert problems and all("does not follow" in p for p in problems)
+
+
+def test_a_damaged_record_is_named_and_stops_further_disclosures(tmp_path: Path) -> None:
+    three(tmp_path)
+    with (tmp_path / ACCESS_LOG).open("a") as log:
+        log.write('{"seq": "x"}\n')
+    assert verify(tmp_path)[-1] == f"{ACCESS_LOG}:4: not a log entry"
+    assert len(entries(tmp_path)) == 3
+    import pytest
+
+    from caseflow.errors import CaseflowError
+
+    with pytest.raises(CaseflowError, match="damaged at its last line"):
+        record(tmp_path, who="casey", action="referral packet", what="R-4", clients=["C-7K2M9Q"])

@@ -107,3 +107,13 @@ def test_the_html_report_is_one_self_contained_page(
     assert html.startswith("<!doctype html>") and "<svg" in html and "<11" not in html  # escaped in HTML
     assert "&lt;11" in html and "http://" not in html and "https://" not in html and "<script" not in html
     assert CLIENT not in html and "Ana Example" not in html
+
+
+def test_an_agency_template_cannot_link_to_files_elsewhere(
+    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+) -> None:
+    path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML})
+    (path / "templates/reports").mkdir(parents=True)
+    (path / "templates/reports/standard.md.j2").symlink_to("/etc/hostname")
+    refused = run_caseflow("--repo", path, "--as", "sam", "report", "caseload")
+    assert refused.exit_code == 1 and "was not found" in refused.stderr and refused.stdout == ""

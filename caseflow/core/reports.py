@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import re
 import signal
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,17 @@ from caseflow.errors import CaseflowError, NotFound
 MAX_OUTPUT_CHARS = 2_000_000
 #: The longest a template may render (checked as its output comes: a report takes well under 1 s).
 MAX_SECONDS = 10.0
+
+
+class _NoLinksLoader(jinja2.FileSystemLoader):
+    """Templates only from inside their folders: a link committed under templates/ reads nothing else."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = os.path.realpath(filename)
+        if not any(real.startswith(os.path.realpath(folder) + os.sep) for folder in self.searchpath):
+            raise jinja2.TemplateNotFound(template)
+        return source, filename, uptodate
 
 
 class _BoundedSandbox(ImmutableSandboxedEnvironment):
@@ -78,10 +90,10 @@ def render_template(name: str, layers: Sequence[Path], data: Mapping[str, Any]) 
     search = [str(p) for p in layers if p.is_dir()]
     builtin = builtin_templates_dir()
     loader = jinja2.PrefixLoader(
-        {"caseflow": jinja2.FileSystemLoader(str(builtin))}, delimiter="/"
+        {"caseflow": _NoLinksLoader(str(builtin))}, delimiter="/"
     )  # "caseflow/<name>": the built-in template, for overrides that extend it
     env = _BoundedSandbox(
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader([*search, str(builtin)]), loader]),
+        loader=jinja2.ChoiceLoader([_NoLinksLoader([*search, str(builtin)]), loader]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         finalize=None if name.endswith((".html.j2", ".htm.j2")) else _no_markup,

@@ -484,12 +484,6 @@ class CaseRepo:
 
         return decide(self, actor, client_id, document, "approved", comment)
 
-    def check_approval(self, actor: Staff, client_id: str, document: str) -> None:
-        """Refuse, before anything is written, an approval that ``approve`` would refuse."""
-        from caseflow.approvals import check_decision
-
-        check_decision(self, actor, client_id, self.resolve_document(client_id, document), "approved")
-
     def reject(self, actor: Staff, client_id: str, document: str, comment: str) -> SavedDocument:
         from caseflow.approvals import decide
 

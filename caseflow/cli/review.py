@@ -130,8 +130,10 @@ def review(
             return
     actor = settings.actor()
     if decision == "approve":  # every document checked before the first commit: all or nothing
+        from caseflow.approvals import check_decision
+
         for waiting in pending:
-            repo.check_approval(actor, client_id, waiting.path)
+            check_decision(repo, actor, client_id, repo.resolve_document(client_id, waiting.path), "approved")
     for waiting in pending:
         if decision == "approve":
             saved = repo.approve(actor, client_id, waiting.path)

@@ -369,7 +369,11 @@ def export_command(
     purpose: str | None,
     information: tuple[str, ...],
 ) -> None:
-    """Export one client's record (e.g. --format fhir: an R4 Bundle); recorded in the access record."""
+    """Export one client's record in another system's format, such as a FHIR R4 Bundle.
+
+    Exports name the client: they need a role in reports.identified_roles and are written to the
+    access record; with --to, the consent gate applies as for a referral.
+    """
     from caseflow.exports import export
 
     repo = settings.repo()

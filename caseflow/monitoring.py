@@ -20,6 +20,7 @@ from caseflow.core.dates import parse_date, parse_datetime, parse_past_date
 from caseflow.core.directory import find_service
 from caseflow.core.documents import Document, new_mapping
 from caseflow.core.documents.edits import insert_item, new_sequence
+from caseflow.core.due import items_of
 from caseflow.core.ids import check_document_id, random_client_id
 from caseflow.core.store import Transaction
 from caseflow.errors import CaseflowError, NotAllowed, NotFound, StoreError
@@ -208,12 +209,6 @@ def _find_item(items: Any, item_id: str, what: str, client_id: str, listing: str
     raise NotFound(f"no {what} {item_id} for {client_id} ({listing})")
 
 
-def _current_items(repo: CaseRepo, client_id: str, where: ItemList) -> list[Mapping[str, Any]]:
-    documents = repo.case(client_id).by_form(where.form_id)
-    items = documents[0].data.get(where.key) if documents else None
-    return [item for item in items or [] if isinstance(item, Mapping)]
-
-
 def add_appointment(
     repo: CaseRepo,
     actor: Staff,
@@ -273,7 +268,7 @@ def mark_appointment(
 
 
 def appointments(repo: CaseRepo, client_id: str) -> list[Mapping[str, Any]]:
-    return _current_items(repo, client_id, APPOINTMENTS)
+    return items_of(repo.case(client_id), APPOINTMENTS.form_id, APPOINTMENTS.key)
 
 
 def attendance(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -368,7 +363,7 @@ def log_medication(
 
 
 def medications(repo: CaseRepo, client_id: str) -> list[Mapping[str, Any]]:
-    return _current_items(repo, client_id, MEDICATIONS)
+    return items_of(repo.case(client_id), MEDICATIONS.form_id, MEDICATIONS.key)
 
 
 # -- provider reports -------------------------------------------------------------------------------

@@ -229,6 +229,37 @@ class Store:
         )
         return done.returncode, (done.stdout + done.stderr).strip()
 
+    def worktree_listing(self, folder: str) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+        """What git knows of ``folder`` in two concurrent calls: ``{path: (mode, staged blob id)}``
+        from ``git ls-files -s`` and ``{path: status}`` of files changed or untracked in the working
+        tree (``git status --porcelain``). A path with no status holds exactly its staged blob.
+
+        ``--no-optional-locks``: a read never takes git's index lock from a commit in progress.
+        """
+        import subprocess
+
+        base = ["git", "--no-optional-locks", "-c", "core.quotePath=false"]
+        commands = (
+            [*base, "ls-files", "-s", "-z", "--", folder],
+            [*base, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", folder],
+        )
+        running = [subprocess.Popen(c, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in commands]
+        outputs = []
+        for process in running:
+            out, err = process.communicate()
+            if process.returncode != 0:
+                reason = err.decode("utf-8", "replace").strip().splitlines()
+                raise StoreError(f"git could not list {folder}/ ({reason[-1] if reason else 'no reason given'})")
+            outputs.append(out.decode("utf-8", "surrogateescape"))
+        staged: dict[str, tuple[str, str]] = {}
+        for entry in outputs[0].split("\0"):
+            if entry:
+                info, _, path = entry.partition("\t")
+                mode, blob, _stage = info.split(" ")
+                staged[path] = (mode, blob)  # an unmerged path lists stages 1-3: the last one wins
+        changed = {entry[3:]: entry[:2] for entry in outputs[1].split("\0") if entry}
+        return staged, changed
+
     def is_revision(self, rev: str) -> bool:
         import subprocess
 

@@ -8,10 +8,11 @@ settings. Clients with a risk flag come first, then the most overdue.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from caseflow.caseload import cases, memoized
 from caseflow.core.case import CaseView
 from caseflow.core.due import BUILT_IN_RULES, Due, DueRule, risk_level
 from caseflow.errors import CaseflowError, PluginError
@@ -69,7 +70,8 @@ def due_list(
     if within_days < 0:
         raise CaseflowError(f"--within {within_days}: give a number of days ahead (0 or more)")
     final = {stage.id for stage in repo.workflow.stages if stage.final}
-    listed = repo.clients()  # unfiltered: a record nobody can read names no worker, yet it is someone's
+    snapshot = repo.snapshot(progress)
+    listed = repo.clients(snapshot=snapshot)  # unfiltered: a record nobody can read names no worker
     rows = [
         row
         for row in listed
@@ -82,14 +84,38 @@ def due_list(
         for row in listed
         if row["problem"] is not None
     ]
-    for done, row in enumerate(rows, 1):
-        entries.extend(due_for_case(repo, repo.case(row["id"]), within_days))
-        if progress is not None:
-            progress(done, len(rows))
+    monitoring = repo.workflow.monitoring
+    rules = [("caseflow", rule) for rule in BUILT_IN_RULES] + repo.host.due_rules()
+
+    def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
+        return [(case.client_id, _stored(case, rules, monitoring)) for case in cases(repo, snapshot, chunk)]
+
+    # Each client's items depend on its documents and the day: kept in the index for both.
+    found = memoized(
+        repo, "due", snapshot, [row["id"] for row in rows], compute, extra=[today.isoformat()], progress=progress
+    )
+    for row in rows:
+        stored = found[row["id"]]
+        for item in stored["items"]:
+            due = Due(*item)
+            if due.shows(today, within_days):
+                entries.append(DueEntry(row["id"], stored["worker"], stored["risk"], stored["flagged"], due, today))
     # What cannot be read comes first (it may hide anything), then risk-flagged clients, then the oldest.
     return sorted(
         entries, key=lambda e: (e.item.rule != "unreadable", not e.flagged, e.item.due, e.client, e.item.rule)
     )
+
+
+def _stored(case: CaseView, rules: list[tuple[str, DueRule]], monitoring: Any) -> dict[str, Any]:
+    """One client's items (all of them, whatever the horizon) as the index keeps them."""
+    items = [[d.rule, d.reason, d.due, d.notice, d.key] for d in _evaluate(case, rules, monitoring)]
+    worker = case.record.get("assigned_worker")
+    return {
+        "worker": worker if isinstance(worker, str) else None,
+        "risk": risk_level(case.record, monitoring),
+        "flagged": bool(case.record.get("risk_flags")),
+        "items": items,
+    }
 
 
 def due_for_case(repo: CaseRepo, case: CaseView, within_days: int = WITHIN_DAYS) -> list[DueEntry]:

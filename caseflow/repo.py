@@ -21,10 +21,10 @@ from caseflow import __version__
 from caseflow.core import casefiles
 from caseflow.core.case import Approval, CaseDocument, CaseView, blob_id, parse_approvals
 from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
-from caseflow.core.doccache import DocumentCache
 from caseflow.core.documents import Document, load_document, load_plain
 from caseflow.core.forms import Form
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
+from caseflow.core.index import CaseIndex
 from caseflow.core.store import LOCAL_DIR, Author, Store, git_config_value
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import DocumentError, NotFound, Problem, UnknownPerson
@@ -32,6 +32,7 @@ from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
 if TYPE_CHECKING:
     from caseflow.core.directory import Directory
+    from caseflow.core.snapshot import Snapshot
     from caseflow.core.validation import SchemaChecker
     from caseflow.core.workflows import Workflow
     from caseflow.directory_sources import LoadedSource
@@ -163,6 +164,12 @@ def open_repo(
     return CaseRepo(root, config, host, environ)
 
 
+def _warn(message: str) -> None:
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr)
+
+
 class CaseRepo:
     """A case repository on disk, its settings and its plugins."""
 
@@ -174,7 +181,8 @@ class CaseRepo:
         self._environ = os.environ if environ is None else environ
         self._schemas: SchemaChecker | None = None
         self._directory_sources: list[LoadedSource] | None = None
-        self.parsed = DocumentCache(root)  # documents parsed before (any process), by git blob id
+        #: documents parsed before (by any process), by git blob id, and what was derived from them
+        self.index = CaseIndex(root, warn=_warn)
 
     # -- plugins and forms -----------------------------------------------------------------------
 
@@ -200,44 +208,33 @@ class CaseRepo:
 
     def case(self, client_id: str) -> CaseView:
         """A read-only view of one client's documents and approvals, for workflow checks."""
+        from caseflow.caseload import assemble_case
+
         self.client_dir(client_id)
         record = self.client_record(client_id)
         documents = []
         for doc in casefiles.client_documents(self.root, client_id):
             try:
                 raw = read_document_bytes(self.root, doc.path)
-                data, body = self.parsed.parse(doc.path, raw)
+                data, body = self.index.parse(doc.path, raw)
             except DocumentError as exc:
                 documents.append(CaseDocument(doc.path_in_client or doc.path, None, {}, "", tuple(exc.problems)))
                 continue
             form_id = data.get("form") if isinstance(data.get("form"), str) else None
             documents.append(CaseDocument(doc.path_in_client or doc.path, form_id, data, blob_id(raw), body=body))
-        approvals = [
-            a for d in documents if d.form_id == "core.approvals" for a in parse_approvals(d.data, self.approvers)
-        ]
-        history = [h for h in record.get("stage_history") or [] if isinstance(h, dict) and isinstance(h.get("on"), str)]
-        reopened = [h["on"] for h in history if h.get("from") and h.get("to") == self.workflow.initial]
+        self.index.flush()
+        return assemble_case(self, client_id, record, documents)
 
-        def problems_of(document: CaseDocument) -> list[Problem]:
-            if document.problems:
-                return list(document.problems)
-            path = f"{casefiles.CLIENTS_DIR}/{client_id}/{document.path}"
-            return self.check_document(client_id, path, read_document_bytes(self.root, path))
+    def snapshot(self, progress: Callable[[int, int], None] | None = None) -> Snapshot:
+        """Every client document as it is now, with the index brought up to date.
 
-        self.parsed.flush()
-        return CaseView(
-            client_id,
-            record,
-            documents,
-            approvals,
-            self.today(),
-            problems_of,
-            episode_start=reopened[-1] if reopened else None,
-            stage_entered=history[-1]["on"] if history else None,
-            lasting_forms=frozenset(form_id for form_id, form in self.forms.items() if form.singleton),
-        )
+        Take one per command and pass it on: each costs a ``git ls-files`` and a ``git status``.
+        """
+        from caseflow.caseload import refresh
 
-    def _decision_problems(self, client_id: str) -> list[Problem]:
+        return refresh(self, progress)
+
+    def decision_problems(self, client_id: str) -> list[Problem]:
         """Decisions in approvals.yaml by someone who may not decide (a hand edit): they never count."""
         path = f"{casefiles.CLIENTS_DIR}/{client_id}/approvals.yaml"
         if not (self.root / path).exists():
@@ -343,21 +340,22 @@ class CaseRepo:
 
     def client_record(self, client_id: str) -> dict[str, Any]:
         path = f"{self.client_dir(client_id)}/client.yaml"
-        data, _ = self.parsed.parse(path, read_document_bytes(self.root, path))
+        data, _ = self.index.parse(path, read_document_bytes(self.root, path))
         return data
 
-    def clients(self, stage: str | None = None, worker: str | None = None) -> list[dict[str, Any]]:
+    def clients(
+        self, stage: str | None = None, worker: str | None = None, snapshot: Snapshot | None = None
+    ) -> list[dict[str, Any]]:
         """One summary per client (no names: ids, stage, worker, flags), filtered.
 
         Every row has the same keys; ``problem`` says why a client record could not be read.
         """
+        from caseflow.caseload import client_records
+
         rows: list[dict[str, Any]] = []
-        for client_id in self.client_ids():
-            problem = None
-            try:
-                record = self.client_record(client_id)
-            except DocumentError as exc:
-                record, problem = {}, str(exc.problems[0])
+        for client_id, found in client_records(self, snapshot or self.snapshot(), self.client_ids()).items():
+            problem = str(found) if isinstance(found, Problem) else None
+            record = {} if isinstance(found, Problem) else found[0]
             row = {
                 "id": client_id,
                 "stage": record.get("stage"),
@@ -368,7 +366,6 @@ class CaseRepo:
             }
             if (stage is None or row["stage"] == stage) and (worker is None or row["assigned_worker"] == worker):
                 rows.append(row)
-        self.parsed.flush()
         return rows
 
     def documents(self, client_id: str) -> list[ClientDocument]:
@@ -377,7 +374,7 @@ class CaseRepo:
         found = []
         for doc in casefiles.client_documents(self.root, client_id):
             try:
-                data, _ = self.parsed.parse(doc.path, read_document_bytes(self.root, doc.path))
+                data, _ = self.index.parse(doc.path, read_document_bytes(self.root, doc.path))
             except DocumentError as exc:
                 found.append(ClientDocument(doc.path, None, "(unreadable)", {}, tuple(exc.problems)))
                 continue
@@ -385,55 +382,19 @@ class CaseRepo:
             summary = dict(form.summarize(data)) if form and form.summarize else {}
             title = form.title if form else "(unknown form)"
             found.append(ClientDocument(doc.path, data.get("form"), title, summary))
-        self.parsed.flush()
+        self.index.flush()
         return found
 
     def validate(
         self, client_ids: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
     ) -> ValidationReport:
-        """Check every document of the given clients (or of all); ``progress(done, total)`` per client.
+        """Check every document of the given clients (or of all); ``progress(done, total)`` as it goes.
 
         (``caseflow.yaml`` itself is checked when the repository is opened.)
         """
-        from caseflow.core import validation
+        from caseflow.validating import validate
 
-        problems: list[Problem] = []
-        if self.config.workflow not in self.host.workflows():
-            unknown = f"workflow '{self.config.workflow}' is not provided by any plugin"
-            problems.append(Problem(CONFIG_FILE, 0, 0, unknown))
-        if client_ids:
-            ids = [check_client_id(c) for c in client_ids]
-            for client_id in ids:
-                self.client_dir(client_id)
-        else:
-            ids = self.client_ids()
-            problems.extend(Problem(p, 0, 0, why) for p, why in casefiles.stray_client_entries(self.root))
-        count = 0
-        for done, client_id in enumerate(ids, 1):
-            for doc in casefiles.client_documents(self.root, client_id):
-                count += 1
-                try:
-                    raw = read_document_bytes(self.root, doc.path)
-                except DocumentError as exc:
-                    problems.extend(exc.problems)
-                    continue
-                problems.extend(
-                    validation.check_document(
-                        doc.path,
-                        raw,
-                        self.forms,
-                        self.schemas,
-                        self.host.validate_document,
-                        client_id,
-                        doc.path_in_client,
-                    )
-                )
-            problems.extend(self._decision_problems(client_id))
-            if not (self.root / casefiles.CLIENTS_DIR / client_id / "client.yaml").exists():
-                problems.append(Problem(f"{casefiles.CLIENTS_DIR}/{client_id}", 0, 0, "has no client.yaml"))
-            if progress is not None:
-                progress(done, len(ids))
-        return ValidationReport(count, problems)
+        return validate(self, client_ids, progress)
 
     def resolve_document(self, client_id: str, name: str) -> str:
         """A document named by its path in the client folder (``plan.yaml``) or a singleton form id."""

@@ -10,6 +10,7 @@ approved, with its author, age and what changed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -159,32 +160,50 @@ def approval_forms(repo: CaseRepo) -> set[str]:
 
 
 def pending_reviews(repo: CaseRepo, worker: str | None = None) -> list[Pending]:
-    """Every document awaiting approval, oldest change first."""
+    """Every document awaiting approval, oldest change first.
+
+    What a client has pending is kept in the index by the digest of its documents (with git's
+    status of each, as the last commit that changed a document names its author).
+    """
+    from caseflow.caseload import cases, memoized
+
     wanted = approval_forms(repo)
+    snapshot = repo.snapshot()
+    ids = [row["id"] for row in repo.clients(worker=worker, snapshot=snapshot) if row["problem"] is None]
+
+    def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
+        return [(case.client_id, _pending_of(repo, case, wanted)) for case in cases(repo, snapshot, chunk)]
+
+    found = memoized(repo, "review", snapshot, ids, compute)
+    today = repo.today()
+    pending = [
+        Pending(client, path, author, changed_on, approved_on, summary, today)
+        for client_id in ids
+        for client, path, author, changed_on, approved_on, summary in found[client_id]
+    ]
+    return sorted(pending, key=lambda p: (p.changed_on or "", p.client, p.path))
+
+
+def _pending_of(repo: CaseRepo, case: CaseView, wanted: set[str]) -> list[list[str | None]]:
+    """One client's documents awaiting a decision: the fields of a Pending but today."""
     emails = {member.email.lower(): member.id for member in repo.config.staff}
-    found = []
-    for row in repo.clients(worker=worker):
-        if row["problem"] is not None:
+    found: list[list[str | None]] = []
+    for document in case.documents:
+        if document.form_id not in wanted:
             continue
-        case = repo.case(row["id"])
-        for document in case.documents:
-            if document.form_id not in wanted:
-                continue
-            decision = _last_approval(case, document.path)
-            if decision is not None and decision.blob == document.blob:
-                continue
-            latest = case.latest_decision(document.path)
-            if latest is not None and latest.decision == "rejected" and latest.blob == document.blob:
-                continue  # sent back and not changed since: the author's turn, not the supervisor's
-            path = f"{repo.client_dir(row['id'])}/{document.path}"
-            last = repo.store.last_change(path)
-            author = emails.get(last[1].lower(), last[1]) if last else None
-            [summary] = _summaries(repo, row["id"], document.path, decision) or ["(no field changed)"]
-            approved_on = decision.at[:10] if decision else None
-            found.append(
-                Pending(row["id"], document.path, author, last[2] if last else None, approved_on, summary, case.today)
-            )
-    return sorted(found, key=lambda p: (p.changed_on or "", p.client, p.path))
+        decision = _last_approval(case, document.path)
+        if decision is not None and decision.blob == document.blob:
+            continue
+        latest = case.latest_decision(document.path)
+        if latest is not None and latest.decision == "rejected" and latest.blob == document.blob:
+            continue  # sent back and not changed since: the author's turn, not the supervisor's
+        path = f"{casefiles.CLIENTS_DIR}/{case.client_id}/{document.path}"
+        last = repo.store.last_change(path)
+        author = emails.get(last[1].lower(), last[1]) if last else None
+        [summary] = _summaries(repo, case.client_id, document.path, decision) or ["(no field changed)"]
+        approved_on = decision.at[:10] if decision else None
+        found.append([case.client_id, document.path, author, last[2] if last else None, approved_on, summary])
+    return found
 
 
 def _summaries(repo: CaseRepo, client_id: str, inner: str, decision: Any) -> list[str]:

@@ -172,13 +172,17 @@ def progress_bar(label: str, err_terminal: bool = True) -> Iterator[Callable[[in
         return
     bar: Any = None
     shown = 0
+    length = 0
 
     def update(done_count: int, total: int) -> None:
-        nonlocal bar, shown
+        nonlocal bar, shown, length
+        if bar is not None and total != length:  # the next stage of the work (parse, then check)
+            bar.__exit__(None, None, None)
+            bar, shown = None, 0
         if bar is None:
             if total < 200:  # quick enough that a bar would only flicker
                 return
-            bar = click.progressbar(length=total, label=label, file=sys.stderr).__enter__()
+            bar, length = click.progressbar(length=total, label=label, file=sys.stderr).__enter__(), total
         bar.update(done_count - shown)
         shown = done_count
 

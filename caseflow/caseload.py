@@ -1,0 +1,245 @@
+"""Reading a whole caseload through the index: what listing, due, validate and review share.
+
+:func:`refresh` asks git which bytes every document holds (:mod:`caseflow.core.snapshot`), parses
+only the blobs the index has not seen (on several cores when there are thousands), and binds the
+index to the current fingerprint. :func:`memoized` then answers per-client questions from the
+results stored for the same digest of the client's documents, computing only the clients whose
+documents changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from caseflow.core import casefiles
+from caseflow.core.case import CaseDocument, CaseView, blob_id, parse_approvals
+from caseflow.core.config import CONFIG_FILE
+from caseflow.core.documents import load_plain
+from caseflow.core.index import FORMAT_VERSION, POLICY_VERSION, Parsed, document_key
+from caseflow.core.parallel import chunked, map_chunks
+from caseflow.core.snapshot import Snapshot, TreeFile, take_snapshot
+from caseflow.core.textpolicy import read_document_bytes
+from caseflow.errors import DocumentError, Problem
+
+if TYPE_CHECKING:
+    from caseflow.repo import CaseRepo
+
+Progress = Callable[[int, int], None]
+T = TypeVar("T")
+
+#: Clients handed to a worker at a time (small enough for a smooth progress bar).
+CHUNK_CLIENTS = 100
+#: Documents parsed by a worker at a time.
+CHUNK_DOCUMENTS = 500
+
+
+# -- the snapshot and the parsed documents --------------------------------------------------------
+
+
+def refresh(repo: CaseRepo, progress: Progress | None = None) -> Snapshot:
+    """Bring the index up to the working tree: every document parsed, stale results dropped."""
+    snapshot = take_snapshot(repo.store, repo.index)
+    repo.index.bind(fingerprint(repo))
+    known = repo.index.known()
+    missing: dict[str, TreeFile] = {}
+    for f in snapshot.files:
+        if f.readable and f.key not in known:
+            missing.setdefault(f.key, f)
+    if missing:
+        _parse_all(repo, list(missing.values()), progress)
+    repo.index.prune({f.key for f in snapshot.files})
+    return snapshot
+
+
+def _parse_all(repo: CaseRepo, files: list[TreeFile], progress: Progress | None) -> None:
+    root = os.fspath(repo.root)
+    chunks = chunked([(f.path, f.key) for f in files], CHUNK_DOCUMENTS)
+    done = 0
+    for parsed in map_chunks(
+        lambda chunk: _parse_chunk(root, chunk), chunks, items=len(files), before_fork=repo.index.close
+    ):
+        for key, form, text in parsed:
+            repo.index.remember_json(key, form, text)
+        done += CHUNK_DOCUMENTS
+        if progress is not None:
+            progress(min(done, len(files)), len(files))
+    repo.index.flush()
+
+
+def _parse_chunk(root: str, chunk: Sequence[tuple[str, str]]) -> list[tuple[str, str | None, str]]:
+    """Parse documents (in a worker): ``(key, form, stored text)`` for each that reads.
+
+    A file changed since the listing is skipped: its key is not the one read, and whoever needs
+    it parses it then. A bad document is never stored: reading it again reports its problems.
+    """
+    results = []
+    for path, key in chunk:
+        try:
+            raw = read_document_bytes(Path(root), path)
+            if document_key(path, blob_id(raw)) != key:
+                continue
+            data, body = load_plain(path, raw)
+        except DocumentError:
+            continue
+        form = data.get("form")
+        results.append((key, form if isinstance(form, str) else None, json.dumps([data, body], ensure_ascii=False)))
+    return results
+
+
+def documents_of(repo: CaseRepo, files: Sequence[TreeFile], parsed: dict[str, Parsed]) -> list[CaseDocument]:
+    """A client's documents as a case holds them; one the index could not parse is read for why."""
+    documents = []
+    for f in files:
+        found = parsed.get(f.key) if f.readable else None
+        if found is None:
+            try:
+                found = repo.index.parse(f.path, read_document_bytes(repo.root, f.path))
+            except DocumentError as exc:
+                documents.append(CaseDocument(f.path_in_client, None, {}, "", tuple(exc.problems)))
+                continue
+        data, body = found
+        form_id = data.get("form") if isinstance(data.get("form"), str) else None
+        documents.append(CaseDocument(f.path_in_client, form_id, data, f.blob, body=body))
+    return documents
+
+
+def assemble_case(repo: CaseRepo, client_id: str, record: dict[str, Any], documents: list[CaseDocument]) -> CaseView:
+    """The read-only view of one client that checks, due rules and reviews look at."""
+    approvals = [a for d in documents if d.form_id == "core.approvals" for a in parse_approvals(d.data, repo.approvers)]
+    history = [h for h in record.get("stage_history") or [] if isinstance(h, dict) and isinstance(h.get("on"), str)]
+    reopened = [h["on"] for h in history if h.get("from") and h.get("to") == repo.workflow.initial]
+
+    def problems_of(document: CaseDocument) -> list[Problem]:
+        if document.problems:
+            return list(document.problems)
+        path = f"{casefiles.CLIENTS_DIR}/{client_id}/{document.path}"
+        return repo.check_document(client_id, path, read_document_bytes(repo.root, path))
+
+    return CaseView(
+        client_id,
+        record,
+        documents,
+        approvals,
+        repo.today(),
+        problems_of,
+        episode_start=reopened[-1] if reopened else None,
+        stage_entered=history[-1]["on"] if history else None,
+        lasting_forms=frozenset(form_id for form_id, form in repo.forms.items() if form.singleton),
+    )
+
+
+def cases(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]) -> Iterator[CaseView]:
+    """The cases of ``client_ids`` (each with a readable client record), a batch of reads at a time."""
+    for batch in chunked(list(client_ids), CHUNK_CLIENTS):
+        keys = [f.key for c in batch for f in snapshot.of(c) if f.readable]
+        parsed = repo.index.stored(keys)
+        for client_id in batch:
+            documents = documents_of(repo, snapshot.of(client_id), parsed)
+            record = next((d for d in documents if d.path == "client.yaml" and not d.problems), None)
+            yield assemble_case(repo, client_id, dict(record.data) if record else {}, documents)
+        repo.index.flush()
+
+
+def client_records(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]) -> dict[str, Parsed | Problem]:
+    """Each client's record (client.yaml) as parsed, or the first problem reading it."""
+    files = {c: next((f for f in snapshot.of(c) if f.path_in_client == "client.yaml"), None) for c in client_ids}
+    parsed = repo.index.stored([f.key for f in files.values() if f is not None and f.readable])
+    records: dict[str, Parsed | Problem] = {}
+    for client_id, f in files.items():
+        path = f"{casefiles.CLIENTS_DIR}/{client_id}/client.yaml"
+        found = parsed.get(f.key) if f is not None and f.readable else None
+        try:
+            records[client_id] = found or repo.index.parse(path, read_document_bytes(repo.root, path))
+        except DocumentError as exc:
+            records[client_id] = exc.problems[0]
+    repo.index.flush()
+    return records
+
+
+# -- per-client results ---------------------------------------------------------------------------
+
+
+def memoized(
+    repo: CaseRepo,
+    kind: str,
+    snapshot: Snapshot,
+    client_ids: Sequence[str],
+    compute: Callable[[Sequence[str]], list[tuple[str, Any]]],
+    *,
+    extra: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """``{client: result}``: stored results where the client's documents are as they were, else
+    ``compute(client ids)`` (on several cores for many clients), stored for next time.
+
+    ``extra`` names whatever else the results depend on (today's date, for the due list).
+    """
+    stored = repo.index.memos(kind)
+    results: dict[str, Any] = {}
+    digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in client_ids}
+    stale = []
+    for client_id, digest in digests.items():
+        found = stored.get(client_id)
+        if found is not None and found[0] == digest:
+            results[client_id] = found[1]
+        else:
+            stale.append(client_id)
+    done = 0
+    for computed in map_chunks(
+        compute,
+        chunked(stale, CHUNK_CLIENTS),
+        items=len(stale) * 6,  # about six documents a client: parallel from a few hundred clients
+        before_fork=repo.index.close,
+        in_worker=_read_only(repo),
+    ):
+        repo.index.put_memos(kind, [(client_id, digests[client_id], data) for client_id, data in computed])
+        results.update(computed)
+        done += len(computed)
+        if progress is not None:
+            progress(done, len(stale))
+    return results
+
+
+def _read_only(repo: CaseRepo) -> Callable[[], None]:
+    def start() -> None:
+        repo.index.read_only = True  # workers compute; the parent stores
+
+    return start
+
+
+def fingerprint(repo: CaseRepo) -> str:
+    """Everything besides the documents that stored results depend on.
+
+    caseflow's and the plugins' versions and hooks, the source files plugins come from (a plugin
+    under development changes without a new version), the forms, and caseflow.yaml.
+    """
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(f"{FORMAT_VERSION}:{POLICY_VERSION}:{repo.host.fingerprint()}\n".encode())
+    for name, plugin in sorted(repo.host.pm.list_name_plugin(), key=lambda item: item[0]):
+        hooks = sorted(caller.name for caller in repo.host.pm.get_hookcallers(plugin) or ())
+        h.update(f"{name}:{_origin(plugin)}:{','.join(hooks)}\n".encode())
+    for form_id, form in sorted(repo.forms.items()):
+        h.update(f"{form_id}:{form.path}:{json.dumps(form.schema, sort_keys=True, default=str)}\n".encode())
+    h.update(read_document_bytes(repo.root, CONFIG_FILE))
+    return h.hexdigest()
+
+
+def _origin(plugin: object) -> str:
+    """Where a plugin's code lives, and when that file last changed."""
+    module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
+    qualified = getattr(type(plugin), "__qualname__", "") if not isinstance(plugin, ModuleType) else ""
+    source = getattr(module, "__file__", None)
+    if not source:
+        return qualified
+    try:
+        st = os.stat(source)
+    except OSError:
+        return f"{qualified}@{source}"
+    return f"{qualified}@{source}:{st.st_mtime_ns}:{st.st_size}"

@@ -22,7 +22,7 @@ from caseflow.core import casefiles
 from caseflow.core.case import CaseDocument, CaseView, blob_id, parse_approvals
 from caseflow.core.config import CONFIG_FILE
 from caseflow.core.documents import load_plain
-from caseflow.core.index import FORMAT_VERSION, POLICY_VERSION, Parsed, document_key
+from caseflow.core.index import FORMAT_VERSION, PARSED_NOTE, POLICY_VERSION, Parsed, document_key
 from caseflow.core.parallel import chunked, map_chunks
 from caseflow.core.snapshot import Snapshot, TreeFile, take_snapshot
 from caseflow.core.textpolicy import read_document_bytes
@@ -47,14 +47,19 @@ def refresh(repo: CaseRepo, progress: Progress | None = None) -> Snapshot:
     """Bring the index up to the working tree: every document parsed, stale results dropped."""
     snapshot = take_snapshot(repo.store, repo.index)
     repo.index.bind(fingerprint(repo))
+    listing = hashlib.sha1(
+        "\n".join(blob for entries in snapshot.entries.values() for _, blob, _ in entries).encode(),
+        usedforsecurity=False,
+    ).hexdigest()
+    if repo.index.note(PARSED_NOTE) == listing:
+        return snapshot  # the same blobs as last time: all parsed then
+    live = snapshot.keys()
     known = repo.index.known()
-    missing: dict[str, TreeFile] = {}
-    for f in snapshot.files:
-        if f.readable and f.key not in known:
-            missing.setdefault(f.key, f)
+    missing = [f for f in snapshot.files if f.readable and f.key not in known]
     if missing:
-        _parse_all(repo, list(missing.values()), progress)
-    repo.index.prune({f.key for f in snapshot.files})
+        _parse_all(repo, list({f.key: f for f in missing}.values()), progress)
+    repo.index.prune(live)
+    repo.index.set_note(PARSED_NOTE, listing)
     return snapshot
 
 
@@ -161,6 +166,31 @@ def client_records(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]
             records[client_id] = exc.problems[0]
     repo.index.flush()
     return records
+
+
+def client_rows(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """One summary per client (no names: ids, stage, worker, flags), as ``caseflow clients`` lists.
+
+    Every row has the same keys; ``problem`` says why a client record could not be read.
+    """
+
+    def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
+        return [(c, _row(c, found)) for c, found in client_records(repo, snapshot, chunk).items()]
+
+    rows = memoized(repo, "row", snapshot, client_ids, compute)
+    return [rows[c] for c in client_ids]
+
+
+def _row(client_id: str, found: Parsed | Problem) -> dict[str, Any]:
+    record = {} if isinstance(found, Problem) else found[0]
+    return {
+        "id": client_id,
+        "stage": record.get("stage"),
+        "assigned_worker": record.get("assigned_worker"),
+        "intake_date": record.get("intake_date"),
+        "risk_flags": [f.get("flag") for f in record.get("risk_flags") or [] if isinstance(f, dict)],
+        "problem": str(found) if isinstance(found, Problem) else None,
+    }
 
 
 # -- per-client results ---------------------------------------------------------------------------

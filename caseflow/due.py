@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from caseflow.caseload import cases, memoized
+from caseflow.caseload import cases, client_records, memoized
 from caseflow.core.case import CaseView
 from caseflow.core.due import BUILT_IN_RULES, Due, DueRule, risk_level
-from caseflow.errors import CaseflowError, PluginError
+from caseflow.errors import CaseflowError, PluginError, Problem
 
 if TYPE_CHECKING:
     from caseflow.repo import CaseRepo
@@ -71,46 +71,52 @@ def due_list(
         raise CaseflowError(f"--within {within_days}: give a number of days ahead (0 or more)")
     final = {stage.id for stage in repo.workflow.stages if stage.final}
     snapshot = repo.snapshot(progress)
-    listed = repo.clients(snapshot=snapshot)  # unfiltered: a record nobody can read names no worker
-    rows = [
-        row
-        for row in listed
-        if row["problem"] is None and row["stage"] not in final and worker in (None, row["assigned_worker"])
-    ]
     today = repo.today()
-    # A client record nobody can read hides the whole case: that is the first thing due.
-    entries = [
-        DueEntry(row["id"], None, "unknown", True, Due("unreadable", f"fix {row['problem']}", today.isoformat()), today)
-        for row in listed
-        if row["problem"] is not None
-    ]
     monitoring = repo.workflow.monitoring
     rules = [("caseflow", rule) for rule in BUILT_IN_RULES] + repo.host.due_rules()
 
     def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
-        return [(case.client_id, _stored(case, rules, monitoring)) for case in cases(repo, snapshot, chunk)]
+        records = client_records(repo, snapshot, chunk)
+        found: list[tuple[str, Any]] = [
+            (c, {"problem": str(found)}) for c, found in records.items() if isinstance(found, Problem)
+        ]
+        readable = [c for c, found in records.items() if not isinstance(found, Problem)]
+        found.extend(
+            (case.client_id, _stored(case, rules, monitoring, final)) for case in cases(repo, snapshot, readable)
+        )
+        return found
 
-    # Each client's items depend on its documents and the day: kept in the index for both.
-    found = memoized(
-        repo, "due", snapshot, [row["id"] for row in rows], compute, extra=[today.isoformat()], progress=progress
-    )
-    for row in rows:
-        stored = found[row["id"]]
-        for item in stored["items"]:
-            due = Due(*item)
-            if due.shows(today, within_days):
-                entries.append(DueEntry(row["id"], stored["worker"], stored["risk"], stored["flagged"], due, today))
+    # Each client's items depend on its documents and the day: the index keeps them for both.
+    ids = repo.client_ids()
+    results = memoized(repo, "due/2", snapshot, ids, compute, extra=[today.isoformat()], progress=progress)
+    entries = []
+    today_text, horizon = today.isoformat(), (today + dt.timedelta(days=within_days)).isoformat()
+    for client_id in ids:
+        stored = results[client_id]
+        if stored.get("problem"):  # a client record nobody can read hides the whole case: first thing due
+            unreadable = Due("unreadable", f"fix {stored['problem']}", today.isoformat())
+            entries.append(DueEntry(client_id, None, "unknown", True, unreadable, today))
+            continue
+        if stored["stage"] in final or worker not in (None, stored["worker"]):
+            continue
+        for rule, reason, due, notice, key in stored["items"]:
+            if due <= horizon or (notice is not None and notice <= today_text):  # Due.shows, on ISO text
+                item = Due(rule, reason, due, notice, key)
+                entries.append(DueEntry(client_id, stored["worker"], stored["risk"], stored["flagged"], item, today))
     # What cannot be read comes first (it may hide anything), then risk-flagged clients, then the oldest.
     return sorted(
         entries, key=lambda e: (e.item.rule != "unreadable", not e.flagged, e.item.due, e.client, e.item.rule)
     )
 
 
-def _stored(case: CaseView, rules: list[tuple[str, DueRule]], monitoring: Any) -> dict[str, Any]:
+def _stored(case: CaseView, rules: list[tuple[str, DueRule]], monitoring: Any, final: set[str]) -> dict[str, Any]:
     """One client's items (all of them, whatever the horizon) as the index keeps them."""
-    items = [[d.rule, d.reason, d.due, d.notice, d.key] for d in _evaluate(case, rules, monitoring)]
+    stage = case.record.get("stage")
+    closed = stage in final
+    items = [] if closed else [[d.rule, d.reason, d.due, d.notice, d.key] for d in _evaluate(case, rules, monitoring)]
     worker = case.record.get("assigned_worker")
     return {
+        "stage": stage if isinstance(stage, str) else None,
         "worker": worker if isinstance(worker, str) else None,
         "risk": risk_level(case.record, monitoring),
         "flagged": bool(case.record.get("risk_flags")),

@@ -350,23 +350,13 @@ class CaseRepo:
 
         Every row has the same keys; ``problem`` says why a client record could not be read.
         """
-        from caseflow.caseload import client_records
+        from caseflow.caseload import client_rows
 
-        rows: list[dict[str, Any]] = []
-        for client_id, found in client_records(self, snapshot or self.snapshot(), self.client_ids()).items():
-            problem = str(found) if isinstance(found, Problem) else None
-            record = {} if isinstance(found, Problem) else found[0]
-            row = {
-                "id": client_id,
-                "stage": record.get("stage"),
-                "assigned_worker": record.get("assigned_worker"),
-                "intake_date": record.get("intake_date"),
-                "risk_flags": [f.get("flag") for f in record.get("risk_flags") or [] if isinstance(f, dict)],
-                "problem": problem,
-            }
-            if (stage is None or row["stage"] == stage) and (worker is None or row["assigned_worker"] == worker):
-                rows.append(row)
-        return rows
+        return [
+            row
+            for row in client_rows(self, snapshot or self.snapshot(), self.client_ids())
+            if (stage is None or row["stage"] == stage) and (worker is None or row["assigned_worker"] == worker)
+        ]
 
     def documents(self, client_id: str) -> list[ClientDocument]:
         """A client's documents with their forms and summaries (``validate`` checks them in full)."""

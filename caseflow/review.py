@@ -10,7 +10,7 @@ approved, with its author, age and what changed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -171,10 +171,24 @@ def pending_reviews(repo: CaseRepo, worker: str | None = None) -> list[Pending]:
     snapshot = repo.snapshot()
     ids = [row["id"] for row in repo.clients(worker=worker, snapshot=snapshot) if row["problem"] is None]
 
-    def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
-        return [(case.client_id, _pending_of(repo, case, wanted)) for case in cases(repo, snapshot, chunk)]
+    history: dict[str, tuple[str, str, str]] | None = None
 
-    found = memoized(repo, "review", snapshot, ids, compute)
+    def last_change(path: str, many: bool) -> tuple[str, str, str] | None:
+        nonlocal history
+        if not many:
+            return repo.store.last_change(path)
+        if history is None:  # (once per worker process) one walk of the history answers them all
+            history = repo.store.last_changes(casefiles.CLIENTS_DIR)
+        return history.get(path)
+
+    def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
+        many = len(chunk) >= 10  # a cold run: thousands of documents to date
+        return [
+            (case.client_id, _pending_of(repo, case, wanted, lambda path: last_change(path, many)))
+            for case in cases(repo, snapshot, chunk)
+        ]
+
+    found = memoized(repo, "review/2", snapshot, ids, compute)
     today = repo.today()
     pending = [
         Pending(client, path, author, changed_on, approved_on, summary, today)
@@ -184,7 +198,9 @@ def pending_reviews(repo: CaseRepo, worker: str | None = None) -> list[Pending]:
     return sorted(pending, key=lambda p: (p.changed_on or "", p.client, p.path))
 
 
-def _pending_of(repo: CaseRepo, case: CaseView, wanted: set[str]) -> list[list[str | None]]:
+def _pending_of(
+    repo: CaseRepo, case: CaseView, wanted: set[str], last_change: Callable[[str], tuple[str, str, str] | None]
+) -> list[list[str | None]]:
     """One client's documents awaiting a decision: the fields of a Pending but today."""
     emails = {member.email.lower(): member.id for member in repo.config.staff}
     found: list[list[str | None]] = []
@@ -198,19 +214,24 @@ def _pending_of(repo: CaseRepo, case: CaseView, wanted: set[str]) -> list[list[s
         if latest is not None and latest.decision == "rejected" and latest.blob == document.blob:
             continue  # sent back and not changed since: the author's turn, not the supervisor's
         path = f"{casefiles.CLIENTS_DIR}/{case.client_id}/{document.path}"
-        last = repo.store.last_change(path)
+        last = last_change(path)
         author = emails.get(last[1].lower(), last[1]) if last else None
-        [summary] = _summaries(repo, case.client_id, document.path, decision) or ["(no field changed)"]
+        [summary] = _summaries(repo, case, document.path, decision) or ["(no field changed)"]
         approved_on = decision.at[:10] if decision else None
         found.append([case.client_id, document.path, author, last[2] if last else None, approved_on, summary])
     return found
 
 
-def _summaries(repo: CaseRepo, client_id: str, inner: str, decision: Any) -> list[str]:
+def _summaries(repo: CaseRepo, case: CaseView, inner: str, decision: Any) -> list[str]:
     """One line: what changed since the approval (the first change, and how many more)."""
     if decision is None:
         return ["never approved"]
-    lines = [line for d in diff(repo, client_id, inner, since_approval=True) for line in d.lines]
+    path = f"{casefiles.CLIENTS_DIR}/{case.client_id}/{inner}"
+    old, label = _old_version(repo, case, path, inner, None, since_approval=True)
+    new = (repo.root / path).read_bytes() if (repo.root / path).is_file() else None
+    if old == new:
+        return []
+    lines = list(_document_diff(repo, path, inner, old, new, label or "nothing (new)").lines)
     if not lines:
         return []
     return [lines[0] + (f" (+{len(lines) - 1} more)" if len(lines) > 1 else "")]

@@ -58,7 +58,7 @@ def validate(repo: CaseRepo, client_ids: Sequence[str] | None, progress: Progres
     results = memoized(repo, "validate", snapshot, ids, compute, progress=progress)
     for client_id in ids:
         problems.extend(_from_json(results[client_id]))
-    return ValidationReport(sum(len(snapshot.of(c)) for c in ids), problems)
+    return ValidationReport(sum(len(snapshot.entries.get(c, ())) for c in ids), problems)
 
 
 def client_problems(repo: CaseRepo, client_id: str, paths: Sequence[tuple[str, str | None]]) -> list[list[Any]]:
@@ -71,7 +71,7 @@ def client_problems(repo: CaseRepo, client_id: str, paths: Sequence[tuple[str, s
         except DocumentError as exc:
             problems.extend(exc.problems)
             continue
-        readable.append((path, inner, raw, _check_key(path, blob_id(raw))))
+        readable.append((path, inner, raw, check_key(path, blob_id(raw))))
     known = repo.index.checks(key for *_, key in readable)
     fresh = []
     for path, inner, raw, key in readable:
@@ -88,7 +88,8 @@ def client_problems(repo: CaseRepo, client_id: str, paths: Sequence[tuple[str, s
     return [[p.path, p.line, p.col, p.message] for p in problems]
 
 
-def _check_key(path: str, blob: str | None) -> str:
+def check_key(path: str, blob: str | None) -> str:
+    """Where a document's problems are kept: they depend on its path (the form it must be) and bytes."""
     return hashlib.sha1(f"{path}\0{blob}".encode(), usedforsecurity=False).hexdigest()
 
 

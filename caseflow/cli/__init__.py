@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from caseflow import __version__
-from caseflow.cli import clients, evaluation, monitoring, providers, referrals, repository, review, workflow
+from caseflow.cli import clients, evaluation, monitoring, providers, referrals, repository, review, watch, workflow
 from caseflow.cli.context import CaseflowGroup, Settings, StartupPlugins, print_error
 from caseflow.errors import CaseflowError
 
@@ -57,6 +57,7 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
     referrals.register(cli)
     monitoring.register(cli)
     review.register(cli)
+    watch.register(cli)
     if startup is not None:
         startup.host.register_commands(cli)
     return cli

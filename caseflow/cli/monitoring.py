@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -387,8 +388,9 @@ def ack(settings: Settings, client_id: str, document: str) -> None:
 def due(settings: Settings, worker: str | None, everyone: bool, within_days: int, as_json: bool) -> None:
     """What is overdue and what is coming, per client: risk-flagged clients first, then most overdue.
 
-    Derived from the documents every time (contacts by risk level, missed appointments, hospital
-    discharges, rescreens, plan reviews, referrals, consents, unread reports), never stored.
+    Worked out from the documents (contacts by risk level, missed appointments, hospital
+    discharges, rescreens, plan reviews, referrals, consents, unread reports). The local index
+    keeps each client's items for the day, so only clients whose documents changed are read again.
     """
     from caseflow.due import due_list
 
@@ -399,11 +401,12 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
     if as_json:
         emit_json([entry.as_json() for entry in entries])
         return
+    colour = sys.stdout.isatty()  # styling tens of thousands of cells only to strip them costs seconds
     rows = [
         (
             entry.client + (" !" if entry.flagged else ""),
             entry.item.due,
-            click.style(entry.when, fg="red" if entry.days_overdue > 0 else None),
+            click.style(entry.when, fg="red" if entry.days_overdue > 0 else None) if colour else entry.when,
             entry.item.reason,
         )
         for entry in entries

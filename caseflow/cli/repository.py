@@ -1,4 +1,4 @@
-"""Repository commands: init, staff, plugins, forms, validate, demo."""
+"""Repository commands: init, staff, plugins, forms, validate, index, demo."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from caseflow.errors import AlreadyExists
 
 
 def register(cli: click.Group) -> None:
-    for command in (init, staff, plugins, forms, validate, demo):
+    for command in (init, staff, plugins, forms, validate, index, demo):
         cli.add_command(command)
 
 
@@ -131,6 +131,50 @@ def validate(settings: Settings, clients: tuple[str, ...], as_json: bool) -> Non
         summary = f"{_count(report.documents, 'document')} checked, {_count(len(report.problems), 'problem')}"
         click.echo(click.style(summary, fg="green" if report.ok else "red"), err=True)
     if not report.ok:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option("--rebuild", is_flag=True, help="Delete the index and build it again from every document.")
+@click.option(
+    "--verify", is_flag=True, help="Compare the index with a full reparse of every document; exit 1 if they differ."
+)
+@json_option
+@repo_options
+def index(settings: Settings, rebuild: bool, verify: bool, as_json: bool) -> None:
+    """Bring the local index (.caseflow/index.sqlite) up to date and say what it holds.
+
+    The index keeps every document as parsed, and what was worked out from it, by git blob id, so
+    that read commands only reparse what changed. It is local and never committed; deleting it
+    loses nothing. --rebuild starts it afresh (on every core, with a progress bar); --verify checks
+    it against the documents themselves.
+    """
+    from caseflow import indexing
+
+    if rebuild and verify:
+        raise click.UsageError("give --rebuild or --verify, not both")
+    label = "rebuilding the index" if rebuild else "verifying the index" if verify else "indexing"
+    with progress_bar(label, err_terminal=not as_json) as progress:
+        repo = settings.repo()
+        action = indexing.rebuild if rebuild else indexing.verify if verify else indexing.status
+        state = action(repo, progress)
+    if as_json:
+        emit_json(state.as_json())
+    else:
+        for line in state.mismatches:
+            click.echo(line)
+        summary = (
+            f"{_count(state.documents, 'document')} of {_count(state.clients, 'client')} indexed"
+            f" ({_count(state.unreadable, 'unreadable document')}, {_count(state.changed, 'uncommitted file')};"
+            f" {state.size_bytes / 1e6:.1f} MB) in {state.seconds:.2f} s"
+        )
+        if state.verified:
+            verdict = (
+                "matches a full reparse" if not state.mismatches else f"{_count(len(state.mismatches), 'difference')}"
+            )
+            summary += f"; {verdict}"
+        click.echo(click.style(summary, fg="red" if state.mismatches else "green"), err=True)
+    if state.mismatches:
         raise SystemExit(1)
 
 

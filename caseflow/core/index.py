@@ -35,6 +35,8 @@ APPLICATION_ID = 0x63666978  # "cfix"
 FORMAT_VERSION = 3
 #: Bump when what load_plain returns for the same bytes changes (the parsing policy).
 POLICY_VERSION = "plain-2"
+#: The note naming the last listing whose every document was parsed (or tried: a bad one is not kept).
+PARSED_NOTE = "parsed-listing"
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -137,6 +139,14 @@ class CaseIndex:
             return len(stale)
         except sqlite3.Error:
             return 0
+
+    def note(self, key: str) -> str | None:
+        """A value the index keeps about itself (what it last saw)."""
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_note(self, key: str, value: str) -> None:
+        self._write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [(key, value)])
 
     # -- derived results, valid under one fingerprint ------------------------------------------
 
@@ -306,6 +316,7 @@ def _open(target: Path) -> sqlite3.Connection:
         if row is None or row[0] != POLICY_VERSION:
             with db:
                 db.execute("DELETE FROM docs")
+                db.execute("DELETE FROM meta WHERE key = ?", (PARSED_NOTE,))
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('policy', ?)", (POLICY_VERSION,))
     except BaseException:
         db.close()

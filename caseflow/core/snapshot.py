@@ -8,6 +8,7 @@ index does. A large caseload thus costs two git calls and a dictionary, not a re
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -26,54 +27,83 @@ from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES
 from caseflow.errors import StoreError
 
 _CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
+_PREFIX = f"{CLIENTS_DIR}/"
 #: A file changed this recently may change again within the clock's granularity: never trust
 #: its stat stamp (git's "racy" rule).
 _RACY_SECONDS = 2.0
 
 
-@dataclass(frozen=True)
 class TreeFile:
-    """A client document in the working tree and the blob id of its bytes now."""
+    """A client document in the working tree and the blob id of its bytes now.
 
-    path: str
-    client_id: str
-    path_in_client: str
-    blob: str  # "" for a link or anything else that is not a regular file: nothing to read
-    #: git's status of the path ("" when the working tree, index and HEAD agree; " M", "??", ...):
-    #: with the blob, it says whether the last commit that touched the path still describes it.
-    state: str = ""
+    ``blob`` is "" for a link or anything else that is not a regular file: nothing to read.
+    ``state`` is git's status of the path ("" when working tree, index and HEAD agree; " M", "??",
+    ...): with the blob, it says whether the last commit that touched the path still describes it.
+    """
 
-    @property
-    def key(self) -> str:
-        return document_key(self.path, self.blob)
+    # A plain slotted class: a large caseload makes hundreds of thousands of these per command.
+    __slots__ = ("blob", "client_id", "key", "path", "path_in_client", "state")
+
+    def __init__(self, path: str, client_id: str, path_in_client: str, blob: str, state: str = "") -> None:
+        self.path = path
+        self.client_id = client_id
+        self.path_in_client = path_in_client
+        self.blob = blob
+        self.state = state
+        self.key = document_key(path, blob)  # where the index keeps its parsed data
 
     @property
     def readable(self) -> bool:
         return bool(self.blob)
 
+    def __repr__(self) -> str:
+        return f"TreeFile({self.path!r}, blob={self.blob[:12]!r}, state={self.state!r})"
+
+
+Entry = tuple[str, str, str]  # (path in the client folder, blob, git status)
+
 
 @dataclass
 class Snapshot:
-    """Every client document of the working tree, by client."""
+    """Every client document of the working tree, by client.
 
-    by_client: dict[str, list[TreeFile]] = field(default_factory=dict)
+    Kept as plain tuples; :meth:`of` makes :class:`TreeFile` objects only for the clients a
+    command actually reads (a warm command reads none: it compares digests).
+    """
+
+    entries: dict[str, list[Entry]] = field(default_factory=dict)
     hashed: int = 0  # files read and hashed this time (changed since git or we last saw them)
+    _files: dict[str, list[TreeFile]] = field(default_factory=dict, repr=False)
+
+    @property
+    def clients(self) -> list[str]:
+        return sorted(self.entries)
 
     @cached_property
     def files(self) -> list[TreeFile]:
-        return [f for client in sorted(self.by_client) for f in self.by_client[client]]
+        return [f for client in self.clients for f in self.of(client)]
 
     def of(self, client_id: str) -> list[TreeFile]:
-        return self.by_client.get(client_id, [])
+        found = self._files.get(client_id)
+        if found is None:
+            base = f"{_PREFIX}{client_id}/"
+            entries = self.entries.get(client_id, [])
+            found = self._files[client_id] = [TreeFile(base + i, client_id, i, b, s) for i, b, s in entries]
+        return found
+
+    def keys(self) -> set[str]:
+        """The index key of every readable document."""
+        return {
+            ("md:" if inner.endswith(".md") else "yaml:") + blob
+            for entries in self.entries.values()
+            for inner, blob, _ in entries
+            if blob
+        }
 
     def digest(self, client_id: str, *extra: str) -> str:
         """Names one state of a client's documents (and of ``extra``, such as today's date)."""
-        h = hashlib.sha1(usedforsecurity=False)
-        for part in extra:
-            h.update(part.encode() + b"\0")
-        for f in self.of(client_id):
-            h.update(f"{f.path_in_client}\0{f.blob}\0{f.state}\n".encode())
-        return h.hexdigest()
+        text = "\0".join(extra) + "\n" + "\n".join("\0".join(e) for e in self.entries.get(client_id, ()))
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def take_snapshot(store: Store, index: CaseIndex) -> Snapshot:
@@ -82,22 +112,30 @@ def take_snapshot(store: Store, index: CaseIndex) -> Snapshot:
         staged, changed = store.worktree_listing(CLIENTS_DIR)
     except StoreError:  # not a git repository (an unpacked copy): every file is as good as untracked
         staged, changed = {}, {d.path: "??" for c in client_ids(store.root) for d in client_documents(store.root, c)}
-    remembered = index.stats()
+    remembered = index.stats() if changed else {}
     stamps: dict[str, tuple[str, str]] = {}
     snapshot = Snapshot()
-    found: dict[str, list[TreeFile]] = defaultdict(list)
+    found: dict[str, list[Entry]] = defaultdict(list)
     now = time.time()
     root = os.fspath(store.root)
-    for path in sorted({*staged, *changed}):
-        place = _document_place(path)
-        if place is None:
+    paths = sorted({*staged, *changed}) if changed else staged  # git lists in path order
+    last_client, client_ok = "", False
+    for path in paths:
+        # Inlined rather than a helper per path: this loop runs once per document of the caseload.
+        parts = path.split("/", 2)
+        if len(parts) < 3 or parts[0] != CLIENTS_DIR or not path.endswith(DOCUMENT_SUFFIXES) or "/." in path:
             continue
-        client_id, inner = place
-        mode, staged_blob = staged.get(path, ("", None))
+        _, client_id, inner = parts
+        if client_id != last_client:  # git lists a client's files together
+            last_client, client_ok = client_id, _is_client_id(client_id)
+        if not client_ok:
+            continue
+        mode, staged_blob = staged.get(path, ("", ""))
         if mode == "160000":
             continue  # a submodule is not a document
-        if path not in changed:
-            blob = "" if mode == "120000" else staged_blob or ""
+        state = changed.get(path, "") if changed else ""
+        if not state:
+            blob = "" if mode == "120000" else staged_blob
         else:
             try:
                 st = os.lstat(f"{root}/{path}")
@@ -118,8 +156,8 @@ def take_snapshot(store: Store, index: CaseIndex) -> Snapshot:
                     blob = hashed
                 if blob and now - st.st_mtime > _RACY_SECONDS:
                     stamps[path] = (stamp, blob)
-        found[client_id].append(TreeFile(path, client_id, inner, blob, changed.get(path, "")))
-    snapshot.by_client = dict(found)
+        found[client_id].append((inner, blob, state))
+    snapshot.entries = dict(found)
     if stamps != remembered:
         index.put_stats(stamps)
     return snapshot
@@ -136,11 +174,7 @@ def _hash_file(path: str) -> str | None:
         return blob_id(handle.read())
 
 
-def _document_place(path: str) -> tuple[str, str] | None:
-    """``(client id, path in the client folder)`` of a document path, else None."""
-    parts = path.split("/")
-    if len(parts) < 3 or parts[0] != CLIENTS_DIR or not path.endswith(DOCUMENT_SUFFIXES):
-        return None
-    if any(part.startswith(".") for part in parts[1:]) or not _CLIENT_ID.fullmatch(parts[1]):
-        return None
-    return parts[1], "/".join(parts[2:])
+@functools.cache
+def _is_client_id(name: str) -> bool:
+    """(Cached: a caseload has few client folders and many files.)"""
+    return _CLIENT_ID.fullmatch(name) is not None

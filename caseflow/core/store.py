@@ -17,7 +17,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +30,8 @@ LOCAL_DIR = ".caseflow"
 SAFE_TRANSPORTS = {"GIT_ALLOW_PROTOCOL": "file:https:ssh", "GIT_TERMINAL_PROMPT": "0"}
 #: A merge conflict's opening or closing line (a line of seven "=" alone can be a Markdown heading).
 CONFLICT_MARKER = re.compile(rb"^(<{7}|>{7})(?: |\r?$)", re.M)
+#: One entry of ``git ls-files -s -z``: mode, blob id, stage, path.
+_LS_FILES_ENTRY = re.compile(r"(\d{6}) ([0-9a-f]+) \d\t([^\0]*)\0")
 LOCK_FILE = "lock"
 LOCK_WAIT_SECONDS = 15.0
 
@@ -251,12 +253,9 @@ class Store:
                 reason = err.decode("utf-8", "replace").strip().splitlines()
                 raise StoreError(f"git could not list {folder}/ ({reason[-1] if reason else 'no reason given'})")
             outputs.append(out.decode("utf-8", "surrogateescape"))
-        staged: dict[str, tuple[str, str]] = {}
-        for entry in outputs[0].split("\0"):
-            if entry:
-                info, _, path = entry.partition("\t")
-                mode, blob, _stage = info.split(" ")
-                staged[path] = (mode, blob)  # an unmerged path lists stages 1-3: the last one wins
+        # An unmerged path lists stages 1-3: the last one wins. (One regex pass: a large caseload
+        # lists hundreds of thousands of entries.)
+        staged = {path: (mode, blob) for mode, blob, path in _LS_FILES_ENTRY.findall(outputs[0])}
         changed = {entry[3:]: entry[:2] for entry in outputs[1].split("\0") if entry}
         return staged, changed
 
@@ -295,6 +294,21 @@ class Store:
         """(commit, author email, ISO date) of the last commit that changed ``path``."""
         out = self.git_output("log", "-1", "--format=%H%x00%ae%x00%aI", "--", path).strip()
         return tuple(out.split("\0")) if out else None  # type: ignore[return-value]
+
+    def last_changes(self, folder: str) -> dict[str, tuple[str, str, str]]:
+        """:meth:`last_change` of every file under ``folder`` at once, in one walk of the history.
+
+        One ``git log`` costs about as much as a few single-path ones: the way to ask for thousands.
+        """
+        out = self.git_output("log", "--format=%x01%H%x00%ae%x00%aI", "--name-only", "-z", "--", folder)
+        found: dict[str, tuple[str, str, str]] = {}
+        for record in out.split("\x01")[1:]:
+            header, _, names = record.partition("\n")
+            commit, email, date = header.split("\0")[:3]
+            for name in names.strip("\0\n").split("\0"):
+                if name and name not in found:
+                    found[name] = (commit, email, date)
+        return found
 
     def merge_text(self, base: str, mine: str, theirs: str) -> str | None:
         """Three-way text merge as ``git merge-file`` does it; None when both changed the same lines."""
@@ -457,6 +471,142 @@ class Store:
             if before_head is not None and _head(repo) != before_head:
                 repo.git.update_ref("HEAD", before_head)
             repo.git.reset("-q", "--", *paths)
+
+    def commit_files(
+        self,
+        author: Author,
+        files: Mapping[str, bytes | None],
+        *,
+        action: str,
+        client: str | None,
+        keep: Callable[[str, bytes | None], bool] | None = None,
+    ) -> str | None:
+        """Commit exactly these bytes (None: the file's removal) in one commit without touching the
+        working tree; returns the commit, or None when HEAD already holds them all.
+
+        For a caller that has read and checked the bytes itself (``caseflow watch``): the new tree
+        is built in a scratch index from HEAD, so nothing a person staged for other paths is taken
+        along; HEAD moves by compare-and-swap; then git's own index gets just these paths, so that
+        ``git status`` shows them clean. ``keep(path, data)`` is asked under the repository lock
+        right before committing; a path it refuses (its file changed again) is left out.
+        """
+        for rel, data in files.items():
+            _refuse_links(self.root, rel)
+            if data is not None and CONFLICT_MARKER.search(data):
+                raise StoreError(f"{rel} holds git conflict markers; caseflow never commits them")
+        with self.lock(), _signals_deferred():
+            chosen = {rel: data for rel, data in files.items() if keep is None or keep(rel, data)}
+            if not chosen:
+                return None
+            parent = _plumbing(self.root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip() or None
+            with tempfile.TemporaryDirectory(dir=self.root / LOCAL_DIR, prefix="commit-") as scratch:
+                scratch_index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+                _plumbing(self.root, "read-tree", parent or "--empty", env=scratch_index)
+                entries = self._index_entries(chosen, scratch_index)
+                _plumbing(self.root, "update-index", "-z", "--index-info", data=entries, env=scratch_index)
+                tree = _plumbing(self.root, "write-tree", env=scratch_index).strip()
+            commit = None
+            if parent is None or tree != _plumbing(self.root, "rev-parse", f"{parent}^{{tree}}").strip():
+                message = commit_message(action, client)
+                parents = ["-p", parent] if parent else []
+                commit = _plumbing(self.root, "commit-tree", tree, *parents, data=message.encode(), env=author.env())
+                commit = commit.strip()
+                expected = parent or "0" * 40  # no HEAD yet: the ref must still not exist
+                if _plumbing_status(self.root, "update-ref", "-m", f"caseflow: {action}", "HEAD", commit, expected):
+                    raise StoreError("HEAD moved while committing (another git command?); nothing was committed")
+            self._sync_index(entries, commit)
+            return commit
+
+    def _index_entries(self, files: Mapping[str, bytes | None], scratch_index: Mapping[str, str]) -> bytes:
+        """``git update-index -z --index-info`` input: each file's bytes stored as a blob (keeping
+        the mode the path has), or mode 0, which removes the path."""
+        listed = _plumbing(self.root, "ls-files", "-s", "-z", "--", *files, env=scratch_index)
+        modes = {}
+        for entry in listed.split("\0"):
+            if entry:
+                info, _, path = entry.partition("\t")
+                modes[path] = info.split(" ")[0]
+        lines = []
+        for rel, data in sorted(files.items()):
+            if data is None:
+                lines.append(f"0 {'0' * 40}\t{rel}")
+                continue
+            blob = _plumbing(self.root, "hash-object", "-w", "--no-filters", "--stdin", data=data).strip()
+            lines.append(f"{modes.get(rel, '100644')} {blob}\t{rel}")
+        return "".join(line + "\0" for line in lines).encode("utf-8", "surrogateescape")
+
+    def _sync_index(self, entries: bytes, commit: str | None) -> None:
+        """git's own index takes the committed paths; a git command holding its lock briefly
+        (``git status`` refreshing) is waited for."""
+        deadline = time.monotonic() + 3.0
+        while True:
+            failed = _plumbing_status(self.root, "update-index", "-z", "--index-info", data=entries)
+            if not failed:
+                return
+            if "index.lock" not in failed or time.monotonic() >= deadline:
+                done = f"committed {commit[:12]}, but " if commit else ""
+                raise StoreError(f"{done}git's index could not be updated ({failed}); `git status` may list the files")
+            time.sleep(0.05)
+
+
+def _plumbing(
+    root: Path, *args: str, data: bytes | None = None, env: Mapping[str, str] | None = None, check: bool = True
+) -> str:
+    """Output of a git plumbing command run in its own process group (a terminal's Ctrl-C is
+    held for the whole commit by :func:`_signals_deferred`, so it must not reach git either)."""
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "--literal-pathspecs", *args],
+        cwd=root,
+        input=data,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        check=False,
+        process_group=0,
+        timeout=120,
+    )
+    if check and done.returncode != 0:
+        raise StoreError(f"git {args[0]} refused ({_stderr_reason(done.stderr)}); nothing was committed")
+    return done.stdout.decode("utf-8", "surrogateescape")
+
+
+def _plumbing_status(root: Path, *args: str, data: bytes | None = None) -> str | None:
+    """None when the git command succeeded, else git's reason."""
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "--literal-pathspecs", *args], cwd=root, input=data, capture_output=True, check=False, process_group=0
+    )
+    return None if done.returncode == 0 else _stderr_reason(done.stderr)
+
+
+def _stderr_reason(stderr: bytes) -> str:
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "no reason")
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a commit and git's index are updated, then deliver them to
+    whatever handler was there: the commit finishes, and the signal is not lost (unlike
+    :func:`_uninterruptible`, which a long-running ``caseflow watch`` cannot afford)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if handler is not None and handler is not signal.SIG_IGN:  # None: set outside Python; leave it
+            previous[signum] = signal.signal(signum, lambda number, _frame: caught.append(number))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for number in dict.fromkeys(caught):
+            signal.raise_signal(number)
 
 
 def _head(repo: Any) -> str | None:

@@ -1,0 +1,282 @@
+"""Watching ``clients/``: raw file system events in, settled document paths out.
+
+The only module that imports watchdog. Editors save in many ways: writing in place, writing a temp
+file and renaming it over the document (an atomic save), vim renaming the document away to
+``name~`` and writing a new one (after probing the folder with a file named ``4913``), gedit's
+``.goutputstream-XXXXXX``, swap files, Emacs's ``.#name`` and ``#name#``. Every one of them ends
+with the document in place and the folder quiet; so a document is judged only once no event has
+touched it for a short settle delay, and temp files are never judged at all (they only count as
+activity in their client's folder, which holds back that client's commit).
+
+:class:`Settler` is the pure part (events and a clock in, settled paths and quiet clients out);
+:func:`start_observer` runs watchdog and feeds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from caseflow.core.casefiles import CLIENTS_DIR, DOCUMENT_SUFFIXES
+from caseflow.core.ids import CLIENT_ID_PATTERN
+
+#: How long a document must go without an event before it is read and checked: long enough to
+#: cover the steps of one editor save (rename away, write, close), short enough to feel immediate.
+SETTLE_SECONDS = 0.15
+#: Polling is the fallback when inotify cannot watch every folder; this keeps results prompt.
+POLL_SECONDS = 0.25
+RAISE_WATCH_LIMIT = "sudo sysctl fs.inotify.max_user_watches=524288"
+
+_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
+#: Temp and backup files of common editors: vim's write probe (``4913``, or a later number if that
+#: exists) and swap files, backups (``name~``), Emacs locks and autosaves, gedit's output streams,
+#: and generic ``.tmp`` files.
+_EDITOR_TEMP = re.compile(r"^(?:\d+|.*~|\.#.*|#.*#|.*\.sw[a-p]|.*\.swx|\.goutputstream-.*|.*\.tmp)$")
+#: What the settler listens to; opening and reading (caseflow's own reads, git's) never count.
+EVENT_KINDS = ("created", "modified", "closed", "moved", "deleted")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file system event, with repository-relative POSIX paths (``dest`` for a rename)."""
+
+    kind: str
+    path: str
+    dest: str | None = None
+    directory: bool = False
+
+
+def client_of(rel: str) -> str | None:
+    """The client whose folder holds ``rel`` (``clients/<ID>/...``), or None."""
+    parts = rel.split("/")
+    if len(parts) < 3 or parts[0] != CLIENTS_DIR or not _CLIENT_ID.fullmatch(parts[1]):
+        return None
+    return parts[1]
+
+
+def is_editor_temp(name: str) -> bool:
+    """A file name an editor uses while saving, never a document."""
+    return bool(_EDITOR_TEMP.fullmatch(name))
+
+
+def is_document(rel: str) -> bool:
+    """``clients/<ID>/**/*.yaml|yml|md``, no hidden part, not an editor's temp file."""
+    if client_of(rel) is None:
+        return False
+    inner = rel.split("/")[2:]
+    if any(part.startswith(".") or not part for part in inner):
+        return False
+    return inner[-1].endswith(DOCUMENT_SUFFIXES) and not is_editor_temp(inner[-1])
+
+
+class Settler:
+    """Turns events into work, given the time of each (any monotonic clock, in seconds).
+
+    * a document settles ``settle`` seconds after the last event that named it;
+    * a client is quiet ``quiet`` seconds after the last event anywhere in its folder (temp files
+      included: a save in progress) once none of its documents is still unsettled;
+    * a folder created, removed or renamed asks for a rescan (its files have no events of their own).
+    """
+
+    def __init__(self, settle: float = SETTLE_SECONDS, quiet: float = 2.0) -> None:
+        self.settle = min(settle, quiet)
+        self.quiet = quiet
+        self._documents: dict[str, float] = {}
+        self._clients: dict[str, float] = {}
+        self._rescan_at: float | None = None
+
+    def feed(self, change: Change, now: float) -> None:
+        if change.kind not in EVENT_KINDS or (change.directory and change.kind in ("modified", "closed")):
+            return  # a folder is "modified" by every change of its files, which have events of their own
+        for rel in (change.path, change.dest):
+            if rel is None:
+                continue
+            client = client_of(rel) if not change.directory else _client_folder(rel)
+            if change.directory:
+                if client is not None or rel == CLIENTS_DIR:
+                    self._rescan_at = now
+                if client is not None:
+                    self._clients[client] = now
+                continue
+            if client is None:
+                continue
+            self._clients[client] = now
+            if is_document(rel):
+                self._documents[rel] = now
+
+    def touch(self, rel: str, now: float) -> None:
+        """Judge ``rel`` again once it settles (found by a rescan, or read mid-write)."""
+        client = client_of(rel)
+        if client is not None and is_document(rel):
+            self._documents[rel] = now
+            self._clients[client] = now
+
+    def wake(self, client: str, now: float) -> None:
+        """Ask for the client's quiet period again (a commit that had to wait)."""
+        self._clients[client] = now
+
+    def settled(self, now: float) -> list[str]:
+        """Documents untouched for the settle delay, oldest first; each is returned once."""
+        ready = sorted((at, rel) for rel, at in self._documents.items() if now - at >= self.settle)
+        for _, rel in ready:
+            del self._documents[rel]
+        return [rel for _, rel in ready]
+
+    def quiet_clients(self, now: float) -> list[str]:
+        """Clients quiet for the quiet period with every document settled; each is returned once."""
+        busy = {client_of(rel) for rel in self._documents}
+        ready = sorted(c for c, at in self._clients.items() if now - at >= self.quiet and c not in busy)
+        for client in ready:
+            del self._clients[client]
+        return ready
+
+    def rescan_due(self, now: float) -> bool:
+        """A folder changed and has settled: the caller should list what changed (``git status``)."""
+        if self._rescan_at is not None and now - self._rescan_at >= self.settle:
+            self._rescan_at = None
+            return True
+        return False
+
+    def next_due(self) -> float | None:
+        """When something next becomes ready (for how long the caller may sleep)."""
+        times = [at + self.settle for at in self._documents.values()]
+        times += [at + self.quiet for at in self._clients.values()]
+        if self._rescan_at is not None:
+            times.append(self._rescan_at + self.settle)
+        return min(times, default=None)
+
+    @property
+    def idle(self) -> bool:
+        return not (self._documents or self._clients or self._rescan_at is not None)
+
+
+def _client_folder(rel: str) -> str | None:
+    """The client a folder event concerns: the client folder itself or one inside it."""
+    parts = rel.split("/")
+    if len(parts) >= 2 and parts[0] == CLIENTS_DIR and _CLIENT_ID.fullmatch(parts[1]):
+        return parts[1]
+    return None
+
+
+@dataclass
+class Observing:
+    """A running observer; ``fallback`` says why polling is used instead of inotify, if it is."""
+
+    observer: Any
+    polling: bool
+    fallback: str | None = None
+
+    def stop(self) -> None:
+        self.observer.stop()
+        self.observer.join(timeout=5)
+
+
+def start_observer(
+    root: Path,
+    sink: Callable[[Change], None],
+    *,
+    polling: bool = False,
+    make_observer: Callable[[], Any] | None = None,
+) -> Observing:
+    """Watch ``root/clients`` recursively, calling ``sink`` (from watchdog's thread) per event.
+
+    inotify is used unless ``polling`` is asked for, or inotify runs out of watches or instances:
+    then the reason, with the setting to raise, is in ``fallback`` and polling takes over.
+    """
+    from watchdog.observers import Observer
+    from watchdog.observers.polling import PollingObserver
+
+    folder = root / CLIENTS_DIR
+    folder.mkdir(exist_ok=True)  # git keeps no empty folder; a new repository has none yet
+    handler = _handler(root, sink)
+    fallback = None
+    if not polling:
+        fallback = _too_many_folders(folder)
+    if not polling and fallback is None:
+        observer = (make_observer or Observer)()
+        try:
+            _schedule(observer, handler, folder)
+            observer.start()
+            return Observing(observer, polling=False)
+        except OSError as exc:
+            fallback = _inotify_problem(exc)
+            if fallback is None:
+                raise
+            with contextlib.suppress(Exception):
+                observer.stop()
+    observer = PollingObserver(timeout=POLL_SECONDS)
+    _schedule(observer, handler, folder)
+    observer.start()
+    return Observing(observer, polling=True, fallback=fallback)
+
+
+def _schedule(observer: Any, handler: Any, folder: Path) -> None:
+    from watchdog.events import (
+        DirCreatedEvent,
+        DirDeletedEvent,
+        DirMovedEvent,
+        FileClosedEvent,
+        FileCreatedEvent,
+        FileDeletedEvent,
+        FileModifiedEvent,
+        FileMovedEvent,
+    )
+
+    kinds = [FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileMovedEvent, FileDeletedEvent]
+    kinds += [DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
+    observer.schedule(handler, str(folder), recursive=True, event_filter=kinds)
+
+
+def _handler(root: Path, sink: Callable[[Change], None]) -> Any:
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+
+    base = os.fspath(root)
+
+    def relative(path: bytes | str) -> str | None:
+        rel = os.path.relpath(os.fsdecode(path), base).replace(os.sep, "/")
+        return None if rel.startswith("../") or rel == ".." else rel
+
+    class Forward(FileSystemEventHandler):
+        def dispatch(self, event: FileSystemEvent) -> None:
+            path = relative(event.src_path)
+            dest = relative(event.dest_path) if event.dest_path else None
+            if path is not None:
+                sink(Change(event.event_type, path, dest, bool(event.is_directory)))
+
+    return Forward()
+
+
+def _inotify_problem(exc: OSError) -> str | None:
+    if exc.errno == errno.ENOSPC:
+        return (
+            "inotify watch limit reached (fs.inotify.max_user_watches); watching by polling instead, "
+            f"which is slower. To raise the limit: {RAISE_WATCH_LIMIT} "
+            "(add fs.inotify.max_user_watches=524288 to /etc/sysctl.conf to keep it)"
+        )
+    if exc.errno == errno.EMFILE:
+        return (
+            "inotify instance limit reached (fs.inotify.max_user_instances); watching by polling instead. "
+            "To raise it: sudo sysctl fs.inotify.max_user_instances=1024"
+        )
+    return None
+
+
+def _too_many_folders(folder: Path, limit_file: str = "/proc/sys/fs/inotify/max_user_watches") -> str | None:
+    """inotify needs a watch per folder, and watchdog silently skips sub-folders it cannot watch;
+    so a tree with more folders than the whole limit is known to fail before it is tried."""
+    try:
+        limit = int(Path(limit_file).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    folders = 1
+    for _, dirs, _ in os.walk(folder):
+        folders += len(dirs)
+        if folders >= limit:
+            return _inotify_problem(OSError(errno.ENOSPC, "inotify watch limit reached"))
+    return None

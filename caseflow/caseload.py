@@ -57,45 +57,59 @@ def refresh(repo: CaseRepo, progress: Progress | None = None) -> Snapshot:
     known = repo.index.known()
     missing = [f for f in snapshot.files if f.readable and f.key not in known]
     if missing:
-        _parse_all(repo, list({f.key: f for f in missing}.values()), progress)
+        _index_all(repo, missing, progress)
     repo.index.prune(live)
     repo.index.set_note(PARSED_NOTE, listing)
     return snapshot
 
 
-def _parse_all(repo: CaseRepo, files: list[TreeFile], progress: Progress | None) -> None:
-    root = os.fspath(repo.root)
-    chunks = chunked([(f.path, f.key) for f in files], CHUNK_DOCUMENTS)
+def _index_all(repo: CaseRepo, files: list[TreeFile], progress: Progress | None) -> None:
+    """Parse and check documents the index has not seen, on every core when there are many."""
+    root = Path(repo.root)
+    repo.schemas  # noqa: B018 - load the forms' schemas once, before the workers are forked
     done = 0
-    for parsed in map_chunks(
-        lambda chunk: _parse_chunk(root, chunk), chunks, items=len(files), before_fork=repo.index.close
+    for indexed in map_chunks(
+        lambda chunk: [_index_one(repo, root, f) for f in chunk],
+        chunked(files, CHUNK_DOCUMENTS),
+        items=len(files),
+        before_fork=repo.index.close,
+        in_worker=_read_only(repo),
     ):
-        for key, form, text in parsed:
-            repo.index.remember_json(key, form, text)
-        done += CHUNK_DOCUMENTS
+        checks = []
+        for found in indexed:
+            if found is not None:
+                key, form, text, check = found
+                repo.index.remember_json(key, form, text)
+                checks.append(check)
+        repo.index.put_checks(checks)
+        done += len(indexed)
         if progress is not None:
-            progress(min(done, len(files)), len(files))
+            progress(done, len(files))
     repo.index.flush()
 
 
-def _parse_chunk(root: str, chunk: Sequence[tuple[str, str]]) -> list[tuple[str, str | None, str]]:
-    """Parse documents (in a worker): ``(key, form, stored text)`` for each that reads.
-
-    A file changed since the listing is skipped: its key is not the one read, and whoever needs
-    it parses it then. A bad document is never stored: reading it again reports its problems.
+def _index_one(repo: CaseRepo, root: Path, f: TreeFile) -> tuple[str, str | None, str, tuple[str, Any]] | None:
+    """What the index keeps of one document (in a worker): its key, form, parsed data as stored,
+    and its problems. None for a document that does not parse, or changed since the listing
+    (whoever needs it reads it then, and reports why).
     """
-    results = []
-    for path, key in chunk:
-        try:
-            raw = read_document_bytes(Path(root), path)
-            if document_key(path, blob_id(raw)) != key:
-                continue
-            data, body = load_plain(path, raw)
-        except DocumentError:
-            continue
-        form = data.get("form")
-        results.append((key, form if isinstance(form, str) else None, json.dumps([data, body], ensure_ascii=False)))
-    return results
+    from caseflow.core.validation import check_plain_data
+    from caseflow.validating import check_key
+
+    try:
+        raw = read_document_bytes(root, f.path)
+        if document_key(f.path, blob_id(raw)) != f.key:
+            return None
+        data, body = load_plain(f.path, raw)
+    except DocumentError:
+        return None
+    text = json.dumps([data, body], ensure_ascii=False)  # before any plugin's check sees the data
+    problems = check_plain_data(
+        f.path, raw, data, body, repo.forms, repo.schemas, repo.host.validate_document, f.client_id, f.path_in_client
+    )
+    form = data.get("form")
+    check = (check_key(f.path, f.blob), [[p.path, p.line, p.col, p.message] for p in problems])
+    return f.key, form if isinstance(form, str) else None, text, check
 
 
 def documents_of(repo: CaseRepo, files: Sequence[TreeFile], parsed: dict[str, Parsed]) -> list[CaseDocument]:

@@ -39,7 +39,7 @@ def validate(repo: CaseRepo, client_ids: Sequence[str] | None, progress: Progres
             repo.client_dir(client_id)
         count = 0
         for done, client_id in enumerate(ids, 1):
-            paths = [(d.path, d.path_in_client) for d in casefiles.client_documents(repo.root, client_id)]
+            paths = [(d.path, d.path_in_client, None) for d in casefiles.client_documents(repo.root, client_id)]
             count += len(paths)
             problems.extend(_from_json(client_problems(repo, client_id, paths)))
             if progress is not None:
@@ -51,7 +51,9 @@ def validate(repo: CaseRepo, client_ids: Sequence[str] | None, progress: Progres
     snapshot = repo.snapshot(progress)
 
     def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
-        found = [(c, client_problems(repo, c, [(f.path, f.path_in_client) for f in snapshot.of(c)])) for c in chunk]
+        found = [
+            (c, client_problems(repo, c, [(f.path, f.path_in_client, f.blob) for f in snapshot.of(c)])) for c in chunk
+        ]
         repo.index.flush()
         return found
 
@@ -61,25 +63,32 @@ def validate(repo: CaseRepo, client_ids: Sequence[str] | None, progress: Progres
     return ValidationReport(sum(len(snapshot.entries.get(c, ())) for c in ids), problems)
 
 
-def client_problems(repo: CaseRepo, client_id: str, paths: Sequence[tuple[str, str | None]]) -> list[list[Any]]:
-    """One client's problems as stored: ``[path, line, col, message]`` each."""
+def client_problems(
+    repo: CaseRepo, client_id: str, files: Sequence[tuple[str, str | None, str | None]]
+) -> list[list[Any]]:
+    """One client's problems as stored: ``[path, line, col, message]`` each.
+
+    ``files`` are ``(path, path in the client folder, blob id if known)``: a document whose
+    problems the index holds for that blob is not even read.
+    """
     problems: list[Problem] = []
-    readable: list[tuple[str, str | None, bytes, str]] = []
-    for path, inner in paths:
-        try:
-            raw = read_document_bytes(repo.root, path)
-        except DocumentError as exc:
-            problems.extend(exc.problems)
-            continue
-        readable.append((path, inner, raw, check_key(path, blob_id(raw))))
-    known = repo.index.checks(key for *_, key in readable)
+    keys = {path: check_key(path, blob) for path, _, blob in files if blob}
+    known = repo.index.checks(keys.values())
     fresh = []
-    for path, inner, raw, key in readable:
-        stored = known.get(key)
+    for path, inner, _ in files:
+        stored = known.get(keys.get(path, ""))
         if stored is None:
-            found = repo.check_document(client_id, path, raw) if inner is not None else []
-            stored = [[p.path, p.line, p.col, p.message] for p in found]
-            fresh.append((key, stored))
+            try:
+                raw = read_document_bytes(repo.root, path)
+            except DocumentError as exc:
+                problems.extend(exc.problems)
+                continue
+            key = check_key(path, blob_id(raw))
+            stored = known.get(key) or repo.index.checks([key]).get(key)
+            if stored is None:
+                found = repo.check_document(client_id, path, raw) if inner is not None else []
+                stored = [[p.path, p.line, p.col, p.message] for p in found]
+                fresh.append((key, stored))
         problems.extend(_from_json(stored))
     repo.index.put_checks(fresh)
     problems.extend(repo.decision_problems(client_id))

@@ -15,17 +15,9 @@ so that ``caseflow --help`` and plugin imports stay fast.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from caseflow.core.case import Approval, CaseDocument, CaseView
-from caseflow.core.directory import Directory, DirectoryLoad, Location, Service
-from caseflow.core.documents.files import read_yaml_file
-from caseflow.core.due import Due, DueRule
-from caseflow.core.forms import DocumentView, Finding, Form
-from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
-from caseflow.core.instruments import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, sum_of
-from caseflow.core.reporting import Exporter, ExportInputs, Report, ReportInputs, Table
-from caseflow.core.workflows import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
 from caseflow.errors import (
     AlreadyExists,
     CaseflowError,
@@ -41,9 +33,18 @@ from caseflow.errors import (
     UnknownPerson,
     UsageError,
 )
-from caseflow.hookspecs import hookimpl, hookspec
 
 if TYPE_CHECKING:
+    from caseflow.core.case import Approval, CaseDocument, CaseView
+    from caseflow.core.directory import Directory, DirectoryLoad, Location, Service
+    from caseflow.core.documents.files import read_yaml_file
+    from caseflow.core.due import Due, DueRule
+    from caseflow.core.forms import DocumentView, Finding, Form
+    from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
+    from caseflow.core.instruments import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, sum_of
+    from caseflow.core.reporting import Exporter, ExportInputs, Report, ReportInputs, Table
+    from caseflow.core.workflows import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
+    from caseflow.hookspecs import hookimpl, hookspec
     from caseflow.repo import CaseRepo, SavedDocument, Staff, StageChange, open_repo
 
 __version__ = "0.1.0"
@@ -107,12 +108,32 @@ __all__ = [
     "sum_of",
 ]
 
-_LAZY = {"CaseRepo", "SavedDocument", "Staff", "StageChange", "open_repo"}
+#: Where each public name lives: loaded on first use, so that ``caseflow --help`` (and a plugin
+#: that needs one class) does not pay for YAML, pathlib and dataclasses it never touches.
+_LAZY = {
+    "caseflow.core.case": ("Approval", "CaseDocument", "CaseView"),
+    "caseflow.core.directory": ("Directory", "DirectoryLoad", "Location", "Service"),
+    "caseflow.core.documents.files": ("read_yaml_file",),
+    "caseflow.core.due": ("Due", "DueRule"),
+    "caseflow.core.forms": ("DocumentView", "Finding", "Form"),
+    "caseflow.core.ids": ("CLIENT_ID_PATTERN", "STAFF_ID_PATTERN", "random_client_id"),
+    "caseflow.core.instruments": ("YES_NO", "Instrument", "Item", "Option", "Parameter", "Result", "band_of", "sum_of"),
+    "caseflow.core.reporting": ("Exporter", "ExportInputs", "Report", "ReportInputs", "Table"),
+    "caseflow.core.workflows": ("Check", "Requirement", "Stage", "Transition", "Workflow", "WorkflowExtension"),
+    "caseflow.hookspecs": ("hookimpl", "hookspec"),
+    "caseflow.repo": ("CaseRepo", "SavedDocument", "Staff", "StageChange", "open_repo"),
+}
+_HOME = {name: module for module, names in _LAZY.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from caseflow import repo
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'caseflow' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # found once; later lookups are ordinary
+    return value
 
-        return getattr(repo, name)
-    raise AttributeError(f"module 'caseflow' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -23,17 +23,17 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from caseflow import hookspecs
-from caseflow.core.directory import Directory, DirectoryLoad
-from caseflow.core.due import DueRule
-from caseflow.core.forms import DocumentView, Finding, Form
-from caseflow.core.instruments import Instrument
-from caseflow.core.reporting import Exporter, Report
-from caseflow.core.workflows import Check, Workflow, WorkflowExtension, workflow_problems
 from caseflow.errors import CaseflowError, PluginError
 
 if TYPE_CHECKING:
     import click
 
+    from caseflow.core.directory import Directory, DirectoryLoad
+    from caseflow.core.due import DueRule
+    from caseflow.core.forms import DocumentView, Finding, Form
+    from caseflow.core.instruments import Instrument
+    from caseflow.core.reporting import Exporter, Report
+    from caseflow.core.workflows import Check, Workflow
     from caseflow.repo import CaseRepo, SavedDocument, StageChange
 
 ENTRY_POINT_GROUP = "caseflow"
@@ -92,12 +92,18 @@ def not_installed(policy: PluginPolicy) -> list[str]:
     return sorted(set(policy.allow or ()) - installed)
 
 
-def get_plugin_manager(policy: PluginPolicy | None = None, extra: Iterable[object] = ()) -> pluggy.PluginManager:
-    """A new plugin manager with the default plugins, permitted entry points and ``extra``."""
+def get_plugin_manager(
+    policy: PluginPolicy | None = None, extra: Iterable[object] = (), *, defaults: bool = True
+) -> pluggy.PluginManager:
+    """A new plugin manager with the default plugins, permitted entry points and ``extra``.
+
+    ``defaults=False`` leaves out caseflow's own plugins: what building the command line needs
+    (they add no commands), without importing the forms, workflows and instruments they define.
+    """
     policy = policy or PluginPolicy()
     pm = pluggy.PluginManager("caseflow")
     pm.add_hookspecs(hookspecs)
-    for module_name in DEFAULT_PLUGINS:
+    for module_name in DEFAULT_PLUGINS if defaults else ():
         pm.register(importlib.import_module(module_name), name=module_name)
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         if not policy.permits(entry_point.name) or pm.has_plugin(entry_point.name):
@@ -227,6 +233,8 @@ class PluginHost:
         return found
 
     def forms(self) -> Mapping[str, Form]:
+        from caseflow.core.forms import Form
+
         """Every form, including the one each instrument brings."""
         if self._forms is None:
             forms = self._unique("register_forms", (Form,), "Form", self._form_owners)
@@ -242,6 +250,8 @@ class PluginHost:
         return self._forms
 
     def instruments(self) -> Mapping[str, Instrument]:
+        from caseflow.core.instruments import Instrument
+
         if self._instruments is None:
             self._instruments = self._unique(
                 "register_instruments", (Instrument,), "Instrument", self._instrument_owners
@@ -253,6 +263,8 @@ class PluginHost:
         return self._form_owners[form_id]
 
     def provider_directories(self, root: Path, config: Mapping[str, Any]) -> list[Directory]:
+        from caseflow.core.directory import Directory
+
         return [
             d
             for _, d in self._collect(
@@ -262,7 +274,7 @@ class PluginHost:
 
     @functools.cached_property
     def _due_rules(self) -> list[tuple[str, DueRule]]:
-        from caseflow.core.due import BUILT_IN_RULES
+        from caseflow.core.due import BUILT_IN_RULES, DueRule
 
         taken = {rule.id: "caseflow (built in)" for rule in BUILT_IN_RULES}
         found = []
@@ -278,12 +290,16 @@ class PluginHost:
         return self._due_rules
 
     def reports(self) -> Mapping[str, Report]:
+        from caseflow.core.reporting import Report
+
         """Every report plugins register, by id (unique)."""
         if self._reports is None:
             self._reports = self._unique("register_reports", (Report,), "Report", self._report_owners)
         return self._reports
 
     def exporters(self) -> Mapping[str, Exporter]:
+        from caseflow.core.reporting import Exporter
+
         """Every export format plugins register, by id (unique)."""
         if self._exporters is None:
             self._exporters = self._unique("register_exporters", (Exporter,), "Exporter", self._exporter_owners)
@@ -304,6 +320,8 @@ class PluginHost:
         return self._fingerprint
 
     def read_provider_directory(self, source: Path, directory_id: str) -> tuple[str, DirectoryLoad] | None:
+        from caseflow.core.directory import DirectoryLoad
+
         """(plugin, what it read) from the first plugin that reads ``source``'s format, else None.
 
         A CaseflowError is the source's fault (a broken file) and passes through as it is; any
@@ -324,11 +342,15 @@ class PluginHost:
         return None
 
     def checks(self) -> Mapping[str, Check]:
+        from caseflow.core.workflows import Check
+
         if self._checks is None:
             self._checks = self._unique("register_checks", (Check,), "Check", self._check_owners)
         return self._checks
 
     def workflows(self) -> Mapping[str, Workflow]:
+        from caseflow.core.workflows import Workflow, WorkflowExtension, workflow_problems
+
         """Every workflow with the extensions plugins made to it, each checked for soundness."""
         if self._workflows is None:
             items = self._collect("register_workflows", (Workflow, WorkflowExtension), "Workflow")
@@ -370,6 +392,8 @@ class PluginHost:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def validate_document(self, document: DocumentView) -> list[tuple[str, Finding]]:
+        from caseflow.core.forms import Finding
+
         """Every implementation's findings, with the plugin that found each."""
         findings: list[tuple[str, Finding]] = []
         for name, call in self._each("validate_document", document=document):

@@ -64,22 +64,30 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
 
 
 def _load_startup_plugins(argv: Sequence[str] | None) -> StartupPlugins:
-    """Plugins as the repository in use allows (so a blocked plugin is never even imported)."""
-    from caseflow.core.config import CONFIG_FILE, find_root
-    from caseflow.core.documents import load_plain
-    from caseflow.core.textpolicy import read_document_bytes
+    """The plugins that may add commands, as the repository in use allows (so a blocked plugin is
+    never even imported). caseflow's own plugins add none: they load with the repository."""
+    from caseflow.core.config import find_root
     from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
     root: Path | None = None
     settings = None
     try:
         root = find_root(_repo_argument(list(argv or [])))
-        data, _ = load_plain(CONFIG_FILE, read_document_bytes(root, CONFIG_FILE))
-        settings = data.get("plugins") if isinstance(data.get("plugins"), dict) else None
+        settings = _plugin_settings(root)
     except CaseflowError:
         pass  # no repository here, or a broken one: the command itself will say what is wrong
     policy = PluginPolicy.from_config(settings, os.environ)
-    return StartupPlugins(root, PluginHost(get_plugin_manager(policy)))
+    return StartupPlugins(root, PluginHost(get_plugin_manager(policy, defaults=False)))
+
+
+def _plugin_settings(root: Path) -> dict[str, object] | None:
+    """The ``plugins:`` settings of caseflow.yaml (YAML is loaded only when a repository is found)."""
+    from caseflow.core.config import CONFIG_FILE
+    from caseflow.core.documents import load_plain
+    from caseflow.core.textpolicy import read_document_bytes
+
+    data, _ = load_plain(CONFIG_FILE, read_document_bytes(root, CONFIG_FILE))
+    return data.get("plugins") if isinstance(data.get("plugins"), dict) else None
 
 
 def _repo_argument(args: list[str]) -> str | None:

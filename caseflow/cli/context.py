@@ -44,14 +44,11 @@ class Settings:
 
     def repo(self) -> CaseRepo:
         if self._repo is None:
-            from caseflow.core.config import find_root
             from caseflow.repo import open_repo
 
-            # Reuse the plugins loaded at start-up (for their commands) when they were loaded for
-            # this same repository; loading them twice costs start-up time for nothing.
-            startup = self.startup
-            same = startup is not None and startup.root == find_root(self.repo_path)
-            self._repo = open_repo(self.repo_path, host=startup.host if startup and same else None)
+            # The plugins loaded at start-up only added commands (caseflow's own were left out to
+            # keep start-up fast): the repository loads its full set, as its settings say.
+            self._repo = open_repo(self.repo_path)
             from caseflow.merging import registered
 
             registered(self._repo)  # git does not clone config: every command checks the merge driver

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 from caseflow.errors import InvalidId
 
@@ -25,6 +24,8 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 def random_client_id(prefix: str = "C-", length: int = 6) -> str:
     """``C-`` and six random Crockford characters: 2^30 ids, so offline clones do not collide."""
+    import secrets  # (with hmac and hashlib: not worth importing for every `caseflow --help`)
+
     return prefix + "".join(secrets.choice(CROCKFORD) for _ in range(length))
 
 

@@ -27,6 +27,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/directory_bench.py
 	$(BIN)/python bench/due_bench.py
+	$(BIN)/python bench/scale_bench.py --clients 10000 --repeat 3 --no-big
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "caseflow needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }

@@ -22,7 +22,6 @@ from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
 from caseflow.core.forms import Form
 from caseflow.core.ids import check_client_id, check_staff_id, random_client_id
-from caseflow.core.skeletons import render_skeleton
 from caseflow.core.store import LOCAL_DIR, Author, Transaction, git_config_value
 from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES, read_document_bytes
 from caseflow.core.validation import check_plain_data
@@ -179,6 +178,8 @@ def intake(
         tx.client = client_id
         context = skeleton_context(repo, actor, client_id, [f for f, _ in given])
         context["worker"] = worker_id
+        from caseflow.core.skeletons import render_skeleton  # jinja2: only when a document is new
+
         text = render_skeleton(form, repo.root / "templates", context)
         document = parse_new_document(f"clients/{client_id}/client.yaml", text)
         _apply_assignments(document, form, given)
@@ -263,6 +264,8 @@ def new_document(
         text = _read_draft(from_file)
     else:
         context = skeleton_context(repo, actor, client_id, [f for f, _ in parsed])
+        from caseflow.core.skeletons import render_skeleton  # jinja2: only when a document is new
+
         text = render_skeleton(form, repo.root / "templates", context)
     scratch = f"{base}/{form.path}"  # until its fields name it (messages show the pattern)
     document = parse_new_document(scratch, text)

@@ -156,3 +156,32 @@ def test_a_locked_git_index_is_explained_and_nothing_is_written(case_repo: Calla
     (path / ".git" / "index.lock").unlink()
     assert state(path) == before
     assert not (path / "clients").exists()
+
+
+def test_a_plain_commit_is_what_git_commit_would_have_made(case_repo: Callable[..., Path]) -> None:
+    """Nothing staged, no hooks, no signing: caseflow commits with git's plumbing, to the same effect."""
+    path = case_repo()
+    branch = git(path, "symbolic-ref", "HEAD").strip()
+    parent = git(path, "rev-parse", "HEAD").strip()
+    with Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx:
+        tx.write("clients/C-7K2M9Q/a.yaml", b"form: x\n")
+    assert git(path, "symbolic-ref", "HEAD").strip() == branch  # the branch moved, HEAD is not detached
+    assert git(path, "rev-parse", f"{branch}").strip() == tx.commit
+    assert git(path, "rev-parse", "HEAD^").strip() == parent
+    assert git(path, "reflog", "-1", "--format=%gs").strip() == "commit: set C-7K2M9Q"
+    assert git(path, "status", "--porcelain") == ""
+    assert git(path, "diff", "--cached", "--stat") == ""
+    assert "a.yaml" in git(path, "ls-files", "-s", "clients/C-7K2M9Q")
+
+
+def test_a_commit_that_must_be_signed_goes_through_git_commit(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    git(path, "config", "commit.gpgsign", "true")
+    git(path, "config", "gpg.program", "false")  # a signer that always fails: git commit must have asked it
+    before = state(path)
+    with (
+        pytest.raises(StoreError, match="git refused the commit"),
+        Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx,
+    ):
+        tx.write("clients/C-7K2M9Q/a.yaml", b"form: x\n")
+    assert state(path) == before

@@ -58,7 +58,11 @@ def refresh(repo: CaseRepo, progress: Progress | None = None) -> Snapshot:
     missing = [f for f in snapshot.files if f.readable and f.key not in known]
     if missing:
         _index_all(repo, missing, progress)
-    repo.index.prune(live)
+    if repo.index.prune(live):  # many documents went away (or changed): so did what was derived from them
+        from caseflow.validating import check_key
+
+        live_checks = {check_key(f.path, f.blob) for f in snapshot.files if f.readable}
+        repo.index.prune_derived(live_checks, set(snapshot.entries))
     repo.index.set_note(PARSED_NOTE, listing)
     return snapshot
 

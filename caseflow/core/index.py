@@ -131,7 +131,7 @@ class CaseIndex:
             return 0
         try:
             (count,) = db.execute("SELECT COUNT(*) FROM docs").fetchone()
-            if count <= len(live) * 5 // 4 + 100:
+            if count - len(live) <= max(len(live) // 4, 20):
                 return 0  # a few old versions cost nothing, and may come back (a branch, an undo)
             stale = [(key,) for (key,) in db.execute("SELECT key FROM docs") if key not in live]
             with db:
@@ -147,6 +147,20 @@ class CaseIndex:
 
     def set_note(self, key: str, value: str) -> None:
         self._write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [(key, value)])
+
+    def prune_derived(self, live_checks: set[str], clients: set[str]) -> None:
+        """Forget problems of documents no path holds, and results of clients no longer here."""
+        db = self._connect()
+        if db is None or self.read_only:
+            return
+        try:
+            stale = [(key,) for (key,) in db.execute("SELECT key FROM checks") if key not in live_checks]
+            gone = [(c,) for (c,) in db.execute("SELECT DISTINCT client FROM memos") if c not in clients]
+            with db:
+                db.executemany("DELETE FROM checks WHERE key = ?", stale)
+                db.executemany("DELETE FROM memos WHERE client = ?", gone)
+        except sqlite3.Error:
+            pass
 
     # -- derived results, valid under one fingerprint ------------------------------------------
 

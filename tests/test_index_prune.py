@@ -1,0 +1,71 @@
+"""The index forgets what no document holds any more, and a warm read parses nothing."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow import caseload, open_repo
+from caseflow.core import index as index_module
+from caseflow.core.index import INDEX_FILE
+from caseflow.demo import example_dir
+from caseflow.testing import git
+
+
+def count(path: Path, table: str) -> int:
+    with sqlite3.connect(path / INDEX_FILE) as db:
+        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+@pytest.fixture
+def agency(case_repo: Callable[..., Path]) -> Path:
+    """The demo agency's four clients, committed."""
+    path = case_repo()
+    shutil.copytree(example_dir() / "clients", path / "clients")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "clients")
+    return path
+
+
+def test_deleted_documents_are_pruned_with_their_problems_and_results(agency: Path) -> None:
+    repo = open_repo(agency, environ={"CASEFLOW_USER": "casey"})
+    repo.validate()
+    repo.clients()
+    documents = count(agency, "docs")
+    assert documents == len(repo.snapshot().files) and count(agency, "checks") == documents
+    keep = sorted((agency / "clients").iterdir())[0]
+    for folder in (agency / "clients").iterdir():
+        if folder != keep:
+            shutil.rmtree(folder)
+    git(agency, "add", "-A")
+    git(agency, "commit", "-q", "-m", "three clients leave")
+    repo = open_repo(agency, environ={"CASEFLOW_USER": "casey"})
+    assert [row["id"] for row in repo.clients()] == [keep.name]
+    remaining = len(repo.snapshot().files)
+    assert remaining < documents
+    assert count(agency, "docs") == remaining
+    assert count(agency, "checks") <= remaining
+    with sqlite3.connect(agency / INDEX_FILE) as db:
+        assert {c for (c,) in db.execute("SELECT DISTINCT client FROM memos")} == {keep.name}
+
+
+def test_a_warm_read_parses_nothing_and_an_edit_parses_one_document(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_repo(agency, environ={}).validate()
+    parsed: list[str] = []
+    for module in (caseload, index_module):  # the bulk pass, and single documents
+        real = module.load_plain
+        monkeypatch.setattr(module, "load_plain", lambda path, raw, real=real: parsed.append(path) or real(path, raw))
+    repo = open_repo(agency, environ={})
+    assert repo.validate().ok and repo.clients()
+    assert parsed == []
+    plan = sorted((agency / "clients").glob("*/plan.yaml"))[0]
+    plan.write_text(plan.read_text() + "# reviewed\n")
+    repo = open_repo(agency, environ={})
+    assert repo.validate().ok and repo.clients()
+    assert parsed == [str(plan.relative_to(agency))]

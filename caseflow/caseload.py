@@ -265,29 +265,54 @@ def _read_only(repo: CaseRepo) -> Callable[[], None]:
 def fingerprint(repo: CaseRepo) -> str:
     """Everything besides the documents that stored results depend on.
 
-    caseflow's and the plugins' versions and hooks, the source files plugins come from (a plugin
-    under development changes without a new version), the forms, and caseflow.yaml.
+    caseflow's and the plugins' versions and hooks, the source files of every loaded module of
+    the packages plugins come from (a plugin under development changes without a new version,
+    and its rules may live in a helper module), how a plugin object was configured, the forms,
+    and caseflow.yaml.
     """
     h = hashlib.sha1(usedforsecurity=False)
     h.update(f"{FORMAT_VERSION}:{POLICY_VERSION}:{repo.host.fingerprint()}\n".encode())
+    packages: set[str] = set()
     for name, plugin in sorted(repo.host.pm.list_name_plugin(), key=lambda item: item[0]):
         hooks = sorted(caller.name for caller in repo.host.pm.get_hookcallers(plugin) or ())
-        h.update(f"{name}:{_origin(plugin)}:{','.join(hooks)}\n".encode())
+        h.update(f"{name}:{_configuration(plugin)}:{','.join(hooks)}\n".encode())
+        module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
+        if module is not None:
+            packages.add(module.__name__.partition(".")[0])
+    for package in sorted(packages):
+        h.update(_sources(package).encode())
     for form_id, form in sorted(repo.forms.items()):
         h.update(f"{form_id}:{form.path}:{json.dumps(form.schema, sort_keys=True, default=str)}\n".encode())
     h.update(read_document_bytes(repo.root, CONFIG_FILE))
     return h.hexdigest()
 
 
-def _origin(plugin: object) -> str:
-    """Where a plugin's code lives, and when that file last changed."""
-    module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
-    qualified = getattr(type(plugin), "__qualname__", "") if not isinstance(plugin, ModuleType) else ""
-    source = getattr(module, "__file__", None)
-    if not source:
-        return qualified
-    try:
-        st = os.stat(source)
-    except OSError:
-        return f"{qualified}@{source}"
-    return f"{qualified}@{source}:{st.st_mtime_ns}:{st.st_size}"
+def _configuration(plugin: object) -> str:
+    """A plugin object's class and settings (its attributes); a module is named by its file."""
+    if isinstance(plugin, ModuleType):
+        return plugin.__name__
+    settings = getattr(plugin, "__dict__", {})
+    return f"{type(plugin).__module__}.{type(plugin).__qualname__}:" + json.dumps(
+        settings, sort_keys=True, default=repr
+    )
+
+
+def _sources(package: str) -> str:
+    """Every source file of a package (found on disk, not as imported: commands import different
+    modules, and must agree) with its size and time of change."""
+    top = sys.modules.get(package)
+    folders = list(getattr(top, "__path__", []))
+    files = [getattr(top, "__file__", None)] if not folders else []
+    for folder in folders:
+        for directory, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+            files.extend(os.path.join(directory, name) for name in sorted(filenames) if name.endswith(".py"))
+    stamps = []
+    for source in files:
+        try:
+            st = os.stat(source) if source else None
+        except OSError:
+            continue
+        if st is not None:
+            stamps.append(f"{source}:{st.st_mtime_ns}:{st.st_size}")
+    return "\n".join(stamps) + "\n"

@@ -181,21 +181,56 @@ def pending_reviews(repo: CaseRepo, worker: str | None = None) -> list[Pending]:
             history = repo.store.last_changes(casefiles.CLIENTS_DIR)
         return history.get(path)
 
+    head = repo.store.head()
+
     def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
         many = len(chunk) >= 10  # a cold run: thousands of documents to date
         return [
-            (case.client_id, _pending_of(repo, case, wanted, lambda path: last_change(path, many)))
+            (case.client_id, {"head": head, "items": _pending_of(repo, case, wanted, lambda p: last_change(p, many))})
             for case in cases(repo, snapshot, chunk)
         ]
 
-    found = memoized(repo, "review/2", snapshot, ids, compute)
+    found = memoized(repo, "review/3", snapshot, ids, compute)
+    _bring_up_to(repo, head, found, compute)
     today = repo.today()
     pending = [
         Pending(client, path, author, changed_on, approved_on, summary, today)
         for client_id in ids
-        for client, path, author, changed_on, approved_on, summary in found[client_id]
+        for client, path, author, changed_on, approved_on, summary in found[client_id]["items"]
     ]
     return sorted(pending, key=lambda p: (p.changed_on or "", p.client, p.path))
+
+
+def _bring_up_to(
+    repo: CaseRepo, head: str | None, found: dict[str, Any], compute: Callable[[Sequence[str]], list[tuple[str, Any]]]
+) -> None:
+    """Who last changed each pending document, as of ``head``: stored answers name the commits
+    before theirs, and a document can change and change back (the same bytes, another author).
+    Only the commits since each answer was made are read; history that was rewritten (not an
+    ancestor any more) means working the client out again.
+    """
+    emails = {member.email.lower(): member.id for member in repo.config.staff}
+    behind: dict[str, list[str]] = {}
+    for client_id, data in found.items():
+        if data["items"] and data["head"] != head:
+            behind.setdefault(data["head"], []).append(client_id)
+    updated: list[tuple[str, Any]] = []
+    for since, clients in behind.items():
+        changes = repo.store.changes_since(since, casefiles.CLIENTS_DIR) if since and head else None
+        if changes is None:
+            redone = dict(compute(clients))
+            found.update(redone)
+            updated.extend(redone.items())
+            continue
+        for client_id in clients:
+            for item in found[client_id]["items"]:
+                last = changes.get(f"{casefiles.CLIENTS_DIR}/{client_id}/{item[1]}")
+                if last is not None:
+                    item[2], item[3] = emails.get(last[1].lower(), last[1]), last[2]
+            found[client_id]["head"] = head
+            updated.append((client_id, found[client_id]))
+    if updated:
+        repo.index.update_memos("review/3", updated)
 
 
 def _pending_of(

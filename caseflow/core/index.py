@@ -200,6 +200,13 @@ class CaseIndex:
             [(kind, client, digest, _dumps(data)) for client, digest, data in rows],
         )
 
+    def update_memos(self, kind: str, rows: Iterable[tuple[str, Any]]) -> None:
+        """Replace the data of stored results, keeping the digests they were made from."""
+        self._write(
+            "UPDATE memos SET data = ? WHERE kind = ? AND client = ?",
+            [(_dumps(data), kind, client) for client, data in rows],
+        )
+
     # -- the working tree's hashes of files git has no blob for --------------------------------
 
     def stats(self) -> dict[str, tuple[str, str]]:

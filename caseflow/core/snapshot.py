@@ -123,7 +123,7 @@ def take_snapshot(store: Store, index: CaseIndex) -> Snapshot:
     for path in paths:
         # Inlined rather than a helper per path: this loop runs once per document of the caseload.
         parts = path.split("/", 2)
-        if len(parts) < 3 or parts[0] != CLIENTS_DIR or not path.endswith(DOCUMENT_SUFFIXES) or "/." in path:
+        if len(parts) < 3 or parts[0] != CLIENTS_DIR or "/." in path:
             continue
         _, client_id, inner = parts
         if client_id != last_client:  # git lists a client's files together
@@ -134,6 +134,11 @@ def take_snapshot(store: Store, index: CaseIndex) -> Snapshot:
         if mode == "160000":
             continue  # a submodule is not a document
         state = changed.get(path, "") if changed else ""
+        if not path.endswith(DOCUMENT_SUFFIXES):
+            # A link to a folder is listed, as reading the folders lists it, so that it is refused.
+            if (mode == "120000" or state) and _links_to_folder(f"{root}/{path}"):
+                found[client_id].append((inner, "", state))
+            continue
         if not state:
             blob = "" if mode == "120000" else staged_blob
         else:
@@ -172,6 +177,10 @@ def _hash_file(path: str) -> str | None:
         return ""  # a link put there since, or unreadable: reading it says why
     with os.fdopen(fd, "rb") as handle:
         return blob_id(handle.read())
+
+
+def _links_to_folder(path: str) -> bool:
+    return os.path.islink(path) and os.path.isdir(path)
 
 
 @functools.cache

@@ -258,7 +258,8 @@ class Store:
     def worktree_listing(self, folder: str) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
         """What git knows of ``folder`` in two concurrent calls: ``{path: (mode, staged blob id)}``
         from ``git ls-files -s`` and ``{path: status}`` of files changed or untracked in the working
-        tree (``git status --porcelain``). A path with no status holds exactly its staged blob.
+        tree (``git status --porcelain``, ignored files as ``!!``). A path with no status holds
+        exactly its staged blob.
 
         ``--no-optional-locks``: a read never takes git's index lock from a commit in progress.
         """
@@ -267,7 +268,18 @@ class Store:
         base = ["git", "--no-optional-locks", "-c", "core.quotePath=false"]
         commands = (
             [*base, "ls-files", "-s", "-z", "--", folder],
-            [*base, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", folder],
+            # --ignored: a document git ignores is still a document (validate reads the folders)
+            [
+                *base,
+                "status",
+                "--porcelain=v1",
+                "-z",
+                "--untracked-files=all",
+                "--ignored",
+                "--no-renames",
+                "--",
+                folder,
+            ],
         )
         running = [subprocess.Popen(c, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in commands]
         outputs = []
@@ -319,12 +331,13 @@ class Store:
         out = self.git_output("log", "-1", "--format=%H%x00%ae%x00%aI", "--", path).strip()
         return tuple(out.split("\0")) if out else None  # type: ignore[return-value]
 
-    def last_changes(self, folder: str) -> dict[str, tuple[str, str, str]]:
-        """:meth:`last_change` of every file under ``folder`` at once, in one walk of the history.
+    def last_changes(self, folder: str, revisions: str = "HEAD") -> dict[str, tuple[str, str, str]]:
+        """:meth:`last_change` of every file under ``folder`` at once, in one walk of the history
+        (of ``revisions``: ``A..HEAD`` for the commits since A).
 
         One ``git log`` costs about as much as a few single-path ones: the way to ask for thousands.
         """
-        out = self.git_output("log", "--format=%x01%H%x00%ae%x00%aI", "--name-only", "-z", "--", folder)
+        out = self.git_output("log", "--format=%x01%H%x00%ae%x00%aI", "--name-only", "-z", revisions, "--", folder)
         found: dict[str, tuple[str, str, str]] = {}
         for record in out.split("\x01")[1:]:
             header, _, names = record.partition("\n")
@@ -333,6 +346,15 @@ class Store:
                 if name and name not in found:
                     found[name] = (commit, email, date)
         return found
+
+    def changes_since(self, since: str, folder: str) -> dict[str, tuple[str, str, str]] | None:
+        """:meth:`last_changes` made by the commits after ``since`` (None if HEAD does not descend
+        from it: history was rewritten, and nothing before can be trusted)."""
+        try:
+            _git(self.root, "merge-base", "--is-ancestor", since, "HEAD")
+        except GitFailed:
+            return None
+        return self.last_changes(folder, f"{since}..HEAD")
 
     def merge_text(self, base: str, mine: str, theirs: str) -> str | None:
         """Three-way text merge as ``git merge-file`` does it; None when both changed the same lines."""

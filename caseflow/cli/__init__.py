@@ -6,6 +6,7 @@ commands that need them, so that ``caseflow --help`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -81,13 +82,36 @@ def _load_startup_plugins(argv: Sequence[str] | None) -> StartupPlugins:
 
 
 def _plugin_settings(root: Path) -> dict[str, object] | None:
-    """The ``plugins:`` settings of caseflow.yaml (YAML is loaded only when a repository is found)."""
+    """The ``plugins:`` settings of caseflow.yaml.
+
+    Kept as JSON in ``.caseflow/`` by the file's digest: loading the YAML library would cost
+    `caseflow --help` a fifth of its time, and the settings rarely change.
+    """
+    import hashlib
+    import json
+
     from caseflow.core.config import CONFIG_FILE
-    from caseflow.core.documents import load_plain
+    from caseflow.core.store import LOCAL_DIR
     from caseflow.core.textpolicy import read_document_bytes
 
-    data, _ = load_plain(CONFIG_FILE, read_document_bytes(root, CONFIG_FILE))
-    return data.get("plugins") if isinstance(data.get("plugins"), dict) else None
+    raw = read_document_bytes(root, CONFIG_FILE)
+    digest = hashlib.sha256(raw).hexdigest()
+    kept = root / LOCAL_DIR / "plugin-settings.json"
+    try:
+        stored = json.loads(kept.read_text(encoding="utf-8"))
+        if stored.get("digest") == digest:
+            plugins = stored.get("plugins")
+            return plugins if isinstance(plugins, dict) else None
+    except (OSError, ValueError, AttributeError):
+        pass
+    from caseflow.core.documents import load_plain
+
+    data, _ = load_plain(CONFIG_FILE, raw)
+    settings = data.get("plugins") if isinstance(data.get("plugins"), dict) else None
+    with contextlib.suppress(OSError):  # a read-only clone reads the YAML every time
+        kept.parent.mkdir(exist_ok=True)
+        kept.write_text(json.dumps({"digest": digest, "plugins": settings}), encoding="utf-8")
+    return settings
 
 
 def _repo_argument(args: list[str]) -> str | None:

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from caseflow.core import casefiles
 from caseflow.core.case import CaseDocument, CaseView, blob_id, parse_approvals
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from caseflow.repo import CaseRepo
 
 Progress = Callable[[int, int], None]
-T = TypeVar("T")
 
 #: Clients handed to a worker at a time (small enough for a smooth progress bar).
 CHUNK_CLIENTS = 100
@@ -47,12 +46,17 @@ def refresh(repo: CaseRepo, progress: Progress | None = None) -> Snapshot:
     """Bring the index up to the working tree: every document parsed, stale results dropped."""
     snapshot = take_snapshot(repo.store, repo.index)
     repo.index.bind(fingerprint(repo))
+    # Names every (kind, blob) the working tree holds: the same as last time means all parsed then.
     listing = hashlib.sha1(
-        "\n".join(blob for entries in snapshot.entries.values() for _, blob, _ in entries).encode(),
+        "\n".join(
+            ("md:" if inner.endswith(".md") else "yaml:") + blob
+            for entries in snapshot.entries.values()
+            for inner, blob, _ in entries
+        ).encode(),
         usedforsecurity=False,
     ).hexdigest()
     if repo.index.note(PARSED_NOTE) == listing:
-        return snapshot  # the same blobs as last time: all parsed then
+        return snapshot
     live = snapshot.keys()
     known = repo.index.known()
     missing = [f for f in snapshot.files if f.readable and f.key not in known]

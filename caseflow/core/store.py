@@ -256,44 +256,87 @@ class Store:
         return done.returncode, (done.stdout + done.stderr).strip()
 
     def worktree_listing(self, folder: str) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-        """What git knows of ``folder`` in two concurrent calls: ``{path: (mode, staged blob id)}``
-        from ``git ls-files -s`` and ``{path: status}`` of files changed or untracked in the working
-        tree (``git status --porcelain``, ignored files as ``!!``). A path with no status holds
-        exactly its staged blob.
+        """What git knows of ``folder``: ``{path: (mode, staged blob id)}`` from ``git ls-files -s``
+        and ``{path: status}`` of the files changed, untracked (``??``) or ignored (``!!``) in the
+        working tree. A path with no status holds exactly its staged blob.
 
-        ``--no-optional-locks``: a read never takes git's index lock from a commit in progress.
+        ``git status`` runs on the whole tree with git's untracked cache, which a path limit would
+        switch off (it is what makes status fast on thousands of client folders), and may refresh
+        git's index only while no caseflow command is writing (otherwise ``--no-optional-locks``).
+        Ignored files are asked for separately, and only where an ignore rule could reach ``folder``.
         """
+        with self.try_lock() as mine:
+            staged_out, status_out = self._run_concurrently(
+                ["ls-files", "-s", "-z", "--", folder],
+                [
+                    "-c",
+                    "core.untrackedCache=true",
+                    "status",
+                    "--porcelain=v1",
+                    "-z",
+                    "--untracked-files=normal",
+                    "--no-renames",
+                ],
+                optional_locks=mine,
+            )
+        # An unmerged path lists stages 1-3: the last one wins. (One regex pass: a large caseload
+        # lists hundreds of thousands of entries.)
+        staged = {path: (mode, blob) for mode, blob, path in _LS_FILES_ENTRY.findall(staged_out)}
+        changed: dict[str, str] = {}
+        prefix = f"{folder}/"
+        for entry in status_out.split("\0"):
+            path = entry[3:]
+            if not path.startswith(prefix):
+                continue
+            if path.endswith("/"):  # a folder git has never seen: every file in it is untracked
+                changed.update((inner, "??") for inner in _files_below(self.root, path.rstrip("/")))
+            else:
+                changed[path] = entry[:2]
+        # (A .gitignore inside the folder is a rule too: found in git's raw listing, at C speed.)
+        inner_rules = "/.gitignore\0" in staged_out or any(p.endswith("/.gitignore") for p in changed)
+        if inner_rules or _ignore_rules_may_reach(self.root):
+            (ignored_out,) = self._run_concurrently(
+                ["status", "--porcelain=v1", "-z", "--ignored", "--untracked-files=all", "--no-renames", "--", folder]
+            )
+            changed.update((entry[3:], "!!") for entry in ignored_out.split("\0") if entry.startswith("!!"))
+        return staged, changed
+
+    def _run_concurrently(self, *commands: list[str], optional_locks: bool = False) -> list[str]:
         import subprocess
 
-        base = ["git", "--no-optional-locks", "-c", "core.quotePath=false"]
-        commands = (
-            [*base, "ls-files", "-s", "-z", "--", folder],
-            # --ignored: a document git ignores is still a document (validate reads the folders)
-            [
-                *base,
-                "status",
-                "--porcelain=v1",
-                "-z",
-                "--untracked-files=all",
-                "--ignored",
-                "--no-renames",
-                "--",
-                folder,
-            ],
-        )
-        running = [subprocess.Popen(c, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in commands]
+        base = ["git", "-c", "core.quotePath=false"] + ([] if optional_locks else ["--no-optional-locks"])
+        running = [
+            subprocess.Popen([*base, *c], cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for c in commands
+        ]
         outputs = []
         for process in running:
             out, err = process.communicate()
             if process.returncode != 0:
                 reason = err.decode("utf-8", "replace").strip().splitlines()
-                raise StoreError(f"git could not list {folder}/ ({reason[-1] if reason else 'no reason given'})")
+                raise StoreError(f"git could not list the case files ({reason[-1] if reason else 'no reason given'})")
             outputs.append(out.decode("utf-8", "surrogateescape"))
-        # An unmerged path lists stages 1-3: the last one wins. (One regex pass: a large caseload
-        # lists hundreds of thousands of entries.)
-        staged = {path: (mode, blob) for mode, blob, path in _LS_FILES_ENTRY.findall(outputs[0])}
-        changed = {entry[3:]: entry[:2] for entry in outputs[1].split("\0") if entry}
-        return staged, changed
+        return outputs
+
+    @contextlib.contextmanager
+    def try_lock(self) -> Iterator[bool]:
+        """The writers' lock if it is free right now (True), else nothing (False): never waits."""
+        local = self.root / LOCAL_DIR
+        try:
+            local.mkdir(exist_ok=True)
+            fd = os.open(local / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            yield False  # a read-only clone: nobody writes here
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)
 
     def is_revision(self, rev: str) -> bool:
         import subprocess
@@ -670,6 +713,42 @@ def _signals_deferred() -> Iterator[None]:
             signal.signal(signum, handler)
         for number in dict.fromkeys(caught):
             signal.raise_signal(number)
+
+
+def _files_below(root: Path, folder: str) -> list[str]:
+    """Every file (links included, never followed) below a folder, as repository paths."""
+    found: list[str] = []
+    for directory, dirnames, filenames in os.walk(root / folder, followlinks=False):
+        relative = Path(directory).relative_to(root).as_posix()
+        found.extend(f"{relative}/{name}" for name in filenames)
+        found.extend(f"{relative}/{name}" for name in dirnames if os.path.islink(os.path.join(directory, name)))
+    return found
+
+
+def _ignore_rules_may_reach(root: Path) -> bool:
+    """Could an ignore rule outside the case folders hide a document? (Then git is asked which.)
+
+    caseflow's own .gitignore names only ``.caseflow/``; any other rule, anywhere git reads
+    rules from, might.
+    """
+    sources = [root / ".gitignore", root / ".git" / "info" / "exclude"]
+    configured = git_config_value(root, "core.excludesFile")
+    if configured:
+        sources.append(Path(os.path.expanduser(configured)))
+    else:
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        sources.append(Path(xdg) / "git" / "ignore")
+    for source in sources:
+        try:
+            lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        rules = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        if source == root / ".gitignore":
+            rules = [rule for rule in rules if rule.rstrip("/") != LOCAL_DIR]
+        if rules:
+            return True
+    return False
 
 
 def _head(root: Path) -> str | None:

@@ -8,6 +8,7 @@ settings. Clients with a risk flag come first, then the most overdue.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ class DueEntry:
     item: Due
     today: dt.date
 
-    @property
+    @functools.cached_property
     def days_overdue(self) -> int:
         """Days past the due date (0: due today; negative: days still to go)."""
         return (self.today - dt.date.fromisoformat(self.item.due)).days

@@ -21,8 +21,9 @@ from caseflow.core.documents import Document, new_mapping
 from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
 from caseflow.core.forms import Form
+from caseflow.core.gitrun import git_config_value
 from caseflow.core.ids import check_client_id, check_staff_id, random_client_id
-from caseflow.core.store import LOCAL_DIR, Author, Transaction, git_config_value
+from caseflow.core.store import LOCAL_DIR, Author, Transaction
 from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES, read_document_bytes
 from caseflow.core.validation import check_plain_data
 from caseflow.errors import (

@@ -7,7 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 from caseflow.core.config import CONFIG_FILE, initial_config_text, is_time_zone
-from caseflow.core.store import LOCAL_DIR, Author, git_config_value
+from caseflow.core.gitrun import git_config_value
+from caseflow.core.store import LOCAL_DIR, Author
 from caseflow.core.store import init_repository as init_git
 from caseflow.errors import AlreadyExists, StoreError, UsageError
 

@@ -23,9 +23,10 @@ from caseflow.core.case import Approval, CaseDocument, CaseView, blob_id, parse_
 from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
 from caseflow.core.documents import Document, load_document, load_plain
 from caseflow.core.forms import Form
+from caseflow.core.gitrun import git_config_value
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
 from caseflow.core.index import CaseIndex
-from caseflow.core.store import LOCAL_DIR, Author, Store, git_config_value
+from caseflow.core.store import LOCAL_DIR, Author, Store
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import DocumentError, NotFound, Problem, UnknownPerson
 from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager

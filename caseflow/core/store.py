@@ -13,7 +13,6 @@ import functools
 import os
 import re
 import signal
-import stat
 import tempfile
 import threading
 import time
@@ -23,6 +22,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from caseflow.core.gitrun import GitFailed
+from caseflow.core.gitrun import git as _git
+from caseflow.core.gitrun import head as _head
+from caseflow.core.safefiles import atomic_write, make_parents, refuse_links, remove_empty_parents
 from caseflow.errors import LockTimeout, StoreError
 
 LOCAL_DIR = ".caseflow"
@@ -30,8 +33,6 @@ LOCAL_DIR = ".caseflow"
 SAFE_TRANSPORTS = {"GIT_ALLOW_PROTOCOL": "file:https:ssh", "GIT_TERMINAL_PROMPT": "0"}
 #: A merge conflict's opening or closing line (a line of seven "=" alone can be a Markdown heading).
 CONFLICT_MARKER = re.compile(rb"^(<{7}|>{7})(?: |\r?$)", re.M)
-#: One entry of ``git ls-files -s -z``: mode, blob id, stage, path.
-_LS_FILES_ENTRY = re.compile(r"(\d{6}) ([0-9a-f]+) \d\t([^\0]*)\0")
 LOCK_FILE = "lock"
 LOCK_WAIT_SECONDS = 15.0
 
@@ -59,79 +60,6 @@ def _git_repo(root: Path) -> Any:
         return git.Repo(root)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise StoreError(f"{root} is not a git repository; case repositories are made with `caseflow init`") from None
-
-
-def git_config_value(root: Path | None, key: str) -> str | None:
-    """A git setting (``user.email``) as git itself resolves it, or None."""
-    try:
-        return _git(root, "config", "--get", key).strip() or None
-    except (GitFailed, OSError):
-        return None
-
-
-class GitFailed(Exception):
-    """A git command exited non-zero; ``reason`` is the last line it printed on stderr."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _git(root: Path | None, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None) -> str:
-    """Run one git command and return its output. (A plain process: GitPython's import alone
-    costs a tenth of a second, more than most of what caseflow asks git.)"""
-    import subprocess
-
-    done = subprocess.run(
-        ["git", *args],
-        cwd=root,
-        env={**os.environ, **env} if env else None,
-        input=stdin.encode("utf-8") if stdin is not None else None,
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitFailed(lines[-1] if lines else f"git {args[0]} exited {done.returncode}")
-    return done.stdout.decode("utf-8", "surrogateescape")
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` so that ``path`` holds either the old bytes or the new, never a mix.
-
-    The file keeps its permissions (a new one gets the usual ones, as the umask says).
-    """
-    try:
-        mode = stat.S_IMODE(os.lstat(path).st_mode)
-    except FileNotFoundError:
-        mode = _new_file_mode()
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)  # mkstemp makes 0600 files; keep the mode git and colleagues expect
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _new_file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def commit_message(action: str, client: str | None, details: Mapping[str, str] | None = None) -> str:
@@ -256,67 +184,12 @@ class Store:
         return done.returncode, (done.stdout + done.stderr).strip()
 
     def worktree_listing(self, folder: str) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-        """What git knows of ``folder``: ``{path: (mode, staged blob id)}`` from ``git ls-files -s``
-        and ``{path: status}`` of the files changed, untracked (``??``) or ignored (``!!``) in the
-        working tree. A path with no status holds exactly its staged blob.
+        """:func:`caseflow.core.worktree.listing` of ``folder``; git may refresh its own index only
+        while no caseflow command is writing."""
+        from caseflow.core.worktree import listing
 
-        ``git status`` runs on the whole tree with git's untracked cache, which a path limit would
-        switch off (it is what makes status fast on thousands of client folders), and may refresh
-        git's index only while no caseflow command is writing (otherwise ``--no-optional-locks``).
-        Ignored files are asked for separately, and only where an ignore rule could reach ``folder``.
-        """
         with self.try_lock() as mine:
-            staged_out, status_out = self._run_concurrently(
-                ["ls-files", "-s", "-z", "--", folder],
-                [
-                    "-c",
-                    "core.untrackedCache=true",
-                    "status",
-                    "--porcelain=v1",
-                    "-z",
-                    "--untracked-files=normal",
-                    "--no-renames",
-                ],
-                optional_locks=mine,
-            )
-        # An unmerged path lists stages 1-3: the last one wins. (One regex pass: a large caseload
-        # lists hundreds of thousands of entries.)
-        staged = {path: (mode, blob) for mode, blob, path in _LS_FILES_ENTRY.findall(staged_out)}
-        changed: dict[str, str] = {}
-        prefix = f"{folder}/"
-        for entry in status_out.split("\0"):
-            path = entry[3:]
-            if not path.startswith(prefix):
-                continue
-            if path.endswith("/"):  # a folder git has never seen: every file in it is untracked
-                changed.update((inner, "??") for inner in _files_below(self.root, path.rstrip("/")))
-            else:
-                changed[path] = entry[:2]
-        # (A .gitignore inside the folder is a rule too: found in git's raw listing, at C speed.)
-        inner_rules = "/.gitignore\0" in staged_out or any(p.endswith("/.gitignore") for p in changed)
-        if inner_rules or _ignore_rules_may_reach(self.root):
-            (ignored_out,) = self._run_concurrently(
-                ["status", "--porcelain=v1", "-z", "--ignored", "--untracked-files=all", "--no-renames", "--", folder]
-            )
-            changed.update((entry[3:], "!!") for entry in ignored_out.split("\0") if entry.startswith("!!"))
-        return staged, changed
-
-    def _run_concurrently(self, *commands: list[str], optional_locks: bool = False) -> list[str]:
-        import subprocess
-
-        base = ["git", "-c", "core.quotePath=false"] + ([] if optional_locks else ["--no-optional-locks"])
-        running = [
-            subprocess.Popen([*base, *c], cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            for c in commands
-        ]
-        outputs = []
-        for process in running:
-            out, err = process.communicate()
-            if process.returncode != 0:
-                reason = err.decode("utf-8", "replace").strip().splitlines()
-                raise StoreError(f"git could not list the case files ({reason[-1] if reason else 'no reason given'})")
-            outputs.append(out.decode("utf-8", "surrogateescape"))
-        return outputs
+            return listing(self.root, folder, mine)
 
     @contextlib.contextmanager
     def try_lock(self) -> Iterator[bool]:
@@ -402,7 +275,6 @@ class Store:
     def merge_text(self, base: str, mine: str, theirs: str) -> str | None:
         """Three-way text merge as ``git merge-file`` does it; None when both changed the same lines."""
         import subprocess
-        import tempfile
 
         with tempfile.TemporaryDirectory() as scratch:
             files = []
@@ -485,7 +357,7 @@ class Store:
 
     def _apply(self, tx: Transaction, env: dict[str, str], message: str) -> str:
         for rel, data in tx.writes.items():
-            _refuse_links(self.root, rel)
+            refuse_links(self.root, rel)
             if data is not None and CONFLICT_MARKER.search(data):
                 raise StoreError(f"{rel} holds git conflict markers; caseflow never commits them")
         self._require_git()
@@ -509,9 +381,9 @@ class Store:
                     if data is None:
                         with contextlib.suppress(FileNotFoundError):
                             target.unlink()
-                        _remove_empty_parents(target.parent, self.root)
+                        remove_empty_parents(target.parent, self.root)
                         continue
-                    created_dirs.extend(_make_parents(target.parent, self.root))
+                    created_dirs.extend(make_parents(target.parent, self.root))
                     atomic_write(target, data)
                 _git(self.root, "add", "-A", "--", *paths)
                 if direct:
@@ -587,175 +459,11 @@ class Store:
         client: str | None,
         keep: Callable[[str, bytes | None], bool] | None = None,
     ) -> str | None:
-        """Commit exactly these bytes (None: the file's removal) in one commit without touching the
-        working tree; returns the commit, or None when HEAD already holds them all.
+        """Commit exactly these bytes without touching the working tree (``caseflow watch``):
+        see :func:`caseflow.core.directcommit.commit_files`."""
+        from caseflow.core.directcommit import commit_files
 
-        For a caller that has read and checked the bytes itself (``caseflow watch``): the new tree
-        is built in a scratch index from HEAD, so nothing a person staged for other paths is taken
-        along; HEAD moves by compare-and-swap; then git's own index gets just these paths, so that
-        ``git status`` shows them clean. ``keep(path, data)`` is asked under the repository lock
-        right before committing; a path it refuses (its file changed again) is left out.
-        """
-        for rel, data in files.items():
-            _refuse_links(self.root, rel)
-            if data is not None and CONFLICT_MARKER.search(data):
-                raise StoreError(f"{rel} holds git conflict markers; caseflow never commits them")
-        with self.lock(), _signals_deferred():
-            chosen = {rel: data for rel, data in files.items() if keep is None or keep(rel, data)}
-            if not chosen:
-                return None
-            parent = _plumbing(self.root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip() or None
-            with tempfile.TemporaryDirectory(dir=self.root / LOCAL_DIR, prefix="commit-") as scratch:
-                scratch_index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-                _plumbing(self.root, "read-tree", parent or "--empty", env=scratch_index)
-                entries = self._index_entries(chosen, scratch_index)
-                _plumbing(self.root, "update-index", "-z", "--index-info", data=entries, env=scratch_index)
-                tree = _plumbing(self.root, "write-tree", env=scratch_index).strip()
-            commit = None
-            if parent is None or tree != _plumbing(self.root, "rev-parse", f"{parent}^{{tree}}").strip():
-                message = commit_message(action, client)
-                parents = ["-p", parent] if parent else []
-                commit = _plumbing(self.root, "commit-tree", tree, *parents, data=message.encode(), env=author.env())
-                commit = commit.strip()
-                expected = parent or "0" * 40  # no HEAD yet: the ref must still not exist
-                if _plumbing_status(self.root, "update-ref", "-m", f"caseflow: {action}", "HEAD", commit, expected):
-                    raise StoreError("HEAD moved while committing (another git command?); nothing was committed")
-            self._sync_index(entries, commit)
-            return commit
-
-    def _index_entries(self, files: Mapping[str, bytes | None], scratch_index: Mapping[str, str]) -> bytes:
-        """``git update-index -z --index-info`` input: each file's bytes stored as a blob (keeping
-        the mode the path has), or mode 0, which removes the path."""
-        listed = _plumbing(self.root, "ls-files", "-s", "-z", "--", *files, env=scratch_index)
-        modes = {}
-        for entry in listed.split("\0"):
-            if entry:
-                info, _, path = entry.partition("\t")
-                modes[path] = info.split(" ")[0]
-        lines = []
-        for rel, data in sorted(files.items()):
-            if data is None:
-                lines.append(f"0 {'0' * 40}\t{rel}")
-                continue
-            blob = _plumbing(self.root, "hash-object", "-w", "--no-filters", "--stdin", data=data).strip()
-            lines.append(f"{modes.get(rel, '100644')} {blob}\t{rel}")
-        return "".join(line + "\0" for line in lines).encode("utf-8", "surrogateescape")
-
-    def _sync_index(self, entries: bytes, commit: str | None) -> None:
-        """git's own index takes the committed paths; a git command holding its lock briefly
-        (``git status`` refreshing) is waited for."""
-        deadline = time.monotonic() + 3.0
-        while True:
-            failed = _plumbing_status(self.root, "update-index", "-z", "--index-info", data=entries)
-            if not failed:
-                return
-            if "index.lock" not in failed or time.monotonic() >= deadline:
-                done = f"committed {commit[:12]}, but " if commit else ""
-                raise StoreError(f"{done}git's index could not be updated ({failed}); `git status` may list the files")
-            time.sleep(0.05)
-
-
-def _plumbing(
-    root: Path, *args: str, data: bytes | None = None, env: Mapping[str, str] | None = None, check: bool = True
-) -> str:
-    """Output of a git plumbing command run in its own process group (a terminal's Ctrl-C is
-    held for the whole commit by :func:`_signals_deferred`, so it must not reach git either)."""
-    import subprocess
-
-    done = subprocess.run(
-        ["git", "--literal-pathspecs", *args],
-        cwd=root,
-        input=data,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        check=False,
-        process_group=0,
-        timeout=120,
-    )
-    if check and done.returncode != 0:
-        raise StoreError(f"git {args[0]} refused ({_stderr_reason(done.stderr)}); nothing was committed")
-    return done.stdout.decode("utf-8", "surrogateescape")
-
-
-def _plumbing_status(root: Path, *args: str, data: bytes | None = None) -> str | None:
-    """None when the git command succeeded, else git's reason."""
-    import subprocess
-
-    done = subprocess.run(
-        ["git", "--literal-pathspecs", *args], cwd=root, input=data, capture_output=True, check=False, process_group=0
-    )
-    return None if done.returncode == 0 else _stderr_reason(done.stderr)
-
-
-def _stderr_reason(stderr: bytes) -> str:
-    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-    return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "no reason")
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while a commit and git's index are updated, then deliver them to
-    whatever handler was there: the commit finishes, and the signal is not lost (unlike
-    :func:`_uninterruptible`, which a long-running ``caseflow watch`` cannot afford)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        handler = signal.getsignal(signum)
-        if handler is not None and handler is not signal.SIG_IGN:  # None: set outside Python; leave it
-            previous[signum] = signal.signal(signum, lambda number, _frame: caught.append(number))
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        for number in dict.fromkeys(caught):
-            signal.raise_signal(number)
-
-
-def _files_below(root: Path, folder: str) -> list[str]:
-    """Every file (links included, never followed) below a folder, as repository paths."""
-    found: list[str] = []
-    for directory, dirnames, filenames in os.walk(root / folder, followlinks=False):
-        relative = Path(directory).relative_to(root).as_posix()
-        found.extend(f"{relative}/{name}" for name in filenames)
-        found.extend(f"{relative}/{name}" for name in dirnames if os.path.islink(os.path.join(directory, name)))
-    return found
-
-
-def _ignore_rules_may_reach(root: Path) -> bool:
-    """Could an ignore rule outside the case folders hide a document? (Then git is asked which.)
-
-    caseflow's own .gitignore names only ``.caseflow/``; any other rule, anywhere git reads
-    rules from, might.
-    """
-    sources = [root / ".gitignore", root / ".git" / "info" / "exclude"]
-    configured = git_config_value(root, "core.excludesFile")
-    if configured:
-        sources.append(Path(os.path.expanduser(configured)))
-    else:
-        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
-        sources.append(Path(xdg) / "git" / "ignore")
-    for source in sources:
-        try:
-            lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            continue
-        rules = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-        if source == root / ".gitignore":
-            rules = [rule for rule in rules if rule.rstrip("/") != LOCAL_DIR]
-        if rules:
-            return True
-    return False
-
-
-def _head(root: Path) -> str | None:
-    try:
-        return _git(root, "rev-parse", "--verify", "-q", "HEAD").strip() or None
-    except GitFailed:
-        return None  # no commit yet
+        return commit_files(self, author, files, action=action, client=client, keep=keep)
 
 
 @contextlib.contextmanager
@@ -774,15 +482,6 @@ def _uninterruptible() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _refuse_links(root: Path, rel: str) -> None:
-    """Never write through a symbolic link: a linked folder would put case files outside the repo."""
-    current = root
-    for part in Path(rel).parts:
-        current = current / part
-        if current.is_symlink():
-            raise StoreError(f"{current.relative_to(root)} is a symbolic link; caseflow never writes through links")
-
-
 def _git_reason(exc: Any) -> str:
     """git's own one-line reason: its first ``fatal:``/``error:`` line, else its last line."""
     lines = [line.removeprefix("stderr: ").strip(" '") for line in (exc.stderr or "").strip().splitlines()]
@@ -792,23 +491,4 @@ def _git_reason(exc: Any) -> str:
     return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1])
 
 
-def _make_parents(directory: Path, root: Path) -> list[Path]:
-    """Create missing folders below ``root``; returns those created, outermost first."""
-    missing = []
-    current = directory
-    while current != root and not current.exists():
-        missing.append(current)
-        current = current.parent
-    for folder in reversed(missing):
-        folder.mkdir()
-    return list(reversed(missing))
-
-
-def _remove_empty_parents(directory: Path, root: Path) -> None:
-    """Folders a removal emptied go too (git does not track folders, so they would linger)."""
-    while directory != root and directory.is_relative_to(root):
-        try:
-            directory.rmdir()
-        except OSError:
-            return  # not empty (or not ours to remove)
-        directory = directory.parent
+__all__ = ["LOCAL_DIR", "Author", "Store", "Transaction", "atomic_write", "commit_message", "init_repository"]

@@ -147,13 +147,20 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str = "(
         click.echo(empty)
         return
     cells = [[_cell(v) for v in row] for row in rows]
-    # widths of what shows: a coloured cell's escape codes take no room on the screen
-    shown = [[click.unstyle(c) if "\x1b" in c else c for c in row] for row in cells]
+    if any("\x1b" in c for row in cells for c in row):
+        # widths of what shows: a coloured cell's escape codes take no room on the screen
+        shown = [[click.unstyle(c) if "\x1b" in c else c for c in row] for row in cells]
+    else:
+        shown = cells
     widths = [max(len(h), *(len(r[i]) for r in shown)) for i, h in enumerate(headers)]
     lines = [click.style("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), bold=True)]
-    for row, visible in zip(cells, shown, strict=True):
-        padded = (c + " " * (w - len(v)) for c, v, w in zip(row, visible, widths, strict=True))
-        lines.append("  ".join(padded).rstrip())
+    if shown is cells:  # plain text (not a terminal): one format string, at C speed
+        line = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
+        lines.extend(line.format(*row).rstrip() for row in cells)
+    else:
+        for row, visible in zip(cells, shown, strict=True):
+            padded = (c + " " * (w - len(v)) for c, v, w in zip(row, visible, widths, strict=True))
+            lines.append("  ".join(padded).rstrip())
     click.echo("\n".join(lines))  # one write: a caseload's due list can run to tens of thousands of lines
 
 

@@ -3,7 +3,7 @@
 The only module that imports watchdog. Editors save in many ways: writing in place, writing a temp
 file and renaming it over the document (an atomic save), vim renaming the document away to
 ``name~`` and writing a new one (after probing the folder with a file named ``4913``), gedit's
-``.goutputstream-XXXXXX``, swap files, Emacs's ``.#name`` and ``#name#``. Every one of them ends
+``.goutputstream-*`` files, swap files, Emacs's ``.#name`` and ``#name#``. Every one of them ends
 with the document in place and the folder quiet; so a document is judged only once no event has
 touched it for a short settle delay, and temp files are never judged at all (they only count as
 activity in their client's folder, which holds back that client's commit).

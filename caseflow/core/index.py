@@ -190,7 +190,14 @@ class CaseIndex:
 
     def memos(self, kind: str) -> dict[str, tuple[str, Any]]:
         """Every stored result of one kind: ``{client: (digest, data)}``."""
-        rows = self._query("SELECT client, digest, data FROM memos WHERE kind = ?", (kind,))
+        # One JSON text for all of them, built by SQLite: a single decode is several times faster
+        # than one per client (a caseload has tens of thousands).
+        rows = self._query(
+            "SELECT json_group_object(client, json_array(digest, json(data))) FROM memos WHERE kind = ?", (kind,)
+        )
+        if rows and rows[0][0]:
+            return {client: (digest, data) for client, (digest, data) in json.loads(rows[0][0]).items()}
+        rows = self._query("SELECT client, digest, data FROM memos WHERE kind = ?", (kind,))  # no JSON in SQLite
         return {client: (digest, json.loads(data)) for client, digest, data in rows}
 
     def put_memos(self, kind: str, rows: Iterable[tuple[str, str, Any]]) -> None:

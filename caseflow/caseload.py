@@ -102,7 +102,7 @@ def _index_one(repo: CaseRepo, root: Path, f: TreeFile) -> tuple[str, str | None
     (whoever needs it reads it then, and reports why).
     """
     from caseflow.core.validation import check_plain_data
-    from caseflow.validating import check_key
+    from caseflow.validating import as_rows, check_key
 
     try:
         raw = read_document_bytes(root, f.path)
@@ -116,7 +116,7 @@ def _index_one(repo: CaseRepo, root: Path, f: TreeFile) -> tuple[str, str | None
         f.path, raw, data, body, repo.forms, repo.schemas, repo.host.validate_document, f.client_id, f.path_in_client
     )
     form = data.get("form")
-    check = (check_key(f.path, f.blob), [[p.path, p.line, p.col, p.message] for p in problems])
+    check = (check_key(f.path, f.blob), as_rows(problems))
     return f.key, form if isinstance(form, str) else None, text, check
 
 

@@ -100,7 +100,7 @@ def verify(repo: CaseRepo, progress: Progress | None = None) -> IndexState:
 
 def _compare(repo: CaseRepo, root: str, files: Sequence[TreeFile], stored: set[str]) -> list[str]:
     """What differs between the index and the files themselves (run in a worker)."""
-    from caseflow.validating import check_key
+    from caseflow.validating import as_rows, check_key
 
     held = repo.index.stored([f.key for f in files if f.key in stored])
     checked = repo.index.checks(check_key(f.path, f.blob) for f in files if f.readable)
@@ -128,7 +128,7 @@ def _compare(repo: CaseRepo, root: str, files: Sequence[TreeFile], stored: set[s
             found.append(f"{f.path}: the index's data differs from a fresh parse")
         problems = checked.get(check_key(f.path, f.blob))
         if problems is not None:
-            again = [[p.path, p.line, p.col, p.message] for p in repo.check_document(f.client_id, f.path, raw)]
+            again = as_rows(repo.check_document(f.client_id, f.path, raw))
             if again != problems:
                 found.append(f"{f.path}: the index's problems differ from checking it again")
     return found

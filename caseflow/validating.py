@@ -87,13 +87,18 @@ def client_problems(
             stored = known.get(key) or repo.index.checks([key]).get(key)
             if stored is None:
                 found = repo.check_document(client_id, path, raw) if inner is not None else []
-                stored = [[p.path, p.line, p.col, p.message] for p in found]
+                stored = as_rows(found)
                 fresh.append((key, stored))
         problems.extend(_from_json(stored))
     repo.index.put_checks(fresh)
     problems.extend(repo.decision_problems(client_id))
     if not (repo.root / casefiles.CLIENTS_DIR / client_id / "client.yaml").exists():
         problems.append(Problem(f"{casefiles.CLIENTS_DIR}/{client_id}", 0, 0, "has no client.yaml"))
+    return as_rows(problems)
+
+
+def as_rows(problems: Sequence[Problem]) -> list[list[Any]]:
+    """Problems as the index stores them: ``[path, line, col, message]`` each."""
     return [[p.path, p.line, p.col, p.message] for p in problems]
 
 

@@ -100,16 +100,10 @@ def documents_under(path: Path) -> list[str]:
     return sorted(found)
 
 
-def answers(repo: CaseRepo, *, review_history: bool = True) -> dict[str, Any]:
-    """What the read commands say, in comparable form.
-
-    ``review_history=False`` leaves out who last changed a document waiting for review and when
-    (see test_review_names_the_commit_that_last_changed_a_reverted_document).
-    """
+def answers(repo: CaseRepo) -> dict[str, Any]:
+    """What the read commands say, in comparable form (reviews with who changed what, and when)."""
     report = repo.validate()
     reviews = [p.as_json() for p in pending_reviews(repo)]
-    if not review_history:
-        reviews = [{k: v for k, v in r.items() if k not in ("author", "changed_on", "age_days")} for r in reviews]
     return {
         "validate": (report.documents, [str(p) for p in report.problems]),
         "clients": repo.clients(),
@@ -118,10 +112,8 @@ def answers(repo: CaseRepo, *, review_history: bool = True) -> dict[str, Any]:
     }
 
 
-def fresh_answers(
-    path: Path, scratch: Path, schemas: SchemaChecker | None = None, *, review_history: bool = True
-) -> dict[str, Any]:
-    return answers(open_repo(fresh_copy(path, scratch), schemas), review_history=review_history)
+def fresh_answers(path: Path, scratch: Path, schemas: SchemaChecker | None = None) -> dict[str, Any]:
+    return answers(open_repo(fresh_copy(path, scratch), schemas))
 
 
 def commit_all(path: Path, message: str, author: int = 0, minutes: int = 0) -> bool:

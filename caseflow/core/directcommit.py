@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from caseflow.core.gitrun import reason_of
 from caseflow.core.safefiles import refuse_links
 from caseflow.core.store import CONFLICT_MARKER, LOCAL_DIR, Author, commit_message
 from caseflow.errors import StoreError
@@ -136,8 +137,7 @@ def _plumbing_status(root: Path, *args: str, data: bytes | None = None) -> str |
 
 
 def _stderr_reason(stderr: bytes) -> str:
-    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-    return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "no reason")
+    return reason_of(stderr.decode("utf-8", "replace")) or "no reason"
 
 
 @contextlib.contextmanager

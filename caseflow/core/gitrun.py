@@ -43,9 +43,14 @@ def git(root: Path | None, *args: str, env: Mapping[str, str] | None = None, std
         check=False,
     )
     if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitFailed(lines[-1] if lines else f"git {args[0]} exited {done.returncode}")
+        raise GitFailed(reason_of(done.stderr.decode("utf-8", "replace")) or f"git {args[0]} exited {done.returncode}")
     return done.stdout.decode("utf-8", "surrogateescape")
+
+
+def reason_of(stderr: str) -> str:
+    """git's own one-line reason: its first ``fatal:``/``error:`` line, else its last line ("" if none)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
 
 
 def head(root: Path) -> str | None:
@@ -67,7 +72,7 @@ def run_concurrently(root: Path, *commands: list[str], optional_locks: bool = Fa
     for process in running:
         out, err = process.communicate()
         if process.returncode != 0:
-            reason = err.decode("utf-8", "replace").strip().splitlines()
-            raise StoreError(f"git could not list the case files ({reason[-1] if reason else 'no reason given'})")
+            reason = reason_of(err.decode("utf-8", "replace")) or "no reason given"
+            raise StoreError(f"git could not list the case files ({reason})")
         outputs.append(out.decode("utf-8", "surrogateescape"))
     return outputs

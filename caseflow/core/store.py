@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from caseflow.core.gitrun import GitFailed
+from caseflow.core.gitrun import GitFailed, reason_of
 from caseflow.core.gitrun import git as _git
 from caseflow.core.gitrun import head as _head
 from caseflow.core.safefiles import atomic_write, make_parents, refuse_links, remove_empty_parents
@@ -136,9 +136,7 @@ class Store:
     @contextlib.contextmanager
     def lock(self, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
         """One writer at a time per clone, held across read-modify-write-commit."""
-        local = self.root / LOCAL_DIR
-        local.mkdir(exist_ok=True)
-        fd = os.open(local / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = self._lock_file()
         try:
             deadline = time.monotonic() + wait
             while True:
@@ -183,6 +181,12 @@ class Store:
         )
         return done.returncode, (done.stdout + done.stderr).strip()
 
+    def _lock_file(self) -> int:
+        """The lock file's descriptor (``.caseflow/lock``, private); closing it releases the lock."""
+        local = self.root / LOCAL_DIR
+        local.mkdir(exist_ok=True)
+        return os.open(local / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+
     def worktree_listing(self, folder: str) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
         """:func:`caseflow.core.worktree.listing` of ``folder``; git may refresh its own index only
         while no caseflow command is writing."""
@@ -194,10 +198,8 @@ class Store:
     @contextlib.contextmanager
     def try_lock(self) -> Iterator[bool]:
         """The writers' lock if it is free right now (True), else nothing (False): never waits."""
-        local = self.root / LOCAL_DIR
         try:
-            local.mkdir(exist_ok=True)
-            fd = os.open(local / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = self._lock_file()
         except OSError:
             yield False  # a read-only clone: nobody writes here
             return
@@ -483,12 +485,9 @@ def _uninterruptible() -> Iterator[None]:
 
 
 def _git_reason(exc: Any) -> str:
-    """git's own one-line reason: its first ``fatal:``/``error:`` line, else its last line."""
-    lines = [line.removeprefix("stderr: ").strip(" '") for line in (exc.stderr or "").strip().splitlines()]
-    lines = [line for line in lines if line]
-    if not lines:
-        return f"exit status {exc.status}"
-    return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1])
+    """git's own one-line reason from a GitPython error (its stderr lines come quoted)."""
+    lines = [line.removeprefix("stderr: ").strip(" '") for line in (exc.stderr or "").splitlines()]
+    return reason_of("\n".join(lines)) or f"exit status {exc.status}"
 
 
 __all__ = ["LOCAL_DIR", "Author", "Store", "Transaction", "atomic_write", "commit_message", "init_repository"]

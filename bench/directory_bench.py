@@ -22,7 +22,7 @@ from pathlib import Path
 
 from hsds_synthetic import write_directory
 
-from caseflow.bootstrap import init_repository
+from caseflow.agency.init import init_repository
 from caseflow.repo import open_repo
 
 CASEFLOW = [sys.executable, "-m", "caseflow"]

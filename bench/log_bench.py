@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from caseflow.bootstrap import init_repository
+from caseflow.agency.init import init_repository
 
 CLIENT = "C-7K2M9Q"
 PERSON = "Casey Rivera <casey@riverbend.example>"

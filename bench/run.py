@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 from sections import write_section  # noqa: E402
 from synthetic import build  # noqa: E402
 
-from caseflow.demo import build_demo  # noqa: E402
+from caseflow.agency.demo import build_demo  # noqa: E402
 
 # As on a person's machine: Python may cache bytecode (this workplace sets PYTHONDONTWRITEBYTECODE,
 # which would make every run recompile caseflow's own modules).

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from caseflow.bootstrap import init_repository
+from caseflow.agency.init import init_repository
 from caseflow.core.case import blob_id
 from caseflow.core.ids import CROCKFORD
 from caseflow.core.store import Author

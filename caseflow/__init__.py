@@ -36,16 +36,16 @@ from caseflow.errors import (
 
 if TYPE_CHECKING:
     from caseflow.core.case import Approval, CaseDocument, CaseView
-    from caseflow.core.directory import Directory, DirectoryLoad, Location, Service
     from caseflow.core.documents.files import read_yaml_file
-    from caseflow.core.due import Due, DueRule
     from caseflow.core.forms import DocumentView, Finding, Form
     from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
-    from caseflow.core.instruments import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, sum_of
-    from caseflow.core.reporting import Exporter, ExportInputs, Report, ReportInputs, Table
-    from caseflow.core.workflows import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
+    from caseflow.evaluation.instruments import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, sum_of
+    from caseflow.followup.due_rules import Due, DueRule
     from caseflow.hookspecs import hookimpl, hookspec
+    from caseflow.referrals.directory import Directory, DirectoryLoad, Location, Service
     from caseflow.repo import CaseRepo, SavedDocument, Staff, StageChange, open_repo
+    from caseflow.reporting.model import Exporter, ExportInputs, Report, ReportInputs, Table
+    from caseflow.workflow.model import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
 
 __version__ = "0.1.0"
 
@@ -112,14 +112,23 @@ __all__ = [
 #: that needs one class) does not pay for YAML, pathlib and dataclasses it never touches.
 _LAZY = {
     "caseflow.core.case": ("Approval", "CaseDocument", "CaseView"),
-    "caseflow.core.directory": ("Directory", "DirectoryLoad", "Location", "Service"),
+    "caseflow.referrals.directory": ("Directory", "DirectoryLoad", "Location", "Service"),
     "caseflow.core.documents.files": ("read_yaml_file",),
-    "caseflow.core.due": ("Due", "DueRule"),
+    "caseflow.followup.due_rules": ("Due", "DueRule"),
     "caseflow.core.forms": ("DocumentView", "Finding", "Form"),
     "caseflow.core.ids": ("CLIENT_ID_PATTERN", "STAFF_ID_PATTERN", "random_client_id"),
-    "caseflow.core.instruments": ("YES_NO", "Instrument", "Item", "Option", "Parameter", "Result", "band_of", "sum_of"),
-    "caseflow.core.reporting": ("Exporter", "ExportInputs", "Report", "ReportInputs", "Table"),
-    "caseflow.core.workflows": ("Check", "Requirement", "Stage", "Transition", "Workflow", "WorkflowExtension"),
+    "caseflow.evaluation.instruments": (
+        "YES_NO",
+        "Instrument",
+        "Item",
+        "Option",
+        "Parameter",
+        "Result",
+        "band_of",
+        "sum_of",
+    ),
+    "caseflow.reporting.model": ("Exporter", "ExportInputs", "Report", "ReportInputs", "Table"),
+    "caseflow.workflow.model": ("Check", "Requirement", "Stage", "Transition", "Workflow", "WorkflowExtension"),
     "caseflow.hookspecs": ("hookimpl", "hookspec"),
     "caseflow.repo": ("CaseRepo", "SavedDocument", "Staff", "StageChange", "open_repo"),
 }

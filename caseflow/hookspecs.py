@@ -16,13 +16,13 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from caseflow.core.directory import Directory, DirectoryLoad
-    from caseflow.core.due import DueRule
     from caseflow.core.forms import DocumentView, Finding, Form
-    from caseflow.core.instruments import Instrument
-    from caseflow.core.reporting import Exporter, Report
-    from caseflow.core.workflows import Check, Workflow, WorkflowExtension
+    from caseflow.evaluation.instruments import Instrument
+    from caseflow.followup.due_rules import DueRule
+    from caseflow.referrals.directory import Directory, DirectoryLoad
     from caseflow.repo import CaseRepo, SavedDocument, StageChange
+    from caseflow.reporting.model import Exporter, Report
+    from caseflow.workflow.model import Check, Workflow, WorkflowExtension
 
 hookspec = pluggy.HookspecMarker("caseflow")
 hookimpl = pluggy.HookimplMarker("caseflow")

@@ -28,36 +28,53 @@ from caseflow.errors import CaseflowError, PluginError
 if TYPE_CHECKING:
     import click
 
-    from caseflow.core.directory import Directory, DirectoryLoad
-    from caseflow.core.due import DueRule
     from caseflow.core.forms import DocumentView, Finding, Form
-    from caseflow.core.instruments import Instrument
-    from caseflow.core.reporting import Exporter, Report
-    from caseflow.core.workflows import Check, Workflow
+    from caseflow.evaluation.instruments import Instrument
+    from caseflow.followup.due_rules import DueRule
+    from caseflow.referrals.directory import Directory, DirectoryLoad
     from caseflow.repo import CaseRepo, SavedDocument, StageChange
+    from caseflow.reporting.model import Exporter, Report
+    from caseflow.workflow.model import Check, Workflow
 
 ENTRY_POINT_GROUP = "caseflow"
+
+#: Each feature's commands, added to the ``caseflow`` command through ``register_commands`` as any
+#: plugin's are.
+COMMAND_PLUGINS = (
+    "caseflow.agency.commands",
+    "caseflow.records.commands",
+    "caseflow.workflow.commands",
+    "caseflow.evaluation.commands",
+    "caseflow.referrals.commands",
+    "caseflow.referrals.provider_commands",
+    "caseflow.followup.commands",
+    "caseflow.review.commands",
+    "caseflow.sharing.commands",
+    "caseflow.reporting.commands",
+    "caseflow.index.commands",
+    "caseflow.watch.commands",
+)
 PLUGINS_ENV = "CASEFLOW_PLUGINS"
 
 #: caseflow's own behaviour, registered through the same hooks as everyone else's.
 DEFAULT_PLUGINS = (
-    "caseflow.default_plugins.client_ids",
-    "caseflow.default_plugins.reports_builtin",
-    "caseflow.default_plugins.client_forms",
-    "caseflow.default_plugins.consent_forms",
-    "caseflow.default_plugins.note_forms",
-    "caseflow.default_plugins.plan_forms",
-    "caseflow.default_plugins.referral_forms",
-    "caseflow.default_plugins.monitoring_forms",
-    "caseflow.default_plugins.discharge_forms",
-    "caseflow.default_plugins.document_checks",
-    "caseflow.default_plugins.approval_forms",
-    "caseflow.default_plugins.workflow_checks",
-    "caseflow.default_plugins.workflow_default",
-    "caseflow.default_plugins.instruments_mood",
-    "caseflow.default_plugins.instruments_substance",
-    "caseflow.default_plugins.instruments_cssrs",
-    "caseflow.default_plugins.provider_directory",
+    "caseflow.records.client_ids",
+    "caseflow.reporting.builtin",
+    "caseflow.records.client_form",
+    "caseflow.referrals.consent_forms",
+    "caseflow.followup.note_forms",
+    "caseflow.records.plan_form",
+    "caseflow.referrals.referral_forms",
+    "caseflow.followup.forms",
+    "caseflow.records.discharge_form",
+    "caseflow.records.document_checks",
+    "caseflow.workflow.approval_form",
+    "caseflow.workflow.checks",
+    "caseflow.workflow.default_workflow",
+    "caseflow.evaluation.mood",
+    "caseflow.evaluation.substance",
+    "caseflow.evaluation.cssrs",
+    "caseflow.referrals.provider_directory",
 )
 
 
@@ -250,7 +267,7 @@ class PluginHost:
         return self._forms
 
     def instruments(self) -> Mapping[str, Instrument]:
-        from caseflow.core.instruments import Instrument
+        from caseflow.evaluation.instruments import Instrument
 
         if self._instruments is None:
             self._instruments = self._unique(
@@ -263,7 +280,7 @@ class PluginHost:
         return self._form_owners[form_id]
 
     def provider_directories(self, root: Path, config: Mapping[str, Any]) -> list[Directory]:
-        from caseflow.core.directory import Directory
+        from caseflow.referrals.directory import Directory
 
         return [
             d
@@ -274,7 +291,7 @@ class PluginHost:
 
     @functools.cached_property
     def _due_rules(self) -> list[tuple[str, DueRule]]:
-        from caseflow.core.due import BUILT_IN_RULES, DueRule
+        from caseflow.followup.due_rules import BUILT_IN_RULES, DueRule
 
         taken = {rule.id: "caseflow (built in)" for rule in BUILT_IN_RULES}
         found = []
@@ -290,7 +307,7 @@ class PluginHost:
         return self._due_rules
 
     def reports(self) -> Mapping[str, Report]:
-        from caseflow.core.reporting import Report
+        from caseflow.reporting.model import Report
 
         """Every report plugins register, by id (unique)."""
         if self._reports is None:
@@ -298,7 +315,7 @@ class PluginHost:
         return self._reports
 
     def exporters(self) -> Mapping[str, Exporter]:
-        from caseflow.core.reporting import Exporter
+        from caseflow.reporting.model import Exporter
 
         """Every export format plugins register, by id (unique)."""
         if self._exporters is None:
@@ -320,7 +337,7 @@ class PluginHost:
         return self._fingerprint
 
     def read_provider_directory(self, source: Path, directory_id: str) -> tuple[str, DirectoryLoad] | None:
-        from caseflow.core.directory import DirectoryLoad
+        from caseflow.referrals.directory import DirectoryLoad
 
         """(plugin, what it read) from the first plugin that reads ``source``'s format, else None.
 
@@ -342,14 +359,14 @@ class PluginHost:
         return None
 
     def checks(self) -> Mapping[str, Check]:
-        from caseflow.core.workflows import Check
+        from caseflow.workflow.model import Check
 
         if self._checks is None:
             self._checks = self._unique("register_checks", (Check,), "Check", self._check_owners)
         return self._checks
 
     def workflows(self) -> Mapping[str, Workflow]:
-        from caseflow.core.workflows import Workflow, WorkflowExtension, workflow_problems
+        from caseflow.workflow.model import Workflow, WorkflowExtension, workflow_problems
 
         """Every workflow with the extensions plugins made to it, each checked for soundness."""
         if self._workflows is None:

@@ -23,20 +23,20 @@ from caseflow.core.case import Approval, CaseDocument, CaseView, blob_id, parse_
 from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
 from caseflow.core.documents import Document, load_document, load_plain
 from caseflow.core.forms import Form
-from caseflow.core.gitrun import git_config_value
+from caseflow.core.git.runner import git_config_value
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
-from caseflow.core.index import CaseIndex
 from caseflow.core.store import LOCAL_DIR, Author, Store
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import DocumentError, NotFound, Problem, UnknownPerson
+from caseflow.index.database import CaseIndex
 from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
 if TYPE_CHECKING:
-    from caseflow.core.directory import Directory
-    from caseflow.core.snapshot import Snapshot
     from caseflow.core.validation import SchemaChecker
-    from caseflow.core.workflows import Workflow
-    from caseflow.directory_sources import LoadedSource
+    from caseflow.index.snapshot import Snapshot
+    from caseflow.referrals.directory import Directory
+    from caseflow.referrals.directory_files import LoadedSource
+    from caseflow.workflow.model import Workflow
 
 __all__ = [
     "CaseRepo",
@@ -209,7 +209,7 @@ class CaseRepo:
 
     def case(self, client_id: str) -> CaseView:
         """A read-only view of one client's documents and approvals, for workflow checks."""
-        from caseflow.caseload import assemble_case
+        from caseflow.index.caseload import assemble_case
 
         self.client_dir(client_id)
         record = self.client_record(client_id)
@@ -231,7 +231,7 @@ class CaseRepo:
 
         Take one per command and pass it on: each costs a ``git ls-files`` and a ``git status``.
         """
-        from caseflow.caseload import refresh
+        from caseflow.index.caseload import refresh
 
         return refresh(self, progress)
 
@@ -267,7 +267,7 @@ class CaseRepo:
     def directory_sources(self) -> list[LoadedSource]:
         """The directory files and folders (``directories/``, ``directories.sources``), as read or cached."""
         if self._directory_sources is None:
-            from caseflow.directory_sources import load_all
+            from caseflow.referrals.directory_files import load_all
 
             self._directory_sources = load_all(self.root, self.host, self.config.directories)
         return self._directory_sources
@@ -357,7 +357,7 @@ class CaseRepo:
 
         Every row has the same keys; ``problem`` says why a client record could not be read.
         """
-        from caseflow.caseload import client_rows
+        from caseflow.index.caseload import client_rows
 
         return [
             row
@@ -389,7 +389,7 @@ class CaseRepo:
 
         (``caseflow.yaml`` itself is checked when the repository is opened.)
         """
-        from caseflow.validating import validate
+        from caseflow.records.validate_repo import validate
 
         return validate(self, client_ids, progress)
 
@@ -404,7 +404,7 @@ class CaseRepo:
             raise NotFound(f"{path} does not exist")
         return path
 
-    # -- writing (see caseflow.actions) ----------------------------------------------------------
+    # -- writing (see caseflow.records.actions) ----------------------------------------------------------
 
     def today(self) -> dt.date:
         """Today in the agency's time zone (a late-evening note belongs to the agency's day).
@@ -422,32 +422,32 @@ class CaseRepo:
         return dt.datetime.now(ZoneInfo(self.config.timezone)).date()
 
     def intake(self, actor: Staff, **kwargs: Any) -> str:
-        from caseflow import actions
+        from caseflow.records import actions
 
         return actions.intake(self, actor, **kwargs)
 
     def set_fields(self, actor: Staff, client_id: str, document: str, assignments: Sequence[str]) -> SavedDocument:
-        from caseflow import actions
+        from caseflow.records import actions
 
         return actions.set_fields(self, actor, client_id, document, assignments)
 
     def new_document(self, actor: Staff, client_id: str, form_id: str, **kwargs: Any) -> SavedDocument:
-        from caseflow import actions
+        from caseflow.records import actions
 
         return actions.new_document(self, actor, client_id, form_id, **kwargs)
 
     def approve(self, actor: Staff, client_id: str, document: str, comment: str | None = None) -> SavedDocument:
-        """Approve the current (committed) version of a document; see :mod:`caseflow.approvals`."""
-        from caseflow.approvals import decide
+        """Approve the current (committed) version of a document; see :mod:`caseflow.workflow.approvals`."""
+        from caseflow.workflow.approvals import decide
 
         return decide(self, actor, client_id, document, "approved", comment)
 
     def reject(self, actor: Staff, client_id: str, document: str, comment: str) -> SavedDocument:
-        from caseflow.approvals import decide
+        from caseflow.workflow.approvals import decide
 
         return decide(self, actor, client_id, document, "rejected", comment)
 
     def add_staff(self, actor: Staff | None, **kwargs: Any) -> Staff:
-        from caseflow import actions
+        from caseflow.records import actions
 
         return actions.add_staff(self, actor, **kwargs)

@@ -48,7 +48,7 @@ _GIT_ENV = {
 
 def build_case_repo(path: Path) -> Path:
     """A fresh case repository with the standard test staff, made through the public API."""
-    from caseflow.bootstrap import init_repository
+    from caseflow.agency.init import init_repository
     from caseflow.repo import open_repo
 
     init_repository(path, agency="Test Agency")

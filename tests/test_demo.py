@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from caseflow import open_repo
+from caseflow.agency.demo import example_dir
 from caseflow.core.documents import load_plain
-from caseflow.demo import example_dir
 from caseflow.testing import Result, git
 
 

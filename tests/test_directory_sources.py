@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from caseflow import AlreadyExists, CaseflowError, Directory, DirectoryLoad, Location, PluginError, Service, hookimpl
-from caseflow.directory_sources import CACHE_DIR, import_directory
+from caseflow.referrals.directory_files import CACHE_DIR, import_directory
 from caseflow.testing import git, registered_plugin
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from caseflow import CaseRepo, CaseView, Due, DueRule, PluginError, WorkflowExtension, hookimpl, open_repo
-from caseflow.due import due_for_case, due_list
+from caseflow.followup.due import due_for_case, due_list
 from caseflow.testing import ONLY_BUILTIN_PLUGINS
 
 CLIENT = "C-7K2M9Q"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from caseflow import Exporter, ExportInputs, NotAllowed, hookimpl
-from caseflow.core.audit import entries
-from caseflow.exports import export
-from caseflow.referrals import ConsentRequired
+from caseflow.referrals.lifecycle import ConsentRequired
+from caseflow.reporting.access_record import entries
+from caseflow.reporting.exports import export
 from caseflow.testing import registered_plugin
 from tests.samples import CLIENT, CLIENT_YAML
 

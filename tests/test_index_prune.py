@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from caseflow import caseload, open_repo
-from caseflow.core import index as index_module
-from caseflow.core.index import INDEX_FILE
-from caseflow.demo import example_dir
+from caseflow import open_repo
+from caseflow.agency.demo import example_dir
+from caseflow.index import caseload
+from caseflow.index import database as index_module
+from caseflow.index.database import INDEX_FILE
 from caseflow.testing import git
 
 

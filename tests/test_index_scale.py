@@ -34,12 +34,12 @@ import caseflow
 from caseflow import DocumentView, Finding, Form, hookimpl
 from caseflow.core import parallel
 from caseflow.core.case import blob_id
-from caseflow.core.index import APPLICATION_ID, FORMAT_VERSION, INDEX_FILE, document_key
 from caseflow.core.validation import SchemaChecker
-from caseflow.due import due_list
-from caseflow.indexing import verify
+from caseflow.followup.due import due_list
+from caseflow.index.database import APPLICATION_ID, FORMAT_VERSION, INDEX_FILE, document_key
+from caseflow.index.maintenance import verify
 from caseflow.repo import CaseRepo
-from caseflow.review import pending_reviews
+from caseflow.review.queue import pending_reviews
 from caseflow.testing import Result, git
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -756,7 +756,7 @@ def test_index_command_rebuild_and_verify(tmp_path: Path, run_caseflow: Callable
 
 
 def test_index_verify_finds_stored_problems_that_differ(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
-    from caseflow.validating import check_key
+    from caseflow.records.validate_repo import check_key
 
     path = caseload(tmp_path / "repo", 2)
     run_caseflow("--repo", path, "validate", env=ENV).assert_success()

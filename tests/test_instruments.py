@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from caseflow import CaseRepo, Instrument, Item, Option, Result, hookimpl, open_repo, sum_of
-from caseflow.default_plugins.instruments_cssrs import score_cssrs
-from caseflow.default_plugins.instruments_mood import score_gad7, score_phq9
-from caseflow.default_plugins.instruments_substance import score_audit, score_audit_c, score_dast10
-from caseflow.screening import AnswerError, parse_answers, scores, screen
+from caseflow.evaluation.cssrs import score_cssrs
+from caseflow.evaluation.mood import score_gad7, score_phq9
+from caseflow.evaluation.screening import AnswerError, parse_answers, scores, screen
+from caseflow.evaluation.substance import score_audit, score_audit_c, score_dast10
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, git
 from caseflow.testing import Result as Run
 
@@ -252,7 +252,7 @@ def test_a_positive_screen_flags_the_client_in_the_same_commit(repo: CaseRepo) -
 
 
 def test_a_risk_flag_shortens_the_contact_cadence(repo: CaseRepo) -> None:
-    from caseflow.core.due import contact_days
+    from caseflow.followup.due_rules import contact_days
 
     casey = repo.actor("casey")
     client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
@@ -356,7 +356,7 @@ def test_same_day_administrations_keep_their_order(repo: CaseRepo) -> None:
 
 
 def test_answers_are_whole_numbers() -> None:
-    from caseflow.default_plugins.instruments_mood import register_instruments
+    from caseflow.evaluation.mood import register_instruments
 
     phq9 = register_instruments()[0]
     floats = {f"q{n}": 1.0 for n in range(1, 10)}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from caseflow.core.merge import merge
 from caseflow.core.store import Store
+from caseflow.sharing.merge import merge
 from caseflow.testing import Result, git
 from tests.samples import CLIENT, CLIENT_YAML
 

@@ -38,7 +38,7 @@ def test_installed_wheel_runs_the_demo_from_its_own_files(wheel: Path, tmp_path:
     zipfile.ZipFile(wheel).extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site), "CASEFLOW_PLUGINS": ""}
     where = subprocess.run(
-        [sys.executable, "-c", "import caseflow.resources as r; print(r.shipped_dir('templates'))"],
+        [sys.executable, "-c", "import caseflow.core.resources as r; print(r.shipped_dir('templates'))"],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -28,7 +28,7 @@ def install_fake_plugin(site: Path, name: str, module_source: str) -> dict[str, 
 def test_installed_agency_plugin_is_loaded_with_its_forms(case_repo: Callable[..., Path]) -> None:
     repo = open_repo(case_repo(), environ={})
     assert repo.host.form_owner("riverbend.housing-assessment") == "riverbend"
-    assert repo.host.form_owner("core.plan") == "caseflow.default_plugins.plan_forms"
+    assert repo.host.form_owner("core.plan") == "caseflow.records.plan_form"
 
 
 def test_allow_and_block_lists(case_repo: Callable[..., Path]) -> None:
@@ -92,9 +92,7 @@ def test_plugin_commands_and_listing(
     assert by_name["riverbend"]["hooks"] == ["register_forms", "validate_document"]
     assert not any(p["default"] for p in listed)
     everything = json.loads(run_caseflow("--repo", path, "plugins", "--all", "--json", env=env).stdout)
-    assert {"caseflow.default_plugins.plan_forms", "caseflow.default_plugins.client_ids"} <= {
-        p["name"] for p in everything
-    }
+    assert {"caseflow.records.plan_form", "caseflow.records.client_ids"} <= {p["name"] for p in everything}
 
 
 class FormPlugin:
@@ -111,7 +109,7 @@ def test_duplicate_form_ids_name_both_plugins(case_repo: Callable[..., Path]) ->
     repo = registered_plugin(case_repo(), FormPlugin("core.plan"))
     with pytest.raises(
         PluginError,
-        match=r"form 'core.plan' is registered by both 'FormPlugin' and 'caseflow.default_plugins.plan_forms'",
+        match=r"form 'core.plan' is registered by both 'FormPlugin' and 'caseflow.records.plan_form'",
     ):
         repo.forms  # noqa: B018
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from caseflow import CaseflowError, CaseRepo, NotAllowed, open_repo
-from caseflow.referrals import ConsentRequired, change_status
+from caseflow.referrals.lifecycle import ConsentRequired, change_status
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, git
 from tests.samples import CLIENT, CLIENT_YAML
 

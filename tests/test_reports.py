@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from caseflow import NotAllowed, Report, ReportInputs, Table, hookimpl
-from caseflow.core.reporting import suppress
-from caseflow.reports import period, run_report
+from caseflow.reporting.model import suppress
+from caseflow.reporting.run import period, run_report
 from caseflow.testing import Result, registered_plugin
 from tests.samples import CLIENT, CLIENT_YAML
 

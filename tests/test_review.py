@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from caseflow import open_repo
-from caseflow.core.semdiff import changes
+from caseflow.review.semdiff import changes
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, git
 from tests.samples import CLIENT, CLIENT_YAML
 

@@ -23,7 +23,7 @@ import pytest
 from caseflow.core.store import Author, Store
 from caseflow.errors import StoreError
 from caseflow.testing import git
-from caseflow.watching import Watcher
+from caseflow.watch.service import Watcher
 from tests.samples import CLIENT, CLIENT_YAML
 
 RECORD = f"clients/{CLIENT}/client.yaml"
@@ -33,7 +33,8 @@ CASEY = Author("Casey Rivera", "casey@riverbend.example")
 # Registers the command itself when the CLI does not (yet): the same as `python -m caseflow`.
 _RUN_CASEFLOW = """
 import sys
-from caseflow.cli import make_cli, watch
+from caseflow.cli import make_cli
+from caseflow.watch import commands as watch
 cli = make_cli(argv=sys.argv[1:])
 if "watch" not in cli.commands:
     watch.register(cli)

@@ -28,9 +28,9 @@ from caseflow import (
     hookimpl,
     open_repo,
 )
-from caseflow.engine import RequirementsNotMet, advance, evaluate
-from caseflow.screening import parse_answers, screen
+from caseflow.evaluation.screening import parse_answers, screen
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, git
+from caseflow.workflow.engine import RequirementsNotMet, advance, evaluate
 
 
 class Recorder:

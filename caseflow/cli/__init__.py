@@ -15,7 +15,6 @@ from pathlib import Path
 import click
 
 from caseflow import __version__
-from caseflow.cli import clients, evaluation, monitoring, providers, referrals, repository, review, watch, workflow
 from caseflow.cli.context import CaseflowGroup, Settings, StartupPlugins, print_error
 from caseflow.errors import CaseflowError
 
@@ -50,18 +49,20 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
         """
         ctx.obj = Settings(repo_path, acting, traceback, startup)
 
-    repository.register(cli)
-    clients.register(cli)
-    workflow.register(cli)
-    evaluation.register(cli)
-    providers.register(cli)
-    referrals.register(cli)
-    monitoring.register(cli)
-    review.register(cli)
-    watch.register(cli)
+    _add_builtin_commands(cli)
     if startup is not None:
         startup.host.register_commands(cli)
     return cli
+
+
+def _add_builtin_commands(cli: click.Group) -> None:
+    """Each feature's commands, through the same hook an agency plugin's commands come by."""
+    import importlib
+
+    from caseflow.plugins import COMMAND_PLUGINS
+
+    for module in COMMAND_PLUGINS:
+        importlib.import_module(module).register_commands(cli)
 
 
 def _load_startup_plugins(argv: Sequence[str] | None) -> StartupPlugins:

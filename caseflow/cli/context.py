@@ -49,7 +49,7 @@ class Settings:
             # The plugins loaded at start-up only added commands (caseflow's own were left out to
             # keep start-up fast): the repository loads its full set, as its settings say.
             self._repo = open_repo(self.repo_path)
-            from caseflow.merging import registered
+            from caseflow.sharing.driver import registered
 
             registered(self._repo)  # git does not clone config: every command checks the merge driver
             if os.environ.get("CASEFLOW_TODAY"):  # it changes what gets written too: never silently
@@ -201,6 +201,11 @@ def progress_bar(label: str, err_terminal: bool = True) -> Iterator[Callable[[in
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 document``, ``1,204 documents``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def print_error(exc: CaseflowError) -> None:

@@ -48,7 +48,7 @@ class Form:
     summarize: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = field(default=None, compare=False)
     #: Checks a schema cannot express, for this form only (an instrument recomputes its score).
     check: Callable[[Mapping[str, Any]], list[Finding]] | None = field(default=None, compare=False)
-    #: Describes a list of :class:`~caseflow.core.semdiff.Change` in the form's own words for
+    #: Describes a list of :class:`~caseflow.review.semdiff.Change` in the form's own words for
     #: ``caseflow diff`` and reviews (default: each change's "Label: old → new").
     describe_changes: Callable[[list[Any]], list[str]] | None = field(default=None, compare=False)
 

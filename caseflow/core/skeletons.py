@@ -20,7 +20,7 @@ from caseflow.errors import CaseflowError, NotFound
 
 
 def builtin_templates_dir() -> Path:
-    from caseflow.resources import shipped_dir
+    from caseflow.core.resources import shipped_dir
 
     return shipped_dir("templates")
 

@@ -22,9 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from caseflow.core.gitrun import GitFailed, reason_of
-from caseflow.core.gitrun import git as _git
-from caseflow.core.gitrun import head as _head
+from caseflow.core.git.runner import GitFailed, reason_of
+from caseflow.core.git.runner import git as _git
+from caseflow.core.git.runner import head as _head
 from caseflow.core.safefiles import atomic_write, make_parents, refuse_links, remove_empty_parents
 from caseflow.errors import LockTimeout, StoreError
 
@@ -188,9 +188,9 @@ class Store:
         return os.open(local / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
 
     def worktree_listing(self, folder: str) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-        """:func:`caseflow.core.worktree.listing` of ``folder``; git may refresh its own index only
+        """:func:`caseflow.core.git.worktree.listing` of ``folder``; git may refresh its own index only
         while no caseflow command is writing."""
-        from caseflow.core.worktree import listing
+        from caseflow.core.git.worktree import listing
 
         with self.try_lock() as mine:
             return listing(self.root, folder, mine)
@@ -462,8 +462,8 @@ class Store:
         keep: Callable[[str, bytes | None], bool] | None = None,
     ) -> str | None:
         """Commit exactly these bytes without touching the working tree (``caseflow watch``):
-        see :func:`caseflow.core.directcommit.commit_files`."""
-        from caseflow.core.directcommit import commit_files
+        see :func:`caseflow.core.git.plumbing.commit_files`."""
+        from caseflow.core.git.plumbing import commit_files
 
         return commit_files(self, author, files, action=action, client=client, keep=keep)
 

@@ -204,7 +204,7 @@ def test_usage_errors_exit_2(repo_with_client: Path, run_caseflow: Callable[...,
 def test_a_folder_that_is_not_a_git_repository(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
     import shutil
 
-    from caseflow.demo import example_dir
+    from caseflow.agency.demo import example_dir
 
     copy = tmp_path / "copy"
     shutil.copytree(example_dir(), copy)

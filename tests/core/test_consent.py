@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from caseflow.core.consent import TPO, Disclosure, find_covering, why_not
+from caseflow.referrals.coverage import TPO, Disclosure, find_covering, why_not
 
 CLIENT = "C-7K2M9Q"
 

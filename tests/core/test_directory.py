@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from caseflow import hookimpl, open_repo
-from caseflow.core.directory import Directory, Location, Service, haversine_km, resolve_postal_code, search
+from caseflow.referrals.directory import Directory, Location, Service, haversine_km, resolve_postal_code, search
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result
 
 HERE = (39.80, -89.65)
@@ -76,7 +76,7 @@ def test_postal_codes_from_the_agency_table_or_the_listed_locations() -> None:
 
 
 def test_providers_commands_on_the_example_directory(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
-    from caseflow.demo import example_dir
+    from caseflow.agency.demo import example_dir
 
     copy = tmp_path / "agency"
     shutil.copytree(example_dir(), copy)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from caseflow.core import index
 from caseflow.core.documents import load_plain
-from caseflow.core.index import APPLICATION_ID, FORMAT_VERSION, INDEX_FILE, CaseIndex
 from caseflow.errors import DocumentError
+from caseflow.index import database as index
+from caseflow.index.database import APPLICATION_ID, FORMAT_VERSION, INDEX_FILE, CaseIndex
 
 VISIT = b"---\nform: core.visit\nclient: C-7K2M9Q\ndate: 2026-01-05\ntype: phone\n---\nCalled.\n"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from caseflow.core.watch import Change, Settler, client_of, is_document, start_observer
+from caseflow.watch.settler import Change, Settler, client_of, is_document, start_observer
 
 DOC = "clients/C-7K2M9Q/plan.yaml"
 FOLDER = "clients/C-7K2M9Q"
@@ -194,7 +194,7 @@ def _next_change_for(changes: queue.SimpleQueue[Change], rel: str, timeout: floa
 
 
 def test_a_tree_with_more_folders_than_the_watch_limit_is_not_even_tried(tmp_path: Path) -> None:
-    from caseflow.core.watch import _too_many_folders
+    from caseflow.watch.settler import _too_many_folders
 
     for client in ("C-AAAAAA", "C-BBBBBB"):
         (tmp_path / "clients" / client / "visits").mkdir(parents=True)

@@ -23,7 +23,7 @@ CLIENT = "C-7K2M9Q"
 def agency(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo agency (the shipped fictional example) as a real git case repository.
 
-    Built with ``caseflow demo`` rather than by copying ``caseflow.demo.example_dir()``: plugin
+    Built with ``caseflow demo`` rather than by copying ``caseflow.agency.demo.example_dir()``: plugin
     code, tests included, may import only the public ``caseflow`` API (tests/test_layering.py).
     """
     target = tmp_path_factory.mktemp("fhir") / "agency"

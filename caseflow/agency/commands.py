@@ -1,0 +1,128 @@
+"""Repository commands: init, staff, plugins, forms, validate, index, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table, warn
+from caseflow.core.config import ROLES
+from caseflow.errors import AlreadyExists
+from caseflow.hookspecs import hookimpl
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    for command in (init, staff, plugins, forms, demo):
+        cli.add_command(command)
+
+
+@click.command()
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--agency", required=True, help="The agency's name, as reports should show it.")
+@click.option(
+    "--timezone", default="UTC", show_default=True, help="IANA time zone of the agency, e.g. America/Chicago."
+)
+def init(path: Path, agency: str, timezone: str) -> None:
+    """Create a new, empty case repository at PATH (a git repository with caseflow.yaml)."""
+    from caseflow.agency.init import init_repository
+
+    init_repository(path, agency=agency, timezone=timezone)
+    done(f"created a case repository in {path}")
+    click.echo(f"Next: cd {path} && caseflow staff add ID --name NAME --email EMAIL --role supervisor")
+
+
+@click.group()
+def staff() -> None:
+    """The people who use this repository, and their roles."""
+
+
+@staff.command("add")
+@click.argument("staff_id", metavar="ID")
+@click.option("--name", required=True, help="Full name (appears as the author of their commits).")
+@click.option("--email", required=True, help="Email; matched against git user.email to know who is acting.")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--supervisor", metavar="STAFF_ID", help="Who supervises this person.")
+@repo_options
+def staff_add(settings: Settings, staff_id: str, name: str, email: str, role: str, supervisor: str | None) -> None:
+    """Add a member of staff. Once anyone is on the list, only a supervisor or director can add more."""
+    repo = settings.repo()
+    actor = settings.actor() if repo.config.staff else None
+    member = repo.add_staff(actor, staff_id=staff_id, name=name, email=email, role=role, supervisor=supervisor)
+    done(f"added {member.id} ({member.role})")
+
+
+@staff.command("list")
+@json_option
+@repo_options
+def staff_list(settings: Settings, as_json: bool) -> None:
+    """List staff and roles."""
+    members = settings.repo().config.staff
+    if as_json:
+        emit_json([m.as_json() for m in members])
+        return
+    table([(m.id, m.name, m.role, m.email) for m in members], ["ID", "NAME", "ROLE", "EMAIL"])
+
+
+@click.command()
+@click.option("--all", "show_all", is_flag=True, help="Include caseflow's built-in default plugins.")
+@json_option
+@repo_options
+def plugins(settings: Settings, show_all: bool, as_json: bool) -> None:
+    """List loaded plugins: version, hooks implemented and what each contributes."""
+    from caseflow.plugins import PluginPolicy, not_installed
+
+    repo = settings.repo()
+    for name in not_installed(PluginPolicy.from_config(repo.config.plugins)):
+        warn(f"plugin '{name}' is allowed (caseflow.yaml or $CASEFLOW_PLUGINS) but not installed")
+    infos = [i for i in repo.host.describe() if show_all or not i.default]
+    if as_json:
+        emit_json([i.as_json() for i in infos])
+        return
+    rows = [
+        (i.name, i.version, ", ".join(i.hooks), "; ".join(f"{k}: {', '.join(v)}" for k, v in i.contributes.items()))
+        for i in infos
+    ]
+    table(
+        rows,
+        ["PLUGIN", "VERSION", "HOOKS", "CONTRIBUTES"],
+        empty="(no plugins loaded; --all shows the built-in ones)",
+    )
+
+
+@click.command()
+@json_option
+@repo_options
+def forms(settings: Settings, as_json: bool) -> None:
+    """List the forms documents can use (built-in and from plugins)."""
+    repo = settings.repo()
+    rows = [
+        {
+            "id": f.id,
+            "title": f.title,
+            "kind": f.kind,
+            "path": f.path,
+            "plugin": repo.host.form_owner(f.id),
+            "description": f.description,
+        }
+        for f in sorted(repo.forms.values(), key=lambda f: f.id)
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table([(r["id"], r["title"], r["kind"], r["path"]) for r in rows], ["FORM", "TITLE", "KIND", "PATH"])
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path), default=Path("caseflow-demo"))
+@click.option("--force", is_flag=True, help="Replace PATH if it already holds an earlier demo.")
+def demo(path: Path, force: bool) -> None:
+    """Build a demo agency repository at PATH (default ./caseflow-demo) with weeks of history, and tour it."""
+    from caseflow.agency.demo import build_demo, tour, write_report
+
+    if path.exists() and any(path.iterdir()) and not force:
+        raise AlreadyExists(f"{path} is not empty; choose another PATH or pass --force to rebuild the demo there")
+    build_demo(path, replace=force)
+    write_report(path)
+    click.echo(tour(path))

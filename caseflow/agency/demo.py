@@ -1,0 +1,280 @@
+"""``caseflow demo``: the example agency as a real git repository with weeks of history.
+
+The files of ``example_casefiles/`` are replayed in the order the work happened: each document is
+committed by the person who wrote it, on the day it is dated, and each client's record is
+committed once per stage change. The result is what a repository looks like after a season of
+use, ready for ``git log``, ``caseflow show`` and every later command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from caseflow.agency.init import init_repository
+from caseflow.core.case import blob_id
+from caseflow.core.casefiles import CLIENTS_DIR, client_documents, client_ids
+from caseflow.core.config import CONFIG_FILE, RepoConfig
+from caseflow.core.documents import delete_item, load_document, load_plain
+from caseflow.core.resources import shipped_dir
+from caseflow.core.store import LOCAL_DIR, Author, Store
+from caseflow.errors import AlreadyExists
+
+DEMO_MARKER = f"{LOCAL_DIR}/demo"
+DIRECTORY_FOLDERS = ("providers", "directories")
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_DATE_FIELDS = ("date", "signed_on", "requested_on", "created", "intake_date")
+_AUTHOR_FIELDS = ("author", "interviewer", "administered_by", "recorded_by", "requested_by", "received_by", "assessor")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One commit of the replayed history."""
+
+    day: dt.date
+    author: str
+    action: str
+    client: str | None
+    files: Mapping[str, bytes]
+
+    @property
+    def order(self) -> tuple[dt.date, int, str, str]:
+        # On one day: a new client first, then documents, then the stage change they allow.
+        rank = {"intake": 0, "new": 1, "screen": 1, "approve": 2}.get(self.action, 3)
+        return self.day, rank, self.client or "", next(iter(self.files))
+
+
+def example_dir() -> Path:
+    return shipped_dir("example_casefiles")
+
+
+def build_demo(path: Path, *, replace: bool = False, source: Path | None = None) -> Path:
+    """Build the demo repository at ``path``; ``replace`` only ever removes an earlier demo."""
+    source = source or example_dir()
+    if path.exists() and any(path.iterdir()):
+        if not (replace and (path / DEMO_MARKER).exists()):
+            raise AlreadyExists(f"{path} holds something other than an earlier caseflow demo; choose another PATH")
+        shutil.rmtree(path)
+    config_raw = (source / CONFIG_FILE).read_bytes()
+    config_data, _ = load_plain(CONFIG_FILE, config_raw)
+    config = RepoConfig.from_plain(config_data)
+    staff = {member.id: Author(member.name, member.email) for member in config.staff}
+    steps = sorted(_history(source, config), key=lambda s: s.order)
+    first_day = steps[0].day - dt.timedelta(days=7) if steps else dt.date.today()
+    lead = next((m.id for m in config.staff if m.role in ("director", "supervisor")), config.staff[0].id)
+    init_repository(path, agency=config.agency, timezone=config.timezone, author=staff[lead], at=_morning(first_day))
+    store = Store(path)
+    with store.transaction(staff[lead], action="staff-add", client=None, at=_morning(first_day, 10)) as tx:
+        tx.write(CONFIG_FILE, config_raw)
+    for step, at in zip(steps, _office_hours(steps), strict=True):
+        with store.transaction(staff[step.author], action=step.action, client=step.client, at=at) as tx:
+            for rel, data in step.files.items():
+                tx.write(rel, data)
+    morning = (steps[-1].day if steps else dt.date.today()) + dt.timedelta(days=1)
+    (path / DEMO_MARKER).write_text(f"built by caseflow demo\nmorning: {morning.isoformat()}\n")
+    return path
+
+
+def _office_hours(steps: list[Step]) -> Iterator[dt.datetime]:
+    """Spread each day's commits 25 minutes apart from 9:00, so `git log` reads like a working day."""
+    previous, count = None, 0
+    for step in steps:
+        count = count + 1 if step.day == previous else 0
+        previous = step.day
+        yield _morning(step.day, 9) + dt.timedelta(minutes=25 * count)
+
+
+def _morning(day: dt.date, hour: int = 8) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), dt.UTC)
+
+
+def _history(source: Path, config: RepoConfig) -> Iterator[Step]:
+    staff_ids = {m.id for m in config.staff}
+    supervisor = next((m.id for m in config.staff if m.role == "supervisor"), sorted(staff_ids)[0])
+    yield from _directory_setup(source, supervisor)
+    for client_id in client_ids(source):
+        record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
+        record, _ = load_plain(record_path, (source / record_path).read_bytes())
+        assigned = record.get("assigned_worker")
+        worker = assigned if isinstance(assigned, str) and assigned in staff_ids else sorted(staff_ids)[0]
+        intake_day = _day(record.get("intake_date")) or dt.date.today()
+        yield from _client_record_versions(source, record_path, record, client_id, worker, staff_ids, supervisor)
+        for doc in client_documents(source, client_id):
+            if doc.path == record_path:
+                continue
+            data, _ = load_plain(doc.path, (source / doc.path).read_bytes())
+            author = next((str(data[f]) for f in _AUTHOR_FIELDS if data.get(f) in staff_ids), worker)
+            day = next((d for f in _DATE_FIELDS if (d := _day(data.get(f)))), None) or _earliest(data, intake_day)
+            action = "screen" if str(data.get("form", "")).startswith("instruments.") else "new"
+            yield Step(day, author, action, client_id, {doc.path: (source / doc.path).read_bytes()})
+
+
+def _directory_setup(source: Path, supervisor: str) -> Iterator[Step]:
+    """The agency's provider files and imported directories, set up three days before the first intake."""
+    files = {
+        path.relative_to(source).as_posix(): path.read_bytes()
+        for folder in DIRECTORY_FOLDERS
+        for path in sorted((source / folder).rglob("*"))
+        if path.is_file()
+    }
+    if not files:
+        return
+    intakes = []
+    for client_id in client_ids(source):
+        record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
+        intakes.append(_day(load_plain(record_path, (source / record_path).read_bytes())[0].get("intake_date")))
+    first = min((day for day in intakes if day is not None), default=dt.date.today())
+    yield Step(first - dt.timedelta(days=3), supervisor, "set up provider directories", None, files)
+
+
+def _plan_approval(source: Path, client_id: str, day: dt.date, supervisor: str) -> Step:
+    """The supervisor's sign-off that let a client leave planning: bound to the plan as committed."""
+    plan = (source / CLIENTS_DIR / client_id / "plan.yaml").read_bytes()
+    text = (
+        "# Supervisor decisions, each bound to one version (git blob id) of one document.\n"
+        "form: core.approvals\n"
+        f"client: {client_id}\n"
+        "approvals:\n"
+        "  - document: plan.yaml\n"
+        f"    blob: {blob_id(plan)}\n"
+        "    decision: approved\n"
+        f"    by: {supervisor}\n"
+        f"    at: '{day.isoformat()}T16:00:00+00:00'\n"
+        "    comment: Goals are specific and the client's own words are in them.\n"
+    )
+    return Step(day, supervisor, "approve", client_id, {f"{CLIENTS_DIR}/{client_id}/approvals.yaml": text.encode()})
+
+
+def _client_record_versions(
+    source: Path,
+    path: str,
+    record: Mapping[str, Any],
+    client_id: str,
+    worker: str,
+    staff_ids: set[str],
+    supervisor: str,
+) -> Iterator[Step]:
+    """One commit per stage change: the record as it stood after each step of its history."""
+    raw = (source / path).read_bytes()
+    history = [h for h in record.get("stage_history") or [] if isinstance(h, Mapping)]
+    for index, change in enumerate(history):
+        day = _day(change.get("on")) or dt.date.today()
+        document = load_document(path, raw)
+        entries = document.data["stage_history"]
+        for later in range(len(entries) - 1, index, -1):
+            delete_item(entries, later)
+        document.data["stage"] = change.get("to")
+        flags = document.data.get("risk_flags")
+        for flag_index in range(len(flags or ()) - 1, -1, -1):
+            since = _day(flags[flag_index].get("since"))
+            if since is not None and since > day:
+                delete_item(flags, flag_index)
+        author = str(change["by"]) if change.get("by") in staff_ids else worker
+        action = "intake" if index == 0 else "advance"
+        if change.get("from") == "planning" and (source / path).with_name("plan.yaml").exists():
+            yield _plan_approval(source, client_id, day, supervisor)
+        yield Step(day, author, action, client_id, {path: raw if index == len(history) - 1 else document.to_bytes()})
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _earliest(data: Mapping[str, Any], floor: dt.date) -> dt.date:
+    days = [d for d in (_day(m) for m in _ISO_DATE.findall(repr(data))) if d is not None and d >= floor]
+    return min(days, default=floor)
+
+
+REPORT_FILE = f"{LOCAL_DIR}/reports/funder-summary.html"
+
+
+def write_report(path: Path) -> Path:
+    """The funder summary of the demo's months, as the HTML page a director would send (local only)."""
+    from caseflow.core.store import atomic_write
+    from caseflow.repo import open_repo
+    from caseflow.reporting.run import run_report
+
+    repo = open_repo(path, environ={"CASEFLOW_TODAY": _morning_after(path)})
+    director = next(m for m in repo.config.staff if m.role in repo.config.identified_report_roles)
+    rendered = run_report(repo, director, "core.funder-summary", fmt="html", start="2026-08-01")
+    target = path / REPORT_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, rendered.text.encode("utf-8"))
+    return target
+
+
+def _morning_after(path: Path) -> str:
+    """The day after the demo's last records, as the marker keeps it (today if it says none)."""
+    marker = path / DEMO_MARKER
+    text = marker.read_text() if marker.exists() else ""
+    found = re.search(r"^morning: (\d{4}-\d{2}-\d{2})$", text, re.M)
+    return found.group(1) if found else dt.date.today().isoformat()
+
+
+def tour(path: Path) -> str:
+    """The short guided tour printed after the demo is built."""
+    ids = client_ids(path)
+    stages = {}
+    for client_id in ids:
+        data, _ = load_plain(
+            f"{CLIENTS_DIR}/{client_id}/client.yaml", (path / CLIENTS_DIR / client_id / "client.yaml").read_bytes()
+        )
+        stages[client_id] = data.get("stage")
+    active = next((c for c, s in stages.items() if s == "active"), ids[0] if ids else "<client-id>")
+    newest = next((c for c, s in stages.items() if s == "evaluation"), active)
+    planning = next((c for c, s in stages.items() if s == "planning"), active)
+    tries = [
+        ("export CASEFLOW_USER=casey", "act as Casey, a case manager"),
+        (f"export CASEFLOW_TODAY={_morning_after(path)}", "the morning after the last records (unset: today)"),
+        ("caseflow due", "this morning: what is overdue and coming, risk-flagged clients first"),
+        ("caseflow clients", "who is where, with risk flags (no names)"),
+        (f"caseflow show {active}", "one client: stage, flags, last contact, referrals, scores, due"),
+        (f"caseflow visit {active} --type phone --note 'Checked in; safety plan reviewed.'", "a contact"),
+        (f"caseflow meds {active}", "medications: adherence, effects, side effects"),
+        (f"caseflow appts {active}", "appointments, kept and missed"),
+        ("caseflow calendar --out ~/casey.ics", "appointments and due items for a calendar program"),
+        ("caseflow --as sam report outcomes --from 2026-08-01", "de-identified: small counts suppressed"),
+        (f"xdg-open {REPORT_FILE}", "the funder summary the demo wrote (one self-contained page)"),
+        (f"caseflow stages {planning}", "what stands between a client and the next stage"),
+        (f"caseflow --as sam approve {planning} plan.yaml", "Sam (supervisor) signs off this version of the plan"),
+        (f"caseflow advance {planning}", "...and the client moves on to active"),
+        (f"caseflow log {active}", "the case timeline, from git history"),
+        ("caseflow providers search --service mental-health --language es --near 62702", "in Spanish, nearest first"),
+        (f"caseflow consents {active}", "which releases are valid today, and why not"),
+        ("caseflow referrals --open", "open referrals, and those waiting 14+ days"),
+        (f"caseflow referral {active} R-M3DV7A --status requested", "refused: no release names Lakeside yet"),
+        (f"caseflow referral packet {active} R-4Z60E0", "what the counselor received, under its consent"),
+        (f"caseflow scores {active}", "PHQ-9 and GAD-7 over time: response, remission"),
+        (f"caseflow screen {newest} phq9 --answers 1,1,2,1,0,1,1,0,0", "give a PHQ-9 (or leave out --answers: asked)"),
+        (f"caseflow screen {newest} cssrs", "the C-SSRS screener, question by question"),
+        (f"caseflow advance {newest}", "evaluation done: on to planning (plan.yaml is started)"),
+        ("caseflow validate", "every document against its form"),
+        ("git log --date=short --format='%ad %<(14)%an %s'", "one commit per action, by each person"),
+        (f"caseflow set {active} plan.yaml review_date=2026-12-15", "a one-line change, committed"),
+        ("git show HEAD", "...and its diff"),
+        (f"caseflow new {newest} core.visit --field type=phone --edit", "write a contact note in $EDITOR"),
+        ("caseflow forms", "the forms documents use"),
+        ("caseflow plugins --all", "what each plugin contributes"),
+    ]
+    width = max(len(command) for command, _ in tries) + 2
+    lines = [
+        f"Demo agency ready in {path}: {len(ids)} clients ({', '.join(f'{c} {s}' for c, s in stages.items())}).",
+        "Every document was committed by the person who wrote it, on the day it is dated.",
+        "",
+        f"Try, from inside the folder (cd {path}):",
+    ]
+    if shutil.which("caseflow") is None:
+        bin_dir = Path(sys.executable).parent
+        lines.append(f"(first put caseflow on your PATH: source {bin_dir / 'activate'})")
+    lines.append("")
+    lines.extend(f"  {command.ljust(width)}# {why}" for command, why in tries)
+    return "\n".join(lines) + "\n"

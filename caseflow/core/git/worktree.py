@@ -1,0 +1,96 @@
+"""What git knows of the working tree under a folder: staged blob ids, and what differs."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from caseflow.core.git.runner import git_config_value, run_concurrently
+from caseflow.core.store import LOCAL_DIR
+
+#: One entry of ``git ls-files -s -z``: mode, blob id, stage, path.
+_LS_FILES_ENTRY = re.compile(r"(\d{6}) ([0-9a-f]+) \d\t([^\0]*)\0")
+
+
+def listing(root: Path, folder: str, optional_locks: bool) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """What git knows of ``folder``: ``{path: (mode, staged blob id)}`` from ``git ls-files -s``
+    and ``{path: status}`` of the files changed, untracked (``??``) or ignored (``!!``) in the
+    working tree. A path with no status holds exactly its staged blob.
+
+    ``git status`` runs on the whole tree with git's untracked cache, which a path limit would
+    switch off (it is what makes status fast on thousands of client folders), and may refresh
+    git's index only while no caseflow command is writing (otherwise ``--no-optional-locks``).
+    Ignored files are asked for separately, and only where an ignore rule could reach ``folder``.
+    """
+    staged_out, status_out = run_concurrently(
+        root,
+        ["ls-files", "-s", "-z", "--", folder],
+        [
+            "-c",
+            "core.untrackedCache=true",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=normal",
+            "--no-renames",
+        ],
+        optional_locks=optional_locks,
+    )
+    # An unmerged path lists stages 1-3: the last one wins. (One regex pass: a large caseload
+    # lists hundreds of thousands of entries.)
+    staged = {path: (mode, blob) for mode, blob, path in _LS_FILES_ENTRY.findall(staged_out)}
+    changed: dict[str, str] = {}
+    prefix = f"{folder}/"
+    for entry in status_out.split("\0"):
+        path = entry[3:]
+        if not path.startswith(prefix):
+            continue
+        if path.endswith("/"):  # a folder git has never seen: every file in it is untracked
+            changed.update((inner, "??") for inner in _files_below(root, path.rstrip("/")))
+        else:
+            changed[path] = entry[:2]
+    # (A .gitignore inside the folder is a rule too: found in git's raw listing, at C speed.)
+    inner_rules = "/.gitignore\0" in staged_out or any(p.endswith("/.gitignore") for p in changed)
+    if inner_rules or _ignore_rules_may_reach(root):
+        (ignored_out,) = run_concurrently(
+            root, ["status", "--porcelain=v1", "-z", "--ignored", "--untracked-files=all", "--no-renames", "--", folder]
+        )
+        changed.update((entry[3:], "!!") for entry in ignored_out.split("\0") if entry.startswith("!!"))
+    return staged, changed
+
+
+def _files_below(root: Path, folder: str) -> list[str]:
+    """Every file (links included, never followed) below a folder, as repository paths."""
+    found: list[str] = []
+    for directory, dirnames, filenames in os.walk(root / folder, followlinks=False):
+        relative = Path(directory).relative_to(root).as_posix()
+        found.extend(f"{relative}/{name}" for name in filenames)
+        found.extend(f"{relative}/{name}" for name in dirnames if os.path.islink(os.path.join(directory, name)))
+    return found
+
+
+def _ignore_rules_may_reach(root: Path) -> bool:
+    """Could an ignore rule outside the case folders hide a document? (Then git is asked which.)
+
+    caseflow's own .gitignore names only ``.caseflow/``; any other rule, anywhere git reads
+    rules from, might.
+    """
+    sources = [root / ".gitignore", root / ".git" / "info" / "exclude"]
+    configured = git_config_value(root, "core.excludesFile")
+    if configured:
+        sources.append(Path(os.path.expanduser(configured)))
+    else:
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        sources.append(Path(xdg) / "git" / "ignore")
+    for source in sources:
+        try:
+            lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        rules = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        if source == root / ".gitignore":
+            rules = [rule for rule in rules if rule.rstrip("/") != LOCAL_DIR]
+        if rules:
+            return True
+    return False

@@ -1,0 +1,159 @@
+"""The due list: every open client's overdue and coming items, from the documents, for one morning.
+
+Nothing is stored: each run reads the clients' documents and applies the rules (the built-in ones
+in :mod:`caseflow.followup.due_rules`, plus those plugins register) with the workflow's ``monitoring``
+settings. Clients with a risk flag come first, then the most overdue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from caseflow.core.case import CaseView
+from caseflow.errors import CaseflowError, PluginError, Problem
+from caseflow.followup.due_rules import BUILT_IN_RULES, Due, DueRule, risk_level
+from caseflow.index.caseload import cases, client_records, memoized
+
+if TYPE_CHECKING:
+    from caseflow.repo import CaseRepo
+
+#: Days ahead the due list looks by default.
+WITHIN_DAYS = 14
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    client: str
+    worker: str | None
+    risk: str
+    flagged: bool
+    item: Due
+    today: dt.date
+
+    @functools.cached_property
+    def days_overdue(self) -> int:
+        """Days past the due date (0: due today; negative: days still to go)."""
+        return (self.today - dt.date.fromisoformat(self.item.due)).days
+
+    @property
+    def when(self) -> str:
+        days = self.days_overdue
+        if days > 0:
+            return f"overdue {days} day{'s' if days != 1 else ''}"
+        return "today" if days == 0 else f"in {-days} day{'s' if days != -1 else ''}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "client": self.client,
+            "worker": self.worker,
+            "risk": self.risk,
+            "risk_flagged": self.flagged,
+            "rule": self.item.rule,
+            "reason": self.item.reason,
+            "due": self.item.due,
+            "overdue": self.days_overdue > 0,
+            "days_overdue": self.days_overdue,
+        }
+
+
+def due_list(
+    repo: CaseRepo,
+    *,
+    worker: str | None = None,
+    within_days: int = WITHIN_DAYS,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DueEntry]:
+    """The items of every open client (of ``worker``, if given) due by ``within_days`` from today."""
+    if within_days < 0:
+        raise CaseflowError(f"--within {within_days}: give a number of days ahead (0 or more)")
+    final = {stage.id for stage in repo.workflow.stages if stage.final}
+    snapshot = repo.snapshot(progress)
+    today = repo.today()
+    monitoring = repo.workflow.monitoring
+    rules = [("caseflow", rule) for rule in BUILT_IN_RULES] + repo.host.due_rules()
+
+    def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
+        records = client_records(repo, snapshot, chunk)
+        found: list[tuple[str, Any]] = [
+            (c, {"problem": str(found)}) for c, found in records.items() if isinstance(found, Problem)
+        ]
+        readable = [c for c, found in records.items() if not isinstance(found, Problem)]
+        found.extend(
+            (case.client_id, _stored(case, rules, monitoring, final)) for case in cases(repo, snapshot, readable)
+        )
+        return found
+
+    # Each client's items depend on its documents and the day: the index keeps them for both.
+    ids = repo.client_ids()
+    results = memoized(repo, "due/2", snapshot, ids, compute, extra=[today.isoformat()], progress=progress)
+    entries = []
+    today_text, horizon = today.isoformat(), (today + dt.timedelta(days=within_days)).isoformat()
+    for client_id in ids:
+        stored = results[client_id]
+        if stored.get("problem"):  # a client record nobody can read hides the whole case: first thing due
+            unreadable = Due("unreadable", f"fix {stored['problem']}", today.isoformat())
+            entries.append(DueEntry(client_id, None, "unknown", True, unreadable, today))
+            continue
+        if stored["stage"] in final or worker not in (None, stored["worker"]):
+            continue
+        for rule, reason, due, notice, key in stored["items"]:
+            if due <= horizon or (notice is not None and notice <= today_text):  # Due.shows, on ISO text
+                item = Due(rule, reason, due, notice, key)
+                entries.append(DueEntry(client_id, stored["worker"], stored["risk"], stored["flagged"], item, today))
+    # What cannot be read comes first (it may hide anything), then risk-flagged clients, then the oldest.
+    return sorted(
+        entries, key=lambda e: (e.item.rule != "unreadable", not e.flagged, e.item.due, e.client, e.item.rule)
+    )
+
+
+def _stored(case: CaseView, rules: list[tuple[str, DueRule]], monitoring: Any, final: set[str]) -> dict[str, Any]:
+    """One client's items (all of them, whatever the horizon) as the index keeps them."""
+    stage = case.record.get("stage")
+    closed = stage in final
+    items = [] if closed else [[d.rule, d.reason, d.due, d.notice, d.key] for d in _evaluate(case, rules, monitoring)]
+    worker = case.record.get("assigned_worker")
+    return {
+        "stage": stage if isinstance(stage, str) else None,
+        "worker": worker if isinstance(worker, str) else None,
+        "risk": risk_level(case.record, monitoring),
+        "flagged": bool(case.record.get("risk_flags")),
+        "items": items,
+    }
+
+
+def due_for_case(repo: CaseRepo, case: CaseView, within_days: int = WITHIN_DAYS) -> list[DueEntry]:
+    """One client's items due by ``within_days`` from today, soonest first."""
+    monitoring = repo.workflow.monitoring
+    rules = [("caseflow", rule) for rule in BUILT_IN_RULES] + repo.host.due_rules()
+    level = risk_level(case.record, monitoring)
+    flagged = bool(case.record.get("risk_flags"))
+    worker = case.record.get("assigned_worker")
+    items = [item for item in _evaluate(case, rules, monitoring) if item.shows(case.today, within_days)]
+    entries = [DueEntry(case.client_id, worker, level, flagged, item, case.today) for item in items]
+    return sorted(entries, key=lambda e: (e.item.due, e.item.rule))
+
+
+def _evaluate(case: CaseView, rules: list[tuple[str, DueRule]], monitoring: Any) -> list[Due]:
+    found: list[Due] = []
+    for owner, rule in rules:
+        try:
+            items = rule.evaluate(case, monitoring)
+        except Exception as exc:
+            raise PluginError(f"due rule '{rule.id}' of plugin '{owner}' raised {type(exc).__name__}: {exc}") from exc
+        for item in items:
+            if not isinstance(item, Due):
+                raise PluginError(f"due rule '{rule.id}' of plugin '{owner}' returned {item!r}, not a Due")
+            _check_date(item, owner)
+            found.append(item)
+    return found
+
+
+def _check_date(item: Due, owner: str) -> None:
+    try:
+        dt.date.fromisoformat(item.due)
+    except (TypeError, ValueError):
+        raise PluginError(f"due rule '{item.rule}' of plugin '{owner}' gave due date {item.due!r}") from None

@@ -1,0 +1,322 @@
+"""Reading a whole caseload through the index: what listing, due, validate and review share.
+
+:func:`refresh` asks git which bytes every document holds (:mod:`caseflow.index.snapshot`), parses
+only the blobs the index has not seen (on several cores when there are thousands), and binds the
+index to the current fingerprint. :func:`memoized` then answers per-client questions from the
+results stored for the same digest of the client's documents, computing only the clients whose
+documents changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from caseflow.core import casefiles
+from caseflow.core.case import CaseDocument, CaseView, blob_id, parse_approvals
+from caseflow.core.config import CONFIG_FILE
+from caseflow.core.documents import load_plain
+from caseflow.core.parallel import chunked, map_chunks
+from caseflow.core.textpolicy import read_document_bytes
+from caseflow.errors import DocumentError, Problem
+from caseflow.index.database import FORMAT_VERSION, PARSED_NOTE, POLICY_VERSION, Parsed, document_key
+from caseflow.index.snapshot import Snapshot, TreeFile, take_snapshot
+
+if TYPE_CHECKING:
+    from caseflow.repo import CaseRepo
+
+Progress = Callable[[int, int], None]
+
+#: Clients handed to a worker at a time (small enough for a smooth progress bar).
+CHUNK_CLIENTS = 100
+#: Documents parsed by a worker at a time.
+CHUNK_DOCUMENTS = 500
+
+
+# -- the snapshot and the parsed documents --------------------------------------------------------
+
+
+def refresh(repo: CaseRepo, progress: Progress | None = None) -> Snapshot:
+    """Bring the index up to the working tree: every document parsed, stale results dropped."""
+    snapshot = take_snapshot(repo.store, repo.index)
+    repo.index.bind(fingerprint(repo))
+    # Names every (kind, blob) the working tree holds: the same as last time means all parsed then.
+    listing = hashlib.sha1(
+        "\n".join(
+            ("md:" if inner.endswith(".md") else "yaml:") + blob
+            for entries in snapshot.entries.values()
+            for inner, blob, _ in entries
+        ).encode(),
+        usedforsecurity=False,
+    ).hexdigest()
+    if repo.index.note(PARSED_NOTE) == listing:
+        return snapshot
+    live = snapshot.keys()
+    known = repo.index.known()
+    missing = [f for f in snapshot.files if f.readable and f.key not in known]
+    if missing:
+        _index_all(repo, missing, progress)
+    if repo.index.prune(live):  # many documents went away (or changed): so did what was derived from them
+        from caseflow.records.validate_repo import check_key
+
+        live_checks = {check_key(f.path, f.blob) for f in snapshot.files if f.readable}
+        repo.index.prune_derived(live_checks, set(snapshot.entries))
+    repo.index.set_note(PARSED_NOTE, listing)
+    return snapshot
+
+
+def _index_all(repo: CaseRepo, files: list[TreeFile], progress: Progress | None) -> None:
+    """Parse and check documents the index has not seen, on every core when there are many."""
+    root = Path(repo.root)
+    repo.schemas  # noqa: B018 - load the forms' schemas once, before the workers are forked
+    done = 0
+    for indexed in map_chunks(
+        lambda chunk: [_index_one(repo, root, f) for f in chunk],
+        chunked(files, CHUNK_DOCUMENTS),
+        items=len(files),
+        before_fork=repo.index.close,
+        in_worker=_read_only(repo),
+    ):
+        checks = []
+        for found in indexed:
+            if found is not None:
+                key, form, text, check = found
+                repo.index.remember_json(key, form, text)
+                checks.append(check)
+        repo.index.put_checks(checks)
+        done += len(indexed)
+        if progress is not None:
+            progress(done, len(files))
+    repo.index.flush()
+
+
+def _index_one(repo: CaseRepo, root: Path, f: TreeFile) -> tuple[str, str | None, str, tuple[str, Any]] | None:
+    """What the index keeps of one document (in a worker): its key, form, parsed data as stored,
+    and its problems. None for a document that does not parse, or changed since the listing
+    (whoever needs it reads it then, and reports why).
+    """
+    from caseflow.core.validation import check_plain_data
+    from caseflow.records.validate_repo import as_rows, check_key
+
+    try:
+        raw = read_document_bytes(root, f.path)
+        if document_key(f.path, blob_id(raw)) != f.key:
+            return None
+        data, body = load_plain(f.path, raw)
+    except DocumentError:
+        return None
+    text = json.dumps([data, body], ensure_ascii=False)  # before any plugin's check sees the data
+    problems = check_plain_data(
+        f.path, raw, data, body, repo.forms, repo.schemas, repo.host.validate_document, f.client_id, f.path_in_client
+    )
+    form = data.get("form")
+    check = (check_key(f.path, f.blob), as_rows(problems))
+    return f.key, form if isinstance(form, str) else None, text, check
+
+
+def documents_of(repo: CaseRepo, files: Sequence[TreeFile], parsed: dict[str, Parsed]) -> list[CaseDocument]:
+    """A client's documents as a case holds them; one the index could not parse is read for why."""
+    documents = []
+    for f in files:
+        found = parsed.get(f.key) if f.readable else None
+        if found is None:
+            try:
+                found = repo.index.parse(f.path, read_document_bytes(repo.root, f.path))
+            except DocumentError as exc:
+                documents.append(CaseDocument(f.path_in_client, None, {}, "", tuple(exc.problems)))
+                continue
+        data, body = found
+        form_id = data.get("form") if isinstance(data.get("form"), str) else None
+        documents.append(CaseDocument(f.path_in_client, form_id, data, f.blob, body=body))
+    return documents
+
+
+def assemble_case(repo: CaseRepo, client_id: str, record: dict[str, Any], documents: list[CaseDocument]) -> CaseView:
+    """The read-only view of one client that checks, due rules and reviews look at."""
+    approvals = [a for d in documents if d.form_id == "core.approvals" for a in parse_approvals(d.data, repo.approvers)]
+    history = [h for h in record.get("stage_history") or [] if isinstance(h, dict) and isinstance(h.get("on"), str)]
+    reopened = [h["on"] for h in history if h.get("from") and h.get("to") == repo.workflow.initial]
+
+    def problems_of(document: CaseDocument) -> list[Problem]:
+        if document.problems:
+            return list(document.problems)
+        path = f"{casefiles.CLIENTS_DIR}/{client_id}/{document.path}"
+        return repo.check_document(client_id, path, read_document_bytes(repo.root, path))
+
+    return CaseView(
+        client_id,
+        record,
+        documents,
+        approvals,
+        repo.today(),
+        problems_of,
+        episode_start=reopened[-1] if reopened else None,
+        stage_entered=history[-1]["on"] if history else None,
+        lasting_forms=frozenset(form_id for form_id, form in repo.forms.items() if form.singleton),
+    )
+
+
+def cases(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]) -> Iterator[CaseView]:
+    """The cases of ``client_ids`` (each with a readable client record), a batch of reads at a time."""
+    for batch in chunked(list(client_ids), CHUNK_CLIENTS):
+        keys = [f.key for c in batch for f in snapshot.of(c) if f.readable]
+        parsed = repo.index.stored(keys)
+        for client_id in batch:
+            documents = documents_of(repo, snapshot.of(client_id), parsed)
+            record = next((d for d in documents if d.path == "client.yaml" and not d.problems), None)
+            yield assemble_case(repo, client_id, dict(record.data) if record else {}, documents)
+        repo.index.flush()
+
+
+def client_records(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]) -> dict[str, Parsed | Problem]:
+    """Each client's record (client.yaml) as parsed, or the first problem reading it."""
+    files = {c: next((f for f in snapshot.of(c) if f.path_in_client == "client.yaml"), None) for c in client_ids}
+    parsed = repo.index.stored([f.key for f in files.values() if f is not None and f.readable])
+    records: dict[str, Parsed | Problem] = {}
+    for client_id, f in files.items():
+        path = f"{casefiles.CLIENTS_DIR}/{client_id}/client.yaml"
+        found = parsed.get(f.key) if f is not None and f.readable else None
+        try:
+            records[client_id] = found or repo.index.parse(path, read_document_bytes(repo.root, path))
+        except DocumentError as exc:
+            records[client_id] = exc.problems[0]
+    repo.index.flush()
+    return records
+
+
+def client_rows(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """One summary per client (no names: ids, stage, worker, flags), as ``caseflow clients`` lists.
+
+    Every row has the same keys; ``problem`` says why a client record could not be read.
+    """
+
+    def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
+        return [(c, _row(c, found)) for c, found in client_records(repo, snapshot, chunk).items()]
+
+    rows = memoized(repo, "row", snapshot, client_ids, compute)
+    return [rows[c] for c in client_ids]
+
+
+def _row(client_id: str, found: Parsed | Problem) -> dict[str, Any]:
+    record = {} if isinstance(found, Problem) else found[0]
+    return {
+        "id": client_id,
+        "stage": record.get("stage"),
+        "assigned_worker": record.get("assigned_worker"),
+        "intake_date": record.get("intake_date"),
+        "risk_flags": [f.get("flag") for f in record.get("risk_flags") or [] if isinstance(f, dict)],
+        "problem": str(found) if isinstance(found, Problem) else None,
+    }
+
+
+# -- per-client results ---------------------------------------------------------------------------
+
+
+def memoized(
+    repo: CaseRepo,
+    kind: str,
+    snapshot: Snapshot,
+    client_ids: Sequence[str],
+    compute: Callable[[Sequence[str]], list[tuple[str, Any]]],
+    *,
+    extra: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """``{client: result}``: stored results where the client's documents are as they were, else
+    ``compute(client ids)`` (on several cores for many clients), stored for next time.
+
+    ``extra`` names whatever else the results depend on (today's date, for the due list).
+    """
+    stored = repo.index.memos(kind)
+    results: dict[str, Any] = {}
+    digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in client_ids}
+    stale = []
+    for client_id, digest in digests.items():
+        found = stored.get(client_id)
+        if found is not None and found[0] == digest:
+            results[client_id] = found[1]
+        else:
+            stale.append(client_id)
+    done = 0
+    for computed in map_chunks(
+        compute,
+        chunked(stale, CHUNK_CLIENTS),
+        items=len(stale) * 6,  # about six documents a client: parallel from a few hundred clients
+        before_fork=repo.index.close,
+        in_worker=_read_only(repo),
+    ):
+        repo.index.put_memos(kind, [(client_id, digests[client_id], data) for client_id, data in computed])
+        results.update(computed)
+        done += len(computed)
+        if progress is not None:
+            progress(done, len(stale))
+    return results
+
+
+def _read_only(repo: CaseRepo) -> Callable[[], None]:
+    def start() -> None:
+        repo.index.read_only = True  # workers compute; the parent stores
+
+    return start
+
+
+def fingerprint(repo: CaseRepo) -> str:
+    """Everything besides the documents that stored results depend on.
+
+    caseflow's and the plugins' versions and hooks, the source files of every loaded module of
+    the packages plugins come from (a plugin under development changes without a new version,
+    and its rules may live in a helper module), how a plugin object was configured, the forms,
+    and caseflow.yaml.
+    """
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(f"{FORMAT_VERSION}:{POLICY_VERSION}:{repo.host.fingerprint()}\n".encode())
+    packages: set[str] = set()
+    for name, plugin in sorted(repo.host.pm.list_name_plugin(), key=lambda item: item[0]):
+        hooks = sorted(caller.name for caller in repo.host.pm.get_hookcallers(plugin) or ())
+        h.update(f"{name}:{_configuration(plugin)}:{','.join(hooks)}\n".encode())
+        module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
+        if module is not None:
+            packages.add(module.__name__.partition(".")[0])
+    for package in sorted(packages):
+        h.update(_sources(package).encode())
+    for form_id, form in sorted(repo.forms.items()):
+        h.update(f"{form_id}:{form.path}:{json.dumps(form.schema, sort_keys=True, default=str)}\n".encode())
+    h.update(read_document_bytes(repo.root, CONFIG_FILE))
+    return h.hexdigest()
+
+
+def _configuration(plugin: object) -> str:
+    """A plugin object's class and settings (its attributes); a module is named by its file."""
+    if isinstance(plugin, ModuleType):
+        return plugin.__name__
+    settings = getattr(plugin, "__dict__", {})
+    return f"{type(plugin).__module__}.{type(plugin).__qualname__}:" + json.dumps(
+        settings, sort_keys=True, default=repr
+    )
+
+
+def _sources(package: str) -> str:
+    """Every source file of a package (found on disk, not as imported: commands import different
+    modules, and must agree) with its size and time of change."""
+    top = sys.modules.get(package)
+    folders = list(getattr(top, "__path__", []))
+    files = [getattr(top, "__file__", None)] if not folders else []
+    for folder in folders:
+        for directory, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+            files.extend(os.path.join(directory, name) for name in sorted(filenames) if name.endswith(".py"))
+    stamps = []
+    for source in files:
+        try:
+            st = os.stat(source) if source else None
+        except OSError:
+            continue
+        if st is not None:
+            stamps.append(f"{source}:{st.st_mtime_ns}:{st.st_size}")
+    return "\n".join(stamps) + "\n"

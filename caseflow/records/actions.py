@@ -1,0 +1,444 @@
+"""The write actions of :class:`~caseflow.repo.CaseRepo`: each validates first, then commits once.
+
+Every action reads, edits, validates and writes inside one store transaction (under the
+repository lock); a refusal raises before anything is written, so files, index and HEAD stay
+as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shlex
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from caseflow.core.config import CONFIG_FILE, ROLES, Staff
+from caseflow.core.documents import Document, new_mapping
+from caseflow.core.documents import new_document as parse_new_document
+from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
+from caseflow.core.forms import Form
+from caseflow.core.git.runner import git_config_value
+from caseflow.core.ids import check_client_id, check_staff_id, random_client_id
+from caseflow.core.store import LOCAL_DIR, Author, Transaction
+from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES, read_document_bytes
+from caseflow.core.validation import check_plain_data
+from caseflow.errors import (
+    AlreadyExists,
+    CaseflowError,
+    DocumentError,
+    InvalidId,
+    NotAllowed,
+    Problem,
+    StoreError,
+    UnknownPerson,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from caseflow.repo import CaseRepo, SavedDocument
+
+DRAFTS_DIR = f"{LOCAL_DIR}/drafts"
+
+
+# -- shared steps --------------------------------------------------------------------------------
+
+
+def skeleton_context(repo: CaseRepo, actor: Staff, client_id: str, fields: Sequence[str]) -> dict[str, Any]:
+    today = repo.today()
+    return {
+        "client_id": client_id,
+        "actor": actor.id,
+        "agency": repo.config.agency,
+        "today": today.isoformat(),
+        "in_days": lambda days: (today + dt.timedelta(days=int(days))).isoformat(),
+        "new_id": lambda prefix="": random_client_id(prefix),
+        # Only field *names* reach templates; values are set afterwards as typed edits, so text a
+        # person typed can never change a document's structure.
+        "fields": list(dict.fromkeys(_top_level(f) for f in fields)),
+    }
+
+
+def _top_level(field_path: str) -> str:
+    return re.split(r"[.\[]", field_path, maxsplit=1)[0]
+
+
+def _parse_assignments(texts: Sequence[str]) -> list[tuple[str, str]]:
+    """FIELD=VALUE texts, each field path checked before anything is read or written."""
+    parsed = [parse_assignment(text) for text in texts]
+    for field, _ in parsed:
+        parse_field_path(field)
+    return parsed
+
+
+#: Documents only caseflow's own commands write: a decision is made with `caseflow approve`/`reject`.
+MANAGED_FORMS = {"core.approvals": "caseflow approve / caseflow reject"}
+
+
+def refuse_managed(form: Form) -> None:
+    if form.id in MANAGED_FORMS:
+        raise NotAllowed(f"{form.title} is written only by {MANAGED_FORMS[form.id]}, never by hand")
+
+
+def _apply_assignments(document: Document, form: Form, assignments: Sequence[tuple[str, str]]) -> None:
+    for field, value in assignments:
+        steps = parse_field_path(field)
+        if steps[0].value == "form":
+            raise UsageError("a document's form cannot be changed; create a new document instead")
+        apply_edit(document.data, steps, value, form.schema)
+
+
+def _check(
+    repo: CaseRepo, document: Document, data: bytes, form: Form, client_id: str | None, path_in_client: str | None
+) -> list[Problem]:
+    # The one check that needs the staff list: a client is assigned to someone who works here.
+    worker = document.data.get("assigned_worker") if form.id == "core.client" else None
+    if isinstance(worker, str) and repo.config.staff_member(worker) is None:
+        where = document.locate(("assigned_worker",))
+        return [Problem(document.path, *where, f"assigned worker '{worker}' is not on the staff list")]
+    return check_plain_data(
+        document.path,
+        data,
+        document.plain(),
+        document.body,
+        repo.forms,
+        repo.schemas,
+        repo.host.validate_document,
+        client_id,
+        path_in_client,
+    )
+
+
+def commit_document(repo: CaseRepo, tx: Transaction, document: Document, form: Form, client_id: str | None) -> None:
+    inner = document.path.split("/", 2)[2] if client_id else None
+    data = document.to_bytes()
+    if len(data) > MAX_DOCUMENT_BYTES:  # never commit what caseflow would refuse to read back
+        too_big = f"would be {len(data):,} bytes; documents are capped at {MAX_DOCUMENT_BYTES:,}"
+        raise DocumentError(Problem(document.path, 0, 0, too_big))
+    problems = _check(repo, document, data, form, client_id, inner)
+    if problems:
+        raise DocumentError(problems)
+    if tx.read(document.path) != data:  # an edit to the value already there is no change at all
+        tx.write(document.path, data)
+
+
+def saved(repo: CaseRepo, tx: Transaction, client_id: str | None, path: str, form: Form, action: str) -> SavedDocument:
+    from caseflow.repo import SavedDocument
+
+    result = SavedDocument(client_id, path, form.id, action, tx.commit)
+    if tx.commit is not None:
+        repo.host.after_document_saved(repo, result)
+    return result
+
+
+def _form_of(repo: CaseRepo, document: Document) -> Form:
+    form = repo.forms.get(document.form_id or "")
+    if form is None:
+        where = document.locate(("form",))
+        what = f"unknown form '{document.form_id}'" if document.form_id else "names no form"
+        raise DocumentError(Problem(document.path, *where, f"{what} (`caseflow forms` lists the forms)"))
+    return form
+
+
+def refuse_uncommitted(repo: CaseRepo, path: str) -> None:
+    if repo.store.uncommitted([path]):
+        raise StoreError(
+            f"{path} has changes that are not committed yet; commit them (git commit) or discard them first, "
+            "so that they are not folded into this action"
+        )
+
+
+# -- intake --------------------------------------------------------------------------------------
+
+
+def intake(
+    repo: CaseRepo,
+    actor: Staff,
+    *,
+    name: str,
+    dob: str,
+    worker: str | None = None,
+    phone: str | None = None,
+    fields: Sequence[str] = (),
+) -> str:
+    """Create a client in stage ``intake``; returns the new client id."""
+    assignments = _parse_assignments(fields)
+    worker_id = worker or (actor.id if actor.role == "case_manager" else None)
+    if worker_id is None:
+        raise UsageError("say which case manager the client is assigned to: --worker STAFF_ID")
+    check_staff_id(worker_id)
+    if repo.config.staff_member(worker_id) is None:
+        raise UnknownPerson(f"'{worker_id}' is not on the staff list in {CONFIG_FILE}")
+    given = [("name", name), ("dob", dob), *([("phone", phone)] if phone is not None else []), *assignments]
+    form = repo.form("core.client")
+    with repo.store.transaction(repo.author(actor), action="intake", client=None) as tx:
+        client_id = _new_client_id(repo)
+        tx.client = client_id
+        context = skeleton_context(repo, actor, client_id, [f for f, _ in given])
+        context["worker"] = worker_id
+        from caseflow.core.skeletons import render_skeleton  # jinja2: only when a document is new
+
+        text = render_skeleton(form, repo.root / "templates", context)
+        document = parse_new_document(f"clients/{client_id}/client.yaml", text)
+        _apply_assignments(document, form, given)
+        commit_document(repo, tx, document, form, client_id)
+    saved(repo, tx, client_id, document.path, form, "intake")
+    return client_id
+
+
+def _new_client_id(repo: CaseRepo) -> str:
+    clients = repo.root / "clients"
+
+    def taken(candidate: str) -> bool:
+        try:
+            check_client_id(candidate)
+        except InvalidId:
+            return True
+        return (clients / candidate).exists() or (clients / candidate).is_symlink()
+
+    chosen = repo.host.new_client_id(taken)
+    try:
+        check_client_id(chosen)
+    except InvalidId as exc:
+        raise InvalidId(f"the new_client_id plugin chose an unusable id: {exc}") from None
+    if taken(chosen):
+        raise AlreadyExists(f"the new_client_id plugin chose {chosen}, which is already used")
+    return chosen
+
+
+# -- set -----------------------------------------------------------------------------------------
+
+
+def set_fields(
+    repo: CaseRepo, actor: Staff, client_id: str, document_name: str, assignments: Sequence[str]
+) -> SavedDocument:
+    """Edit fields of one document in place; every other byte of the file stays as it was."""
+    parsed = _parse_assignments(assignments)
+    if not parsed:
+        raise UsageError("nothing to set: give one or more FIELD=VALUE")
+    path = repo.resolve_document(client_id, document_name)
+    with repo.store.transaction(repo.author(actor), action="set", client=client_id) as tx:
+        refuse_uncommitted(repo, path)
+        document = repo.read_document(path)
+        form = _form_of(repo, document)
+        refuse_managed(form)
+        _apply_assignments(document, form, parsed)
+        commit_document(repo, tx, document, form, client_id)
+    return saved(repo, tx, client_id, path, form, "set")
+
+
+# -- new -----------------------------------------------------------------------------------------
+
+
+def new_document(
+    repo: CaseRepo,
+    actor: Staff,
+    client_id: str,
+    form_id: str,
+    *,
+    fields: Sequence[str] = (),
+    edit: bool = False,
+    from_file: Path | None = None,
+    editor: Callable[[Path], None] | None = None,
+    preset: Mapping[str, Any] | None = None,
+    body: str | None = None,
+    action: str = "new",
+    finalize: Callable[[Document, Transaction], None] | None = None,
+) -> SavedDocument:
+    """Create a document from its form's skeleton (or a draft file), optionally in $EDITOR.
+
+    ``preset`` sets top-level fields a command already knows (a visit's date and type) and
+    ``body`` the Markdown text below the front matter, before the person edits. ``finalize`` sees
+    the document as it will be committed (named, after any editing): it checks what the form
+    cannot (a date against today), adds trailers or files beside it, or refuses (the draft is kept).
+    """
+    parsed = _parse_assignments(fields)
+    base = repo.client_dir(client_id)
+    form = repo.form(form_id)
+    refuse_managed(form)
+    if form.singleton and (repo.root / base / form.path).exists():  # say so before anyone types
+        raise AlreadyExists(f"{base}/{form.path} already exists; change it with `caseflow set`")
+    if from_file is not None:
+        text = _read_draft(from_file)
+    else:
+        context = skeleton_context(repo, actor, client_id, [f for f, _ in parsed])
+        from caseflow.core.skeletons import render_skeleton  # jinja2: only when a document is new
+
+        text = render_skeleton(form, repo.root / "templates", context)
+    scratch = f"{base}/{form.path}"  # until its fields name it (messages show the pattern)
+    document = parse_new_document(scratch, text)
+    _apply_assignments(document, form, parsed)
+    for key, value in (preset or {}).items():
+        document.data[key] = value
+    if body is not None:
+        document.body = body
+    draft = _write_draft(repo, client_id, form, document.to_text()) if edit else None
+    try:
+        if draft is not None:
+            (editor or _run_editor)(draft)
+            document = parse_new_document(scratch, _read_draft(draft))
+        with repo.store.transaction(repo.author(actor), action=action, client=client_id) as tx:
+            document.path = place(repo, base, form, document)
+            if document.form_id != form.id:
+                raise DocumentError(Problem(document.path, *document.locate(("form",)), f"form must stay {form.id}"))
+            if finalize is not None:
+                finalize(document, tx)
+            commit_document(repo, tx, document, form, client_id)
+    except CaseflowError as exc:
+        if draft is None:
+            raise
+        raise _kept(exc, draft, client_id, form) from None
+    for used in (draft, from_file):
+        if used is not None and used.resolve().parent == (repo.root / DRAFTS_DIR).resolve():
+            used.unlink(missing_ok=True)  # a draft that made it into the repository is done
+    return saved(repo, tx, client_id, document.path, form, action)
+
+
+def create_from_data(
+    repo: CaseRepo,
+    actor: Staff,
+    client_id: str,
+    form_id: str,
+    data: Mapping[str, Any],
+    action: str,
+    details: Mapping[str, str],
+) -> SavedDocument:
+    """A new document of a command's own making (a consent, a referral), named, validated, one commit."""
+    form = repo.form(form_id)
+    base = repo.client_dir(client_id)
+    with repo.store.transaction(repo.author(actor), action=action, client=client_id) as tx:
+        document = parse_new_document(f"{base}/{form.path}", f"form: {form.id}\n")
+        for key, value in data.items():
+            document.data[key] = value
+        document.path = place(repo, base, form, document)
+        tx.details.update(details)
+        commit_document(repo, tx, document, form, client_id)
+    return saved(repo, tx, client_id, document.path, form, action)
+
+
+def place(repo: CaseRepo, base: str, form: Form, document: Document) -> str:
+    """The document's path from its form's pattern and its own fields (never a name)."""
+    data = document.plain()
+    inner = form.path_for(data)
+    if inner is None:
+        field = form.unusable_placeholder(data) or "form"
+        needs = f"needs a valid '{field}' (letters, digits, '-', '_', '.') to name the file {form.path}"
+        raise DocumentError(Problem(document.path, *document.locate((field,)), needs))
+    path = f"{base}/{inner}"
+    if form.singleton:
+        if (repo.root / path).exists():
+            raise AlreadyExists(f"{path} already exists; change it with `caseflow set`")
+        return path
+    if "id" in form.placeholders and (repo.root / path).exists():
+        raise AlreadyExists(f"{path} already exists: ids are unique; choose another id or leave it to caseflow")
+    stem, suffix = os.path.splitext(path)
+    counter = 2
+    while (repo.root / path).exists() or (repo.root / path).is_symlink():
+        path = f"{stem}-{counter}{suffix}"
+        counter += 1
+    return path
+
+
+def _write_draft(repo: CaseRepo, client_id: str, form: Form, text: str) -> Path:
+    """A private file for the person to type into: readable by them only (it holds client data)."""
+    drafts = repo.root / DRAFTS_DIR
+    drafts.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    suffix = ".md" if form.kind == "markdown" else ".yaml"
+    draft = drafts / f"{client_id}-{form.id}-{stamp}{suffix}"
+    counter = 2
+    while draft.exists():
+        draft = drafts / f"{client_id}-{form.id}-{stamp}-{counter}{suffix}"
+        counter += 1
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return draft
+
+
+def _read_draft(path: Path) -> str:
+    """A draft or --from file, under the same rules as any document: a regular file, capped, UTF-8."""
+    try:
+        raw = read_document_bytes(path.parent, path.name)
+        return raw.decode("utf-8")
+    except DocumentError as exc:
+        raise DocumentError([Problem(str(path), p.line, p.col, p.message) for p in exc.problems]) from None
+    except UnicodeDecodeError:
+        raise DocumentError(Problem(str(path), 0, 0, "is not valid UTF-8")) from None
+
+
+def _run_editor(path: Path) -> None:
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    try:
+        result = subprocess.run([*shlex.split(command), str(path)], check=False)
+    except (OSError, ValueError) as exc:
+        raise CaseflowError(f"could not start the editor {command!r} ({exc}); set $EDITOR") from None
+    if result.returncode != 0:
+        raise CaseflowError(f"the editor exited with status {result.returncode}")
+
+
+def _kept(exc: CaseflowError, draft: Path, client_id: str, form: Form) -> DocumentError:
+    """The refusal, plus where the person's typing is and how to carry on from it."""
+    if isinstance(exc, DocumentError):
+        problems = [Problem(str(draft), p.line, p.col, p.message) for p in exc.problems]
+    else:
+        problems = [Problem(str(draft), 0, 0, str(exc))]
+    if not draft.exists():
+        return DocumentError(problems, "the draft file is gone (removed by the editor?); nothing was saved")
+    resume = f"caseflow new {client_id} {form.id} --from {draft} [--edit]"
+    return DocumentError(problems, f"your draft is kept at {draft}; fix it, then run: {resume}")
+
+
+# -- staff ---------------------------------------------------------------------------------------
+
+
+def add_staff(
+    repo: CaseRepo,
+    actor: Staff | None,
+    *,
+    staff_id: str,
+    name: str,
+    email: str,
+    role: str,
+    supervisor: str | None = None,
+) -> Staff:
+    """Add a member of staff to caseflow.yaml (the first one may be added by anyone)."""
+    check_staff_id(staff_id)
+    if role not in ROLES:
+        raise UsageError(f"role must be one of {', '.join(ROLES)}")
+    if repo.config.staff and (actor is None or actor.role not in ("supervisor", "director")):
+        raise NotAllowed("only a supervisor or director can add staff (pass --as with their staff id)")
+    if supervisor is not None and repo.config.staff_member(check_staff_id(supervisor)) is None:
+        raise UnknownPerson(f"supervisor '{supervisor}' is not on the staff list")
+    if repo.config.staff_member(staff_id):
+        raise AlreadyExists(f"staff id '{staff_id}' is already on the staff list")
+    if repo.config.staff_by_email(email):
+        raise AlreadyExists("that email address already belongs to a member of staff")
+    member = Staff(staff_id, name, email, role, supervisor)
+    author = repo.author(actor) if actor else _bootstrap_author(repo)
+    with repo.store.transaction(author, action="staff-add", client=None) as tx:
+        refuse_uncommitted(repo, CONFIG_FILE)
+        document = repo.read_document(CONFIG_FILE)
+        entries = document.data.get("staff")
+        if entries is None:
+            raise DocumentError(Problem(CONFIG_FILE, 1, 1, "has no 'staff:' list"))
+        if entries.fa.flow_style():
+            entries.fa.set_block_style()  # `staff: []` grows into a readable block list
+        entry = new_mapping({"id": staff_id, "name": name, "email": email, "role": role})
+        if supervisor:
+            entry["supervisor"] = supervisor
+        entries.append(entry)
+        from caseflow.repo import parse_config
+
+        parse_config(document.to_bytes())  # refuse a change that leaves caseflow.yaml invalid
+        tx.write(CONFIG_FILE, document.to_bytes())
+    return member
+
+
+def _bootstrap_author(repo: CaseRepo) -> Author:
+    name = git_config_value(repo.root, "user.name") or "caseflow"
+    email = git_config_value(repo.root, "user.email") or "caseflow@localhost"
+    return Author(name, email)

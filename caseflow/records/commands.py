@@ -1,0 +1,239 @@
+"""Client commands: intake, clients, show, set, new."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from caseflow.cli.context import (
+    Settings,
+    counted,
+    done,
+    emit_json,
+    json_option,
+    progress_bar,
+    repo_options,
+    table,
+)
+from caseflow.hookspecs import hookimpl
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    for command in (intake, clients, show, set_, new, validate):
+        cli.add_command(command)
+
+
+FIELD_HELP = "Another field as key=value (dotted paths and [id] work: address.city=Springfield). Repeatable."
+
+
+@click.command()
+@click.option(
+    "--name", required=True, help="The client's name (stored in client.yaml only; never in paths or commits)."
+)
+@click.option("--dob", required=True, metavar="YYYY-MM-DD", help="Date of birth.")
+@click.option("--worker", metavar="STAFF_ID", help="Assigned case manager (default: you, if you are one).")
+@click.option("--phone", help="Phone number.")
+@click.option("--field", "fields", multiple=True, metavar="KEY=VALUE", help=FIELD_HELP)
+@json_option
+@repo_options
+def intake(
+    settings: Settings,
+    name: str,
+    dob: str,
+    worker: str | None,
+    phone: str | None,
+    fields: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Register a new client in stage 'intake' and print the new client id."""
+    repo = settings.repo()
+    client_id = repo.intake(settings.actor(), name=name, dob=dob, worker=worker, phone=phone, fields=fields)
+    if as_json:
+        emit_json({"id": client_id, "stage": "intake"})
+        return
+    done(f"new client {client_id} in stage intake")
+    click.echo(client_id)
+
+
+@click.command()
+@click.option("--stage", help="Only clients in this stage.")
+@click.option("--worker", metavar="STAFF_ID", help="Only clients assigned to this case manager.")
+@json_option
+@repo_options
+def clients(settings: Settings, stage: str | None, worker: str | None, as_json: bool) -> None:
+    """List clients: id, stage, assigned worker, intake date and risk flags (no names)."""
+    rows = settings.repo().clients(stage=stage, worker=worker)
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        [(r["id"], r["stage"], r["assigned_worker"], r["intake_date"], r["risk_flags"]) for r in rows],
+        ["CLIENT", "STAGE", "WORKER", "INTAKE", "FLAGS"],
+        empty="(no clients)",
+    )
+    for row in rows:
+        if row["problem"]:
+            click.echo(click.style(f"{row['id']}: {row['problem']}", fg="red"), err=True)
+
+
+@click.command()
+@click.argument("client_id", metavar="CLIENT")
+@json_option
+@repo_options
+def show(settings: Settings, client_id: str, as_json: bool) -> None:
+    """Show one client: stage, assigned worker, risk flags, history and documents."""
+    repo = settings.repo()
+    record = repo.client_record(client_id)
+    documents = repo.documents(client_id)
+    flags = [f for f in record.get("risk_flags") or [] if isinstance(f, dict)]
+    from caseflow.followup.due_rules import contact_days
+    from caseflow.records.summary import client_summary
+
+    risk, every = contact_days(record, repo.workflow.monitoring)
+    sent_back = repo.sent_back(client_id)
+    summary = client_summary(repo, client_id)
+    if as_json:
+        emit_json(
+            {
+                "id": client_id,
+                "stage": record.get("stage"),
+                "assigned_worker": record.get("assigned_worker"),
+                "intake_date": record.get("intake_date"),
+                "risk_level": risk,
+                "sent_back": [{"document": d.document, "by": d.by, "at": d.at} for d in sent_back],
+                "contact_every_days": every,
+                # Free text (a reason, a note) can hold anything, names included: ids and codes only.
+                "risk_flags": [_without(f, "note") for f in flags],
+                "stage_history": [
+                    _without(h, "reason") for h in record.get("stage_history") or [] if isinstance(h, dict)
+                ],
+                "documents": [d.as_json() for d in documents],
+                **summary,
+            }
+        )
+        return
+    click.echo(click.style(f"{client_id}", bold=True) + f"  {record.get('name', '')}")
+    click.echo(
+        f"stage: {record.get('stage')}   worker: {record.get('assigned_worker')}   intake: {record.get('intake_date')}"
+    )
+    for flag in flags:
+        click.echo(click.style(f"⚠ {flag.get('flag')}", fg="red", bold=True) + f" since {flag.get('since')}")
+    if every:
+        click.echo(f"contact at least every {every} days (risk: {risk})")
+    for decision in sent_back:
+        comment = f": {decision.comment}" if decision.comment else ""
+        click.echo(
+            click.style(f"↩ {decision.document} sent back by {decision.by} on {decision.at[:10]}{comment}", fg="yellow")
+        )
+    _print_summary(summary)
+    click.echo()
+    table([(d.path.split("/", 2)[2], d.title, _summary(d.summary)) for d in documents], ["DOCUMENT", "FORM", "SUMMARY"])
+    for document in documents:
+        for problem in document.problems:
+            click.echo(click.style("  " + str(problem), fg="red"))
+    click.echo(f"\nCheck every document with: caseflow validate {client_id}")
+
+
+def _print_summary(summary: Mapping[str, Any]) -> None:
+    last, upcoming = summary["last_contact"], summary["next_appointment"]
+    click.echo("last contact: " + (f"{last['date']} ({last['type']})" if last else "none yet"))
+    if upcoming:
+        when = f"{upcoming['date']} {upcoming.get('time') or ''}".strip()
+        click.echo(f"next appointment: {when} with {upcoming['with']} ({upcoming['id']})")
+    for referral in summary["open_referrals"]:
+        click.echo(f"referral {referral['id']}: {referral['category']}, {referral['status']} since {referral['since']}")
+    scores = [
+        " ".join(str(part) for part in (key.removeprefix("instruments.").upper(), s["total"]) if part is not None)
+        + f" ({s['band']}, {s['date']})"
+        for key, s in summary["latest_scores"].items()
+    ]
+    if scores:
+        click.echo("latest scores: " + "; ".join(scores))
+    for item in summary["due"]:
+        colour = "red" if item["overdue"] else None
+        when = f"overdue {item['days_overdue']}d" if item["overdue"] else f"due {item['due']}"
+        click.echo(click.style(f"• {when}: {item['reason']}", fg=colour))
+
+
+def _without(entry: Mapping[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k != key}
+
+
+def _summary(summary: Mapping[str, Any]) -> str:
+    def text(value: Any) -> str:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    return "  ".join(f"{key}: {text(value)}" for key, value in summary.items() if value not in (None, "", []))
+
+
+@click.command("set")
+@click.argument("client_id", metavar="CLIENT")
+@click.argument("document", metavar="DOC")
+@click.argument("assignments", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@repo_options
+def set_(settings: Settings, client_id: str, document: str, assignments: tuple[str, ...]) -> None:
+    """Change fields of a document and commit, leaving every other byte as it was.
+
+    DOC is the document's path in the client folder (plan.yaml, visits/2026-03-02-home.md) or a
+    one-per-client form id (core.plan). FIELD is a dotted path: review_date, address.city,
+    goals[g1].status (the item whose id is g1), goals[0].title (the first), goals[+] (append).
+    """
+    repo = settings.repo()
+    saved = repo.set_fields(settings.actor(), client_id, document, assignments)
+    fields = ", ".join(a.split("=", 1)[0] for a in assignments)
+    if saved.commit is None:
+        done(f"nothing to change: {saved.path} already has {fields} as given")
+    else:
+        done(f"{saved.path}: set {fields} (commit {saved.commit[:8]})")
+
+
+@click.command()
+@click.argument("client_id", metavar="CLIENT")
+@click.argument("form_id", metavar="FORM")
+@click.option("--field", "fields", multiple=True, metavar="KEY=VALUE", help=FIELD_HELP)
+@click.option("--edit", is_flag=True, help="Open the new document in $EDITOR before saving it.")
+@click.option(
+    "--from",
+    "from_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Start from this file (e.g. a kept draft).",
+)
+@repo_options
+def new(
+    settings: Settings, client_id: str, form_id: str, fields: tuple[str, ...], edit: bool, from_file: Path | None
+) -> None:
+    """Create a document from a form's skeleton, validate it and commit it.
+
+    With --edit the document opens in $EDITOR first; if what you wrote does not validate, your
+    draft is kept (its path is printed) and nothing is committed.
+    """
+    repo = settings.repo()
+    saved = repo.new_document(settings.actor(), client_id, form_id, fields=fields, edit=edit, from_file=from_file)
+    done(f"created {saved.path} (commit {(saved.commit or '')[:8]})")
+    click.echo(saved.path)
+
+
+@click.command()
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...")
+@json_option
+@repo_options
+def validate(settings: Settings, clients: tuple[str, ...], as_json: bool) -> None:
+    """Check every document (or those of the given clients) against its form.
+
+    Each problem is printed as path:line:col: message. Exits 1 if there is any.
+    """
+    with progress_bar("validating", err_terminal=not as_json) as progress:
+        report = settings.repo().validate(list(clients) or None, progress=progress)
+    if as_json:
+        emit_json({"ok": report.ok, "documents": report.documents, "problems": [p.as_json() for p in report.problems]})
+    else:
+        for problem in report.problems:
+            click.echo(str(problem))
+        summary = f"{counted(report.documents, 'document')} checked, {counted(len(report.problems), 'problem')}"
+        click.echo(click.style(summary, fg="green" if report.ok else "red"), err=True)
+    if not report.ok:
+        raise SystemExit(1)

@@ -1,0 +1,111 @@
+"""``caseflow validate``: every problem of every document, from the index where nothing changed.
+
+A document's problems are kept by its path and blob id (the index's ``checks``), and a client's
+whole answer (its documents' problems, decisions by people who may not decide, a missing record)
+by the digest of its documents. Validating a caseload where a few files changed checks those few.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from caseflow.core import casefiles
+from caseflow.core.case import blob_id
+from caseflow.core.config import CONFIG_FILE
+from caseflow.core.ids import check_client_id
+from caseflow.core.textpolicy import read_document_bytes
+from caseflow.errors import DocumentError, Problem
+
+if TYPE_CHECKING:
+    from caseflow.repo import CaseRepo, ValidationReport
+
+Progress = Callable[[int, int], None]
+
+
+def validate(repo: CaseRepo, client_ids: Sequence[str] | None, progress: Progress | None) -> ValidationReport:
+    """Every problem of the given clients' documents (all clients': through the whole index)."""
+    from caseflow.index.caseload import memoized
+    from caseflow.repo import ValidationReport
+
+    problems: list[Problem] = []
+    if repo.config.workflow not in repo.host.workflows():
+        unknown = f"workflow '{repo.config.workflow}' is not provided by any plugin"
+        problems.append(Problem(CONFIG_FILE, 0, 0, unknown))
+    if client_ids:  # a few clients: read their folders directly, not the whole caseload
+        ids = [check_client_id(c) for c in client_ids]
+        for client_id in ids:
+            repo.client_dir(client_id)
+        count = 0
+        for done, client_id in enumerate(ids, 1):
+            paths = [(d.path, d.path_in_client, None) for d in casefiles.client_documents(repo.root, client_id)]
+            count += len(paths)
+            problems.extend(_from_json(client_problems(repo, client_id, paths)))
+            if progress is not None:
+                progress(done, len(ids))
+        repo.index.flush()
+        return ValidationReport(count, problems)
+    ids = repo.client_ids()
+    problems.extend(Problem(p, 0, 0, why) for p, why in casefiles.stray_client_entries(repo.root))
+    snapshot = repo.snapshot(progress)
+
+    def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
+        found = [
+            (c, client_problems(repo, c, [(f.path, f.path_in_client, f.blob) for f in snapshot.of(c)])) for c in chunk
+        ]
+        repo.index.flush()
+        return found
+
+    results = memoized(repo, "validate", snapshot, ids, compute, progress=progress)
+    for client_id in ids:
+        problems.extend(_from_json(results[client_id]))
+    return ValidationReport(sum(len(snapshot.entries.get(c, ())) for c in ids), problems)
+
+
+def client_problems(
+    repo: CaseRepo, client_id: str, files: Sequence[tuple[str, str | None, str | None]]
+) -> list[list[Any]]:
+    """One client's problems as stored: ``[path, line, col, message]`` each.
+
+    ``files`` are ``(path, path in the client folder, blob id if known)``: a document whose
+    problems the index holds for that blob is not even read.
+    """
+    problems: list[Problem] = []
+    keys = {path: check_key(path, blob) for path, _, blob in files if blob}
+    known = repo.index.checks(keys.values())
+    fresh = []
+    for path, inner, _ in files:
+        stored = known.get(keys.get(path, ""))
+        if stored is None:
+            try:
+                raw = read_document_bytes(repo.root, path)
+            except DocumentError as exc:
+                problems.extend(exc.problems)
+                continue
+            key = check_key(path, blob_id(raw))
+            stored = known.get(key) or repo.index.checks([key]).get(key)
+            if stored is None:
+                found = repo.check_document(client_id, path, raw) if inner is not None else []
+                stored = as_rows(found)
+                fresh.append((key, stored))
+        problems.extend(_from_json(stored))
+    repo.index.put_checks(fresh)
+    problems.extend(repo.decision_problems(client_id))
+    if not (repo.root / casefiles.CLIENTS_DIR / client_id / "client.yaml").exists():
+        problems.append(Problem(f"{casefiles.CLIENTS_DIR}/{client_id}", 0, 0, "has no client.yaml"))
+    return as_rows(problems)
+
+
+def as_rows(problems: Sequence[Problem]) -> list[list[Any]]:
+    """Problems as the index stores them: ``[path, line, col, message]`` each."""
+    return [[p.path, p.line, p.col, p.message] for p in problems]
+
+
+def check_key(path: str, blob: str | None) -> str:
+    """Where a document's problems are kept: they depend on its path (the form it must be) and bytes."""
+    return hashlib.sha1(f"{path}\0{blob}".encode(), usedforsecurity=False).hexdigest()
+
+
+def _from_json(rows: Sequence[Sequence[Any]]) -> list[Problem]:
+    return [Problem(str(path), int(line), int(col), str(message)) for path, line, col, message in rows]

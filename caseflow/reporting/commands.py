@@ -1,0 +1,162 @@
+"""Reporting commands: report, export, and the access record (audit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from caseflow.cli.context import (
+    DefaultCommandGroup,
+    Settings,
+    done,
+    emit_json,
+    json_option,
+    refuse_inside,
+    repo_options,
+    table,
+    write_private,
+)
+from caseflow.hookspecs import hookimpl
+
+
+@click.command()
+@click.option("--verify", is_flag=True, help="Check the chain: an edited, removed or reordered entry is named.")
+@click.option("--client", "client_id", metavar="CLIENT", help="Only disclosures of this client.")
+@json_option
+@repo_options
+def audit(settings: Settings, verify: bool, client_id: str | None, as_json: bool) -> None:
+    """The access record: every referral packet, identified report and export, who and under which consent."""
+    from caseflow.reporting import access_record as access
+
+    repo = settings.repo()
+    entries = [e for e in access.entries(repo.root) if client_id is None or client_id in e.clients]
+    problems = access.verify(repo.root) if verify else []
+    if as_json:
+        emit_json(
+            {"entries": [e.as_json() for e in entries], "verified": verify and not problems, "problems": problems}
+        )
+    else:
+        rows = [(e.seq, e.at[:16].replace("T", " "), e.who, e.action, e.what, e.clients, e.consent) for e in entries]
+        table(rows, ["#", "WHEN (UTC)", "WHO", "ACTION", "WHAT", "CLIENTS", "UNDER"], empty="(no disclosures recorded)")
+        if verify and not problems:
+            done(f"the access record is intact: {len(access.entries(repo.root))} entries, each chained to the last")
+    for problem in problems:
+        click.echo(click.style("tampered: ", fg="red") + problem, err=True)
+    if problems:
+        raise SystemExit(1)
+
+
+@click.group(cls=DefaultCommandGroup)
+def report() -> None:
+    """Run a report, or list them."""
+
+
+@report.command("default")
+@click.argument("name")
+@click.option("--period", "month", metavar="YYYY-MM", help="One month.")
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="From this day (default: the 1st of this month).")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="To this day (default: today).")
+@click.option("--worker", metavar="STAFF", help="Only this case manager's clients.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "csv"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write it here (default: stdout).")
+@repo_options
+def report_run(
+    settings: Settings,
+    name: str,
+    month: str | None,
+    start: str | None,
+    end: str | None,
+    worker: str | None,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Run a report (`caseflow report list` names them): de-identified unless it names clients.
+
+    De-identified reports suppress every count below the small-cell threshold (default 11) and any
+    count that would reveal one; reports that name clients need a role in reports.identified_roles
+    and are written to the access record.
+    """
+    from caseflow.reporting.run import run_report
+
+    repo = settings.repo()
+    if out is not None:
+        refuse_inside(repo, out)
+    rendered = run_report(
+        repo, settings.actor(), name, fmt=fmt, month=month, start=start, end=end, worker=worker
+    )  # fmt: skip
+    if out is None:
+        click.echo(rendered.text, nl=not rendered.text.endswith("\n"))
+        return
+    write_private(out, rendered.text)
+    done(f"wrote {rendered.report.title} ({rendered.start} to {rendered.end}) to {out}")
+
+
+@report.command("list")
+@json_option
+@repo_options
+def report_list(settings: Settings, as_json: bool) -> None:
+    """The reports plugins provide."""
+    reports = settings.repo().host.reports()
+    rows = [
+        {
+            "id": r.id,
+            "title": r.title,
+            "identified": r.identified,
+            "formats": list(r.formats),
+            "description": r.description,
+        }
+        for r in reports.values()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        [(r["id"], "names clients" if r["identified"] else "de-identified", r["description"]) for r in rows],
+        ["REPORT", "KIND", "WHAT"],
+    )
+
+
+@click.command("export")
+@click.argument("client_id", metavar="CLIENT")
+@click.option("--format", "fmt", required=True, metavar="FORMAT", help="An export format a plugin provides (fhir).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write it here (default: stdout).")
+@click.option("--to", metavar="PROVIDER_ID", help="An outside recipient: the consent gate applies.")
+@click.option("--purpose", help="Why it goes to the recipient (a consent must cover it).")
+@click.option("--information", multiple=True, help="What it carries (a consent must cover it). Repeatable.")
+@repo_options
+def export_command(
+    settings: Settings,
+    client_id: str,
+    fmt: str,
+    out: Path | None,
+    to: str | None,
+    purpose: str | None,
+    information: tuple[str, ...],
+) -> None:
+    """Export one client's record in another system's format, such as a FHIR R4 Bundle.
+
+    Exports name the client: they need a role in reports.identified_roles and are written to the
+    access record; with --to, the consent gate applies as for a referral.
+    """
+    from caseflow.reporting.exports import export
+
+    repo = settings.repo()
+    if out is not None:
+        refuse_inside(repo, out)
+    data = export(repo, settings.actor(), client_id, fmt, to=to, purpose=purpose, information=information)
+    if out is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    write_private(out, data)
+    done(f"exported {client_id} as {fmt} to {out}")
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    for command in (
+        audit,
+        report,
+        export_command,
+    ):
+        cli.add_command(command)

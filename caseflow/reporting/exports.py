@@ -1,0 +1,80 @@
+"""``caseflow export``: one client's record in another system's format (a FHIR Bundle, say).
+
+An export names the client, so it runs only for the roles allowed identified reports, and each is
+written to the access record. One that goes to an outside recipient (``--to``) is a disclosure and
+passes the same consent gate as a referral (standards §4.4): a release on file must name that
+recipient and cover the purpose and the information, today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from caseflow.errors import NotAllowed, NotFound, UsageError
+from caseflow.referrals.coverage import Disclosure, find_covering
+from caseflow.referrals.directory import find_service
+from caseflow.reporting import access_record as audit
+from caseflow.reporting.model import ExportInputs
+
+if TYPE_CHECKING:
+    from caseflow.core.config import Staff
+    from caseflow.repo import CaseRepo
+
+
+def export(
+    repo: CaseRepo,
+    actor: Staff,
+    client_id: str,
+    fmt: str,
+    *,
+    to: str | None = None,
+    purpose: str | None = None,
+    information: Sequence[str] = (),
+) -> bytes:
+    from caseflow.referrals.lifecycle import ConsentRequired, consents_on_file
+
+    exporters = repo.host.exporters()
+    exporter = exporters.get(fmt)
+    if exporter is None:
+        known = ", ".join(sorted(exporters)) or "none (install an export plugin, e.g. caseflow-fhir)"
+        raise NotFound(f"no export format '{fmt}' (formats: {known})")
+    if actor.role not in repo.config.identified_report_roles:
+        allowed = ", ".join(repo.config.identified_report_roles)
+        raise NotAllowed(f"an export names the client; only {allowed} may export (reports.identified_roles)")
+    services = [s for d in repo.directories() for s in d.services]
+    covering = None
+    if to is not None:
+        if not purpose:
+            raise UsageError("an export to a recipient needs --purpose: why it goes there (a consent must cover it)")
+        recipient = find_service(services, to)
+        if recipient is None:
+            raise NotFound(f"'{to}' is not a provider or service in the directories (caseflow providers search)")
+        record = repo.client_record(client_id)
+        disclosure = Disclosure(
+            client_id,
+            recipient.organization_id or recipient.id,
+            purpose,
+            frozenset([*exporter.information, *information]),  # what the export carries, not only what is said
+            bool(record.get("part2")),
+            repo.today().isoformat(),
+            service=recipient.id,
+        )
+        check = find_covering(consents_on_file(repo, client_id), disclosure)
+        if not check.ok:
+            raise ConsentRequired(f"export of {client_id}", check, action="cannot go to " + to)
+        covering = check.covering
+    inputs = ExportInputs(
+        case=repo.case(client_id),
+        agency=repo.config.agency,
+        staff={m.id: {"name": m.name, "email": m.email, "role": m.role} for m in repo.config.staff},
+        services={s.id: {"name": s.name, "organization": s.organization} for s in services}
+        | {s.organization_id: {"name": s.organization, "organization": s.organization} for s in services},
+        today=repo.today(),
+    )
+    data = exporter.export(inputs)
+    audit.record(
+        repo.root, who=actor.id, action=f"export {fmt}", what=to or "inside the agency", clients=[client_id],
+        consent=covering,
+    )  # fmt: skip
+    return data

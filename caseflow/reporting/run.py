@@ -1,0 +1,191 @@
+"""Running a report: its period, its data, de-identification, the sandboxed template, the record.
+
+A report that does not name clients is de-identified: every table goes through small-cell
+suppression (``reports.small_cell`` in caseflow.yaml, default 11), and the rendered text is
+checked for every client id and name in the repository before it is handed over (a template or
+plugin that lets one through is refused). A report that names clients runs only for the roles in
+``reports.identified_roles`` and is written to the access record.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import csv
+import datetime as dt
+import html
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from caseflow.core.dates import parse_date
+from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
+from caseflow.reporting import access_record as audit
+from caseflow.reporting.model import Report, ReportInputs, Table, suppress
+from caseflow.reporting.render import render_template
+
+if TYPE_CHECKING:
+    from caseflow.core.config import Staff
+    from caseflow.repo import CaseRepo
+
+FORMATS = ("md", "html", "csv")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    report: Report
+    text: str
+    start: dt.date
+    end: dt.date
+
+
+def period(today: dt.date, month: str | None, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
+    """``--period YYYY-MM``, or ``--from``/``--to``, or this month up to today."""
+    if month and (start or end):
+        raise UsageError("give --period YYYY-MM or --from/--to, not both")
+    if month:
+        if not re.fullmatch(r"\d{4}-\d{2}", month):
+            raise CaseflowError(f"--period {month!r} is not a month written YYYY-MM")
+        year, number = int(month[:4]), int(month[5:])
+        if not 1 <= number <= 12 or year < 1:
+            raise CaseflowError(f"--period {month!r} is not a month written YYYY-MM")
+        return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
+    first = parse_date(start, "--from") if start else today.replace(day=1)
+    last = parse_date(end, "--to") if end else today
+    if last < first:
+        raise CaseflowError(f"--to {last} is before --from {first}")
+    return first, last
+
+
+def run_report(
+    repo: CaseRepo,
+    actor: Staff,
+    report_id: str,
+    *,
+    fmt: str = "md",
+    month: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    worker: str | None = None,
+) -> Rendered:
+    from caseflow.followup.due import due_for_case
+
+    report = _find(repo, report_id)
+    if fmt not in report.formats:
+        raise UsageError(f"report {report.id} comes as {', '.join(report.formats)}, not {fmt}")
+    if report.identified and actor.role not in repo.config.identified_report_roles:
+        allowed = ", ".join(repo.config.identified_report_roles)
+        raise NotAllowed(f"{report.id} names clients; only {allowed} may run it (reports.identified_roles)")
+    if worker and repo.config.staff_member(worker) is None:
+        raise NotFound(f"no staff member '{worker}' (caseflow staff list)")
+    first, last = period(repo.today(), month, start, end)
+    rows = [r for r in repo.clients(worker=worker) if r["problem"] is None]
+    cases = [repo.case(r["id"]) for r in rows]
+    inputs = ReportInputs(
+        cases=cases,
+        start=first,
+        end=last,
+        today=repo.today(),
+        worker=worker,
+        staff={m.id: m.role for m in repo.config.staff},
+        due=lambda case: [entry.item for entry in due_for_case(repo, case, 0)],
+    )
+    built = report.build(inputs)
+    tables = [t for t in built.get("tables", []) if isinstance(t, Table)]
+    if not report.identified:
+        tables = [suppress(t, repo.config.small_cell) for t in tables]
+    data = {
+        "agency": repo.config.agency,
+        "title": str(built.get("title") or report.title),
+        "description": report.description,
+        "period": {"start": first.isoformat(), "end": last.isoformat()},
+        "worker": worker,
+        "notes": [str(n) for n in built.get("notes", [])],
+        "tables": [t.as_json() for t in tables],
+        "charts": [_chart(t) for t in tables],
+        "identified": report.identified,
+        "small_cell": repo.config.small_cell,
+        "generated": repo.today().isoformat(),
+    }
+    if fmt == "csv":
+        text = _csv(tables)
+    else:
+        layers = [repo.root / "templates"]
+        if report.template_dir is not None:
+            layers.append(report.template_dir)
+        text = render_template(f"{report.template}.{fmt}.j2", layers, data)
+    if report.identified:
+        audit.record(
+            repo.root, who=actor.id, action=f"report {report.id}", what=f"{first}..{last} {fmt}",
+            clients=[c.client_id for c in cases],
+        )  # fmt: skip
+    else:
+        _refuse_identifiers(repo, report, text)
+    return Rendered(report, text, first, last)
+
+
+def _find(repo: CaseRepo, report_id: str) -> Report:
+    reports = repo.host.reports()
+    found = reports.get(report_id) or reports.get(f"core.{report_id}")
+    if found is None:
+        raise NotFound(f"no report '{report_id}' (caseflow report list)")
+    return found
+
+
+def _csv(tables: list[Table]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for number, table in enumerate(tables):
+        if number:
+            writer.writerow([])
+        writer.writerow([_cell(table.title)])
+        writer.writerow([_cell(c) for c in table.columns])
+        writer.writerows([[_cell(v) for v in row] for row in table.rows])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A spreadsheet must not read a cell as a formula (=, +, -, @ first): such text gets a quote."""
+    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and value != "-" else value
+
+
+def _chart(table: Table) -> dict[str, Any] | None:
+    """A bar chart of a table's first count column (suppressed cells drawn as no bar)."""
+    if not table.counts or not table.rows:
+        return None
+    column = table.columns.index(table.counts[0])
+    bars = [
+        {"label": str(row[0]), "value": row[column] if isinstance(row[column], int) else 0, "shown": str(row[column])}
+        for row in table.rows
+        if str(row[0]) != "all"
+    ]
+    top = max((b["value"] for b in bars), default=0) or 1
+    return {"title": f"{table.counts[0]} ({table.title})", "bars": bars, "max": top}
+
+
+#: Fields of a client record whose values must never appear in a de-identified report.
+IDENTIFYING = ("name", "preferred_name", "dob", "phone", "email")
+
+
+def _refuse_identifiers(repo: CaseRepo, report: Report, text: str) -> None:
+    """A de-identified report names no client: no id, name part, date of birth, phone, email or
+    street address of any client may appear in it (compared case-insensitively, entities decoded)."""
+    plain = html.unescape(text).lower()
+    for client_id in repo.client_ids():
+        record: Mapping[str, Any] = {}
+        with contextlib.suppress(CaseflowError):  # an unreadable record still has its id checked
+            record = repo.client_record(client_id)
+        names = [str(record[k]) for k in ("name", "preferred_name") if record.get(k)]
+        values = [str(record[k]) for k in ("dob", "phone", "email") if record.get(k)]
+        address = record.get("address")
+        if isinstance(address, Mapping):
+            values += [str(v) for k, v in address.items() if k in ("line1", "line2") and v]
+        parts = {w for name in names for w in re.findall(r"[^\W\d_]{3,}", name.lower())}  # each part of a name
+        named = any(re.search(rf"\b{re.escape(part)}\b", plain) for part in parts)
+        if client_id.lower() in plain or named or any(v.lower() in plain for v in values):
+            raise CaseflowError(
+                f"report {report.id} would name a client, so it is not de-identified; nothing was written "
+                "(check its template or plugin)"
+            )

@@ -1,0 +1,141 @@
+"""Sharing commands: clone and sync through a shared remote, git's merge driver, and resolve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from caseflow.cli.context import (
+    Settings,
+    done,
+    emit_json,
+    json_option,
+    repo_options,
+    table,
+)
+from caseflow.errors import UsageError
+from caseflow.hookspecs import hookimpl
+
+
+@click.command("merge-driver")
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("mine", type=click.Path(path_type=Path))
+@click.argument("theirs", type=click.Path(path_type=Path))
+@click.argument("path")
+@repo_options
+def merge_driver(settings: Settings, base: Path, mine: Path, theirs: Path, path: str) -> None:
+    """git's merge driver for case documents (git calls it as %O %A %B %P): field by field.
+
+    A field both sides changed differently is left unmerged (our value in the file, never conflict
+    markers) and explained; `caseflow resolve` settles it.
+    """
+    from caseflow.sharing.driver import field_name, run_driver
+
+    repo = settings.repo()
+    conflicts = run_driver(repo, base, mine, theirs, path)
+    if not conflicts:
+        return
+    for conflict in conflicts:  # field names only: the values (a name, a note) stay out of terminals and logs
+        where = field_name(list(conflict.path))
+        click.echo(f"conflict: {path}: {where} changed on both sides (caseflow resolve shows both)", err=True)
+    raise SystemExit(1)
+
+
+@click.command()
+@click.argument("client_id", metavar="CLIENT", required=False)
+@click.argument("document", metavar="[DOC]", required=False)
+@click.argument("field", metavar="[FIELD]", required=False)
+@click.option("--take", metavar="mine|theirs|VALUE", help="Which value the field keeps.")
+@json_option
+@repo_options
+def resolve(
+    settings: Settings, client_id: str | None, document: str | None, field: str | None, take: str | None, as_json: bool
+) -> None:
+    """Settle a merge conflict field by field; with no FIELD, list what is left to settle.
+
+    Each conflict shows both values and who made each change. When the last field of a document is
+    settled, the file is staged, and the merge can be committed (or `caseflow sync` goes on).
+    """
+    from caseflow.sharing.driver import field_name, unsettled
+    from caseflow.sharing.driver import resolve as settle
+
+    repo = settings.repo()
+    if field is None or take is None:
+        if field is not None:
+            raise UsageError("say which value the field keeps: --take mine|theirs|VALUE")
+        records = [u for u in unsettled(repo) if client_id is None or f"/{client_id}/" in f"/{u.path}"]
+        if as_json:
+            emit_json([u.as_json() for u in records])
+            return
+        rows = [
+            (u.path, field_name(c["path"]), f"{c['mine']!r} ({u.mine_author})", f"{c['theirs']!r} ({u.theirs_author})")
+            for u in records
+            for c in u.conflicts
+        ]
+        table(rows, ["DOCUMENT", "FIELD", "MINE", "THEIRS"], empty="(no conflicts)")
+        return
+    if client_id is None or document is None:
+        raise UsageError("give CLIENT DOC FIELD --take mine|theirs|VALUE")
+    left = settle(repo, client_id, document, field, take)
+    if left is None:
+        done(f"{document}: every conflict settled; the file is staged (commit the merge, or caseflow sync)")
+    else:
+        done(f"{field} settled; {len(left.conflicts)} left in {document}")
+
+
+@click.command("clone")
+@click.argument("url")
+@click.argument("path", type=click.Path(path_type=Path))
+def clone_command(url: str, path: Path) -> None:
+    """Clone a shared case repository (https://, ssh://, git@host:path or a local path)."""
+    from caseflow.repo import open_repo
+    from caseflow.sharing.driver import registered
+    from caseflow.sharing.sync import clone
+
+    target = clone(url, path)
+    registered(open_repo(target))
+    done(f"cloned into {target}; caseflow's merge driver is registered there")
+
+
+@click.command()
+@click.option("--remote", default="origin", show_default=True, help="The remote to sync with.")
+@json_option
+@repo_options
+def sync(settings: Settings, remote: str, as_json: bool) -> None:
+    """Fetch, merge field by field, validate, push (never forcing); report what came in and went out.
+
+    A conflict stops the sync with the merge in progress: settle it with `caseflow resolve`, then
+    sync again. A result that does not validate is not pushed.
+    """
+    from caseflow.sharing.sync import sync as run
+
+    report = run(settings.repo(), settings.actor(), remote)
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        for who, changes in report.came_in.items():
+            click.echo(f"in  {who}: {', '.join(changes)}")
+        if report.went_out:
+            click.echo(f"out {report.went_out} commit{'s' if report.went_out != 1 else ''} to {remote}/{report.branch}")
+        if not (report.came_in or report.went_out or report.conflicts or report.problems):
+            click.echo(f"up to date with {remote}/{report.branch}")
+    for path in report.conflicts:
+        click.echo(click.style("conflict: ", fg="red") + f"{path} (caseflow resolve; then caseflow sync)", err=True)
+    for problem in report.problems:
+        click.echo(click.style("invalid: ", fg="red") + problem, err=True)
+    if report.problems:
+        click.echo("the merged result does not validate: nothing was pushed; fix it, commit, then sync", err=True)
+    if report.conflicts or report.problems:
+        raise SystemExit(1)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    for command in (
+        merge_driver,
+        resolve,
+        clone_command,
+        sync,
+    ):
+        cli.add_command(command)

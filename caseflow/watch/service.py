@@ -1,0 +1,335 @@
+"""Watch mode: check each document as soon as its save settles, and (optionally) commit valid
+changes, one commit per client after a quiet period.
+
+What is committed is always exactly the bytes that were read once and checked: right before the
+commit, under the repository lock, the file on disk must still be those bytes (same size, mtime
+and content), or it waits for the next quiet period. A removal is committed only if the file is
+still absent then (an editor's save often removes the document for a moment). A document that
+does not pass is reported and never committed. ``git status`` is consulted at start and every
+``reconcile_every`` seconds, since file system events can be dropped (or happened while no watch
+ran). Output names only paths, client ids and problems: never what a document says.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import stat
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from caseflow.core.case import blob_id
+from caseflow.core.casefiles import CLIENTS_DIR
+from caseflow.core.textpolicy import read_document_bytes
+from caseflow.errors import CaseflowError, DocumentError, LockTimeout, Problem, StoreError
+from caseflow.watch.settler import SETTLE_SECONDS, Change, Observing, Settler, client_of, is_document, start_observer
+
+if TYPE_CHECKING:
+    from caseflow.core.store import Author
+    from caseflow.repo import CaseRepo
+
+RECONCILE_SECONDS = 30.0
+#: How often the loop looks up from waiting for events (to notice a stop request promptly).
+TICK_SECONDS = 0.1
+
+Stamp = tuple[int, int, int]  # inode, size, mtime in ns: a save of any kind changes at least one
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One thing watch mode reports: a document checked, removed, or committed."""
+
+    kind: str  # "checked", "removed" or "committed"
+    path: str
+    client: str
+    valid: bool | None  # None: the document is gone
+    problems: tuple[Problem, ...] = ()
+    commit: str | None = None
+    fixed: bool = False  # valid again, after being reported invalid
+    deleted: bool = False  # a committed removal
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event": self.kind,
+            "path": self.path,
+            "client": self.client,
+            "valid": self.valid,
+            "problems": [p.as_json() for p in self.problems],
+            "commit": self.commit,
+            "deleted": self.deleted,
+        }
+
+
+@dataclass
+class Tally:
+    """What a watch session did, for the summary when it stops."""
+
+    checked: int = 0
+    invalid: int = 0
+    commits: int = 0
+    uncommitted: list[str] = field(default_factory=list)  # valid changes still waiting when it stopped
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A checked change waiting for its client's quiet period: the bytes read, or None (removed)."""
+
+    data: bytes | None
+    stamp: Stamp | None
+
+
+class Watcher:
+    """Judges settled documents and commits valid changes; all work happens in :meth:`run`'s thread."""
+
+    def __init__(
+        self,
+        repo: CaseRepo,
+        report: Callable[[WatchEvent], None],
+        notice: Callable[[str], None],
+        *,
+        author: Author | None = None,
+        quiet: float = 2.0,
+        settle: float = SETTLE_SECONDS,
+        reconcile_every: float = RECONCILE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.repo = repo
+        self.root = repo.root
+        self.report = report
+        self.notice = notice
+        self.author = author  # None: check only, never commit
+        self.settler = Settler(settle, quiet)
+        self.reconcile_every = reconcile_every
+        self.clock = clock
+        self.tally = Tally()
+        self._changes: queue.SimpleQueue[Change] = queue.SimpleQueue()
+        self._judged: dict[str, str | None] = {}  # path -> blob id of the bytes last judged; None: absent
+        self._invalid: set[str] = set()
+        self._pending: dict[str, dict[str, _Pending]] = {}  # client -> path -> change to commit
+        self._said: set[str] = set()  # notices given once
+        self.observing: Observing | None = None
+
+    def on_change(self, change: Change) -> None:
+        """Called from the observer's thread; the work is done in :meth:`run`."""
+        self._changes.put(change)
+
+    def start(self, polling: bool = False) -> Observing:
+        """Start watching ``clients/`` (inotify, else polling, saying why)."""
+        self.observing = start_observer(self.root, self.on_change, polling=polling)
+        if self.observing.fallback:
+            self.notice(self.observing.fallback)
+        return self.observing
+
+    def stop_observing(self) -> None:
+        if self.observing is not None:
+            self.observing.stop()
+            self.observing = None
+
+    def run(self, stop: threading.Event) -> Tally:
+        """Work until ``stop`` is set; a step under way (a commit) always finishes first."""
+        if self.observing is None:
+            self.start()
+        self.reconcile()
+        next_reconcile = self.clock() + self.reconcile_every
+        while not stop.is_set():
+            self._take_changes()
+            now = self.clock()
+            if self.settler.rescan_due(now) or now >= next_reconcile:
+                self.reconcile()
+                next_reconcile = now + self.reconcile_every
+            for path in self.settler.settled(now):
+                if stop.is_set():
+                    break
+                self.judge(path)
+            for client in self.settler.quiet_clients(now):
+                if stop.is_set():
+                    break
+                self.commit(client)
+            if self.observing is not None and not self.observing.observer.is_alive() and not stop.is_set():
+                self._once("observer", "the file watcher stopped; watching by polling from now on")
+                self.stop_observing()
+                self.start(polling=True)
+                self.reconcile()
+        self.tally.uncommitted = sorted(p for batch in self._pending.values() for p in batch)
+        return self.tally
+
+    def _take_changes(self) -> None:
+        """Wait for events until something is due (at most one tick), and feed them all."""
+        due = self.settler.next_due()
+        wait = TICK_SECONDS if due is None else min(TICK_SECONDS, max(0.0, due - self.clock()))
+        try:
+            change = self._changes.get(timeout=wait) if wait > 0 else self._changes.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            self.settler.feed(change, self.clock())
+            try:
+                change = self._changes.get_nowait()
+            except queue.Empty:
+                return
+
+    def reconcile(self) -> None:
+        """Every document ``git status`` lists as changed or untracked is judged again once settled."""
+        try:
+            _, changed = self.repo.store.worktree_listing(CLIENTS_DIR)
+        except StoreError as exc:
+            self._once("reconcile", f"could not list changes with git status ({exc}); relying on events")
+            return
+        now = self.clock()
+        for path in changed:
+            if is_document(path):
+                self.settler.touch(path, now)
+
+    # -- judging ---------------------------------------------------------------------------------
+
+    def judge(self, path: str) -> None:
+        """Read the settled document once, check those bytes, report, and queue them if valid."""
+        client = client_of(path)
+        assert client is not None  # the settler only settles documents
+        full = os.path.join(self.root, path)
+        before = _stamp(full)
+        if before is None:
+            self._absent(path, client)
+            return
+        raw: bytes | None = None
+        try:
+            raw = read_document_bytes(self.root, path)
+            problems = self._check(client, path, raw)
+        except DocumentError as exc:
+            problems = list(exc.problems)
+        after = _stamp(full)
+        if after != before or (raw is not None and len(raw) != after[1]):
+            self.settler.touch(path, self.clock())  # written to while read: judge it once it settles
+            return
+        digest = blob_id(raw) if raw is not None else f"unreadable {before}"
+        valid = not problems
+        was_invalid = path in self._invalid
+        if self._judged.get(path) != digest or was_invalid == valid:
+            self.tally.checked += 1
+            self.tally.invalid += not valid
+            self.report(WatchEvent("checked", path, client, valid, tuple(problems), fixed=valid and was_invalid))
+        self._judged[path] = digest
+        if valid:
+            self._invalid.discard(path)
+        else:
+            self._invalid.add(path)
+        pending = self._pending.setdefault(client, {})
+        if valid and raw is not None and self.author is not None:
+            pending[path] = _Pending(raw, before)
+        else:
+            pending.pop(path, None)  # an invalid document is never committed, nor an older version of it
+
+    def _check(self, client: str, path: str, raw: bytes) -> list[Problem]:
+        try:
+            return self.repo.check_document(client, path, raw)
+        except DocumentError as exc:
+            return list(exc.problems)
+        except CaseflowError as exc:  # a plugin's check failed: the document is not known to be valid
+            return [Problem(path, 0, 0, str(exc))]
+
+    def _absent(self, path: str, client: str) -> None:
+        seen = self._judged.get(path, "never")
+        self._judged[path] = None
+        self._invalid.discard(path)
+        tracked = self._tracked(path)
+        pending = self._pending.setdefault(client, {})
+        if tracked and self.author is not None:
+            pending[path] = _Pending(None, None)
+        else:
+            pending.pop(path, None)
+        if seen is not None and (tracked or seen != "never"):
+            self.report(WatchEvent("removed", path, client, None))
+
+    def _tracked(self, path: str) -> bool:
+        """In the last commit or in git's index (a removal there is worth committing)."""
+        try:
+            listed = self.repo.store.git_output("--literal-pathspecs", "ls-files", "--with-tree=HEAD", "--", path)
+        except Exception:  # GitPython's command error; a repository without commits lists nothing
+            return False
+        return bool(listed.strip())
+
+    # -- committing ------------------------------------------------------------------------------
+
+    def commit(self, client: str) -> None:
+        """Commit the client's checked changes that are still exactly what is on disk."""
+        batch = self._pending.pop(client, {})
+        if not batch or self.author is None:
+            return
+        store = self.repo.store
+        if store.merge_head() or store.rebasing():
+            self._pending[client] = batch  # committed after the merge, when the client is next quiet
+            self._once("merge", "a merge or rebase is in progress; nothing is committed until it is finished")
+            return
+        changed_again: list[str] = []
+
+        def keep(path: str, data: bytes | None) -> bool:
+            if self._still_on_disk(path, batch[path]):
+                return True
+            changed_again.append(path)
+            return False
+
+        files = {path: pending.data for path, pending in batch.items()}
+        try:
+            commit = store.commit_files(self.author, files, action="edit", client=client, keep=keep)
+        except LockTimeout:
+            self._pending[client] = batch
+            self.settler.wake(client, self.clock())
+            self.notice(f"{client}: another caseflow command holds the repository; committing later")
+            return
+        except StoreError as exc:
+            self.notice(f"{client}: not committed: {exc}")
+            return
+        now = self.clock()
+        for path in changed_again:  # it changed after it was checked: check it again
+            self.settler.touch(path, now)
+        if commit is None:
+            return
+        self.tally.commits += 1
+        for path, status in self._changes_in(commit, batch):
+            if path in batch:
+                deleted = status == "D"
+                self.report(
+                    WatchEvent("committed", path, client, None if deleted else True, (), commit, False, deleted)
+                )
+
+    def _still_on_disk(self, path: str, pending: _Pending) -> bool:
+        full = os.path.join(self.root, path)
+        current = _stamp(full)
+        if pending.data is None:
+            return current is None and not os.path.lexists(full)
+        if current != pending.stamp:
+            return False
+        try:
+            return read_document_bytes(self.root, path) == pending.data
+        except DocumentError:
+            return False
+
+    def _changes_in(self, commit: str, batch: dict[str, _Pending]) -> list[tuple[str, str]]:
+        """(path, status letter) of each file the commit changed."""
+        try:
+            out = self.repo.store.git_output(
+                "diff-tree", "--no-commit-id", "--name-status", "-r", "-z", "--root", commit
+            )
+        except Exception:  # git itself interrupted (a Ctrl-C reaches it too): say what was asked for
+            return [(path, "D" if pending.data is None else "M") for path, pending in batch.items()]
+        fields = [f for f in out.split("\0") if f]
+        return list(zip(fields[1::2], fields[0::2], strict=True))
+
+    def _once(self, key: str, message: str) -> None:
+        if key not in self._said:
+            self._said.add(key)
+            self.notice(message)
+
+
+def _stamp(path: str) -> Stamp | None:
+    """Identity, size and mtime of a regular file; None when there is no file (or not a regular one)."""
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return (st.st_ino, -1, st.st_mtime_ns)  # a link or folder: read_document_bytes says what is wrong
+    return (st.st_ino, st.st_size, st.st_mtime_ns)

@@ -1,0 +1,191 @@
+"""The built-in requirement checks that workflows name: each says in plain words what is missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from caseflow import CaseView, Check, hookimpl
+from caseflow.referrals.referral_forms import OPEN_STATUSES
+
+
+def _identity_complete(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    record = case.record
+    missing = [label for key, label in (("name", "a name"), ("dob", "a date of birth")) if not record.get(key)]
+    if not any(record.get(key) for key in ("phone", "email", "address")):
+        missing.append("a way to reach the client (phone, email or address)")
+    return [f"client.yaml needs {item}" for item in missing]
+
+
+def _consent_on_file(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    kind = params.get("kind", "treatment")
+    today = case.today.isoformat()
+    for consent in case.current("core.consent"):
+        data = consent.data
+        expired = isinstance(data.get("expires_on"), str) and data["expires_on"] < today
+        if data.get("kind") == kind and data.get("status") == "active" and not expired:
+            return []
+    return [f"no active {kind} consent on file (caseflow new {case.client_id} core.consent --field kind={kind})"]
+
+
+def _document_exists(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    form = str(params["form"])
+    if case.current(form):
+        return []
+    return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
+
+
+def _document_valid(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    form = str(params["form"])
+    documents = case.current(form)
+    if not documents:
+        return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
+    reasons = []
+    for document in documents:
+        problems = case.validate(document)
+        if problems:
+            reasons.append(f"{document.path} has {len(problems)} problem(s): {problems[0].message}")
+    return reasons
+
+
+def _screened_within(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    instruments = params.get("instruments")
+    days = int(params.get("days", 30))
+    since = (case.today - dt.timedelta(days=days)).isoformat()
+    if params.get("since_stage_entry") and case.stage_entered:
+        since = max(since, case.stage_entered)  # a rescreen: given in this stage, not before it
+    for document in case.documents:
+        if not case.in_episode(document):
+            continue
+        form = document.form_id or ""
+        wanted = form in instruments if instruments else form.startswith("instruments.")
+        date = document.data.get("date")
+        if wanted and isinstance(date, str) and date >= since:
+            return []
+    return [f"needs {_screening(params)} dated within the last {days} days (caseflow screen {case.client_id} ...)"]
+
+
+def _plan_has_measurable_goal(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    for plan in case.current("core.plan"):
+        for goal in plan.data.get("goals") or []:
+            for objective in goal.get("objectives") or [] if isinstance(goal, Mapping) else []:
+                if isinstance(objective, Mapping) and objective.get("target_date") and objective.get("responsible"):
+                    return []
+    return ["the plan needs at least one goal with an objective that has a target date and a responsible party"]
+
+
+def _approved(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    form = str(params["form"])
+    documents = case.current(form)
+    if not documents:
+        return [f"needs {_title(params)}, approved (there is none yet)"]
+    since = case.stage_entered if params.get("since_stage_entry") else None
+    reasons = []
+    for document in documents:
+        decision = case.latest_decision(document.path, since)
+        if decision is None:
+            run = f"caseflow approve {case.client_id} {document.path}"
+            when = " in this stage" if since else ""
+            reasons.append(f"{document.path} is not approved{when} yet (a supervisor runs: {run})")
+        elif decision.blob != document.blob:
+            when = f"{decision.decision} by {decision.by} on {decision.at[:10]}"
+            reasons.append(f"{document.path} changed after it was {when}; it needs approval again")
+        elif decision.decision != "approved":
+            why = f": {decision.comment}" if decision.comment else ""
+            reasons.append(f"{document.path} was sent back by {decision.by}{why}")
+    return reasons
+
+
+def _suicide_risk_followed_up(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    """A positive PHQ-9 item 9 calls for a suicide-risk assessment (C-SSRS) on or after that day."""
+    positive = [
+        str(d.data.get("date"))
+        for d in case.current("instruments.phq9")
+        if isinstance(d.data.get("answers"), Mapping) and (d.data["answers"].get("q9") or 0) >= 1
+    ]
+    if not positive:
+        return []
+    first = min(positive)
+    if any(str(d.data.get("date")) >= first for d in case.current("instruments.cssrs")):
+        return []
+    return [f"PHQ-9 item 9 was positive on {first}: needs a C-SSRS since then (caseflow screen {case.client_id} cssrs)"]
+
+
+def _no_open_referrals(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    return [
+        f"referral {r.data.get('id')} ({r.data.get('category')}) is still {r.data.get('status')}"
+        for r in case.current("core.referral")
+        if r.data.get("status") in OPEN_STATUSES
+    ]
+
+
+def _referrals_serve_plan_goals(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    """A plan is built out of its referrals: each open referral says which plan goal it serves."""
+    plans = case.current("core.plan")
+    goals = {str(g.get("id")) for g in (plans[0].data.get("goals") or []) if isinstance(g, Mapping)} if plans else set()
+    missing = []
+    for referral in case.current("core.referral"):
+        data = referral.data
+        if data.get("status") not in OPEN_STATUSES:
+            continue
+        if not data.get("goal"):
+            fix = f"caseflow set {case.client_id} referrals/{data.get('id')}.yaml goal=GOAL_ID"
+            missing.append(f"referral {data.get('id')} names no plan goal ({fix})")
+        elif str(data["goal"]) not in goals:
+            missing.append(f"referral {data.get('id')} serves goal {data['goal']}, which the plan does not have")
+    return missing
+
+
+def _title(params: Mapping[str, Any]) -> str:
+    return str(params.get("title") or f"a {params.get('form')} document")
+
+
+def _screening(params: Mapping[str, Any]) -> str:
+    instruments = params.get("instruments")
+    named = "a screening with " + " or ".join(instruments) if instruments else "a standardized screening"
+    return str(params.get("title") or named)
+
+
+CHECKS = [
+    Check(
+        "identity_complete",
+        lambda p: "identity complete (name, date of birth, a way to reach them)",
+        _identity_complete,
+    ),
+    Check("consent_on_file", lambda p: f"an active {p.get('kind', 'treatment')} consent on file", _consent_on_file),
+    Check("document_exists", _title, _document_exists, needs=("form",)),
+    Check("document_valid", lambda p: f"{_title(p)}, valid", _document_valid, needs=("form",)),
+    Check(
+        "screened_within",
+        lambda p: f"{_screening(p)} within {p.get('days', 30)} days",
+        _screened_within,
+    ),
+    Check(
+        "plan_has_measurable_goal",
+        lambda p: "a goal with an objective, a target date and a responsible party",
+        _plan_has_measurable_goal,
+    ),
+    Check(
+        "approved",
+        lambda p: f"{_title(p)}, approved by a supervisor at its current version",
+        _approved,
+        needs=("form",),
+    ),
+    Check("no_open_referrals", lambda p: "no referral left open", _no_open_referrals),
+    Check(
+        "referrals_serve_plan_goals",
+        lambda p: "every open referral linked to a goal of the plan",
+        _referrals_serve_plan_goals,
+    ),
+    Check(
+        "suicide_risk_followed_up",
+        lambda p: "a positive PHQ-9 item 9 followed by a C-SSRS",
+        _suicide_risk_followed_up,
+    ),
+]
+
+
+@hookimpl(trylast=True)
+def register_checks() -> list[Check]:
+    return list(CHECKS)

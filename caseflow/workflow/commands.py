@@ -1,0 +1,166 @@
+"""Workflow commands: stages, advance, approve, reject, log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table
+from caseflow.hookspecs import hookimpl
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    for command in (stages, advance, approve, reject, log):
+        cli.add_command(command)
+
+
+@click.command()
+@click.argument("client_id", metavar="[CLIENT]", required=False)
+@json_option
+@repo_options
+def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
+    """The workflow's stages; with CLIENT, where the client is and what is still needed to move on."""
+    from caseflow.workflow import engine
+
+    repo = settings.repo()
+    workflow = repo.workflow
+    listing: list[dict[str, Any]] = [
+        {
+            "id": stage.id,
+            "title": stage.title,
+            "final": stage.final,
+            "next": [t.target for t in workflow.transitions_from(stage.id)],
+            "to_leave": [engine.describe(repo, r) for r in stage.exit_requirements],
+        }
+        for stage in workflow.stages
+    ]
+    if client_id is None:
+        if as_json:
+            emit_json({"workflow": workflow.id, "stages": listing})
+            return
+        click.echo(click.style(f"{workflow.title} ({workflow.id})", bold=True))
+        table(
+            [(s["id"], s["title"], s["next"], "; ".join(s["to_leave"])) for s in listing],
+            ["STAGE", "TITLE", "NEXT", "TO LEAVE"],
+        )
+        return
+    current = engine.current_stage(repo, client_id)
+    evaluations = [engine.evaluate(repo, client_id, t.target) for t in workflow.transitions_from(current)]
+    if as_json:
+        emit_json(
+            {"workflow": workflow.id, "client": client_id, "stage": current, "next": [e.as_json() for e in evaluations]}
+        )
+        return
+    click.echo(click.style(f"{client_id}", bold=True) + f" is in stage {current} ({workflow.id})")
+    for evaluation in evaluations:
+        mark = click.style("ready", fg="green") if evaluation.ok else click.style("not yet", fg="yellow")
+        click.echo(f"\n→ {evaluation.target}: {mark}")
+        for status in evaluation.requirements:
+            symbol = click.style("✓", fg="green") if status.met else click.style("✗", fg="red")
+            click.echo(f"  {symbol} {status.description}")
+            for line in status.missing:
+                click.echo(f"      {line}")
+        for veto in evaluation.vetoes:
+            click.echo(f"  {click.style('✗', fg='red')} refused by a plugin: {veto}")
+
+
+@click.command()
+@click.argument("client_id", metavar="CLIENT")
+@click.option("--to", "target", metavar="STAGE", help="The stage to move to (needed where there is a choice).")
+@click.option("--reason", help="Why (required for some moves, e.g. reopening a discharged case).")
+@click.option("--dry-run", is_flag=True, help="Only say whether the move is possible and what is missing.")
+@json_option
+@repo_options
+def advance(
+    settings: Settings, client_id: str, target: str | None, reason: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Move a client to the next stage, or list every requirement that is not met yet (exit 1).
+
+    The move is one commit: the stage and its history in client.yaml, plus any document the new
+    stage starts with (entering planning creates plan.yaml from its skeleton).
+    """
+    from caseflow.workflow import engine
+
+    repo = settings.repo()
+    if dry_run:
+        evaluation = engine.evaluate(repo, client_id, target, reason)
+        if as_json:
+            emit_json({**evaluation.as_json(), "commit": None})
+        elif evaluation.ok:
+            done(f"{client_id} can move from {evaluation.source} to {evaluation.target}")
+        if not evaluation.ok:
+            if not as_json:
+                for line in engine.RequirementsNotMet(evaluation).lines():
+                    click.echo(line, err=True)
+            raise SystemExit(1)
+        return
+    try:
+        evaluation, change = engine.advance(repo, settings.actor(), client_id, target, reason)
+    except engine.RequirementsNotMet as refused:
+        if as_json:
+            emit_json({**refused.evaluation.as_json(), "commit": None})
+        raise
+    if as_json:
+        emit_json({**evaluation.as_json(), "commit": change.commit})
+        return
+    done(f"{client_id}: {change.source} → {change.target} (commit {(change.commit or '')[:8]})")
+
+
+def _decide(settings: Settings, client_id: str, document: str, decision: str, comment: str | None) -> None:
+    from caseflow.workflow.approvals import decide
+
+    repo = settings.repo()
+    saved = decide(repo, settings.actor(), client_id, document, decision, comment)
+    done(f"{decision} {document} of {client_id} (commit {(saved.commit or '')[:8]})")
+
+
+@click.command()
+@click.argument("client_id", metavar="CLIENT")
+@click.argument("document", metavar="DOC")
+@click.option("--comment", help="A note for the author.")
+@repo_options
+def approve(settings: Settings, client_id: str, document: str, comment: str | None) -> None:
+    """Approve the current version of a document (supervisors; not one's own change).
+
+    The approval is bound to this exact version: any later change makes it stale.
+    """
+    _decide(settings, client_id, document, "approved", comment)
+
+
+@click.command()
+@click.argument("client_id", metavar="CLIENT")
+@click.argument("document", metavar="DOC")
+@click.option("--comment", required=True, help="What the author should change.")
+@repo_options
+def reject(settings: Settings, client_id: str, document: str, comment: str) -> None:
+    """Send a document back to its author with a comment."""
+    _decide(settings, client_id, document, "rejected", comment)
+
+
+@click.command()
+@click.argument("client_id", metavar="CLIENT")
+@json_option
+@repo_options
+def log(settings: Settings, client_id: str, as_json: bool) -> None:
+    """The client's timeline from git history: when, who, what, which documents."""
+    from caseflow.workflow.timeline import timeline
+
+    entries = timeline(settings.repo(), client_id)
+    if as_json:
+        emit_json([e.as_json() for e in entries])
+        return
+    table(
+        [
+            (
+                e.date[:16].replace("T", " "),
+                e.author,
+                f"{e.action} {e.stage}" if e.stage else e.action,
+                ", ".join(f"{p} ({c})" for p, c in e.documents),
+            )
+            for e in entries
+        ],
+        ["WHEN", "WHO", "ACTION", "DOCUMENTS"],
+        empty="(no history)",
+    )

@@ -42,7 +42,7 @@ from caseflow.repo import CaseRepo
 from caseflow.review.queue import pending_reviews
 from caseflow.testing import Result, git
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-14"  # bench/synthetic.py's MORNING_AFTER: the day after its history ends
 ENV = {"CASEFLOW_PLUGINS": "", "CASEFLOW_TODAY": TODAY}
 #: git authors for commits made by the tests (emails of the synthetic staff, and one stranger)

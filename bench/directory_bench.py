@@ -45,7 +45,9 @@ def main() -> None:
         root = Path(tmp) / "agency"
         init_repository(root, agency="Bench Agency")
         repo = open_repo(root, environ={})
-        sam = repo.add_staff(None, staff_id="sam", name="Sam Bench", email="sam@bench.invalid", role="supervisor")
+        sam = repo.agency.add_staff(
+            None, staff_id="sam", name="Sam Bench", email="sam@bench.invalid", role="supervisor"
+        )
         source = Path(tmp) / "county-211.json"
         write_directory(source, services=args.services, seed=1)
         env["CASEFLOW_USER"] = sam.id

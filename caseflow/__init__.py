@@ -37,13 +37,14 @@ from caseflow.errors import (
 if TYPE_CHECKING:
     from caseflow.core.case import Approval, CaseDocument, CaseView
     from caseflow.core.documents.files import read_yaml_file
+    from caseflow.core.events import SavedDocument, StageChange
     from caseflow.core.forms import DocumentView, Finding, Form
     from caseflow.core.ids import CLIENT_ID_PATTERN, STAFF_ID_PATTERN, random_client_id
     from caseflow.evaluation.instruments import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, sum_of
     from caseflow.followup.due_rules import Due, DueRule
     from caseflow.hookspecs import hookimpl, hookspec
     from caseflow.referrals.directory import Directory, DirectoryLoad, Location, Service
-    from caseflow.repo import CaseRepo, SavedDocument, Staff, StageChange, open_repo
+    from caseflow.repo import CaseRepo, Staff, open_repo
     from caseflow.reporting.model import Exporter, ExportInputs, Report, ReportInputs, Table
     from caseflow.workflow.model import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
 
@@ -130,7 +131,8 @@ _LAZY = {
     "caseflow.reporting.model": ("Exporter", "ExportInputs", "Report", "ReportInputs", "Table"),
     "caseflow.workflow.model": ("Check", "Requirement", "Stage", "Transition", "Workflow", "WorkflowExtension"),
     "caseflow.hookspecs": ("hookimpl", "hookspec"),
-    "caseflow.repo": ("CaseRepo", "SavedDocument", "Staff", "StageChange", "open_repo"),
+    "caseflow.core.events": ("SavedDocument", "StageChange"),
+    "caseflow.repo": ("CaseRepo", "Staff", "open_repo"),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
 

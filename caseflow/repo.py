@@ -1,42 +1,40 @@
-"""``CaseRepo``: the one facade the CLI and Python callers use to read and change a case repository.
+"""``CaseRepo``: a session with every feature's service hung off it — the API scripts and the CLI use.
 
-repo = caseflow.open_repo("path/to/agency-cases")
-staff = repo.actor("casey")
-client_id = repo.intake(staff, name="Ana Example", dob="1990-04-02")
-repo.set_fields(staff, client_id, "client.yaml", ["phone=555-0100"])
+::
+
+    repo = caseflow.open_repo("path/to/agency-cases")
+    casey = repo.actor("casey")
+    client_id = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
+    repo.records.set_fields(casey, client_id, "client.yaml", ["phone=555-0100"])
+    repo.followup.record_visit(casey, client_id, Contact(kind="phone", ...))
+    repo.workflow.advance(casey, client_id)
+
+Every write a command performs is one call on one of these services. The session underneath
+(:class:`caseflow.session.Session`) knows no feature; this module is where they meet.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-import hashlib
-import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from caseflow import __version__
-from caseflow.core import casefiles
-from caseflow.core.case import Approval, CaseDocument, CaseView, blob_id, parse_approvals
-from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
-from caseflow.core.documents import Document, load_document, load_plain
-from caseflow.core.forms import Form
-from caseflow.core.git.runner import git_config_value
-from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
-from caseflow.core.store import LOCAL_DIR, Author, Store
-from caseflow.core.textpolicy import read_document_bytes
-from caseflow.errors import DocumentError, NotFound, Problem, UnknownPerson
-from caseflow.index.database import CaseIndex
-from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
-
-if TYPE_CHECKING:
-    from caseflow.core.validation import SchemaChecker
-    from caseflow.index.snapshot import Snapshot
-    from caseflow.referrals.directory import Directory
-    from caseflow.referrals.directory_files import LoadedSource
-    from caseflow.workflow.model import Workflow
+from caseflow.agency.service import Agency
+from caseflow.core.config import Staff, find_root
+from caseflow.core.events import SavedDocument, StageChange
+from caseflow.evaluation.service import Evaluation
+from caseflow.followup.service import FollowUp
+from caseflow.index.problems import ValidationReport
+from caseflow.index.service import IndexMaintenance
+from caseflow.plugins import PluginHost
+from caseflow.records.service import Records
+from caseflow.records.summary import ClientDocument
+from caseflow.referrals.service import Referrals
+from caseflow.reporting.service import Reporting
+from caseflow.review.service import Review
+from caseflow.session import Session, open_parts
+from caseflow.sharing.service import Sharing
+from caseflow.workflow.service import WorkflowService
 
 __all__ = [
     "CaseRepo",
@@ -50,99 +48,58 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class SavedDocument:
-    """Which document an action saved, and in which commit (what ``after_document_saved`` gets)."""
+class CaseRepo(Session):
+    """A case repository opened with its settings and plugins, and every feature's service."""
 
-    client_id: str | None
-    path: str
-    form_id: str
-    action: str
-    commit: str | None  # None when the action changed nothing (the value was already there)
+    @cached_property
+    def records(self) -> Records:
+        """Clients and documents: intake, ``set``, ``new``, listings."""
+        return Records(self)
 
+    @cached_property
+    def agency(self) -> Agency:
+        """The agency's staff list."""
+        return Agency(self)
 
-@dataclass(frozen=True)
-class StageChange:
-    """A committed stage change (what ``after_stage_change`` gets)."""
+    @cached_property
+    def workflow(self) -> WorkflowService:
+        """Stages, advancing, approvals, the timeline (the definition itself: ``workflow_spec``)."""
+        return WorkflowService(self)
 
-    client_id: str
-    source: str
-    target: str
-    by: str
-    reason: str | None
-    commit: str | None
+    @cached_property
+    def evaluation(self) -> Evaluation:
+        """Screening instruments and scores."""
+        return Evaluation(self)
 
+    @cached_property
+    def referrals(self) -> Referrals:
+        """Consents, provider directories, referrals and their packets."""
+        return Referrals(self)
 
-@dataclass(frozen=True)
-class ClientDocument:
-    """A document as ``caseflow show`` lists it; ``problems`` when it could not even be read."""
+    @cached_property
+    def followup(self) -> FollowUp:
+        """Contacts, appointments, medications, provider reports, the due list."""
+        return FollowUp(self)
 
-    path: str
-    form_id: str | None
-    title: str
-    summary: Mapping[str, Any]
-    problems: tuple[Problem, ...] = ()
+    @cached_property
+    def review(self) -> Review:
+        """Semantic diffs and the review queue."""
+        return Review(self)
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "form": self.form_id,
-            "title": self.title,
-            "summary": dict(self.summary),
-            "readable": not self.problems,
-        }
+    @cached_property
+    def sharing(self) -> Sharing:
+        """Sync through a shared remote, the merge driver, resolving conflicts."""
+        return Sharing(self)
 
+    @cached_property
+    def reporting(self) -> Reporting:
+        """Reports and exports."""
+        return Reporting(self)
 
-@dataclass(frozen=True)
-class ValidationReport:
-    documents: int
-    problems: list[Problem]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-_CONFIG_CHECKED = f"{LOCAL_DIR}/config-checked"
-
-
-def load_config(root: Path) -> RepoConfig:
-    """caseflow.yaml, validated against its schema once per distinct content.
-
-    Importing jsonschema costs more than a whole `caseflow show`; so the digest of a file that
-    passed is kept in the local ``.caseflow/`` folder, and the same bytes are not checked again.
-    """
-    raw = read_document_bytes(root, CONFIG_FILE)
-    digest = hashlib.sha256(__version__.encode() + b"\0" + raw).hexdigest()
-    stamp = root / _CONFIG_CHECKED
-    try:
-        if stamp.read_text() == digest:
-            data, _ = load_plain(CONFIG_FILE, raw)
-            return RepoConfig.from_plain(data)
-    except OSError:
-        pass
-    config = parse_config(raw)
-    with contextlib.suppress(OSError):  # a read-only clone just checks every time
-        stamp.parent.mkdir(exist_ok=True)
-        stamp.write_text(digest)
-    return config
-
-
-def parse_config(raw: bytes) -> RepoConfig:
-    """Read caseflow.yaml's bytes, refusing settings that do not match its schema."""
-    from jsonschema import Draft202012Validator
-
-    from caseflow.core.config import CONFIG_SCHEMA, config_problems
-    from caseflow.core.validation import Located, explain_all, locate_all
-
-    data, _ = load_plain(CONFIG_FILE, raw)
-    validator = Draft202012Validator(CONFIG_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    errors = explain_all(validator, CONFIG_SCHEMA, data)
-    if not errors:
-        errors = [Located(at, message) for at, message in config_problems(data)]
-    if errors:
-        raise DocumentError(locate_all(CONFIG_FILE, raw, errors))
-    return RepoConfig.from_plain(data)
+    @cached_property
+    def index_maintenance(self) -> IndexMaintenance:
+        """The local index's state, rebuild and verification."""
+        return IndexMaintenance(self)
 
 
 def open_repo(
@@ -157,297 +114,5 @@ def open_repo(
     Plugins are loaded as its ``caseflow.yaml`` and ``$CASEFLOW_PLUGINS`` say, plus ``plugins``
     (objects to register, for tests and scripts), unless an already loaded ``host`` is given.
     """
-    root = find_root(path, environ)
-    config = load_config(root)
-    if host is None:
-        policy = PluginPolicy.from_config(config.plugins, environ)
-        host = PluginHost(get_plugin_manager(policy, plugins))
-    return CaseRepo(root, config, host, environ)
-
-
-def _warn(message: str) -> None:
-    import sys
-
-    print(f"warning: {message}", file=sys.stderr)
-
-
-class CaseRepo:
-    """A case repository on disk, its settings and its plugins."""
-
-    def __init__(self, root: Path, config: RepoConfig, host: PluginHost, environ: Mapping[str, str] | None = None):
-        self.root = root
-        self.config = config
-        self.host = host
-        self.store = Store(root)
-        self._environ = os.environ if environ is None else environ
-        self._schemas: SchemaChecker | None = None
-        self._directory_sources: list[LoadedSource] | None = None
-        #: documents parsed before (by any process), by git blob id, and what was derived from them
-        self.index = CaseIndex(root, warn=_warn)
-
-    # -- plugins and forms -----------------------------------------------------------------------
-
-    @property
-    def forms(self) -> Mapping[str, Form]:
-        return self.host.forms()
-
-    def form(self, form_id: str) -> Form:
-        form = self.forms.get(form_id)
-        if form is None:
-            raise NotFound(f"unknown form '{form_id}' (`caseflow forms` lists the forms)")
-        return form
-
-    @property
-    def workflow(self) -> Workflow:
-        """The workflow this repository uses (``workflow:`` in caseflow.yaml)."""
-        workflows = self.host.workflows()
-        chosen = workflows.get(self.config.workflow)
-        if chosen is None:
-            known = ", ".join(sorted(workflows)) or "none"
-            raise NotFound(f"caseflow.yaml names workflow '{self.config.workflow}', which no plugin provides ({known})")
-        return chosen
-
-    def case(self, client_id: str) -> CaseView:
-        """A read-only view of one client's documents and approvals, for workflow checks."""
-        from caseflow.index.caseload import assemble_case
-
-        self.client_dir(client_id)
-        record = self.client_record(client_id)
-        documents = []
-        for doc in casefiles.client_documents(self.root, client_id):
-            try:
-                raw = read_document_bytes(self.root, doc.path)
-                data, body = self.index.parse(doc.path, raw)
-            except DocumentError as exc:
-                documents.append(CaseDocument(doc.path_in_client or doc.path, None, {}, "", tuple(exc.problems)))
-                continue
-            form_id = data.get("form") if isinstance(data.get("form"), str) else None
-            documents.append(CaseDocument(doc.path_in_client or doc.path, form_id, data, blob_id(raw), body=body))
-        self.index.flush()
-        return assemble_case(self, client_id, record, documents)
-
-    def snapshot(self, progress: Callable[[int, int], None] | None = None) -> Snapshot:
-        """Every client document as it is now, with the index brought up to date.
-
-        Take one per command and pass it on: each costs a ``git ls-files`` and a ``git status``.
-        """
-        from caseflow.index.caseload import refresh
-
-        return refresh(self, progress)
-
-    def decision_problems(self, client_id: str) -> list[Problem]:
-        """Decisions in approvals.yaml by someone who may not decide (a hand edit): they never count."""
-        path = f"{casefiles.CLIENTS_DIR}/{client_id}/approvals.yaml"
-        if not (self.root / path).exists():
-            return []
-        try:
-            raw = read_document_bytes(self.root, path)
-            data, _ = self.index.parse(path, raw)
-            listed = data.get("approvals")
-            decisions = listed if isinstance(listed, list) else []
-            if all(not isinstance(e, dict) or e.get("by") in self.approvers for e in decisions):
-                return []  # the usual case, known without loading it again with positions
-            document = load_document(path, raw)
-        except DocumentError:
-            return []  # reported with the document's own problems
-        problems = []
-        for index, entry in enumerate(document.data.get("approvals") or []):
-            if isinstance(entry, dict) and entry.get("by") not in self.approvers:
-                where = document.locate(("approvals", index, "by"))
-                problems.append(
-                    Problem(path, *where, f"decision by '{entry.get('by')}', who may not approve; it does not count")
-                )
-        return problems
-
-    def directories(self) -> list[Directory]:
-        """Every provider directory: those plugins register, then every readable directory source."""
-        registered = self.host.provider_directories(self.root, self.config.directories)
-        return [*registered, *(s.directory for s in self.directory_sources() if s.directory is not None)]
-
-    def directory_sources(self) -> list[LoadedSource]:
-        """The directory files and folders (``directories/``, ``directories.sources``), as read or cached."""
-        if self._directory_sources is None:
-            from caseflow.referrals.directory_files import load_all
-
-            self._directory_sources = load_all(self.root, self.host, self.config.directories)
-        return self._directory_sources
-
-    @property
-    def approvers(self) -> set[str]:
-        """Staff whose role may approve (``approvals.roles`` in caseflow.yaml)."""
-        return {s.id for s in self.config.staff if s.role in self.config.approver_roles}
-
-    def sent_back(self, client_id: str) -> list[Approval]:
-        """Documents whose latest decision is a rejection: what a supervisor asked the author to change."""
-        path = f"{self.client_dir(client_id)}/approvals.yaml"
-        if not (self.root / path).exists():
-            return []
-        data, _ = load_plain(path, read_document_bytes(self.root, path))
-        latest = {decision.document: decision for decision in parse_approvals(data, self.approvers)}
-        return [d for d in latest.values() if d.decision == "rejected"]
-
-    def check_document(self, client_id: str, path: str, raw: bytes) -> list[Problem]:
-        """Every problem with one document of a client (its bytes as given)."""
-        from caseflow.core import validation
-
-        inner = path.removeprefix(f"{casefiles.CLIENTS_DIR}/{client_id}/")
-        return validation.check_document(
-            path, raw, self.forms, self.schemas, self.host.validate_document, client_id, inner
-        )
-
-    @property
-    def schemas(self) -> SchemaChecker:
-        from caseflow.core.validation import SchemaChecker  # jsonschema loads only when validating
-
-        if self._schemas is None:
-            self._schemas = SchemaChecker(self.forms)
-        return self._schemas
-
-    # -- people ----------------------------------------------------------------------------------
-
-    def actor(self, as_staff: str | None = None) -> Staff:
-        """The acting person: ``--as``, else $CASEFLOW_USER, else git user.email on the staff list."""
-        wanted = as_staff if as_staff is not None else self._environ.get(USER_ENV)
-        if wanted is not None:
-            check_staff_id(wanted)
-            member = self.config.staff_member(wanted)
-            if member is None:
-                raise UnknownPerson(f"'{wanted}' is not on the staff list in {CONFIG_FILE} (see `caseflow staff add`)")
-        else:
-            email = git_config_value(self.root, "user.email")
-            member = self.config.staff_by_email(email) if email else None
-            if member is None:
-                raise UnknownPerson(
-                    f"who is acting? pass --as STAFF_ID, set {USER_ENV}, "
-                    "or set git user.email to a staff member's email"
-                )
-        if not member.active:
-            raise UnknownPerson(f"staff member '{member.id}' is no longer active")
-        return member
-
-    @staticmethod
-    def author(staff: Staff) -> Author:
-        return Author(staff.name, staff.email)
-
-    # -- reading ---------------------------------------------------------------------------------
-
-    def client_ids(self) -> list[str]:
-        return casefiles.client_ids(self.root)
-
-    def client_dir(self, client_id: str) -> str:
-        check_client_id(client_id)
-        rel = f"{casefiles.CLIENTS_DIR}/{client_id}"
-        if not (self.root / rel).is_dir() or (self.root / rel).is_symlink():
-            raise NotFound(f"no client {client_id} in this repository")
-        return rel
-
-    def read_document(self, path: str) -> Document:
-        """Load a document for editing (round trip, positions)."""
-        return load_document(path, read_document_bytes(self.root, path))
-
-    def client_record(self, client_id: str) -> dict[str, Any]:
-        path = f"{self.client_dir(client_id)}/client.yaml"
-        data, _ = self.index.parse(path, read_document_bytes(self.root, path))
-        return data
-
-    def clients(
-        self, stage: str | None = None, worker: str | None = None, snapshot: Snapshot | None = None
-    ) -> list[dict[str, Any]]:
-        """One summary per client (no names: ids, stage, worker, flags), filtered.
-
-        Every row has the same keys; ``problem`` says why a client record could not be read.
-        """
-        from caseflow.index.caseload import client_rows
-
-        return [
-            row
-            for row in client_rows(self, snapshot or self.snapshot(), self.client_ids())
-            if (stage is None or row["stage"] == stage) and (worker is None or row["assigned_worker"] == worker)
-        ]
-
-    def documents(self, client_id: str) -> list[ClientDocument]:
-        """A client's documents with their forms and summaries (``validate`` checks them in full)."""
-        self.client_dir(client_id)
-        found = []
-        for doc in casefiles.client_documents(self.root, client_id):
-            try:
-                data, _ = self.index.parse(doc.path, read_document_bytes(self.root, doc.path))
-            except DocumentError as exc:
-                found.append(ClientDocument(doc.path, None, "(unreadable)", {}, tuple(exc.problems)))
-                continue
-            form = self.forms.get(str(data.get("form")))
-            summary = dict(form.summarize(data)) if form and form.summarize else {}
-            title = form.title if form else "(unknown form)"
-            found.append(ClientDocument(doc.path, data.get("form"), title, summary))
-        self.index.flush()
-        return found
-
-    def validate(
-        self, client_ids: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
-    ) -> ValidationReport:
-        """Check every document of the given clients (or of all); ``progress(done, total)`` as it goes.
-
-        (``caseflow.yaml`` itself is checked when the repository is opened.)
-        """
-        from caseflow.records.validate_repo import validate
-
-        return validate(self, client_ids, progress)
-
-    def resolve_document(self, client_id: str, name: str) -> str:
-        """A document named by its path in the client folder (``plan.yaml``) or a singleton form id."""
-        base = self.client_dir(client_id)
-        if name in self.forms and self.forms[name].singleton:
-            name = self.forms[name].path
-        check_document_path(name)
-        path = f"{base}/{name}"
-        if not (self.root / path).exists() and not (self.root / path).is_symlink():
-            raise NotFound(f"{path} does not exist")
-        return path
-
-    # -- writing (see caseflow.records.actions) ----------------------------------------------------------
-
-    def today(self) -> dt.date:
-        """Today in the agency's time zone (a late-evening note belongs to the agency's day).
-
-        ``CASEFLOW_TODAY=YYYY-MM-DD`` sets another day: what the due list says on that morning, and
-        the date tests run at.
-        """
-        from zoneinfo import ZoneInfo
-
-        fixed = self._environ.get("CASEFLOW_TODAY")
-        if fixed:
-            from caseflow.core.dates import parse_date
-
-            return parse_date(fixed, "CASEFLOW_TODAY")
-        return dt.datetime.now(ZoneInfo(self.config.timezone)).date()
-
-    def intake(self, actor: Staff, **kwargs: Any) -> str:
-        from caseflow.records import actions
-
-        return actions.intake(self, actor, **kwargs)
-
-    def set_fields(self, actor: Staff, client_id: str, document: str, assignments: Sequence[str]) -> SavedDocument:
-        from caseflow.records import actions
-
-        return actions.set_fields(self, actor, client_id, document, assignments)
-
-    def new_document(self, actor: Staff, client_id: str, form_id: str, **kwargs: Any) -> SavedDocument:
-        from caseflow.records import actions
-
-        return actions.new_document(self, actor, client_id, form_id, **kwargs)
-
-    def approve(self, actor: Staff, client_id: str, document: str, comment: str | None = None) -> SavedDocument:
-        """Approve the current (committed) version of a document; see :mod:`caseflow.workflow.approvals`."""
-        from caseflow.workflow.approvals import decide
-
-        return decide(self, actor, client_id, document, "approved", comment)
-
-    def reject(self, actor: Staff, client_id: str, document: str, comment: str) -> SavedDocument:
-        from caseflow.workflow.approvals import decide
-
-        return decide(self, actor, client_id, document, "rejected", comment)
-
-    def add_staff(self, actor: Staff | None, **kwargs: Any) -> Staff:
-        from caseflow.records import actions
-
-        return actions.add_staff(self, actor, **kwargs)
+    root, config, loaded = open_parts(path, environ, plugins, host)
+    return CaseRepo(root, config, loaded, environ)

@@ -56,7 +56,7 @@ def build_case_repo(path: Path) -> Path:
     for staff_id, name, email, role in supervisor_first:
         repo = open_repo(path, environ={})
         # The first member is added by whoever sets the repository up; the rest by the supervisor.
-        repo.add_staff(repo.config.staff_member("sam"), staff_id=staff_id, name=name, email=email, role=role)
+        repo.agency.add_staff(repo.config.staff_member("sam"), staff_id=staff_id, name=name, email=email, role=role)
     return path
 
 

@@ -70,3 +70,137 @@ def test_plugins_use_only_the_public_api() -> None:
         if private:
             offenders[where(path)] = private
     assert offenders == {}
+
+
+# -- no import cycles -------------------------------------------------------------------------------
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: Path, name: str, modules: set[str]) -> set[str]:
+    """The caseflow modules ``path`` imports when it runs: at the top or inside functions alike,
+    but not under ``if TYPE_CHECKING:`` (names for the type checker only)."""
+    tree = ast.parse(path.read_text())
+    type_only = {
+        id(node)
+        for branch in ast.walk(tree)
+        if isinstance(branch, ast.If) and ast.unparse(branch.test).endswith("TYPE_CHECKING")
+        for statement in branch.body
+        for node in ast.walk(statement)
+    }
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            # `from caseflow.x import y` imports the module caseflow.x.y when there is one
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    paths = {_module_name(p): p for p in (ROOT / "caseflow").rglob("*.py")}
+    modules = set(paths)
+    return {name: _runtime_imports(path, name, modules) for name, path in paths.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan's algorithm, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(graph.get(nxt, ())))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    group = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.append(member)
+                        if member == node:
+                            break
+                    if len(group) > 1:
+                        found.append(sorted(group))
+    return found
+
+
+def test_the_package_has_no_import_cycle() -> None:
+    assert cycles(import_graph()) == []
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+#: What plugins register (the types of the plugin contract): pure models, each in its feature's
+#: package, which the plugin host checks contributions against. They import only the core.
+CONTRACT_MODELS = {
+    "caseflow.workflow.model",
+    "caseflow.evaluation.instruments",
+    "caseflow.referrals.directory",
+    "caseflow.reporting.model",
+    "caseflow.followup.due_rules",
+}
+
+
+def _reach(graph: dict[str, set[str]], start: str) -> set[str]:
+    reached, todo = set(), [start]
+    while todo:  # everything a module pulls in, directly or not
+        for module in graph[todo.pop()] - reached:
+            reached.add(module)
+            todo.append(module)
+    return reached
+
+
+def test_the_session_imports_no_feature() -> None:
+    """The session (and the index and plugin host beneath it) reach no feature's services or
+    commands: only the contract's models, which the host checks contributions against."""
+    graph = import_graph()
+    features = {f"caseflow.{feature}" for feature in FEATURES} - {"caseflow.index"}
+    reached = _reach(graph, "caseflow.session") - CONTRACT_MODELS
+    assert sorted(m for m in reached if m.rpartition(".")[0] in features or m in features) == []
+
+
+@pytest.mark.parametrize("model", sorted(CONTRACT_MODELS))
+def test_the_contract_models_import_only_the_core(model: str) -> None:
+    outside = {m for m in _reach(import_graph(), model) if not m.startswith("caseflow.core")}
+    assert outside - CONTRACT_MODELS - {"caseflow", "caseflow.errors"} == set()

@@ -139,7 +139,9 @@ class Strict:
 def test_a_failing_validate_document_does_not_stop_the_others(case_repo: Callable[..., Path]) -> None:
     path = case_repo()
     casey = open_repo(path, environ=ONLY_BUILTIN_PLUGINS).actor("casey")
-    client_id = open_repo(path, environ=ONLY_BUILTIN_PLUGINS).intake(casey, name="Ana Example", dob="1990-04-02")
+    client_id = open_repo(path, environ=ONLY_BUILTIN_PLUGINS).records.intake(
+        casey, name="Ana Example", dob="1990-04-02"
+    )
     repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS, plugins=[Raising(), Strict()])
     messages = [p.message for p in repo.validate().problems]
     assert "[Raising] plugin 'Raising' raised ValueError in validate_document: boom; disable it with" in " ".join(
@@ -158,7 +160,7 @@ def test_after_document_saved_fires_once_per_write_and_failures_only_warn(case_r
 
     recorder = Recorder()
     repo = registered_plugin(case_repo(), recorder, Failing())
-    client_id = repo.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
+    client_id = repo.records.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
     [(hook, saved)] = recorder.calls
     assert hook == "after_document_saved"
     assert (saved.client_id, saved.form_id, saved.action) == (client_id, "core.client", "intake")
@@ -174,7 +176,7 @@ def test_new_client_id_can_be_overridden(case_repo: Callable[..., Path]) -> None
             return "RB-0001"
 
     repo = registered_plugin(case_repo(), AgencyIds())
-    assert repo.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02") == "RB-0001"
+    assert repo.records.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02") == "RB-0001"
 
 
 def test_an_unsafe_id_from_a_plugin_is_refused(case_repo: Callable[..., Path]) -> None:
@@ -185,7 +187,7 @@ def test_an_unsafe_id_from_a_plugin_is_refused(case_repo: Callable[..., Path]) -
 
     repo = registered_plugin(case_repo(), BadIds())
     with pytest.raises(InvalidId, match="unusable id"):
-        repo.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
+        repo.records.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
     assert not (repo.root / "clients").exists()
 
 

@@ -49,7 +49,7 @@ def staff_add(settings: Settings, staff_id: str, name: str, email: str, role: st
     """Add a member of staff. Once anyone is on the list, only a supervisor or director can add more."""
     repo = settings.repo()
     actor = settings.actor() if repo.config.staff else None
-    member = repo.add_staff(actor, staff_id=staff_id, name=name, email=email, role=role, supervisor=supervisor)
+    member = repo.agency.add_staff(actor, staff_id=staff_id, name=name, email=email, role=role, supervisor=supervisor)
     done(f"added {member.id} ({member.role})")
 
 

@@ -49,9 +49,7 @@ class Settings:
             # The plugins loaded at start-up only added commands (caseflow's own were left out to
             # keep start-up fast): the repository loads its full set, as its settings say.
             self._repo = open_repo(self.repo_path)
-            from caseflow.sharing.driver import registered
-
-            registered(self._repo)  # git does not clone config: every command checks the merge driver
+            self._repo.sharing.ensure_driver()  # git does not clone config: every command checks the merge driver
             if os.environ.get("CASEFLOW_TODAY"):  # it changes what gets written too: never silently
                 warn(f"CASEFLOW_TODAY is set: today is {self._repo.today().isoformat()} for this command")
         return self._repo

@@ -48,7 +48,7 @@ def screen(
 
     repo = settings.repo()
     actor = settings.actor()
-    spec = screening.instrument(repo, instrument_id)
+    spec = repo.evaluation.instrument(instrument_id)
     repo.client_dir(client_id)
     parameters = {}
     for text in params:
@@ -69,7 +69,7 @@ def screen(
             given = screening.ask(spec, _prompt)
         except click.Abort:
             raise CaseflowError("no answers: give --answers 0,1,..., or answer each question when asked") from None
-    saved, result = screening.screen(repo, actor, client_id, spec.id, given, date, parameters)
+    saved, result = repo.evaluation.screen(actor, client_id, spec.id, given, date, parameters)
     if as_json:
         emit_json(
             {
@@ -85,7 +85,7 @@ def screen(
     if "suicide-risk" in result.flags:
         from caseflow.followup.due_rules import contact_days
 
-        _, every = contact_days(repo.client_record(client_id), repo.workflow.monitoring)
+        _, every = contact_days(repo.client_record(client_id), repo.workflow_spec.monitoring)
         cadence = f" Contact at least every {every} days from now." if every else ""
         warning = f"⚠ SUICIDE RISK: {client_id} screened positive on {spec.name}. Assess safety today.{cadence}"
         click.echo(click.style(warning, fg="red", bold=True, reverse=True), err=True)
@@ -107,7 +107,7 @@ def scores(settings: Settings, client_id: str, instrument_id: str | None, as_jso
     from caseflow.evaluation import screening
 
     repo = settings.repo()
-    administrations = screening.scores(repo, client_id, instrument_id)
+    administrations = repo.evaluation.scores(client_id, instrument_id)
     if as_json:
         emit_json([a.as_json() for a in administrations])
         return

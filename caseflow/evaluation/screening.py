@@ -15,7 +15,8 @@ from caseflow.errors import CaseflowError, NotFound
 from caseflow.evaluation.instruments import Instrument, Item, Result
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo, SavedDocument
+    from caseflow.core.events import SavedDocument
+    from caseflow.session import Session
 
 SUICIDE_RISK = "Suicide risk"
 #: For these, the literature's response (a 50% drop from baseline) and remission (< 5) markers.
@@ -26,7 +27,7 @@ class AnswerError(CaseflowError):
     """Answers that do not fit the instrument; names the item."""
 
 
-def instrument(repo: CaseRepo, instrument_id: str) -> Instrument:
+def instrument(repo: Session, instrument_id: str) -> Instrument:
     found = repo.host.instruments().get(instrument_id) or repo.host.instruments().get(f"instruments.{instrument_id}")
     if found is None:
         raise NotFound(f"unknown instrument '{instrument_id}' (`caseflow instruments` lists them)")
@@ -73,7 +74,7 @@ def ask(spec: Instrument, prompt: Callable[[Item, Mapping[str, int]], int]) -> d
 
 
 def screen(
-    repo: CaseRepo,
+    repo: Session,
     actor: Staff,
     client_id: str,
     instrument_id: str,
@@ -103,7 +104,7 @@ def screen(
     return actions.saved(repo, tx, client_id, document.path, form, "screen"), result
 
 
-def _day(repo: CaseRepo, date: str | None) -> str:
+def _day(repo: Session, date: str | None) -> str:
     today = repo.today()
     if date is None:
         return today.isoformat()
@@ -148,7 +149,7 @@ def _document_text(
     return "\n".join(lines) + "\n"
 
 
-def _raise_risk_flag(repo: CaseRepo, tx: Any, client_id: str, spec: Instrument, day: str) -> None:
+def _raise_risk_flag(repo: Session, tx: Any, client_id: str, spec: Instrument, day: str) -> None:
     from caseflow.records import actions
 
     record = repo.read_document(f"{repo.client_dir(client_id)}/client.yaml")
@@ -189,7 +190,7 @@ class Administration:
         }
 
 
-def scores(repo: CaseRepo, client_id: str, instrument_id: str | None = None) -> list[Administration]:
+def scores(repo: Session, client_id: str, instrument_id: str | None = None) -> list[Administration]:
     """Every administration, oldest first, with change from baseline and response/remission."""
     wanted = instrument(repo, instrument_id).id if instrument_id else None
     case = repo.case(client_id)

@@ -20,7 +20,7 @@ from caseflow import __version__
 from caseflow.followup.due import due_list
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 APPOINTMENT_LENGTH = dt.timedelta(hours=1)
 #: Event titles by due rule: the kind of task, nothing about the person's health.
@@ -39,9 +39,9 @@ LABELS = {
 PAST_APPOINTMENTS = dt.timedelta(days=30)  # recent ones stay visible, with how they went
 
 
-def build_calendar(repo: CaseRepo, *, worker: str | None, within_days: int) -> bytes:
+def build_calendar(repo: Session, *, worker: str | None, within_days: int) -> bytes:
     """The calendar of ``worker``'s clients (or everyone's): appointments and due items."""
-    from caseflow.followup.service import appointments
+    from caseflow.followup.actions import appointments
 
     zone = ZoneInfo(repo.config.timezone)
     today = repo.today()
@@ -51,7 +51,7 @@ def build_calendar(repo: CaseRepo, *, worker: str | None, within_days: int) -> b
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", f"caseflow: {worker or 'all clients'}")
     stamp = dt.datetime.now(dt.UTC)
-    final = {stage.id for stage in repo.workflow.stages if stage.final}
+    final = {stage.id for stage in repo.workflow_spec.stages if stage.final}
     for row in repo.clients(worker=worker):
         if row["problem"] is not None or row["stage"] in final:
             continue

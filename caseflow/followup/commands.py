@@ -82,11 +82,11 @@ def visit(
     as_json: bool,
 ) -> None:
     """Record a contact with the client: visits/<date>-<type>.md, one commit."""
-    from caseflow.followup.service import Contact, record_visit
+    from caseflow.followup.actions import Contact
 
     text = _note_text(note, note_file, edit, "contact note")
     contact = Contact(kind, on, duration, goals, text, facility, admitted, discharged)
-    saved = record_visit(settings.repo(), settings.actor(), client_id, contact, edit=edit)
+    saved = settings.repo().followup.record_visit(settings.actor(), client_id, contact, edit=edit)
     if as_json:
         emit_json({"path": saved.path, "commit": saved.commit})
         return
@@ -119,13 +119,12 @@ def appt_mark(
     note: str | None,
 ) -> None:
     """Record whether an appointment was kept, missed or cancelled."""
-    from caseflow.followup.service import mark_appointment
 
     said = [name for name, given in (("kept", kept), ("missed", missed), ("cancelled", cancelled)) if given]
     if len(said) != 1:
         raise UsageError("say what happened with one of --kept, --missed or --cancelled")
     outcome = said[0]
-    saved = mark_appointment(settings.repo(), settings.actor(), client_id, appointment_id, outcome, note)
+    saved = settings.repo().followup.mark_appointment(settings.actor(), client_id, appointment_id, outcome, note)
     done(f"appointment {appointment_id} {outcome} (commit {(saved.commit or '')[:8]})")
 
 
@@ -147,7 +146,7 @@ def appt_add(
     as_json: bool,
 ) -> None:
     """Add a scheduled appointment to appointments.yaml."""
-    from caseflow.followup.service import add_appointment
+    from caseflow.followup.actions import add_appointment
 
     saved, appointment_id = add_appointment(
         settings.repo(), settings.actor(), client_id, with_=with_, at=at, referral=referral, purpose=purpose
@@ -166,13 +165,13 @@ def appt_add(
 @repo_options
 def appts(settings: Settings, client_id: str | None, upcoming: bool, as_json: bool) -> None:
     """Appointments of one client (or of all), with each client's kept and missed counts."""
-    from caseflow.followup.service import appointments, attendance
+    from caseflow.followup.actions import attendance
 
     repo = settings.repo()
     today = repo.today().isoformat()
     listing = []
     for cid in [client_id] if client_id else repo.client_ids():
-        items = appointments(repo, cid)
+        items = repo.followup.appointments(cid)
         shown = [i for i in items if not upcoming or (i.get("status") == "scheduled" and str(i.get("date")) >= today)]
         listing.append({"client": cid, **attendance(items), "appointments": [_appointment(i) for i in shown]})
     if as_json:
@@ -210,9 +209,12 @@ def meds() -> None:
 @repo_options
 def meds_list(settings: Settings, client_id: str, show_all: bool, as_json: bool) -> None:
     """Each medication with its recent adherence, effects and side effects."""
-    from caseflow.followup.service import medications
 
-    items = [_medication(item) for item in medications(settings.repo(), client_id) if show_all or not item.get("stop")]
+    items = [
+        _medication(item)
+        for item in settings.repo().followup.medications(client_id)
+        if show_all or not item.get("stop")
+    ]
     if as_json:
         emit_json(items)
         return
@@ -258,7 +260,7 @@ def meds_add(
     as_json: bool,
 ) -> None:
     """Record a medication the client takes (prescribed elsewhere)."""
-    from caseflow.followup.service import add_medication
+    from caseflow.followup.actions import add_medication
 
     saved, medication_id = add_medication(
         settings.repo(),
@@ -285,9 +287,8 @@ def meds_add(
 @repo_options
 def meds_stop(settings: Settings, client_id: str, medication_id: str, on: str | None, reason: str | None) -> None:
     """Record that the client stopped a medication."""
-    from caseflow.followup.service import stop_medication
 
-    saved = stop_medication(settings.repo(), settings.actor(), client_id, medication_id, on, reason)
+    saved = settings.repo().followup.stop_medication(settings.actor(), client_id, medication_id, on, reason)
     done(f"medication {medication_id} stopped (commit {(saved.commit or '')[:8]})")
 
 
@@ -309,7 +310,7 @@ def meds_log(
     on: str | None,
 ) -> None:
     """Record how a medication is going: adherence, effect, side effects."""
-    from caseflow.followup.service import log_medication
+    from caseflow.followup.actions import log_medication
 
     saved = log_medication(
         settings.repo(),
@@ -347,7 +348,7 @@ def report_in(
     attach: Path | None,
 ) -> None:
     """Record a report received from a provider; it stays unread until `caseflow ack`."""
-    from caseflow.followup.service import receive_report
+    from caseflow.followup.actions import receive_report
 
     if (text_file is None) == (not edit):
         raise UsageError("give the report's text with --file FILE or --edit (one of them)")
@@ -372,9 +373,8 @@ def report_in(
 @repo_options
 def ack(settings: Settings, client_id: str, document: str) -> None:
     """Mark a provider report as read (DOC: its path in the client's folder)."""
-    from caseflow.followup.service import acknowledge
 
-    saved = acknowledge(settings.repo(), settings.actor(), client_id, document)
+    saved = settings.repo().followup.acknowledge(settings.actor(), client_id, document)
     done(f"{saved.path} marked read (commit {(saved.commit or '')[:8]})")
 
 
@@ -394,12 +394,11 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
     discharges, rescreens, plan reviews, referrals, consents, unread reports). The local index
     keeps each client's items for the day, so only clients whose documents changed are read again.
     """
-    from caseflow.followup.due import due_list
 
     repo = settings.repo()
     whose = settings.clients_of(worker, everyone)
     with progress_bar("reading cases") as progress:
-        entries = due_list(repo, worker=whose, within_days=within_days, progress=progress)
+        entries = repo.followup.due(worker=whose, within_days=within_days, progress=progress)
     if as_json:
         emit_json([entry.as_json() for entry in entries])
         return
@@ -424,13 +423,12 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
 @repo_options
 def calendar(settings: Settings, worker: str | None, everyone: bool, within_days: int, out: Path | None) -> None:
     """Appointments and due items as an iCalendar file for ordinary calendar programs (client ids, no names)."""
-    from caseflow.followup.calendar import build_calendar
 
     repo = settings.repo()
     if out is not None:
         refuse_inside(repo, out)
     whose = settings.clients_of(worker, everyone)
-    data = build_calendar(repo, worker=whose, within_days=within_days)
+    data = repo.followup.calendar(worker=whose, within_days=within_days)
     if out is None:
         click.echo(data.decode(), nl=False)
         return

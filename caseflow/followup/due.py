@@ -19,7 +19,7 @@ from caseflow.followup.due_rules import BUILT_IN_RULES, Due, DueRule, risk_level
 from caseflow.index.caseload import cases, client_records, memoized
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 #: Days ahead the due list looks by default.
 WITHIN_DAYS = 14
@@ -61,7 +61,7 @@ class DueEntry:
 
 
 def due_list(
-    repo: CaseRepo,
+    repo: Session,
     *,
     worker: str | None = None,
     within_days: int = WITHIN_DAYS,
@@ -70,10 +70,10 @@ def due_list(
     """The items of every open client (of ``worker``, if given) due by ``within_days`` from today."""
     if within_days < 0:
         raise CaseflowError(f"--within {within_days}: give a number of days ahead (0 or more)")
-    final = {stage.id for stage in repo.workflow.stages if stage.final}
+    final = {stage.id for stage in repo.workflow_spec.stages if stage.final}
     snapshot = repo.snapshot(progress)
     today = repo.today()
-    monitoring = repo.workflow.monitoring
+    monitoring = repo.workflow_spec.monitoring
     rules = [("caseflow", rule) for rule in BUILT_IN_RULES] + repo.host.due_rules()
 
     def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
@@ -125,9 +125,9 @@ def _stored(case: CaseView, rules: list[tuple[str, DueRule]], monitoring: Any, f
     }
 
 
-def due_for_case(repo: CaseRepo, case: CaseView, within_days: int = WITHIN_DAYS) -> list[DueEntry]:
+def due_for_case(repo: Session, case: CaseView, within_days: int = WITHIN_DAYS) -> list[DueEntry]:
     """One client's items due by ``within_days`` from today, soonest first."""
-    monitoring = repo.workflow.monitoring
+    monitoring = repo.workflow_spec.monitoring
     rules = [("caseflow", rule) for rule in BUILT_IN_RULES] + repo.host.due_rules()
     level = risk_level(case.record, monitoring)
     flagged = bool(case.record.get("risk_flags"))

@@ -29,7 +29,7 @@ from caseflow.index.database import FORMAT_VERSION, PARSED_NOTE, POLICY_VERSION,
 from caseflow.index.snapshot import Snapshot, TreeFile, take_snapshot
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 Progress = Callable[[int, int], None]
 
@@ -42,7 +42,7 @@ CHUNK_DOCUMENTS = 500
 # -- the snapshot and the parsed documents --------------------------------------------------------
 
 
-def refresh(repo: CaseRepo, progress: Progress | None = None) -> Snapshot:
+def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
     """Bring the index up to the working tree: every document parsed, stale results dropped."""
     snapshot = take_snapshot(repo.store, repo.index)
     repo.index.bind(fingerprint(repo))
@@ -63,7 +63,7 @@ def refresh(repo: CaseRepo, progress: Progress | None = None) -> Snapshot:
     if missing:
         _index_all(repo, missing, progress)
     if repo.index.prune(live):  # many documents went away (or changed): so did what was derived from them
-        from caseflow.records.validate_repo import check_key
+        from caseflow.index.database import check_key
 
         live_checks = {check_key(f.path, f.blob) for f in snapshot.files if f.readable}
         repo.index.prune_derived(live_checks, set(snapshot.entries))
@@ -71,7 +71,7 @@ def refresh(repo: CaseRepo, progress: Progress | None = None) -> Snapshot:
     return snapshot
 
 
-def _index_all(repo: CaseRepo, files: list[TreeFile], progress: Progress | None) -> None:
+def _index_all(repo: Session, files: list[TreeFile], progress: Progress | None) -> None:
     """Parse and check documents the index has not seen, on every core when there are many."""
     root = Path(repo.root)
     repo.schemas  # noqa: B018 - load the forms' schemas once, before the workers are forked
@@ -96,13 +96,13 @@ def _index_all(repo: CaseRepo, files: list[TreeFile], progress: Progress | None)
     repo.index.flush()
 
 
-def _index_one(repo: CaseRepo, root: Path, f: TreeFile) -> tuple[str, str | None, str, tuple[str, Any]] | None:
+def _index_one(repo: Session, root: Path, f: TreeFile) -> tuple[str, str | None, str, tuple[str, Any]] | None:
     """What the index keeps of one document (in a worker): its key, form, parsed data as stored,
     and its problems. None for a document that does not parse, or changed since the listing
     (whoever needs it reads it then, and reports why).
     """
     from caseflow.core.validation import check_plain_data
-    from caseflow.records.validate_repo import as_rows, check_key
+    from caseflow.index.database import as_rows, check_key
 
     try:
         raw = read_document_bytes(root, f.path)
@@ -120,7 +120,7 @@ def _index_one(repo: CaseRepo, root: Path, f: TreeFile) -> tuple[str, str | None
     return f.key, form if isinstance(form, str) else None, text, check
 
 
-def documents_of(repo: CaseRepo, files: Sequence[TreeFile], parsed: dict[str, Parsed]) -> list[CaseDocument]:
+def documents_of(repo: Session, files: Sequence[TreeFile], parsed: dict[str, Parsed]) -> list[CaseDocument]:
     """A client's documents as a case holds them; one the index could not parse is read for why."""
     documents = []
     for f in files:
@@ -137,11 +137,11 @@ def documents_of(repo: CaseRepo, files: Sequence[TreeFile], parsed: dict[str, Pa
     return documents
 
 
-def assemble_case(repo: CaseRepo, client_id: str, record: dict[str, Any], documents: list[CaseDocument]) -> CaseView:
+def assemble_case(repo: Session, client_id: str, record: dict[str, Any], documents: list[CaseDocument]) -> CaseView:
     """The read-only view of one client that checks, due rules and reviews look at."""
     approvals = [a for d in documents if d.form_id == "core.approvals" for a in parse_approvals(d.data, repo.approvers)]
     history = [h for h in record.get("stage_history") or [] if isinstance(h, dict) and isinstance(h.get("on"), str)]
-    reopened = [h["on"] for h in history if h.get("from") and h.get("to") == repo.workflow.initial]
+    reopened = [h["on"] for h in history if h.get("from") and h.get("to") == repo.workflow_spec.initial]
 
     def problems_of(document: CaseDocument) -> list[Problem]:
         if document.problems:
@@ -162,7 +162,7 @@ def assemble_case(repo: CaseRepo, client_id: str, record: dict[str, Any], docume
     )
 
 
-def cases(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]) -> Iterator[CaseView]:
+def cases(repo: Session, snapshot: Snapshot, client_ids: Sequence[str]) -> Iterator[CaseView]:
     """The cases of ``client_ids`` (each with a readable client record), a batch of reads at a time."""
     for batch in chunked(list(client_ids), CHUNK_CLIENTS):
         keys = [f.key for c in batch for f in snapshot.of(c) if f.readable]
@@ -174,7 +174,7 @@ def cases(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]) -> Iter
         repo.index.flush()
 
 
-def client_records(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]) -> dict[str, Parsed | Problem]:
+def client_records(repo: Session, snapshot: Snapshot, client_ids: Sequence[str]) -> dict[str, Parsed | Problem]:
     """Each client's record (client.yaml) as parsed, or the first problem reading it."""
     files = {c: next((f for f in snapshot.of(c) if f.path_in_client == "client.yaml"), None) for c in client_ids}
     parsed = repo.index.stored([f.key for f in files.values() if f is not None and f.readable])
@@ -190,7 +190,7 @@ def client_records(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]
     return records
 
 
-def client_rows(repo: CaseRepo, snapshot: Snapshot, client_ids: Sequence[str]) -> list[dict[str, Any]]:
+def client_rows(repo: Session, snapshot: Snapshot, client_ids: Sequence[str]) -> list[dict[str, Any]]:
     """One summary per client (no names: ids, stage, worker, flags), as ``caseflow clients`` lists.
 
     Every row has the same keys; ``problem`` says why a client record could not be read.
@@ -219,7 +219,7 @@ def _row(client_id: str, found: Parsed | Problem) -> dict[str, Any]:
 
 
 def memoized(
-    repo: CaseRepo,
+    repo: Session,
     kind: str,
     snapshot: Snapshot,
     client_ids: Sequence[str],
@@ -259,14 +259,14 @@ def memoized(
     return results
 
 
-def _read_only(repo: CaseRepo) -> Callable[[], None]:
+def _read_only(repo: Session) -> Callable[[], None]:
     def start() -> None:
         repo.index.read_only = True  # workers compute; the parent stores
 
     return start
 
 
-def fingerprint(repo: CaseRepo) -> str:
+def fingerprint(repo: Session) -> str:
     """Everything besides the documents that stored results depend on.
 
     caseflow's and the plugins' versions and hooks, the source files of every loaded module of

@@ -30,15 +30,14 @@ def index(settings: Settings, rebuild: bool, verify: bool, as_json: bool) -> Non
     loses nothing. --rebuild starts it afresh (on every core, with a progress bar); --verify checks
     it against the documents themselves.
     """
-    from caseflow.index import maintenance as indexing
-
     if rebuild and verify:
         raise click.UsageError("give --rebuild or --verify, not both")
     label = "rebuilding the index" if rebuild else "verifying the index" if verify else "indexing"
     with progress_bar(label, err_terminal=not as_json) as progress:
         repo = settings.repo()
-        action = indexing.rebuild if rebuild else indexing.verify if verify else indexing.status
-        state = action(repo, progress)
+        upkeep = repo.index_maintenance
+        action = upkeep.rebuild if rebuild else upkeep.verify if verify else upkeep.status
+        state = action(progress)
     if as_json:
         emit_json(state.as_json())
     else:

@@ -17,16 +17,18 @@ write that cannot get the lock in time is skipped, as a cache write may be.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from caseflow.core.case import blob_id
 from caseflow.core.documents import is_markdown, load_plain
 from caseflow.core.store import LOCAL_DIR
+from caseflow.errors import Problem
 
 INDEX_FILE = f"{LOCAL_DIR}/index.sqlite"
 #: Marks the file as caseflow's index (``PRAGMA application_id``), so a foreign database is not read.
@@ -350,3 +352,13 @@ def _open(target: Path) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def as_rows(problems: Sequence[Problem]) -> list[list[Any]]:
+    """Problems as the index stores them: ``[path, line, col, message]`` each."""
+    return [[p.path, p.line, p.col, p.message] for p in problems]
+
+
+def check_key(path: str, blob: str | None) -> str:
+    """Where a document's problems are kept: they depend on its path (the form it must be) and bytes."""
+    return hashlib.sha1(f"{path}\0{blob}".encode(), usedforsecurity=False).hexdigest()

@@ -20,7 +20,7 @@ from caseflow.index.database import INDEX_FILE
 from caseflow.index.snapshot import TreeFile
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 Progress = Callable[[int, int], None]
 
@@ -52,7 +52,7 @@ class IndexState:
         return state
 
 
-def status(repo: CaseRepo, progress: Progress | None = None) -> IndexState:
+def status(repo: Session, progress: Progress | None = None) -> IndexState:
     """Bring the index up to date and say what it holds."""
     started = time.perf_counter()
     snapshot = repo.snapshot(progress)
@@ -64,7 +64,7 @@ def status(repo: CaseRepo, progress: Progress | None = None) -> IndexState:
     )
 
 
-def rebuild(repo: CaseRepo, progress: Progress | None = None) -> IndexState:
+def rebuild(repo: Session, progress: Progress | None = None) -> IndexState:
     """Delete the index and build it again: every document parsed, and checked against its form."""
     started = time.perf_counter()
     repo.index.reset()
@@ -74,7 +74,7 @@ def rebuild(repo: CaseRepo, progress: Progress | None = None) -> IndexState:
     return state
 
 
-def verify(repo: CaseRepo, progress: Progress | None = None) -> IndexState:
+def verify(repo: Session, progress: Progress | None = None) -> IndexState:
     """Compare what the index holds for every document with a full reparse of the working tree."""
     started = time.perf_counter()
     snapshot = repo.snapshot()
@@ -98,9 +98,9 @@ def verify(repo: CaseRepo, progress: Progress | None = None) -> IndexState:
     return state
 
 
-def _compare(repo: CaseRepo, root: str, files: Sequence[TreeFile], stored: set[str]) -> list[str]:
+def _compare(repo: Session, root: str, files: Sequence[TreeFile], stored: set[str]) -> list[str]:
     """What differs between the index and the files themselves (run in a worker)."""
-    from caseflow.records.validate_repo import as_rows, check_key
+    from caseflow.index.database import as_rows, check_key
 
     held = repo.index.stored([f.key for f in files if f.key in stored])
     checked = repo.index.checks(check_key(f.path, f.blob) for f in files if f.readable)
@@ -134,7 +134,7 @@ def _compare(repo: CaseRepo, root: str, files: Sequence[TreeFile], stored: set[s
     return found
 
 
-def _size(repo: CaseRepo) -> int:
+def _size(repo: Session) -> int:
     total = 0
     for suffix in ("", "-wal"):
         with contextlib.suppress(OSError):

@@ -39,7 +39,8 @@ from caseflow.errors import (
 )
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo, SavedDocument
+    from caseflow.core.events import SavedDocument
+    from caseflow.session import Session
 
 DRAFTS_DIR = f"{LOCAL_DIR}/drafts"
 
@@ -47,7 +48,7 @@ DRAFTS_DIR = f"{LOCAL_DIR}/drafts"
 # -- shared steps --------------------------------------------------------------------------------
 
 
-def skeleton_context(repo: CaseRepo, actor: Staff, client_id: str, fields: Sequence[str]) -> dict[str, Any]:
+def skeleton_context(repo: Session, actor: Staff, client_id: str, fields: Sequence[str]) -> dict[str, Any]:
     today = repo.today()
     return {
         "client_id": client_id,
@@ -92,7 +93,7 @@ def _apply_assignments(document: Document, form: Form, assignments: Sequence[tup
 
 
 def _check(
-    repo: CaseRepo, document: Document, data: bytes, form: Form, client_id: str | None, path_in_client: str | None
+    repo: Session, document: Document, data: bytes, form: Form, client_id: str | None, path_in_client: str | None
 ) -> list[Problem]:
     # The one check that needs the staff list: a client is assigned to someone who works here.
     worker = document.data.get("assigned_worker") if form.id == "core.client" else None
@@ -112,7 +113,7 @@ def _check(
     )
 
 
-def commit_document(repo: CaseRepo, tx: Transaction, document: Document, form: Form, client_id: str | None) -> None:
+def commit_document(repo: Session, tx: Transaction, document: Document, form: Form, client_id: str | None) -> None:
     inner = document.path.split("/", 2)[2] if client_id else None
     data = document.to_bytes()
     if len(data) > MAX_DOCUMENT_BYTES:  # never commit what caseflow would refuse to read back
@@ -125,8 +126,8 @@ def commit_document(repo: CaseRepo, tx: Transaction, document: Document, form: F
         tx.write(document.path, data)
 
 
-def saved(repo: CaseRepo, tx: Transaction, client_id: str | None, path: str, form: Form, action: str) -> SavedDocument:
-    from caseflow.repo import SavedDocument
+def saved(repo: Session, tx: Transaction, client_id: str | None, path: str, form: Form, action: str) -> SavedDocument:
+    from caseflow.core.events import SavedDocument
 
     result = SavedDocument(client_id, path, form.id, action, tx.commit)
     if tx.commit is not None:
@@ -134,7 +135,7 @@ def saved(repo: CaseRepo, tx: Transaction, client_id: str | None, path: str, for
     return result
 
 
-def _form_of(repo: CaseRepo, document: Document) -> Form:
+def _form_of(repo: Session, document: Document) -> Form:
     form = repo.forms.get(document.form_id or "")
     if form is None:
         where = document.locate(("form",))
@@ -143,7 +144,7 @@ def _form_of(repo: CaseRepo, document: Document) -> Form:
     return form
 
 
-def refuse_uncommitted(repo: CaseRepo, path: str) -> None:
+def refuse_uncommitted(repo: Session, path: str) -> None:
     if repo.store.uncommitted([path]):
         raise StoreError(
             f"{path} has changes that are not committed yet; commit them (git commit) or discard them first, "
@@ -155,7 +156,7 @@ def refuse_uncommitted(repo: CaseRepo, path: str) -> None:
 
 
 def intake(
-    repo: CaseRepo,
+    repo: Session,
     actor: Staff,
     *,
     name: str,
@@ -189,7 +190,7 @@ def intake(
     return client_id
 
 
-def _new_client_id(repo: CaseRepo) -> str:
+def _new_client_id(repo: Session) -> str:
     clients = repo.root / "clients"
 
     def taken(candidate: str) -> bool:
@@ -213,7 +214,7 @@ def _new_client_id(repo: CaseRepo) -> str:
 
 
 def set_fields(
-    repo: CaseRepo, actor: Staff, client_id: str, document_name: str, assignments: Sequence[str]
+    repo: Session, actor: Staff, client_id: str, document_name: str, assignments: Sequence[str]
 ) -> SavedDocument:
     """Edit fields of one document in place; every other byte of the file stays as it was."""
     parsed = _parse_assignments(assignments)
@@ -234,7 +235,7 @@ def set_fields(
 
 
 def new_document(
-    repo: CaseRepo,
+    repo: Session,
     actor: Staff,
     client_id: str,
     form_id: str,
@@ -298,7 +299,7 @@ def new_document(
 
 
 def create_from_data(
-    repo: CaseRepo,
+    repo: Session,
     actor: Staff,
     client_id: str,
     form_id: str,
@@ -319,7 +320,7 @@ def create_from_data(
     return saved(repo, tx, client_id, document.path, form, action)
 
 
-def place(repo: CaseRepo, base: str, form: Form, document: Document) -> str:
+def place(repo: Session, base: str, form: Form, document: Document) -> str:
     """The document's path from its form's pattern and its own fields (never a name)."""
     data = document.plain()
     inner = form.path_for(data)
@@ -342,7 +343,7 @@ def place(repo: CaseRepo, base: str, form: Form, document: Document) -> str:
     return path
 
 
-def _write_draft(repo: CaseRepo, client_id: str, form: Form, text: str) -> Path:
+def _write_draft(repo: Session, client_id: str, form: Form, text: str) -> Path:
     """A private file for the person to type into: readable by them only (it holds client data)."""
     drafts = repo.root / DRAFTS_DIR
     drafts.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -396,7 +397,7 @@ def _kept(exc: CaseflowError, draft: Path, client_id: str, form: Form) -> Docume
 
 
 def add_staff(
-    repo: CaseRepo,
+    repo: Session,
     actor: Staff | None,
     *,
     staff_id: str,
@@ -431,14 +432,14 @@ def add_staff(
         if supervisor:
             entry["supervisor"] = supervisor
         entries.append(entry)
-        from caseflow.repo import parse_config
+        from caseflow.core.configfile import parse_config
 
         parse_config(document.to_bytes())  # refuse a change that leaves caseflow.yaml invalid
         tx.write(CONFIG_FILE, document.to_bytes())
     return member
 
 
-def _bootstrap_author(repo: CaseRepo) -> Author:
+def _bootstrap_author(repo: Session) -> Author:
     name = git_config_value(repo.root, "user.name") or "caseflow"
     email = git_config_value(repo.root, "user.email") or "caseflow@localhost"
     return Author(name, email)

@@ -51,7 +51,7 @@ def intake(
 ) -> None:
     """Register a new client in stage 'intake' and print the new client id."""
     repo = settings.repo()
-    client_id = repo.intake(settings.actor(), name=name, dob=dob, worker=worker, phone=phone, fields=fields)
+    client_id = repo.records.intake(settings.actor(), name=name, dob=dob, worker=worker, phone=phone, fields=fields)
     if as_json:
         emit_json({"id": client_id, "stage": "intake"})
         return
@@ -88,14 +88,13 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
     """Show one client: stage, assigned worker, risk flags, history and documents."""
     repo = settings.repo()
     record = repo.client_record(client_id)
-    documents = repo.documents(client_id)
+    documents = repo.records.documents(client_id)
     flags = [f for f in record.get("risk_flags") or [] if isinstance(f, dict)]
     from caseflow.followup.due_rules import contact_days
-    from caseflow.records.summary import client_summary
 
-    risk, every = contact_days(record, repo.workflow.monitoring)
-    sent_back = repo.sent_back(client_id)
-    summary = client_summary(repo, client_id)
+    risk, every = contact_days(record, repo.workflow_spec.monitoring)
+    sent_back = repo.workflow.sent_back(client_id)
+    summary = repo.records.summary(client_id)
     if as_json:
         emit_json(
             {
@@ -183,7 +182,7 @@ def set_(settings: Settings, client_id: str, document: str, assignments: tuple[s
     goals[g1].status (the item whose id is g1), goals[0].title (the first), goals[+] (append).
     """
     repo = settings.repo()
-    saved = repo.set_fields(settings.actor(), client_id, document, assignments)
+    saved = repo.records.set_fields(settings.actor(), client_id, document, assignments)
     fields = ", ".join(a.split("=", 1)[0] for a in assignments)
     if saved.commit is None:
         done(f"nothing to change: {saved.path} already has {fields} as given")
@@ -212,7 +211,9 @@ def new(
     draft is kept (its path is printed) and nothing is committed.
     """
     repo = settings.repo()
-    saved = repo.new_document(settings.actor(), client_id, form_id, fields=fields, edit=edit, from_file=from_file)
+    saved = repo.records.new_document(
+        settings.actor(), client_id, form_id, fields=fields, edit=edit, from_file=from_file
+    )
     done(f"created {saved.path} (commit {(saved.commit or '')[:8]})")
     click.echo(saved.path)
 

@@ -88,7 +88,7 @@ def consent_default(
         --purpose "Referral for counseling" --information "Contact information" \\
         --expires 2027-11-27
     """
-    from caseflow.referrals.consents import ConsentTerms, record_consent
+    from caseflow.referrals.consents import ConsentTerms
 
     repo = settings.repo()
     terms = ConsentTerms(
@@ -105,7 +105,7 @@ def consent_default(
         authority=authority,
         notes=note,
     )
-    saved = record_consent(repo, settings.actor(), client_id, terms)
+    saved = repo.referrals.record_consent(settings.actor(), client_id, terms)
     consent_id = Path(saved.path).stem
     if as_json:
         emit_json({"id": consent_id, "path": saved.path, "commit": saved.commit})
@@ -125,9 +125,8 @@ def consent_revoke(settings: Settings, client_id: str, consent_id: str, on: str 
 
     Disclosures made before that date stay lawful; later ones are refused.
     """
-    from caseflow.referrals.consents import revoke_consent
 
-    saved = revoke_consent(settings.repo(), settings.actor(), client_id, consent_id, on, note)
+    saved = settings.repo().referrals.revoke_consent(settings.actor(), client_id, consent_id, on, note)
     done(f"consent {consent_id} revoked (commit {(saved.commit or '')[:8]})")
 
 
@@ -250,9 +249,10 @@ def referral_status(
     draft -> requested -> received | accepted | rejected -> in-progress -> completed | cancelled |
     failed (a no-show is a --reason). Each change records the date, who and the note.
     """
-    from caseflow.referrals.lifecycle import change_status
 
-    saved = change_status(settings.repo(), settings.actor(), client_id, referral_id, status, note, reason, emergency)
+    saved = settings.repo().referrals.change_status(
+        settings.actor(), client_id, referral_id, status, note, reason, emergency
+    )
     done(f"referral {referral_id} is now {status} (commit {(saved.commit or '')[:8]})")
 
 
@@ -270,12 +270,11 @@ def referral_packet(settings: Settings, client_id: str, referral_id: str, out: P
     The template is templates/packets/referral.md.j2 (an agency may override it in its repository).
     Part 2 records carry the 42 CFR 2.32 notice. Each packet is written to the access record.
     """
-    from caseflow.referrals.lifecycle import packet
 
     repo = settings.repo()
     if out is not None:
         refuse_inside(repo, out)
-    rendered = packet(repo, settings.actor(), client_id, referral_id)
+    rendered = repo.referrals.packet(settings.actor(), client_id, referral_id)
     if out is None:
         click.echo(rendered.text, nl=False)
         return
@@ -292,11 +291,11 @@ def referral_packet(settings: Settings, client_id: str, referral_id: str, out: P
 def referrals(settings: Settings, client_id: str | None, only_open: bool, as_json: bool) -> None:
     """Referrals of one client (or all): provider, service, status, when it last changed, and if stale."""
     from caseflow.followup.due_rules import last_change, stale_since
-    from caseflow.referrals.lifecycle import OPEN_STATUSES, stale_after_days
+    from caseflow.referrals.lifecycle import OPEN_STATUSES
 
     repo = settings.repo()
     today = repo.today()
-    days = stale_after_days(repo)
+    days = repo.referrals.stale_after_days()
     rows = []
     for cid in [client_id] if client_id else repo.client_ids():
         for document in repo.case(cid).by_form("core.referral"):

@@ -21,9 +21,11 @@ from caseflow.core.ids import check_document_id, random_client_id
 from caseflow.errors import CaseflowError, NotFound, UsageError
 from caseflow.referrals.coverage import validity
 from caseflow.referrals.directory import find_service
+from caseflow.referrals.directory_files import directories
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo, SavedDocument
+    from caseflow.core.events import SavedDocument
+    from caseflow.session import Session
 
 RIGHT_TO_REVOKE = (
     "The client may revoke this consent in writing at any time, except for disclosures already made, "
@@ -50,7 +52,7 @@ class ConsentTerms:
     notes: str | None = None
 
 
-def record_consent(repo: CaseRepo, actor: Staff, client_id: str, terms: ConsentTerms) -> SavedDocument:
+def record_consent(repo: Session, actor: Staff, client_id: str, terms: ConsentTerms) -> SavedDocument:
     """Write ``consents/<id>.yaml`` for the client in one commit; refuse incomplete or impossible terms."""
     from caseflow.records import actions
 
@@ -102,7 +104,7 @@ def record_consent(repo: CaseRepo, actor: Staff, client_id: str, terms: ConsentT
     )
 
 
-def _release_terms(repo: CaseRepo, terms: ConsentTerms, signed_on: dt.date) -> dict[str, Any]:
+def _release_terms(repo: Session, terms: ConsentTerms, signed_on: dt.date) -> dict[str, Any]:
     missing = [option for option, given in _release_options(terms) if not given]
     if missing:
         raise UsageError(f"a release of information needs {', '.join(missing)} (42 CFR 2.31, 45 CFR 164.508)")
@@ -133,9 +135,9 @@ def _release_options(terms: ConsentTerms) -> list[tuple[str, object]]:
     ]
 
 
-def _recipient(repo: CaseRepo, recipient_id: str) -> dict[str, str]:
+def _recipient(repo: Session, recipient_id: str) -> dict[str, str]:
     """A recipient as the directories know it: by id, with the name for people reading the file."""
-    service = find_service([s for d in repo.directories() for s in d.services], recipient_id)
+    service = find_service([s for d in directories(repo) for s in d.services], recipient_id)
     if service is None:
         raise NotFound(
             f"'{recipient_id}' is not a provider or service in the directories "
@@ -147,7 +149,7 @@ def _recipient(repo: CaseRepo, recipient_id: str) -> dict[str, str]:
 
 
 def revoke_consent(
-    repo: CaseRepo, actor: Staff, client_id: str, consent_id: str, on: str | None, note: str | None
+    repo: Session, actor: Staff, client_id: str, consent_id: str, on: str | None, note: str | None
 ) -> SavedDocument:
     """Mark a consent revoked from a date (earlier disclosures stay lawful), one commit."""
     from caseflow.records import actions

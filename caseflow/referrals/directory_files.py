@@ -28,7 +28,7 @@ from caseflow.referrals.directory import Directory, DirectoryLoad, directory_fro
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 FOLDER = "directories"
 CACHE_DIR = f"{LOCAL_DIR}/cache/directories"
@@ -200,7 +200,7 @@ def _write_cache(root: Path, directory_id: str, key: str, reader: str, loaded: D
 
 
 def import_directory(
-    repo: CaseRepo, actor: Staff, path: Path, directory_id: str | None = None, replace: bool = False
+    repo: Session, actor: Staff, path: Path, directory_id: str | None = None, replace: bool = False
 ) -> ImportReport:
     """Read and validate a directory, then record its files under ``directories/`` in one commit."""
     source = path.parent if path.name == "datapackage.json" else path
@@ -273,3 +273,16 @@ def _slug(name: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, CaseflowError) else f"{type(exc).__name__}: {exc}"
+
+
+def directories(session: Session) -> list[Directory]:
+    """Every provider directory: those plugins register, then every readable directory source."""
+    registered = session.host.provider_directories(session.root, session.config.directories)
+    return [*registered, *(s.directory for s in loaded_sources(session) if s.directory is not None)]
+
+
+def loaded_sources(session: Session) -> list[LoadedSource]:
+    """The directory files and folders (``directories/``, ``directories.sources``), read once a session."""
+    return session.cached(
+        "referrals.directory_sources", lambda: load_all(session.root, session.host, session.config.directories)
+    )

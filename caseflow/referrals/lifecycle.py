@@ -21,10 +21,12 @@ from caseflow.errors import CaseflowError, NotAllowed, NotFound, StoreError, Usa
 from caseflow.followup.due_rules import referral_stale_days
 from caseflow.referrals.coverage import ConsentCheck, Disclosure, find_covering
 from caseflow.referrals.directory import Service, find_service
+from caseflow.referrals.directory_files import directories
 from caseflow.reporting import access_record as audit
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo, SavedDocument
+    from caseflow.core.events import SavedDocument
+    from caseflow.session import Session
 
 #: Allowed moves (FHIR Task: draft -> requested -> received/accepted | rejected -> in-progress -> done).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -59,7 +61,7 @@ class ConsentRequired(CaseflowError):
         return [f"{self.args[0]}:", *(f"  - {line}" for line in self.check.refusal())]
 
 
-def referral_path(repo: CaseRepo, client_id: str, referral_id: str) -> str:
+def referral_path(repo: Session, client_id: str, referral_id: str) -> str:
     """The referral's file, which must exist (``referral_id`` is checked before it names a path)."""
     path = f"{repo.client_dir(client_id)}/referrals/{check_document_id(referral_id, 'referral')}.yaml"
     if not (repo.root / path).is_file():
@@ -89,7 +91,7 @@ def disclosure_of(referral: dict[str, Any], client_id: str, on: str) -> Disclosu
     )
 
 
-def consents_on_file(repo: CaseRepo, client_id: str) -> list[Mapping[str, Any]]:
+def consents_on_file(repo: Session, client_id: str) -> list[Mapping[str, Any]]:
     """The client's consents as committed: a disclosure never rests on an edit nobody committed."""
     folder = f"{repo.client_dir(client_id)}/consents"
     changed = repo.store.uncommitted([folder])
@@ -101,7 +103,7 @@ def consents_on_file(repo: CaseRepo, client_id: str) -> list[Mapping[str, Any]]:
 
 
 def change_status(
-    repo: CaseRepo,
+    repo: Session,
     actor: Staff,
     client_id: str,
     referral_id: str,
@@ -155,7 +157,7 @@ def change_status(
 
 
 def refer(
-    repo: CaseRepo,
+    repo: Session,
     actor: Staff,
     client_id: str,
     service_id: str,
@@ -173,7 +175,7 @@ def refer(
     """
     from caseflow.records import actions
 
-    services = [s for d in repo.directories() for s in d.services]
+    services = [s for d in directories(repo) for s in d.services]
     service = find_service(services, service_id)
     if service is None:
         raise NotFound(f"no service '{service_id}' in the directories (caseflow providers search)")
@@ -213,10 +215,10 @@ def refer(
     return actions.create_from_data(repo, actor, client_id, "core.referral", data, "refer", details)
 
 
-def referral_category(repo: CaseRepo, service: Service) -> str:
+def referral_category(repo: Session, service: Service) -> str:
     """The referral form's category for a service: its own categories, then their parents, else other."""
     known = repo.form("core.referral").schema["properties"]["category"].get("enum", [])
-    parents = next((d.parents for d in repo.directories() if d.id == service.directory), {})
+    parents = next((d.parents for d in directories(repo) if d.id == service.directory), {})
     for category in service.categories:
         seen: set[str] = set()
         while category and category not in seen:
@@ -236,9 +238,9 @@ def _plan_goals(case: CaseView) -> list[Mapping[str, Any]]:
 # -- staleness (the due list reads this) -----------------------------------------------------------
 
 
-def stale_after_days(repo: CaseRepo) -> int:
+def stale_after_days(repo: Session) -> int:
     """Days a referral may wait without a status change (the workflow's ``referral_stale_days``)."""
-    return referral_stale_days(repo.workflow.monitoring)
+    return referral_stale_days(repo.workflow_spec.monitoring)
 
 
 # -- the referral packet ---------------------------------------------------------------------------
@@ -255,7 +257,7 @@ class Packet:
     emergency: str | None
 
 
-def packet(repo: CaseRepo, actor: Staff, client_id: str, referral_id: str) -> Packet:
+def packet(repo: Session, actor: Staff, client_id: str, referral_id: str) -> Packet:
     """The minimum-necessary summary for the recipient of a sent referral, under the consent that covers it.
 
     Besides who the client is, it shows only what the referral's ``information`` lists: the reason

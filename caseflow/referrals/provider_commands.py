@@ -48,8 +48,8 @@ def search_command(
     from caseflow.referrals.directory import resolve_postal_code, search
 
     repo = settings.repo()
-    directories = repo.directories()
-    for broken in repo.directory_sources():
+    directories = repo.referrals.directories()
+    for broken in repo.referrals.directory_sources():
         if broken.error:
             warn(f"directory '{broken.id}' was left out: {broken.error}")
     point = None
@@ -99,7 +99,12 @@ def search_command(
 @repo_options
 def show_command(settings: Settings, service_id: str, as_json: bool) -> None:
     """One service (or every service of one organization) in full."""
-    services = [s for d in settings.repo().directories() for s in d.services if service_id in (s.id, s.organization_id)]
+    services = [
+        s
+        for d in settings.repo().referrals.directories()
+        for s in d.services
+        if service_id in (s.id, s.organization_id)
+    ]
     if not services:
         raise NotFound(f"no service or provider '{service_id}' in the directories (caseflow providers search)")
     if as_json:
@@ -131,10 +136,9 @@ def import_command(settings: Settings, path: Path, directory_id: str | None, rep
     records are listed with their id and field and left out; every valid one is kept. The files go to
     directories/ID in one commit, so every clone searches the same directory.
     """
-    from caseflow.referrals.directory_files import import_directory
 
     repo = settings.repo()
-    report = import_directory(repo, repo.actor(settings.acting), path, directory_id, replace)
+    report = repo.referrals.import_directory(repo.actor(settings.acting), path, directory_id, replace)
     if as_json:
         emit_json(report.as_json())
         return
@@ -152,7 +156,7 @@ def import_command(settings: Settings, path: Path, directory_id: str | None, rep
 def directories_command(settings: Settings, as_json: bool) -> None:
     """The directories this repository searches, with their services and skipped records."""
     repo = settings.repo()
-    loaded = repo.directory_sources()
+    loaded = repo.referrals.directory_sources()
     registered = repo.host.provider_directories(repo.root, repo.config.directories)
     if as_json:
         emit_json(

@@ -77,13 +77,11 @@ def report_run(
     count that would reveal one; reports that name clients need a role in reports.identified_roles
     and are written to the access record.
     """
-    from caseflow.reporting.run import run_report
-
     repo = settings.repo()
     if out is not None:
         refuse_inside(repo, out)
-    rendered = run_report(
-        repo, settings.actor(), name, fmt=fmt, month=month, start=start, end=end, worker=worker
+    rendered = repo.reporting.report(
+        settings.actor(), name, fmt=fmt, month=month, start=start, end=end, worker=worker
     )  # fmt: skip
     if out is None:
         click.echo(rendered.text, nl=not rendered.text.endswith("\n"))
@@ -139,12 +137,11 @@ def export_command(
     Exports name the client: they need a role in reports.identified_roles and are written to the
     access record; with --to, the consent gate applies as for a referral.
     """
-    from caseflow.reporting.exports import export
 
     repo = settings.repo()
     if out is not None:
         refuse_inside(repo, out)
-    data = export(repo, settings.actor(), client_id, fmt, to=to, purpose=purpose, information=information)
+    data = repo.reporting.export(settings.actor(), client_id, fmt, to=to, purpose=purpose, information=information)
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
         return

@@ -14,16 +14,17 @@ from typing import TYPE_CHECKING
 from caseflow.errors import NotAllowed, NotFound, UsageError
 from caseflow.referrals.coverage import Disclosure, find_covering
 from caseflow.referrals.directory import find_service
+from caseflow.referrals.directory_files import directories
 from caseflow.reporting import access_record as audit
 from caseflow.reporting.model import ExportInputs
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 
 def export(
-    repo: CaseRepo,
+    repo: Session,
     actor: Staff,
     client_id: str,
     fmt: str,
@@ -42,7 +43,7 @@ def export(
     if actor.role not in repo.config.identified_report_roles:
         allowed = ", ".join(repo.config.identified_report_roles)
         raise NotAllowed(f"an export names the client; only {allowed} may export (reports.identified_roles)")
-    services = [s for d in repo.directories() for s in d.services]
+    services = [s for d in directories(repo) for s in d.services]
     covering = None
     if to is not None:
         if not purpose:

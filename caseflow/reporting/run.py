@@ -28,7 +28,7 @@ from caseflow.reporting.render import render_template
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 FORMATS = ("md", "html", "csv")
 
@@ -60,7 +60,7 @@ def period(today: dt.date, month: str | None, start: str | None, end: str | None
 
 
 def run_report(
-    repo: CaseRepo,
+    repo: Session,
     actor: Staff,
     report_id: str,
     *,
@@ -126,7 +126,7 @@ def run_report(
     return Rendered(report, text, first, last)
 
 
-def _find(repo: CaseRepo, report_id: str) -> Report:
+def _find(repo: Session, report_id: str) -> Report:
     reports = repo.host.reports()
     found = reports.get(report_id) or reports.get(f"core.{report_id}")
     if found is None:
@@ -169,7 +169,7 @@ def _chart(table: Table) -> dict[str, Any] | None:
 IDENTIFYING = ("name", "preferred_name", "dob", "phone", "email")
 
 
-def _refuse_identifiers(repo: CaseRepo, report: Report, text: str) -> None:
+def _refuse_identifiers(repo: Session, report: Report, text: str) -> None:
     """A de-identified report names no client: no id, name part, date of birth, phone, email or
     street address of any client may appear in it (compared case-insensitively, entities decoded)."""
     plain = html.unescape(text).lower()

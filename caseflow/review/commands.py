@@ -40,9 +40,8 @@ def diff(
     Without --since, each document is compared with the version before its last change (or, if it
     has uncommitted edits, with HEAD). List items are matched by id, not position.
     """
-    from caseflow.review.queue import diff as compute
 
-    found = compute(settings.repo(), client_id, document, since=since, since_approval=since_approval)
+    found = settings.repo().review.diff(client_id, document, since=since, since_approval=since_approval)
     if as_json:
         emit_json([d.as_json() for d in found])
         return
@@ -82,8 +81,6 @@ def review(
     since the approved versions; then --approve or --reject COMMENT decides them all (on a
     terminal, you are asked). Each decision is one commit, bound to the version reviewed.
     """
-    from caseflow.review.queue import diff as compute
-    from caseflow.review.queue import pending_reviews
 
     repo = settings.repo()
     if worker and repo.config.staff_member(worker) is None:
@@ -91,7 +88,7 @@ def review(
     if client_id is None:
         if decision or comment:
             raise UsageError("--approve and --reject decide one client's changes: give CLIENT")
-        pending = pending_reviews(repo, worker)
+        pending = repo.review.pending(worker)
         if as_json:
             emit_json([p.as_json() for p in pending])
             return
@@ -103,8 +100,8 @@ def review(
         return
     if decision and comment:
         raise UsageError("give --approve or --reject, not both")
-    pending = [p for p in pending_reviews(repo) if p.client == client_id]
-    diffs = [d for p in pending for d in compute(repo, client_id, p.path, since_approval=True)]
+    pending = [p for p in repo.review.pending() if p.client == client_id]
+    diffs = [d for p in pending for d in repo.review.diff(client_id, p.path, since_approval=True)]
     if as_json and not (decision or comment):
         emit_json(
             {"client": client_id, "pending": [p.as_json() for p in pending], "diffs": [d.as_json() for d in diffs]}
@@ -134,8 +131,8 @@ def review(
             check_decision(repo, actor, client_id, repo.resolve_document(client_id, waiting.path), "approved")
     for waiting in pending:
         if decision == "approve":
-            saved = repo.approve(actor, client_id, waiting.path)
+            saved = repo.workflow.approve(actor, client_id, waiting.path)
         else:
-            saved = repo.reject(actor, client_id, waiting.path, comment or "")
+            saved = repo.workflow.reject(actor, client_id, waiting.path, comment or "")
         verb = "approved" if decision == "approve" else "sent back"
         done(f"{waiting.path} {verb} (commit {(saved.commit or '')[:8]})")

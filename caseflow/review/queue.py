@@ -21,7 +21,7 @@ from caseflow.errors import CaseflowError, DocumentError, NotFound, UsageError
 from caseflow.review.semdiff import Change, body_diff, changes
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class DocumentDiff:
 
 
 def diff(
-    repo: CaseRepo,
+    repo: Session,
     client_id: str,
     document: str | None = None,
     *,
@@ -79,7 +79,7 @@ def diff(
 
 
 def _old_version(
-    repo: CaseRepo, case: CaseView | None, path: str, inner: str, since: str | None, since_approval: bool
+    repo: Session, case: CaseView | None, path: str, inner: str, since: str | None, since_approval: bool
 ) -> tuple[bytes | None, str | None]:
     if since_approval:
         assert case is not None
@@ -99,7 +99,7 @@ def _old_version(
 
 
 def _document_diff(
-    repo: CaseRepo, path: str, inner: str, old: bytes | None, new: bytes | None, since: str
+    repo: Session, path: str, inner: str, old: bytes | None, new: bytes | None, since: str
 ) -> DocumentDiff:
     old_data, old_body = _plain(path, old, f"the version of {since}")
     new_data, new_body = _plain(path, new, "the working tree's version")
@@ -151,15 +151,15 @@ class Pending:
         }
 
 
-def approval_forms(repo: CaseRepo) -> set[str]:
+def approval_forms(repo: Session) -> set[str]:
     """The forms the workflow wants approved (the ``form`` of each ``approved`` requirement)."""
-    workflow = repo.workflow
+    workflow = repo.workflow_spec
     requirements = [r for s in workflow.stages for r in s.exit_requirements]
     requirements += [r for t in workflow.transitions for r in t.requirements]
     return {str(r.params["form"]) for r in requirements if r.check == "approved" and r.params.get("form")}
 
 
-def pending_reviews(repo: CaseRepo, worker: str | None = None) -> list[Pending]:
+def pending_reviews(repo: Session, worker: str | None = None) -> list[Pending]:
     """Every document awaiting approval, oldest change first.
 
     What a client has pending is kept in the index by the digest of its documents (with git's
@@ -202,7 +202,7 @@ def pending_reviews(repo: CaseRepo, worker: str | None = None) -> list[Pending]:
 
 
 def _bring_up_to(
-    repo: CaseRepo, head: str | None, found: dict[str, Any], compute: Callable[[Sequence[str]], list[tuple[str, Any]]]
+    repo: Session, head: str | None, found: dict[str, Any], compute: Callable[[Sequence[str]], list[tuple[str, Any]]]
 ) -> None:
     """Who last changed each pending document, as of ``head``: stored answers name the commits
     before theirs, and a document can change and change back (the same bytes, another author).
@@ -234,7 +234,7 @@ def _bring_up_to(
 
 
 def _pending_of(
-    repo: CaseRepo, case: CaseView, wanted: set[str], last_change: Callable[[str], tuple[str, str, str] | None]
+    repo: Session, case: CaseView, wanted: set[str], last_change: Callable[[str], tuple[str, str, str] | None]
 ) -> list[list[str | None]]:
     """One client's documents awaiting a decision: the fields of a Pending but today."""
     emails = {member.email.lower(): member.id for member in repo.config.staff}
@@ -257,7 +257,7 @@ def _pending_of(
     return found
 
 
-def _summaries(repo: CaseRepo, case: CaseView, inner: str, decision: Any) -> list[str]:
+def _summaries(repo: Session, case: CaseView, inner: str, decision: Any) -> list[str]:
     """One line: what changed since the approval (the first change, and how many more)."""
     if decision is None:
         return ["never approved"]
@@ -279,6 +279,6 @@ def _last_approval(case: CaseView, inner: str) -> Any:
     return approvals[-1] if approvals else None
 
 
-def _needs_approval(repo: CaseRepo, case: CaseView, inner: str) -> bool:
+def _needs_approval(repo: Session, case: CaseView, inner: str) -> bool:
     document = case.document(inner)
     return document is not None and document.form_id in approval_forms(repo)

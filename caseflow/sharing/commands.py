@@ -30,10 +30,10 @@ def merge_driver(settings: Settings, base: Path, mine: Path, theirs: Path, path:
     A field both sides changed differently is left unmerged (our value in the file, never conflict
     markers) and explained; `caseflow resolve` settles it.
     """
-    from caseflow.sharing.driver import field_name, run_driver
+    from caseflow.sharing.driver import field_name
 
     repo = settings.repo()
-    conflicts = run_driver(repo, base, mine, theirs, path)
+    conflicts = repo.sharing.merge_driver(base, mine, theirs, path)
     if not conflicts:
         return
     for conflict in conflicts:  # field names only: the values (a name, a note) stay out of terminals and logs
@@ -57,14 +57,13 @@ def resolve(
     Each conflict shows both values and who made each change. When the last field of a document is
     settled, the file is staged, and the merge can be committed (or `caseflow sync` goes on).
     """
-    from caseflow.sharing.driver import field_name, unsettled
-    from caseflow.sharing.driver import resolve as settle
+    from caseflow.sharing.driver import field_name
 
     repo = settings.repo()
     if field is None or take is None:
         if field is not None:
             raise UsageError("say which value the field keeps: --take mine|theirs|VALUE")
-        records = [u for u in unsettled(repo) if client_id is None or f"/{client_id}/" in f"/{u.path}"]
+        records = [u for u in repo.sharing.unsettled() if client_id is None or f"/{client_id}/" in f"/{u.path}"]
         if as_json:
             emit_json([u.as_json() for u in records])
             return
@@ -77,7 +76,7 @@ def resolve(
         return
     if client_id is None or document is None:
         raise UsageError("give CLIENT DOC FIELD --take mine|theirs|VALUE")
-    left = settle(repo, client_id, document, field, take)
+    left = repo.sharing.resolve(client_id, document, field, take)
     if left is None:
         done(f"{document}: every conflict settled; the file is staged (commit the merge, or caseflow sync)")
     else:
@@ -90,11 +89,10 @@ def resolve(
 def clone_command(url: str, path: Path) -> None:
     """Clone a shared case repository (https://, ssh://, git@host:path or a local path)."""
     from caseflow.repo import open_repo
-    from caseflow.sharing.driver import registered
     from caseflow.sharing.sync import clone
 
     target = clone(url, path)
-    registered(open_repo(target))
+    open_repo(target).sharing.ensure_driver()
     done(f"cloned into {target}; caseflow's merge driver is registered there")
 
 
@@ -108,9 +106,8 @@ def sync(settings: Settings, remote: str, as_json: bool) -> None:
     A conflict stops the sync with the merge in progress: settle it with `caseflow resolve`, then
     sync again. A result that does not validate is not pushed.
     """
-    from caseflow.sharing.sync import sync as run
 
-    report = run(settings.repo(), settings.actor(), remote)
+    report = settings.repo().sharing.sync(settings.actor(), remote)
     if as_json:
         emit_json(report.as_json())
     else:

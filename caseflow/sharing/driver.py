@@ -25,7 +25,7 @@ from caseflow.errors import CaseflowError, DocumentError, NotFound, UsageError
 from caseflow.sharing.merge import MISSING, Conflict, merge, put
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 CONFLICTS_DIR = f"{LOCAL_DIR}/conflicts"
 
@@ -35,7 +35,7 @@ def driver_command() -> str:
     return f"{shlex.quote(sys.executable)} -m caseflow merge-driver %O %A %B %P"
 
 
-def run_driver(repo: CaseRepo, base: Path, mine: Path, theirs: Path, path: str) -> list[Conflict]:
+def run_driver(repo: Session, base: Path, mine: Path, theirs: Path, path: str) -> list[Conflict]:
     """Merge theirs into mine (the file at ``mine`` is the result); the conflicts left, if any.
 
     Whatever goes wrong, the file keeps our version and the conflict is recorded: the driver never
@@ -68,11 +68,11 @@ def _plain(path: str, raw: bytes) -> dict[str, Any]:
 # -- the record of what is left to settle ----------------------------------------------------------
 
 
-def _record_file(repo: CaseRepo, path: str) -> Path:
+def _record_file(repo: Session, path: str) -> Path:
     return repo.root / CONFLICTS_DIR / (path.replace("/", "__") + ".json")
 
 
-def _record(repo: CaseRepo, path: str, conflicts: list[Conflict], note: str | None, rebasing: bool) -> None:
+def _record(repo: Session, path: str, conflicts: list[Conflict], note: str | None, rebasing: bool) -> None:
     found = [c.as_json() for c in conflicts]
     if rebasing:  # git's "ours" is the upstream during a rebase: keep "mine" meaning the person's own
         found = [c | {"mine": c["theirs"], "theirs": c["mine"], "kept": "theirs"} for c in found]
@@ -100,7 +100,7 @@ class Unsettled:
         }
 
 
-def unsettled(repo: CaseRepo) -> list[Unsettled]:
+def unsettled(repo: Session) -> list[Unsettled]:
     """Conflicts left to settle, each with who made each side's change (ours: HEAD; theirs: what
     is being merged in, which git names only once the driver has run)."""
     folder = repo.root / CONFLICTS_DIR
@@ -116,7 +116,7 @@ def unsettled(repo: CaseRepo) -> list[Unsettled]:
     return found
 
 
-def _author(repo: CaseRepo, rev: str | None, path: str) -> str | None:
+def _author(repo: Session, rev: str | None, path: str) -> str | None:
     """The staff id (else the email) of whoever last changed ``path`` as of ``rev``."""
     if rev is None:
         return None
@@ -136,7 +136,7 @@ def field_name(path: list[Any]) -> str:
     return text or "(the whole document)"
 
 
-def resolve(repo: CaseRepo, client_id: str, document: str, field: str, take: str) -> Unsettled | None:
+def resolve(repo: Session, client_id: str, document: str, field: str, take: str) -> Unsettled | None:
     """Settle one conflicting field with mine, theirs or a value; the last one stages the file."""
     path = repo.resolve_document(client_id, document)
     record = next((u for u in unsettled(repo) if u.path == path), None)
@@ -191,7 +191,7 @@ def _typed(text: str, conflict: Mapping[str, Any]) -> Any:
     return text
 
 
-def registered(repo: CaseRepo) -> None:
+def registered(repo: Session) -> None:
     """Every command's first step in a clone: make sure git calls caseflow to merge case documents."""
     if os.environ.get("CASEFLOW_NO_MERGE_DRIVER"):
         return

@@ -21,7 +21,7 @@ from caseflow.errors import CaseflowError, StoreError, UsageError
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 STATUS_WORDS = {"A": "added", "M": "changed", "D": "removed", "R": "renamed"}
 #: URL forms git may be given: https/ssh/git/file URLs, scp-like user@host:path, local paths.
@@ -81,7 +81,7 @@ class SyncReport:
         }
 
 
-def sync(repo: CaseRepo, actor: Staff, remote: str = "origin") -> SyncReport:
+def sync(repo: Session, actor: Staff, remote: str = "origin") -> SyncReport:
     from caseflow.sharing.driver import registered
 
     store = repo.store
@@ -133,7 +133,7 @@ def sync(repo: CaseRepo, actor: Staff, remote: str = "origin") -> SyncReport:
     return report
 
 
-def _finish_merge(repo: CaseRepo, author: Any, report: SyncReport) -> None:
+def _finish_merge(repo: Session, author: Any, report: SyncReport) -> None:
     """A sync stopped at a conflict: once every file is settled, commit the merge."""
     from caseflow.sharing.driver import unsettled
 

@@ -13,7 +13,7 @@ from caseflow.cli.context import Settings, done, json_option, repo_options, warn
 from caseflow.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from caseflow.watch.service import Tally, WatchEvent
+    from caseflow.watch.watcher import Tally, WatchEvent
 
 
 @hookimpl
@@ -55,7 +55,7 @@ def watch(settings: Settings, autocommit: bool, quiet_ms: int, polling: bool, as
     each event is one JSON object on its own line, with the keys event (ready, checked, removed,
     committed, stopped), path, client, valid, problems, commit and deleted.
     """
-    from caseflow.watch.service import Watcher
+    from caseflow.watch.watcher import Watcher
 
     repo = settings.repo()
     author = repo.author(settings.actor()) if autocommit else None

@@ -11,22 +11,23 @@ import datetime as dt
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from caseflow.core.case import blob_id
+from caseflow.core.case import Approval, blob_id, parse_approvals
 from caseflow.core.config import Staff
+from caseflow.core.documents import load_plain, new_mapping
 from caseflow.core.documents import new_document as parse_new_document
-from caseflow.core.documents import new_mapping
 from caseflow.core.documents.edits import insert_item
 from caseflow.core.skeletons import render_skeleton
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import DocumentError, NotAllowed, UsageError
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo, SavedDocument
+    from caseflow.core.events import SavedDocument
+    from caseflow.session import Session
 
 APPROVALS_FORM = "core.approvals"
 
 
-def check_decision(repo: CaseRepo, actor: Staff, client_id: str, path: str, decision: str) -> bytes:
+def check_decision(repo: Session, actor: Staff, client_id: str, path: str, decision: str) -> bytes:
     """Refuse a decision that may not be made (role, self-approval, an invalid or uncommitted
     document); else the committed bytes decided on."""
     from caseflow.records import actions
@@ -52,7 +53,7 @@ def check_decision(repo: CaseRepo, actor: Staff, client_id: str, path: str, deci
 
 
 def decide(
-    repo: CaseRepo, actor: Staff, client_id: str, document: str, decision: str, comment: str | None = None
+    repo: Session, actor: Staff, client_id: str, document: str, decision: str, comment: str | None = None
 ) -> SavedDocument:
     """Record ``decision`` ("approved" or "rejected") on the document's current version."""
     from caseflow.records import actions
@@ -88,3 +89,13 @@ def decide(
 
 def _action(decision: str) -> str:
     return "approve" if decision == "approved" else "reject"
+
+
+def sent_back(repo: Session, client_id: str) -> list[Approval]:
+    """Documents whose latest decision is a rejection: what a supervisor asked the author to change."""
+    path = f"{repo.client_dir(client_id)}/approvals.yaml"
+    if not (repo.root / path).exists():
+        return []
+    data, _ = load_plain(path, read_document_bytes(repo.root, path))
+    latest = {decision.document: decision for decision in parse_approvals(data, repo.approvers)}
+    return [d for d in latest.values() if d.decision == "rejected"]

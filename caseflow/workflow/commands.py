@@ -25,7 +25,7 @@ def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
     from caseflow.workflow import engine
 
     repo = settings.repo()
-    workflow = repo.workflow
+    workflow = repo.workflow_spec
     listing: list[dict[str, Any]] = [
         {
             "id": stage.id,
@@ -46,8 +46,8 @@ def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
             ["STAGE", "TITLE", "NEXT", "TO LEAVE"],
         )
         return
-    current = engine.current_stage(repo, client_id)
-    evaluations = [engine.evaluate(repo, client_id, t.target) for t in workflow.transitions_from(current)]
+    current = repo.workflow.current_stage(client_id)
+    evaluations = [repo.workflow.evaluate(client_id, t.target) for t in workflow.transitions_from(current)]
     if as_json:
         emit_json(
             {"workflow": workflow.id, "client": client_id, "stage": current, "next": [e.as_json() for e in evaluations]}
@@ -85,7 +85,7 @@ def advance(
 
     repo = settings.repo()
     if dry_run:
-        evaluation = engine.evaluate(repo, client_id, target, reason)
+        evaluation = repo.workflow.evaluate(client_id, target, reason)
         if as_json:
             emit_json({**evaluation.as_json(), "commit": None})
         elif evaluation.ok:
@@ -97,7 +97,7 @@ def advance(
             raise SystemExit(1)
         return
     try:
-        evaluation, change = engine.advance(repo, settings.actor(), client_id, target, reason)
+        evaluation, change = repo.workflow.advance(settings.actor(), client_id, target, reason)
     except engine.RequirementsNotMet as refused:
         if as_json:
             emit_json({**refused.evaluation.as_json(), "commit": None})
@@ -109,10 +109,11 @@ def advance(
 
 
 def _decide(settings: Settings, client_id: str, document: str, decision: str, comment: str | None) -> None:
-    from caseflow.workflow.approvals import decide
-
     repo = settings.repo()
-    saved = decide(repo, settings.actor(), client_id, document, decision, comment)
+    if decision == "approved":
+        saved = repo.workflow.approve(settings.actor(), client_id, document, comment)
+    else:
+        saved = repo.workflow.reject(settings.actor(), client_id, document, comment or "")
     done(f"{decision} {document} of {client_id} (commit {(saved.commit or '')[:8]})")
 
 
@@ -145,9 +146,8 @@ def reject(settings: Settings, client_id: str, document: str, comment: str) -> N
 @repo_options
 def log(settings: Settings, client_id: str, as_json: bool) -> None:
     """The client's timeline from git history: when, who, what, which documents."""
-    from caseflow.workflow.timeline import timeline
 
-    entries = timeline(settings.repo(), client_id)
+    entries = settings.repo().workflow.timeline(client_id)
     if as_json:
         emit_json([e.as_json() for e in entries])
         return

@@ -19,7 +19,8 @@ from caseflow.errors import CaseflowError, NotFound, UsageError
 from caseflow.workflow.model import Requirement, Transition, Workflow
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo, StageChange
+    from caseflow.core.events import StageChange
+    from caseflow.session import Session
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class RequirementsNotMet(CaseflowError):
         return [f"{self.args[0]}:", *(f"  - {line}" for line in self.evaluation.missing())]
 
 
-def current_stage(repo: CaseRepo, client_id: str) -> str:
+def current_stage(repo: Session, client_id: str) -> str:
     stage = repo.client_record(client_id).get("stage")
     if not isinstance(stage, str):
         raise NotFound(f"clients/{client_id}/client.yaml has no stage")
@@ -113,13 +114,13 @@ def choose_transition(workflow: Workflow, stage: str, to: str | None) -> Transit
     raise UsageError(f"from {stage} a client can go to {targets}: say which with --to")
 
 
-def describe(repo: CaseRepo, requirement: Requirement) -> str:
+def describe(repo: Session, requirement: Requirement) -> str:
     check = repo.host.checks()[requirement.check]
     return requirement.label or check.describe(requirement.params)
 
 
-def evaluate(repo: CaseRepo, client_id: str, to: str | None = None, reason: str | None = None) -> Evaluation:
-    workflow = repo.workflow
+def evaluate(repo: Session, client_id: str, to: str | None = None, reason: str | None = None) -> Evaluation:
+    workflow = repo.workflow_spec
     source = current_stage(repo, client_id)
     transition = choose_transition(workflow, source, to)
     case = repo.case(client_id)
@@ -136,11 +137,11 @@ def evaluate(repo: CaseRepo, client_id: str, to: str | None = None, reason: str 
 
 
 def advance(
-    repo: CaseRepo, actor: Staff, client_id: str, to: str | None = None, reason: str | None = None
+    repo: Session, actor: Staff, client_id: str, to: str | None = None, reason: str | None = None
 ) -> tuple[Evaluation, StageChange]:
     """Move the client on, or raise :class:`RequirementsNotMet` listing everything missing."""
+    from caseflow.core.events import StageChange
     from caseflow.records import actions
-    from caseflow.repo import StageChange
 
     base = repo.client_dir(client_id)
     with repo.store.transaction(repo.author(actor), action="advance", client=client_id) as tx:
@@ -160,7 +161,7 @@ def advance(
             entry["reason"] = reason
         insert_item(history, len(history), entry)
         actions.commit_document(repo, tx, record, repo.form("core.client"), client_id)
-        stage = repo.workflow.stage(evaluation.target)
+        stage = repo.workflow_spec.stage(evaluation.target)
         for form_id in stage.on_enter_create if stage else ():
             form = repo.form(form_id)
             if form.singleton and not (repo.root / base / form.path).exists():

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 _FIELD, _RECORD = "\x1f", "\x1e"
 _CHANGES = {"A": "added", "M": "changed", "D": "removed", "R": "renamed", "T": "changed"}
@@ -32,7 +32,7 @@ class TimelineEntry:
         }
 
 
-def timeline(repo: CaseRepo, client_id: str) -> list[TimelineEntry]:
+def timeline(repo: Session, client_id: str) -> list[TimelineEntry]:
     """Newest first. One ``git log`` over the client's folder: fast even with thousands of commits."""
     base = repo.client_dir(client_id)
     out = repo.store.git_output(

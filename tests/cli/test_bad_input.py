@@ -158,7 +158,7 @@ def test_client_ids_are_checked_before_any_file_system_call(
         with pytest.raises(InvalidId):
             repo.client_dir(client_id)
         with pytest.raises(InvalidId):
-            repo.set_fields(casey, client_id, "plan.yaml", ["review_date=2026-06-01"])
+            repo.records.set_fields(casey, client_id, "plan.yaml", ["review_date=2026-06-01"])
 
 
 def test_a_bad_document_name_is_refused(repo_with_client: Path, run_caseflow: Callable[..., Result]) -> None:

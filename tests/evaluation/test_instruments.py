@@ -217,7 +217,7 @@ def test_bad_answers_name_the_item(repo: CaseRepo, text: str, message: str) -> N
 
 def test_a_tampered_score_or_missing_answer_is_invalid(repo: CaseRepo) -> None:
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
     saved, _ = screen(
         repo, casey, client, "phq9", parse_answers(repo.host.instruments()["instruments.phq9"], "1,1,1,1,1,1,1,1,0")
     )
@@ -236,7 +236,7 @@ def test_a_tampered_score_or_missing_answer_is_invalid(repo: CaseRepo) -> None:
 
 def test_a_positive_screen_flags_the_client_in_the_same_commit(repo: CaseRepo) -> None:
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
     phq9 = repo.host.instruments()["instruments.phq9"]
     saved, result = screen(repo, casey, client, "phq9", parse_answers(phq9, "0,0,0,0,0,0,0,0,1"))
     assert result.flags == ("suicide-risk",)
@@ -255,15 +255,15 @@ def test_a_risk_flag_shortens_the_contact_cadence(repo: CaseRepo) -> None:
     from caseflow.followup.due_rules import contact_days
 
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
-    assert contact_days(repo.client_record(client), repo.workflow.monitoring) == ("low", 30)
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
+    assert contact_days(repo.client_record(client), repo.workflow_spec.monitoring) == ("low", 30)
     screen(repo, casey, client, "cssrs", parse_answers(repo.host.instruments()["instruments.cssrs"], "1,1,1,0,0,0"))
-    assert contact_days(repo.client_record(client), repo.workflow.monitoring) == ("high", 7)
+    assert contact_days(repo.client_record(client), repo.workflow_spec.monitoring) == ("high", 7)
 
 
 def test_response_remission_and_change_from_baseline(repo: CaseRepo) -> None:
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
     phq9 = repo.host.instruments()["instruments.phq9"]
     for date, text in (
         ("2026-08-05", "2,2,2,2,2,2,2,2,0"),
@@ -298,7 +298,7 @@ def test_an_agency_instrument_is_a_form_and_a_screening(case_repo: Callable[...,
     repo = open_repo(case_repo(), environ=ONLY_BUILTIN_PLUGINS, plugins=[AgencyInstrument()])
     assert repo.forms["riverbend.housing-stress"].path == "evaluation/{date}-housing-stress.yaml"
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
     saved, result = screen(repo, casey, client, "riverbend.housing-stress", {"q1": 1, "q2": 0})
     assert result.band == "stressed" and saved.path.endswith("-housing-stress.yaml")
     assert repo.validate().ok
@@ -348,7 +348,7 @@ def test_screen_from_the_command_line(case_repo: Callable[..., Path], run_casefl
 
 def test_same_day_administrations_keep_their_order(repo: CaseRepo) -> None:
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
     phq9 = repo.host.instruments()["instruments.phq9"]
     screen(repo, casey, client, "phq9", parse_answers(phq9, "2,2,2,2,2,2,2,2,0"))
     screen(repo, casey, client, "phq9", parse_answers(phq9, "0,0,0,0,0,0,0,0,0"))

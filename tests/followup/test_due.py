@@ -153,7 +153,7 @@ def test_plan_review_only_once_the_plan_is_in_effect(case_repo: Callable[..., Pa
     path = case_repo({f"{BASE}/client.yaml": record(), f"{BASE}/plan.yaml": plan, **dict([visit("2026-01-30")])})
     repo = open_repo(path, environ={**ONLY_BUILTIN_PLUGINS, "CASEFLOW_TODAY": "2026-02-01"})
     assert due_for_case(repo, repo.case(CLIENT), 0) == []
-    repo.approve(repo.actor("sam"), CLIENT, "plan.yaml")
+    repo.workflow.approve(repo.actor("sam"), CLIENT, "plan.yaml")
     assert [e.item.rule for e in due_for_case(repo, repo.case(CLIENT), 0)] == ["plan-review"]
 
 

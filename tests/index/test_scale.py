@@ -756,7 +756,7 @@ def test_index_command_rebuild_and_verify(tmp_path: Path, run_caseflow: Callable
 
 
 def test_index_verify_finds_stored_problems_that_differ(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
-    from caseflow.records.validate_repo import check_key
+    from caseflow.index.database import check_key
 
     path = caseload(tmp_path / "repo", 2)
     run_caseflow("--repo", path, "validate", env=ENV).assert_success()

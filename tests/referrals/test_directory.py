@@ -117,6 +117,6 @@ def test_a_plugin_directory_is_searched_with_the_repositorys_settings(case_repo:
     config = path / "caseflow.yaml"
     config.write_text(config.read_text().replace("staff:", "directories:\n  title: Shared county list\nstaff:", 1))
     repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS, plugins=[AgencyDirectory()])
-    [directory] = repo.directories()  # the repository has no providers/ folder of its own
+    [directory] = repo.referrals.directories()  # the repository has no providers/ folder of its own
     assert directory.title == "Shared county list"
-    assert [m.service.id for m in search(repo.directories(), language="es")] == ["s1"]
+    assert [m.service.id for m in search(repo.referrals.directories(), language="es")] == ["s1"]

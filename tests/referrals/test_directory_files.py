@@ -51,14 +51,14 @@ class ToyReader:
 def test_a_directory_file_is_read_once_then_comes_from_the_cache(case_repo: Callable[..., Path]) -> None:
     path = case_repo({"directories/toy.json": listing(("t1", "Talk therapy"), ("t2", ""))})
     reader = ToyReader()
-    first = registered_plugin(path, reader).directory_sources()
+    first = registered_plugin(path, reader).referrals.directory_sources()
     assert [(s.id, s.path, s.skipped, s.error) for s in first] == [
         ("toy", "directories/toy.json", ("toy.json: service t2: name: must not be empty",), None)
     ]
-    assert [s.id for s in registered_plugin(path, reader).directories()[-1].services] == ["t1"]
+    assert [s.id for s in registered_plugin(path, reader).referrals.directories()[-1].services] == ["t1"]
     assert reader.reads == ["toy"]  # the second repository object read the cache
     (path / "directories/toy.json").write_text(listing(("t1", "Talk therapy"), ("t3", "Group")))
-    again = registered_plugin(path, reader).directories()[-1]
+    again = registered_plugin(path, reader).referrals.directories()[-1]
     assert [s.id for s in again.services] == ["t1", "t3"] and reader.reads == ["toy", "toy"]
     assert len(list((path / CACHE_DIR).glob("toy-*.json"))) == 1  # the stale entry is gone
 
@@ -66,10 +66,10 @@ def test_a_directory_file_is_read_once_then_comes_from_the_cache(case_repo: Call
 def test_a_damaged_cache_is_read_again_not_trusted(case_repo: Callable[..., Path]) -> None:
     path = case_repo({"directories/toy.json": listing(("t1", "Talk therapy"))})
     reader = ToyReader()
-    registered_plugin(path, reader).directories()
+    registered_plugin(path, reader).referrals.directories()
     for cached in (path / CACHE_DIR).glob("*.json"):
         cached.write_text('{"directory": {"services": [1]}')
-    assert [s.name for s in registered_plugin(path, reader).directories()[-1].services] == ["Talk therapy"]
+    assert [s.name for s in registered_plugin(path, reader).referrals.directories()[-1].services] == ["Talk therapy"]
     assert reader.reads == ["toy", "toy"]
 
 
@@ -77,7 +77,7 @@ def test_a_source_no_plugin_reads_is_reported_and_the_others_still_load(case_rep
     path = case_repo(
         {"directories/toy.json": listing(("t1", "Talk therapy")), "directories/mystery.xml": "<directory/>"}
     )
-    sources = {s.id: s for s in registered_plugin(path, ToyReader()).directory_sources()}
+    sources = {s.id: s for s in registered_plugin(path, ToyReader()).referrals.directory_sources()}
     assert sources["mystery"].directory is None
     assert sources["mystery"].error is not None and "no installed plugin reads" in sources["mystery"].error
     assert sources["toy"].directory is not None
@@ -88,7 +88,7 @@ def test_sources_from_caseflow_yaml_must_stay_inside_the_repository(case_repo: C
     config = (path / "caseflow.yaml").read_text()
     (path / "caseflow.yaml").write_text(config + "directories:\n  sources:\n    extra: data/extra.json\n")
     git(path, "commit", "-qam", "configure a directory")
-    assert [s.id for s in registered_plugin(path, ToyReader()).directories()[-1].services] == ["x1"]
+    assert [s.id for s in registered_plugin(path, ToyReader()).referrals.directories()[-1].services] == ["x1"]
     (path / "caseflow.yaml").write_text(config + "directories:\n  sources:\n    extra: ../outside.json\n")
     with pytest.raises(CaseflowError, match="a path inside the repository"):
         registered_plugin(path, ToyReader())
@@ -197,7 +197,7 @@ def test_a_folder_replaced_by_a_file_leaves_no_folder_and_ids_stay_unique(
     assert git(path, "ls-files", "directories") == "directories/county.json\n"
     (path / "directories/county").mkdir()
     (path / "directories/county/listing.json").write_text(listing(("t3", "Other")))
-    sources = registered_plugin(path, ToyReader()).directory_sources()
+    sources = registered_plugin(path, ToyReader()).referrals.directory_sources()
     assert [(s.id, s.path, s.error is None) for s in sources] == [
         ("county", "directories/county", True),
         ("county", "directories/county.json", False),

@@ -53,7 +53,7 @@ def repo(case_repo: Callable[..., Path]) -> CaseRepo:
 
 
 def new(repo: CaseRepo, staff: str, client_id: str, form: str, *fields: str) -> str:
-    return repo.new_document(repo.actor(staff), client_id, form, fields=list(fields)).path
+    return repo.records.new_document(repo.actor(staff), client_id, form, fields=list(fields)).path
 
 
 def write(repo: CaseRepo, client_id: str, inner: str, text: str, who: str = "casey") -> None:
@@ -81,7 +81,7 @@ def missing(repo: CaseRepo, client_id: str, to: str | None = None) -> list[str]:
 
 def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> None:
     casey, sam = repo.actor("casey"), repo.actor("sam")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
     today = repo.today().isoformat()
 
     # intake -> evaluation: identity and treatment consent, both reported at once
@@ -89,7 +89,7 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
         "client.yaml needs a way to reach the client (phone, email or address)",
         f"no active treatment consent on file (caseflow new {client} core.consent --field kind=treatment)",
     ]
-    repo.set_fields(casey, client, "client.yaml", ["phone=555-0100"])
+    repo.records.set_fields(casey, client, "client.yaml", ["phone=555-0100"])
     treatment_consent(repo, client)
     assert advance(repo, casey, client)[1].target == "evaluation"
 
@@ -113,31 +113,31 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
         f"plan.yaml is not approved yet (a supervisor runs: caseflow approve {client} plan.yaml)",
     ]
     goal = ["goals[+].id=g1", "goals[g1].title=Stable housing", "goals[g1].status=active"]
-    repo.set_fields(casey, client, "plan.yaml", goal)
+    repo.records.set_fields(casey, client, "plan.yaml", goal)
     objective = [
         "id=g1-o1",
         "statement=Apply for housing",
         "target_date=2026-12-01",
         "responsible=client and case manager",
     ]
-    repo.set_fields(
+    repo.records.set_fields(
         casey,
         client,
         "plan.yaml",
         [f"goals[g1].objectives[+].{objective[0]}", *(f"goals[g1].objectives[g1-o1].{f}" for f in objective[1:])],
     )
-    repo.approve(sam, client, "plan.yaml")
+    repo.workflow.approve(sam, client, "plan.yaml")
     assert advance(repo, casey, client)[1].target == "active"
 
     # active -> review -> active: a rescreen and the plan re-approved after its revision
     with pytest.raises(UsageError, match="can go to review or discharged: say which with --to"):
         advance(repo, casey, client)
     advance(repo, casey, client, "review")
-    repo.set_fields(casey, client, "plan.yaml", ["review_date=2027-03-01"])
+    repo.records.set_fields(casey, client, "plan.yaml", ["review_date=2027-03-01"])
     assert missing(repo, client, "active") == [
         f"plan.yaml changed after it was approved by sam on {today}; it needs approval again"
     ]
-    repo.approve(sam, client, "plan.yaml")
+    repo.workflow.approve(sam, client, "plan.yaml")
     advance(repo, casey, client, "active")
 
     # active -> discharged: a discharge summary, no open referral, approved
@@ -156,8 +156,8 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
     assert any("is still requested" in line for line in unmet)
     assert any(line.startswith("discharge.yaml is not approved yet") for line in unmet)
     referral = next(p for p in (repo.root / "clients" / client / "referrals").iterdir())
-    repo.set_fields(casey, client, f"referrals/{referral.name}", ["status=completed"])
-    repo.approve(sam, client, "discharge.yaml")
+    repo.records.set_fields(casey, client, f"referrals/{referral.name}", ["status=completed"])
+    repo.workflow.approve(sam, client, "discharge.yaml")
     advance(repo, casey, client, "discharged")
 
     # discharged -> intake: only with a reason
@@ -179,7 +179,7 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
 
 
 def test_unknown_and_disallowed_stages(repo: CaseRepo) -> None:
-    client = repo.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
+    client = repo.records.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
     with pytest.raises(NotFound, match="unknown stage 'limbo'"):
         evaluate(repo, client, "limbo")
     with pytest.raises(Exception, match="does not allow intake -> active; from intake a client can go to evaluation"):
@@ -191,7 +191,7 @@ def test_plugins_veto_and_hear_about_stage_changes(case_repo: Callable[..., Path
     veto = Recorder(veto="the county requires a signed release first")
     repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS, plugins=[veto])
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
     treatment_consent(repo, client)
     before = git(path, "rev-parse", "HEAD")
     assert missing(repo, client) == ["refused by a plugin: the county requires a signed release first [Recorder]"]
@@ -209,20 +209,20 @@ def test_plugins_veto_and_hear_about_stage_changes(case_repo: Callable[..., Path
 
 def planned_client(repo: CaseRepo) -> str:
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
     new(repo, "casey", client, "core.plan")
     return client
 
 
 def test_approvals_are_bound_to_the_version_and_go_stale(repo: CaseRepo) -> None:
     client = planned_client(repo)
-    saved = repo.approve(repo.actor("sam"), client, "plan.yaml", comment="Looks right")
+    saved = repo.workflow.approve(repo.actor("sam"), client, "plan.yaml", comment="Looks right")
     assert git(repo.root, "log", "-1", "--format=%an|%s").strip() == f"Sam Whitfield|approve {client}"
     case = repo.case(client)
     [decision] = case.approvals
     assert decision.blob == case.document("plan.yaml").blob and decision.by == "sam"
     assert saved.path.endswith("approvals.yaml")
-    repo.set_fields(repo.actor("casey"), client, "plan.yaml", ["review_date=2027-01-01"])
+    repo.records.set_fields(repo.actor("casey"), client, "plan.yaml", ["review_date=2027-01-01"])
     case = repo.case(client)
     assert case.latest_decision("plan.yaml").blob != case.document("plan.yaml").blob  # stale, by itself
 
@@ -230,28 +230,28 @@ def test_approvals_are_bound_to_the_version_and_go_stale(repo: CaseRepo) -> None
 def test_rejection_reaches_the_author(repo: CaseRepo) -> None:
     client = planned_client(repo)
     with pytest.raises(UsageError, match="needs a comment"):
-        repo.reject(repo.actor("sam"), client, "plan.yaml", comment=" ")
-    repo.reject(repo.actor("sam"), client, "plan.yaml", comment="Add a housing goal")
+        repo.workflow.reject(repo.actor("sam"), client, "plan.yaml", comment=" ")
+    repo.workflow.reject(repo.actor("sam"), client, "plan.yaml", comment="Add a housing goal")
     checks = repo.host.checks()
     assert checks["approved"].evaluate(repo.case(client), {"form": "core.plan"}) == [
         "plan.yaml was sent back by sam: Add a housing goal"
     ]
-    [returned] = repo.sent_back(client)
+    [returned] = repo.workflow.sent_back(client)
     assert (returned.document, returned.by, returned.comment) == ("plan.yaml", "sam", "Add a housing goal")
-    repo.approve(repo.actor("sam"), client, "plan.yaml")
-    assert repo.sent_back(client) == []
+    repo.workflow.approve(repo.actor("sam"), client, "plan.yaml")
+    assert repo.workflow.sent_back(client) == []
 
 
 def test_who_may_approve(repo: CaseRepo, case_repo: Callable[..., Path]) -> None:
     client = planned_client(repo)
     with pytest.raises(NotAllowed, match="casey is a case_manager; only supervisor, director may approve"):
-        repo.approve(repo.actor("casey"), client, "plan.yaml")
-    repo.set_fields(repo.actor("sam"), client, "plan.yaml", ["review_date=2027-01-01"])  # now sam is the author
+        repo.workflow.approve(repo.actor("casey"), client, "plan.yaml")
+    repo.records.set_fields(repo.actor("sam"), client, "plan.yaml", ["review_date=2027-01-01"])  # now sam is the author
     with pytest.raises(NotAllowed, match=r"sam made the last change to plan\.yaml; another supervisor decides"):
-        repo.approve(repo.actor("sam"), client, "plan.yaml")
+        repo.workflow.approve(repo.actor("sam"), client, "plan.yaml")
     before = git(repo.root, "rev-parse", "HEAD")
     with pytest.raises(NotFound):
-        repo.approve(repo.actor("sam"), client, "discharge.yaml")
+        repo.workflow.approve(repo.actor("sam"), client, "discharge.yaml")
     assert git(repo.root, "rev-parse", "HEAD") == before
 
 
@@ -261,15 +261,15 @@ def test_self_approval_when_the_agency_allows_it(repo: CaseRepo) -> None:
     config.write_text(config.read_text().replace("staff:", "approvals:\n  self_approval: true\nstaff:", 1))
     git(repo.root, "commit", "-qam", "allow self-approval")
     repo = open_repo(repo.root, environ=ONLY_BUILTIN_PLUGINS)
-    repo.set_fields(repo.actor("sam"), client, "plan.yaml", ["review_date=2027-01-01"])
-    repo.approve(repo.actor("sam"), client, "plan.yaml")
+    repo.records.set_fields(repo.actor("sam"), client, "plan.yaml", ["review_date=2027-01-01"])
+    repo.workflow.approve(repo.actor("sam"), client, "plan.yaml")
 
 
 def test_an_invalid_document_cannot_be_approved(repo: CaseRepo) -> None:
     client = planned_client(repo)
     write(repo, client, "plan.yaml", f"form: core.plan\nclient: {client}\nreview_date: someday\ngoals: []\n")
     with pytest.raises(DocumentError, match="Plan review date: 'someday' is not a date"):
-        repo.approve(repo.actor("sam"), client, "plan.yaml")
+        repo.workflow.approve(repo.actor("sam"), client, "plan.yaml")
 
 
 # -- plugin workflows and checks -----------------------------------------------------------------
@@ -308,10 +308,10 @@ def test_a_plugin_workflow_and_check(case_repo: Callable[..., Path]) -> None:
     config.write_text(config.read_text().replace("workflow: core.behavioral-health", "workflow: riverbend.drop-in"))
     git(path, "commit", "-qam", "drop-in workflow")
     repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS, plugins=[AgencyWorkflow()])
-    assert repo.workflow.id == "riverbend.drop-in"
-    client = repo.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
+    assert repo.workflow_spec.id == "riverbend.drop-in"
+    client = repo.records.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
     assert missing(repo, client) == ["the client's preferred language is not recorded"]
-    repo.set_fields(repo.actor("casey"), client, "client.yaml", ["language=Spanish"])
+    repo.records.set_fields(repo.actor("casey"), client, "client.yaml", ["language=Spanish"])
     assert advance(repo, repo.actor("casey"), client)[1].target == "closed"
     extended = repo.host.workflows()["core.behavioral-health"]
     assert Requirement("riverbend.language_known") in extended.stage("intake").exit_requirements
@@ -443,10 +443,10 @@ def test_approvals_cannot_be_written_by_hand(repo: CaseRepo) -> None:
     client = planned_client(repo)
     casey = repo.actor("casey")
     with pytest.raises(NotAllowed, match="written only by caseflow approve / caseflow reject"):
-        repo.new_document(casey, client, "core.approvals")
-    repo.approve(repo.actor("sam"), client, "plan.yaml")
+        repo.records.new_document(casey, client, "core.approvals")
+    repo.workflow.approve(repo.actor("sam"), client, "plan.yaml")
     with pytest.raises(NotAllowed, match="never by hand"):
-        repo.set_fields(casey, client, "approvals.yaml", ["approvals[0].comment=fine"])
+        repo.records.set_fields(casey, client, "approvals.yaml", ["approvals[0].comment=fine"])
     # an entry a case manager slips in with git does not count, and validate says so
     approvals = repo.root / "clients" / client / "approvals.yaml"
     approvals.write_text(approvals.read_text().replace("by: sam", "by: casey"))
@@ -458,7 +458,7 @@ def test_approvals_cannot_be_written_by_hand(repo: CaseRepo) -> None:
 
 def test_a_reopened_case_starts_a_new_episode(repo: CaseRepo) -> None:
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
     treatment_consent(repo, client)
     record = repo.root / "clients" / client / "client.yaml"
     # the first episode ended with a discharge last year; the consent of that episode was signed before it
@@ -480,7 +480,7 @@ def test_a_reopened_case_starts_a_new_episode(repo: CaseRepo) -> None:
 
 def test_a_positive_item_9_needs_a_cssrs_before_planning(repo: CaseRepo) -> None:
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
     treatment_consent(repo, client)
     advance(repo, casey, client)
     new(repo, "casey", client, "core.intake-interview")
@@ -495,7 +495,7 @@ def test_a_positive_item_9_needs_a_cssrs_before_planning(repo: CaseRepo) -> None
 
 def test_a_review_needs_a_rescreen_given_during_it(repo: CaseRepo) -> None:
     casey = repo.actor("casey")
-    client = repo.intake(casey, name="Ana Example", dob="1990-04-02")
+    client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
     record = repo.root / "clients" / client / "client.yaml"
     record.write_text(
         record.read_text()

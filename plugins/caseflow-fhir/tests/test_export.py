@@ -40,7 +40,7 @@ def case(agency: Path) -> caseflow.CaseView:
 def bundle(agency: Path) -> dict[str, Any]:
     """The exported bytes, validated by the R4B Bundle model, as plain JSON."""
     repo = caseflow.open_repo(agency, environ={})
-    services = [s for d in repo.directories() for s in d.services]
+    services = [s for d in repo.referrals.directories() for s in d.services]
     inputs = ExportInputs(
         case=repo.case(CLIENT),
         agency=repo.config.agency,

@@ -145,7 +145,7 @@ def test_caseflow_reads_the_sample_through_the_installed_plugin(case_repo: Calla
     files = {"directories/springfield.json": JSON.read_text(encoding="utf-8")}
     files |= {f"directories/springfield-csv/{p.name}": p.read_text(encoding="utf-8") for p in CSV.iterdir()}
     repo = open_repo(case_repo(files), environ={"CASEFLOW_PLUGINS": "hsds"})
-    read = {source.id: source for source in repo.directory_sources()}
+    read = {source.id: source for source in repo.referrals.directory_sources()}
     assert {key: (s.reader, s.skipped, s.error) for key, s in read.items()} == {
         "springfield": ("hsds", (), None),
         "springfield-csv": ("hsds", (), None),

@@ -23,7 +23,7 @@ def test_housing_assessment_form_is_registered_and_has_a_skeleton(case_repo: Cal
     path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML})
     repo = open_repo(path, environ={"CASEFLOW_PLUGINS": "riverbend"})
     robin = repo.actor("robin")
-    saved = repo.new_document(
+    saved = repo.records.new_document(
         robin, CLIENT, "riverbend.housing-assessment", fields=["living_situation=staying-with-family-or-friends"]
     )
     assert saved.path.endswith("-housing-assessment.yaml")

@@ -29,7 +29,7 @@ from caseflow.watch.settler import SETTLE_SECONDS, Change, Observing, Settler, c
 
 if TYPE_CHECKING:
     from caseflow.core.store import Author
-    from caseflow.repo import CaseRepo
+    from caseflow.session import Session
 
 RECONCILE_SECONDS = 30.0
 #: How often the loop looks up from waiting for events (to notice a stop request promptly).
@@ -86,7 +86,7 @@ class Watcher:
 
     def __init__(
         self,
-        repo: CaseRepo,
+        repo: Session,
         report: Callable[[WatchEvent], None],
         notice: Callable[[str], None],
         *,

@@ -23,7 +23,7 @@ import pytest
 from caseflow.core.store import Author, Store
 from caseflow.errors import StoreError
 from caseflow.testing import git
-from caseflow.watch.service import Watcher
+from caseflow.watch.watcher import Watcher
 from tests.samples import CLIENT, CLIENT_YAML
 
 RECORD = f"clients/{CLIENT}/client.yaml"

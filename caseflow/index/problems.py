@@ -7,8 +7,8 @@ by the digest of its documents. Validating a caseload where a few files changed 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core import casefiles
@@ -17,17 +17,29 @@ from caseflow.core.config import CONFIG_FILE
 from caseflow.core.ids import check_client_id
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import DocumentError, Problem
+from caseflow.index.database import as_rows, check_key
 
 if TYPE_CHECKING:
-    from caseflow.repo import CaseRepo, ValidationReport
+    from caseflow.session import Session
 
 Progress = Callable[[int, int], None]
 
 
-def validate(repo: CaseRepo, client_ids: Sequence[str] | None, progress: Progress | None) -> ValidationReport:
+@dataclass(frozen=True)
+class ValidationReport:
+    """What ``caseflow validate`` found: how many documents it checked, and every problem."""
+
+    documents: int
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress | None) -> ValidationReport:
     """Every problem of the given clients' documents (all clients': through the whole index)."""
     from caseflow.index.caseload import memoized
-    from caseflow.repo import ValidationReport
 
     problems: list[Problem] = []
     if repo.config.workflow not in repo.host.workflows():
@@ -64,7 +76,7 @@ def validate(repo: CaseRepo, client_ids: Sequence[str] | None, progress: Progres
 
 
 def client_problems(
-    repo: CaseRepo, client_id: str, files: Sequence[tuple[str, str | None, str | None]]
+    repo: Session, client_id: str, files: Sequence[tuple[str, str | None, str | None]]
 ) -> list[list[Any]]:
     """One client's problems as stored: ``[path, line, col, message]`` each.
 
@@ -95,16 +107,6 @@ def client_problems(
     if not (repo.root / casefiles.CLIENTS_DIR / client_id / "client.yaml").exists():
         problems.append(Problem(f"{casefiles.CLIENTS_DIR}/{client_id}", 0, 0, "has no client.yaml"))
     return as_rows(problems)
-
-
-def as_rows(problems: Sequence[Problem]) -> list[list[Any]]:
-    """Problems as the index stores them: ``[path, line, col, message]`` each."""
-    return [[p.path, p.line, p.col, p.message] for p in problems]
-
-
-def check_key(path: str, blob: str | None) -> str:
-    """Where a document's problems are kept: they depend on its path (the form it must be) and bytes."""
-    return hashlib.sha1(f"{path}\0{blob}".encode(), usedforsecurity=False).hexdigest()
 
 
 def _from_json(rows: Sequence[Sequence[Any]]) -> list[Problem]:

@@ -1,0 +1,90 @@
+"""Clients and their documents: intake, field edits, new documents, what a client's folder holds.
+
+Reached as ``repo.records``; each write is one commit by the acting person, or nothing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from caseflow.records import actions, summary
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
+    from typing import TYPE_CHECKING, Any
+
+    from caseflow.core.config import Staff
+    from caseflow.core.documents import Document
+    from caseflow.core.events import SavedDocument
+    from caseflow.core.store import Transaction
+    from caseflow.records.summary import ClientDocument
+    from caseflow.session import Session
+
+
+class Records:
+    """Clients and their documents: intake, field edits, new documents, what a client's folder holds."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def intake(
+        self,
+        actor: Staff,
+        *,
+        name: str,
+        dob: str,
+        worker: str | None = None,
+        phone: str | None = None,
+        fields: Sequence[str] = (),
+    ) -> str:
+        """Create a client in stage ``intake``; returns the new client id."""
+        return actions.intake(self._session, actor, name=name, dob=dob, worker=worker, phone=phone, fields=fields)
+
+    def set_fields(self, actor: Staff, client_id: str, document_name: str, assignments: Sequence[str]) -> SavedDocument:
+        """Edit fields of one document in place; every other byte of the file stays as it was."""
+        return actions.set_fields(self._session, actor, client_id, document_name, assignments)
+
+    def new_document(
+        self,
+        actor: Staff,
+        client_id: str,
+        form_id: str,
+        *,
+        fields: Sequence[str] = (),
+        edit: bool = False,
+        from_file: Path | None = None,
+        editor: Callable[[Path], None] | None = None,
+        preset: Mapping[str, Any] | None = None,
+        body: str | None = None,
+        action: str = "new",
+        finalize: Callable[[Document, Transaction], None] | None = None,
+    ) -> SavedDocument:
+        """Create a document from its form's skeleton (or a draft file), optionally in $EDITOR.
+
+        ``preset`` sets top-level fields a command already knows (a visit's date and type) and
+        ``body`` the Markdown text below the front matter, before the person edits. ``finalize`` sees
+        the document as it will be committed (named, after any editing): it checks what the form
+        cannot (a date against today), adds trailers or files beside it, or refuses (the draft is kept).
+        """
+        return actions.new_document(
+            self._session,
+            actor,
+            client_id,
+            form_id,
+            fields=fields,
+            edit=edit,
+            from_file=from_file,
+            editor=editor,
+            preset=preset,
+            body=body,
+            action=action,
+            finalize=finalize,
+        )
+
+    def documents(self, client_id: str) -> list[ClientDocument]:
+        """A client's documents with their forms and summaries (``validate`` checks them in full)."""
+        return summary.documents(self._session, client_id)
+
+    def summary(self, client_id: str) -> dict[str, Any]:
+        """Stage, risk, last contact, next appointment, open referrals, latest scores and what is due."""
+        return summary.client_summary(self._session, client_id)

@@ -1,0 +1,120 @@
+"""Consents, provider directories and closed-loop referrals.
+
+Reached as ``repo.referrals``; a disclosure happens only under a consent that covers it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from caseflow.referrals import consents, directory_files, lifecycle
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+    from typing import TYPE_CHECKING, Any
+
+    from caseflow.core.config import Staff
+    from caseflow.core.events import SavedDocument
+    from caseflow.referrals.consents import ConsentTerms
+    from caseflow.referrals.directory import (
+        Directory,
+    )
+    from caseflow.referrals.directory_files import ImportReport, LoadedSource
+    from caseflow.referrals.lifecycle import Packet
+    from caseflow.session import Session
+
+
+class Referrals:
+    """Consents, provider directories and closed-loop referrals."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def record_consent(self, actor: Staff, client_id: str, terms: ConsentTerms) -> SavedDocument:
+        """Write ``consents/<id>.yaml`` for the client in one commit; refuse incomplete or impossible terms."""
+        return consents.record_consent(self._session, actor, client_id, terms)
+
+    def revoke_consent(
+        self, actor: Staff, client_id: str, consent_id: str, on: str | None, note: str | None
+    ) -> SavedDocument:
+        """Mark a consent revoked from a date (earlier disclosures stay lawful), one commit."""
+        return consents.revoke_consent(self._session, actor, client_id, consent_id, on, note)
+
+    def consents_on_file(self, client_id: str) -> list[Mapping[str, Any]]:
+        """The client's consents as committed: a disclosure never rests on an edit nobody committed."""
+        return lifecycle.consents_on_file(self._session, client_id)
+
+    def refer(
+        self,
+        actor: Staff,
+        client_id: str,
+        service_id: str,
+        *,
+        purpose: str,
+        information: Sequence[str],
+        reason: str | None = None,
+        goal: str | None = None,
+        part2: bool | None = None,
+    ) -> SavedDocument:
+        """A draft referral to a directory service, linked to a plan goal; one commit. Nothing is sent yet.
+
+        It says what it will disclose (purpose, information, Part 2 or not) so that the consent gate
+        can check it when it is sent. A Part 2 client's referral carries Part 2 records, always.
+        """
+        return lifecycle.refer(
+            self._session,
+            actor,
+            client_id,
+            service_id,
+            purpose=purpose,
+            information=information,
+            reason=reason,
+            goal=goal,
+            part2=part2,
+        )
+
+    def change_status(
+        self,
+        actor: Staff,
+        client_id: str,
+        referral_id: str,
+        status: str,
+        note: str | None = None,
+        reason: str | None = None,
+        emergency: str | None = None,
+    ) -> SavedDocument:
+        """Move a referral on, one commit; sending it (``requested``) needs a covering consent."""
+        return lifecycle.change_status(self._session, actor, client_id, referral_id, status, note, reason, emergency)
+
+    def packet(self, actor: Staff, client_id: str, referral_id: str) -> Packet:
+        """The minimum-necessary summary for the recipient of a sent referral, under the consent that covers it.
+
+        Besides who the client is, it shows only what the referral's ``information`` lists: the reason
+        for referral, the plan goal and contact details each appear only when an item names them. A
+        referral sent under the emergency override carries that override (and its reason) instead.
+        """
+        return lifecycle.packet(self._session, actor, client_id, referral_id)
+
+    def stale_after_days(self) -> int:
+        """Days a referral may wait without a status change (the workflow's ``referral_stale_days``)."""
+        return lifecycle.stale_after_days(
+            self._session,
+        )
+
+    def directories(self) -> list[Directory]:
+        """Every provider directory: those plugins register, then every readable directory source."""
+        return directory_files.directories(
+            self._session,
+        )
+
+    def directory_sources(self) -> list[LoadedSource]:
+        """The directory files and folders (``directories/``, ``directories.sources``), read once a session."""
+        return directory_files.loaded_sources(
+            self._session,
+        )
+
+    def import_directory(
+        self, actor: Staff, path: Path, directory_id: str | None = None, replace: bool = False
+    ) -> ImportReport:
+        """Read and validate a directory, then record its files under ``directories/`` in one commit."""
+        return directory_files.import_directory(self._session, actor, path, directory_id, replace)

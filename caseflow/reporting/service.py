@@ -1,0 +1,53 @@
+"""Reports and exports, de-identified unless a role allows otherwise, and the access record.
+
+Reached as ``repo.reporting``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from caseflow.reporting import exports, run
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TYPE_CHECKING
+
+    from caseflow.core.config import Staff
+    from caseflow.reporting.run import Rendered
+    from caseflow.session import Session
+
+
+class Reporting:
+    """Reports and exports, de-identified unless a role allows otherwise, and the access record."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def report(
+        self,
+        actor: Staff,
+        report_id: str,
+        *,
+        fmt: str = "md",
+        month: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        worker: str | None = None,
+    ) -> Rendered:
+        """Run a report for a period: de-identified unless the report and the actor's role allow names."""
+        return run.run_report(
+            self._session, actor, report_id, fmt=fmt, month=month, start=start, end=end, worker=worker
+        )
+
+    def export(
+        self,
+        actor: Staff,
+        client_id: str,
+        fmt: str,
+        *,
+        to: str | None = None,
+        purpose: str | None = None,
+        information: Sequence[str] = (),
+    ) -> bytes:
+        """One client's record in another format; to an outside recipient only under a covering consent."""
+        return exports.export(self._session, actor, client_id, fmt, to=to, purpose=purpose, information=information)

@@ -1,0 +1,287 @@
+"""The session: one case repository opened with its settings, plugins, store, index and clock.
+
+It sits below every feature and imports none: features take a :class:`Session` and call it;
+:class:`caseflow.CaseRepo` is a session with the features' services hung off it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from caseflow.core import casefiles
+from caseflow.core.case import CaseDocument, CaseView, blob_id
+from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
+from caseflow.core.configfile import load_config
+from caseflow.core.documents import Document, load_document
+from caseflow.core.forms import Form
+from caseflow.core.git.runner import git_config_value
+from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
+from caseflow.core.store import Author, Store
+from caseflow.core.textpolicy import read_document_bytes
+from caseflow.errors import DocumentError, NotFound, Problem, UnknownPerson
+from caseflow.index.database import CaseIndex
+from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
+
+if TYPE_CHECKING:
+    from caseflow.core.validation import SchemaChecker
+    from caseflow.index.problems import ValidationReport
+    from caseflow.index.snapshot import Snapshot
+    from caseflow.workflow.model import Workflow
+
+__all__ = ["Session", "Staff", "find_root", "open_session"]
+
+T = TypeVar("T")
+
+
+def open_session(
+    path: Path | str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    plugins: Iterable[object] = (),
+    host: PluginHost | None = None,
+) -> Session:
+    """Open the case repository at ``path`` (or as found by :func:`find_root`) as a bare session."""
+    root, config, host = open_parts(path, environ, plugins, host)
+    return Session(root, config, host, environ)
+
+
+def open_parts(
+    path: Path | str | None, environ: Mapping[str, str] | None, plugins: Iterable[object], host: PluginHost | None
+) -> tuple[Path, RepoConfig, PluginHost]:
+    root = find_root(path, environ)
+    config = load_config(root)
+    if host is None:
+        policy = PluginPolicy.from_config(config.plugins, environ)
+        host = PluginHost(get_plugin_manager(policy, plugins))
+    return root, config, host
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+class Session:
+    """A case repository opened for one command or script: settings, plugins, store, index, clock.
+
+    Every feature works through a session (``caseflow.CaseRepo`` hangs the features' services
+    off one); the session itself knows no feature.
+    """
+
+    def __init__(self, root: Path, config: RepoConfig, host: PluginHost, environ: Mapping[str, str] | None = None):
+        self.root = root
+        self.config = config
+        self.host = host
+        self.store = Store(root)
+        self._environ = os.environ if environ is None else environ
+        self._schemas: SchemaChecker | None = None
+        self._cache: dict[str, Any] = {}
+        #: documents parsed before (by any process), by git blob id, and what was derived from them
+        self.index = CaseIndex(root, warn=_warn)
+
+    # -- plugins and forms -----------------------------------------------------------------------
+
+    @property
+    def forms(self) -> Mapping[str, Form]:
+        return self.host.forms()
+
+    def form(self, form_id: str) -> Form:
+        form = self.forms.get(form_id)
+        if form is None:
+            raise NotFound(f"unknown form '{form_id}' (`caseflow forms` lists the forms)")
+        return form
+
+    @property
+    def workflow_spec(self) -> Workflow:
+        """The workflow this repository uses (``workflow:`` in caseflow.yaml)."""
+        workflows = self.host.workflows()
+        chosen = workflows.get(self.config.workflow)
+        if chosen is None:
+            known = ", ".join(sorted(workflows)) or "none"
+            raise NotFound(f"caseflow.yaml names workflow '{self.config.workflow}', which no plugin provides ({known})")
+        return chosen
+
+    def case(self, client_id: str) -> CaseView:
+        """A read-only view of one client's documents and approvals, for workflow checks."""
+        from caseflow.index.caseload import assemble_case
+
+        self.client_dir(client_id)
+        record = self.client_record(client_id)
+        documents = []
+        for doc in casefiles.client_documents(self.root, client_id):
+            try:
+                raw = read_document_bytes(self.root, doc.path)
+                data, body = self.index.parse(doc.path, raw)
+            except DocumentError as exc:
+                documents.append(CaseDocument(doc.path_in_client or doc.path, None, {}, "", tuple(exc.problems)))
+                continue
+            form_id = data.get("form") if isinstance(data.get("form"), str) else None
+            documents.append(CaseDocument(doc.path_in_client or doc.path, form_id, data, blob_id(raw), body=body))
+        self.index.flush()
+        return assemble_case(self, client_id, record, documents)
+
+    def snapshot(self, progress: Callable[[int, int], None] | None = None) -> Snapshot:
+        """Every client document as it is now, with the index brought up to date.
+
+        Take one per command and pass it on: each costs a ``git ls-files`` and a ``git status``.
+        """
+        from caseflow.index.caseload import refresh
+
+        return refresh(self, progress)
+
+    def decision_problems(self, client_id: str) -> list[Problem]:
+        """Decisions in approvals.yaml by someone who may not decide (a hand edit): they never count."""
+        path = f"{casefiles.CLIENTS_DIR}/{client_id}/approvals.yaml"
+        if not (self.root / path).exists():
+            return []
+        try:
+            raw = read_document_bytes(self.root, path)
+            data, _ = self.index.parse(path, raw)
+            listed = data.get("approvals")
+            decisions = listed if isinstance(listed, list) else []
+            if all(not isinstance(e, dict) or e.get("by") in self.approvers for e in decisions):
+                return []  # the usual case, known without loading it again with positions
+            document = load_document(path, raw)
+        except DocumentError:
+            return []  # reported with the document's own problems
+        problems = []
+        for index, entry in enumerate(document.data.get("approvals") or []):
+            if isinstance(entry, dict) and entry.get("by") not in self.approvers:
+                where = document.locate(("approvals", index, "by"))
+                problems.append(
+                    Problem(path, *where, f"decision by '{entry.get('by')}', who may not approve; it does not count")
+                )
+        return problems
+
+    @property
+    def approvers(self) -> set[str]:
+        """Staff whose role may approve (``approvals.roles`` in caseflow.yaml)."""
+        return {s.id for s in self.config.staff if s.role in self.config.approver_roles}
+
+    def check_document(self, client_id: str, path: str, raw: bytes) -> list[Problem]:
+        """Every problem with one document of a client (its bytes as given)."""
+        from caseflow.core import validation
+
+        inner = path.removeprefix(f"{casefiles.CLIENTS_DIR}/{client_id}/")
+        return validation.check_document(
+            path, raw, self.forms, self.schemas, self.host.validate_document, client_id, inner
+        )
+
+    @property
+    def schemas(self) -> SchemaChecker:
+        from caseflow.core.validation import SchemaChecker  # jsonschema loads only when validating
+
+        if self._schemas is None:
+            self._schemas = SchemaChecker(self.forms)
+        return self._schemas
+
+    # -- people ----------------------------------------------------------------------------------
+
+    def actor(self, as_staff: str | None = None) -> Staff:
+        """The acting person: ``--as``, else $CASEFLOW_USER, else git user.email on the staff list."""
+        wanted = as_staff if as_staff is not None else self._environ.get(USER_ENV)
+        if wanted is not None:
+            check_staff_id(wanted)
+            member = self.config.staff_member(wanted)
+            if member is None:
+                raise UnknownPerson(f"'{wanted}' is not on the staff list in {CONFIG_FILE} (see `caseflow staff add`)")
+        else:
+            email = git_config_value(self.root, "user.email")
+            member = self.config.staff_by_email(email) if email else None
+            if member is None:
+                raise UnknownPerson(
+                    f"who is acting? pass --as STAFF_ID, set {USER_ENV}, "
+                    "or set git user.email to a staff member's email"
+                )
+        if not member.active:
+            raise UnknownPerson(f"staff member '{member.id}' is no longer active")
+        return member
+
+    @staticmethod
+    def author(staff: Staff) -> Author:
+        return Author(staff.name, staff.email)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def client_ids(self) -> list[str]:
+        return casefiles.client_ids(self.root)
+
+    def client_dir(self, client_id: str) -> str:
+        check_client_id(client_id)
+        rel = f"{casefiles.CLIENTS_DIR}/{client_id}"
+        if not (self.root / rel).is_dir() or (self.root / rel).is_symlink():
+            raise NotFound(f"no client {client_id} in this repository")
+        return rel
+
+    def read_document(self, path: str) -> Document:
+        """Load a document for editing (round trip, positions)."""
+        return load_document(path, read_document_bytes(self.root, path))
+
+    def client_record(self, client_id: str) -> dict[str, Any]:
+        path = f"{self.client_dir(client_id)}/client.yaml"
+        data, _ = self.index.parse(path, read_document_bytes(self.root, path))
+        return data
+
+    def clients(
+        self, stage: str | None = None, worker: str | None = None, snapshot: Snapshot | None = None
+    ) -> list[dict[str, Any]]:
+        """One summary per client (no names: ids, stage, worker, flags), filtered.
+
+        Every row has the same keys; ``problem`` says why a client record could not be read.
+        """
+        from caseflow.index.caseload import client_rows
+
+        return [
+            row
+            for row in client_rows(self, snapshot or self.snapshot(), self.client_ids())
+            if (stage is None or row["stage"] == stage) and (worker is None or row["assigned_worker"] == worker)
+        ]
+
+    def validate(
+        self, client_ids: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> ValidationReport:
+        """Check every document of the given clients (or of all); ``progress(done, total)`` as it goes.
+
+        (``caseflow.yaml`` itself is checked when the repository is opened.)
+        """
+        from caseflow.index.problems import validate
+
+        return validate(self, client_ids, progress)
+
+    def resolve_document(self, client_id: str, name: str) -> str:
+        """A document named by its path in the client folder (``plan.yaml``) or a singleton form id."""
+        base = self.client_dir(client_id)
+        if name in self.forms and self.forms[name].singleton:
+            name = self.forms[name].path
+        check_document_path(name)
+        path = f"{base}/{name}"
+        if not (self.root / path).exists() and not (self.root / path).is_symlink():
+            raise NotFound(f"{path} does not exist")
+        return path
+
+    # -- writing (see caseflow.records.actions) ----------------------------------------------------------
+
+    def today(self) -> dt.date:
+        """Today in the agency's time zone (a late-evening note belongs to the agency's day).
+
+        ``CASEFLOW_TODAY=YYYY-MM-DD`` sets another day: what the due list says on that morning, and
+        the date tests run at.
+        """
+        from zoneinfo import ZoneInfo
+
+        fixed = self._environ.get("CASEFLOW_TODAY")
+        if fixed:
+            from caseflow.core.dates import parse_date
+
+            return parse_date(fixed, "CASEFLOW_TODAY")
+        return dt.datetime.now(ZoneInfo(self.config.timezone)).date()
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` once per session: what a feature reads once per command (its directories, say)."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]  # type: ignore[no-any-return]

@@ -27,8 +27,8 @@ from caseflow.followup.service import FollowUp
 from caseflow.index.problems import ValidationReport
 from caseflow.index.service import IndexMaintenance
 from caseflow.plugins import PluginHost
+from caseflow.records.listing import ClientDocument
 from caseflow.records.service import Records
-from caseflow.records.summary import ClientDocument
 from caseflow.referrals.service import Referrals
 from caseflow.reporting.service import Reporting
 from caseflow.review.service import Review

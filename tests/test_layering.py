@@ -36,7 +36,7 @@ OWNERS = {
     "git": ("caseflow/core/store.py",),
     "ruamel": ("caseflow/core/documents/",),
     "watchdog": ("caseflow/watch/settler.py",),
-    "jinja2": ("caseflow/core/skeletons.py", "caseflow/reporting/render.py"),
+    "jinja2": ("caseflow/core/skeletons.py", "caseflow/core/render.py"),
 }
 
 
@@ -172,7 +172,8 @@ def test_the_cycle_check_finds_a_cycle() -> None:
 
 
 #: What plugins register (the types of the plugin contract): pure models, each in its feature's
-#: package, which the plugin host checks contributions against. They import only the core.
+#: package, which the plugin host checks contributions against. They import only the core and
+#: the pure rules they are built on.
 CONTRACT_MODELS = {
     "caseflow.workflow.model",
     "caseflow.evaluation.instruments",
@@ -180,6 +181,7 @@ CONTRACT_MODELS = {
     "caseflow.reporting.model",
     "caseflow.followup.due_rules",
 }
+PURE_RULES = {"caseflow.workflow.monitoring", "caseflow.referrals.status"}
 
 
 def _reach(graph: dict[str, set[str]], start: str) -> set[str]:
@@ -196,11 +198,49 @@ def test_the_session_imports_no_feature() -> None:
     commands: only the contract's models, which the host checks contributions against."""
     graph = import_graph()
     features = {f"caseflow.{feature}" for feature in FEATURES} - {"caseflow.index"}
-    reached = _reach(graph, "caseflow.session") - CONTRACT_MODELS
+    reached = _reach(graph, "caseflow.session") - CONTRACT_MODELS - PURE_RULES
     assert sorted(m for m in reached if m.rpartition(".")[0] in features or m in features) == []
 
 
 @pytest.mark.parametrize("model", sorted(CONTRACT_MODELS))
 def test_the_contract_models_import_only_the_core(model: str) -> None:
     outside = {m for m in _reach(import_graph(), model) if not m.startswith("caseflow.core")}
-    assert outside - CONTRACT_MODELS - {"caseflow", "caseflow.errors"} == set()
+    assert outside - CONTRACT_MODELS - PURE_RULES - {"caseflow", "caseflow.errors"} == set()
+
+
+#: The features from the bottom up: each may use those before it, never one after it.
+FEATURE_ORDER = (
+    "index",
+    "watch",
+    "records",
+    "referrals",
+    "workflow",
+    "evaluation",
+    "followup",
+    "review",
+    "reporting",
+    "sharing",
+    "agency",
+)
+
+
+def test_the_feature_order_names_every_feature() -> None:
+    assert sorted(FEATURE_ORDER) == FEATURES
+
+
+def test_features_use_only_the_features_below_them() -> None:
+    """Package by package, imports point down; the contract's models (what the plugin host knows)
+    may be imported from anywhere."""
+
+    def feature(module: str) -> str | None:
+        parts = module.split(".")
+        return parts[1] if len(parts) > 2 and parts[1] in FEATURE_ORDER else None
+
+    upward = []
+    for module, targets in import_graph().items():
+        source = feature(module)
+        for target in targets - CONTRACT_MODELS:
+            goal = feature(target)
+            if source and goal and FEATURE_ORDER.index(goal) > FEATURE_ORDER.index(source):
+                upward.append(f"{module} -> {target}")
+    assert sorted(upward) == []

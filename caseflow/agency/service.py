@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 from caseflow.records import actions
 
 if TYPE_CHECKING:
-    from typing import TYPE_CHECKING
-
     from caseflow.core.config import Staff
     from caseflow.session import Session
 

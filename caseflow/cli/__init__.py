@@ -6,7 +6,6 @@ commands that need them, so that ``caseflow --help`` starts fast.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -69,50 +68,18 @@ def _load_startup_plugins(argv: Sequence[str] | None) -> StartupPlugins:
     """The plugins that may add commands, as the repository in use allows (so a blocked plugin is
     never even imported). caseflow's own plugins add none: they load with the repository."""
     from caseflow.core.config import find_root
+    from caseflow.core.configfile import plugin_settings
     from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
     root: Path | None = None
     settings = None
     try:
         root = find_root(_repo_argument(list(argv or [])))
-        settings = _plugin_settings(root)
+        settings = plugin_settings(root)
     except CaseflowError:
         pass  # no repository here, or a broken one: the command itself will say what is wrong
     policy = PluginPolicy.from_config(settings, os.environ)
     return StartupPlugins(root, PluginHost(get_plugin_manager(policy, defaults=False)))
-
-
-def _plugin_settings(root: Path) -> dict[str, object] | None:
-    """The ``plugins:`` settings of caseflow.yaml.
-
-    Kept as JSON in ``.caseflow/`` by the file's digest: loading the YAML library would cost
-    `caseflow --help` a fifth of its time, and the settings rarely change.
-    """
-    import hashlib
-    import json
-
-    from caseflow.core.config import CONFIG_FILE
-    from caseflow.core.store import LOCAL_DIR
-    from caseflow.core.textpolicy import read_document_bytes
-
-    raw = read_document_bytes(root, CONFIG_FILE)
-    digest = hashlib.sha256(raw).hexdigest()
-    kept = root / LOCAL_DIR / "plugin-settings.json"
-    try:
-        stored = json.loads(kept.read_text(encoding="utf-8"))
-        if stored.get("digest") == digest:
-            plugins = stored.get("plugins")
-            return plugins if isinstance(plugins, dict) else None
-    except (OSError, ValueError, AttributeError):
-        pass
-    from caseflow.core.documents import load_plain
-
-    data, _ = load_plain(CONFIG_FILE, raw)
-    settings = data.get("plugins") if isinstance(data.get("plugins"), dict) else None
-    with contextlib.suppress(OSError):  # a read-only clone reads the YAML every time
-        kept.parent.mkdir(exist_ok=True)
-        kept.write_text(json.dumps({"digest": digest, "plugins": settings}), encoding="utf-8")
-    return settings
 
 
 def _repo_argument(args: list[str]) -> str | None:

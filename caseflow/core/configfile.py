@@ -17,12 +17,10 @@ from typing import Any
 
 from caseflow import __version__
 from caseflow.core.config import CONFIG_FILE, RepoConfig
-from caseflow.core.documents import load_plain
-from caseflow.core.store import LOCAL_DIR
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import CaseflowError, DocumentError
 
-_STAMP = f"{LOCAL_DIR}/config-checked.json"
+_STAMP = ".caseflow/config-checked.json"
 
 
 def load_config(root: Path) -> RepoConfig:
@@ -32,6 +30,8 @@ def load_config(root: Path) -> RepoConfig:
         config = parse_config(raw)
         _remember(root, raw, dict(config.plugins))
         return config
+    from caseflow.core.documents import load_plain  # the YAML library: not at start-up
+
     data, _ = load_plain(CONFIG_FILE, raw)
     return RepoConfig.from_plain(data)
 
@@ -57,6 +57,7 @@ def parse_config(raw: bytes) -> RepoConfig:
     from jsonschema import Draft202012Validator
 
     from caseflow.core.config import CONFIG_SCHEMA, config_problems
+    from caseflow.core.documents import load_plain
     from caseflow.core.validation import Located, explain_all, locate_all
 
     data, _ = load_plain(CONFIG_FILE, raw)

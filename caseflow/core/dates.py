@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from caseflow.errors import CaseflowError
 
@@ -45,3 +46,19 @@ def parse_datetime(value: str, what: str) -> dt.datetime:
     if moment.tzinfo is not None:
         raise CaseflowError(f"{what} {value!r}: give the agency's local time, without a time zone")
     return moment
+
+
+def plus_days(day: str, days: int) -> str:
+    """The ISO date ``days`` after the ISO date ``day``."""
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
+
+
+def is_iso_date(value: Any) -> bool:
+    """Whether ``value`` is a string holding an ISO date (documents keep dates as text)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

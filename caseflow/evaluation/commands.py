@@ -83,7 +83,7 @@ def screen(
         total = "" if result.total is None else f"total {result.total}, "
         done(f"{spec.name}: {total}{result.band} — {result.interpretation} ({saved.path})")
     if "suicide-risk" in result.flags:
-        from caseflow.followup.due_rules import contact_days
+        from caseflow.workflow.monitoring import contact_days
 
         _, every = contact_days(repo.client_record(client_id), repo.workflow_spec.monitoring)
         cadence = f" Contact at least every {every} days from now." if every else ""

@@ -10,7 +10,6 @@ from caseflow.evaluation import screening
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import TYPE_CHECKING
 
     from caseflow.core.config import Staff
     from caseflow.core.events import SavedDocument

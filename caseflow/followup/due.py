@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow.core.case import CaseView
 from caseflow.errors import CaseflowError, PluginError, Problem
-from caseflow.followup.due_rules import BUILT_IN_RULES, Due, DueRule, risk_level
+from caseflow.followup.due_rules import BUILT_IN_RULES, Due, DueRule
 from caseflow.index.caseload import cases, client_records, memoized
+from caseflow.workflow.monitoring import risk_level
 
 if TYPE_CHECKING:
     from caseflow.session import Session

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from caseflow.core.case import CaseView
+from caseflow.core.dates import is_iso_date as _is_date
+from caseflow.core.dates import plus_days as plus
+from caseflow.referrals.status import WAITING_STATUSES, last_change, referral_stale_days
+from caseflow.workflow.monitoring import contact_days
 
 
 @dataclass(frozen=True)
@@ -46,22 +50,6 @@ class DueRule:
 
 # -- reading the documents ------------------------------------------------------------------------
 
-RISK_ORDER = ("low", "moderate", "high")
-
-
-def risk_level(record: Mapping[str, Any], monitoring: Mapping[str, Any]) -> str:
-    """The client's risk level from their flags (an unknown flag counts as moderate: err careful)."""
-    by_flag = monitoring.get("risk_by_flag", {})
-    levels = [by_flag.get(f.get("flag"), "moderate") for f in record.get("risk_flags") or [] if isinstance(f, Mapping)]
-    known = [level if level in RISK_ORDER else "moderate" for level in levels]
-    return max(known, key=RISK_ORDER.index, default="low")
-
-
-def contact_days(record: Mapping[str, Any], monitoring: Mapping[str, Any]) -> tuple[str, int | None]:
-    level = risk_level(record, monitoring)
-    days = monitoring.get("contact_days_by_risk", {}).get(level)
-    return level, days if isinstance(days, int) and days > 0 else None
-
 
 def contacts(case: CaseView) -> list[Mapping[str, Any]]:
     """Contact notes of this episode up to today, oldest first (a note dated ahead counts for nothing)."""
@@ -86,20 +74,6 @@ def items_of(case: CaseView, form_id: str, key: str) -> list[Mapping[str, Any]]:
     documents = case.by_form(form_id)
     items = documents[0].data.get(key) if documents else None
     return [item for item in items or [] if isinstance(item, Mapping)]
-
-
-def plus(day: str, days: int) -> str:
-    return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
-
-
-def _is_date(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _days(monitoring: Mapping[str, Any], key: str, default: int) -> int:
@@ -176,29 +150,6 @@ def plan_review(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
             plus(approved.at[:10], _days(monitoring, "plan_review_days", 90)) if _is_date(approved.at[:10]) else None
         )
     return [Due("plan-review", "plan review", str(review), key="plan")] if review else []
-
-
-#: A referral waits on someone in these statuses; once in progress, the client is being served.
-WAITING_STATUSES = frozenset({"draft", "requested", "received", "accepted"})
-
-
-def last_change(referral: Mapping[str, Any]) -> str | None:
-    history = [h for h in referral.get("history") or [] if isinstance(h, Mapping) and _is_date(h.get("on"))]
-    return str(history[-1]["on"]) if history else referral.get("requested_on")
-
-
-def stale_since(referral: Mapping[str, Any], today: dt.date, days: int) -> str | None:
-    """The date a waiting referral became stale (no status change for ``days``), or None."""
-    changed = last_change(referral)
-    if referral.get("status") not in WAITING_STATUSES or not _is_date(changed):
-        return None
-    due = plus(str(changed), days)
-    return due if due <= today.isoformat() else None
-
-
-def referral_stale_days(monitoring: Mapping[str, Any]) -> int:
-    """Days a referral may wait without a status change (``referral_stale_days``, else 14)."""
-    return _days(monitoring, "referral_stale_days", 14)
 
 
 def referrals_waiting(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from caseflow.followup import actions, calendar, due
+from caseflow.followup import actions, calendar, due, summary
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
-    from typing import TYPE_CHECKING, Any
+    from typing import Any
 
     from caseflow.core.config import Staff
     from caseflow.core.events import SavedDocument
@@ -150,3 +150,8 @@ class FollowUp:
     def calendar(self, *, worker: str | None, within_days: int) -> bytes:
         """The calendar of ``worker``'s clients (or everyone's): appointments and due items."""
         return calendar.build_calendar(self._session, worker=worker, within_days=within_days)
+
+    def summary(self, client_id: str) -> dict[str, Any]:
+        """What a person wants to see first about a client: stage and risk, the last contact and the
+        next appointment, open referrals, the latest score of each instrument, what is due."""
+        return summary.client_summary(self._session, client_id)

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 from caseflow.index import maintenance
 
 if TYPE_CHECKING:
-    from typing import TYPE_CHECKING
-
     from caseflow.index.maintenance import IndexState, Progress
     from caseflow.session import Session
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from caseflow.records import actions, summary
+from caseflow.records import actions, listing
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
-    from typing import TYPE_CHECKING, Any
+    from typing import Any
 
     from caseflow.core.config import Staff
     from caseflow.core.documents import Document
     from caseflow.core.events import SavedDocument
     from caseflow.core.store import Transaction
-    from caseflow.records.summary import ClientDocument
+    from caseflow.records.listing import ClientDocument
     from caseflow.session import Session
 
 
@@ -83,8 +83,4 @@ class Records:
 
     def documents(self, client_id: str) -> list[ClientDocument]:
         """A client's documents with their forms and summaries (``validate`` checks them in full)."""
-        return summary.documents(self._session, client_id)
-
-    def summary(self, client_id: str) -> dict[str, Any]:
-        """Stage, risk, last contact, next appointment, open referrals, latest scores and what is due."""
-        return summary.client_summary(self._session, client_id)
+        return listing.documents(self._session, client_id)

@@ -290,8 +290,8 @@ def referral_packet(settings: Settings, client_id: str, referral_id: str, out: P
 @repo_options
 def referrals(settings: Settings, client_id: str | None, only_open: bool, as_json: bool) -> None:
     """Referrals of one client (or all): provider, service, status, when it last changed, and if stale."""
-    from caseflow.followup.due_rules import last_change, stale_since
     from caseflow.referrals.lifecycle import OPEN_STATUSES
+    from caseflow.referrals.status import last_change, stale_since
 
     repo = settings.repo()
     today = repo.today()

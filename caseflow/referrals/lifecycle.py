@@ -12,17 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core import access_record as audit
 from caseflow.core.case import CaseView
 from caseflow.core.config import Staff
 from caseflow.core.documents import new_mapping
 from caseflow.core.documents.edits import insert_item
 from caseflow.core.ids import check_document_id, random_client_id
 from caseflow.errors import CaseflowError, NotAllowed, NotFound, StoreError, UsageError
-from caseflow.followup.due_rules import referral_stale_days
 from caseflow.referrals.coverage import ConsentCheck, Disclosure, find_covering
 from caseflow.referrals.directory import Service, find_service
 from caseflow.referrals.directory_files import directories
-from caseflow.reporting import access_record as audit
+from caseflow.referrals.status import referral_stale_days
 
 if TYPE_CHECKING:
     from caseflow.core.events import SavedDocument
@@ -264,7 +264,7 @@ def packet(repo: Session, actor: Staff, client_id: str, referral_id: str) -> Pac
     for referral, the plan goal and contact details each appear only when an item names them. A
     referral sent under the emergency override carries that override (and its reason) instead.
     """
-    from caseflow.reporting.render import render_template
+    from caseflow.core.render import render_template
 
     path = referral_path(repo, client_id, referral_id)
     referral = repo.read_document(path).plain()

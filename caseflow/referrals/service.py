@@ -11,7 +11,7 @@ from caseflow.referrals import consents, directory_files, lifecycle
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
-    from typing import TYPE_CHECKING, Any
+    from typing import Any
 
     from caseflow.core.config import Staff
     from caseflow.core.events import SavedDocument

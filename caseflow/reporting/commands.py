@@ -27,7 +27,7 @@ from caseflow.hookspecs import hookimpl
 @repo_options
 def audit(settings: Settings, verify: bool, client_id: str | None, as_json: bool) -> None:
     """The access record: every referral packet, identified report and export, who and under which consent."""
-    from caseflow.reporting import access_record as access
+    from caseflow.core import access_record as access
 
     repo = settings.repo()
     entries = [e for e in access.entries(repo.root) if client_id is None or client_id in e.clients]

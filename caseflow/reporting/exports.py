@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from caseflow.core import access_record as audit
 from caseflow.errors import NotAllowed, NotFound, UsageError
 from caseflow.referrals.coverage import Disclosure, find_covering
 from caseflow.referrals.directory import find_service
 from caseflow.referrals.directory_files import directories
-from caseflow.reporting import access_record as audit
 from caseflow.reporting.model import ExportInputs
 
 if TYPE_CHECKING:

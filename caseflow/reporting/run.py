@@ -20,11 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core import access_record as audit
 from caseflow.core.dates import parse_date
+from caseflow.core.render import render_template
 from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
-from caseflow.reporting import access_record as audit
 from caseflow.reporting.model import Report, ReportInputs, Table, suppress
-from caseflow.reporting.render import render_template
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff

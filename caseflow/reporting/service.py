@@ -10,7 +10,6 @@ from caseflow.reporting import exports, run
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import TYPE_CHECKING
 
     from caseflow.core.config import Staff
     from caseflow.reporting.run import Rendered

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 from caseflow.review import queue
 
 if TYPE_CHECKING:
-    from typing import TYPE_CHECKING
-
     from caseflow.review.queue import DocumentDiff, Pending
     from caseflow.session import Session
 

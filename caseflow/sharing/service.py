@@ -10,7 +10,6 @@ from caseflow.sharing import driver, sync
 
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import TYPE_CHECKING
 
     from caseflow.core.config import Staff
     from caseflow.session import Session

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 from caseflow.workflow import approvals, engine, timeline
 
 if TYPE_CHECKING:
-    from typing import TYPE_CHECKING
-
     from caseflow.core.case import Approval
     from caseflow.core.config import Staff
     from caseflow.core.events import SavedDocument, StageChange

@@ -252,7 +252,7 @@ def test_a_positive_screen_flags_the_client_in_the_same_commit(repo: CaseRepo) -
 
 
 def test_a_risk_flag_shortens_the_contact_cadence(repo: CaseRepo) -> None:
-    from caseflow.followup.due_rules import contact_days
+    from caseflow.workflow.monitoring import contact_days
 
     casey = repo.actor("casey")
     client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")

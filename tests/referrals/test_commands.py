@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from caseflow.followup.due_rules import stale_since
+from caseflow.referrals.status import stale_since
 from caseflow.testing import Result, git
 from tests.samples import CLIENT, CLIENT_YAML
 

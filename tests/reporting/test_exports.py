@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from caseflow import Exporter, ExportInputs, NotAllowed, hookimpl
+from caseflow.core.access_record import entries
 from caseflow.referrals.lifecycle import ConsentRequired
-from caseflow.reporting.access_record import entries
 from caseflow.reporting.exports import export
 from caseflow.testing import registered_plugin
 from tests.samples import CLIENT, CLIENT_YAML

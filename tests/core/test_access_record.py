@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from caseflow.reporting.access_record import ACCESS_LOG, entries, record, verify
+from caseflow.core.access_record import ACCESS_LOG, entries, record, verify
 
 
 def three(root: Path) -> list[str]:

@@ -59,14 +59,6 @@ def commit_paths(root: Path, message: str, paths: Sequence[str], env: Mapping[st
     git(root, "commit", "-q", "-m", message, "--", *paths, env=env, literal=True)
 
 
-def commit_staged(root: Path, message: str, env: Mapping[str, str] | None = None) -> None:
-    """``git commit`` of what is staged, with git's own message for a merge when ``message`` is ""."""
-    if message:
-        git(root, "commit", "--quiet", "--cleanup=strip", "-m", message, env=env)
-    else:
-        git(root, "commit", "--quiet", "--no-edit", "--cleanup=strip", env=env)
-
-
 def commit_index(root: Path, parent: str, message: str, env: Mapping[str, str]) -> str:
     """What ``git commit`` does, without re-reading the working tree and rewriting the index
     twice (a third of a write's time on a large caseload): write-tree, commit-tree, then HEAD

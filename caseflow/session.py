@@ -19,7 +19,7 @@ from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_
 from caseflow.core.configfile import load_config
 from caseflow.core.documents import Document, load_document
 from caseflow.core.forms import Form
-from caseflow.core.git.runner import git_config_value
+from caseflow.core.git.config import config_value
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
 from caseflow.core.store import Author, Store
 from caseflow.core.textpolicy import read_document_bytes
@@ -190,7 +190,7 @@ class Session:
             if member is None:
                 raise UnknownPerson(f"'{wanted}' is not on the staff list in {CONFIG_FILE} (see `caseflow staff add`)")
         else:
-            email = git_config_value(self.root, "user.email")
+            email = config_value(self.root, "user.email")
             member = self.config.staff_by_email(email) if email else None
             if member is None:
                 raise UnknownPerson(

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from caseflow.core.git.runner import git as run_git
 from caseflow.hookspecs import hookimpl
 
 STAFF = (
@@ -61,11 +62,9 @@ def build_case_repo(path: Path) -> Path:
 
 
 def git(path: Path, *args: str) -> str:
-    """Run git in ``path`` and return its output (for assertions about history and status)."""
-    result = subprocess.run(
-        ["git", *args], cwd=path, check=True, capture_output=True, text=True, env={**os.environ, **_GIT_ENV}
-    )
-    return result.stdout
+    """Run git in ``path`` and return its output (for assertions about history and status);
+    :class:`caseflow.core.git.runner.GitFailed` with git's reason if it fails."""
+    return run_git(path, *args, env=_GIT_ENV)
 
 
 def commit_files(path: Path, files: Mapping[str, str | bytes], message: str = "test fixture") -> None:
@@ -74,7 +73,7 @@ def commit_files(path: Path, files: Mapping[str, str | bytes], message: str = "t
         target = path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content.encode() if isinstance(content, str) else content)
-    git(path, "add", "-A", "--", *files)
+    run_git(path, "add", "-A", "--", *files, env=_GIT_ENV, literal=True)  # a file named like a glob is that file
     git(path, "commit", "-q", "-m", message)
 
 

@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from caseflow.agency.init import init_repository
+from caseflow.core import layout
 from caseflow.core.case import blob_id
 from caseflow.core.casefiles import CLIENTS_DIR, client_documents, client_ids
 from caseflow.core.config import CONFIG_FILE, RepoConfig
 from caseflow.core.documents import delete_item, load_document, load_plain
 from caseflow.core.resources import shipped_dir
-from caseflow.core.store import LOCAL_DIR, Author, Store
+from caseflow.core.store import Author, Store
 from caseflow.errors import AlreadyExists
 
-DEMO_MARKER = f"{LOCAL_DIR}/demo"
+DEMO_MARKER = layout.DEMO_MARKER
 DIRECTORY_FOLDERS = ("providers", "directories")
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _DATE_FIELDS = ("date", "signed_on", "requested_on", "created", "intake_date")
@@ -194,7 +195,7 @@ def _earliest(data: Mapping[str, Any], floor: dt.date) -> dt.date:
     return min(days, default=floor)
 
 
-REPORT_FILE = f"{LOCAL_DIR}/reports/funder-summary.html"
+REPORT_FILE = layout.DEMO_REPORT
 
 
 def write_report(path: Path) -> Path:

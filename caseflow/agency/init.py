@@ -7,9 +7,10 @@ from datetime import datetime
 from pathlib import Path
 
 from caseflow.core.config import CONFIG_FILE, initial_config_text, is_time_zone
-from caseflow.core.git.runner import git_config_value
-from caseflow.core.store import LOCAL_DIR, Author
-from caseflow.core.store import init_repository as init_git
+from caseflow.core.git.commit import Author
+from caseflow.core.git.config import config_value
+from caseflow.core.git.repository import init_repository as init_git
+from caseflow.core.layout import LOCAL_DIR
 from caseflow.errors import AlreadyExists, StoreError, UsageError
 
 GITATTRIBUTES = """\
@@ -57,8 +58,8 @@ def init_repository(
         "README.md": README.encode(),
     }
     if author is None:
-        name = git_config_value(None, "user.name") or "caseflow"
-        author = Author(name, git_config_value(None, "user.email") or "caseflow@localhost")
+        name = config_value(None, "user.name") or "caseflow"
+        author = Author(name, config_value(None, "user.email") or "caseflow@localhost")
     try:
         return init_git(path, files, author, at)
     except BaseException:

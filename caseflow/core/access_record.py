@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from caseflow.core.store import LOCAL_DIR
+from caseflow.core import layout
 from caseflow.errors import CaseflowError
 
-ACCESS_LOG = f"{LOCAL_DIR}/access.log"
+ACCESS_LOG = layout.ACCESS_LOG
 GENESIS = "0" * 64
 
 

@@ -17,10 +17,9 @@ from typing import Any
 
 from caseflow import __version__
 from caseflow.core.config import CONFIG_FILE, RepoConfig
+from caseflow.core.layout import CONFIG_CHECKED
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import CaseflowError, DocumentError
-
-_STAMP = ".caseflow/config-checked.json"
 
 
 def load_config(root: Path) -> RepoConfig:
@@ -78,7 +77,7 @@ def _digest(raw: bytes) -> str:
 def _checked(root: Path, raw: bytes) -> dict[str, Any] | None:
     """What was kept of these exact bytes when they last passed the schema, or None."""
     try:
-        kept = json.loads((root / _STAMP).read_text(encoding="utf-8"))
+        kept = json.loads((root / CONFIG_CHECKED).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(kept, dict) or kept.get("digest") != _digest(raw):
@@ -87,7 +86,7 @@ def _checked(root: Path, raw: bytes) -> dict[str, Any] | None:
 
 
 def _remember(root: Path, raw: bytes, plugins: Any) -> None:
-    stamp = root / _STAMP
+    stamp = root / CONFIG_CHECKED
     with contextlib.suppress(OSError):  # a read-only clone just checks every time
         stamp.parent.mkdir(exist_ok=True)
         stamp.write_text(json.dumps({"digest": _digest(raw), "plugins": plugins or None}), encoding="utf-8")

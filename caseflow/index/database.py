@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from caseflow.core import layout
 from caseflow.core.case import blob_id
 from caseflow.core.documents import is_markdown, load_plain
-from caseflow.core.store import LOCAL_DIR
 from caseflow.errors import Problem
 
-INDEX_FILE = f"{LOCAL_DIR}/index.sqlite"
+INDEX_FILE = layout.INDEX
 #: Marks the file as caseflow's index (``PRAGMA application_id``), so a foreign database is not read.
 APPLICATION_ID = 0x63666978  # "cfix"
 #: The table layout; another one starts the index afresh.

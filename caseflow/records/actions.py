@@ -16,14 +16,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core import layout
 from caseflow.core.config import CONFIG_FILE, ROLES, Staff
 from caseflow.core.documents import Document, new_mapping
 from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
 from caseflow.core.forms import Form
-from caseflow.core.git.runner import git_config_value
+from caseflow.core.git.config import config_value
 from caseflow.core.ids import check_client_id, check_staff_id, random_client_id
-from caseflow.core.store import LOCAL_DIR, Author, Transaction
+from caseflow.core.store import Author, Transaction
 from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES, read_document_bytes
 from caseflow.core.validation import check_plain_data
 from caseflow.errors import (
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from caseflow.core.events import SavedDocument
     from caseflow.session import Session
 
-DRAFTS_DIR = f"{LOCAL_DIR}/drafts"
+DRAFTS_DIR = layout.DRAFTS
 
 
 # -- shared steps --------------------------------------------------------------------------------
@@ -440,6 +441,6 @@ def add_staff(
 
 
 def _bootstrap_author(repo: Session) -> Author:
-    name = git_config_value(repo.root, "user.name") or "caseflow"
-    email = git_config_value(repo.root, "user.email") or "caseflow@localhost"
+    name = config_value(repo.root, "user.name") or "caseflow"
+    email = config_value(repo.root, "user.email") or "caseflow@localhost"
     return Author(name, email)

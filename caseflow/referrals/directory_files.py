@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core import layout
 from caseflow.core.ids import check_directory_id
-from caseflow.core.store import LOCAL_DIR, atomic_write
+from caseflow.core.safefiles import atomic_write
 from caseflow.errors import AlreadyExists, CaseflowError, NotFound, PluginError, StoreError
 from caseflow.plugins import PluginHost
 from caseflow.referrals.directory import Directory, DirectoryLoad, directory_from_json, directory_to_json
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from caseflow.session import Session
 
 FOLDER = "directories"
-CACHE_DIR = f"{LOCAL_DIR}/cache/directories"
+CACHE_DIR = layout.DIRECTORY_CACHE
 CACHE_FORMAT = 1
 NO_READER = "no installed plugin reads this directory format"
 NO_READER_HINT = " (Open Referral HSDS needs the caseflow-hsds plugin; `caseflow plugins` lists what is installed)"

@@ -19,15 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core import layout
 from caseflow.core.documents import load_plain
-from caseflow.core.store import LOCAL_DIR, atomic_write
+from caseflow.core.git.listing import unmerged_paths
+from caseflow.core.safefiles import atomic_write
 from caseflow.errors import CaseflowError, DocumentError, NotFound, UsageError
 from caseflow.sharing.merge import MISSING, Conflict, merge, put
 
 if TYPE_CHECKING:
     from caseflow.session import Session
 
-CONFLICTS_DIR = f"{LOCAL_DIR}/conflicts"
+CONFLICTS_DIR = layout.CONFLICTS
 
 
 def driver_command() -> str:
@@ -104,7 +106,7 @@ def unsettled(repo: Session) -> list[Unsettled]:
     """Conflicts left to settle, each with who made each side's change (ours: HEAD; theirs: what
     is being merged in, which git names only once the driver has run)."""
     folder = repo.root / CONFLICTS_DIR
-    unmerged = set(repo.store.git_output("diff", "--name-only", "--diff-filter=U").split())
+    unmerged = set(unmerged_paths(repo.root))
     found = []
     for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         data = json.loads(file.read_text(encoding="utf-8"))
@@ -120,7 +122,7 @@ def _author(repo: Session, rev: str | None, path: str) -> str | None:
     """The staff id (else the email) of whoever last changed ``path`` as of ``rev``."""
     if rev is None:
         return None
-    email = repo.store.git_output("log", "-1", "--format=%ae", rev, "--", path).strip()
+    email = repo.store.last_author_email(path, rev) or ""
     staff = {m.email.lower(): m.id for m in repo.config.staff}
     return staff.get(email.lower(), email) or None
 

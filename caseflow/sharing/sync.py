@@ -10,13 +10,19 @@ conflict stops the sync with the merge in progress: ``caseflow resolve`` settles
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core.casefiles import CLIENTS_DIR
 from caseflow.core.config import CONFIG_FILE
-from caseflow.core.store import CONFLICT_MARKER, Store
+from caseflow.core.git import listing, objects
+from caseflow.core.git import remote as git_remote
+from caseflow.core.git.commit import CONFLICT_MARKER
+from caseflow.core.git.history import commits_since
+from caseflow.core.git.runner import GitFailed
+from caseflow.core.layout import LOCAL_DIR
 from caseflow.errors import CaseflowError, StoreError, UsageError
 
 if TYPE_CHECKING:
@@ -48,11 +54,10 @@ def clone(url: str, path: Path) -> Path:
     check_url(url)
     if path.exists() and any(path.iterdir()):
         raise UsageError(f"{path} exists and is not empty")
-    code, output = Store(path.parent if path.parent.exists() else Path.cwd()).run_git(
-        "clone", "--quiet", "--", url, str(path.resolve())
-    )
-    if code != 0:
-        raise StoreError(f"git could not clone {url}: {_last_line(output)}")
+    try:
+        git_remote.clone(url, path.resolve(), cwd=path.parent if path.parent.exists() else Path.cwd())
+    except GitFailed as exc:
+        raise StoreError(f"git could not clone {url}: {exc.reason}") from None
     if not (path / CONFIG_FILE).is_file():
         shutil.rmtree(path)
         raise CaseflowError(f"{url} is not a case repository (it has no {CONFIG_FILE}); nothing was kept")
@@ -84,52 +89,42 @@ class SyncReport:
 def sync(repo: Session, actor: Staff, remote: str = "origin") -> SyncReport:
     from caseflow.sharing.driver import registered
 
-    store = repo.store
+    store, root = repo.store, repo.root
     registered(repo)  # the merge below must use caseflow's driver
     author = repo.author(actor)
-    branch = _branch(store)
-    if not _has_remote(store, remote):
+    branch = _branch(root)
+    if remote not in git_remote.remotes(root):
         raise UsageError(f"no remote '{remote}' (git remote add {remote} URL, or caseflow clone URL PATH)")
-    for url in {
-        store.git_output("remote", "get-url", remote).strip(),
-        store.git_output("remote", "get-url", "--push", remote).strip(),
-    }:
+    for url in git_remote.remote_urls(root, remote):
         check_url(url)  # fetch and push URLs alike: a hand-set push URL is no exception
     report = SyncReport(remote, branch)
     with store.lock():
         if store.merge_head() is not None:
             _finish_merge(repo, author, report)
-        dirty = [p for p in store.uncommitted(["."]) if not p.startswith(".caseflow")]
+        dirty = [p for p in store.uncommitted(["."]) if not p.startswith(LOCAL_DIR)]
         if dirty:
             raise StoreError(f"{dirty[0]} has changes that are not committed yet; commit or discard them, then sync")
-        _run(store, "fetch", "--quiet", remote)
+        _run("fetch", lambda: git_remote.fetch(root, remote))
         theirs = f"refs/remotes/{remote}/{branch}"
-        if _exists(store, theirs):
+        if objects.ref_exists(root, theirs):
             before = store.head() or ""
-            code, output = store.run_git(
-                "merge",
-                "--no-edit",
-                "--cleanup=strip",
-                "-m",
-                f"sync with {remote}\n\nCaseflow-Action: sync",
-                theirs,
-                author=author,
-            )
+            failed = git_remote.merge(root, theirs, f"sync with {remote}\n\nCaseflow-Action: sync", author.env())
             if store.merge_head() is not None:
-                report.conflicts = _unmerged(store)
+                report.conflicts = listing.unmerged_paths(root)
                 return report
-            if code != 0:
-                raise StoreError(f"git could not merge {remote}/{branch}: {_last_line(output)}")
+            if failed is not None:
+                raise StoreError(f"git could not merge {remote}/{branch}: {failed}")
             after = store.head() or ""
             if after != before:
                 report.merged = True
-                report.came_in = _changes(store, before, after)
+                report.came_in = _changes(root, before, after)
         report.problems = [str(p) for p in repo.validate().problems]
         if report.problems:
             return report  # never push a result that does not validate (merged now, or committed before)
-        report.went_out = _ahead(store, f"refs/remotes/{remote}/{branch}")
-        if report.went_out or not _exists(store, f"refs/remotes/{remote}/{branch}"):
-            _run(store, "push", "--quiet", remote, f"HEAD:refs/heads/{branch}")  # never --force
+        known = objects.ref_exists(root, theirs)
+        report.went_out = commits_since(root, theirs if known else None)
+        if report.went_out or not known:
+            _run("push", lambda: git_remote.push(root, remote, f"HEAD:refs/heads/{branch}"))  # never --force
     return report
 
 
@@ -137,53 +132,33 @@ def _finish_merge(repo: Session, author: Any, report: SyncReport) -> None:
     """A sync stopped at a conflict: once every file is settled, commit the merge."""
     from caseflow.sharing.driver import unsettled
 
-    store = repo.store
-    left = _unmerged(store) + [u.path for u in unsettled(repo)]
+    root = repo.root
+    left = listing.unmerged_paths(root) + [u.path for u in unsettled(repo)]
     if left:
         report.conflicts = sorted(set(left))
         raise CaseflowError(
             f"the merge from the last sync is not settled yet: {', '.join(report.conflicts)} (caseflow resolve)"
         )
-    for path in store.git_output("diff", "--cached", "--name-only").split():
+    for path in listing.staged_paths(root):
         data = (repo.root / path).read_bytes() if (repo.root / path).is_file() else b""
         if CONFLICT_MARKER.search(data):
             raise StoreError(f"{path} holds git conflict markers; caseflow never commits them")
-    _run(store, "commit", "--quiet", "--no-edit", "--cleanup=strip", author=author)
+    _run("commit", lambda: git_remote.commit_merge(root, author.env()))
     report.merged = True
-    report.came_in = _changes(store, "HEAD^1", "HEAD")
+    report.came_in = _changes(root, "HEAD^1", "HEAD")
 
 
-def _branch(store: Store) -> str:
-    name = store.git_output("rev-parse", "--abbrev-ref", "HEAD").strip()
-    if name in ("", "HEAD"):
+def _branch(root: Path) -> str:
+    name = objects.current_branch(root)
+    if name is None:
         raise StoreError("not on a branch (detached HEAD); check out your branch, then sync")
     return name
 
 
-def _has_remote(store: Store, remote: str) -> bool:
-    return remote in store.git_output("remote").split()
-
-
-def _exists(store: Store, ref: str) -> bool:
-    code, _ = store.run_git("rev-parse", "--verify", "--quiet", ref)
-    return code == 0
-
-
-def _ahead(store: Store, ref: str) -> int:
-    if not _exists(store, ref):
-        return int(store.git_output("rev-list", "--count", "HEAD").strip() or 0)
-    return int(store.git_output("rev-list", "--count", f"{ref}..HEAD").strip() or 0)
-
-
-def _unmerged(store: Store) -> list[str]:
-    return [p for p in store.git_output("diff", "--name-only", "--diff-filter=U").split() if p]
-
-
-def _changes(store: Store, before: str, after: str) -> dict[str, list[str]]:
+def _changes(root: Path, before: str, after: str) -> dict[str, list[str]]:
     """What a merge brought in, per client (documents named inside the client folder)."""
     came: dict[str, list[str]] = {}
-    for line in store.git_output("diff", "--name-status", before, after).splitlines():
-        status, _, path = line.partition("\t")
+    for status, path in listing.changes_between(root, before, after):
         parts = path.split("/")
         who = parts[1] if parts[0] == CLIENTS_DIR and len(parts) > 2 else "agency"
         inner = "/".join(parts[2:]) if who != "agency" else path
@@ -191,13 +166,9 @@ def _changes(store: Store, before: str, after: str) -> dict[str, list[str]]:
     return came
 
 
-def _run(store: Store, *args: str, author: Any = None) -> str:
-    code, output = store.run_git(*args, author=author)
-    if code != 0:
-        raise StoreError(f"git {args[0]} failed: {_last_line(output)}")
-    return output
-
-
-def _last_line(output: str) -> str:
-    lines = [line for line in output.splitlines() if line.strip()]
-    return lines[-1] if lines else "no reason given"
+def _run(what: str, step: Callable[[], None]) -> None:
+    """One step that talks to git; its failure is a StoreError with git's last line."""
+    try:
+        step()
+    except GitFailed as exc:
+        raise StoreError(f"git {what} failed: {exc.reason}") from None

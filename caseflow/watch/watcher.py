@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow.core.case import blob_id
 from caseflow.core.casefiles import CLIENTS_DIR
+from caseflow.core.git import listing
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import CaseflowError, DocumentError, LockTimeout, Problem, StoreError
 from caseflow.watch.settler import SETTLE_SECONDS, Change, Observing, Settler, client_of, is_document, start_observer
@@ -245,11 +246,7 @@ class Watcher:
 
     def _tracked(self, path: str) -> bool:
         """In the last commit or in git's index (a removal there is worth committing)."""
-        try:
-            listed = self.repo.store.git_output("--literal-pathspecs", "ls-files", "--with-tree=HEAD", "--", path)
-        except Exception:  # GitPython's command error; a repository without commits lists nothing
-            return False
-        return bool(listed.strip())
+        return listing.tracked(self.repo.root, path)  # a repository without commits lists nothing
 
     # -- committing ------------------------------------------------------------------------------
 
@@ -310,13 +307,9 @@ class Watcher:
     def _changes_in(self, commit: str, batch: dict[str, _Pending]) -> list[tuple[str, str]]:
         """(path, status letter) of each file the commit changed."""
         try:
-            out = self.repo.store.git_output(
-                "diff-tree", "--no-commit-id", "--name-status", "-r", "-z", "--root", commit
-            )
+            return listing.changes_in(self.repo.root, commit)
         except Exception:  # git itself interrupted (a Ctrl-C reaches it too): say what was asked for
             return [(path, "D" if pending.data is None else "M") for path, pending in batch.items()]
-        fields = [f for f in out.split("\0") if f]
-        return list(zip(fields[1::2], fields[0::2], strict=True))
 
     def _once(self, key: str, message: str) -> None:
         if key not in self._said:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core.git.history import log_of
+
 if TYPE_CHECKING:
     from caseflow.session import Session
 
-_FIELD, _RECORD = "\x1f", "\x1e"
 _CHANGES = {"A": "added", "M": "changed", "D": "removed", "R": "renamed", "T": "changed"}
 
 
@@ -35,33 +36,21 @@ class TimelineEntry:
 def timeline(repo: Session, client_id: str) -> list[TimelineEntry]:
     """Newest first. One ``git log`` over the client's folder: fast even with thousands of commits."""
     base = repo.client_dir(client_id)
-    out = repo.store.git_output(
-        "log",
-        "--no-renames",
-        f"--format={_RECORD}%H{_FIELD}%aI{_FIELD}%ae{_FIELD}%(trailers:key=Caseflow-Action,valueonly,separator=%x2c)"
-        f"{_FIELD}%(trailers:key=Caseflow-Stage,valueonly,separator=%x2c){_FIELD}%s",
-        "--name-status",
-        "--",
-        base,
-    )
     entries = []
-    for chunk in out.split(_RECORD)[1:]:
-        header, _, changes = chunk.partition("\n")
-        commit, date, email, action, stage, subject = header.split(_FIELD)
-        staff = repo.config.staff_by_email(email)
-        documents = []
-        for line in changes.splitlines():
-            status, _, path = line.partition("\t")
-            if path:
-                documents.append((path.removeprefix(base + "/"), _CHANGES.get(status[:1], status)))
+    for record in log_of(repo.root, base, ("Caseflow-Action", "Caseflow-Stage")):
+        action, stage = record.trailers
+        staff = repo.config.staff_by_email(record.email)
+        documents = tuple(
+            (path.removeprefix(base + "/"), _CHANGES.get(status[:1], status)) for status, path in record.changes
+        )
         entries.append(
             TimelineEntry(
-                commit,
-                date,
+                record.commit,
+                record.date,
                 staff.id if staff else "unknown",
-                action.strip() or subject.split(" ")[0],
+                action.strip() or record.subject.split(" ")[0],
                 stage.strip() or None,
-                tuple(documents),
+                documents,
             )
         )
     return entries

@@ -7,29 +7,24 @@ compare-and-swap, then git's own index takes just those paths.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from caseflow.core.git.runner import reason_of
-from caseflow.core.safefiles import refuse_links
-from caseflow.core.store import CONFLICT_MARKER, LOCAL_DIR, Author, commit_message
+from caseflow.core.git.commit import Author, commit_message
+from caseflow.core.git.runner import GitFailed, git, run
 from caseflow.errors import StoreError
-
-if TYPE_CHECKING:
-    from caseflow.core.store import Store
 
 
 def commit_files(
-    store: Store,
+    root: Path,
     author: Author,
     files: Mapping[str, bytes | None],
     *,
+    scratch: Path,
     action: str,
     client: str | None,
     keep: Callable[[str, bytes | None], bool] | None = None,
@@ -37,37 +32,34 @@ def commit_files(
     """Commit exactly these bytes (None: the file's removal) in one commit without touching the
     working tree; returns the commit, or None when HEAD already holds them all.
 
-    For a caller that has read and checked the bytes itself (``caseflow watch``): the new tree
-    is built in a scratch index from HEAD, so nothing a person staged for other paths is taken
-    along; HEAD moves by compare-and-swap; then git's own index gets just these paths, so that
-    ``git status`` shows them clean. ``keep(path, data)`` is asked under the repository lock
-    right before committing; a path it refuses (its file changed again) is left out.
+    For a caller that has read and checked the bytes itself and holds the repository's lock
+    (:meth:`caseflow.core.store.Store.commit_files`, used by ``caseflow watch``): the new tree is
+    built in a scratch index (in a temporary folder under ``scratch``) from HEAD, so nothing a
+    person staged for other paths is taken along; HEAD moves by compare-and-swap; then git's own
+    index gets just these paths, so that ``git status`` shows them clean. ``keep(path, data)`` is
+    asked right before committing; a path it refuses (its file changed again) is left out.
     """
-    for rel, data in files.items():
-        refuse_links(store.root, rel)
-        if data is not None and CONFLICT_MARKER.search(data):
-            raise StoreError(f"{rel} holds git conflict markers; caseflow never commits them")
-    with store.lock(), _signals_deferred():
+    with _signals_deferred():
         chosen = {rel: data for rel, data in files.items() if keep is None or keep(rel, data)}
         if not chosen:
             return None
-        parent = _plumbing(store.root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip() or None
-        with tempfile.TemporaryDirectory(dir=store.root / LOCAL_DIR, prefix="commit-") as scratch:
-            scratch_index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-            _plumbing(store.root, "read-tree", parent or "--empty", env=scratch_index)
-            entries = _index_entries(store.root, chosen, scratch_index)
-            _plumbing(store.root, "update-index", "-z", "--index-info", data=entries, env=scratch_index)
-            tree = _plumbing(store.root, "write-tree", env=scratch_index).strip()
+        parent = _plumbing(root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip() or None
+        with tempfile.TemporaryDirectory(dir=scratch, prefix="commit-") as folder:
+            scratch_index = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
+            _plumbing(root, "read-tree", parent or "--empty", env=scratch_index)
+            entries = _index_entries(root, chosen, scratch_index)
+            _plumbing(root, "update-index", "-z", "--index-info", data=entries, env=scratch_index)
+            tree = _plumbing(root, "write-tree", env=scratch_index).strip()
         commit = None
-        if parent is None or tree != _plumbing(store.root, "rev-parse", f"{parent}^{{tree}}").strip():
+        if parent is None or tree != _plumbing(root, "rev-parse", f"{parent}^{{tree}}").strip():
             message = commit_message(action, client)
             parents = ["-p", parent] if parent else []
-            commit = _plumbing(store.root, "commit-tree", tree, *parents, data=message.encode(), env=author.env())
+            commit = _plumbing(root, "commit-tree", tree, *parents, data=message.encode(), env=author.env())
             commit = commit.strip()
             expected = parent or "0" * 40  # no HEAD yet: the ref must still not exist
-            if _plumbing_status(store.root, "update-ref", "-m", f"caseflow: {action}", "HEAD", commit, expected):
+            if _plumbing_status(root, "update-ref", "-m", f"caseflow: {action}", "HEAD", commit, expected):
                 raise StoreError("HEAD moved while committing (another git command?); nothing was committed")
-        _sync_index(store.root, entries, commit)
+        _sync_index(root, entries, commit)
         return commit
 
 
@@ -109,42 +101,25 @@ def _plumbing(
 ) -> str:
     """Output of a git plumbing command run in its own process group (a terminal's Ctrl-C is
     held for the whole commit by :func:`_signals_deferred`, so it must not reach git either)."""
-    import subprocess
-
-    done = subprocess.run(
-        ["git", "--literal-pathspecs", *args],
-        cwd=root,
-        input=data,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        check=False,
-        process_group=0,
-        timeout=120,
-    )
-    if check and done.returncode != 0:
-        raise StoreError(f"git {args[0]} refused ({_stderr_reason(done.stderr)}); nothing was committed")
-    return done.stdout.decode("utf-8", "surrogateescape")
+    try:
+        return git(root, *args, stdin=data, env=env, literal=True, own_group=True, timeout=120)
+    except GitFailed as exc:
+        if check:
+            raise StoreError(f"git {args[0]} refused ({exc.reason}); nothing was committed") from None
+        return ""
 
 
 def _plumbing_status(root: Path, *args: str, data: bytes | None = None) -> str | None:
     """None when the git command succeeded, else git's reason."""
-    import subprocess
-
-    done = subprocess.run(
-        ["git", "--literal-pathspecs", *args], cwd=root, input=data, capture_output=True, check=False, process_group=0
-    )
-    return None if done.returncode == 0 else _stderr_reason(done.stderr)
-
-
-def _stderr_reason(stderr: bytes) -> str:
-    return reason_of(stderr.decode("utf-8", "replace")) or "no reason"
+    done = run(root, *args, stdin=data, literal=True, own_group=True)
+    return None if done.code == 0 else (done.reason or "no reason")
 
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while a commit and git's index are updated, then deliver them to
     whatever handler was there: the commit finishes, and the signal is not lost (unlike
-    :func:`_uninterruptible`, which a long-running ``caseflow watch`` cannot afford)."""
+    :func:`caseflow.core.store._uninterruptible`, which a long-running ``caseflow watch`` cannot afford)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

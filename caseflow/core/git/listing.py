@@ -1,4 +1,5 @@
-"""What git knows of the working tree under a folder: staged blob ids, and what differs."""
+"""Which paths git lists: staged blob ids and the working tree's status under a folder, the files
+of a commit, what is staged or unmerged, and what a commit or a range of commits changed."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import os
 import re
 from pathlib import Path
 
-from caseflow.core.git.runner import git_config_value, run_concurrently
-from caseflow.core.store import LOCAL_DIR
+from caseflow.core.git.config import config_value
+from caseflow.core.git.runner import GitFailed, git, query, run_concurrently
+from caseflow.core.layout import LOCAL_DIR
 
 #: One entry of ``git ls-files -s -z``: mode, blob id, stage, path.
 _LS_FILES_ENTRY = re.compile(r"(\d{6}) ([0-9a-f]+) \d\t([^\0]*)\0")
@@ -77,7 +79,7 @@ def _ignore_rules_may_reach(root: Path) -> bool:
     rules from, might.
     """
     sources = [root / ".gitignore", root / ".git" / "info" / "exclude"]
-    configured = git_config_value(root, "core.excludesFile")
+    configured = config_value(root, "core.excludesFile")
     if configured:
         sources.append(Path(os.path.expanduser(configured)))
     else:
@@ -94,3 +96,48 @@ def _ignore_rules_may_reach(root: Path) -> bool:
         if rules:
             return True
     return False
+
+
+def uncommitted(root: Path, paths: list[str]) -> list[str]:
+    """Those of ``paths`` with changes not yet committed (a person's edit in progress)."""
+    out = query(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths, literal=True)
+    return [entry[3:] for entry in out.split("\0") if entry]
+
+
+def tracked(root: Path, path: str) -> bool:
+    """Is ``path`` in the last commit or in git's index? (False when git cannot tell: no commit yet.)"""
+    try:
+        return bool(git(root, "ls-files", "--with-tree=HEAD", "--", path, literal=True).strip())
+    except (GitFailed, OSError):
+        return False
+
+
+def files_at(root: Path, rev: str, folder: str) -> list[str]:
+    """The files under ``folder`` as committed at ``rev``."""
+    return query(root, "ls-tree", "-r", "--name-only", rev, "--", folder, literal=True).split()
+
+
+def staged_paths(root: Path) -> list[str]:
+    """The paths whose staged version differs from HEAD."""
+    return query(root, "diff", "--cached", "--name-only").split()
+
+
+def unmerged_paths(root: Path) -> list[str]:
+    """The paths a merge left in conflict (several stages in git's index)."""
+    return [p for p in query(root, "diff", "--name-only", "--diff-filter=U").split() if p]
+
+
+def changes_between(root: Path, before: str, after: str) -> list[tuple[str, str]]:
+    """(status letter(s), path) of each file that differs between two commits."""
+    changes = []
+    for line in query(root, "diff", "--name-status", before, after).splitlines():
+        status, _, path = line.partition("\t")
+        changes.append((status, path))
+    return changes
+
+
+def changes_in(root: Path, commit: str) -> list[tuple[str, str]]:
+    """(path, status letter) of each file one commit changed (against nothing, for a first commit)."""
+    out = query(root, "diff-tree", "--no-commit-id", "--name-status", "-r", "-z", "--root", commit)
+    fields = [f for f in out.split("\0") if f]
+    return list(zip(fields[1::2], fields[0::2], strict=True))

@@ -1,0 +1,46 @@
+"""What git keeps: a blob's bytes by id or by ``rev:path``, and whether a revision names a commit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from caseflow.core.git.runner import query, run
+
+
+def blob_at(root: Path, rev: str, path: str) -> bytes | None:
+    """A file's bytes as committed at ``rev`` (None if it did not exist there)."""
+    return _cat(root, f"{rev}:{path}")
+
+
+def blob(root: Path, blob_id: str) -> bytes | None:
+    """The bytes git keeps under a blob id (an approved version), or None if it has none
+    (or if ``blob_id`` is not a hexadecimal id at all: it is never handed to git as an option)."""
+    if len(blob_id) < 7 or not all(c in "0123456789abcdef" for c in blob_id):
+        return None
+    return _cat(root, blob_id)
+
+
+def _cat(root: Path, spec: str) -> bytes | None:
+    done = run(root, "cat-file", "blob", spec, timeout=60)
+    return done.stdout if done.code == 0 else None
+
+
+def is_revision(root: Path, rev: str) -> bool:
+    """Does ``rev`` name a commit here? (``--end-of-options``: a rev that looks like an option is just a name.)"""
+    return run(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").code == 0
+
+
+def ref_exists(root: Path, ref: str) -> bool:
+    """Does ``ref`` (``refs/remotes/origin/main``) resolve to anything?"""
+    return run(root, "rev-parse", "--verify", "--quiet", ref).code == 0
+
+
+def git_dir(root: Path) -> Path:
+    """The repository's git folder (``.git``, or elsewhere for a worktree)."""
+    return (root / query(root, "rev-parse", "--git-dir").strip()).resolve()
+
+
+def current_branch(root: Path) -> str | None:
+    """The branch checked out (None on a detached HEAD)."""
+    name = query(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    return None if name in ("", "HEAD") else name

@@ -1,0 +1,65 @@
+"""Talking to a shared remote: clone, fetch, merge what came in, push (never forced).
+
+Only safe transports are allowed (no ``ext::`` helpers, which run commands, nor ``fd::``), and
+git never prompts: a command waiting for a password would hang a sync. A failure's reason is
+the last line git printed (its own summary of what went wrong, on stdout or stderr).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from caseflow.core.git.runner import GitFailed, query, run
+
+#: Transports git may use for caseflow's clones and syncs: never ext:: (runs commands) or fd::.
+SAFE_TRANSPORTS = {"GIT_ALLOW_PROTOCOL": "file:https:ssh", "GIT_TERMINAL_PROMPT": "0"}
+
+
+def clone(url: str, destination: Path, cwd: Path) -> None:
+    """Clone ``url`` into ``destination`` (GitFailed with git's last line if it cannot)."""
+    _remote(cwd, "clone", "--quiet", "--", url, str(destination))
+
+
+def fetch(root: Path, remote: str) -> None:
+    _remote(root, "fetch", "--quiet", remote)
+
+
+def push(root: Path, remote: str, refspec: str) -> None:
+    """Push without ``--force``: a remote that moved on refuses, and nothing is lost."""
+    _remote(root, "push", "--quiet", remote, refspec)
+
+
+def merge(root: Path, ref: str, message: str, env: Mapping[str, str]) -> str | None:
+    """Merge ``ref`` into HEAD (a merge commit by ``env``'s author); None if git merged, else its
+    last line. A conflict leaves the merge in progress for a person to settle."""
+    try:
+        _remote(root, "merge", "--no-edit", "--cleanup=strip", "-m", message, ref, env=env)
+    except GitFailed as exc:
+        return exc.reason
+    return None
+
+
+def commit_merge(root: Path, env: Mapping[str, str]) -> None:
+    """Commit a merge whose conflicts are settled and staged, with git's own message."""
+    _remote(root, "commit", "--quiet", "--no-edit", "--cleanup=strip", env=env)
+
+
+def remotes(root: Path) -> list[str]:
+    return query(root, "remote").split()
+
+
+def remote_urls(root: Path, remote: str) -> set[str]:
+    """The URLs ``remote`` fetches from and pushes to (a hand-set push URL may differ)."""
+    return {
+        query(root, "remote", "get-url", remote).strip(),
+        query(root, "remote", "get-url", "--push", remote).strip(),
+    }
+
+
+def _remote(root: Path, *args: str, env: Mapping[str, str] | None = None) -> None:
+    done = run(root, *args, env={**SAFE_TRANSPORTS, **(env or {})})
+    if done.code != 0:
+        output = (done.stdout + done.stderr).decode("utf-8", "replace")
+        lines = [line for line in output.strip().splitlines() if line.strip()]
+        raise GitFailed(lines[-1] if lines else "no reason given", done.code, output)

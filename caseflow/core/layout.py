@@ -1,0 +1,50 @@
+"""The local ``.caseflow/`` folder: every path caseflow keeps there, named once.
+
+Local only and never committed (``caseflow init`` writes ``.caseflow/`` into ``.gitignore``):
+each clone rebuilds what it needs, and deleting the folder loses nothing but time (and the
+access log, which is this clone's record of who read what).
+
+Paths are relative to the repository root, as ``/``-joined strings (how git names paths, and
+what a :class:`~pathlib.Path` takes with ``root / ...``). Standard library only: the CLI reads
+:data:`CONFIG_CHECKED` before anything else is imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The folder itself.
+LOCAL_DIR = ".caseflow"
+
+#: ``flock``-ed by the one writer at a time (:meth:`caseflow.core.store.Store.lock`).
+LOCK = f"{LOCAL_DIR}/lock"
+#: The case index, a cache keyed by git blob id (SQLite adds ``-wal`` and ``-shm`` beside it).
+INDEX = f"{LOCAL_DIR}/index.sqlite"
+#: Who read which identified data, one JSON object a line (``caseflow access``).
+ACCESS_LOG = f"{LOCAL_DIR}/access.log"
+#: The digest of the ``caseflow.yaml`` that last passed its full check, with its ``plugins:``
+#: settings as JSON (start-up reads them before any YAML library is loaded).
+CONFIG_CHECKED = f"{LOCAL_DIR}/config-checked.json"
+#: Loaded provider directories, by a hash of their files' bytes.
+DIRECTORY_CACHE = f"{LOCAL_DIR}/cache/directories"
+#: Private files a person types a new document into (``caseflow new --edit``), readable by them only.
+DRAFTS = f"{LOCAL_DIR}/drafts"
+#: Merge conflicts left to settle (``caseflow resolve``), one JSON file per document.
+CONFLICTS = f"{LOCAL_DIR}/conflicts"
+#: Marks a repository built by ``caseflow demo``.
+DEMO_MARKER = f"{LOCAL_DIR}/demo"
+#: Where ``caseflow demo`` writes its example report.
+DEMO_REPORT = f"{LOCAL_DIR}/reports/funder-summary.html"
+#: Scratch git indexes of commits made without touching the working tree (``caseflow watch``):
+#: temporary folders directly under the local folder, on the repository's own file system.
+SCRATCH = LOCAL_DIR
+
+
+def local_dir(root: Path) -> Path:
+    """The ``.caseflow/`` folder of the repository at ``root``."""
+    return root / LOCAL_DIR
+
+
+def is_local(path: str) -> bool:
+    """Is the repository path ``path`` inside ``.caseflow/`` (never a case file)?"""
+    return path == LOCAL_DIR or path.startswith(LOCAL_DIR + "/")

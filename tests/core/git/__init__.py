@@ -1,0 +1,1 @@
+"""Tests of caseflow.core.git, one module per module."""

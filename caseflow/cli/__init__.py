@@ -1,7 +1,11 @@
-"""The ``caseflow`` command: a click group built by :func:`make_cli`, one module per command group.
+"""The ``caseflow`` command: a click group built by :func:`make_cli`.
 
-Commands are thin: parse, call :class:`~caseflow.CaseRepo`, print. Heavy modules load inside the
-commands that need them, so that ``caseflow --help`` starts fast.
+The group itself knows no command: each feature's ``commands`` module adds its own through the
+``register_commands`` hook, as any plugin's commands come (:data:`caseflow.plugins.COMMAND_PLUGINS`).
+Commands are thin: parse, make one call on a service of :class:`~caseflow.CaseRepo`, print. What
+they share (finding the repository and the acting person, output, errors) is :mod:`.context`.
+
+May import: click, the core, the plugin host and ``caseflow.repo``; features only through the hook.
 """
 
 from __future__ import annotations
@@ -14,15 +18,18 @@ from pathlib import Path
 import click
 
 from caseflow import __version__
-from caseflow.cli.context import CaseflowGroup, Settings, StartupPlugins, print_error
+from caseflow.cli.context import Settings, StartupPlugins, print_error
+from caseflow.cli.lazy import Catalog, LazyGroup, cache_folder, fingerprint
 from caseflow.errors import CaseflowError
 
 
 def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> click.Group:
-    """Build the command; plugins may add commands through ``register_commands``."""
-    startup = _load_startup_plugins(argv) if with_plugins else None
+    """Build the command. Its commands load on first use, through ``register_commands``: caseflow's
+    own (each feature's ``commands`` module) and those of the plugins the repository in use allows
+    (``with_plugins=False``: caseflow's own only). ``argv`` names the repository (``--repo``)."""
+    startup = _startup(argv, with_plugins)
 
-    @click.group(cls=CaseflowGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+    @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
     @click.version_option(__version__, prog_name="caseflow")
     @click.option(
         "--repo",
@@ -48,28 +55,17 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
         """
         ctx.obj = Settings(repo_path, acting, traceback, startup)
 
-    _add_builtin_commands(cli)
-    if startup is not None:
-        startup.host.register_commands(cli)
+    assert isinstance(cli, LazyGroup)
+    cli.defer(startup.load_commands, _catalog(startup))
     return cli
 
 
-def _add_builtin_commands(cli: click.Group) -> None:
-    """Each feature's commands, through the same hook an agency plugin's commands come by."""
-    import importlib
-
-    from caseflow.plugins import COMMAND_PLUGINS
-
-    for module in COMMAND_PLUGINS:
-        importlib.import_module(module).register_commands(cli)
-
-
-def _load_startup_plugins(argv: Sequence[str] | None) -> StartupPlugins:
-    """The plugins that may add commands, as the repository in use allows (so a blocked plugin is
-    never even imported). caseflow's own plugins add none: they load with the repository."""
+def _startup(argv: Sequence[str] | None, with_plugins: bool) -> StartupPlugins:
+    """The repository in use and the plugins its settings allow (a blocked plugin is never even
+    imported), read before any command runs."""
     from caseflow.core.config import find_root
     from caseflow.core.configfile import plugin_settings
-    from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
+    from caseflow.plugins import PluginPolicy
 
     root: Path | None = None
     settings = None
@@ -79,7 +75,23 @@ def _load_startup_plugins(argv: Sequence[str] | None) -> StartupPlugins:
     except CaseflowError:
         pass  # no repository here, or a broken one: the command itself will say what is wrong
     policy = PluginPolicy.from_config(settings, os.environ)
-    return StartupPlugins(root, PluginHost(get_plugin_manager(policy, defaults=False)))
+    return StartupPlugins(root, policy, entry_points=with_plugins)
+
+
+def _catalog(startup: StartupPlugins) -> Catalog | None:
+    """The commands as last loaded, for ``--help``; None where it cannot be trusted."""
+    from importlib.metadata import entry_points
+
+    from caseflow.plugins import COMMAND_PLUGINS, ENTRY_POINT_GROUP
+
+    plugins = []
+    if startup.entry_points:
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            if startup.policy.permits(entry_point.name):
+                version = entry_point.dist.version if entry_point.dist is not None else None
+                plugins.append((entry_point.name, entry_point.value, version))
+    policy = f"{sorted(startup.policy.allow or ['*'])} - {sorted(startup.policy.block)} {startup.entry_points}"
+    return Catalog(cache_folder(), fingerprint(COMMAND_PLUGINS, plugins, policy))
 
 
 def _repo_argument(args: list[str]) -> str | None:
@@ -95,8 +107,7 @@ def _repo_argument(args: list[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli = make_cli(argv=args)
-    except CaseflowError as exc:
+        make_cli(argv=args).main(args=args, prog_name="caseflow")
+    except CaseflowError as exc:  # a plugin that fails to load while --help lists the commands
         print_error(exc)
         sys.exit(exc.exit_code)
-    cli.main(args=args, prog_name="caseflow")

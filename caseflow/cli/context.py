@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from caseflow.errors import CaseflowError, NotFound, UsageError
+from caseflow.plugins import PluginPolicy
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
@@ -24,12 +25,40 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True)
+@dataclass
 class StartupPlugins:
-    """The plugins loaded while the command was built, and the repository whose settings chose them."""
+    """The repository found when the command started, the plugins its settings allow, and (once
+    the commands are loaded) the plugin host they came through: the one of this process, which
+    the repository reuses when it is opened under the same settings."""
 
     root: Path | None
-    host: PluginHost
+    policy: PluginPolicy
+    entry_points: bool = True
+    host: PluginHost | None = None
+
+    def load_commands(self, group: click.Group) -> None:
+        """Every command, caseflow's and the permitted plugins', through ``register_commands``."""
+        import importlib
+
+        from caseflow.plugins import COMMAND_PLUGINS, PluginHost, get_plugin_manager
+
+        if not self.entry_points:
+            self.policy = PluginPolicy(allow=frozenset())
+        pm = get_plugin_manager(self.policy)
+        for module in COMMAND_PLUGINS:  # registered last, so a plugin's command of the same name wins
+            pm.register(importlib.import_module(module), name=module)
+        self.host = PluginHost(pm)
+        self.host.register_commands(group)
+
+    def host_for(self, root: Path) -> PluginHost | None:
+        """The loaded host, if ``root`` is the repository it was loaded for, under the same settings."""
+        from caseflow.core.configfile import plugin_settings
+
+        if self.host is None or self.root is None or root.resolve() != self.root.resolve():
+            return None
+        if PluginPolicy.from_config(plugin_settings(root), os.environ) != self.policy:
+            return None
+        return self.host
 
 
 @dataclass
@@ -44,11 +73,13 @@ class Settings:
 
     def repo(self) -> CaseRepo:
         if self._repo is None:
+            from caseflow.core.config import find_root
             from caseflow.repo import open_repo
 
-            # The plugins loaded at start-up only added commands (caseflow's own were left out to
-            # keep start-up fast): the repository loads its full set, as its settings say.
-            self._repo = open_repo(self.repo_path)
+            # one plugin manager per process: the one the commands came through, where it fits
+            root = find_root(self.repo_path)
+            host = self.startup.host_for(root) if self.startup is not None else None
+            self._repo = open_repo(root, host=host)
             self._repo.sharing.ensure_driver()  # git does not clone config: every command checks the merge driver
             if os.environ.get("CASEFLOW_TODAY"):  # it changes what gets written too: never silently
                 warn(f"CASEFLOW_TODAY is set: today is {self._repo.today().isoformat()} for this command")

@@ -1,0 +1,7 @@
+"""Reports and exports: what a report or exporter plugin registers (``model``, the contract), the
+built-in reports (``builtin``), running one for a period, de-identified unless a role allows
+otherwise (``run``), one client's record in another format (``exports``), and ``caseflow
+report``, ``export`` and ``audit``. Service: ``repo.reporting``.
+
+May import: the core, the index, and the features below it.
+"""

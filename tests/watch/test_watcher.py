@@ -30,15 +30,11 @@ RECORD = f"clients/{CLIENT}/client.yaml"
 NOTE = f"clients/{CLIENT}/visits/2026-01-10-office.md"
 CASEY = Author("Casey Rivera", "casey@riverbend.example")
 
-# Registers the command itself when the CLI does not (yet): the same as `python -m caseflow`.
+# The same as `python -m caseflow`.
 _RUN_CASEFLOW = """
 import sys
-from caseflow.cli import make_cli
-from caseflow.watch import commands as watch
-cli = make_cli(argv=sys.argv[1:])
-if "watch" not in cli.commands:
-    watch.register(cli)
-cli.main(args=sys.argv[1:], prog_name="caseflow")
+from caseflow.cli import main
+main(sys.argv[1:])
 """
 
 

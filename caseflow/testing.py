@@ -20,11 +20,14 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from caseflow.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from caseflow.repo import SavedDocument, StageChange
 
 STAFF = (
     ("casey", "Casey Rivera", "casey@riverbend.example", "case_manager"),
@@ -154,8 +157,12 @@ class Recorder:
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
     @hookimpl
-    def after_document_saved(self, repo: Any, saved: Any) -> None:
+    def after_document_saved(self, saved: SavedDocument) -> None:
         self.calls.append(("after_document_saved", saved))
+
+    @hookimpl
+    def after_stage_change(self, change: StageChange) -> None:
+        self.calls.append(("after_stage_change", change))
 
 
 @pytest.fixture

@@ -155,7 +155,7 @@ def test_a_failing_validate_document_does_not_stop_the_others(case_repo: Callabl
 def test_after_document_saved_fires_once_per_write_and_failures_only_warn(case_repo: Callable[..., Path]) -> None:
     class Failing:
         @hookimpl
-        def after_document_saved(self, repo: object, saved: object) -> None:
+        def after_document_saved(self, saved: object) -> None:
             raise RuntimeError("notification service down")
 
     recorder = Recorder()

@@ -27,6 +27,7 @@ import pytest
 from caseflow.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from caseflow.core.case import CaseView
     from caseflow.repo import SavedDocument, StageChange
 
 STAFF = (
@@ -159,6 +160,10 @@ class Recorder:
     @hookimpl
     def after_document_saved(self, saved: SavedDocument) -> None:
         self.calls.append(("after_document_saved", saved))
+
+    @hookimpl
+    def before_stage_change(self, case: CaseView, source: str, target: str) -> None:
+        self.calls.append(("before_stage_change", (case.client_id, source, target)))
 
     @hookimpl
     def after_stage_change(self, change: StageChange) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from caseflow import DocumentView, Finding, Form, InvalidId, PluginError, hookimpl, open_repo
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, Recorder, Result, commit_files, git, registered_plugin
+from caseflow.workflow.engine import advance
 
 
 def install_fake_plugin(site: Path, name: str, module_source: str) -> dict[str, str]:
@@ -166,6 +167,20 @@ def test_after_document_saved_fires_once_per_write_and_failures_only_warn(case_r
     assert (saved.client_id, saved.form_id, saved.action) == (client_id, "core.client", "intake")
     assert saved.commit == git(repo.root, "rev-parse", "HEAD").strip()
     assert any("raised RuntimeError in after_document_saved" in w for w in repo.host.warnings)
+
+
+def test_the_recorder_hears_every_lifecycle_hook_of_a_stage_change(case_repo: Callable[..., Path]) -> None:
+    recorder = Recorder()
+    repo = open_repo(case_repo(), environ=ONLY_BUILTIN_PLUGINS, plugins=[recorder])
+    casey = repo.actor("casey")
+    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
+    consent = ("kind=treatment", "patient_name=Ana Example", "signed_by.name=Ana Example")
+    repo.new_document(casey, client_id, "core.consent", fields=list(consent))
+    recorder.calls.clear()
+    advance(repo, casey, client_id)
+    [(before, asked), (after, change)] = recorder.calls  # the stage change is one event, not a saved document
+    assert (before, asked) == ("before_stage_change", (client_id, "intake", "evaluation"))
+    assert after == "after_stage_change" and (change.client_id, change.target) == (client_id, "evaluation")
 
 
 def test_new_client_id_can_be_overridden(case_repo: Callable[..., Path]) -> None:

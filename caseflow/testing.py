@@ -28,7 +28,7 @@ from caseflow.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from caseflow.core.case import CaseView
-    from caseflow.repo import SavedDocument, StageChange
+    from caseflow.core.events import SavedDocument, StageChange
 
 STAFF = (
     ("casey", "Casey Rivera", "casey@riverbend.example", "case_manager"),

@@ -25,11 +25,11 @@ if TYPE_CHECKING:
     import click
 
     from caseflow.core.case import CaseView
+    from caseflow.core.events import SavedDocument, StageChange
     from caseflow.core.forms import DocumentView, Finding, Form
     from caseflow.evaluation.instruments import Instrument
     from caseflow.followup.due_rules import DueRule
     from caseflow.referrals.directory import Directory, DirectoryLoad
-    from caseflow.repo import SavedDocument, StageChange
     from caseflow.reporting.model import Exporter, Report
     from caseflow.workflow.model import Check, Workflow
 

@@ -11,7 +11,6 @@ import pytest
 
 from caseflow import DocumentView, Finding, Form, InvalidId, PluginError, hookimpl, open_repo
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, Recorder, Result, commit_files, git, registered_plugin
-from caseflow.workflow.engine import advance
 
 
 def install_fake_plugin(site: Path, name: str, module_source: str) -> dict[str, str]:
@@ -173,11 +172,11 @@ def test_the_recorder_hears_every_lifecycle_hook_of_a_stage_change(case_repo: Ca
     recorder = Recorder()
     repo = open_repo(case_repo(), environ=ONLY_BUILTIN_PLUGINS, plugins=[recorder])
     casey = repo.actor("casey")
-    client_id = repo.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
+    client_id = repo.records.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
     consent = ("kind=treatment", "patient_name=Ana Example", "signed_by.name=Ana Example")
-    repo.new_document(casey, client_id, "core.consent", fields=list(consent))
+    repo.records.new_document(casey, client_id, "core.consent", fields=list(consent))
     recorder.calls.clear()
-    advance(repo, casey, client_id)
+    repo.workflow.advance(casey, client_id)
     [(before, asked), (after, change)] = recorder.calls  # the stage change is one event, not a saved document
     assert (before, asked) == ("before_stage_change", (client_id, "intake", "evaluation"))
     assert after == "after_stage_change" and (change.client_id, change.target) == (client_id, "evaluation")

@@ -1,8 +1,10 @@
 """The plugin contract: every hook caseflow calls, with when, what it gets and what it returns.
 
 Plugins implement these with ``@caseflow.hookimpl``; caseflow reaches them only through the typed
-host in :mod:`caseflow.plugins`. Built-in behaviour registers through the same hooks from
-``caseflow/default_plugins/``, marked ``trylast`` where an agency plugin should win.
+host, :class:`caseflow.plugins.PluginHost`. Built-in behaviour registers through the same hooks
+(``caseflow.plugins.DEFAULT_PLUGINS``), marked ``trylast`` where an agency plugin should win.
+Lifecycle hooks get plain data (a :class:`~caseflow.SavedDocument`, a :class:`~caseflow.StageChange`,
+a read-only :class:`~caseflow.CaseView`), never the repository object.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from caseflow.core.case import CaseView
+    from caseflow.core.events import SavedDocument, StageChange
     from caseflow.core.forms import DocumentView, Finding, Form
     from caseflow.evaluation.instruments import Instrument
     from caseflow.followup.due_rules import DueRule
     from caseflow.referrals.directory import Directory, DirectoryLoad
-    from caseflow.repo import CaseRepo, SavedDocument, StageChange
     from caseflow.reporting.model import Exporter, Report
     from caseflow.workflow.model import Check, Workflow, WorkflowExtension
 
@@ -93,17 +96,22 @@ def register_checks() -> list[Check]:
 
 
 @hookspec
-def before_stage_change(repo: CaseRepo, client_id: str, source: str, target: str) -> str | None:
+def before_stage_change(case: CaseView, source: str, target: str) -> str | None:
     """Called after every requirement of a transition is met, before anything is written.
 
-    Return a reason (plain words) to veto the change, or None to let it happen. Every
-    implementation is asked; all vetoes are reported. A plugin that raises vetoes too.
+    ``case`` is the read-only :class:`~caseflow.CaseView` of the client (``case.client_id``) the
+    requirements were checked against; ``source`` and ``target`` are stage ids. Return a reason
+    (plain words) to veto the change, or None to let it happen. Every implementation is asked;
+    all vetoes are reported. A plugin that raises vetoes too.
     """
 
 
 @hookspec
-def after_stage_change(repo: CaseRepo, change: StageChange) -> None:
-    """Called after a stage change was committed (``change.commit``); errors only warn."""
+def after_stage_change(change: StageChange) -> None:
+    """Called after a stage change was committed: a :class:`~caseflow.StageChange` (client, from,
+    to, by whom, reason, ``change.commit``). The change has happened; an exception here is
+    reported as a warning naming the plugin. Do not print client data.
+    """
 
 
 @hookspec
@@ -157,8 +165,9 @@ def validate_document(document: DocumentView) -> list[Finding] | None:
 
 
 @hookspec
-def after_document_saved(repo: CaseRepo, saved: SavedDocument) -> None:
-    """Called after a document was written and committed (``saved.commit`` is the new commit).
+def after_document_saved(saved: SavedDocument) -> None:
+    """Called after a document was written and committed: a :class:`~caseflow.SavedDocument`
+    (client, path in the repository, form, action; ``saved.commit`` is the new commit).
 
     The write has already succeeded; an exception here is reported as a warning naming the plugin
     and does not undo it. Do not print client data.

@@ -20,12 +20,16 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from caseflow.core.git.runner import git as run_git
 from caseflow.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from caseflow.core.case import CaseView
+    from caseflow.core.events import SavedDocument, StageChange
 
 STAFF = (
     ("casey", "Casey Rivera", "casey@riverbend.example", "case_manager"),
@@ -153,8 +157,16 @@ class Recorder:
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
     @hookimpl
-    def after_document_saved(self, repo: Any, saved: Any) -> None:
+    def after_document_saved(self, saved: SavedDocument) -> None:
         self.calls.append(("after_document_saved", saved))
+
+    @hookimpl
+    def before_stage_change(self, case: CaseView, source: str, target: str) -> None:
+        self.calls.append(("before_stage_change", (case.client_id, source, target)))
+
+    @hookimpl
+    def after_stage_change(self, change: StageChange) -> None:
+        self.calls.append(("after_stage_change", change))
 
 
 @pytest.fixture

@@ -27,7 +27,10 @@ def where(path: Path) -> str:
 
 #: the feature packages: each holds one capability's model, service, commands and built-in plugin
 FEATURES = sorted(
-    p.name for p in (ROOT / "caseflow").iterdir() if p.is_dir() and p.name not in ("core", "cli", "__pycache__")
+    p.name
+    for p in (ROOT / "caseflow").iterdir()
+    # the plugin machinery is the contract beneath the features, not one of them
+    if p.is_dir() and p.name not in ("core", "cli", "plugins", "__pycache__")
 )
 
 

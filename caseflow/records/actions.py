@@ -132,7 +132,7 @@ def saved(repo: Session, tx: Transaction, client_id: str | None, path: str, form
 
     result = SavedDocument(client_id, path, form.id, action, tx.commit)
     if tx.commit is not None:
-        repo.host.after_document_saved(repo, result)
+        repo.host.after_document_saved(result)
     return result
 
 

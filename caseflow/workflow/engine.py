@@ -132,7 +132,7 @@ def evaluate(repo: Session, client_id: str, to: str | None = None, reason: str |
     reason_missing = transition.reason_required and not (reason or "").strip()
     vetoes: list[str] = []
     if all(s.met for s in statuses) and not reason_missing:  # plugins are asked only about a move that could happen
-        vetoes = repo.host.before_stage_change(repo, client_id, source, transition.target)
+        vetoes = repo.host.before_stage_change(case, source, transition.target)
     return Evaluation(client_id, source, transition.target, tuple(statuses), tuple(vetoes), reason_missing)
 
 
@@ -169,5 +169,5 @@ def advance(
                 text = render_skeleton(form, repo.root / "templates", context)
                 actions.commit_document(repo, tx, parse_new_document(f"{base}/{form.path}", text), form, client_id)
     change = StageChange(client_id, evaluation.source, evaluation.target, actor.id, reason, tx.commit)
-    repo.host.after_stage_change(repo, change)
+    repo.host.after_stage_change(change)
     return evaluation, change

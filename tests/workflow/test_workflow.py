@@ -21,6 +21,7 @@ from caseflow import (
     PluginError,
     Requirement,
     Stage,
+    StageChange,
     Transition,
     UsageError,
     Workflow,
@@ -36,14 +37,16 @@ from caseflow.workflow.engine import RequirementsNotMet, advance, evaluate
 class Recorder:
     def __init__(self, veto: str | None = None) -> None:
         self.veto = veto
-        self.changes: list[Any] = []
+        self.changes: list[StageChange] = []
+        self.asked: list[tuple[str, str, str, str]] = []
 
     @hookimpl
-    def before_stage_change(self, repo: Any, client_id: str, source: str, target: str) -> str | None:
+    def before_stage_change(self, case: CaseView, source: str, target: str) -> str | None:
+        self.asked.append((case.client_id, case.record["stage"], source, target))
         return self.veto if target == "evaluation" else None
 
     @hookimpl
-    def after_stage_change(self, repo: Any, change: Any) -> None:
+    def after_stage_change(self, change: StageChange) -> None:
         self.changes.append(change)
 
 
@@ -195,6 +198,7 @@ def test_plugins_veto_and_hear_about_stage_changes(case_repo: Callable[..., Path
     treatment_consent(repo, client)
     before = git(path, "rev-parse", "HEAD")
     assert missing(repo, client) == ["refused by a plugin: the county requires a signed release first [Recorder]"]
+    assert veto.asked == [(client, "intake", "intake", "evaluation")]  # the case as the requirements saw it
     assert git(path, "rev-parse", "HEAD") == before
     listener = Recorder()
     repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS, plugins=[listener])

@@ -155,7 +155,7 @@ def test_a_failing_validate_document_does_not_stop_the_others(case_repo: Callabl
 def test_after_document_saved_fires_once_per_write_and_failures_only_warn(case_repo: Callable[..., Path]) -> None:
     class Failing:
         @hookimpl
-        def after_document_saved(self, repo: object, saved: object) -> None:
+        def after_document_saved(self, saved: object) -> None:
             raise RuntimeError("notification service down")
 
     recorder = Recorder()
@@ -166,6 +166,20 @@ def test_after_document_saved_fires_once_per_write_and_failures_only_warn(case_r
     assert (saved.client_id, saved.form_id, saved.action) == (client_id, "core.client", "intake")
     assert saved.commit == git(repo.root, "rev-parse", "HEAD").strip()
     assert any("raised RuntimeError in after_document_saved" in w for w in repo.host.warnings)
+
+
+def test_the_recorder_hears_every_lifecycle_hook_of_a_stage_change(case_repo: Callable[..., Path]) -> None:
+    recorder = Recorder()
+    repo = open_repo(case_repo(), environ=ONLY_BUILTIN_PLUGINS, plugins=[recorder])
+    casey = repo.actor("casey")
+    client_id = repo.records.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
+    consent = ("kind=treatment", "patient_name=Ana Example", "signed_by.name=Ana Example")
+    repo.records.new_document(casey, client_id, "core.consent", fields=list(consent))
+    recorder.calls.clear()
+    repo.workflow.advance(casey, client_id)
+    [(before, asked), (after, change)] = recorder.calls  # the stage change is one event, not a saved document
+    assert (before, asked) == ("before_stage_change", (client_id, "intake", "evaluation"))
+    assert after == "after_stage_change" and (change.client_id, change.target) == (client_id, "evaluation")
 
 
 def test_new_client_id_can_be_overridden(case_repo: Callable[..., Path]) -> None:

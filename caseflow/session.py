@@ -284,4 +284,4 @@ class Session:
         """``build()`` once per session: what a feature reads once per command (its directories, say)."""
         if key not in self._cache:
             self._cache[key] = build()
-        return self._cache[key]  # type: ignore[no-any-return]
+        return self._cache[key]

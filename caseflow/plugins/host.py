@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from caseflow.errors import CaseflowError, PluginError
-from caseflow.plugins.manager import DEFAULT_PLUGINS, ENTRY_POINT_GROUP, disable_hint
+from caseflow.plugins.manager import COMMAND_PLUGINS, DEFAULT_PLUGINS, ENTRY_POINT_GROUP, disable_hint
 from caseflow.plugins.registry import Kind, PluginCalls, Registry, failure
 
 if TYPE_CHECKING:
@@ -309,7 +309,7 @@ class PluginHost:
         infos = []
         for name, plugin in self.pm.list_name_plugin():
             hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
-            default = name in DEFAULT_PLUGINS
+            default = name in DEFAULT_PLUGINS or name in COMMAND_PLUGINS
             version = _caseflow_version() if default else versions.get(name)
             contributes = {kind: tuple(sorted(ids)) for kind, ids in contributions.get(name, {}).items()}
             infos.append(PluginInfo(name, version, default, hooks, contributes))

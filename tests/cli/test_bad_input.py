@@ -74,7 +74,13 @@ def assert_one_line_refusal(result: Result, expected: str, code: int = 1) -> Non
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("case", sorted(BAD_PLANS))
+#: cases that take seconds (a document 10,000 levels deep), run by ``make test-all``
+SLOW_PLANS = {"too-deep"}
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW_PLANS else c for c in sorted(BAD_PLANS)]
+)
 def test_a_bad_document_refuses_a_write_and_is_reported_by_validate(
     repo_with_client: Path, invoke_caseflow: Callable[..., Result], case: str
 ) -> None:

@@ -304,6 +304,7 @@ def small_caseload(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Sche
     return path, open_repo(path).schemas
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(OPERATIONS, min_size=1, max_size=10))
 def test_random_edits_never_make_the_index_answer_otherwise(
@@ -413,6 +414,7 @@ def _without_today_warning(stderr: str) -> str:
     return "".join(line for line in stderr.splitlines(keepends=True) if "CASEFLOW_TODAY is set" not in line)
 
 
+@pytest.mark.slow
 def test_concurrent_commands_never_corrupt_the_index(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
     path = caseload(tmp_path / "repo", 20)
     clients = sorted(p.name for p in (path / "clients").iterdir())
@@ -805,6 +807,7 @@ def _driven(path: Path, mode: str, record: Path, *args: str) -> Result:
     return Result(args, done.returncode, done.stdout, done.stderr)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(parallel.cores() < 2, reason="one core: caseflow never starts workers")
 def test_a_cold_run_on_every_core_answers_as_a_serial_one(tmp_path: Path) -> None:
     clients = 120

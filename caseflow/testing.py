@@ -9,6 +9,8 @@ Enable it in a ``conftest.py`` with ``pytest_plugins = ["caseflow.testing"]``. I
   (fast, and counted by coverage): ``invoke_caseflow("--repo", path, "validate").assert_success()``;
 * ``run_caseflow`` — the same, but the real command in a subprocess (for what only a process shows:
   the entry point, signals, git calling caseflow back, several processes at once);
+* ``demo_repo`` — a factory for copies of what ``caseflow demo`` builds (built once per session:
+  the demo's weeks of history take seconds);
 * :func:`registered_plugin` — open a repository with extra plugin objects registered;
 * :class:`Recorder` — a spy plugin that records every lifecycle hook call.
 """
@@ -231,11 +233,38 @@ def case_repo(_template_case_repo: Path, tmp_path: Path) -> Callable[..., Path]:
     """Factory for a copy of the template repository, plus extra committed files."""
 
     def make(files: Mapping[str, str | bytes] | None = None, name: str = "cases") -> Path:
-        target = tmp_path / name
-        shutil.copytree(_template_case_repo, target, symlinks=True)
+        target = copy_repo(_template_case_repo, tmp_path / name)
         if files:
             commit_files(target, files)
         return target
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    """``caseflow demo`` run once per session: the repository and what the command printed.
+
+    Shared by every test of the session, so never write to it: copy it (``demo_repo``) first.
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _make_hermetic(monkeypatch)
+        path = tmp_path_factory.mktemp("demo-template") / "caseflow-demo"
+        return path, invoke("demo", path).assert_success()
+
+
+def copy_repo(source: Path, target: Path) -> Path:
+    """A copy of a case repository (working tree, git's history and index, caseflow's caches)."""
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+@pytest.fixture
+def demo_repo(demo_template: tuple[Path, Result], tmp_path: Path) -> Callable[..., Path]:
+    """Factory for a copy of the demo repository in ``tmp_path`` (``demo_repo(name="caseflow-demo")``)."""
+
+    def make(name: str = "caseflow-demo") -> Path:
+        return copy_repo(demo_template[0], tmp_path / name)
 
     return make
 

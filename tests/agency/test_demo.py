@@ -11,7 +11,7 @@ import pytest
 from caseflow import open_repo
 from caseflow.agency.demo import example_dir
 from caseflow.core.documents import load_plain
-from caseflow.testing import Result, git
+from caseflow.testing import Result, copy_repo, git
 
 
 def test_example_casefiles_validate_clean() -> None:
@@ -25,11 +25,10 @@ def test_example_casefiles_validate_clean() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
-    from caseflow.testing import run
-
-    path = tmp_path_factory.mktemp("demo") / "caseflow-demo"
-    return path, run("demo", path)
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: tuple[Path, Result]) -> tuple[Path, Result]:
+    """What `caseflow demo` built and printed (a copy of the session's: the tour below writes to it)."""
+    template, result = demo_template
+    return copy_repo(template, tmp_path_factory.mktemp("demo") / "caseflow-demo"), result
 
 
 def test_demo_builds_a_repository_with_a_guided_tour(demo: tuple[Path, Result]) -> None:
@@ -69,14 +68,18 @@ def test_demo_repository_works_with_every_command(
     assert "active" in invoke_caseflow("clients", cwd=path).assert_success().stdout
 
 
-def test_demo_never_overwrites_other_folders(tmp_path: Path, invoke_caseflow: Callable[..., Result]) -> None:
+def test_demo_never_overwrites_other_folders(
+    tmp_path: Path, invoke_caseflow: Callable[..., Result], demo_repo: Callable[..., Path]
+) -> None:
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "notes.txt").write_text("mine\n")
     invoke_caseflow("demo", tmp_path / "work").assert_refused(1)
     invoke_caseflow("demo", tmp_path / "work", "--force").assert_refused(1)
     assert (tmp_path / "work" / "notes.txt").read_text() == "mine\n"
-    invoke_caseflow("demo", tmp_path / "again").assert_success()
-    invoke_caseflow("demo", tmp_path / "again", "--force").assert_success()
+    # A folder `caseflow demo` built (the session's demo fixture built one in a new folder) is rebuilt.
+    again = demo_repo("again")
+    invoke_caseflow("demo", again, "--force").assert_success()
+    assert git(again, "status", "--porcelain") == ""
 
 
 def test_the_demo_tour_works_as_printed(demo: tuple[Path, Result], invoke_caseflow: Callable[..., Result]) -> None:
@@ -94,10 +97,9 @@ def test_the_demo_tour_works_as_printed(demo: tuple[Path, Result], invoke_casefl
 
 
 def test_a_demo_client_goes_from_intake_to_discharged_and_back_with_commands_alone(
-    tmp_path: Path, invoke_caseflow: Callable[..., Result]
+    demo_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
-    path = tmp_path / "demo"
-    invoke_caseflow("demo", path).assert_success()
+    path = demo_repo()  # what `caseflow demo` builds
     client = next(row["id"] for row in open_repo(path, environ={}).clients() if row["stage"] == "intake")
 
     def as_(who: str, *args: str) -> Result:

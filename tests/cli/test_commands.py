@@ -139,7 +139,9 @@ def test_an_invalid_draft_is_kept_and_nothing_is_committed(
 ) -> None:
     path = case_repo()
     env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
-    client_id = invoke_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
+    client_id = invoke_caseflow(
+        "intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env
+    ).stdout.strip()
     head = git(path, "rev-parse", "HEAD")
     editor = tmp_path / "editor.sh"
     editor.write_text(

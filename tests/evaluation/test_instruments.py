@@ -369,8 +369,8 @@ def test_audit_c_asks_for_its_parameter(case_repo: Callable[..., Path], invoke_c
     client = invoke_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
     done = invoke_caseflow("screen", client, "auditc", cwd=path, env=env, input="female\n1\n1\n1\n").assert_success()
     assert "AUDIT-C: total 3, positive" in done.stderr
-    invoke_caseflow("screen", client, "auditc", "--answers", "1,1,1", "--param", "sex", cwd=path, env=env).assert_refused(
-        2
-    )
+    invoke_caseflow(
+        "screen", client, "auditc", "--answers", "1,1,1", "--param", "sex", cwd=path, env=env
+    ).assert_refused(2)
     refused = invoke_caseflow("screen", client, "gad7", cwd=path, env=env, input="").assert_refused(1)
     assert "no answers: give --answers" in refused.stderr

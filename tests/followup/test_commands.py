@@ -145,7 +145,9 @@ def test_a_provider_report_with_its_pdf_stays_unread_until_acknowledged(
     ]
     due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
     assert "report" in {d["rule"] for d in due}
-    caseflow(invoke_caseflow, agency, "ack", CLIENT, "provider-reports/2026-03-09-eastside-counseling.md").assert_success()
+    caseflow(
+        invoke_caseflow, agency, "ack", CLIENT, "provider-reports/2026-03-09-eastside-counseling.md"
+    ).assert_success()
     assert "report" not in {d["rule"] for d in json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)}
     (tmp_path / "fake.pdf").write_text("not a pdf")
     refused = caseflow(

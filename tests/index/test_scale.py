@@ -728,9 +728,13 @@ def test_index_command_rebuild_and_verify(tmp_path: Path, invoke_caseflow: Calla
         0,
     )
     assert "ok" not in state and state["size_bytes"] > 0
-    rebuilt = json.loads(invoke_caseflow("--repo", path, "index", "--rebuild", "--json", env=ENV).assert_success().stdout)
+    rebuilt = json.loads(
+        invoke_caseflow("--repo", path, "index", "--rebuild", "--json", env=ENV).assert_success().stdout
+    )
     assert (rebuilt["clients"], rebuilt["documents"], rebuilt["unreadable"]) == (5, len(documents), 0)
-    verified = json.loads(invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_success().stdout)
+    verified = json.loads(
+        invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_success().stdout
+    )
     assert (verified["ok"], verified["mismatches"], verified["documents"]) == (True, [], len(documents))
 
     # The stored data of one document made to differ from what its bytes say.
@@ -753,7 +757,9 @@ def test_index_command_rebuild_and_verify(tmp_path: Path, invoke_caseflow: Calla
     usage = invoke_caseflow("--repo", path, "index", "--rebuild", "--verify", env=ENV).assert_refused(2)
     assert "give --rebuild or --verify, not both" in usage.stderr and usage.stdout == ""
     invoke_caseflow("--repo", path, "index", "--rebuild", env=ENV).assert_success()
-    verified = json.loads(invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_success().stdout)
+    verified = json.loads(
+        invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_success().stdout
+    )
     assert verified["ok"] is True
 
 
@@ -768,7 +774,9 @@ def test_index_verify_finds_stored_problems_that_differ(tmp_path: Path, invoke_c
         assert db.execute("SELECT problems FROM checks WHERE key = ?", (key,)).fetchone() == ("[]",)
         db.execute("UPDATE checks SET problems = ? WHERE key = ?", (json.dumps([[visit, 1, 1, "made up"]]), key))
     db.close()
-    report = json.loads(invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_refused(1).stdout)
+    report = json.loads(
+        invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_refused(1).stdout
+    )
     assert report["mismatches"] == [f"{visit}: the index's problems differ from checking it again"]
 
 

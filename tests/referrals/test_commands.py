@@ -67,7 +67,9 @@ def unchanged(repo: Path, head: str) -> bool:
 
 
 def test_a_release_is_recorded_with_its_recipients_by_directory_id(agency: Path, invoke_caseflow: Run) -> None:
-    consent_id = caseflow(invoke_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success().stdout.strip()
+    consent_id = (
+        caseflow(invoke_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success().stdout.strip()
+    )
     data = (agency / f"clients/{CLIENT}/consents/{consent_id}.yaml").read_text()
     assert "  - name: Eastside Counseling (fictional)\n    provider: eastside-counseling\n" in data
     assert "regulation: part2" in data and f"expires_on: {NEXT_YEAR}" in data and "patient_name: Ana Example" in data
@@ -127,12 +129,16 @@ def test_refer_send_and_packet_with_consent_then_after_revocation(agency: Path, 
     assert "part2: true\n" in referral and "goal: g1\n" in referral and "status: draft\n" in referral
 
     head = git(agency, "rev-parse", "HEAD")
-    refused = caseflow(invoke_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
+    refused = caseflow(
+        invoke_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested"
+    ).assert_refused()
     assert "no release of information is on file for this client" in refused.stderr and unchanged(agency, head)
     caseflow(invoke_caseflow, agency, "referral", "packet", CLIENT, referral_id).assert_refused()
 
     consent_id = caseflow(invoke_caseflow, agency, "consent", CLIENT, *FULL_RELEASE).assert_success().stdout.strip()
-    refused = caseflow(invoke_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
+    refused = caseflow(
+        invoke_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested"
+    ).assert_refused()
     assert "is not a 42 CFR Part 2 consent, and the information includes substance-use records" in refused.stderr
     part2_id = (
         caseflow(invoke_caseflow, agency, "consent", CLIENT, *FULL_RELEASE, "--part2").assert_success().stdout.strip()
@@ -184,7 +190,9 @@ def test_refer_refuses_unknown_services_and_goals(
     assert result.exit_code in (1, 2) and message in result.stderr and unchanged(agency, head)
 
 
-def test_an_agency_template_overrides_the_packet_by_extending_the_built_in_one(agency: Path, invoke_caseflow: Run) -> None:
+def test_an_agency_template_overrides_the_packet_by_extending_the_built_in_one(
+    agency: Path, invoke_caseflow: Run
+) -> None:
     override = agency / "templates/packets/referral.md.j2"
     override.parent.mkdir(parents=True)
     override.write_text(
@@ -206,12 +214,16 @@ def refer(run: Run, repo: Path, *extra: str) -> str:
 
 
 def test_a_disclosure_never_rests_on_an_uncommitted_consent_edit(agency: Path, invoke_caseflow: Run) -> None:
-    consent_id = caseflow(invoke_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success().stdout.strip()
+    consent_id = (
+        caseflow(invoke_caseflow, agency, "consent", CLIENT, *RELEASE, "--part2").assert_success().stdout.strip()
+    )
     referral_id = refer(invoke_caseflow, agency, "--plan-goal", "g1")
     consent = agency / f"clients/{CLIENT}/consents/{consent_id}.yaml"
     consent.write_text(consent.read_text().replace("Referral for counseling", "Something else"))
     head = git(agency, "rev-parse", "HEAD")
-    refused = caseflow(invoke_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
+    refused = caseflow(
+        invoke_caseflow, agency, "referral", CLIENT, referral_id, "--status", "requested"
+    ).assert_refused()
     assert f"consents/{consent_id}.yaml has changes that are not committed yet" in refused.stderr
     assert git(agency, "rev-parse", "HEAD") == head
 

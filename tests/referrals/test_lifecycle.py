@@ -112,7 +112,9 @@ def test_referral_commands(case_repo: Callable[..., Path], invoke_caseflow: Call
         {f"clients/{CLIENT}/client.yaml": CLIENT_YAML, f"clients/{CLIENT}/referrals/R-AAAAAA.yaml": REFERRAL}
     )
     env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
-    refused = invoke_caseflow("referral", CLIENT, "R-AAAAAA", "--status", "requested", cwd=path, env=env).assert_refused(1)
+    refused = invoke_caseflow(
+        "referral", CLIENT, "R-AAAAAA", "--status", "requested", cwd=path, env=env
+    ).assert_refused(1)
     assert "no release of information is on file" in refused.stderr
     import json
 

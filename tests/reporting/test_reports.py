@@ -103,7 +103,9 @@ def test_the_html_report_is_one_self_contained_page(
     case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
     path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML.replace("stage: intake", "stage: active")})
-    html = invoke_caseflow("--repo", path, "--as", "sam", "report", "caseload", "--format", "html").assert_success().stdout
+    html = (
+        invoke_caseflow("--repo", path, "--as", "sam", "report", "caseload", "--format", "html").assert_success().stdout
+    )
     assert html.startswith("<!doctype html>") and "<svg" in html and "<11" not in html  # escaped in HTML
     assert "&lt;11" in html and "http://" not in html and "https://" not in html and "<script" not in html
     assert CLIENT not in html and "Ana Example" not in html

@@ -108,7 +108,9 @@ def test_from_change_to_review_to_send_back_to_approval(case_repo: Callable[...,
     assert "sent-back" not in {d["rule"] for d in json.loads(caseflow("casey", "due", "--json").stdout)}
 
 
-def test_a_markdown_note_diffs_its_front_matter_and_its_body(case_repo: Callable[..., Path], invoke_caseflow: Run) -> None:
+def test_a_markdown_note_diffs_its_front_matter_and_its_body(
+    case_repo: Callable[..., Path], invoke_caseflow: Run
+) -> None:
     note = f"---\nform: core.visit\nclient: {CLIENT}\ndate: 2026-01-05\ntype: phone\nauthor: casey\n---\nCalled.\n"
     path = case_repo(
         {f"clients/{CLIENT}/client.yaml": CLIENT_YAML, f"clients/{CLIENT}/visits/2026-01-05-phone.md": note}

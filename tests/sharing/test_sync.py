@@ -58,7 +58,9 @@ def test_neighbouring_edits_on_two_laptops_merge_and_keep_their_authors(
 ) -> None:
     hub, casey, robin = team
     as_(invoke_caseflow, "casey", casey, "set", CLIENT, "plan.yaml", "review_date=2026-04-01").assert_success()
-    as_(invoke_caseflow, "robin", robin, "set", CLIENT, "plan.yaml", "goals[g1].title=A home of her own").assert_success()
+    as_(
+        invoke_caseflow, "robin", robin, "set", CLIENT, "plan.yaml", "goals[g1].title=A home of her own"
+    ).assert_success()
     out = json.loads(as_(invoke_caseflow, "casey", casey, "sync", "--json").assert_success().stdout)
     assert (out["went_out_commits"], out["came_in"]) == (1, {})
     merged = json.loads(as_(invoke_caseflow, "robin", robin, "sync", "--json").assert_success().stdout)
@@ -71,7 +73,9 @@ def test_neighbouring_edits_on_two_laptops_merge_and_keep_their_authors(
     assert {"Casey Rivera", "Robin Okafor"} <= authors
 
 
-def test_a_true_conflict_stops_the_sync_until_it_is_resolved(team: tuple[Path, Path, Path], invoke_caseflow: Run) -> None:
+def test_a_true_conflict_stops_the_sync_until_it_is_resolved(
+    team: tuple[Path, Path, Path], invoke_caseflow: Run
+) -> None:
     hub, casey, robin = team
     as_(invoke_caseflow, "casey", casey, "set", CLIENT, "plan.yaml", "review_date=2026-04-01").assert_success()
     as_(invoke_caseflow, "casey", casey, "sync").assert_success()

@@ -392,7 +392,9 @@ def test_advance_stages_approve_and_log_from_the_command_line(
         f"error:   - no active treatment consent on file (caseflow new {client} core.consent --field kind=treatment)",
     ]
     assert git(path, "rev-parse", "HEAD") == head
-    dry = json.loads(invoke_caseflow("advance", client, "--dry-run", "--json", cwd=path, env=env).assert_refused(1).stdout)
+    dry = json.loads(
+        invoke_caseflow("advance", client, "--dry-run", "--json", cwd=path, env=env).assert_refused(1).stdout
+    )
     assert dry["ok"] is False and dry["to"] == "evaluation" and len(dry["missing"]) == 2 and dry["commit"] is None
     listing = json.loads(invoke_caseflow("stages", client, "--json", cwd=path, env=env).assert_success().stdout)
     assert listing["stage"] == "intake" and listing["next"][0]["to"] == "evaluation"

@@ -193,7 +193,9 @@ def test_every_reference_resolves(bundle: dict[str, Any]) -> None:
 def test_the_cli_exports_and_records_it(agency: Path, tmp_path: Path) -> None:
     cases, out = agency, tmp_path / "out"
     out.mkdir()
-    invoke("--repo", cases, "--as", "sam", "export", CLIENT, "--format", "fhir", "--out", out / "b.json").assert_success()
+    invoke(
+        "--repo", cases, "--as", "sam", "export", CLIENT, "--format", "fhir", "--out", out / "b.json"
+    ).assert_success()
     bundle = Bundle.model_validate_json((out / "b.json").read_bytes())
     assert bundle.type == "collection" and bundle.entry
     audit = json.loads(invoke("--repo", cases, "audit", "--json").assert_success().stdout)

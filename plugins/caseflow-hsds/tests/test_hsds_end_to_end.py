@@ -33,7 +33,9 @@ def caseflow(run: Run, repo: Path, *args: str | Path) -> Result:
 
 
 @pytest.mark.parametrize("source", ["springfield-211.json", "springfield-211-csv"])
-def test_find_refer_consent_send_and_complete(case_repo: Callable[..., Path], invoke_caseflow: Run, source: str) -> None:
+def test_find_refer_consent_send_and_complete(
+    case_repo: Callable[..., Path], invoke_caseflow: Run, source: str
+) -> None:
     repo = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML})
     imported = json.loads(
         caseflow(invoke_caseflow, repo, "providers", "import", EXAMPLES / source, "--id", "county-211", "--json")

@@ -1,6 +1,11 @@
 # Two commands on a fresh machine (Python 3.11+, git and make):
-#   make demo   create .venv if missing, install caseflow and its bundled plugins, run `caseflow demo`
-#   make test   the same install with the development tools, then the whole test suite
+#   make demo       create .venv if missing, install caseflow and its bundled plugins, run `caseflow demo`
+#   make test       the same install with the development tools, then the test suite without the slow
+#                   (scale and soak) tests: what CI runs and what to run on every change
+# and, with the same install:
+#   make test-all   every test, the slow ones included
+#   make coverage   the fast suite with branch coverage of caseflow/ (fails under 90 %)
+#   make bench      the benchmarks, then the slow tests
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,13 +13,20 @@ PLUGINS := $(wildcard plugins/*/pyproject.toml)
 EDITABLE := -e . $(foreach p,$(PLUGINS),-e $(dir $(p)))
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test test-all coverage lint typecheck bench clean
 
 demo: $(VENV)/.installed
 	$(BIN)/caseflow demo --force caseflow-demo
 
 test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -n auto -m "not slow" $(PYTEST_ARGS)
+
+test-all: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
+
+coverage: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -n auto -m "not slow" --cov=caseflow --cov-branch \
+		--cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check caseflow plugins tests bench
@@ -23,11 +35,12 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/directory_bench.py
 	$(BIN)/python bench/due_bench.py
 	$(BIN)/python bench/scale_bench.py --clients 10000 --repeat 3 --no-big
+	$(BIN)/python -m pytest -q -n auto -m slow $(PYTEST_ARGS)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "caseflow needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }

@@ -5,18 +5,26 @@ Enable it in a ``conftest.py`` with ``pytest_plugins = ["caseflow.testing"]``. I
 * ``case_repo`` — a factory: ``case_repo({"clients/C-7K2M9Q/plan.yaml": "..."})`` returns the path
   of a real git case repository in ``tmp_path`` with three staff (``casey``, ``robin``: case
   managers; ``sam``: supervisor) and the given extra files committed;
-* ``run_caseflow`` — runs the real ``caseflow`` command in a subprocess:
-  ``run_caseflow("--repo", path, "validate").assert_success()``;
+* ``invoke_caseflow`` — runs the ``caseflow`` command in this process through click's test runner
+  (fast, and counted by coverage): ``invoke_caseflow("--repo", path, "validate").assert_success()``;
+* ``run_caseflow`` — the same, but the real command in a subprocess (for what only a process shows:
+  the entry point, signals, git calling caseflow back, several processes at once);
+* ``demo_repo`` — a factory for copies of what ``caseflow demo`` builds (built once per session:
+  the demo's weeks of history take seconds);
 * :func:`registered_plugin` — open a repository with extra plugin objects registered;
 * :class:`Recorder` — a spy plugin that records every lifecycle hook call.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import shutil
 import subprocess
 import sys
+import traceback
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +91,7 @@ def commit_files(path: Path, files: Mapping[str, str | bytes], message: str = "t
 
 @dataclass
 class Result:
-    """What a ``caseflow`` subprocess did."""
+    """What a ``caseflow`` command did (in a subprocess or in process)."""
 
     args: tuple[str, ...]
     exit_code: int
@@ -108,6 +116,98 @@ def run(
     full_env = {**inherited, **_GIT_ENV, "NO_COLOR": "1", **(env or {})}
     done = subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, input=input, timeout=120)
     return Result(tuple(map(str, args)), done.returncode, done.stdout, done.stderr)
+
+
+def invoke(
+    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None, input: str | None = None
+) -> Result:
+    """Run ``caseflow`` in this process, as :func:`run` would in a subprocess.
+
+    The command goes through :func:`caseflow.cli.main` (start-up plugins from the arguments, errors
+    turned into exit codes) under click's test runner, with the same environment :func:`run` gives:
+    no inherited ``CASEFLOW_*`` variables, the test git identity, ``NO_COLOR``. Standard output and
+    standard error stay apart, as do those of the processes the command starts (captured at the file
+    descriptor). A bug's traceback lands on standard error with exit code 1, as Python would print
+    it. The working directory and the environment are restored afterwards.
+    """
+    from caseflow.cli import main
+
+    argv = [str(arg) for arg in args]
+    overrides: dict[str, str | None] = {name: None for name in os.environ if name.startswith("CASEFLOW_")}
+    overrides.update({**_GIT_ENV, "NO_COLOR": "1", **(env or {})})
+    runner = _runner()
+    exit_code = 0
+    before = os.getcwd()
+    with contextlib.ExitStack() as stack:
+        captured = stack.enter_context(_FdCapture()) if sys.platform != "win32" else None
+        streams = stack.enter_context(runner.isolation(input=input, env=overrides))
+        # A process left unwaited on an error path is quietly reaped when a real ``caseflow`` exits;
+        # here it would be reported later, in whichever test happened to be running.
+        stack.enter_context(warnings.catch_warnings())
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            main(argv)
+        except SystemExit as exc:
+            if exc.code is None or isinstance(exc.code, int):
+                exit_code = exc.code or 0
+            else:  # sys.exit("message"): Python prints it to standard error
+                print(exc.code, file=sys.stderr)
+                exit_code = 1
+        except Exception:  # a bug: the interpreter would print the traceback and exit 1
+            traceback.print_exc()
+            exit_code = 1
+        finally:
+            os.chdir(before)
+            if exit_code:
+                gc.collect()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        stdout, stderr = streams[0].getvalue(), streams[1].getvalue()
+    if captured is not None:
+        stdout, stderr = stdout + captured.stdout, stderr + captured.stderr
+    return Result(tuple(argv), exit_code, _text(stdout), _text(stderr))
+
+
+def _runner() -> Any:
+    from click.testing import CliRunner
+
+    try:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
+    except TypeError:
+        return CliRunner()  # click >= 8.2 keeps standard error apart
+
+
+def _text(data: bytes) -> str:
+    # As ``subprocess.run(text=True)`` reads it: universal newlines.
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _FdCapture:
+    """What child processes (git, an editor) write to the inherited descriptors 1 and 2."""
+
+    def __enter__(self) -> _FdCapture:
+        import tempfile
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._files = [tempfile.TemporaryFile(), tempfile.TemporaryFile()]
+        self._saved = [os.dup(1), os.dup(2)]
+        for fd, file in zip((1, 2), self._files, strict=True):
+            os.dup2(file.fileno(), fd)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for fd, saved in zip((1, 2), self._saved, strict=True):
+            os.dup2(saved, fd)
+            os.close(saved)
+        out, err = self._files
+        for file in self._files:
+            file.seek(0)
+        self.stdout, self.stderr = out.read(), err.read()
+        for file in self._files:
+            file.close()
 
 
 def _make_hermetic(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,8 +236,7 @@ def case_repo(_template_case_repo: Path, tmp_path: Path) -> Callable[..., Path]:
     """Factory for a copy of the template repository, plus extra committed files."""
 
     def make(files: Mapping[str, str | bytes] | None = None, name: str = "cases") -> Path:
-        target = tmp_path / name
-        shutil.copytree(_template_case_repo, target, symlinks=True)
+        target = copy_repo(_template_case_repo, tmp_path / name)
         if files:
             commit_files(target, files)
         return target
@@ -145,9 +244,44 @@ def case_repo(_template_case_repo: Path, tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    """``caseflow demo`` run once per session: the repository and what the command printed.
+
+    Shared by every test of the session, so never write to it: copy it (``demo_repo``) first.
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _make_hermetic(monkeypatch)
+        path = tmp_path_factory.mktemp("demo-template") / "caseflow-demo"
+        return path, invoke("demo", path).assert_success()
+
+
+def copy_repo(source: Path, target: Path) -> Path:
+    """A copy of a case repository (working tree, git's history and index, caseflow's caches)."""
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+@pytest.fixture
+def demo_repo(demo_template: tuple[Path, Result], tmp_path: Path) -> Callable[..., Path]:
+    """Factory for a copy of the demo repository in ``tmp_path`` (``demo_repo(name="caseflow-demo")``)."""
+
+    def make(name: str = "caseflow-demo") -> Path:
+        return copy_repo(demo_template[0], tmp_path / name)
+
+    return make
+
+
 @pytest.fixture
 def run_caseflow() -> Callable[..., Result]:
+    """The real ``caseflow`` command in a subprocess (see :func:`run`)."""
     return run
+
+
+@pytest.fixture
+def invoke_caseflow() -> Callable[..., Result]:
+    """The ``caseflow`` command in this process (see :func:`invoke`)."""
+    return invoke
 
 
 @dataclass(eq=False)  # plugins are registered by identity, so they must stay hashable

@@ -11,7 +11,7 @@ import pytest
 from caseflow import open_repo
 from caseflow.agency.demo import example_dir
 from caseflow.core.documents import load_plain
-from caseflow.testing import Result, git
+from caseflow.testing import Result, copy_repo, git
 
 
 def test_example_casefiles_validate_clean() -> None:
@@ -25,11 +25,10 @@ def test_example_casefiles_validate_clean() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
-    from caseflow.testing import run
-
-    path = tmp_path_factory.mktemp("demo") / "caseflow-demo"
-    return path, run("demo", path)
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: tuple[Path, Result]) -> tuple[Path, Result]:
+    """What `caseflow demo` built and printed (a copy of the session's: the tour below writes to it)."""
+    template, result = demo_template
+    return copy_repo(template, tmp_path_factory.mktemp("demo") / "caseflow-demo"), result
 
 
 def test_demo_builds_a_repository_with_a_guided_tour(demo: tuple[Path, Result]) -> None:
@@ -62,46 +61,49 @@ def test_demo_commit_messages_hold_no_client_names(demo: tuple[Path, Result]) ->
 
 
 def test_demo_repository_works_with_every_command(
-    demo: tuple[Path, Result], run_caseflow: Callable[..., Result]
+    demo: tuple[Path, Result], invoke_caseflow: Callable[..., Result]
 ) -> None:
     path, _ = demo
-    run_caseflow("validate", cwd=path).assert_success()
-    assert "active" in run_caseflow("clients", cwd=path).assert_success().stdout
+    invoke_caseflow("validate", cwd=path).assert_success()
+    assert "active" in invoke_caseflow("clients", cwd=path).assert_success().stdout
 
 
-def test_demo_never_overwrites_other_folders(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
+def test_demo_never_overwrites_other_folders(
+    tmp_path: Path, invoke_caseflow: Callable[..., Result], demo_repo: Callable[..., Path]
+) -> None:
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "notes.txt").write_text("mine\n")
-    run_caseflow("demo", tmp_path / "work").assert_refused(1)
-    run_caseflow("demo", tmp_path / "work", "--force").assert_refused(1)
+    invoke_caseflow("demo", tmp_path / "work").assert_refused(1)
+    invoke_caseflow("demo", tmp_path / "work", "--force").assert_refused(1)
     assert (tmp_path / "work" / "notes.txt").read_text() == "mine\n"
-    run_caseflow("demo", tmp_path / "again").assert_success()
-    run_caseflow("demo", tmp_path / "again", "--force").assert_success()
+    # A folder `caseflow demo` built (the session's demo fixture built one in a new folder) is rebuilt.
+    again = demo_repo("again")
+    invoke_caseflow("demo", again, "--force").assert_success()
+    assert git(again, "status", "--porcelain") == ""
 
 
-def test_the_demo_tour_works_as_printed(demo: tuple[Path, Result], run_caseflow: Callable[..., Result]) -> None:
+def test_the_demo_tour_works_as_printed(demo: tuple[Path, Result], invoke_caseflow: Callable[..., Result]) -> None:
     path, result = demo
     planning = next(row["id"] for row in open_repo(path, environ={}).clients() if row["stage"] == "planning")
     active = next(row["id"] for row in open_repo(path, environ={}).clients() if row["stage"] == "active")
     assert f"caseflow --as sam approve {planning} plan.yaml" in result.stdout
     env = {"CASEFLOW_USER": "casey"}
     # the active client's plan was approved by the supervisor in the replayed history
-    assert "review: ready" in run_caseflow("stages", active, cwd=path, env=env).assert_success().stdout
-    run_caseflow("advance", planning, "--dry-run", cwd=path, env=env).assert_refused(1)
-    run_caseflow("--as", "sam", "approve", planning, "plan.yaml", cwd=path).assert_success()
-    run_caseflow("advance", planning, cwd=path, env=env).assert_success()
-    run_caseflow("log", active, cwd=path).assert_success()
+    assert "review: ready" in invoke_caseflow("stages", active, cwd=path, env=env).assert_success().stdout
+    invoke_caseflow("advance", planning, "--dry-run", cwd=path, env=env).assert_refused(1)
+    invoke_caseflow("--as", "sam", "approve", planning, "plan.yaml", cwd=path).assert_success()
+    invoke_caseflow("advance", planning, cwd=path, env=env).assert_success()
+    invoke_caseflow("log", active, cwd=path).assert_success()
 
 
 def test_a_demo_client_goes_from_intake_to_discharged_and_back_with_commands_alone(
-    tmp_path: Path, run_caseflow: Callable[..., Result]
+    demo_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
-    path = tmp_path / "demo"
-    run_caseflow("demo", path).assert_success()
+    path = demo_repo()  # what `caseflow demo` builds
     client = next(row["id"] for row in open_repo(path, environ={}).clients() if row["stage"] == "intake")
 
     def as_(who: str, *args: str) -> Result:
-        return run_caseflow(*args, cwd=path, env={"CASEFLOW_USER": who})
+        return invoke_caseflow(*args, cwd=path, env={"CASEFLOW_USER": who})
 
     worker = open_repo(path, environ={}).client_record(client)["assigned_worker"]
     steps = [
@@ -144,4 +146,4 @@ def test_a_demo_client_goes_from_intake_to_discharged_and_back_with_commands_alo
         "discharged",
         "intake",
     ]
-    run_caseflow("validate", cwd=path).assert_success()
+    invoke_caseflow("validate", cwd=path).assert_success()

@@ -1,4 +1,5 @@
-"""The real `caseflow` command, end to end, in a subprocess against real git repositories."""
+"""The `caseflow` command, end to end against real git repositories: in process through click's runner,
+and in a real subprocess where only a process shows it (Ctrl-C during a commit)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ from caseflow.testing import Result, git
 Run = Callable[..., Result]
 
 
-def test_init_then_staff_then_intake(tmp_path: Path, run_caseflow: Run) -> None:
+def test_init_then_staff_then_intake(tmp_path: Path, invoke_caseflow: Run) -> None:
     path = tmp_path / "agency"
-    run_caseflow("init", path, "--agency", "Riverbend: North", "--timezone", "America/Chicago").assert_success()
+    invoke_caseflow("init", path, "--agency", "Riverbend: North", "--timezone", "America/Chicago").assert_success()
     assert (path / ".gitattributes").read_text().startswith("# Case documents")
     assert ".caseflow/" in (path / ".gitignore").read_text()
     assert git(path, "config", "core.fsync").strip() == "all"
     assert git(path, "log", "--format=%s").split("\n")[0] == "init"
 
-    run_caseflow(
+    invoke_caseflow(
         "staff", "add", "sam", "--name", "Sam Whitfield", "--email", "sam@x.example", "--role", "supervisor", cwd=path
     ).assert_success()
     add_casey = [
@@ -35,34 +36,34 @@ def test_init_then_staff_then_intake(tmp_path: Path, run_caseflow: Run) -> None:
         "--role",
         "case_manager",
     ]
-    run_caseflow(*add_casey, cwd=path).assert_refused(1)  # once staff exist, only a supervisor adds more
-    run_caseflow("--as", "sam", *add_casey, cwd=path).assert_success()
-    staff = json.loads(run_caseflow("staff", "list", "--json", cwd=path).stdout)
+    invoke_caseflow(*add_casey, cwd=path).assert_refused(1)  # once staff exist, only a supervisor adds more
+    invoke_caseflow("--as", "sam", *add_casey, cwd=path).assert_success()
+    staff = json.loads(invoke_caseflow("staff", "list", "--json", cwd=path).stdout)
     assert [s["id"] for s in staff] == ["sam", "casey"]
 
-    result = run_caseflow(
+    result = invoke_caseflow(
         "--as", "casey", "intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path
     ).assert_success()
     client_id = result.stdout.strip()
     assert git(path, "log", "-1", "--format=%an|%s").strip() == f"Casey Rivera|intake {client_id}"
-    assert run_caseflow("init", path, "--agency", "Again").assert_refused(1).stderr.startswith("error: ")
+    assert invoke_caseflow("init", path, "--agency", "Again").assert_refused(1).stderr.startswith("error: ")
 
 
 def test_repository_found_by_flag_environment_and_parent_folders(
-    case_repo: Callable[..., Path], run_caseflow: Run
+    case_repo: Callable[..., Path], invoke_caseflow: Run
 ) -> None:
     path = case_repo()
     (path / "providers" / "sub").mkdir(parents=True)
     for kwargs in ({"cwd": path / "providers" / "sub"}, {"env": {"CASEFLOW_REPO": str(path)}}):
-        assert run_caseflow("clients", "--json", **kwargs).assert_success().stdout.strip() == "[]"
-    assert run_caseflow("--repo", path, "clients", "--json").assert_success().stdout.strip() == "[]"
-    assert run_caseflow("clients", "--repo", path, "--json").assert_success().stdout.strip() == "[]"
+        assert invoke_caseflow("clients", "--json", **kwargs).assert_success().stdout.strip() == "[]"
+    assert invoke_caseflow("--repo", path, "clients", "--json").assert_success().stdout.strip() == "[]"
+    assert invoke_caseflow("clients", "--repo", path, "--json").assert_success().stdout.strip() == "[]"
 
 
-def test_a_day_of_work(case_repo: Callable[..., Path], run_caseflow: Run, tmp_path: Path) -> None:
+def test_a_day_of_work(case_repo: Callable[..., Path], invoke_caseflow: Run, tmp_path: Path) -> None:
     path = case_repo()
     env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
-    intake = run_caseflow(
+    intake = invoke_caseflow(
         "intake",
         "--name",
         "Ana Example",
@@ -78,7 +79,7 @@ def test_a_day_of_work(case_repo: Callable[..., Path], run_caseflow: Run, tmp_pa
     ).assert_success()
     client_id = json.loads(intake.stdout)["id"]
 
-    clients = json.loads(run_caseflow("clients", "--json", "--worker", "casey", cwd=path).stdout)
+    clients = json.loads(invoke_caseflow("clients", "--json", "--worker", "casey", cwd=path).stdout)
     assert clients == [
         {
             "id": client_id,
@@ -89,9 +90,9 @@ def test_a_day_of_work(case_repo: Callable[..., Path], run_caseflow: Run, tmp_pa
             "problem": None,
         }
     ]
-    assert json.loads(run_caseflow("clients", "--json", "--stage", "active", cwd=path).stdout) == []
+    assert json.loads(invoke_caseflow("clients", "--json", "--stage", "active", cwd=path).stdout) == []
 
-    run_caseflow("set", client_id, "client.yaml", "address.city=Springfield", cwd=path, env=env).assert_success()
+    invoke_caseflow("set", client_id, "client.yaml", "address.city=Springfield", cwd=path, env=env).assert_success()
     diff = git(path, "diff", "HEAD~1", "--stat")
     assert "1 file changed, 2 insertions(+)" in diff
 
@@ -100,7 +101,7 @@ def test_a_day_of_work(case_repo: Callable[..., Path], run_caseflow: Run, tmp_pa
         '#!/bin/sh\nsed -i "s/type: office/type: home/" "$1"\nprintf "\\nVisited at home; all well.\\n" >> "$1"\n'
     )
     editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
-    created = run_caseflow(
+    created = invoke_caseflow(
         "new",
         client_id,
         "core.visit",
@@ -114,7 +115,7 @@ def test_a_day_of_work(case_repo: Callable[..., Path], run_caseflow: Run, tmp_pa
     assert note_path.endswith("-home.md")
     assert (path / note_path).read_text().endswith("Visited at home; all well.\n")
 
-    shown = json.loads(run_caseflow("show", client_id, "--json", cwd=path).assert_success().stdout)
+    shown = json.loads(invoke_caseflow("show", client_id, "--json", cwd=path).assert_success().stdout)
     assert shown["stage"] == "intake"
     assert [d["form"] for d in shown["documents"]] == ["core.client", "core.visit"]
     assert all(d["readable"] for d in shown["documents"])
@@ -124,28 +125,30 @@ def test_a_day_of_work(case_repo: Callable[..., Path], run_caseflow: Run, tmp_pa
         "author": "casey",
     }
     assert "Ana" not in json.dumps(shown)
-    text = run_caseflow("show", client_id, cwd=path).assert_success().stdout
+    text = invoke_caseflow("show", client_id, cwd=path).assert_success().stdout
     assert "Contact note" in text and client_id in text
 
-    validated = json.loads(run_caseflow("validate", "--json", cwd=path).assert_success().stdout)
+    validated = json.loads(invoke_caseflow("validate", "--json", cwd=path).assert_success().stdout)
     assert validated == {"ok": True, "documents": 2, "problems": []}
     assert git(path, "status", "--porcelain") == ""
     assert len(git(path, "log", "--format=%H", f"--grep=Caseflow-Client: {client_id}").split()) == 3
 
 
 def test_an_invalid_draft_is_kept_and_nothing_is_committed(
-    case_repo: Callable[..., Path], run_caseflow: Run, tmp_path: Path
+    case_repo: Callable[..., Path], invoke_caseflow: Run, tmp_path: Path
 ) -> None:
     path = case_repo()
     env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
-    client_id = run_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
+    client_id = invoke_caseflow(
+        "intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env
+    ).stdout.strip()
     head = git(path, "rev-parse", "HEAD")
     editor = tmp_path / "editor.sh"
     editor.write_text(
         '#!/bin/sh\nsed -i "s/^date: .*/date: 2026-02-31/" "$1"\necho "An hour of careful notes." >> "$1"\n'
     )
     editor.chmod(0o755)
-    result = run_caseflow(
+    result = invoke_caseflow(
         "new", client_id, "core.visit", "--edit", cwd=path, env={**env, "EDITOR": str(editor)}
     ).assert_refused(1)
     lines = result.stderr.splitlines()
@@ -157,9 +160,9 @@ def test_an_invalid_draft_is_kept_and_nothing_is_committed(
     assert git(path, "status", "--porcelain") == ""
 
 
-def test_forms_and_help(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+def test_forms_and_help(case_repo: Callable[..., Path], invoke_caseflow: Run) -> None:
     path = case_repo()
-    forms = json.loads(run_caseflow("--repo", path, "forms", "--json").assert_success().stdout)
+    forms = json.loads(invoke_caseflow("--repo", path, "forms", "--json").assert_success().stdout)
     ids = {f["id"] for f in forms}
     assert {
         "core.client",
@@ -173,22 +176,22 @@ def test_forms_and_help(case_repo: Callable[..., Path], run_caseflow: Run) -> No
         "core.provider-report",
         "core.discharge",
     } <= ids
-    assert "FORM" in run_caseflow("--repo", path, "forms").stdout
-    help_text = run_caseflow("--help").assert_success().stdout
+    assert "FORM" in invoke_caseflow("--repo", path, "forms").stdout
+    help_text = invoke_caseflow("--help").assert_success().stdout
     for command in ("init", "staff", "intake", "clients", "show", "set", "new", "validate", "forms", "plugins", "demo"):
         assert f"  {command} " in help_text
     assert "Exit codes" in help_text
-    assert "goals[g1].status" in run_caseflow("set", "--help").stdout
+    assert "goals[g1].status" in invoke_caseflow("set", "--help").stdout
 
 
-def test_crlf_documents_stay_crlf_through_set_and_git(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+def test_crlf_documents_stay_crlf_through_set_and_git(case_repo: Callable[..., Path], invoke_caseflow: Run) -> None:
     client = "C-7K2M9Q"
     record = (
         f"form: core.client\r\nid: {client}\r\nname: Ana Example\r\ndob: 1990-04-02\r\n"
         "assigned_worker: casey\r\nintake_date: 2026-01-05\r\nstage: intake\r\n"
     )
     path = case_repo({f"clients/{client}/client.yaml": record.encode()})
-    run_caseflow(
+    invoke_caseflow(
         "set", client, "client.yaml", "language=Spanish", cwd=path, env={"CASEFLOW_USER": "casey"}
     ).assert_success()
     committed = subprocess.run(
@@ -199,25 +202,25 @@ def test_crlf_documents_stay_crlf_through_set_and_git(case_repo: Callable[..., P
     assert git(path, "status", "--porcelain") == ""
 
 
-def test_set_keeps_a_hand_written_layout(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+def test_set_keeps_a_hand_written_layout(case_repo: Callable[..., Path], invoke_caseflow: Run) -> None:
     client = "C-7K2M9Q"
     record = (
         f"form: core.client\nid: {client}   \nname: Ana Example\ndob: 1990-04-02\nassigned_worker: casey\n"
         "intake_date: 2026-01-05\nstage: intake\nstage_history:\n-   to: intake\n    on: 2026-01-05\n    by: casey\n"
     )
     path = case_repo({f"clients/{client}/client.yaml": record})
-    run_caseflow(
+    invoke_caseflow(
         "set", client, "client.yaml", "dob=1990-04-03", cwd=path, env={"CASEFLOW_USER": "casey"}
     ).assert_success()
     assert (path / f"clients/{client}/client.yaml").read_text() == record.replace("1990-04-02", "1990-04-03")
 
 
-def test_setting_the_same_value_again_changes_nothing(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+def test_setting_the_same_value_again_changes_nothing(case_repo: Callable[..., Path], invoke_caseflow: Run) -> None:
     path = case_repo()
     env = {"CASEFLOW_USER": "casey"}
-    client = run_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
+    client = invoke_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
     head = git(path, "rev-parse", "HEAD")
-    result = run_caseflow("set", client, "client.yaml", "dob=1990-04-02", cwd=path, env=env).assert_success()
+    result = invoke_caseflow("set", client, "client.yaml", "dob=1990-04-02", cwd=path, env=env).assert_success()
     assert "nothing to change" in result.stderr
     assert git(path, "rev-parse", "HEAD") == head
 
@@ -253,7 +256,7 @@ def test_ctrl_c_during_the_commit_leaves_no_half_action(case_repo: Callable[...,
     assert err.decode().count("error: ") <= 1 and b"Traceback" not in err
 
 
-def test_consents_say_whether_each_is_valid_today(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+def test_consents_say_whether_each_is_valid_today(case_repo: Callable[..., Path], invoke_caseflow: Run) -> None:
     from tests.samples import CLIENT, CLIENT_YAML
 
     expired = (
@@ -266,7 +269,7 @@ def test_consents_say_whether_each_is_valid_today(case_repo: Callable[..., Path]
     path = case_repo(
         {f"clients/{CLIENT}/client.yaml": CLIENT_YAML, f"clients/{CLIENT}/consents/CN-2Q4W6E.yaml": expired}
     )
-    [row] = json.loads(run_caseflow("consents", CLIENT, "--json", cwd=path).assert_success().stdout)
+    [row] = json.loads(invoke_caseflow("consents", CLIENT, "--json", cwd=path).assert_success().stdout)
     assert (row["id"], row["valid_today"], row["why_not"]) == ("CN-2Q4W6E", False, ["expired on 2026-02-01"])
     assert row["recipients"] == ["eastside-counseling"]
-    assert "expired on 2026-02-01" in run_caseflow("consents", CLIENT, cwd=path).stdout
+    assert "expired on 2026-02-01" in invoke_caseflow("consents", CLIENT, cwd=path).stdout

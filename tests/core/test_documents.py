@@ -228,8 +228,14 @@ def test_explicit_tags_are_refused() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["[" * 10_000 + "]" * 10_000, "- " * 10_000 + "x\n", "".join(f"{' ' * i}k{i}:\n" for i in range(10_000)) + "x\n"],
-    ids=["flow", "block-sequence", "block-mapping"],
+    [
+        # flow and block mappings this deep take seconds to refuse: make test-all runs them
+        pytest.param("[" * 10_000 + "]" * 10_000, id="flow", marks=pytest.mark.slow),
+        pytest.param("- " * 10_000 + "x\n", id="block-sequence"),
+        pytest.param(
+            "".join(f"{' ' * i}k{i}:\n" for i in range(10_000)) + "x\n", id="block-mapping", marks=pytest.mark.slow
+        ),
+    ],
 )
 def test_ten_thousand_levels_deep_is_refused_without_recursion_error(text: str) -> None:
     assert "nested deeper than 64 levels" in problem_of("deep.yaml", text)

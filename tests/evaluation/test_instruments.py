@@ -304,10 +304,10 @@ def test_an_agency_instrument_is_a_form_and_a_screening(case_repo: Callable[...,
     assert repo.validate().ok
 
 
-def test_screen_from_the_command_line(case_repo: Callable[..., Path], run_caseflow: Callable[..., Run]) -> None:
+def test_screen_from_the_command_line(case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Run]) -> None:
     path = case_repo()
     env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
-    client = run_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
+    client = invoke_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
     head = git(path, "rev-parse", "HEAD")
     for args, message in (
         (["phq9", "--answers", "1,2"], "no answer for q3"),
@@ -315,26 +315,26 @@ def test_screen_from_the_command_line(case_repo: Callable[..., Path], run_casefl
         (["nonsense", "--answers", "1"], "unknown instrument 'nonsense'"),
         (["phq9", "--answers", "0,0,0,0,0,0,0,0,0", "--date", "2999-01-01"], "is in the future"),
     ):
-        refused = run_caseflow("screen", client, *args, cwd=path, env=env).assert_refused(1)
+        refused = invoke_caseflow("screen", client, *args, cwd=path, env=env).assert_refused(1)
         assert len(refused.stderr.splitlines()) == 1 and message in refused.stderr
     assert git(path, "rev-parse", "HEAD") == head
 
     # interactive: each question asked in turn (answers typed on standard input)
-    answered = run_caseflow(
+    answered = invoke_caseflow(
         "screen", client, "gad7", cwd=path, env=env, input="1\n1\n1\n1\n1\n1\n1\n0\n"
     ).assert_success()
     assert "Feeling nervous, anxious or on edge" in answered.stderr and "GAD-7: total 7, mild" in answered.stderr
 
-    flagged = run_caseflow("screen", client, "cssrs", "--answers", "1,1,1,1,0,0", "--json", cwd=path, env=env)
+    flagged = invoke_caseflow("screen", client, "cssrs", "--answers", "1,1,1,1,0,0", "--json", cwd=path, env=env)
     assert json.loads(flagged.assert_success().stdout)["band"] == "high"
     assert "SUICIDE RISK" in flagged.stderr
-    listed = json.loads(run_caseflow("scores", client, "--json", cwd=path).assert_success().stdout)
+    listed = json.loads(invoke_caseflow("scores", client, "--json", cwd=path).assert_success().stdout)
     assert [(a["instrument"], a["band"]) for a in listed] == [
         ("instruments.cssrs", "high"),
         ("instruments.gad7", "mild"),
     ]
-    assert "GAD-7" in run_caseflow("scores", client, cwd=path).stdout
-    catalogue = json.loads(run_caseflow("instruments", "--json", cwd=path).assert_success().stdout)
+    assert "GAD-7" in invoke_caseflow("scores", client, cwd=path).stdout
+    catalogue = json.loads(invoke_caseflow("instruments", "--json", cwd=path).assert_success().stdout)
     assert {i["id"] for i in catalogue} >= {
         "instruments.phq9",
         "instruments.gad7",
@@ -363,14 +363,14 @@ def test_answers_are_whole_numbers() -> None:
     assert len(phq9.problems(floats, {})) == 9
 
 
-def test_audit_c_asks_for_its_parameter(case_repo: Callable[..., Path], run_caseflow: Callable[..., Run]) -> None:
+def test_audit_c_asks_for_its_parameter(case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Run]) -> None:
     path = case_repo()
     env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
-    client = run_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
-    done = run_caseflow("screen", client, "auditc", cwd=path, env=env, input="female\n1\n1\n1\n").assert_success()
+    client = invoke_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
+    done = invoke_caseflow("screen", client, "auditc", cwd=path, env=env, input="female\n1\n1\n1\n").assert_success()
     assert "AUDIT-C: total 3, positive" in done.stderr
-    run_caseflow("screen", client, "auditc", "--answers", "1,1,1", "--param", "sex", cwd=path, env=env).assert_refused(
-        2
-    )
-    refused = run_caseflow("screen", client, "gad7", cwd=path, env=env, input="").assert_refused(1)
+    invoke_caseflow(
+        "screen", client, "auditc", "--answers", "1,1,1", "--param", "sex", cwd=path, env=env
+    ).assert_refused(2)
+    refused = invoke_caseflow("screen", client, "gad7", cwd=path, env=env, input="").assert_refused(1)
     assert "no answers: give --answers" in refused.stderr

@@ -42,22 +42,22 @@ def unchanged(repo: Path, head: str) -> bool:
     return git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
 
 
-def test_a_hospital_stay_then_the_seven_day_follow_up(agency: Path, run_caseflow: Run) -> None:
+def test_a_hospital_stay_then_the_seven_day_follow_up(agency: Path, invoke_caseflow: Run) -> None:
     caseflow(
-        run_caseflow, agency, "visit", CLIENT, "--type", "hospital", "--date", "2026-03-05", "--admitted",
+        invoke_caseflow, agency, "visit", CLIENT, "--type", "hospital", "--date", "2026-03-05", "--admitted",
         "2026-03-01", "--discharged", "2026-03-05", "--facility", "St. Example", "--note", "Discharge planning.",
     ).assert_success()  # fmt: skip
     note = (agency / f"clients/{CLIENT}/visits/2026-03-05-hospital.md").read_text()
     assert "discharged_on: 2026-03-05" in note and note.endswith("---\n\nDischarge planning.\n")
     assert "Caseflow-Contact: hospital on 2026-03-05" in git(agency, "log", "-1", "--format=%B")
-    due = json.loads(caseflow(run_caseflow, agency, "due", "--json").stdout)
+    due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
     assert [(d["rule"], d["due"]) for d in due if d["rule"] == "hospital-followup"] == [
         ("hospital-followup", "2026-03-12")
     ]
     caseflow(
-        run_caseflow, agency, "visit", CLIENT, "--type", "home", "--goal", "g1", "--duration", "45"
+        invoke_caseflow, agency, "visit", CLIENT, "--type", "home", "--goal", "g1", "--duration", "45"
     ).assert_success()
-    due = json.loads(caseflow(run_caseflow, agency, "due", "--json").stdout)
+    due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
     assert "hospital-followup" not in {d["rule"] for d in due}
 
 
@@ -72,45 +72,45 @@ def test_a_hospital_stay_then_the_seven_day_follow_up(agency: Path, run_caseflow
     ],
 )
 def test_a_bad_visit_is_refused_and_nothing_is_written(
-    agency: Path, run_caseflow: Run, args: tuple[str, ...], message: str
+    agency: Path, invoke_caseflow: Run, args: tuple[str, ...], message: str
 ) -> None:
     head = git(agency, "rev-parse", "HEAD")
-    result = caseflow(run_caseflow, agency, "visit", CLIENT, *args).assert_refused()
+    result = caseflow(invoke_caseflow, agency, "visit", CLIENT, *args).assert_refused()
     assert message in result.stderr and unchanged(agency, head)
 
 
-def test_appointments_added_kept_and_missed_with_rates(agency: Path, run_caseflow: Run) -> None:
+def test_appointments_added_kept_and_missed_with_rates(agency: Path, invoke_caseflow: Run) -> None:
     first = caseflow(
-        run_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-09T16:00",
+        invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-09T16:00",
         "--purpose", "Therapy",
     ).assert_success().stdout.strip()  # fmt: skip
     second = caseflow(
-        run_caseflow, agency, "appt", "add", CLIENT, "--with", "Dr. Example's office", "--at", "2026-03-12 09:30"
+        invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "Dr. Example's office", "--at", "2026-03-12 09:30"
     ).assert_success().stdout.strip()  # fmt: skip
     text = (agency / f"clients/{CLIENT}/appointments.yaml").read_text()
     assert f"id: {first}" in text and "provider: eastside-counseling" in text and "with: Dr. Example's office" in text
-    early = caseflow(run_caseflow, agency, "appt", CLIENT, second, "--kept").assert_refused()
+    early = caseflow(invoke_caseflow, agency, "appt", CLIENT, second, "--kept").assert_refused()
     assert "in the future: it cannot be kept yet" in early.stderr
-    caseflow(run_caseflow, agency, "appt", CLIENT, first, "--missed", "--note", "No call").assert_success()
-    listing = json.loads(caseflow(run_caseflow, agency, "appts", CLIENT, "--json").stdout)
+    caseflow(invoke_caseflow, agency, "appt", CLIENT, first, "--missed", "--note", "No call").assert_success()
+    listing = json.loads(caseflow(invoke_caseflow, agency, "appts", CLIENT, "--json").stdout)
     assert (listing["kept"], listing["missed"], listing["kept_rate"]) == (0, 1, 0.0)
-    upcoming = json.loads(caseflow(run_caseflow, agency, "appts", CLIENT, "--upcoming", "--json").stdout)
+    upcoming = json.loads(caseflow(invoke_caseflow, agency, "appts", CLIENT, "--upcoming", "--json").stdout)
     assert [a["id"] for a in upcoming["appointments"]] == [second]
-    due = json.loads(caseflow(run_caseflow, agency, "due", "--json").stdout)
+    due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
     assert ("missed-appointment", "2026-03-11") in {(d["rule"], d["due"]) for d in due}
-    caseflow(run_caseflow, agency, "appt", CLIENT, "A-NOPE00", "--kept").assert_refused()
+    caseflow(invoke_caseflow, agency, "appt", CLIENT, "A-NOPE00", "--kept").assert_refused()
 
 
-def test_medications_added_logged_and_stopped(agency: Path, run_caseflow: Run) -> None:
+def test_medications_added_logged_and_stopped(agency: Path, invoke_caseflow: Run) -> None:
     med = caseflow(
-        run_caseflow, agency, "meds", "add", CLIENT, "--name", "sertraline", "--dose", "50 mg daily",
+        invoke_caseflow, agency, "meds", "add", CLIENT, "--name", "sertraline", "--dose", "50 mg daily",
         "--prescriber", "Dr. Example", "--start", "2026-03-01", "--reason", "Depression",
     ).assert_success().stdout.strip()  # fmt: skip
     caseflow(
-        run_caseflow, agency, "meds", "log", CLIENT, "--med", med, "--adherence", "partial", "--effect",
+        invoke_caseflow, agency, "meds", "log", CLIENT, "--med", med, "--adherence", "partial", "--effect",
         "Sleeping better", "--side-effects", "Mild nausea", "--date", "2026-03-08",
     ).assert_success()  # fmt: skip
-    shown = json.loads(caseflow(run_caseflow, agency, "meds", CLIENT, "--json").stdout)
+    shown = json.loads(caseflow(invoke_caseflow, agency, "meds", CLIENT, "--json").stdout)
     assert [(m["id"], m["recent"][-1]["adherence"], m["recent"][-1]["side_effects"]) for m in shown] == [
         (med, "partial", "Mild nausea")
     ]
@@ -122,20 +122,20 @@ def test_medications_added_logged_and_stopped(agency: Path, run_caseflow: Run) -
         (("stop", CLIENT, med, "--date", "2026-02-27"), "is before medication"),
         (("add", CLIENT, "--name", "x", "--dose", "1", "--prescriber", "y", "--start", "2026-04-01"), "future"),
     ):
-        refused = caseflow(run_caseflow, agency, "meds", *args).assert_refused()
+        refused = caseflow(invoke_caseflow, agency, "meds", *args).assert_refused()
         assert message in refused.stderr and unchanged(agency, head)
-    caseflow(run_caseflow, agency, "meds", "stop", CLIENT, med, "--reason", "Side effects").assert_success()
-    assert json.loads(caseflow(run_caseflow, agency, "meds", CLIENT, "--json").stdout) == []
-    assert len(json.loads(caseflow(run_caseflow, agency, "meds", CLIENT, "--all", "--json").stdout)) == 1
+    caseflow(invoke_caseflow, agency, "meds", "stop", CLIENT, med, "--reason", "Side effects").assert_success()
+    assert json.loads(caseflow(invoke_caseflow, agency, "meds", CLIENT, "--json").stdout) == []
+    assert len(json.loads(caseflow(invoke_caseflow, agency, "meds", CLIENT, "--all", "--json").stdout)) == 1
 
 
 def test_a_provider_report_with_its_pdf_stays_unread_until_acknowledged(
-    agency: Path, run_caseflow: Run, tmp_path: Path
+    agency: Path, invoke_caseflow: Run, tmp_path: Path
 ) -> None:
     (tmp_path / "report.md").write_text("Attended 3 of 4 sessions.\n")
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4\n% fictional\n")
     caseflow(
-        run_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-09",
+        invoke_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-09",
         "--file", tmp_path / "report.md", "--attach", tmp_path / "report.pdf",
     ).assert_success()  # fmt: skip
     folder = agency / f"clients/{CLIENT}/provider-reports"
@@ -143,33 +143,35 @@ def test_a_provider_report_with_its_pdf_stays_unread_until_acknowledged(
         "2026-03-09-eastside-counseling.md",
         "2026-03-09-eastside-counseling.pdf",
     ]
-    due = json.loads(caseflow(run_caseflow, agency, "due", "--json").stdout)
+    due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
     assert "report" in {d["rule"] for d in due}
-    caseflow(run_caseflow, agency, "ack", CLIENT, "provider-reports/2026-03-09-eastside-counseling.md").assert_success()
-    assert "report" not in {d["rule"] for d in json.loads(caseflow(run_caseflow, agency, "due", "--json").stdout)}
+    caseflow(
+        invoke_caseflow, agency, "ack", CLIENT, "provider-reports/2026-03-09-eastside-counseling.md"
+    ).assert_success()
+    assert "report" not in {d["rule"] for d in json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)}
     (tmp_path / "fake.pdf").write_text("not a pdf")
     refused = caseflow(
-        run_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-08",
+        invoke_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-08",
         "--file", tmp_path / "report.md", "--attach", tmp_path / "fake.pdf",
     ).assert_refused()  # fmt: skip
     assert "not a PDF" in refused.stderr
     unknown = caseflow(
-        run_caseflow, agency, "report-in", CLIENT, "--provider", "nobody", "--date", "2026-03-08",
+        invoke_caseflow, agency, "report-in", CLIENT, "--provider", "nobody", "--date", "2026-03-08",
         "--file", tmp_path / "report.md",
     ).assert_refused()  # fmt: skip
     assert "no provider or service 'nobody'" in unknown.stderr
 
 
-def test_the_calendar_parses_back_and_carries_ids_not_names(agency: Path, run_caseflow: Run, tmp_path: Path) -> None:
+def test_the_calendar_parses_back_and_carries_ids_not_names(agency: Path, invoke_caseflow: Run, tmp_path: Path) -> None:
     caseflow(
-        run_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-12T16:00",
+        invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-12T16:00",
         "--purpose", "Depression therapy",
     ).assert_success()  # fmt: skip
     for instrument in ("phq9", "gad7"):  # two rescreens due the same day: two events
         answers = "0,0,0,0,0,0,0,0,0" if instrument == "phq9" else "0,0,0,0,0,0,0"
-        caseflow(run_caseflow, agency, "screen", CLIENT, instrument, "--answers", answers, "--date", "2026-02-08")
+        caseflow(invoke_caseflow, agency, "screen", CLIENT, instrument, "--answers", answers, "--date", "2026-02-08")
     out = tmp_path / "casey.ics"
-    caseflow(run_caseflow, agency, "calendar", "--out", out).assert_success()
+    caseflow(invoke_caseflow, agency, "calendar", "--out", out).assert_success()
     assert out.stat().st_mode & 0o777 == 0o600
     events = list(icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT"))
     summaries = sorted(str(e["SUMMARY"]) for e in events)
@@ -184,48 +186,48 @@ def test_the_calendar_parses_back_and_carries_ids_not_names(agency: Path, run_ca
     assert "with Eastside Counseling (fictional)" in str(therapy["DESCRIPTION"])
     text = out.read_text()
     assert "Ana Example" not in text and "Depression" not in text and len({str(e["UID"]) for e in events}) == 4
-    inside = caseflow(run_caseflow, agency, "calendar", "--out", agency / "casey.ics")
+    inside = caseflow(invoke_caseflow, agency, "calendar", "--out", agency / "casey.ics")
     assert inside.exit_code == 2 and not (agency / "casey.ics").exists()
 
 
-def test_whose_due_list(agency: Path, run_caseflow: Run) -> None:
-    unknown = caseflow(run_caseflow, agency, "due", "--worker", "nobody").assert_refused()
+def test_whose_due_list(agency: Path, invoke_caseflow: Run) -> None:
+    unknown = caseflow(invoke_caseflow, agency, "due", "--worker", "nobody").assert_refused()
     assert "no staff member 'nobody'" in unknown.stderr
-    sam = run_caseflow("--repo", agency, "--as", "sam", "due", "--json", env={"CASEFLOW_TODAY": TODAY})
+    sam = invoke_caseflow("--repo", agency, "--as", "sam", "due", "--json", env={"CASEFLOW_TODAY": TODAY})
     assert {d["client"] for d in json.loads(sam.assert_success().stdout)} == {CLIENT}  # a supervisor sees all
     assert "CASEFLOW_TODAY is set: today is 2026-03-10" in sam.stderr
 
 
-def test_appointment_outcomes_are_recorded_once_and_times_are_required(agency: Path, run_caseflow: Run) -> None:
-    date_only = caseflow(run_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09")
+def test_appointment_outcomes_are_recorded_once_and_times_are_required(agency: Path, invoke_caseflow: Run) -> None:
+    date_only = caseflow(invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09")
     assert date_only.exit_code == 1 and "date and time written YYYY-MM-DDTHH:MM" in date_only.stderr
     appt = caseflow(
-        run_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09T09:00"
+        invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09T09:00"
     ).stdout.strip()  # fmt: skip
-    both = caseflow(run_caseflow, agency, "appt", CLIENT, appt, "--kept", "--missed")
+    both = caseflow(invoke_caseflow, agency, "appt", CLIENT, appt, "--kept", "--missed")
     assert both.exit_code == 2 and "one of --kept, --missed or --cancelled" in both.stderr
-    caseflow(run_caseflow, agency, "appt", CLIENT, appt, "--kept").assert_success()
-    again = caseflow(run_caseflow, agency, "appt", CLIENT, appt, "--missed").assert_refused()
+    caseflow(invoke_caseflow, agency, "appt", CLIENT, appt, "--kept").assert_success()
+    again = caseflow(invoke_caseflow, agency, "appt", CLIENT, appt, "--missed").assert_refused()
     assert "is already recorded as kept" in again.stderr
 
 
-def test_a_list_document_deleted_by_hand_is_not_silently_recreated(agency: Path, run_caseflow: Run) -> None:
-    caseflow(run_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09T09:00").assert_success()
+def test_a_list_document_deleted_by_hand_is_not_silently_recreated(agency: Path, invoke_caseflow: Run) -> None:
+    caseflow(invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09T09:00").assert_success()
     (agency / f"clients/{CLIENT}/appointments.yaml").unlink()
     head = git(agency, "rev-parse", "HEAD")
-    refused = caseflow(run_caseflow, agency, "appt", "add", CLIENT, "--with", "y", "--at", "2026-03-11T09:00")
+    refused = caseflow(invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "y", "--at", "2026-03-11T09:00")
     assert refused.exit_code == 1 and "was deleted but the deletion is not committed" in refused.stderr
     assert git(agency, "rev-parse", "HEAD") == head
 
 
 def test_a_note_typed_in_the_editor_is_checked_and_kept_when_refused(
-    agency: Path, run_caseflow: Run, tmp_path: Path
+    agency: Path, invoke_caseflow: Run, tmp_path: Path
 ) -> None:
     editor = tmp_path / "editor.sh"
     editor.write_text('#!/bin/sh\nsed -i "s/^date: .*/date: 2027-05-05/" "$1"\n')
     editor.chmod(0o755)
     head = git(agency, "rev-parse", "HEAD")
-    result = run_caseflow(
+    result = invoke_caseflow(
         "--repo", agency, "--as", "casey", "visit", CLIENT, "--type", "phone", "--edit",
         env={"CASEFLOW_TODAY": TODAY, "EDITOR": str(editor)},
     )  # fmt: skip
@@ -236,13 +238,13 @@ def test_a_note_typed_in_the_editor_is_checked_and_kept_when_refused(
 
 
 def test_each_report_keeps_its_own_pdf_and_only_the_case_manager_marks_it_read(
-    agency: Path, run_caseflow: Run, tmp_path: Path
+    agency: Path, invoke_caseflow: Run, tmp_path: Path
 ) -> None:
     (tmp_path / "r.md").write_text("Report.\n")
     (tmp_path / "r.pdf").write_bytes(b"%PDF-1.4\n")
     for _ in range(2):
         caseflow(
-            run_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-09",
+            invoke_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-09",
             "--file", tmp_path / "r.md", "--attach", tmp_path / "r.pdf",
         ).assert_success()  # fmt: skip
     folder = agency / f"clients/{CLIENT}/provider-reports"
@@ -257,24 +259,24 @@ def test_each_report_keeps_its_own_pdf_and_only_the_case_manager_marks_it_read(
         in (folder / "2026-03-09-eastside-counseling-2.md").read_text()
     )
     report = "provider-reports/2026-03-09-eastside-counseling.md"
-    robin = run_caseflow("--repo", agency, "--as", "robin", "ack", CLIENT, report, env={"CASEFLOW_TODAY": TODAY})
+    robin = invoke_caseflow("--repo", agency, "--as", "robin", "ack", CLIENT, report, env={"CASEFLOW_TODAY": TODAY})
     assert robin.exit_code == 1 and "for the assigned case manager (casey)" in robin.stderr
     (tmp_path / "latin1.md").write_bytes(b"caf\xe9\n")
     bad = caseflow(
-        run_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-09",
+        invoke_caseflow, agency, "report-in", CLIENT, "--provider", "eastside-counseling", "--date", "2026-03-09",
         "--file", tmp_path / "latin1.md",
     )  # fmt: skip
     assert bad.exit_code == 1 and "not UTF-8 text" in bad.stderr
 
 
-def test_show_summarises_what_a_person_wants_first(agency: Path, run_caseflow: Run) -> None:
-    caseflow(run_caseflow, agency, "visit", CLIENT, "--type", "phone", "--date", "2026-03-02").assert_success()
+def test_show_summarises_what_a_person_wants_first(agency: Path, invoke_caseflow: Run) -> None:
+    caseflow(invoke_caseflow, agency, "visit", CLIENT, "--type", "phone", "--date", "2026-03-02").assert_success()
     caseflow(
-        run_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-12T16:00"
+        invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-12T16:00"
     ).assert_success()  # fmt: skip
-    shown = json.loads(caseflow(run_caseflow, agency, "show", CLIENT, "--json").stdout)
+    shown = json.loads(caseflow(invoke_caseflow, agency, "show", CLIENT, "--json").stdout)
     assert shown["last_contact"] == {"date": "2026-03-02", "type": "phone"}
     assert shown["next_appointment"]["date"] == "2026-03-12"
     assert [d["rule"] for d in shown["due"]] == ["appointment"]
-    text = caseflow(run_caseflow, agency, "show", CLIENT).stdout
+    text = caseflow(invoke_caseflow, agency, "show", CLIENT).stdout
     assert "last contact: 2026-03-02 (phone)" in text and "next appointment: 2026-03-12 16:00" in text

@@ -304,6 +304,7 @@ def small_caseload(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Sche
     return path, open_repo(path).schemas
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(OPERATIONS, min_size=1, max_size=10))
 def test_random_edits_never_make_the_index_answer_otherwise(
@@ -413,6 +414,7 @@ def _without_today_warning(stderr: str) -> str:
     return "".join(line for line in stderr.splitlines(keepends=True) if "CASEFLOW_TODAY is set" not in line)
 
 
+@pytest.mark.slow
 def test_concurrent_commands_never_corrupt_the_index(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
     path = caseload(tmp_path / "repo", 20)
     clients = sorted(p.name for p in (path / "clients").iterdir())
@@ -662,12 +664,12 @@ def _index_tables(path: Path) -> tuple[int, int, set[str]]:
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign table", "foreign application"])
 def test_a_damaged_or_foreign_index_is_rebuilt_with_a_warning(
-    tmp_path: Path, run_caseflow: Callable[..., Result], damage: str
+    tmp_path: Path, invoke_caseflow: Callable[..., Result], damage: str
 ) -> None:
     path = _broken_caseload(tmp_path / "repo")
-    expected = run_caseflow("--repo", fresh_copy(path, tmp_path / "fresh"), "validate", "--json", env=ENV)
+    expected = invoke_caseflow("--repo", fresh_copy(path, tmp_path / "fresh"), "validate", "--json", env=ENV)
     assert expected.exit_code == 1 and len(json.loads(expected.stdout)["problems"]) >= 2
-    first = run_caseflow("--repo", path, "validate", "--json", env=ENV)
+    first = invoke_caseflow("--repo", path, "validate", "--json", env=ENV)
     assert (first.exit_code, first.stdout) == (1, expected.stdout)
     index_file = path / INDEX_FILE
     if damage == "garbage":
@@ -688,25 +690,25 @@ def test_a_damaged_or_foreign_index_is_rebuilt_with_a_warning(
                 db.execute("CREATE TABLE docs (key TEXT PRIMARY KEY, form TEXT, data TEXT NOT NULL)")
         db.close()
         warning = FOREIGN
-    rebuilt = run_caseflow("--repo", path, "validate", "--json", env=ENV)
+    rebuilt = invoke_caseflow("--repo", path, "validate", "--json", env=ENV)
     assert (rebuilt.exit_code, rebuilt.stdout) == (1, expected.stdout)
     assert _without_today_warning(rebuilt.stderr).startswith(warning), rebuilt.stderr
     assert _without_today_warning(rebuilt.stderr).count("\n") == 1
     assert _index_tables(path) == (APPLICATION_ID, FORMAT_VERSION, {"meta", "docs", "stats", "checks", "memos"})
     assert (path / INDEX_FILE).stat().st_mode & 0o777 == 0o600
-    again = run_caseflow("--repo", path, "validate", "--json", env=ENV)
+    again = invoke_caseflow("--repo", path, "validate", "--json", env=ENV)
     assert (again.exit_code, again.stdout, _without_today_warning(again.stderr)) == (1, expected.stdout, "")
-    verified = run_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_success()
+    verified = invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_success()
     assert json.loads(verified.stdout)["ok"] is True
 
 
-def test_deleting_the_index_loses_nothing(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
+def test_deleting_the_index_loses_nothing(tmp_path: Path, invoke_caseflow: Callable[..., Result]) -> None:
     path = _broken_caseload(tmp_path / "repo")
     commands = (("validate", "--json"), ("clients", "--json"), ("due", "--all", "--json"), ("review", "--json"))
-    before = [run_caseflow("--repo", path, *command, env=ENV).stdout for command in commands]
+    before = [invoke_caseflow("--repo", path, *command, env=ENV).stdout for command in commands]
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path / INDEX_FILE}{suffix}").unlink(missing_ok=True)
-    after = [run_caseflow("--repo", path, *command, env=ENV) for command in commands]
+    after = [invoke_caseflow("--repo", path, *command, env=ENV) for command in commands]
     assert [r.stdout for r in after] == before
     assert all("index.sqlite" not in r.stderr for r in after)
     assert json.loads(before[0])["ok"] is False and json.loads(before[1]) and json.loads(before[2])
@@ -715,10 +717,10 @@ def test_deleting_the_index_loses_nothing(tmp_path: Path, run_caseflow: Callable
 # -- 5. caseflow index ----------------------------------------------------------------------------------
 
 
-def test_index_command_rebuild_and_verify(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
+def test_index_command_rebuild_and_verify(tmp_path: Path, invoke_caseflow: Callable[..., Result]) -> None:
     path = caseload(tmp_path / "repo", 5)
     documents = documents_under(path)
-    state = json.loads(run_caseflow("--repo", path, "index", "--json", env=ENV).assert_success().stdout)
+    state = json.loads(invoke_caseflow("--repo", path, "index", "--json", env=ENV).assert_success().stdout)
     assert (state["file"], state["clients"], state["documents"], state["unreadable"]) == (
         INDEX_FILE,
         5,
@@ -726,9 +728,13 @@ def test_index_command_rebuild_and_verify(tmp_path: Path, run_caseflow: Callable
         0,
     )
     assert "ok" not in state and state["size_bytes"] > 0
-    rebuilt = json.loads(run_caseflow("--repo", path, "index", "--rebuild", "--json", env=ENV).assert_success().stdout)
+    rebuilt = json.loads(
+        invoke_caseflow("--repo", path, "index", "--rebuild", "--json", env=ENV).assert_success().stdout
+    )
     assert (rebuilt["clients"], rebuilt["documents"], rebuilt["unreadable"]) == (5, len(documents), 0)
-    verified = json.loads(run_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_success().stdout)
+    verified = json.loads(
+        invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_success().stdout
+    )
     assert (verified["ok"], verified["mismatches"], verified["documents"]) == (True, [], len(documents))
 
     # The stored data of one document made to differ from what its bytes say.
@@ -740,33 +746,37 @@ def test_index_command_rebuild_and_verify(tmp_path: Path, run_caseflow: Callable
         data["review_date"] = "2099-01-01"
         db.execute("UPDATE docs SET data = ? WHERE key = ?", (json.dumps([data, body]), key))
     db.close()
-    tampered = run_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_refused(1)
+    tampered = invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_refused(1)
     report = json.loads(tampered.stdout)
     assert report["ok"] is False
     assert report["mismatches"] == [f"{plan}: the index's data differs from a fresh parse"]
-    text_report = run_caseflow("--repo", path, "index", "--verify", env=ENV).assert_refused(1)
+    text_report = invoke_caseflow("--repo", path, "index", "--verify", env=ENV).assert_refused(1)
     assert text_report.stdout == f"{plan}: the index's data differs from a fresh parse\n"
     assert "1 difference" in text_report.stderr
 
-    usage = run_caseflow("--repo", path, "index", "--rebuild", "--verify", env=ENV).assert_refused(2)
+    usage = invoke_caseflow("--repo", path, "index", "--rebuild", "--verify", env=ENV).assert_refused(2)
     assert "give --rebuild or --verify, not both" in usage.stderr and usage.stdout == ""
-    run_caseflow("--repo", path, "index", "--rebuild", env=ENV).assert_success()
-    verified = json.loads(run_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_success().stdout)
+    invoke_caseflow("--repo", path, "index", "--rebuild", env=ENV).assert_success()
+    verified = json.loads(
+        invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_success().stdout
+    )
     assert verified["ok"] is True
 
 
-def test_index_verify_finds_stored_problems_that_differ(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
+def test_index_verify_finds_stored_problems_that_differ(tmp_path: Path, invoke_caseflow: Callable[..., Result]) -> None:
     from caseflow.index.database import check_key
 
     path = caseload(tmp_path / "repo", 2)
-    run_caseflow("--repo", path, "validate", env=ENV).assert_success()
+    invoke_caseflow("--repo", path, "validate", env=ENV).assert_success()
     visit = sorted(p.relative_to(path).as_posix() for p in (path / "clients").glob("*/visits/*.md"))[0]
     key = check_key(visit, blob_id((path / visit).read_bytes()))
     with sqlite3.connect(path / INDEX_FILE) as db:
         assert db.execute("SELECT problems FROM checks WHERE key = ?", (key,)).fetchone() == ("[]",)
         db.execute("UPDATE checks SET problems = ? WHERE key = ?", (json.dumps([[visit, 1, 1, "made up"]]), key))
     db.close()
-    report = json.loads(run_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_refused(1).stdout)
+    report = json.loads(
+        invoke_caseflow("--repo", path, "index", "--verify", "--json", env=ENV).assert_refused(1).stdout
+    )
     assert report["mismatches"] == [f"{visit}: the index's problems differ from checking it again"]
 
 
@@ -805,6 +815,7 @@ def _driven(path: Path, mode: str, record: Path, *args: str) -> Result:
     return Result(args, done.returncode, done.stdout, done.stderr)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(parallel.cores() < 2, reason="one core: caseflow never starts workers")
 def test_a_cold_run_on_every_core_answers_as_a_serial_one(tmp_path: Path) -> None:
     clients = 120

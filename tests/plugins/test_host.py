@@ -14,7 +14,10 @@ from caseflow.testing import ONLY_BUILTIN_PLUGINS, Recorder, Result, commit_file
 
 
 def install_fake_plugin(site: Path, name: str, module_source: str) -> dict[str, str]:
-    """A real installed distribution (dist-info with an entry point) on a PYTHONPATH folder."""
+    """A real installed distribution (dist-info with an entry point) on a PYTHONPATH folder.
+
+    Only a new process sees it, so the tests that install one run the real command in a subprocess.
+    """
     module = f"caseflow_{name}"
     site.mkdir(parents=True, exist_ok=True)
     (site / f"{module}.py").write_text(textwrap.dedent(module_source))
@@ -216,9 +219,9 @@ def test_a_hook_with_a_misnamed_argument_is_named(case_repo: Callable[..., Path]
 
 
 def test_a_misspelled_allowed_plugin_is_pointed_out(
-    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+    case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
-    result = run_caseflow("--repo", case_repo(), "plugins", env={"CASEFLOW_PLUGINS": "riverbnd"}).assert_success()
+    result = invoke_caseflow("--repo", case_repo(), "plugins", env={"CASEFLOW_PLUGINS": "riverbnd"}).assert_success()
     assert (
         "warning: plugin 'riverbnd' is allowed (caseflow.yaml or $CASEFLOW_PLUGINS) but not installed" in result.stderr
     )

@@ -75,13 +75,13 @@ def test_postal_codes_from_the_agency_table_or_the_listed_locations() -> None:
     assert resolve_postal_code("00000", [DIRECTORY], {}) is None
 
 
-def test_providers_commands_on_the_example_directory(tmp_path: Path, run_caseflow: Callable[..., Result]) -> None:
+def test_providers_commands_on_the_example_directory(tmp_path: Path, invoke_caseflow: Callable[..., Result]) -> None:
     from caseflow.agency.demo import example_dir
 
     copy = tmp_path / "agency"
     shutil.copytree(example_dir(), copy)
     found = json.loads(
-        run_caseflow(
+        invoke_caseflow(
             "--repo",
             copy,
             "providers",
@@ -100,10 +100,10 @@ def test_providers_commands_on_the_example_directory(tmp_path: Path, run_caseflo
     assert [s["id"] for s in found] == ["eastside-counseling-cbt", "lakeside-counseling"]
     assert found[0]["distance_km"] < found[1]["distance_km"]
     assert "language es" in found[0]["why"]
-    run_caseflow("--repo", copy, "providers", "search", "--near", "00000").assert_refused(1)
-    shown = json.loads(run_caseflow("--repo", copy, "providers", "show", "county-housing-vouchers", "--json").stdout)
+    invoke_caseflow("--repo", copy, "providers", "search", "--near", "00000").assert_refused(1)
+    shown = json.loads(invoke_caseflow("--repo", copy, "providers", "show", "county-housing-vouchers", "--json").stdout)
     assert shown[0]["organization_id"] == "county-housing-authority"
-    run_caseflow("--repo", copy, "providers", "show", "nobody").assert_refused(1)
+    invoke_caseflow("--repo", copy, "providers", "show", "nobody").assert_refused(1)
 
 
 class AgencyDirectory:

@@ -107,18 +107,20 @@ def test_emergency_disclosure_only_for_allowed_roles_and_recorded(case_repo: Cal
     assert "Caseflow-Emergency: disclosure without consent" in git(repo.root, "log", "-1", "--format=%B")
 
 
-def test_referral_commands(case_repo: Callable[..., Path], run_caseflow: Callable[..., Result]) -> None:
+def test_referral_commands(case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]) -> None:
     path = case_repo(
         {f"clients/{CLIENT}/client.yaml": CLIENT_YAML, f"clients/{CLIENT}/referrals/R-AAAAAA.yaml": REFERRAL}
     )
     env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
-    refused = run_caseflow("referral", CLIENT, "R-AAAAAA", "--status", "requested", cwd=path, env=env).assert_refused(1)
+    refused = invoke_caseflow(
+        "referral", CLIENT, "R-AAAAAA", "--status", "requested", cwd=path, env=env
+    ).assert_refused(1)
     assert "no release of information is on file" in refused.stderr
     import json
 
-    [row] = json.loads(run_caseflow("referrals", CLIENT, "--open", "--json", cwd=path).assert_success().stdout)
+    [row] = json.loads(invoke_caseflow("referrals", CLIENT, "--open", "--json", cwd=path).assert_success().stdout)
     assert (row["id"], row["status"], row["provider"]) == ("R-AAAAAA", "draft", "eastside-counseling")
-    run_caseflow(
+    invoke_caseflow(
         "referral", CLIENT, "R-AAAAAA", "--status", "cancelled", "--reason", "client moved", cwd=path, env=env
     ).assert_success()
-    assert json.loads(run_caseflow("referrals", "--open", "--json", cwd=path).stdout) == []
+    assert json.loads(invoke_caseflow("referrals", "--open", "--json", cwd=path).stdout) == []

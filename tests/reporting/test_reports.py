@@ -82,38 +82,40 @@ def test_a_de_identified_report_that_would_name_a_client_is_refused(case_repo: C
 
 
 def test_identified_reports_need_a_role_and_are_recorded(
-    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result], tmp_path: Path
+    case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result], tmp_path: Path
 ) -> None:
     path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML.replace("stage: intake", "stage: active")})
     repo = registered_plugin(path)
     with pytest.raises(NotAllowed, match="only supervisor, director may run it"):
         run_report(repo, repo.actor("casey"), "caseload-list")
     out = tmp_path / "list.html"
-    run_caseflow(
+    invoke_caseflow(
         "--repo", path, "--as", "sam", "report", "caseload-list", "--format", "html", "--out", out
     ).assert_success()
     assert CLIENT in out.read_text() and out.stat().st_mode & 0o777 == 0o600
-    audit = json.loads(run_caseflow("--repo", path, "audit", "--verify", "--json").stdout)
+    audit = json.loads(invoke_caseflow("--repo", path, "audit", "--verify", "--json").stdout)
     assert [(e["who"], e["action"], e["clients"]) for e in audit["entries"]] == [
         ("sam", "report core.caseload-list", [CLIENT])
     ]
 
 
 def test_the_html_report_is_one_self_contained_page(
-    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+    case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
     path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML.replace("stage: intake", "stage: active")})
-    html = run_caseflow("--repo", path, "--as", "sam", "report", "caseload", "--format", "html").assert_success().stdout
+    html = (
+        invoke_caseflow("--repo", path, "--as", "sam", "report", "caseload", "--format", "html").assert_success().stdout
+    )
     assert html.startswith("<!doctype html>") and "<svg" in html and "<11" not in html  # escaped in HTML
     assert "&lt;11" in html and "http://" not in html and "https://" not in html and "<script" not in html
     assert CLIENT not in html and "Ana Example" not in html
 
 
 def test_an_agency_template_cannot_link_to_files_elsewhere(
-    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+    case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
     path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML})
     (path / "templates/reports").mkdir(parents=True)
     (path / "templates/reports/standard.md.j2").symlink_to("/etc/hostname")
-    refused = run_caseflow("--repo", path, "--as", "sam", "report", "caseload")
+    refused = invoke_caseflow("--repo", path, "--as", "sam", "report", "caseload")
     assert refused.exit_code == 1 and "was not found" in refused.stderr and refused.stdout == ""

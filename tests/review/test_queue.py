@@ -70,11 +70,11 @@ def test_an_instrument_describes_a_score_change_clinically(case_repo: Callable[.
     ]
 
 
-def test_from_change_to_review_to_send_back_to_approval(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+def test_from_change_to_review_to_send_back_to_approval(case_repo: Callable[..., Path], invoke_caseflow: Run) -> None:
     path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML, f"clients/{CLIENT}/plan.yaml": PLAN})
 
     def caseflow(who: str, *args: str) -> Result:
-        return run_caseflow("--repo", path, "--as", who, *args)
+        return invoke_caseflow("--repo", path, "--as", who, *args)
 
     queue = json.loads(caseflow("sam", "review", "--json").assert_success().stdout)
     assert [(q["client"], q["path"], q["summary"]) for q in queue] == [(CLIENT, "plan.yaml", "never approved")]
@@ -108,7 +108,9 @@ def test_from_change_to_review_to_send_back_to_approval(case_repo: Callable[...,
     assert "sent-back" not in {d["rule"] for d in json.loads(caseflow("casey", "due", "--json").stdout)}
 
 
-def test_a_markdown_note_diffs_its_front_matter_and_its_body(case_repo: Callable[..., Path], run_caseflow: Run) -> None:
+def test_a_markdown_note_diffs_its_front_matter_and_its_body(
+    case_repo: Callable[..., Path], invoke_caseflow: Run
+) -> None:
     note = f"---\nform: core.visit\nclient: {CLIENT}\ndate: 2026-01-05\ntype: phone\nauthor: casey\n---\nCalled.\n"
     path = case_repo(
         {f"clients/{CLIENT}/client.yaml": CLIENT_YAML, f"clients/{CLIENT}/visits/2026-01-05-phone.md": note}
@@ -116,10 +118,10 @@ def test_a_markdown_note_diffs_its_front_matter_and_its_body(case_repo: Callable
     edited = note.replace("type: phone", "type: video").replace("Called.", "Video call; she is sleeping better.")
     (path / f"clients/{CLIENT}/visits/2026-01-05-phone.md").write_text(edited)
     shown = json.loads(
-        run_caseflow("--repo", path, "diff", CLIENT, "visits/2026-01-05-phone.md", "--json").assert_success().stdout
+        invoke_caseflow("--repo", path, "diff", CLIENT, "visits/2026-01-05-phone.md", "--json").assert_success().stdout
     )
     assert shown[0]["since"] == "HEAD"
     assert shown[0]["described"] == ["Contact type: phone → video"]
     assert shown[0]["body"] == ["-Called.", "+Video call; she is sleeping better."]
-    refused = run_caseflow("--repo", path, "diff", CLIENT, "--since", "--output=/tmp/x")
+    refused = invoke_caseflow("--repo", path, "diff", CLIENT, "--since", "--output=/tmp/x")
     assert refused.exit_code == 2

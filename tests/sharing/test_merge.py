@@ -115,11 +115,11 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def two_branches(case_repo: Callable[..., Path], run_caseflow: Run) -> tuple[Path, Run]:
+def two_branches(case_repo: Callable[..., Path], invoke_caseflow: Run) -> tuple[Path, Run]:
     path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML, f"clients/{CLIENT}/plan.yaml": PLAN})
 
     def caseflow(*args: str) -> Result:
-        return run_caseflow("--repo", path, "--as", "casey", *args)
+        return invoke_caseflow("--repo", path, "--as", "casey", *args)
 
     caseflow("clients").assert_success()  # any command registers the driver in this clone
     assert "merge-driver %O %A %B %P" in git(path, "config", "--get", "merge.caseflow-yaml.driver")

@@ -383,24 +383,26 @@ def test_broken_workflows_are_refused_naming_the_plugin(
 
 
 def test_advance_stages_approve_and_log_from_the_command_line(
-    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+    case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
     path = case_repo()
     env = {"CASEFLOW_USER": "casey", "CASEFLOW_PLUGINS": ""}
-    client = run_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
+    client = invoke_caseflow("intake", "--name", "Ana Example", "--dob", "1990-04-02", cwd=path, env=env).stdout.strip()
     head = git(path, "rev-parse", "HEAD")
-    refused = run_caseflow("advance", client, cwd=path, env=env).assert_refused(1)
+    refused = invoke_caseflow("advance", client, cwd=path, env=env).assert_refused(1)
     assert refused.stderr.splitlines() == [
         f"error: {client} cannot move from intake to evaluation:",
         "error:   - client.yaml needs a way to reach the client (phone, email or address)",
         f"error:   - no active treatment consent on file (caseflow new {client} core.consent --field kind=treatment)",
     ]
     assert git(path, "rev-parse", "HEAD") == head
-    dry = json.loads(run_caseflow("advance", client, "--dry-run", "--json", cwd=path, env=env).assert_refused(1).stdout)
+    dry = json.loads(
+        invoke_caseflow("advance", client, "--dry-run", "--json", cwd=path, env=env).assert_refused(1).stdout
+    )
     assert dry["ok"] is False and dry["to"] == "evaluation" and len(dry["missing"]) == 2 and dry["commit"] is None
-    listing = json.loads(run_caseflow("stages", client, "--json", cwd=path, env=env).assert_success().stdout)
+    listing = json.loads(invoke_caseflow("stages", client, "--json", cwd=path, env=env).assert_success().stdout)
     assert listing["stage"] == "intake" and listing["next"][0]["to"] == "evaluation"
-    assert [s["id"] for s in json.loads(run_caseflow("stages", "--json", cwd=path).stdout)["stages"]] == [
+    assert [s["id"] for s in json.loads(invoke_caseflow("stages", "--json", cwd=path).stdout)["stages"]] == [
         "intake",
         "evaluation",
         "planning",
@@ -408,10 +410,10 @@ def test_advance_stages_approve_and_log_from_the_command_line(
         "review",
         "discharged",
     ]
-    run_caseflow("advance", client, "--to", "nowhere", cwd=path, env=env).assert_refused(1)
+    invoke_caseflow("advance", client, "--to", "nowhere", cwd=path, env=env).assert_refused(1)
 
-    run_caseflow("set", client, "client.yaml", "phone=555-0100", cwd=path, env=env).assert_success()
-    run_caseflow(
+    invoke_caseflow("set", client, "client.yaml", "phone=555-0100", cwd=path, env=env).assert_success()
+    invoke_caseflow(
         "new",
         client,
         "core.consent",
@@ -424,15 +426,15 @@ def test_advance_stages_approve_and_log_from_the_command_line(
         cwd=path,
         env=env,
     ).assert_success()
-    moved = json.loads(run_caseflow("advance", client, "--json", cwd=path, env=env).assert_success().stdout)
+    moved = json.loads(invoke_caseflow("advance", client, "--json", cwd=path, env=env).assert_success().stdout)
     assert moved["ok"] and moved["commit"] == git(path, "rev-parse", "HEAD").strip()
 
-    run_caseflow("new", client, "core.plan", cwd=path, env=env).assert_success()
-    run_caseflow("approve", client, "plan.yaml", cwd=path, env=env).assert_refused(1)  # casey is not a supervisor
-    run_caseflow("--as", "sam", "reject", client, "plan.yaml", cwd=path).assert_refused(2)  # a comment is required
-    run_caseflow("--as", "sam", "approve", client, "plan.yaml", "--comment", "ok", cwd=path).assert_success()
+    invoke_caseflow("new", client, "core.plan", cwd=path, env=env).assert_success()
+    invoke_caseflow("approve", client, "plan.yaml", cwd=path, env=env).assert_refused(1)  # casey is not a supervisor
+    invoke_caseflow("--as", "sam", "reject", client, "plan.yaml", cwd=path).assert_refused(2)  # a comment is required
+    invoke_caseflow("--as", "sam", "approve", client, "plan.yaml", "--comment", "ok", cwd=path).assert_success()
 
-    timeline = json.loads(run_caseflow("log", client, "--json", cwd=path).assert_success().stdout)
+    timeline = json.loads(invoke_caseflow("log", client, "--json", cwd=path).assert_success().stdout)
     assert [e["action"] for e in timeline] == ["approve", "new", "advance", "new", "set", "intake"]
     assert timeline[0]["author"] == "sam" and timeline[0]["documents"] == [
         {"path": "approvals.yaml", "change": "added"}
@@ -440,7 +442,7 @@ def test_advance_stages_approve_and_log_from_the_command_line(
     assert timeline[2]["documents"] == [{"path": "client.yaml", "change": "changed"}]
     assert timeline[2]["stage"] == "intake -> evaluation" and timeline[0]["stage"] is None
     assert "Ana" not in json.dumps(timeline)
-    assert "advance" in run_caseflow("log", client, cwd=path).stdout
+    assert "advance" in invoke_caseflow("log", client, cwd=path).stdout
 
 
 def test_approvals_cannot_be_written_by_hand(repo: CaseRepo) -> None:

@@ -14,21 +14,20 @@ from fhir.resources.R4B.bundle import Bundle
 
 import caseflow
 from caseflow import ExportInputs
-from caseflow.testing import run
+from caseflow.testing import copy_repo, invoke
 
 CLIENT = "C-7K2M9Q"
 
 
 @pytest.fixture(scope="module")
-def agency(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def agency(tmp_path_factory: pytest.TempPathFactory, demo_template: tuple[Path, Any]) -> Path:
     """The demo agency (the shipped fictional example) as a real git case repository.
 
-    Built with ``caseflow demo`` rather than by copying ``caseflow.agency.demo.example_dir()``: plugin
-    code, tests included, may import only the public ``caseflow`` API (tests/test_layering.py).
+    Built with ``caseflow demo`` (once per session, by caseflow.testing's ``demo_template``) rather than
+    by copying ``caseflow.agency.demo.example_dir()``: plugin code, tests included, may import only the
+    public ``caseflow`` API (tests/test_layering.py).
     """
-    target = tmp_path_factory.mktemp("fhir") / "agency"
-    run("demo", target).assert_success()
-    return target
+    return copy_repo(demo_template[0], tmp_path_factory.mktemp("fhir") / "agency")
 
 
 @pytest.fixture(scope="module")
@@ -194,9 +193,11 @@ def test_every_reference_resolves(bundle: dict[str, Any]) -> None:
 def test_the_cli_exports_and_records_it(agency: Path, tmp_path: Path) -> None:
     cases, out = agency, tmp_path / "out"
     out.mkdir()
-    run("--repo", cases, "--as", "sam", "export", CLIENT, "--format", "fhir", "--out", out / "b.json").assert_success()
+    invoke(
+        "--repo", cases, "--as", "sam", "export", CLIENT, "--format", "fhir", "--out", out / "b.json"
+    ).assert_success()
     bundle = Bundle.model_validate_json((out / "b.json").read_bytes())
     assert bundle.type == "collection" and bundle.entry
-    audit = json.loads(run("--repo", cases, "audit", "--json").assert_success().stdout)
+    audit = json.loads(invoke("--repo", cases, "audit", "--json").assert_success().stdout)
     exports = [e for e in audit["entries"] if e["action"] == "export fhir"]
     assert [(e["who"], e["clients"]) for e in exports] == [("sam", [CLIENT])]

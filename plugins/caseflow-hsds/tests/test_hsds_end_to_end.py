@@ -33,10 +33,12 @@ def caseflow(run: Run, repo: Path, *args: str | Path) -> Result:
 
 
 @pytest.mark.parametrize("source", ["springfield-211.json", "springfield-211-csv"])
-def test_find_refer_consent_send_and_complete(case_repo: Callable[..., Path], run_caseflow: Run, source: str) -> None:
+def test_find_refer_consent_send_and_complete(
+    case_repo: Callable[..., Path], invoke_caseflow: Run, source: str
+) -> None:
     repo = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML})
     imported = json.loads(
-        caseflow(run_caseflow, repo, "providers", "import", EXAMPLES / source, "--id", "county-211", "--json")
+        caseflow(invoke_caseflow, repo, "providers", "import", EXAMPLES / source, "--id", "county-211", "--json")
         .assert_success()
         .stdout
     )
@@ -44,7 +46,7 @@ def test_find_refer_consent_send_and_complete(case_repo: Callable[..., Path], ru
 
     found = json.loads(
         caseflow(
-            run_caseflow,
+            invoke_caseflow,
             repo,
             "providers",
             "search",
@@ -68,14 +70,14 @@ def test_find_refer_consent_send_and_complete(case_repo: Callable[..., Path], ru
     best = found[0]
     assert best["directory"] == "county-211" and best["distance_km"] < found[1]["distance_km"]
     assert "category outpatient-mental-health" in best["why"] and best["distance_km"] < 1
-    broader = caseflow(run_caseflow, repo, "providers", "search", "--service", "mental-health", "--language", "es")
+    broader = caseflow(invoke_caseflow, repo, "providers", "search", "--service", "mental-health", "--language", "es")
     names = broader.assert_success().stdout
     assert "Prairie Lantern 24/7 Crisis Line" in names and "Casa Puente Family Counseling" in names
     assert "category outpatient-mental-health (under mental-health)" in names
 
     referral_id = (
         caseflow(
-            run_caseflow,
+            invoke_caseflow,
             repo,
             "refer",
             CLIENT,
@@ -90,26 +92,26 @@ def test_find_refer_consent_send_and_complete(case_repo: Callable[..., Path], ru
         .stdout.strip()
     )
     head = git(repo, "rev-parse", "HEAD")
-    stopped = caseflow(run_caseflow, repo, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
+    stopped = caseflow(invoke_caseflow, repo, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
     assert "no release of information is on file for this client" in stopped.stderr
     assert git(repo, "rev-parse", "HEAD") == head
 
     expires = (dt.date.today() + dt.timedelta(days=365)).isoformat()
     consent = ("--purpose", "Referral for counseling", "--information", "Contact information", "--expires", expires)
-    caseflow(run_caseflow, repo, "consent", CLIENT, "--to", best["organization_id"], *consent).assert_success()
+    caseflow(invoke_caseflow, repo, "consent", CLIENT, "--to", best["organization_id"], *consent).assert_success()
     for status in ("requested", "accepted", "in-progress", "completed"):
-        caseflow(run_caseflow, repo, "referral", CLIENT, referral_id, "--status", status).assert_success()
-    late = caseflow(run_caseflow, repo, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
+        caseflow(invoke_caseflow, repo, "referral", CLIENT, referral_id, "--status", status).assert_success()
+    late = caseflow(invoke_caseflow, repo, "referral", CLIENT, referral_id, "--status", "requested").assert_refused()
     assert "it can move to nothing (it is closed)" in late.stderr
 
-    listed = json.loads(caseflow(run_caseflow, repo, "referrals", CLIENT, "--json").stdout)
+    listed = json.loads(caseflow(invoke_caseflow, repo, "referrals", CLIENT, "--json").stdout)
     assert [(r["id"], r["status"], r["provider"], r["service"]) for r in listed] == [
         (referral_id, "completed", best["organization_id"], best["id"])
     ]
 
 
 def test_import_keeps_the_valid_records_and_names_the_invalid_ones(
-    case_repo: Callable[..., Path], run_caseflow: Run, tmp_path: Path
+    case_repo: Callable[..., Path], invoke_caseflow: Run, tmp_path: Path
 ) -> None:
     data = json.loads((EXAMPLES / "springfield-211.json").read_text())
     broken = data[0]["services"][0]
@@ -117,7 +119,7 @@ def test_import_keeps_the_valid_records_and_names_the_invalid_ones(
     bad = tmp_path / "county.json"
     bad.write_text(json.dumps(data))
     repo = case_repo()
-    imported = json.loads(caseflow(run_caseflow, repo, "providers", "import", bad, "--json").assert_success().stdout)
+    imported = json.loads(caseflow(invoke_caseflow, repo, "providers", "import", bad, "--json").assert_success().stdout)
     assert imported["services"] == 13
     status_line, link_line = imported["skipped"]  # the service, then its link to a location
     assert status_line.startswith("county.json:0/services/0: ")
@@ -134,11 +136,11 @@ def test_import_keeps_the_valid_records_and_names_the_invalid_ones(
     ],
 )
 def test_import_refuses_what_is_not_an_hsds_directory_and_writes_nothing(
-    case_repo: Callable[..., Path], run_caseflow: Run, tmp_path: Path, name: str, content: str, message: str
+    case_repo: Callable[..., Path], invoke_caseflow: Run, tmp_path: Path, name: str, content: str, message: str
 ) -> None:
     repo = case_repo()
     head = git(repo, "rev-parse", "HEAD")
     (tmp_path / name).write_text(content)
-    refused = caseflow(run_caseflow, repo, "providers", "import", tmp_path / name).assert_refused()
+    refused = caseflow(invoke_caseflow, repo, "providers", "import", tmp_path / name).assert_refused()
     assert message in refused.stderr
     assert git(repo, "rev-parse", "HEAD") == head and not (repo / "directories").exists()

@@ -32,15 +32,15 @@ def test_housing_assessment_form_is_registered_and_has_a_skeleton(case_repo: Cal
 
 
 def test_home_visits_must_record_their_length(
-    case_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+    case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
     visit = f"---\nform: core.visit\nclient: {CLIENT}\ndate: 2026-10-20\ntype: home\nauthor: robin\n---\nVisited.\n"
     path = case_repo(
         {f"clients/{CLIENT}/client.yaml": CLIENT_YAML, f"clients/{CLIENT}/visits/2026-10-20-home.md": visit}
     )
-    result = run_caseflow("--repo", path, "validate", env={"CASEFLOW_PLUGINS": "riverbend"}).assert_refused(1)
+    result = invoke_caseflow("--repo", path, "validate", env={"CASEFLOW_PLUGINS": "riverbend"}).assert_refused(1)
     assert result.stdout == (
         f"clients/{CLIENT}/visits/2026-10-20-home.md:5:7: "
         "[riverbend] Riverbend policy: a home visit records duration_minutes (lone-worker safety)\n"
     )
-    run_caseflow("--repo", path, "validate", env={"CASEFLOW_PLUGINS": ""}).assert_success()
+    invoke_caseflow("--repo", path, "validate", env={"CASEFLOW_PLUGINS": ""}).assert_success()

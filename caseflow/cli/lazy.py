@@ -162,7 +162,7 @@ def _package_stamps(top: str) -> str:
     folders = list(spec.submodule_search_locations or [])
     if not folders:
         return _stamp(spec.origin or top)
-    stamps = []
+    stamps: list[str] = []
     for folder in folders:
         for directory, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))

@@ -307,3 +307,28 @@ def test_the_git_package_imports_no_feature_and_not_the_store() -> None:
         if where(path).startswith("caseflow/core/git/")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def _session_passed_to_functions(path: Path) -> list[str]:
+    """Calls in a commands module that hand the repository to a function (``f(repo, ...)``)
+    instead of calling a method of one of its services (``repo.followup.record_visit(...)``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        first = ast.unparse(node.args[0])
+        if first in ("repo", "settings.repo()") and ast.unparse(node.func) not in ALLOWED_HELPERS:
+            found.append(f"line {node.lineno}: {ast.unparse(node.func)}({first}, ...)")
+    return found
+
+
+#: Command helpers that take the repository to check an option (never to change anything), and
+#: the watcher, a long-running service of its own that ``caseflow watch`` builds and runs.
+ALLOWED_HELPERS = {"refuse_inside", "Watcher"}
+
+
+def test_every_command_works_through_the_services() -> None:
+    commands = [p for p in SOURCES if where(p).startswith("caseflow/") and p.name.endswith("commands.py")]
+    assert len(commands) >= 12
+    offenders = {where(p): found for p in commands if (found := _session_passed_to_functions(p))}
+    assert offenders == {}

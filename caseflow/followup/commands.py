@@ -146,10 +146,9 @@ def appt_add(
     as_json: bool,
 ) -> None:
     """Add a scheduled appointment to appointments.yaml."""
-    from caseflow.followup.actions import add_appointment
 
-    saved, appointment_id = add_appointment(
-        settings.repo(), settings.actor(), client_id, with_=with_, at=at, referral=referral, purpose=purpose
+    saved, appointment_id = settings.repo().followup.add_appointment(
+        settings.actor(), client_id, with_=with_, at=at, referral=referral, purpose=purpose
     )
     if as_json:
         emit_json({"id": appointment_id, "path": saved.path, "commit": saved.commit})
@@ -260,10 +259,8 @@ def meds_add(
     as_json: bool,
 ) -> None:
     """Record a medication the client takes (prescribed elsewhere)."""
-    from caseflow.followup.actions import add_medication
 
-    saved, medication_id = add_medication(
-        settings.repo(),
+    saved, medication_id = settings.repo().followup.add_medication(
         settings.actor(),
         client_id,
         name=name,
@@ -310,10 +307,8 @@ def meds_log(
     on: str | None,
 ) -> None:
     """Record how a medication is going: adherence, effect, side effects."""
-    from caseflow.followup.actions import log_medication
 
-    saved = log_medication(
-        settings.repo(),
+    saved = settings.repo().followup.log_medication(
         settings.actor(),
         client_id,
         medication_id,
@@ -348,13 +343,11 @@ def report_in(
     attach: Path | None,
 ) -> None:
     """Record a report received from a provider; it stays unread until `caseflow ack`."""
-    from caseflow.followup.actions import receive_report
 
     if (text_file is None) == (not edit):
         raise UsageError("give the report's text with --file FILE or --edit (one of them)")
     text = read_text_file(text_file, "--file") if text_file else None
-    saved = receive_report(
-        settings.repo(),
+    saved = settings.repo().followup.receive_report(
         settings.actor(),
         client_id,
         provider=provider,

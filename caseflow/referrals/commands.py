@@ -196,10 +196,8 @@ def refer(
     as_json: bool,
 ) -> None:
     """Start a referral (draft) to a directory service; `caseflow referral ... --status requested` sends it."""
-    from caseflow.referrals.lifecycle import refer as create
 
-    saved = create(
-        settings.repo(),
+    saved = settings.repo().referrals.refer(
         settings.actor(),
         client_id,
         service_id,

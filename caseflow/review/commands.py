@@ -125,10 +125,8 @@ def review(
             return
     actor = settings.actor()
     if decision == "approve":  # every document checked before the first commit: all or nothing
-        from caseflow.workflow.approvals import check_decision
-
         for waiting in pending:
-            check_decision(repo, actor, client_id, repo.resolve_document(client_id, waiting.path), "approved")
+            repo.workflow.check_decision(actor, client_id, repo.resolve_document(client_id, waiting.path), "approved")
     for waiting in pending:
         if decision == "approve":
             saved = repo.workflow.approve(actor, client_id, waiting.path)

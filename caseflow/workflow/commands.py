@@ -22,7 +22,6 @@ def register_commands(cli: click.Group) -> None:
 @repo_options
 def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
     """The workflow's stages; with CLIENT, where the client is and what is still needed to move on."""
-    from caseflow.workflow import engine
 
     repo = settings.repo()
     workflow = repo.workflow_spec
@@ -32,7 +31,7 @@ def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
             "title": stage.title,
             "final": stage.final,
             "next": [t.target for t in workflow.transitions_from(stage.id)],
-            "to_leave": [engine.describe(repo, r) for r in stage.exit_requirements],
+            "to_leave": [repo.workflow.describe(r) for r in stage.exit_requirements],
         }
         for stage in workflow.stages
     ]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from caseflow.core.events import SavedDocument, StageChange
     from caseflow.session import Session
     from caseflow.workflow.engine import Evaluation
+    from caseflow.workflow.model import Requirement
     from caseflow.workflow.timeline import TimelineEntry
 
 
@@ -36,6 +37,15 @@ class WorkflowService:
     ) -> tuple[Evaluation, StageChange]:
         """Move the client on, or raise :class:`RequirementsNotMet` listing everything missing."""
         return engine.advance(self._session, actor, client_id, to, reason)
+
+    def describe(self, requirement: Requirement) -> str:
+        """A requirement in plain words, as ``caseflow stages`` shows it."""
+        return engine.describe(self._session, requirement)
+
+    def check_decision(self, actor: Staff, client_id: str, path: str, decision: str) -> bytes:
+        """Whether ``actor`` may decide on the committed version of ``path`` (raises why not);
+        returns the bytes the decision would be bound to."""
+        return approvals.check_decision(self._session, actor, client_id, path, decision)
 
     def approve(self, actor: Staff, client_id: str, document: str, comment: str | None = None) -> SavedDocument:
         """Approve the current (committed) version of a document, bound to its blob id."""

@@ -33,6 +33,7 @@ COMMAND_PLUGINS = (
     "caseflow.referrals.commands",
     "caseflow.referrals.provider_commands",
     "caseflow.followup.commands",
+    "caseflow.followup.show_command",
     "caseflow.review.commands",
     "caseflow.sharing.commands",
     "caseflow.reporting.commands",

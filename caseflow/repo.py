@@ -18,23 +18,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from caseflow.agency.service import Agency
 from caseflow.core.config import Staff, find_root
 from caseflow.core.events import SavedDocument, StageChange
-from caseflow.evaluation.service import Evaluation
-from caseflow.followup.service import FollowUp
 from caseflow.index.problems import ValidationReport
-from caseflow.index.service import IndexMaintenance
 from caseflow.plugins import PluginHost
 from caseflow.records.listing import ClientDocument
-from caseflow.records.service import Records
-from caseflow.referrals.service import Referrals
-from caseflow.reporting.service import Reporting
-from caseflow.review.service import Review
 from caseflow.session import Session, open_parts
-from caseflow.sharing.service import Sharing
-from caseflow.workflow.service import WorkflowService
+
+if TYPE_CHECKING:
+    from caseflow.agency.service import Agency
+    from caseflow.evaluation.service import Evaluation
+    from caseflow.followup.service import FollowUp
+    from caseflow.index.service import IndexMaintenance
+    from caseflow.records.service import Records
+    from caseflow.referrals.service import Referrals
+    from caseflow.reporting.service import Reporting
+    from caseflow.review.service import Review
+    from caseflow.sharing.service import Sharing
+    from caseflow.workflow.service import WorkflowService
 
 __all__ = [
     "CaseRepo",
@@ -54,51 +57,71 @@ class CaseRepo(Session):
     @cached_property
     def records(self) -> Records:
         """Clients and documents: intake, ``set``, ``new``, listings."""
+        from caseflow.records.service import Records
+
         return Records(self)
 
     @cached_property
     def agency(self) -> Agency:
         """The agency's staff list."""
+        from caseflow.agency.service import Agency
+
         return Agency(self)
 
     @cached_property
     def workflow(self) -> WorkflowService:
         """Stages, advancing, approvals, the timeline (the definition itself: ``workflow_spec``)."""
+        from caseflow.workflow.service import WorkflowService
+
         return WorkflowService(self)
 
     @cached_property
     def evaluation(self) -> Evaluation:
         """Screening instruments and scores."""
+        from caseflow.evaluation.service import Evaluation
+
         return Evaluation(self)
 
     @cached_property
     def referrals(self) -> Referrals:
         """Consents, provider directories, referrals and their packets."""
+        from caseflow.referrals.service import Referrals
+
         return Referrals(self)
 
     @cached_property
     def followup(self) -> FollowUp:
         """Contacts, appointments, medications, provider reports, the due list."""
+        from caseflow.followup.service import FollowUp
+
         return FollowUp(self)
 
     @cached_property
     def review(self) -> Review:
         """Semantic diffs and the review queue."""
+        from caseflow.review.service import Review
+
         return Review(self)
 
     @cached_property
     def sharing(self) -> Sharing:
         """Sync through a shared remote, the merge driver, resolving conflicts."""
+        from caseflow.sharing.service import Sharing
+
         return Sharing(self)
 
     @cached_property
     def reporting(self) -> Reporting:
         """Reports and exports."""
+        from caseflow.reporting.service import Reporting
+
         return Reporting(self)
 
     @cached_property
     def index_maintenance(self) -> IndexMaintenance:
         """The local index's state, rebuild and verification."""
+        from caseflow.index.service import IndexMaintenance
+
         return IndexMaintenance(self)
 
 

@@ -78,8 +78,12 @@ def _startup(argv: Sequence[str] | None, with_plugins: bool) -> StartupPlugins:
     return StartupPlugins(root, policy, entry_points=with_plugins)
 
 
-def _catalog(startup: StartupPlugins) -> Catalog | None:
-    """The commands as last loaded, for ``--help``; None where it cannot be trusted."""
+def _catalog(startup: StartupPlugins) -> Catalog:
+    """The commands as ``--help`` last listed them, under the fingerprint of where they come from."""
+    return Catalog(cache_folder(), lambda: _fingerprint(startup))
+
+
+def _fingerprint(startup: StartupPlugins) -> str:
     from importlib.metadata import entry_points
 
     from caseflow.plugins import COMMAND_PLUGINS, ENTRY_POINT_GROUP
@@ -91,7 +95,7 @@ def _catalog(startup: StartupPlugins) -> Catalog | None:
                 version = entry_point.dist.version if entry_point.dist is not None else None
                 plugins.append((entry_point.name, entry_point.value, version))
     policy = f"{sorted(startup.policy.allow or ['*'])} - {sorted(startup.policy.block)} {startup.entry_points}"
-    return Catalog(cache_folder(), fingerprint(COMMAND_PLUGINS, plugins, policy))
+    return fingerprint(COMMAND_PLUGINS, plugins, policy)
 
 
 def _repo_argument(args: list[str]) -> str | None:

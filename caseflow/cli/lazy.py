@@ -2,7 +2,7 @@
 
 Every command, caseflow's own included, comes through the ``register_commands`` hook, which means
 importing each feature's commands module and every permitted plugin. That is work ``caseflow
---help`` need not do twice: after the commands have been loaded once, their names and help texts
+--help`` need not do twice: once ``--help`` has loaded the commands, their names and help texts
 are kept in a small catalog in the user's cache folder, under a fingerprint of everything they
 came from (caseflow's version, the plugin settings in force, the commands modules' and the
 plugins' files). While the fingerprint holds, ``--help`` prints the catalog; any other use of
@@ -44,8 +44,6 @@ class LazyGroup(CaseflowGroup):
             return
         load, self._load = self._load, None
         load(self)
-        if self._catalog is not None:
-            self._catalog.save(self.commands.values())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self.load()
@@ -58,7 +56,9 @@ class LazyGroup(CaseflowGroup):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         kept = self._catalog.read() if self._load is not None and self._catalog is not None else None
         if kept is None:
-            super().format_commands(ctx, formatter)
+            super().format_commands(ctx, formatter)  # loads the commands
+            if self._catalog is not None and not self._catalog.holds():
+                self._catalog.save(self.commands.values())  # for the next --help
             return
         # what click's own format_commands prints, from the catalog's stand-ins
         shown = [(name, command) for name, command in sorted(kept.items()) if not command.hidden]
@@ -71,9 +71,24 @@ class LazyGroup(CaseflowGroup):
 class Catalog:
     """The names and help texts of the commands, kept under a fingerprint of where they came from."""
 
-    def __init__(self, folder: Path, fingerprint: str) -> None:
+    def __init__(self, folder: Path, fingerprint: str | Callable[[], str]) -> None:
         self.path = folder / "commands.json"
-        self.fingerprint = fingerprint
+        self._fingerprint = fingerprint
+
+    @property
+    def fingerprint(self) -> str:
+        """Worked out when first needed: only ``--help`` reads or writes the catalog."""
+        if callable(self._fingerprint):
+            self._fingerprint = self._fingerprint()
+        return self._fingerprint
+
+    def holds(self) -> bool:
+        """Whether the catalog on disk was made under this fingerprint (nothing to write again)."""
+        try:
+            with self.path.open("rb") as kept:
+                return f'{{"fingerprint": "{self.fingerprint}"'.encode() == kept.read(len(self.fingerprint) + 18)
+        except OSError:
+            return False
 
     def read(self) -> dict[str, click.Command] | None:
         """Stand-in commands (names and help only), or None if the catalog is missing or stale."""

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from caseflow.evaluation import screening
-
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -26,6 +24,8 @@ class Evaluation:
 
     def instrument(self, instrument_id: str) -> Instrument:
         """The instrument with this id (`caseflow instruments` lists them)."""
+        from caseflow.evaluation import screening
+
         return screening.instrument(self._session, instrument_id)
 
     def screen(
@@ -38,8 +38,12 @@ class Evaluation:
         parameters: Mapping[str, str] | None = None,
     ) -> tuple[SavedDocument, Result]:
         """Save one administration (and, if it shows suicide risk, the client's risk flag) in one commit."""
+        from caseflow.evaluation import screening
+
         return screening.screen(self._session, actor, client_id, instrument_id, answers, date, parameters)
 
     def scores(self, client_id: str, instrument_id: str | None = None) -> list[Administration]:
         """Every administration, oldest first, with change from baseline and response/remission."""
+        from caseflow.evaluation import screening
+
         return screening.scores(self._session, client_id, instrument_id)

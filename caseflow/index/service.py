@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from caseflow.index import maintenance
-
 if TYPE_CHECKING:
     from caseflow.index.maintenance import IndexState, Progress
     from caseflow.session import Session
@@ -21,12 +19,18 @@ class IndexMaintenance:
 
     def status(self, progress: Progress | None = None) -> IndexState:
         """Bring the index up to date and say what it holds."""
+        from caseflow.index import maintenance
+
         return maintenance.status(self._session, progress)
 
     def rebuild(self, progress: Progress | None = None) -> IndexState:
         """Delete the index and build it again: every document parsed, and checked against its form."""
+        from caseflow.index import maintenance
+
         return maintenance.rebuild(self._session, progress)
 
     def verify(self, progress: Progress | None = None) -> IndexState:
         """Compare what the index holds for every document with a full reparse of the working tree."""
+        from caseflow.index import maintenance
+
         return maintenance.verify(self._session, progress)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from caseflow.records import actions, listing
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
@@ -38,10 +36,14 @@ class Records:
         fields: Sequence[str] = (),
     ) -> str:
         """Create a client in stage ``intake``; returns the new client id."""
+        from caseflow.records import actions
+
         return actions.intake(self._session, actor, name=name, dob=dob, worker=worker, phone=phone, fields=fields)
 
     def set_fields(self, actor: Staff, client_id: str, document_name: str, assignments: Sequence[str]) -> SavedDocument:
         """Edit fields of one document in place; every other byte of the file stays as it was."""
+        from caseflow.records import actions
+
         return actions.set_fields(self._session, actor, client_id, document_name, assignments)
 
     def new_document(
@@ -66,6 +68,8 @@ class Records:
         the document as it will be committed (named, after any editing): it checks what the form
         cannot (a date against today), adds trailers or files beside it, or refuses (the draft is kept).
         """
+        from caseflow.records import actions
+
         return actions.new_document(
             self._session,
             actor,
@@ -83,4 +87,6 @@ class Records:
 
     def documents(self, client_id: str) -> list[ClientDocument]:
         """A client's documents with their forms and summaries (``validate`` checks them in full)."""
+        from caseflow.records import listing
+
         return listing.documents(self._session, client_id)

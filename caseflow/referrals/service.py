@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from caseflow.referrals import consents, directory_files, lifecycle
-
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
@@ -32,16 +30,22 @@ class Referrals:
 
     def record_consent(self, actor: Staff, client_id: str, terms: ConsentTerms) -> SavedDocument:
         """Write ``consents/<id>.yaml`` for the client in one commit; refuse incomplete or impossible terms."""
+        from caseflow.referrals import consents
+
         return consents.record_consent(self._session, actor, client_id, terms)
 
     def revoke_consent(
         self, actor: Staff, client_id: str, consent_id: str, on: str | None, note: str | None
     ) -> SavedDocument:
         """Mark a consent revoked from a date (earlier disclosures stay lawful), one commit."""
+        from caseflow.referrals import consents
+
         return consents.revoke_consent(self._session, actor, client_id, consent_id, on, note)
 
     def consents_on_file(self, client_id: str) -> list[Mapping[str, Any]]:
         """The client's consents as committed: a disclosure never rests on an edit nobody committed."""
+        from caseflow.referrals import lifecycle
+
         return lifecycle.consents_on_file(self._session, client_id)
 
     def refer(
@@ -61,6 +65,8 @@ class Referrals:
         It says what it will disclose (purpose, information, Part 2 or not) so that the consent gate
         can check it when it is sent. A Part 2 client's referral carries Part 2 records, always.
         """
+        from caseflow.referrals import lifecycle
+
         return lifecycle.refer(
             self._session,
             actor,
@@ -84,6 +90,8 @@ class Referrals:
         emergency: str | None = None,
     ) -> SavedDocument:
         """Move a referral on, one commit; sending it (``requested``) needs a covering consent."""
+        from caseflow.referrals import lifecycle
+
         return lifecycle.change_status(self._session, actor, client_id, referral_id, status, note, reason, emergency)
 
     def packet(self, actor: Staff, client_id: str, referral_id: str) -> Packet:
@@ -93,22 +101,30 @@ class Referrals:
         for referral, the plan goal and contact details each appear only when an item names them. A
         referral sent under the emergency override carries that override (and its reason) instead.
         """
+        from caseflow.referrals import lifecycle
+
         return lifecycle.packet(self._session, actor, client_id, referral_id)
 
     def stale_after_days(self) -> int:
         """Days a referral may wait without a status change (the workflow's ``referral_stale_days``)."""
+        from caseflow.referrals import lifecycle
+
         return lifecycle.stale_after_days(
             self._session,
         )
 
     def directories(self) -> list[Directory]:
         """Every provider directory: those plugins register, then every readable directory source."""
+        from caseflow.referrals import directory_files
+
         return directory_files.directories(
             self._session,
         )
 
     def directory_sources(self) -> list[LoadedSource]:
         """The directory files and folders (``directories/``, ``directories.sources``), read once a session."""
+        from caseflow.referrals import directory_files
+
         return directory_files.loaded_sources(
             self._session,
         )
@@ -117,4 +133,6 @@ class Referrals:
         self, actor: Staff, path: Path, directory_id: str | None = None, replace: bool = False
     ) -> ImportReport:
         """Read and validate a directory, then record its files under ``directories/`` in one commit."""
+        from caseflow.referrals import directory_files
+
         return directory_files.import_directory(self._session, actor, path, directory_id, replace)

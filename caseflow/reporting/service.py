@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from caseflow.reporting import exports, run
-
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -34,6 +32,8 @@ class Reporting:
         worker: str | None = None,
     ) -> Rendered:
         """Run a report for a period: de-identified unless the report and the actor's role allow names."""
+        from caseflow.reporting import run
+
         return run.run_report(
             self._session, actor, report_id, fmt=fmt, month=month, start=start, end=end, worker=worker
         )
@@ -49,4 +49,6 @@ class Reporting:
         information: Sequence[str] = (),
     ) -> bytes:
         """One client's record in another format; to an outside recipient only under a covering consent."""
+        from caseflow.reporting import exports
+
         return exports.export(self._session, actor, client_id, fmt, to=to, purpose=purpose, information=information)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from caseflow.review import queue
-
 if TYPE_CHECKING:
     from caseflow.review.queue import DocumentDiff, Pending
     from caseflow.session import Session
@@ -23,6 +21,8 @@ class Review:
         self, client_id: str, document: str | None = None, *, since: str | None = None, since_approval: bool = False
     ) -> list[DocumentDiff]:
         """What changed in one document (or every document) of a client, as the working tree has it now."""
+        from caseflow.review import queue
+
         return queue.diff(self._session, client_id, document, since=since, since_approval=since_approval)
 
     def pending(self, worker: str | None = None) -> list[Pending]:
@@ -31,4 +31,6 @@ class Review:
         What a client has pending is kept in the index by the digest of its documents (with git's
         status of each, as the last commit that changed a document names its author).
         """
+        from caseflow.review import queue
+
         return queue.pending_reviews(self._session, worker)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from caseflow.sharing import driver, sync
-
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -26,6 +24,8 @@ class Sharing:
 
     def sync(self, actor: Staff, remote: str = "origin") -> SyncReport:
         """Fetch, merge field by field, validate, push (never force): one call, every step reported."""
+        from caseflow.sharing import sync
+
         return sync.sync(self._session, actor, remote)
 
     def merge_driver(self, base: Path, mine: Path, theirs: Path, path: str) -> list[Conflict]:
@@ -34,22 +34,30 @@ class Sharing:
         Whatever goes wrong, the file keeps our version and the conflict is recorded: the driver never
         drops a change silently and never writes conflict markers.
         """
+        from caseflow.sharing import driver
+
         return driver.run_driver(self._session, base, mine, theirs, path)
 
     def unsettled(self) -> list[Unsettled]:
         """Conflicts left to settle, each with who made each side's change (ours: HEAD; theirs: what
         is being merged in, which git names only once the driver has run).
         """
+        from caseflow.sharing import driver
+
         return driver.unsettled(
             self._session,
         )
 
     def resolve(self, client_id: str, document: str, field: str, take: str) -> Unsettled | None:
         """Settle one conflicting field with mine, theirs or a value; the last one stages the file."""
+        from caseflow.sharing import driver
+
         return driver.resolve(self._session, client_id, document, field, take)
 
     def ensure_driver(self) -> None:
         """Every command's first step in a clone: make sure git calls caseflow to merge case documents."""
+        from caseflow.sharing import driver
+
         return driver.registered(
             self._session,
         )

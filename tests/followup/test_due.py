@@ -231,3 +231,13 @@ def test_a_contact_note_dated_ahead_does_not_validate(case_repo: Callable[..., P
     repo = open_repo(path, environ=ONLY_BUILTIN_PLUGINS)
     problems = [str(p) for p in repo.validate().problems]
     assert any("Contact date: is in the future" in p for p in problems)
+
+
+def test_the_services_default_horizon_is_the_due_lists() -> None:
+    import inspect
+
+    from caseflow.followup.due import WITHIN_DAYS, due_list
+    from caseflow.followup.service import FollowUp
+
+    assert inspect.signature(FollowUp.due).parameters["within_days"].default == WITHIN_DAYS
+    assert inspect.signature(due_list).parameters["within_days"].default == WITHIN_DAYS

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from caseflow.core import casefiles
+from caseflow.core import casefiles, layout, signing
 from caseflow.core.case import CaseDocument, CaseView, blob_id
 from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
 from caseflow.core.configfile import load_config
@@ -28,6 +28,7 @@ from caseflow.index.database import CaseIndex
 from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
 if TYPE_CHECKING:
+    from caseflow.core.ledger import Ledger
     from caseflow.core.validation import SchemaChecker
     from caseflow.index.problems import ValidationReport
     from caseflow.index.snapshot import Snapshot
@@ -105,6 +106,29 @@ class Session:
             raise NotFound(f"caseflow.yaml names workflow '{self.config.workflow}', which no plugin provides ({known})")
         return chosen
 
+    def ledger(self) -> Ledger:
+        """What the history proves (:mod:`caseflow.core.ledger`): which approvals, stage changes and
+        rule changes count; replayed once per command, incrementally across commands."""
+        from caseflow.core import ledger
+
+        def build() -> Ledger:
+            try:
+                spec = self.workflow_spec
+            except NotFound:  # validate says so; no move can be judged against a missing workflow
+                moves, initial, judged = set(), "", False
+            else:
+                moves, initial, judged = {(t.source, t.target) for t in spec.transitions}, spec.initial, True
+            policy = ",".join(sorted(f"{a}>{b}" for a, b in moves))
+            return ledger.build(
+                self.root,
+                lambda source, target: (source, target) in moves or not judged,
+                initial,
+                state_dir=self.root / layout.LOCAL_DIR,
+                policy=policy,
+            )
+
+        return self.cached(f"ledger@{self.store.generation}", build)
+
     def case(self, client_id: str) -> CaseView:
         """A read-only view of one client's documents and approvals, for workflow checks."""
         from caseflow.index.caseload import assemble_case
@@ -133,29 +157,61 @@ class Session:
 
         return refresh(self, progress)
 
-    def decision_problems(self, client_id: str) -> list[Problem]:
-        """Decisions in approvals.yaml by someone who may not decide (a hand edit): they never count."""
+    def decision_problems(self, client_id: str, data: Mapping[str, Any] | None = None) -> list[Problem]:
+        """Decisions in approvals.yaml that do not count: by someone who may not decide, or that no
+        commit by their maker backs (hand-written, uncommitted, or committed by someone else).
+        ``data``: the file as parsed already (else it is read)."""
         path = f"{casefiles.CLIENTS_DIR}/{client_id}/approvals.yaml"
-        if not (self.root / path).exists():
-            return []
         try:
-            raw = read_document_bytes(self.root, path)
-            data, _ = self.index.parse(path, raw)
+            if data is None:
+                if not (self.root / path).exists():
+                    return []
+                data, _ = self.index.parse(path, read_document_bytes(self.root, path))
             listed = data.get("approvals")
             decisions = listed if isinstance(listed, list) else []
-            if all(not isinstance(e, dict) or e.get("by") in self.approvers for e in decisions):
+            ledger = self.ledger()
+            if all(not isinstance(e, dict) or self._counts(ledger, client_id, e) is None for e in decisions):
                 return []  # the usual case, known without loading it again with positions
-            document = load_document(path, raw)
+            document = load_document(path, read_document_bytes(self.root, path))
         except DocumentError:
             return []  # reported with the document's own problems
         problems = []
         for index, entry in enumerate(document.data.get("approvals") or []):
-            if isinstance(entry, dict) and entry.get("by") not in self.approvers:
-                where = document.locate(("approvals", index, "by"))
-                problems.append(
-                    Problem(path, *where, f"decision by '{entry.get('by')}', who may not approve; it does not count")
-                )
+            why = self._counts(ledger, client_id, entry) if isinstance(entry, dict) else None
+            if why is not None:
+                problems.append(Problem(path, *document.locate(("approvals", index, "by")), why))
         return problems
+
+    def _counts(self, ledger: Ledger, client_id: str, entry: Mapping[str, Any]) -> str | None:
+        """Why one approvals.yaml entry does not count (None: it does)."""
+        by = entry.get("by")
+        if by not in self.approvers:
+            return f"decision by '{by}', who may not approve; it does not count"
+        if not ledger.backs(client_id, entry):
+            return (
+                f"decision by '{by}' that no commit by {by} made (written by hand, not committed, or "
+                "committed by someone else); it does not count"
+            )
+        return None
+
+    def stage_problems(self, client_id: str, record: Mapping[str, Any] | None = None) -> list[Problem]:
+        """The client's stage, if the history does not back it (set by hand, not by ``advance``)."""
+        path = f"{casefiles.CLIENTS_DIR}/{client_id}/client.yaml"
+        ledger = self.ledger()
+        last = ledger.stages.get(client_id)
+        if last is None:
+            return []
+        if record is None:
+            try:
+                record = self.client_record(client_id)
+            except (DocumentError, NotFound):
+                return []
+        stage = record.get("stage")
+        if isinstance(stage, str) and stage != last[1]:
+            why = f"stage '{stage}' is not what the history says ('{last[1]}'): only `caseflow advance` changes it"
+            return [Problem(path, 0, 0, why)]
+        backed = ledger.stage_problem(client_id, stage if isinstance(stage, str) else None)
+        return [Problem(path, 0, 0, backed)] if backed else []
 
     @property
     def approvers(self) -> set[str]:
@@ -182,8 +238,17 @@ class Session:
     # -- people ----------------------------------------------------------------------------------
 
     def actor(self, as_staff: str | None = None) -> Staff:
-        """The acting person: ``--as``, else $CASEFLOW_USER, else git user.email on the staff list."""
+        """The acting person: ``--as``, else $CASEFLOW_USER, else git user.email on the staff list.
+
+        Where commits are signed, the key this machine signs with decides: its owner acts, and
+        acting as anyone else is refused (:mod:`caseflow.core.signing`).
+        """
         wanted = as_staff if as_staff is not None else self._environ.get(USER_ENV)
+        key = self._personal_key(wanted)
+        if key is not None and wanted is None:
+            owner = signing.owner_of(key.public, self.config.staff)
+            if owner is not None:
+                wanted = owner.id
         if wanted is not None:
             check_staff_id(wanted)
             member = self.config.staff_member(wanted)
@@ -194,16 +259,39 @@ class Session:
             member = self.config.staff_by_email(email) if email else None
             if member is None:
                 raise UnknownPerson(
-                    f"who is acting? pass --as STAFF_ID, set {USER_ENV}, "
-                    "or set git user.email to a staff member's email"
+                    f"who is acting? set {USER_ENV} to your staff id, or git user.email to your email "
+                    f"as the staff list in {CONFIG_FILE} has it"
                 )
         if not member.active:
             raise UnknownPerson(f"staff member '{member.id}' is no longer active")
+        if key is not None and key.public not in member.keys:
+            owner = signing.owner_of(key.public, self.config.staff)
+            raise signing.refuse_acting_as(member.id, key, owner.id if owner else None)
         return member
 
-    @staticmethod
-    def author(staff: Staff) -> Author:
-        return Author(staff.name, staff.email)
+    def _personal_key(self, acting_id: str | None) -> signing.KeyInUse | None:
+        """The key a person set up on this machine, where commits are signed (else None)."""
+        if not self.config.signing_required:
+            return None
+        key = signing.key_in_use(self.root, acting_id)
+        return key if key is not None and key.personal else None
+
+    def author(self, staff: Staff) -> Author:
+        """Who a commit is by; where signing is required, with the key that signs it."""
+        if not self.config.signing_required:
+            return Author(staff.name, staff.email)
+        signing.require_ssh_keygen()
+        key = signing.key_in_use(self.root, staff.id)
+        if key is None:
+            raise signing.SigningUnavailable(
+                f"this repository requires signed commits and {staff.id} has no signing key here: "
+                f"set git config user.signingKey to your private key (its public key registered with "
+                f"`caseflow staff key add {staff.id} KEY.pub`)"
+            )
+        if key.public not in staff.keys:
+            owner = signing.owner_of(key.public, self.config.staff)
+            raise signing.refuse_acting_as(staff.id, key, owner.id if owner else None)
+        return Author(staff.name, staff.email, key.path)
 
     # -- reading ---------------------------------------------------------------------------------
 

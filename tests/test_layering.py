@@ -255,6 +255,8 @@ PROCESS_STARTERS = {
     "caseflow/testing.py",
     # opens the person's $EDITOR on a draft document (`caseflow new --edit`)
     "caseflow/records/actions.py",
+    # runs ssh-keygen to read a public key from a private one and to make the demo's keys
+    "caseflow/core/signing.py",
 }
 
 

@@ -13,7 +13,7 @@ import re
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class Step:
     action: str
     client: str | None
     files: Mapping[str, bytes]
+    #: More trailers (``Stage: planning -> active`` on a stage change, as ``caseflow advance`` writes).
+    details: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def order(self) -> tuple[dt.date, int, str, str]:
@@ -75,6 +77,7 @@ def build_demo(path: Path, *, replace: bool = False, source: Path | None = None)
         tx.write(CONFIG_FILE, config_raw)
     for step, at in zip(steps, _office_hours(steps), strict=True):
         with store.transaction(staff[step.author], action=step.action, client=step.client, at=at) as tx:
+            tx.details.update(step.details)
             for rel, data in step.files.items():
                 tx.write(rel, data)
     morning = (steps[-1].day if steps else dt.date.today()) + dt.timedelta(days=1)
@@ -180,7 +183,9 @@ def _client_record_versions(
         action = "intake" if index == 0 else "advance"
         if change.get("from") == "planning" and (source / path).with_name("plan.yaml").exists():
             yield _plan_approval(source, client_id, day, supervisor)
-        yield Step(day, author, action, client_id, {path: raw if index == len(history) - 1 else document.to_bytes()})
+        details = {"Stage": f"{change.get('from')} -> {change.get('to')}"} if action == "advance" else {}
+        files = {path: raw if index == len(history) - 1 else document.to_bytes()}
+        yield Step(day, author, action, client_id, files, details)
 
 
 def _day(value: Any) -> dt.date | None:

@@ -15,7 +15,15 @@ CONFIG_FILE = "caseflow.yaml"
 REPO_ENV = "CASEFLOW_REPO"
 USER_ENV = "CASEFLOW_USER"
 CONFIG_FORM = "core.repository"
-FORMAT_VERSION = 1
+#: The case repository's format. 2: staff keys, signing, admin rights and the shared access
+#: record (``refs/caseflow/access``). ``caseflow upgrade`` moves a repository up; a caseflow that
+#: knows only an older format refuses to write to a newer one.
+FORMAT_VERSION = 2
+FORMATS = (1, 2)
+#: An SSH public key as a staff entry keeps it: type and base64 body (the comment is dropped).
+PUBLIC_KEY_PATTERN = (
+    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+$"
+)
 ROLES = ("case_manager", "supervisor", "director")
 DEFAULT_WORKFLOW = "core.behavioral-health"
 
@@ -25,7 +33,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "form": {"const": CONFIG_FORM, "title": "Form"},
-        "format": {"const": FORMAT_VERSION, "title": "Format version"},
+        "format": {"type": "integer", "minimum": 1, "title": "Format version"},
         "agency": {"type": "string", "minLength": 1, "title": "Agency"},
         "timezone": {"type": "string", "title": "Time zone"},
         "workflow": {"type": "string", "title": "Workflow"},
@@ -45,6 +53,27 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "properties": {
                 "roles": {"type": "array", "items": {"enum": list(ROLES)}, "title": "Roles that may approve"},
                 "self_approval": {"type": "boolean", "title": "May approve one's own change"},
+            },
+            "additionalProperties": False,
+        },
+        "admin": {
+            "type": "object",
+            "title": "Administration (changes to staff, roles, keys and rules)",
+            "properties": {
+                "roles": {"type": "array", "items": {"enum": list(ROLES)}, "title": "Roles with the admin right"},
+            },
+            "additionalProperties": False,
+        },
+        "signing": {
+            "type": "object",
+            "title": "Signed commits",
+            "properties": {
+                "required": {"type": "boolean", "title": "Every commit signed by its author's registered key"},
+                "baseline": {
+                    "type": "string",
+                    "pattern": "^[0-9a-f]{40}$",
+                    "title": "Last commit accepted without a signature (history from before signing)",
+                },
             },
             "additionalProperties": False,
         },
@@ -116,6 +145,12 @@ CONFIG_SCHEMA: dict[str, Any] = {
                     "role": {"enum": list(ROLES), "title": "Role"},
                     "supervisor": {"type": "string", "pattern": STAFF_ID_PATTERN, "title": "Supervisor"},
                     "active": {"type": "boolean", "title": "Active"},
+                    "admin": {"type": "boolean", "title": "Has the admin right whatever the role"},
+                    "keys": {
+                        "type": "array",
+                        "title": "SSH public keys this person signs commits with",
+                        "items": {"type": "string", "pattern": PUBLIC_KEY_PATTERN},
+                    },
                 },
                 "required": ["id", "name", "email", "role"],
                 "additionalProperties": False,
@@ -137,9 +172,20 @@ class Staff:
     role: str
     supervisor: str | None = None
     active: bool = True
+    admin: bool = False
+    #: SSH public keys ("ssh-ed25519 AAAA..."), as registered now; history says since when.
+    keys: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "email": self.email, "role": self.role, "active": self.active}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "role": self.role,
+            "active": self.active,
+            "admin": self.admin,
+            "keys": list(self.keys),
+        }
 
 
 @dataclass(frozen=True)
@@ -157,6 +203,11 @@ class RepoConfig:
     #: Who may run reports that name clients; and the small-cell rule for the others.
     identified_report_roles: tuple[str, ...] = ("supervisor", "director")
     small_cell: int = 11
+    format: int = FORMAT_VERSION
+    #: Roles with the admin right: changing staff, roles, keys and the rules themselves.
+    admin_roles: tuple[str, ...] = ("director",)
+    signing_required: bool = False
+    signing_baseline: str | None = None
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> RepoConfig:
@@ -168,6 +219,8 @@ class RepoConfig:
                 role=s["role"],
                 supervisor=s.get("supervisor"),
                 active=s.get("active", True),
+                admin=bool(s.get("admin", False)),
+                keys=tuple(s.get("keys") or ()),
             )
             for s in data.get("staff") or []
         )
@@ -185,7 +238,19 @@ class RepoConfig:
                 (data.get("reports") or {}).get("identified_roles") or ("supervisor", "director")
             ),
             small_cell=int((data.get("reports") or {}).get("small_cell") or 11),
+            format=int(data.get("format") or 1),
+            admin_roles=tuple((data.get("admin") or {}).get("roles") or ("director",)),
+            signing_required=bool((data.get("signing") or {}).get("required", False)),
+            signing_baseline=(data.get("signing") or {}).get("baseline"),
         )
+
+    def is_admin(self, member: Staff) -> bool:
+        """May ``member`` change staff, roles, keys and rules? (``admin.roles``, or ``admin: true``)"""
+        return member.active and (member.admin or member.role in self.admin_roles)
+
+    @property
+    def admins(self) -> tuple[Staff, ...]:
+        return tuple(s for s in self.staff if self.is_admin(s))
 
     def staff_member(self, staff_id: str) -> Staff | None:
         return next((s for s in self.staff if s.id == staff_id), None)
@@ -254,6 +319,16 @@ def is_time_zone(name: str) -> bool:
 def config_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
     """What the schema cannot say: staff ids and emails are unique; the time zone exists."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
+    version = data.get("format")
+    if isinstance(version, int) and version not in FORMATS:
+        newest = max(FORMATS)
+        problems.append(
+            (
+                ("format",),
+                f"this repository uses format {version}; this caseflow knows formats up to {newest}: "
+                "install a newer caseflow",
+            )
+        )
     timezone = data.get("timezone")
     if isinstance(timezone, str) and not is_time_zone(timezone):
         problems.append((("timezone",), f"Time zone: {timezone!r} is not an IANA time zone (e.g. America/Chicago)"))

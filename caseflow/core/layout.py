@@ -31,6 +31,12 @@ DIRECTORY_CACHE = f"{LOCAL_DIR}/cache/directories"
 DRAFTS = f"{LOCAL_DIR}/drafts"
 #: Merge conflicts left to settle (``caseflow resolve``), one JSON file per document.
 CONFLICTS = f"{LOCAL_DIR}/conflicts"
+#: Private signing keys kept in the clone, one file per staff id (the demo's fictional staff).
+KEYS = f"{LOCAL_DIR}/keys"
+#: Each commit's verdict under the rules (``caseflow verify``), by commit id, and the
+#: allowed-signers file generated from the staff list's history.
+VERDICTS = f"{LOCAL_DIR}/verified.json"
+ALLOWED_SIGNERS = f"{LOCAL_DIR}/allowed_signers"
 #: Marks a repository built by ``caseflow demo``.
 DEMO_MARKER = f"{LOCAL_DIR}/demo"
 #: Where ``caseflow demo`` writes its example report.

@@ -66,6 +66,8 @@ class Store:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        #: Commits this store has made: what was read from history before one is out of date.
+        self.generation = 0
 
     @contextlib.contextmanager
     def lock(self, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
@@ -200,9 +202,10 @@ class Store:
                 env = author.env()
                 if at is not None:  # a back-dated commit (the demo's simulated weeks, imports)
                     env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = at.isoformat()
-                tx.commit = self._apply(tx, env, commit_message(tx.action, tx.client, tx.details))
+                tx.commit = self._apply(tx, env, commit_message(tx.action, tx.client, tx.details), author.sign_args)
+                self.generation += 1
 
-    def _apply(self, tx: Transaction, env: dict[str, str], message: str) -> str:
+    def _apply(self, tx: Transaction, env: dict[str, str], message: str, sign_args: list[str]) -> str:
         for rel, data in tx.writes.items():
             refuse_links(self.root, rel)
             if data is not None and CONFLICT_MARKER.search(data):
@@ -235,7 +238,7 @@ class Store:
                 git_commit.stage(self.root, paths)
                 if direct:
                     assert before_head is not None
-                    return git_commit.commit_index(self.root, before_head, message, env)
+                    return git_commit.commit_index(self.root, before_head, message, env, sign_args)
                 git_commit.commit_paths(self.root, message, paths, env)
                 return _head(self.root) or ""
             except BaseException as exc:

@@ -139,7 +139,14 @@ def documents_of(repo: Session, files: Sequence[TreeFile], parsed: dict[str, Par
 
 def assemble_case(repo: Session, client_id: str, record: dict[str, Any], documents: list[CaseDocument]) -> CaseView:
     """The read-only view of one client that checks, due rules and reviews look at."""
-    approvals = [a for d in documents if d.form_id == "core.approvals" for a in parse_approvals(d.data, repo.approvers)]
+    ledger = repo.ledger()  # only decisions that a commit by their maker backs count
+    approvals = [
+        a
+        for d in documents
+        if d.form_id == "core.approvals"
+        for a in parse_approvals(d.data, repo.approvers)
+        if ledger.backs(client_id, a.__dict__)
+    ]
     history = [h for h in record.get("stage_history") or [] if isinstance(h, dict) and isinstance(h.get("on"), str)]
     reopened = [h["on"] for h in history if h.get("from") and h.get("to") == repo.workflow_spec.initial]
 

@@ -54,6 +54,8 @@ def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress
             paths = [(d.path, d.path_in_client, None) for d in casefiles.client_documents(repo.root, client_id)]
             count += len(paths)
             problems.extend(_from_json(client_problems(repo, client_id, paths)))
+            problems.extend(repo.decision_problems(client_id))
+            problems.extend(repo.stage_problems(client_id))
             if progress is not None:
                 progress(done, len(ids))
         repo.index.flush()
@@ -72,6 +74,7 @@ def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress
     results = memoized(repo, "validate", snapshot, ids, compute, progress=progress)
     for client_id in ids:
         problems.extend(_from_json(results[client_id]))
+    problems.extend(_authority_problems(repo, snapshot, ids))
     return ValidationReport(sum(len(snapshot.entries.get(c, ())) for c in ids), problems)
 
 
@@ -103,10 +106,32 @@ def client_problems(
                 fresh.append((key, stored))
         problems.extend(_from_json(stored))
     repo.index.put_checks(fresh)
-    problems.extend(repo.decision_problems(client_id))
     if not (repo.root / casefiles.CLIENTS_DIR / client_id / "client.yaml").exists():
         problems.append(Problem(f"{casefiles.CLIENTS_DIR}/{client_id}", 0, 0, "has no client.yaml"))
     return as_rows(problems)
+
+
+def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> list[Problem]:
+    """What the history does not back (:meth:`Session.decision_problems`, :meth:`Session.stage_problems`):
+    never kept with a client's results, since it changes with every commit, not with the files."""
+    ledger = repo.ledger()
+    wanted = {
+        f.key: (c, f.path_in_client)
+        for c in ids
+        for f in snapshot.of(c)
+        if f.readable
+        and (f.path_in_client == "approvals.yaml" or (c in ledger.stages and f.path_in_client == "client.yaml"))
+    }
+    parsed = repo.index.stored(list(wanted))
+    problems: list[Problem] = []
+    for key, (client_id, inner) in sorted(wanted.items(), key=lambda item: item[1]):
+        found = parsed.get(key)
+        data = found[0] if found else None
+        if inner == "approvals.yaml":
+            problems.extend(repo.decision_problems(client_id, data))
+        else:
+            problems.extend(repo.stage_problems(client_id, data))
+    return problems
 
 
 def _from_json(rows: Sequence[Sequence[Any]]) -> list[Problem]:

@@ -54,7 +54,9 @@ def commit_files(
         if parent is None or tree != _plumbing(root, "rev-parse", f"{parent}^{{tree}}").strip():
             message = commit_message(action, client)
             parents = ["-p", parent] if parent else []
-            commit = _plumbing(root, "commit-tree", tree, *parents, data=message.encode(), env=author.env())
+            commit = _plumbing(
+                root, "commit-tree", *author.sign_args, tree, *parents, data=message.encode(), env=author.env()
+            )
             commit = commit.strip()
             expected = parent or "0" * 40  # no HEAD yet: the ref must still not exist
             if _plumbing_status(root, "update-ref", "-m", f"caseflow: {action}", "HEAD", commit, expected):

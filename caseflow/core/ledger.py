@@ -1,0 +1,423 @@
+"""Authority from history: which approvals, stage changes and rule changes a commit really made.
+
+A file says what anyone typed into it; the history says who committed it. The ledger replays
+the commits (parents first) and keeps what the rules need:
+
+- **approvals**: an entry of a client's ``approvals.yaml`` counts only when the commit that
+  added it was authored by the approver the entry names, who could approve per the staff list as
+  it stood in that commit's parent. Hand-written, uncommitted or someone else's entries never count.
+- **stage changes**: ``stage`` in ``client.yaml`` changes only in a commit made by ``caseflow
+  advance`` (its ``Caseflow-Stage: a -> b`` trailer), along a transition the workflow allows.
+- **rules**: a change to ``caseflow.yaml`` (staff, roles, keys, workflow and plugin settings) or
+  to ``forms/`` needs the admin right as the parent commit's staff list grants it; until that
+  list names an admin, the agency is still being set up and any such change is accepted. A change
+  without the right does not take effect: later commits are judged by the last allowed list.
+- **signatures**: with ``signing: required``, every commit after the recorded baseline must carry
+  a good signature by a key registered to its author at the time (checked by git, ``ssh-keygen``).
+- **privacy**: no client's name in a commit message or a path.
+
+Replaying is incremental: the state after HEAD is kept in ``.caseflow/verified.json`` and only
+commits not seen before are replayed (a signature check costs about 15 ms a commit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from caseflow.core import layout
+from caseflow.core.config import CONFIG_FILE, RepoConfig
+from caseflow.core.git import replay
+from caseflow.core.git.replay import ZERO, CommitFacts
+from caseflow.errors import CaseflowError
+
+STATE_VERSION = 1
+APPROVALS = re.compile(r"^clients/([^/]+)/approvals\.yaml$")
+CLIENT_RECORD = re.compile(r"^clients/([^/]+)/client\.yaml$")
+CLIENT_PATH = re.compile(r"^clients/([^/]+)/")
+RULE_PATHS = (CONFIG_FILE, "forms/")
+DECISION_ACTIONS = ("approve", "reject")
+
+#: (client, document, blob, decision, by, at): one decision as approvals.yaml records it.
+Decision = tuple[str, str, str, str, str, str]
+#: Does the workflow allow moving from the first stage to the second?
+TransitionCheck = Callable[[str, str], bool]
+
+
+@dataclass
+class Verdict:
+    """One commit's breaches of the rules (empty: it keeps every rule)."""
+
+    commit: str
+    subject: str
+    author: str
+    problems: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"commit": self.commit, "subject": self.subject, "author": self.author, "problems": self.problems}
+
+
+@dataclass
+class Ledger:
+    """The replayed state at ``head``."""
+
+    head: str | None = None
+    approvals: set[Decision] = field(default_factory=set)
+    #: client -> (commit, stage, allowed): the last change of the client's stage, and whether it counts.
+    stages: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    #: commit -> what it breaks (only commits that break something).
+    breaches: dict[str, Verdict] = field(default_factory=dict)
+    #: commit -> the blob id of the caseflow.yaml in force after it (the last allowed one).
+    config_at: dict[str, str] = field(default_factory=dict)
+    #: commits replayed in this run (the rest came from the kept state).
+    replayed: int = 0
+    signed: bool = False
+
+    def backs(self, client: str, entry: Mapping[str, Any]) -> bool:
+        """Was this approvals.yaml entry made by a commit with the authority to make it?"""
+        return _decision(client, entry) in self.approvals
+
+    def stage_problem(self, client: str, stage: str | None) -> str | None:
+        """Why the client's committed stage does not count (None: it does)."""
+        last = self.stages.get(client)
+        if last is None or stage is None:
+            return None
+        commit, recorded, allowed = last
+        if recorded != stage:
+            return None  # judged on the committed file; an uncommitted edit is reported as such
+        if not allowed:
+            return f"stage '{stage}' was set by commit {commit[:12]} without `caseflow advance`; it does not count"
+        return None
+
+
+def _values(trailer: str) -> list[str]:
+    """A trailer's values (a commit covering several clients repeats it; git joins them with ",")."""
+    return [value.strip() for value in trailer.split(",")]
+
+
+def _decision(client: str, entry: Mapping[str, Any]) -> Decision:
+    return (
+        client,
+        str(entry.get("document", "")),
+        str(entry.get("blob", "")),
+        str(entry.get("decision", "")),
+        str(entry.get("by", "")),
+        str(entry.get("at", "")),
+    )
+
+
+class Replayer:
+    """Replays commits onto a :class:`Ledger` (see the module's rules)."""
+
+    def __init__(
+        self,
+        root: Path,
+        ledger: Ledger,
+        allows: TransitionCheck,
+        initial_stage: str,
+        state_dir: Path | None,
+    ) -> None:
+        self.root = root
+        self.ledger = ledger
+        self.allows = allows
+        self.initial_stage = initial_stage
+        self.state_dir = state_dir
+        self._configs: dict[str, RepoConfig | None] = {}
+        self._blobs: dict[str, bytes] = {}
+        self._baseline: set[str] | None = None
+        self._config_blob_ids: set[str] = set()
+
+    # -- replay -----------------------------------------------------------------------------------
+
+    def run(self, commits: list[CommitFacts]) -> None:
+        self._prefetch(commits)
+        signatures = self._signatures(commits)
+        for facts in commits:
+            self._replay(facts, signatures.get(facts.id))
+            self.ledger.replayed += 1
+
+    def _prefetch(self, commits: list[CommitFacts]) -> None:
+        """Every blob the rules read, in one ``cat-file --batch``."""
+        wanted: set[str] = set()
+        for facts in commits:
+            for change in facts.changes:
+                if change.path == CONFIG_FILE:
+                    self._config_blob_ids.update((change.old, change.new))
+                if change.path == CONFIG_FILE or APPROVALS.match(change.path) or CLIENT_RECORD.match(change.path):
+                    wanted.update((change.old, change.new))
+        wanted -= self._blobs.keys()
+        self._blobs.update(replay.blobs(self.root, wanted))
+
+    def _signatures(self, commits: list[CommitFacts]) -> dict[str, replay.Signature]:
+        needing = [c.id for c in commits if self._signing_applies(c)]
+        if not needing:
+            return {}
+        from caseflow.core import signing
+
+        signing.require_ssh_keygen()
+        allowed = self._allowed_signers()
+        self.ledger.signed = True
+        return replay.signatures(self.root, needing, allowed)
+
+    def _signing_applies(self, facts: CommitFacts) -> bool:
+        config = self._config_before(facts)
+        if config is None or not config.signing_required:
+            return False
+        return facts.id not in self._baseline_commits(config.signing_baseline)
+
+    def _baseline_commits(self, baseline: str | None) -> set[str]:
+        if self._baseline is None:
+            self._baseline = set()
+            if baseline and replay.resolve(self.root, baseline):
+                self._baseline = {c.id for c in replay.walk(self.root, [baseline])}
+        return self._baseline
+
+    def _allowed_signers(self) -> Path:
+        """Every key any staff list in history registered, for git to check signatures against;
+        whether the key was its author's at the time is judged here, on the history itself."""
+        lines: set[str] = set()
+        for blob in set(self.ledger.config_at.values()) | self._config_blob_ids:
+            config = self._config(blob)
+            for member in config.staff if config else ():
+                lines.update(f'{member.email} namespaces="git" {key}' for key in member.keys)
+        folder = self.state_dir or Path(os.environ.get("TMPDIR", "/tmp"))
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / "allowed_signers"
+        target.write_text("".join(line + "\n" for line in sorted(lines)), encoding="utf-8")
+        return target
+
+    def _replay(self, facts: CommitFacts, signature: replay.Signature | None) -> None:
+        ledger = self.ledger
+        verdict = Verdict(facts.id, facts.subject, facts.author_email)
+        before = self._config_before(facts)
+        if not facts.parents:  # the first commit creates the repository and its settings
+            ledger.config_at[facts.id] = self._changed_blob(facts, CONFIG_FILE) or ""
+            return
+        author = before.staff_by_email(facts.author_email) if before else None
+        if before is not None and before.staff and author is None:
+            verdict.problems.append(f"its author {facts.author_email} is not on the staff list")
+        if signature is not None:
+            self._check_signature(verdict, signature, author)
+        after = self._rules(facts, before, author, verdict)
+        ledger.config_at[facts.id] = after
+        self._approvals(facts, before, author, verdict)
+        self._stages(facts, author, before, verdict)
+        if verdict.problems:
+            ledger.breaches[facts.id] = verdict
+
+    def _check_signature(self, verdict: Verdict, signature: replay.Signature, author: Any) -> None:
+        from caseflow.core import signing
+
+        if signature.status == "N":
+            verdict.problems.append("it is not signed, and this repository requires signed commits")
+            return
+        keys = {signing.fingerprint(k): k for k in (author.keys if author else ())}
+        if signature.status not in ("G", "U") or signature.fingerprint not in keys:
+            whose = "a key not registered to its author at the time"
+            if signature.status == "B":
+                whose = "a bad signature"
+            verdict.problems.append(f"it is signed with {whose} ({signature.fingerprint or 'no key'})")
+
+    def _rules(self, facts: CommitFacts, before: RepoConfig | None, author: Any, verdict: Verdict) -> str:
+        """The caseflow.yaml in force after this commit (its blob id)."""
+        previous = self.ledger.config_at.get(facts.parents[0], "")
+        changed = [c for c in facts.changes if c.path == CONFIG_FILE or c.path.startswith("forms/")]
+        if not changed:
+            return previous
+        new_config = next((c.new for c in changed if c.path == CONFIG_FILE), previous)
+        if facts.is_merge and new_config in {self.ledger.config_at.get(p) for p in facts.parents[1:]}:
+            return new_config  # the other side's settings, allowed there
+        admins = before.admins if before else ()
+        if admins and (author is None or not before or not before.is_admin(author)):
+            names = ", ".join(m.id for m in admins)
+            what = "caseflow.yaml (staff, roles, keys or rules)" if new_config != previous else "forms/"
+            verdict.problems.append(f"it changes {what} without the admin right (admins: {names}); it does not count")
+            return previous
+        return new_config if new_config != ZERO else previous
+
+    def _approvals(self, facts: CommitFacts, before: RepoConfig | None, author: Any, verdict: Verdict) -> None:
+        for change in facts.changes:
+            match = APPROVALS.match(change.path)
+            if not match:
+                continue
+            client = match.group(1)
+            added = self._entries(change.new) - self._entries(change.old)
+            for entry in sorted(added):
+                decision = (client, *entry)
+                if decision in self.ledger.approvals:
+                    continue  # already made by its own commit (a merge bringing it in)
+                by = entry[3]
+                reason = None
+                if facts.is_merge:
+                    reason = "a merge adds it, but no commit of either side made it"
+                elif author is None or author.id != by:
+                    reason = f"it names {by} but the commit is by {facts.author_email}"
+                elif before is not None and author.role not in before.approver_roles:
+                    reason = f"{by} is a {author.role}, who may not approve"
+                if reason is None:
+                    self.ledger.approvals.add(decision)
+                else:
+                    verdict.problems.append(
+                        f"{change.path}: a {entry[2]} decision on {entry[0]} that does not count: {reason}"
+                    )
+
+    def _entries(self, blob: str) -> set[tuple[str, str, str, str, str]]:
+        data = self._plain(blob, "approvals.yaml")
+        listed = data.get("approvals") if isinstance(data, dict) else None
+        found = set()
+        for entry in listed if isinstance(listed, list) else []:
+            if isinstance(entry, dict):
+                found.add(_decision("", entry)[1:])
+        return found
+
+    def _stages(self, facts: CommitFacts, author: Any, before: RepoConfig | None, verdict: Verdict) -> None:
+        for change in facts.changes:
+            match = CLIENT_RECORD.match(change.path)
+            if not match or change.new == ZERO:
+                continue
+            client = match.group(1)
+            old = self._stage_in(change.old)
+            new = self._stage_in(change.new)
+            if old == new and change.old != ZERO:
+                continue
+            allowed, reason = True, ""
+            if facts.is_merge:
+                allowed = True  # each side's own commits were judged; a merge takes one of them
+            elif change.old == ZERO:
+                admin = before is not None and author is not None and before.is_admin(author)
+                if new != self.initial_stage and not admin and before is not None and before.admins:
+                    allowed, reason = False, f"a new client starts in '{self.initial_stage}', not '{new}'"
+            elif "advance" not in _values(facts.action) or f"{old} -> {new}" not in _values(facts.stage):
+                allowed, reason = False, f"it changes the stage {old} -> {new} without `caseflow advance`"
+            elif not self.allows(str(old), str(new)):
+                allowed, reason = False, f"the workflow does not allow {old} -> {new}"
+            if not allowed:
+                verdict.problems.append(f"{change.path}: {reason}; it does not count")
+            self.ledger.stages[client] = (facts.id, str(new), allowed)
+
+    def _stage_in(self, blob: str) -> str | None:
+        data = self._plain(blob, "client.yaml")
+        stage = data.get("stage") if isinstance(data, dict) else None
+        return stage if isinstance(stage, str) else None
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def _config_before(self, facts: CommitFacts) -> RepoConfig | None:
+        if not facts.parents:
+            return None
+        return self._config(self.ledger.config_at.get(facts.parents[0], ""))
+
+    def _config(self, blob: str) -> RepoConfig | None:
+        if not blob or blob == ZERO:
+            return None
+        if blob not in self._configs:
+            data = self._plain(blob, CONFIG_FILE)
+            try:
+                self._configs[blob] = RepoConfig.from_plain(data) if isinstance(data, dict) else None
+            except (KeyError, TypeError, ValueError):
+                self._configs[blob] = None
+        return self._configs[blob]
+
+    def _plain(self, blob: str, name: str) -> Any:
+        if not blob or blob == ZERO:
+            return {}
+        raw = self._blobs.get(blob)
+        if raw is None:
+            raw = replay.blobs(self.root, [blob]).get(blob, b"")
+            self._blobs[blob] = raw
+        from caseflow.core.documents import load_plain
+
+        try:
+            data, _ = load_plain(name, raw)
+        except CaseflowError:
+            return {}
+        return data
+
+    def _changed_blob(self, facts: CommitFacts, path: str) -> str | None:
+        return next((c.new for c in facts.changes if c.path == path), None)
+
+
+# -- the kept state ---------------------------------------------------------------------------------
+
+
+def build(
+    root: Path,
+    allows: TransitionCheck,
+    initial_stage: str,
+    *,
+    tip: str = "HEAD",
+    state_dir: Path | None = None,
+    policy: str = "",
+) -> Ledger:
+    """The ledger at ``tip``, replaying only what the kept state (in ``state_dir``) has not seen."""
+    head = replay.resolve(root, tip)
+    kept = _load(state_dir, policy) if state_dir else None
+    if head is None:
+        return Ledger()
+    if kept is not None and kept.head == head:
+        return kept
+    if kept is not None and kept.head and replay.is_ancestor(root, kept.head, head):
+        ledger, revisions = kept, [f"{kept.head}..{head}"]
+    else:
+        ledger, revisions = Ledger(), [head]
+    Replayer(root, ledger, allows, initial_stage, state_dir).run(replay.walk(root, revisions))
+    ledger.head = head
+    if state_dir is not None:
+        _save(state_dir, ledger, policy)
+    return ledger
+
+
+def check_range(
+    root: Path, base: Ledger, revisions: list[str], allows: TransitionCheck, initial_stage: str
+) -> list[Verdict]:
+    """The breaches of the commits in ``revisions`` (a push's new commits), replayed onto ``base``."""
+    before = set(base.breaches)
+    Replayer(root, base, allows, initial_stage, None).run(replay.walk(root, revisions))
+    return [v for commit, v in base.breaches.items() if commit not in before]
+
+
+def _load(state_dir: Path, policy: str) -> Ledger | None:
+    try:
+        kept = json.loads((state_dir / "verified.json").read_text(encoding="utf-8"))
+        if kept.get("version") != STATE_VERSION or kept.get("policy") != policy:
+            return None
+        return Ledger(
+            head=kept["head"],
+            approvals={tuple(d) for d in kept["approvals"]},
+            stages={c: (s[0], s[1], bool(s[2])) for c, s in kept["stages"].items()},
+            breaches={
+                c: Verdict(c, v["subject"], v["author"], list(v["problems"])) for c, v in kept["breaches"].items()
+            },
+            config_at=dict(kept["config_at"]),
+            signed=bool(kept.get("signed")),
+        )
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def _save(state_dir: Path, ledger: Ledger, policy: str) -> None:
+    from caseflow.core.safefiles import atomic_write
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    body = {
+        "version": STATE_VERSION,
+        "policy": policy,
+        "head": ledger.head,
+        "approvals": sorted(ledger.approvals),
+        "stages": ledger.stages,
+        "breaches": {c: v.as_json() for c, v in ledger.breaches.items()},
+        "config_at": ledger.config_at,
+        "signed": ledger.signed,
+    }
+    with contextlib.suppress(OSError):  # a read-only clone: the next run replays again
+        atomic_write(state_dir / "verified.json", json.dumps(body, separators=(",", ":")).encode())
+
+
+def state_dir_of(root: Path) -> Path:
+    return root / layout.LOCAL_DIR

@@ -29,6 +29,7 @@ from caseflow.session import Session, open_parts
 
 if TYPE_CHECKING:
     from caseflow.agency.service import Agency
+    from caseflow.authority.service import Authority
     from caseflow.evaluation.service import Evaluation
     from caseflow.followup.service import FollowUp
     from caseflow.index.service import IndexMaintenance
@@ -67,6 +68,13 @@ class CaseRepo(Session):
         from caseflow.agency.service import Agency
 
         return Agency(self)
+
+    @cached_property
+    def authority(self) -> Authority:
+        """Verifying the history, staff keys, signing."""
+        from caseflow.authority.service import Authority
+
+        return Authority(self)
 
     @cached_property
     def workflow(self) -> WorkflowService:

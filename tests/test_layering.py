@@ -216,6 +216,7 @@ FEATURE_ORDER = (
     "index",
     "watch",
     "records",
+    "authority",
     "referrals",
     "workflow",
     "evaluation",

@@ -53,6 +53,41 @@ def staff_add(settings: Settings, staff_id: str, name: str, email: str, role: st
     done(f"added {member.id} ({member.role})")
 
 
+@staff.group("key")
+def staff_key() -> None:
+    """SSH public keys staff sign their commits with (admins change them)."""
+
+
+@staff_key.command("add")
+@click.argument("staff_id", metavar="STAFF")
+@click.argument("public_key", metavar="KEY.pub", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@repo_options
+def staff_key_add(settings: Settings, staff_id: str, public_key: Path) -> None:
+    """Register STAFF's public key (a .pub file, made with ssh-keygen -t ed25519)."""
+    fingerprint = settings.repo().authority.add_key(settings.actor(), staff_id, public_key)
+    done(f"{staff_id} signs with {fingerprint} from now on")
+
+
+@staff_key.command("rotate")
+@click.argument("staff_id", metavar="STAFF")
+@click.argument("public_key", metavar="KEY.pub", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@repo_options
+def staff_key_rotate(settings: Settings, staff_id: str, public_key: Path) -> None:
+    """Replace every key of STAFF with this one (a lost or retired laptop)."""
+    fingerprint = settings.repo().authority.rotate_key(settings.actor(), staff_id, public_key)
+    done(f"{staff_id} signs with {fingerprint} only, from now on")
+
+
+@staff_key.command("revoke")
+@click.argument("staff_id", metavar="STAFF")
+@click.option("--fingerprint", metavar="SHA256:...", help="The key to revoke (default: all of STAFF's keys).")
+@repo_options
+def staff_key_revoke(settings: Settings, staff_id: str, fingerprint: str | None) -> None:
+    """Revoke a key: commits it signs from now on are refused; earlier ones still verify."""
+    gone = settings.repo().authority.revoke_key(settings.actor(), staff_id, fingerprint)
+    done(f"revoked {', '.join(gone)}")
+
+
 @staff.command("list")
 @json_option
 @repo_options

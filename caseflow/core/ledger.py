@@ -37,7 +37,7 @@ from caseflow.core.git import replay
 from caseflow.core.git.replay import ZERO, CommitFacts
 from caseflow.errors import CaseflowError
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 APPROVALS = re.compile(r"^clients/([^/]+)/approvals\.yaml$")
 CLIENT_RECORD = re.compile(r"^clients/([^/]+)/client\.yaml$")
 CLIENT_PATH = re.compile(r"^clients/([^/]+)/")
@@ -78,6 +78,10 @@ class Ledger:
     #: commits replayed in this run (the rest came from the kept state).
     replayed: int = 0
     signed: bool = False
+    #: client -> the last stage history backs (a hand edit undone returns to it, and counts).
+    good_stages: dict[str, str] = field(default_factory=dict)
+    #: client -> digests of the client's full name (never the name: this file is a cache on disk).
+    names: dict[str, list[str]] = field(default_factory=dict)
 
     def backs(self, client: str, entry: Mapping[str, Any]) -> bool:
         """Was this approvals.yaml entry made by a commit with the authority to make it?"""
@@ -94,6 +98,19 @@ class Ledger:
         if not allowed:
             return f"stage '{stage}' was set by commit {commit[:12]} without `caseflow advance`; it does not count"
         return None
+
+
+def name_digest(name: str) -> str:
+    import hashlib
+
+    words = re.findall(r"\w+", name.lower())
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:20]
+
+
+def phrase_digests(text: str) -> set[str]:
+    """Digests of every run of two to four words in ``text`` (a full name is one of them)."""
+    words = re.findall(r"\w+", text.lower())
+    return {name_digest(" ".join(words[i : i + n])) for n in (2, 3, 4) for i in range(len(words) - n + 1)}
 
 
 def _values(trailer: str) -> list[str]:
@@ -155,7 +172,16 @@ class Replayer:
         self._blobs.update(replay.blobs(self.root, wanted))
 
     def _signatures(self, commits: list[CommitFacts]) -> dict[str, replay.Signature]:
-        needing = [c.id for c in commits if self._signing_applies(c)]
+        """Signatures of the commits that may need one: all those after the baseline, once any
+        settings in play require signing (which commits do is decided in order, on replay)."""
+        configs = [self._config(b) for b in self._config_blob_ids]
+        if commits:
+            configs.append(self._config_before(commits[0]))
+        required = [c for c in configs if c is not None and c.signing_required]
+        if not required:
+            return {}
+        baseline = self._baseline_commits(next((c.signing_baseline for c in required if c.signing_baseline), None))
+        needing = [c.id for c in commits if c.id not in baseline and c.parents]
         if not needing:
             return {}
         from caseflow.core import signing
@@ -202,12 +228,13 @@ class Replayer:
         author = before.staff_by_email(facts.author_email) if before else None
         if before is not None and before.staff and author is None:
             verdict.problems.append(f"its author {facts.author_email} is not on the staff list")
-        if signature is not None:
-            self._check_signature(verdict, signature, author)
+        if self._signing_applies(facts):
+            self._check_signature(verdict, signature or replay.Signature("N", ""), author)
         after = self._rules(facts, before, author, verdict)
         ledger.config_at[facts.id] = after
         self._approvals(facts, before, author, verdict)
         self._stages(facts, author, before, verdict)
+        self._names(facts, verdict)
         if verdict.problems:
             ledger.breaches[facts.id] = verdict
 
@@ -264,7 +291,7 @@ class Replayer:
                     self.ledger.approvals.add(decision)
                 else:
                     verdict.problems.append(
-                        f"{change.path}: a {entry[2]} decision on {entry[0]} that does not count: {reason}"
+                        f"{change.path}: the {entry[2]} decision on {entry[0]} does not count: {reason}"
                     )
 
     def _entries(self, blob: str) -> set[tuple[str, str, str, str, str]]:
@@ -297,9 +324,32 @@ class Replayer:
                 allowed, reason = False, f"it changes the stage {old} -> {new} without `caseflow advance`"
             elif not self.allows(str(old), str(new)):
                 allowed, reason = False, f"the workflow does not allow {old} -> {new}"
+            if not allowed and new is not None and new == self.ledger.good_stages.get(client):
+                allowed = True  # a hand edit undone: back where the history says the client is
             if not allowed:
                 verdict.problems.append(f"{change.path}: {reason}; it does not count")
+            else:
+                self.ledger.good_stages[client] = str(new)
             self.ledger.stages[client] = (facts.id, str(new), allowed)
+
+    def _names(self, facts: CommitFacts, verdict: Verdict) -> None:
+        """No client's name in the commit's message or in a path it touches."""
+        for change in facts.changes:
+            match = CLIENT_RECORD.match(change.path)
+            if match and change.new != ZERO:
+                data = self._plain(change.new, "client.yaml")
+                name = data.get("name") if isinstance(data, dict) else None
+                if isinstance(name, str) and len(name.split()) >= 2:
+                    known = self.ledger.names.setdefault(match.group(1), [])
+                    if (digest := name_digest(name)) not in known:
+                        known.append(digest)
+        wanted = {d for digests in self.ledger.names.values() for d in digests}
+        if not wanted:
+            return
+        if wanted & phrase_digests(facts.message):
+            verdict.problems.append("its message names a client (only ids belong in commit messages)")
+        if any(wanted & phrase_digests(re.sub(r"[-_./]", " ", c.path)) for c in facts.changes):
+            verdict.problems.append("a path it touches names a client (client folders and files are named by id)")
 
     def _stage_in(self, blob: str) -> str | None:
         data = self._plain(blob, "client.yaml")
@@ -396,6 +446,8 @@ def _load(state_dir: Path, policy: str) -> Ledger | None:
             },
             config_at=dict(kept["config_at"]),
             signed=bool(kept.get("signed")),
+            good_stages=dict(kept.get("good_stages") or {}),
+            names={c: list(d) for c, d in (kept.get("names") or {}).items()},
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
@@ -414,6 +466,8 @@ def _save(state_dir: Path, ledger: Ledger, policy: str) -> None:
         "breaches": {c: v.as_json() for c, v in ledger.breaches.items()},
         "config_at": ledger.config_at,
         "signed": ledger.signed,
+        "good_stages": ledger.good_stages,
+        "names": ledger.names,
     }
     with contextlib.suppress(OSError):  # a read-only clone: the next run replays again
         atomic_write(state_dir / "verified.json", json.dumps(body, separators=(",", ":")).encode())

@@ -29,6 +29,7 @@ COMMAND_PLUGINS = (
     "caseflow.agency.commands",
     "caseflow.records.commands",
     "caseflow.workflow.commands",
+    "caseflow.authority.commands",
     "caseflow.evaluation.commands",
     "caseflow.referrals.commands",
     "caseflow.referrals.provider_commands",

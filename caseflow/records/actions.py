@@ -411,8 +411,12 @@ def add_staff(
     check_staff_id(staff_id)
     if role not in ROLES:
         raise UsageError(f"role must be one of {', '.join(ROLES)}")
+    admins = repo.config.admins
+    if admins and (actor is None or not repo.config.is_admin(actor)):
+        names = ", ".join(m.id for m in admins)
+        raise NotAllowed(f"only an admin adds staff ({names}); ask one of them")
     if repo.config.staff and (actor is None or actor.role not in ("supervisor", "director")):
-        raise NotAllowed("only a supervisor or director can add staff (pass --as with their staff id)")
+        raise NotAllowed("only a supervisor or director adds staff while the agency has no admin (a director)")
     if supervisor is not None and repo.config.staff_member(check_staff_id(supervisor)) is None:
         raise UnknownPerson(f"supervisor '{supervisor}' is not on the staff list")
     if repo.config.staff_member(staff_id):

@@ -1,0 +1,252 @@
+"""Authority from history: forged and uncommitted approvals, hand-edited stages, role changes by
+the wrong person, signed commits with real ssh-keygen keys, and a shared remote that refuses a
+push breaking a rule. Real git repositories (the demo's), real keys, the CLI in process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow.core.git.runner import git as run_git
+from caseflow.testing import Result, git
+
+CLIENT = "C-4HX8TB"  # in planning, with a plan waiting for a supervisor's approval
+ENV = {"CASEFLOW_TODAY": "2026-11-20"}
+needs_ssh_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs OpenSSH's ssh-keygen")
+
+
+@pytest.fixture
+def repo(demo_repo: Callable[..., Path]) -> Path:
+    return demo_repo()
+
+
+@pytest.fixture
+def cf(invoke_caseflow: Callable[..., Result], repo: Path) -> Callable[..., Result]:
+    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        return invoke_caseflow("--repo", str(repo), *args, env={**ENV, **(env or {})})
+
+    return run
+
+
+def forge_approval(repo: Path, by: str = "sam") -> None:
+    """What Casey did: an approvals.yaml written by hand, naming a supervisor, for the plan as it is."""
+    plan_blob = git(repo, "hash-object", f"clients/{CLIENT}/plan.yaml").strip()
+    (repo / f"clients/{CLIENT}/approvals.yaml").write_text(
+        "form: core.approvals\n"
+        f"client: {CLIENT}\n"
+        "approvals:\n"
+        "  - document: plan.yaml\n"
+        f"    blob: {plan_blob}\n"
+        "    decision: approved\n"
+        f"    by: {by}\n"
+        "    at: '2026-11-19T10:00:00-06:00'\n"
+    )
+
+
+def as_person(who: str) -> dict[str, str]:
+    email = f"{who}@riverbend.example"
+    person = {
+        "GIT_AUTHOR_NAME": who,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": who,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+    return {**os.environ, **person}
+
+
+def commit_as(repo: Path, who: str, message: str = "update", *extra: str) -> str:
+    """A commit made with plain git by ``who`` (what a person can always do)."""
+    git(repo, "add", "-A")
+    subprocess.run(["git", *extra, "commit", "-q", "-m", message], cwd=repo, env=as_person(who), check=True)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_an_uncommitted_forged_approval_does_not_let_the_client_advance(repo: Path, cf: Callable[..., Result]) -> None:
+    forge_approval(repo)
+    head = git(repo, "rev-parse", "HEAD")
+    refused = cf("--as", "casey", "advance", CLIENT)
+    assert refused.exit_code == 1
+    assert "plan.yaml is not approved yet" in refused.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+    checked = cf("validate")
+    assert checked.exit_code == 1
+    assert f"clients/{CLIENT}/approvals.yaml:7:9: decision by 'sam' that no commit by sam made" in checked.stdout
+
+
+def test_a_committed_forged_approval_is_refused_by_advance_validate_and_verify(
+    repo: Path, cf: Callable[..., Result]
+) -> None:
+    forge_approval(repo)
+    forged = commit_as(repo, "casey", "approvals")
+    assert cf("--as", "casey", "advance", CLIENT).exit_code == 1
+    assert "no commit by sam made" in cf("validate").stdout
+    verified = cf("verify")
+    assert verified.exit_code == 1
+    assert f"commit {forged[:12]}" in verified.stdout
+    assert "it names sam but the commit is by casey@riverbend.example" in verified.stdout
+    as_json = cf("verify", "--json")
+    assert [b["commit"] for b in json.loads(as_json.stdout)["breaches"]] == [forged]
+
+
+def test_a_real_approval_counts_and_verify_passes(repo: Path, cf: Callable[..., Result]) -> None:
+    cf("--as", "sam", "approve", CLIENT, "plan.yaml").assert_success()
+    cf("--as", "casey", "advance", CLIENT).assert_success()
+    assert cf("verify").exit_code == 0
+    assert "authors are checked as git recorded them" in cf("verify").stderr
+
+
+def test_an_approval_by_a_case_manager_who_made_herself_a_supervisor_does_not_count(
+    repo: Path, cf: Callable[..., Result]
+) -> None:
+    cf("--as", "sam", "staff", "add", "dana", "--name", "Dana Ortiz", "--email", "dana@riverbend.example",
+       "--role", "director").assert_success()  # fmt: skip
+    config = repo / "caseflow.yaml"
+    text = config.read_text()
+    casey_at = text.index("id: casey")
+    config.write_text(text[:casey_at] + text[casey_at:].replace("role: case_manager", "role: supervisor", 1))
+    promoted = commit_as(repo, "casey", "staff")
+    cf("--as", "casey", "approve", CLIENT, "plan.yaml")  # her own caseflow.yaml lets her try
+    assert cf("--as", "casey", "advance", CLIENT).exit_code == 1
+    verified = cf("verify")
+    assert verified.exit_code == 1
+    assert f"commit {promoted[:12]}" in verified.stdout
+    assert "without the admin right (admins: dana)" in verified.stdout
+
+
+def test_a_hand_edited_stage_is_reported_and_undoing_it_puts_it_right(repo: Path, cf: Callable[..., Result]) -> None:
+    record = repo / f"clients/{CLIENT}/client.yaml"
+    original = record.read_text()
+    record.write_text(original.replace("stage: planning", "stage: active"))
+    edited = commit_as(repo, "casey", "stage")
+    assert "stage 'active' was set by commit" in cf("validate").stdout
+    assert f"commit {edited[:12]}" in cf("verify").stdout
+    record.write_text(original)
+    commit_as(repo, "casey", "undo")
+    assert "stage" not in cf("validate").stdout
+    assert cf("verify", "--since", edited).exit_code == 0  # only the commits after the edit
+
+
+def test_a_second_verify_answers_from_the_kept_verdicts(repo: Path, cf: Callable[..., Result]) -> None:
+    first = json.loads(cf("verify", "--json").stdout)
+    again = json.loads(cf("verify", "--json").stdout)
+    assert first["commits"] == again["commits"] > 50
+    assert again["replayed"] == 0
+
+
+def test_refusals_name_who_may_act_and_never_suggest_pretending(repo: Path, cf: Callable[..., Result]) -> None:
+    refused = cf("--as", "casey", "approve", CLIENT, "plan.yaml")
+    assert refused.exit_code == 1
+    assert "--as" not in refused.stderr
+
+
+# -- signing ------------------------------------------------------------------------------------------
+
+
+def make_key(folder: Path, who: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{who}_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", who, "-f", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def signed_repo(repo: Path, cf: Callable[..., Result], tmp_path: Path) -> dict[str, Path]:
+    """The demo with a director (the admin), everyone's keys registered, and signing required."""
+    keys = tmp_path / "keys"
+    cf("--as", "sam", "staff", "add", "dana", "--name", "Dana Ortiz", "--email", "dana@riverbend.example",
+       "--role", "director").assert_success()  # fmt: skip
+    made = {who: make_key(keys, who) for who in ("dana", "sam", "casey")}
+    for who, key in made.items():
+        cf("--as", "dana", "staff", "key", "add", who, f"{key}.pub").assert_success()
+    cf("signing", "require", env={"CASEFLOW_SIGNING_KEY": str(made["dana"]), "CASEFLOW_USER": "dana"}).assert_success()
+    return made
+
+
+@needs_ssh_keygen
+def test_a_signed_approval_works_end_to_end(
+    repo: Path, cf: Callable[..., Result], signed_repo: dict[str, Path]
+) -> None:
+    cf("approve", CLIENT, "plan.yaml", env={"CASEFLOW_SIGNING_KEY": str(signed_repo["sam"])}).assert_success()
+    cf("advance", CLIENT, env={"CASEFLOW_SIGNING_KEY": str(signed_repo["casey"])}).assert_success()
+    assert git(repo, "log", "-2", "--format=%ae %G?", "--", f"clients/{CLIENT}").split("\n")[:2] != []
+    signature = run_git(repo, "cat-file", "commit", "HEAD")
+    assert "-----BEGIN SSH SIGNATURE-----" in signature
+    verified = cf("verify")
+    assert verified.exit_code == 0, verified.stdout
+    assert "proves nothing" not in verified.stderr
+
+
+@needs_ssh_keygen
+def test_acting_as_someone_else_with_ones_own_key_is_refused(
+    repo: Path, cf: Callable[..., Result], signed_repo: dict[str, Path]
+) -> None:
+    head = git(repo, "rev-parse", "HEAD")
+    refused = cf("--as", "sam", "approve", CLIENT, "plan.yaml", env={"CASEFLOW_SIGNING_KEY": str(signed_repo["casey"])})
+    assert refused.exit_code == 1
+    assert "it is casey's, so caseflow cannot act as sam" in refused.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+@needs_ssh_keygen
+def test_unsigned_and_wrongly_signed_commits_are_named_by_verify(
+    repo: Path, cf: Callable[..., Result], signed_repo: dict[str, Path], tmp_path: Path
+) -> None:
+    (repo / f"clients/{CLIENT}/notes.md").write_text("typed by hand\n")
+    unsigned = commit_as(repo, "casey", "note")
+    stranger = make_key(tmp_path, "stranger")
+    (repo / f"clients/{CLIENT}/notes.md").write_text("typed by hand, again\n")
+    wrong = commit_as(repo, "casey", "note", "-c", "gpg.format=ssh", "-c", f"user.signingKey={stranger}", "-c",
+                      "commit.gpgSign=true")  # fmt: skip
+    verified = cf("verify")
+    assert verified.exit_code == 1
+    assert f"commit {unsigned[:12]}" in verified.stdout and "it is not signed" in verified.stdout
+    assert f"commit {wrong[:12]}" in verified.stdout and "a key not registered to its author" in verified.stdout
+
+
+@needs_ssh_keygen
+def test_a_revoked_key_signs_nothing_afterwards(
+    repo: Path, cf: Callable[..., Result], signed_repo: dict[str, Path]
+) -> None:
+    dana = {"CASEFLOW_SIGNING_KEY": str(signed_repo["dana"])}
+    cf("staff", "key", "revoke", "casey", env=dana).assert_success()
+    refused = cf("visit", CLIENT, "--type", "phone", env={"CASEFLOW_SIGNING_KEY": str(signed_repo["casey"])})
+    assert refused.exit_code == 1
+    assert cf("verify").exit_code == 0
+
+
+# -- the shared remote ---------------------------------------------------------------------------------
+
+
+def test_the_remote_refuses_a_forged_approval_and_accepts_a_real_one(
+    repo: Path, cf: Callable[..., Result], invoke_caseflow: Callable[..., Result], tmp_path: Path
+) -> None:
+    bare = tmp_path / "agency.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    invoke_caseflow("server", "install", str(bare)).assert_success()
+    assert (bare / "hooks" / "pre-receive").is_file()
+    casey = tmp_path / "casey"
+    subprocess.run(["git", "clone", "-q", str(bare), str(casey)], check=True)
+    forge_approval(casey)
+    commit_as(casey, "casey", "approvals")
+    pushed = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=casey, capture_output=True, text=True)
+    assert pushed.returncode != 0
+    assert "it names sam but the commit is by casey@riverbend.example" in pushed.stderr
+    assert "push refused" in pushed.stderr
+    # a real approval, made with caseflow in a good clone, is accepted
+    sam = tmp_path / "sam"
+    subprocess.run(["git", "clone", "-q", str(bare), str(sam)], check=True)
+    invoke_caseflow("--repo", str(sam), "--as", "sam", "approve", CLIENT, "plan.yaml", env=ENV).assert_success()
+    accepted = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=sam, capture_output=True, text=True)
+    assert accepted.returncode == 0, accepted.stderr
+    # rewriting or deleting the shared history is refused
+    git(sam, "reset", "-q", "--hard", "HEAD~1")
+    forced = subprocess.run(["git", "push", "-q", "-f", "origin", "HEAD:main"], cwd=sam, capture_output=True, text=True)
+    assert forced.returncode != 0
+    deleted = subprocess.run(["git", "push", "-q", "origin", ":main"], cwd=sam, capture_output=True, text=True)
+    assert deleted.returncode != 0

@@ -1,11 +1,27 @@
-"""The access record: every disclosure (a referral packet, an identified report, an export), chained.
+"""The access record: every identified read or disclosure (``caseflow show``, a referral packet, an
+identified report, an export), chained, committed and shared.
 
-Entries are appended to ``.caseflow/access.log``, one JSON object a line: who, when, what, which
-clients, under which consent. Each entry carries the hash of the one before it and its own hash
-over both, so editing, removing or reordering any entry breaks the chain at that point, and
-``caseflow audit --verify`` says where. (Removing the newest entries leaves a shorter valid
-chain; the entry count is reported so it can be compared with a copy kept elsewhere.) The log
-lives beside the clone, like git's own reflog: it records what this clone disclosed.
+1. At once, on this clone: :func:`record` appends one JSON object a line to ``.caseflow/access.log``
+   (who, when, what, which client ids, under which consent; never a client's name), fsync'd under a
+   lock. Each entry carries the hash of the one before it and its own hash over both, so editing,
+   removing or reordering an entry breaks the chain there. A read stays a read: no commit.
+2. At the next write or sync, :func:`flush` commits the log to a ref of its own,
+   ``refs/caseflow/access``, by the acting person (signed where they sign): one commit whose flat
+   tree holds one file per clone, ``<clone id>.log`` (the id is kept in ``.caseflow/access-id``),
+   so the chains of several laptops sit side by side and none overwrites another. The working
+   tree, HEAD and git's index are never touched.
+3. ``caseflow sync`` fetches the remote's ref into ``refs/caseflow/remotes/<remote>/access`` (never
+   forced: a rewritten remote ref is refused), :func:`join` s it (a merge commit whose tree holds
+   both sides' chains, each the longer of the two copies, one always beginning with the other),
+   and pushes without forcing; the shared remote refuses non-fast-forward pushes.
+4. :func:`verify` (``caseflow audit --verify``) finds what the hash chain alone cannot: an entry
+   removed and the chain re-hashed, the newest entries cut off, the log emptied or deleted. Every
+   committed version of a chain must begin the next one, the local log must begin with what was
+   committed, and the ref must descend from the copy last fetched from or pushed to the remote.
+
+What no check can find: entries forged or removed on a laptop before their first commit (between a
+read and the next write or sync), and a whole ``.caseflow/`` folder deleted with them (the clone
+then starts a chain of its own; what was committed stays in the ref).
 """
 
 from __future__ import annotations
@@ -15,16 +31,26 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+import secrets
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from caseflow.core import layout
 from caseflow.errors import CaseflowError
 
+if TYPE_CHECKING:
+    from caseflow.core.git.commit import Author
+
 ACCESS_LOG = layout.ACCESS_LOG
+#: The shared record: one commit per flush or join, one file per clone's chain.
+ACCESS_REF = "refs/caseflow/access"
+#: Where a remote's copy of the record is fetched to.
+TRACKING_PREFIX = "refs/caseflow/remotes/"
 GENESIS = "0" * 64
+_COMMIT_MESSAGE = "access record: {count} new entries from {chain}\n\nCaseflow-Action: access record\n"
 
 
 @dataclass(frozen=True)
@@ -32,12 +58,13 @@ class AccessEntry:
     seq: int
     at: str
     who: str
-    action: str  # "referral packet", "report caseload", "export fhir"
+    action: str  # "show", "referral packet", "report caseload", "export fhir"
     what: str  # a referral id, a report name and period, a file name
     clients: tuple[str, ...]
     consent: str | None
     prev: str
     hash: str
+    chain: str = ""  # the clone whose chain holds it ("" before its first commit)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -50,12 +77,16 @@ class AccessEntry:
             "consent": self.consent,
             "prev": self.prev,
             "hash": self.hash,
+            "chain": self.chain,
         }
 
 
 def _digest(body: dict[str, Any]) -> str:
     canonical = json.dumps({k: v for k, v in body.items() if k != "hash"}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# -- on this clone ----------------------------------------------------------------------------------
 
 
 def record(
@@ -88,16 +119,28 @@ def record(
         handle.write(json.dumps(body, separators=(",", ":"), ensure_ascii=False) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    return _entry(body)
+    return _entry(body, _chain_id(root) or "")
 
 
 def entries(root: Path) -> list[AccessEntry]:
-    """The readable entries (``verify`` names the others)."""
-    target = root / ACCESS_LOG
-    if not target.is_file():
-        return []
-    parsed = (_parsed(line) for line in target.read_text(encoding="utf-8").splitlines() if line.strip())
-    return [_entry(body) for body in parsed if body is not None]
+    """This clone's readable entries (``verify`` names the others)."""
+    chain = _chain_id(root) or ""
+    return _entries_of(_lines(_local_bytes(root)), chain)
+
+
+def shared_entries(root: Path) -> list[AccessEntry]:
+    """Every clone's entries: this clone's log and the other chains committed to the ref, oldest first."""
+    found = entries(root)
+    own = _chain_file(root)
+    for name, data in _tip_contents(root).items():
+        if name != own:
+            found.extend(_entries_of(_lines(data), name.removesuffix(".log")))
+    return sorted(found, key=lambda e: (e.at, e.chain, e.seq))
+
+
+def _entries_of(lines: Iterable[str], chain: str) -> list[AccessEntry]:
+    parsed = (_parsed(line) for line in lines)
+    return [_entry(body, chain) for body in parsed if body is not None]
 
 
 def _parsed(line: str) -> dict[str, Any] | None:
@@ -112,32 +155,7 @@ def _parsed(line: str) -> dict[str, Any] | None:
     return body
 
 
-def verify(root: Path) -> list[str]:
-    """Where the chain breaks (an edited, removed or reordered entry), line by line; [] if intact."""
-    target = root / ACCESS_LOG
-    if not target.is_file():
-        return []
-    problems = []
-    prev, expected_seq = GENESIS, 1
-    for number, line in enumerate(target.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        body = _parsed(line)
-        if body is None:
-            problems.append(f"{ACCESS_LOG}:{number}: not a log entry")
-            continue
-        if body.get("hash") != _digest(body):
-            problems.append(f"{ACCESS_LOG}:{number}: entry {body.get('seq')} was changed after it was written")
-        if body.get("prev") != prev or body.get("seq") != expected_seq:
-            problems.append(
-                f"{ACCESS_LOG}:{number}: entry {body.get('seq')} does not follow entry {expected_seq - 1} "
-                "(one was removed or the order changed)"
-            )
-        prev, expected_seq = str(body.get("hash")), int(body.get("seq") or 0) + 1
-    return problems
-
-
-def _entry(body: dict[str, Any]) -> AccessEntry:
+def _entry(body: dict[str, Any], chain: str = "") -> AccessEntry:
     return AccessEntry(
         int(body["seq"]),
         str(body["at"]),
@@ -148,4 +166,352 @@ def _entry(body: dict[str, Any]) -> AccessEntry:
         body.get("consent"),
         str(body["prev"]),
         str(body["hash"]),
+        chain,
     )
+
+
+def _local_bytes(root: Path) -> bytes:
+    """The log's complete lines, read under its lock (a half-written line is not yet an entry)."""
+    target = root / ACCESS_LOG
+    try:
+        with target.open("rb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            data = handle.read()
+    except FileNotFoundError:
+        return b""
+    return data[: data.rfind(b"\n") + 1]
+
+
+def _lines(data: bytes) -> list[str]:
+    return [line for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
+
+
+def _chain_id(root: Path) -> str | None:
+    """This clone's name for its chain (None before its first commit)."""
+    try:
+        text = (root / layout.ACCESS_ID).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return text if text.isalnum() else None  # it names a file in the ref's tree: nothing else
+
+
+def _chain_file(root: Path) -> str | None:
+    chain = _chain_id(root)
+    return f"{chain}.log" if chain else None
+
+
+def _own_chain_file(root: Path) -> str:
+    """This clone's chain file, named on its first commit: random, so two laptops never share one."""
+    existing = _chain_file(root)
+    if existing:
+        return existing
+    chain = secrets.token_hex(6)
+    target = root / layout.ACCESS_ID
+    target.parent.mkdir(exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(chain + "\n")
+    return f"{chain}.log"
+
+
+# -- committing to refs/caseflow/access ---------------------------------------------------------------
+
+
+def flush(root: Path, author: Author) -> str | None:
+    """Commit the entries not yet in ``refs/caseflow/access``; the new commit (None: nothing new).
+
+    A CaseflowError, and nothing committed, if the log no longer begins with what was committed
+    or its new entries do not chain on (the record is then evidence, and stays as it was).
+    """
+    data = _local_bytes(root)
+    if not data or _flushed_size(root) == len(data):
+        return None  # the common case of a write: no git process at all
+    from caseflow.core.git import refs
+
+    name = _own_chain_file(root)
+    tip = refs.resolve(root, ACCESS_REF)
+    blobs = refs.files(root, tip) if tip else {}
+    committed = refs.blob(root, blobs[name]) if name in blobs else b""
+    if not data.startswith(committed):
+        raise CaseflowError(
+            f"{ACCESS_LOG} no longer begins with the entries committed to {ACCESS_REF}; "
+            "nothing was committed (caseflow audit --verify)"
+        )
+    new = _lines(data[len(committed) :])
+    broken = _chain_problems(ACCESS_LOG, new, _last_hash(committed), len(_lines(committed)))
+    if broken:
+        raise CaseflowError(f"{broken[0]}; nothing was committed to {ACCESS_REF} (caseflow audit --verify)")
+    commit = None
+    if new:
+        blobs[name] = refs.write_blob(root, data)
+        message = _COMMIT_MESSAGE.format(count=len(new), chain=name.removesuffix(".log"))
+        commit = _commit(root, blobs, [tip] if tip else [], message, author)
+        if not refs.compare_and_swap(root, ACCESS_REF, commit, tip, "caseflow: access record"):
+            raise CaseflowError(f"{ACCESS_REF} moved while the access record was committed; the next write retries")
+    _set_flushed_size(root, len(data))
+    return commit
+
+
+def flush_after_write(root: Path, author: Author) -> None:
+    """:func:`flush` after a committed write: its failure must not fail the write, only be said."""
+    from caseflow.core.git.runner import GitFailed
+
+    try:
+        flush(root, author)
+    except (CaseflowError, GitFailed, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc)
+        sys.stderr.write(f"warning: the access record was not committed to {ACCESS_REF}: {reason}\n")
+
+
+def _commit(root: Path, blobs: Mapping[str, str], parents: Sequence[str], message: str, author: Author) -> str:
+    from caseflow.core.git import refs
+
+    tree = refs.make_tree(root, blobs)
+    return refs.commit_tree(root, tree, parents, message, author.env(), author.sign_args)
+
+
+def _flushed_size(root: Path) -> int | None:
+    try:
+        return int((root / layout.ACCESS_FLUSHED).read_text(encoding="ascii").strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _set_flushed_size(root: Path, size: int) -> None:
+    (root / layout.ACCESS_FLUSHED).write_text(f"{size}\n", encoding="ascii")
+
+
+def _last_hash(data: bytes) -> str:
+    lines = _lines(data)
+    last = _parsed(lines[-1]) if lines else None
+    return str(last["hash"]) if last else GENESIS
+
+
+# -- sharing through a remote ---------------------------------------------------------------------------
+
+
+def tracking_ref(remote: str) -> str:
+    """Where ``remote``'s copy of the record is fetched to."""
+    return f"{TRACKING_PREFIX}{remote}/access"
+
+
+def fetch_refspec(remote: str) -> str:
+    """The remote's ref into :func:`tracking_ref`; no ``+``: a remote ref that was rewritten is
+    refused, not taken. A pattern (``*`` matching nothing), so a remote with no record yet is no error."""
+    return f"{ACCESS_REF}*:{tracking_ref(remote)}*"
+
+
+#: Pushing the record: never forced.
+PUSH_REFSPEC = f"{ACCESS_REF}:{ACCESS_REF}"
+
+
+def join(root: Path, remote: str, author: Author | None) -> bool:
+    """Take ``remote``'s fetched record into ``refs/caseflow/access``: a fast-forward, or a merge
+    commit by ``author`` whose tree holds every chain at its longest. True if the ref moved.
+
+    A CaseflowError if one chain differs on the two sides beyond a common beginning (one side
+    was rewritten): nothing is joined, and neither copy is lost.
+    """
+    from caseflow.core.git import refs
+
+    theirs = refs.resolve(root, tracking_ref(remote))
+    ours = refs.resolve(root, ACCESS_REF)
+    if theirs is None or ours == theirs or (ours is not None and refs.is_ancestor(root, theirs, ours)):
+        return False
+    their_files = refs.files(root, theirs)
+    if ours is None:
+        new = theirs
+    else:
+        joined = _union(root, refs.files(root, ours), their_files)
+        behind = refs.is_ancestor(root, ours, theirs)
+        if behind and joined == their_files:
+            new = theirs
+        elif author is None:
+            raise CaseflowError(f"{ACCESS_REF} and {tracking_ref(remote)} need a merge, and nobody to make it")
+        else:
+            parents = [theirs] if behind else [ours, theirs]  # behind: restores what theirs dropped
+            message = f"access record: joined with {remote}\n\nCaseflow-Action: access record\n"
+            new = _commit(root, joined, parents, message, author)
+    if not refs.compare_and_swap(root, ACCESS_REF, new, ours, f"caseflow: access record from {remote}"):
+        raise CaseflowError(f"{ACCESS_REF} moved while it was joined with {remote}; sync again")
+    return True
+
+
+def pushed(root: Path, remote: str, commit: str, before: str | None) -> None:
+    """After a push: the remote's copy is now ``commit`` (what later checks compare against)."""
+    from caseflow.core.git import refs
+
+    refs.compare_and_swap(root, tracking_ref(remote), commit, before, f"caseflow: access record pushed to {remote}")
+
+
+def _union(root: Path, ours: Mapping[str, str], theirs: Mapping[str, str]) -> dict[str, str]:
+    """Every chain file of both trees, the longer copy where they differ."""
+    from caseflow.core.git import refs
+
+    joined = {**theirs, **ours}
+    for name in ours.keys() & theirs.keys():
+        if ours[name] == theirs[name]:
+            continue
+        mine, other = refs.blob(root, ours[name]), refs.blob(root, theirs[name])
+        longer, shorter = (mine, other) if len(mine) >= len(other) else (other, mine)
+        if not longer.startswith(shorter):
+            raise CaseflowError(
+                f"{ACCESS_REF}:{name} differs here and on the remote beyond their common beginning "
+                "(one copy was rewritten); nothing was joined (caseflow audit --verify)"
+            )
+        joined[name] = theirs[name] if longer is other else ours[name]
+    return joined
+
+
+# -- verifying ------------------------------------------------------------------------------------------
+
+
+def verify(root: Path) -> list[str]:
+    """Every sign of tampering, one line each ([] if none): the local chain, then the committed record."""
+    problems = _chain_problems(ACCESS_LOG, _raw_lines(root))
+    if (root / ".git").exists():
+        problems += _ref_problems(root)
+    return problems
+
+
+def _raw_lines(root: Path) -> list[str]:
+    """The log's lines as they are (blank ones kept: line numbers must be the file's)."""
+    target = root / ACCESS_LOG
+    return target.read_text(encoding="utf-8").splitlines() if target.is_file() else []
+
+
+def _chain_problems(where: str, lines: Sequence[str], prev: str = GENESIS, before: int = 0) -> list[str]:
+    """Where a chain breaks (an edited, removed or reordered entry); ``before`` entries precede ``lines``."""
+    problems = []
+    expected_seq = before + 1
+    for number, line in enumerate(lines, before + 1):
+        if not line.strip():
+            continue
+        body = _parsed(line)
+        if body is None:
+            problems.append(f"{where}:{number}: not a log entry")
+            continue
+        if body.get("hash") != _digest(body):
+            problems.append(f"{where}:{number}: entry {body.get('seq')} was changed after it was written")
+        if body.get("prev") != prev or body.get("seq") != expected_seq:
+            problems.append(
+                f"{where}:{number}: entry {body.get('seq')} does not follow entry {expected_seq - 1} "
+                "(one was removed or the order changed)"
+            )
+        prev, expected_seq = str(body.get("hash")), int(body.get("seq") or 0) + 1
+    return problems
+
+
+def _ref_problems(root: Path) -> list[str]:
+    from caseflow.core.git import refs
+
+    tip = refs.resolve(root, ACCESS_REF)
+    tracking = {r: c for r, c in refs.refs_under(root, TRACKING_PREFIX).items() if r.endswith("/access")}
+    own, local = _chain_file(root), _lines(_local_bytes(root))
+    committed_here = bool(_flushed_size(root))  # this clone committed entries before
+    if tip is None:
+        problems = [f"{ACCESS_REF} is missing, but {ref} holds the record (deleted?)" for ref in sorted(tracking)]
+        if committed_here and not problems:
+            problems.append(f"{ACCESS_REF} is missing, but this clone committed its entries to it (deleted?)")
+        return problems
+    contents = _tip_contents(root, tip)
+    problems = []
+    if committed_here and own not in contents:
+        problems.append(f"{ACCESS_REF}: {own or 'this clone'}'s chain is gone, though this clone committed to it")
+    for name, data in sorted(contents.items()):
+        problems += _chain_problems(f"{ACCESS_REF}:{name}", _lines(data))
+    problems += _history_problems(root, tip, contents)
+    if own in contents:
+        problems += _begins_with(ACCESS_LOG, local, _lines(contents[own]), f"{ACCESS_REF}:{own}")
+    for ref, commit in sorted(tracking.items()):
+        if not refs.is_ancestor(root, commit, tip):
+            problems.append(f"{ACCESS_REF} does not descend from {ref}: it was rewritten or cut back")
+        theirs = refs.files(root, commit)
+        if own in theirs:
+            copy = _lines(refs.blob(root, theirs[own]))
+            problems += _begins_with(f"{ACCESS_REF}:{own}", _lines(contents.get(own, b"")), copy, f"{ref}:{own}")
+    return problems
+
+
+def _tip_contents(root: Path, tip: str | None = None) -> dict[str, bytes]:
+    """Each chain file at the ref's tip ({} outside git, or before the first commit)."""
+    if not (root / ".git").exists():
+        return {}
+    from caseflow.core.git import refs
+
+    tip = tip or refs.resolve(root, ACCESS_REF)
+    if tip is None:
+        return {}
+    return {name: refs.blob(root, blob) for name, blob in refs.files(root, tip).items()}
+
+
+def _begins_with(where: str, have: Sequence[str], committed: Sequence[str], source: str) -> list[str]:
+    """Does ``have`` begin with every entry of ``committed`` (from ``source``)? One line if not."""
+    for index, line in enumerate(committed):
+        if index >= len(have):
+            if not have:
+                return [f"{where}: empty or deleted, but {source} holds entries 1..{len(committed)}"]
+            return [
+                f"{where}: ends at entry {index}, but {source} holds entries {index + 1}..{len(committed)} (cut off)"
+            ]
+        if have[index] != line:
+            return [
+                f"{where}: entry {index + 1} differs from {source} (changed, removed or forged after it was committed)"
+            ]
+    return []
+
+
+def _history_problems(root: Path, tip: str, contents: Mapping[str, bytes]) -> list[str]:
+    """Every committed version of a chain must begin its version at the tip, and no commit may
+    shorten or remove one. Checked by blob id and size, so no old version needs reading: a version
+    of n bytes begins the tip's iff its id is git's id of the tip's first n bytes."""
+    from caseflow.core.git import refs
+
+    commits = refs.history(root, ACCESS_REF)
+    trees = refs.trees_of(root, [c.id for c in commits])
+    size = refs.sizes(root, {blob for tree in trees.values() for blob in tree.values()})
+    problems: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for commit in commits:
+        for name, blob in trees[commit.id].items():
+            if (name, blob) not in seen:
+                seen.add((name, blob))
+                problems += _version_problems(root, commit.id, name, blob, size[blob], contents)
+        for parent in commit.parents:
+            problems += _edge_problems(commit.id, trees[parent], trees[commit.id], size)
+    return list(dict.fromkeys(problems))
+
+
+def _version_problems(
+    root: Path, commit: str, name: str, blob: str, size: int, contents: Mapping[str, bytes]
+) -> list[str]:
+    from caseflow.core.git import refs
+
+    where = f"{ACCESS_REF}:{name}"
+    current = contents.get(name)
+    if current is None:
+        return [f"{where}: committed in {commit[:10]}, gone from the ref now (a chain was removed)"]
+    if _git_blob_id(current[:size], len(blob)) == blob:
+        return []
+    old, now = _lines(refs.blob(root, blob)), _lines(current)
+    index = next((i for i, line in enumerate(old) if i >= len(now) or now[i] != line), len(old))
+    return [f"{where}: entry {index + 1} as committed in {commit[:10]} was changed or removed later"]
+
+
+def _edge_problems(
+    commit: str, before: Mapping[str, str], after: Mapping[str, str], size: Mapping[str, int]
+) -> list[str]:
+    problems = []
+    for name, blob in before.items():
+        if name not in after:
+            problems.append(f"{ACCESS_REF}:{name}: removed by commit {commit[:10]}")
+        elif size[after[name]] < size[blob]:
+            problems.append(f"{ACCESS_REF}:{name}: commit {commit[:10]} cut entries off the end")
+    return problems
+
+
+def _git_blob_id(data: bytes, width: int) -> str:
+    """git's id of a blob holding ``data`` (SHA-1, or SHA-256 in a repository of 64-digit ids)."""
+    digest = hashlib.sha256() if width == 64 else hashlib.sha1()  # git's own object id, not a secret
+    digest.update(b"blob %d\0" % len(data) + data)
+    return digest.hexdigest()

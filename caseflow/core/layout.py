@@ -20,8 +20,13 @@ LOCAL_DIR = ".caseflow"
 LOCK = f"{LOCAL_DIR}/lock"
 #: The case index, a cache keyed by git blob id (SQLite adds ``-wal`` and ``-shm`` beside it).
 INDEX = f"{LOCAL_DIR}/index.sqlite"
-#: Who read which identified data, one JSON object a line (``caseflow access``).
+#: Who read which identified data, one JSON object a line (``caseflow audit``): this clone's
+#: chain, committed to ``refs/caseflow/access`` at the next write or sync.
 ACCESS_LOG = f"{LOCAL_DIR}/access.log"
+#: This clone's own name for its chain in ``refs/caseflow/access`` (``<id>.log`` there).
+ACCESS_ID = f"{LOCAL_DIR}/access-id"
+#: How many bytes of the access log are committed already (a write with nothing new starts no git).
+ACCESS_FLUSHED = f"{LOCAL_DIR}/access-flushed"
 #: The digest of the ``caseflow.yaml`` that last passed its full check, with its ``plugins:``
 #: settings as JSON (start-up reads them before any YAML library is loaded).
 CONFIG_CHECKED = f"{LOCAL_DIR}/config-checked.json"

@@ -203,6 +203,9 @@ class Store:
                 if at is not None:  # a back-dated commit (the demo's simulated weeks, imports)
                     env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = at.isoformat()
                 tx.commit = self._apply(tx, env, commit_message(tx.action, tx.client, tx.details), author.sign_args)
+                from caseflow.core.access_record import flush_after_write  # only a write pays its import
+
+                flush_after_write(self.root, author)  # the reads recorded since, committed by the writer
                 self.generation += 1
 
     def _apply(self, tx: Transaction, env: dict[str, str], message: str, sign_args: list[str]) -> str:

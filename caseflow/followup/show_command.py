@@ -52,6 +52,11 @@ def show(settings: Settings, client_id: str, as_json: bool) -> None:
             }
         )
         return
+    # The text names the client: an identified read, recorded (on this clone, at once) before it is shown.
+    # The JSON above carries ids and codes only, so it is no disclosure.
+    from caseflow.core import access_record
+
+    access_record.record(repo.root, who=settings.actor().id, action="show", what="client record", clients=[client_id])
     click.echo(click.style(f"{client_id}", bold=True) + f"  {record.get('name', '')}")
     click.echo(
         f"stage: {record.get('stage')}   worker: {record.get('assigned_worker')}   intake: {record.get('intake_date')}"

@@ -17,30 +17,48 @@ from caseflow.cli.context import (
     table,
     write_private,
 )
+from caseflow.errors import UsageError
 from caseflow.hookspecs import hookimpl
 
 
 @click.command()
-@click.option("--verify", is_flag=True, help="Check the chain: an edited, removed or reordered entry is named.")
-@click.option("--client", "client_id", metavar="CLIENT", help="Only disclosures of this client.")
+@click.argument("client", metavar="[CLIENT]", required=False)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Check the record: an edited, removed, reordered or forged entry, a log cut short, a rewritten ref.",
+)
+@click.option("--client", "client_option", metavar="CLIENT", help="Only disclosures of this client (as CLIENT).")
 @json_option
 @repo_options
-def audit(settings: Settings, verify: bool, client_id: str | None, as_json: bool) -> None:
-    """The access record: every referral packet, identified report and export, who and under which consent."""
+def audit(settings: Settings, client: str | None, verify: bool, client_option: str | None, as_json: bool) -> None:
+    """The access record: who saw a client's record (show, referral packets, identified reports, exports),
+    on every clone that shared it, and under which consent."""
     from caseflow.core import access_record as access
 
+    if client and client_option and client != client_option:
+        raise UsageError(f"two clients given ({client}, {client_option}): name one")
+    client_id = client or client_option
     repo = settings.repo()
-    entries = [e for e in access.entries(repo.root) if client_id is None or client_id in e.clients]
+    everything = access.shared_entries(repo.root)
+    entries = [e for e in everything if client_id is None or client_id in e.clients]
     problems = access.verify(repo.root) if verify else []
     if as_json:
         emit_json(
             {"entries": [e.as_json() for e in entries], "verified": verify and not problems, "problems": problems}
         )
     else:
-        rows = [(e.seq, e.at[:16].replace("T", " "), e.who, e.action, e.what, e.clients, e.consent) for e in entries]
-        table(rows, ["#", "WHEN (UTC)", "WHO", "ACTION", "WHAT", "CLIENTS", "UNDER"], empty="(no disclosures recorded)")
+        rows = [
+            (e.chain or "here", e.seq, e.at[:16].replace("T", " "), e.who, e.action, e.what, e.clients, e.consent)
+            for e in entries
+        ]
+        columns = ["CLONE", "#", "WHEN (UTC)", "WHO", "ACTION", "WHAT", "CLIENTS", "UNDER"]
+        table(rows, columns, empty="(no disclosures recorded)")
         if verify and not problems:
-            done(f"the access record is intact: {len(access.entries(repo.root))} entries, each chained to the last")
+            chains = len({e.chain for e in everything})
+            done(
+                f"the access record is intact: {len(everything)} entries in {chains} chain(s), each chained to the last"
+            )
     for problem in problems:
         click.echo(click.style("tampered: ", fg="red") + problem, err=True)
     if problems:

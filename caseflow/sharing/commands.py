@@ -123,7 +123,9 @@ def sync(settings: Settings, remote: str, as_json: bool) -> None:
         click.echo(click.style("invalid: ", fg="red") + problem, err=True)
     if report.problems:
         click.echo("the merged result does not validate: nothing was pushed; fix it, commit, then sync", err=True)
-    if report.conflicts or report.problems:
+    for problem in report.access_problems:  # the case files synced; the record of who saw them did not
+        click.echo(click.style("access record: ", fg="red") + problem, err=True)
+    if report.conflicts or report.problems or report.access_problems:
         raise SystemExit(1)
 
 

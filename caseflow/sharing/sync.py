@@ -5,6 +5,10 @@ and dates, and case documents merge field by field through caseflow's merge driv
 the result, and pushes, never forcing. Offline work is just commits that sync later. A true
 conflict stops the sync with the merge in progress: ``caseflow resolve`` settles it, and the next
 ``caseflow sync`` commits the merge and goes on. Remotes must use a safe transport.
+
+The access record travels too (:mod:`caseflow.core.access_record`): a sync commits the reads
+recorded since the last write, fetches the remote's ``refs/caseflow/access``, joins both and pushes
+it back (never forced); a clone starts from the remote's record.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core import access_record
 from caseflow.core.casefiles import CLIENTS_DIR
 from caseflow.core.config import CONFIG_FILE
-from caseflow.core.git import listing, objects
+from caseflow.core.git import listing, objects, refs
 from caseflow.core.git import remote as git_remote
 from caseflow.core.git.commit import CONFLICT_MARKER
 from caseflow.core.git.history import commits_since
@@ -27,6 +32,7 @@ from caseflow.errors import CaseflowError, StoreError, UsageError
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
+    from caseflow.core.git.commit import Author
     from caseflow.session import Session
 
 STATUS_WORDS = {"A": "added", "M": "changed", "D": "removed", "R": "renamed"}
@@ -61,6 +67,8 @@ def clone(url: str, path: Path) -> Path:
     if not (path / CONFIG_FILE).is_file():
         shutil.rmtree(path)
         raise CaseflowError(f"{url} is not a case repository (it has no {CONFIG_FILE}); nothing was kept")
+    _run("fetch", lambda: git_remote.fetch(path, "origin", access_record.fetch_refspec("origin")))
+    access_record.join(path, "origin", None)  # a new clone has no record of its own: the remote's, as it is
     return path
 
 
@@ -73,6 +81,8 @@ class SyncReport:
     merged: bool = False
     conflicts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Why the access record was not joined or pushed (the case files synced regardless).
+    access_problems: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +93,7 @@ class SyncReport:
             "merged": self.merged,
             "conflicts": self.conflicts,
             "problems": self.problems,
+            "access_problems": self.access_problems,
         }
 
 
@@ -105,6 +116,7 @@ def sync(repo: Session, actor: Staff, remote: str = "origin") -> SyncReport:
         if dirty:
             raise StoreError(f"{dirty[0]} has changes that are not committed yet; commit or discard them, then sync")
         _run("fetch", lambda: git_remote.fetch(root, remote))
+        report.access_problems = _share_access_record(root, remote, author)
         theirs = f"refs/remotes/{remote}/{branch}"
         if objects.ref_exists(root, theirs):
             before = store.head() or ""
@@ -126,6 +138,25 @@ def sync(repo: Session, actor: Staff, remote: str = "origin") -> SyncReport:
         if report.went_out or not known:
             _run("push", lambda: git_remote.push(root, remote, f"HEAD:refs/heads/{branch}"))  # never --force
     return report
+
+
+def _share_access_record(root: Path, remote: str, author: Author) -> list[str]:
+    """Commit the reads recorded since the last write, join the remote's record, push the result.
+    Its own step: a failure here is reported, and the case files still sync."""
+    try:
+        access_record.flush(root, author)
+        tracking = access_record.tracking_ref(remote)
+        git_remote.fetch(root, remote, access_record.fetch_refspec(remote))
+        access_record.join(root, remote, author)
+        ours, theirs = refs.resolve(root, access_record.ACCESS_REF), refs.resolve(root, tracking)
+        if ours is not None and ours != theirs:
+            git_remote.push(root, remote, access_record.PUSH_REFSPEC)  # never forced
+            access_record.pushed(root, remote, ours, theirs)
+    except CaseflowError as exc:
+        return [str(exc)]
+    except GitFailed as exc:
+        return [f"git could not share {access_record.ACCESS_REF} with {remote}: {exc.reason}"]
+    return []
 
 
 def _finish_merge(repo: Session, author: Any, report: SyncReport) -> None:

@@ -21,12 +21,17 @@ def clone(url: str, destination: Path, cwd: Path) -> None:
     _remote(cwd, "clone", "--quiet", "--", url, str(destination))
 
 
-def fetch(root: Path, remote: str) -> None:
-    _remote(root, "fetch", "--quiet", remote)
+def fetch(root: Path, remote: str, *refspecs: str) -> None:
+    """Fetch ``remote``'s branches as configured, or only these refspecs (``src:dst``; without
+    ``+``, a remote ref that was rewritten is refused rather than taken)."""
+    only = ["--no-tags", remote, *refspecs] if refspecs else [remote]  # tags come with the branches
+    _remote(root, "fetch", "--quiet", *only)
 
 
 def push(root: Path, remote: str, refspec: str) -> None:
     """Push without ``--force``: a remote that moved on refuses, and nothing is lost."""
+    if refspec.startswith("+"):  # "+src:dst" forces just that ref: never
+        raise ValueError(f"caseflow never forces a push ({refspec})")
     _remote(root, "push", "--quiet", remote, refspec)
 
 

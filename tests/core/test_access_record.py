@@ -161,9 +161,7 @@ def test_an_emptied_or_deleted_log_is_found(clone: Path, how: str) -> None:
         (clone / ACCESS_LOG).unlink()
     else:
         (clone / ACCESS_LOG).write_text("")
-    assert verify(clone) == [
-        f"{ACCESS_LOG}: empty or deleted, but {ACCESS_REF}:{chain_file(clone)} holds entries 1..3"
-    ]
+    assert verify(clone) == [f"{ACCESS_LOG}: empty or deleted, but {ACCESS_REF}:{chain_file(clone)} holds entries 1..3"]
 
 
 def test_entries_cut_off_the_end_are_found(clone: Path) -> None:
@@ -185,7 +183,9 @@ def test_a_rewritten_commit_on_the_ref_is_found(clone: Path) -> None:
     on_top = git(clone, "commit-tree", tree, "-p", ACCESS_REF, "-m", "forged").strip()
     git(clone, "update-ref", ACCESS_REF, on_top)
     problems = verify(clone)
-    assert any(f"{chain_file(clone)}: entry 2 as committed in" in p and "changed or removed later" in p for p in problems)
+    assert any(
+        f"{chain_file(clone)}: entry 2 as committed in" in p and "changed or removed later" in p for p in problems
+    )
     assert any("cut entries off the end" in p for p in problems)
 
 

@@ -370,7 +370,12 @@ def verify(root: Path) -> list[str]:
     """Every sign of tampering, one line each ([] if none): the local chain, then the committed record."""
     problems = _chain_problems(ACCESS_LOG, _raw_lines(root))
     if (root / ".git").exists():
-        problems += _ref_problems(root)
+        from caseflow.core.git.runner import GitFailed
+
+        try:
+            problems += _ref_problems(root)
+        except GitFailed as exc:  # a missing object is itself a sign: said, not a traceback
+            problems.append(f"{ACCESS_REF}: git could not read it ({exc.reason})")
     return problems
 
 

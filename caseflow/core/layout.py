@@ -2,7 +2,8 @@
 
 Local only and never committed (``caseflow init`` writes ``.caseflow/`` into ``.gitignore``):
 each clone rebuilds what it needs, and deleting the folder loses nothing but time (and the
-access log, which is this clone's record of who read what).
+access log's entries not yet committed to ``refs/caseflow/access``: this clone's record of who read
+what).
 
 Paths are relative to the repository root, as ``/``-joined strings (how git names paths, and
 what a :class:`~pathlib.Path` takes with ``root / ...``). Standard library only: the CLI reads

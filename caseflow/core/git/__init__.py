@@ -12,6 +12,8 @@ as a one-line reason) and typed operations, one small module each:
 - :mod:`.plumbing`: committing given bytes through a scratch index (``caseflow watch``);
 - :mod:`.merging`: ``merge-file``, a merge or rebase in progress, marking a file resolved;
 - :mod:`.remote`: clone, fetch, merge, push over safe transports only;
+- :mod:`.refs`: caseflow's own refs beside the branches (``refs/caseflow/access``): flat trees
+  by ``mktree``, ``commit-tree``, ``update-ref`` compare-and-swap, a ref's history in one read;
 - :mod:`.config`: reading settings, writing a clone's own, registering the merge driver;
 - :mod:`.repository`: creating a repository (the one use of GitPython, off every hot path).
 

@@ -21,7 +21,7 @@ def test_example_casefiles_validate_clean() -> None:
     assert report.documents >= 20
     stages = sorted(row["stage"] for row in repo.clients())
     assert stages == ["active", "evaluation", "intake", "planning"]
-    assert len(repo.config.staff) == 3
+    assert [m.role for m in repo.config.staff] == ["case_manager", "case_manager", "supervisor", "director"]
 
 
 @pytest.fixture(scope="module")

@@ -125,7 +125,7 @@ def test_a_day_of_work(case_repo: Callable[..., Path], invoke_caseflow: Run, tmp
         "author": "casey",
     }
     assert "Ana" not in json.dumps(shown)
-    text = invoke_caseflow("show", client_id, cwd=path).assert_success().stdout
+    text = invoke_caseflow("show", client_id, cwd=path, env=env).assert_success().stdout
     assert "Contact note" in text and client_id in text
 
     validated = json.loads(invoke_caseflow("validate", "--json", cwd=path).assert_success().stdout)

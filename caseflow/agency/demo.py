@@ -4,6 +4,12 @@ The files of ``example_casefiles/`` are replayed in the order the work happened:
 committed by the person who wrote it, on the day it is dated, and each client's record is
 committed once per stage change. The result is what a repository looks like after a season of
 use, ready for ``git log``, ``caseflow show`` and every later command.
+
+Where OpenSSH's ``ssh-keygen`` is installed (it nearly always is), the demo then does what the
+README asks of every real agency: it makes a signing key for each fictional member of staff (kept
+in the git-ignored ``.caseflow/keys/``), the director registers them and turns on ``signing:
+required``, so every command of the tour is signed. A branch, ``forged-approval``, holds what a
+case manager might try: an approval in the supervisor's name, committed by herself.
 """
 
 from __future__ import annotations
@@ -18,16 +24,18 @@ from pathlib import Path
 from typing import Any
 
 from caseflow.agency.init import init_repository
-from caseflow.core import layout
+from caseflow.core import layout, signing
 from caseflow.core.case import blob_id
 from caseflow.core.casefiles import CLIENTS_DIR, client_documents, client_ids
 from caseflow.core.config import CONFIG_FILE, RepoConfig
-from caseflow.core.documents import delete_item, load_document, load_plain
+from caseflow.core.documents import delete_item, load_document, load_plain, new_mapping, new_sequence
+from caseflow.core.git.runner import git
 from caseflow.core.resources import shipped_dir
 from caseflow.core.store import Author, Store
 from caseflow.errors import AlreadyExists
 
 DEMO_MARKER = layout.DEMO_MARKER
+FORGED_BRANCH = "forged-approval"
 DIRECTORY_FOLDERS = ("providers", "directories")
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _DATE_FIELDS = ("date", "signed_on", "requested_on", "created", "intake_date")
@@ -70,7 +78,7 @@ def build_demo(path: Path, *, replace: bool = False, source: Path | None = None)
     staff = {member.id: Author(member.name, member.email) for member in config.staff}
     steps = sorted(_history(source, config), key=lambda s: s.order)
     first_day = steps[0].day - dt.timedelta(days=7) if steps else dt.date.today()
-    lead = next((m.id for m in config.staff if m.role in ("director", "supervisor")), config.staff[0].id)
+    lead = next((m.id for m in config.staff if config.is_admin(m)), config.staff[0].id)
     init_repository(path, agency=config.agency, timezone=config.timezone, author=staff[lead], at=_morning(first_day))
     store = Store(path)
     with store.transaction(staff[lead], action="staff-add", client=None, at=_morning(first_day, 10)) as tx:
@@ -80,9 +88,46 @@ def build_demo(path: Path, *, replace: bool = False, source: Path | None = None)
             tx.details.update(step.details)
             for rel, data in step.files.items():
                 tx.write(rel, data)
-    morning = (steps[-1].day if steps else dt.date.today()) + dt.timedelta(days=1)
+    last_day = steps[-1].day if steps else dt.date.today()
+    if shutil.which("ssh-keygen") is not None:
+        keys = _require_signing(path, store, config, staff[lead], at=_morning(last_day, 18))
+        staff = {who: Author(a.name, a.email, signing_key=keys[who]) for who, a in staff.items()}
+    planning = [s for s in steps if s.action == "advance" and s.details.get("Stage", "").endswith("-> planning")]
+    supervisor = next((m.id for m in config.staff if m.role == "supervisor"), None)
+    if planning and supervisor:
+        forger, client_id = staff[planning[-1].author], planning[-1].client or ""
+        _forge_approval(path, store, forger, client_id, supervisor, at=_morning(last_day, 19))
+    morning = last_day + dt.timedelta(days=1)
     (path / DEMO_MARKER).write_text(f"built by caseflow demo\nmorning: {morning.isoformat()}\n")
     return path
+
+
+def _require_signing(path: Path, store: Store, config: RepoConfig, admin: Author, at: dt.datetime) -> dict[str, str]:
+    """A key for everyone (private halves in ``.caseflow/keys/``), registered and required by the
+    admin in one commit; the history before it is the accepted baseline. Returns each key's path."""
+    keys = {m.id: path / layout.KEYS / m.id for m in config.staff}
+    public = {who: signing.generate_key(key, f"{who}@caseflow-demo") for who, key in keys.items()}
+    document = load_document(CONFIG_FILE, (path / CONFIG_FILE).read_bytes())
+    for entry in document.data["staff"]:
+        entry["keys"] = new_sequence([public[entry["id"]]])
+    document.data["signing"] = new_mapping({"required": True, "baseline": store.head()})
+    with store.transaction(admin, action="signing-require", client=None, at=at) as tx:
+        tx.write(CONFIG_FILE, document.to_bytes())
+    return {who: str(key) for who, key in keys.items()}
+
+
+def _forge_approval(path: Path, store: Store, forger: Author, client_id: str, supervisor: str, at: dt.datetime) -> None:
+    """On a branch of its own: the client's worker writes the supervisor's approval of the plan
+    herself and commits it (signed with her own key): what ``advance`` and ``verify`` refuse."""
+    main = git(path, "symbolic-ref", "--short", "HEAD").strip()
+    forged = _plan_approval(path, client_id, at.date(), supervisor)
+    git(path, "switch", "-q", "-c", FORGED_BRANCH)
+    try:
+        with store.transaction(forger, action="hand edit", client=client_id, at=at) as tx:
+            for rel, data in forged.files.items():
+                tx.write(rel, data)
+    finally:
+        git(path, "switch", "-q", main)
 
 
 def _office_hours(steps: list[Step]) -> Iterator[dt.datetime]:
@@ -238,6 +283,15 @@ def tour(path: Path) -> str:
     active = next((c for c, s in stages.items() if s == "active"), ids[0] if ids else "<client-id>")
     newest = next((c for c, s in stages.items() if s == "evaluation"), active)
     planning = next((c for c, s in stages.items() if s == "planning"), active)
+    signed = ", signed with his key" if (path / layout.KEYS / "sam").is_file() else ""
+    forged = []
+    if git(path, "branch", "--list", FORGED_BRANCH).strip():
+        forged = [
+            (f"git switch {FORGED_BRANCH}", "where a case manager committed Sam's approval herself"),
+            (f"caseflow advance {planning}", "refused: Sam made no such commit"),
+            ("caseflow verify", "...names the commit and the rule it breaks (exit 1)"),
+            ("git switch main", "back to the real history"),
+        ]
     tries = [
         ("export CASEFLOW_USER=casey", "act as Casey, a case manager"),
         (f"export CASEFLOW_TODAY={_morning_after(path)}", "the morning after the last records (unset: today)"),
@@ -251,8 +305,10 @@ def tour(path: Path) -> str:
         ("caseflow --as sam report outcomes --from 2026-08-01", "de-identified: small counts suppressed"),
         (f"xdg-open {REPORT_FILE}", "the funder summary the demo wrote (one self-contained page)"),
         (f"caseflow stages {planning}", "what stands between a client and the next stage"),
-        (f"caseflow --as sam approve {planning} plan.yaml", "Sam (supervisor) signs off this version of the plan"),
+        (f"caseflow --as sam approve {planning} plan.yaml", f"Sam (supervisor) signs off this plan{signed}"),
         (f"caseflow advance {planning}", "...and the client moves on to active"),
+        ("caseflow verify", "every commit checked: authors, keys, approvals, stage changes"),
+        *forged,
         (f"caseflow log {active}", "the case timeline, from git history"),
         ("caseflow providers search --service mental-health --language es --near 62702", "in Spanish, nearest first"),
         (f"caseflow consents {active}", "which releases are valid today, and why not"),

@@ -43,7 +43,10 @@ def verify(settings: Settings, since: str | None, as_json: bool) -> None:
                 "commits are not signed here: authors are checked as git recorded them, which proves nothing "
                 "(turn on signing with `caseflow signing require`)"
             )
-        if report.ok:
+        if report.ok and report.signing_required:
+            after = f"after {report.signing_baseline[:12]} " if report.signing_baseline else ""
+            done(f"{report.commits} commits keep every rule; every one {after}is signed by its author's key")
+        elif report.ok:
             done(f"{report.commits} commits keep every rule")
     if not report.ok:
         click.echo(f"{len(report.breaches)} of {report.commits} commits break a rule", err=True)

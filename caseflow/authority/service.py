@@ -22,6 +22,8 @@ class VerifyReport:
     breaches: list[Verdict] = field(default_factory=list)
     signing_required: bool = False
     replayed: int = 0
+    #: The last commit accepted unsigned (history from before signing was turned on).
+    signing_baseline: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -34,6 +36,7 @@ class VerifyReport:
             "replayed": self.replayed,
             "signing_required": self.signing_required,
             "authorship_proven": self.signing_required,
+            "signing_baseline": self.signing_baseline,
             "breaches": [b.as_json() for b in self.breaches],
         }
 
@@ -63,7 +66,8 @@ class Authority:
         chosen = set(commits) if commits is not None else None
         breaches = [v for c, v in ledger.breaches.items() if chosen is None or c in chosen]
         count = len(commits) if commits is not None else _count(session.root)
-        return VerifyReport(count, breaches, session.config.signing_required, ledger.replayed)
+        config = session.config
+        return VerifyReport(count, breaches, config.signing_required, ledger.replayed, config.signing_baseline)
 
     def add_key(self, actor: Staff, staff_id: str, public_key: Path) -> str:
         """Register a public signing key for ``staff_id``; its fingerprint."""

@@ -75,6 +75,9 @@ class CaseView:
     #: Forms with one document per client (plan, discharge): they carry over into a new episode,
     #: and only their approvals are per episode.
     lasting_forms: frozenset[str] = frozenset()
+    #: Decisions approvals.yaml lists that no commit by their maker backs: they never count, but
+    #: a refusal names them (someone wrote an approval by hand).
+    unbacked: list[Approval] = field(default_factory=list)
 
     def in_episode(self, document: CaseDocument) -> bool:
         """Written (dated) in the current episode; an undated or lasting document counts."""

@@ -5,11 +5,12 @@ decides which private key a commit is signed with and keeps each person's public
 staff list. The key in use is, in order:
 
 1. ``$CASEFLOW_SIGNING_KEY`` (a private key file),
-2. git's ``user.signingKey`` for this clone (what a person sets once on their laptop),
-3. a key under ``.caseflow/keys/<staff id>`` (never committed): the demo keeps its fictional
-   staff's keys there, so one folder can act as everyone in the tour.
+2. a key under ``.caseflow/keys/<staff id>`` (never committed): the demo keeps its fictional
+   staff's keys there, so one folder can act as everyone in the tour (and a developer's own
+   ``user.signingKey`` does not get in the way),
+3. git's ``user.signingKey`` for this clone (what a person sets once on their laptop).
 
-With (1) or (2) the key decides who is acting: a command run ``--as`` someone else is refused.
+With (1) or (3) the key decides who is acting: a command run ``--as`` someone else is refused.
 """
 
 from __future__ import annotations
@@ -132,16 +133,16 @@ def key_in_use(root: Path, acting_id: str | None) -> KeyInUse | None:
     explicit = os.environ.get(KEY_ENV)
     if explicit:
         return KeyInUse(explicit, public_key_of(explicit), f"${KEY_ENV}")
+    if acting_id:
+        kept = root / layout.KEYS / acting_id
+        if kept.is_file():
+            return KeyInUse(str(kept), public_key_of(str(kept)), f"{layout.KEYS}/{acting_id}")
     configured = config_value(root, "user.signingKey")
     if configured:
         path = str(Path(configured).expanduser())
         if configured.strip().startswith(("ssh-", "ecdsa-", "sk-")):  # an agent holds the private key
             return KeyInUse(configured.strip(), normalize(configured), "git config user.signingKey")
         return KeyInUse(path, public_key_of(path), "git config user.signingKey")
-    if acting_id:
-        kept = root / layout.KEYS / acting_id
-        if kept.is_file():
-            return KeyInUse(str(kept), public_key_of(str(kept)), f"{layout.KEYS}/{acting_id}")
     return None
 
 

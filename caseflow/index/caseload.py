@@ -140,13 +140,8 @@ def documents_of(repo: Session, files: Sequence[TreeFile], parsed: dict[str, Par
 def assemble_case(repo: Session, client_id: str, record: dict[str, Any], documents: list[CaseDocument]) -> CaseView:
     """The read-only view of one client that checks, due rules and reviews look at."""
     ledger = repo.ledger()  # only decisions that a commit by their maker backs count
-    approvals = [
-        a
-        for d in documents
-        if d.form_id == "core.approvals"
-        for a in parse_approvals(d.data, repo.approvers)
-        if ledger.backs(client_id, a.__dict__)
-    ]
+    listed = [a for d in documents if d.form_id == "core.approvals" for a in parse_approvals(d.data, repo.approvers)]
+    approvals = [a for a in listed if ledger.backs(client_id, a.__dict__)]
     history = [h for h in record.get("stage_history") or [] if isinstance(h, dict) and isinstance(h.get("on"), str)]
     reopened = [h["on"] for h in history if h.get("from") and h.get("to") == repo.workflow_spec.initial]
 
@@ -166,6 +161,7 @@ def assemble_case(repo: Session, client_id: str, record: dict[str, Any], documen
         episode_start=reopened[-1] if reopened else None,
         stage_entered=history[-1]["on"] if history else None,
         lasting_forms=frozenset(form_id for form_id, form in repo.forms.items() if form.singleton),
+        unbacked=[a for a in listed if a not in approvals],
     )
 
 

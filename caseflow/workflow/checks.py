@@ -87,7 +87,14 @@ def _approved(case: CaseView, params: Mapping[str, Any]) -> list[str]:
         if decision is None:
             run = f"caseflow approve {case.client_id} {document.path}"
             when = " in this stage" if since else ""
-            reasons.append(f"{document.path} is not approved{when} yet (a supervisor runs: {run})")
+            forged = next((a for a in case.unbacked if a.document == document.path), None)
+            if forged is not None:  # written by hand, or committed by someone other than its maker
+                reasons.append(
+                    f"{document.path} is not approved{when}: the approval in approvals.yaml naming {forged.by} "
+                    f"was not committed by {forged.by}, so it does not count (a supervisor runs: {run})"
+                )
+            else:
+                reasons.append(f"{document.path} is not approved{when} yet (a supervisor runs: {run})")
         elif decision.blob != document.blob:
             when = f"{decision.decision} by {decision.by} on {decision.at[:10]}"
             reasons.append(f"{document.path} changed after it was {when}; it needs approval again")

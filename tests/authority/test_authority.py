@@ -60,10 +60,19 @@ def as_person(who: str) -> dict[str, str]:
     return {**os.environ, **person}
 
 
-def commit_as(repo: Path, who: str, message: str = "update", *extra: str) -> str:
-    """A commit made with plain git by ``who`` (what a person can always do)."""
+def key_of(demo: Path, who: str) -> Path | None:
+    """``who``'s private key, as the demo made it (None where ssh-keygen was missing: no signing)."""
+    key = demo / ".caseflow" / "keys" / who
+    return key if key.is_file() else None
+
+
+def commit_as(repo: Path, who: str, message: str = "update", *extra: str, key: Path | None = None) -> str:
+    """A commit made with plain git by ``who`` (what a person can always do), signed with their own
+    key as their git would sign it (``key``, else theirs in the demo's keyring, if any)."""
+    key = key or key_of(repo, who)
+    signed = ["-c", "gpg.format=ssh", "-c", f"user.signingKey={key}", "-c", "commit.gpgSign=true"] if key else []
     git(repo, "add", "-A")
-    subprocess.run(["git", *extra, "commit", "-q", "-m", message], cwd=repo, env=as_person(who), check=True)
+    subprocess.run(["git", *signed, *extra, "commit", "-q", "-m", message], cwd=repo, env=as_person(who), check=True)
     return git(repo, "rev-parse", "HEAD").strip()
 
 
@@ -72,7 +81,10 @@ def test_an_uncommitted_forged_approval_does_not_let_the_client_advance(repo: Pa
     head = git(repo, "rev-parse", "HEAD")
     refused = cf("--as", "casey", "advance", CLIENT)
     assert refused.exit_code == 1
-    assert "plan.yaml is not approved yet" in refused.stderr
+    assert (
+        "plan.yaml is not approved: the approval in approvals.yaml naming sam was not committed by sam"
+        in refused.stderr
+    )
     assert git(repo, "rev-parse", "HEAD") == head
     checked = cf("validate")
     assert checked.exit_code == 1
@@ -97,8 +109,12 @@ def test_a_committed_forged_approval_is_refused_by_advance_validate_and_verify(
 def test_a_real_approval_counts_and_verify_passes(repo: Path, cf: Callable[..., Result]) -> None:
     cf("--as", "sam", "approve", CLIENT, "plan.yaml").assert_success()
     cf("--as", "casey", "advance", CLIENT).assert_success()
-    assert cf("verify").exit_code == 0
-    assert "authors are checked as git recorded them" in cf("verify").stderr
+    verified = cf("verify")
+    assert verified.exit_code == 0
+    if key_of(repo, "sam"):  # the demo turned signing on
+        assert "is signed by its author's key" in verified.stderr
+    else:
+        assert "authors are checked as git recorded them" in verified.stderr
 
 
 def test_an_approval_by_a_case_manager_who_made_herself_a_supervisor_does_not_count(
@@ -154,14 +170,40 @@ def make_key(folder: Path, who: str) -> Path:
 
 
 @pytest.fixture
-def signed_repo(repo: Path, cf: Callable[..., Result], tmp_path: Path) -> dict[str, Path]:
-    """The demo (whose director, Dana, is the admin) with everyone's keys registered and signing required."""
-    keys = tmp_path / "keys"
-    made = {who: make_key(keys, who) for who in ("dana", "sam", "casey")}
-    for who, key in made.items():
-        cf("--as", "dana", "staff", "key", "add", who, f"{key}.pub").assert_success()
-    cf("signing", "require", env={"CASEFLOW_SIGNING_KEY": str(made["dana"]), "CASEFLOW_USER": "dana"}).assert_success()
-    return made
+def signed_repo(repo: Path) -> dict[str, Path]:
+    """The demo as ``caseflow demo`` leaves it where ssh-keygen exists: everyone's key registered by
+    the director (Dana, the admin), signing required, the private keys in ``.caseflow/keys/``."""
+    assert "required: true" in (repo / "caseflow.yaml").read_text()
+    keys = {who: key_of(repo, who) for who in ("dana", "sam", "casey")}
+    return {who: key for who, key in keys.items() if key is not None}
+
+
+@needs_ssh_keygen
+def test_the_demo_turns_signing_on_with_a_key_for_everyone(
+    repo: Path, cf: Callable[..., Result], signed_repo: dict[str, Path]
+) -> None:
+    assert set(signed_repo) == {"dana", "sam", "casey"}
+    assert ".caseflow/" in (repo / ".gitignore").read_text()  # the private keys are never committed
+    assert git(repo, "ls-files", ".caseflow") == ""
+    assert "signing-require" in git(repo, "log", "-1", "--format=%s", "main~0")
+    verified = cf("verify")
+    assert verified.exit_code == 0, verified.stdout
+    assert "is signed by its author's key" in verified.stderr
+
+
+def test_the_demo_keeps_a_forged_approval_on_a_branch_that_advance_and_verify_refuse(
+    repo: Path, cf: Callable[..., Result]
+) -> None:
+    git(repo, "switch", "-q", "forged-approval")
+    refused = cf("--as", "casey", "advance", CLIENT)
+    assert refused.exit_code == 1
+    assert "was not committed by sam, so it does not count" in refused.stderr
+    verified = cf("verify")
+    assert verified.exit_code == 1
+    forged = git(repo, "rev-parse", "HEAD").strip()
+    assert f"commit {forged[:12]}" in verified.stdout and "it names sam but the commit is by" in verified.stdout
+    git(repo, "switch", "-q", "main")
+    assert cf("verify").exit_code == 0
 
 
 @needs_ssh_keygen
@@ -194,11 +236,10 @@ def test_unsigned_and_wrongly_signed_commits_are_named_by_verify(
     repo: Path, cf: Callable[..., Result], signed_repo: dict[str, Path], tmp_path: Path
 ) -> None:
     (repo / f"clients/{CLIENT}/notes.md").write_text("typed by hand\n")
-    unsigned = commit_as(repo, "casey", "note")
+    unsigned = commit_as(repo, "casey", "note", "-c", "commit.gpgSign=false")
     stranger = make_key(tmp_path, "stranger")
     (repo / f"clients/{CLIENT}/notes.md").write_text("typed by hand, again\n")
-    wrong = commit_as(repo, "casey", "note", "-c", "gpg.format=ssh", "-c", f"user.signingKey={stranger}", "-c",
-                      "commit.gpgSign=true")  # fmt: skip
+    wrong = commit_as(repo, "casey", "note", key=stranger)
     verified = cf("verify")
     assert verified.exit_code == 1
     assert f"commit {unsigned[:12]}" in verified.stdout and "it is not signed" in verified.stdout
@@ -229,7 +270,7 @@ def test_the_remote_refuses_a_forged_approval_and_accepts_a_real_one(
     casey = tmp_path / "casey"
     subprocess.run(["git", "clone", "-q", str(bare), str(casey)], check=True)
     forge_approval(casey)
-    commit_as(casey, "casey", "approvals")
+    commit_as(casey, "casey", "approvals", key=key_of(repo, "casey"))  # her laptop has her own key
     pushed = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=casey, capture_output=True, text=True)
     assert pushed.returncode != 0
     assert "it names sam but the commit is by casey@riverbend.example" in pushed.stderr
@@ -237,7 +278,10 @@ def test_the_remote_refuses_a_forged_approval_and_accepts_a_real_one(
     # a real approval, made with caseflow in a good clone, is accepted
     sam = tmp_path / "sam"
     subprocess.run(["git", "clone", "-q", str(bare), str(sam)], check=True)
-    invoke_caseflow("--repo", str(sam), "--as", "sam", "approve", CLIENT, "plan.yaml", env=ENV).assert_success()
+    own_key = {"CASEFLOW_SIGNING_KEY": str(key_of(repo, "sam"))} if key_of(repo, "sam") else {}
+    invoke_caseflow(
+        "--repo", str(sam), "--as", "sam", "approve", CLIENT, "plan.yaml", env={**ENV, **own_key}
+    ).assert_success()
     accepted = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=sam, capture_output=True, text=True)
     assert accepted.returncode == 0, accepted.stderr
     # rewriting or deleting the shared history is refused
@@ -246,3 +290,19 @@ def test_the_remote_refuses_a_forged_approval_and_accepts_a_real_one(
     assert forced.returncode != 0
     deleted = subprocess.run(["git", "push", "-q", "origin", ":main"], cwd=sam, capture_output=True, text=True)
     assert deleted.returncode != 0
+
+
+@needs_ssh_keygen
+def test_without_ssh_keygen_a_signed_repository_refuses_writes_and_says_what_to_install(
+    repo: Path, cf: Callable[..., Result], signed_repo: dict[str, Path], tmp_path: Path
+) -> None:
+    only_git = tmp_path / "bin"
+    only_git.mkdir()
+    (only_git / "git").symlink_to(shutil.which("git") or "git")
+    head, files = git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain", "--ignored=no")
+    refused = cf("--as", "casey", "visit", CLIENT, "--type", "phone", "--note", "Called.", env={"PATH": str(only_git)})
+    assert refused.exit_code == 1
+    assert "ssh-keygen was not found" in refused.stderr and "apt install openssh-client" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain", "--ignored=no") == files

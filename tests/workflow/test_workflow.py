@@ -157,7 +157,7 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
     new(repo, "casey", client, "core.discharge", "reason=goals-met", "outcome=Housed and back at school")
     unmet = missing(repo, client, "discharged")
     assert any("is still requested" in line for line in unmet)
-    assert any(line.startswith("discharge.yaml is not approved yet") for line in unmet)
+    assert any(line.startswith("discharge.yaml is not approved") for line in unmet)
     referral = next(p for p in (repo.root / "clients" / client / "referrals").iterdir())
     repo.records.set_fields(casey, client, f"referrals/{referral.name}", ["status=completed"])
     repo.workflow.approve(sam, client, "discharge.yaml")

@@ -196,22 +196,43 @@ class Session:
 
     def stage_problems(self, client_id: str, record: Mapping[str, Any] | None = None) -> list[Problem]:
         """The client's stage, if the history does not back it (set by hand, not by ``advance``)."""
+        from caseflow.core.ledger import history_digest
+
         path = f"{casefiles.CLIENTS_DIR}/{client_id}/client.yaml"
         ledger = self.ledger()
-        last = ledger.stages.get(client_id)
-        if last is None:
+        last, good_history = ledger.stages.get(client_id), ledger.good_histories.get(client_id)
+        if last is None and good_history is None:
             return []
         if record is None:
             try:
                 record = self.client_record(client_id)
             except (DocumentError, NotFound):
                 return []
+        problems = []
         stage = record.get("stage")
-        if isinstance(stage, str) and stage != last[1]:
+        if last is not None and isinstance(stage, str) and stage != last[1]:
             why = f"stage '{stage}' is not what the history says ('{last[1]}'): only `caseflow advance` changes it"
-            return [Problem(path, 0, 0, why)]
-        backed = ledger.stage_problem(client_id, stage if isinstance(stage, str) else None)
-        return [Problem(path, 0, 0, backed)] if backed else []
+            problems.append(self._located(path, ("stage",), why))
+        elif last is not None and (
+            backed := ledger.stage_problem(client_id, stage if isinstance(stage, str) else None)
+        ):
+            problems.append(self._located(path, ("stage",), backed))
+        listed = record.get("stage_history")
+        history = [dict(h) for h in listed if isinstance(h, Mapping)] if isinstance(listed, list) else []
+        if good_history is not None and history_digest(history) != good_history:
+            edit = ledger.history_edits.get(client_id)
+            how = f"by commit {edit[:12]}" if edit else "by hand"
+            why = f"the stage history was changed {how}, not by `caseflow advance`; it does not count"
+            problems.append(self._located(path, ("stage_history",), why))
+        return problems
+
+    def _located(self, path: str, at: tuple[str | int, ...], why: str) -> Problem:
+        """A problem at ``at`` in the document (its line and column, when it can be read)."""
+        try:
+            line, column = load_document(path, read_document_bytes(self.root, path)).locate(at)
+        except (DocumentError, OSError):
+            line, column = 0, 0
+        return Problem(path, line, column, why)
 
     @property
     def approvers(self) -> set[str]:

@@ -37,7 +37,7 @@ from caseflow.core.git import replay
 from caseflow.core.git.replay import ZERO, CommitFacts
 from caseflow.errors import CaseflowError
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 APPROVALS = re.compile(r"^clients/([^/]+)/approvals\.yaml$")
 CLIENT_RECORD = re.compile(r"^clients/([^/]+)/client\.yaml$")
 CLIENT_PATH = re.compile(r"^clients/([^/]+)/")
@@ -80,6 +80,10 @@ class Ledger:
     signed: bool = False
     #: client -> the last stage history backs (a hand edit undone returns to it, and counts).
     good_stages: dict[str, str] = field(default_factory=dict)
+    #: client -> digest of the last stage history that commits back (what `advance` recorded).
+    good_histories: dict[str, str] = field(default_factory=dict)
+    #: client -> the commit that last changed the stage history by hand (while it stays so).
+    history_edits: dict[str, str] = field(default_factory=dict)
     #: client -> digests of the client's full name (never the name: this file is a cache on disk).
     names: dict[str, list[str]] = field(default_factory=dict)
 
@@ -105,6 +109,13 @@ def name_digest(name: str) -> str:
 
     words = re.findall(r"\w+", name.lower())
     return hashlib.sha256(" ".join(words).encode()).hexdigest()[:20]
+
+
+def history_digest(history: list[dict[str, Any]] | list[Any]) -> str:
+    """A short digest of a stage history as parsed (entries compared whole: dates, people, reasons)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(history, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 def phrase_digests(text: str) -> set[str]:
@@ -311,6 +322,7 @@ class Replayer:
             client = match.group(1)
             old = self._stage_in(change.old)
             new = self._stage_in(change.new)
+            self._history(facts, change, client, (old, new), author, verdict)
             if old == new and change.old != ZERO:
                 continue
             allowed, reason = True, ""
@@ -331,6 +343,52 @@ class Replayer:
             else:
                 self.ledger.good_stages[client] = str(new)
             self.ledger.stages[client] = (facts.id, str(new), allowed)
+
+    def _history(
+        self,
+        facts: CommitFacts,
+        change: replay.Change,
+        client: str,
+        stages: tuple[str | None, str | None],
+        author: Any,
+        verdict: Verdict,
+    ) -> None:
+        """The stage history may only grow by the one entry of the stage change the commit makes,
+        naming its author; any other edit of it does not count (undoing the edit puts it right)."""
+        ledger = self.ledger
+        after = self._history_in(change.new)
+        if facts.is_merge or change.old == ZERO:  # a new client (judged by its stage), or a merge of judged sides
+            ledger.good_histories[client] = history_digest(after)
+            ledger.history_edits.pop(client, None)
+            return
+        before = self._history_in(change.old)
+        if before == after:
+            return
+        old, new = stages
+        added = after[len(before) :] if after[: len(before)] == before else None
+        why = None
+        if added is None:
+            why = "it rewrites the stage history"
+        elif "advance" not in _values(facts.action):
+            why = "it adds to the stage history outside `caseflow advance`"
+        elif old == new:
+            why = "it adds to the stage history without changing the stage"
+        elif len(added) != 1 or (added[0].get("from"), added[0].get("to")) != (old, new):
+            why = f"its stage history does not record the one change {old} -> {new}"
+        elif author is not None and added[0].get("by") != author.id:
+            why = f"its stage history says the change was by {added[0].get('by')}, but the commit is {author.id}'s"
+        digest = history_digest(after)
+        if why is not None and digest != ledger.good_histories.get(client):
+            verdict.problems.append(f"{change.path}: {why}; only `caseflow advance` writes it, so it does not count")
+            ledger.history_edits[client] = facts.id
+        else:
+            ledger.good_histories[client] = digest
+            ledger.history_edits.pop(client, None)
+
+    def _history_in(self, blob: str) -> list[dict[str, Any]]:
+        data = self._plain(blob, "client.yaml")
+        history = data.get("stage_history") if isinstance(data, dict) else None
+        return [dict(h) for h in history if isinstance(h, dict)] if isinstance(history, list) else []
 
     def _names(self, facts: CommitFacts, verdict: Verdict) -> None:
         """No client's name in the commit's message or in a path it touches."""
@@ -447,6 +505,8 @@ def _load(state_dir: Path, policy: str) -> Ledger | None:
             config_at=dict(kept["config_at"]),
             signed=bool(kept.get("signed")),
             good_stages=dict(kept.get("good_stages") or {}),
+            good_histories=dict(kept.get("good_histories") or {}),
+            history_edits=dict(kept.get("history_edits") or {}),
             names={c: list(d) for c, d in (kept.get("names") or {}).items()},
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
@@ -467,6 +527,8 @@ def _save(state_dir: Path, ledger: Ledger, policy: str) -> None:
         "config_at": ledger.config_at,
         "signed": ledger.signed,
         "good_stages": ledger.good_stages,
+        "good_histories": ledger.good_histories,
+        "history_edits": ledger.history_edits,
         "names": ledger.names,
     }
     with contextlib.suppress(OSError):  # a read-only clone: the next run replays again

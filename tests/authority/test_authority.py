@@ -146,6 +146,36 @@ def test_a_hand_edited_stage_is_reported_and_undoing_it_puts_it_right(repo: Path
     assert cf("verify", "--since", edited).exit_code == 0  # only the commits after the edit
 
 
+def test_a_stage_history_edited_by_hand_is_reported_where_it_is_and_undoing_it_puts_it_right(
+    repo: Path, cf: Callable[..., Result]
+) -> None:
+    record = repo / f"clients/{CLIENT}/client.yaml"
+    original = record.read_text()
+    # stage and history changed together, as carefully as a person could: the entry is still not advance's
+    moved = original.replace("stage: planning", "stage: active").replace(
+        "risk_flags:", "  - from: planning\n    to: active\n    on: 2026-11-19\n    by: casey\nrisk_flags:"
+    )
+    record.write_text(moved)
+    edited = commit_as(repo, "casey", "stage")
+    line = original.splitlines().index("stage_history:") + 1
+    checked = cf("validate")
+    assert checked.exit_code == 1
+    assert f"clients/{CLIENT}/client.yaml:{line}:" in checked.stdout
+    assert f"the stage history was changed by commit {edited[:12]}, not by `caseflow advance`" in checked.stdout
+    verified = cf("verify")
+    assert f"commit {edited[:12]}" in verified.stdout and "without `caseflow advance`" in verified.stdout
+    record.write_text(original)
+    commit_as(repo, "casey", "undo")
+    assert "stage history" not in cf("validate").stdout
+    # an earlier date rewritten, not committed yet: reported too, and verify (history only) passes
+    record.write_text(original.replace("on: 2026-10-15", "on: 2026-10-14"))
+    assert "the stage history was changed by hand" in cf("validate").stdout
+    assert cf("verify", "--since", edited).exit_code == 0
+    (repo / f"clients/{CLIENT}/client.yaml").write_text(original.replace("on: 2026-10-15", "on: 2026-10-14"))
+    rewritten = commit_as(repo, "casey", "dates")
+    assert "it rewrites the stage history" in cf("verify", "--since", rewritten + "~1").stdout
+
+
 def test_a_second_verify_answers_from_the_kept_verdicts(repo: Path, cf: Callable[..., Result]) -> None:
     first = json.loads(cf("verify", "--json").stdout)
     again = json.loads(cf("verify", "--json").stdout)

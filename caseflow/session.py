@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from caseflow.core import casefiles, layout, signing
 from caseflow.core.case import CaseDocument, CaseView, blob_id
-from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root
+from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root, newer_format_message
 from caseflow.core.configfile import load_config
 from caseflow.core.documents import Document, load_document
 from caseflow.core.forms import Form
@@ -23,7 +23,7 @@ from caseflow.core.git.config import config_value
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
 from caseflow.core.store import Author, Store
 from caseflow.core.textpolicy import read_document_bytes
-from caseflow.errors import DocumentError, NotFound, Problem, UnknownPerson
+from caseflow.errors import DocumentError, NotAllowed, NotFound, Problem, UnknownPerson
 from caseflow.index.database import CaseIndex
 from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
@@ -66,6 +66,16 @@ def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
+#: Repositories of a newer format already warned about in this process (one line each).
+_READ_ONLY_WARNED: set[Path] = set()
+
+
+def _warn_newer_format(root: Path, version: int) -> None:
+    if root not in _READ_ONLY_WARNED:
+        _READ_ONLY_WARNED.add(root)
+        _warn(newer_format_message(version))
+
+
 class Session:
     """A case repository opened for one command or script: settings, plugins, store, index, clock.
 
@@ -83,6 +93,8 @@ class Session:
         self._cache: dict[str, Any] = {}
         #: documents parsed before (by any process), by git blob id, and what was derived from them
         self.index = CaseIndex(root, warn=_warn)
+        if config.newer_format:
+            _warn_newer_format(root, config.format)
 
     # -- plugins and forms -----------------------------------------------------------------------
 
@@ -297,8 +309,18 @@ class Session:
         key = signing.key_in_use(self.root, acting_id)
         return key if key is not None and key.personal else None
 
+    def check_writable(self) -> None:
+        """Refuse to write to a repository of a newer format than this caseflow knows: it would
+        write settings and documents in a shape the rest of the team's caseflow does not expect."""
+        if self.config.newer_format:
+            raise NotAllowed(newer_format_message(self.config.format))
+
     def author(self, staff: Staff) -> Author:
-        """Who a commit is by; where signing is required, with the key that signs it."""
+        """Who a commit is by; where signing is required, with the key that signs it.
+
+        Every write asks for its author before it writes anything: a repository of a newer
+        format is refused here (:meth:`check_writable`)."""
+        self.check_writable()
         if not self.config.signing_required:
             return Author(staff.name, staff.email)
         signing.require_ssh_keygen()

@@ -8,7 +8,7 @@ import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table, warn
 from caseflow.core.config import ROLES
-from caseflow.errors import AlreadyExists
+from caseflow.errors import AlreadyExists, UsageError
 from caseflow.hookspecs import hookimpl
 
 
@@ -24,13 +24,75 @@ def register_commands(cli: click.Group) -> None:
 @click.option(
     "--timezone", default="UTC", show_default=True, help="IANA time zone of the agency, e.g. America/Chicago."
 )
-def init(path: Path, agency: str, timezone: str) -> None:
-    """Create a new, empty case repository at PATH (a git repository with caseflow.yaml)."""
-    from caseflow.agency.init import init_repository
+@click.option("--admin", "admin_id", metavar="ID", help="The first member of staff: a director, with the admin right.")
+@click.option("--name", help="The admin's full name (with --admin).")
+@click.option("--email", help="The admin's email (with --admin).")
+@click.option(
+    "--key",
+    "public_key",
+    metavar="KEY.pub",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The admin's SSH public key, to sign commits with (with --admin).",
+)
+@click.option(
+    "--require-signing", is_flag=True, help="Every commit after the first must be signed (needs --admin and --key)."
+)
+def init(
+    path: Path,
+    agency: str,
+    timezone: str,
+    admin_id: str | None,
+    name: str | None,
+    email: str | None,
+    public_key: Path | None,
+    require_signing: bool,
+) -> None:
+    """Create a new, empty case repository at PATH (a git repository with caseflow.yaml).
 
-    init_repository(path, agency=agency, timezone=timezone)
+    With --admin ID --name NAME --email EMAIL the first member of staff is a director, who has
+    the admin right (changes to staff, roles, keys and rules) and makes the first commit.
+    """
+    from caseflow.agency.init import first_admin, init_repository
+
+    if admin_id is None:
+        given = [flag for flag, value in (("--name", name), ("--email", email), ("--key", public_key)) if value]
+        if given:
+            raise UsageError(f"{given[0]} is the admin's: give it with --admin ID")
+    elif not name or not email:
+        raise UsageError("--admin needs --name and --email (the admin's, as their commits will show)")
+    if require_signing and public_key is None:
+        raise UsageError("--require-signing needs --admin ID ... --key KEY.pub: nobody could sign the next commit")
+    admin = first_admin(admin_id, name or "", email or "", public_key) if admin_id else None
+    init_repository(path, agency=agency, timezone=timezone, admin=admin, require_signing=require_signing)
     done(f"created a case repository in {path}")
-    click.echo(f"Next: cd {path} && caseflow staff add ID --name NAME --email EMAIL --role supervisor")
+    if admin is None:
+        click.echo(
+            f"Next: cd {path} && caseflow staff add ID --name NAME --email EMAIL --role director "
+            "(the first director is the admin; `caseflow init PATH --admin ID --name NAME --email EMAIL` "
+            "does this in one step)"
+        )
+        return
+    signs = f", signing with {_fingerprint(admin.keys[0])}" if admin.keys else ""
+    done(f"{admin.id} (director) is the admin{signs}")
+    if require_signing:
+        done("every commit after this first one must be signed by its author's registered key")
+    click.echo(f"Next: cd {path} && caseflow --as {admin.id} staff add ID --name NAME --email EMAIL --role supervisor")
+    if admin.keys:
+        click.echo(
+            f"{admin.id} signs with the private key of {public_key}: git config user.signingKey PATH "
+            "in each clone, or $CASEFLOW_SIGNING_KEY"
+        )
+    else:
+        click.echo(
+            f"Then, for signed commits: caseflow --as {admin.id} staff key add {admin.id} KEY.pub "
+            "&& caseflow signing require"
+        )
+
+
+def _fingerprint(public_key: str) -> str:
+    from caseflow.core.signing import fingerprint
+
+    return fingerprint(public_key)
 
 
 @click.group()

@@ -1,4 +1,4 @@
-"""Commands: verify, signing, server (and ``staff key``, attached to the staff group)."""
+"""Commands: verify, signing, server, upgrade."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from caseflow.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    for command in (verify, signing, server):
+    for command in (verify, signing, server, upgrade):
         cli.add_command(command)
 
 
@@ -68,6 +68,40 @@ def signing_require(settings: Settings) -> None:
     repo = settings.repo()
     baseline = repo.authority.require_signing(settings.actor())
     done(f"signed commits are required from now on (history up to {baseline[:12]} is the baseline)")
+
+
+@click.command()
+@json_option
+@repo_options
+def upgrade(settings: Settings, as_json: bool) -> None:
+    """Move this repository to the format this caseflow writes, in one commit (admins only).
+
+    `format:` in caseflow.yaml says which format a repository is in; a caseflow that knows only
+    older formats reads a newer repository but refuses to write to it.
+    """
+    from caseflow.core.config import FORMAT_VERSION
+
+    repo = settings.repo()
+    if repo.config.format == FORMAT_VERSION:  # nothing to do, whoever asks
+        from caseflow.authority.upgrade import Upgrade
+
+        result = Upgrade(FORMAT_VERSION, FORMAT_VERSION)
+    else:
+        result = repo.authority.upgrade(settings.actor())
+    if as_json:
+        emit_json(result.as_json())
+        return
+    if not result.upgraded:
+        done(f"already format {result.target}: nothing to upgrade")
+        return
+    for change in result.changes:
+        click.echo(f"  {change}")
+    if result.without_admin:
+        warn(
+            "nobody on the staff list has the admin right yet, so anyone on it may upgrade; add a director "
+            "(caseflow staff add ID ... --role director) so that changes to the settings need an admin"
+        )
+    done(f"upgraded from format {result.source} to {result.target} in commit {(result.commit or '')[:12]}")
 
 
 @click.group()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from caseflow.authority.upgrade import Upgrade
     from caseflow.core.config import Staff
     from caseflow.core.ledger import Verdict
     from caseflow.session import Session
@@ -92,6 +93,13 @@ class Authority:
         from caseflow.authority import settings
 
         return settings.require_signing(self._session, actor)
+
+    def upgrade(self, actor: Staff) -> Upgrade:
+        """Move an older-format repository to this caseflow's format in one commit by ``actor``
+        (an admin; anyone on the staff list while it names no admin). Nothing to do: ``commit`` is None."""
+        from caseflow.authority.upgrade import upgrade
+
+        return upgrade(self._session, actor)
 
 
 def _count(root: Path) -> int:

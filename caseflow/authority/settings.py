@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +27,21 @@ def require_admin(repo: Session, actor: Staff) -> None:
         )
 
 
-def edit_config(repo: Session, actor: Staff, action: str, change: Callable[[Document], None]) -> str | None:
-    """Apply ``change`` to caseflow.yaml and commit it as ``actor`` (refused: nothing written)."""
+def edit_config(
+    repo: Session,
+    actor: Staff,
+    action: str,
+    change: Callable[[Document], None],
+    details: Mapping[str, str] | None = None,
+) -> str | None:
+    """Apply ``change`` to caseflow.yaml and commit it as ``actor`` (refused: nothing written);
+    ``details``: more trailers for the commit (``{"Format": "1 -> 2"}``)."""
     from caseflow.core.configfile import parse_config
     from caseflow.records import actions
 
     require_admin(repo, actor)
     with repo.store.transaction(repo.author(actor), action=action, client=None) as tx:
+        tx.details.update(details or {})
         actions.refuse_uncommitted(repo, CONFIG_FILE)
         document = repo.read_document(CONFIG_FILE)
         change(document)

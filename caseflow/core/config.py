@@ -20,6 +20,11 @@ CONFIG_FORM = "core.repository"
 #: knows only an older format refuses to write to a newer one.
 FORMAT_VERSION = 2
 FORMATS = (1, 2)
+#: What each format added to the one before (``caseflow upgrade`` says so as it migrates).
+FORMAT_CHANGES = {
+    2: "staff keys and signing (signing: required), the admin right (admin: roles, staff admin: true) "
+    "and the shared access record (refs/caseflow/access)",
+}
 #: An SSH public key as a staff entry keeps it: type and base64 body (the comment is dropped).
 PUBLIC_KEY_PATTERN = (
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+$"
@@ -244,6 +249,11 @@ class RepoConfig:
             signing_baseline=(data.get("signing") or {}).get("baseline"),
         )
 
+    @property
+    def newer_format(self) -> bool:
+        """Is this repository of a format newer than this caseflow knows (read only here)?"""
+        return self.format > FORMAT_VERSION
+
     def is_admin(self, member: Staff) -> bool:
         """May ``member`` change staff, roles, keys and rules? (``admin.roles``, or ``admin: true``)"""
         return member.active and (member.admin or member.role in self.admin_roles)
@@ -260,24 +270,69 @@ class RepoConfig:
         return next((s for s in self.staff if s.email.lower() == wanted), None)
 
 
-def initial_config_text(agency: str, timezone: str) -> str:
-    """The ``caseflow.yaml`` that ``caseflow init`` writes, with comments for the IT person."""
+def newer_format_message(version: int) -> str:
+    """Why this caseflow only reads a repository of a newer format (one line)."""
+    return (
+        f"this repository uses format {version}; this caseflow knows formats up to {FORMAT_VERSION}: "
+        "reading only — upgrade caseflow to change it"
+    )
+
+
+def initial_config_text(
+    agency: str,
+    timezone: str,
+    *,
+    admin: Staff | None = None,
+    require_signing: bool = False,
+) -> str:
+    """The ``caseflow.yaml`` that ``caseflow init`` writes, with comments for the IT person.
+
+    ``admin``: the first member of staff (a director: the admin right), with their keys;
+    ``require_signing``: every commit after this first one signed by its author's registered key.
+    """
     from caseflow.core.documents import yaml_scalar
 
-    return (
-        "# caseflow repository settings. Edit with care; `caseflow validate` checks this file too.\n"
-        f"form: {CONFIG_FORM}\n"
-        f"format: {FORMAT_VERSION}\n"
-        f"agency: {yaml_scalar(agency)}\n"
-        f"timezone: {yaml_scalar(timezone)}\n"
-        f"workflow: {DEFAULT_WORKFLOW}\n"
-        "# plugins:\n"
-        "#   allow: [riverbend]     # load only these installed plugins\n"
-        "#   block: [some-plugin]   # never load these\n"
-        "#   config: {}             # settings per plugin\n"
-        "# Add people with `caseflow staff add ID --name NAME --email EMAIL --role ROLE`.\n"
-        "staff: []\n"
-    )
+    lines = [
+        "# caseflow repository settings. Edit with care; `caseflow validate` checks this file too.",
+        f"form: {CONFIG_FORM}",
+        f"format: {FORMAT_VERSION}",
+        f"agency: {yaml_scalar(agency)}",
+        f"timezone: {yaml_scalar(timezone)}",
+        f"workflow: {DEFAULT_WORKFLOW}",
+        "# plugins:",
+        "#   allow: [riverbend]     # load only these installed plugins",
+        "#   block: [some-plugin]   # never load these",
+        "#   config: {}             # settings per plugin",
+        "# Who may change staff, roles, keys and these settings (default: directors; or `admin: true`",
+        "# on a staff entry, e.g. the agency's IT person):",
+        "# admin:",
+        "#   roles: [director]",
+    ]
+    if require_signing:
+        lines += [
+            "# Every commit after the first is signed by its author's key registered below (git's SSH signing).",
+            "signing:",
+            "  required: true",
+        ]
+    else:
+        lines += ["# Signed commits, recommended for every real agency: `caseflow signing require`."]
+    lines.append("# Add people with `caseflow staff add ID --name NAME --email EMAIL --role ROLE`.")
+    if admin is None:
+        lines.append("staff: []")
+    else:
+        lines += [
+            "staff:",
+            f"  - id: {yaml_scalar(admin.id)}",
+            f"    name: {yaml_scalar(admin.name)}",
+            f"    email: {yaml_scalar(admin.email)}",
+            f"    role: {admin.role}",
+        ]
+        if admin.admin:
+            lines.append("    admin: true")
+        if admin.keys:
+            lines.append("    keys:")
+            lines += [f"      - {yaml_scalar(key)}" for key in admin.keys]
+    return "\n".join(lines) + "\n"
 
 
 def find_root(start: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Path:
@@ -319,16 +374,8 @@ def is_time_zone(name: str) -> bool:
 def config_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
     """What the schema cannot say: staff ids and emails are unique; the time zone exists."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
-    version = data.get("format")
-    if isinstance(version, int) and version not in FORMATS:
-        newest = max(FORMATS)
-        problems.append(
-            (
-                ("format",),
-                f"this repository uses format {version}; this caseflow knows formats up to {newest}: "
-                "install a newer caseflow",
-            )
-        )
+    # A newer format than FORMAT_VERSION is no problem here: it is read (with a warning) and
+    # never written to (:meth:`caseflow.session.Session.check_writable`).
     timezone = data.get("timezone")
     if isinstance(timezone, str) and not is_time_zone(timezone):
         problems.append((("timezone",), f"Time zone: {timezone!r} is not an IANA time zone (e.g. America/Chicago)"))

@@ -55,18 +55,44 @@ def parse_config(raw: bytes) -> RepoConfig:
     """Read caseflow.yaml's bytes, refusing settings that do not match its schema."""
     from jsonschema import Draft202012Validator
 
-    from caseflow.core.config import CONFIG_SCHEMA, config_problems
+    from caseflow.core.config import CONFIG_SCHEMA, config_problems, newer_format_message
     from caseflow.core.documents import load_plain
     from caseflow.core.validation import Located, explain_all, locate_all
 
     data, _ = load_plain(CONFIG_FILE, raw)
-    validator = Draft202012Validator(CONFIG_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    errors = explain_all(validator, CONFIG_SCHEMA, data)
+    schema = CONFIG_SCHEMA
+    newer = isinstance(data, dict) and _newer_format(data.get("format"))
+    if newer:  # settings this caseflow does not know yet are read past, never written (read only)
+        schema = _open_schema(CONFIG_SCHEMA)
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = explain_all(validator, schema, data)
     if not errors:
         errors = [Located(at, message) for at, message in config_problems(data)]
     if errors:
+        if newer:
+            errors.append(Located(("format",), newer_format_message(data["format"])))
         raise DocumentError(locate_all(CONFIG_FILE, raw, errors))
     return RepoConfig.from_plain(data)
+
+
+def _newer_format(version: Any) -> bool:
+    from caseflow.core.config import FORMAT_VERSION
+
+    return isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION
+
+
+def _open_schema(schema: Any) -> Any:
+    """``schema`` with every ``additionalProperties: false`` lifted: a newer format's settings
+    may hold keys this caseflow has never heard of."""
+    if isinstance(schema, dict):
+        return {
+            key: _open_schema(value)
+            for key, value in schema.items()
+            if not (key == "additionalProperties" and value is False)
+        }
+    if isinstance(schema, list):
+        return [_open_schema(item) for item in schema]
+    return schema
 
 
 def _digest(raw: bytes) -> str:

@@ -261,6 +261,7 @@ def new_document(
     base = repo.client_dir(client_id)
     form = repo.form(form_id)
     refuse_managed(form)
+    repo.check_writable()  # before anyone types into an editor
     if form.singleton and (repo.root / base / form.path).exists():  # say so before anyone types
         raise AlreadyExists(f"{base}/{form.path} already exists; change it with `caseflow set`")
     if from_file is not None:
@@ -445,6 +446,7 @@ def add_staff(
 
 
 def _bootstrap_author(repo: Session) -> Author:
+    repo.check_writable()
     name = config_value(repo.root, "user.name") or "caseflow"
     email = config_value(repo.root, "user.email") or "caseflow@localhost"
     return Author(name, email)

@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/directory_bench.py
 	$(BIN)/python bench/due_bench.py
 	$(BIN)/python bench/scale_bench.py --clients 10000 --repeat 3 --no-big
+	$(BIN)/python bench/verify_bench.py
 	$(BIN)/python -m pytest -q -n auto -m slow $(PYTEST_ARGS)
 
 $(BIN)/python:

@@ -90,7 +90,12 @@ def _branch_breaches(bare: Path, old: str, new: str) -> list[str]:
         if existing:  # a new branch off known history: judge it from where it starts
             base = ledger.build(bare, allows, initial, tip=existing[-1].id, state_dir=state)
             revisions = [f"{existing[-1].id}..{new}"]
-    verdicts = ledger.check_range(bare, base, revisions, allows, initial)
+    verdicts = ledger.check_range(bare, base, revisions, allows, initial, state)
+    if not verdicts and base.head is not None:
+        # Kept at the pushed commit: the next push is checked from here, not from this push's start.
+        # Were the push refused after all (another ref, another hook), that commit never reaches the
+        # branch, and the next check replays from the start as before.
+        ledger.keep(state, base, new)
     return [f"commit {v.commit[:12]} ({v.subject}): {problem}" for v in verdicts for problem in v.problems]
 
 

@@ -37,7 +37,7 @@ from caseflow.core.git import replay
 from caseflow.core.git.replay import ZERO, CommitFacts
 from caseflow.errors import CaseflowError
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 APPROVALS = re.compile(r"^clients/([^/]+)/approvals\.yaml$")
 CLIENT_RECORD = re.compile(r"^clients/([^/]+)/client\.yaml$")
 CLIENT_PATH = re.compile(r"^clients/([^/]+)/")
@@ -84,8 +84,9 @@ class Ledger:
     good_histories: dict[str, str] = field(default_factory=dict)
     #: client -> the commit that last changed the stage history by hand (while it stays so).
     history_edits: dict[str, str] = field(default_factory=dict)
-    #: client -> digests of the client's full name (never the name: this file is a cache on disk).
-    names: dict[str, list[str]] = field(default_factory=dict)
+    #: client -> digests of the client's full names, each with the digest of its first word (never
+    #: the name: this file is a cache on disk).
+    names: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def backs(self, client: str, entry: Mapping[str, Any]) -> bool:
         """Was this approvals.yaml entry made by a commit with the authority to make it?"""
@@ -118,10 +119,32 @@ def history_digest(history: list[dict[str, Any]] | list[Any]) -> str:
     return hashlib.sha256(json.dumps(history, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
-def phrase_digests(text: str) -> set[str]:
-    """Digests of every run of two to four words in ``text`` (a full name is one of them)."""
-    words = re.findall(r"\w+", text.lower())
-    return {name_digest(" ".join(words[i : i + n])) for n in (2, 3, 4) for i in range(len(words) - n + 1)}
+class NameFinder:
+    """Finds a client's full name (two to four words) in a text, knowing only digests of the names
+    and of their first words: a run of words is hashed only where its first word could start a name."""
+
+    def __init__(self) -> None:
+        self.full: set[str] = set()
+        self.first: set[str] = set()
+        self._words: dict[str, str] = {}  # word -> its digest (the same words recur in every commit)
+
+    def add(self, full: str, first: str) -> None:
+        self.full.add(full)
+        self.first.add(first)
+
+    def in_text(self, text: str) -> bool:
+        words = re.findall(r"\w+", text.lower())
+        for start, word in enumerate(words):
+            digest = self._words.get(word)
+            if digest is None:
+                digest = self._words[word] = name_digest(word)
+            if digest in self.first and any(
+                name_digest(" ".join(words[start : start + n])) in self.full
+                for n in (2, 3, 4)
+                if start + n <= len(words)
+            ):
+                return True
+        return False
 
 
 def _values(trailer: str) -> list[str]:
@@ -160,6 +183,11 @@ class Replayer:
         self._blobs: dict[str, bytes] = {}
         self._baseline: set[str] | None = None
         self._config_blob_ids: set[str] = set()
+        self._parsed: dict[tuple[str, str], Any] = {}  # (blob, name) -> plain data, never changed
+        self._finder = NameFinder()
+        for digests in ledger.names.values():
+            for full, first in digests:
+                self._finder.add(full, first)
 
     # -- replay -----------------------------------------------------------------------------------
 
@@ -197,10 +225,14 @@ class Replayer:
             return {}
         from caseflow.core import signing
 
-        signing.require_ssh_keygen()
-        allowed = self._allowed_signers()
         self.ledger.signed = True
-        return replay.signatures(self.root, needing, allowed)
+        kept = _load_signatures(self.state_dir)
+        missing = [c for c in needing if c not in kept]
+        if missing:
+            signing.require_ssh_keygen()
+            kept.update(_check_signatures(self.root, missing, self._allowed_signers()))
+            _save_signatures(self.state_dir, kept)
+        return {c: kept[c] for c in needing if c in kept}
 
     def _signing_applies(self, facts: CommitFacts) -> bool:
         config = self._config_before(facts)
@@ -212,7 +244,7 @@ class Replayer:
         if self._baseline is None:
             self._baseline = set()
             if baseline and replay.resolve(self.root, baseline):
-                self._baseline = {c.id for c in replay.walk(self.root, [baseline])}
+                self._baseline = replay.reachable(self.root, baseline)
         return self._baseline
 
     def _allowed_signers(self) -> Path:
@@ -397,16 +429,18 @@ class Replayer:
             if match and change.new != ZERO:
                 data = self._plain(change.new, "client.yaml")
                 name = data.get("name") if isinstance(data, dict) else None
-                if isinstance(name, str) and len(name.split()) >= 2:
+                words = re.findall(r"\w+", name) if isinstance(name, str) else []
+                if len(words) >= 2:
                     known = self.ledger.names.setdefault(match.group(1), [])
-                    if (digest := name_digest(name)) not in known:
-                        known.append(digest)
-        wanted = {d for digests in self.ledger.names.values() for d in digests}
-        if not wanted:
+                    digests = (name_digest(str(name)), name_digest(words[0]))
+                    if digests not in known:
+                        known.append(digests)
+                        self._finder.add(*digests)
+        if not self._finder.full:
             return
-        if wanted & phrase_digests(facts.message):
+        if self._finder.in_text(facts.message):
             verdict.problems.append("its message names a client (only ids belong in commit messages)")
-        if any(wanted & phrase_digests(re.sub(r"[-_./]", " ", c.path)) for c in facts.changes):
+        if any(self._finder.in_text(re.sub(r"[-_./]", " ", c.path)) for c in facts.changes):
             verdict.problems.append("a path it touches names a client (client folders and files are named by id)")
 
     def _stage_in(self, blob: str) -> str | None:
@@ -433,8 +467,15 @@ class Replayer:
         return self._configs[blob]
 
     def _plain(self, blob: str, name: str) -> Any:
+        """The blob's data as parsed (kept: each version is read by several rules; never change it)."""
         if not blob or blob == ZERO:
             return {}
+        if (blob, name) in self._parsed:
+            return self._parsed[blob, name]
+        self._parsed[blob, name] = data = self._parse(blob, name)
+        return data
+
+    def _parse(self, blob: str, name: str) -> Any:
         raw = self._blobs.get(blob)
         if raw is None:
             raw = replay.blobs(self.root, [blob]).get(blob, b"")
@@ -482,12 +523,68 @@ def build(
 
 
 def check_range(
-    root: Path, base: Ledger, revisions: list[str], allows: TransitionCheck, initial_stage: str
+    root: Path,
+    base: Ledger,
+    revisions: list[str],
+    allows: TransitionCheck,
+    initial_stage: str,
+    state_dir: Path | None = None,
 ) -> list[Verdict]:
-    """The breaches of the commits in ``revisions`` (a push's new commits), replayed onto ``base``."""
+    """The breaches of the commits in ``revisions`` (a push's new commits), replayed onto ``base``
+    (which is then the state after them)."""
     before = set(base.breaches)
-    Replayer(root, base, allows, initial_stage, None).run(replay.walk(root, revisions))
+    Replayer(root, base, allows, initial_stage, state_dir).run(replay.walk(root, revisions))
     return [v for commit, v in base.breaches.items() if commit not in before]
+
+
+def keep(state_dir: Path, ledger: Ledger, head: str, policy: str = "") -> None:
+    """Keep ``ledger`` as the state at ``head`` (the server, once a push it checked passes)."""
+    ledger.head = head
+    _save(state_dir, ledger, policy)
+
+
+#: Signature verdicts that do not change with the allowed-signers file's contents (``E``, "cannot
+#: check", is asked again): whether the key was its author's is judged on replay, not kept here.
+_KEPT_SIGNATURE_STATUSES = frozenset("GUBN")
+
+
+def _check_signatures(root: Path, commits: list[str], allowed: Path) -> dict[str, replay.Signature]:
+    """git's verdicts, in two halves at once on a long list (``ssh-keygen`` runs once per commit)."""
+    workers = min(os.cpu_count() or 1, 4)
+    if len(commits) < 32 or workers < 2:
+        return replay.signatures(root, commits, allowed)
+    from concurrent.futures import ThreadPoolExecutor
+
+    size = -(-len(commits) // workers)
+    parts = [commits[i : i + size] for i in range(0, len(commits), size)]
+    found: dict[str, replay.Signature] = {}
+    with ThreadPoolExecutor(workers) as pool:
+        for checked in pool.map(lambda part: replay.signatures(root, part, allowed), parts):
+            found.update(checked)
+    return found
+
+
+def _load_signatures(state_dir: Path | None) -> dict[str, replay.Signature]:
+    """Signature verdicts kept by commit id: they outlive a replay from scratch (another branch,
+    a rebase, changed rules), which would otherwise pay ``ssh-keygen`` for every commit again."""
+    if state_dir is None:
+        return {}
+    try:
+        kept = json.loads((state_dir / "signatures.json").read_text(encoding="utf-8"))
+        return {c: replay.Signature(v[0], v[1]) for c, v in kept.items()}
+    except (OSError, ValueError, TypeError, IndexError, AttributeError):
+        return {}
+
+
+def _save_signatures(state_dir: Path | None, kept: dict[str, replay.Signature]) -> None:
+    if state_dir is None:
+        return
+    from caseflow.core.safefiles import atomic_write
+
+    body = {c: [v.status, v.fingerprint] for c, v in kept.items() if v.status in _KEPT_SIGNATURE_STATUSES}
+    with contextlib.suppress(OSError):
+        state_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(state_dir / "signatures.json", json.dumps(body, separators=(",", ":")).encode())
 
 
 def _load(state_dir: Path, policy: str) -> Ledger | None:
@@ -507,7 +604,7 @@ def _load(state_dir: Path, policy: str) -> Ledger | None:
             good_stages=dict(kept.get("good_stages") or {}),
             good_histories=dict(kept.get("good_histories") or {}),
             history_edits=dict(kept.get("history_edits") or {}),
-            names={c: list(d) for c, d in (kept.get("names") or {}).items()},
+            names={c: [(str(f), str(w)) for f, w in d] for c, d in (kept.get("names") or {}).items()},
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None

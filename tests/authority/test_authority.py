@@ -314,6 +314,9 @@ def test_the_remote_refuses_a_forged_approval_and_accepts_a_real_one(
     ).assert_success()
     accepted = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=sam, capture_output=True, text=True)
     assert accepted.returncode == 0, accepted.stderr
+    # the server keeps its verdicts at the pushed commit: the next push is checked from there
+    kept = json.loads((bare / "caseflow" / "verified.json").read_text())
+    assert kept["head"] == git(sam, "rev-parse", "HEAD").strip()
     # rewriting or deleting the shared history is refused
     git(sam, "reset", "-q", "--hard", "HEAD~1")
     forced = subprocess.run(["git", "push", "-q", "-f", "origin", "HEAD:main"], cwd=sam, capture_output=True, text=True)
@@ -336,3 +339,22 @@ def test_without_ssh_keygen_a_signed_repository_refuses_writes_and_says_what_to_
     assert "Traceback" not in refused.stderr
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain", "--ignored=no") == files
+
+
+@needs_ssh_keygen
+def test_signature_verdicts_are_kept_by_commit_so_another_branch_does_not_check_them_again(
+    repo: Path, cf: Callable[..., Result], signed_repo: dict[str, Path], tmp_path: Path
+) -> None:
+    cf("--as", "sam", "approve", CLIENT, "plan.yaml").assert_success()  # a signed commit after the baseline
+    assert cf("verify").exit_code == 0
+    kept = json.loads((repo / ".caseflow" / "signatures.json").read_text())
+    assert kept[git(repo, "rev-parse", "HEAD").strip()][0] in ("G", "U")
+    git(repo, "switch", "-q", "forged-approval")
+    cf("verify")  # the other branch: replayed from its start
+    git(repo, "switch", "-q", "main")
+    only_git = tmp_path / "bin"
+    only_git.mkdir()
+    (only_git / "git").symlink_to(shutil.which("git") or "git")
+    replayed = cf("verify", "--json", env={"PATH": str(only_git)})  # main again, from scratch: no ssh-keygen needed
+    assert replayed.exit_code == 0, replayed.stderr
+    assert json.loads(replayed.stdout)["replayed"] > 50

@@ -137,6 +137,11 @@ def signatures(root: Path, commits: Sequence[str], allowed_signers: Path) -> dic
     return found
 
 
+def reachable(root: Path, rev: str) -> set[str]:
+    """Every commit ``rev`` reaches (itself included)."""
+    return set(git(root, "rev-list", rev).split())
+
+
 def blobs(root: Path, ids: Iterable[str]) -> dict[str, bytes]:
     """The bytes of each blob id git has (``cat-file --batch``, one process for all)."""
     wanted = sorted({i for i in ids if i and i != ZERO})

@@ -86,6 +86,7 @@ PEOPLE = {member[0]: member for member in (*STAFF, DIRECTOR)}
 #: Where the commits still to come wait (pushed to the server, or signed) in the built repository.
 NEXT_REF = "refs/bench/next"
 STATE = Path(".caseflow") / "verified.json"
+SIGNATURES = Path(".caseflow") / "signatures.json"  # signature verdicts by commit id, kept apart
 TARGET_SECONDS = 2.0
 #: Every commit of the generated history is this many seconds after the one before.
 SPACING = 300
@@ -373,13 +374,22 @@ class Bench:
         return row.show()
 
 
-def forget(repo: Path) -> None:
+def forget(repo: Path, signatures: bool = True) -> None:
+    """Nothing kept: a first run (``signatures=False``: the signature verdicts by commit stay, as
+    after switching branches or a rebase, when the rules are replayed from the start)."""
     (repo / STATE).unlink(missing_ok=True)
+    if signatures:
+        (repo / SIGNATURES).unlink(missing_ok=True)
 
 
 def keep(repo: Path, saved: Path) -> Callable[[], object]:
-    """A callable that puts back the kept verdicts saved in ``saved``."""
-    return lambda: shutil.copyfile(saved, repo / STATE)
+    """A callable that puts back the kept verdicts saved in ``saved`` (signatures checked afresh)."""
+
+    def restore() -> None:
+        shutil.copyfile(saved, repo / STATE)
+        (repo / SIGNATURES).unlink(missing_ok=True)
+
+    return restore
 
 
 HOOK_WRAPPER = """#!/bin/sh
@@ -539,6 +549,13 @@ def signed_rows(
         shutil.copyfile(saved, repo / STATE)
     rows.append(
         bench.verify(signed, "caseflow verify, first full run, signing required", before=lambda: forget(signed))
+    )
+    rows.append(
+        bench.verify(
+            signed,
+            "caseflow verify, replayed from the start, signature verdicts kept (a branch switch, a rebase)",
+            before=lambda: forget(signed, signatures=False),
+        )
     )
     rows.append(bench.verify(signed, "caseflow verify, repeat, signing required", target=TARGET_SECONDS))
     return rows, push_rows

@@ -200,6 +200,8 @@ class Session:
         if by not in self.approvers:
             return f"decision by '{by}', who may not approve; it does not count"
         if not ledger.backs(client_id, entry):
+            if (refusal := ledger.refusal(client_id, entry)) is not None:
+                return f"decision by '{by}' that does not count: {refusal}"
             return (
                 f"decision by '{by}' that no commit by {by} made (written by hand, not committed, or "
                 "committed by someone else); it does not count"

@@ -5,9 +5,11 @@ the commits (parents first) and keeps what the rules need:
 
 - **approvals**: an entry of a client's ``approvals.yaml`` counts only when the commit that
   added it was authored by the approver the entry names, who could approve per the staff list as
-  it stood in that commit's parent. Hand-written, uncommitted or someone else's entries never count.
+  it stood in that commit's parent, and who did not write that version of the document (unless
+  ``approvals: {self_approval: true}``). Hand-written, uncommitted or someone else's entries never count.
 - **stage changes**: ``stage`` in ``client.yaml`` changes only in a commit made by ``caseflow
-  advance`` (its ``Caseflow-Stage: a -> b`` trailer), along a transition the workflow allows.
+  advance`` (its ``Caseflow-Stage: a -> b`` trailer), along a transition the workflow allows, and
+  ``stage_history`` grows only by that change's one entry.
 - **rules**: a change to ``caseflow.yaml`` (staff, roles, keys, workflow and plugin settings) or
   to ``forms/`` needs the admin right as the parent commit's staff list grants it; until that
   list names an admin, the agency is still being set up and any such change is accepted. A change
@@ -17,7 +19,9 @@ the commits (parents first) and keeps what the rules need:
 - **privacy**: no client's name in a commit message or a path.
 
 Replaying is incremental: the state after HEAD is kept in ``.caseflow/verified.json`` and only
-commits not seen before are replayed (a signature check costs about 15 ms a commit).
+commits not seen before are replayed. A signature check costs about 10 ms a commit (one
+``ssh-keygen``), so git's verdicts are kept by commit id in ``.caseflow/signatures.json``, which
+outlives a replay from the start (another branch, a rebase).
 """
 
 from __future__ import annotations
@@ -37,9 +41,12 @@ from caseflow.core.git import replay
 from caseflow.core.git.replay import ZERO, CommitFacts
 from caseflow.errors import CaseflowError
 
-STATE_VERSION = 4
+STATE_VERSION = 5
 APPROVALS = re.compile(r"^clients/([^/]+)/approvals\.yaml$")
 CLIENT_RECORD = re.compile(r"^clients/([^/]+)/client\.yaml$")
+#: Documents at the top of a client's folder (the plan, the discharge: what supervisors approve),
+#: whose last writer is kept so that nobody's approval of their own change counts.
+APPROVABLE = re.compile(r"^clients/[^/]+/(?!client\.yaml$|approvals\.yaml$)[^/]+\.(?:yaml|md)$")
 CLIENT_PATH = re.compile(r"^clients/([^/]+)/")
 RULE_PATHS = (CONFIG_FILE, "forms/")
 DECISION_ACTIONS = ("approve", "reject")
@@ -87,10 +94,18 @@ class Ledger:
     #: client -> digests of the client's full names, each with the digest of its first word (never
     #: the name: this file is a cache on disk).
     names: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: path -> (blob, author email) of the commit that last wrote each :data:`APPROVABLE` document.
+    writers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: decision (joined by ``\x1f``) -> why the commit that made it had no right to (see :meth:`refusal`).
+    refused: dict[str, str] = field(default_factory=dict)
 
     def backs(self, client: str, entry: Mapping[str, Any]) -> bool:
         """Was this approvals.yaml entry made by a commit with the authority to make it?"""
         return _decision(client, entry) in self.approvals
+
+    def refusal(self, client: str, entry: Mapping[str, Any]) -> str | None:
+        """Why the commit that made this entry could not make it (None: no commit made it at all)."""
+        return self.refused.get("\x1f".join(_decision(client, entry)))
 
     def stage_problem(self, client: str, stage: str | None) -> str | None:
         """Why the client's committed stage does not count (None: it does)."""
@@ -275,6 +290,12 @@ class Replayer:
             self._check_signature(verdict, signature or replay.Signature("N", ""), author)
         after = self._rules(facts, before, author, verdict)
         ledger.config_at[facts.id] = after
+        for change in facts.changes:
+            if APPROVABLE.match(change.path):
+                if change.new == ZERO:
+                    ledger.writers.pop(change.path, None)
+                else:
+                    ledger.writers[change.path] = (change.new, facts.author_email)
         self._approvals(facts, before, author, verdict)
         self._stages(facts, author, before, verdict)
         self._names(facts, verdict)
@@ -330,12 +351,21 @@ class Replayer:
                     reason = f"it names {by} but the commit is by {facts.author_email}"
                 elif before is not None and author.role not in before.approver_roles:
                     reason = f"{by} is a {author.role}, who may not approve"
+                elif self._own_change(f"clients/{client}/{entry[0]}", entry[1], facts.author_email, before):
+                    reason = f"{by} made the last change to {entry[0]}; another approver decides on it"
                 if reason is None:
                     self.ledger.approvals.add(decision)
                 else:
+                    self.ledger.refused["\x1f".join(decision)] = reason
                     verdict.problems.append(
                         f"{change.path}: the {entry[2]} decision on {entry[0]} does not count: {reason}"
                     )
+
+    def _own_change(self, path: str, blob: str, email: str, before: RepoConfig | None) -> bool:
+        """Separation of duties: the version decided on was written by the one deciding."""
+        writer = self.ledger.writers.get(path)
+        allowed = before is not None and before.self_approval
+        return not allowed and writer is not None and writer[0] == blob and writer[1].lower() == email.lower()
 
     def _entries(self, blob: str) -> set[tuple[str, str, str, str, str]]:
         data = self._plain(blob, "approvals.yaml")
@@ -605,6 +635,8 @@ def _load(state_dir: Path, policy: str) -> Ledger | None:
             good_histories=dict(kept.get("good_histories") or {}),
             history_edits=dict(kept.get("history_edits") or {}),
             names={c: [(str(f), str(w)) for f, w in d] for c, d in (kept.get("names") or {}).items()},
+            writers={p: (str(w[0]), str(w[1])) for p, w in (kept.get("writers") or {}).items()},
+            refused=dict(kept.get("refused") or {}),
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
@@ -627,6 +659,8 @@ def _save(state_dir: Path, ledger: Ledger, policy: str) -> None:
         "good_histories": ledger.good_histories,
         "history_edits": ledger.history_edits,
         "names": ledger.names,
+        "writers": ledger.writers,
+        "refused": ledger.refused,
     }
     with contextlib.suppress(OSError):  # a read-only clone: the next run replays again
         atomic_write(state_dir / "verified.json", json.dumps(body, separators=(",", ":")).encode())

@@ -97,13 +97,26 @@ def test_a_committed_forged_approval_is_refused_by_advance_validate_and_verify(
     forge_approval(repo)
     forged = commit_as(repo, "casey", "approvals")
     assert cf("--as", "casey", "advance", CLIENT).exit_code == 1
-    assert "no commit by sam made" in cf("validate").stdout
+    assert "decision by 'sam' that does not count: it names sam but the commit is by casey@" in cf("validate").stdout
     verified = cf("verify")
     assert verified.exit_code == 1
     assert f"commit {forged[:12]}" in verified.stdout
     assert "it names sam but the commit is by casey@riverbend.example" in verified.stdout
     as_json = cf("verify", "--json")
     assert [b["commit"] for b in json.loads(as_json.stdout)["breaches"]] == [forged]
+
+
+def test_an_approval_of_ones_own_change_committed_by_hand_does_not_count(repo: Path, cf: Callable[..., Result]) -> None:
+    plan = repo / f"clients/{CLIENT}/plan.yaml"
+    plan.write_text(plan.read_text() + "# tightened the wording\n")
+    commit_as(repo, "sam", "plan")  # the supervisor changes the plan himself...
+    forge_approval(repo, by="sam")
+    approved = commit_as(repo, "sam", "approvals")  # ...and approves it in his own commit
+    assert cf("--as", "casey", "advance", CLIENT).exit_code == 1
+    assert "decision by 'sam' that does not count: sam made the last change to plan.yaml" in cf("validate").stdout
+    verified = cf("verify")
+    assert f"commit {approved[:12]}" in verified.stdout
+    assert "sam made the last change to plan.yaml; another approver decides on it" in verified.stdout
 
 
 def test_a_real_approval_counts_and_verify_passes(repo: Path, cf: Callable[..., Result]) -> None:

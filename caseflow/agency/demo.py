@@ -105,7 +105,7 @@ def build_demo(path: Path, *, replace: bool = False, source: Path | None = None)
 def _require_signing(path: Path, store: Store, config: RepoConfig, admin: Author, at: dt.datetime) -> dict[str, str]:
     """A key for everyone (private halves in ``.caseflow/keys/``), registered and required by the
     admin in one commit; the history before it is the accepted baseline. Returns each key's path."""
-    keys = {m.id: path / layout.KEYS / m.id for m in config.staff}
+    keys = {m.id: path.resolve() / layout.KEYS / m.id for m in config.staff}  # git runs in the repository
     public = {who: signing.generate_key(key, f"{who}@caseflow-demo") for who, key in keys.items()}
     document = load_document(CONFIG_FILE, (path / CONFIG_FILE).read_bytes())
     for entry in document.data["staff"]:

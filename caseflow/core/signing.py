@@ -132,6 +132,7 @@ def key_in_use(root: Path, acting_id: str | None) -> KeyInUse | None:
 
     explicit = os.environ.get(KEY_ENV)
     if explicit:
+        explicit = str(Path(explicit).expanduser().absolute())  # git signs from inside the repository
         return KeyInUse(explicit, public_key_of(explicit), f"${KEY_ENV}")
     if acting_id:
         kept = root / layout.KEYS / acting_id
@@ -139,7 +140,7 @@ def key_in_use(root: Path, acting_id: str | None) -> KeyInUse | None:
             return KeyInUse(str(kept), public_key_of(str(kept)), f"{layout.KEYS}/{acting_id}")
     configured = config_value(root, "user.signingKey")
     if configured:
-        path = str(Path(configured).expanduser())
+        path = str(root / Path(configured).expanduser())  # as git reads it: from the repository's top
         if configured.strip().startswith(("ssh-", "ecdsa-", "sk-")):  # an agent holds the private key
             return KeyInUse(configured.strip(), normalize(configured), "git config user.signingKey")
         return KeyInUse(path, public_key_of(path), "git config user.signingKey")

@@ -149,3 +149,15 @@ def test_a_demo_client_goes_from_intake_to_discharged_and_back_with_commands_alo
         "intake",
     ]
     invoke_caseflow("validate", cwd=path).assert_success()
+
+
+def test_a_demo_built_at_a_relative_path_signs_its_commits(
+    tmp_path: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
+    """`make demo` gives a relative PATH; git signs from inside the repository, so keys are found by absolute path."""
+    invoke_caseflow("demo", "caseflow-demo", cwd=tmp_path).assert_success()
+    path = tmp_path / "caseflow-demo"
+    if (path / ".caseflow" / "keys").is_dir():  # ssh-keygen was there: the director turned signing on
+        assert "-----BEGIN SSH SIGNATURE-----" in git(path, "cat-file", "commit", "forged-approval")
+    invoke_caseflow("--as", "sam", "approve", "C-4HX8TB", "plan.yaml", cwd=path).assert_success()
+    invoke_caseflow("verify", cwd=path).assert_success()

@@ -371,3 +371,12 @@ def test_signature_verdicts_are_kept_by_commit_so_another_branch_does_not_check_
     replayed = cf("verify", "--json", env={"PATH": str(only_git)})  # main again, from scratch: no ssh-keygen needed
     assert replayed.exit_code == 0, replayed.stderr
     assert json.loads(replayed.stdout)["replayed"] > 50
+
+
+@needs_ssh_keygen
+def test_a_signing_key_given_by_a_relative_path_signs(
+    repo: Path, invoke_caseflow: Callable[..., Result], signed_repo: dict[str, Path]
+) -> None:
+    relative = {**ENV, "CASEFLOW_SIGNING_KEY": str(signed_repo["sam"].relative_to(repo))}
+    invoke_caseflow("approve", CLIENT, "plan.yaml", cwd=repo, env=relative).assert_success()
+    assert "-----BEGIN SSH SIGNATURE-----" in run_git(repo, "cat-file", "commit", "HEAD")

@@ -55,10 +55,10 @@ def audit(settings: Settings, client: str | None, verify: bool, client_option: s
         columns = ["CLONE", "#", "WHEN (UTC)", "WHO", "ACTION", "WHAT", "CLIENTS", "UNDER"]
         table(rows, columns, empty="(no disclosures recorded)")
         if verify and not problems:
-            chains = len({e.chain for e in everything})
-            done(
-                f"the access record is intact: {len(everything)} entries in {chains} chain(s), each chained to the last"
-            )
+            chains, count = len({e.chain for e in everything}), len(everything)
+            entries_text = f"{count} {'entry' if count == 1 else 'entries'}"
+            chains_text = f"{chains} {'chain' if chains == 1 else 'chains (one per clone)'}"
+            done(f"the access record is intact: {entries_text} in {chains_text}, each chained to the last")
     for problem in problems:
         click.echo(click.style("tampered: ", fg="red") + problem, err=True)
     if problems:

@@ -88,6 +88,8 @@ class Session:
         self.config = config
         self.host = host
         self.store = Store(root)
+        if healed := self.store.heal():  # a write killed halfway, finished or undone before anything else
+            _warn(healed)
         self._environ = os.environ if environ is None else environ
         self._schemas: SchemaChecker | None = None
         self._cache: dict[str, Any] = {}

@@ -47,6 +47,9 @@ ALLOWED_SIGNERS = f"{LOCAL_DIR}/allowed_signers"
 DEMO_MARKER = f"{LOCAL_DIR}/demo"
 #: Where ``caseflow demo`` writes its example report.
 DEMO_REPORT = f"{LOCAL_DIR}/reports/funder-summary.html"
+#: The write in progress: its intent, steps and old files, so that the next command can finish or
+#: undo it if it was interrupted (:mod:`caseflow.core.journal`).
+JOURNAL = f"{LOCAL_DIR}/journal"
 #: Scratch git indexes of commits made without touching the working tree (``caseflow watch``):
 #: temporary folders directly under the local folder, on the repository's own file system.
 SCRATCH = LOCAL_DIR

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from caseflow.core import layout
+from caseflow.core import journal, layout
 from caseflow.core.git import commit as git_commit
-from caseflow.core.git import history, listing, merging, objects
+from caseflow.core.git import history, listing, locks, merging, objects
 from caseflow.core.git.commit import CONFLICT_MARKER, Author, commit_message
 from caseflow.core.git.config import register_merge_driver
 from caseflow.core.git.runner import GitFailed, require_repository
 from caseflow.core.git.runner import head as _head
+from caseflow.core.journal import Journal, crash_point
 from caseflow.core.layout import LOCAL_DIR
 from caseflow.core.safefiles import atomic_write, make_parents, refuse_links, remove_empty_parents
 from caseflow.errors import LockTimeout, StoreError
@@ -214,70 +215,92 @@ class Store:
             if data is not None and CONFLICT_MARKER.search(data):
                 raise StoreError(f"{rel} holds git conflict markers; caseflow never commits them")
         require_repository(self.root)
-        if (self.root / ".git" / "index.lock").exists():
+        locks.clear_stale(self.root)  # a git killed earlier (by us or another tool): nobody's lock now
+        if (self.git_dir / "index.lock").exists():
             raise StoreError(
-                "git's index is locked (.git/index.lock): another git command is running, or one crashed; "
-                "if none is running, remove .git/index.lock and try again"
+                "git's index is locked (.git/index.lock) by a git command running in this repository; "
+                "try again when it has finished"
             )
-        previous: dict[str, bytes | None] = {}
-        created_dirs: list[Path] = []
         paths = sorted(tx.writes)
+        journal = Journal(self.root)
         # Only git subprocesses, started inside _uninterruptible, so Ctrl-C cannot stop them halfway.
         with _uninterruptible():
             before_head = _head(self.root)
             direct = before_head is not None and self._commits_directly()
             try:
-                for rel in paths:
+                journal.begin(action=tx.action, client=tx.client, head=before_head, message=message, writes=tx.writes)
+                journal.reached("journal")
+                for number, rel in enumerate(paths, 1):
                     target = self.root / rel
-                    previous[rel] = target.read_bytes() if target.exists() else None
                     data = tx.writes[rel]
                     if data is None:
                         with contextlib.suppress(FileNotFoundError):
                             target.unlink()
                         remove_empty_parents(target.parent, self.root)
-                        continue
-                    created_dirs.extend(make_parents(target.parent, self.root))
-                    atomic_write(target, data)
+                    else:
+                        make_parents(target.parent, self.root)
+                        atomic_write(target, data)
+                    if number == 1:
+                        crash_point("files-1", self.root)
+                journal.reached("files")
                 git_commit.stage(self.root, paths)
+                journal.reached("staged")
                 if direct:
                     assert before_head is not None
-                    return git_commit.commit_index(self.root, before_head, message, env, sign_args)
-                git_commit.commit_paths(self.root, message, paths, env)
-                return _head(self.root) or ""
+                    tree = git_commit.write_tree(self.root)
+                    journal.reached("tree")
+                    commit = git_commit.commit_tree(self.root, tree, before_head, message, env, sign_args)
+                    journal.reached("commit", commit=commit)
+                    git_commit.move_head_from(self.root, before_head, commit, message)
+                else:
+                    git_commit.commit_paths(self.root, message, paths, env)
+                    commit = _head(self.root) or ""
+                journal.reached("ref")
+                journal.finish()
+                return commit
             except BaseException as exc:
-                self._roll_back(paths, previous, created_dirs, before_head)
-                if isinstance(exc, GitFailed):
-                    raise StoreError(f"git refused the commit ({exc.reason}); nothing was changed") from None
-                if isinstance(exc, OSError):
-                    raise StoreError(f"could not write ({exc.strerror or exc}); nothing was changed") from None
+                self._undo(exc)
                 raise
+
+    def _undo(self, exc: BaseException) -> None:
+        """Put back what a failed write changed (see :func:`caseflow.core.journal.undo`) and say
+        why it failed in one line; a write that cannot even be undone (the disk is full) is left
+        to the journal, which the next command heals."""
+        why = "a write was interrupted"
+        if isinstance(exc, GitFailed):
+            why = f"git refused the commit ({exc.reason})"
+        elif isinstance(exc, OSError):
+            why = f"could not write ({exc.strerror or exc})"
+        try:
+            journal.undo(self.root)
+        except (OSError, GitFailed) as second:
+            reason = second.strerror if isinstance(second, OSError) else second.reason
+            if isinstance(exc, OSError | GitFailed):
+                raise StoreError(
+                    f"{why}; nothing was committed, and undoing the written files failed too ({reason}): "
+                    "the next caseflow command puts them back"
+                ) from None
+            raise
+        if isinstance(exc, OSError | GitFailed):
+            raise StoreError(f"{why}; nothing was changed") from None
+
+    def heal(self) -> str | None:
+        """Finish or undo a write that was interrupted (a killed process); one line saying what was
+        done, or None. Never touches the write of a live process (it holds the writers' lock)."""
+        if not (self.root / layout.JOURNAL).exists():
+            return None  # the usual case: one stat
+        with self.try_lock() as mine:
+            if not mine:
+                return None
+            try:
+                return journal.heal(self.root)
+            except (OSError, GitFailed) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else exc.reason
+                return f"an interrupted write could not be put right yet ({reason}); `caseflow doctor` says more"
 
     def _commits_directly(self) -> bool:
         """May a commit be made with git's plumbing? See :func:`caseflow.core.git.commit.commits_plainly`."""
         return git_commit.commits_plainly(self.root, self.git_dir)
-
-    def _roll_back(
-        self,
-        paths: list[str],
-        previous: Mapping[str, bytes | None],
-        created_dirs: list[Path],
-        before_head: str | None,
-    ) -> None:
-        for rel, old in previous.items():
-            target = self.root / rel
-            if old is None:
-                with contextlib.suppress(FileNotFoundError):
-                    target.unlink()
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)  # a removal may have emptied it away
-                atomic_write(target, old)
-        for directory in reversed(created_dirs):
-            with contextlib.suppress(OSError):
-                directory.rmdir()
-        with contextlib.suppress(GitFailed, OSError):
-            if before_head is not None and _head(self.root) != before_head:
-                git_commit.move_head(self.root, before_head)
-            git_commit.unstage(self.root, paths)
 
     def commit_files(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -144,18 +145,34 @@ def test_never_writes_through_a_symbolic_link(case_repo: Callable[..., Path], tm
     assert state(path) == before
 
 
-def test_a_locked_git_index_is_explained_and_nothing_is_written(case_repo: Callable[..., Path]) -> None:
+def test_an_index_lock_held_by_a_running_git_is_explained_and_nothing_is_written(
+    case_repo: Callable[..., Path],
+) -> None:
     path = case_repo()
     (path / ".git" / "index.lock").write_text("")
     before = state(path)
-    with (
-        pytest.raises(StoreError, match=r"git's index is locked \(.git/index.lock\)"),
-        Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx,
-    ):
-        tx.write("clients/C-7K2M9Q/a.yaml", b"form: x\n")
+    running = subprocess.Popen(["git", "cat-file", "--batch"], cwd=path, stdin=subprocess.PIPE)  # a live git here
+    try:
+        with (
+            pytest.raises(StoreError, match=r"git's index is locked \(.git/index.lock\) by a git command running"),
+            Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx,
+        ):
+            tx.write("clients/C-7K2M9Q/a.yaml", b"form: x\n")
+    finally:
+        running.communicate(b"")
+    assert (path / ".git" / "index.lock").exists()  # never taken from a live process
     (path / ".git" / "index.lock").unlink()
     assert state(path) == before
     assert not (path / "clients").exists()
+
+
+def test_an_index_lock_a_killed_git_left_is_cleared_and_the_write_goes_through(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    (path / ".git" / "index.lock").write_text("")
+    with Store(path).transaction(CASEY, action="set", client="C-7K2M9Q") as tx:
+        tx.write("clients/C-7K2M9Q/a.yaml", b"form: x\n")
+    assert not (path / ".git" / "index.lock").exists()
+    assert git(path, "log", "-1", "--format=%H").strip() == tx.commit
 
 
 def test_a_plain_commit_is_what_git_commit_would_have_made(case_repo: Callable[..., Path]) -> None:

@@ -79,11 +79,36 @@ def commit_index(root: Path, parent: str, message: str, env: Mapping[str, str], 
     """What ``git commit`` does, without re-reading the working tree and rewriting the index
     twice (a third of a write's time on a large caseload): write-tree, commit-tree, then HEAD
     moves from ``parent`` only (compare-and-swap). Only valid when :func:`commits_plainly`."""
-    tree = git(root, "write-tree").strip()
-    commit = git(root, "commit-tree", *sign_args, tree, "-p", parent, env=env, stdin=message).strip()
-    subject = message.splitlines()[0]
-    git(root, "update-ref", "-m", f"commit: {subject}", "HEAD", commit, parent)
+    tree = write_tree(root)
+    commit = commit_tree(root, tree, parent, message, env, sign_args)
+    move_head_from(root, parent, commit, message)
     return commit
+
+
+def write_tree(root: Path) -> str:
+    """The index as a tree object."""
+    return git(root, "write-tree").strip()
+
+
+def commit_tree(
+    root: Path, tree: str, parent: str, message: str, env: Mapping[str, str], sign_args: Sequence[str] = ()
+) -> str:
+    """A commit object of ``tree`` on ``parent`` (signed with ``sign_args``); HEAD does not move."""
+    return git(root, "commit-tree", *sign_args, tree, "-p", parent, env=env, stdin=message).strip()
+
+
+def move_head_from(root: Path, parent: str, commit: str, message: str) -> None:
+    """HEAD from ``parent`` (only from it: compare-and-swap) to ``commit``, with a reflog entry."""
+    git(root, "update-ref", "-m", f"commit: {message.splitlines()[0]}", "HEAD", commit, parent)
+
+
+def parent_and_message(root: Path, commit: str) -> tuple[str, str] | None:
+    """A commit's first parent and its message (None if git does not know the commit)."""
+    try:
+        parents, body = git(root, "log", "-1", "--format=%P%x00%B", commit).split("\x00", 1)
+    except (GitFailed, ValueError):
+        return None
+    return (parents.split() or [""])[0], body
 
 
 def commits_plainly(root: Path, git_dir: Path) -> bool:

@@ -20,6 +20,7 @@ from caseflow.core.configfile import load_config
 from caseflow.core.documents import Document, load_document
 from caseflow.core.forms import Form
 from caseflow.core.git.config import config_value
+from caseflow.core.git.repository import ensure_durable
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
 from caseflow.core.store import Author, Store
 from caseflow.core.textpolicy import read_document_bytes
@@ -90,6 +91,7 @@ class Session:
         self.store = Store(root)
         if healed := self.store.heal():  # a write killed halfway, finished or undone before anything else
             _warn(healed)
+        ensure_durable(root)  # git's durable settings, where this clone lacks them (one file read)
         self._environ = os.environ if environ is None else environ
         self._schemas: SchemaChecker | None = None
         self._cache: dict[str, Any] = {}

@@ -7,6 +7,7 @@ the last line git printed (its own summary of what went wrong, on stdout or stde
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,11 +15,26 @@ from caseflow.core.git.runner import GitFailed, query, run
 
 #: Transports git may use for caseflow's clones and syncs: never ext:: (runs commands) or fd::.
 SAFE_TRANSPORTS = {"GIT_ALLOW_PROTOCOL": "file:https:ssh", "GIT_TERMINAL_PROMPT": "0"}
+#: What git prints when transfer.fsckObjects refuses an object (``error: object <id>: badDate: ...``).
+_DAMAGED = re.compile(r"^error: object (?P<object>[0-9a-f]{40,64}): (?P<why>.+)$", re.MULTILINE)
 
 
 def clone(url: str, destination: Path, cwd: Path) -> None:
-    """Clone ``url`` into ``destination`` (GitFailed with git's last line if it cannot)."""
-    _remote(cwd, "clone", "--quiet", "--", url, str(destination))
+    """Clone ``url`` into ``destination`` (GitFailed with git's last line if it cannot), with
+    :data:`~caseflow.core.git.repository.DURABLE_SETTINGS` in its config from the start: the
+    objects it fetches are checked, and written to the disk before the clone is done."""
+    from caseflow.core.git.repository import durable_clone_options
+
+    try:
+        _remote(cwd, "clone", "--quiet", *durable_clone_options(), "--", url, str(destination))
+    except GitFailed as exc:
+        damaged = _DAMAGED.search(exc.output)
+        if damaged is None:
+            raise
+        what = f"{damaged['object'][:12]}: {damaged['why'].strip()}"
+        raise GitFailed(
+            f"the remote holds a damaged object ({what}); nothing was cloned", exc.code, exc.output
+        ) from None
 
 
 def fetch(root: Path, remote: str, *refspecs: str) -> None:

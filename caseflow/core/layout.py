@@ -63,3 +63,8 @@ def local_dir(root: Path) -> Path:
 def is_local(path: str) -> bool:
     """Is the repository path ``path`` inside ``.caseflow/`` (never a case file)?"""
     return path == LOCAL_DIR or path.startswith(LOCAL_DIR + "/")
+
+
+#: The writers' queue (:mod:`caseflow.core.writelock`): one ticket file per process waiting for or
+#: holding the writers' lock (:data:`LOCK`), the ticket counter, and a link to the holder's ticket.
+LOCK_QUEUE = f"{LOCAL_DIR}/lock-queue"

@@ -77,6 +77,22 @@ def _warn_newer_format(root: Path, version: int) -> None:
         _warn(newer_format_message(version))
 
 
+def approval_gates(spec: Any, forms: Mapping[str, Form]) -> dict[tuple[str, str], list[str]]:
+    """Each move's documents that must be approved (the workflow's ``approved`` requirements of
+    one-per-client forms): the history checks them at every stage change, not just in `advance`."""
+    gates: dict[tuple[str, str], list[str]] = {}
+    for move in spec.transitions:
+        stage = spec.stage(move.source)
+        paths = []
+        for requirement in [*(stage.exit_requirements if stage else ()), *move.requirements]:
+            form = forms.get(str(requirement.params.get("form", ""))) if requirement.check == "approved" else None
+            if form is not None and form.singleton:
+                paths.append(form.path)
+        if paths:
+            gates[(move.source, move.target)] = paths
+    return gates
+
+
 class Session:
     """A case repository opened for one command or script: settings, plugins, store, index, clock.
 
@@ -128,19 +144,23 @@ class Session:
         from caseflow.core import ledger
 
         def build() -> Ledger:
+            gates: dict[tuple[str, str], list[str]] = {}
             try:
                 spec = self.workflow_spec
             except NotFound:  # validate says so; no move can be judged against a missing workflow
                 moves, initial, judged = set(), "", False
             else:
                 moves, initial, judged = {(t.source, t.target) for t in spec.transitions}, spec.initial, True
+                gates = approval_gates(spec, self.forms)
             policy = ",".join(sorted(f"{a}>{b}" for a, b in moves))
+            policy += ";" + ",".join(f"{a}>{b}:{'+'.join(p)}" for (a, b), p in sorted(gates.items()))
             return ledger.build(
                 self.root,
                 lambda source, target: (source, target) in moves or not judged,
                 initial,
                 state_dir=self.root / layout.LOCAL_DIR,
                 policy=policy,
+                gates=lambda source, target: gates.get((source, target), []),
             )
 
         return self.cached(f"ledger@{self.store.generation}", build)
@@ -204,6 +224,11 @@ class Session:
         if by not in self.approvers:
             return f"decision by '{by}', who may not approve; it does not count"
         if not ledger.backs(client_id, entry):
+            if (edit := ledger.approvals_edits.get(client_id)) is not None:
+                return (
+                    f"decision by '{by}' does not count: commit {edit[:12]} edited or removed decisions made "
+                    "before (they are only ever added); none count until approvals.yaml is put back"
+                )
             if (refusal := ledger.refusal(client_id, entry)) is not None:
                 return f"decision by '{by}' that does not count: {refusal}"
             return (

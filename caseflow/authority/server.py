@@ -55,13 +55,18 @@ class Refusal:
 
 def check(bare: Path, updates: Iterable[str]) -> list[Refusal]:
     """Every reason to refuse the pushed ``OLD NEW REFNAME`` lines ([] accepts the push)."""
-    refusals = []
+    refusals: list[Refusal] = []
     for line in updates:
         parts = line.split()
         if len(parts) != 3:
             continue
         old, new, ref = parts
+        if ref.startswith("refs/tags/"):  # a tag brings its commits onto the server too: the same rules
+            if new != replay.ZERO:
+                refusals.extend(Refusal(ref, reason) for reason in _branch_breaches(bare, replay.ZERO, new))
+            continue
         if not ref.startswith(PROTECTED):
+            refusals.append(Refusal(ref, "only branches, tags and caseflow's own refs are kept here"))
             continue
         if new == replay.ZERO:
             refusals.append(Refusal(ref, "deleting it is refused: the history is the case record"))
@@ -78,19 +83,19 @@ def _branch_breaches(bare: Path, old: str, new: str) -> list[str]:
     config = _config_at(bare, new)
     if config is not None and config.format > FORMAT_VERSION:
         return [f"{CONFIG_FILE} says format {config.format}; this server's caseflow knows up to {FORMAT_VERSION}"]
-    allows, initial = _workflow(config)
+    allows, initial, gates = _workflow(config)
     state = bare / STATE_DIR
     if old != replay.ZERO:
-        base = ledger.build(bare, allows, initial, tip=old, state_dir=state)
+        base = ledger.build(bare, allows, initial, tip=old, state_dir=state, gates=gates)
         revisions = [f"{old}..{new}"]
     else:
         base = ledger.Ledger()
         revisions = [new, "--not", "--all"]
         existing = [c for c in replay.walk(bare, [new]) if _known(bare, c.id)]
         if existing:  # a new branch off known history: judge it from where it starts
-            base = ledger.build(bare, allows, initial, tip=existing[-1].id, state_dir=state)
+            base = ledger.build(bare, allows, initial, tip=existing[-1].id, state_dir=state, gates=gates)
             revisions = [f"{existing[-1].id}..{new}"]
-    verdicts = ledger.check_range(bare, base, revisions, allows, initial, state)
+    verdicts = ledger.check_range(bare, base, revisions, allows, initial, state, gates)
     if not verdicts and base.head is not None:
         # Kept at the pushed commit: the next push is checked from here, not from this push's start.
         # Were the push refused after all (another ref, another hook), that commit never reaches the
@@ -102,7 +107,7 @@ def _branch_breaches(bare: Path, old: str, new: str) -> list[str]:
 def _known(bare: Path, commit: str) -> bool:
     """Was ``commit`` on the server before this push (reachable from an existing ref)?"""
     try:
-        return bool(git(bare, "for-each-ref", "--contains", commit, "--count=1").strip())
+        return bool(git(bare, "for-each-ref", "--contains", commit, "--count=1", "refs/heads/").strip())
     except GitFailed:
         return False
 
@@ -119,16 +124,23 @@ def _config_at(bare: Path, rev: str) -> RepoConfig | None:
         return None
 
 
-def _workflow(config: RepoConfig | None) -> tuple[ledger.TransitionCheck, str]:
-    """The transitions of the workflow the pushed settings name, from the plugins installed here."""
+def _workflow(config: RepoConfig | None) -> tuple[ledger.TransitionCheck, str, ledger.Gates]:
+    """The transitions of the workflow the pushed settings name, from the plugins installed here,
+    and the documents each move needs approved."""
     from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
+    from caseflow.session import approval_gates
 
     try:
         host = PluginHost(get_plugin_manager(PluginPolicy.from_config(config.plugins if config else {}, os.environ)))
         spec = host.workflows().get(config.workflow if config else "")
+        gates = approval_gates(spec, host.forms()) if spec is not None else {}
     except CaseflowError:
-        spec = None
+        spec, gates = None, {}
     if spec is None:
-        return (lambda _source, _target: True), ""
+        return (lambda _source, _target: True), "", (lambda _source, _target: [])
     moves = {(t.source, t.target) for t in spec.transitions}
-    return (lambda source, target: (source, target) in moves), spec.initial
+    return (
+        (lambda source, target: (source, target) in moves),
+        spec.initial,
+        (lambda source, target: gates.get((source, target), [])),
+    )

@@ -41,7 +41,7 @@ from caseflow.core.git import replay
 from caseflow.core.git.replay import ZERO, CommitFacts
 from caseflow.errors import CaseflowError
 
-STATE_VERSION = 5
+STATE_VERSION = 6
 APPROVALS = re.compile(r"^clients/([^/]+)/approvals\.yaml$")
 CLIENT_RECORD = re.compile(r"^clients/([^/]+)/client\.yaml$")
 #: Documents at the top of a client's folder (the plan, the discharge: what supervisors approve),
@@ -55,6 +55,8 @@ DECISION_ACTIONS = ("approve", "reject")
 Decision = tuple[str, str, str, str, str, str]
 #: Does the workflow allow moving from the first stage to the second?
 TransitionCheck = Callable[[str, str], bool]
+#: The documents (paths in a client's folder) that must be approved, in the version committed, for a move.
+Gates = Callable[[str, str], list[str]]
 
 
 @dataclass
@@ -98,10 +100,15 @@ class Ledger:
     writers: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: decision (joined by ``\x1f``) -> why the commit that made it had no right to (see :meth:`refusal`).
     refused: dict[str, str] = field(default_factory=dict)
+    #: client -> digest of the approvals.yaml entries commits back (they are only ever appended to).
+    good_approvals: dict[str, str] = field(default_factory=dict)
+    #: client -> the commit that edited or removed earlier decisions (while the file stays so).
+    approvals_edits: dict[str, str] = field(default_factory=dict)
 
     def backs(self, client: str, entry: Mapping[str, Any]) -> bool:
-        """Was this approvals.yaml entry made by a commit with the authority to make it?"""
-        return _decision(client, entry) in self.approvals
+        """Was this approvals.yaml entry made by a commit with the authority to make it? (None of a
+        client's count while someone's edit of earlier decisions stands.)"""
+        return client not in self.approvals_edits and _decision(client, entry) in self.approvals
 
     def refusal(self, client: str, entry: Mapping[str, Any]) -> str | None:
         """Why the commit that made this entry could not make it (None: no commit made it at all)."""
@@ -188,12 +195,16 @@ class Replayer:
         allows: TransitionCheck,
         initial_stage: str,
         state_dir: Path | None,
+        gates: Gates | None = None,
     ) -> None:
         self.root = root
         self.ledger = ledger
         self.allows = allows
+        self.gates = gates or (lambda _source, _target: [])
         self.initial_stage = initial_stage
         self.state_dir = state_dir
+        #: The settings in force after the last commit replayed (what an unrelated history is judged by).
+        self._latest_config = ledger.config_at.get(ledger.head or "", "")
         self._configs: dict[str, RepoConfig | None] = {}
         self._blobs: dict[str, bytes] = {}
         self._baseline: set[str] | None = None
@@ -280,16 +291,25 @@ class Replayer:
         ledger = self.ledger
         verdict = Verdict(facts.id, facts.subject, facts.author_email)
         before = self._config_before(facts)
-        if not facts.parents:  # the first commit creates the repository and its settings
-            ledger.config_at[facts.id] = self._changed_blob(facts, CONFIG_FILE) or ""
+        if not facts.parents:
+            if not ledger.config_at:  # the first commit creates the repository and its settings
+                ledger.config_at[facts.id] = self._latest_config = self._changed_blob(facts, CONFIG_FILE) or ""
+                return
+            # Another first commit: an unrelated history, judged by the settings in force here.
+            verdict.problems.append("it starts a second, unrelated history (a commit without a parent)")
+            ledger.config_at[facts.id] = self._latest_config
+            ledger.breaches[facts.id] = verdict
             return
         author = before.staff_by_email(facts.author_email) if before else None
-        if before is not None and before.staff and author is None:
+        if author is not None and not author.active:
+            verdict.problems.append(f"its author {author.id} is no longer active on the staff list")
+            author = None
+        elif before is not None and before.staff and author is None:
             verdict.problems.append(f"its author {facts.author_email} is not on the staff list")
         if self._signing_applies(facts):
             self._check_signature(verdict, signature or replay.Signature("N", ""), author)
         after = self._rules(facts, before, author, verdict)
-        ledger.config_at[facts.id] = after
+        ledger.config_at[facts.id] = self._latest_config = after
         for change in facts.changes:
             if APPROVABLE.match(change.path):
                 if change.new == ZERO:
@@ -322,8 +342,11 @@ class Replayer:
         if not changed:
             return previous
         new_config = next((c.new for c in changed if c.path == CONFIG_FILE), previous)
-        if facts.is_merge and new_config in {self.ledger.config_at.get(p) for p in facts.parents[1:]}:
+        if facts.is_merge and self._merged_settings(facts, new_config):
             return new_config  # the other side's settings, allowed there
+        if new_config not in (ZERO, previous) and self._config(new_config) is None:
+            verdict.problems.append("it leaves caseflow.yaml unreadable; it does not count")
+            return previous  # fail closed: the last readable settings stay in force
         admins = before.admins if before else ()
         if admins and (author is None or not before or not before.is_admin(author)):
             names = ", ".join(m.id for m in admins)
@@ -332,12 +355,30 @@ class Replayer:
             return previous
         return new_config if new_config != ZERO else previous
 
+    def _merged_settings(self, facts: CommitFacts, new_config: str) -> bool:
+        """A merge takes the other side's settings: allowed when they are in force there and this
+        side has not changed its own since the two sides parted (else both changed: an admin's call)."""
+        first, others = facts.parents[0], facts.parents[1:]
+        config_at = self.ledger.config_at
+        for other in others:
+            if config_at.get(other) != new_config:
+                continue
+            base = replay.merge_base(self.root, first, other)
+            if base is not None and config_at.get(base) == config_at.get(first):
+                return True
+        return False
+
+    def _from_a_parent(self, facts: CommitFacts, change: replay.Change) -> bool:
+        """A merge's version of a file is one side's as it was (not edited in the merge itself)."""
+        return any(replay.blob_id_at(self.root, parent, change.path) == change.new for parent in facts.parents[1:])
+
     def _approvals(self, facts: CommitFacts, before: RepoConfig | None, author: Any, verdict: Verdict) -> None:
         for change in facts.changes:
             match = APPROVALS.match(change.path)
             if not match:
                 continue
             client = match.group(1)
+            self._append_only(facts, change, client, verdict)
             added = self._entries(change.new) - self._entries(change.old)
             for entry in sorted(added):
                 decision = (client, *entry)
@@ -360,6 +401,33 @@ class Replayer:
                     verdict.problems.append(
                         f"{change.path}: the {entry[2]} decision on {entry[0]} does not count: {reason}"
                     )
+
+    def _append_only(self, facts: CommitFacts, change: replay.Change, client: str, verdict: Verdict) -> None:
+        """Decisions are only ever added: editing, reordering or removing one does not count, and
+        none of the client's decisions count until the file is put back (undoing it puts it right)."""
+        ledger = self.ledger
+        before, after = self._entry_list(change.old), self._entry_list(change.new)
+        digest = history_digest(after)
+        merged = facts.is_merge and self._from_a_parent(facts, change)
+        if (
+            change.old == ZERO
+            or after[: len(before)] == before
+            or merged
+            or digest == ledger.good_approvals.get(client)
+        ):
+            ledger.good_approvals[client] = digest
+            ledger.approvals_edits.pop(client, None)
+            return
+        verdict.problems.append(
+            f"{change.path}: it edits or removes decisions made before; they are only ever added, "
+            "so none of this client's decisions count until it is put back"
+        )
+        ledger.approvals_edits[client] = facts.id
+
+    def _entry_list(self, blob: str) -> list[dict[str, Any]]:
+        data = self._plain(blob, "approvals.yaml")
+        listed = data.get("approvals") if isinstance(data, dict) else None
+        return [dict(e) for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
 
     def _own_change(self, path: str, blob: str, email: str, before: RepoConfig | None) -> bool:
         """Separation of duties: the version decided on was written by the one deciding."""
@@ -388,8 +456,9 @@ class Replayer:
             if old == new and change.old != ZERO:
                 continue
             allowed, reason = True, ""
-            if facts.is_merge:
-                allowed = True  # each side's own commits were judged; a merge takes one of them
+            if facts.is_merge:  # each side's own commits were judged: a merge may take one side's record
+                if not self._from_a_parent(facts, change):
+                    allowed, reason = False, f"the merge itself changes the stage {old} -> {new}"
             elif change.old == ZERO:
                 admin = before is not None and author is not None and before.is_admin(author)
                 if new != self.initial_stage and not admin and before is not None and before.admins:
@@ -398,6 +467,8 @@ class Replayer:
                 allowed, reason = False, f"it changes the stage {old} -> {new} without `caseflow advance`"
             elif not self.allows(str(old), str(new)):
                 allowed, reason = False, f"the workflow does not allow {old} -> {new}"
+            elif unapproved := self._unapproved(client, str(old), str(new)):
+                allowed, reason = False, f"it moves {old} -> {new} while {unapproved} is not approved as committed"
             if not allowed and new is not None and new == self.ledger.good_stages.get(client):
                 allowed = True  # a hand edit undone: back where the history says the client is
             if not allowed:
@@ -405,6 +476,19 @@ class Replayer:
             else:
                 self.ledger.good_stages[client] = str(new)
             self.ledger.stages[client] = (facts.id, str(new), allowed)
+
+    def _unapproved(self, client: str, source: str, target: str) -> str | None:
+        """The first document the move needs approved whose committed version no decision backs."""
+        for inner in self.gates(source, target):
+            written = self.ledger.writers.get(f"clients/{client}/{inner}")
+            if written is None:
+                return inner
+            if not any(
+                d[0] == client and d[1] == inner and d[2] == written[0] and d[3] == "approved"
+                for d in self.ledger.approvals
+            ):
+                return inner
+        return None
 
     def _history(
         self,
@@ -419,7 +503,7 @@ class Replayer:
         naming its author; any other edit of it does not count (undoing the edit puts it right)."""
         ledger = self.ledger
         after = self._history_in(change.new)
-        if facts.is_merge or change.old == ZERO:  # a new client (judged by its stage), or a merge of judged sides
+        if change.old == ZERO or (facts.is_merge and self._from_a_parent(facts, change)):  # new, or one side's
             ledger.good_histories[client] = history_digest(after)
             ledger.history_edits.pop(client, None)
             return
@@ -470,6 +554,7 @@ class Replayer:
             return
         if self._finder.in_text(facts.message):
             verdict.problems.append("its message names a client (only ids belong in commit messages)")
+            verdict.subject = "(subject withheld: it names a client)"  # never kept or printed
         if any(self._finder.in_text(re.sub(r"[-_./]", " ", c.path)) for c in facts.changes):
             verdict.problems.append("a path it touches names a client (client folders and files are named by id)")
 
@@ -492,7 +577,7 @@ class Replayer:
             data = self._plain(blob, CONFIG_FILE)
             try:
                 self._configs[blob] = RepoConfig.from_plain(data) if isinstance(data, dict) else None
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, AttributeError):  # a setting of the wrong shape
                 self._configs[blob] = None
         return self._configs[blob]
 
@@ -533,6 +618,7 @@ def build(
     tip: str = "HEAD",
     state_dir: Path | None = None,
     policy: str = "",
+    gates: Gates | None = None,
 ) -> Ledger:
     """The ledger at ``tip``, replaying only what the kept state (in ``state_dir``) has not seen."""
     head = replay.resolve(root, tip)
@@ -545,7 +631,7 @@ def build(
         ledger, revisions = kept, [f"{kept.head}..{head}"]
     else:
         ledger, revisions = Ledger(), [head]
-    Replayer(root, ledger, allows, initial_stage, state_dir).run(replay.walk(root, revisions))
+    Replayer(root, ledger, allows, initial_stage, state_dir, gates).run(replay.walk(root, revisions))
     ledger.head = head
     if state_dir is not None:
         _save(state_dir, ledger, policy)
@@ -559,11 +645,12 @@ def check_range(
     allows: TransitionCheck,
     initial_stage: str,
     state_dir: Path | None = None,
+    gates: Gates | None = None,
 ) -> list[Verdict]:
     """The breaches of the commits in ``revisions`` (a push's new commits), replayed onto ``base``
     (which is then the state after them)."""
     before = set(base.breaches)
-    Replayer(root, base, allows, initial_stage, state_dir).run(replay.walk(root, revisions))
+    Replayer(root, base, allows, initial_stage, state_dir, gates).run(replay.walk(root, revisions))
     return [v for commit, v in base.breaches.items() if commit not in before]
 
 
@@ -637,6 +724,8 @@ def _load(state_dir: Path, policy: str) -> Ledger | None:
             names={c: [(str(f), str(w)) for f, w in d] for c, d in (kept.get("names") or {}).items()},
             writers={p: (str(w[0]), str(w[1])) for p, w in (kept.get("writers") or {}).items()},
             refused=dict(kept.get("refused") or {}),
+            good_approvals=dict(kept.get("good_approvals") or {}),
+            approvals_edits=dict(kept.get("approvals_edits") or {}),
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
@@ -661,6 +750,8 @@ def _save(state_dir: Path, ledger: Ledger, policy: str) -> None:
         "names": ledger.names,
         "writers": ledger.writers,
         "refused": ledger.refused,
+        "good_approvals": ledger.good_approvals,
+        "approvals_edits": ledger.approvals_edits,
     }
     with contextlib.suppress(OSError):  # a read-only clone: the next run replays again
         atomic_write(state_dir / "verified.json", json.dumps(body, separators=(",", ":")).encode())

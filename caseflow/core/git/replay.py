@@ -6,13 +6,14 @@ Works in a bare repository too (the server's pre-receive hook): ``root`` is then
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from caseflow.core.git.runner import GitFailed, git
 
-_FIELD, _RECORD = "\x1f", "\x1e"
+_FIELD, _RECORD = "\x1f", "\x1e"  # for git's own fields (ids, signature letters): never in a message
 TRAILERS = ("Caseflow-Action", "Caseflow-Client", "Caseflow-Stage")
 ZERO = "0" * 40
 
@@ -60,7 +61,10 @@ class Signature:
 def walk(root: Path, revisions: Sequence[str]) -> list[CommitFacts]:
     """The commits of ``revisions`` (``["HEAD"]``, ``["A..B"]``, ``["NEW", "--not", "--all"]``),
     oldest first, parents before children, each with its changes against its first parent."""
-    asked = "".join(f"{_FIELD}%(trailers:key={key},valueonly,separator=%x2c)" for key in TRAILERS)
+    # A message may hold any character: the separators carry a token no commit can know in advance.
+    token = secrets.token_hex(12)
+    field_mark, record_mark = f"\x1f{token}\x1f", f"\x1e{token}\x1e"
+    asked = "".join(f"{field_mark}%(trailers:key={key},valueonly,separator=%x2c)" for key in TRAILERS)
     out = git(
         root,
         "-c",
@@ -73,15 +77,16 @@ def walk(root: Path, revisions: Sequence[str]) -> list[CommitFacts]:
         "--no-abbrev",
         "-z",
         "--diff-merges=first-parent",
-        f"--format={_RECORD}%H{_FIELD}%P{_FIELD}%an{_FIELD}%ae{_FIELD}%ce{_FIELD}%ct{asked}{_FIELD}%B{_FIELD}",
+        f"--format={record_mark}%H{field_mark}%P{field_mark}%an{field_mark}%ae{field_mark}%ce{field_mark}%ct"
+        f"{asked}{field_mark}%B{field_mark}",
         *revisions,
         "--",
     )
-    return [_facts(chunk) for chunk in out.split(_RECORD)[1:]]
+    return [_facts(chunk, field_mark) for chunk in out.split(record_mark)[1:]]
 
 
-def _facts(chunk: str) -> CommitFacts:
-    commit, parents, name, email, committer, time, action, client, stage, message, raw = chunk.split(_FIELD, 10)
+def _facts(chunk: str, field_mark: str) -> CommitFacts:
+    commit, parents, name, email, committer, time, action, client, stage, message, raw = chunk.split(field_mark, 10)
     return CommitFacts(
         commit,
         tuple(parents.split()),
@@ -135,6 +140,14 @@ def signatures(root: Path, commits: Sequence[str], allowed_signers: Path) -> dic
         commit, status, fingerprint = [*chunk.strip("\n").split(_FIELD), "", ""][:3]
         found[commit] = Signature(status or "N", fingerprint.strip())
     return found
+
+
+def merge_base(root: Path, first: str, second: str) -> str | None:
+    """The best common ancestor of two commits (None: unrelated histories)."""
+    try:
+        return git(root, "merge-base", first, second).strip() or None
+    except GitFailed:
+        return None
 
 
 def reachable(root: Path, rev: str) -> set[str]:

@@ -36,7 +36,7 @@ APPLICATION_ID = 0x63666978  # "cfix"
 #: The table layout; another one starts the index afresh.
 FORMAT_VERSION = 3
 #: Bump when what load_plain returns for the same bytes changes (the parsing policy).
-POLICY_VERSION = "plain-2"
+POLICY_VERSION = "plain-3"
 #: The note naming the last listing whose every document was parsed (or tried: a bad one is not kept).
 PARSED_NOTE = "parsed-listing"
 

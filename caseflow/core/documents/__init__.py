@@ -28,6 +28,7 @@ from caseflow.core.documents.policy import (
     MAX_DEPTH,
     ExplicitNull,
     YamlStyle,
+    check_text,
     detect_style,
     dump_yaml,
     fast_loader_is_c,
@@ -36,7 +37,8 @@ from caseflow.core.documents.policy import (
     parse_scalar,
     yaml_scalar,
 )
-from caseflow.core.textpolicy import TextStyle, decode_document, encode_document
+from caseflow.core.documents.prescan import check_structure
+from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES, TextStyle, decode_document, encode_document
 from caseflow.errors import DocumentError, Problem
 
 JsonPath = Sequence[str | int]
@@ -104,12 +106,31 @@ class Document:
         return line + self.line_offset, col
 
 
+def check_size(path: str, raw: bytes) -> None:
+    """The size cap, before anything else reads the bytes (files are capped as they are read; blobs here).
+
+    A text too big is most often too deep as well (ten thousand indented levels take 50 MB): the
+    nesting is checked in the first megabyte, so that the refusal says where it goes too deep.
+    """
+    if len(raw) <= MAX_DOCUMENT_BYTES:
+        return
+    head = raw[:MAX_DOCUMENT_BYTES].decode("utf-8", errors="ignore")
+    try:
+        check_structure(path, head[: head.rfind("\n") + 1])
+    except DocumentError as exc:
+        if exc.problems[0].message.startswith("nested deeper"):
+            raise
+    message = f"is {len(raw):,} bytes; documents are capped at {MAX_DOCUMENT_BYTES:,}"
+    raise DocumentError(Problem(path, 0, 0, message))
+
+
 def is_markdown(path: str) -> bool:
     return path.endswith(".md")
 
 
 def load_document(path: str, raw: bytes) -> Document:
     """Load a document for editing or error reporting (round trip, positions kept)."""
+    check_size(path, raw)
     text, text_style = decode_document(path, raw)
     if is_markdown(path):
         front, body, offset = split_front_matter(path, text)
@@ -121,12 +142,14 @@ def load_document(path: str, raw: bytes) -> Document:
 
 def load_plain(path: str, raw: bytes) -> tuple[dict[str, Any], str]:
     """Load a document's plain data (and Markdown body) as fast as the policy allows."""
+    check_size(path, raw)
     text, _ = decode_document(path, raw)
     yaml_text, body, offset = split_front_matter(path, text) if is_markdown(path) else (text, "", 0)
-    data = load_fast(yaml_text)
+    yaml_text = check_text(path, yaml_text, offset)
+    data = load_fast(yaml_text)  # plain data already (dicts, lists, text, numbers), made for this call
     if data is None:
-        data = load_round_trip(path, yaml_text, offset)
-    return to_plain(data), body
+        data = to_plain(load_round_trip(path, yaml_text, offset, checked=True))
+    return data, body
 
 
 def new_document(path: str, text: str) -> Document:

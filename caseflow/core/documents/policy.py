@@ -1,14 +1,55 @@
-"""The YAML policy, in one place: how caseflow's two YAML loaders are configured.
+"""The YAML policy, in one place: what a case document may be, and how caseflow's two loaders read it.
 
-* the *round-trip* loader (pure Python, keeps comments, quotes, flow style and positions) is used
-  to write and to locate problems by line and column;
-* the *fast* loader (libyaml's C parser) reads plain data on bulk paths. It only sees text that
-  cannot hold what the policy rejects; anything else, and any error, goes through the round-trip
-  loader so that every message carries a position.
+* the *round-trip* loader (ruamel.yaml, pure Python: keeps comments, quotes, flow style and
+  positions) is used to write and to locate problems by line and column;
+* the *fast* loader (libyaml's C parser) reads plain data on bulk paths (``show``, the index).
 
-Policy: YAML 1.2 only (no ``%YAML`` directive; ``NO`` stays a string; dates stay strings),
-duplicate keys are errors naming both lines, anchors, aliases and explicit tags are rejected,
-nesting is capped at :data:`MAX_DEPTH`.
+Both read exactly the same documents the same way: the fast loader only gets text that holds
+nothing on which the two could differ (see :func:`_fast_path_is_safe`); anything else, and any
+text it fails on, goes through the round-trip loader, so every refusal carries a position. The
+differential tests in ``tests/core/yaml/`` hold both to this over the official YAML test suite and
+over generated documents.
+
+What a case document is (YAML 1.2, with these rules; each refusal is one ``file:line:col:`` line
+saying what to change):
+
+* **One mapping of fields.** The top of a document is a mapping (``form: …`` and its fields); a
+  list or a bare value at the top, an empty document, or a second document after ``---`` is
+  refused.
+* **Keys are text.** ``1:``, ``true:`` or ``null:`` (a number, a yes/no or an empty key) is refused
+  with a hint to quote it; a list or a mapping used as a key (``[a, b]: x``, ``? - a``) is refused.
+  A key appears once: a duplicate is refused, naming the line of the first.
+* **The YAML 1.2 core schema.** ``true``/``false`` (also ``True``, ``TRUE``), ``null``/``~``/empty,
+  integers ``12``, ``-3``, ``0o17``, ``0x1F`` and floats ``1.5``, ``1e3``, ``.inf``, ``.nan`` are
+  typed; everything else is text: ``yes``, ``NO``, ``1_000``, ``0b101``, ``2026-01-05`` (a date is
+  checked by the form's ``format``), ``1:30``.
+* **No anchors, aliases or tags.** ``&name``, ``*name`` and ``!tag`` are refused (a form's data is
+  plain; aliases also make "billion laughs" documents). The non-specific tag ``!`` alone is
+  allowed and means what YAML says: ``! 12`` is the text ``"12"``.
+* **No %YAML directive** (it could switch to YAML 1.1 rules). A ``%TAG`` directive is read, but
+  any tag it names is refused like every tag.
+* **Nesting is capped** at :data:`MAX_DEPTH` levels, counted by a pre-scan of the text before
+  parsing (:mod:`.prescan`), so a document nested ten thousand levels deep is refused in
+  milliseconds.
+* **Tabs** are allowed inside quoted text, block text (``|``, ``>``), comments, and between the
+  items inside brackets. Anywhere else (indentation, around ``:`` and ``-``, between the words of
+  an unquoted value, at the end of a line, alone on a line) a tab is refused: write spaces, or
+  quote the text. (YAML forbids tabs in indentation; the round-trip loader reads no other tabs.)
+* **Layout the specification forbids is refused** even where a YAML library tolerates it: a line
+  of a multi-line quoted value or ``[…]``/``{…}`` collection that is not indented more than its
+  field (``key: [a,`` then ``b]`` at the start of a line), a ``#`` comment without a space before
+  it (``"text"# note``), blank lines at the start of block text with more spaces than its first
+  line, a second ``key:`` after a value on one line.
+* **Text is characters.** Control characters other than tab and line breaks are refused; the
+  bytes-level rules (UTF-8, one kind of line ending, no NUL or conflict markers, the 1 MB cap) are
+  in :mod:`caseflow.core.textpolicy`. A document that does not end with a line break is read as if
+  it did (YAML's end of input ends the last line, as the YAML test suite reads it).
+
+Everything else follows YAML 1.2 as the official YAML test suite reads it: ``?foo`` and ``:0`` are
+text, ``a:,`` in brackets is a key with no value, ``"a":b`` in brackets a pair, a key inside
+``{…}`` may span lines. The refusals of valid YAML are all listed above: a top that is not a
+mapping, keys that are not text, anchors, aliases, tags, the %YAML directive, more than one
+document, tabs outside quoted and block text. ``tests/core/yaml/test_suite.py`` counts them over the suite.
 """
 
 from __future__ import annotations
@@ -22,50 +63,211 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.composer import Composer
-from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+from ruamel.yaml.nodes import MappingNode, SequenceNode
+from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scanner import RoundTripScanner, ScannerError
+from ruamel.yaml.tokens import (
+    CommentToken,
+    DocumentEndToken,
+    DocumentStartToken,
+    FlowMappingEndToken,
+    FlowSequenceEndToken,
+    ScalarToken,
+    StreamEndToken,
+)
+from ruamel.yaml.util import RegExp
 
+from caseflow.core.documents.prescan import MAX_DEPTH, check_structure
 from caseflow.core.textpolicy import line_col, reject_yaml_directive
 from caseflow.errors import DocumentError, Problem
 
-MAX_DEPTH = 64
+_STR = "tag:yaml.org,2002:str"
+#: The YAML 1.2 core schema's implicit types (spec 10.3.2), by first character.
+_CORE_SCHEMA: list[tuple[str, str, str]] = [
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN"),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+]
 
-#: Implicit types that are not part of the YAML 1.2 core schema; their text stays a string.
-_NOT_CORE_SCHEMA = {
-    "tag:yaml.org,2002:timestamp",
-    "tag:yaml.org,2002:merge",
-    "tag:yaml.org,2002:value",
-    "tag:yaml.org,2002:yaml",
-}
+
+def _by_first_character() -> dict[Any, list[Any]]:
+    """The resolver's table: first character -> [(tag, regexp)], int before float."""
+    table: dict[Any, list[Any]] = {}
+    for tag, pattern, firsts in _CORE_SCHEMA:
+        for first in [*firsts, *([""] if tag.endswith(":null") else [])]:
+            table.setdefault(first, []).append((tag, RegExp(pattern)))
+    return table
+
+
+_CORE_TABLE = _by_first_character()
 
 
 class _CoreSchemaResolver(VersionedResolver):
-    """YAML 1.2 core schema: ``2026-01-05`` is a string, validated by the form's ``format``."""
-
-    _table: dict[Any, list[Any]] | None = None
+    """The YAML 1.2 core schema, exactly: ``2026-01-05`` and ``1_000`` are text."""
 
     @property
     def versioned_resolver(self) -> Any:
         # Called for every scalar. The version is always 1.2 (a %YAML directive is refused before
-        # parsing), so the filtered table is built once for the process, not looked up per scalar.
-        table = _CoreSchemaResolver._table
-        if table is None:
-            table = _CoreSchemaResolver._table = {
-                first: [(tag, rx) for tag, rx in entries if str(tag) not in _NOT_CORE_SCHEMA]
-                for first, entries in super().versioned_resolver.items()
-            }
-        return table
+        # parsing), so one table serves the process.
+        return _CORE_TABLE
 
 
 class _PolicyError(MarkedYAMLError):
     pass
 
 
+_BREAK_OR_SPACE = "\0 \t\r\n\x85\u2028\u2029"
+_FLOW_INDICATORS = ",[]{}"
+
+
+class _Scanner(RoundTripScanner):
+    """ruamel's scanner, with the YAML 1.2 rules it gets wrong put right.
+
+    * ``?foo`` inside brackets is the text ``?foo``, not an explicit key (``?`` is an indicator
+      only before a space);
+    * inside brackets ``a:,`` ends the text ``a`` at the ':' (a key with an empty value), and a
+      ':' right after quoted text or brackets is a value indicator (``["a":b]``);
+    * a key inside ``{…}`` may span lines (``{ "a"`` then ``: b }``);
+    * block text whose first lines are blank finds its indentation from its first line of text.
+    """
+
+    def check_key(self) -> Any:
+        return self.reader.peek(1) in _BREAK_OR_SPACE or (
+            bool(self.flow_level) and self.reader.peek(1) in _FLOW_INDICATORS
+        )
+
+    def check_plain(self) -> Any:
+        if super().check_plain():
+            return True
+        peek = self.reader.peek
+        return (
+            peek() == "?"
+            and peek(1) not in _BREAK_OR_SPACE
+            and (not self.flow_level or peek(1) not in _FLOW_INDICATORS)
+        )
+
+    def check_value(self) -> Any:
+        if self.flow_level:
+            after = self.reader.peek(1)
+            if after in _BREAK_OR_SPACE or after in _FLOW_INDICATORS:
+                return True
+            # ":" touching what follows is a value indicator only after a JSON-like key ("a":b);
+            # else it belongs to plain text (":0", "a:b")
+            last = next((t for t in reversed(self.tokens) if not isinstance(t, CommentToken)), None)
+            return isinstance(last, FlowSequenceEndToken | FlowMappingEndToken) or (
+                isinstance(last, ScalarToken) and last.style in ("'", '"')
+            )
+        return super().check_value()
+
+    def scan_plain(self) -> Any:
+        if self.flow_level:
+            token = self._plain_before_colon()
+            if token is not None:
+                return token
+        return super().scan_plain()
+
+    def _plain_before_colon(self) -> Any:
+        """``a:,`` in brackets: the text ``a``, leaving ':' to be read as the value indicator."""
+        peek = self.reader.peek
+        length = 0
+        while True:
+            ch = peek(length)
+            if ch in "\0\r\n\x85\u2028\u2029" or ch in _FLOW_INDICATORS:
+                return None
+            if ch == "#" and peek(length - 1) in " \t":
+                return None
+            if ch == ":":
+                after = peek(length + 1)
+                if after in _FLOW_INDICATORS:
+                    break
+                if after in _BREAK_OR_SPACE:
+                    return None
+            length += 1
+        start_mark = self.reader.get_mark()
+        value = self.reader.prefix(length).rstrip(" \t")
+        self.reader.forward(len(value))
+        self.allow_simple_key = False
+        return ScalarToken(value, True, start_mark, self.reader.get_mark())
+
+    def stale_possible_simple_keys(self) -> None:
+        for level in list(self.possible_simple_keys):
+            key = self.possible_simple_keys[level]
+            in_braces = level > 0 and len(self.flow_context) >= level and self.flow_context[level - 1] == "{"
+            if (key.line != self.reader.line and not in_braces) or self.reader.index - key.index > 1024:
+                if key.required:
+                    raise ScannerError(
+                        "while scanning a simple key", key.mark, "could not find expected ':'", self.reader.get_mark()
+                    )
+                del self.possible_simple_keys[level]
+
+    def scan_block_scalar_indentation(self) -> Any:
+        peek = self.reader.peek
+        chunks = []
+        max_indent = 0
+        widest_blank = 0
+        end_mark = self.reader.get_mark()
+        while peek() in " \r\n\x85\u2028\u2029":
+            if peek() != " ":
+                widest_blank = max(widest_blank, self.reader.column)
+                chunks.append(self.scan_line_break())
+                end_mark = self.reader.get_mark()
+            else:
+                self.reader.forward()
+                max_indent = max(max_indent, self.reader.column)
+        column = self.reader.column
+        if peek() != "\0" and column > self.indent and widest_blank > column:
+            raise ScannerError(
+                "while scanning a block scalar",
+                None,
+                "a blank line at the start of the block text has more spaces than its first line",
+                self.reader.get_mark(),
+            )
+        return chunks, max_indent, end_mark
+
+
+class _Parser(RoundTripParser):
+    """ruamel's parser: a document of only ``...`` is empty, and comments never "overlap"."""
+
+    def parse_implicit_document_start(self) -> Any:
+        if self.scanner.check_token(DocumentEndToken):
+            return self.parse_document_start()
+        return super().parse_implicit_document_start()
+
+    def move_token_comment(self, token: Any, nt: Any = None, empty: Any = False) -> Any:
+        # ruamel raises NotImplementedError("overlap in comment") for a key whose comment is
+        # followed by its value on the next line and then blank lines; join the two instead.
+        target = self.scanner.peek_token() if nt is None else nt
+        mine, theirs = token.comment, target.comment
+        if (
+            mine is not None
+            and theirs
+            and not isinstance(target, StreamEndToken | DocumentStartToken)
+            and ((mine[0] and theirs[0]) or (mine[1] and theirs[1]))
+            and not (isinstance(mine[1], list) and isinstance(theirs[1], list))
+        ):
+            delattr(token, "_comment")
+            eol = mine[0] or theirs[0]
+            if mine[0] and theirs[0]:
+                extra = theirs[0].value
+                eol.value = eol.value + (extra[1:] if extra.startswith("\n") else extra)
+            pre = mine[1] or theirs[1]
+            target._comment = [eol, pre, None, None, eol] if empty else [eol, pre]
+            return None
+        return super().move_token_comment(token, nt, empty)
+
+
 class _StrictComposer(Composer):
-    """Refuses anchors, aliases and explicit tags where they appear, before building nodes."""
+    """Refuses anchors, aliases, explicit tags and keys that are not text, where they appear."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.parser.peek_event()
@@ -73,10 +275,36 @@ class _StrictComposer(Composer):
             raise _PolicyError(None, None, "aliases (*name) are not allowed in case documents", event.start_mark)
         if getattr(event, "anchor", None) is not None:
             raise _PolicyError(None, None, "anchors (&name) are not allowed in case documents", event.start_mark)
-        tag = event.tag if isinstance(event, ScalarEvent | CollectionStartEvent) else None
-        if tag is not None and not (isinstance(event, ScalarEvent) and tag == "!"):
-            raise _PolicyError(None, None, f"explicit tags ({tag}) are not allowed", event.start_mark)
-        return super().compose_node(parent, index)
+        tag = event.ctag if isinstance(event, ScalarEvent | CollectionStartEvent) else None
+        if tag is not None:
+            if str(tag) != "!":
+                written = f"{tag.handle}{tag.suffix}" if tag.handle else f"!<{tag.suffix}>"
+                message = f"explicit tags such as {written} are not allowed in case documents"
+                raise _PolicyError(None, None, message, event.start_mark)
+            if isinstance(event, ScalarEvent):
+                event.implicit = (False, False)  # "! 12": the non-specific tag makes a scalar text
+        node = super().compose_node(parent, index)
+        if index is None and isinstance(parent, MappingNode):
+            _check_key(node)
+        return node
+
+
+def _check_key(node: Any) -> None:
+    """A key must be text: refuse a list, a mapping, a number, a yes/no or an empty key."""
+    if isinstance(node, SequenceNode):
+        message = "a key must be text, not a list"
+    elif isinstance(node, MappingNode):
+        message = "a key must be text, not a set of fields"
+    elif node.tag == _STR:
+        return
+    elif node.tag.endswith(":null"):
+        message = "a field name is missing here; write the name before ':'"
+        if node.value:
+            message = f"the key {node.value} reads as empty (null); write it in quotes, '{node.value}'"
+    else:
+        kind = "a yes/no value" if node.tag.endswith(":bool") else "a number"
+        message = f"the key {node.value} reads as {kind}; keys must be text: write it in quotes, '{node.value}'"
+    raise _PolicyError(None, None, message, node.start_mark)
 
 
 class ExplicitNull:
@@ -111,6 +339,11 @@ _Constructor.add_constructor("tag:yaml.org,2002:null", _Constructor.construct_ya
 _Representer.add_representer(ExplicitNull, _Representer.represent_explicit_null)
 
 
+class _FastConstructor(SafeConstructor):
+    def flatten_mapping(self, node: Any) -> Any:
+        pass  # merge keys ("<<") do not exist in the core schema, and tags never reach this loader
+
+
 @dataclass(frozen=True)
 class YamlStyle:
     """Indentation and markers of one file, detected on load and reused on save."""
@@ -125,6 +358,8 @@ class YamlStyle:
 def _round_trip_yaml(style: YamlStyle | None = None) -> YAML:
     yaml = YAML(typ="rt", pure=True)
     yaml.Resolver = _CoreSchemaResolver
+    yaml.Scanner = _Scanner
+    yaml.Parser = _Parser
     yaml.Composer = _StrictComposer
     yaml.Constructor = _Constructor
     yaml.Representer = _Representer
@@ -142,6 +377,7 @@ def _round_trip_yaml(style: YamlStyle | None = None) -> YAML:
 def _fast_yaml() -> YAML:
     yaml = YAML(typ="safe", pure=False)
     yaml.Resolver = _CoreSchemaResolver
+    yaml.Constructor = _FastConstructor
     yaml.allow_duplicate_keys = False
     return yaml
 
@@ -151,6 +387,9 @@ _FAST = _fast_yaml()
 _NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _DUMPERS: dict[YamlStyle, YAML] = {}
 _LEADING = re.compile(r"^[ \t?:-]*", re.MULTILINE)
+#: What libyaml reads differently from YAML 1.2 (and so from the round-trip loader):
+#: "?x" and "a:," inside brackets, and ":" right after quoted text or brackets ("a":b).
+_FAST_PATH_DIFFERS = re.compile(r"\?[^\s]|:[,\[\]{}]|[\"'\]}][ \t]*:[^\s]")
 
 
 def fast_loader_is_c() -> bool:
@@ -202,21 +441,32 @@ def detect_style(text: str) -> YamlStyle:
 
 
 def _fast_path_is_safe(text: str) -> bool:
-    """The C loader knows none of our policy, so it only gets text that cannot break it.
+    """Can the C loader read this text exactly as the round-trip loader would? (It knows none of the policy.)
 
-    Tabs go to the round-trip loader too: libyaml accepts some that ruamel refuses, and a
-    document that reads fine but cannot be edited would be worse than one clear refusal.
+    Anchors, aliases, tags and directives, tabs (libyaml accepts some that the round-trip loader
+    refuses), the spots where libyaml reads YAML 1.1 rather than 1.2 (:data:`_FAST_PATH_DIFFERS`)
+    and deep nesting all go to the round-trip loader. The nesting bound here needs no parsing: a
+    level of block nesting takes a column of indentation or an indicator (a mapping and a list
+    written at its key's indentation share one), a level of flow nesting a bracket (a pair in a
+    list one more).
     """
     if "&" in text or "*" in text or "!" in text or "%" in text or "\t" in text:
         return False
-    if _NOT_PRINTABLE.search(text):
+    if _FAST_PATH_DIFFERS.search(text):
         return False
-    nesting = text.count("[") + text.count("{") + max(map(len, _LEADING.findall(text)), default=0)
-    return nesting < MAX_DEPTH
+    brackets = text.count("[") + text.count("{")
+    widest = max(map(len, _LEADING.findall(text)), default=0)
+    return 2 * (widest + 1) + 2 * brackets + 1 <= MAX_DEPTH
 
 
-def load_round_trip(path: str, text: str, line_offset: int) -> CommentedMap:
-    reject_yaml_directive(path, text, line_offset)
+def check_text(path: str, text: str, line_offset: int = 0) -> str:
+    """The checks every YAML text passes before either loader sees it; returns the text to parse.
+
+    A text that does not end with a line break gets one: YAML's end of input ends the last line,
+    and both loaders read a final line (``|`` block text at the very end) alike with it.
+    """
+    if "%" in text:
+        reject_yaml_directive(path, text, line_offset)
     odd = _NOT_PRINTABLE.search(text)
     if odd:
         line, col = line_col(text, odd.start())
@@ -224,22 +474,107 @@ def load_round_trip(path: str, text: str, line_offset: int) -> CommentedMap:
         raise DocumentError(
             Problem(path, line + line_offset, col, f"contains an invisible control character ({name}); delete it")
         )
+    check_structure(path, text, line_offset)
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def load_round_trip(path: str, text: str, line_offset: int, *, checked: bool = False) -> CommentedMap:
+    """The document's mapping, with comments, quoting and positions (``checked``: :func:`check_text` was run)."""
+    if not checked:
+        text = check_text(path, text, line_offset)
+    yaml = _round_trip_yaml()  # a fresh loader each time: ruamel keeps state across a failed load
     try:
-        # A fresh loader each time: ruamel's composer keeps its depth count across a failed load.
-        data = _round_trip_yaml().load(text)
+        data = yaml.load(text)
     except DuplicateKeyError as exc:
         raise DocumentError(_duplicate_key_problem(path, exc, line_offset)) from None
     except MarkedYAMLError as exc:
         raise DocumentError(_marked_problem(path, exc, line_offset)) from None
-    except (YAMLError, ValueError) as exc:
-        raise DocumentError(Problem(path, 1 + line_offset, 1, f"unreadable YAML: {exc}")) from None
     except RecursionError:
         raise DocumentError(Problem(path, 1 + line_offset, 1, f"nested deeper than {MAX_DEPTH} levels")) from None
+    except Exception as exc:  # a YAML library failure is a refusal with a position, never a traceback
+        reader = getattr(yaml, "_reader", None)
+        line, col = (reader.line + 1, reader.column + 1) if reader is not None else (1, 1)
+        message = "caseflow cannot read the YAML here; write this part more simply (one value per line)"
+        raise DocumentError(Problem(path, line + line_offset, col, message)) from exc
     if not isinstance(data, CommentedMap):
         raise DocumentError(
             Problem(path, 1 + line_offset, 1, "a document must be a mapping of fields, starting with 'form:'")
         )
     return data
+
+
+#: ruamel's names for what it found, in words.
+_TOKEN_WORDS = {
+    "<scalar>": "a value",
+    "<block end>": "the end of the indented block",
+    "<block mapping start>": "a new indented set of fields",
+    "<block sequence start>": "a new indented list",
+    "<document start>": "'---' (a new document)",
+    "<document end>": "'...' (the end of the document)",
+    "<stream end>": "the end of the file",
+    "<stream start>": "the start of the file",
+    "<alias>": "an alias (*name)",
+    "<anchor>": "an anchor (&name)",
+    "<tag>": "a tag (!name)",
+    "<directive>": "a directive (%name)",
+    "<comment>": "a comment",
+}
+_TOKEN_NAME = re.compile(r"\('([^']+)',\)|'(<[a-z ]+>)'|(<[a-z ]+>)")
+_CONTEXT_WORDS = {
+    "while parsing a flow mapping": "in the { } mapping that starts on line {line}",
+    "while parsing a flow sequence": "in the [ ] list that starts on line {line}",
+    "while parsing a block mapping": "in the fields that start on line {line}",
+    "while parsing a block collection": "in the list that starts on line {line}",
+    "while scanning a simple key": "",
+    "while scanning a quoted scalar": "in the quoted text that starts on line {line}",
+    "while scanning a double-quoted scalar": "in the quoted text that starts on line {line}",
+    "while scanning a single-quoted scalar": "in the quoted text that starts on line {line}",
+    "while scanning a block scalar": "in the block text that starts on line {line}",
+    "while scanning a plain scalar": "in the text that starts on line {line}",
+    "while scanning for the next token": "",
+    "while parsing a block node": "",
+    "while parsing a flow node": "",
+    "while parsing a node": "",
+    "while scanning a tag": "in the tag",
+    "while scanning an anchor": "in the anchor",
+    "while scanning an alias": "in the alias",
+    "while scanning a directive": "in the directive",
+}
+_PROBLEM_WORDS = {
+    "mapping values are not allowed here": (
+        "a ':' followed by a space here would start a field inside a value; put the value in quotes"
+    ),
+    "could not find expected ':'": "expected ':' after the field name that starts on line {line}",
+    "found unexpected end of stream": "the file ends before this is closed",
+    "expected a value, but found ':'": "a field name is missing here; write the name before ':'",
+    "expected a value, but found '...' (the end of the document)": "the document is empty",
+    "sequence entries are not allowed here": "a '- ' list entry cannot start here",
+    "found unexpected document separator": "a '---' line inside quoted text; close the quotes before it",
+}
+#: Characters ruamel quotes as Python would, in words.
+_CHARACTER_WORDS = {
+    "'\\n'": "a line break",
+    "'\\x00'": "the end of the file",
+    "'\\0'": "the end of the file",
+    "' '": "a space",
+}
+_CANNOT_START = re.compile(r"found character (.*) that cannot start any token")
+
+
+def _in_words(problem: str) -> str:
+    """ruamel's message with its token names and Python tuples turned into words."""
+
+    def name(found: re.Match[str]) -> str:
+        token = found.group(1) or found.group(2) or found.group(3)
+        return _TOKEN_WORDS.get(token, f"'{token.strip('<>')}'")
+
+    problem = _TOKEN_NAME.sub(name, problem).replace("the node content", "a value")
+    for written, words in _CHARACTER_WORDS.items():
+        problem = problem.replace(written, words)
+    character = _CANNOT_START.match(problem)
+    if character:
+        return f"{character.group(1)} cannot start a value here; put the value in quotes"
+    return _PROBLEM_WORDS.get(problem, problem)
 
 
 def _marked_problem(path: str, exc: MarkedYAMLError, line_offset: int) -> Problem:
@@ -251,9 +586,13 @@ def _marked_problem(path: str, exc: MarkedYAMLError, line_offset: int) -> Proble
     elif "'\\t'" in message or "\t" in message:
         message = "a tab character here; YAML spacing and indentation use spaces"
     elif "expected a single document" in (exc.context or ""):
-        message = "holds a second YAML document (a second '---'); a case document is one document"
-    elif exc.context and exc.problem and not isinstance(exc, _PolicyError):
-        message = f"{exc.problem} ({exc.context})"
+        message = "a second YAML document starts here; a case document is one document"
+    elif not isinstance(exc, _PolicyError):
+        where = str(exc.context_mark.line + 1 + line_offset if exc.context_mark is not None else line + line_offset)
+        message = _in_words(message).replace("{line}", where)
+        context = _CONTEXT_WORDS.get(exc.context or "", exc.context or "")
+        if context and exc.problem:
+            message = f"{message} ({context.replace('{line}', where)})"
     return Problem(path, line + line_offset, col, message)
 
 
@@ -297,11 +636,25 @@ def yaml_scalar(text: str) -> str:
 
 
 def load_fast(text: str) -> dict[str, Any] | None:
-    """Plain data through the C parser when the text is safe for it; None: use the round-trip loader."""
+    """Plain data through the C parser when the text is safe for it; None: use the round-trip loader.
+
+    ``text`` has passed :func:`check_text`. None also for anything the C loader fails on: the
+    round-trip loader then refuses it, saying precisely what is wrong and where.
+    """
     if not _fast_path_is_safe(text):
         return None
     try:
         data = _FAST.load(text)
-    except (YAMLError, ValueError, RecursionError):
-        return None  # the round-trip loader says precisely what is wrong, with a position
-    return data if isinstance(data, dict) else None
+    except (YAMLError, ValueError, TypeError, RecursionError):  # TypeError: a list inside a key
+        return None
+    return data if type(data) is dict and _keys_are_text(data) else None
+
+
+def _keys_are_text(value: Any) -> bool:
+    """Every key a str (a number, a yes/no, a null or a list as a key is refused by the round trip)."""
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) in (dict, list) and not _keys_are_text(item)):
+                return False
+        return True
+    return all(_keys_are_text(item) for item in value if type(item) in (dict, list))

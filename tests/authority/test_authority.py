@@ -15,23 +15,10 @@ import pytest
 
 from caseflow.core.git.runner import git as run_git
 from caseflow.testing import Result, git
+from tests.authority.conftest import ENV
 
 CLIENT = "C-4HX8TB"  # in planning, with a plan waiting for a supervisor's approval
-ENV = {"CASEFLOW_TODAY": "2026-11-20"}
 needs_ssh_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs OpenSSH's ssh-keygen")
-
-
-@pytest.fixture
-def repo(demo_repo: Callable[..., Path]) -> Path:
-    return demo_repo()
-
-
-@pytest.fixture
-def cf(invoke_caseflow: Callable[..., Result], repo: Path) -> Callable[..., Result]:
-    def run(*args: str, env: dict[str, str] | None = None) -> Result:
-        return invoke_caseflow("--repo", str(repo), *args, env={**ENV, **(env or {})})
-
-    return run
 
 
 def forge_approval(repo: Path, by: str = "sam") -> None:

@@ -9,23 +9,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from caseflow.testing import Result, git
-from tests.authority.test_authority import CLIENT, ENV, as_person, commit_as, forge_approval, key_of
-
-
-@pytest.fixture
-def repo(demo_repo: Callable[..., Path]) -> Path:
-    return demo_repo()
-
-
-@pytest.fixture
-def cf(invoke_caseflow: Callable[..., Result], repo: Path) -> Callable[..., Result]:
-    def run(*args: str, env: dict[str, str] | None = None) -> Result:
-        return invoke_caseflow("--repo", str(repo), *args, env={**ENV, **(env or {})})
-
-    return run
+from tests.authority.test_authority import CLIENT, as_person, commit_as, forge_approval, key_of
 
 
 def signed_git(repo: Path, who: str, *args: str) -> None:

@@ -47,9 +47,6 @@ CLIENT_RECORD = re.compile(r"^clients/([^/]+)/client\.yaml$")
 #: Documents at the top of a client's folder (the plan, the discharge: what supervisors approve),
 #: whose last writer is kept so that nobody's approval of their own change counts.
 APPROVABLE = re.compile(r"^clients/[^/]+/(?!client\.yaml$|approvals\.yaml$)[^/]+\.(?:yaml|md)$")
-CLIENT_PATH = re.compile(r"^clients/([^/]+)/")
-RULE_PATHS = (CONFIG_FILE, "forms/")
-DECISION_ACTIONS = ("approve", "reject")
 
 #: (client, document, blob, decision, by, at): one decision as approvals.yaml records it.
 Decision = tuple[str, str, str, str, str, str]

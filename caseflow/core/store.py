@@ -215,7 +215,7 @@ class Store:
             if data is not None and CONFLICT_MARKER.search(data):
                 raise StoreError(f"{rel} holds git conflict markers; caseflow never commits them")
         require_repository(self.root)
-        locks.clear_stale(self.root)  # a git killed earlier (by us or another tool): nobody's lock now
+        locks.clear_stale(self.root, self.git_dir)  # a git killed earlier (by us or another tool): nobody's lock now
         if (self.git_dir / "index.lock").exists():
             raise StoreError(
                 "git's index is locked (.git/index.lock) by a git command running in this repository; "

@@ -43,14 +43,17 @@ def ref_lock_paths(root: Path) -> list[Path]:
     return found
 
 
-def lock_paths(root: Path) -> list[Path]:
-    """Every lock a caseflow write's git commands take."""
-    return [git_dir(root) / "index.lock", *ref_lock_paths(root)]
+def present_locks(folder: Path) -> list[Path]:
+    """The locks a caseflow write's git commands take that exist now, in the git folder ``folder``
+    (file checks only, no git process: this runs before every write)."""
+    found = [p for p in (folder / "index.lock", folder / "HEAD.lock") if p.exists()]
+    heads = folder / "refs" / "heads"
+    return found + (sorted(heads.rglob("*.lock")) if heads.is_dir() else [])
 
 
-def stale_locks(root: Path) -> list[StaleLock]:
+def stale_locks(root: Path, folder: Path | None = None) -> list[StaleLock]:
     """The locks left by git processes that are gone (none while a git process works here)."""
-    present = [p for p in lock_paths(root) if p.exists()]
+    present = present_locks(folder or git_dir(root))
     if not present:
         return []
     live = live_git_processes(root)
@@ -67,10 +70,10 @@ def stale_locks(root: Path) -> list[StaleLock]:
     return found
 
 
-def clear_stale(root: Path) -> list[StaleLock]:
-    """Remove :func:`stale_locks`; returns those removed."""
+def clear_stale(root: Path, folder: Path | None = None) -> list[StaleLock]:
+    """Remove :func:`stale_locks`; returns those removed (``folder``: the git folder, if known)."""
     removed = []
-    for lock in stale_locks(root):
+    for lock in stale_locks(root, folder):
         with contextlib.suppress(FileNotFoundError):
             lock.path.unlink()
             removed.append(lock)
@@ -83,7 +86,7 @@ def live_git_processes(root: Path) -> list[int] | None:
     if not (proc / "self" / "cwd").exists():
         return None
     here = os.path.realpath(root)
-    folder = os.path.realpath(git_dir(root))
+    folder = os.path.realpath(git_dir(root))  # only asked when a lock is there
     live = []
     for entry in proc.iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():

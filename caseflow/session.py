@@ -24,7 +24,7 @@ from caseflow.core.git.repository import ensure_durable
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
 from caseflow.core.store import Author, Store
 from caseflow.core.textpolicy import read_document_bytes
-from caseflow.errors import DocumentError, NotAllowed, NotFound, Problem, UnknownPerson
+from caseflow.errors import CaseflowError, DocumentError, NotAllowed, NotFound, Problem, UnknownPerson
 from caseflow.index.database import CaseIndex
 from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
@@ -105,6 +105,7 @@ class Session:
         self.config = config
         self.host = host
         self.store = Store(root)
+        self.store.access_authors = self._access_author
         if healed := self.store.heal():  # a write killed halfway, finished or undone before anything else
             _warn(healed)
         ensure_durable(root)  # git's durable settings, where this clone lacks them (one file read)
@@ -353,7 +354,7 @@ class Session:
         format is refused here (:meth:`check_writable`)."""
         self.check_writable()
         if not self.config.signing_required:
-            return Author(staff.name, staff.email)
+            return Author(staff.name, staff.email, staff_id=staff.id)
         signing.require_ssh_keygen()
         key = signing.key_in_use(self.root, staff.id)
         if key is None:
@@ -365,7 +366,18 @@ class Session:
         if key.public not in staff.keys:
             owner = signing.owner_of(key.public, self.config.staff)
             raise signing.refuse_acting_as(staff.id, key, owner.id if owner else None)
-        return Author(staff.name, staff.email, key.path)
+        return Author(staff.name, staff.email, key.path, staff.id)
+
+    def _access_author(self, staff_id: str) -> Author | None:
+        """Who commits ``staff_id``'s access-record entries here: that person, where this clone can
+        commit as them (signed, where signing is required: their key is here); else None."""
+        member = self.config.staff_member(staff_id)
+        if member is None or not member.active:
+            return None
+        try:
+            return self.author(member)
+        except CaseflowError:
+            return None
 
     # -- reading ---------------------------------------------------------------------------------
 

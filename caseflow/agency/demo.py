@@ -75,7 +75,7 @@ def build_demo(path: Path, *, replace: bool = False, source: Path | None = None)
     config_raw = (source / CONFIG_FILE).read_bytes()
     config_data, _ = load_plain(CONFIG_FILE, config_raw)
     config = RepoConfig.from_plain(config_data)
-    staff = {member.id: Author(member.name, member.email) for member in config.staff}
+    staff = {member.id: Author(member.name, member.email, staff_id=member.id) for member in config.staff}
     steps = sorted(_history(source, config), key=lambda s: s.order)
     first_day = steps[0].day - dt.timedelta(days=7) if steps else dt.date.today()
     lead = next((m.id for m in config.staff if config.is_admin(m)), config.staff[0].id)
@@ -91,7 +91,7 @@ def build_demo(path: Path, *, replace: bool = False, source: Path | None = None)
     last_day = steps[-1].day if steps else dt.date.today()
     if shutil.which("ssh-keygen") is not None:
         keys = _require_signing(path, store, config, staff[lead], at=_morning(last_day, 18))
-        staff = {who: Author(a.name, a.email, signing_key=keys[who]) for who, a in staff.items()}
+        staff = {who: Author(a.name, a.email, keys[who], who) for who, a in staff.items()}
     planning = [s for s in steps if s.action == "advance" and s.details.get("Stage", "").endswith("-> planning")]
     supervisor = next((m.id for m in config.staff if m.role == "supervisor"), None)
     if planning and supervisor:

@@ -80,7 +80,7 @@ def init_repository(
     text = initial_config_text(agency, timezone, admin=admin, require_signing=require_signing)
     parse_config(text.encode())  # what init writes must be valid settings (a name YAML cannot hold, say)
     if author is None and admin is not None:
-        author = Author(admin.name, admin.email)
+        author = Author(admin.name, admin.email, staff_id=admin.id)
     existed = path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from caseflow.core import ledger
+from caseflow.core.access_record import ACCESS_REF
 from caseflow.core.config import CONFIG_FILE, FORMAT_VERSION, RepoConfig
 from caseflow.core.git import replay
 from caseflow.core.git.runner import GitFailed, git
@@ -56,14 +57,15 @@ class Refusal:
 def check(bare: Path, updates: Iterable[str]) -> list[Refusal]:
     """Every reason to refuse the pushed ``OLD NEW REFNAME`` lines ([] accepts the push)."""
     refusals: list[Refusal] = []
+    pushed: dict[str, tuple[str, str]] = {}
     for line in updates:
         parts = line.split()
-        if len(parts) != 3:
-            continue
-        old, new, ref = parts
+        if len(parts) == 3:
+            pushed[parts[2]] = (parts[0], parts[1])
+    for ref, (old, new) in pushed.items():
         if ref.startswith("refs/tags/"):  # a tag brings its commits onto the server too: the same rules
             if new != replay.ZERO:
-                refusals.extend(Refusal(ref, reason) for reason in _branch_breaches(bare, replay.ZERO, new))
+                refusals.extend(Refusal(ref, reason) for reason in _branch_breaches(bare, ref, replay.ZERO, new))
             continue
         if not ref.startswith(PROTECTED):
             refusals.append(Refusal(ref, "only branches, tags and caseflow's own refs are kept here"))
@@ -75,41 +77,91 @@ def check(bare: Path, updates: Iterable[str]) -> list[Refusal]:
             refusals.append(Refusal(ref, "rewriting its history is refused (a push that is not a fast-forward)"))
             continue
         if ref.startswith("refs/heads/"):
-            refusals.extend(Refusal(ref, reason) for reason in _branch_breaches(bare, old, new))
+            refusals.extend(Refusal(ref, reason) for reason in _branch_breaches(bare, ref, old, new))
+    if ACCESS_REF in pushed and not any(r.ref == ACCESS_REF for r in refusals):
+        old, new = pushed[ACCESS_REF]
+        refusals.extend(Refusal(ACCESS_REF, reason) for reason in _access_breaches(bare, old, new, pushed))
     return refusals
 
 
-def _branch_breaches(bare: Path, old: str, new: str) -> list[str]:
+def _branch_breaches(bare: Path, ref: str, old: str, new: str) -> list[str]:
     config = _config_at(bare, new)
     if config is not None and config.format > FORMAT_VERSION:
         return [f"{CONFIG_FILE} says format {config.format}; this server's caseflow knows up to {FORMAT_VERSION}"]
     allows, initial, gates = _workflow(config)
-    state = bare / STATE_DIR
-    if old != replay.ZERO:
-        base = ledger.build(bare, allows, initial, tip=old, state_dir=state, gates=gates)
-        revisions = [f"{old}..{new}"]
-    else:
-        base = ledger.Ledger()
-        revisions = [new, "--not", "--all"]
-        existing = [c for c in replay.walk(bare, [new]) if _known(bare, c.id)]
-        if existing:  # a new branch off known history: judge it from where it starts
-            base = ledger.build(bare, allows, initial, tip=existing[-1].id, state_dir=state, gates=gates)
-            revisions = [f"{existing[-1].id}..{new}"]
-    verdicts = ledger.check_range(bare, base, revisions, allows, initial, state, gates)
+    state, shared = state_of(bare, ref), bare / STATE_DIR
+    start = old if old != replay.ZERO else _known_base(bare, new)
+    if start is not None:
+        base = ledger.build(bare, allows, initial, tip=start, state_dir=state, gates=gates, signature_dir=shared)
+        revisions = [f"{start}..{new}"]
+    else:  # nothing of it is on the server yet: judged from its first commit
+        base, revisions = ledger.Ledger(), [new]
+    verdicts = ledger.check_range(bare, base, revisions, allows, initial, state, gates, shared)
     if not verdicts and base.head is not None:
-        # Kept at the pushed commit: the next push is checked from here, not from this push's start.
-        # Were the push refused after all (another ref, another hook), that commit never reaches the
-        # branch, and the next check replays from the start as before.
+        # Kept at the pushed commit, for this ref: its next push is checked from here. Were the
+        # push refused after all (another ref, another hook), that commit never reaches the ref,
+        # and the next check replays from the start of its history as before.
         ledger.keep(state, base, new)
     return [f"commit {v.commit[:12]} ({v.subject}): {problem}" for v in verdicts for problem in v.problems]
 
 
-def _known(bare: Path, commit: str) -> bool:
-    """Was ``commit`` on the server before this push (reachable from an existing ref)?"""
+def state_of(bare: Path, ref: str) -> Path:
+    """Where the state replayed at ``ref``'s tip is kept: one folder per ref, so that a push of one
+    branch never throws away what was replayed for another. A ref without one yet starts from a
+    copy of the default branch's (replay continues from there when its tip is an ancestor)."""
+    import hashlib
+    import shutil
+
+    def folder(name: str) -> Path:
+        return bare / STATE_DIR / "refs" / hashlib.sha256(name.encode()).hexdigest()[:16]
+
+    state = folder(ref)
+    if not (state / "verified.json").exists():
+        main = folder(_default_branch(bare))
+        if main != state and (main / "verified.json").exists():
+            state.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(main / "verified.json", state / "verified.json")
+    return state
+
+
+def _default_branch(bare: Path) -> str:
     try:
-        return bool(git(bare, "for-each-ref", "--contains", commit, "--count=1", "refs/heads/").strip())
+        return git(bare, "symbolic-ref", "-q", "HEAD").strip() or "refs/heads/main"
     except GitFailed:
-        return False
+        return "refs/heads/main"
+
+
+def _known_base(bare: Path, new: str) -> str | None:
+    """The newest commit of a new ref's history already on the server (a branch's), or None.
+
+    One ``rev-list``: the commits not on any branch yet, and among their parents those that are.
+    """
+    fresh = git(bare, "rev-list", "--parents", new, "--not", "--branches").split("\n")
+    unseen = {line.split()[0] for line in fresh if line.strip()}
+    if not unseen:
+        return new  # every commit of it is on a branch already
+    known = [p for line in fresh if line.strip() for p in line.split()[1:] if p not in unseen]
+    return known[0] if known else None
+
+
+def _access_breaches(bare: Path, old: str, new: str, pushed: dict[str, tuple[str, str]]) -> list[str]:
+    """The access record's own rules on a push of it (:func:`caseflow.core.access_verify.push_problems`),
+    judged by the staff lists of the default branch (as pushed in this same push, where it is)."""
+    from caseflow.core import access_verify
+
+    main = _default_branch(bare)
+    tip = pushed.get(main, (None, replay.resolve(bare, main)))[1]
+    if tip is None or tip == replay.ZERO:
+        return []  # no case history yet, so nobody's entries to judge: the first push brings both
+    config = _config_at(bare, tip)
+    allows, initial, gates = _workflow(config)
+    proven = ledger.build(
+        bare, allows, initial, tip=tip, state_dir=state_of(bare, main), gates=gates, signature_dir=bare / STATE_DIR
+    )
+    signers = access_verify.Signers.from_configs(
+        ledger.allowed_configs(bare, proven), ledger.config_in_force(bare, proven)
+    )
+    return access_verify.push_problems(bare, old, new, signers, bare / STATE_DIR)
 
 
 def _config_at(bare: Path, rev: str) -> RepoConfig | None:

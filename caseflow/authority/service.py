@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from caseflow.authority.upgrade import Upgrade
+    from caseflow.core.access_verify import Signers
     from caseflow.core.config import Staff
     from caseflow.core.ledger import Verdict
     from caseflow.session import Session
@@ -69,6 +70,25 @@ class Authority:
         count = len(commits) if commits is not None else _count(session.root)
         config = session.config
         return VerifyReport(count, breaches, config.signing_required, ledger.replayed, config.signing_baseline)
+
+    def access_signers(self) -> Signers:
+        """Who may add entries to the access record: the people and keys of every staff list in
+        force at some commit, and whether those commits must be signed (the settings in force)."""
+        from caseflow.core import access_verify, ledger
+
+        session = self._session
+        proven = session.ledger()
+        configs = ledger.allowed_configs(session.root, proven)
+        in_force = ledger.config_in_force(session.root, proven)
+        return access_verify.Signers.from_configs(configs, in_force)
+
+    def verify_access(self) -> list[str]:
+        """Every sign of tampering with the access record, one line each ([]: intact), including
+        entries committed by someone other than the person they name."""
+        from caseflow.core import access_verify, layout
+
+        root = self._session.root
+        return access_verify.verify(root, self.access_signers(), root / layout.LOCAL_DIR)
 
     def add_key(self, actor: Staff, staff_id: str, public_key: Path) -> str:
         """Register a public signing key for ``staff_id``; its fingerprint."""

@@ -7,9 +7,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from caseflow.core import signing
+from caseflow.core import access_record, signing
 from caseflow.core.config import CONFIG_FILE, Staff
 from caseflow.core.documents import new_mapping, new_sequence
+from caseflow.core.git import refs
 from caseflow.errors import NotAllowed, NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -107,9 +108,16 @@ def require_signing(repo: Session, actor: Staff) -> str:
             "or nobody could change the settings afterwards"
         )
     baseline = repo.store.head() or ""
+    # The reads recorded so far are committed now, unsigned as everything before: the baseline
+    # then covers them, and every access-record commit after it must be signed.
+    access_record.flush(repo.root, repo.author(actor), repo.store.access_authors)
+    access_baseline = refs.resolve(repo.root, access_record.ACCESS_REF)
 
     def change(document: Document) -> None:
-        document.data["signing"] = new_mapping({"required": True, "baseline": baseline})
+        signing_settings = {"required": True, "baseline": baseline}
+        if access_baseline:  # the reads shared so far were committed unsigned: accepted, as history is
+            signing_settings["access_baseline"] = access_baseline
+        document.data["signing"] = new_mapping(signing_settings)
 
     edit_config(repo, actor, "signing-require", change)
     return baseline

@@ -6,22 +6,17 @@ identified report, an export), chained, committed and shared.
    lock. Each entry carries the hash of the one before it and its own hash over both, so editing,
    removing or reordering an entry breaks the chain there. A read stays a read: no commit.
 2. At the next write or sync, :func:`flush` commits the log to a ref of its own,
-   ``refs/caseflow/access``, by the acting person (signed where they sign): one commit whose flat
-   tree holds one file per clone, ``<clone id>.log`` (the id is kept in ``.caseflow/access-id``),
-   so the chains of several laptops sit side by side and none overwrites another. The working
-   tree, HEAD and git's index are never touched.
+   ``refs/caseflow/access``, each person's entries by that person (signed where they sign), in
+   commits whose flat tree holds one file per clone, ``<clone id>.log`` (the id is kept in
+   ``.caseflow/access-id``), so the chains of several laptops sit side by side and none
+   overwrites another. The working tree, HEAD and git's index are never touched.
 3. ``caseflow sync`` fetches the remote's ref into ``refs/caseflow/remotes/<remote>/access`` (never
    forced: a rewritten remote ref is refused), :func:`join` s it (a merge commit whose tree holds
    both sides' chains, each the longer of the two copies, one always beginning with the other),
    and pushes without forcing; the shared remote refuses non-fast-forward pushes.
-4. :func:`verify` (``caseflow audit --verify``) finds what the hash chain alone cannot: an entry
-   removed and the chain re-hashed, the newest entries cut off, the log emptied or deleted. Every
-   committed version of a chain must begin the next one, the local log must begin with what was
-   committed, and the ref must descend from the copy last fetched from or pushed to the remote.
-
-What no check can find: entries forged or removed on a laptop before their first commit (between a
-read and the next write or sync), and a whole ``.caseflow/`` folder deleted with them (the clone
-then starts a chain of its own; what was committed stays in the ref).
+4. :mod:`caseflow.core.access_verify` checks it all (``caseflow audit --verify``, the shared
+   remote's hook): what the hash chain alone cannot find, and that each person's entries were
+   committed by that person (:func:`flush` commits each person's entries as them).
 """
 
 from __future__ import annotations
@@ -33,7 +28,7 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,7 +127,7 @@ def shared_entries(root: Path) -> list[AccessEntry]:
     """Every clone's entries: this clone's log and the other chains committed to the ref, oldest first."""
     found = entries(root)
     own = _chain_file(root)
-    for name, data in _tip_contents(root).items():
+    for name, data in tip_contents(root).items():
         if name != own:
             found.extend(_entries_of(_lines(data), name.removesuffix(".log")))
     return sorted(found, key=lambda e: (e.at, e.chain, e.seq))
@@ -217,8 +212,17 @@ def _own_chain_file(root: Path) -> str:
 # -- committing to refs/caseflow/access ---------------------------------------------------------------
 
 
-def flush(root: Path, author: Author) -> str | None:
-    """Commit the entries not yet in ``refs/caseflow/access``; the new commit (None: nothing new).
+#: Who commits the entries of a given staff id on this clone (None: nobody here can, yet).
+AuthorOf = Callable[[str], "Author | None"]
+
+
+def flush(root: Path, author: Author, authors: AuthorOf | None = None) -> str | None:
+    """Commit the entries not yet in ``refs/caseflow/access``; the last new commit (None: nothing new).
+
+    Each person's entries are committed by that person (signed where they sign), so that nobody
+    can put a read in someone else's name: consecutive entries of one person make one commit, by
+    ``author`` where they are theirs, else by ``authors(who)``. Where nobody here can commit as the
+    next entry's person (their key is not on this clone), the rest wait for a later write or sync.
 
     A CaseflowError, and nothing committed, if the log no longer begins with what was committed
     or its new entries do not chain on (the record is then evidence, and stays as it was).
@@ -238,26 +242,49 @@ def flush(root: Path, author: Author) -> str | None:
             "nothing was committed (caseflow audit --verify)"
         )
     new = _lines(data[len(committed) :])
-    broken = _chain_problems(ACCESS_LOG, new, _last_hash(committed), len(_lines(committed)))
+    broken = chain_problems(ACCESS_LOG, new, _last_hash(committed), len(_lines(committed)))
     if broken:
         raise CaseflowError(f"{broken[0]}; nothing was committed to {ACCESS_REF} (caseflow audit --verify)")
-    commit = None
-    if new:
-        blobs[name] = refs.write_blob(root, data)
-        message = _COMMIT_MESSAGE.format(count=len(new), chain=name.removesuffix(".log"))
-        commit = _commit(root, blobs, [tip] if tip else [], message, author)
-        if not refs.compare_and_swap(root, ACCESS_REF, commit, tip, "caseflow: access record"):
+    last, done = None, len(data)
+    committed_to = len(committed)
+    for who, end, count in _runs_by_person(data, len(committed)):
+        by = author if author.staff_id in (None, who) else (authors(who) if authors else None)
+        if by is None:
+            done = committed_to  # not all committed: the next write tries again
+            break
+        blobs[name] = refs.write_blob(root, data[:end])
+        message = _COMMIT_MESSAGE.format(count=count, chain=name.removesuffix(".log"))
+        last = _commit(root, blobs, [tip] if tip else [], message, by)
+        if not refs.compare_and_swap(root, ACCESS_REF, last, tip, "caseflow: access record"):
             raise CaseflowError(f"{ACCESS_REF} moved while the access record was committed; the next write retries")
-    _set_flushed_size(root, len(data))
-    return commit
+        tip, committed_to = last, end
+    _set_flushed_size(root, done)
+    return last
 
 
-def flush_after_write(root: Path, author: Author) -> None:
+def _runs_by_person(data: bytes, start: int) -> list[tuple[str, int, int]]:
+    """The entries after byte ``start`` in runs of one person: (who, end offset, entries)."""
+    runs: list[tuple[str, int, int]] = []
+    offset = start
+    for raw in data[start:].splitlines(keepends=True):
+        offset += len(raw)
+        body = _parsed(raw.decode("utf-8", "replace")) if raw.strip() else None
+        if body is None:
+            continue
+        who = str(body["who"])
+        if runs and runs[-1][0] == who:
+            runs[-1] = (who, offset, runs[-1][2] + 1)
+        else:
+            runs.append((who, offset, 1))
+    return runs
+
+
+def flush_after_write(root: Path, author: Author, authors: AuthorOf | None = None) -> None:
     """:func:`flush` after a committed write: its failure must not fail the write, only be said."""
     from caseflow.core.git.runner import GitFailed
 
     try:
-        flush(root, author)
+        flush(root, author, authors)
     except (CaseflowError, GitFailed, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or str(exc)
         sys.stderr.write(f"warning: the access record was not committed to {ACCESS_REF}: {reason}\n")
@@ -363,29 +390,10 @@ def _union(root: Path, ours: Mapping[str, str], theirs: Mapping[str, str]) -> di
     return joined
 
 
-# -- verifying ------------------------------------------------------------------------------------------
+# -- reading what was committed ------------------------------------------------------------------
 
 
-def verify(root: Path) -> list[str]:
-    """Every sign of tampering, one line each ([] if none): the local chain, then the committed record."""
-    problems = _chain_problems(ACCESS_LOG, _raw_lines(root))
-    if (root / ".git").exists():
-        from caseflow.core.git.runner import GitFailed
-
-        try:
-            problems += _ref_problems(root)
-        except GitFailed as exc:  # a missing object is itself a sign: said, not a traceback
-            problems.append(f"{ACCESS_REF}: git could not read it ({exc.reason})")
-    return problems
-
-
-def _raw_lines(root: Path) -> list[str]:
-    """The log's lines as they are (blank ones kept: line numbers must be the file's)."""
-    target = root / ACCESS_LOG
-    return target.read_text(encoding="utf-8").splitlines() if target.is_file() else []
-
-
-def _chain_problems(where: str, lines: Sequence[str], prev: str = GENESIS, before: int = 0) -> list[str]:
+def chain_problems(where: str, lines: Sequence[str], prev: str = GENESIS, before: int = 0) -> list[str]:
     """Where a chain breaks (an edited, removed or reordered entry); ``before`` entries precede ``lines``."""
     problems = []
     expected_seq = before + 1
@@ -407,116 +415,13 @@ def _chain_problems(where: str, lines: Sequence[str], prev: str = GENESIS, befor
     return problems
 
 
-def _ref_problems(root: Path) -> list[str]:
-    from caseflow.core.git import refs
-
-    tip = refs.resolve(root, ACCESS_REF)
-    tracking = {r: c for r, c in refs.refs_under(root, TRACKING_PREFIX).items() if r.endswith("/access")}
-    own, local = _chain_file(root), _lines(_local_bytes(root))
-    committed_here = bool(_flushed_size(root))  # this clone committed entries before
-    if tip is None:
-        problems = [f"{ACCESS_REF} is missing, but {ref} holds the record (deleted?)" for ref in sorted(tracking)]
-        if committed_here and not problems:
-            problems.append(f"{ACCESS_REF} is missing, but this clone committed its entries to it (deleted?)")
-        return problems
-    contents = _tip_contents(root, tip)
-    problems = []
-    if committed_here and own not in contents:
-        problems.append(f"{ACCESS_REF}: {own or 'this clone'}'s chain is gone, though this clone committed to it")
-    for name, data in sorted(contents.items()):
-        problems += _chain_problems(f"{ACCESS_REF}:{name}", _lines(data))
-    problems += _history_problems(root, tip, contents)
-    if own in contents:
-        problems += _begins_with(ACCESS_LOG, local, _lines(contents[own]), f"{ACCESS_REF}:{own}")
-    for ref, commit in sorted(tracking.items()):
-        if not refs.is_ancestor(root, commit, tip):
-            problems.append(f"{ACCESS_REF} does not descend from {ref}: it was rewritten or cut back")
-        theirs = refs.files(root, commit)
-        if own in theirs:
-            copy = _lines(refs.blob(root, theirs[own]))
-            problems += _begins_with(f"{ACCESS_REF}:{own}", _lines(contents.get(own, b"")), copy, f"{ref}:{own}")
-    return problems
-
-
-def _tip_contents(root: Path, tip: str | None = None) -> dict[str, bytes]:
+def tip_contents(root: Path, tip: str | None = None) -> dict[str, bytes]:
     """Each chain file at the ref's tip ({} outside git, or before the first commit)."""
-    if not (root / ".git").exists():
-        return {}
+    if tip is None and not (root / ".git").exists():
+        return {}  # not a clone (a bare repository names the commit it asks about)
     from caseflow.core.git import refs
 
     tip = tip or refs.resolve(root, ACCESS_REF)
     if tip is None:
         return {}
     return {name: refs.blob(root, blob) for name, blob in refs.files(root, tip).items()}
-
-
-def _begins_with(where: str, have: Sequence[str], committed: Sequence[str], source: str) -> list[str]:
-    """Does ``have`` begin with every entry of ``committed`` (from ``source``)? One line if not."""
-    for index, line in enumerate(committed):
-        if index >= len(have):
-            if not have:
-                return [f"{where}: empty or deleted, but {source} holds entries 1..{len(committed)}"]
-            return [
-                f"{where}: ends at entry {index}, but {source} holds entries {index + 1}..{len(committed)} (cut off)"
-            ]
-        if have[index] != line:
-            return [
-                f"{where}: entry {index + 1} differs from {source} (changed, removed or forged after it was committed)"
-            ]
-    return []
-
-
-def _history_problems(root: Path, tip: str, contents: Mapping[str, bytes]) -> list[str]:
-    """Every committed version of a chain must begin its version at the tip, and no commit may
-    shorten or remove one. Checked by blob id and size, so no old version needs reading: a version
-    of n bytes begins the tip's iff its id is git's id of the tip's first n bytes."""
-    from caseflow.core.git import refs
-
-    commits = refs.history(root, ACCESS_REF)
-    trees = refs.trees_of(root, [c.id for c in commits])
-    size = refs.sizes(root, {blob for tree in trees.values() for blob in tree.values()})
-    problems: list[str] = []
-    seen: set[tuple[str, str]] = set()
-    for commit in commits:
-        for name, blob in trees[commit.id].items():
-            if (name, blob) not in seen:
-                seen.add((name, blob))
-                problems += _version_problems(root, commit.id, name, blob, size[blob], contents)
-        for parent in commit.parents:
-            problems += _edge_problems(commit.id, trees[parent], trees[commit.id], size)
-    return list(dict.fromkeys(problems))
-
-
-def _version_problems(
-    root: Path, commit: str, name: str, blob: str, size: int, contents: Mapping[str, bytes]
-) -> list[str]:
-    from caseflow.core.git import refs
-
-    where = f"{ACCESS_REF}:{name}"
-    current = contents.get(name)
-    if current is None:
-        return [f"{where}: committed in {commit[:10]}, gone from the ref now (a chain was removed)"]
-    if _git_blob_id(current[:size], len(blob)) == blob:
-        return []
-    old, now = _lines(refs.blob(root, blob)), _lines(current)
-    index = next((i for i, line in enumerate(old) if i >= len(now) or now[i] != line), len(old))
-    return [f"{where}: entry {index + 1} as committed in {commit[:10]} was changed or removed later"]
-
-
-def _edge_problems(
-    commit: str, before: Mapping[str, str], after: Mapping[str, str], size: Mapping[str, int]
-) -> list[str]:
-    problems = []
-    for name, blob in before.items():
-        if name not in after:
-            problems.append(f"{ACCESS_REF}:{name}: removed by commit {commit[:10]}")
-        elif size[after[name]] < size[blob]:
-            problems.append(f"{ACCESS_REF}:{name}: commit {commit[:10]} cut entries off the end")
-    return problems
-
-
-def _git_blob_id(data: bytes, width: int) -> str:
-    """git's id of a blob holding ``data`` (SHA-1, or SHA-256 in a repository of 64-digit ids)."""
-    digest = hashlib.sha256() if width == 64 else hashlib.sha1()  # git's own object id, not a secret
-    digest.update(b"blob %d\0" % len(data) + data)
-    return digest.hexdigest()

@@ -76,8 +76,13 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "required": {"type": "boolean", "title": "Every commit signed by its author's registered key"},
                 "baseline": {
                     "type": "string",
-                    "pattern": "^[0-9a-f]{40}$",
+                    "pattern": "^([0-9a-f]{40}|[0-9a-f]{64})$",
                     "title": "Last commit accepted without a signature (history from before signing)",
+                },
+                "access_baseline": {
+                    "type": "string",
+                    "pattern": "^([0-9a-f]{40}|[0-9a-f]{64})$",
+                    "title": "Last commit of the access record (refs/caseflow/access) accepted without a signature",
                 },
             },
             "additionalProperties": False,
@@ -213,6 +218,8 @@ class RepoConfig:
     admin_roles: tuple[str, ...] = ("director",)
     signing_required: bool = False
     signing_baseline: str | None = None
+    #: The access record's commit (``refs/caseflow/access``) up to which it was accepted unsigned.
+    signing_access_baseline: str | None = None
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> RepoConfig:
@@ -247,6 +254,7 @@ class RepoConfig:
             admin_roles=tuple((data.get("admin") or {}).get("roles") or ("director",)),
             signing_required=bool((data.get("signing") or {}).get("required", False)),
             signing_baseline=(data.get("signing") or {}).get("baseline"),
+            signing_access_baseline=(data.get("signing") or {}).get("access_baseline"),
         )
 
     @property

@@ -193,6 +193,7 @@ class Replayer:
         initial_stage: str,
         state_dir: Path | None,
         gates: Gates | None = None,
+        signature_dir: Path | None = None,
     ) -> None:
         self.root = root
         self.ledger = ledger
@@ -200,6 +201,8 @@ class Replayer:
         self.gates = gates or (lambda _source, _target: [])
         self.initial_stage = initial_stage
         self.state_dir = state_dir
+        #: Where git's signature verdicts are kept (shared by every ref a server replays).
+        self.signature_dir = signature_dir or state_dir
         #: The settings in force after the last commit replayed (what an unrelated history is judged by).
         self._latest_config = ledger.config_at.get(ledger.head or "", "")
         self._configs: dict[str, RepoConfig | None] = {}
@@ -246,16 +249,12 @@ class Replayer:
         needing = [c.id for c in commits if c.id not in baseline and c.parents]
         if not needing:
             return {}
-        from caseflow.core import signing
+        from caseflow.core import signature_cache, signing
 
         self.ledger.signed = True
-        kept = _load_signatures(self.state_dir)
-        missing = [c for c in needing if c not in kept]
-        if missing:
+        if any(c not in signature_cache.load(self.signature_dir) for c in needing):
             signing.require_ssh_keygen()
-            kept.update(_check_signatures(self.root, missing, self._allowed_signers()))
-            _save_signatures(self.state_dir, kept)
-        return {c: kept[c] for c in needing if c in kept}
+        return signature_cache.verdicts(self.root, needing, self._allowed_signers(), self.signature_dir)
 
     def _signing_applies(self, facts: CommitFacts) -> bool:
         config = self._config_before(facts)
@@ -616,6 +615,7 @@ def build(
     state_dir: Path | None = None,
     policy: str = "",
     gates: Gates | None = None,
+    signature_dir: Path | None = None,
 ) -> Ledger:
     """The ledger at ``tip``, replaying only what the kept state (in ``state_dir``) has not seen."""
     head = replay.resolve(root, tip)
@@ -628,7 +628,7 @@ def build(
         ledger, revisions = kept, [f"{kept.head}..{head}"]
     else:
         ledger, revisions = Ledger(), [head]
-    Replayer(root, ledger, allows, initial_stage, state_dir, gates).run(replay.walk(root, revisions))
+    Replayer(root, ledger, allows, initial_stage, state_dir, gates, signature_dir).run(replay.walk(root, revisions))
     ledger.head = head
     if state_dir is not None:
         _save(state_dir, ledger, policy)
@@ -643,11 +643,12 @@ def check_range(
     initial_stage: str,
     state_dir: Path | None = None,
     gates: Gates | None = None,
+    signature_dir: Path | None = None,
 ) -> list[Verdict]:
     """The breaches of the commits in ``revisions`` (a push's new commits), replayed onto ``base``
     (which is then the state after them)."""
     before = set(base.breaches)
-    Replayer(root, base, allows, initial_stage, state_dir, gates).run(replay.walk(root, revisions))
+    Replayer(root, base, allows, initial_stage, state_dir, gates, signature_dir).run(replay.walk(root, revisions))
     return [v for commit, v in base.breaches.items() if commit not in before]
 
 
@@ -655,50 +656,6 @@ def keep(state_dir: Path, ledger: Ledger, head: str, policy: str = "") -> None:
     """Keep ``ledger`` as the state at ``head`` (the server, once a push it checked passes)."""
     ledger.head = head
     _save(state_dir, ledger, policy)
-
-
-#: Signature verdicts that do not change with the allowed-signers file's contents (``E``, "cannot
-#: check", is asked again): whether the key was its author's is judged on replay, not kept here.
-_KEPT_SIGNATURE_STATUSES = frozenset("GUBN")
-
-
-def _check_signatures(root: Path, commits: list[str], allowed: Path) -> dict[str, replay.Signature]:
-    """git's verdicts, in two halves at once on a long list (``ssh-keygen`` runs once per commit)."""
-    workers = min(os.cpu_count() or 1, 4)
-    if len(commits) < 32 or workers < 2:
-        return replay.signatures(root, commits, allowed)
-    from concurrent.futures import ThreadPoolExecutor
-
-    size = -(-len(commits) // workers)
-    parts = [commits[i : i + size] for i in range(0, len(commits), size)]
-    found: dict[str, replay.Signature] = {}
-    with ThreadPoolExecutor(workers) as pool:
-        for checked in pool.map(lambda part: replay.signatures(root, part, allowed), parts):
-            found.update(checked)
-    return found
-
-
-def _load_signatures(state_dir: Path | None) -> dict[str, replay.Signature]:
-    """Signature verdicts kept by commit id: they outlive a replay from scratch (another branch,
-    a rebase, changed rules), which would otherwise pay ``ssh-keygen`` for every commit again."""
-    if state_dir is None:
-        return {}
-    try:
-        kept = json.loads((state_dir / "signatures.json").read_text(encoding="utf-8"))
-        return {c: replay.Signature(v[0], v[1]) for c, v in kept.items()}
-    except (OSError, ValueError, TypeError, IndexError, AttributeError):
-        return {}
-
-
-def _save_signatures(state_dir: Path | None, kept: dict[str, replay.Signature]) -> None:
-    if state_dir is None:
-        return
-    from caseflow.core.safefiles import atomic_write
-
-    body = {c: [v.status, v.fingerprint] for c, v in kept.items() if v.status in _KEPT_SIGNATURE_STATUSES}
-    with contextlib.suppress(OSError):
-        state_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(state_dir / "signatures.json", json.dumps(body, separators=(",", ":")).encode())
 
 
 def _load(state_dir: Path, policy: str) -> Ledger | None:
@@ -756,3 +713,26 @@ def _save(state_dir: Path, ledger: Ledger, policy: str) -> None:
 
 def state_dir_of(root: Path) -> Path:
     return root / layout.LOCAL_DIR
+
+
+def allowed_configs(root: Path, ledger: Ledger) -> list[RepoConfig]:
+    """Every version of caseflow.yaml that was in force at some commit (changes made without the
+    right never were): the staff lists whose people and keys the history recognises."""
+    raw = replay.blobs(root, set(ledger.config_at.values()))
+    return [config for data in raw.values() if (config := _config_of(data)) is not None]
+
+
+def config_in_force(root: Path, ledger: Ledger) -> RepoConfig | None:
+    """The caseflow.yaml in force at the ledger's head (the last one made with the right)."""
+    blob = ledger.config_at.get(ledger.head or "", "")
+    return _config_of(replay.blobs(root, [blob]).get(blob, b"")) if blob else None
+
+
+def _config_of(raw: bytes) -> RepoConfig | None:
+    from caseflow.core.documents import load_plain
+
+    try:
+        data, _ = load_plain(CONFIG_FILE, raw)
+        return RepoConfig.from_plain(data) if isinstance(data, dict) else None
+    except (CaseflowError, KeyError, TypeError, ValueError, AttributeError):
+        return None  # a version of the wrong shape recognises nobody

@@ -69,6 +69,8 @@ class Store:
         self.root = root
         #: Commits this store has made: what was read from history before one is out of date.
         self.generation = 0
+        #: Who may commit another person's access-record entries on this clone (the session sets it).
+        self.access_authors: Callable[[str], Author | None] | None = None
 
     @contextlib.contextmanager
     def lock(self, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
@@ -206,7 +208,7 @@ class Store:
                 tx.commit = self._apply(tx, env, commit_message(tx.action, tx.client, tx.details), author.sign_args)
                 from caseflow.core.access_record import flush_after_write  # only a write pays its import
 
-                flush_after_write(self.root, author)  # the reads recorded since, committed by the writer
+                flush_after_write(self.root, author, self.access_authors)  # the reads recorded since
                 self.generation += 1
 
     def _apply(self, tx: Transaction, env: dict[str, str], message: str, sign_args: list[str]) -> str:

@@ -42,7 +42,7 @@ def audit(settings: Settings, client: str | None, verify: bool, client_option: s
     repo = settings.repo()
     everything = access.shared_entries(repo.root)
     entries = [e for e in everything if client_id is None or client_id in e.clients]
-    problems = access.verify(repo.root) if verify else []
+    problems = repo.authority.verify_access() if verify else []
     if as_json:
         emit_json(
             {"entries": [e.as_json() for e in entries], "verified": verify and not problems, "problems": problems}

@@ -116,7 +116,7 @@ def sync(repo: Session, actor: Staff, remote: str = "origin") -> SyncReport:
         if dirty:
             raise StoreError(f"{dirty[0]} has changes that are not committed yet; commit or discard them, then sync")
         _run("fetch", lambda: git_remote.fetch(root, remote))
-        report.access_problems = _share_access_record(root, remote, author)
+        report.access_problems = _share_access_record(root, remote, author, store.access_authors)
         theirs = f"refs/remotes/{remote}/{branch}"
         if objects.ref_exists(root, theirs):
             before = store.head() or ""
@@ -140,11 +140,11 @@ def sync(repo: Session, actor: Staff, remote: str = "origin") -> SyncReport:
     return report
 
 
-def _share_access_record(root: Path, remote: str, author: Author) -> list[str]:
+def _share_access_record(root: Path, remote: str, author: Author, authors: access_record.AuthorOf | None) -> list[str]:
     """Commit the reads recorded since the last write, join the remote's record, push the result.
     Its own step: a failure here is reported, and the case files still sync."""
     try:
-        access_record.flush(root, author)
+        access_record.flush(root, author, authors)
         tracking = access_record.tracking_ref(remote)
         git_remote.fetch(root, remote, access_record.fetch_refspec(remote))
         access_record.join(root, remote, author)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from caseflow.authority import server
 from caseflow.core.git.runner import git as run_git
 from caseflow.testing import Result, git
 from tests.authority.conftest import ENV
@@ -315,7 +316,7 @@ def test_the_remote_refuses_a_forged_approval_and_accepts_a_real_one(
     accepted = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=sam, capture_output=True, text=True)
     assert accepted.returncode == 0, accepted.stderr
     # the server keeps its verdicts at the pushed commit: the next push is checked from there
-    kept = json.loads((bare / "caseflow" / "verified.json").read_text())
+    kept = json.loads((server.state_of(bare, "refs/heads/main") / "verified.json").read_text())
     assert kept["head"] == git(sam, "rev-parse", "HEAD").strip()
     # rewriting or deleting the shared history is refused
     git(sam, "reset", "-q", "--hard", "HEAD~1")
@@ -323,6 +324,35 @@ def test_the_remote_refuses_a_forged_approval_and_accepts_a_real_one(
     assert forced.returncode != 0
     deleted = subprocess.run(["git", "push", "-q", "origin", ":main"], cwd=sam, capture_output=True, text=True)
     assert deleted.returncode != 0
+
+
+def test_the_remote_keeps_each_branchs_state_and_judges_a_new_branch_from_where_it_leaves_main(
+    repo: Path, invoke_caseflow: Callable[..., Result], tmp_path: Path
+) -> None:
+    bare = tmp_path / "agency.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    invoke_caseflow("server", "install", str(bare)).assert_success()
+    sam = tmp_path / "sam"
+    subprocess.run(["git", "clone", "-q", str(bare), str(sam)], check=True)
+    git(sam, "checkout", "-q", "--detach")
+    (sam / f"clients/{CLIENT}/notes.md").write_text("a note typed on a branch\n")
+    branch_tip = commit_as(sam, "sam", "note on a branch", key=key_of(repo, "sam"))
+    main_tip = git(sam, "rev-parse", "main").strip()
+    assert server._known_base(sam, branch_tip) == main_tip  # one rev-list: where it leaves the branches
+    assert server._known_base(sam, main_tip) == main_tip
+    pushed = subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/notes"], cwd=sam, capture_output=True)
+    assert pushed.returncode == 0, pushed.stderr
+    kept = {
+        ref: json.loads((server.state_of(bare, ref) / "verified.json").read_text())["head"]
+        for ref in ("refs/heads/notes", "refs/heads/main")
+        if (server.state_of(bare, ref) / "verified.json").exists()
+    }
+    assert kept["refs/heads/notes"] == branch_tip
+    assert kept.get("refs/heads/main") in (None, main_tip)  # a push of a branch never moves main's state
+    # main's own push is checked from main's state, not from the branch's
+    pushed = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=sam, capture_output=True)
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads((server.state_of(bare, "refs/heads/main") / "verified.json").read_text())["head"] == branch_tip
 
 
 @needs_ssh_keygen

@@ -14,8 +14,8 @@ from caseflow.core.access_record import (
     ACCESS_LOG,
     ACCESS_REF,
     GENESIS,
-    _chain_problems,
     _digest,
+    chain_problems,
     entries,
     fetch_refspec,
     flush,
@@ -24,8 +24,8 @@ from caseflow.core.access_record import (
     record,
     shared_entries,
     tracking_ref,
-    verify,
 )
+from caseflow.core.access_verify import verify
 from caseflow.core.git.commit import Author
 from caseflow.errors import CaseflowError
 
@@ -144,7 +144,7 @@ def test_a_forged_entry_is_found_against_the_committed_copy(clone: Path) -> None
     lines = three(clone)
     flush(clone, CASEY)
     write_log(clone, rechained([lines[0], lines[2]]))  # entry 2 removed, the chain re-hashed
-    assert _chain_problems(ACCESS_LOG, (clone / ACCESS_LOG).read_text().splitlines()) == []  # the chain alone passes
+    assert chain_problems(ACCESS_LOG, (clone / ACCESS_LOG).read_text().splitlines()) == []  # the chain alone passes
     assert verify(clone) == [
         f"{ACCESS_LOG}: entry 2 differs from {ACCESS_REF}:{chain_file(clone)} "
         "(changed, removed or forged after it was committed)"

@@ -27,6 +27,8 @@ class Author:
     email: str
     #: The private key file this person signs with (git's SSH signing), or None: unsigned.
     signing_key: str | None = None
+    #: Their staff id (the access record commits a person's entries only as that person).
+    staff_id: str | None = None
 
     def env(self) -> dict[str, str]:
         """git's environment for a commit by this person; with a key, ``git commit`` and

@@ -17,10 +17,11 @@ from caseflow.core.git.runner import GitFailed, git, run
 
 @dataclass(frozen=True)
 class Commit:
-    """One commit of a ref's history: its id and its parents' ids."""
+    """One commit of a ref's history: its id, its parents' ids and its author's email."""
 
     id: str
     parents: tuple[str, ...]
+    author_email: str = ""
 
 
 def resolve(root: Path, ref: str) -> str | None:
@@ -90,14 +91,16 @@ def is_ancestor(root: Path, older: str, newer: str) -> bool:
     return run(root, "merge-base", "--is-ancestor", older, newer).code == 0
 
 
-def history(root: Path, ref: str) -> list[Commit]:
-    """Every commit reachable from ``ref``, parents before children."""
-    out = git(root, "rev-list", "--parents", "--topo-order", "--reverse", ref)
+def history(root: Path, revisions: str | Sequence[str]) -> list[Commit]:
+    """Every commit of ``revisions`` (a ref, or ``["OLD..NEW"]``), parents before children."""
+    asked = [revisions] if isinstance(revisions, str) else list(revisions)
+    # An email holds no NUL, and %H %P are hex: one NUL-separated record per commit.
+    out = git(root, "log", "--topo-order", "--reverse", "-z", "--format=%H %P%x1f%ae", *asked, "--")
     commits = []
-    for line in out.splitlines():
-        ids = line.split()
-        if ids:
-            commits.append(Commit(ids[0], tuple(ids[1:])))
+    for record in out.split("\0"):
+        ids, _, email = record.strip("\n").partition("\x1f")
+        if ids.split():
+            commits.append(Commit(ids.split()[0], tuple(ids.split()[1:]), email))
     return commits
 
 

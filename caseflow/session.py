@@ -141,19 +141,21 @@ class Session:
 
     def ledger(self) -> Ledger:
         """What the history proves (:mod:`caseflow.core.ledger`): which approvals, stage changes and
-        rule changes count; replayed once per command, incrementally across commands."""
+        rule changes count; replayed once per command, incrementally across commands.
+
+        Moves are judged by the workflow the settings in force name (the last caseflow.yaml
+        committed by someone with the right), never by an uncommitted or unauthorised edit."""
         from caseflow.core import ledger
 
-        def build() -> Ledger:
+        def replay(workflow: str) -> Ledger:
             gates: dict[tuple[str, str], list[str]] = {}
-            try:
-                spec = self.workflow_spec
-            except NotFound:  # validate says so; no move can be judged against a missing workflow
+            spec = self.host.workflows().get(workflow)
+            if spec is None:  # validate says so; no move can be judged against a missing workflow
                 moves, initial, judged = set(), "", False
             else:
                 moves, initial, judged = {(t.source, t.target) for t in spec.transitions}, spec.initial, True
                 gates = approval_gates(spec, self.forms)
-            policy = ",".join(sorted(f"{a}>{b}" for a, b in moves))
+            policy = f"{workflow}:" + ",".join(sorted(f"{a}>{b}" for a, b in moves))
             policy += ";" + ",".join(f"{a}>{b}:{'+'.join(p)}" for (a, b), p in sorted(gates.items()))
             return ledger.build(
                 self.root,
@@ -164,7 +166,28 @@ class Session:
                 gates=lambda source, target: gates.get((source, target), []),
             )
 
+        def build() -> Ledger:
+            proven = replay(self.config.workflow)
+            in_force = self._workflow_in_force(proven)
+            return proven if in_force == self.config.workflow else replay(in_force)
+
         return self.cached(f"ledger@{self.store.generation}", build)
+
+    def _workflow_in_force(self, proven: Ledger) -> str:
+        """The workflow the settings in force name: the working copy's, when caseflow.yaml is the
+        version in force (a hash of its bytes tells, no git process); else the committed one's."""
+        from caseflow.core import ledger
+        from caseflow.core.git.objects import blob_id
+
+        blob = proven.config_at.get(proven.head or "", "")
+        try:
+            working = (self.root / CONFIG_FILE).read_bytes()
+        except OSError:
+            working = b""
+        if not blob or blob_id(working, len(blob)) == blob:
+            return self.config.workflow
+        in_force = ledger.config_in_force(self.root, proven)
+        return in_force.workflow if in_force is not None else self.config.workflow
 
     def case(self, client_id: str) -> CaseView:
         """A read-only view of one client's documents and approvals, for workflow checks."""

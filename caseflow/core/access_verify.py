@@ -22,7 +22,6 @@ then say who the commits claim, not who made them.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from caseflow.core.access_record import (
     chain_problems,
     tip_contents,
 )
+from caseflow.core.git.objects import blob_id
 
 if TYPE_CHECKING:
     from caseflow.core.config import RepoConfig
@@ -250,7 +250,7 @@ def _added_entries(
             continue
         current = contents.get(name)
         start, end = size[before[name]] if name in before else 0, size[blob]
-        if current is None or start > end or _git_blob_id(current[:end], len(blob)) != blob:
+        if current is None or start > end or blob_id(current[:end], len(blob)) != blob:
             continue
         for line in _lines(current[start:end]):
             entry = _parsed(line)
@@ -309,7 +309,7 @@ def _version_problems(
     current = contents.get(name)
     if current is None:
         return [f"{where}: committed in {commit[:10]}, gone from the ref now (a chain was removed)"]
-    if _git_blob_id(current[:size], len(blob)) == blob:
+    if blob_id(current[:size], len(blob)) == blob:
         return []
     old, now = _lines(refs.blob(root, blob)), _lines(current)
     index = next((i for i, line in enumerate(old) if i >= len(now) or now[i] != line), len(old))
@@ -326,10 +326,3 @@ def _edge_problems(
         elif size[after[name]] < size[blob]:
             problems.append(f"{ACCESS_REF}:{name}: commit {commit[:10]} cut entries off the end")
     return problems
-
-
-def _git_blob_id(data: bytes, width: int) -> str:
-    """git's id of a blob holding ``data`` (SHA-1, or SHA-256 in a repository of 64-digit ids)."""
-    digest = hashlib.sha256() if width == 64 else hashlib.sha1()  # git's own object id, not a secret
-    digest.update(b"blob %d\0" % len(data) + data)
-    return digest.hexdigest()

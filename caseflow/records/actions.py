@@ -153,6 +153,16 @@ def refuse_uncommitted(repo: Session, path: str) -> None:
         )
 
 
+def refuse_unsettled_rules(repo: Session) -> None:
+    """Refuse a decision (an approval, a stage change) while caseflow.yaml has uncommitted changes:
+    it is judged by the settings in force, the committed ones, which the working copy then is not."""
+    if repo.store.uncommitted([CONFIG_FILE]):
+        raise StoreError(
+            f"{CONFIG_FILE} has changes that are not committed yet, and decisions are judged by the "
+            "settings in force (the committed ones); an admin commits them, or discard them first"
+        )
+
+
 # -- intake --------------------------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ def check_decision(repo: Session, actor: Staff, client_id: str, path: str, decis
     if inner == repo.form(APPROVALS_FORM).path:
         raise UsageError("approvals.yaml records decisions; it is not itself approved")
     actions.refuse_uncommitted(repo, path)  # decide on what everyone can see: the committed version
+    actions.refuse_unsettled_rules(repo)
     raw = read_document_bytes(repo.root, path)
     problems = repo.check_document(client_id, path, raw)
     if problems and decision == "approved":

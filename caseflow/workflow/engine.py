@@ -145,6 +145,7 @@ def advance(
 
     base = repo.client_dir(client_id)
     with repo.store.transaction(repo.author(actor), action="advance", client=client_id) as tx:
+        actions.refuse_unsettled_rules(repo)
         evaluation = evaluate(repo, client_id, to, reason)  # under the lock: nobody changes the case meanwhile
         if not evaluation.ok:
             raise RequirementsNotMet(evaluation)

@@ -137,3 +137,35 @@ def test_a_tag_brings_its_commits_under_the_same_rules_at_the_remote(
     pushed = subprocess.run(["git", "push", str(bare), "HEAD:refs/tags/t1"], cwd=repo, capture_output=True, text=True)
     assert pushed.returncode != 0
     assert "it names sam but the commit is by" in pushed.stderr
+
+
+def test_moves_are_judged_by_the_workflow_in_force_not_one_named_in_an_unauthorised_edit(
+    repo: Path, cf: Callable[..., Result]
+) -> None:
+    """A workflow nobody provides judges nothing; naming one in a commit without the admin right
+    must not turn off the checks of every stage change after it."""
+    config = repo / "caseflow.yaml"
+    text = config.read_text()
+    config.write_text(text.replace("workflow: ", "workflow: none.such  # was: ", 1))
+    commit_as(repo, "casey", "settings")
+    move_to_active_by_hand(repo)
+    message = (
+        f"advance {CLIENT}\n\nCaseflow-Client: {CLIENT}\nCaseflow-Action: advance\nCaseflow-Stage: planning -> active\n"
+    )
+    forged = commit_as(repo, "casey", message)
+    verified = cf("verify")
+    assert verified.exit_code == 1
+    assert f"commit {forged[:12]}" in verified.stdout
+    assert "while plan.yaml is not approved as committed" in verified.stdout
+
+
+def test_a_decision_waits_while_the_settings_have_uncommitted_changes(repo: Path, cf: Callable[..., Result]) -> None:
+    config = repo / "caseflow.yaml"
+    config.write_text(config.read_text() + "# an edit in progress\n")
+    head = git(repo, "rev-parse", "HEAD")
+    for args in (("--as", "sam", "approve", CLIENT, "plan.yaml"), ("--as", "casey", "advance", CLIENT)):
+        refused = cf(*args)
+        assert refused.exit_code == 1
+        assert "caseflow.yaml has changes that are not committed yet" in refused.stderr
+        assert "decisions are judged by the settings in force" in refused.stderr
+    assert git(repo, "rev-parse", "HEAD") == head

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from caseflow.core.git.runner import query, run
+
+
+def blob_id(data: bytes, width: int = 40) -> str:
+    """git's id of a blob holding ``data``, without git (SHA-1; SHA-256 where ids are 64 digits wide)."""
+    digest = hashlib.sha256() if width == 64 else hashlib.sha1(usedforsecurity=False)  # git's id, not a secret
+    digest.update(b"blob %d\0" % len(data) + data)
+    return digest.hexdigest()
 
 
 def blob_at(root: Path, rev: str, path: str) -> bytes | None:

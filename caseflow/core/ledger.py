@@ -207,7 +207,8 @@ class Replayer:
         self._latest_config = ledger.config_at.get(ledger.head or "", "")
         self._configs: dict[str, RepoConfig | None] = {}
         self._blobs: dict[str, bytes] = {}
-        self._baseline: set[str] | None = None
+        #: baseline commit -> every commit it reaches (signing turned off and on again records another)
+        self._baselines: dict[str, set[str]] = {}
         self._config_blob_ids: set[str] = set()
         self._parsed: dict[tuple[str, str], Any] = {}  # (blob, name) -> plain data, never changed
         self._finder = NameFinder()
@@ -245,7 +246,9 @@ class Replayer:
         required = [c for c in configs if c is not None and c.signing_required]
         if not required:
             return {}
-        baseline = self._baseline_commits(next((c.signing_baseline for c in required if c.signing_baseline), None))
+        # Only commits that every settings version requiring signing accepts unsigned can skip the check.
+        baselines = [self._baseline_commits(c.signing_baseline) for c in required]
+        baseline = set.intersection(*baselines) if baselines else set()
         needing = [c.id for c in commits if c.id not in baseline and c.parents]
         if not needing:
             return {}
@@ -263,11 +266,12 @@ class Replayer:
         return facts.id not in self._baseline_commits(config.signing_baseline)
 
     def _baseline_commits(self, baseline: str | None) -> set[str]:
-        if self._baseline is None:
-            self._baseline = set()
-            if baseline and replay.resolve(self.root, baseline):
-                self._baseline = replay.reachable(self.root, baseline)
-        return self._baseline
+        if not baseline:
+            return set()
+        if baseline not in self._baselines:
+            found = replay.resolve(self.root, baseline)
+            self._baselines[baseline] = replay.reachable(self.root, baseline) if found else set()
+        return self._baselines[baseline]
 
     def _allowed_signers(self) -> Path:
         """Every key any staff list in history registered, for git to check signatures against;

@@ -27,6 +27,7 @@ process at a step (see :data:`STEPS`), as ``kill -9`` would.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -49,7 +50,10 @@ STEPS = ("journal", "files-1", "files", "staged", "tree", "commit", "ref", "done
 #: The steps after which git's index holds the write's files.
 STAGED_STEPS = frozenset({"staged", "tree", "commit", "ref", "done"})
 CRASH_ENV = "CASEFLOW_CRASH_AT"
+FAIL_ENV = "CASEFLOW_FAIL_AT"
 INTENT = "intent.json"
+#: Beside the intent: the write failed in its own process and could not be undone there.
+ABANDONED = "abandoned"
 
 
 def crash_point(step: str, root: Path | None = None) -> None:
@@ -57,7 +61,10 @@ def crash_point(step: str, root: Path | None = None) -> None:
 
     ``<step>:index-lock`` leaves ``.git/index.lock`` behind too, as a git process killed while it
     wrote the index does; ``<step>:ref-lock`` leaves ``HEAD.lock`` and the branch's lock.
+    ``$CASEFLOW_FAIL_AT=<step>:<errno name>[,...]`` raises that error here instead (``files:ENOSPC``,
+    ``undo:EIO``), as a full disk, a file-size limit or a failing drive would.
     """
+    _fail_point(step)
     wanted = os.environ.get(CRASH_ENV)
     if not wanted or wanted.split(":")[0] != step:
         return
@@ -67,6 +74,14 @@ def crash_point(step: str, root: Path | None = None) -> None:
         for lock in locks.ref_lock_paths(root):
             lock.write_bytes(b"")
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fail_point(step: str) -> None:
+    for wanted in filter(None, os.environ.get(FAIL_ENV, "").split(",")):
+        where, _, name = wanted.partition(":")
+        if where == step:
+            code = getattr(errno, name or "EIO", errno.EIO)
+            raise OSError(code, os.strerror(code))
 
 
 @dataclass
@@ -190,12 +205,23 @@ def pending(root: Path) -> Intent | None:
 
 def undo(root: Path) -> None:
     """Undo the write in progress in this process, which failed: its files, the index, the locks its
-    git processes left. Raises OSError or GitFailed if even that fails (the journal then stays, and
-    the next command heals it)."""
+    git processes left. Raises OSError or GitFailed if even that fails: the journal then stays,
+    marked abandoned, and the next command undoes it (never finishes it: its person was told
+    it failed)."""
     intent = pending(root)
     if intent is None:  # it failed while recording its intent: nothing else was touched
         shutil.rmtree(root / layout.JOURNAL, ignore_errors=True)
         return
+    try:
+        _undo_now(root, intent)
+    except BaseException:
+        with contextlib.suppress(OSError):  # an empty file: room for it even on a full disk, mostly
+            (root / layout.JOURNAL / ABANDONED).touch()
+        raise
+
+
+def _undo_now(root: Path, intent: Intent) -> None:
+    crash_point("undo", root)
     locks.clear_stale(root)
     _roll_back(root, intent, root / layout.JOURNAL, keep_drafts=False)
     _remove_temp_files(root, intent.paths)
@@ -218,7 +244,15 @@ def heal(root: Path) -> str | None:
     what = f"'{intent.action} {intent.client}'" if intent.client else f"'{intent.action}'"
     locks.clear_stale(root)  # the write's own git processes are gone with it
     head = current_head(root)
-    if intent.commit and head == intent.commit:
+    if (folder / ABANDONED).exists():  # it failed, and its person was told so: never finished now
+        kept = _roll_back(root, intent, folder, keep_drafts=True)
+        ours = head is not None and head != intent.head and (head == intent.commit or _made_by(root, head, intent))
+        if ours and intent.head is not None:
+            git_commit.move_head_from(root, head or "", intent.head, "undo a failed write")
+        message = f"undid the write {what} that failed: nothing of it was committed"
+        if kept:
+            message += f"; what it was writing is kept in {kept}"
+    elif intent.commit and head == intent.commit:
         message = f"the interrupted write {what} was complete (commit {intent.commit[:8]}); cleaned up after it"
     elif intent.commit and head == intent.head:
         git_commit.move_head_from(root, head or "", intent.commit, intent.message)

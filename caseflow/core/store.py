@@ -14,7 +14,6 @@ import functools
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +29,8 @@ from caseflow.core.git.runner import head as _head
 from caseflow.core.journal import Journal, crash_point
 from caseflow.core.layout import LOCAL_DIR
 from caseflow.core.safefiles import atomic_write, make_parents, refuse_links, remove_empty_parents
-from caseflow.errors import LockTimeout, StoreError
+from caseflow.core.writelock import write_lock
+from caseflow.errors import StoreError
 
 LOCK_WAIT_SECONDS = 15.0
 
@@ -74,23 +74,11 @@ class Store:
 
     @contextlib.contextmanager
     def lock(self, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
-        """One writer at a time per clone, held across read-modify-write-commit."""
-        fd = self._lock_file()
-        try:
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise LockTimeout(
-                            f"another caseflow command is writing to this repository (waited {wait:.0f} s); try again"
-                        ) from None
-                    time.sleep(0.05)
+        """One writer at a time per clone, held across read-modify-write-commit; writers queue
+        first come, first served (:mod:`caseflow.core.writelock`), each waiting ``wait`` seconds
+        plus a few more for every writer ahead, and told who holds it when the wait is long."""
+        with write_lock(self.root, wait=wait):
             yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
     def uncommitted(self, paths: list[str]) -> list[str]:
         """Those of ``paths`` with changes not yet committed (a person's edit in progress)."""
@@ -281,7 +269,7 @@ class Store:
                 raise StoreError(
                     f"{why}; nothing was committed, and undoing the written files failed too ({reason}): "
                     "the next caseflow command puts them back"
-                ) from None
+                ) from None  # the journal is marked abandoned: it is undone, never finished
             raise
         if isinstance(exc, OSError | GitFailed):
             raise StoreError(f"{why}; nothing was changed") from None

@@ -429,16 +429,19 @@ def servers(repo: Path, folder: Path, env: dict[str, str]) -> tuple[Path, Path]:
     return hooked, plain
 
 
-def push(repo: Path, bare: Path, commit: str, env: dict[str, str]) -> Run:
-    return run(["git", "push", "-q", str(bare), f"{commit}:refs/heads/main"], repo, env)
+def push(repo: Path, bare: Path, commit: str, env: dict[str, str], ref: str = "refs/heads/main") -> Run:
+    return run(["git", "push", "-q", str(bare), f"{commit}:{ref}"], repo, env)
 
 
-def pushes(repo: Path, folder: Path, tips: list[str], what: str, env: dict[str, str]) -> tuple[Row, Row]:
+def pushes(
+    repo: Path, folder: Path, tips: list[str], what: str, env: dict[str, str], *, branches: bool = True
+) -> tuple[Row, ...]:
     """Each round pushes ``what`` (the commits up to the next of ``tips``) to both servers, in
     alternating order; the first round, the first push after install, is reported on its own."""
     hooked, plain = servers(repo, folder, env)
     first = Row(f"git push of {what}, the first after install")
     rounds = Row(f"git push of {what}", TARGET_SECONDS)
+    branch = Row("git push of a new branch: 1 commit off main", TARGET_SECONDS)
     for number, tip in enumerate(tips):
         order = [hooked, plain] if number % 2 == 0 else [plain, hooked]
         done = {bare: push(repo, bare, tip, env) for bare in order}
@@ -446,10 +449,19 @@ def pushes(repo: Path, folder: Path, tips: list[str], what: str, env: dict[str, 
         row.runs.append(done[hooked])
         row.floors.append(done[plain].seconds)
         row.extra.append(hook_seconds(hooked))
+        if number and branches:  # a new branch off what main now is, judged from where it leaves main
+            _, name, email, _ = DIRECTOR
+            who = {f"GIT_{r}_{k}": v for r in ("AUTHOR", "COMMITTER") for k, v in (("NAME", name), ("EMAIL", email))}
+            topic = git(repo, "commit-tree", f"{tip}^{{tree}}", "-p", tip, "-m", f"topic {number}", env={**env, **who})
+            topic = topic.strip()
+            done = {bare: push(repo, bare, topic, env, f"refs/heads/topic-{number}") for bare in order}
+            branch.runs.append(done[hooked])
+            branch.floors.append(done[plain].seconds)
+            branch.extra.append(hook_seconds(hooked))
         for bare, result in done.items():
             if result.returncode != 0:
                 print(f"  push to {bare.name} failed: {result.stderr.strip()}", flush=True)
-    return first.show(), rounds.show()
+    return (first.show(), rounds.show(), branch.show()) if branches else (first.show(), rounds.show())
 
 
 # --- signing ------------------------------------------------------------------------------------------
@@ -523,7 +535,7 @@ def signed_rows(
     tips = [ids[size * (n + 1) - 1] for n in range(min(args.rounds + 1, count // size))]
     push_rows: tuple[Row, ...] = ()
     if len(tips) >= 2:  # the servers are clones of main before the signed commits
-        push_rows = pushes(signed, scratch / "signed-servers", tips, f"{size} signed commits", env)
+        push_rows = pushes(signed, scratch / "signed-servers", tips, f"{size} signed commits", env, branches=False)
     git(signed, "update-ref", "refs/heads/main", tip)
     git(signed, "reset", "-q", "--hard", "main")
     rows = [

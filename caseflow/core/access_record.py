@@ -45,7 +45,7 @@ ACCESS_REF = "refs/caseflow/access"
 #: Where a remote's copy of the record is fetched to.
 TRACKING_PREFIX = "refs/caseflow/remotes/"
 GENESIS = "0" * 64
-_COMMIT_MESSAGE = "access record: {count} new entries from {chain}\n\nCaseflow-Action: access record\n"
+_COMMIT_MESSAGE = "access record: {entries} from {chain}\n\nCaseflow-Action: access record\n"
 
 
 @dataclass(frozen=True)
@@ -253,7 +253,8 @@ def flush(root: Path, author: Author, authors: AuthorOf | None = None) -> str | 
             done = committed_to  # not all committed: the next write tries again
             break
         blobs[name] = refs.write_blob(root, data[:end])
-        message = _COMMIT_MESSAGE.format(count=count, chain=name.removesuffix(".log"))
+        added = f"{count} new {'entry' if count == 1 else 'entries'}"
+        message = _COMMIT_MESSAGE.format(entries=added, chain=name.removesuffix(".log"))
         last = _commit(root, blobs, [tip] if tip else [], message, by)
         if not refs.compare_and_swap(root, ACCESS_REF, last, tip, "caseflow: access record"):
             raise CaseflowError(f"{ACCESS_REF} moved while the access record was committed; the next write retries")

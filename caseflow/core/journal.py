@@ -22,6 +22,13 @@ the same code (:func:`undo`).
 
 Either way one line says what happened. ``CASEFLOW_CRASH_AT=<step>`` (tests only) kills the
 process at a step (see :data:`STEPS`), as ``kill -9`` would.
+
+``caseflow watch`` commits bytes already on disk without touching the working tree
+(:func:`caseflow.core.git.plumbing.commit_files`): its intent says so (``files`` false), and its
+steps are :data:`WATCH_STEPS`. Healing one never touches a file (what is on disk is what the person
+saved, committed or not) nor the temporary files beside a document (an editor's, mid-save); it
+finishes the commit when its commit object exists, and otherwise only clears what the commit left
+(its scratch index, which lives in the journal folder, and the locks its git processes held).
 """
 
 from __future__ import annotations
@@ -49,6 +56,10 @@ from caseflow.core.safefiles import atomic_write
 STEPS = ("journal", "files-1", "files", "staged", "tree", "commit", "ref", "done")
 #: The steps after which git's index holds the write's files.
 STAGED_STEPS = frozenset({"staged", "tree", "commit", "ref", "done"})
+#: The steps of ``caseflow watch``'s commit: intent recorded, blobs stored and a scratch index
+#: built from HEAD (in the journal folder), tree made, commit object made, HEAD moved, git's own
+#: index updated, journal removed.
+WATCH_STEPS = ("watch-journal", "watch-blobs", "watch-tree", "watch-commit", "watch-ref", "watch-index", "done")
 CRASH_ENV = "CASEFLOW_CRASH_AT"
 FAIL_ENV = "CASEFLOW_FAIL_AT"
 INTENT = "intent.json"
@@ -103,6 +114,8 @@ class Intent:
     step: str = "journal"
     commit: str | None = None
     started: str = ""
+    #: False: a commit of files already on disk (``caseflow watch``); no file is written or put back
+    files: bool = True
 
 
 class Journal:
@@ -121,15 +134,17 @@ class Journal:
         head: str | None,
         message: str,
         writes: Mapping[str, bytes | None],
+        files: bool = True,
     ) -> None:
-        """Record the intent before any file, the index or a ref is touched (made durable)."""
+        """Record the intent before any file, the index or a ref is touched (made durable).
+        ``files=False``: the commit of bytes already on disk, which touches no file."""
         if self.folder.exists():
             shutil.rmtree(self.folder)  # a finished write's leftovers (healed before this one began)
         paths = sorted(writes)
         (self.folder / "old").mkdir(parents=True)
         existed: dict[str, bool] = {}
         created: list[str] = []
-        for number, rel in enumerate(paths):
+        for number, rel in enumerate(paths if files else ()):
             target = self.root / rel
             existed[rel] = target.is_file()
             if existed[rel]:
@@ -148,11 +163,18 @@ class Journal:
             message=message,
             paths=paths,
             existed=existed,
-            new={rel: _digest(writes[rel]) for rel in paths},
+            new={rel: _digest(writes[rel]) for rel in paths} if files else {},
             created=created,
             started=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            files=files,
         )
         self._save(durable=True)
+
+    def interrupted(self) -> bool:
+        """Is the journal of a write that never finished still here? Asked under the writers' lock
+        before :meth:`begin` by a process that has run a while (``caseflow watch``): a write killed
+        since it last healed, to heal (:func:`heal`) rather than replace."""
+        return pending(self.root) is not None
 
     def reached(self, step: str, *, commit: str | None = None) -> None:
         """The write got this far (the commit's id as soon as its object exists: it can be finished)."""
@@ -223,13 +245,14 @@ def undo(root: Path) -> None:
 def _undo_now(root: Path, intent: Intent) -> None:
     crash_point("undo", root)
     locks.clear_stale(root)
-    _roll_back(root, intent, root / layout.JOURNAL, keep_drafts=False)
-    _remove_temp_files(root, intent.paths)
+    if intent.files:
+        _roll_back(root, intent, root / layout.JOURNAL, keep_drafts=False)
+        _remove_temp_files(root, intent.paths)
     head = current_head(root)
     ours = head is not None and head != intent.head and (head == intent.commit or _made_by(root, head, intent))
     if ours and intent.head is not None:
         git_commit.move_head_from(root, head or "", intent.head, "undo a failed write")  # it must not stand
-    if intent.paths and intent.step in STAGED_STEPS:  # before, git's index was never changed
+    if intent.paths and (intent.step in STAGED_STEPS or (ours and not intent.files)):  # else never changed
         git_commit.unstage(root, intent.paths)
     shutil.rmtree(root / layout.JOURNAL, ignore_errors=True)
 
@@ -239,13 +262,18 @@ def heal(root: Path) -> str | None:
     what was done, or None if there was nothing to do."""
     intent = pending(root)
     if intent is None:
+        # Killed while recording its intent (``intent.json`` not yet renamed into place), before it
+        # touched anything else: its folder is all there is to remove.
+        shutil.rmtree(root / layout.JOURNAL, ignore_errors=True)
         return None
     folder = root / layout.JOURNAL
     what = f"'{intent.action} {intent.client}'" if intent.client else f"'{intent.action}'"
     locks.clear_stale(root)  # the write's own git processes are gone with it
     head = current_head(root)
+    committed = True
     if (folder / ABANDONED).exists():  # it failed, and its person was told so: never finished now
-        kept = _roll_back(root, intent, folder, keep_drafts=True)
+        committed = False
+        kept = _roll_back(root, intent, folder, keep_drafts=True) if intent.files else None
         ours = head is not None and head != intent.head and (head == intent.commit or _made_by(root, head, intent))
         if ours and intent.head is not None:
             git_commit.move_head_from(root, head or "", intent.head, "undo a failed write")
@@ -259,15 +287,22 @@ def heal(root: Path) -> str | None:
         message = f"finished the interrupted write {what} (commit {intent.commit[:8]})"
     elif intent.head is not None and head != intent.head and _made_by(root, head, intent):
         message = f"the interrupted write {what} was complete (commit {(head or '')[:8]}); cleaned up after it"
+    elif not intent.files:  # watch's commit: the files on disk are the person's, as saved
+        committed = False
+        message = f"the interrupted commit {what} was not made; its files are as they were saved, not yet committed"
     else:
+        committed = False
         kept = _roll_back(root, intent, folder, keep_drafts=True)
         message = f"undid the interrupted write {what}: nothing of it was committed"
         if kept:
             message += f"; what it was writing is kept in {kept}"
     with contextlib.suppress(GitFailed):
-        if intent.paths:
-            git_commit.unstage(root, intent.paths)  # the index: HEAD's version
-    _remove_temp_files(root, intent.paths)
+        # The index: HEAD's version (watch's commit changes git's index only after HEAD has moved,
+        # so an unfinished one leaves alone what a person staged).
+        if intent.paths and (intent.files or committed):
+            git_commit.unstage(root, intent.paths)
+    if intent.files:  # watch writes no temporary file: one beside a document is an editor's, mid-save
+        _remove_temp_files(root, intent.paths)
     shutil.rmtree(folder, ignore_errors=True)
     return message
 

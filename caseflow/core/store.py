@@ -318,6 +318,7 @@ class Store:
                 action=action,
                 client=client,
                 keep=keep,
+                journal=Journal(self.root),  # journaled like any write: a killed commit is healed
             )
 
 

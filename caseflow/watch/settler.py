@@ -36,8 +36,11 @@ RAISE_WATCH_LIMIT = "sudo sysctl fs.inotify.max_user_watches=524288"
 _CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 #: Temp and backup files of common editors: vim's write probe (``4913``, or a later number if that
 #: exists) and swap files, backups (``name~``), Emacs locks and autosaves, gedit's output streams,
+#: JetBrains' safe-write files (``name___jb_tmp___``, ``name___jb_old___``), Kate's swap files,
 #: and generic ``.tmp`` files.
-_EDITOR_TEMP = re.compile(r"^(?:\d+|.*~|\.#.*|#.*#|.*\.sw[a-p]|.*\.swx|\.goutputstream-.*|.*\.tmp)$")
+_EDITOR_TEMP = re.compile(
+    r"^(?:\d+|.*~|\.#.*|#.*#|.*\.sw[a-p]|.*\.swx|\.goutputstream-.*|.*\.tmp|.*___jb_(?:tmp|old|bak)___|.*\.kate-swp)$"
+)
 #: What the settler listens to; opening and reading (caseflow's own reads, git's) never count.
 EVENT_KINDS = ("created", "modified", "closed", "moved", "deleted")
 

@@ -3,11 +3,21 @@ changes, one commit per client after a quiet period.
 
 What is committed is always exactly the bytes that were read once and checked: right before the
 commit, under the repository lock, the file on disk must still be those bytes (same size, mtime
-and content), or it waits for the next quiet period. A removal is committed only if the file is
-still absent then (an editor's save often removes the document for a moment). A document that
-does not pass is reported and never committed. ``git status`` is consulted at start and every
-``reconcile_every`` seconds, since file system events can be dropped (or happened while no watch
-ran). Output names only paths, client ids and problems: never what a document says.
+and content), or it waits for the next quiet period. A document that does not pass is reported and
+never committed. ``git status`` is consulted at start and every ``reconcile_every`` seconds, since
+file system events can be dropped (or happened while no watch ran). Output names only paths,
+client ids and problems: never what a document says.
+
+A committed document that disappears is not taken for a deletion at once: editors save by renaming
+the document away (vim, Emacs, JetBrains), by removing it and writing it again, or through a
+temporary file, and a slow save can leave it missing for longer than the quiet period. It is a
+deletion only if it is still gone when its client's folder has been quiet, still gone at a second
+look one quiet period later, and no editor's backup, swap or temporary file made since it went
+missing lies beside it (a save in progress: looked at again once the folder is next quiet). Each
+look asks the file system itself, never git's listing: git's untracked cache can list a file that
+is gone, or miss one that is there, when a folder changes twice within one second. Even then it is
+committed only with ``allow_delete`` (``watch --allow-delete``); otherwise it is reported once and
+left for the person (a deletion by hand is theirs to commit, with ``git rm``, or to undo).
 """
 
 from __future__ import annotations
@@ -17,22 +27,36 @@ import queue
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core.case import blob_id
-from caseflow.core.casefiles import CLIENTS_DIR
+from caseflow.core.casefiles import CLIENTS_DIR, DOCUMENT_SUFFIXES
 from caseflow.core.git import listing
+from caseflow.core.git.plumbing import InterruptedWrite
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import CaseflowError, DocumentError, LockTimeout, Problem, StoreError
-from caseflow.watch.settler import SETTLE_SECONDS, Change, Observing, Settler, client_of, is_document, start_observer
+from caseflow.watch.settler import (
+    SETTLE_SECONDS,
+    Change,
+    Observing,
+    Settler,
+    client_of,
+    is_document,
+    is_editor_temp,
+    start_observer,
+)
 
 if TYPE_CHECKING:
     from caseflow.core.store import Author
     from caseflow.session import Session
 
 RECONCILE_SECONDS = 30.0
+#: An editor's file beside a missing document counts as a save in progress if it changed no more
+#: than this before the document was found missing (the rename away and the event that told us of
+#: it are moments apart; a backup left by a save minutes ago is no evidence).
+SAVE_EVIDENCE_SECONDS = 5.0
 #: How often the loop looks up from waiting for events (to notice a stop request promptly).
 TICK_SECONDS = 0.1
 
@@ -43,14 +67,16 @@ Stamp = tuple[int, int, int]  # inode, size, mtime in ns: a save of any kind cha
 class WatchEvent:
     """One thing watch mode reports: a document checked, removed, or committed."""
 
-    kind: str  # "checked", "removed" or "committed"
+    #: "checked"; "removed" (found missing: maybe a save in progress); "deleted" (still gone after the
+    #: quiet period and a second look, and left uncommitted); "committed"
+    kind: str
     path: str
     client: str
     valid: bool | None  # None: the document is gone
     problems: tuple[Problem, ...] = ()
     commit: str | None = None
     fixed: bool = False  # valid again, after being reported invalid
-    deleted: bool = False  # a committed removal
+    deleted: bool = False  # a deletion: committed ("committed"), or left for the person ("deleted")
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +108,15 @@ class _Pending:
     stamp: Stamp | None
 
 
+@dataclass
+class _Missing:
+    """A committed document found missing, and how far the looks at it have got."""
+
+    since_ns: int  # wall-clock time it was found missing (compared with editors' files' ctime)
+    looked: bool = False  # still gone when its folder was quiet: one more look decides
+    said: bool = False  # reported as a deletion left uncommitted
+
+
 class Watcher:
     """Judges settled documents and commits valid changes; all work happens in :meth:`run`'s thread."""
 
@@ -92,6 +127,7 @@ class Watcher:
         notice: Callable[[str], None],
         *,
         author: Author | None = None,
+        allow_delete: bool = False,
         quiet: float = 2.0,
         settle: float = SETTLE_SECONDS,
         reconcile_every: float = RECONCILE_SECONDS,
@@ -102,6 +138,7 @@ class Watcher:
         self.report = report
         self.notice = notice
         self.author = author  # None: check only, never commit
+        self.allow_delete = allow_delete  # commit deletions that pass both looks (with an author)
         self.settler = Settler(settle, quiet)
         self.reconcile_every = reconcile_every
         self.clock = clock
@@ -110,6 +147,7 @@ class Watcher:
         self._judged: dict[str, str | None] = {}  # path -> blob id of the bytes last judged; None: absent
         self._invalid: set[str] = set()
         self._pending: dict[str, dict[str, _Pending]] = {}  # client -> path -> change to commit
+        self._missing: dict[str, _Missing] = {}  # committed documents found missing: deletions, maybe
         self._said: set[str] = set()  # notices given once
         self.observing: Observing | None = None
 
@@ -148,13 +186,16 @@ class Watcher:
             for client in self.settler.quiet_clients(now):
                 if stop.is_set():
                     break
-                self.commit(client)
+                self.quiet(client)
             if self.observing is not None and not self.observing.observer.is_alive() and not stop.is_set():
                 self._once("observer", "the file watcher stopped; watching by polling from now on")
                 self.stop_observing()
                 self.start(polling=True)
                 self.reconcile()
-        self.tally.uncommitted = sorted(p for batch in self._pending.values() for p in batch)
+        uncommitted = {p for batch in self._pending.values() for p in batch}
+        if self.author is not None and self.allow_delete:
+            uncommitted.update(self._missing)  # a deletion it would have committed
+        self.tally.uncommitted = sorted(uncommitted)
         return self.tally
 
     def _take_changes(self) -> None:
@@ -195,6 +236,7 @@ class Watcher:
         if before is None:
             self._absent(path, client)
             return
+        self._missing.pop(path, None)  # there (again): whatever removed it was a save
         raw: bytes | None = None
         try:
             raw = read_document_bytes(self.root, path)
@@ -232,15 +274,16 @@ class Watcher:
             return [Problem(path, 0, 0, str(exc))]
 
     def _absent(self, path: str, client: str) -> None:
+        """Found missing: never committed now (see the module's notes); looked at again when quiet."""
         seen = self._judged.get(path, "never")
         self._judged[path] = None
         self._invalid.discard(path)
+        self._pending.get(client, {}).pop(path, None)  # nor the bytes checked before it went
         tracked = self._tracked(path)
-        pending = self._pending.setdefault(client, {})
-        if tracked and self.author is not None:
-            pending[path] = _Pending(None, None)
+        if tracked:
+            self._missing.setdefault(path, _Missing(time.time_ns()))
         else:
-            pending.pop(path, None)
+            self._missing.pop(path, None)  # never committed: there is nothing to delete
         if seen is not None and (tracked or seen != "never"):
             self.report(WatchEvent("removed", path, client, None))
 
@@ -248,16 +291,53 @@ class Watcher:
         """In the last commit or in git's index (a removal there is worth committing)."""
         return listing.tracked(self.repo.root, path)  # a repository without commits lists nothing
 
+    # -- deletions -------------------------------------------------------------------------------
+
+    def quiet(self, client: str) -> None:
+        """The client's folder has been quiet: look at its missing documents again, then commit."""
+        deleted = self.look_at_missing(client)
+        committing = self.author is not None and self.allow_delete
+        for path in deleted:
+            missing = self._missing[path]
+            if not committing and not missing.said:
+                missing.said = True
+                self.report(WatchEvent("deleted", path, client, None, deleted=True))
+        self.commit(client, deleted if committing else ())
+
+    def look_at_missing(self, client: str) -> list[str]:
+        """The client's missing documents that are deletions: gone at the first look (now, its
+        folder quiet) and at a second look one quiet period later, with no save in progress."""
+        deleted: list[str] = []
+        now = self.clock()
+        for path in sorted(p for p in self._missing if client_of(p) == client):
+            missing = self._missing[path]
+            full = os.path.join(self.root, path)
+            if os.path.lexists(full):  # back, and its event not seen (lost, or not yet settled)
+                del self._missing[path]
+                self.settler.touch(path, now)
+            elif _save_in_progress(full, missing.since_ns - int(SAVE_EVIDENCE_SECONDS * 1e9)):
+                missing.looked = False  # looked at again when the editor's next event has settled
+            elif not missing.looked:
+                missing.looked = True
+                self.settler.wake(client, now)  # the second look, one quiet period from now
+            else:
+                deleted.append(path)
+        return deleted
+
     # -- committing ------------------------------------------------------------------------------
 
-    def commit(self, client: str) -> None:
-        """Commit the client's checked changes that are still exactly what is on disk."""
+    def commit(self, client: str, deletions: Sequence[str] = ()) -> None:
+        """Commit the client's checked changes that are still exactly what is on disk, and the
+        ``deletions`` (found by :meth:`look_at_missing`) of files still absent."""
         batch = self._pending.pop(client, {})
-        if not batch or self.author is None:
+        if self.author is None:
+            return
+        batch.update((path, _Pending(None, None)) for path in deletions)
+        if not batch:
             return
         store = self.repo.store
         if store.merge_head() or store.rebasing():
-            self._pending[client] = batch  # committed after the merge, when the client is next quiet
+            self._keep_for_later(client, batch)  # committed after the merge, when the client is next quiet
             self._once("merge", "a merge or rebase is in progress; nothing is committed until it is finished")
             return
         changed_again: list[str] = []
@@ -270,18 +350,22 @@ class Watcher:
 
         files = {path: pending.data for path, pending in batch.items()}
         try:
-            commit = store.commit_files(self.author, files, action="edit", client=client, keep=keep)
-        except LockTimeout:
-            self._pending[client] = batch
+            commit = self._commit_files(client, files, keep)
+        except LockTimeout as exc:
+            self._keep_for_later(client, batch)
             self.settler.wake(client, self.clock())
-            self.notice(f"{client}: another caseflow command holds the repository; committing later")
+            why = str(exc) if isinstance(exc, InterruptedWrite) else "another caseflow command holds the repository"
+            self.notice(f"{client}: {why}; committing later")
             return
         except StoreError as exc:
-            self.notice(f"{client}: not committed: {exc}")
+            self.notice(f"{client}: {exc}")  # each says whether anything was committed
             return
         now = self.clock()
         for path in changed_again:  # it changed after it was checked: check it again
             self.settler.touch(path, now)
+        for path in deletions:
+            if path not in changed_again:
+                self._missing.pop(path, None)  # committed (or HEAD had it deleted already)
         if commit is None:
             return
         self.tally.commits += 1
@@ -291,6 +375,27 @@ class Watcher:
                 self.report(
                     WatchEvent("committed", path, client, None if deleted else True, (), commit, False, deleted)
                 )
+
+    def _commit_files(
+        self, client: str, files: dict[str, bytes | None], keep: Callable[[str, bytes | None], bool]
+    ) -> str | None:
+        """``Store.commit_files``, after healing a write killed since watch started (its own, or
+        another command's: the one line saying what was done is passed on)."""
+        assert self.author is not None
+        store = self.repo.store
+        for _ in range(3):
+            if healed := store.heal():
+                self._once(f"healed: {healed}", healed)  # a heal that keeps failing is said once
+            try:
+                return store.commit_files(self.author, files, action="edit", client=client, keep=keep)
+            except InterruptedWrite:  # killed while we waited for the lock: heal it, then commit
+                continue
+        raise InterruptedWrite("an interrupted write could not be put right yet")
+
+    def _keep_for_later(self, client: str, batch: dict[str, _Pending]) -> None:
+        """Back in the queue, but not the deletions: they stay missing (both looks done), and are
+        taken again when the client is next quiet, if they are still gone."""
+        self._pending[client] = {path: pending for path, pending in batch.items() if pending.data is not None}
 
     def _still_on_disk(self, path: str, pending: _Pending) -> bool:
         full = os.path.join(self.root, path)
@@ -315,6 +420,28 @@ class Watcher:
         if key not in self._said:
             self._said.add(key)
             self.notice(message)
+
+
+def _save_in_progress(full: str, since_ns: int) -> bool:
+    """Does an editor's backup, swap or temporary file lie beside this missing document, changed
+    since ``since_ns``: its own (``plan.yaml~``, ``.plan.yaml.swp``, ``.#plan.yaml``) or one named
+    after no document (vim's ``4913``, gedit's ``.goutputstream-*``)? Asked of the file system."""
+    folder, name = os.path.split(full)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return False  # the folder is gone: so is every save in it
+    for entry in entries:
+        if not is_editor_temp(entry.name):
+            continue
+        if name not in entry.name and any(suffix in entry.name for suffix in DOCUMENT_SUFFIXES):
+            continue  # another document's (a swap file open in another editor)
+        try:
+            if entry.stat(follow_symlinks=False).st_ctime_ns >= since_ns:
+                return True
+        except OSError:
+            continue  # gone meanwhile
+    return False
 
 
 def _stamp(path: str) -> Stamp | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from caseflow.watch.settler import Change, Settler, client_of, is_document, start_observer
+from caseflow.watch.settler import Change, Settler, client_of, is_document, is_editor_temp, start_observer
 
 DOC = "clients/C-7K2M9Q/plan.yaml"
 FOLDER = "clients/C-7K2M9Q"
@@ -204,3 +204,13 @@ def test_a_tree_with_more_folders_than_the_watch_limit_is_not_even_tried(tmp_pat
     assert message is not None and "sudo sysctl fs.inotify.max_user_watches=" in message
     limit.write_text("8192\n")
     assert _too_many_folders(tmp_path / "clients", str(limit)) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["plan.yaml___jb_tmp___", "plan.yaml___jb_old___", ".plan.yaml.kate-swp", "plan.yaml~", ".#plan.yaml", "4913"],
+)
+def test_editors_save_files_are_known_as_such(name: str) -> None:
+    """A missing document with one of these beside it is being saved, not deleted."""
+    assert is_editor_temp(name)
+    assert not is_document(f"{FOLDER}/{name}")

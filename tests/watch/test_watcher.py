@@ -6,173 +6,37 @@ watcher and ``Store.commit_files`` directly where a race has to be set up exactl
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from caseflow.core.store import Author, Store
+from caseflow.core.store import Store
 from caseflow.errors import StoreError
 from caseflow.testing import git
-from caseflow.watch.watcher import Watcher
 from tests.samples import CLIENT, CLIENT_YAML
-
-RECORD = f"clients/{CLIENT}/client.yaml"
-NOTE = f"clients/{CLIENT}/visits/2026-01-10-office.md"
-CASEY = Author("Casey Rivera", "casey@riverbend.example")
-
-# The same as `python -m caseflow`.
-_RUN_CASEFLOW = """
-import sys
-from caseflow.cli import main
-main(sys.argv[1:])
-"""
-
-
-def record(phone: str) -> str:
-    return CLIENT_YAML + f"phone: '{phone}'\n"
-
-
-def note(body: str, day: str = "2026-01-10", kind: str = "office") -> str:
-    return f"---\nform: core.visit\nclient: {CLIENT}\ndate: {day}\ntype: {kind}\nauthor: casey\n---\n{body}"
-
-
-class Watch:
-    """A running ``caseflow watch --json`` and the events it has printed."""
-
-    def __init__(self, repo: Path, *args: str, own_group: bool = False) -> None:
-        self.repo = repo
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")}
-        env.update(
-            GIT_CONFIG_NOSYSTEM="1",
-            GIT_CONFIG_GLOBAL=os.devnull,
-            NO_COLOR="1",
-            CASEFLOW_PLUGINS="",
-            CASEFLOW_USER="casey",
-        )
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _RUN_CASEFLOW, "watch", "--json", *args],
-            cwd=repo,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            process_group=0 if own_group else None,  # its own group: a terminal's Ctrl-C reaches all of it
-        )
-        self.events: list[dict[str, Any]] = []
-        self.ended = False
-        self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._stderr: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=lambda: self._stderr.extend(self.process.stderr or []), daemon=True).start()
-        self.wait_for(lambda e: e["event"] == "ready", timeout=20)
-
-    def _read(self) -> None:
-        for line in self.process.stdout or []:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def _take(self, timeout: float) -> bool:
-        if self.ended:
-            return False
-        try:
-            line = self._lines.get(timeout=max(0.0, timeout))
-        except queue.Empty:
-            return False
-        if line is None:
-            self.ended = True
-            return False
-        self.events.append(json.loads(line))
-        return True
-
-    def wait_for(self, matches: Callable[[dict[str, Any]], bool], timeout: float = 5.0) -> dict[str, Any]:
-        """The first event (printed so far or within ``timeout`` seconds) that ``matches``."""
-        deadline = time.monotonic() + timeout
-        seen = 0
-        while True:
-            for event in self.events[seen:]:
-                if matches(event):
-                    return event
-            seen = len(self.events)
-            if not self._take(deadline - time.monotonic()) and (self.ended or time.monotonic() >= deadline):
-                why = "watch ended" if self.ended else f"nothing within {timeout} s"
-                raise AssertionError(f"no such event ({why}); got {self.events}\n{''.join(self._stderr)}")
-
-    def collect(self, seconds: float) -> None:
-        """Everything printed in the next ``seconds``."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not self.ended:
-            self._take(deadline - time.monotonic())
-
-    def stop(self, signum: int = signal.SIGINT) -> int:
-        self.process.send_signal(signum)
-        code = self.process.wait(timeout=10)
-        self.collect(0.2)
-        return code
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
-
-
-@pytest.fixture
-def repo(case_repo: Callable[..., Path]) -> Path:
-    path = case_repo({RECORD: CLIENT_YAML, NOTE: note("# Contact note\n")})
-    (path / NOTE).parent.mkdir(exist_ok=True)
-    return path
-
-
-@pytest.fixture
-def start_watch(repo: Path) -> Iterator[Callable[..., Watch]]:
-    running: list[Watch] = []
-
-    def start(*args: str, own_group: bool = False) -> Watch:
-        running.append(Watch(repo, *args, own_group=own_group))
-        return running[-1]
-
-    yield start
-    for watch in running:
-        watch.close()
-
-
-def committed(path: Path, rel: str, rev: str = "HEAD") -> str | None:
-    done = subprocess.run(["git", "show", f"{rev}:{rel}"], cwd=path, capture_output=True, text=True, check=False)
-    return done.stdout if done.returncode == 0 else None
-
-
-def commits(path: Path) -> list[str]:
-    return git(path, "log", "--format=%H").split()
-
-
-def is_commit(rel: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda e: e["event"] == "committed" and e["path"] == rel
-
-
-def is_check(rel: str, valid: bool | None = True) -> Callable[[dict[str, Any]], bool]:
-    return lambda e: e["event"] == "checked" and e["path"] == rel and e["valid"] is valid
-
-
-def assert_consistent(path: Path, *clean: str) -> None:
-    """HEAD, git's index and the files agree: the given paths are clean, git's objects sound."""
-    # git's untracked cache can still list a file removed within the same instant as the folder's
-    # last change (a racy directory stamp; seen under load since the durable settings): ask the tree.
-    assert git(path, "-c", "core.untrackedCache=false", "status", "--porcelain", "--", *clean) == ""
-    git(path, "fsck", "--no-progress")
-    assert not (path / ".git" / "index.lock").exists()
-
+from tests.watch.helpers import (
+    CASEY,
+    NOTE,
+    RECORD,
+    RUN_CASEFLOW,
+    Watch,
+    assert_consistent,
+    commits,
+    committed,
+    is_check,
+    is_commit,
+    note,
+    record,
+    run_watch,
+    watcher_for,
+)
 
 # -- the ways editors save -----------------------------------------------------------------------
 
@@ -271,7 +135,7 @@ def test_text_output_uses_path_line_col_and_says_when_it_is_valid_again(repo: Pa
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")}
     env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, NO_COLOR="1", CASEFLOW_PLUGINS="")
     process = subprocess.Popen(
-        [sys.executable, "-c", _RUN_CASEFLOW, "watch", "--quiet-ms", "200"],
+        [sys.executable, "-c", RUN_CASEFLOW, "watch", "--quiet-ms", "200"],
         cwd=repo,
         env=env,
         stdout=subprocess.PIPE,
@@ -353,15 +217,6 @@ def test_a_removal_in_the_middle_of_a_save_is_never_committed(repo: Path, start_
     assert not any(e.get("deleted") for e in watch.events)
 
 
-def test_a_removal_that_lasts_the_quiet_period_is_committed(repo: Path, start_watch: Callable[..., Watch]) -> None:
-    watch = start_watch("--autocommit", "--quiet-ms", "300")
-    (repo / NOTE).unlink()
-    event = watch.wait_for(is_commit(NOTE), timeout=5)
-    assert event["deleted"] is True and event["valid"] is None
-    assert committed(repo, NOTE) is None
-    assert_consistent(repo)
-
-
 def test_its_own_commits_cause_no_further_commits(repo: Path, start_watch: Callable[..., Watch]) -> None:
     watch = start_watch("--autocommit", "--quiet-ms", "300")
     (repo / RECORD).write_text(record("555-0107"))
@@ -415,18 +270,6 @@ def test_sigterm_stops_cleanly(repo: Path, start_watch: Callable[..., Watch]) ->
 # -- the steps, set up exactly -------------------------------------------------------------------
 
 
-def watcher_for(path: Path, quiet: float = 0.3) -> tuple[Watcher, list[Any], list[str]]:
-    from caseflow.repo import open_repo
-
-    events: list[Any] = []
-    notices: list[str] = []
-    return (
-        Watcher(open_repo(path, environ={}), events.append, notices.append, author=CASEY, quiet=quiet),
-        events,
-        notices,
-    )
-
-
 def test_a_file_that_changes_after_it_was_checked_waits_for_the_next_quiet_period(repo: Path) -> None:
     watcher, events, _ = watcher_for(repo)
     head = commits(repo)[0]
@@ -443,13 +286,16 @@ def test_a_file_that_changes_after_it_was_checked_waits_for_the_next_quiet_perio
 
 
 def test_a_removal_is_committed_only_if_the_file_is_still_gone(repo: Path) -> None:
-    watcher, events, _ = watcher_for(repo)
+    watcher, events, _ = watcher_for(repo, allow_delete=True)
     head = commits(repo)[0]
     (repo / NOTE).unlink()
     watcher.judge(NOTE)
-    (repo / NOTE).write_text(note("# Rewritten\n"))  # the second half of a save
-    watcher.commit(CLIENT)
-    assert commits(repo)[0] == head
+    assert watcher.look_at_missing(CLIENT) == []  # the first look: one more to go
+    deleted = watcher.look_at_missing(CLIENT)
+    assert deleted == [NOTE]
+    (repo / NOTE).write_text(note("# Rewritten\n"))  # the second half of a save, just in time
+    watcher.commit(CLIENT, deleted)
+    assert commits(repo)[0] == head  # asked once more under the lock, right before committing
     assert [e.kind for e in events] == ["removed"]
 
 
@@ -486,13 +332,6 @@ def test_polling_sees_saves_too(repo: Path, start_watch: Callable[..., Watch]) -
     (repo / RECORD).write_text(record("555-0111"))
     watch.wait_for(is_commit(RECORD), timeout=5)
     assert committed(repo, RECORD) == record("555-0111")
-
-
-def run_watch(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, NO_COLOR="1", CASEFLOW_PLUGINS="")
-    command = [sys.executable, "-c", _RUN_CASEFLOW, "watch", *args]
-    return subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_autocommit_needs_a_known_staff_member_and_the_options_are_checked(repo: Path) -> None:

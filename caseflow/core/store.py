@@ -13,6 +13,7 @@ import fcntl
 import functools
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -78,7 +79,26 @@ class Store:
         first come, first served (:mod:`caseflow.core.writelock`), each waiting ``wait`` seconds
         plus a few more for every writer ahead, and told who holds it when the wait is long."""
         with write_lock(self.root, wait=wait):
+            if (self.root / layout.JOURNAL).exists():
+                self._heal_under_lock()
             yield
+
+    def _heal_under_lock(self) -> None:
+        """A writer killed while this one waited for the lock left its journal: put it right
+        before writing (beginning a journal would throw the other one away). Never this
+        process's own write in progress (a lock taken again inside it)."""
+        intent = journal.pending(self.root)
+        if intent is not None and intent.pid == os.getpid():
+            return
+        try:
+            healed = journal.heal(self.root)
+        except (OSError, GitFailed) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else exc.reason
+            raise StoreError(
+                f"an interrupted write could not be put right ({reason}); nothing was changed (caseflow doctor)"
+            ) from None
+        if healed:
+            sys.stderr.write(f"warning: {healed}\n")
 
     def uncommitted(self, paths: list[str]) -> list[str]:
         """Those of ``paths`` with changes not yet committed (a person's edit in progress)."""

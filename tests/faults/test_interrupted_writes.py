@@ -136,3 +136,38 @@ def test_a_file_size_limit_refuses_the_write_in_one_line_and_leaves_everything_a
     assert git(repo, "status", "--porcelain") == status
     assert leftovers(repo) == []
     fsck(repo)
+
+
+def test_a_writer_that_waited_for_the_lock_puts_right_a_write_killed_meanwhile(
+    demo_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+) -> None:
+    """The journal of a write killed while another waited for the lock is healed by the one that
+    waited, once it holds the lock, before it writes: never thrown away by its own journal."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from caseflow.core.writelock import queue, write_lock
+
+    repo = demo_repo()
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert visit(run_caseflow, repo, CASEFLOW_CRASH_AT="files").exit_code == -signal.SIGKILL
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")} | AS_CASEY
+    with write_lock(repo, command="test"):  # the killed write's journal stays: nobody can heal it yet
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "caseflow", "visit", CLIENT, "--type", "phone", "--note", "Second call."],
+            cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(queue(repo)) < 2 and time.monotonic() < deadline:  # it is in the queue behind us
+            time.sleep(0.05)
+        assert (repo / ".caseflow" / "journal").exists()
+    _out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "undid the interrupted write 'visit C-7K2M9Q'" in err
+    assert git(repo, "rev-parse", "HEAD^").strip() == head
+    shown = git(repo, "show", "HEAD", "--format=")
+    assert "Second call." in shown and NOTE not in shown
+    assert leftovers(repo) == []
+    assert git(repo, "status", "--porcelain") == ""

@@ -6,7 +6,10 @@ left, ``git fsck --full --strict`` passes, and watch, started again, commits wha
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -169,10 +172,10 @@ def test_a_write_killed_while_watch_runs_is_healed_before_watchs_next_commit(
 
 
 def test_watchs_commit_never_replaces_the_journal_of_a_write_killed_meanwhile(
-    repo: Path, run_caseflow: Callable[..., Result]
+    repo: Path, run_caseflow: Callable[..., Result], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A write killed after watch last healed (while watch waited for the lock, say): watch's commit
-    refuses to begin over that write's journal, and watch heals it first, saying so."""
+    never begins over that write's journal; once it holds the lock it heals it first, saying so."""
     git(repo, "reset", "-q", "--", STAGED)
     watcher, _, notices = watcher_for(repo)  # opened (and healed) before the write is killed
     head = git(repo, "rev-parse", "HEAD").strip()
@@ -187,20 +190,32 @@ def test_watchs_commit_never_replaces_the_journal_of_a_write_killed_meanwhile(
         env={**AS_CASEY, "CASEFLOW_CRASH_AT": "commit"},
     )
     assert killed.exit_code == -signal.SIGKILL, killed.stderr
-    intent = (repo / ".caseflow/journal/intent.json").read_bytes()
+    assert (repo / ".caseflow/journal/intent.json").exists()
     typed = record("555-0304")
     (repo / RECORD).write_text(typed)
-    with pytest.raises(InterruptedWrite):
-        Store(repo).commit_files(CASEY, {RECORD: typed.encode()}, action="edit", client=CLIENT)
-    assert (repo / ".caseflow/journal/intent.json").read_bytes() == intent  # left for healing
-    assert git(repo, "rev-parse", "HEAD").strip() == head
-
     watcher.judge(RECORD)
     watcher.commit(CLIENT)
-    assert len(notices) == 1 and notices[0].startswith("finished the interrupted write 'visit C-7K2M9Q'")
+    said = " ".join(notices) + capsys.readouterr().err
+    assert "finished the interrupted write 'visit C-7K2M9Q'" in said
     assert git(repo, "log", "--format=%s", f"{head}..HEAD").splitlines() == [f"edit {CLIENT}", f"visit {CLIENT}"]
     assert committed(repo, RECORD) == typed
     assert leftovers(repo) == []
+
+
+def test_a_journal_of_this_process_is_never_healed_from_under_it(repo: Path) -> None:
+    """The guard below the lock: a journal whose writer is alive and is this very process (a lock
+    taken again inside its own write) is left alone, and watch's commit refuses to begin over it."""
+    folder = repo / ".caseflow" / "journal"
+    folder.mkdir(parents=True)
+    (folder / "intent.json").write_text(
+        json.dumps({"pid": os.getpid(), "action": "visit", "client": CLIENT, "head": None, "message": "m", "paths": []})
+    )
+    typed = record("555-0305")
+    (repo / RECORD).write_text(typed)
+    with pytest.raises(InterruptedWrite):
+        Store(repo).commit_files(CASEY, {RECORD: typed.encode()}, action="edit", client=CLIENT)
+    assert (folder / "intent.json").exists()
+    shutil.rmtree(folder)
 
 
 def test_a_commit_killed_while_recording_its_intent_leaves_nothing_behind(repo: Path) -> None:

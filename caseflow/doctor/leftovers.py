@@ -54,9 +54,9 @@ def write_lock(scene: Scene) -> list[Finding]:
     holder = writelock.holder(scene.root)
     if holder is not None:
         waiting = max(0, len(writelock.queue(scene.root)) - 1)
-        since = f" since {moment(holder.since)}" if holder.since is not None else ""
+        since = f" since {moment(holder.since)} ({age(time.time() - holder.since)})" if holder.since is not None else ""
         queued = f"; {waiting} more waiting" if waiting else ""
-        detail = f"held by pid {holder.pid} ({holder.command}){since}: {holder.describe()}{queued}"
+        detail = f"held by pid {holder.pid} ({holder.command}){since}{queued}"
         return [Finding(WRITE_LOCK, rel, detail, problem=False)]
     if not processes.is_flocked(lock):
         return []

@@ -176,18 +176,24 @@ def test_stray_temporary_files_are_kept_as_drafts_and_a_live_one_is_left(repo: P
     (scratch / "index").write_bytes(b"DIRC")
     for path in (stray, empty, scratch):
         os.utime(path, (LONG_AGO, LONG_AGO))
-    fresh = folder / ".plan.yaml.zzzzzzzz.tmp"  # a write in progress right now
+    fresh = folder / ".plan.yaml.zzzzzzzz.tmp"  # written this very moment
     fresh.write_text("new")
+    os.utime(fresh, (time.time() + 60, time.time() + 60))  # (however slow the machine running the test)
+    busy = folder / ".plan.yaml.yyyyyyyy.tmp"  # an old one that a live process still writes
+    busy.write_text("still writing")
+    os.utime(busy, (LONG_AGO, LONG_AGO))
 
-    text, findings = doctor(invoke_caseflow, repo)
-    text.assert_refused(1)
-    assert sorted(kinds(findings)) == [
-        ("temp-file", ".caseflow/commit-x1y2z3"),
-        ("temp-file", f"clients/{CLIENT}/.client.yaml.0a1b2c3d.tmp"),
-        ("temp-file", f"clients/{CLIENT}/.plan.yaml.k3j9x_2a.tmp"),
-    ]
-    invoke_caseflow("--repo", repo, "doctor", "--fix").assert_success()
-    assert not stray.exists() and not empty.exists() and not scratch.exists() and fresh.exists()
+    with child(f"f = open({str(busy)!r}, 'a')"):
+        text, findings = doctor(invoke_caseflow, repo)
+        text.assert_refused(1)
+        assert sorted(kinds(findings)) == [
+            ("temp-file", ".caseflow/commit-x1y2z3"),
+            ("temp-file", f"clients/{CLIENT}/.client.yaml.0a1b2c3d.tmp"),
+            ("temp-file", f"clients/{CLIENT}/.plan.yaml.k3j9x_2a.tmp"),
+        ]
+        invoke_caseflow("--repo", repo, "doctor", "--fix").assert_success()
+    assert not stray.exists() and not empty.exists() and not scratch.exists()
+    assert fresh.exists() and busy.exists()
     (kept,) = (repo / ".caseflow/drafts").rglob("plan.yaml.k3j9x_2a.tmp")
     assert kept.read_text() == PLAN + "# half\n"
 

@@ -224,6 +224,7 @@ FEATURE_ORDER = (
     "review",
     "reporting",
     "sharing",
+    "doctor",
     "agency",
 )
 

@@ -4,7 +4,8 @@ commit by an admin (signed where signing is required: it is an ordinary write).
 Each format's step is a function of ``caseflow.yaml`` (the round-trip document) that makes its
 changes and says what they were. What a format added is :data:`caseflow.core.config.FORMAT_CHANGES`;
 a format whose additions are all optional (format 2: staff keys, ``signing:``, ``admin:``, the
-access ref) needs nothing but its number.
+access ref) needs nothing but its number, and so does one that changes only how new documents
+are named (format 3).
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ def _to_2(document: Document) -> list[str]:
     return []
 
 
+def _to_3(document: Document) -> list[str]:
+    """Format 3 names new documents differently; every existing name stays valid, so no file is
+    renamed: the number alone tells every clone's caseflow to name new ones so."""
+    return []
+
+
 #: The step to each format from the one before it.
-STEPS: dict[int, Callable[[Document], list[str]]] = {2: _to_2}
+STEPS: dict[int, Callable[[Document], list[str]]] = {2: _to_2, 3: _to_3}
 
 
 @dataclass

@@ -16,15 +16,21 @@ REPO_ENV = "CASEFLOW_REPO"
 USER_ENV = "CASEFLOW_USER"
 CONFIG_FORM = "core.repository"
 #: The case repository's format. 2: staff keys, signing, admin rights and the shared access
-#: record (``refs/caseflow/access``). ``caseflow upgrade`` moves a repository up; a caseflow that
-#: knows only an older format refuses to write to a newer one.
-FORMAT_VERSION = 2
-FORMATS = (1, 2)
+#: record (``refs/caseflow/access``). 3: new notes and other many-per-client documents are named
+#: with a short random id (:data:`UNIQUE_NAMES_FORMAT`). ``caseflow upgrade`` moves a repository
+#: up; a caseflow that knows only an older format refuses to write to a newer one.
+FORMAT_VERSION = 3
+FORMATS = (1, 2, 3)
 #: What each format added to the one before (``caseflow upgrade`` says so as it migrates).
 FORMAT_CHANGES = {
     2: "staff keys and signing (signing: required), the admin right (admin: roles, staff admin: true) "
     "and the shared access record (refs/caseflow/access)",
+    3: "new notes and other dated documents are named with a short random id "
+    "(visits/2026-11-17-phone-0k7mq.md), so two clones never make the same name; older names stay valid",
 }
+#: From this format on, a new many-per-client document's name ends in a short random id (a caseflow
+#: that knows format 2 only would call such a name wrong); before it, in a counter (``-2``).
+UNIQUE_NAMES_FORMAT = 3
 #: An SSH public key as a staff entry keeps it: type and base64 body (the comment is dropped).
 PUBLIC_KEY_PATTERN = (
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+$"

@@ -8,11 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from caseflow.core.ids import NAME_END_PATTERN
+
 #: Namespaced ids: ``core.plan``, ``instruments.phq9``, ``riverbend.housing-intake``.
 FORM_ID = re.compile(r"^[a-z][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+$")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _PLACEHOLDER_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: What may end the name of a many-per-client document not named by an id, after what its fields
+#: give: a short id (``visits/2026-11-17-phone-0k7mq.md``, since format 3: unique across clones),
+#: or a counter (``visits/2026-03-02-home-2.md``: a second one on that day, before).
+_UNIQUE_END = NAME_END_PATTERN
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,10 @@ class Form:
 
     ``path`` is a pattern relative to the client folder: ``plan.yaml`` for a one-per-client
     document, ``visits/{date}-{type}.md`` for many. ``{date}`` is an ISO date; every other
-    placeholder is filled from the document's field of the same name (``{id}`` from ``id``).
+    placeholder is filled from the document's field of the same name (``{id}`` from ``id``). A new
+    document of a many-per-client form not named by ``{id}`` also gets a short random id at the end
+    of its name (``visits/2026-11-17-phone-0k7mq.md``, since format 3), so that documents made on
+    different clones never share a name; older names (``...-phone.md``, ``...-phone-2.md``) stay valid.
     ``schema`` is a JSON Schema (Draft 2020-12) for the document's fields (front matter for
     Markdown); put a ``title`` on every field (reviews and messages use it) and ``x-phi: true``
     on fields that identify a person. ``skeleton`` names a jinja2 template (looked up in the
@@ -78,7 +87,7 @@ class Form:
         rest, dot, suffix = self.path[last:].rpartition(".")
         parts.append(re.escape(rest))
         if self.placeholders and "id" not in self.placeholders:
-            parts.append(r"(?:-\d+)?")  # a second document on the same day: visits/2026-03-02-home-2.md
+            parts.append(_UNIQUE_END + "?")
         parts.append(re.escape(dot + suffix))
         return re.compile("^" + "".join(parts) + "$")
 
@@ -103,14 +112,15 @@ class Form:
         return path
 
     def path_agrees(self, relative_path: str, data: Mapping[str, Any]) -> bool:
-        """Does the file name say what the fields say? (``-2`` may follow a date-and-type name.)"""
+        """Does the file name say what the fields say? (A short id, ``-0k7mq``, or an older name's
+        counter, ``-2``, may follow a date-and-type name.)"""
         expected = self.path_for(data)
         if expected is None or relative_path == expected:
             return True  # a missing field is the schema's to report
         if "id" in self.placeholders:
             return False
         stem, _, suffix = expected.rpartition(".")
-        return bool(re.fullmatch(re.escape(stem) + r"-\d+\." + re.escape(suffix), relative_path))
+        return bool(re.fullmatch(re.escape(stem) + _UNIQUE_END + r"\." + re.escape(suffix), relative_path))
 
 
 @dataclass(frozen=True)

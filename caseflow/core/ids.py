@@ -29,6 +29,30 @@ def random_client_id(prefix: str = "C-", length: int = 6) -> str:
     return prefix + "".join(secrets.choice(CROCKFORD) for _ in range(length))
 
 
+#: What ends a new many-per-client document's name (``visits/2026-11-17-phone-0k7mq.md``) so that
+#: two clones never make the same one: lower-case Crockford characters (five are made; four to six
+#: are accepted). An older name ends in nothing or in a counter (``-2``), also accepted.
+NAME_ID_PATTERN = r"[0-9a-hjkmnp-tv-z]{4,6}"
+#: The end of such a name after what the document's fields give: ``-0k7mq``, ``-2`` or nothing.
+NAME_END_PATTERN = rf"(?:-(?:\d+|{NAME_ID_PATTERN}))"
+
+
+def random_name_id(earlier: int = 0) -> str:
+    """The short id ending a new document's name: one character saying how many documents of the
+    same client, day and kind this clone had already (``0``, ``1``, ...: names sort in the order
+    they were made, as the older ``-2`` did), then four random ones (1,048,576 choices: two clones
+    making the first phone note of a day for the same client do not collide). Never all digits,
+    so that it is not read as an older name's counter."""
+    import secrets
+
+    alphabet = CROCKFORD.lower()
+    first = alphabet[min(max(earlier, 0), len(alphabet) - 1)]
+    while True:
+        value = first + "".join(secrets.choice(alphabet) for _ in range(4))
+        if not value.isdigit():
+            return value
+
+
 def check_client_id(value: str) -> str:
     """Return ``value`` if it is a safe client id, else raise :class:`InvalidId`."""
     if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):

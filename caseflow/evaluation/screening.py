@@ -199,7 +199,9 @@ def scores(repo: Session, client_id: str, instrument_id: str | None = None) -> l
     for instrument_key in sorted(instruments):
         if wanted and instrument_key != wanted:
             continue
-        # same day: "…-phq9.yaml" was given before "…-phq9-2.yaml"
+        # same day: "…-phq9.yaml" was given before "…-phq9-2.yaml" (older names), both before the
+        # names of format 3, whose short id starts with how many the clone had that day ("-0k7mq",
+        # then "-1x3ab")
         documents = sorted(case.by_form(instrument_key), key=lambda d: (str(d.data.get("date")), len(d.path), d.path))
         baseline: int | None = None
         for document in documents:

@@ -40,6 +40,7 @@ COMMAND_PLUGINS = (
     "caseflow.reporting.commands",
     "caseflow.index.commands",
     "caseflow.watch.commands",
+    "caseflow.doctor.commands",
 )
 
 #: caseflow's own behaviour, registered through the same hooks as everyone else's.

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core import layout
-from caseflow.core.config import CONFIG_FILE, ROLES, Staff
+from caseflow.core.config import CONFIG_FILE, ROLES, UNIQUE_NAMES_FORMAT, Staff
 from caseflow.core.documents import Document, new_mapping
 from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
 from caseflow.core.forms import Form
 from caseflow.core.git.config import config_value
-from caseflow.core.ids import check_client_id, check_staff_id, random_client_id
+from caseflow.core.ids import NAME_END_PATTERN, check_client_id, check_staff_id, random_client_id, random_name_id
 from caseflow.core.store import Author, Transaction
 from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES, read_document_bytes
 from caseflow.core.validation import check_plain_data
@@ -345,10 +345,23 @@ def place(repo: Session, base: str, form: Form, document: Document) -> str:
         if (repo.root / path).exists():
             raise AlreadyExists(f"{path} already exists; change it with `caseflow set`")
         return path
-    if "id" in form.placeholders and (repo.root / path).exists():
-        raise AlreadyExists(f"{path} already exists: ids are unique; choose another id or leave it to caseflow")
+    if "id" in form.placeholders:
+        if (repo.root / path).exists():
+            raise AlreadyExists(f"{path} already exists: ids are unique; choose another id or leave it to caseflow")
+        return path
     stem, suffix = os.path.splitext(path)
-    counter = 2
+    if repo.config.format >= UNIQUE_NAMES_FORMAT:
+        # Another clone may make a document of the same client, day and kind while offline: a
+        # counter would give both the same name and one would be lost in the sync.
+        folder, name = os.path.split(stem)
+        same = re.compile(re.escape(name) + NAME_END_PATTERN + "?" + re.escape(suffix))
+        present = os.listdir(repo.root / folder) if (repo.root / folder).is_dir() else []
+        earlier = sum(1 for entry in present if same.fullmatch(entry))
+        while True:
+            path = f"{stem}-{random_name_id(earlier)}{suffix}"
+            if not ((repo.root / path).exists() or (repo.root / path).is_symlink()):
+                return path
+    counter = 2  # an older format: the names its caseflow expects
     while (repo.root / path).exists() or (repo.root / path).is_symlink():
         path = f"{stem}-{counter}{suffix}"
         counter += 1

@@ -176,3 +176,32 @@ def test_without_an_admin_anyone_on_the_staff_list_may_upgrade_and_is_told(
     set_format(repo, 1)
     told = invoke_caseflow("--repo", repo, "--as", "casey", "upgrade").assert_success()
     assert "nobody on the staff list has the admin right yet" in told.stderr
+
+
+def test_format_3_names_notes_uniquely_once_upgraded_and_renames_nothing(
+    case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
+) -> None:
+    """A format-2 repository keeps the names its older caseflows expect (``-phone.md``, then
+    ``-phone-2.md``); `caseflow upgrade` moves it to 3 in one commit touching only caseflow.yaml,
+    and from then on a new note's name ends in a short id. Every older name stays valid."""
+    repo = case_repo()
+    client = invoke_caseflow("--repo", repo, "intake", "--name", "Ana Example", "--dob", "1990-04-02", env=CASEY)
+    client_id = client.assert_success().stdout.strip().split()[-1]
+    set_format(repo, 2)
+    visits = repo / "clients" / client_id / "visits"
+    phone = ("--repo", repo, "visit", client_id, "--type", "phone", "--note", "Checked in.")
+    day = {**CASEY, "CASEFLOW_TODAY": "2026-11-17"}
+    for _ in range(2):
+        invoke_caseflow(*phone, env=day).assert_success()
+    assert sorted(p.name for p in visits.iterdir()) == ["2026-11-17-phone-2.md", "2026-11-17-phone.md"]
+
+    before = git(repo, "rev-parse", "HEAD").strip()
+    upgraded = invoke_caseflow("--repo", repo, "--as", "sam", "upgrade").assert_success()
+    assert f"upgraded from format 2 to {FORMAT_VERSION}" in upgraded.stderr
+    assert "format 3: new notes and other dated documents are named with a short random id" in upgraded.stdout
+    assert git(repo, "diff", "--name-only", before, "HEAD").split() == ["caseflow.yaml"]  # nothing renamed
+
+    invoke_caseflow(*phone, env=day).assert_success()
+    (new,) = {p.name for p in visits.iterdir()} - {"2026-11-17-phone-2.md", "2026-11-17-phone.md"}
+    assert re.fullmatch(r"2026-11-17-phone-2[0-9a-hjkmnp-tv-z]{4}\.md", new)  # two came before it
+    invoke_caseflow("--repo", repo, "validate").assert_success()

@@ -112,7 +112,7 @@ def test_a_day_of_work(case_repo: Callable[..., Path], invoke_caseflow: Run, tmp
         env={**env, "EDITOR": str(editor)},
     ).assert_success()
     note_path = created.stdout.strip()
-    assert note_path.endswith("-home.md")
+    assert "/visits/" in note_path and "-home-" in note_path
     assert (path / note_path).read_text().endswith("Visited at home; all well.\n")
 
     shown = json.loads(invoke_caseflow("show", client_id, "--json", cwd=path).assert_success().stdout)

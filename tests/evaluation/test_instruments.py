@@ -300,7 +300,7 @@ def test_an_agency_instrument_is_a_form_and_a_screening(case_repo: Callable[...,
     casey = repo.actor("casey")
     client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
     saved, result = screen(repo, casey, client, "riverbend.housing-stress", {"q1": 1, "q2": 0})
-    assert result.band == "stressed" and saved.path.endswith("-housing-stress.yaml")
+    assert result.band == "stressed" and "-housing-stress-" in saved.path
     assert repo.validate().ok
 
 

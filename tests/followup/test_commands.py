@@ -47,7 +47,8 @@ def test_a_hospital_stay_then_the_seven_day_follow_up(agency: Path, invoke_casef
         invoke_caseflow, agency, "visit", CLIENT, "--type", "hospital", "--date", "2026-03-05", "--admitted",
         "2026-03-01", "--discharged", "2026-03-05", "--facility", "St. Example", "--note", "Discharge planning.",
     ).assert_success()  # fmt: skip
-    note = (agency / f"clients/{CLIENT}/visits/2026-03-05-hospital.md").read_text()
+    (note_file,) = (agency / f"clients/{CLIENT}/visits").glob("2026-03-05-hospital-*.md")
+    note = note_file.read_text()
     assert "discharged_on: 2026-03-05" in note and note.endswith("---\n\nDischarge planning.\n")
     assert "Caseflow-Contact: hospital on 2026-03-05" in git(agency, "log", "-1", "--format=%B")
     due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
@@ -139,15 +140,11 @@ def test_a_provider_report_with_its_pdf_stays_unread_until_acknowledged(
         "--file", tmp_path / "report.md", "--attach", tmp_path / "report.pdf",
     ).assert_success()  # fmt: skip
     folder = agency / f"clients/{CLIENT}/provider-reports"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "2026-03-09-eastside-counseling.md",
-        "2026-03-09-eastside-counseling.pdf",
-    ]
+    (report,) = folder.glob("2026-03-09-eastside-counseling-*.md")
+    assert sorted(p.name for p in folder.iterdir()) == [report.name, report.name.replace(".md", ".pdf")]
     due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
     assert "report" in {d["rule"] for d in due}
-    caseflow(
-        invoke_caseflow, agency, "ack", CLIENT, "provider-reports/2026-03-09-eastside-counseling.md"
-    ).assert_success()
+    caseflow(invoke_caseflow, agency, "ack", CLIENT, f"provider-reports/{report.name}").assert_success()
     assert "report" not in {d["rule"] for d in json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)}
     (tmp_path / "fake.pdf").write_text("not a pdf")
     refused = caseflow(
@@ -248,17 +245,14 @@ def test_each_report_keeps_its_own_pdf_and_only_the_case_manager_marks_it_read(
             "--file", tmp_path / "r.md", "--attach", tmp_path / "r.pdf",
         ).assert_success()  # fmt: skip
     folder = agency / f"clients/{CLIENT}/provider-reports"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "2026-03-09-eastside-counseling-2.md",
-        "2026-03-09-eastside-counseling-2.pdf",
-        "2026-03-09-eastside-counseling.md",
-        "2026-03-09-eastside-counseling.pdf",
-    ]
-    assert (
-        "attachment: 2026-03-09-eastside-counseling-2.pdf"
-        in (folder / "2026-03-09-eastside-counseling-2.md").read_text()
+    notes = sorted(folder.glob("2026-03-09-eastside-counseling-*.md"))
+    assert len(notes) == 2
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [n.name for n in notes] + [n.name.replace(".md", ".pdf") for n in notes]
     )
-    report = "provider-reports/2026-03-09-eastside-counseling.md"
+    for note in notes:
+        assert f"attachment: {note.name.replace('.md', '.pdf')}" in note.read_text()
+    report = f"provider-reports/{notes[0].name}"
     robin = invoke_caseflow("--repo", agency, "--as", "robin", "ack", CLIENT, report, env={"CASEFLOW_TODAY": TODAY})
     assert robin.exit_code == 1 and "for the assigned case manager (casey)" in robin.stderr
     (tmp_path / "latin1.md").write_bytes(b"caf\xe9\n")

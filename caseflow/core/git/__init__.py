@@ -15,6 +15,8 @@ as a one-line reason) and typed operations, one small module each:
 - :mod:`.refs`: caseflow's own refs beside the branches (``refs/caseflow/access``): flat trees
   by ``mktree``, ``commit-tree``, ``update-ref`` compare-and-swap, a ref's history in one read;
 - :mod:`.config`: reading settings, writing a clone's own, registering the merge driver;
+- :mod:`.health`: what ``caseflow doctor`` asks (lock files, what is staged and why, a merge in
+  progress, settings as git resolves them);
 - :mod:`.repository`: creating a repository (the one use of GitPython, off every hot path).
 
 May import: the standard library, GitPython (in :mod:`.repository`, and :mod:`.runner` to name

@@ -302,7 +302,7 @@ def heal(root: Path) -> str | None:
         if intent.paths and (intent.files or committed):
             git_commit.unstage(root, intent.paths)
     if intent.files:  # watch writes no temporary file: one beside a document is an editor's, mid-save
-        _remove_temp_files(root, intent.paths)
+        _remove_temp_files(root, intent.paths, None if committed else intent)
     shutil.rmtree(folder, ignore_errors=True)
     return message
 
@@ -345,12 +345,19 @@ def _roll_back(root: Path, intent: Intent, folder: Path, *, keep_drafts: bool) -
     return str(drafts.relative_to(root))
 
 
-def _remove_temp_files(root: Path, paths: list[str]) -> None:
-    """``.<name>.*.tmp`` beside each document: an atomic write killed before its rename."""
+def _remove_temp_files(root: Path, paths: list[str], keep: Intent | None = None) -> None:
+    """``.<name>.*.tmp`` beside each document: an atomic write killed before its rename. With
+    ``keep``, one holding exactly the bytes that write meant to put there is moved to the drafts
+    (killed between writing it and its rename, it is the only copy of what was being written)."""
+    drafts = root / layout.DRAFTS / f"recovered-{time.strftime('%Y%m%d-%H%M%S')}"
     for rel in paths:
         target = root / rel
         if not target.parent.is_dir():
             continue
         for temp in target.parent.glob(f".{target.name}.*.tmp"):
             with contextlib.suppress(OSError):
+                if keep is not None and _digest(temp.read_bytes()) == keep.new.get(rel) and not (drafts / rel).exists():
+                    (drafts / rel).parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(temp, drafts / rel)
+                    continue
                 temp.unlink()

@@ -171,3 +171,22 @@ def test_a_writer_that_waited_for_the_lock_puts_right_a_write_killed_meanwhile(
     assert "Second call." in shown and NOTE not in shown
     assert leftovers(repo) == []
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_write_killed_between_its_temporary_file_and_the_rename_keeps_those_bytes_as_a_draft(
+    demo_repo: Callable[..., Path], run_caseflow: Callable[..., Result]
+) -> None:
+    """The temporary file is then the only copy of what was being written: kept, not deleted."""
+    repo = demo_repo()
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert visit(run_caseflow, repo, CASEFLOW_CRASH_AT="files").exit_code == -signal.SIGKILL
+    written = [p for p in (repo / "clients" / CLIENT / "visits").glob("*.md") if NOTE in p.read_text()]
+    assert len(written) == 1
+    note = written[0]
+    note.rename(note.with_name(f".{note.name}.k3x9q2ab.tmp"))  # as if killed just before the rename
+    healed = run_caseflow("clients", cwd=repo, env=AS_CASEY)
+    healed.assert_success()
+    assert git(repo, "rev-parse", "HEAD").strip() == head
+    assert leftovers(repo) == []
+    drafts = list((repo / ".caseflow" / "drafts").rglob(note.name))
+    assert len(drafts) == 1 and NOTE in drafts[0].read_text()

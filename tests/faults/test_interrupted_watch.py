@@ -27,7 +27,7 @@ from tests.watch.helpers import CASEY, NOTE, RECORD, Watch, committed, note, rec
 AS_CASEY = {"CASEFLOW_USER": "casey"}
 STAGED = "providers/staged.yaml"
 #: The soak's kill -9 trials (``-m slow``).
-TRIALS = 40
+TRIALS = int(os.environ.get("CASEFLOW_SOAK_TRIALS", "200"))  # kill -9 trials of the slow soak
 #: From this step on the commit object exists: the next command finishes the commit.
 COMMITTED_FROM = WATCH_STEPS.index("watch-commit")
 

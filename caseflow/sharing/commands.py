@@ -78,7 +78,7 @@ def resolve(
         raise UsageError("give CLIENT DOC FIELD --take mine|theirs|VALUE")
     left = repo.sharing.resolve(client_id, document, field, take)
     if left is None:
-        done(f"{document}: every conflict settled; the file is staged (commit the merge, or caseflow sync)")
+        done(f"{document}: every conflict settled; the file is staged (caseflow sync commits the merge)")
     else:
         done(f"{field} settled; {len(left.conflicts)} left in {document}")
 
@@ -108,6 +108,8 @@ def sync(settings: Settings, remote: str, as_json: bool) -> None:
     """
 
     report = settings.repo().sharing.sync(settings.actor(), remote)
+    if report.recovered:
+        click.echo(f"warning: {report.recovered}", err=True)
     if as_json:
         emit_json(report.as_json())
     else:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from caseflow.core import layout
+from caseflow.core import layout, sync_journal
 from caseflow.core.documents import load_plain
 from caseflow.core.git.listing import unmerged_paths
 from caseflow.core.safefiles import atomic_write
@@ -43,6 +43,7 @@ def run_driver(repo: Session, base: Path, mine: Path, theirs: Path, path: str) -
     Whatever goes wrong, the file keeps our version and the conflict is recorded: the driver never
     drops a change silently and never writes conflict markers.
     """
+    sync_journal.crash_whole_sync("sync-merge-driver")  # tests: the sync killed while git merges
     old, ours, other = (p.read_bytes() for p in (base, mine, theirs))
     rebasing = repo.store.rebasing()
     try:
@@ -172,8 +173,8 @@ def resolve(repo: Session, client_id: str, document: str, field: str, take: str)
         kept = {"path": path, "note": record.note, "conflicts": left}
         atomic_write(_record_file(repo, path), json.dumps(kept, indent=2, ensure_ascii=False).encode("utf-8"))
         return settled
+    repo.store.mark_resolved(path)  # staged first: killed before the record goes, unsettled() drops it
     _record_file(repo, path).unlink(missing_ok=True)
-    repo.store.mark_resolved(path)
     return None
 
 

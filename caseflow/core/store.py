@@ -197,7 +197,7 @@ class Store:
         is restored, the index is as before and HEAD has not moved.
         """
         with self.lock():
-            sync_journal.refuse_writes(self.root, self.git_dir)  # never on top of a merge not finished
+            sync_journal.refuse_writes(self.root)  # never on top of a merge not finished
             tx = Transaction(self.root, action, client)
             yield tx
             if tx.writes:
@@ -321,7 +321,7 @@ class Store:
             if data is not None and CONFLICT_MARKER.search(data):
                 raise StoreError(f"{rel} holds git conflict markers; caseflow never commits them")
         with self.lock():  # keep() is asked under it, right before committing
-            sync_journal.refuse_writes(self.root, self.git_dir)
+            sync_journal.refuse_writes(self.root)
             return commit_files(
                 self.root,
                 author,

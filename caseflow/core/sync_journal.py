@@ -75,7 +75,7 @@ SYNC_STEPS = (
 SYNC_PID_ENV = "CASEFLOW_SYNC_PID"
 
 MERGE_NOT_FINISHED = (
-    "a sync's merge is not finished: `caseflow resolve` settles what it lists, then `caseflow sync` "
+    "a merge is in progress (a sync's): `caseflow resolve` settles what it lists, then `caseflow sync` "
     "commits the merge; nothing was changed"
 )
 MERGE_INTERRUPTED = "a sync was interrupted while merging: `caseflow sync` finishes it; nothing was changed"
@@ -160,7 +160,10 @@ def heal_held(root: Path, git_dir: Path) -> str | None:
     intent = pending(root)
     if intent is None:
         return None
-    if not interrupted.nobody_working(root):
+    idle = interrupted.nobody_working(root)
+    if idle is None:  # this system cannot list processes: only a journal too old to be a live git's
+        idle = time.time() - (root / layout.SYNC_JOURNAL).stat().st_mtime > locks.STALE_AFTER_SECONDS
+    if not idle:
         return "a sync was interrupted and its git is still working here; run `caseflow sync` when it has finished"
     try:
         return _heal(root, git_dir, intent)
@@ -229,9 +232,11 @@ def _forget_conflicts(root: Path) -> None:
     shutil.rmtree(root / layout.CONFLICTS, ignore_errors=True)
 
 
-def refuse_writes(root: Path, git_dir: Path) -> None:
+def refuse_writes(root: Path) -> None:
     """A StoreError while a merge is not finished (its caller holds the writers' lock, so any sync
     journal left is an interrupted one): a write now would commit the other side's files as one's own."""
+    dot_git = root / ".git"
+    git_dir = dot_git if dot_git.is_dir() else locks.git_dir(root)  # a stat, but for a worktree
     if (git_dir / "MERGE_HEAD").exists():
         raise StoreError(MERGE_NOT_FINISHED)
     if (root / layout.SYNC_JOURNAL).exists():

@@ -69,9 +69,10 @@ def _nobody_working(root: Path, found: list[Path]) -> bool:
     return all(now - p.stat().st_mtime > locks.STALE_AFTER_SECONDS for p in found if p.exists())
 
 
-def nobody_working(root: Path) -> bool:
-    """No git process works in this repository now (as far as this system can tell)."""
-    return not locks.live_git_processes(root)
+def nobody_working(root: Path) -> bool | None:
+    """No git process works in this repository now (None: this system cannot tell)."""
+    live = locks.live_git_processes(root)
+    return None if live is None else not live
 
 
 def clear_merge_state(git_dir: Path) -> None:

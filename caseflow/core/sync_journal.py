@@ -141,7 +141,7 @@ def pending(root: Path) -> SyncIntent | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError):  # unreadable: nothing to take back, only to clean up
-        return SyncIntent(pid=0, remote="?", branch="?", head=None)
+        return SyncIntent(pid=0, remote="?", branch="?", head=None, step="?")
 
 
 def heal(store: Store) -> str | None:

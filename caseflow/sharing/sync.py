@@ -121,16 +121,16 @@ def sync(repo: Session, actor: Staff, remote: str = "origin") -> SyncReport:
         report.recovered = sync_journal.heal_held(root, store.git_dir)  # killed since this command began
         if sync_journal.pending(root) is not None:  # its git is still at work: nothing may be touched
             raise StoreError(report.recovered or "a sync is in progress")
-        if store.merge_head() is not None:
-            _finish_merge(repo, author, report)
-        dirty = [p for p in store.uncommitted(["."]) if not p.startswith(LOCAL_DIR)]
-        if dirty:
-            raise StoreError(
-                f"{dirty[0]} has changes that are not committed yet, so nothing was synced: commit them if they are "
-                "your own work, else put the file back as committed (`git restore`, or remove it if it is new)"
-            )
-        journal = SyncJournal(root, remote, branch, store.head())
+        journal = SyncJournal(root, remote, branch, store.head())  # before any git: even `git status` locks
         try:
+            if store.merge_head() is not None:
+                _finish_merge(repo, author, report, journal)
+            dirty = [p for p in store.uncommitted(["."]) if not p.startswith(LOCAL_DIR)]
+            if dirty:
+                raise StoreError(
+                    f"{dirty[0]} has changes that are not committed yet, so nothing was synced: commit them if they "
+                    "are your own work, else put the file back as committed (`git restore`, or remove it if it is new)"
+                )
             _fetch_merge_push(repo, author, report, journal)
         except BaseException:
             _stopped(root, store.git_dir, journal)
@@ -147,7 +147,7 @@ def _fetch_merge_push(repo: Session, author: Author, report: SyncReport, journal
     theirs = refs.resolve(root, tracking)
     if theirs is not None:
         before = store.head() or ""
-        journal.reached("sync-merge-start", theirs=theirs, merging=True)
+        journal.reached("sync-merge-start", head=before or None, theirs=theirs, merging=True)
         env = {**author.env(), sync_journal.SYNC_PID_ENV: str(os.getpid())}
         failed = git_remote.merge(root, theirs, f"sync with {remote}\n\nCaseflow-Action: sync", env)
         if store.merge_head() is not None:
@@ -180,7 +180,8 @@ def _stopped(root: Path, git_dir: Path, journal: SyncJournal) -> None:
     """A sync that failed (or was stopped with Ctrl-C) in this process: a merge it was making is
     taken back at once, as the next command would, and its journal goes."""
     if journal.intent.merging:
-        sync_journal.heal_held(root, git_dir)
+        sync_journal.heal_held(root, git_dir)  # removes the journal once the merge is taken back:
+        return  # if it could not be (a git still at work), the journal stays for the next command
     journal.finish()
 
 
@@ -206,10 +207,11 @@ def _share_access_record(root: Path, remote: str, author: Author, journal: SyncJ
     return []
 
 
-def _finish_merge(repo: Session, author: Author, report: SyncReport) -> None:
+def _finish_merge(repo: Session, author: Author, report: SyncReport, journal: SyncJournal) -> None:
     """A sync stopped at a conflict: once every file is settled, commit the merge (by the person
     syncing: each side's own commits keep their authors). Killed while committing, the merge is
-    still in progress, and the next sync commits it: its journal records no merge of its own."""
+    still in progress, and the next sync commits it: the journal records no merge of caseflow's
+    own (``merging``), so nothing takes it back."""
     from caseflow.sharing.driver import unsettled
 
     root = repo.root
@@ -223,12 +225,8 @@ def _finish_merge(repo: Session, author: Author, report: SyncReport) -> None:
         data = (repo.root / path).read_bytes() if (repo.root / path).is_file() else b""
         if CONFLICT_MARKER.search(data):
             raise StoreError(f"{path} holds git conflict markers; caseflow never commits them")
-    journal = SyncJournal(root, report.remote, report.branch, repo.store.head())
-    try:
-        _run("commit", lambda: git_remote.commit_merge(root, author.env()))
-        journal.reached("sync-commit")
-    finally:
-        journal.finish()
+    _run("commit", lambda: git_remote.commit_merge(root, author.env()))
+    journal.reached("sync-commit")
     report.merged = True
     report.came_in = _changes(root, "HEAD^1", "HEAD")
 

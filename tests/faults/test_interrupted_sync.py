@@ -182,6 +182,16 @@ def test_a_live_sync_is_never_put_right_from_under_it(team: Team) -> None:
     journal.unlink()
 
 
+def test_an_unreadable_sync_journal_is_only_cleaned_up_after(team: Team) -> None:
+    """Nothing can be taken back on its word; git's leftovers go, and the sync goes on."""
+    (team.casey / ".caseflow" / "sync.json").write_text("{not json")
+    (team.casey / ".git" / "refs" / "remotes" / "origin" / "main.lock").write_text("")
+    after = team.as_("casey", "clients").assert_success()
+    assert "a sync was interrupted; cleaned up after it" in one_warning(after.stderr)
+    assert leftovers(team.casey) == []
+    team.as_("casey", "sync").assert_success()
+
+
 def test_a_persons_own_edit_is_never_taken_for_the_merge(team: Team) -> None:
     """An edit of a document the other side did not change stays, and the sync says whose it may be."""
     killed(team, "sync-merge-start")

@@ -1,11 +1,12 @@
 """What a killed ``git fetch``, ``merge``, ``commit`` or ``push`` leaves behind, and putting it right.
 
 A write's git commands touch the index and HEAD only (:mod:`caseflow.core.git.locks` knows their
-locks). A sync's touch more: a fetch locks ``refs/remotes/...`` and writes ``objects/pack/tmp_*``;
-a merge writes the working tree, the index and ``MERGE_HEAD``, and hands each case document to
-caseflow's merge driver as ``.merge_file_*`` temporary files in the top folder (which hold client
-data); a push locks nothing here but the tracking ref. :func:`leftovers` finds all of these and
-:func:`remove_leftovers` removes them, only while no git process works in the repository.
+locks). A sync's touch more: a fetch locks ``refs/remotes/...``, writes ``objects/pack/tmp_*`` and
+a ``.keep`` beside its pack, and starts git's maintenance (``objects/maintenance.lock``); a merge
+writes the working tree, the index and ``MERGE_HEAD``, and hands each case document to caseflow's
+merge driver as ``.merge_file_*`` temporary files in the top folder (which hold client data); a
+push locks the tracking ref. :func:`leftovers` finds all of these and :func:`remove_leftovers`
+removes them, only while no git process works in the repository.
 
 :func:`undo_merge` takes back a merge that git was making when it was killed: see its docstring.
 """
@@ -13,8 +14,9 @@ data); a push locks nothing here but the tracking ref. :func:`leftovers` finds a
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from caseflow.core.git import locks
@@ -22,24 +24,41 @@ from caseflow.core.git.runner import GitFailed, git, run
 
 #: git's state files of a merge in progress (``git reset`` removes them too).
 MERGE_STATE = ("MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "AUTO_MERGE")
-#: Lock files git takes at the top of its folder (besides refs/**.lock).
-_TOP_LOCKS = ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "FETCH_HEAD.lock", "packed-refs.lock", "shallow.lock")
+_HEX = frozenset("0123456789abcdef")
 
 
 def leftovers(root: Path, git_dir: Path) -> list[Path]:
     """Lock and temporary files that git processes left here (whether or not they are alive)."""
-    found = [git_dir / name for name in _TOP_LOCKS if (git_dir / name).exists()]
-    for folder in (git_dir / "refs", git_dir / "logs" / "refs"):
-        if folder.is_dir():
-            found.extend(sorted(folder.rglob("*.lock")))
+    found = sorted(_locks(git_dir))
     objects = git_dir / "objects"
     if (objects / "pack").is_dir():
         found.extend(sorted((objects / "pack").glob("tmp_*")))
+        found.extend(sorted(p for p in (objects / "pack").glob("pack-*.keep") if _transfer_keep(p)))
     if objects.is_dir():
         found.extend(sorted(objects.glob("incoming-*")))  # a quarantine a receive or fetch was killed in
     found.extend(sorted(root.glob(".merge_file_*")))  # the merge driver's files: git's own temporaries
     found.extend(sorted(root.glob("..merge_file_*.tmp")))  # the driver's atomic write of one, killed
     return found
+
+
+def _transfer_keep(path: Path) -> bool:
+    """A ``.keep`` a fetch (or a receive) writes while it moves refs, and removes after: killed, it
+    would keep its pack from every repack for ever. (One a person made says something else.)"""
+    try:
+        return path.read_bytes().startswith((b"fetch-pack ", b"receive-pack "))
+    except OSError:
+        return False
+
+
+def _locks(git_dir: Path) -> Iterator[Path]:
+    """Every ``*.lock`` in the git folder: the index, refs, packed-refs, config, a fetch's
+    ``FETCH_HEAD``, maintenance's ``objects/maintenance.lock``, a commit graph's... (the loose
+    object folders, which hold none, are not listed: there can be thousands of files there)."""
+    objects = str(git_dir / "objects")
+    for folder, subfolders, files in os.walk(git_dir):
+        if folder == objects:
+            subfolders[:] = [d for d in subfolders if not (len(d) == 2 and set(d) <= _HEX)]
+        yield from (Path(folder) / name for name in files if name.endswith(".lock"))
 
 
 def remove_leftovers(root: Path, git_dir: Path) -> list[Path] | None:

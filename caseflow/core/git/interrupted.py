@@ -21,6 +21,7 @@ from pathlib import Path
 
 from caseflow.core.git import locks
 from caseflow.core.git.runner import GitFailed, git, run
+from caseflow.core.layout import is_local
 
 #: git's state files of a merge in progress (``git reset`` removes them too).
 MERGE_STATE = ("MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "AUTO_MERGE")
@@ -130,7 +131,7 @@ def undo_merge(root: Path, head: str, theirs: str, drafts: Path) -> list[str]:
     git(root, "reset", "-q", head)  # the index: head's, and git's merge state gone
     kept: list[str] = []
     restore: list[str] = []
-    for rel in sorted(p for p in touched if not p.startswith(".caseflow/")):
+    for rel in sorted(p for p in touched if not is_local(p)):
         target = root / rel
         current = target.read_bytes() if target.is_file() and not target.is_symlink() else None
         old = _blob(root, f"{head}:{rel}")

@@ -5,8 +5,10 @@ both ``visits/2026-11-17-phone-2.md``), or change one note so differently that i
 field by field. Taking one side would then throw the other person's document away, on every
 laptop after the next sync. So ``caseflow resolve CLIENT DOC --take mine|theirs`` keeps both: the
 side taken keeps the name, the other is written beside it under a name of its own that its form
-accepts (:func:`sibling_name`), and both are staged for the merge commit. A one-per-client document
-(``plan.yaml``) has no second name: it is merged field by field, or edited by hand.
+accepts (:func:`sibling_name`: a short id made from its bytes where the form takes one, else the
+next counter), and both are staged for the merge commit, which the person syncing makes (each
+side's own commits keep their authors). A one-per-client document (``plan.yaml``) has no second
+name: it is merged field by field, or edited by hand.
 """
 
 from __future__ import annotations
@@ -92,17 +94,15 @@ def keep_both(repo: Session, path: str, take: str, theirs_author: str | None) ->
 
 
 def sibling_name(repo: Session, path: str, data: bytes, form: Form | None) -> str:
-    """A name beside ``path`` for the other side's document: ``<name>-<short id>`` (the first
-    characters of the document's own digest, so the same document gets the same name on any
-    laptop), else the first free ``<name>-<n>`` the form's path pattern takes; never a name in use
-    (unless it already holds exactly these bytes)."""
+    """A name beside ``path`` for the other side's document: the name its own fields give it ending
+    in a short id made from its bytes (``visits/2026-11-17-phone-k3v9q.md``: the same document gets
+    the same name on any laptop, another document another), where the form takes such a name; else
+    the first free ``-<n>`` (``visits/2026-11-17-phone-3.md``); never a name in use, unless it
+    already holds exactly these bytes (a resolve killed halfway, run again)."""
     folder, _, name = path.rpartition("/")
     stem, suffix = os.path.splitext(name)
-    plain = re.sub(r"-\d+$", "", stem)
-    expected = _expected_stem(form, data)
-    short = hashlib.sha256(data).hexdigest()[:7]
-    candidates = [f"{stem}-{short}"]
-    candidates += [f"{expected or plain}-{n}" for n in range(2, _MAX_NUMBER + 1)]
+    base = _expected_stem(form, data) or _ENDING.sub("", stem)
+    candidates = [f"{base}-{_short_id(data)}"] + [f"{base}-{n}" for n in range(2, _MAX_NUMBER + 1)]
     for candidate in candidates:
         rel = f"{folder}/{candidate}{suffix}"
         if rel == path or not _accepted(form, _inner(rel), data):
@@ -113,6 +113,19 @@ def sibling_name(repo: Session, path: str, data: bytes, form: Form | None) -> st
         if not target.exists() and not target.is_symlink() and not listing.tracked(repo.root, rel):
             return rel
     raise CaseflowError(f"{path}: no free name beside it for the other side's document; nothing was changed")
+
+
+#: What ends a name after what the fields give: a counter (``-2``) or a short id (``-0k7mq``).
+_ENDING = re.compile(r"-(?:\d+|[0-9a-hjkmnp-tv-z]{4,6})$")
+#: Lower-case Crockford base 32: no i, l, o or u to misread.
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def _short_id(data: bytes) -> str:
+    """Five characters from the bytes' digest, with a letter among them (never read as a counter)."""
+    digest = hashlib.sha256(data).digest()
+    short = "".join(_ALPHABET[b % 32] for b in digest[:5])
+    return short if not short.isdigit() else short[:4] + _ALPHABET[10 + digest[5] % 22]
 
 
 def _expected_stem(form: Form | None, data: bytes) -> str | None:

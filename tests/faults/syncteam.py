@@ -28,8 +28,6 @@ goals:
     status: active
 """
 TODAY = {"CASEFLOW_TODAY": "2026-11-17"}
-ROBINS_NOTE = f"clients/{CLIENT}/visits/2026-11-17-phone.md"
-CASEYS_NOTE = f"clients/{CLIENT}/visits/2026-11-17-office.md"
 PLAN_PATH = f"clients/{CLIENT}/plan.yaml"
 
 
@@ -38,6 +36,9 @@ class Team:
     hub: Path
     casey: Path
     robin: Path
+    #: The notes each recorded (named as their caseflow names new notes)
+    robins_note: str = ""
+    caseys_note: str = ""
 
     def as_(self, who: str, *args: str, env: dict[str, str] | None = None) -> Result:
         """A command by Casey or Robin on their own laptop, in this process."""
@@ -65,19 +66,24 @@ def build(base: Path, case_repo: Path) -> Team:
     team = Team(hub, base / "casey", base / "robin")
     team.as_("robin", "set", CLIENT, "plan.yaml", "review_date=2026-04-01").assert_success()
     team.as_("robin", "visit", CLIENT, "--type", "phone", "--note", "Robin's call.", env=TODAY).assert_success()
+    robins_note = _last_added(team.robin)
     team.as_("robin", "sync").assert_success()
     team.as_("casey", "set", CLIENT, "plan.yaml", "goals[g1].title=A home of her own").assert_success()
     team.as_("casey", "visit", CLIENT, "--type", "office", "--note", "Casey's meeting.", env=TODAY).assert_success()
-    return team
+    return Team(hub, team.casey, team.robin, robins_note, _last_added(team.casey))
+
+
+def _last_added(repo: Path) -> str:
+    return git(repo, "show", "--diff-filter=A", "--name-only", "--format=", "HEAD").strip()
 
 
 def copy(template: Team, base: Path) -> Team:
     """A copy of the template in ``base``, each laptop's remote pointing at the copied hub."""
     base.mkdir(parents=True, exist_ok=True)
-    team = Team(*(copy_repo(p, base / p.name) for p in (template.hub, template.casey, template.robin)))
-    for laptop in (team.casey, team.robin):
-        git(laptop, "remote", "set-url", "origin", str(team.hub))
-    return team
+    hub, casey, robin = (copy_repo(p, base / p.name) for p in (template.hub, template.casey, template.robin))
+    for laptop in (casey, robin):
+        git(laptop, "remote", "set-url", "origin", str(hub))
+    return Team(hub, casey, robin, template.robins_note, template.caseys_note)
 
 
 # -- what must hold after an interrupted sync ---------------------------------------------------------
@@ -121,14 +127,14 @@ def settled(team: Team, acknowledged: dict[str, str], merger: str = "Casey River
     history = commits(team.hub)
     lost = {c: a for c, a in acknowledged.items() if history.get(c) != a}
     assert not lost, f"acknowledged commits lost or changed: {lost}"
-    assert authors_of(team.hub, ROBINS_NOTE) == {"Robin Okafor"}
-    assert authors_of(team.hub, CASEYS_NOTE) == {"Casey Rivera"}
+    assert authors_of(team.hub, team.robins_note) == {"Robin Okafor"}
+    assert authors_of(team.hub, team.caseys_note) == {"Casey Rivera"}
     merges = set(git(team.hub, "log", "--merges", "--format=%an").splitlines())
     assert merges <= {merger}, "a merge is by the person who synced"
     plan = git(team.hub, "show", f"HEAD:{PLAN_PATH}")
     assert "review_date: 2026-04-01" in plan and "title: A home of her own" in plan
-    assert "Robin's call." in git(team.hub, "show", f"HEAD:{ROBINS_NOTE}")
-    assert "Casey's meeting." in git(team.hub, "show", f"HEAD:{CASEYS_NOTE}")
+    assert "Robin's call." in git(team.hub, "show", f"HEAD:{team.robins_note}")
+    assert "Casey's meeting." in git(team.hub, "show", f"HEAD:{team.caseys_note}")
     for repo in (team.hub, team.casey, team.robin):
         fsck(repo)
 

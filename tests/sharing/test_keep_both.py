@@ -41,13 +41,28 @@ def as_(run: Run, who: str, repo: Path, *args: str) -> Result:
     return run("--repo", repo, "--as", who, *args, env=TODAY)
 
 
+def note(author: str, text: str) -> str:
+    return FIRST.replace("author: casey", f"author: {author}").replace(FIRST.split("---\n")[-1], f"{text}\n")
+
+
+def commit_as(repo: Path, who: str, name: str, files: dict[str, str]) -> None:
+    """A commit by a person, made with plain git (as an older caseflow, or another tool, named notes)."""
+    from caseflow.core.git.runner import git as run_git
+
+    for rel, text in files.items():
+        (repo / rel).write_text(text)
+    email = f"{who}@riverbend.example"
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+    run_git(repo, "add", "--", *files)
+    run_git(repo, "commit", "-q", "-m", f"visit {CLIENT}", env=env)
+
+
 def two_calls_under_one_name(team: tuple[Path, Path, Path], run: Run) -> None:
-    """Casey and Robin each record a second phone call of the day offline: both name it ``-2``."""
+    """Casey and Robin each record a second phone call of the day offline, both named ``-2`` (as
+    caseflow named them before names carried a short id)."""
     _, casey, robin = team
-    as_(run, "casey", casey, "visit", CLIENT, "--type", "phone", "--note", "Casey's call.").assert_success()
-    as_(run, "robin", robin, "visit", CLIENT, "--type", "phone", "--note", "Robin's call.").assert_success()
-    for laptop in (casey, robin):
-        assert (laptop / f"clients/{CLIENT}/{SECOND}").is_file()
+    commit_as(casey, "casey", "Casey Rivera", {f"clients/{CLIENT}/{SECOND}": note("casey", "Casey's call.")})
+    commit_as(robin, "robin", "Robin Okafor", {f"clients/{CLIENT}/{SECOND}": note("robin", "Robin's call.")})
     as_(run, "casey", casey, "sync").assert_success()
     stopped = as_(run, "robin", robin, "sync").assert_refused()
     assert f"conflict: clients/{CLIENT}/{SECOND}" in stopped.stderr
@@ -66,18 +81,18 @@ def test_two_notes_under_one_name_are_both_kept_whichever_side_is_taken(
     told = [line for line in settled.stderr.splitlines() if not line.startswith("warning: CASEFLOW_TODAY")]
     assert len(told) == 1, settled.stderr
     line = told[0]
-    assert "both kept" in line and "visits/2026-11-17-phone-3.md" in line
+    assert "two documents, both kept" in line
     assert ("yours under this name, casey's as" if take == "mine" else "casey's under this name, yours as") in line
+    beside = line.split(" as ")[-1].split(";")[0]  # the other's new name, in the client folder
+    assert beside.startswith("visits/2026-11-17-phone-") and beside != SECOND
     as_(invoke_caseflow, "robin", robin, "sync").assert_success()
     as_(invoke_caseflow, "casey", casey, "sync").assert_success()
 
+    mine, other = ("Robin's call.", "Casey's call.") if take == "mine" else ("Casey's call.", "Robin's call.")
     for laptop in (hub, casey, robin):
-        notes = {
-            name: git(laptop, "show", f"HEAD:clients/{CLIENT}/visits/{name}")
-            for name in ("2026-11-17-phone-2.md", "2026-11-17-phone-3.md")
-        }
-        mine, other = ("Robin's call.", "Casey's call.") if take == "mine" else ("Casey's call.", "Robin's call.")
-        assert mine in notes["2026-11-17-phone-2.md"] and other in notes["2026-11-17-phone-3.md"]
+        assert mine in git(laptop, "show", f"HEAD:clients/{CLIENT}/{SECOND}")
+        assert other in git(laptop, "show", f"HEAD:clients/{CLIENT}/{beside}")
+        assert len(git(laptop, "ls-tree", "--name-only", f"HEAD:clients/{CLIENT}/visits").split()) == 3
     for laptop in (casey, robin):
         as_(invoke_caseflow, "casey", laptop, "validate").assert_success()  # the new name is one its form takes
         assert git(laptop, "status", "--porcelain") == ""
@@ -94,7 +109,10 @@ def test_a_whole_document_conflict_names_no_value_and_refuses_a_typed_one(
     assert refused.exit_code == 2 and "--take mine or --take theirs" in refused.stderr
     assert git(robin, "rev-parse", "HEAD") == head
     assert "Robin's call." in (robin / f"clients/{CLIENT}/{SECOND}").read_text()
-    assert not (robin / f"clients/{CLIENT}/visits/2026-11-17-phone-3.md").exists()
+    assert sorted(p.name for p in (robin / f"clients/{CLIENT}/visits").iterdir()) == [
+        "2026-11-17-phone-2.md",
+        "2026-11-17-phone.md",
+    ]
 
 
 def test_the_other_sides_copy_gets_the_same_name_again_after_an_interrupted_resolve(

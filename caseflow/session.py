@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from caseflow.core import casefiles, layout, signing
+from caseflow.core import casefiles, layout, signing, sync_journal
 from caseflow.core.case import CaseDocument, CaseView, blob_id
 from caseflow.core.config import CONFIG_FILE, USER_ENV, RepoConfig, Staff, find_root, newer_format_message
 from caseflow.core.configfile import load_config
@@ -107,6 +107,8 @@ class Session:
         self.store = Store(root)
         self.store.access_authors = self._access_author
         if healed := self.store.heal():  # a write killed halfway, finished or undone before anything else
+            _warn(healed)
+        if healed := sync_journal.heal(self.store):  # and a sync: its merge taken back, git's leftovers gone
             _warn(healed)
         ensure_durable(root)  # git's durable settings, where this clone lacks them (one file read)
         self._environ = os.environ if environ is None else environ

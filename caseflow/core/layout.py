@@ -50,6 +50,9 @@ DEMO_REPORT = f"{LOCAL_DIR}/reports/funder-summary.html"
 #: The write in progress: its intent, steps and old files, so that the next command can finish or
 #: undo it if it was interrupted (:mod:`caseflow.core.journal`).
 JOURNAL = f"{LOCAL_DIR}/journal"
+#: The sync in progress: the step it reached and the merge it is making, so that the next command
+#: can put right a sync that was interrupted (:mod:`caseflow.core.sync_journal`).
+SYNC_JOURNAL = f"{LOCAL_DIR}/sync.json"
 #: Scratch git indexes of commits made without touching the working tree (``caseflow watch``):
 #: temporary folders directly under the local folder, on the repository's own file system.
 SCRATCH = LOCAL_DIR

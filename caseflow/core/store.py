@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from caseflow.core import journal, layout
+from caseflow.core import journal, layout, sync_journal
 from caseflow.core.git import commit as git_commit
 from caseflow.core.git import history, listing, locks, merging, objects
 from caseflow.core.git.commit import CONFLICT_MARKER, Author, commit_message
@@ -207,6 +207,7 @@ class Store:
         is restored, the index is as before and HEAD has not moved.
         """
         with self.lock():
+            sync_journal.refuse_writes(self.root)  # never on top of a merge not finished
             tx = Transaction(self.root, action, client)
             yield tx
             if tx.writes:
@@ -330,6 +331,7 @@ class Store:
             if data is not None and CONFLICT_MARKER.search(data):
                 raise StoreError(f"{rel} holds git conflict markers; caseflow never commits them")
         with self.lock():  # keep() is asked under it, right before committing
+            sync_journal.refuse_writes(self.root)
             return commit_files(
                 self.root,
                 author,

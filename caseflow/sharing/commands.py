@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -52,15 +53,18 @@ def merge_driver(settings: Settings, base: Path, mine: Path, theirs: Path, path:
 def resolve(
     settings: Settings, client_id: str | None, document: str | None, field: str | None, take: str | None, as_json: bool
 ) -> None:
-    """Settle a merge conflict field by field; with no FIELD, list what is left to settle.
+    """Settle a merge conflict field by field; with no --take, list what is left to settle.
 
     Each conflict shows both values and who made each change. When the last field of a document is
-    settled, the file is staged, and the merge can be committed (or `caseflow sync` goes on).
+    settled, the file is staged, and `caseflow sync` commits the merge and goes on. A conflict over
+    a whole document (two notes made under one name) is settled with `CLIENT DOC --take mine` (or
+    theirs): both documents are kept, the one taken under the name, the other beside it.
     """
     from caseflow.sharing.driver import field_name
+    from caseflow.sharing.keepboth import KeptBoth
 
     repo = settings.repo()
-    if field is None or take is None:
+    if take is None:
         if field is not None:
             raise UsageError("say which value the field keeps: --take mine|theirs|VALUE")
         records = [u for u in repo.sharing.unsettled() if client_id is None or f"/{client_id}/" in f"/{u.path}"]
@@ -68,19 +72,29 @@ def resolve(
             emit_json([u.as_json() for u in records])
             return
         rows = [
-            (u.path, field_name(c["path"]), f"{c['mine']!r} ({u.mine_author})", f"{c['theirs']!r} ({u.theirs_author})")
+            (u.path, field_name(c["path"]), _side(c, "mine", u.mine_author), _side(c, "theirs", u.theirs_author))
             for u in records
             for c in u.conflicts
         ]
         table(rows, ["DOCUMENT", "FIELD", "MINE", "THEIRS"], empty="(no conflicts)")
         return
     if client_id is None or document is None:
-        raise UsageError("give CLIENT DOC FIELD --take mine|theirs|VALUE")
+        raise UsageError("give CLIENT DOC [FIELD] --take mine|theirs|VALUE")
     left = repo.sharing.resolve(client_id, document, field, take)
-    if left is None:
-        done(f"{document}: every conflict settled; the file is staged (commit the merge, or caseflow sync)")
+    if isinstance(left, KeptBoth):
+        other = left.sibling.split("/", 2)[-1]  # its name in the client folder
+        theirs = f"{left.theirs_author}'s" if left.theirs_author else "theirs"
+        kept, beside = ("yours", theirs) if left.taken == "mine" else (theirs, "yours")
+        done(f"{document}: two documents, both kept: {kept} under this name, {beside} as {other}; now caseflow sync")
+    elif left is None:
+        done(f"{document}: every conflict settled; the file is staged (caseflow sync commits the merge)")
     else:
         done(f"{field} settled; {len(left.conflicts)} left in {document}")
+
+
+def _side(conflict: dict[str, Any], side: str, author: str | None) -> str:
+    value = "(its own document)" if not conflict["path"] else repr(conflict[side])
+    return f"{value} ({author})"
 
 
 @click.command("clone")
@@ -108,6 +122,8 @@ def sync(settings: Settings, remote: str, as_json: bool) -> None:
     """
 
     report = settings.repo().sharing.sync(settings.actor(), remote)
+    if report.recovered:
+        click.echo(f"warning: {report.recovered}", err=True)
     if as_json:
         emit_json(report.as_json())
     else:

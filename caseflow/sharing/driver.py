@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from caseflow.core import layout
+from caseflow.core import layout, sync_journal
 from caseflow.core.documents import load_plain
 from caseflow.core.git.listing import unmerged_paths
 from caseflow.core.safefiles import atomic_write
@@ -28,8 +28,11 @@ from caseflow.sharing.merge import MISSING, Conflict, merge, put
 
 if TYPE_CHECKING:
     from caseflow.session import Session
+    from caseflow.sharing.keepboth import KeptBoth
 
 CONFLICTS_DIR = layout.CONFLICTS
+#: The note of a conflict over a document made on both sides under one name.
+BOTH_ADDED = "made on both sides: two different documents under one name; --take mine or theirs keeps both"
 
 
 def driver_command() -> str:
@@ -43,11 +46,18 @@ def run_driver(repo: Session, base: Path, mine: Path, theirs: Path, path: str) -
     Whatever goes wrong, the file keeps our version and the conflict is recorded: the driver never
     drops a change silently and never writes conflict markers.
     """
+    sync_journal.crash_whole_sync("sync-merge-driver")  # tests: the sync killed while git merges
     old, ours, other = (p.read_bytes() for p in (base, mine, theirs))
     rebasing = repo.store.rebasing()
     try:
         form_id = next((d.get("form") for d in (_plain(path, raw) for raw in (ours, other)) if d.get("form")), None)
         form = repo.forms.get(str(form_id))
+        if not old and ours != other and form is not None and not form.singleton:
+            # Both sides made a document of this name (two notes of one day): two documents, not
+            # two versions of one, so never merged field by field into one; resolve keeps both.
+            conflict = Conflict((), "the whole document", None, None, None)
+            _record(repo, path, [conflict], BOTH_ADDED, rebasing)
+            return [conflict]
         merged = merge(path, old, ours, other, form.schema if form else {}, repo.store.merge_text)
     except Exception as exc:  # a side that does not parse, or a merge caseflow cannot make
         reason = str(exc.problems[0]) if isinstance(exc, DocumentError) else f"{type(exc).__name__}"
@@ -138,17 +148,33 @@ def field_name(path: list[Any]) -> str:
     return text or "(the whole document)"
 
 
-def resolve(repo: Session, client_id: str, document: str, field: str, take: str) -> Unsettled | None:
-    """Settle one conflicting field with mine, theirs or a value; the last one stages the file."""
+def resolve(repo: Session, client_id: str, document: str, field: str | None, take: str) -> Unsettled | KeptBoth | None:
+    """Settle one conflicting field with mine, theirs or a value; the last one stages the file.
+
+    A conflict over the whole document (``field`` None names it, or the document's only conflict)
+    keeps both documents where its form has room for two (:mod:`caseflow.sharing.keepboth`):
+    taking one side never throws the other person's document away."""
+    from caseflow.sharing.keepboth import can_keep_both, keep_both
+
     path = repo.resolve_document(client_id, document)
     record = next((u for u in unsettled(repo) if u.path == path), None)
     if record is None:
         raise NotFound(f"{path} has no conflict to resolve")
-    conflict = next((c for c in record.conflicts if field_name(c["path"]) == field), None)
+    fields = ", ".join(field_name(c["path"]) for c in record.conflicts)
+    if field is None:
+        whole = [c for c in record.conflicts if not c["path"]]
+        conflict = whole[0] if whole else record.conflicts[0] if len(record.conflicts) == 1 else None
+        if conflict is None:
+            raise UsageError(f"{path} has more than one conflict: name the field ({fields})")
+    else:
+        conflict = next((c for c in record.conflicts if field_name(c["path"]) == field), None)
     if conflict is None:
-        fields = ", ".join(field_name(c["path"]) for c in record.conflicts)
         raise NotFound(f"{path} has no conflict in {field!r} (it has: {fields})")
     if not conflict["path"]:
+        if can_keep_both(repo, path):
+            both = keep_both(repo, path, take, record.theirs_author)
+            _record_file(repo, path).unlink(missing_ok=True)
+            return both
         raise UsageError(f"{path} could not be merged field by field: edit it by hand, then `git add {path}`")
     choice = take.strip().lower()
     value: Any = conflict[choice] if choice in ("mine", "theirs") else _typed(take, conflict)
@@ -172,8 +198,8 @@ def resolve(repo: Session, client_id: str, document: str, field: str, take: str)
         kept = {"path": path, "note": record.note, "conflicts": left}
         atomic_write(_record_file(repo, path), json.dumps(kept, indent=2, ensure_ascii=False).encode("utf-8"))
         return settled
+    repo.store.mark_resolved(path)  # staged first: killed before the record goes, unsettled() drops it
     _record_file(repo, path).unlink(missing_ok=True)
-    repo.store.mark_resolved(path)
     return None
 
 

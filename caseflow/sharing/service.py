@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from caseflow.core.config import Staff
     from caseflow.session import Session
     from caseflow.sharing.driver import Unsettled
+    from caseflow.sharing.keepboth import KeptBoth
     from caseflow.sharing.merge import Conflict
     from caseflow.sharing.sync import SyncReport
 
@@ -48,8 +49,9 @@ class Sharing:
             self._session,
         )
 
-    def resolve(self, client_id: str, document: str, field: str, take: str) -> Unsettled | None:
-        """Settle one conflicting field with mine, theirs or a value; the last one stages the file."""
+    def resolve(self, client_id: str, document: str, field: str | None, take: str) -> Unsettled | KeptBoth | None:
+        """Settle one conflicting field with mine, theirs or a value; the last one stages the file.
+        A conflict over a whole document (``field`` None) keeps both documents where they can be two."""
         from caseflow.sharing import driver
 
         return driver.resolve(self._session, client_id, document, field, take)

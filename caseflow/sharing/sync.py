@@ -13,13 +13,14 @@ it back (never forced); a clone starts from the remote's record.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from caseflow.core import access_record
+from caseflow.core import access_record, sync_journal
 from caseflow.core.casefiles import CLIENTS_DIR
 from caseflow.core.config import CONFIG_FILE
 from caseflow.core.git import listing, objects, refs
@@ -28,6 +29,7 @@ from caseflow.core.git.commit import CONFLICT_MARKER
 from caseflow.core.git.history import commits_since
 from caseflow.core.git.runner import GitFailed
 from caseflow.core.layout import LOCAL_DIR
+from caseflow.core.sync_journal import SyncJournal
 from caseflow.errors import CaseflowError, StoreError, UsageError
 
 if TYPE_CHECKING:
@@ -83,6 +85,8 @@ class SyncReport:
     problems: list[str] = field(default_factory=list)
     #: Why the access record was not joined or pushed (the case files synced regardless).
     access_problems: list[str] = field(default_factory=list)
+    #: What was put right first: a sync interrupted since this command began (one line).
+    recovered: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,10 +98,14 @@ class SyncReport:
             "conflicts": self.conflicts,
             "problems": self.problems,
             "access_problems": self.access_problems,
+            "recovered": self.recovered,
         }
 
 
 def sync(repo: Session, actor: Staff, remote: str = "origin") -> SyncReport:
+    """Fetch, share the access record, merge, commit, validate, push; each step in the sync journal
+    (:mod:`caseflow.core.sync_journal`), so that a sync interrupted anywhere is put right by the
+    next command and finished by the next sync."""
     from caseflow.sharing.driver import registered
 
     store, root = repo.store, repo.root
@@ -110,48 +118,90 @@ def sync(repo: Session, actor: Staff, remote: str = "origin") -> SyncReport:
         check_url(url)  # fetch and push URLs alike: a hand-set push URL is no exception
     report = SyncReport(remote, branch)
     with store.lock():
-        if store.merge_head() is not None:
-            _finish_merge(repo, author, report)
-        dirty = [p for p in store.uncommitted(["."]) if not p.startswith(LOCAL_DIR)]
-        if dirty:
-            raise StoreError(f"{dirty[0]} has changes that are not committed yet; commit or discard them, then sync")
-        _run("fetch", lambda: git_remote.fetch(root, remote))
-        report.access_problems = _share_access_record(root, remote, author, store.access_authors)
-        theirs = f"refs/remotes/{remote}/{branch}"
-        if objects.ref_exists(root, theirs):
-            before = store.head() or ""
-            failed = git_remote.merge(root, theirs, f"sync with {remote}\n\nCaseflow-Action: sync", author.env())
+        report.recovered = sync_journal.heal_held(root, store.git_dir)  # killed since this command began
+        if sync_journal.pending(root) is not None:  # its git is still at work: nothing may be touched
+            raise StoreError(report.recovered or "a sync is in progress")
+        journal = SyncJournal(root, remote, branch, store.head())  # before any git: even `git status` locks
+        try:
             if store.merge_head() is not None:
-                report.conflicts = listing.unmerged_paths(root)
-                return report
-            if failed is not None:
-                raise StoreError(f"git could not merge {remote}/{branch}: {failed}")
-            after = store.head() or ""
-            if after != before:
-                report.merged = True
-                report.came_in = _changes(root, before, after)
-        report.problems = [str(p) for p in repo.validate().problems]
-        if report.problems:
-            return report  # never push a result that does not validate (merged now, or committed before)
-        known = objects.ref_exists(root, theirs)
-        report.went_out = commits_since(root, theirs if known else None)
-        if report.went_out or not known:
-            _run("push", lambda: git_remote.push(root, remote, f"HEAD:refs/heads/{branch}"))  # never --force
+                _finish_merge(repo, author, report, journal)
+            dirty = [p for p in store.uncommitted(["."]) if not p.startswith(LOCAL_DIR)]
+            if dirty:
+                raise StoreError(
+                    f"{dirty[0]} has changes that are not committed yet, so nothing was synced: commit them if they "
+                    "are your own work, else put the file back as committed (`git restore`, or remove it if it is new)"
+                )
+            _fetch_merge_push(repo, author, report, journal)
+        except BaseException:
+            _stopped(root, store.git_dir, journal)
+            raise
     return report
 
 
-def _share_access_record(root: Path, remote: str, author: Author, authors: access_record.AuthorOf | None) -> list[str]:
+def _fetch_merge_push(repo: Session, author: Author, report: SyncReport, journal: SyncJournal) -> None:
+    store, root, remote, branch = repo.store, repo.root, report.remote, report.branch
+    _run("fetch", lambda: git_remote.fetch(root, remote))
+    journal.reached("sync-fetch")
+    report.access_problems = _share_access_record(root, remote, author, store.access_authors, journal)
+    tracking = f"refs/remotes/{remote}/{branch}"
+    theirs = refs.resolve(root, tracking)
+    if theirs is not None:
+        before = store.head() or ""
+        journal.reached("sync-merge-start", head=before or None, theirs=theirs, merging=True)
+        env = {**author.env(), sync_journal.SYNC_PID_ENV: str(os.getpid())}
+        failed = git_remote.merge(root, theirs, f"sync with {remote}\n\nCaseflow-Action: sync", env)
+        if store.merge_head() is not None:
+            journal.reached("sync-merge")
+            report.conflicts = listing.unmerged_paths(root)
+            if report.conflicts:
+                journal.finish()  # the merge is the person's to settle now (caseflow resolve), never taken back
+                return
+            _run("commit", lambda: git_remote.commit_merge(root, author.env()))
+        elif failed is not None:
+            raise StoreError(f"git could not merge {remote}/{branch}: {failed}")
+        journal.reached("sync-commit", merging=False)
+        after = store.head() or ""
+        if after != before:
+            report.merged = True
+            report.came_in = _changes(root, before, after)
+    report.problems = [str(p) for p in repo.validate().problems]
+    if report.problems:
+        journal.finish()
+        return  # never push a result that does not validate (merged now, or committed before)
+    known = theirs is not None
+    report.went_out = commits_since(root, tracking if known else None)
+    if report.went_out or not known:
+        _run("push", lambda: git_remote.push(root, remote, f"HEAD:refs/heads/{branch}"))  # never --force
+        journal.reached("sync-push")
+    journal.finish()
+
+
+def _stopped(root: Path, git_dir: Path, journal: SyncJournal) -> None:
+    """A sync that failed (or was stopped with Ctrl-C) in this process: a merge it was making is
+    taken back at once, as the next command would, and its journal goes."""
+    if journal.intent.merging:
+        sync_journal.heal_held(root, git_dir)  # removes the journal once the merge is taken back:
+        return  # if it could not be (a git still at work), the journal stays for the next command
+    journal.finish()
+
+
+def _share_access_record(
+    root: Path, remote: str, author: Author, authors: access_record.AuthorOf | None, journal: SyncJournal
+) -> list[str]:
     """Commit the reads recorded since the last write, join the remote's record, push the result.
     Its own step: a failure here is reported, and the case files still sync."""
     try:
         access_record.flush(root, author, authors)
+        journal.reached("sync-access-flush")
         tracking = access_record.tracking_ref(remote)
         git_remote.fetch(root, remote, access_record.fetch_refspec(remote))
         access_record.join(root, remote, author)
+        journal.reached("sync-access-join")
         ours, theirs = refs.resolve(root, access_record.ACCESS_REF), refs.resolve(root, tracking)
         if ours is not None and ours != theirs:
             git_remote.push(root, remote, access_record.PUSH_REFSPEC)  # never forced
             access_record.pushed(root, remote, ours, theirs)
+        journal.reached("sync-access-push")
     except CaseflowError as exc:
         return [str(exc)]
     except GitFailed as exc:
@@ -159,8 +209,11 @@ def _share_access_record(root: Path, remote: str, author: Author, authors: acces
     return []
 
 
-def _finish_merge(repo: Session, author: Any, report: SyncReport) -> None:
-    """A sync stopped at a conflict: once every file is settled, commit the merge."""
+def _finish_merge(repo: Session, author: Author, report: SyncReport, journal: SyncJournal) -> None:
+    """A sync stopped at a conflict: once every file is settled, commit the merge (by the person
+    syncing: each side's own commits keep their authors). Killed while committing, the merge is
+    still in progress, and the next sync commits it: the journal records no merge of caseflow's
+    own (``merging``), so nothing takes it back."""
     from caseflow.sharing.driver import unsettled
 
     root = repo.root
@@ -175,6 +228,7 @@ def _finish_merge(repo: Session, author: Any, report: SyncReport) -> None:
         if CONFLICT_MARKER.search(data):
             raise StoreError(f"{path} holds git conflict markers; caseflow never commits them")
     _run("commit", lambda: git_remote.commit_merge(root, author.env()))
+    journal.reached("sync-commit")
     report.merged = True
     report.came_in = _changes(root, "HEAD^1", "HEAD")
 

@@ -36,3 +36,19 @@ def rebasing(git_dir: Path) -> bool:
 def mark_resolved(root: Path, path: str) -> None:
     """Stage a file whose merge conflict is settled (git then lets the merge be committed)."""
     query(root, "add", "--", path, literal=True)
+
+
+def conflict_sides(root: Path, path: str) -> dict[int, bytes]:
+    """The versions git keeps of a path in conflict, by stage: 1 the common ancestor (absent when
+    both sides added the file), 2 ours, 3 theirs (absent when that side removed it)."""
+    sides: dict[int, bytes] = {}
+    listed = run(root, "ls-files", "-u", "-z", "--", path, literal=True)
+    for entry in listed.stdout.split(b"\0"):
+        info, _, name = entry.partition(b"\t")
+        if not name:
+            continue
+        _mode, blob, stage = info.decode().split()
+        done = run(root, "cat-file", "blob", blob)
+        if done.code == 0:
+            sides[int(stage)] = done.stdout
+    return sides

@@ -52,10 +52,12 @@ def push(root: Path, remote: str, refspec: str) -> None:
 
 
 def merge(root: Path, ref: str, message: str, env: Mapping[str, str]) -> str | None:
-    """Merge ``ref`` into HEAD (a merge commit by ``env``'s author); None if git merged, else its
-    last line. A conflict leaves the merge in progress for a person to settle."""
+    """Merge ``ref`` into HEAD, stopping before the merge commit (:func:`commit_merge` makes it, by
+    ``env``'s author: a step of its own, so that an interrupted sync knows whether it was made);
+    a fast-forward just moves HEAD. None if git merged, else its last line. A conflict leaves the
+    merge in progress for a person to settle."""
     try:
-        _remote(root, "merge", "--no-edit", "--cleanup=strip", "-m", message, ref, env=env)
+        _remote(root, "merge", "--no-commit", "--no-edit", "--cleanup=strip", "-m", message, ref, env=env)
     except GitFailed as exc:
         return exc.reason
     return None

@@ -39,8 +39,18 @@ def one_error_line(stderr: str) -> str:
     return errors[0]
 
 
-@pytest.mark.parametrize("error", ERRORS)
-@pytest.mark.parametrize("step", FAILING_STEPS)
+def matrix() -> list[object]:
+    """Every step with a full disk, and each other error at one step, in the fast suite; the rest
+    of the step-by-error matrix in the slow one."""
+    cases: list[object] = []
+    for number, step in enumerate(FAILING_STEPS):
+        for error in ERRORS:
+            fast = error == "ENOSPC" or ERRORS.index(error) == number % len(ERRORS)
+            cases.append(pytest.param(step, error, marks=() if fast else pytest.mark.slow, id=f"{step}-{error}"))
+    return cases
+
+
+@pytest.mark.parametrize(("step", "error"), matrix())
 def test_a_disk_error_at_any_step_refuses_the_write_and_changes_nothing(
     step: str, error: str, demo_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
@@ -144,7 +154,9 @@ def fill(disk: Path, leave: int) -> Path:
     return filler
 
 
-@pytest.mark.parametrize("leave", [0, 4096, 16384, 65536])
+@pytest.mark.parametrize(
+    "leave", [0, pytest.param(4096, marks=pytest.mark.slow), 16384, pytest.param(65536, marks=pytest.mark.slow)]
+)
 def test_a_real_full_disk_refuses_the_write_and_the_next_one_succeeds_once_there_is_room(
     leave: int, small_disk: Path, demo_repo: Callable[..., Path]
 ) -> None:

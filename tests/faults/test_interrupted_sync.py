@@ -20,6 +20,7 @@ import pytest
 
 from caseflow.core.sync_journal import SYNC_STEPS
 from caseflow.testing import git
+from tests.faults.matrix import steps
 from tests.faults.syncteam import (
     CLIENT,
     PLAN_PATH,
@@ -71,7 +72,19 @@ def one_warning(stderr: str) -> str:
 WITH_LEFTOVERS = {"sync-fetch": ":fetch-leftovers", "sync-merge": ":index-lock", "sync-commit": ":ref-lock"}
 
 
-@pytest.mark.parametrize("crash_at", [step + WITH_LEFTOVERS.get(step, "") for step in SYNC_STEPS])
+@pytest.mark.parametrize(
+    "crash_at",
+    steps(
+        [step + WITH_LEFTOVERS.get(step, "") for step in SYNC_STEPS],
+        fast=[
+            "sync-fetch:fetch-leftovers",
+            "sync-access-join",
+            "sync-merge:index-lock",
+            "sync-commit:ref-lock",
+            "sync-push",
+        ],
+    ),
+)
 def test_a_sync_killed_at_any_step_is_put_right_by_the_next_command_and_finished_by_the_next_sync(
     crash_at: str, team: Team
 ) -> None:

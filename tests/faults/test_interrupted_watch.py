@@ -21,6 +21,7 @@ from caseflow.core.git.plumbing import InterruptedWrite
 from caseflow.core.journal import WATCH_STEPS
 from caseflow.core.store import Store
 from caseflow.testing import Result, git
+from tests.faults.matrix import steps
 from tests.samples import CLIENT, CLIENT_YAML
 from tests.watch.helpers import CASEY, NOTE, RECORD, Watch, committed, note, record, watcher_for
 
@@ -81,7 +82,13 @@ def check_healed(
     return True, after.stderr
 
 
-@pytest.mark.parametrize("crash_at", [*WATCH_STEPS, "watch-commit:ref-lock", "watch-ref:index-lock"])
+@pytest.mark.parametrize(
+    "crash_at",
+    steps(
+        [*WATCH_STEPS, "watch-commit:ref-lock", "watch-ref:index-lock"],
+        fast=["watch-blobs", "watch-commit:ref-lock", "watch-ref:index-lock", "watch-index"],
+    ),
+)
 def test_watch_killed_at_any_step_of_its_commit_is_finished_or_cleared_by_the_next_command(
     crash_at: str, repo: Path, run_caseflow: Callable[..., Result]
 ) -> None:

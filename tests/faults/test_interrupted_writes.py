@@ -14,6 +14,7 @@ import pytest
 
 from caseflow.core.journal import STEPS
 from caseflow.testing import Result, git
+from tests.faults.matrix import steps
 
 CLIENT = "C-7K2M9Q"
 NOTE = "Phone check-in; safety plan reviewed."
@@ -42,7 +43,10 @@ def visit(run_caseflow: Callable[..., Result], repo: Path, **env: str) -> Result
 
 @pytest.mark.parametrize(
     "crash_at",
-    [*STEPS, "files:index-lock", "staged:index-lock", "commit:ref-lock", "tree:ref-lock"],
+    steps(
+        [*STEPS, "files:index-lock", "staged:index-lock", "commit:ref-lock", "tree:ref-lock"],
+        fast=["journal", "files-1", "staged:index-lock", "commit:ref-lock", "ref", "done"],
+    ),
 )
 def test_a_write_killed_at_any_step_is_finished_or_undone_by_the_next_command(
     crash_at: str, demo_repo: Callable[..., Path], run_caseflow: Callable[..., Result]

@@ -41,6 +41,7 @@ COMMAND_PLUGINS = (
     "caseflow.index.commands",
     "caseflow.watch.commands",
     "caseflow.doctor.commands",
+    "caseflow.web.commands",
 )
 
 #: caseflow's own behaviour, registered through the same hooks as everyone else's.

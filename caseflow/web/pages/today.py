@@ -1,0 +1,75 @@
+"""*Today*: the acting person's due list (overdue first, risk-flagged first), each item with a link
+to the action it asks for, and the calendar to download."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from caseflow.web.pages import session
+from caseflow.web.render import page
+
+if TYPE_CHECKING:
+    from caseflow.core.config import Staff
+    from caseflow.followup.due import DueEntry
+
+#: Where each due rule's item is done: a path under the client's page.
+ACTIONS = {
+    "contact": ("visit", "Record a contact"),
+    "missed-appointment": ("visit", "Record a contact"),
+    "hospital-followup": ("visit", "Record a contact"),
+    "appointment": ("", "Record the appointment"),
+    "rescreen": ("screen", "Screen again"),
+    "plan-review": ("edit/plan.yaml", "Review the plan"),
+    "referral": ("referrals", "Follow up the referral"),
+    "consent": ("referrals", "Renew the consent"),
+    "report": ("", "Read the report"),
+    "sent-back": ("", "Revise and resubmit"),
+    "unreadable": ("", "Fix the document"),
+}
+
+
+def action_of(entry: DueEntry) -> tuple[str, str]:
+    """The link (under the client's page) and the words of the action a due item asks for."""
+    where, words = ACTIONS.get(entry.item.rule, ("", "Open the client"))
+    base = f"/clients/{entry.client}"
+    return (f"{base}/{where}" if where else base), words
+
+
+def whose(actor: Staff) -> str | None:
+    """Whose clients a person sees by default: a case manager her own, everyone else all."""
+    return actor.id if actor.role == "case_manager" else None
+
+
+async def today(request: Request) -> Response:
+    with session(request, "today") as (repo, actor):
+        worker = whose(actor)
+        entries = repo.followup.due(worker=worker)
+        rows = [
+            {"entry": entry, "href": action_of(entry)[0], "action": action_of(entry)[1]}
+            for entry in sorted(entries, key=lambda e: (-e.days_overdue, not e.flagged, e.client))
+        ]
+        return page(
+            request,
+            "today.html",
+            rows=rows,
+            worker=worker,
+            today=repo.today().isoformat(),
+            overdue=sum(1 for e in entries if e.days_overdue > 0),
+        )
+
+
+async def calendar(request: Request) -> Response:
+    with session(request) as (repo, actor):
+        body = repo.followup.calendar(worker=whose(actor), within_days=60)
+    return Response(
+        body,
+        media_type="text/calendar",
+        headers={"content-disposition": 'attachment; filename="caseflow.ics"'},
+    )
+
+
+routes = [Route("/", today), Route("/calendar.ics", calendar)]

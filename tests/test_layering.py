@@ -30,7 +30,8 @@ FEATURES = sorted(
     p.name
     for p in (ROOT / "caseflow").iterdir()
     # the plugin machinery is the contract beneath the features, not one of them
-    if p.is_dir() and p.name not in ("core", "cli", "plugins", "__pycache__")
+    # the faces (the CLI's frame, the web app) sit above every feature
+    if p.is_dir() and p.name not in ("core", "cli", "web", "plugins", "__pycache__")
 )
 
 
@@ -39,7 +40,9 @@ OWNERS = {
     "git": ("caseflow/core/git/",),
     "ruamel": ("caseflow/core/documents/",),
     "watchdog": ("caseflow/watch/settler.py",),
-    "jinja2": ("caseflow/core/skeletons.py", "caseflow/core/render.py"),
+    "jinja2": ("caseflow/core/skeletons.py", "caseflow/core/render.py", "caseflow/web/render.py"),
+    "starlette": ("caseflow/web/",),
+    "uvicorn": ("caseflow/web/commands.py",),
 }
 
 
@@ -60,6 +63,16 @@ def test_the_core_never_imports_upwards() -> None:
         where(path): sorted(n for n in imports(path) if n.startswith(upward))
         for path in SOURCES
         if where(path).startswith("caseflow/core/")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_nothing_below_the_web_app_imports_it() -> None:
+    """The web app is a face: features, the session and the core never reach it."""
+    offenders = {
+        where(path): sorted(n for n in imports(path) if n.startswith("caseflow.web"))
+        for path in SOURCES
+        if not where(path).startswith("caseflow/web/")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
 

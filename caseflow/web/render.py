@@ -28,7 +28,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
+        undefined=jinja2.StrictUndefined,  # a misspelt name fails a test, not a page
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -62,7 +62,8 @@ def error_page(request: Request, exc: CaseflowError) -> HTMLResponse:
     status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, NotAllowed) else 400
     if isinstance(exc, UsageError):
         status = 400
-    return page(request, "error.html", status_code=status, message=str(exc))
+    lines = exc.lines()
+    return page(request, "error.html", status_code=status, message=lines[0], details=lines[1:])
 
 
 def markdown(text: str) -> Markup:

@@ -37,7 +37,14 @@ class Browser:
             self.token = found.group(1)
         return response
 
-    def post(self, url: str, data: dict[str, object] | list[tuple[str, str]] | None = None, *, csrf: bool = True, **kwargs: object):  # type: ignore[no-untyped-def]
+    def post(  # type: ignore[no-untyped-def]
+        self,
+        url: str,
+        data: dict[str, object] | list[tuple[str, str]] | None = None,
+        *,
+        csrf: bool = True,
+        **kwargs: object,
+    ):
         """POST a form as the page would: with the CSRF token read from the last page (``csrf=False``: without)."""
         if not self.token:
             self.get("/")

@@ -27,7 +27,7 @@ def test_the_secret_opens_a_strict_httponly_session_and_leaves_the_url(demo_repo
 
 
 def test_without_the_secret_nothing_is_served(demo_repo) -> None:
-    client, sessions = serve(demo_repo(), "casey")
+    client, _ = serve(demo_repo(), "casey")
     for url in ("/", "/caseload", f"/clients/{CLIENT}", "/calendar.ics"):
         refused = client.get(url)
         assert refused.status_code == 403, url

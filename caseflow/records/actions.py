@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow.core import layout
 from caseflow.core.config import CONFIG_FILE, ROLES, UNIQUE_NAMES_FORMAT, Staff
-from caseflow.core.documents import Document, new_mapping
+from caseflow.core.documents import Document, add_field, new_mapping, new_sequence, styled_like
 from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
 from caseflow.core.forms import Form
@@ -240,6 +240,151 @@ def set_fields(
         _apply_assignments(document, form, parsed)
         commit_document(repo, tx, document, form, client_id)
     return saved(repo, tx, client_id, path, form, "set")
+
+
+# -- save a whole document ----------------------------------------------------------------------
+
+
+class StaleDocument(CaseflowError):
+    """The document changed since the person opened it: nothing was written."""
+
+    def __init__(self, path: str, current_blob: str) -> None:
+        self.path = path
+        self.current_blob = current_blob
+        super().__init__(f"{path} changed since it was opened; nothing was written")
+
+
+def save_document(
+    repo: Session,
+    actor: Staff,
+    client_id: str,
+    document_name: str,
+    data: Mapping[str, Any],
+    *,
+    body: str | None = None,
+    base_blob: str | None = None,
+    finalize: Callable[[Document, Transaction], None] | None = None,
+) -> SavedDocument:
+    """Replace a document's data (and Markdown body) as a whole, as `caseflow set` would field by
+    field: values that did not change keep their bytes (comments, quoting, order), one commit.
+
+    ``base_blob`` is the git blob id of the document as the person opened it: if the file is not
+    that any more, :class:`StaleDocument` is raised and nothing is written. ``finalize`` sees the
+    document as it will be checked and committed.
+    """
+    from caseflow.core.case import blob_id
+
+    path = repo.resolve_document(client_id, document_name)
+    with repo.store.transaction(repo.author(actor), action="set", client=client_id) as tx:
+        refuse_uncommitted(repo, path)
+        raw = read_document_bytes(repo.root, path)
+        if base_blob is not None and blob_id(raw) != base_blob:
+            raise StaleDocument(path, blob_id(raw))
+        document = repo.read_document(path)
+        form = _form_of(repo, document)
+        refuse_managed(form)
+        if data.get("form", form.id) != form.id:
+            raise DocumentError(Problem(path, *document.locate(("form",)), f"form must stay {form.id}"))
+        merge_data(document.data, {**data, "form": form.id})
+        if body is not None and document.kind == "markdown":
+            document.body = body
+        if finalize is not None:
+            finalize(document, tx)
+        commit_document(repo, tx, document, form, client_id)
+    return saved(repo, tx, client_id, path, form, "set")
+
+
+def merge_data(node: Any, new: Mapping[str, Any]) -> None:
+    """Make the round-trip mapping ``node`` hold ``new`` (plain data), changing only what differs:
+    an unchanged value keeps its bytes and comments; list items are matched by ``id`` where every
+    item has one, so that removing one item leaves the others (and their comments) where they were."""
+    from caseflow.core.documents import to_plain
+
+    for key in [k for k in node if str(k) not in new]:
+        _delete_field(node, key)
+    for key, value in new.items():
+        if key in node:
+            old = node[key]
+            if to_plain(old) == value:
+                continue
+            block = not old.fa.flow_style() if isinstance(old, dict | list) else False
+            if block and isinstance(old, dict) and isinstance(value, Mapping):
+                merge_data(old, value)
+            elif block and isinstance(old, list) and isinstance(value, list):
+                _merge_list(old, value)
+            else:
+                node[key] = styled_like(old, _node(value))
+        else:
+            add_field(node, key, _node(value))
+
+
+def _merge_list(seq: Any, new: list[Any]) -> None:
+    from caseflow.core.documents import delete_item, insert_item, to_plain
+
+    def ids(items: Sequence[Any]) -> list[Any] | None:
+        found = [item.get("id") if isinstance(item, Mapping) else None for item in items]
+        usable = all(isinstance(i, str) for i in found) and len(set(found)) == len(found)
+        return found if usable else None
+
+    old_ids, new_ids = ids(seq), ids(new)
+    if old_ids is not None and new_ids is not None:
+        for index in reversed(range(len(seq))):
+            if old_ids[index] not in new_ids:
+                delete_item(seq, index)
+        kept = [i for i in old_ids if i in new_ids]
+        if kept == [i for i in new_ids if i in kept]:  # same order: edit in place, insert the new ones
+            for index, item in enumerate(new):
+                if index < len(seq) and seq[index].get("id") == item["id"]:
+                    if to_plain(seq[index]) != item:
+                        merge_data(seq[index], item)
+                else:
+                    insert_item(seq, index, _node(item))
+            return
+    for index, item in enumerate(new[: len(seq)]):
+        old = seq[index]
+        if to_plain(old) == item:
+            continue
+        if isinstance(old, dict) and isinstance(item, Mapping):
+            merge_data(old, item)
+        elif isinstance(old, list) and isinstance(item, list):
+            _merge_list(old, item)
+        else:
+            seq[index] = styled_like(old, _node(item))
+    for index in reversed(range(len(new), len(seq))):
+        delete_item(seq, index)
+    for index in range(len(seq), len(new)):
+        insert_item(seq, index, _node(new[index]))
+
+
+def _delete_field(mapping: Any, key: Any) -> None:
+    """Remove a field; the comment lines below it stay (they describe what follows)."""
+    keys = list(mapping)
+    position = keys.index(key)
+    slot = mapping.ca.items.get(key)
+    token = slot[2] if slot is not None and len(slot) > 2 else None
+    text = getattr(token, "value", "") or ""
+    block = text[text.find("\n") + 1 :] if "\n" in text else ""
+    del mapping[key]
+    if not block.strip() or position == 0:
+        return
+    previous = keys[position - 1]
+    if isinstance(mapping[previous], dict | list):
+        return  # its last line's comment slot is deep inside it: rare enough to leave
+    entry = mapping.ca.items.setdefault(previous, [None, None, None, None])
+    if entry[2] is None:
+        token.value = "\n" + block  # the removed field's own comment token, moved up
+        entry[2] = token
+    else:
+        entry[2].value += block
+
+
+def _node(value: Any) -> Any:
+    """Plain data as round-trip nodes, written in block style."""
+    if isinstance(value, Mapping):
+        return new_mapping({str(k): _node(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return new_sequence([_node(v) for v in value])
+    return value
 
 
 # -- new -----------------------------------------------------------------------------------------

@@ -85,6 +85,33 @@ class Records:
             finalize=finalize,
         )
 
+    def save_document(
+        self,
+        actor: Staff,
+        client_id: str,
+        document_name: str,
+        data: Mapping[str, Any],
+        *,
+        body: str | None = None,
+        base_blob: str | None = None,
+        finalize: Callable[[Document, Transaction], None] | None = None,
+    ) -> SavedDocument:
+        """Replace a document's data (and Markdown body) as a whole, in one commit as `caseflow set`
+        makes: unchanged values keep their bytes and comments. With ``base_blob`` (the git blob id of
+        the document as it was opened), a document changed since is refused (``StaleDocument``)."""
+        from caseflow.records import actions
+
+        return actions.save_document(
+            self._session,
+            actor,
+            client_id,
+            document_name,
+            data,
+            body=body,
+            base_blob=base_blob,
+            finalize=finalize,
+        )
+
     def documents(self, client_id: str) -> list[ClientDocument]:
         """A client's documents with their forms and summaries (``validate`` checks them in full)."""
         from caseflow.records import listing

@@ -304,10 +304,10 @@ def merge_data(node: Any, new: Mapping[str, Any]) -> None:
         _delete_field(node, key)
     for key, value in new.items():
         if key in node:
-            old = node[key]
+            old: Any = node[key]
             if to_plain(old) == value:
                 continue
-            block = not old.fa.flow_style() if isinstance(old, dict | list) else False
+            block = isinstance(old, dict | list) and not old.fa.flow_style()
             if block and isinstance(old, dict) and isinstance(value, Mapping):
                 merge_data(old, value)
             elif block and isinstance(old, list) and isinstance(value, list):
@@ -361,11 +361,11 @@ def _delete_field(mapping: Any, key: Any) -> None:
     keys = list(mapping)
     position = keys.index(key)
     slot = mapping.ca.items.get(key)
-    token = slot[2] if slot is not None and len(slot) > 2 else None
+    token: Any = slot[2] if slot is not None and len(slot) > 2 else None
     text = getattr(token, "value", "") or ""
     block = text[text.find("\n") + 1 :] if "\n" in text else ""
     del mapping[key]
-    if not block.strip() or position == 0:
+    if token is None or not block.strip() or position == 0:
         return
     previous = keys[position - 1]
     if isinstance(mapping[previous], dict | list):

@@ -307,7 +307,7 @@ def merge_data(node: Any, new: Mapping[str, Any]) -> None:
             old: Any = node[key]
             if to_plain(old) == value:
                 continue
-            block = isinstance(old, dict | list) and not old.fa.flow_style()
+            block = isinstance(old, dict | list) and not _flow_style(old)
             if block and isinstance(old, dict) and isinstance(value, Mapping):
                 merge_data(old, value)
             elif block and isinstance(old, list) and isinstance(value, list):
@@ -376,6 +376,10 @@ def _delete_field(mapping: Any, key: Any) -> None:
         entry[2] = token
     else:
         entry[2].value += block
+
+
+def _flow_style(node: Any) -> bool:
+    return bool(node.fa.flow_style())
 
 
 def _node(value: Any) -> Any:

@@ -205,3 +205,100 @@ def test_add_another_goal_keeps_everything_typed_and_writes_nothing(web) -> None
     text = (browser.root / "clients" / CLIENT / "plan.yaml").read_text()
     assert "- id: g4\n    title: Keep my photo ID safe\n    status: active\n" in text
     assert "id: g2\n" not in text and "id: g3\n" in text
+
+
+def test_a_contact_note_is_the_commit_caseflow_visit_makes(web, invoke_caseflow) -> None:
+    browser: Browser = web("robin")
+    before = head(browser.root)
+    page = browser.get(f"/clients/{CLIENT}/visit")
+    assert page.status_code == 200
+    assert '<option value="video">' in page.text and '<option value="hospital">' in page.text  # the form's enum
+    assert 'hx-post="/preview" hx-trigger="keyup changed delay:400ms" hx-target="#preview"' in page.text
+    note = "Talked through the **sober-living** tours.\n\n- Next: call the housing authority"
+    made = browser.post(
+        f"/clients/{CLIENT}/visit",
+        [("date", "2026-11-16"), ("type", "phone"), ("duration", "25"), ("goals", "g2"), ("note", note)],
+    )
+    assert made.status_code == 303, made.text
+    log = commits_since(browser.root, before)
+    assert log == [f"Robin Okafor|visit {CLIENT}"]
+    path = git(browser.root, "show", "--name-only", "--format=", "HEAD").split()[0]
+    assert re.fullmatch(rf"clients/{CLIENT}/visits/2026-11-16-phone(-\w+)?\.md", path)
+    text = (browser.root / path).read_text()
+    assert "type: phone\n" in text and "duration_minutes: 25\n" in text and "- g2\n" in text
+    assert note in text and "author: robin\n" in text
+    cli = invoke_caseflow("--repo", str(browser.root), "--as", "robin", "visit", CLIENT, "--type", "phone",
+                          "--date", "2026-11-16", "--note", "x").assert_success()  # fmt: skip
+    assert cli is not None
+    assert git(browser.root, "log", "-1", "--format=%an|%s").strip() == log[0]  # the CLI's own message
+
+
+def test_a_refused_contact_shows_the_reason_at_its_field_and_keeps_the_note(web) -> None:
+    browser: Browser = web("robin")
+    before = head(browser.root)
+    browser.get(f"/clients/{CLIENT}/visit")
+    note = "Home visit; everything typed here must survive."
+    refused = browser.post(f"/clients/{CLIENT}/visit", {"date": "2099-01-01", "type": "home", "note": note})
+    assert refused.status_code == 400 and head(browser.root) == before
+    assert re.search(r'id="v-date" name="date" value="2099-01-01" aria-invalid="true"', refused.text)
+    assert 'id="v-date-error">' in refused.text and "in the future" in refused.text
+    assert note in refused.text
+    # Riverbend's plugin rule (home visits record their length) is checked as the CLI checks it.
+    policy = browser.post(f"/clients/{CLIENT}/visit", {"date": "2026-11-16", "type": "home", "note": note})
+    assert policy.status_code == 400 and head(browser.root) == before
+    assert 'id="v-duration-error">' in policy.text and "lone-worker" in policy.text
+
+
+def test_the_preview_renders_markdown_and_drops_script(web) -> None:
+    browser: Browser = web("robin")
+    browser.get(f"/clients/{CLIENT}/visit")
+    answer = browser.post("/preview", {"note": "**bold** <script>alert(1)</script> <img src=x onerror=alert(1)>"})
+    assert answer.status_code == 200
+    assert "<strong>bold</strong>" in answer.text
+    assert "<script" not in answer.text and "<img" not in answer.text  # shown as text at most, never as HTML
+    assert browser.post("/preview", {"note": "x"}, csrf=False).status_code == 403
+
+
+def test_a_markdown_note_is_edited_with_its_front_matter_and_body(web) -> None:
+    browser: Browser = web("robin")
+    name = "evaluation/2026-10-15-intake-interview.md"
+    note = browser.root / "clients" / CLIENT / name
+    old = note.read_text()
+    before = head(browser.root)
+    page = browser.get(f"/clients/{CLIENT}/edit/{name}")
+    assert page.status_code == 200 and 'name="_body"' in page.text and 'id="preview"' in page.text
+    values = form_values(page.text)
+    body = dict(values)["_body"]
+    values = replace(values, _body=body + "\n## Added in the browser\n\nA new paragraph.\n")
+    saved = browser.post(f"/clients/{CLIENT}/edit/{name}", values)
+    assert saved.status_code == 303, saved.text
+    assert commits_since(browser.root, before) == [f"Robin Okafor|set {CLIENT}"]
+    new = note.read_text()
+    assert new.startswith(old.split("\n---\n", 1)[0])  # the front matter as it was
+    assert new.endswith("## Added in the browser\n\nA new paragraph.\n")
+
+
+def test_a_refused_new_note_keeps_a_draft_and_every_value_typed(web) -> None:
+    browser: Browser = web("robin")
+    before = head(browser.root)
+    page = browser.get(f"/clients/{CLIENT}/new/core.intake-interview")
+    assert page.status_code == 200
+    values = replace(form_values(page.text), duration_minutes="ninety", referral_source="Typed source")
+    refused = browser.post(f"/clients/{CLIENT}/new/core.intake-interview", values)
+    assert refused.status_code == 400 and head(browser.root) == before
+    assert re.search(
+        r'id="f-duration_minutes" name="duration_minutes" value="ninety" step="1" aria-invalid="true"', refused.text
+    )
+    assert 'value="Typed source"' in refused.text
+    drafts = list(browser.root.glob(".caseflow/drafts/*"))
+    assert len(drafts) == 1 and "Typed source" in drafts[0].read_text()  # as `caseflow new --edit` keeps one
+    again = browser.post(f"/clients/{CLIENT}/new/core.intake-interview", form_values(refused.text))
+    assert again.status_code == 400
+    assert len(list(browser.root.glob(".caseflow/drafts/*"))) == 1  # the newer draft replaces the older
+    fixed = replace(form_values(again.text), duration_minutes="90")
+    assert browser.post(f"/clients/{CLIENT}/new/core.intake-interview", fixed).status_code == 303
+    assert commits_since(browser.root, before) == [f"Robin Okafor|new {CLIENT}"]
+    assert not list(browser.root.glob(".caseflow/drafts/*"))
+    for url in (f"/clients/{CLIENT}/new/core.intake-interview", f"/clients/{CLIENT}/visit"):
+        html = browser.get(url).text
+        assert "<script>" not in html and "style=" not in html and " on" + "keyup=" not in html

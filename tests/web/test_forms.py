@@ -40,7 +40,7 @@ def form_values(html: str) -> list[tuple[str, str]]:
         chosen = re.search(r'<option value="([^"]*)" selected', select.group(2))
         values.append((select.group(1), unescape(chosen.group(1)) if chosen else ""))
     for area in re.finditer(r'<textarea [^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
-        values.append((area.group(1), unescape(area.group(2))))
+        values.append((area.group(1), unescape(area.group(2).removeprefix("\n"))))  # as browsers read it
     return values
 
 
@@ -268,6 +268,11 @@ def test_a_markdown_note_is_edited_with_its_front_matter_and_body(web) -> None:
     page = browser.get(f"/clients/{CLIENT}/edit/{name}")
     assert page.status_code == 200 and 'name="_body"' in page.text and 'id="preview"' in page.text
     values = form_values(page.text)
+    unchanged = browser.post(f"/clients/{CLIENT}/edit/{name}", values)
+    assert unchanged.status_code == 303 and head(browser.root) == before  # as opened: nothing to commit
+    plan_page = browser.get(f"/clients/{CLIENT}/edit/plan.yaml")
+    assert browser.post(f"/clients/{CLIENT}/edit/plan.yaml", form_values(plan_page.text)).status_code == 303
+    assert head(browser.root) == before and note.read_text() == old
     body = dict(values)["_body"]
     values = replace(values, _body=body + "\n## Added in the browser\n\nA new paragraph.\n")
     saved = browser.post(f"/clients/{CLIENT}/edit/{name}", values)
@@ -302,3 +307,17 @@ def test_a_refused_new_note_keeps_a_draft_and_every_value_typed(web) -> None:
     for url in (f"/clients/{CLIENT}/new/core.intake-interview", f"/clients/{CLIENT}/visit"):
         html = browser.get(url).text
         assert "<script>" not in html and "style=" not in html and " on" + "keyup=" not in html
+
+
+def test_every_form_and_every_document_of_a_client_renders(web) -> None:
+    browser: Browser = web("robin")
+    repo = open_repo(browser.root, environ={"CASEFLOW_USER": "robin"})
+    for form_id in repo.forms:
+        answer = browser.get(f"/clients/{CLIENT}/new/{form_id}", follow_redirects=False)
+        expected = (403,) if form_id in ("core.approvals", "core.client") else (200, 303)
+        assert answer.status_code in expected, (form_id, answer.status_code)
+    folder = browser.root / "clients" / CLIENT
+    for path in sorted(folder.rglob("*.*")):
+        name = path.relative_to(folder).as_posix()
+        answer = browser.get(f"/clients/{CLIENT}/edit/{name}")
+        assert answer.status_code in ((403,) if name == "approvals.yaml" else (200,)), (name, answer.status_code)

@@ -34,6 +34,8 @@ from caseflow.web.render import markdown, page
 
 #: Forms with a page of their own, where the generic form would miss what that page does.
 OWN_PAGES = {"core.visit": "visit"}
+#: Screening instruments' forms: administered on the Screening page (``caseflow screen``).
+INSTRUMENTS = "instruments."
 #: The form field that holds a Markdown note's text.
 BODY = "_body"
 #: How much of a note the live preview renders.
@@ -76,7 +78,7 @@ async def choose(request: Request) -> Response:
                 href = f"/clients/{client_id}/edit/{form.path}"
             elif own:
                 href = f"/clients/{client_id}/{own}"
-            elif form.id.startswith("instruments."):
+            elif form.id.startswith(INSTRUMENTS):
                 href = f"/clients/{client_id}/screen"
             else:
                 href = f"/clients/{client_id}/new/{form.id}"
@@ -114,6 +116,8 @@ async def new(request: Request) -> Response:
     with session(request, "caseload") as (repo, actor):
         base_dir = repo.client_dir(client_id)
         form = _form_for_new(repo, form_id)
+        if form.id.startswith(INSTRUMENTS):  # given item by item and scored on the server: Screening
+            return see_other(f"/clients/{client_id}/screen")
         if form.singleton and (repo.root / base_dir / form.path).exists():
             tell(request, f"{client_id} already has a {form.title}; change it here.")
             return see_other(f"/clients/{client_id}/edit/{form.path}")
@@ -170,12 +174,13 @@ async def new(request: Request) -> Response:
 
 
 def _body(posted: Mapping[str, str], form: Form, default: str) -> str | None:
+    """A Markdown note's text as typed (line ends made \\n, ending with one)."""
     if form.kind != "markdown":
         return None
     if BODY not in posted:
         return default
     text = posted[BODY].replace("\r\n", "\n")
-    return text if text.startswith("\n") or not text else "\n" + text
+    return text if not text or text.endswith("\n") else text + "\n"
 
 
 def _add_or_remove(form: Form, data: dict[str, Any], posted: Mapping[str, str]) -> bool:
@@ -414,6 +419,7 @@ async def visit(request: Request) -> Response:
             for key in ("date", "type", "duration", "facility", "admitted", "discharged"):
                 values[key] = posted.get(key, "").strip()
             values["note"] = posted.get("note", "").replace("\r\n", "\n")
+            note = str(values["note"])
             values["goals"] = [str(g) for g in form.getlist("goals") if isinstance(g, str)]
             duration: int | None = None
             if values["duration"]:
@@ -429,7 +435,7 @@ async def visit(request: Request) -> Response:
                     values["date"] or None,
                     duration,
                     tuple(values["goals"]),
-                    values["note"] if values["note"].strip() else None,
+                    note if note.strip() and note.strip() != skeleton_body.strip() else None,
                     values["facility"] or None,
                     values["admitted"] or None,
                     values["discharged"] or None,

@@ -321,3 +321,18 @@ def test_every_form_and_every_document_of_a_client_renders(web) -> None:
         name = path.relative_to(folder).as_posix()
         answer = browser.get(f"/clients/{CLIENT}/edit/{name}")
         assert answer.status_code in ((403,) if name == "approvals.yaml" else (200,)), (name, answer.status_code)
+
+
+def test_save_document_refuses_a_stale_base_under_the_lock_and_writes_nothing(demo_repo) -> None:
+    import pytest
+
+    from caseflow.records.actions import StaleDocument
+
+    root = demo_repo()
+    repo = open_repo(root, environ={"CASEFLOW_USER": "robin"})
+    plan = root / "clients" / CLIENT / "plan.yaml"
+    old, before = plan.read_bytes(), head(root)
+    data = {"form": "core.plan", "client": CLIENT, "review_date": "2026-12-01", "goals": []}
+    with pytest.raises(StaleDocument):
+        repo.records.save_document(repo.config.staff_member("robin"), CLIENT, "plan.yaml", data, base_blob="0" * 40)
+    assert plan.read_bytes() == old and head(root) == before

@@ -58,6 +58,7 @@ async def queue(request: Request) -> Response:
             workers=workers,
             error=error,
             may_decide=actor.role in repo.config.approver_roles,
+            approvers=", ".join(repo.config.approver_roles),
         )
 
 

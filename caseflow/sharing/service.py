@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from caseflow.sharing.driver import Unsettled
     from caseflow.sharing.keepboth import KeptBoth
     from caseflow.sharing.merge import Conflict
-    from caseflow.sharing.sync import SyncReport
+    from caseflow.sharing.sync import SyncReport, SyncState
 
 
 class Sharing:
@@ -28,6 +28,12 @@ class Sharing:
         from caseflow.sharing import sync
 
         return sync.sync(self._session, actor, remote)
+
+    def state(self, remote: str = "origin") -> SyncState:
+        """Where this clone stands with ``remote`` as of the last fetch: its URL, commits ahead and behind."""
+        from caseflow.sharing import sync
+
+        return sync.state(self._session, remote)
 
     def merge_driver(self, base: Path, mine: Path, theirs: Path, path: str) -> list[Conflict]:
         """Merge theirs into mine (the file at ``mine`` is the result); the conflicts left, if any.

@@ -102,6 +102,42 @@ class SyncReport:
         }
 
 
+@dataclass(frozen=True)
+class SyncState:
+    """Where this clone stands with a remote, as of the last fetch (nothing is fetched to say it)."""
+
+    remote: str
+    urls: tuple[str, ...]  # empty: there is no such remote
+    branch: str | None  # None: not on a branch
+    ahead: int | None  # commits here the remote had not; None: its branch never fetched
+    behind: int | None  # commits the remote had that are not here yet
+    merging: bool  # a sync stopped at a conflict: its merge is in progress
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "remote": self.remote,
+            "urls": list(self.urls),
+            "branch": self.branch,
+            "ahead": self.ahead,
+            "behind": self.behind,
+            "merging": self.merging,
+        }
+
+
+def state(repo: Session, remote: str = "origin") -> SyncState:
+    root = repo.root
+    branch = objects.current_branch(root)
+    merging = repo.store.merge_head() is not None
+    if remote not in git_remote.remotes(root):
+        return SyncState(remote, (), branch, None, None, merging)
+    urls = tuple(sorted(git_remote.remote_urls(root, remote)))
+    tracking = f"refs/remotes/{remote}/{branch}"
+    if branch is None or refs.resolve(root, tracking) is None:
+        return SyncState(remote, urls, branch, None, None, merging)
+    behind = len(refs.history(root, [f"HEAD..{tracking}"]))
+    return SyncState(remote, urls, branch, commits_since(root, tracking), behind, merging)
+
+
 def sync(repo: Session, actor: Staff, remote: str = "origin") -> SyncReport:
     """Fetch, share the access record, merge, commit, validate, push; each step in the sync journal
     (:mod:`caseflow.core.sync_journal`), so that a sync interrupted anywhere is put right by the

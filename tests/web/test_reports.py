@@ -1,0 +1,86 @@
+"""*Reports*: the list, a de-identified report as the CLI writes it (its own CSP), downloads,
+refusals, and identified reports only for the roles allowed, written to the access record."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+from caseflow.repo import open_repo
+from tests.web.conftest import Browser
+
+
+def access_log(root: Path) -> str:
+    log = root / ".caseflow" / "access.log"
+    return log.read_text() if log.exists() else ""
+
+
+def test_the_list_names_every_report_and_marks_those_naming_clients(web) -> None:
+    browser: Browser = web("casey")
+    shown = browser.get("/reports")
+    assert shown.status_code == 200
+    for title in ("core.caseload", "core.outcomes", "core.funder-summary", "core.caseload-list"):
+        assert title in shown.text
+    assert "names clients" in shown.text and "de-identified" in shown.text
+    assert 'href="/reports/run?report=core.caseload-list' not in shown.text  # casey may not run it
+    assert 'href="/reports/run?report=core.caseload&amp;action=view"' in shown.text
+
+
+def test_a_de_identified_report_is_the_page_the_cli_writes_with_its_style_allowed_by_hash(web) -> None:
+    browser: Browser = web("casey")
+    shown = browser.get("/reports/run?report=core.caseload&month=2026-11&action=view")
+    assert shown.status_code == 200
+    repo = open_repo(browser.root, environ={"CASEFLOW_USER": "casey"})
+    expected = repo.reporting.report(repo.actor(None), "core.caseload", fmt="html", month="2026-11").text
+    assert shown.text == expected
+    [style] = re.findall(r"<style>(.*?)</style>", shown.text, re.S)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = shown.headers["content-security-policy"]
+    assert f"style-src 'sha256-{digest}'" in policy and "default-src 'none'" in policy
+    assert "script" not in policy and "unsafe" not in policy and "x-caseflow-own-policy" not in shown.headers
+    assert shown.headers["x-frame-options"] == "DENY" and shown.headers["cache-control"] == "no-store"
+    assert "report core.caseload" not in access_log(browser.root)  # de-identified: no disclosure
+    # every other page keeps the strict policy
+    assert browser.get("/reports").headers["content-security-policy"].startswith("default-src 'none'; script-src")
+
+
+def test_downloads_are_attachments_in_each_format(web) -> None:
+    browser: Browser = web("sam")
+    for fmt, media in (("html", "text/html"), ("md", "text/markdown"), ("csv", "text/csv")):
+        got = browser.get(
+            f"/reports/run?report=core.caseload&start=2026-11-01&end=2026-11-30&format={fmt}&action=download"
+        )
+        assert got.status_code == 200, fmt
+        assert got.headers["content-type"].startswith(media)
+        assert (
+            got.headers["content-disposition"] == f'attachment; filename="core.caseload-2026-11-01-to-2026-11-30.{fmt}"'
+        )
+    assert got.text.splitlines()[1].count(",") >= 2  # a CSV table: its title, then its columns
+
+
+def test_bad_choices_come_back_with_the_values_kept_and_the_error_at_its_field(web) -> None:
+    browser: Browser = web("casey")
+    both = browser.get("/reports/run?report=core.outcomes&month=2026-11&start=2026-11-03&action=view")
+    assert both.status_code == 400 and 'id="rp-month-error"' in both.text
+    assert 'value="2026-11-03"' in both.text and 'value="core.outcomes" selected' in both.text
+    backwards = browser.get("/reports/run?report=core.outcomes&start=2026-11-20&end=2026-11-01&action=view")
+    assert backwards.status_code == 400 and 'id="rp-end-error"' in backwards.text
+    nobody = browser.get("/reports/run?report=core.outcomes&worker=nobody&action=view")
+    assert nobody.status_code == 404 and 'id="rp-worker-error"' in nobody.text
+    unknown = browser.get("/reports/run?report=core.nothing&action=view")
+    assert unknown.status_code == 404 and "no report" in unknown.text
+
+
+def test_an_identified_report_is_refused_to_casey_and_recorded_for_sam(web) -> None:
+    casey: Browser = web("casey")
+    refused = casey.get("/reports/run?report=core.caseload-list&action=view")
+    assert refused.status_code == 403
+    assert "core.caseload-list names clients; only supervisor, director may run it" in refused.text
+    assert "core.caseload-list" not in access_log(casey.root)
+    sam = web("sam", root=casey.root)
+    shown = sam.get("/reports/run?report=core.caseload-list&action=view")
+    assert shown.status_code == 200 and "C-4HX8TB" in shown.text
+    assert '"who":"sam","action":"report core.caseload-list"' in access_log(sam.root)
+    assert '"action":"report core.caseload-list"' not in access_log(sam.root).split('"who":"sam"')[0]

@@ -26,6 +26,7 @@ packages); ``playwright install`` is never called.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -76,6 +77,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Keep each phase's outcome on the test item, so fixtures can tell at teardown whether the test failed."""
+    report: pytest.TestReport = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
 
 
 def _unavailable(reason: str) -> None:
@@ -345,6 +354,7 @@ def app(
     demo_repo: Callable[..., Path],
     shots: Shots,
     tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., Person]]:
     """``app("casey")``: casey at a browser, signed in to her own ``caseflow serve`` over a copy of
     the demo repository (the same copy for every person of the test unless ``root=`` says which)."""
@@ -385,12 +395,20 @@ def app(
         return someone
 
     yield make
+    call = getattr(request.node, "report_call", None)
+    failed = call is None or call.failed
+    if failed:  # what each person's tab showed when the test failed
+        for someone in people:
+            with contextlib.suppress(Exception):
+                someone.page.screenshot(path=shots.next(someone.name, "at-failure"), full_page=True)
     unlooked = [f"{p.name}: {url}" for p in people for url in p.navigations[p.looked :] if not url.startswith("about:")]
     problems = [f"{p.name}'s server:\n{p.server.problems()}" for p in people if p.server.problems()]
     for someone in people:
         someone.close()
     assert not problems, "\n".join(problems)
-    assert not unlooked, "pages visited but never looked at (screenshot and accessibility):\n" + "\n".join(unlooked)
+    assert failed or not unlooked, "pages visited but never looked at (screenshot and accessibility):\n" + "\n".join(
+        unlooked
+    )
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@
 #   make test-all   every test, the slow ones included
 #   make coverage   the fast suite with branch coverage of caseflow/ (fails under 90 %)
 #   make bench      the benchmarks, then the slow tests
+#   make test-browser  the web app in a real browser (Playwright and Debian's chromium-headless-shell,
+#                   with an accessibility scan of every page); installs the `browser` extra first
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -13,7 +15,7 @@ PLUGINS := $(wildcard plugins/*/pyproject.toml)
 EDITABLE := -e . $(foreach p,$(PLUGINS),-e $(dir $(p)))
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all coverage lint typecheck bench clean
+.PHONY: demo test test-all test-browser coverage lint typecheck bench clean
 
 demo: $(VENV)/.installed
 	$(BIN)/caseflow demo --force caseflow-demo
@@ -23,6 +25,12 @@ test: $(VENV)/.installed-dev
 
 test-all: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
+
+# Screenshots of every page the tests saw: test-artifacts/browser/<test>/ (or $$CASEFLOW_ARTIFACTS).
+# Chromium: $$CHROMIUM_PATH, else chromium-headless-shell or chromium on the PATH; without one the
+# tests are skipped, saying why (with CI set they fail).
+test-browser: $(VENV)/.installed-browser
+	$(BIN)/python -m pytest -q -n auto -m browser tests/browser $(PYTEST_ARGS)
 
 coverage: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -n auto -m "not slow" --cov=caseflow --cov-branch \
@@ -56,5 +64,9 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml $(PLUGINS)
 	$(BIN)/python -m pip install -q -e '.[dev]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-browser: $(BIN)/python pyproject.toml $(PLUGINS)
+	$(BIN)/python -m pip install -q -e '.[dev,browser]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
 clean:
-	rm -rf $(VENV) caseflow-demo build dist
+	rm -rf $(VENV) caseflow-demo build dist test-artifacts

@@ -109,11 +109,13 @@ class Store:
         layout.local_dir(self.root).mkdir(exist_ok=True)
         return os.open(self.root / layout.LOCK, os.O_RDWR | os.O_CREAT, 0o600)
 
-    def worktree_listing(self, folder: str) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    def worktree_listing(
+        self, folder: str, whole_tree: bool = True
+    ) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
         """:func:`caseflow.core.git.listing.listing` of ``folder``; git may refresh its own index only
         while no caseflow command is writing."""
         with self.try_lock() as mine:
-            return listing.listing(self.root, folder, mine)
+            return listing.listing(self.root, folder, mine, whole_tree)
 
     @contextlib.contextmanager
     def try_lock(self) -> Iterator[bool]:

@@ -71,6 +71,22 @@ def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
     return snapshot
 
 
+def refresh_clients(repo: Session, kept: Snapshot, client_ids: Sequence[str]) -> Snapshot:
+    """``kept`` with the folders of ``client_ids`` taken again (what a watcher saw change), their
+    new documents parsed into the index. A long-running process (``caseflow serve``) keeps one
+    snapshot this way instead of listing the whole tree per request."""
+    part = take_snapshot(repo.store, repo.index, client_ids_only=client_ids)
+    entries = {c: e for c, e in kept.entries.items() if c not in set(client_ids)}
+    entries.update(part.entries)
+    fresh = Snapshot(entries=entries, hashed=part.hashed)
+    repo.index.bind(fingerprint(repo))
+    known = repo.index.known()
+    missing = [f for c in part.entries for f in fresh.of(c) if f.readable and f.key not in known]
+    if missing:
+        _index_all(repo, missing, None)
+    return fresh
+
+
 def _index_all(repo: Session, files: list[TreeFile], progress: Progress | None) -> None:
     """Parse and check documents the index has not seen, on every core when there are many."""
     root = Path(repo.root)

@@ -15,6 +15,7 @@ import re
 import stat
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -106,13 +107,31 @@ class Snapshot:
         return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def take_snapshot(store: Store, index: CaseIndex) -> Snapshot:
-    """The documents under ``clients/`` as they are now (the index remembers what it hashed)."""
+def take_snapshot(store: Store, index: CaseIndex, client_ids_only: Sequence[str] = ()) -> Snapshot:
+    """The documents under ``clients/`` as they are now (the index remembers what it hashed).
+
+    ``client_ids_only``: of those clients' folders alone (what changed since a kept snapshot);
+    the remembered hashes of other files are left as they are."""
+    if client_ids_only:
+        return _of_clients(store, index, client_ids_only)
     try:
         staged, changed = store.worktree_listing(CLIENTS_DIR)
     except StoreError:  # not a git repository (an unpacked copy): every file is as good as untracked
         staged, changed = {}, {d.path: "??" for c in client_ids(store.root) for d in client_documents(store.root, c)}
     remembered = index.stats() if changed else {}
+    snapshot, stamps = _entries(store, staged, changed, remembered)
+    if stamps != remembered:
+        index.put_stats(stamps)
+    return snapshot
+
+
+def _entries(
+    store: Store,
+    staged: dict[str, tuple[str, str]],
+    changed: dict[str, str],
+    remembered: dict[str, tuple[str, str]],
+) -> tuple[Snapshot, dict[str, tuple[str, str]]]:
+    """The snapshot of what git listed, and the stat stamps worth remembering of files hashed."""
     stamps: dict[str, tuple[str, str]] = {}
     snapshot = Snapshot()
     found: dict[str, list[Entry]] = defaultdict(list)
@@ -163,9 +182,21 @@ def take_snapshot(store: Store, index: CaseIndex) -> Snapshot:
                     stamps[path] = (stamp, blob)
         found[client_id].append((inner, blob, state))
     snapshot.entries = dict(found)
-    if stamps != remembered:
-        index.put_stats(stamps)
-    return snapshot
+    return snapshot, stamps
+
+
+def _of_clients(store: Store, index: CaseIndex, wanted: Sequence[str]) -> Snapshot:
+    """The snapshot of a few clients' folders (one listing of each)."""
+    merged = Snapshot()
+    remembered = index.stats()
+    for client_id in sorted(set(wanted)):
+        if not _is_client_id(client_id):
+            continue
+        staged, changed = store.worktree_listing(f"{CLIENTS_DIR}/{client_id}", whole_tree=False)
+        part, _ = _entries(store, staged, changed, remembered)
+        merged.entries.update(part.entries)
+        merged.hashed += part.hashed
+    return merged
 
 
 def _hash_file(path: str) -> str | None:

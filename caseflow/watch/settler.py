@@ -283,3 +283,45 @@ def _too_many_folders(folder: Path, limit_file: str = "/proc/sys/fs/inotify/max_
         if folders >= limit:
             return _inotify_problem(OSError(errno.ENOSPC, "inotify watch limit reached"))
     return None
+
+
+def observe_repository(root: Path, sink: Callable[[str], None]) -> Observing | None:
+    """Tell ``sink`` (from watchdog's thread) the repository path of every change that could change
+    what caseflow reads: client documents, the settings at the top, git's index and refs. For a
+    process that keeps what it read between requests (``caseflow serve``). None where inotify is
+    not available: polling every file of a large caseload would cost more than reading afresh.
+    """
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    base = os.fspath(root)
+
+    # Reading a file (opened, closed without writing) changes nothing; a folder's "modified" is
+    # the file inside it, reported on its own.
+    writes = {"created", "modified", "moved", "deleted", "closed"}
+
+    class Forward(FileSystemEventHandler):
+        def dispatch(self, event: FileSystemEvent) -> None:
+            if event.event_type not in writes or (event.is_directory and event.event_type == "modified"):
+                return
+            for path in (event.src_path, event.dest_path):
+                if path:
+                    sink(os.path.relpath(os.fsdecode(path), base).replace(os.sep, "/"))
+
+    (root / CLIENTS_DIR).mkdir(exist_ok=True)
+    if _too_many_folders(root / CLIENTS_DIR) is not None:
+        return None
+    observer = Observer()
+    handler = Forward()
+    try:
+        observer.schedule(handler, str(root / CLIENTS_DIR), recursive=True)
+        observer.schedule(handler, base, recursive=False)
+        observer.schedule(handler, str(root / ".git"), recursive=False)
+        if (root / ".git" / "refs").is_dir():
+            observer.schedule(handler, str(root / ".git" / "refs"), recursive=True)
+        observer.start()
+    except OSError:
+        with contextlib.suppress(Exception):
+            observer.stop()
+        return None
+    return Observing(observer, polling=False)

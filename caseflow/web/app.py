@@ -61,6 +61,7 @@ def create_app(state: WebState, sessions: Sessions, *, agency: str = "", acting_
             Middleware(SecurityHeaders),
             Middleware(BodyLimit, limit=MAX_BODY),
             Middleware(Gate, sessions=sessions),
+            Middleware(AfterWrites, state=state),
             Middleware(_Wrapped, wrap=csrf),
         ],
         exception_handlers={CaseflowError: _refused, 404: _not_found, 405: _not_allowed, Exception: _failed},
@@ -80,6 +81,21 @@ class _Wrapped:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
+
+
+class AfterWrites:
+    """After every request that may write (not GET or HEAD), tell the state what it may have changed."""
+
+    def __init__(self, app: Any, state: WebState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+                self.state.wrote(scope["path"])
 
 
 class BodyLimit:

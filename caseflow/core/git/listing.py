@@ -15,7 +15,9 @@ from caseflow.core.layout import LOCAL_DIR
 _LS_FILES_ENTRY = re.compile(r"(\d{6}) ([0-9a-f]+) \d\t([^\0]*)\0")
 
 
-def listing(root: Path, folder: str, optional_locks: bool) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+def listing(
+    root: Path, folder: str, optional_locks: bool, whole_tree: bool = True
+) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     """What git knows of ``folder``: ``{path: (mode, staged blob id)}`` from ``git ls-files -s``
     and ``{path: status}`` of the files changed, untracked (``??``) or ignored (``!!``) in the
     working tree. A path with no status holds exactly its staged blob.
@@ -24,6 +26,8 @@ def listing(root: Path, folder: str, optional_locks: bool) -> tuple[dict[str, tu
     switch off (it is what makes status fast on thousands of client folders), and may refresh
     git's index only while no caseflow command is writing (otherwise ``--no-optional-locks``).
     Ignored files are asked for separately, and only where an ignore rule could reach ``folder``.
+    ``whole_tree=False``: status of ``folder`` alone (one client's folder: faster than the whole
+    tree even with the untracked cache).
     """
     staged_out, status_out = run_concurrently(
         root,
@@ -36,6 +40,7 @@ def listing(root: Path, folder: str, optional_locks: bool) -> tuple[dict[str, tu
             "-z",
             "--untracked-files=normal",
             "--no-renames",
+            *(() if whole_tree else ("--", folder)),
         ],
         optional_locks=optional_locks,
     )

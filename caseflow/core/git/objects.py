@@ -52,3 +52,9 @@ def current_branch(root: Path) -> str | None:
     """The branch checked out (None on a detached HEAD)."""
     name = query(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
     return None if name in ("", "HEAD") else name
+
+
+def changed_paths(root: Path, old: str, new: str, folder: str) -> list[str]:
+    """The files under ``folder`` that differ between two commits (one tree diff, no rename detection)."""
+    out = query(root, "diff-tree", "-r", "--name-only", "--no-renames", "-z", old, new, "--", folder)
+    return [p for p in out.split("\0") if p]

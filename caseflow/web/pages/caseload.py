@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from caseflow.core import access_record
 from caseflow.errors import UsageError
-from caseflow.web.pages import session
+from caseflow.web.pages import session, web_state
 from caseflow.web.render import page
 
 if TYPE_CHECKING:
@@ -67,7 +67,14 @@ async def caseload(request: Request) -> Response:
             raise UsageError(f"no staff member '{worker}'")
         if risk not in (None, "flagged", "none"):
             raise UsageError(f"risk '{risk}': choose flagged or none")
-        rows = [r for r in repo.clients(stage=stage, worker=worker) if risk is None or _risk(r) == risk]
+        everyone = web_state(request).memo(repo, ("clients",), repo.clients)
+        rows = [
+            r
+            for r in everyone
+            if (stage is None or r["stage"] == stage)
+            and (worker is None or r["assigned_worker"] == worker)
+            and (risk is None or _risk(r) == risk)
+        ]
         pages = max(1, -(-len(rows) // PAGE_SIZE))
         shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
         return page(

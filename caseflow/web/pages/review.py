@@ -20,7 +20,7 @@ from caseflow.core.case import blob_id
 from caseflow.core.ids import check_client_id
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
-from caseflow.web.pages import see_other, session, tell
+from caseflow.web.pages import see_other, session, tell, web_state
 from caseflow.web.render import page
 
 if TYPE_CHECKING:
@@ -40,7 +40,9 @@ async def queue(request: Request) -> Response:
         if worker and repo.config.staff_member(worker) is None:
             error = f"no staff member '{worker}'"
         else:
-            pending = repo.review.pending(worker or None)
+            pending = web_state(request).memo(
+                repo, ("review", worker, repo.today()), lambda: repo.review.pending(worker or None)
+            )
         if pending:
             access_record.record(
                 repo.root,

@@ -9,12 +9,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from caseflow.web.pages import session
+from caseflow.errors import UsageError
+from caseflow.web.pages import session, web_state
 from caseflow.web.render import page
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
     from caseflow.followup.due import DueEntry
+
+#: Items per page: a supervisor's list covers every client.
+PAGE_SIZE = 100
 
 #: Where each due rule's item is done: a path under the client's page.
 ACTIONS = {
@@ -39,6 +43,14 @@ def action_of(entry: DueEntry) -> tuple[str, str]:
     return (f"{base}/{where}" if where else base), words
 
 
+def page_number(request: Request) -> int:
+    """The ``page`` asked for (1 when none); a page that is not a number is refused."""
+    text = request.query_params.get("page") or "1"
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"page '{text}' is not a page number")
+    return int(text)
+
+
 def whose(actor: Staff) -> str | None:
     """Whose clients a person sees by default: a case manager her own, everyone else all."""
     return actor.id if actor.role == "case_manager" else None
@@ -47,15 +59,25 @@ def whose(actor: Staff) -> str | None:
 async def today(request: Request) -> Response:
     with session(request, "today") as (repo, actor):
         worker = whose(actor)
-        entries = repo.followup.due(worker=worker)
+        entries = web_state(request).memo(repo, ("due", worker, repo.today()), lambda: repo.followup.due(worker=worker))
+        ordered = web_state(request).memo(
+            repo,
+            ("due-ordered", worker, repo.today()),
+            lambda: sorted(entries, key=lambda e: (-e.days_overdue, not e.flagged, e.client)),
+        )
+        number = page_number(request)
+        pages = max(1, -(-len(ordered) // PAGE_SIZE))
         rows = [
             {"entry": entry, "href": action_of(entry)[0], "action": action_of(entry)[1]}
-            for entry in sorted(entries, key=lambda e: (-e.days_overdue, not e.flagged, e.client))
+            for entry in ordered[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
         ]
         return page(
             request,
             "today.html",
             rows=rows,
+            total=len(ordered),
+            number=number,
+            pages=pages,
             worker=worker,
             today=repo.today().isoformat(),
             overdue=sum(1 for e in entries if e.days_overdue > 0),

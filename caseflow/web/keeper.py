@@ -1,0 +1,114 @@
+"""What the server keeps between requests: the snapshot of the working tree and what pages
+computed from it, refreshed by what a watcher saw change rather than read afresh per request.
+
+A change inside a client's folder takes that client's folder again (one small listing); a change
+to git's refs (a commit, a sync) takes again the folders of the clients the commits touched; any
+other change that could matter (the settings, git's index moved without a commit, a watcher that
+lost events) takes the whole tree again, as a command would. Pages memoize what they compute by
+the keeper's generation, which moves whenever anything was taken again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from caseflow.core.casefiles import CLIENTS_DIR
+
+if TYPE_CHECKING:
+    from caseflow.index.snapshot import Snapshot
+    from caseflow.session import Session
+
+T = TypeVar("T")
+
+#: git's files whose change means "commits moved" (a commit, a merge, a pull, a reset).
+_REFS = (".git/HEAD", ".git/packed-refs", ".git/refs/")
+#: Changes that never change what caseflow reads. git's index is rewritten by every `git status`
+#: (its stat cache), ours included: a commit moves a ref too, and what staging by hand alone
+#: changes (a file's status, not its bytes) waits for the next change to that client's folder.
+_IGNORED = (".caseflow/", ".git/objects/", ".git/logs/", ".git/caseflow", ".git/index", ".git/FETCH_HEAD")
+
+
+class SnapshotKeeper:
+    """The working tree's snapshot and a memo of results, kept current by ``changed(path)`` calls."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._head: str | None = None
+        self._clients: set[str] = set()
+        self._refs_moved = False
+        self._everything = True
+        self._memo: dict[Any, Any] = {}
+        self.generation = 0
+        self.full_refreshes = 0
+        self.partial_refreshes = 0
+
+    def changed(self, path: str) -> None:
+        """A path (relative to the repository) changed: called from the watcher's thread."""
+        if path.startswith(_IGNORED) or path.endswith(".lock"):
+            return
+        with self._lock:
+            parts = path.split("/")
+            if parts[0] == CLIENTS_DIR and len(parts) >= 2:
+                self._clients.add(parts[1])
+            elif path.startswith(_REFS):
+                self._refs_moved = True
+            elif path == CLIENTS_DIR:
+                self._everything = True
+            else:  # caseflow.yaml, git's index staged by hand, anything we cannot place
+                self._everything = True
+
+    def lost_track(self) -> None:
+        """Take everything again next time (no watcher, or it failed)."""
+        with self._lock:
+            self._everything = True
+
+    def snapshot(self, repo: Session, full: Callable[[], Snapshot]) -> Snapshot:
+        """The snapshot as the working tree is now: kept, partly taken again, or whole (``full()``)."""
+        from caseflow.core.git import refs
+        from caseflow.index.caseload import refresh_clients
+
+        with self._lock:
+            everything, clients, refs_moved = self._everything, self._clients, self._refs_moved
+            self._everything, self._clients, self._refs_moved = False, set(), False
+        try:
+            if refs_moved and not everything:
+                head = refs.resolve(repo.root, "HEAD")
+                if self._head is None or head is None:
+                    everything = True
+                elif head != self._head:
+                    clients |= _clients_between(repo, self._head, head)
+                self._head = head
+            if everything or self._snapshot is None:
+                self._head = refs.resolve(repo.root, "HEAD")
+                self._snapshot = full()
+                self.full_refreshes += 1
+            elif clients:
+                self._snapshot = refresh_clients(repo, self._snapshot, sorted(clients))
+                self.partial_refreshes += 1
+            else:
+                return self._snapshot
+        except BaseException:
+            self.lost_track()
+            raise
+        self.generation += 1
+        self._memo.clear()
+        return self._snapshot
+
+    def memo(self, key: Any, build: Callable[[], T]) -> T:
+        """``build()`` once per generation of the snapshot (call after :meth:`snapshot`)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        result: T = self._memo[key]
+        return result
+
+
+def _clients_between(repo: Session, old: str, new: str) -> set[str]:
+    """The clients whose folders differ between two commits (one tree diff)."""
+    from caseflow.core.git import objects
+
+    return {
+        path.split("/")[1] for path in objects.changed_paths(repo.root, old, new, CLIENTS_DIR) if path.count("/") >= 2
+    }

@@ -24,10 +24,11 @@ T = TypeVar("T")
 
 #: git's files whose change means "commits moved" (a commit, a merge, a pull, a reset).
 _REFS = (".git/HEAD", ".git/packed-refs", ".git/refs/")
-#: Changes that never change what caseflow reads. git's index is rewritten by every `git status`
-#: (its stat cache), ours included: a commit moves a ref too, and what staging by hand alone
-#: changes (a file's status, not its bytes) waits for the next change to that client's folder.
-_IGNORED = (".caseflow/", ".git/objects/", ".git/logs/", ".git/caseflow", ".git/index", ".git/FETCH_HEAD")
+#: Changes that never change what caseflow reads: its own local files, and in git's folder
+#: everything but the refs. (git's index is rewritten by every `git status`, ours included, for
+#: its stat cache; a commit moves a ref too, and what staging by hand alone changes, a file's
+#: status and not its bytes, waits for the next change to that client's folder.)
+_IGNORED = (".caseflow/", ".caseflow")
 
 
 class SnapshotKeeper:
@@ -55,9 +56,9 @@ class SnapshotKeeper:
                 self._clients.add(parts[1])
             elif path.startswith(_REFS):
                 self._refs_moved = True
-            elif path == CLIENTS_DIR:
-                self._everything = True
-            else:  # caseflow.yaml, git's index staged by hand, anything we cannot place
+            elif path.startswith(".git/") or path == ".git":
+                return
+            else:  # caseflow.yaml, the clients folder itself, anything we cannot place
                 self._everything = True
 
     def lost_track(self) -> None:

@@ -1,0 +1,97 @@
+"""The server's kept snapshot: whatever changes the files (a hand edit, plain git, a page's own
+write) shows on the next page, and an unchanged tree is not read again."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow.watch.settler import observe_repository
+from caseflow.web.keeper import SnapshotKeeper
+from tests.web.conftest import Browser
+
+CLIENT = "C-4HX8TB"
+
+
+@pytest.fixture
+def kept(web) -> tuple[Browser, SnapshotKeeper]:  # type: ignore[no-untyped-def]
+    browser: Browser = web("sam")
+    keeper = SnapshotKeeper()
+    observing = observe_repository(browser.root, keeper.changed)
+    if observing is None:
+        pytest.skip("inotify is not available here: the server reads afresh per request")
+    browser.client.app.state.web.keeper = keeper
+    yield browser, keeper
+    observing.stop()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def test_an_unchanged_tree_is_not_read_again(kept) -> None:  # type: ignore[no-untyped-def]
+    browser, keeper = kept
+    browser.get("/caseload")
+    taken = (keeper.full_refreshes, keeper.partial_refreshes, keeper.generation)
+    for _ in range(3):
+        assert browser.get("/caseload").status_code == 200
+        assert browser.get("/").status_code == 200
+    assert (keeper.full_refreshes, keeper.partial_refreshes, keeper.generation) == taken
+
+
+def test_a_hand_edit_in_a_client_folder_shows_on_the_next_page(kept) -> None:  # type: ignore[no-untyped-def]
+    browser, keeper = kept
+    assert "risk" in browser.get("/caseload?stage=planning").text
+    record = browser.root / "clients" / CLIENT / "client.yaml"
+    record.write_text(record.read_text().replace("stage: planning", "stage: intake"))
+
+    def moved() -> bool:
+        page = browser.get("/caseload?stage=intake").text
+        return CLIENT in page
+
+    assert eventually(moved)
+    assert keeper.partial_refreshes >= 1
+
+
+def test_a_commit_by_plain_git_shows_on_the_next_page(kept) -> None:  # type: ignore[no-untyped-def]
+    browser, keeper = kept
+    browser.get("/caseload")
+    full = keeper.full_refreshes
+    other = browser.root / "clients" / CLIENT / "client.yaml"
+    # Change the file and commit it in one go, as a pull would: the refs move, the client is taken again.
+    other.write_text(other.read_text().replace("stage: planning", "stage: intake"))
+    git(browser.root, "-c", "user.name=Test", "-c", "user.email=t@example.org", "commit", "-qam", "by hand")
+    assert eventually(lambda: CLIENT in browser.get("/caseload?stage=intake").text)
+    assert keeper.full_refreshes == full  # only that client's folder was taken again
+
+
+def test_the_settings_changing_takes_everything_again(kept) -> None:  # type: ignore[no-untyped-def]
+    browser, keeper = kept
+    browser.get("/caseload")
+    full = keeper.full_refreshes
+    settings = browser.root / "caseflow.yaml"
+    settings.write_bytes(settings.read_bytes() + b"\n")
+    assert eventually(lambda: browser.get("/caseload").status_code == 200 and keeper.full_refreshes > full)
+
+
+def test_a_pages_own_write_shows_at_once(kept) -> None:  # type: ignore[no-untyped-def]
+    browser, _keeper = kept
+    before = browser.get("/caseload?stage=intake").text.count("/clients/C-")
+    browser.get("/intake")
+    made = browser.post("/intake", {"name": "Wren Example", "dob": "1992-03-04", "worker": "casey"})
+    assert made.status_code == 303
+    # No waiting for the watcher: the very next page counts the new client.
+    assert browser.get("/caseload?stage=intake").text.count("/clients/C-") == before + 1

@@ -9,6 +9,7 @@ cannot read the cookie, and SameSite=Strict keeps the browser from sending it cr
 
 from __future__ import annotations
 
+import html
 import secrets
 import threading
 from http.cookies import SimpleCookie
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import MutableHeaders
-from starlette.responses import PlainTextResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "caseflow_session"
@@ -163,7 +164,13 @@ def _cookie(scope: Scope, name: str) -> str | None:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, why: str) -> None:
-    await _with_headers(PlainTextResponse(why, status_code=403))(scope, receive, send)
+    """403 as a small page of its own (no session: no layout, no names)."""
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not signed in · caseflow</title>'
+        '<link rel="stylesheet" href="/static/caseflow.css"></head><body><main id="main"><h1>caseflow</h1>'
+        f'<div class="notice bad" role="alert"><p>{html.escape(why)}</p></div></main></body></html>'
+    )
+    await _with_headers(HTMLResponse(page, status_code=403))(scope, receive, send)
 
 
 def _with_headers(response: Any) -> Any:

@@ -32,7 +32,7 @@ async def client(request: Request) -> Response:
     client_id = _client_id(request)
     with session(request, "caseload") as (repo, actor):
         record = repo.client_record(client_id)
-        evaluation = _evaluation(repo, client_id)
+        ways = _ways_on(repo, client_id, record.get("stage"))
         summary = repo.followup.summary(client_id)
         scores = repo.evaluation.scores(client_id)
         charts = [
@@ -45,7 +45,7 @@ async def client(request: Request) -> Response:
             "client.html",
             client_id=client_id,
             record=record,
-            evaluation=evaluation,
+            ways=ways,
             summary=summary,
             sent_back=repo.workflow.sent_back(client_id),
             documents=repo.records.documents(client_id),
@@ -59,19 +59,28 @@ async def client(request: Request) -> Response:
         )
 
 
-def _evaluation(repo: Any, client_id: str) -> dict[str, Any] | None:
-    """What advancing would take, or None where the stage is final (no way on)."""
-    try:
-        evaluation = repo.workflow.evaluate(client_id)
-    except CaseflowError as exc:
-        return {"ok": False, "target": None, "missing": [str(exc)], "met": []}
-    return {
-        "ok": evaluation.ok,
-        "source": evaluation.source,
-        "target": evaluation.target,
-        "missing": evaluation.missing(),
-        "met": [r.description for r in evaluation.requirements if r.met],
-    }
+def _ways_on(repo: Any, client_id: str, stage: Any) -> list[dict[str, Any]]:
+    """Each stage the client can move to from here, with what it still needs (none: a final stage).
+    A move that needs a reason is ready once all else is: the reason is typed with the button."""
+    targets = [t.target for t in repo.workflow_spec.transitions if t.source == stage]
+    ways = []
+    for target in targets:
+        try:
+            evaluation = repo.workflow.evaluate(client_id, to=target)
+        except CaseflowError as exc:
+            ways.append({"ready": False, "target": target, "missing": exc.lines(), "met": [], "needs_reason": False})
+            continue
+        ways.append(
+            {
+                "ready": all(r.met for r in evaluation.requirements) and not evaluation.vetoes,
+                "target": target,
+                "missing": [line for r in evaluation.requirements for line in r.missing]
+                + [f"refused by a plugin: {veto}" for veto in evaluation.vetoes],
+                "met": [r.description for r in evaluation.requirements if r.met],
+                "needs_reason": evaluation.reason_missing,
+            }
+        )
+    return ways
 
 
 def _consents(repo: Any, client_id: str) -> list[dict[str, Any]]:
@@ -107,8 +116,9 @@ async def advance(request: Request) -> Response:
     client_id = _client_id(request)
     form = await request.form()
     reason = str(form.get("reason") or "").strip() or None
+    target = str(form.get("to") or "").strip() or None
     with session(request) as (repo, actor):
-        _, change = repo.workflow.advance(actor, client_id, reason=reason)
+        _, change = repo.workflow.advance(actor, client_id, to=target, reason=reason)
     tell(request, f"{client_id} moved from {change.source} to {change.target}.")
     return see_other(f"/clients/{client_id}")
 

@@ -53,7 +53,7 @@ class Served:
             cwd=root,
             env=env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=open(f"/tmp/web-bench-{person}.log", "w"),  # noqa: SIM115 - kept open while it runs
         )
         assert self.process.stdout is not None
         info = json.loads(self.process.stdout.readline())

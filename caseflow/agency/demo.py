@@ -326,6 +326,7 @@ def tour(path: Path) -> str:
         (f"caseflow new {newest} core.visit --field type=phone --edit", "write a contact note in $EDITOR"),
         ("caseflow forms", "the forms documents use"),
         ("caseflow plugins --all", "what each plugin contributes"),
+        ("caseflow serve --open", "all of it in your browser, as Casey: Today, caseload, client pages, forms"),
     ]
     width = max(len(command) for command, _ in tries) + 2
     lines = [

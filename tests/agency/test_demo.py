@@ -96,6 +96,8 @@ def test_the_demo_tour_works_as_printed(demo: tuple[Path, Result], invoke_casefl
     invoke_caseflow("log", active, cwd=path).assert_success()
     assert "caseflow verify" in result.stdout and "git switch forged-approval" in result.stdout
     invoke_caseflow("verify", cwd=path, env=env).assert_success()
+    # the tour ends in the browser
+    assert result.stdout.rstrip().splitlines()[-1].strip().startswith("caseflow serve --open")
 
 
 def test_a_demo_client_goes_from_intake_to_discharged_and_back_with_commands_alone(

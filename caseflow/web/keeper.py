@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from caseflow.core.casefiles import CLIENTS_DIR
+from caseflow.core.layout import LOCAL_DIR
 
 if TYPE_CHECKING:
     from caseflow.index.snapshot import Snapshot
@@ -28,7 +29,7 @@ _REFS = (".git/HEAD", ".git/packed-refs", ".git/refs/")
 #: everything but the refs. (git's index is rewritten by every `git status`, ours included, for
 #: its stat cache; a commit moves a ref too, and what staging by hand alone changes, a file's
 #: status and not its bytes, waits for the next change to that client's folder.)
-_IGNORED = (".caseflow/", ".caseflow")
+_IGNORED = (LOCAL_DIR,)  # (as a prefix: the folder and all in it)
 
 
 class SnapshotKeeper:

@@ -71,6 +71,8 @@ def test_a_new_clients_journey_from_intake_to_a_sent_referral(app, shared_demo) 
     casey.click_to(page.get_by_role("button", name="Start intake"), "new-client")
     client = page.url.rsplit("/", 1)[1]
     before = one_commit(casey, head_before, "intake")
+    assert page.get_by_role("button", name="Advance to evaluation").is_disabled()
+    assert page.locator("main li", has_text="treatment consent").locator(".badge", has_text="missing").count() == 1
 
     # A treatment consent (what `caseflow consent --treatment` records): intake needs it to move on.
     casey.visit(f"/clients/{client}/consents/new", "treatment-consent")
@@ -78,6 +80,7 @@ def test_a_new_clients_journey_from_intake_to_a_sent_referral(app, shared_demo) 
     casey.click_to(page.get_by_role("button", name="Record the consent"), "consent-recorded")
     before = one_commit(casey, before, "consent")
     casey.visit(f"/clients/{client}", "client-intake-ready")
+    assert page.get_by_role("button", name="Advance to evaluation").is_enabled()
     casey.click_to(page.get_by_role("button", name="Advance to evaluation"), "client-evaluation")
     before = one_commit(casey, before)
     assert page.locator("main p.lead .badge").inner_text() == "evaluation"
@@ -99,6 +102,7 @@ def test_a_new_clients_journey_from_intake_to_a_sent_referral(app, shared_demo) 
     administer(casey, client, "cssrs")
     before = one_commit(casey, before)
     casey.visit(f"/clients/{client}", "client-evaluation-ready")
+    assert page.get_by_role("button", name="Advance to planning").is_enabled()
     casey.click_to(page.get_by_role("button", name="Advance to planning"), "client-planning")
     before = one_commit(casey, before)
     casey.visit(f"/clients/{client}/edit/plan.yaml", "plan")
@@ -158,6 +162,7 @@ def test_a_new_clients_journey_from_intake_to_a_sent_referral(app, shared_demo) 
     casey.visit(f"/clients/{client}", "client-plan-approved")
     assert page.locator("main .badge", has_text="missing").count() == 0
     assert page.get_by_text("Everything active needs is here.").is_visible()
+    assert page.get_by_role("button", name="Advance to active").is_enabled()
     casey.click_to(page.get_by_role("button", name="Advance to active"), "client-active")
     before = one_commit(casey, before)
     assert page.locator("main p.lead .badge").inner_text() == "active"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
@@ -45,7 +44,7 @@ def search_command(
     as_json: bool,
 ) -> None:
     """Search every directory; exact category first, then nearest, then best text match."""
-    from caseflow.referrals.directory import resolve_postal_code, search
+    from caseflow.referrals.directory import search
 
     repo = settings.repo()
     directories = repo.referrals.directories()
@@ -54,13 +53,7 @@ def search_command(
             warn(f"directory '{broken.id}' was left out: {broken.error}")
     point = None
     if near:
-        coordinates = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", near)
-        if coordinates:
-            point = (float(coordinates.group(1)), float(coordinates.group(2)))
-        else:
-            point = resolve_postal_code(near.strip(), directories, repo.config.directories.get("postal_codes") or {})
-            if point is None:
-                raise NotFound(f"postal code {near!r} is not in directories.postal_codes nor at any listed location")
+        point = repo.referrals.locate(near)
     elif within_km is not None:
         raise UsageError("--within needs --near")
     found = search(

@@ -113,6 +113,23 @@ class Referrals:
             self._session,
         )
 
+    def locate(self, near: str) -> tuple[float, float]:
+        """A place to measure distance from: ``latitude,longitude``, or a postal code the settings
+        (``directories.postal_codes``) or a listed location know (else NotFound saying so)."""
+        import re
+
+        from caseflow.errors import NotFound
+        from caseflow.referrals.directory import resolve_postal_code
+
+        coordinates = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", near)
+        if coordinates:
+            return float(coordinates.group(1)), float(coordinates.group(2))
+        postal = self._session.config.directories.get("postal_codes") or {}
+        point = resolve_postal_code(near.strip(), self.directories(), postal)
+        if point is None:
+            raise NotFound(f"postal code {near[:20]!r} is not in directories.postal_codes nor at any listed location")
+        return point
+
     def directories(self) -> list[Directory]:
         """Every provider directory: those plugins register, then every readable directory source."""
         from caseflow.referrals import directory_files

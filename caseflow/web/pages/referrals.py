@@ -136,7 +136,6 @@ class _SearchError(Exception):
 
 
 def _search(repo: CaseRepo, values: dict[str, str]) -> list[Match]:
-    from caseflow.referrals.directory import resolve_postal_code
     from caseflow.referrals.directory import search as search_directories
 
     directories = repo.referrals.directories()
@@ -151,15 +150,10 @@ def _search(repo: CaseRepo, values: dict[str, str]) -> list[Match]:
     point = None
     near = values["near"]
     if near:
-        coordinates = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", near)
-        if coordinates:
-            point = (float(coordinates.group(1)), float(coordinates.group(2)))
-        else:
-            point = resolve_postal_code(near.strip(), directories, repo.config.directories.get("postal_codes") or {})
-            if point is None:
-                raise _SearchError(
-                    "near", f"postal code {near[:20]!r} is not in directories.postal_codes nor at any listed location"
-                )
+        try:
+            point = repo.referrals.locate(near)
+        except NotFound as exc:
+            raise _SearchError("near", str(exc)) from None
     elif within is not None:
         raise _SearchError("near", "a distance needs a place to measure from: give a postal code or latitude,longitude")
     return search_directories(

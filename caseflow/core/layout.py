@@ -21,6 +21,8 @@ LOCAL_DIR = ".caseflow"
 LOCK = f"{LOCAL_DIR}/lock"
 #: The case index, a cache keyed by git blob id (SQLite adds ``-wal`` and ``-shm`` beside it).
 INDEX = f"{LOCAL_DIR}/index.sqlite"
+#: What git's index stages for every client document, kept by the index's checksum (a cache).
+STAGED_LISTING = f"{LOCAL_DIR}/staged-listing.bin"
 #: Who read which identified data, one JSON object a line (``caseflow audit``): this clone's
 #: chain, committed to ``refs/caseflow/access`` at the next write or sync.
 ACCESS_LOG = f"{LOCAL_DIR}/access.log"

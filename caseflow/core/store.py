@@ -117,6 +117,20 @@ class Store:
         with self.try_lock() as mine:
             return listing.listing(self.root, folder, mine, whole_tree)
 
+    def staged_under(self, folders: list[str]) -> tuple[dict[str, tuple[str, str]], bool]:
+        """:func:`caseflow.core.git.listing.staged_under`: what git's index stages under ``folders``."""
+        return listing.staged_under(self.root, folders)
+
+    def status_under(self, folder: str, inner_rules: bool) -> dict[str, str]:
+        """:func:`caseflow.core.git.listing.status_under`; git may refresh its own index only while
+        no caseflow command is writing."""
+        with self.try_lock() as mine:
+            return listing.status_under(self.root, folder, mine, inner_rules)
+
+    def index_stamp(self) -> bytes | None:
+        """:func:`caseflow.core.git.listing.index_stamp`: names what git's index stages now."""
+        return listing.index_stamp(self.root)
+
     @contextlib.contextmanager
     def try_lock(self) -> Iterator[bool]:
         """The writers' lock if it is free right now (True), else nothing (False): never waits."""

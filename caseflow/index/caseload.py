@@ -35,6 +35,8 @@ Progress = Callable[[int, int], None]
 
 #: Clients handed to a worker at a time (small enough for a smooth progress bar).
 CHUNK_CLIENTS = 100
+#: Clients from which a memoized read keeps its whole set of results as one (see ``memoized``).
+BUNDLE_FROM = 200
 #: Documents parsed by a worker at a time.
 CHUNK_DOCUMENTS = 500
 
@@ -46,15 +48,7 @@ def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
     """Bring the index up to the working tree: every document parsed, stale results dropped."""
     snapshot = take_snapshot(repo.store, repo.index)
     repo.index.bind(fingerprint(repo))
-    # Names every (kind, blob) the working tree holds: the same as last time means all parsed then.
-    listing = hashlib.sha1(
-        "\n".join(
-            ("md:" if inner.endswith(".md") else "yaml:") + blob
-            for entries in snapshot.entries.values()
-            for inner, blob, _ in entries
-        ).encode(),
-        usedforsecurity=False,
-    ).hexdigest()
+    listing = snapshot.listing_key()  # the same as last time: every document was parsed then
     if repo.index.note(PARSED_NOTE) == listing:
         return snapshot
     live = snapshot.keys()
@@ -78,7 +72,7 @@ def refresh_clients(repo: Session, kept: Snapshot, client_ids: Sequence[str]) ->
     part = take_snapshot(repo.store, repo.index, client_ids_only=client_ids)
     entries = {c: e for c, e in kept.entries.items() if c not in set(client_ids)}
     entries.update(part.entries)
-    fresh = Snapshot(entries=entries, hashed=part.hashed)
+    fresh = Snapshot(entries=entries, hashed=part.hashed, _digests=kept.digests_of_others(client_ids))
     repo.index.bind(fingerprint(repo))
     known = repo.index.known()
     missing = [f for c in part.entries for f in fresh.of(c) if f.readable and f.key not in known]
@@ -252,6 +246,12 @@ def memoized(
 
     ``extra`` names whatever else the results depend on (today's date, for the due list).
     """
+    # Many clients: the whole set at once where nothing changed since it was kept (no per-client
+    # decoding). A few: per client, as cheap, and no set kept for each.
+    whole = snapshot.digest_of_all(client_ids, kind, *extra) if len(client_ids) >= BUNDLE_FROM else None
+    bundled = repo.index.bundle(kind, whole) if whole else None
+    if bundled is not None and len(bundled) == len(client_ids):
+        return bundled
     stored = repo.index.memos(kind)
     results: dict[str, Any] = {}
     digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in client_ids}
@@ -275,6 +275,8 @@ def memoized(
         done += len(computed)
         if progress is not None:
             progress(done, len(stale))
+    if whole:
+        repo.index.put_bundle(kind, whole, results)
     return results
 
 

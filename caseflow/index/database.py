@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -39,6 +40,8 @@ FORMAT_VERSION = 3
 POLICY_VERSION = "plain-3"
 #: The note naming the last listing whose every document was parsed (or tried: a bad one is not kept).
 PARSED_NOTE = "parsed-listing"
+#: Whole sets of results kept per kind (see ``bundles``).
+_BUNDLES_KEPT = 4
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -51,6 +54,10 @@ _SCHEMA = (
     # under the fingerprint: per-client results, by kind, with the digest they were made from
     "CREATE TABLE IF NOT EXISTS memos (kind TEXT NOT NULL, client TEXT NOT NULL, digest TEXT NOT NULL, "
     "data TEXT NOT NULL, PRIMARY KEY (kind, client))",
+    # under the fingerprint: the last few whole sets of one kind's per-client results (marshal),
+    # each by a key naming its clients' documents: a warm read of a caseload loads it in one go
+    "CREATE TABLE IF NOT EXISTS bundles (kind TEXT NOT NULL, key TEXT NOT NULL, data BLOB NOT NULL, "
+    "PRIMARY KEY (kind, key))",
 )
 
 Parsed = tuple[dict[str, Any], str]
@@ -177,6 +184,7 @@ class CaseIndex:
                 with db:
                     db.execute("DELETE FROM checks")
                     db.execute("DELETE FROM memos")
+                    db.execute("DELETE FROM bundles")
                     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('fingerprint', ?)", (fingerprint,))
         except sqlite3.Error:
             pass
@@ -209,12 +217,38 @@ class CaseIndex:
             [(kind, client, digest, _dumps(data)) for client, digest, data in rows],
         )
 
+    def bundle(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The whole set of one kind's results kept under ``key``, if it is the one kept."""
+        rows = self._query("SELECT data FROM bundles WHERE kind = ? AND key = ?", (kind, key))
+        if not rows:
+            return None
+        try:
+            found = marshal.loads(rows[0][0])
+        except (EOFError, ValueError, TypeError):
+            return None
+        return found if isinstance(found, dict) else None
+
+    def put_bundle(self, kind: str, key: str, results: Mapping[str, Any]) -> None:
+        """Keep a whole set of one kind's results under ``key``, with the few kept last (whole
+        caseloads and a few workers' ones: older keys name documents as they no longer are)."""
+        try:
+            data = marshal.dumps(dict(results))
+        except ValueError:  # not plain data: nothing to keep
+            return
+        self._write("INSERT OR REPLACE INTO bundles (kind, key, data) VALUES (?, ?, ?)", [(kind, key, data)])
+        self._write(
+            "DELETE FROM bundles WHERE kind = ? AND rowid NOT IN "
+            "(SELECT rowid FROM bundles WHERE kind = ? ORDER BY rowid DESC LIMIT ?)",
+            [(kind, kind, _BUNDLES_KEPT)],
+        )
+
     def update_memos(self, kind: str, rows: Iterable[tuple[str, Any]]) -> None:
         """Replace the data of stored results, keeping the digests they were made from."""
         self._write(
             "UPDATE memos SET data = ? WHERE kind = ? AND client = ?",
             [(_dumps(data), kind, client) for client, data in rows],
         )
+        self._write("DELETE FROM bundles WHERE kind = ?", [(kind,)])  # (it holds the old data)
 
     # -- the working tree's hashes of files git has no blob for --------------------------------
 
@@ -342,6 +376,9 @@ def _open(target: Path) -> sqlite3.Connection:
                     db.execute(statement)
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 db.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
+        if "bundles" not in tables:  # (added to layout 3 later: a table more, nothing to rebuild)
+            with db:
+                db.execute(_SCHEMA[-1])
         row = db.execute("SELECT value FROM meta WHERE key = 'policy'").fetchone()
         if row is None or row[0] != POLICY_VERSION:
             with db:

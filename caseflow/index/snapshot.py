@@ -25,7 +25,9 @@ from caseflow.core.ids import CLIENT_ID_PATTERN
 from caseflow.core.store import Store
 from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES
 from caseflow.errors import StoreError
+from caseflow.index import staged_listing
 from caseflow.index.database import CaseIndex, document_key
+from caseflow.index.staged_listing import Entry, StagedListing
 
 _CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 _PREFIX = f"{CLIENTS_DIR}/"
@@ -61,9 +63,6 @@ class TreeFile:
         return f"TreeFile({self.path!r}, blob={self.blob[:12]!r}, state={self.state!r})"
 
 
-Entry = tuple[str, str, str]  # (path in the client folder, blob, git status)
-
-
 @dataclass
 class Snapshot:
     """Every client document of the working tree, by client.
@@ -75,6 +74,9 @@ class Snapshot:
     entries: dict[str, list[Entry]] = field(default_factory=dict)
     hashed: int = 0  # files read and hashed this time (changed since git or we last saw them)
     _files: dict[str, list[TreeFile]] = field(default_factory=dict, repr=False)
+    #: Each client's entries, digested (as they are asked for, or kept with the staged listing).
+    _digests: dict[str, str] = field(default_factory=dict, repr=False)
+    _listing_key: str | None = field(default=None, repr=False)
 
     @property
     def clients(self) -> list[str]:
@@ -101,10 +103,42 @@ class Snapshot:
             if blob
         }
 
+    def listing_key(self) -> str:
+        """Names every (kind, blob) of the working tree: the same key, the same documents to parse."""
+        if self._listing_key is None:
+            self._listing_key = hashlib.sha1(
+                "\n".join(
+                    ("md:" if inner.endswith(".md") else "yaml:") + blob
+                    for entries in self.entries.values()
+                    for inner, blob, _ in entries
+                ).encode(),
+                usedforsecurity=False,
+            ).hexdigest()
+        return self._listing_key
+
+    def client_digest(self, client_id: str) -> str:
+        """Names one state of a client's documents."""
+        found = self._digests.get(client_id)
+        if found is None:
+            text = "\n".join("\0".join(e) for e in self.entries.get(client_id, ()))
+            found = self._digests[client_id] = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+        return found
+
     def digest(self, client_id: str, *extra: str) -> str:
-        """Names one state of a client's documents (and of ``extra``, such as today's date)."""
-        text = "\0".join(extra) + "\n" + "\n".join("\0".join(e) for e in self.entries.get(client_id, ()))
+        """Names one state of a client's documents and of ``extra`` (such as today's date)."""
+        text = "\0".join(extra) + "\n" + self.client_digest(client_id)
         return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+    def digest_of_all(self, client_ids: Sequence[str], *extra: str) -> str:
+        """Names one state of all these clients' documents together (and of ``extra``)."""
+        text = "\0".join(extra) + "\n" + "\n".join(f"{c}:{self.client_digest(c)}" for c in client_ids)
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+    def digests_of_others(self, changed: Sequence[str]) -> dict[str, str]:
+        """The digests made so far of the clients other than ``changed`` (for a snapshot that
+        differs from this one only in those)."""
+        left_out = set(changed)
+        return {c: d for c, d in self._digests.items() if c not in left_out}
 
 
 def take_snapshot(store: Store, index: CaseIndex, client_ids_only: Sequence[str] = ()) -> Snapshot:
@@ -114,7 +148,13 @@ def take_snapshot(store: Store, index: CaseIndex, client_ids_only: Sequence[str]
     the remembered hashes of other files are left as they are."""
     if client_ids_only:
         return _of_clients(store, index, client_ids_only)
+    stamp = store.index_stamp()
+    kept = staged_listing.load(store.root, stamp) if stamp else None
     try:
+        if kept is not None:
+            snapshot = _from_kept(store, index, kept)
+            if snapshot is not None:
+                return snapshot
         staged, changed = store.worktree_listing(CLIENTS_DIR)
     except StoreError:  # not a git repository (an unpacked copy): every file is as good as untracked
         staged, changed = {}, {d.path: "??" for c in client_ids(store.root) for d in client_documents(store.root, c)}
@@ -122,7 +162,62 @@ def take_snapshot(store: Store, index: CaseIndex, client_ids_only: Sequence[str]
     snapshot, stamps = _entries(store, staged, changed, remembered)
     if stamps != remembered:
         index.put_stats(stamps)
+    if stamp is not None and stamp == store.index_stamp():  # git's index stayed as it was listed
+        staged_listing.save(store.root, _as_staged(store, snapshot, staged, changed, stamp))
     return snapshot
+
+
+#: More clients than this with working-tree changes: list the whole tree rather than each of them.
+_MOST_CHANGED_CLIENTS = 200
+
+
+def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot | None:
+    """The snapshot from the kept staged entries and the working tree's status. None where that
+    cannot be trusted or would not be faster: git's index moved meanwhile (someone staged or
+    committed), or too many clients' folders changed to take them one by one."""
+    changed = store.status_under(CLIENTS_DIR, kept.inner_rules)
+    touched = sorted({c for c in map(_client_of, changed) if c and _is_client_id(c)})
+    if len(touched) > _MOST_CHANGED_CLIENTS:
+        return None
+    part = Snapshot()
+    if touched:
+        staged, _ = store.staged_under([f"{_PREFIX}{c}" for c in touched])
+        remembered = index.stats()
+        part, stamps = _entries(store, staged, changed, remembered)
+        if stamps != remembered:
+            index.put_stats(stamps)
+    if store.index_stamp() != kept.stamp:
+        return None
+    if not touched:
+        return Snapshot(entries=kept.entries, _digests=dict(kept.digests), _listing_key=kept.listing_key)
+    entries = {c: e for c, e in kept.entries.items() if c not in set(touched)}
+    entries.update(part.entries)  # (a client whose files were all deleted has none: gone)
+    part.entries = {c: entries[c] for c in sorted(entries)}  # in git's order, as a whole listing gives
+    part._digests = {c: d for c, d in kept.digests.items() if c not in set(touched)}
+    return part
+
+
+def _as_staged(
+    store: Store, snapshot: Snapshot, staged: dict[str, tuple[str, str]], changed: dict[str, str], stamp: bytes
+) -> StagedListing:
+    """What to keep of a whole listing: every client's entries as staged, without the working
+    tree's changes (those are asked for again each time)."""
+    touched = {c for c in map(_client_of, changed) if c}
+    entries = {c: e for c, e in snapshot.entries.items() if c not in touched}
+    if touched:
+        clean, _ = _entries(store, {p: v for p, v in staged.items() if _client_of(p) in touched}, {}, {})
+        entries.update(clean.entries)
+        entries = {c: entries[c] for c in sorted(entries)}
+    inner_rules = any(p.endswith("/.gitignore") for p in staged)
+    clean = snapshot if not touched else Snapshot(entries=entries)
+    digests = {c: clean.client_digest(c) for c in entries}
+    return StagedListing(stamp, entries, inner_rules, digests, clean.listing_key())
+
+
+def _client_of(path: str) -> str | None:
+    """The client folder a path under ``clients/`` is in (None for anything else)."""
+    parts = path.split("/", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == CLIENTS_DIR else None
 
 
 def _entries(

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
-from typing import TYPE_CHECKING
 
 import click
 
 from caseflow.cli.context import Settings, emit_json, json_option, repo_options
 from caseflow.errors import UsageError
 from caseflow.hookspecs import hookimpl
-
-if TYPE_CHECKING:
-    from caseflow.web.state import WebState
 
 HOST = "127.0.0.1"  # never another interface: the app is for this machine's person only
 
@@ -41,16 +36,19 @@ def serve(settings: Settings, port: int, open_browser: bool, as_json: bool) -> N
     With --json, one line describes the running server ({"url": ..., "port": ..., "acting": ...})
     before it starts answering.
     """
-    import uvicorn
-
-    from caseflow.web.app import create_app
-    from caseflow.web.security import Sessions
+    from caseflow.web.startup import keep_snapshot
     from caseflow.web.state import WebState
 
     repo = settings.repo()
     actor = settings.actor()  # refuse now, in one line, if nobody acts here
     state = WebState(repo.root, repo.host, dict(os.environ), settings.acting)
-    keep_snapshot(state)
+    keep_snapshot(state)  # first, so the first page is computed while the rest of the server loads
+
+    import uvicorn
+
+    from caseflow.web.app import create_app
+    from caseflow.web.security import Sessions
+
     sessions = Sessions()
     listener = _listen(port)
     bound = listener.getsockname()[1]
@@ -68,25 +66,6 @@ def serve(settings: Settings, port: int, open_browser: bool, as_json: bool) -> N
         webbrowser.open(url)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
     uvicorn.Server(config).run(sockets=[listener])
-
-
-def keep_snapshot(state: WebState) -> None:
-    """Keep the working tree's snapshot between requests, taken again where a watcher sees change
-    (without one, as where inotify is not available, every request reads afresh like a command).
-
-    (Assigning ``state.keeper`` is atomic; a request that started before it reads afresh.)"""
-    from caseflow.watch.settler import observe_repository
-    from caseflow.web.keeper import SnapshotKeeper
-
-    keeper = SnapshotKeeper()
-
-    def start() -> None:
-        # Watching every client folder takes a while at scale (a watch per folder): the server
-        # answers meanwhile, reading afresh per request; the keeper takes over once it watches.
-        if observe_repository(state.root, keeper.changed) is not None:
-            state.keeper = keeper
-
-    threading.Thread(target=start, name="caseflow-watch-start", daemon=True).start()
 
 
 def _listen(port: int) -> socket.socket:

@@ -6,10 +6,15 @@ to git's refs (a commit, a sync) takes again the folders of the clients the comm
 other change that could matter (the settings, git's index moved without a commit, a watcher that
 lost events) takes the whole tree again, as a command would. Pages memoize what they compute by
 the keeper's generation, which moves whenever anything was taken again.
+
+The keeper serves from the moment the server starts, before its watcher runs (watching every
+folder of a large caseload takes seconds): a change by someone else in those seconds shows once
+the watcher runs and :meth:`SnapshotKeeper.confirm` has taken the tree whole again.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,6 +48,7 @@ class SnapshotKeeper:
         self._refs_moved = False
         self._everything = True
         self._memo: dict[Any, Any] = {}
+        self._outside: tuple[tuple[str, int, int], ...] = ()
         self.generation = 0
         self.full_refreshes = 0
         self.partial_refreshes = 0
@@ -85,6 +91,7 @@ class SnapshotKeeper:
                 self._head = head
             if everything or self._snapshot is None:
                 self._head = refs.resolve(repo.root, "HEAD")
+                self._outside = _outside_clients(repo)
                 self._snapshot = full()
                 self.full_refreshes += 1
             elif clients:
@@ -98,6 +105,26 @@ class SnapshotKeeper:
         self.generation += 1
         self._memo.clear()
         return self._snapshot
+
+    def confirm(self, repo: Session, full: Callable[[], Snapshot]) -> bool:
+        """A watcher runs now: take the tree whole again, and keep what was kept (results too) if
+        nothing changed since it was taken. True when nothing had."""
+        from caseflow.core.git import refs
+
+        with self._lock:
+            self._everything = False  # what this takes covers every change seen until now
+        head, outside, snapshot = refs.resolve(repo.root, "HEAD"), _outside_clients(repo), full()
+        self.full_refreshes += 1
+        if self._snapshot is not None and (head, outside, snapshot.entries) == (
+            self._head,
+            self._outside,
+            self._snapshot.entries,
+        ):
+            return True
+        self._head, self._outside, self._snapshot = head, outside, snapshot
+        self.generation += 1
+        self._memo.clear()
+        return False
 
     def memo(self, key: Any, build: Callable[[], T]) -> T:
         """``build()`` once per generation of the snapshot (call after :meth:`snapshot`)."""
@@ -114,3 +141,14 @@ def _clients_between(repo: Session, old: str, new: str) -> set[str]:
     return {
         path.split("/")[1] for path in objects.changed_paths(repo.root, old, new, CLIENTS_DIR) if path.count("/") >= 2
     }
+
+
+def _outside_clients(repo: Session) -> tuple[tuple[str, int, int], ...]:
+    """A stamp of the files at the top of the repository (the settings): the watcher sees them."""
+    stamps = []
+    with os.scandir(repo.root) as found:
+        for entry in found:
+            if entry.name not in (".git", LOCAL_DIR, CLIENTS_DIR) and entry.is_file(follow_symlinks=False):
+                info = entry.stat(follow_symlinks=False)
+                stamps.append((entry.name, info.st_mtime_ns, info.st_size))
+    return tuple(sorted(stamps))

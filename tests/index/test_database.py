@@ -93,7 +93,7 @@ def _tables(root: Path) -> tuple[int, int, set[str]]:
     return application_id, version, tables
 
 
-LAYOUT = (APPLICATION_ID, FORMAT_VERSION, {"meta", "docs", "stats", "checks", "memos"})
+LAYOUT = (APPLICATION_ID, FORMAT_VERSION, {"meta", "docs", "stats", "checks", "memos", "bundles"})
 
 
 def test_a_damaged_file_is_replaced_with_a_warning(tmp_path: Path) -> None:
@@ -196,3 +196,39 @@ def test_prune_keeps_a_few_old_versions_and_drops_many(
     cache.flush()
     assert cache.prune(live) == dropped
     assert len(cache.known()) == live_count + stale - dropped and live <= cache.known()
+
+
+def test_an_index_from_before_bundles_gains_the_table_and_keeps_what_it_parsed(
+    tmp_path: Path, parses: list[str]
+) -> None:
+    first = CaseIndex(tmp_path)
+    first.parse("v.md", VISIT)
+    first.close()
+    with sqlite3.connect(tmp_path / INDEX_FILE) as db:
+        db.execute("DROP TABLE bundles")  # as caseflow wrote layout 3 before it kept whole sets
+    again = CaseIndex(tmp_path)
+    again.parse("v.md", VISIT)
+    again.put_bundle("due/2", "key", {"C-7K2M9Q": {"items": []}})
+    assert again.bundle("due/2", "key") == {"C-7K2M9Q": {"items": []}}
+    again.close()
+    assert parses == ["v.md"] and _tables(tmp_path) == LAYOUT
+
+
+def test_a_few_whole_sets_are_kept_per_kind_the_latest(tmp_path: Path) -> None:
+    cache = CaseIndex(tmp_path)
+    for n in range(6):
+        cache.put_bundle("due/2", f"key{n}", {"C-7K2M9Q": n})
+    cache.put_bundle("clients", "other", {"C-7K2M9Q": "kept"})
+    assert [cache.bundle("due/2", f"key{n}") for n in range(6)] == [
+        None,
+        None,
+        {"C-7K2M9Q": 2},
+        {"C-7K2M9Q": 3},
+        {"C-7K2M9Q": 4},
+        {"C-7K2M9Q": 5},
+    ]
+    assert cache.bundle("clients", "other") == {"C-7K2M9Q": "kept"}
+    cache.update_memos("due/2", [])  # a stored result changed in place: no whole set holds it any more
+    assert cache.bundle("due/2", "key5") is None
+    cache.bind("another fingerprint")
+    assert cache.bundle("clients", "other") is None

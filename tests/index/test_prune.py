@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -70,3 +71,26 @@ def test_a_warm_read_parses_nothing_and_an_edit_parses_one_document(
     repo = open_repo(agency, environ={})
     assert repo.validate().ok and repo.clients()
     assert parsed == [str(plan.relative_to(agency))]
+
+
+def test_a_whole_caseloads_results_kept_as_one_answer_as_per_client_results_do(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(caseload, "BUNDLE_FROM", 1)  # (from 200 clients in use; the demo has 4)
+    decoded: list[str] = []
+    real = index_module.CaseIndex.memos
+    monkeypatch.setattr(index_module.CaseIndex, "memos", lambda self, kind: decoded.append(kind) or real(self, kind))
+
+    def due() -> list[dict[str, object]]:
+        return [e.as_json() for e in open_repo(agency, environ={"CASEFLOW_USER": "sam"}).followup.due()]
+
+    first = due()
+    assert decoded == ["due/2"]
+    assert due() == first and decoded == ["due/2"]  # the whole set, in one piece: no client's decoded
+    record = sorted((agency / "clients").glob("*/client.yaml"))[0]
+    record.write_text(re.sub(r"^stage: .*$", "stage: discharged", record.read_text(), count=1, flags=re.M))
+    after = due()
+    assert decoded == ["due/2", "due/2"]
+    assert after != first and not [e for e in after if e["client"] == record.parent.name]
+    monkeypatch.setattr(caseload, "BUNDLE_FROM", 10**9)
+    assert due() == after  # the same as per-client results say

@@ -694,7 +694,8 @@ def test_a_damaged_or_foreign_index_is_rebuilt_with_a_warning(
     assert (rebuilt.exit_code, rebuilt.stdout) == (1, expected.stdout)
     assert _without_today_warning(rebuilt.stderr).startswith(warning), rebuilt.stderr
     assert _without_today_warning(rebuilt.stderr).count("\n") == 1
-    assert _index_tables(path) == (APPLICATION_ID, FORMAT_VERSION, {"meta", "docs", "stats", "checks", "memos"})
+    tables = {"meta", "docs", "stats", "checks", "memos", "bundles"}
+    assert _index_tables(path) == (APPLICATION_ID, FORMAT_VERSION, tables)
     assert (path / INDEX_FILE).stat().st_mode & 0o777 == 0o600
     again = invoke_caseflow("--repo", path, "validate", "--json", env=ENV)
     assert (again.exit_code, again.stdout, _without_today_warning(again.stderr)) == (1, expected.stdout, "")

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from caseflow.repo import CaseRepo
 from caseflow.watch.settler import observe_repository
 from caseflow.web.keeper import SnapshotKeeper
+from caseflow.web.startup import warm_up
 from tests.web.conftest import Browser
 
 CLIENT = "C-4HX8TB"
@@ -95,3 +97,46 @@ def test_a_pages_own_write_shows_at_once(kept) -> None:  # type: ignore[no-untyp
     assert made.status_code == 303
     # No waiting for the watcher: the very next page counts the new client.
     assert browser.get("/caseload?stage=intake").text.count("/clients/C-") == before + 1
+
+
+def settle(keeper: SnapshotKeeper, state) -> bool:  # type: ignore[no-untyped-def]
+    """What the server does once its watcher runs: take the tree whole again, keep what is kept."""
+    with state.repo() as repo:
+        return keeper.confirm(repo, lambda: CaseRepo.snapshot(repo))
+
+
+def test_the_first_page_is_computed_before_it_is_asked_for(web) -> None:  # type: ignore[no-untyped-def]
+    browser: Browser = web("sam")
+    state = browser.client.app.state.web
+    keeper = state.keeper = SnapshotKeeper()
+    warm_up(state)
+    taken = (keeper.full_refreshes, keeper.generation)
+    assert taken == (1, 1)
+    assert browser.get("/").status_code == 200
+    assert (keeper.full_refreshes, keeper.generation) == taken  # the page used what was computed
+    assert settle(keeper, state) is True  # nothing changed meanwhile: kept, results and all
+    assert keeper.generation == taken[1]
+
+
+def test_a_change_before_the_watcher_runs_shows_once_it_does(web) -> None:  # type: ignore[no-untyped-def]
+    browser: Browser = web("sam")
+    state = browser.client.app.state.web
+    keeper = state.keeper = SnapshotKeeper()
+    warm_up(state)
+    assert CLIENT not in browser.get("/caseload?stage=intake").text
+    record = browser.root / "clients" / CLIENT / "client.yaml"
+    record.write_text(record.read_text().replace("stage: planning", "stage: intake"))  # nobody watches yet
+    assert settle(keeper, state) is False
+    assert CLIENT in browser.get("/caseload?stage=intake").text
+
+
+def test_the_settings_changing_before_the_watcher_runs_shows_once_it_does(web) -> None:  # type: ignore[no-untyped-def]
+    browser: Browser = web("sam")
+    state = browser.client.app.state.web
+    keeper = state.keeper = SnapshotKeeper()
+    warm_up(state)
+    generation = keeper.generation
+    settings = browser.root / "caseflow.yaml"
+    settings.write_bytes(settings.read_bytes() + b"\n# changed by hand\n")
+    assert settle(keeper, state) is False
+    assert keeper.generation == generation + 1

@@ -30,23 +30,56 @@ def listing(
     tree even with the untracked cache).
     """
     staged_out, status_out = run_concurrently(
-        root,
-        ["ls-files", "-s", "-z", "--", folder],
-        [
-            "-c",
-            "core.untrackedCache=true",
-            "status",
-            "--porcelain=v1",
-            "-z",
-            "--untracked-files=normal",
-            "--no-renames",
-            *(() if whole_tree else ("--", folder)),
-        ],
-        optional_locks=optional_locks,
+        root, _ls_files(folder), _status(folder, whole_tree), optional_locks=optional_locks
     )
+    staged = _staged(staged_out)
+    return staged, _changed(root, folder, status_out, inner_rules=_has_inner_rules(staged_out))
+
+
+def staged_under(root: Path, folders: list[str]) -> tuple[dict[str, tuple[str, str]], bool]:
+    """``{path: (mode, staged blob id)}`` of the files under ``folders`` as git's index has them,
+    and whether a ``.gitignore`` is among them."""
+    (staged_out,) = run_concurrently(root, _ls_files(*folders))
+    return _staged(staged_out), _has_inner_rules(staged_out)
+
+
+def status_under(root: Path, folder: str, optional_locks: bool, inner_rules: bool) -> dict[str, str]:
+    """The working tree's status of the files under ``folder`` (the second half of
+    :func:`listing`), where what git's index stages there is known already. ``inner_rules``:
+    a ``.gitignore`` is staged under ``folder``."""
+    (status_out,) = run_concurrently(root, _status(folder, whole_tree=True), optional_locks=optional_locks)
+    return _changed(root, folder, status_out, inner_rules=inner_rules)
+
+
+def _ls_files(*folders: str) -> list[str]:
+    return ["ls-files", "-s", "-z", "--", *folders]
+
+
+def _status(folder: str, whole_tree: bool) -> list[str]:
+    return [
+        "-c",
+        "core.untrackedCache=true",
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=normal",
+        "--no-renames",
+        *(() if whole_tree else ("--", folder)),
+    ]
+
+
+def _staged(staged_out: str) -> dict[str, tuple[str, str]]:
     # An unmerged path lists stages 1-3: the last one wins. (One regex pass: a large caseload
     # lists hundreds of thousands of entries.)
-    staged = {path: (mode, blob) for mode, blob, path in _LS_FILES_ENTRY.findall(staged_out)}
+    return {path: (mode, blob) for mode, blob, path in _LS_FILES_ENTRY.findall(staged_out)}
+
+
+def _has_inner_rules(staged_out: str) -> bool:
+    # (A .gitignore inside the folder is a rule too: found in git's raw listing, at C speed.)
+    return "/.gitignore\0" in staged_out
+
+
+def _changed(root: Path, folder: str, status_out: str, inner_rules: bool) -> dict[str, str]:
     changed: dict[str, str] = {}
     prefix = f"{folder}/"
     for entry in status_out.split("\0"):
@@ -57,14 +90,12 @@ def listing(
             changed.update((inner, "??") for inner in _files_below(root, path.rstrip("/")))
         else:
             changed[path] = entry[:2]
-    # (A .gitignore inside the folder is a rule too: found in git's raw listing, at C speed.)
-    inner_rules = "/.gitignore\0" in staged_out or any(p.endswith("/.gitignore") for p in changed)
-    if inner_rules or _ignore_rules_may_reach(root):
+    if inner_rules or any(p.endswith("/.gitignore") for p in changed) or _ignore_rules_may_reach(root):
         (ignored_out,) = run_concurrently(
             root, ["status", "--porcelain=v1", "-z", "--ignored", "--untracked-files=all", "--no-renames", "--", folder]
         )
         changed.update((entry[3:], "!!") for entry in ignored_out.split("\0") if entry.startswith("!!"))
-    return staged, changed
+    return changed
 
 
 def _files_below(root: Path, folder: str) -> list[str]:
@@ -128,8 +159,12 @@ def staged_paths(root: Path) -> list[str]:
 
 
 def unmerged_paths(root: Path) -> list[str]:
-    """The paths a merge left in conflict (several stages in git's index)."""
-    return [p for p in query(root, "diff", "--name-only", "--diff-filter=U").split() if p]
+    """The paths a merge left in conflict (several stages in git's index), in git's order.
+
+    (From git's index alone: ``git diff --diff-filter=U`` would also look at every file of the
+    working tree, a tenth of a second at 10,000 clients.)"""
+    out = query(root, "ls-files", "--unmerged", "-z")
+    return list(dict.fromkeys(entry.split("\t", 1)[1] for entry in out.split("\0") if "\t" in entry))
 
 
 def changes_between(root: Path, before: str, after: str) -> list[tuple[str, str]]:
@@ -146,3 +181,23 @@ def changes_in(root: Path, commit: str) -> list[tuple[str, str]]:
     out = query(root, "diff-tree", "--no-commit-id", "--name-status", "-r", "-z", "--root", commit)
     fields = [f for f in out.split("\0") if f]
     return list(zip(fields[1::2], fields[0::2], strict=True))
+
+
+def index_stamp(root: Path) -> bytes | None:
+    """What names the content of git's index (the staging area) now: the checksum git writes at
+    the end of the file, with its size. None when there is none to trust (no index, another
+    index file in use, a linked worktree, or ``index.skipHash``, which writes zeros)."""
+    if os.environ.get("GIT_INDEX_FILE"):
+        return None
+    try:
+        with open(root / ".git" / "index", "rb") as index:
+            size = index.seek(0, os.SEEK_END)
+            if size < 32:
+                return None
+            index.seek(-32, os.SEEK_END)
+            tail = index.read(32)  # the checksum (SHA-1: 20 bytes, SHA-256: 32) and what precedes it
+    except OSError:  # (a linked worktree's .git is a file: no stamp, everything is listed)
+        return None
+    if not tail[-20:].strip(b"\0"):
+        return None
+    return size.to_bytes(8, "big") + tail

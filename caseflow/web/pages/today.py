@@ -3,6 +3,7 @@ to the action it asks for, and the calendar to download."""
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -16,6 +17,8 @@ from caseflow.web.render import page
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
     from caseflow.followup.due import DueEntry
+    from caseflow.repo import CaseRepo
+    from caseflow.web.state import WebState
 
 #: Items per page: a supervisor's list covers every client.
 PAGE_SIZE = 100
@@ -56,21 +59,29 @@ def whose(actor: Staff) -> str | None:
     return actor.id if actor.role == "case_manager" else None
 
 
+def due_in_order(state: WebState, repo: CaseRepo, worker: str | None) -> list[DueEntry]:
+    """``worker``'s due list (everyone's for None) as the page shows it: most overdue first, then
+    risk-flagged clients; kept while nothing it reads changes. (Also what the server computes
+    while it starts, so that the first page is ready when it is asked for.)"""
+
+    def ordered() -> list[DueEntry]:
+        # Oldest due date first is most overdue first: ISO dates sort as text.
+        return sorted(repo.followup.due(worker=worker), key=lambda e: (e.item.due, not e.flagged, e.client))
+
+    return state.memo(repo, ("due-ordered", worker, repo.today()), ordered)
+
+
 async def today(request: Request) -> Response:
     with session(request, "today") as (repo, actor):
         worker = whose(actor)
-        entries = web_state(request).memo(repo, ("due", worker, repo.today()), lambda: repo.followup.due(worker=worker))
-        ordered = web_state(request).memo(
-            repo,
-            ("due-ordered", worker, repo.today()),
-            lambda: sorted(entries, key=lambda e: (-e.days_overdue, not e.flagged, e.client)),
-        )
+        ordered = due_in_order(web_state(request), repo, worker)
         number = page_number(request)
         pages = max(1, -(-len(ordered) // PAGE_SIZE))
         rows = [
             {"entry": entry, "href": action_of(entry)[0], "action": action_of(entry)[1]}
             for entry in ordered[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
         ]
+        today_text = repo.today().isoformat()
         return page(
             request,
             "today.html",
@@ -79,8 +90,8 @@ async def today(request: Request) -> Response:
             number=number,
             pages=pages,
             worker=worker,
-            today=repo.today().isoformat(),
-            overdue=sum(1 for e in entries if e.days_overdue > 0),
+            today=today_text,
+            overdue=bisect.bisect_left(ordered, today_text, key=lambda e: e.item.due),
         )
 
 

@@ -1,0 +1,139 @@
+"""The staged listing kept between commands: a snapshot taken with it is the snapshot taken
+without it, whatever changed in the working tree or in git's index since it was kept."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow.agency.demo import example_dir
+from caseflow.core.layout import STAGED_LISTING
+from caseflow.index import snapshot as snapshot_module
+from caseflow.index import staged_listing
+from caseflow.index.database import CaseIndex
+from caseflow.index.snapshot import Snapshot, take_snapshot
+from caseflow.repo import open_repo
+from caseflow.testing import git
+
+
+@pytest.fixture
+def agency(case_repo: Callable[..., Path]) -> Path:
+    """The demo agency's four clients, committed."""
+    path = case_repo()
+    shutil.copytree(example_dir() / "clients", path / "clients")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "clients")
+    return path
+
+
+def taken(root: Path, *, kept: bool) -> Snapshot:
+    """A snapshot as a new command takes it, with the kept listing or without it."""
+    repo = open_repo(root, environ={})
+    if not kept:
+        (root / STAGED_LISTING).unlink(missing_ok=True)
+    return take_snapshot(repo.store, CaseIndex(root))
+
+
+def keep_listing(root: Path) -> Snapshot:
+    """A whole listing, kept. (Right after a commit, ``git status`` may refresh git's index while
+    the listing runs: nothing is kept then, and the next command keeps it.)"""
+    for _ in range(3):
+        whole = taken(root, kept=False)
+        if (root / STAGED_LISTING).is_file():
+            return whole
+    raise AssertionError("the staged listing was never kept")
+
+
+def first_client(root: Path) -> Path:
+    return sorted((root / "clients").iterdir())[0]
+
+
+def count_whole_listings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = snapshot_module.Store.worktree_listing
+
+    def counted(self, folder, whole_tree=True):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(self, folder, whole_tree)
+
+    monkeypatch.setattr(snapshot_module.Store, "worktree_listing", counted)
+    return calls
+
+
+def test_the_second_command_lists_only_the_working_tree(agency: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = keep_listing(agency)
+    assert (agency / STAGED_LISTING).stat().st_mode & 0o077 == 0  # private, as the index is
+    listings = count_whole_listings(monkeypatch)
+    again = taken(agency, kept=True)
+    assert listings == []
+    assert again.entries == whole.entries
+    assert [again.digest(c, "x") for c in again.entries] == [whole.digest(c, "x") for c in whole.entries]
+    assert again.listing_key() == whole.listing_key()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda c: (c / "client.yaml").write_text((c / "client.yaml").read_text() + "\n"), id="edited"),
+        pytest.param(lambda c: (c / "notes-extra.md").write_text("# A new note\n"), id="untracked"),
+        pytest.param(lambda c: (c / "client.yaml").unlink(), id="deleted"),
+        pytest.param(lambda c: shutil.rmtree(c), id="folder-deleted"),
+        pytest.param(lambda c: shutil.copytree(c, c.with_name("C-NEW0001")), id="new-client"),
+    ],
+)
+def test_working_tree_changes_show_as_in_a_whole_listing(agency: Path, change: Callable[[Path], object]) -> None:
+    keep_listing(agency)  # of the committed tree
+    change(first_client(agency))
+    with_kept = taken(agency, kept=True)
+    assert with_kept.entries == taken(agency, kept=False).entries
+    assert list(with_kept.entries) == sorted(with_kept.entries)  # in git's order
+
+
+def test_the_same_file_edited_twice_is_hashed_again(agency: Path) -> None:
+    record = first_client(agency) / "client.yaml"
+    record.write_text(record.read_text() + "\n")
+    keep_listing(agency)
+    first = taken(agency, kept=True)
+    record.write_text(record.read_text() + "# and again\n")  # still " M": its bytes changed
+    second = taken(agency, kept=True)
+    client = first_client(agency).name
+    assert first.entries[client] != second.entries[client]
+    assert second.entries == taken(agency, kept=False).entries
+
+
+def test_staging_or_committing_by_hand_is_not_answered_from_the_kept_listing(agency: Path) -> None:
+    keep_listing(agency)
+    kept_before = (agency / STAGED_LISTING).read_bytes()
+    record = first_client(agency) / "client.yaml"
+    record.write_text(record.read_text() + "\n")
+    git(agency, "add", "-A")  # git's index stages new bytes: its checksum moves
+    assert taken(agency, kept=True).entries == taken(agency, kept=False).entries
+    git(agency, "commit", "-q", "-m", "by hand")
+    assert taken(agency, kept=True).entries == taken(agency, kept=False).entries
+    assert (agency / STAGED_LISTING).read_bytes() != kept_before
+
+
+def test_a_damaged_kept_listing_is_listed_again(agency: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = keep_listing(agency)
+    (agency / STAGED_LISTING).write_bytes(b"\x00not what was written")
+    listings = count_whole_listings(monkeypatch)
+    assert taken(agency, kept=True).entries == whole.entries
+    assert listings == [1]
+
+
+def test_no_stamp_no_kept_listing(agency: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_INDEX_FILE", str(agency / ".git" / "index"))  # another index in use: no trust
+    taken(agency, kept=False)
+    assert not (agency / STAGED_LISTING).exists()
+
+
+def test_load_refuses_another_stamp(agency: Path) -> None:
+    keep_listing(agency)
+    repo = open_repo(agency, environ={})
+    stamp = repo.store.index_stamp()
+    assert stamp is not None
+    assert staged_listing.load(agency, stamp) is not None
+    assert staged_listing.load(agency, stamp[:-1] + bytes([stamp[-1] ^ 1])) is None

@@ -114,6 +114,9 @@ class Session:
         self._environ = os.environ if environ is None else environ
         self._schemas: SchemaChecker | None = None
         self._cache: dict[str, Any] = {}
+        #: The commit HEAD named when the last snapshot was taken: a session kept across commands
+        #: (``caseflow watch``) replays the history again when someone else has committed meanwhile.
+        self._head_seen: str | None = None
         #: documents parsed before (by any process), by git blob id, and what was derived from them
         self.index = CaseIndex(root, warn=_warn)
         if config.newer_format:
@@ -173,7 +176,12 @@ class Session:
             in_force = self._workflow_in_force(proven)
             return proven if in_force == self.config.workflow else replay(in_force)
 
-        return self.cached(f"ledger@{self.store.generation}", build)
+        # Replayed again after a commit of ours (generation) or of anyone's (HEAD when last read);
+        # only the latest is kept.
+        key = f"ledger@{self.store.generation}@{self._head_seen}"
+        for stale in [k for k in self._cache if k.startswith("ledger@") and k != key]:
+            del self._cache[stale]
+        return self.cached(key, build)
 
     def _workflow_in_force(self, proven: Ledger) -> str:
         """The workflow the settings in force name: the working copy's, when caseflow.yaml is the
@@ -217,6 +225,7 @@ class Session:
         """
         from caseflow.index.caseload import refresh
 
+        self._head_seen = self.store.head()
         return refresh(self, progress)
 
     def decision_problems(self, client_id: str, data: Mapping[str, Any] | None = None) -> list[Problem]:

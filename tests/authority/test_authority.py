@@ -79,6 +79,17 @@ def test_an_uncommitted_forged_approval_does_not_let_the_client_advance(repo: Pa
     assert f"clients/{CLIENT}/approvals.yaml:7:9: decision by 'sam' that no commit by sam made" in checked.stdout
 
 
+def test_a_session_kept_across_commands_sees_a_commit_made_meanwhile(repo: Path) -> None:
+    """As ``caseflow watch`` keeps one: the history is replayed again once HEAD has moved."""
+    from caseflow import open_repo
+
+    kept = open_repo(repo, environ=ENV)
+    forge_approval(repo)
+    assert "that no commit by sam made" in "\n".join(map(str, kept.validate().problems))
+    commit_as(repo, "casey", "approvals")
+    assert "it names sam but the commit is by casey@" in "\n".join(map(str, kept.validate().problems))
+
+
 def test_a_committed_forged_approval_is_refused_by_advance_validate_and_verify(
     repo: Path, cf: Callable[..., Result]
 ) -> None:

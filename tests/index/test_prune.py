@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from caseflow import open_repo
-from caseflow.agency.demo import example_dir
 from caseflow.index import caseload
 from caseflow.index import database as index_module
 from caseflow.index.database import INDEX_FILE
@@ -21,16 +19,6 @@ from caseflow.testing import git
 def count(path: Path, table: str) -> int:
     with sqlite3.connect(path / INDEX_FILE) as db:
         return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-
-
-@pytest.fixture
-def agency(case_repo: Callable[..., Path]) -> Path:
-    """The demo agency's four clients, committed."""
-    path = case_repo()
-    shutil.copytree(example_dir() / "clients", path / "clients")
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "clients")
-    return path
 
 
 def test_deleted_documents_are_pruned_with_their_problems_and_results(agency: Path) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from caseflow.agency.demo import example_dir
 from caseflow.core.layout import STAGED_LISTING
 from caseflow.index import snapshot as snapshot_module
 from caseflow.index import staged_listing
@@ -17,16 +16,6 @@ from caseflow.index.database import CaseIndex
 from caseflow.index.snapshot import Snapshot, take_snapshot
 from caseflow.repo import open_repo
 from caseflow.testing import git
-
-
-@pytest.fixture
-def agency(case_repo: Callable[..., Path]) -> Path:
-    """The demo agency's four clients, committed."""
-    path = case_repo()
-    shutil.copytree(example_dir() / "clients", path / "clients")
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "clients")
-    return path
 
 
 def taken(root: Path, *, kept: bool) -> Snapshot:

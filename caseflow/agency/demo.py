@@ -19,7 +19,8 @@ import re
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from caseflow.core.case import blob_id
 from caseflow.core.casefiles import CLIENTS_DIR, client_documents, client_ids
 from caseflow.core.config import CONFIG_FILE, RepoConfig
 from caseflow.core.documents import delete_item, load_document, load_plain, new_mapping, new_sequence
+from caseflow.core.git.commit import commit_message
+from caseflow.core.git.fastimport import NewCommit, append_commits
 from caseflow.core.git.runner import git
 from caseflow.core.resources import shipped_dir
 from caseflow.core.store import Author, Store
@@ -37,6 +40,7 @@ from caseflow.errors import AlreadyExists
 DEMO_MARKER = layout.DEMO_MARKER
 FORGED_BRANCH = "forged-approval"
 DIRECTORY_FOLDERS = ("providers", "directories")
+DIRECTORY_ACTION = "set up provider directories"
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _DATE_FIELDS = ("date", "signed_on", "requested_on", "created", "intake_date")
 _AUTHOR_FIELDS = ("author", "interviewer", "administered_by", "recorded_by", "requested_by", "received_by", "assessor")
@@ -65,8 +69,12 @@ def example_dir() -> Path:
     return shipped_dir("example_casefiles")
 
 
-def build_demo(path: Path, *, replace: bool = False, source: Path | None = None) -> Path:
-    """Build the demo repository at ``path``; ``replace`` only ever removes an earlier demo."""
+def build_demo(path: Path, *, replace: bool = False, source: Path | None = None, caseload: bool = True) -> Path:
+    """Build the demo repository at ``path``; ``replace`` only ever removes an earlier demo.
+
+    ``caseload``: add the year of generated clients behind the storied ones
+    (:mod:`caseflow.agency.caseload`); without it, only the storied clients (quicker, for tests
+    that need no more)."""
     source = source or example_dir()
     if path.exists() and any(path.iterdir()):
         if not (replace and (path / DEMO_MARKER).exists()):
@@ -76,30 +84,67 @@ def build_demo(path: Path, *, replace: bool = False, source: Path | None = None)
     config_data, _ = load_plain(CONFIG_FILE, config_raw)
     config = RepoConfig.from_plain(config_data)
     staff = {member.id: Author(member.name, member.email, staff_id=member.id) for member in config.staff}
-    steps = sorted(_history(source, config), key=lambda s: s.order)
+    storied = sorted(_history(source, config), key=lambda s: s.order)
+    steps = storied + (_caseload(config, storied, client_ids(source)) if caseload else [])
+    steps = _directories_first(sorted(steps, key=lambda s: s.order))
     first_day = steps[0].day - dt.timedelta(days=7) if steps else dt.date.today()
     lead = next((m.id for m in config.staff if config.is_admin(m)), config.staff[0].id)
     init_repository(path, agency=config.agency, timezone=config.timezone, author=staff[lead], at=_morning(first_day))
     store = Store(path)
     with store.transaction(staff[lead], action="staff-add", client=None, at=_morning(first_day, 10)) as tx:
         tx.write(CONFIG_FILE, config_raw)
-    for step, at in zip(steps, _office_hours(steps), strict=True):
-        with store.transaction(staff[step.author], action=step.action, client=step.client, at=at) as tx:
-            tx.details.update(step.details)
-            for rel, data in step.files.items():
-                tx.write(rel, data)
+    # One git process writes the whole history: a commit per step, by its author, on its day.
+    with store.lock():
+        append_commits(
+            path,
+            (
+                NewCommit(
+                    staff[step.author].name,
+                    staff[step.author].email,
+                    at,
+                    commit_message(step.action, step.client, step.details),
+                    step.files,
+                )
+                for step, at in zip(steps, _office_hours(steps), strict=True)
+            ),
+        )
     last_day = steps[-1].day if steps else dt.date.today()
     if shutil.which("ssh-keygen") is not None:
         keys = _require_signing(path, store, config, staff[lead], at=_morning(last_day, 18))
         staff = {who: Author(a.name, a.email, keys[who], who) for who, a in staff.items()}
-    planning = [s for s in steps if s.action == "advance" and s.details.get("Stage", "").endswith("-> planning")]
+    planning = [s for s in storied if s.action == "advance" and s.details.get("Stage", "").endswith("-> planning")]
     supervisor = next((m.id for m in config.staff if m.role == "supervisor"), None)
     if planning and supervisor:
         forger, client_id = staff[planning[-1].author], planning[-1].client or ""
         _forge_approval(path, store, forger, client_id, supervisor, at=_morning(last_day, 19))
     morning = last_day + dt.timedelta(days=1)
-    (path / DEMO_MARKER).write_text(f"built by caseflow demo\nmorning: {morning.isoformat()}\n")
+    storied_ids = " ".join(client_ids(source))
+    (path / DEMO_MARKER).write_text(
+        f"built by caseflow demo\nmorning: {morning.isoformat()}\nstoried: {storied_ids}\n"
+    )
     return path
+
+
+def _caseload(config: RepoConfig, storied: list[Step], taken: list[str]) -> list[Step]:
+    """The generated year of clients (:mod:`caseflow.agency.caseload`) as steps, up to the storied last day."""
+    from caseflow.agency.caseload import generate
+
+    workers = [m.id for m in config.staff if m.role == "case_manager"]
+    supervisor = next((m.id for m in config.staff if m.role == "supervisor"), None)
+    if not storied or not workers or supervisor is None:
+        return []
+    events = generate(workers, supervisor, storied[-1].day, set(taken))
+    return [Step(e.day, e.author, e.action, e.client, e.files, e.details) for e in events]
+
+
+def _directories_first(steps: list[Step]) -> list[Step]:
+    """The provider directories set up three days before the first intake of all (generated ones too)."""
+    setup = [s for s in steps if s.client is None and s.action == DIRECTORY_ACTION]
+    if not setup or len(steps) == len(setup):
+        return steps
+    rest = [s for s in steps if s not in setup]
+    day = min(setup[0].day, rest[0].day - dt.timedelta(days=3))
+    return [replace(setup[0], day=day), *rest]
 
 
 def _require_signing(path: Path, store: Store, config: RepoConfig, admin: Author, at: dt.datetime) -> dict[str, str]:
@@ -131,12 +176,15 @@ def _forge_approval(path: Path, store: Store, forger: Author, client_id: str, su
 
 
 def _office_hours(steps: list[Step]) -> Iterator[dt.datetime]:
-    """Spread each day's commits 25 minutes apart from 9:00, so `git log` reads like a working day."""
+    """Spread each day's commits from 9:00, 25 minutes apart (closer on a busy day, so that the
+    last is before 17:00), so `git log` reads like a working day."""
+    per_day = Counter(step.day for step in steps)
     previous, count = None, 0
     for step in steps:
         count = count + 1 if step.day == previous else 0
         previous = step.day
-        yield _morning(step.day, 9) + dt.timedelta(minutes=25 * count)
+        gap = min(25.0, 480 / per_day[step.day])
+        yield _morning(step.day, 9) + dt.timedelta(seconds=int(60 * gap * count))
 
 
 def _morning(day: dt.date, hour: int = 8) -> dt.datetime:
@@ -179,7 +227,7 @@ def _directory_setup(source: Path, supervisor: str) -> Iterator[Step]:
         record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
         intakes.append(_day(load_plain(record_path, (source / record_path).read_bytes())[0].get("intake_date")))
     first = min((day for day in intakes if day is not None), default=dt.date.today())
-    yield Step(first - dt.timedelta(days=3), supervisor, "set up provider directories", None, files)
+    yield Step(first - dt.timedelta(days=3), supervisor, DIRECTORY_ACTION, None, files)
 
 
 def _plan_approval(source: Path, client_id: str, day: dt.date, supervisor: str) -> Step:

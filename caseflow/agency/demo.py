@@ -118,10 +118,8 @@ def build_demo(path: Path, *, replace: bool = False, source: Path | None = None,
         forger, client_id = staff[planning[-1].author], planning[-1].client or ""
         _forge_approval(path, store, forger, client_id, supervisor, at=_morning(last_day, 19))
     morning = last_day + dt.timedelta(days=1)
-    storied_ids = " ".join(client_ids(source))
-    (path / DEMO_MARKER).write_text(
-        f"built by caseflow demo\nmorning: {morning.isoformat()}\nstoried: {storied_ids}\n"
-    )
+    told = " ".join(client_ids(source))
+    (path / DEMO_MARKER).write_text(f"built by caseflow demo\nmorning: {morning.isoformat()}\nstoried: {told}\n")
     return path
 
 
@@ -297,18 +295,31 @@ REPORT_FILE = layout.DEMO_REPORT
 
 
 def write_report(path: Path) -> Path:
-    """The funder summary of the demo's months, as the HTML page a director would send (local only)."""
+    """The funder summary of the demo's year, as the HTML page a director would send (local only)."""
     from caseflow.core.store import atomic_write
     from caseflow.repo import open_repo
     from caseflow.reporting.run import run_report
 
     repo = open_repo(path, environ={"CASEFLOW_TODAY": _morning_after(path)})
     director = next(m for m in repo.config.staff if m.role in repo.config.identified_report_roles)
-    rendered = run_report(repo, director, "core.funder-summary", fmt="html", start="2026-08-01")
+    rendered = run_report(repo, director, "core.funder-summary", fmt="html", start=report_start(path))
     target = path / REPORT_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, rendered.text.encode("utf-8"))
     return target
+
+
+def report_start(path: Path) -> str:
+    """The first day of the demo's year (its reports cover the twelve months up to its morning)."""
+    morning = dt.date.fromisoformat(_morning_after(path))
+    return (morning - dt.timedelta(days=365)).isoformat()
+
+
+def storied_ids(path: Path) -> list[str]:
+    """The storied clients of a demo (the example case files'), as its marker keeps them."""
+    marker = path / DEMO_MARKER
+    found = re.search(r"^storied: (.*)$", marker.read_text() if marker.exists() else "", re.M)
+    return found.group(1).split() if found else client_ids(example_dir())
 
 
 def _morning_after(path: Path) -> str:
@@ -320,8 +331,9 @@ def _morning_after(path: Path) -> str:
 
 
 def tour(path: Path) -> str:
-    """The short guided tour printed after the demo is built."""
-    ids = client_ids(path)
+    """The short guided tour printed after the demo is built: its storied clients, and the caseload around them."""
+    everyone = client_ids(path)
+    ids = [c for c in storied_ids(path) if c in everyone]
     stages = {}
     for client_id in ids:
         data, _ = load_plain(
@@ -343,15 +355,16 @@ def tour(path: Path) -> str:
     tries = [
         ("export CASEFLOW_USER=casey", "act as Casey, a case manager"),
         (f"export CASEFLOW_TODAY={_morning_after(path)}", "the morning after the last records (unset: today)"),
-        ("caseflow due", "this morning: what is overdue and coming, risk-flagged clients first"),
-        ("caseflow clients", "who is where, with risk flags (no names)"),
+        ("caseflow due", f"this morning: what is overdue and coming for Casey, risk-flagged clients ({active}) first"),
+        ("caseflow clients --worker casey", "her caseload: who is where, with risk flags (no names)"),
         (f"caseflow show {active}", "one client: stage, flags, last contact, referrals, scores, due"),
         (f"caseflow visit {active} --type phone --note 'Checked in; safety plan reviewed.'", "a contact"),
         (f"caseflow meds {active}", "medications: adherence, effects, side effects"),
         (f"caseflow appts {active}", "appointments, kept and missed"),
         ("caseflow calendar --out ~/casey.ics", "appointments and due items for a calendar program"),
-        ("caseflow --as sam report outcomes --from 2026-08-01", "de-identified: small counts suppressed"),
-        (f"xdg-open {REPORT_FILE}", "the funder summary the demo wrote (one self-contained page)"),
+        (f"caseflow --as sam report outcomes --from {report_start(path)}", "the year's PHQ-9 and GAD-7 outcomes"),
+        ("caseflow --as sam report caseload", "open cases per case manager (de-identified: small counts suppressed)"),
+        (f"xdg-open {REPORT_FILE}", "the year's funder summary the demo wrote (one self-contained page)"),
         (f"caseflow stages {planning}", "what stands between a client and the next stage"),
         (f"caseflow --as sam approve {planning} plan.yaml", f"Sam (supervisor) signs off this plan{signed}"),
         (f"caseflow advance {planning}", "...and the client moves on to active"),
@@ -377,8 +390,11 @@ def tour(path: Path) -> str:
         ("caseflow serve --open", "all of it in your browser, as Casey: Today, caseload, client pages, forms"),
     ]
     width = max(len(command) for command, _ in tries) + 2
+    others = len(everyone) - len(ids)
+    around = f", and {others} more over the year behind them" if others else ""
     lines = [
-        f"Demo agency ready in {path}: {len(ids)} clients ({', '.join(f'{c} {s}' for c, s in stages.items())}).",
+        f"Demo agency ready in {path}: {len(ids)} storied clients "
+        f"({', '.join(f'{c} {s}' for c, s in stages.items())}){around}.",
         "Every document was committed by the person who wrote it, on the day it is dated.",
         "",
         f"Try, from inside the folder (cd {path}):",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -221,10 +222,18 @@ def forms(settings: Settings, as_json: bool) -> None:
 )
 def demo(path: Path, force: bool, storied_only: bool) -> None:
     """Build a demo agency repository at PATH (default ./caseflow-demo) with a year of history, and tour it."""
-    from caseflow.agency.demo import build_demo, tour, write_report
+    from caseflow.agency.demo import build_demo, tour, warm_caches, write_report
+    from caseflow.cli.context import StartupPlugins
+    from caseflow.core.configfile import plugin_settings
+    from caseflow.plugins import PluginPolicy
 
     if path.exists() and any(path.iterdir()) and not force:
         raise AlreadyExists(f"{path} is not empty; choose another PATH or pass --force to rebuild the demo there")
     build_demo(path, replace=force, caseload=not storied_only)
-    write_report(path)
+    # The plugins every later command in the demo loads (caseflow's commands among them): what the
+    # report and the check of every document leave in the index is then theirs too.
+    startup = StartupPlugins(path, PluginPolicy.from_config(plugin_settings(path), os.environ))
+    startup.load_commands(click.Group())
+    write_report(path, startup.host)
+    warm_caches(path, startup.host)
     click.echo(tour(path))

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from caseflow.agency.init import init_repository
 from caseflow.core import layout, signing
@@ -36,6 +36,9 @@ from caseflow.core.git.runner import git
 from caseflow.core.resources import shipped_dir
 from caseflow.core.store import Author, Store
 from caseflow.errors import AlreadyExists
+
+if TYPE_CHECKING:
+    from caseflow.plugins import PluginHost
 
 DEMO_MARKER = layout.DEMO_MARKER
 FORGED_BRANCH = "forged-approval"
@@ -294,19 +297,31 @@ def _earliest(data: Mapping[str, Any], floor: dt.date) -> dt.date:
 REPORT_FILE = layout.DEMO_REPORT
 
 
-def write_report(path: Path) -> Path:
-    """The funder summary of the demo's year, as the HTML page a director would send (local only)."""
+def write_report(path: Path, host: PluginHost | None = None) -> Path:
+    """The funder summary of the demo's year, as the HTML page a director would send (local only).
+
+    ``host``: the plugins later commands will load (so that what the report leaves in the index
+    is theirs too)."""
     from caseflow.core.store import atomic_write
     from caseflow.repo import open_repo
     from caseflow.reporting.run import run_report
 
-    repo = open_repo(path, environ={"CASEFLOW_TODAY": _morning_after(path)})
+    repo = open_repo(path, environ={"CASEFLOW_TODAY": _morning_after(path)}, host=host)
     director = next(m for m in repo.config.staff if m.role in repo.config.identified_report_roles)
     rendered = run_report(repo, director, "core.funder-summary", fmt="html", start=report_start(path))
     target = path / REPORT_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, rendered.text.encode("utf-8"))
     return target
+
+
+def warm_caches(path: Path, host: PluginHost | None = None) -> None:
+    """Validate every document once, so that the index keeps each one's verdict: the tour's first
+    ``caseflow validate`` (and every copy of the demo a test makes) need not check thousands again.
+    ``host``: the plugins the commands load (the index keeps what was derived under one set)."""
+    from caseflow.repo import open_repo
+
+    open_repo(path, environ={"CASEFLOW_TODAY": _morning_after(path)}, host=host).validate()
 
 
 def report_start(path: Path) -> str:

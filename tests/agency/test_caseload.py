@@ -25,9 +25,9 @@ SMALL = 11
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: tuple[Path, Result]) -> Path:
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_caseload_template: tuple[Path, Result]) -> Path:
     """A copy of the session's demo (commands below keep their caches in it)."""
-    return copy_repo(demo_template[0], tmp_path_factory.mktemp("caseload") / "caseflow-demo")
+    return copy_repo(demo_caseload_template[0], tmp_path_factory.mktemp("caseload") / "caseflow-demo")
 
 
 def morning(path: Path) -> str:

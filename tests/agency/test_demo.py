@@ -26,9 +26,9 @@ def test_example_casefiles_validate_clean() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: tuple[Path, Result]) -> tuple[Path, Result]:
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_caseload_template: tuple[Path, Result]) -> tuple[Path, Result]:
     """What `caseflow demo` built and printed (a copy of the session's: the tour below writes to it)."""
-    template, result = demo_template
+    template, result = demo_caseload_template
     return copy_repo(template, tmp_path_factory.mktemp("demo") / "caseflow-demo"), result
 
 

@@ -84,3 +84,20 @@ def test_an_identified_report_is_refused_to_casey_and_recorded_for_sam(web) -> N
     assert shown.status_code == 200 and "C-4HX8TB" in shown.text
     assert '"who":"sam","action":"report core.caseload-list"' in access_log(sam.root)
     assert '"action":"report core.caseload-list"' not in access_log(sam.root).split('"who":"sam"')[0]
+
+
+def test_with_the_demo_s_year_of_caseload_the_director_s_summary_shows_figures_and_bars(web, demo_repo) -> None:
+    """`make demo` builds 150 more clients behind the storied four: the funder summary a director
+    opens shows their counts (not "<11" everywhere) and draws a bar for each."""
+    root = demo_repo(caseload=True)
+    browser: Browser = web("dana", root=root)
+    url = "/reports/run?report=core.funder-summary&start=2025-11-17&end=2026-11-17&action=view"
+    shown = browser.get(url)
+    assert shown.status_code == 200
+    [clients] = re.findall(r"<td>clients served</td>\s*<td>([^<]+)</td>", shown.text)
+    assert clients.isdigit() and int(clients) >= 150
+    widths = [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', shown.text)]
+    assert sum(1 for w in widths if w > 0) >= 8
+    # The people's pages take the larger caseload in their stride.
+    assert web("casey", root=root).get("/caseload").status_code == 200
+    assert web("sam", root=root).get("/review").status_code == 200

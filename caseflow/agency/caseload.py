@@ -16,6 +16,7 @@ intake by the worker, stage changes as ``advance`` records them, approvals by th
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 from collections.abc import Iterator, Mapping, Sequence
@@ -190,10 +191,8 @@ class _Client:
     # -- the story --------------------------------------------------------------------------------
 
     def events(self) -> list[Event]:
-        try:
+        with contextlib.suppress(_Ended):  # the story stops at the demo's today, wherever it is
             self._tell()
-        except _Ended:
-            pass
         return self.out
 
     def _tell(self) -> None:
@@ -265,12 +264,15 @@ class _Client:
         for referral_id, referral in self.referrals.items():
             if referral["status"] in ("draft", "requested", "accepted", "in-progress"):
                 self._change(referral_id, day, "cancelled", "Closed at discharge.")
-        reason = self.rng.choice(("goals-met", "goals-met", "goals-met", "client-request", "moved", "unable-to-contact"))
+        reason = self.rng.choice(
+            ("goals-met", "goals-met", "goals-met", "client-request", "moved", "unable-to-contact")
+        )
         met = "met" if self.improves else "partly-met"
         goals = "".join(f"  - goal: g{n + 1}\n    status: {met}\n" for n in range(len(self.services)))
+        outcome = "Goals of the plan met; feeling better." if self.improves else "Some progress; services ended."
         text = (
             f"form: core.discharge\nclient: {self.id}\ndate: {day}\nauthor: {self.worker}\nreason: {reason}\n"
-            f"outcome: {'Goals of the plan met; feeling better.' if self.improves else 'Some progress; services ended.'}\n"
+            f"outcome: {outcome}\n"
             f"goals:\n{goals}aftercare: Can call Riverbend again at any time; the crisis line number was given.\n"
         ).encode()
         self._emit(day, self.worker, "new", {self._path("discharge.yaml"): text})
@@ -342,7 +344,11 @@ class _Client:
             "problems:",
         ]
         for number, service in enumerate(self.services, 1):
-            lines += [f"  - id: p{number}", f"    statement: Needs help with {service.domain}", f"    domain: {service.domain}"]
+            lines += [
+                f"  - id: p{number}",
+                f"    statement: Needs help with {service.domain}",
+                f"    domain: {service.domain}",
+            ]
         lines.append("goals:")
         for number, service in enumerate(self.services, 1):
             status = "met" if self.plan_version > 2 and number == 1 else "open"
@@ -380,7 +386,9 @@ class _Client:
             "fate": rng.choices(("completed", "in-progress", "rejected", "failed"), weights=(6, 2, 1, 1))[0],
             "waits": [rng.randint(1, 4), rng.randint(3, 14), rng.randint(4, 20), rng.randint(20, 75)],
         }
-        self._emit(day, self.worker, "new", {self._path(f"referrals/{referral_id}.yaml"): self._referral_bytes(referral_id)})
+        self._emit(
+            day, self.worker, "new", {self._path(f"referrals/{referral_id}.yaml"): self._referral_bytes(referral_id)}
+        )
 
     def _referral_progress(self) -> None:
         """Each referral's next status changes that are due by now."""
@@ -421,7 +429,12 @@ class _Client:
         referral["history"].append((status, day, note))
         if status == "requested":
             referral["requested_on"] = day
-        self._emit(day, self.worker, "referral", {self._path(f"referrals/{referral_id}.yaml"): self._referral_bytes(referral_id)})
+        self._emit(
+            day,
+            self.worker,
+            "referral",
+            {self._path(f"referrals/{referral_id}.yaml"): self._referral_bytes(referral_id)},
+        )
 
     def _referral_bytes(self, referral_id: str) -> bytes:
         referral = self.referrals[referral_id]
@@ -526,7 +539,7 @@ class _Client:
             "language: English\n"
             "interpreter_needed: false\n"
             f"phone: {self.phone}\n"
-            f"address:\n  line1: {self.address}\n  city: Riverbend\n  state: MO\n  postal_code: \"63996\"\n"
+            f'address:\n  line1: {self.address}\n  city: Riverbend\n  state: MO\n  postal_code: "63996"\n'
             f"referral_source: {self.source}\n"
             f"intake_date: {self.intake}\n"
             f"assigned_worker: {self.worker}\n"
@@ -547,7 +560,9 @@ class _Client:
             entry["from"] = previous
         self.history.append(entry)
         details = {} if new else {"Stage": f"{previous} -> {stage}"}
-        self._emit(day, self.worker, "intake" if new else "advance", {self._path("client.yaml"): self._record()}, details)
+        self._emit(
+            day, self.worker, "intake" if new else "advance", {self._path("client.yaml"): self._record()}, details
+        )
 
     def _approve(self, day: dt.date, document: str, data: bytes) -> None:
         """The supervisor's decision, bound to the version committed (as ``caseflow approve`` writes it)."""
@@ -563,7 +578,12 @@ class _Client:
         self._emit(day, self.supervisor, "approve", {self._path("approvals.yaml"): text.encode()})
 
     def _emit(
-        self, day: dt.date, author: str, action: str, files: Mapping[str, bytes], details: Mapping[str, str] | None = None
+        self,
+        day: dt.date,
+        author: str,
+        action: str,
+        files: Mapping[str, bytes],
+        details: Mapping[str, str] | None = None,
     ) -> None:
         if day > self.last_day:
             raise _Ended

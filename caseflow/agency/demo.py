@@ -18,8 +18,8 @@ import datetime as dt
 import re
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any

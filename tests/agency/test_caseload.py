@@ -129,7 +129,9 @@ def shown(value: int) -> str:
 def test_the_funder_summary_shows_the_caseload_s_figures(demo: Path, invoke_caseflow: Callable[..., Result]) -> None:
     start, end = report_start(demo), morning(demo)
     env = {"CASEFLOW_TODAY": end}
-    out = invoke_caseflow("--as", "dana", "report", "funder-summary", "--from", start, "--format", "csv", cwd=demo, env=env)
+    out = invoke_caseflow(
+        "--as", "dana", "report", "funder-summary", "--from", start, "--format", "csv", cwd=demo, env=env
+    )
     tables = cells(out.assert_success().stdout)
     found = documents(demo)
 
@@ -164,7 +166,9 @@ def test_the_funder_summary_shows_the_caseload_s_figures(demo: Path, invoke_case
         given: dict[str, list[tuple[str, int]]] = {}
         for screening in found[form]:
             if str(screening["date"]) <= end:
-                given.setdefault(str(screening["client"]), []).append((str(screening["date"]), screening["result"]["total"]))
+                given.setdefault(str(screening["client"]), []).append(
+                    (str(screening["date"]), screening["result"]["total"])
+                )
         pairs = [(min(s)[1], max(s)[1]) for s in given.values() if len(s) >= 2 and within(max(s)[0])]
         responded = sum(1 for first, last in pairs if first > 0 and (first - last) * 2 >= first)
         assert outcomes[name][1] == shown(len(pairs)) and len(pairs) >= SMALL
@@ -173,7 +177,9 @@ def test_the_funder_summary_shows_the_caseload_s_figures(demo: Path, invoke_case
         assert responded < len(pairs)  # ...not all of them
 
 
-def test_the_caseload_report_counts_each_worker_s_open_cases(demo: Path, invoke_caseflow: Callable[..., Result]) -> None:
+def test_the_caseload_report_counts_each_worker_s_open_cases(
+    demo: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
     env = {"CASEFLOW_TODAY": morning(demo)}
     out = invoke_caseflow("--as", "sam", "report", "caseload", "--format", "csv", cwd=demo, env=env).assert_success()
     rows = {row[0]: row for row in next(iter(cells(out.stdout).values()))[1:]}

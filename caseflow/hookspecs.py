@@ -182,3 +182,15 @@ def new_client_id(taken: Callable[[str], bool]) -> str | None:
     name, never sequential) and safe as a folder name: letters, digits, ``-`` and ``_``. The
     built-in implementation (``C-`` and six random Crockford base32 characters) is ``trylast``.
     """
+
+
+@hookspec
+def configure(settings: Mapping[str, Any]) -> list[str] | None:
+    """Called when a repository is opened, before any other hook, with this plugin's own settings:
+    ``plugins.config.<plugin name>`` in caseflow.yaml (``{}`` when it gives none).
+
+    Keep what you need (an interval, a program name) for your other hooks. Return what is wrong
+    with the settings, each problem a sentence (``"housing_reassessment_days must be a whole number
+    of days"``): the repository is then refused, each problem located in caseflow.yaml. Each
+    plugin receives only its own settings.
+    """

@@ -252,10 +252,12 @@ def check(files: Mapping[str, bytes]) -> None:
         for number, row in enumerate(rows[1:], start=2):
             if len(row) != len(columns):
                 raise CaseflowError(f"HMIS export not written: {name} row {number} has {len(row)} columns")
+            whose = f" ({row[columns.index('PersonalID')]})" if "PersonalID" in columns else ""
             for column, value in zip(columns, row, strict=True):
                 problem = _cell_problem(name, column, value)
                 if problem:
-                    raise CaseflowError(f"HMIS export not written: {name} row {number} {column} {problem}")
+                    where = f"{name} row {number}{whose} {column}"
+                    raise CaseflowError(f"HMIS export not written: {where} {problem}")
 
 
 def _cell_problem(name: str, column: str, value: str) -> str | None:

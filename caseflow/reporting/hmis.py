@@ -102,7 +102,7 @@ def export(inputs: AgencyExportInputs) -> AgencyExport:
             is_latest = latest and stay is stays[-1]
             tables["Enrollment.csv"].append(_enrollment(case, stay, ude if is_latest else {}, meta, worker))
             if stay.exit is not None and stay.exit <= end:
-                tables["Exit.csv"].append(_exit(case, stay, ude if is_latest else {}, meta, worker))
+                tables["Exit.csv"].append(_exit(case, stay, ude if is_latest else None, meta, worker))
     operating = min(entries, default=start)
     tables["Export.csv"].append(
         {
@@ -220,9 +220,13 @@ def _enrollment(
     } | meta.row(worker, stay.entry)
 
 
-def _exit(case: CaseView, stay: Enrollment, ude: Mapping[str, Any], meta: _Meta, worker: str | None) -> dict[str, Any]:
+def _exit(
+    case: CaseView, stay: Enrollment, ude: Mapping[str, Any] | None, meta: _Meta, worker: str | None
+) -> dict[str, Any]:
+    """``ude``: the client's hmis.yaml for their latest enrollment (None for an earlier one: the
+    discharge document and hmis.yaml speak of the latest exit only)."""
     assert stay.exit is not None
-    destination = ude.get("destination")
+    destination = ude.get("destination") if ude is not None else spec.NOT_COLLECTED
     if destination is None:
         discharge = _discharge(case)
         told = _date(discharge.get("date"))

@@ -368,3 +368,31 @@ def test_the_ude_form_is_a_form_as_data_and_hmis_yaml_passes_it() -> None:
     jsonschema.Draft202012Validator(schema).validate(document)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(schema).validate({**document, "sex": 7})
+
+
+def test_a_reopened_and_closed_again_case_has_two_enrollments_and_exits(
+    invoke_caseflow: Invoke, case_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    history = (
+        "stage_history:\n"
+        "  - {from: intake, to: discharged, on: 2026-02-10, by: casey}\n"
+        "  - {from: discharged, to: intake, on: 2026-04-01, by: casey}\n"
+        "  - {from: intake, to: discharged, on: 2026-05-20, by: robin}\n"
+    )
+    repo = case_repo(
+        {
+            f"clients/{EXITED}/client.yaml": client_yaml(EXITED, "Bo Sample", "2026-01-05", "discharged", history),
+            f"clients/{EXITED}/discharge.yaml": discharge(EXITED, "2026-05-20", "unable-to-contact"),
+            f"clients/{EXITED}/hmis.yaml": f"form: agency.hmis-ude\nclient: {EXITED}\nliving_situation: 116\n",
+        }
+    )
+    out = tmp_path / "out"
+    run_export(invoke_caseflow, repo, out, "--from", "2026-01-01", "--to", "2026-06-30").assert_success()
+    stays = [(r["EnrollmentID"], r["EntryDate"], r["LivingSituation"]) for r in read(out, "Enrollment.csv")]
+    assert stays == [(f"{EXITED}-E1", "2026-01-05", "99"), (f"{EXITED}-E2", "2026-04-01", "116")]
+    exits = [(r["EnrollmentID"], r["ExitDate"], r["Destination"], r["UserID"]) for r in read(out, "Exit.csv")]
+    assert exits == [
+        (f"{EXITED}-E1", "2026-02-10", "99", "casey"),  # the discharge document is the latest exit's
+        (f"{EXITED}-E2", "2026-05-20", "30", "robin"),  # unable to contact: no exit interview completed
+    ]
+    assert [e.clients for e in entries(repo)] == [(EXITED,)]  # one client, one entry

@@ -141,7 +141,9 @@ def register_exporters() -> list[Exporter]:
     """Called once per session; return the :class:`~caseflow.Exporter` objects this plugin provides.
 
     ``caseflow export CLIENT --format ID`` runs the exporter with that id on the client's
-    :class:`~caseflow.ExportInputs`; ids are unique.
+    :class:`~caseflow.ExportInputs`; an agency-wide exporter (``export_agency``) instead gets
+    :class:`~caseflow.AgencyExportInputs` for ``caseflow export --format ID --from D --to D --out
+    DIR`` and returns an :class:`~caseflow.AgencyExport`; ids are unique.
     """
 
 

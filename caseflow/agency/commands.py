@@ -219,6 +219,26 @@ def forms(ctx: click.Context, settings: Settings, as_json: bool) -> None:
     table([(r["id"], r["title"], r["kind"], r["path"]) for r in rows], ["FORM", "TITLE", "KIND", "PATH"])
 
 
+#: Agency forms caseflow ships as data, to copy into a repository's forms/ (NAME -> the file).
+SHIPPED_FORMS = {"hmis-ude": ("caseflow.reporting", "hmis_ude_form.yaml")}
+
+
+@forms.command("example")
+@click.argument("name", type=click.Choice(sorted(SHIPPED_FORMS)))
+def forms_example(name: str) -> None:
+    """Print a form file caseflow ships, to start an agency form from.
+
+    hmis-ude: the HUD universal data elements the HMIS export reads (hmis.yaml in a client's
+    folder). Save it as forms/agency.hmis-ude.yaml and commit it as someone with the admin right:
+
+        caseflow forms example hmis-ude > forms/agency.hmis-ude.yaml
+    """
+    from importlib.resources import files
+
+    package, filename = SHIPPED_FORMS[name]
+    click.echo(files(package).joinpath(filename).read_text(encoding="utf-8"), nl=False)
+
+
 @forms.command("check")
 @click.argument("form_ids", nargs=-1, metavar="[FORM_ID]...")
 @json_option

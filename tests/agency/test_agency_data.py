@@ -260,3 +260,17 @@ def test_each_plugin_receives_only_its_own_settings(repo: Path) -> None:
     with pytest.raises(DocumentError) as refused:
         open_repo(repo, environ=ENV, plugins=[Spy()])
     assert re.fullmatch(r"caseflow\.yaml:\d+:5: limit must not be negative", str(refused.value))
+
+
+def test_the_shipped_hmis_form_is_a_working_form_file(repo: Path, cf: Callable[..., Result]) -> None:
+    printed = cf("forms", "example", "hmis-ude")
+    assert printed.exit_code == 0 and printed.stdout.startswith("id: agency.hmis-ude\n")
+    (repo / "forms/agency.hmis-ude.yaml").write_text(printed.stdout)
+    listed = json.loads(cf("forms", "--json").stdout)
+    assert {"id": "agency.hmis-ude", "path": "hmis.yaml"}.items() <= next(
+        f for f in listed if f["id"] == "agency.hmis-ude"
+    ).items()
+    (repo / f"clients/{CLIENT}/hmis.yaml").write_text(f"form: agency.hmis-ude\nclient: {CLIENT}\nsex: 7\n")
+    checked = cf("validate")
+    assert checked.exit_code == 1 and f"clients/{CLIENT}/hmis.yaml:3:6: " in checked.stdout
+    assert cf("forms", "example", "nothing").exit_code == 2

@@ -30,6 +30,7 @@ from caseflow.core.case import blob_id
 from caseflow.core.casefiles import CLIENTS_DIR, client_documents, client_ids
 from caseflow.core.config import CONFIG_FILE, RepoConfig
 from caseflow.core.documents import delete_item, load_document, load_plain, new_mapping, new_sequence
+from caseflow.core.form_files import FORMS_DIR
 from caseflow.core.git.commit import commit_message
 from caseflow.core.git.fastimport import NewCommit, append_commits
 from caseflow.core.git.runner import git
@@ -44,6 +45,7 @@ DEMO_MARKER = layout.DEMO_MARKER
 FORGED_BRANCH = "forged-approval"
 DIRECTORY_FOLDERS = ("providers", "directories")
 DIRECTORY_ACTION = "set up provider directories"
+FORMS_ACTION = "set up agency forms"
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _DATE_FIELDS = ("date", "signed_on", "requested_on", "created", "intake_date")
 _AUTHOR_FIELDS = ("author", "interviewer", "administered_by", "recorded_by", "requested_by", "received_by", "assessor")
@@ -196,6 +198,8 @@ def _history(source: Path, config: RepoConfig) -> Iterator[Step]:
     staff_ids = {m.id for m in config.staff}
     supervisor = next((m.id for m in config.staff if m.role == "supervisor"), sorted(staff_ids)[0])
     yield from _directory_setup(source, supervisor)
+    admin = next((m.id for m in config.staff if config.is_admin(m)), supervisor)
+    yield from _forms_setup(source, admin)
     for client_id in client_ids(source):
         record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
         record, _ = load_plain(record_path, (source / record_path).read_bytes())
@@ -229,6 +233,17 @@ def _directory_setup(source: Path, supervisor: str) -> Iterator[Step]:
         intakes.append(_day(load_plain(record_path, (source / record_path).read_bytes())[0].get("intake_date")))
     first = min((day for day in intakes if day is not None), default=dt.date.today())
     yield Step(first - dt.timedelta(days=3), supervisor, DIRECTORY_ACTION, None, files)
+
+
+def _forms_setup(source: Path, admin: str) -> Iterator[Step]:
+    """The agency's own forms (``forms/``), added by someone with the admin right (forms are rules)
+    three days before the first intake, as the directories are."""
+    folder = source / FORMS_DIR
+    files = {f"{FORMS_DIR}/{p.name}": p.read_bytes() for p in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+    if files:
+        first = min((s.day for s in _directory_setup(source, admin)), default=None)
+        day = first if first is not None else dt.date.today()
+        yield Step(day, admin, FORMS_ACTION, None, files)
 
 
 def _plan_approval(source: Path, client_id: str, day: dt.date, supervisor: str) -> Step:
@@ -400,7 +415,13 @@ def tour(path: Path) -> str:
         (f"caseflow set {active} plan.yaml review_date=2026-12-15", "a one-line change, committed"),
         ("git show HEAD", "...and its diff"),
         (f"caseflow new {newest} core.visit --field type=phone --edit", "write a contact note in $EDITOR"),
-        ("caseflow forms", "the forms documents use"),
+        ("caseflow forms", "the forms documents use, with the agency's own: forms/agency.hmis-ude.yaml"),
+        (f"cat clients/{active}/hmis.yaml", "...a client's document of that agency form"),
+        (
+            f"caseflow --as dana export --format hmis --from {report_start(path)} --to {_morning_after(path)} "
+            "--out ~/hmis-export",
+            "HUD's HMIS CSV for the Continuum of Care, from it",
+        ),
         ("caseflow plugins --all", "what each plugin contributes"),
         ("caseflow serve --open", "all of it in your browser, as Casey: Today, caseload, client pages, forms"),
     ]

@@ -44,7 +44,7 @@ changes:
 @pytest.fixture
 def repo(demo_repo: Callable[..., Path]) -> Path:
     path = demo_repo()
-    (path / "forms").mkdir()
+    (path / "forms").mkdir(exist_ok=True)
     (path / "forms/agency.housing-needs.yaml").write_text(HOUSING_NEEDS)
     commit_as(path, "dana", "the housing needs screen")  # the director: forms/ are rules
     return path

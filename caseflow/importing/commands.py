@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from caseflow.errors import CaseflowError
 from caseflow.cli.context import Settings, counted, done, emit_json, json_option, progress_bar, repo_options
+from caseflow.errors import CaseflowError
 from caseflow.hookspecs import hookimpl
 
 if TYPE_CHECKING:

@@ -215,11 +215,11 @@ def _duplicates(repo: Session, plan: Plan) -> None:
                 existing[(" ".join(name.casefold().split()), dob)] = client_id
     seen: dict[tuple[str, str], str] = {}
     for client in plan.clients:
-        record = next((d for d in client.documents if d.form.id == "core.client"), None)
-        key = _identity(record) if record else None
-        if key is None or record is None:
+        found = next((d for d in client.documents if d.form.id == "core.client"), None)
+        key = _identity(found) if found is not None else None
+        if key is None or found is None:
             continue
-        where = record.sources.get(("name",)) or client.where
+        where = found.sources.get(("name",)) or client.where
         if key in existing:
             message = f"the same name and birth date as client {existing[key]}, already here (a duplicate person)"
             client.problems.append(_located(where, message))
@@ -282,22 +282,28 @@ def plan_csv(
         for rule in entry.rules:
             if rule.source not in columns:
                 at = (*entry.where, "fields", rule.target)
-                plan.problems.append(Problem(mapping.path, *document.locate(at), f"{name} has no column '{rule.source}'"))
-        for key in ("when", "body"):
-            column = getattr(entry, key)
+                plan.problems.append(
+                    Problem(mapping.path, *document.locate(at), f"{name} has no column '{rule.source}'")
+                )
+        for option in ("when", "body"):
+            column = getattr(entry, option)
             if column and column not in columns:
-                at = (*entry.where, key)
+                at = (*entry.where, option)
                 plan.problems.append(Problem(mapping.path, *document.locate(at), f"{name} has no column '{column}'"))
     for column in mapping.person:
         if column not in columns:
-            plan.problems.append(Problem(mapping.path, *document.locate(("person",)), f"{name} has no column '{column}'"))
+            plan.problems.append(
+                Problem(mapping.path, *document.locate(("person",)), f"{name} has no column '{column}'")
+            )
     if plan.problems:
         return plan
     unmapped = [h for h in header if h not in used]
     client_entry = mapping.client_entry(mapping.csv)
     assert client_entry is not None
     if unmapped and mapping.keep_unmapped and EXTRA not in (client_entry.form.schema.get("properties") or {}):
-        why = f"{client_entry.form.id} has no `extra` map for the columns no rule names; map them or say `unmapped: drop`"
+        why = (
+            f"{client_entry.form.id} has no `extra` map for the columns no rule names; map them or say `unmapped: drop`"
+        )
         plan.problems.append(Problem(mapping.path, *document.locate(client_entry.where), why))
         return plan
 
@@ -306,18 +312,24 @@ def plan_csv(
         if not any(cell.strip() for cell in row):
             continue  # a blank line between records
         if len(row) != len(header):
-            plan.problems.append(Problem(name, number, 1, f"row {number} has {len(row)} cells; the header has {len(header)}"))
+            plan.problems.append(
+                Problem(name, number, 1, f"row {number} has {len(row)} cells; the header has {len(header)}")
+            )
             continue
+        person: tuple[str, ...] | int
         if mapping.person:
-            key = tuple(row[columns[c]].strip() for c in mapping.person)
-            missing = next((c for c, v in zip(mapping.person, key, strict=True) if not v), None)
+            values = tuple(row[columns[c]].strip() for c in mapping.person)
+            person = values
+            missing = next((c for c, v in zip(mapping.person, values, strict=True) if not v), None)
             if missing is not None:
                 where = (name, number, columns[missing] + 1)
-                plan.problems.append(Problem(*where, f"row {number}, column '{missing}': empty, and it names the person"))
+                plan.problems.append(
+                    Problem(*where, f"row {number}, column '{missing}': empty, and it names the person")
+                )
                 continue
         else:
-            key = number
-        people.setdefault(key, []).append((number, row))
+            person = number
+        people.setdefault(person, []).append((number, row))
 
     ids = _Ids(repo)
     total = len(people)
@@ -392,9 +404,9 @@ def _csv_person(
         for number, row in rows:
             if entry.when and not row[columns[entry.when]].strip():
                 continue
-            planned = _csv_document(client, entry, name, number, row, columns, where)
-            if planned is not None:
-                client.documents.append(planned)
+            made = _csv_document(client, entry, name, number, row, columns, where)
+            if made is not None:
+                client.documents.append(made)
     return client
 
 
@@ -465,16 +477,16 @@ def _folder_person(
 ) -> PlannedClient:
     shown = f"{root.name}/{folder.name}"
     client = PlannedClient(client_id, shown, (shown, 0, 0, ""))
-    files = sorted(
-        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()
-    )
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
     for rel in files:
         label = f"{shown}/{rel}"
         if _HIDDEN.search(rel):
             continue
         entry = next((e for e in mapping.folders if e.files and fnmatch.fnmatch(rel, e.files)), None)
         if entry is None:
-            client.problems.append(Problem(label, 0, 0, "matches no `files` pattern of the mapping (nothing would keep it)"))
+            client.problems.append(
+                Problem(label, 0, 0, "matches no `files` pattern of the mapping (nothing would keep it)")
+            )
             continue
         try:
             raw = read_document_bytes(folder, rel)
@@ -490,7 +502,9 @@ def _folder_person(
             else:
                 client.documents.append(planned)
     if not any(d.form.id == "core.client" for d in client.documents) and not client.problems:
-        client.problems.append(Problem(shown, 0, 0, "has no file that the mapping makes the client record (core.client)"))
+        client.problems.append(
+            Problem(shown, 0, 0, "has no file that the mapping makes the client record (core.client)")
+        )
     return client
 
 
@@ -513,7 +527,9 @@ def _folder_document(
     if "form" in data:  # already a caseflow document: taken as it is, if it passes as one
         if data.get("form") != form.id:
             where = (label, *document.locate(("form",)), "")
-            client.problems.append(_located(where, f"says form '{data.get('form')}', but the mapping makes it {form.id}"))
+            client.problems.append(
+                _located(where, f"says form '{data.get('form')}', but the mapping makes it {form.id}")
+            )
             return None
         planned.kept_as_is = True
         _record_sources(planned, document, label)
@@ -565,7 +581,8 @@ def _folder_document(
         names = [key for key, _, _, _ in aside]
         if mapping.keep_unmapped:
             if EXTRA not in known:
-                why = f"'{names[0]}' is mapped to no field and {form.id} has no `extra` map; map it or say `unmapped: drop`"
+                why = f"'{names[0]}' is mapped to no field and {form.id} has no `extra` map"
+                why += "; map it or say `unmapped: drop`"
                 client.problems.append(_located(aside[0][2], why))
                 return None
             extra = new_mapping()

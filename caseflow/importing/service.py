@@ -16,8 +16,8 @@ from caseflow.errors import DocumentError, NotAllowed, Problem, UsageError
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
-    from caseflow.importing.mapping import ImportMapping
     from caseflow.core.store import Transaction
+    from caseflow.importing.mapping import ImportMapping
     from caseflow.importing.plan import Plan, PlannedClient
     from caseflow.session import Session
 
@@ -64,9 +64,7 @@ class Importer:
             return plan_folders(self._session, actor, mapping, source, progress)
         return self.plan_csv(actor, source.name, _read(source, "PATH"), mapping, progress)
 
-    def plan_csv(
-        self, actor: Staff, name: str, raw: bytes, mapping: ImportMapping, progress: Progress = None
-    ) -> Plan:
+    def plan_csv(self, actor: Staff, name: str, raw: bytes, mapping: ImportMapping, progress: Progress = None) -> Plan:
         """The plan for a CSV file's bytes (an upload) under a mapping already read."""
         self._refuse_unless_allowed(actor)
         if not mapping.csv:

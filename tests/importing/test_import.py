@@ -190,7 +190,10 @@ def test_dry_run_reports_and_writes_nothing(
 
 BAD_MAPPINGS = [
     (MAPPING.replace("form: core.visit", "form: core.visitt"), "map.yaml:11:11: unknown form 'core.visitt'"),
-    (MAPPING.replace("address.city: City", "address.town: City"), "map.yaml:10:21: Client record (core.client) has no field 'address.town'"),
+    (
+        MAPPING.replace("address.city: City", "address.town: City"),
+        "map.yaml:10:21: Client record (core.client) has no field 'address.town'",
+    ),
     (MAPPING.replace("worker: casey", "worker: nobody"), "map.yaml:2:9: 'nobody' is not on the staff list"),
     (MAPPING.replace("mapping: 1", "mapping: 1\nextra_key: 1"), "map.yaml:2:1"),
     (MAPPING.replace("name: Full Name", "name: Fullname"), "map.yaml:7:13: clients.csv has no column 'Fullname'"),
@@ -210,11 +213,23 @@ def test_a_bad_mapping_is_refused_at_its_line(
 
 
 BAD_ROWS = [
-    (CSV.replace("12/24/1985", "02/30/1985"), "clients.csv:4:3: row 4, column 'DOB': not a date in the format %m/%d/%Y"),
+    (
+        CSV.replace("12/24/1985", "02/30/1985"),
+        "clients.csv:4:3: row 4, column 'DOB': not a date in the format %m/%d/%Y",
+    ),
     (CSV.replace("11/10/2026", "13/10/2026"), "clients.csv:3:6: row 3, column 'Contact Date': not a date"),
-    (CSV.replace("102,Ben Sample,12/24/1985", "102,Ana  example,04/02/1990"), "clients.csv:4:2: row 4, column 'Full Name': the same name and birth date as clients.csv rows 2, 3"),
-    (CSV.replace("Springfield,11/10", "Capital City,11/10"), "clients.csv:3:5: row 3, column 'City': differs from row 2's for the same person"),
-    (CSV.replace(",Phone,20,", ",Fax,20,"), "clients.csv:2:7: row 2, column 'Contact Type': Contact type: 'Fax' is not one of"),
+    (
+        CSV.replace("102,Ben Sample,12/24/1985", "102,Ana  example,04/02/1990"),
+        "clients.csv:4:2: row 4, column 'Full Name': the same name and birth date as clients.csv rows 2, 3",
+    ),
+    (
+        CSV.replace("Springfield,11/10", "Capital City,11/10"),
+        "clients.csv:3:5: row 3, column 'City': differs from row 2's for the same person",
+    ),
+    (
+        CSV.replace(",Phone,20,", ",Fax,20,"),
+        "clients.csv:2:7: row 2, column 'Contact Type': Contact type: 'Fax' is not one of",
+    ),
 ]
 
 
@@ -239,9 +254,14 @@ def test_a_person_already_here_is_a_duplicate(
     existing = repo.records.intake(repo.actor("casey"), name="Ben  SAMPLE", dob="1985-12-24")
     source = files(tmp_path / "in", {"clients.csv": CSV, "map.yaml": MAPPING})
     before = state(repo_path)
-    result = run_import(invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml", "--dry-run")
+    result = run_import(
+        invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml", "--dry-run"
+    )
     result.assert_refused()
-    assert f"clients.csv:4:2: row 4, column 'Full Name': the same name and birth date as client {existing}" in result.stdout
+    assert (
+        f"clients.csv:4:2: row 4, column 'Full Name': the same name and birth date as client {existing}"
+        in result.stdout
+    )
     assert state(repo_path) == before
 
 
@@ -265,7 +285,10 @@ def test_folder_problems_name_the_file_line_and_column(
 def test_unmapped_drop_lists_what_is_left_out(
     repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result]
 ) -> None:
-    source = files(tmp_path / "in", {"clients.csv": CSV, "map.yaml": MAPPING.replace("worker: casey", "worker: casey\nunmapped: drop")})
+    source = files(
+        tmp_path / "in",
+        {"clients.csv": CSV, "map.yaml": MAPPING.replace("worker: casey", "worker: casey\nunmapped: drop")},
+    )
     result = run_import(invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml", "--json")
     result.assert_success()
     report = json.loads(result.stdout)
@@ -282,7 +305,10 @@ def test_an_existing_caseflow_file_that_validates_is_kept_as_it_is(
     mapping = files(tmp_path, {"map.yaml": FOLDER_MAPPING}) / "map.yaml"
     result = run_import(invoke_caseflow, repo_path, source, "--mapping", mapping, "--json")
     result.assert_refused()  # a caseflow note names its client: without one it does not validate
-    assert "agency/p-001/notes/call.md:1:1: Contact note: 'Client' is required" in result.stderr or "Client" in result.stderr
+    assert (
+        "agency/p-001/notes/call.md:1:1: Contact note: 'Client' is required" in result.stderr
+        or "Client" in result.stderr
+    )
 
 
 def test_a_failed_commit_takes_back_the_clients_already_committed(

@@ -531,8 +531,8 @@ def _folder_document(
                 _located(where, f"says form '{data.get('form')}', but the mapping makes it {form.id}")
             )
             return None
-        planned.kept_as_is = True
         _record_sources(planned, document, label)
+        planned.kept_as_is = _own_client(data, form, client.client_id)
         return planned
     known = set(form.schema.get("properties") or {})
     managed = MANAGED_FIELDS.get(form.id, {"form", EXTRA}) | {CLIENT_FIELD}
@@ -606,6 +606,18 @@ def _folder_document(
     elif CLIENT_FIELD in known:
         data.insert(1, CLIENT_FIELD, client.client_id)
     return planned
+
+
+def _own_client(data: CommentedMap, form: Form, client_id: str) -> bool:
+    """A caseflow document from elsewhere names its client: the new one, now (its only change).
+    True if it was already right, so the file comes in as it is."""
+    if CLIENT_FIELD not in (form.schema.get("properties") or {}) or data.get(CLIENT_FIELD) == client_id:
+        return True
+    if CLIENT_FIELD in data:
+        data[CLIENT_FIELD] = styled_like(data[CLIENT_FIELD], client_id)
+    else:
+        data.insert(1, CLIENT_FIELD, client_id)
+    return False
 
 
 def _record_sources(planned: Planned, document: Document, label: str) -> None:

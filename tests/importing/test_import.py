@@ -132,6 +132,7 @@ def test_csv_import_makes_clients_and_contacts_one_commit_each(
     assert not (repo_path / "clients" / ben / "visits").exists()
     assert repo.validate().ok
     assert git(repo_path, "status", "--porcelain") == ""
+    invoke_caseflow("--repo", repo_path, "verify").assert_success()  # the history's rules hold
 
 
 def test_folder_import_keeps_comments_byte_for_byte_and_extra_fields(
@@ -296,19 +297,20 @@ def test_unmapped_drop_lists_what_is_left_out(
     assert "extra" not in open_repo(repo_path, environ=ONLY_BUILTIN_PLUGINS).client_record(report["imported"][0])
 
 
-def test_an_existing_caseflow_file_that_validates_is_kept_as_it_is(
+def test_a_caseflow_document_from_elsewhere_comes_in_as_it_is_but_for_its_client(
     repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result]
 ) -> None:
-    already = "---\nform: core.visit\nclient: C-AAAAAA\ndate: 2026-11-02\ntype: phone\nauthor: casey\n---\nA call.\n"
-    ours = already.replace("client: C-AAAAAA\n", "")
-    source = files(tmp_path / "agency", {"p-001/profile.yaml": PROFILE, "p-001/notes/call.md": ours})
-    mapping = files(tmp_path, {"map.yaml": FOLDER_MAPPING}) / "map.yaml"
-    result = run_import(invoke_caseflow, repo_path, source, "--mapping", mapping, "--json")
-    result.assert_refused()  # a caseflow note names its client: without one it does not validate
-    assert (
-        "agency/p-001/notes/call.md:1:1: Contact note: 'Client' is required" in result.stderr
-        or "Client" in result.stderr
+    already = (
+        "---\nform: core.visit\nclient: C-AAAAAA   # their old id\ndate: 2026-11-02\ntype: phone\n"
+        "author: casey\n# typed by Casey\n---\nA call.\n"
     )
+    source = files(tmp_path / "agency", {"p-001/profile.yaml": PROFILE, "p-001/notes/call.md": already})
+    mapping = files(tmp_path, {"map.yaml": FOLDER_MAPPING}) / "map.yaml"
+    result = run_import(invoke_caseflow, repo_path, source, "--mapping", mapping, "--json").assert_success()
+    (client_id,) = json.loads(result.stdout)["imported"]
+    (note,) = (repo_path / "clients" / client_id / "visits").iterdir()
+    assert note.name.startswith("2026-11-02-phone-")
+    assert note.read_text() == already.replace("C-AAAAAA", client_id)
 
 
 def test_a_failed_commit_takes_back_the_clients_already_committed(

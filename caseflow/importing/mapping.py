@@ -53,30 +53,26 @@ CLIENT_FIELD = "client"
 _NAME = {"type": "string", "minLength": 1, "title": "Their field or column"}
 _RULE = {
     "title": "Where a field's value comes from",
-    "oneOf": [
-        _NAME,
-        {
-            "type": "object",
-            "title": "A rule",
-            "properties": {
-                "from": _NAME,
-                "date": {
-                    "title": "Date formats (strptime)",
-                    "oneOf": [
-                        {"type": "string", "minLength": 2},
-                        {"type": "array", "items": {"type": "string", "minLength": 2}, "minItems": 1},
-                    ],
-                },
-                "values": {
-                    "type": "object",
-                    "title": "Value map (their value: caseflow's)",
-                    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
-                },
-            },
-            "required": ["from"],
-            "additionalProperties": False,
+    # a name (a rename), or a rule: one schema for both, so that a mistake is named plainly
+    "type": ["string", "object"],
+    "minLength": 1,
+    "properties": {
+        "from": _NAME,
+        "date": {
+            "title": "Date formats (strptime)",
+            "type": ["string", "array"],
+            "minLength": 2,
+            "items": {"type": "string", "minLength": 2},
+            "minItems": 1,
         },
-    ],
+        "values": {
+            "type": "object",
+            "title": "Value map (their value: caseflow's)",
+            "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+        },
+    },
+    "required": ["from"],
+    "additionalProperties": False,
 }
 _FIELDS = {
     "type": "object",
@@ -101,7 +97,10 @@ MAPPING_SCHEMA: dict[str, Any] = {
         "unmapped": {"enum": ["keep", "drop"], "title": "Unmapped fields"},
         "person": {
             "title": "Columns naming one person",
-            "oneOf": [_NAME, {"type": "array", "items": _NAME, "minItems": 1}],
+            "type": ["string", "array"],
+            "minLength": 1,
+            "items": _NAME,
+            "minItems": 1,
         },
         "csv": {
             "type": "array",
@@ -231,6 +230,14 @@ def load_mapping(path: str, raw: bytes, forms: Mapping[str, Form], staff_ids: se
     def problem(at: tuple[str | int, ...], message: str) -> None:
         problems.append(Problem(path, *document.locate(at), message))
 
+    def key_problem(at: tuple[str | int, ...], message: str) -> None:
+        """At the field's name (``address.town:``), not its value."""
+        parent: Any = document.data
+        for step in at[:-1]:
+            parent = parent[step]
+        line, col = parent.lc.key(at[-1])
+        problems.append(Problem(path, line + 1 + document.line_offset, col + 1, message))
+
     if data["worker"] not in staff_ids:
         problem(("worker",), f"'{data['worker']}' is not on the staff list")
     entries: dict[str, list[Entry]] = {"csv": [], "folders": []}
@@ -247,13 +254,13 @@ def load_mapping(path: str, raw: bytes, forms: Mapping[str, Form], staff_ids: se
                 at = (*where, "fields", target)
                 why = _target_problem(form, target, managed)
                 if why:
-                    problem(at, why)
+                    key_problem(at, why)
                     continue
                 rules.append(_rule(target, spec))
             for target in item.get("defaults") or {}:
                 why = _target_problem(form, target, managed)
                 if why:
-                    problem((*where, "defaults", target), why)
+                    key_problem((*where, "defaults", target), why)
             if section == "csv" and item.get("body") and form.kind != "markdown":
                 problem((*where, "body"), f"{form.title} ({form.id}) is not a Markdown form: it has no body")
             entries[section].append(
@@ -268,7 +275,7 @@ def load_mapping(path: str, raw: bytes, forms: Mapping[str, Form], staff_ids: se
                 )
             )
         clients = [e for e in entries[section] if e.form.id == "core.client"]
-        if data.get(section) and not problems and section == "csv" and len(clients) != 1:
+        if data.get(section) and section == "csv" and len(clients) != 1:
             problem((section,), "name the client record (form: core.client) exactly once")
         if section == "csv" and len(clients) == 1 and clients[0].when:
             problem((*clients[0].where, "when"), "the client record is made once per person: it takes no `when`")

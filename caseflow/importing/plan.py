@@ -53,6 +53,8 @@ class Planned:
     form: Form
     origin: str  # where it came from: "clients.csv row 4", "a-folder/profile.yaml"
     kept_as_is: bool = False
+    #: A value of it could not be converted (already reported): validating it would only say so again.
+    unconverted: bool = False
     #: caseflow field path -> where its value came from (file, line, col, label)
     sources: dict[tuple[str, ...], tuple[str, int, int, str]] = field(default_factory=dict)
 
@@ -233,7 +235,7 @@ def _finish(repo: Session, plan: Plan) -> Plan:
     for client in plan.clients:
         taken: set[str] = set()
         for planned in client.documents:
-            if _name_place(repo, client, planned, taken):
+            if _name_place(repo, client, planned, taken) and not planned.unconverted:
                 _check(repo, client, planned)
     _duplicates(repo, plan)
     return plan
@@ -363,6 +365,7 @@ def _csv_person(
     for entry in mapping.csv:
         if entry.form.id == "core.client":
             values: dict[tuple[str, ...], tuple[Any, tuple[str, int, int, str]]] = {}
+            unconverted = False
             for rule in entry.rules:
                 for number, row in rows:
                     raw = row[columns[rule.source]].strip()
@@ -371,6 +374,7 @@ def _csv_person(
                     value, why = _value(entry.form, rule, raw)
                     if why:
                         client.problems.append(_located(where(number, rule.source), why))
+                        unconverted = True
                     elif rule.path in values and values[rule.path][0] != value:
                         earlier = values[rule.path][1][1]
                         message = f"differs from row {earlier}'s for the same person"
@@ -379,7 +383,7 @@ def _csv_person(
                         values[rule.path] = (value, where(number, rule.source))
             names = list(dict.fromkeys(path[0] for path in values))
             document = _skeleton(repo, actor, client_id, mapping.worker, f"{base}/client.yaml", names)
-            planned = Planned(document, entry.form, origin, sources={(): client.where})
+            planned = Planned(document, entry.form, origin, sources={(): client.where}, unconverted=unconverted)
             for key, default in entry.defaults.items():
                 _set(document, tuple(key.split(".")), default)
             for path, (value, source) in values.items():
@@ -559,6 +563,7 @@ def _folder_document(
         value, why = _value(form, rule, before)
         if why:
             client.problems.append(_located(where, why))
+            planned.unconverted = True
             continue
         if source == rule.path:
             if value != before:

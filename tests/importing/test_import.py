@@ -193,11 +193,15 @@ BAD_MAPPINGS = [
     (MAPPING.replace("form: core.visit", "form: core.visitt"), "map.yaml:11:11: unknown form 'core.visitt'"),
     (
         MAPPING.replace("address.city: City", "address.town: City"),
-        "map.yaml:10:21: Client record (core.client) has no field 'address.town'",
+        "map.yaml:10:7: Client record (core.client) has no field 'address.town'",
     ),
     (MAPPING.replace("worker: casey", "worker: nobody"), "map.yaml:2:9: 'nobody' is not on the staff list"),
     (MAPPING.replace("mapping: 1", "mapping: 1\nextra_key: 1"), "map.yaml:2:1"),
     (MAPPING.replace("name: Full Name", "name: Fullname"), "map.yaml:7:13: clients.csv has no column 'Fullname'"),
+    (MAPPING.replace("name: Full Name", "stage: Full Name"), "map.yaml:7:7: caseflow sets 'stage' of every imported"),
+    (MAPPING.replace("{author: casey}", "{writer: casey}"), "map.yaml:17:16: Contact note (core.visit) has no field"),
+    (MAPPING.replace("DOB, date:", "DOB, datum:"), "map.yaml:8:31: unknown field 'datum'"),
+    (MAPPING.replace("form: core.visit", "form: core.client"), "map.yaml:4:1: name the client record"),
 ]
 
 
@@ -244,6 +248,7 @@ def test_a_bad_row_refuses_the_whole_import_naming_row_and_column(
     result.assert_refused()
     assert expected in result.stderr, result.stderr
     assert "nothing was imported" in result.stderr
+    assert "missing required" not in result.stderr  # a value that could not be read is said once
     assert "Ana" not in result.stderr and "Ben" not in result.stderr
     assert state(repo_path) == before
 

@@ -74,7 +74,7 @@ def _report(plan: Plan, dry_run: bool) -> None:
         if client.extra:
             click.echo(f"  kept in `extra`: {', '.join(client.extra)}")
         if client.dropped:
-            click.echo(f"  dropped (unmapped: drop): {', '.join(client.dropped)}")
+            click.echo(f"  left out: {', '.join(client.dropped)}")
         for problem in client.problems:
             click.echo(f"  does not fit: {problem}")
     for problem in plan.problems:

@@ -21,6 +21,7 @@
           type: {from: Contact Type, values: {Phone: phone, In person: office}}
         defaults: {author: casey}   # values no column gives
         body: Notes                 # a Markdown form's text
+    ignore: ["*.pdf"]               # files in a person's folder left out (listed in the report)
     folders:                        # a folder holding one folder per person
       - files: profile.yaml         # a pattern, relative to the person's folder
         form: core.client
@@ -120,6 +121,11 @@ MAPPING_SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
             },
         },
+        "ignore": {
+            "type": "array",
+            "title": "Files in a person's folder to leave out (patterns)",
+            "items": {"type": "string", "minLength": 1},
+        },
         "folders": {
             "type": "array",
             "title": "Folder documents",
@@ -209,6 +215,7 @@ class ImportMapping:
     person: tuple[str, ...]
     csv: tuple[Entry, ...] = ()
     folders: tuple[Entry, ...] = ()
+    ignore: tuple[str, ...] = ()
     document: Document | None = field(default=None, compare=False, repr=False)
 
     def client_entry(self, entries: Sequence[Entry]) -> Entry | None:
@@ -289,6 +296,7 @@ def load_mapping(path: str, raw: bytes, forms: Mapping[str, Form], staff_ids: se
         (person,) if isinstance(person, str) else tuple(person),
         tuple(entries["csv"]),
         tuple(entries["folders"]),
+        tuple(data.get("ignore") or ()),
         document,
     )
 

@@ -486,6 +486,9 @@ def _folder_person(
         label = f"{shown}/{rel}"
         if _HIDDEN.search(rel):
             continue
+        if any(fnmatch.fnmatch(rel, pattern) for pattern in mapping.ignore):
+            client.dropped.append(f"{label} (ignore)")
+            continue
         entry = next((e for e in mapping.folders if e.files and fnmatch.fnmatch(rel, e.files)), None)
         if entry is None:
             client.problems.append(
@@ -496,7 +499,7 @@ def _folder_person(
             raw = read_document_bytes(folder, rel)
             document = load_document(label, raw)
         except DocumentError as exc:
-            client.problems.extend(exc.problems)
+            client.problems.extend(_for_import(p) for p in exc.problems)
             continue
         planned = _folder_document(repo, actor, mapping, client, entry, document, label)
         if planned is not None:
@@ -510,6 +513,13 @@ def _folder_person(
             Problem(shown, 0, 0, "has no file that the mapping makes the client record (core.client)")
         )
     return client
+
+
+def _for_import(problem: Problem) -> Problem:
+    if problem.message.startswith("Markdown document must start with"):
+        why = "has no front matter: its fields go between '---' lines at the top, where the mapping can find them"
+        return Problem(problem.path, problem.line, problem.col, why)
+    return problem
 
 
 def _folder_document(

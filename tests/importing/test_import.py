@@ -341,3 +341,27 @@ def test_a_failed_commit_takes_back_the_clients_already_committed(
         repo.importing.commit(repo.actor("sam"), plan)
     assert state(repo_path) == before
     assert not (repo_path / "clients").exists()
+
+
+def test_two_folders_of_one_person_and_files_left_out(
+    repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
+    source = files(
+        tmp_path / "agency",
+        {
+            "p-001/profile.yaml": PROFILE,
+            "p-001/intake-form.pdf": "%PDF-1.4",
+            "p-002/profile.yaml": PROFILE.replace("Cleo Fictional", "cleo  fictional"),
+            "p-003/profile.yaml": PROFILE.replace("Cleo", "Dora"),
+            "p-003/notes/plain.md": "Just text, no front matter.\n",
+        },
+    )
+    mapping = files(tmp_path, {"map.yaml": FOLDER_MAPPING.replace("folders:", "ignore: ['*.pdf']\nfolders:")})
+    before = state(repo_path)
+    result = run_import(invoke_caseflow, repo_path, source, "--mapping", mapping / "map.yaml", "--dry-run")
+    result.assert_refused()
+    assert "agency/p-002/profile.yaml:2:12: the same name and birth date as agency/p-001" in result.stdout
+    assert "agency/p-003/notes/plain.md:1:1: has no front matter" in result.stdout
+    assert "left out: agency/p-001/intake-form.pdf (ignore)" in result.stdout
+    assert "Cleo" not in result.stdout + result.stderr
+    assert state(repo_path) == before

@@ -59,7 +59,7 @@ class Importer:
         if source.is_dir():
             if not mapping.folders:
                 raise UsageError(f"{source} is a folder, and the mapping has no `folders:` rules")
-            from caseflow.importing.plan import plan_folders
+            from caseflow.importing.folder_source import plan_folders
 
             return plan_folders(self._session, actor, mapping, source, progress)
         return self.plan_csv(actor, source.name, _read(source, "PATH"), mapping, progress)
@@ -69,7 +69,7 @@ class Importer:
         self._refuse_unless_allowed(actor)
         if not mapping.csv:
             raise UsageError(f"{name} is a CSV file, and the mapping has no `csv:` rules")
-        from caseflow.importing.plan import plan_csv
+        from caseflow.importing.csv_source import plan_csv
 
         return plan_csv(self._session, actor, mapping, name, raw, progress)
 

@@ -54,7 +54,7 @@ def import_(settings: Settings, path: Path, mapping_file: Path, dry_run: bool, a
         return
     if problems:
         raise ImportRefused(problems, NOTHING_WRITTEN)
-    with progress_bar("importing", err_terminal=not as_json) as progress:
+    with progress_bar("importing", err_terminal=not as_json, minimum=10) as progress:  # a commit each
         made = repo.importing.commit(actor, plan, progress)
     if as_json:
         emit_json({"dry_run": False, **plan.as_json(), "imported": made})

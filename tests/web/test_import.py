@@ -27,6 +27,7 @@ def state(browser: Browser) -> tuple[str, str]:
 
 def test_a_director_sees_the_dry_run_then_imports(web) -> None:
     browser: Browser = web("dana")
+    assert 'href="/import"' in browser.get("/").text  # in the navigation for a director
     assert browser.get("/import").status_code == 200
     before = state(browser)
     shown = upload(browser, CSV, MAPPING)
@@ -62,6 +63,7 @@ def test_a_record_that_does_not_fit_is_shown_and_nothing_can_be_imported(web) ->
 
 def test_only_directors_and_admins_import(web) -> None:
     browser: Browser = web("casey")
+    assert 'href="/import"' not in browser.get("/").text
     assert browser.get("/import").status_code == 403
     before = state(browser)
     assert upload(browser, CSV, MAPPING).status_code == 403

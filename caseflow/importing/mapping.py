@@ -46,7 +46,7 @@ from caseflow.errors import DocumentError, Problem
 
 #: Fields caseflow sets itself on every imported client or document: a mapping may not name them.
 MANAGED_FIELDS = {
-    "core.client": {"form", "id", "assigned_worker", "stage", "stage_history", "intake_date", "extra"},
+    "core.client": {"form", "id", "assigned_worker", "stage", "stage_history", "extra"},
 }
 #: Fields set to the new client's id in every form that has them.
 CLIENT_FIELD = "client"

@@ -45,6 +45,7 @@ PROFILE = """\
 # Intake sheet, typed by the front desk
 full_name: Cleo Fictional   # as on her ID
 birth_date: 07/19/1979
+opened: 03/02/2024
 
 favourite_colour: green     # not a caseflow field
 contact:
@@ -71,6 +72,7 @@ folders:
       name: full_name
       dob: {from: birth_date, date: "%m/%d/%Y"}
       phone: contact.phone
+      intake_date: {from: opened, date: "%m/%d/%Y"}
   - files: "notes/*.md"
     form: core.visit
     fields:
@@ -157,7 +159,7 @@ def test_folder_import_keeps_comments_byte_for_byte_and_extra_fields(
     assert "dob: '1979-07-19'" in text or "dob: 1979-07-19" in text
     repo = open_repo(repo_path, environ=ONLY_BUILTIN_PLUGINS)
     record = repo.client_record(client_id)
-    assert record["phone"] == "555-0142"
+    assert record["phone"] == "555-0142" and record["intake_date"] == "2024-03-02"
     assert record["extra"] == {"favourite_colour": "green", "contact": {"best_time": "mornings"}}
     (note,) = (folder / "visits").iterdir()
     note_text = note.read_text()

@@ -15,6 +15,7 @@
           interpreter_needed: {from: Interpreter, values: {"Y": true, "N": false}}
           address.city: City
       - form: core.visit            # once per row with a value in `when`
+        file: contacts.csv          # (another file of the export, beside PATH, joined by `person`)
         when: Contact Date
         fields:
           date: {from: Contact Date, date: "%m/%d/%Y"}
@@ -112,6 +113,11 @@ MAPPING_SCHEMA: dict[str, Any] = {
                 "title": "A document from a row",
                 "properties": {
                     "form": _FORM,
+                    "file": {
+                        "type": "string",
+                        "pattern": r"^[^/\\]+\.csv$",
+                        "title": "Another CSV file of the export, beside the first",
+                    },
                     "when": _NAME,
                     "fields": _FIELDS,
                     "defaults": _DEFAULTS,
@@ -198,6 +204,7 @@ class Entry:
     when: str | None = None  # CSV: the column that must hold a value for a row to make one
     body: str | None = None  # CSV: the column holding a Markdown form's text
     files: str | None = None  # folders: the pattern
+    file: str | None = None  # CSV: another file of the export, joined by the person columns
 
     @property
     def sources(self) -> set[str]:
@@ -279,6 +286,7 @@ def load_mapping(path: str, raw: bytes, forms: Mapping[str, Form], staff_ids: se
                     when=item.get("when"),
                     body=item.get("body"),
                     files=item.get("files"),
+                    file=item.get("file"),
                 )
             )
         clients = [e for e in entries[section] if e.form.id == "core.client"]
@@ -286,6 +294,8 @@ def load_mapping(path: str, raw: bytes, forms: Mapping[str, Form], staff_ids: se
             problem((section,), "name the client record (form: core.client) exactly once")
         if section == "csv" and len(clients) == 1 and clients[0].when:
             problem((*clients[0].where, "when"), "the client record is made once per person: it takes no `when`")
+        if section == "csv" and len(clients) == 1 and clients[0].file:
+            problem((*clients[0].where, "file"), "the client record comes from the first file (PATH)")
     if problems:
         raise DocumentError(sorted(problems))
     person = data.get("person") or ()

@@ -8,7 +8,7 @@ half done.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,16 +62,30 @@ class Importer:
             from caseflow.importing.folder_source import plan_folders
 
             return plan_folders(self._session, actor, mapping, source, progress)
-        return self.plan_csv(actor, source.name, _read(source, "PATH"), mapping, progress)
+        others = {
+            entry.file: _read(source.parent / entry.file, "the file")
+            for entry in mapping.csv
+            if entry.file and (source.parent / entry.file).is_file()
+        }
+        return self.plan_csv(actor, source.name, _read(source, "PATH"), mapping, progress, others)
 
-    def plan_csv(self, actor: Staff, name: str, raw: bytes, mapping: ImportMapping, progress: Progress = None) -> Plan:
-        """The plan for a CSV file's bytes (an upload) under a mapping already read."""
+    def plan_csv(
+        self,
+        actor: Staff,
+        name: str,
+        raw: bytes,
+        mapping: ImportMapping,
+        progress: Progress = None,
+        others: Mapping[str, bytes] | None = None,
+    ) -> Plan:
+        """The plan for a CSV file's bytes (an upload) under a mapping already read; ``others``:
+        the other files of the export its entries read (``file:``), by name."""
         self._refuse_unless_allowed(actor)
         if not mapping.csv:
             raise UsageError(f"{name} is a CSV file, and the mapping has no `csv:` rules")
         from caseflow.importing.csv_source import plan_csv
 
-        return plan_csv(self._session, actor, mapping, name, raw, progress)
+        return plan_csv(self._session, actor, mapping, name, raw, progress, others)
 
     def commit(self, actor: Staff, plan: Plan, progress: Progress = None) -> list[str]:
         """Make the plan's clients, one commit each by ``actor``; their ids. Refused as a whole

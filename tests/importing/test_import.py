@@ -367,3 +367,51 @@ def test_two_folders_of_one_person_and_files_left_out(
     assert "left out: agency/p-001/intake-form.pdf (ignore)" in result.stdout
     assert "Cleo" not in result.stdout + result.stderr
     assert state(repo_path) == before
+
+
+CLIENTS_ONLY = """\
+Client No,Full Name,DOB
+201,Eli Placeholder,01/15/1970
+202,Fay Invented,09/09/1999
+"""
+CONTACTS = """\
+Client No,Contact Date,Contact Type,Worker note
+201,11/02/2026,Phone,left a message
+201,11/04/2026,Phone,
+999,11/04/2026,Phone,
+"""
+TWO_FILES = """\
+mapping: 1
+worker: casey
+person: Client No
+csv:
+  - form: core.client
+    fields: {name: Full Name, dob: {from: DOB, date: "%m/%d/%Y"}}
+  - form: core.visit
+    file: contacts.csv
+    fields:
+      date: {from: Contact Date, date: "%m/%d/%Y"}
+      type: {from: Contact Type, values: {Phone: phone}}
+    defaults: {author: casey}
+"""
+
+
+def test_a_second_file_of_the_export_joins_by_the_person_columns(
+    repo_path: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
+    source = files(tmp_path / "in", {"clients.csv": CLIENTS_ONLY, "contacts.csv": CONTACTS, "map.yaml": TWO_FILES})
+    before = state(repo_path)
+    refused = run_import(invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml")
+    refused.assert_refused()
+    assert "contacts.csv:4:1: row 4, column 'Client No': names no person of clients.csv" in refused.stderr
+    assert state(repo_path) == before
+    (source / "contacts.csv").write_text(CONTACTS.replace("999,11/04/2026,Phone,\n", ""))
+    result = run_import(invoke_caseflow, repo_path, source / "clients.csv", "--mapping", source / "map.yaml", "--json")
+    report = json.loads(result.assert_success().stdout)
+    eli, fay = report["imported"]
+    assert report["clients"][0]["extra"] == ["Client No", "contacts.csv row 2: Worker note"]
+    visits = sorted((repo_path / "clients" / eli / "visits").iterdir())
+    assert len(visits) == 2
+    assert "extra:\n  Worker note: left a message\n" in visits[0].read_text()
+    assert not (repo_path / "clients" / fay / "visits").exists()
+    assert open_repo(repo_path, environ=ONLY_BUILTIN_PLUGINS).validate().ok

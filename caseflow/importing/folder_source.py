@@ -216,14 +216,15 @@ def _folder_document(
 
 
 def _own_client(data: CommentedMap, form: Form, client_id: str) -> bool:
-    """A caseflow document from elsewhere names its client: the new one, now (its only change).
-    True if it was already right, so the file comes in as it is."""
-    if CLIENT_FIELD not in (form.schema.get("properties") or {}) or data.get(CLIENT_FIELD) == client_id:
+    """A caseflow document from elsewhere names its client (a client record, its own id): the new
+    one, now (its only change). True if it was already right, so the file comes in as it is."""
+    name = "id" if form.id == "core.client" else CLIENT_FIELD  # a client record's own id
+    if name not in (form.schema.get("properties") or {}) or data.get(name) == client_id:
         return True
-    if CLIENT_FIELD in data:
-        data[CLIENT_FIELD] = styled_like(data[CLIENT_FIELD], client_id)
+    if name in data:
+        data[name] = styled_like(data[name], client_id)
     else:
-        data.insert(1, CLIENT_FIELD, client_id)
+        data.insert(1, name, client_id)
     return False
 
 

@@ -327,7 +327,10 @@ def test_a_failed_commit_takes_back_the_clients_already_committed(
 
     repo = open_repo(repo_path, environ=ONLY_BUILTIN_PLUGINS)
     source = files(tmp_path / "in", {"clients.csv": CSV, "map.yaml": MAPPING})
-    plan = repo.importing.plan(repo.actor("sam"), source / "clients.csv", source / "map.yaml")
+    steps: list[tuple[int, int]] = []
+    sam = repo.actor("sam")
+    plan = repo.importing.plan(sam, source / "clients.csv", source / "map.yaml", lambda n, of: steps.append((n, of)))
+    assert steps == [(1, 2), (2, 2)]  # what the progress bar shows on a terminal
     before = state(repo_path)
     real = git_commit.stage
     calls: list[int] = []

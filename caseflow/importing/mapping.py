@@ -294,6 +294,8 @@ def load_mapping(path: str, raw: bytes, forms: Mapping[str, Form], staff_ids: se
             problem((section,), "name the client record (form: core.client) exactly once")
         if section == "csv" and len(clients) == 1 and clients[0].when:
             problem((*clients[0].where, "when"), "the client record is made once per person: it takes no `when`")
+        if section == "folders" and data.get(section) and not clients:
+            problem((section,), "no pattern makes the client record (form: core.client)")
         if section == "csv" and len(clients) == 1 and clients[0].file:
             problem((*clients[0].where, "file"), "the client record comes from the first file (PATH)")
     if problems:

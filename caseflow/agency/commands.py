@@ -188,11 +188,19 @@ def plugins(settings: Settings, show_all: bool, as_json: bool) -> None:
     )
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @json_option
 @repo_options
-def forms(settings: Settings, as_json: bool) -> None:
-    """List the forms documents can use (built-in and from plugins)."""
+@click.pass_context
+def forms(ctx: click.Context, settings: Settings, as_json: bool) -> None:
+    """List the forms documents can use: caseflow's, the plugins' and the agency's own.
+
+    An agency defines a form without Python as a file in the repository, forms/agency.NAME.yaml
+    (id, title, kind, path, schema, and optionally description, skeleton and changes: see the
+    README). `caseflow forms check` says what a changed form file would make invalid.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     repo = settings.repo()
     rows = [
         {
@@ -200,7 +208,7 @@ def forms(settings: Settings, as_json: bool) -> None:
             "title": f.title,
             "kind": f.kind,
             "path": f.path,
-            "plugin": repo.host.form_owner(f.id),
+            "plugin": repo.form_owner(f.id),
             "description": f.description,
         }
         for f in sorted(repo.forms.values(), key=lambda f: f.id)
@@ -209,6 +217,65 @@ def forms(settings: Settings, as_json: bool) -> None:
         emit_json(rows)
         return
     table([(r["id"], r["title"], r["kind"], r["path"]) for r in rows], ["FORM", "TITLE", "KIND", "PATH"])
+
+
+#: Agency forms caseflow ships as data, to copy into a repository's forms/ (NAME -> the file).
+SHIPPED_FORMS = {"hmis-ude": ("caseflow.reporting", "hmis_ude_form.yaml")}
+
+
+@forms.command("example")
+@click.argument("name", type=click.Choice(sorted(SHIPPED_FORMS)))
+def forms_example(name: str) -> None:
+    """Print a form file caseflow ships, to start an agency form from.
+
+    hmis-ude: the HUD universal data elements the HMIS export reads (hmis.yaml in a client's
+    folder). Save it as forms/agency.hmis-ude.yaml and commit it as someone with the admin right:
+
+        caseflow forms example hmis-ude > forms/agency.hmis-ude.yaml
+    """
+    from importlib.resources import files
+
+    package, filename = SHIPPED_FORMS[name]
+    click.echo(files(package).joinpath(filename).read_text(encoding="utf-8"), nl=False)
+
+
+@forms.command("check")
+@click.argument("form_ids", nargs=-1, metavar="[FORM_ID]...")
+@json_option
+@repo_options
+def forms_check(settings: Settings, form_ids: tuple[str, ...], as_json: bool) -> None:
+    """Say which documents a changed form would make invalid, before the change is committed.
+
+    Checks every document of the given forms (by default: the forms whose file in forms/ differs
+    from the last commit) against the forms as they are now in the working tree, and the form
+    files themselves. Prints path:line:col: message for each problem; exits 1 if there is any.
+    """
+    repo = settings.repo()
+    changed = repo.changed_form_files()  # (a form whose file was just deleted is no form any more)
+    chosen = list(form_ids) or changed
+    unknown = [f for f in form_ids if f not in repo.forms and f not in changed]
+    if unknown:
+        raise UsageError(f"unknown form '{unknown[0]}' (`caseflow forms` lists the forms)")
+    report = repo.check_forms(chosen)
+    if as_json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "forms": chosen,
+                "documents": report.documents,
+                "problems": [p.as_json() for p in report.problems],
+            }
+        )
+    else:
+        for problem in report.problems:
+            click.echo(str(problem))
+        if not chosen:
+            click.echo("no form file changed since the last commit (name forms to check them anyway)", err=True)
+        else:
+            summary = f"{', '.join(chosen)}: {report.documents} document(s) checked, {len(report.problems)} problem(s)"
+            click.echo(click.style(summary, fg="green" if report.ok else "red"), err=True)
+    if not report.ok:
+        raise SystemExit(1)
 
 
 @click.command()

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from caseflow.authority.service import Authority
     from caseflow.evaluation.service import Evaluation
     from caseflow.followup.service import FollowUp
+    from caseflow.importing.service import Importer
     from caseflow.index.service import IndexMaintenance
     from caseflow.records.service import Records
     from caseflow.referrals.service import Referrals
@@ -61,6 +62,13 @@ class CaseRepo(Session):
         from caseflow.records.service import Records
 
         return Records(self)
+
+    @cached_property
+    def importing(self) -> Importer:
+        """Importing existing records: a CSV export or folders of case files, through a mapping."""
+        from caseflow.importing.service import Importer
+
+        return Importer(self)
 
     @cached_property
     def agency(self) -> Agency:

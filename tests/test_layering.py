@@ -229,6 +229,7 @@ FEATURE_ORDER = (
     "index",
     "watch",
     "records",
+    "importing",
     "authority",
     "referrals",
     "workflow",

@@ -224,8 +224,11 @@ def _cell(value: Any) -> str:
 
 
 @contextlib.contextmanager
-def progress_bar(label: str, err_terminal: bool = True) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr for long work, only when a person is watching a terminal."""
+def progress_bar(
+    label: str, err_terminal: bool = True, minimum: int = 200
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for long work, only when a person is watching a terminal (and
+    there are at least ``minimum`` steps: fewer quick ones would only flicker)."""
     if not (err_terminal and sys.stderr.isatty()):
         yield None
         return
@@ -239,7 +242,7 @@ def progress_bar(label: str, err_terminal: bool = True) -> Iterator[Callable[[in
             bar.__exit__(None, None, None)
             bar, shown = None, 0
         if bar is None:
-            if total < 200:  # quick enough that a bar would only flicker
+            if total < minimum:
                 return
             bar, length = click.progressbar(length=total, label=label, file=sys.stderr).__enter__(), total
         bar.update(done_count - shown)

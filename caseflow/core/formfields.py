@@ -84,3 +84,13 @@ def document(title: str, form_id: str, properties: dict[str, Schema], required: 
         "required": ["form", *required],
         "additionalProperties": False,
     }
+
+
+def extra_fields() -> Schema:
+    """``extra``: an imported record's fields that map to none of the form's, kept as they were.
+    Anything may be in it, so it counts as protected health information."""
+    return {
+        "type": "object",
+        "title": "Imported fields (not mapped to this form)",
+        "x-phi": True,
+    }

@@ -311,6 +311,21 @@ class Store:
         if isinstance(exc, OSError | GitFailed):
             raise StoreError(f"{why}; nothing was changed") from None
 
+    def take_back(self, before: str, paths: list[str]) -> None:
+        """Undo this clone's own last commits of an action made of several (an import, one
+        commit per client, refused as a whole when one of them fails): HEAD points at ``before``
+        again, and ``paths`` (files those commits added) leave the index and the working tree.
+        Call it holding the lock (:meth:`lock`), with nothing else committed meanwhile."""
+        with _uninterruptible():
+            git_commit.move_head(self.root, before)
+            git_commit.unstage(self.root, paths)
+            for rel in paths:
+                target = self.root / rel
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+                remove_empty_parents(target.parent, self.root)
+        self.generation += 1
+
     def heal(self) -> str | None:
         """Finish or undo a write that was interrupted (a killed process); one line saying what was
         done, or None. Never touches the write of a live process (it holds the writers' lock)."""

@@ -176,6 +176,21 @@ def _check_plain(
     return located
 
 
+def check_fields(
+    data: dict[str, Any],
+    body: str,
+    path: str,
+    forms: Mapping[str, Form],
+    schemas: SchemaChecker,
+    hook_checks: HookChecker | None,
+    client_id: str | None,
+    path_in_client: str | None,
+) -> list[Located]:
+    """Validate data already in hand, each problem by field path (an import locates them in its
+    own sources: a CSV's row and column, the agency's file)."""
+    return _check_plain(data, body, path, forms, schemas, hook_checks, client_id, path_in_client)
+
+
 def locate_all(path: str, raw: bytes, located: Sequence[Located]) -> list[Problem]:
     """Give each problem its line and column (loading the document again, with positions)."""
     if not located:

@@ -14,6 +14,7 @@ from caseflow.core.formfields import (
     date,
     directory_ref,
     document,
+    extra_fields,
     integer,
     item_id,
     list_of,
@@ -59,6 +60,7 @@ VISIT_SCHEMA = document(
             },
         ),
         "client_present": boolean("Client present"),
+        "extra": extra_fields(),
     },
     ["client", "date", "type", "author"],
 )

@@ -28,6 +28,7 @@ PLUGINS_ENV = "CASEFLOW_PLUGINS"
 COMMAND_PLUGINS = (
     "caseflow.agency.commands",
     "caseflow.records.commands",
+    "caseflow.importing.commands",
     "caseflow.workflow.commands",
     "caseflow.authority.commands",
     "caseflow.evaluation.commands",

@@ -26,7 +26,7 @@ from caseflow.core.git.config import config_value
 from caseflow.core.ids import NAME_END_PATTERN, check_client_id, check_staff_id, random_client_id, random_name_id
 from caseflow.core.store import Author, Transaction
 from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES, read_document_bytes
-from caseflow.core.validation import check_plain_data
+from caseflow.core.validation import Located, check_plain_data
 from caseflow.errors import (
     AlreadyExists,
     CaseflowError,
@@ -114,6 +114,26 @@ def _check(
     )
 
 
+def check_located(repo: Session, document: Document, form: Form, client_id: str) -> list[Located]:
+    """What ``caseflow validate`` would say of a document about to be written, by field path."""
+    from caseflow.core.validation import check_fields
+
+    worker = document.data.get("assigned_worker") if form.id == "core.client" else None
+    if isinstance(worker, str) and repo.config.staff_member(worker) is None:
+        return [Located(("assigned_worker",), f"assigned worker '{worker}' is not on the staff list")]
+    inner = document.path.split("/", 2)[2]
+    return check_fields(
+        document.plain(),
+        document.body,
+        document.path,
+        repo.forms,
+        repo.schemas,
+        repo.host.validate_document,
+        client_id,
+        inner,
+    )
+
+
 def commit_document(repo: Session, tx: Transaction, document: Document, form: Form, client_id: str | None) -> None:
     inner = document.path.split("/", 2)[2] if client_id else None
     data = document.to_bytes()
@@ -187,7 +207,7 @@ def intake(
     given = [("name", name), ("dob", dob), *([("phone", phone)] if phone is not None else []), *assignments]
     form = repo.form("core.client")
     with repo.store.transaction(repo.author(actor), action="intake", client=None) as tx:
-        client_id = _new_client_id(repo)
+        client_id = new_client_id(repo)
         tx.client = client_id
         context = skeleton_context(repo, actor, client_id, [f for f, _ in given])
         context["worker"] = worker_id
@@ -201,7 +221,9 @@ def intake(
     return client_id
 
 
-def _new_client_id(repo: Session) -> str:
+def new_client_id(repo: Session, also_taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A new client's id from the ``new_client_id`` hook: unused here, and none of ``also_taken``
+    (the ids an import has already given out)."""
     clients = repo.root / "clients"
 
     def taken(candidate: str) -> bool:
@@ -209,7 +231,7 @@ def _new_client_id(repo: Session) -> str:
             check_client_id(candidate)
         except InvalidId:
             return True
-        return (clients / candidate).exists() or (clients / candidate).is_symlink()
+        return candidate in also_taken or (clients / candidate).exists() or (clients / candidate).is_symlink()
 
     chosen = repo.host.new_client_id(taken)
     try:
@@ -301,7 +323,7 @@ def merge_data(node: Any, new: Mapping[str, Any]) -> None:
     from caseflow.core.documents import to_plain
 
     for key in [k for k in node if str(k) not in new]:
-        _delete_field(node, key)
+        delete_field(node, key)
     for key, value in new.items():
         if key in node:
             old: Any = node[key]
@@ -356,7 +378,7 @@ def _merge_list(seq: Any, new: list[Any]) -> None:
         insert_item(seq, index, _node(new[index]))
 
 
-def _delete_field(mapping: Any, key: Any) -> None:
+def delete_field(mapping: Any, key: Any) -> None:
     """Remove a field; the comment lines below it stay (they describe what follows)."""
     keys = list(mapping)
     position = keys.index(key)

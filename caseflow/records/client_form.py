@@ -11,6 +11,7 @@ from caseflow.core.formfields import (
     client_id,
     date,
     document,
+    extra_fields,
     item_id,
     list_of,
     record,
@@ -87,6 +88,7 @@ CLIENT_SCHEMA = document(
                 ["flag", "since"],
             ),
         ),
+        "extra": extra_fields(),
     },
     ["id", "name", "dob", "intake_date", "assigned_worker", "stage"],
 )

@@ -33,6 +33,7 @@ PAGES = (
     "caseflow.web.pages.review",
     "caseflow.web.pages.reports",
     "caseflow.web.pages.sync",
+    "caseflow.web.pages.importing",
 )
 
 #: The largest request body taken (a form, an upload): more is refused with 413 before it is read.
@@ -53,6 +54,7 @@ def create_app(state: WebState, sessions: Sessions, *, agency: str = "", acting_
             cookie_name="caseflow_csrf",
             cookie_samesite="Strict",
             send_csrf_failed=_csrf_failed,
+            skip_if_scope=_checked_by_the_page,
         )(app)
 
     app = Starlette(
@@ -71,6 +73,18 @@ def create_app(state: WebState, sessions: Sessions, *, agency: str = "", acting_
     app.state.agency = agency
     app.state.acting_label = acting_label
     return app
+
+
+#: Pages taking file uploads (multipart/form-data). asgi-csrf's own reading of a multipart body
+#: fails with the python-multipart this project uses (its ``FileClass`` argument is gone), so these
+#: pages check the same token themselves (:func:`caseflow.web.security.check_upload_token`).
+UPLOAD_PATHS = frozenset({"/import/check"})
+
+
+def _checked_by_the_page(scope: Any) -> bool:
+    headers = dict(scope.get("headers") or [])
+    multipart = headers.get(b"content-type", b"").split(b";", 1)[0].strip() == b"multipart/form-data"
+    return bool(multipart and scope.get("path") in UPLOAD_PATHS)
 
 
 class _Wrapped:

@@ -54,6 +54,7 @@ def common(request: Request) -> dict[str, Any]:
         "acting": getattr(app_state, "acting_label", ""),
         "messages": app_state.sessions.take_messages(request.cookies.get("caseflow_session")),
         "nav": request.scope.get("nav", ""),
+        "may_import": bool(request.scope.get("may_import")),
     }
 
 

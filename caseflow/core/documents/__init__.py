@@ -21,6 +21,9 @@ from caseflow.core.documents.edits import (
     insert_item,
     new_mapping,
     new_sequence,
+    own_comment,
+    put_comment,
+    rename_field,
     styled_like,
 )
 from caseflow.core.documents.patch import PatchConflict, carry_over
@@ -245,7 +248,10 @@ __all__ = [
     "new_document",
     "new_mapping",
     "new_sequence",
+    "own_comment",
     "parse_scalar",
+    "put_comment",
+    "rename_field",
     "split_front_matter",
     "styled_like",
     "to_plain",

@@ -128,3 +128,39 @@ def _replace_lines(tokens: list[Any], block: str) -> None:
         token = copy.copy(template)
         token.value = line
         tokens.append(token)
+
+
+def rename_field(mapping: CommentedMap, old: str, new: str) -> None:
+    """Give a field another name where it stands: its value, its comments and the lines around it
+    stay as they were (an import renaming an agency's ``birth_date`` to ``dob``)."""
+    position = list(mapping).index(old)
+    value = mapping[old]
+    comment = mapping.ca.items.pop(old, None)
+    mapping.insert(position, new, value)
+    del mapping[old]
+    if comment is not None:
+        mapping.ca.items[new] = comment
+    position_data = getattr(mapping.lc, "data", None)
+    if position_data is not None and old in position_data:  # where it was read: errors still point there
+        position_data[new] = position_data.pop(old)
+
+
+def own_comment(mapping: CommentedMap, key: str) -> Any:
+    """A copy of the comment on a field's own line (``phone: 555  # work``), or None: for moving
+    the field elsewhere with its comment (the comment lines below it stay where they are)."""
+    slot = mapping.ca.items.get(key)
+    token = slot[2] if slot is not None and len(slot) > 2 else None
+    if token is None or isinstance(mapping[key], CommentedMap | CommentedSeq):
+        return None
+    own = token.value.split("\n", 1)[0]
+    if not own.strip():
+        return None
+    moved = copy.copy(token)
+    moved.value = own + "\n"
+    return moved
+
+
+def put_comment(mapping: CommentedMap, key: str, comment: Any) -> None:
+    """Give a field the comment :func:`own_comment` took."""
+    if comment is not None:
+        mapping.ca.items[key] = [None, None, comment, None]

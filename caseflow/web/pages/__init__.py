@@ -35,7 +35,9 @@ def session(request: Request, nav: str = "") -> Iterator[tuple[CaseRepo, Staff]]
     if nav:
         request.scope["nav"] = nav
     with state.repo() as repo:
-        yield repo, state.actor(repo)
+        actor = state.actor(repo)
+        request.scope["may_import"] = repo.importing.may_import(actor)  # the navigation's Import link
+        yield repo, actor
 
 
 def tell(request: Request, message: str) -> None:

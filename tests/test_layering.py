@@ -234,6 +234,7 @@ FEATURE_ORDER = (
     "workflow",
     "evaluation",
     "followup",
+    "households",
     "review",
     "reporting",
     "sharing",

@@ -54,21 +54,19 @@ def household_show(settings: Settings, household_id: str, as_json: bool) -> None
         return
     click.echo(f"Household {summary['id']} (case manager {summary['worker']}, since {summary['created']})")
     click.echo("\nMembers:")
-    table(
-        [[m["id"], m.get("client") or f"{m.get('name')} (not a client)", m.get("relationship") or "", m.get("birth_year") or ""]
-         for m in summary["members"]],
-        ["member", "who", "relationship", "born"],
-    )  # fmt: skip
+    rows = [
+        [m["id"], m.get("client") or f"{m.get('name')} (not a client)", m.get("relationship"), m.get("birth_year")]
+        for m in summary["members"]
+    ]
+    table([[cell or "" for cell in row] for row in rows], ["member", "who", "relationship", "born"])
     plan = summary["family_plan"]
     click.echo("\nFamily plan:" if plan else "\nFamily plan: none (caseflow household plan)")
     if plan:
         click.echo(f"  {plan['status']}; review {plan['review_date']}")
         for goal in plan["goals"]:
             click.echo(f"  {goal['id']}: {goal['title']} ({goal['status']})")
-            for objective in goal["objectives"]:
-                click.echo(
-                    f"    {objective['id']}: {objective['statement']} — {objective['member']}, by {objective['target_date']}"
-                )
+            for o in goal["objectives"]:
+                click.echo(f"    {o['id']}: {o['statement']} — {o['member']}, by {o['target_date']}")
     click.echo("\nFamily contacts:")
     table([[c["date"], c["type"], " ".join(c["present"]), c["path"]] for c in summary["contacts"]],
           ["date", "type", "present", "note"])  # fmt: skip

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from caseflow.core.forms import Form
 from caseflow.core.formfields import (
     choice,
     client_id,
@@ -22,6 +21,7 @@ from caseflow.core.formfields import (
     staff,
     text,
 )
+from caseflow.core.forms import Form
 from caseflow.followup.note_forms import CONTACT_TYPES
 from caseflow.records.plan_form import GOAL
 from caseflow.workflow.approval_form import DECISION

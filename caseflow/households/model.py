@@ -213,9 +213,9 @@ def _cross_checks(repo: Session, household: Household) -> dict[str, list[Problem
             add(record.path, f"member {client} is not a client here")
     known = set(member_ids)
     for document in household.documents:
-        if document.form_id in (FAMILY_PLAN_FORM, FAMILY_CONTACT_FORM):
-            if document.data.get("household") not in (None, household.id):
-                add(document.path, f"it names household {document.data.get('household')}, not {household.id}")
+        named = document.data.get("household")
+        if document.form_id in (FAMILY_PLAN_FORM, FAMILY_CONTACT_FORM) and named not in (None, household.id):
+            add(document.path, f"it names household {named}, not {household.id}")
         if document.form_id == FAMILY_PLAN_FORM:
             for goal in _mappings(document.data.get("goals")):
                 for objective in _mappings(goal.get("objectives")):

@@ -75,7 +75,10 @@ def _plan_share(data: Mapping[str, Any], shown: set[str]) -> dict[str, Any]:
         if not isinstance(goal, Mapping):
             continue
         objectives = [o for o in goal.get("objectives") or [] if isinstance(o, Mapping) and o.get("member") in shown]
-        goals.append({k: goal[k] for k in ("id", "title", "status", "domain", "target_date") if k in goal} | {"objectives": objectives})
+        goals.append(
+            {k: goal[k] for k in ("id", "title", "status", "domain", "target_date") if k in goal}
+            | {"objectives": objectives}
+        )
     return {k: data[k] for k in ("review_date", "created", "author") if k in data} | {"goals": goals}
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from caseflow_fhir.common import Context, Resource, concept, day, ref, require, resource_id, text
 from caseflow_fhir.care import GOAL_LIFECYCLE, GOAL_STATUS
+from caseflow_fhir.common import Context, Resource, concept, day, ref, require, resource_id, text
 
 CLIENT_SYSTEM = "urn:caseflow:client"
 OBJECTIVE_STATUS = {"open": "in-progress", "met": "completed", "not-met": "stopped", "dropped": "cancelled"}

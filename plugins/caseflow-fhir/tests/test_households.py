@@ -48,7 +48,8 @@ def agency(case_repo: Callable[..., Path], invoke_caseflow: Run) -> tuple[Path, 
     )  # fmt: skip
     household = str(json.loads(made.assert_success().stdout)["id"])
     invoke_caseflow(
-        "--repo", path, "--as", "casey", "household", "plan", household, "goals[+].id=g1", "goals[g1].title=Stable home",
+        "--repo", path, "--as", "casey", "household", "plan", household,
+        "goals[+].id=g1", "goals[g1].title=Stable home",
         "goals[g1].status=active", "goals[g1].objectives[+].id=o1", "goals[g1].objectives[o1].statement=Ana applies",
         "goals[g1].objectives[o1].target_date=2026-06-01", "goals[g1].objectives[o1].responsible=Ana",
         "goals[g1].objectives[o1].member=m1", "goals[g1].objectives[+].id=o2",

@@ -48,10 +48,15 @@ def household_new(
 @repo_options
 def household_show(settings: Settings, household_id: str, as_json: bool) -> None:
     """Members, the family plan, family contacts and what is due (--json: ids and codes only)."""
-    summary = settings.repo().households.summary(household_id, identified=not as_json)
+    repo = settings.repo()
+    summary = repo.households.summary(household_id, identified=not as_json)
     if as_json:
         emit_json(summary)
         return
+    from caseflow.core import access_record  # the text names people: who saw them is recorded
+
+    clients = [m["client"] for m in summary["members"] if m.get("client")]
+    access_record.record(repo.root, who=settings.actor().id, action="show", what="household record", clients=clients)
     click.echo(f"Household {summary['id']} (case manager {summary['worker']}, since {summary['created']})")
     click.echo("\nMembers:")
     rows = [
@@ -94,6 +99,7 @@ def household_list(settings: Settings, as_json: bool) -> None:
                 "other_members": sum(1 for m in summary["members"] if not m.get("client")),
                 "family_plan": plan["status"] if plan else "none",
                 "contacts": len(summary["contacts"]),
+                "due": summary["due"],
             }
         )
     if as_json:

@@ -28,10 +28,13 @@ def test_new_show_list(invoke_caseflow: Run, agency: Path) -> None:
     text = caseflow(invoke_caseflow, agency, "household", "show", household).stdout
     assert "Cal Example (not a client)" in text
     listed = json.loads(caseflow(invoke_caseflow, agency, "household", "list", "--json").stdout)
+    due = [{"rule": "family-contact", "reason": "family contact (every 30 days; no family contact since 2026-03-10)",
+            "due": "2026-04-09"}]  # fmt: skip
     assert listed == [
         {"id": household, "worker": "casey", "clients": [CLIENT, OTHER], "other_members": 1,
-         "family_plan": "none", "contacts": 0}
+         "family_plan": "none", "contacts": 0, "due": due}
     ]  # fmt: skip
+    assert "household record" in (agency / ".caseflow" / "access.log").read_text()
     assert caseflow(invoke_caseflow, agency, "validate").exit_code == 0
 
 

@@ -76,3 +76,19 @@ def test_a_family_contact_from_the_browser(
         assert "school meeting" not in (agency / path).read_text()
     shown = json.loads(caseflow(invoke_caseflow, agency, "show", OTHER, "--json").stdout)
     assert "2026-03-09" in json.dumps(shown)  # Ben's last contact
+
+
+def test_a_supervisor_approves_the_family_plan_from_the_queue(
+    web: Callable[..., Browser], agency: Path, household: str
+) -> None:
+    sam = web("sam", root=agency)
+    queue = sam.get("/review")
+    assert f'href="/households/{household}#h-plan"' in queue.text
+    page = sam.get(f"/households/{household}")
+    assert "Approve the family plan" in page.text
+    decided = sam.post(f"/households/{household}/decide", {"decision": "approve"})
+    assert decided.status_code == 303
+    assert "approved" in sam.get(f"/households/{household}").text
+    assert f"/households/{household}" not in sam.get("/review").text
+    casey = web("casey", root=agency)
+    assert "Approve the family plan" not in casey.get(f"/households/{household}").text

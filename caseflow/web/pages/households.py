@@ -38,7 +38,8 @@ async def household(request: Request) -> Response:
         notes = {d.path: d.body for d in loaded.contacts}
         clients = [m["client"] for m in summary["members"] if m.get("client")]
         access_record.record(repo.root, who=actor.id, action="web", what="household page", clients=clients)
-        return page(request, "household.html", household=summary, notes=notes)
+        approver = actor.role in repo.config.approver_roles
+        return page(request, "household.html", household=summary, notes=notes, approver=approver)
 
 
 async def contact(request: Request) -> Response:
@@ -97,7 +98,24 @@ async def contact(request: Request) -> Response:
         )
 
 
+async def decide(request: Request) -> Response:
+    """A supervisor approves the family plan as committed, or sends it back with a comment."""
+    household_id = _household_id(request)
+    form = await request.form()
+    comment = str(form.get("comment") or "").strip() or None
+    decision = "approved" if form.get("decision") == "approve" else "rejected"
+    with session(request) as (repo, actor):
+        try:
+            repo.households.decide(actor, household_id, decision, comment)
+        except CaseflowError as exc:
+            tell(request, f"Not decided: {exc}")
+        else:
+            tell(request, f"Family plan {'approved' if decision == 'approved' else 'sent back'}.")
+    return see_other(f"/households/{household_id}")
+
+
 routes = [
     Route("/households/{household_id}", household),
     Route("/households/{household_id}/contact", contact, methods=["GET", "POST"]),
+    Route("/households/{household_id}/decide", decide, methods=["POST"]),
 ]

@@ -264,7 +264,9 @@ def decisions(repo: Session, household: model.Household) -> list[Mapping[str, An
 
 
 def plan_status(repo: Session, household: model.Household) -> dict[str, Any]:
-    """Where the family plan stands: none, awaiting approval, approved (this version), sent back."""
+    """Where the family plan stands: ``none``; ``awaiting approval`` (never decided on, or changed
+    since the last decision); ``approved`` (this version); ``sent back`` (this version, with the
+    supervisor's comment in ``sent_back``: it is the author's to change)."""
     plan = household.plan
     if plan is None:
         return {"status": "none"}
@@ -272,12 +274,12 @@ def plan_status(repo: Session, household: model.Household) -> dict[str, Any]:
     for entry in decisions(repo, household):
         if entry.get("document") == "family-plan.yaml" and entry.get("blob") == plan.blob:
             latest = entry
-    earlier = [e for e in decisions(repo, household) if e.get("document") == "family-plan.yaml"]
-    if latest is not None:
-        return {"status": str(latest.get("decision")), "by": latest.get("by"), "at": str(latest.get("at"))}
-    if earlier and earlier[-1].get("decision") == "rejected":
-        return {"status": "awaiting approval", "sent_back": str(earlier[-1].get("comment") or "")}
-    return {"status": "awaiting approval"}
+    if latest is None:
+        return {"status": "awaiting approval"}
+    found = {"by": latest.get("by"), "at": str(latest.get("at"))}
+    if latest.get("decision") == "approved":
+        return {"status": "approved"} | found
+    return {"status": "sent back", "sent_back": str(latest.get("comment") or "")} | found
 
 
 # -- family contacts ------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def household_due(repo: Session, household: model.Household, monitoring: Mapping
             review = plus_days(at, _days(monitoring, "plan_review_days", 90)) if is_iso_date(at) else None
         if review:
             found.append(Due("family-plan-review", "family plan review", str(review), key="family-plan"))
-    if status.get("sent_back") is not None:
+    if status["status"] == "sent back":
         reason = f"family plan sent back: {status['sent_back']}"
         found.append(Due("family-plan-sent-back", reason, repo.today().isoformat(), key="family-plan"))
     today = repo.today().isoformat()

@@ -63,23 +63,6 @@ class Households:
     def due(self, household: model.Household) -> list[Due]:
         return household_due(self.session, household, self.session.workflow_spec.monitoring)
 
-    def pending(self) -> list[dict[str, Any]]:
-        """Family plans awaiting a supervisor's decision (never approved, or changed since)."""
-        found = []
-        for household_id in self.ids():
-            household = self.get(household_id)
-            status = actions.plan_status(self.session, household)
-            if status["status"] == "awaiting approval":
-                found.append(
-                    {
-                        "household": household_id,
-                        "document": "family-plan.yaml",
-                        "worker": household.record.get("worker"),
-                    }
-                    | status
-                )
-        return found
-
     def validate(self, ids: Sequence[str] | None = None) -> tuple[int, list[Problem]]:
         """(documents checked, problems) of every household's documents (or of those given)."""
         return model.validate_all(self.session, ids)

@@ -172,7 +172,7 @@ def household_pending(repo: Session, worker: str | None = None) -> list[Pending]
         last = repo.store.last_change(path)
         member = repo.config.staff_by_email(last[1]) if last else None
         author, changed = (member.id if member else last[1], last[2]) if last else (None, None)
-        summary = "family plan" + (f" (sent back: {status['sent_back']})" if status.get("sent_back") else "")
+        summary = "family plan"
         found.append(
             Pending(household_id, "family-plan.yaml", author, changed, None, summary, repo.today(), household_id)
         )

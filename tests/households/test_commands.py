@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from caseflow.testing import Result, commit_files, git
-from tests.households.conftest import OTHER, caseflow, new_household
+from tests.households.conftest import OTHER, TODAY, caseflow, new_household
 from tests.samples import CLIENT
 
 Run = Callable[..., Result]
@@ -85,6 +85,14 @@ def test_family_plan_validates_and_enters_review(invoke_caseflow: Run, agency: P
     caseflow(invoke_caseflow, agency, "household", "plan", household, "goals[g1].title=Housing").assert_success()
     again = json.loads(caseflow(invoke_caseflow, agency, "household", "show", household, "--json").stdout)
     assert again["family_plan"]["status"] == "awaiting approval"
+    refused = caseflow(invoke_caseflow, agency, "household", "reject", household, "--comment", "", who="sam")
+    assert refused.exit_code == 2  # a rejection says what to change
+    caseflow(
+        invoke_caseflow, agency, "household", "reject", household, "--comment", "Add Cal", who="sam"
+    ).assert_success()
+    back = json.loads(caseflow(invoke_caseflow, agency, "household", "show", household, "--json").stdout)
+    assert (back["family_plan"]["status"], back["family_plan"]["sent_back"]) == ("sent back", "Add Cal")
+    assert ("family-plan-sent-back", TODAY) in [(d["rule"], d["due"]) for d in back["due"]]
     verified = caseflow(invoke_caseflow, agency, "verify").stdout
     assert "approvals.yaml" not in verified  # (only the fixture's commit, by no staff member, breaks a rule)
 

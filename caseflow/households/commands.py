@@ -107,11 +107,12 @@ def household_list(settings: Settings, as_json: bool) -> None:
         return
     table(
         [
-            [r["id"], r["worker"], " ".join(r["clients"]), r["other_members"], r["family_plan"], r["contacts"]]
+            [r["id"], r["worker"], " ".join(r["clients"]), r["other_members"], r["family_plan"], r["contacts"],
+             f"{r['due'][0]['due']} {r['due'][0]['rule']}" if r["due"] else ""]
             for r in rows
         ],
-        ["household", "worker", "clients", "others", "family plan", "contacts"],
-    )
+        ["household", "worker", "clients", "others", "family plan", "contacts", "next due"],
+    )  # fmt: skip
 
 
 @household.command("contact")

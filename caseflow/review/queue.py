@@ -171,12 +171,22 @@ def household_pending(repo: Session, worker: str | None = None) -> list[Pending]
         path = f"{household.folder}/family-plan.yaml"
         last = repo.store.last_change(path)
         member = repo.config.staff_by_email(last[1]) if last else None
-        author, changed = (member.id if member else last[1], last[2]) if last else (None, None)
+        author, changed = (member.id if member else last[1], _agency_day(repo, last[2])) if last else (None, None)
         summary = "family plan"
         found.append(
             Pending(household_id, "family-plan.yaml", author, changed, None, summary, repo.today(), household_id)
         )
     return found
+
+
+def _agency_day(repo: Session, stamp: str) -> str:
+    """A commit's ISO time in the agency's time zone (its age is counted in the agency's days)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return dt.datetime.fromisoformat(stamp).astimezone(ZoneInfo(repo.config.timezone)).isoformat()
+    except ValueError:
+        return stamp
 
 
 def approval_forms(repo: Session) -> set[str]:

@@ -34,7 +34,7 @@ def household_shares(repo: Session, client_id: str, disclosure: Disclosure | Non
     only when the export goes to a recipient (``disclosure``) and that member's own release covers
     it (``Household membership`` to that recipient, for that purpose, today); a member who is not
     a client only in the count. The family plan keeps only the objectives of members shown."""
-    from caseflow.households import model
+    from caseflow.households import actions, model
     from caseflow.referrals.lifecycle import consents_on_file
 
     shares = []
@@ -63,7 +63,9 @@ def household_shares(repo: Session, client_id: str, disclosure: Disclosure | Non
                 "id": household_id,
                 "quantity": len(household.members),
                 "members": shown,
-                "plan": None if plan is None else _plan_share(plan.data, ids),
+                "plan": None
+                if plan is None
+                else _plan_share(plan.data, ids) | {"status": actions.plan_status(repo, household)["status"]},
             }
         )
     return shares

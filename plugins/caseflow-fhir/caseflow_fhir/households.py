@@ -92,7 +92,7 @@ def _family_plan(
     care_plan = {
         "resourceType": "CarePlan",
         "id": resource_id("family-plan", household_id),
-        "status": "active",
+        "status": "active" if plan.get("status") == "approved" else "draft",  # in force once approved
         "intent": "plan",
         "title": "Family plan",
         "subject": group,

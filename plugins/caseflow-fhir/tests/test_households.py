@@ -87,7 +87,7 @@ def test_the_group_and_the_family_plan(agency: tuple[Path, str], invoke_caseflow
     urls = {e["resource"]["resourceType"]: e["fullUrl"] for e in bundle["entry"]}
     assert [m["entity"] for m in group["member"]] == [{"reference": urls["Patient"]}]  # the client only
     family = [p for p in of_type(bundle, "CarePlan") if p.get("title") == "Family plan"]
-    assert len(family) == 1
+    assert len(family) == 1 and family[0]["status"] == "draft"  # not approved yet
     assert family[0]["subject"] == {"reference": urls["Group"]}
     assert [a["detail"]["description"] for a in family[0]["activity"]] == ["Ana applies"]  # not Ben's objective
     text = json.dumps(bundle)

@@ -172,7 +172,8 @@ class ExportInputs:
     #: each ``{"id", "quantity" (every member, counted), "members": [{"member", "client"}]`` (the
     #: client, and other clients only where their own consent covers the recipient), ``"plan"``
     #: (the family plan: review_date, created, author, ``status`` (approved, awaiting approval, sent
-    #: back), goals whose objectives are only those of members shown) or None}. Members who are not clients are never in ``members``.
+    #: back), goals whose objectives are only those of members shown) or None}. Members who are
+    #: not clients are never in ``members``.
     households: Sequence[Mapping[str, Any]] = ()
 
 

@@ -45,7 +45,15 @@ if TYPE_CHECKING:
     from caseflow.hookspecs import hookimpl, hookspec
     from caseflow.referrals.directory import Directory, DirectoryLoad, Location, Service
     from caseflow.repo import CaseRepo, Staff, open_repo
-    from caseflow.reporting.model import Exporter, ExportInputs, Report, ReportInputs, Table
+    from caseflow.reporting.model import (
+        AgencyExport,
+        AgencyExportInputs,
+        Exporter,
+        ExportInputs,
+        Report,
+        ReportInputs,
+        Table,
+    )
     from caseflow.workflow.model import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
 
 __version__ = "0.1.0"
@@ -54,6 +62,8 @@ __all__ = [
     "CLIENT_ID_PATTERN",
     "STAFF_ID_PATTERN",
     "YES_NO",
+    "AgencyExport",
+    "AgencyExportInputs",
     "AlreadyExists",
     "Approval",
     "CaseDocument",
@@ -128,7 +138,15 @@ _LAZY = {
         "band_of",
         "sum_of",
     ),
-    "caseflow.reporting.model": ("Exporter", "ExportInputs", "Report", "ReportInputs", "Table"),
+    "caseflow.reporting.model": (
+        "AgencyExport",
+        "AgencyExportInputs",
+        "Exporter",
+        "ExportInputs",
+        "Report",
+        "ReportInputs",
+        "Table",
+    ),
     "caseflow.workflow.model": ("Check", "Requirement", "Stage", "Transition", "Workflow", "WorkflowExtension"),
     "caseflow.hookspecs": ("hookimpl", "hookspec"),
     "caseflow.core.events": ("SavedDocument", "StageChange"),

@@ -141,7 +141,9 @@ def register_exporters() -> list[Exporter]:
     """Called once per session; return the :class:`~caseflow.Exporter` objects this plugin provides.
 
     ``caseflow export CLIENT --format ID`` runs the exporter with that id on the client's
-    :class:`~caseflow.ExportInputs`; ids are unique.
+    :class:`~caseflow.ExportInputs`; an agency-wide exporter (``export_agency``) instead gets
+    :class:`~caseflow.AgencyExportInputs` for ``caseflow export --format ID --from D --to D --out
+    DIR`` and returns an :class:`~caseflow.AgencyExport`; ids are unique.
     """
 
 
@@ -181,4 +183,16 @@ def new_client_id(taken: Callable[[str], bool]) -> str | None:
     ``taken(id)`` tells whether an id is already used in this clone. Ids must be opaque (never a
     name, never sequential) and safe as a folder name: letters, digits, ``-`` and ``_``. The
     built-in implementation (``C-`` and six random Crockford base32 characters) is ``trylast``.
+    """
+
+
+@hookspec
+def configure(settings: Mapping[str, Any]) -> list[str] | None:
+    """Called when a repository is opened, before any other hook, with this plugin's own settings:
+    ``plugins.config.<plugin name>`` in caseflow.yaml (``{}`` when it gives none).
+
+    Keep what you need (an interval, a program name) for your other hooks. Return what is wrong
+    with the settings, each problem a sentence (``"housing_reassessment_days must be a whole number
+    of days"``): the repository is then refused, each problem located in caseflow.yaml. Each
+    plugin receives only its own settings.
     """

@@ -29,6 +29,7 @@ from caseflow.index.database import CaseIndex
 from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
 if TYPE_CHECKING:
+    from caseflow.core.form_files import FormFiles
     from caseflow.core.ledger import Ledger
     from caseflow.core.validation import SchemaChecker
     from caseflow.index.problems import ValidationReport
@@ -60,12 +61,28 @@ def open_parts(
     if host is None:
         policy = PluginPolicy.from_config(config.plugins, environ)
         host = PluginHost(get_plugin_manager(policy, plugins))
+    _configure_plugins(root, config, host)
     return root, config, host
+
+
+def _configure_plugins(root: Path, config: RepoConfig, host: PluginHost) -> None:
+    """Each plugin's own settings (``plugins.config.<name>``), handed over before anything else
+    asks the plugins; settings a plugin refuses refuse the repository, located in caseflow.yaml."""
+    from caseflow.core.validation import Located, locate_all
+
+    settings = config.plugins.get("config") or {}
+    problems = host.configure(settings)
+    if problems:
+        located = [Located(("plugins", "config", name) if name in settings else (), said) for name, said in problems]
+        raise DocumentError(locate_all(CONFIG_FILE, read_document_bytes(root, CONFIG_FILE), located))
 
 
 def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
+
+#: Broken form files already warned about in this process (each once).
+_FORM_FILES_WARNED: set[tuple[Path, str]] = set()
 
 #: Repositories of a newer format already warned about in this process (one line each).
 _READ_ONLY_WARNED: set[Path] = set()
@@ -126,7 +143,34 @@ class Session:
 
     @property
     def forms(self) -> Mapping[str, Form]:
-        return self.host.forms()
+        """Every form: caseflow's, the plugins' and the repository's own (``forms/<id>.yaml``)."""
+        files = self.form_files()
+        if not files.forms:
+            return self.host.forms()
+        return self.cached("forms", lambda: {**self.host.forms(), **files.forms})
+
+    def form_files(self) -> FormFiles:
+        """The repository's forms as data (:mod:`caseflow.core.form_files`); a broken file is
+        reported once per process (a warning) and by ``validate`` (a problem), and left out."""
+        from caseflow.core import form_files
+
+        def load() -> FormFiles:
+            if not form_files.form_file_names(self.root):
+                return form_files.FormFiles()
+            registered = self.host.forms()
+            found = form_files.load_form_files(self.root, {f: self.host.form_owner(f) for f in registered})
+            for problem in found.problems:
+                if (self.root, str(problem)) not in _FORM_FILES_WARNED:
+                    _FORM_FILES_WARNED.add((self.root, str(problem)))
+                    _warn(f"{problem} (this form is left out until it is fixed)")
+            return found
+
+        return self.cached("form-files", load)
+
+    def form_owner(self, form_id: str) -> str:
+        """Who defines a form: a plugin's name, or the repository file (``forms/agency.x.yaml``)."""
+        files = self.form_files().files
+        return files[form_id] if form_id in files else self.host.form_owner(form_id)
 
     def form(self, form_id: str) -> Form:
         form = self.forms.get(form_id)
@@ -136,13 +180,35 @@ class Session:
 
     @property
     def workflow_spec(self) -> Workflow:
-        """The workflow this repository uses (``workflow:`` in caseflow.yaml)."""
-        workflows = self.host.workflows()
-        chosen = workflows.get(self.config.workflow)
+        """The workflow this repository uses (``workflow:`` in caseflow.yaml), with the agency's
+        ``rules:`` applied."""
+        chosen = self.workflow_named(self.config.workflow)
         if chosen is None:
-            known = ", ".join(sorted(workflows)) or "none"
+            known = ", ".join(sorted(self.host.workflows())) or "none"
             raise NotFound(f"caseflow.yaml names workflow '{self.config.workflow}', which no plugin provides ({known})")
         return chosen
+
+    def workflow_named(self, workflow_id: str) -> Workflow | None:
+        """A workflow plugins provide, with ``rules:`` of caseflow.yaml applied (None: no such workflow).
+
+        :raises DocumentError: the rules name what does not exist, each problem located in caseflow.yaml.
+        """
+        base = self.host.workflows().get(workflow_id)
+        if base is None or not self.config.rules:
+            return base
+
+        def apply() -> Workflow:
+            from caseflow.core.validation import locate_all
+            from caseflow.workflow.agency_rules import with_rules
+
+            applied, problems = with_rules(
+                base, self.config.rules, self.host.checks(), set(self.forms), set(self.host.instruments())
+            )
+            if problems:
+                raise DocumentError(locate_all(CONFIG_FILE, read_document_bytes(self.root, CONFIG_FILE), problems))
+            return applied
+
+        return self.cached(f"workflow:{workflow_id}", apply)
 
     def ledger(self) -> Ledger:
         """What the history proves (:mod:`caseflow.core.ledger`): which approvals, stage changes and
@@ -154,7 +220,7 @@ class Session:
 
         def replay(workflow: str) -> Ledger:
             gates: dict[tuple[str, str], list[str]] = {}
-            spec = self.host.workflows().get(workflow)
+            spec = self.workflow_named(workflow)
             if spec is None:  # validate says so; no move can be judged against a missing workflow
                 moves, initial, judged = set(), "", False
             else:
@@ -448,6 +514,21 @@ class Session:
             for row in client_rows(self, snapshot or self.snapshot(), self.client_ids())
             if (stage is None or row["stage"] == stage) and (worker is None or row["assigned_worker"] == worker)
         ]
+
+    def check_forms(self, form_ids: Sequence[str]) -> ValidationReport:
+        """The problems documents of ``form_ids`` have under the forms as the working tree holds
+        them (before a changed form file is committed), and those of the form files themselves."""
+        from caseflow.index.problems import form_check
+
+        return form_check(self, form_ids)
+
+    def changed_form_files(self) -> list[str]:
+        """Ids of the forms whose file (``forms/<id>.yaml``) differs from the last commit."""
+        from caseflow.core.form_files import FORMS_DIR
+
+        _, changed = self.store.worktree_listing(FORMS_DIR, whole_tree=False)
+        names = [path.rpartition("/")[2] for path in changed if path.startswith(f"{FORMS_DIR}/")]
+        return sorted(name.removesuffix(".yaml") for name in names if name.endswith(".yaml"))
 
     def validate(
         self, client_ids: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None

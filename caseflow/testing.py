@@ -9,8 +9,9 @@ Enable it in a ``conftest.py`` with ``pytest_plugins = ["caseflow.testing"]``. I
   (fast, and counted by coverage): ``invoke_caseflow("--repo", path, "validate").assert_success()``;
 * ``run_caseflow`` — the same, but the real command in a subprocess (for what only a process shows:
   the entry point, signals, git calling caseflow back, several processes at once);
-* ``demo_repo`` — a factory for copies of what ``caseflow demo`` builds (built once per session:
-  the demo's weeks of history take seconds);
+* ``demo_repo`` — a factory for copies of what ``caseflow demo --storied-only`` builds (the four
+  storied clients; built once per session: their weeks of history take seconds), or with
+  ``caseload=True`` of the whole demo ``make demo`` builds (and its year of 150 more clients);
 * :func:`registered_plugin` — open a repository with extra plugin objects registered;
 * :class:`Recorder` — a spy plugin that records every lifecycle hook call.
 """
@@ -253,14 +254,26 @@ def case_repo(_template_case_repo: Path, tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
-    """``caseflow demo`` run once per session: the repository and what the command printed.
+    """``caseflow demo --storied-only`` run once per session: the repository and what the command printed.
 
-    Shared by every test of the session, so never write to it: copy it (``demo_repo``) first.
+    The four storied clients without the year of caseload around them: what most tests need, and
+    quick to copy. Shared by every test of the session, so never write to it: copy it (``demo_repo``) first.
     """
+    return _build_demo(tmp_path_factory, "demo-template", "--storied-only")
+
+
+@pytest.fixture(scope="session")
+def demo_caseload_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    """``caseflow demo`` run once per session: the whole demo, its 150 generated clients too (as
+    ``make demo`` builds it). Never write to it: copy it (``demo_repo(caseload=True)``) first."""
+    return _build_demo(tmp_path_factory, "demo-caseload-template")
+
+
+def _build_demo(tmp_path_factory: pytest.TempPathFactory, folder: str, *options: str) -> tuple[Path, Result]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         _make_hermetic(monkeypatch)
-        path = tmp_path_factory.mktemp("demo-template") / "caseflow-demo"
-        return path, invoke("demo", path).assert_success()
+        path = tmp_path_factory.mktemp(folder) / "caseflow-demo"
+        return path, invoke("demo", path, *options).assert_success()
 
 
 def copy_repo(source: Path, target: Path) -> Path:
@@ -270,11 +283,13 @@ def copy_repo(source: Path, target: Path) -> Path:
 
 
 @pytest.fixture
-def demo_repo(demo_template: tuple[Path, Result], tmp_path: Path) -> Callable[..., Path]:
-    """Factory for a copy of the demo repository in ``tmp_path`` (``demo_repo(name="caseflow-demo")``)."""
+def demo_repo(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Path]:
+    """Factory for a copy of the demo repository in ``tmp_path`` (``demo_repo(name="caseflow-demo")``):
+    its storied clients only, or with ``caseload=True`` the whole demo (built on first use)."""
 
-    def make(name: str = "caseflow-demo") -> Path:
-        return copy_repo(demo_template[0], tmp_path / name)
+    def make(name: str = "caseflow-demo", caseload: bool = False) -> Path:
+        template = request.getfixturevalue("demo_caseload_template" if caseload else "demo_template")
+        return copy_repo(template[0], tmp_path / name)
 
     return make
 

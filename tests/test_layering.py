@@ -197,7 +197,7 @@ CONTRACT_MODELS = {
     "caseflow.reporting.model",
     "caseflow.followup.due_rules",
 }
-PURE_RULES = {"caseflow.workflow.monitoring", "caseflow.referrals.status"}
+PURE_RULES = {"caseflow.workflow.monitoring", "caseflow.referrals.status", "caseflow.workflow.agency_rules"}
 
 
 def _reach(graph: dict[str, set[str]], start: str) -> set[str]:

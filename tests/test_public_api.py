@@ -13,6 +13,8 @@ TESTS = Path(__file__).parent
 
 def test_public_names_are_pinned() -> None:
     assert sorted(caseflow.__all__) == [
+        "AgencyExport",
+        "AgencyExportInputs",
         "AlreadyExists",
         "Approval",
         "CLIENT_ID_PATTERN",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -188,11 +189,19 @@ def plugins(settings: Settings, show_all: bool, as_json: bool) -> None:
     )
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @json_option
 @repo_options
-def forms(settings: Settings, as_json: bool) -> None:
-    """List the forms documents can use (built-in and from plugins)."""
+@click.pass_context
+def forms(ctx: click.Context, settings: Settings, as_json: bool) -> None:
+    """List the forms documents can use: caseflow's, the plugins' and the agency's own.
+
+    An agency defines a form without Python as a file in the repository, forms/agency.NAME.yaml
+    (id, title, kind, path, schema, and optionally description, skeleton and changes: see the
+    README). `caseflow forms check` says what a changed form file would make invalid.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     repo = settings.repo()
     rows = [
         {
@@ -200,7 +209,7 @@ def forms(settings: Settings, as_json: bool) -> None:
             "title": f.title,
             "kind": f.kind,
             "path": f.path,
-            "plugin": repo.host.form_owner(f.id),
+            "plugin": repo.form_owner(f.id),
             "description": f.description,
         }
         for f in sorted(repo.forms.values(), key=lambda f: f.id)
@@ -211,15 +220,87 @@ def forms(settings: Settings, as_json: bool) -> None:
     table([(r["id"], r["title"], r["kind"], r["path"]) for r in rows], ["FORM", "TITLE", "KIND", "PATH"])
 
 
+#: Agency forms caseflow ships as data, to copy into a repository's forms/ (NAME -> the file).
+SHIPPED_FORMS = {"hmis-ude": ("caseflow.reporting", "hmis_ude_form.yaml")}
+
+
+@forms.command("example")
+@click.argument("name", type=click.Choice(sorted(SHIPPED_FORMS)))
+def forms_example(name: str) -> None:
+    """Print a form file caseflow ships, to start an agency form from.
+
+    hmis-ude: the HUD universal data elements the HMIS export reads (hmis.yaml in a client's
+    folder). Save it as forms/agency.hmis-ude.yaml and commit it as someone with the admin right:
+
+        caseflow forms example hmis-ude > forms/agency.hmis-ude.yaml
+    """
+    from importlib.resources import files
+
+    package, filename = SHIPPED_FORMS[name]
+    click.echo(files(package).joinpath(filename).read_text(encoding="utf-8"), nl=False)
+
+
+@forms.command("check")
+@click.argument("form_ids", nargs=-1, metavar="[FORM_ID]...")
+@json_option
+@repo_options
+def forms_check(settings: Settings, form_ids: tuple[str, ...], as_json: bool) -> None:
+    """Say which documents a changed form would make invalid, before the change is committed.
+
+    Checks every document of the given forms (by default: the forms whose file in forms/ differs
+    from the last commit) against the forms as they are now in the working tree, and the form
+    files themselves. Prints path:line:col: message for each problem; exits 1 if there is any.
+    """
+    repo = settings.repo()
+    changed = repo.changed_form_files()  # (a form whose file was just deleted is no form any more)
+    chosen = list(form_ids) or changed
+    unknown = [f for f in form_ids if f not in repo.forms and f not in changed]
+    if unknown:
+        raise UsageError(f"unknown form '{unknown[0]}' (`caseflow forms` lists the forms)")
+    report = repo.check_forms(chosen)
+    if as_json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "forms": chosen,
+                "documents": report.documents,
+                "problems": [p.as_json() for p in report.problems],
+            }
+        )
+    else:
+        for problem in report.problems:
+            click.echo(str(problem))
+        if not chosen:
+            click.echo("no form file changed since the last commit (name forms to check them anyway)", err=True)
+        else:
+            summary = f"{', '.join(chosen)}: {report.documents} document(s) checked, {len(report.problems)} problem(s)"
+            click.echo(click.style(summary, fg="green" if report.ok else "red"), err=True)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 @click.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path), default=Path("caseflow-demo"))
 @click.option("--force", is_flag=True, help="Replace PATH if it already holds an earlier demo.")
-def demo(path: Path, force: bool) -> None:
-    """Build a demo agency repository at PATH (default ./caseflow-demo) with weeks of history, and tour it."""
-    from caseflow.agency.demo import build_demo, tour, write_report
+@click.option(
+    "--storied-only",
+    is_flag=True,
+    help="Only the four storied clients, without the year of caseload behind them (quicker: for tests).",
+)
+def demo(path: Path, force: bool, storied_only: bool) -> None:
+    """Build a demo agency repository at PATH (default ./caseflow-demo) with a year of history, and tour it."""
+    from caseflow.agency.demo import build_demo, tour, warm_caches, write_report
+    from caseflow.cli.context import StartupPlugins
+    from caseflow.core.configfile import plugin_settings
+    from caseflow.plugins import PluginPolicy
 
     if path.exists() and any(path.iterdir()) and not force:
         raise AlreadyExists(f"{path} is not empty; choose another PATH or pass --force to rebuild the demo there")
-    build_demo(path, replace=force)
-    write_report(path)
+    build_demo(path, replace=force, caseload=not storied_only)
+    # The plugins every later command in the demo loads (caseflow's commands among them): what the
+    # report and the check of every document leave in the index is then theirs too.
+    startup = StartupPlugins(path, PluginPolicy.from_config(plugin_settings(path), os.environ))
+    startup.load_commands(click.Group())
+    write_report(path, startup.host)
+    warm_caches(path, startup.host)
     click.echo(tour(path))

@@ -18,10 +18,11 @@ import datetime as dt
 import re
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from caseflow.agency.init import init_repository
 from caseflow.core import layout, signing
@@ -29,14 +30,20 @@ from caseflow.core.case import blob_id
 from caseflow.core.casefiles import CLIENTS_DIR, client_documents, client_ids
 from caseflow.core.config import CONFIG_FILE, RepoConfig
 from caseflow.core.documents import delete_item, load_document, load_plain, new_mapping, new_sequence
+from caseflow.core.git.commit import commit_message
+from caseflow.core.git.fastimport import NewCommit, append_commits
 from caseflow.core.git.runner import git
 from caseflow.core.resources import shipped_dir
 from caseflow.core.store import Author, Store
 from caseflow.errors import AlreadyExists
 
+if TYPE_CHECKING:
+    from caseflow.plugins import PluginHost
+
 DEMO_MARKER = layout.DEMO_MARKER
 FORGED_BRANCH = "forged-approval"
 DIRECTORY_FOLDERS = ("providers", "directories")
+DIRECTORY_ACTION = "set up provider directories"
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _DATE_FIELDS = ("date", "signed_on", "requested_on", "created", "intake_date")
 _AUTHOR_FIELDS = ("author", "interviewer", "administered_by", "recorded_by", "requested_by", "received_by", "assessor")
@@ -65,8 +72,12 @@ def example_dir() -> Path:
     return shipped_dir("example_casefiles")
 
 
-def build_demo(path: Path, *, replace: bool = False, source: Path | None = None) -> Path:
-    """Build the demo repository at ``path``; ``replace`` only ever removes an earlier demo."""
+def build_demo(path: Path, *, replace: bool = False, source: Path | None = None, caseload: bool = True) -> Path:
+    """Build the demo repository at ``path``; ``replace`` only ever removes an earlier demo.
+
+    ``caseload``: add the year of generated clients behind the storied ones
+    (:mod:`caseflow.agency.caseload`); without it, only the storied clients (quicker, for tests
+    that need no more)."""
     source = source or example_dir()
     if path.exists() and any(path.iterdir()):
         if not (replace and (path / DEMO_MARKER).exists()):
@@ -76,30 +87,65 @@ def build_demo(path: Path, *, replace: bool = False, source: Path | None = None)
     config_data, _ = load_plain(CONFIG_FILE, config_raw)
     config = RepoConfig.from_plain(config_data)
     staff = {member.id: Author(member.name, member.email, staff_id=member.id) for member in config.staff}
-    steps = sorted(_history(source, config), key=lambda s: s.order)
+    storied = sorted(_history(source, config), key=lambda s: s.order)
+    steps = storied + (_caseload(config, storied, client_ids(source)) if caseload else [])
+    steps = _directories_first(sorted(steps, key=lambda s: s.order))
     first_day = steps[0].day - dt.timedelta(days=7) if steps else dt.date.today()
     lead = next((m.id for m in config.staff if config.is_admin(m)), config.staff[0].id)
     init_repository(path, agency=config.agency, timezone=config.timezone, author=staff[lead], at=_morning(first_day))
     store = Store(path)
     with store.transaction(staff[lead], action="staff-add", client=None, at=_morning(first_day, 10)) as tx:
         tx.write(CONFIG_FILE, config_raw)
-    for step, at in zip(steps, _office_hours(steps), strict=True):
-        with store.transaction(staff[step.author], action=step.action, client=step.client, at=at) as tx:
-            tx.details.update(step.details)
-            for rel, data in step.files.items():
-                tx.write(rel, data)
+    # One git process writes the whole history: a commit per step, by its author, on its day.
+    with store.lock():
+        append_commits(
+            path,
+            (
+                NewCommit(
+                    staff[step.author].name,
+                    staff[step.author].email,
+                    at,
+                    commit_message(step.action, step.client, step.details),
+                    step.files,
+                )
+                for step, at in zip(steps, _office_hours(steps), strict=True)
+            ),
+        )
     last_day = steps[-1].day if steps else dt.date.today()
     if shutil.which("ssh-keygen") is not None:
         keys = _require_signing(path, store, config, staff[lead], at=_morning(last_day, 18))
         staff = {who: Author(a.name, a.email, keys[who], who) for who, a in staff.items()}
-    planning = [s for s in steps if s.action == "advance" and s.details.get("Stage", "").endswith("-> planning")]
+    planning = [s for s in storied if s.action == "advance" and s.details.get("Stage", "").endswith("-> planning")]
     supervisor = next((m.id for m in config.staff if m.role == "supervisor"), None)
     if planning and supervisor:
         forger, client_id = staff[planning[-1].author], planning[-1].client or ""
         _forge_approval(path, store, forger, client_id, supervisor, at=_morning(last_day, 19))
     morning = last_day + dt.timedelta(days=1)
-    (path / DEMO_MARKER).write_text(f"built by caseflow demo\nmorning: {morning.isoformat()}\n")
+    told = " ".join(client_ids(source))
+    (path / DEMO_MARKER).write_text(f"built by caseflow demo\nmorning: {morning.isoformat()}\nstoried: {told}\n")
     return path
+
+
+def _caseload(config: RepoConfig, storied: list[Step], taken: list[str]) -> list[Step]:
+    """The generated year of clients (:mod:`caseflow.agency.caseload`) as steps, up to the storied last day."""
+    from caseflow.agency.caseload import generate
+
+    workers = [m.id for m in config.staff if m.role == "case_manager"]
+    supervisor = next((m.id for m in config.staff if m.role == "supervisor"), None)
+    if not storied or not workers or supervisor is None:
+        return []
+    events = generate(workers, supervisor, storied[-1].day, set(taken))
+    return [Step(e.day, e.author, e.action, e.client, e.files, e.details) for e in events]
+
+
+def _directories_first(steps: list[Step]) -> list[Step]:
+    """The provider directories set up three days before the first intake of all (generated ones too)."""
+    setup = [s for s in steps if s.client is None and s.action == DIRECTORY_ACTION]
+    if not setup or len(steps) == len(setup):
+        return steps
+    rest = [s for s in steps if s not in setup]
+    day = min(setup[0].day, rest[0].day - dt.timedelta(days=3))
+    return [replace(setup[0], day=day), *rest]
 
 
 def _require_signing(path: Path, store: Store, config: RepoConfig, admin: Author, at: dt.datetime) -> dict[str, str]:
@@ -131,12 +177,15 @@ def _forge_approval(path: Path, store: Store, forger: Author, client_id: str, su
 
 
 def _office_hours(steps: list[Step]) -> Iterator[dt.datetime]:
-    """Spread each day's commits 25 minutes apart from 9:00, so `git log` reads like a working day."""
+    """Spread each day's commits from 9:00, 25 minutes apart (closer on a busy day, so that the
+    last is before 17:00), so `git log` reads like a working day."""
+    per_day = Counter(step.day for step in steps)
     previous, count = None, 0
     for step in steps:
         count = count + 1 if step.day == previous else 0
         previous = step.day
-        yield _morning(step.day, 9) + dt.timedelta(minutes=25 * count)
+        gap = min(25.0, 480 / per_day[step.day])
+        yield _morning(step.day, 9) + dt.timedelta(seconds=int(60 * gap * count))
 
 
 def _morning(day: dt.date, hour: int = 8) -> dt.datetime:
@@ -179,7 +228,7 @@ def _directory_setup(source: Path, supervisor: str) -> Iterator[Step]:
         record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
         intakes.append(_day(load_plain(record_path, (source / record_path).read_bytes())[0].get("intake_date")))
     first = min((day for day in intakes if day is not None), default=dt.date.today())
-    yield Step(first - dt.timedelta(days=3), supervisor, "set up provider directories", None, files)
+    yield Step(first - dt.timedelta(days=3), supervisor, DIRECTORY_ACTION, None, files)
 
 
 def _plan_approval(source: Path, client_id: str, day: dt.date, supervisor: str) -> Step:
@@ -248,19 +297,44 @@ def _earliest(data: Mapping[str, Any], floor: dt.date) -> dt.date:
 REPORT_FILE = layout.DEMO_REPORT
 
 
-def write_report(path: Path) -> Path:
-    """The funder summary of the demo's months, as the HTML page a director would send (local only)."""
+def write_report(path: Path, host: PluginHost | None = None) -> Path:
+    """The funder summary of the demo's year, as the HTML page a director would send (local only).
+
+    ``host``: the plugins later commands will load (so that what the report leaves in the index
+    is theirs too)."""
     from caseflow.core.store import atomic_write
     from caseflow.repo import open_repo
     from caseflow.reporting.run import run_report
 
-    repo = open_repo(path, environ={"CASEFLOW_TODAY": _morning_after(path)})
+    repo = open_repo(path, environ={"CASEFLOW_TODAY": _morning_after(path)}, host=host)
     director = next(m for m in repo.config.staff if m.role in repo.config.identified_report_roles)
-    rendered = run_report(repo, director, "core.funder-summary", fmt="html", start="2026-08-01")
+    rendered = run_report(repo, director, "core.funder-summary", fmt="html", start=report_start(path))
     target = path / REPORT_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, rendered.text.encode("utf-8"))
     return target
+
+
+def warm_caches(path: Path, host: PluginHost | None = None) -> None:
+    """Validate every document once, so that the index keeps each one's verdict: the tour's first
+    ``caseflow validate`` (and every copy of the demo a test makes) need not check thousands again.
+    ``host``: the plugins the commands load (the index keeps what was derived under one set)."""
+    from caseflow.repo import open_repo
+
+    open_repo(path, environ={"CASEFLOW_TODAY": _morning_after(path)}, host=host).validate()
+
+
+def report_start(path: Path) -> str:
+    """The first day of the demo's year (its reports cover the twelve months up to its morning)."""
+    morning = dt.date.fromisoformat(_morning_after(path))
+    return (morning - dt.timedelta(days=365)).isoformat()
+
+
+def storied_ids(path: Path) -> list[str]:
+    """The storied clients of a demo (the example case files'), as its marker keeps them."""
+    marker = path / DEMO_MARKER
+    found = re.search(r"^storied: (.*)$", marker.read_text() if marker.exists() else "", re.M)
+    return found.group(1).split() if found else client_ids(example_dir())
 
 
 def _morning_after(path: Path) -> str:
@@ -272,8 +346,9 @@ def _morning_after(path: Path) -> str:
 
 
 def tour(path: Path) -> str:
-    """The short guided tour printed after the demo is built."""
-    ids = client_ids(path)
+    """The short guided tour printed after the demo is built: its storied clients, and the caseload around them."""
+    everyone = client_ids(path)
+    ids = [c for c in storied_ids(path) if c in everyone]
     stages = {}
     for client_id in ids:
         data, _ = load_plain(
@@ -295,15 +370,16 @@ def tour(path: Path) -> str:
     tries = [
         ("export CASEFLOW_USER=casey", "act as Casey, a case manager"),
         (f"export CASEFLOW_TODAY={_morning_after(path)}", "the morning after the last records (unset: today)"),
-        ("caseflow due", "this morning: what is overdue and coming, risk-flagged clients first"),
-        ("caseflow clients", "who is where, with risk flags (no names)"),
+        ("caseflow due", f"this morning: what is overdue and coming for Casey, risk-flagged clients ({active}) first"),
+        ("caseflow clients --worker casey", "her caseload: who is where, with risk flags (no names)"),
         (f"caseflow show {active}", "one client: stage, flags, last contact, referrals, scores, due"),
         (f"caseflow visit {active} --type phone --note 'Checked in; safety plan reviewed.'", "a contact"),
         (f"caseflow meds {active}", "medications: adherence, effects, side effects"),
         (f"caseflow appts {active}", "appointments, kept and missed"),
         ("caseflow calendar --out ~/casey.ics", "appointments and due items for a calendar program"),
-        ("caseflow --as sam report outcomes --from 2026-08-01", "de-identified: small counts suppressed"),
-        (f"xdg-open {REPORT_FILE}", "the funder summary the demo wrote (one self-contained page)"),
+        (f"caseflow --as sam report outcomes --from {report_start(path)}", "the year's PHQ-9 and GAD-7 outcomes"),
+        ("caseflow --as sam report caseload", "open cases per case manager (de-identified: small counts suppressed)"),
+        (f"xdg-open {REPORT_FILE}", "the year's funder summary the demo wrote (one self-contained page)"),
         (f"caseflow stages {planning}", "what stands between a client and the next stage"),
         (f"caseflow --as sam approve {planning} plan.yaml", f"Sam (supervisor) signs off this plan{signed}"),
         (f"caseflow advance {planning}", "...and the client moves on to active"),
@@ -329,8 +405,11 @@ def tour(path: Path) -> str:
         ("caseflow serve --open", "all of it in your browser, as Casey: Today, caseload, client pages, forms"),
     ]
     width = max(len(command) for command, _ in tries) + 2
+    others = len(everyone) - len(ids)
+    around = f", and {others} more over the year behind them" if others else ""
     lines = [
-        f"Demo agency ready in {path}: {len(ids)} clients ({', '.join(f'{c} {s}' for c, s in stages.items())}).",
+        f"Demo agency ready in {path}: {len(ids)} storied clients "
+        f"({', '.join(f'{c} {s}' for c, s in stages.items())}){around}.",
         "Every document was committed by the person who wrote it, on the day it is dated.",
         "",
         f"Try, from inside the folder (cd {path}):",

@@ -7,7 +7,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -147,6 +147,26 @@ def write_private(path: Path, text: str | bytes) -> None:
         os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
     except OSError as exc:
         raise CaseflowError(f"could not write {path}: {exc.strerror or exc}") from None
+
+
+def write_private_folder(path: Path, files: Mapping[str, bytes]) -> None:
+    """Files of client information in a new (or empty) folder only its owner can open: written
+    beside it first and moved into place at once, so a failure leaves no half of them."""
+    import shutil
+    import tempfile
+
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))  # mode 0700
+    except OSError as exc:
+        raise CaseflowError(f"could not write {path}: {exc.strerror or exc}") from None
+    try:
+        for name, data in files.items():
+            write_private(staging / name, data)
+        os.replace(staging, path)  # an empty folder there is replaced
+    except (OSError, CaseflowError) as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise CaseflowError(f"could not write {path}: {reason or exc}") from None
 
 
 def refuse_inside(repo: CaseRepo, out: Path) -> None:

@@ -38,6 +38,65 @@ PUBLIC_KEY_PATTERN = (
 ROLES = ("case_manager", "supervisor", "director")
 DEFAULT_WORKFLOW = "core.behavioral-health"
 
+#: ``rules:``, what an agency adds to its workflow without Python (:mod:`caseflow.workflow.agency_rules`);
+#: ``rules.monitoring`` changes the workflow's own ``monitoring`` keys.
+RISK_LEVELS = ("low", "moderate", "high")
+_DAYS = {"type": "integer", "minimum": 1, "maximum": 3650}
+
+RULES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Agency rules",
+    "properties": {
+        "stages": {
+            "type": "object",
+            "title": "Requirements added to stages",
+            "additionalProperties": {
+                "type": "array",
+                "title": "Requirements to leave the stage",
+                "items": {
+                    "type": "object",
+                    "title": "Requirement",
+                    "properties": {
+                        "check": {"type": "string", "minLength": 1, "title": "Check"},
+                        "label": {"type": "string", "minLength": 1, "title": "Label"},
+                    },
+                    "required": ["check"],
+                },
+            },
+        },
+        "monitoring": {
+            "type": "object",
+            "title": "Monitoring intervals",
+            "properties": {
+                "contact_days_by_risk": {
+                    "type": "object",
+                    "title": "Days between contacts, by risk level",
+                    "properties": {level: {**_DAYS, "title": f"{level} risk"} for level in RISK_LEVELS},
+                    "additionalProperties": False,
+                },
+                "risk_by_flag": {
+                    "type": "object",
+                    "title": "Risk level a risk flag sets",
+                    "additionalProperties": {"enum": list(RISK_LEVELS)},
+                },
+                "rescreen_days": {
+                    "type": "object",
+                    "title": "Days between screenings, by instrument",
+                    "additionalProperties": _DAYS,
+                },
+                "plan_review_days": {**_DAYS, "title": "Days from a plan's approval to its review"},
+                "referral_stale_days": {**_DAYS, "title": "Days a waiting referral may go without news"},
+                "missed_appointment_followup_days": {**_DAYS, "title": "Days to make contact after a missed visit"},
+                "post_discharge_followup_days": {**_DAYS, "title": "Days to make contact after a hospital discharge"},
+                "consent_expiry_warning_days": {**_DAYS, "title": "Days before a release expires that it shows"},
+            },
+            "additionalProperties": False,
+        },
+    },
+    "additionalProperties": False,
+}
+
+
 CONFIG_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Repository settings",
@@ -54,10 +113,15 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "properties": {
                 "allow": {"type": "array", "items": {"type": "string"}, "title": "Load only these"},
                 "block": {"type": "array", "items": {"type": "string"}, "title": "Never load these"},
-                "config": {"type": "object", "title": "Settings per plugin"},
+                "config": {
+                    "type": "object",
+                    "title": "Settings per plugin (each plugin's by its name; the plugin checks them)",
+                    "additionalProperties": {"type": "object"},
+                },
             },
             "additionalProperties": False,
         },
+        "rules": RULES_SCHEMA,
         "approvals": {
             "type": "object",
             "title": "Approvals",
@@ -226,6 +290,8 @@ class RepoConfig:
     signing_baseline: str | None = None
     #: The access record's commit (``refs/caseflow/access``) up to which it was accepted unsigned.
     signing_access_baseline: str | None = None
+    #: ``rules:``: requirements added to stages and monitoring intervals (as data, see RULES_SCHEMA).
+    rules: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> RepoConfig:
@@ -261,6 +327,7 @@ class RepoConfig:
             signing_required=bool((data.get("signing") or {}).get("required", False)),
             signing_baseline=(data.get("signing") or {}).get("baseline"),
             signing_access_baseline=(data.get("signing") or {}).get("access_baseline"),
+            rules=data.get("rules") or {},
         )
 
     @property
@@ -316,7 +383,15 @@ def initial_config_text(
         "# plugins:",
         "#   allow: [riverbend]     # load only these installed plugins",
         "#   block: [some-plugin]   # never load these",
-        "#   config: {}             # settings per plugin",
+        "#   config:                # settings per plugin, each under its name",
+        "#     riverbend: {housing_reassessment_days: 90}",
+        "# Requirements added to stages and monitoring intervals (caseflow stages --json lists the checks):",
+        "# rules:",
+        "#   stages:",
+        "#     evaluation:",
+        "#       - {check: document_exists, form: agency.housing-needs, title: a housing needs screen}",
+        "#   monitoring:",
+        "#     contact_days_by_risk: {high: 5}",
         "# Who may change staff, roles, keys and these settings (default: directors; or `admin: true`",
         "# on a staff entry, e.g. the agency's IT person):",
         "# admin:",

@@ -54,6 +54,9 @@ class Form:
     skeleton: str
     description: str = ""
     template_dir: Path | None = None
+    #: The skeleton's jinja2 text itself, for a form defined as data (``forms/<id>.yaml``):
+    #: ``skeleton`` then only names it in messages (a file in ``templates/`` of that name overrides it).
+    skeleton_text: str | None = None
     summarize: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = field(default=None, compare=False)
     #: Checks a schema cannot express, for this form only (an instrument recomputes its score).
     check: Callable[[Mapping[str, Any]], list[Finding]] | None = field(default=None, compare=False)

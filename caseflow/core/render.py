@@ -78,6 +78,22 @@ class _LayerLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+class _TextLoader(jinja2.BaseLoader):
+    """Templates given as text by name, each named in messages by that name."""
+
+    def __init__(self, texts: Mapping[str, str], sources: _Sources) -> None:
+        self._texts = dict(texts)
+        self._sources = sources
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        if template not in self._texts:
+            raise jinja2.TemplateNotFound(template)
+        source = self._texts[template]
+        self._sources.label[template] = template
+        self._sources.text[template] = source
+        return source, template, lambda: True
+
+
 class _Stopped(BaseException):
     """The render's time is up. A ``BaseException``: neither jinja2's own error handling nor anything
     a template calls catches it on its way out."""
@@ -223,13 +239,21 @@ def render_template(
 
 
 def skeleton_environment(
-    folders: Sequence[tuple[Path, str]], filters: Mapping[str, Callable[..., Any]]
+    folders: Sequence[tuple[Path, str]],
+    filters: Mapping[str, Callable[..., Any]],
+    inline: Mapping[str, str] | None = None,
 ) -> tuple[jinja2.Environment, _Sources]:
     """The sandbox a form's skeleton renders in: YAML and Markdown, not HTML (values go through the
-    ``|yaml`` filter), with ``folders`` searched in order, each named by its label in messages."""
+    ``|yaml`` filter), with ``folders`` searched in order, each named by its label in messages;
+    ``inline``: templates given as text by name (a form file's skeleton), after the first folder
+    (the repository's ``templates/``, which may override them)."""
     sources = _Sources()
+    layers: list[jinja2.BaseLoader] = [_LayerLoader(folders[:1], sources)]
+    if inline:
+        layers.append(_TextLoader(inline, sources))
+    layers.append(_LayerLoader(folders[1:], sources))
     env = _BoundedSandbox(
-        loader=_LayerLoader(folders, sources),
+        loader=jinja2.ChoiceLoader(layers),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,

@@ -28,6 +28,7 @@ def render_skeleton(
         (builtin_templates_dir(), "caseflow's templates"),
     ]
     folders = [(path, label) for path, label in layers if path is not None and path.is_dir()]
-    env, sources = skeleton_environment(folders, {"yaml": yaml_scalar})
+    inline = {form.skeleton: form.skeleton_text} if form.skeleton_text is not None else {}
+    env, sources = skeleton_environment(folders, {"yaml": yaml_scalar}, inline)
     missing = f"form {form.id}: skeleton template '{form.skeleton}' was not found"
     return render_sandboxed(env, sources, form.skeleton, context, missing=missing, max_seconds=max_seconds)

@@ -45,6 +45,7 @@ def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress
     if repo.config.workflow not in repo.host.workflows():
         unknown = f"workflow '{repo.config.workflow}' is not provided by any plugin"
         problems.append(Problem(CONFIG_FILE, 0, 0, unknown))
+    problems.extend(repo.form_files().problems)  # a broken form file: its documents are "unknown form"
     if client_ids:  # a few clients: read their folders directly, not the whole caseload
         ids = [check_client_id(c) for c in client_ids]
         for client_id in ids:
@@ -136,3 +137,16 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
 
 def _from_json(rows: Sequence[Sequence[Any]]) -> list[Problem]:
     return [Problem(str(path), int(line), int(col), str(message)) for path, line, col, message in rows]
+
+
+def form_check(repo: Session, form_ids: Sequence[str]) -> ValidationReport:
+    """What documents of these forms would say under the forms as the working tree has them (a
+    form file changed and not yet committed): their problems, and those of the form files."""
+    report = validate(repo, None, None)
+    snapshot = repo.snapshot()
+    wanted = set(form_ids)
+    paths = {f.key: f.path for client_id in snapshot.clients for f in snapshot.of(client_id) if f.readable}
+    parsed = repo.index.stored(list(paths))
+    of_forms = {paths[key] for key, found in parsed.items() if found and found[0].get("form") in wanted}
+    problems = [p for p in report.problems if p.path in of_forms or p.path.startswith("forms/")]
+    return ValidationReport(len(of_forms), problems)

@@ -287,6 +287,24 @@ class PluginHost:
         names = sorted(name for name, _ in self.pm.list_name_plugin())
         return ";".join([_caseflow_version(), *(f"{name}={versions.get(name, '')}" for name in names)])
 
+    def configure(self, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Hand each plugin its own settings (``plugins.config.<name>``) through its ``configure``
+        hook; (plugin name, problem) for each setting refused, and for settings naming no plugin."""
+        problems: list[tuple[str, str]] = []
+        for impl in self.pm.hook.configure.get_hookimpls():
+            own = settings.get(impl.plugin_name) or {}
+            try:
+                said: Any = impl.function(settings=own)
+            except Exception as exc:
+                said = [f"plugin '{impl.plugin_name}' failed to read its settings ({type(exc).__name__}: {exc})"]
+            problems.extend((impl.plugin_name, str(problem)) for problem in said or ())
+        if settings:  # (a blocked plugin may keep its settings: it is installed)
+            installed = {name for name, _ in self.pm.list_name_plugin()}
+            installed |= {entry_point.name for entry_point in entry_points(group=ENTRY_POINT_GROUP)}
+            unknown = [name for name in settings if name not in installed]
+            problems.extend((name, f"no plugin named '{name}' is installed") for name in unknown)
+        return problems
+
     def fingerprint(self) -> str:
         """caseflow's version and every loaded plugin's: a cache made under others is stale."""
         return self._fingerprint

@@ -49,6 +49,7 @@ COMMAND_PLUGINS = (
 DEFAULT_PLUGINS = (
     "caseflow.records.client_ids",
     "caseflow.reporting.builtin",
+    "caseflow.reporting.builtin_exporters",
     "caseflow.records.client_form",
     "caseflow.referrals.consent_forms",
     "caseflow.followup.note_forms",

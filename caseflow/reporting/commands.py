@@ -16,8 +16,9 @@ from caseflow.cli.context import (
     repo_options,
     table,
     write_private,
+    write_private_folder,
 )
-from caseflow.errors import UsageError
+from caseflow.errors import CaseflowError, UsageError
 from caseflow.hookspecs import hookimpl
 
 
@@ -134,37 +135,105 @@ def report_list(settings: Settings, as_json: bool) -> None:
 
 
 @click.command("export")
-@click.argument("client_id", metavar="CLIENT")
-@click.option("--format", "fmt", required=True, metavar="FORMAT", help="An export format a plugin provides (fhir).")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write it here (default: stdout).")
-@click.option("--to", metavar="PROVIDER_ID", help="An outside recipient: the consent gate applies.")
+@click.argument("client_id", metavar="[CLIENT]", required=False)
+@click.option("--format", "fmt", required=True, metavar="FORMAT", help="An export format: fhir (a plugin's), hmis.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Write it here: a file (default: stdout); for hmis, a new or empty folder (required).",
+)
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="hmis: the period's first day.")
+@click.option(
+    "--to",
+    metavar="PROVIDER_ID | YYYY-MM-DD",
+    help="A client export: an outside recipient (the consent gate applies). hmis: the period's last day.",
+)
 @click.option("--purpose", help="Why it goes to the recipient (a consent must cover it).")
 @click.option("--information", multiple=True, help="What it carries (a consent must cover it). Repeatable.")
+@json_option
 @repo_options
 def export_command(
     settings: Settings,
-    client_id: str,
+    client_id: str | None,
     fmt: str,
     out: Path | None,
+    start: str | None,
     to: str | None,
     purpose: str | None,
     information: tuple[str, ...],
+    as_json: bool,
 ) -> None:
-    """Export one client's record in another system's format, such as a FHIR R4 Bundle.
+    """Export one client's record in another system's format, such as a FHIR R4 Bundle, or every
+    client with an enrollment in a period as the HUD HMIS CSV (--format hmis --from D --to D --out DIR).
 
-    Exports name the client: they need a role in reports.identified_roles and are written to the
-    access record; with --to, the consent gate applies as for a referral.
+    Exports name clients: they need a role in reports.identified_roles and are written to the
+    access record (an hmis export: one entry per client); with --to PROVIDER_ID, the consent gate
+    applies as for a referral.
     """
-
     repo = settings.repo()
+    if repo.reporting.exporter(fmt).agency_wide:
+        _export_agency(settings, client_id, fmt, out, start, to, as_json)
+        return
+    if client_id is None:
+        raise UsageError(f"name the client: caseflow export CLIENT --format {fmt}")
+    if start is not None:
+        raise UsageError(f"--from is for a period; {fmt} exports one client")
     if out is not None:
         refuse_inside(repo, out)
+        if out.is_dir():
+            raise UsageError(f"--out {out} is a folder; give a file name")
     data = repo.reporting.export(settings.actor(), client_id, fmt, to=to, purpose=purpose, information=information)
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
     write_private(out, data)
+    if as_json:
+        emit_json({"format": fmt, "client": client_id, "out": str(out)})
+        return
     done(f"exported {client_id} as {fmt} to {out}")
+
+
+def _export_agency(
+    settings: Settings,
+    client_id: str | None,
+    fmt: str,
+    out: Path | None,
+    start: str | None,
+    end: str | None,
+    as_json: bool,
+) -> None:
+    """An agency-wide export into a new or empty folder: every file, or nothing."""
+    if client_id is not None:
+        raise UsageError(f"{fmt} exports every client of a period; leave out {client_id}")
+    if start is None or end is None:
+        raise UsageError(f"{fmt} exports a period: give --from YYYY-MM-DD and --to YYYY-MM-DD")
+    if out is None:
+        raise UsageError(f"{fmt} writes several files: give --out FOLDER (new or empty)")
+    repo = settings.repo()
+    refuse_inside(repo, out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise CaseflowError(f"--out {out} exists and is not an empty folder; nothing was written")
+    result = repo.reporting.export_agency(settings.actor(), fmt, start, end)
+    write_private_folder(out, result.files)
+    if as_json:
+        emit_json(
+            {
+                "format": fmt,
+                "out": str(out),
+                "from": start,
+                "to": end,
+                "files": list(result.files),
+                "clients": list(result.clients),
+                "not_collected": [{"element": k, "rows": v} for k, v in result.not_collected.items()],
+            }
+        )
+        return
+    count = len(result.clients)
+    done(f"exported {count} {'client' if count == 1 else 'clients'} as {fmt} ({start} to {end}) to {out}")
+    if result.not_collected:
+        click.echo("written as data not collected (rows):")
+        for element, rows in result.not_collected.items():
+            click.echo(f"  {element}: {rows}")
 
 
 @hookimpl

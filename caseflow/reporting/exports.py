@@ -1,23 +1,28 @@
-"""``caseflow export``: one client's record in another system's format (a FHIR Bundle, say).
+"""``caseflow export``: one client's record in another system's format (a FHIR Bundle, say), or
+the whole agency's clients of a period (the HUD HMIS CSV).
 
 An export names the client, so it runs only for the roles allowed identified reports, and each is
 written to the access record. One that goes to an outside recipient (``--to``) is a disclosure and
 passes the same consent gate as a referral (standards §4.4): a release on file must name that
-recipient and cover the purpose and the information, today.
+recipient and cover the purpose and the information, today. An agency-wide export writes one
+entry per client it carries.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core import access_record as audit
-from caseflow.errors import NotAllowed, NotFound, UsageError
+from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
 from caseflow.referrals.coverage import Disclosure, find_covering
 from caseflow.referrals.directory import find_service
 from caseflow.referrals.directory_files import directories
-from caseflow.reporting.model import ExportInputs
+from caseflow.reporting.model import AgencyExport, AgencyExportInputs, Exporter, ExportInputs
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
@@ -96,14 +101,12 @@ def export(
 ) -> bytes:
     from caseflow.referrals.lifecycle import ConsentRequired, consents_on_file
 
-    exporters = repo.host.exporters()
-    exporter = exporters.get(fmt)
-    if exporter is None:
-        known = ", ".join(sorted(exporters)) or "none (install an export plugin, e.g. caseflow-fhir)"
-        raise NotFound(f"no export format '{fmt}' (formats: {known})")
-    if actor.role not in repo.config.identified_report_roles:
-        allowed = ", ".join(repo.config.identified_report_roles)
-        raise NotAllowed(f"an export names the client; only {allowed} may export (reports.identified_roles)")
+    exporter = find_exporter(repo, fmt)
+    if exporter.export is None:
+        raise UsageError(
+            f"{fmt} exports every client of a period, not one: caseflow export --format {fmt} --from D --to D --out DIR"
+        )
+    _check_role(repo, actor)
     services = [s for d in directories(repo) for s in d.services]
     covering = None
     disclosure = None
@@ -142,3 +145,59 @@ def export(
         consent=covering,
     )  # fmt: skip
     return data
+
+
+def find_exporter(repo: Session, fmt: str) -> Exporter:
+    """The export format named ``fmt``, or a refusal naming the formats there are."""
+    exporters = repo.host.exporters()
+    exporter = exporters.get(fmt)
+    if exporter is None:
+        known = ", ".join(sorted(exporters)) or "none (install an export plugin, e.g. caseflow-fhir)"
+        raise NotFound(f"no export format '{fmt}' (formats: {known})")
+    return exporter
+
+
+def _check_role(repo: Session, actor: Staff) -> None:
+    if actor.role not in repo.config.identified_report_roles:
+        allowed = ", ".join(repo.config.identified_report_roles)
+        raise NotAllowed(f"an export names clients; only {allowed} may export (reports.identified_roles)")
+
+
+def export_agency(repo: Session, actor: Staff, fmt: str, start: str, end: str) -> AgencyExport:
+    """Every client of the period (``start`` to ``end``, YYYY-MM-DD) in an agency-wide format; each
+    client it carries is written to the access record, one entry each."""
+    from zoneinfo import ZoneInfo
+
+    from caseflow.core.dates import parse_date
+
+    exporter = find_exporter(repo, fmt)
+    if exporter.export_agency is None:
+        raise UsageError(f"{fmt} exports one client: caseflow export CLIENT --format {fmt}")
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    if last < first:
+        raise CaseflowError(f"--from {first} is after --to {last}")
+    _check_role(repo, actor)
+    rows = [r for r in repo.clients() if r["problem"] is None]
+    clock = dt.datetime.now(ZoneInfo(repo.config.timezone))
+    inputs = AgencyExportInputs(
+        cases=[repo.case(r["id"]) for r in rows],
+        start=first,
+        end=last,
+        agency=repo.config.agency,
+        staff={m.id: {"name": m.name, "email": m.email, "role": m.role} for m in repo.config.staff},
+        today=repo.today(),
+        now=dt.datetime.combine(repo.today(), clock.time().replace(microsecond=0)),
+    )
+    result = exporter.export_agency(inputs)
+    for client_id in result.clients:
+        audit.record(repo.root, who=actor.id, action=f"export {fmt}", what=f"{first}..{last}", clients=[client_id])
+    return result
+
+
+def zipped(files: Mapping[str, bytes]) -> bytes:
+    """The files of an agency-wide export as one zip, in their order."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()

@@ -178,18 +178,54 @@ class ExportInputs:
 
 
 @dataclass(frozen=True)
+class AgencyExportInputs:
+    """The whole agency for an agency-wide exporter: every client's case, the period, the staff."""
+
+    cases: Sequence[CaseView]
+    start: dt.date
+    end: dt.date
+    agency: str
+    staff: Mapping[str, Mapping[str, str]]  # staff id -> {"name", "email", "role"}
+    today: dt.date
+    now: dt.datetime  # when the export runs, in the agency's time zone (the files' time stamps)
+
+
+@dataclass(frozen=True)
+class AgencyExport:
+    """What an agency-wide exporter returns: its files, whose records they carry, and which
+    elements it wrote as "data not collected" (element -> how many rows)."""
+
+    files: Mapping[str, bytes]  # file name -> contents, in the order they are listed
+    clients: tuple[str, ...]  # each is written to the access record
+    not_collected: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Exporter:
     """An export format plugins register through ``register_exporters``.
 
-    ``export(inputs)`` returns the file's bytes (a FHIR Bundle as JSON, say). Exports carry
-    identified data: they run for the roles in ``reports.identified_roles``, each is written to the
-    access record, and one that goes to an outside recipient must pass the consent gate.
+    A client exporter's ``export(inputs)`` returns one client's file as bytes (a FHIR Bundle as
+    JSON, say): ``caseflow export CLIENT --format ID``. An agency-wide exporter gives
+    ``export_agency`` instead: every client of a period as a set of files (the HMIS CSV):
+    ``caseflow export --format ID --from D --to D --out DIR``. Exports carry identified data:
+    they run for the roles in ``reports.identified_roles``, each is written to the access record,
+    and one that goes to an outside recipient must pass the consent gate.
     """
 
     id: str  # the --format name: "fhir"
     title: str
     media_type: str
     suffix: str  # ".json"
-    export: Callable[[ExportInputs], bytes]
+    export: Callable[[ExportInputs], bytes] | None = None
     #: What an export carries, as a consent must name it to let the export go to a recipient.
     information: tuple[str, ...] = ("The whole case record",)
+    export_agency: Callable[[AgencyExportInputs], AgencyExport] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.export is None) == (self.export_agency is None):
+            raise ValueError(f"exporter '{self.id}' needs exactly one of export (a client) and export_agency")
+
+    @property
+    def agency_wide(self) -> bool:
+        """Exports every client of a period, not one client."""
+        return self.export_agency is not None

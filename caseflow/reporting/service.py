@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from caseflow.core.config import Staff
+    from caseflow.reporting.model import AgencyExport, Exporter
     from caseflow.reporting.run import Rendered
     from caseflow.session import Session
 
@@ -52,3 +53,16 @@ class Reporting:
         from caseflow.reporting import exports
 
         return exports.export(self._session, actor, client_id, fmt, to=to, purpose=purpose, information=information)
+
+    def export_agency(self, actor: Staff, fmt: str, start: str, end: str) -> AgencyExport:
+        """Every client with an enrollment in the period, in an agency-wide format (``hmis``):
+        the files, the clients they carry (each written to the access record), what was not collected."""
+        from caseflow.reporting import exports
+
+        return exports.export_agency(self._session, actor, fmt, start, end)
+
+    def exporter(self, fmt: str) -> Exporter:
+        """The export format ``fmt`` (a refusal names the formats there are)."""
+        from caseflow.reporting import exports
+
+        return exports.find_exporter(self._session, fmt)

@@ -43,6 +43,10 @@ class Change:
     def as_json(self) -> dict[str, Any]:
         return {"path": list(self.path), "label": self.label, "kind": self.kind, "old": self.old, "new": self.new}
 
+    def worded(self) -> dict[str, str]:
+        """Its label and values in words, for a form's own wording of it (``{label}: {old} → {new}``)."""
+        return {"label": self.label, "old": _words(self.old), "new": _words(self.new)}
+
 
 def changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, schema: Mapping[str, Any]) -> list[Change]:
     """Every difference from ``old`` to ``new`` (either may be None: the document did not exist)."""

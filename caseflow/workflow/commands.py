@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table
 from caseflow.hookspecs import hookimpl
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from caseflow.workflow.model import Requirement
+
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     for command in (stages, advance, approve, reject, log):
         cli.add_command(command)
+
+
+def _requirement(requirement: Requirement, describe: Callable[[Requirement], str]) -> dict[str, Any]:
+    """A requirement as data: its check's id and parameters (as caseflow.yaml's ``rules:`` names them)."""
+    return {
+        "check": requirement.check,
+        "params": dict(requirement.params),
+        "label": requirement.label,
+        "description": describe(requirement),
+    }
 
 
 @click.command()
@@ -32,12 +47,17 @@ def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
             "final": stage.final,
             "next": [t.target for t in workflow.transitions_from(stage.id)],
             "to_leave": [repo.workflow.describe(r) for r in stage.exit_requirements],
+            "requirements": [_requirement(r, repo.workflow.describe) for r in stage.exit_requirements],
+            "transitions": [
+                {"to": t.target, "requirements": [_requirement(r, repo.workflow.describe) for r in t.requirements]}
+                for t in workflow.transitions_from(stage.id)
+            ],
         }
         for stage in workflow.stages
     ]
     if client_id is None:
         if as_json:
-            emit_json({"workflow": workflow.id, "stages": listing})
+            emit_json({"workflow": workflow.id, "stages": listing, "monitoring": dict(workflow.monitoring)})
             return
         click.echo(click.style(f"{workflow.title} ({workflow.id})", bold=True))
         table(

@@ -10,6 +10,7 @@ import pytest
 
 from caseflow import open_repo
 from caseflow.agency.demo import example_dir
+from caseflow.core.casefiles import client_ids
 from caseflow.core.documents import load_plain
 from caseflow.testing import Result, copy_repo, git
 
@@ -25,17 +26,20 @@ def test_example_casefiles_validate_clean() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: tuple[Path, Result]) -> tuple[Path, Result]:
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_caseload_template: tuple[Path, Result]) -> tuple[Path, Result]:
     """What `caseflow demo` built and printed (a copy of the session's: the tour below writes to it)."""
-    template, result = demo_template
+    template, result = demo_caseload_template
     return copy_repo(template, tmp_path_factory.mktemp("demo") / "caseflow-demo"), result
 
 
 def test_demo_builds_a_repository_with_a_guided_tour(demo: tuple[Path, Result]) -> None:
     path, result = demo
     result.assert_success()
-    for client_id in open_repo(path, environ={}).client_ids():
+    storied = client_ids(example_dir())
+    assert set(storied) < set(open_repo(path, environ={}).client_ids())  # with the year's caseload around them
+    for client_id in storied:
         assert client_id in result.stdout
+    assert "and 150 more over the year" in result.stdout
     assert "caseflow show C-" in result.stdout and "git log" in result.stdout
     assert git(path, "status", "--porcelain") == ""
 
@@ -78,14 +82,19 @@ def test_demo_never_overwrites_other_folders(
     assert (tmp_path / "work" / "notes.txt").read_text() == "mine\n"
     # A folder `caseflow demo` built (the session's demo fixture built one in a new folder) is rebuilt.
     again = demo_repo("again")
-    invoke_caseflow("demo", again, "--force").assert_success()
+    invoke_caseflow("demo", again, "--force", "--storied-only").assert_success()
     assert git(again, "status", "--porcelain") == ""
+
+
+def storied(path: Path, stage: str) -> str:
+    """The storied client (of the example case files) in this stage."""
+    rows = open_repo(path, environ={}).clients()
+    return next(row["id"] for row in rows if row["stage"] == stage and row["id"] in client_ids(example_dir()))
 
 
 def test_the_demo_tour_works_as_printed(demo: tuple[Path, Result], invoke_caseflow: Callable[..., Result]) -> None:
     path, result = demo
-    planning = next(row["id"] for row in open_repo(path, environ={}).clients() if row["stage"] == "planning")
-    active = next(row["id"] for row in open_repo(path, environ={}).clients() if row["stage"] == "active")
+    planning, active = storied(path, "planning"), storied(path, "active")
     assert f"caseflow --as sam approve {planning} plan.yaml" in result.stdout
     env = {"CASEFLOW_USER": "casey"}
     # the active client's plan was approved by the supervisor in the replayed history
@@ -104,7 +113,7 @@ def test_a_demo_client_goes_from_intake_to_discharged_and_back_with_commands_alo
     demo_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
     path = demo_repo()  # what `caseflow demo` builds
-    client = next(row["id"] for row in open_repo(path, environ={}).clients() if row["stage"] == "intake")
+    client = storied(path, "intake")
 
     def as_(who: str, *args: str) -> Result:
         return invoke_caseflow(*args, cwd=path, env={"CASEFLOW_USER": who})
@@ -157,7 +166,7 @@ def test_a_demo_built_at_a_relative_path_signs_its_commits(
     tmp_path: Path, invoke_caseflow: Callable[..., Result]
 ) -> None:
     """`make demo` gives a relative PATH; git signs from inside the repository, so keys are found by absolute path."""
-    invoke_caseflow("demo", "caseflow-demo", cwd=tmp_path).assert_success()
+    invoke_caseflow("demo", "caseflow-demo", "--storied-only", cwd=tmp_path).assert_success()
     path = tmp_path / "caseflow-demo"
     if (path / ".caseflow" / "keys").is_dir():  # ssh-keygen was there: the director turned signing on
         assert "-----BEGIN SSH SIGNATURE-----" in git(path, "cat-file", "commit", "forged-approval")

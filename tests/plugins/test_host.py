@@ -92,7 +92,7 @@ def test_plugin_commands_and_listing(
         "contributes": {},
     }
     assert by_name["riverbend"]["contributes"] == {"forms": ["riverbend.housing-assessment"]}
-    assert by_name["riverbend"]["hooks"] == ["register_forms", "validate_document"]
+    assert by_name["riverbend"]["hooks"] == ["configure", "register_due_rules", "register_forms", "validate_document"]
     assert not any(p["default"] for p in listed)
     everything = json.loads(run_caseflow("--repo", path, "plugins", "--all", "--json", env=env).stdout)
     assert {"caseflow.records.plan_form", "caseflow.records.client_ids"} <= {p["name"] for p in everything}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from caseflow import Exporter, ExportInputs, NotAllowed, hookimpl
+from caseflow import AgencyExport, AgencyExportInputs, Exporter, ExportInputs, NotAllowed, hookimpl
 from caseflow.core.access_record import entries
 from caseflow.referrals.lifecycle import ConsentRequired
 from caseflow.reporting.exports import export
@@ -78,3 +79,27 @@ def test_the_gate_checks_what_the_export_carries_not_only_what_is_typed(repo_pat
             information=["Demographics"],
         )
     assert "does not cover this information: The whole case record" in refused.value.lines()[1]
+
+
+def test_an_exporter_is_for_one_client_or_for_the_agency_never_both() -> None:
+    def dump(inputs: ExportInputs) -> bytes:
+        return b""
+
+    def whole(inputs: AgencyExportInputs) -> AgencyExport:
+        return AgencyExport({}, ())
+
+    assert not Exporter("one", "One", "text/plain", ".txt", dump).agency_wide
+    assert Exporter("all", "All", "application/zip", ".zip", export_agency=whole).agency_wide
+    with pytest.raises(ValueError, match="exactly one"):
+        Exporter("none", "None", "text/plain", ".txt")
+    with pytest.raises(ValueError, match="exactly one"):
+        Exporter("both", "Both", "text/plain", ".txt", dump, export_agency=whole)
+
+
+def test_a_client_export_names_its_client_and_an_agency_export_none(
+    repo_path: Path, invoke_caseflow: Callable[..., Any]
+) -> None:
+    as_sam = ("--repo", repo_path, "--as", "sam", "export")
+    assert "name the client" in invoke_caseflow(*as_sam, "--format", "fhir").assert_refused(2).stderr
+    assert "leave out" in invoke_caseflow(*as_sam, "--format", "hmis", CLIENT).assert_refused(2).stderr
+    assert entries(repo_path) == []

@@ -84,3 +84,58 @@ def test_an_identified_report_is_refused_to_casey_and_recorded_for_sam(web) -> N
     assert shown.status_code == 200 and "C-4HX8TB" in shown.text
     assert '"who":"sam","action":"report core.caseload-list"' in access_log(sam.root)
     assert '"action":"report core.caseload-list"' not in access_log(sam.root).split('"who":"sam"')[0]
+
+
+def test_with_the_demo_s_year_of_caseload_the_director_s_summary_shows_figures_and_bars(web, demo_repo) -> None:
+    """`make demo` builds 150 more clients behind the storied four: the funder summary a director
+    opens shows their counts (not "<11" everywhere) and draws a bar for each."""
+    root = demo_repo(caseload=True)
+    browser: Browser = web("dana", root=root)
+    url = "/reports/run?report=core.funder-summary&start=2025-11-17&end=2026-11-17&action=view"
+    shown = browser.get(url)
+    assert shown.status_code == 200
+    [clients] = re.findall(r"<td>clients served</td>\s*<td>([^<]+)</td>", shown.text)
+    assert clients.isdigit() and int(clients) >= 150
+    widths = [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', shown.text)]
+    assert sum(1 for w in widths if w > 0) >= 8
+    # The people's pages take the larger caseload in their stride.
+    assert web("casey", root=root).get("/caseload").status_code == 200
+    assert web("sam", root=root).get("/review").status_code == 200
+
+
+def test_the_hmis_export_is_a_zip_download_for_the_roles_allowed_and_recorded_per_client(web) -> None:
+    import csv
+    import io
+    import json
+    import zipfile
+
+    from caseflow.reporting import hmis_spec
+
+    casey: Browser = web("casey")
+    page = casey.get("/reports")
+    assert "only supervisor, director may export" in page.text and 'action="/reports/export"' not in page.text
+    period = "export_format=hmis&export_start=2026-01-01&export_end=2026-12-31"
+    refused = casey.get(f"/reports/export?{period}")
+    assert refused.status_code == 403 and "only supervisor, director may export" in refused.text
+    assert "export hmis" not in access_log(casey.root)
+
+    dana: Browser = web("dana", root=casey.root)
+    assert 'action="/reports/export"' in dana.get("/reports").text
+    got = dana.get(f"/reports/export?{period}")
+    assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+    assert got.headers["content-disposition"] == 'attachment; filename="hmis-2026-01-01-to-2026-12-31.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(got.content))
+    assert archive.namelist() == list(hmis_spec.FILES)
+    rows = list(csv.reader(io.StringIO(archive.read("Client.csv").decode())))
+    assert tuple(rows[0]) == hmis_spec.CLIENT
+    exported = sorted(row[0] for row in rows[1:])
+    assert exported  # the demo's clients entered in 2026
+    recorded = [json.loads(line) for line in access_log(casey.root).splitlines()]
+    entries = [e for e in recorded if e["action"] == "export hmis"]
+    assert sorted(c for e in entries for c in e["clients"]) == exported
+    assert all(e["who"] == "dana" and len(e["clients"]) == 1 and e["what"] == "2026-01-01..2026-12-31" for e in entries)
+
+    backwards = dana.get("/reports/export?export_format=hmis&export_start=2026-12-31&export_end=2026-01-01")
+    assert backwards.status_code == 400 and "is after --to" in backwards.text
+    missing = dana.get("/reports/export?export_format=hmis&export_start=2026-01-01")
+    assert missing.status_code == 400 and "give the period&#39;s last day" in missing.text

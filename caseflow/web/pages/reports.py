@@ -10,6 +10,10 @@ SHA-256 hash, and nothing else (no script, no fetch, no form, no framing).
 
 A report that names clients runs only for the roles in ``reports.identified_roles`` (the
 service refuses the rest, as the CLI's), and the service writes each run to the access record.
+
+*HMIS export*: the agency-wide export formats (``caseflow export --format hmis --from D --to D``)
+for a period, downloaded as one zip of their files; the same roles, and the service writes one
+access-record entry per client exported.
 """
 
 from __future__ import annotations
@@ -38,9 +42,12 @@ FORMAT_WORDS = {"html": "HTML", "md": "Markdown", "csv": "CSV (spreadsheet)"}
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
 
 
+EXPORT_FIELDS = ("export_format", "export_start", "export_end")
+
+
 async def reports(request: Request) -> Response:
     """The list of reports and the form to run one."""
-    values = {key: "" for key in FIELDS} | {"format": "html"}
+    values = {key: "" for key in (*FIELDS, *EXPORT_FIELDS)} | {"format": "html"}
     if request.query_params.get("report"):
         values["report"] = str(request.query_params["report"])
     with session(request, "reports") as (repo, actor):
@@ -50,7 +57,7 @@ async def reports(request: Request) -> Response:
 async def run(request: Request) -> Response:
     """A report for the period and worker chosen: viewed (its HTML page) or downloaded."""
     query = request.query_params
-    values = {key: str(query.get(key) or "").strip() for key in FIELDS}
+    values = {key: str(query.get(key) or "").strip() for key in FIELDS} | {key: "" for key in EXPORT_FIELDS}
     download = query.get("action") == "download"
     fmt = values["format"] if download else "html"
     with session(request, "reports") as (repo, actor):
@@ -86,6 +93,44 @@ async def run(request: Request) -> Response:
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
     return report_response(rendered.text)
+
+
+async def export(request: Request) -> Response:
+    """An agency-wide export (the HMIS CSV) for a period, downloaded as a zip of its files."""
+    from caseflow.reporting.exports import zipped
+
+    query = request.query_params
+    values = {key: "" for key in FIELDS} | {"format": "html"}
+    values |= {key: str(query.get(key) or "").strip() for key in EXPORT_FIELDS}
+    fmt = values["export_format"]
+    with session(request, "reports") as (repo, actor):
+        errors: dict[str, str] = {}
+        if not values["export_start"]:
+            errors["export_start"] = "give the period's first day"
+        if not values["export_end"]:
+            errors["export_end"] = "give the period's last day"
+        if fmt not in _agency_formats(repo):
+            errors["export_format"] = "choose an export format"
+        if errors:
+            return _form_page(request, repo, actor, values, 400, errors)
+        try:
+            result = repo.reporting.export_agency(actor, fmt, values["export_start"], values["export_end"])
+        except CaseflowError as exc:
+            message = str(exc)
+            field = "export_start" if "--from" in message else "export_end" if "--to" in message else ""
+            status = 403 if isinstance(exc, NotAllowed) else 404 if isinstance(exc, NotFound) else 400
+            return _form_page(request, repo, actor, values, status, {field: message})
+    name = re.sub(r"[^\w.-]", "-", f"{fmt}-{values['export_start']}-to-{values['export_end']}.zip")
+    return Response(
+        zipped(result.files),
+        media_type="application/zip",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _agency_formats(repo: CaseRepo) -> dict[str, str]:
+    """The agency-wide export formats: id -> title."""
+    return {e.id: e.title for e in repo.host.exporters().values() if e.agency_wide}
 
 
 def report_response(html: str) -> Response:
@@ -147,10 +192,13 @@ def _form_page(
         identified_roles=", ".join(repo.config.identified_report_roles),
         formats=FORMAT_WORDS,
         today=repo.today().isoformat(),
+        may_export=allowed,
+        export_formats=_agency_formats(repo),
     )
 
 
 routes = [
     Route("/reports", reports),
     Route("/reports/run", run),
+    Route("/reports/export", export),
 ]

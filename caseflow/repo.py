@@ -15,7 +15,7 @@ Every write a command performs is one call on one of these services. The session
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from caseflow.authority.service import Authority
     from caseflow.evaluation.service import Evaluation
     from caseflow.followup.service import FollowUp
+    from caseflow.households.service import Households
     from caseflow.importing.service import Importer
     from caseflow.index.service import IndexMaintenance
     from caseflow.records.service import Records
@@ -111,6 +112,23 @@ class CaseRepo(Session):
         from caseflow.followup.service import FollowUp
 
         return FollowUp(self)
+
+    @cached_property
+    def households(self) -> Households:
+        """Households: members, family plans, family contacts and their due items."""
+        from caseflow.households.service import Households
+
+        return Households(self)
+
+    def validate(
+        self, client_ids: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> ValidationReport:
+        """Every client's documents (or the given clients'), and with all of them, every household's."""
+        report = super().validate(client_ids, progress)
+        if client_ids is not None:
+            return report
+        count, problems = self.households.validate()
+        return ValidationReport(report.documents + count, [*report.problems, *problems])
 
     @cached_property
     def review(self) -> Review:

@@ -235,6 +235,7 @@ FEATURE_ORDER = (
     "workflow",
     "evaluation",
     "followup",
+    "households",
     "review",
     "reporting",
     "sharing",

@@ -41,12 +41,14 @@ from caseflow.core.git import replay
 from caseflow.core.git.replay import ZERO, CommitFacts
 from caseflow.errors import CaseflowError
 
-STATE_VERSION = 6
-APPROVALS = re.compile(r"^clients/([^/]+)/approvals\.yaml$")
+STATE_VERSION = 7
+#: A client's decisions (keyed by the client id), or a household's (keyed by its folder,
+#: ``households/H-4T8M2Q``, which no client id can be).
+APPROVALS = re.compile(r"^(?:clients/([^/]+)|(households/[^/]+))/approvals\.yaml$")
 CLIENT_RECORD = re.compile(r"^clients/([^/]+)/client\.yaml$")
 #: Documents at the top of a client's folder (the plan, the discharge: what supervisors approve),
 #: whose last writer is kept so that nobody's approval of their own change counts.
-APPROVABLE = re.compile(r"^clients/[^/]+/(?!client\.yaml$|approvals\.yaml$)[^/]+\.(?:yaml|md)$")
+APPROVABLE = re.compile(r"^(?:clients|households)/[^/]+/(?!client\.yaml$|approvals\.yaml$)[^/]+\.(?:yaml|md)$")
 
 #: (client, document, blob, decision, by, at): one decision as approvals.yaml records it.
 Decision = tuple[str, str, str, str, str, str]
@@ -169,6 +171,11 @@ class NameFinder:
 def _values(trailer: str) -> list[str]:
     """A trailer's values (a commit covering several clients repeats it; git joins them with ",")."""
     return [value.strip() for value in trailer.split(",")]
+
+
+def _folder(key: str) -> str:
+    """The folder of a decision's key: a client id, or a household's folder itself."""
+    return key if key.startswith("households/") else f"clients/{key}"
 
 
 def _decision(client: str, entry: Mapping[str, Any]) -> Decision:
@@ -377,7 +384,7 @@ class Replayer:
             match = APPROVALS.match(change.path)
             if not match:
                 continue
-            client = match.group(1)
+            client = match.group(1) or match.group(2)
             self._append_only(facts, change, client, verdict)
             added = self._entries(change.new) - self._entries(change.old)
             for entry in sorted(added):
@@ -392,7 +399,7 @@ class Replayer:
                     reason = f"it names {by} but the commit is by {facts.author_email}"
                 elif before is not None and author.role not in before.approver_roles:
                     reason = f"{by} is a {author.role}, who may not approve"
-                elif self._own_change(f"clients/{client}/{entry[0]}", entry[1], facts.author_email, before):
+                elif self._own_change(f"{_folder(client)}/{entry[0]}", entry[1], facts.author_email, before):
                     reason = f"{by} made the last change to {entry[0]}; another approver decides on it"
                 if reason is None:
                     self.ledger.approvals.add(decision)

@@ -61,6 +61,9 @@ VISIT_SCHEMA = document(
         ),
         "client_present": boolean("Client present"),
         "extra": extra_fields(),
+        # A family contact: the note is the household's (households/<id>/contacts/...), written once.
+        "household": {"type": "string", "pattern": r"^H-[0-9A-Z]{4,12}$", "title": "Household"},
+        "family_contact": text("Family contact note", pattern=r"^contacts/[A-Za-z0-9][A-Za-z0-9._-]*\.md$"),
     },
     ["client", "date", "type", "author"],
 )

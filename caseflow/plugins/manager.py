@@ -36,6 +36,7 @@ COMMAND_PLUGINS = (
     "caseflow.referrals.provider_commands",
     "caseflow.followup.commands",
     "caseflow.followup.show_command",
+    "caseflow.households.commands",
     "caseflow.review.commands",
     "caseflow.sharing.commands",
     "caseflow.reporting.commands",

@@ -41,7 +41,20 @@ def caseload(inputs: ReportInputs) -> Mapping[str, Any]:
         total_row=bool(rows),
         sums={"clients": list(OPEN_STAGES)},
     )
-    return {"title": "Caseload", "tables": [table], "notes": [f"As of {inputs.today.isoformat()}."]}
+    open_ids = {c.client_id for c in inputs.cases if c.record.get("stage") in OPEN_STAGES}
+    households = [h for h in inputs.households if open_ids & set(h.clients)]
+    members = Table(
+        "Households with open cases (today)",
+        ["measure", "count"],
+        [
+            ["households", len(households)],
+            ["members who are clients", sum(len(h.clients) for h in households)],
+            ["members who are not clients", sum(h.other_members for h in households)],
+        ],
+        counts=["count"],
+    )
+    tables = [table, members] if households else [table]
+    return {"title": "Caseload", "tables": tables, "notes": [f"As of {inputs.today.isoformat()}."]}
 
 
 def caseload_list(inputs: ReportInputs) -> Mapping[str, Any]:
@@ -203,8 +216,24 @@ def funder_summary(inputs: ReportInputs) -> Mapping[str, Any]:
         ],
         counts=["count"],
     )
-    parts = [summary, *referrals(inputs)["tables"], *outcomes(inputs)["tables"]]
+    parts = [summary, households_served(inputs, {c.client_id for c in served}), *referrals(inputs)["tables"]]
+    parts += outcomes(inputs)["tables"]
     return {"title": "Summary for funders", "tables": parts, "notes": []}
+
+
+def households_served(inputs: ReportInputs, served: set[str]) -> Table:
+    """Households with a client served in the period, their members, and family contacts.
+
+    A family contact is one contact with the household (each client present also counts it as a
+    contact of their own, above); members who are not clients are counted, never named."""
+    households = [h for h in inputs.households if served & set(h.clients)]
+    rows = [
+        ["households served", len(households)],
+        ["members who are clients", sum(len(h.clients) for h in households)],
+        ["members who are not clients", sum(h.other_members for h in households)],
+        ["family contacts", sum(1 for h in households for day in h.contact_dates if inputs.in_period(day))],
+    ]
+    return Table("Households", ["measure", "count"], rows, counts=["count"])
 
 
 def _served_in_period(case: CaseView, inputs: ReportInputs) -> bool:

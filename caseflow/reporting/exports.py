@@ -14,7 +14,8 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from caseflow.core import access_record as audit
 from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
@@ -26,6 +27,66 @@ from caseflow.reporting.model import AgencyExport, AgencyExportInputs, Exporter,
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
     from caseflow.session import Session
+
+
+#: What a release must list (``information_covered``) for a member's place in a household to go
+#: with another member's export to that recipient.
+HOUSEHOLD_INFORMATION = "Household membership"
+
+
+def household_shares(repo: Session, client_id: str, disclosure: Disclosure | None) -> list[dict[str, Any]]:
+    """The client's households as an export may carry them: the client; another client member
+    only when the export goes to a recipient (``disclosure``) and that member's own release covers
+    it (``Household membership`` to that recipient, for that purpose, today); a member who is not
+    a client only in the count. The family plan keeps only the objectives of members shown."""
+    from caseflow.households import actions, model
+    from caseflow.referrals.lifecycle import consents_on_file
+
+    shares = []
+    for household_id in model.households_of(repo, client_id):
+        household = model.load(repo, household_id)
+        shown = []
+        for member in household.members:
+            if member.client is None:
+                continue
+            if member.client != client_id:
+                if disclosure is None:
+                    continue
+                theirs = replace(
+                    disclosure,
+                    client_id=member.client,
+                    information=frozenset([HOUSEHOLD_INFORMATION]),
+                    part2=bool(repo.client_record(member.client).get("part2")),
+                )
+                if not find_covering(consents_on_file(repo, member.client), theirs).ok:
+                    continue
+            shown.append({"member": member.id, "client": member.client})
+        ids = {m["member"] for m in shown}
+        plan = household.plan
+        shares.append(
+            {
+                "id": household_id,
+                "quantity": len(household.members),
+                "members": shown,
+                "plan": None
+                if plan is None
+                else _plan_share(plan.data, ids) | {"status": actions.plan_status(repo, household)["status"]},
+            }
+        )
+    return shares
+
+
+def _plan_share(data: Mapping[str, Any], shown: set[str]) -> dict[str, Any]:
+    goals = []
+    for goal in data.get("goals") or []:
+        if not isinstance(goal, Mapping):
+            continue
+        objectives = [o for o in goal.get("objectives") or [] if isinstance(o, Mapping) and o.get("member") in shown]
+        goals.append(
+            {k: goal[k] for k in ("id", "title", "status", "domain", "target_date") if k in goal}
+            | {"objectives": objectives}
+        )
+    return {k: data[k] for k in ("review_date", "created", "author") if k in data} | {"goals": goals}
 
 
 def export(
@@ -48,6 +109,7 @@ def export(
     _check_role(repo, actor)
     services = [s for d in directories(repo) for s in d.services]
     covering = None
+    disclosure = None
     if to is not None:
         if not purpose:
             raise UsageError("an export to a recipient needs --purpose: why it goes there (a consent must cover it)")
@@ -75,6 +137,7 @@ def export(
         services={s.id: {"name": s.name, "organization": s.organization} for s in services}
         | {s.organization_id: {"name": s.organization, "organization": s.organization} for s in services},
         today=repo.today(),
+        households=household_shares(repo, client_id, disclosure),
     )
     data = exporter.export(inputs)
     audit.record(

@@ -24,6 +24,16 @@ PROTECTED = "*"  # hidden because it would reveal a small count
 
 
 @dataclass(frozen=True)
+class HouseholdFacts:
+    """What a report may count of one household: ids and numbers, never a name."""
+
+    id: str
+    clients: tuple[str, ...]  # the members who are clients
+    other_members: int  # members who are not clients (counted, never named)
+    contact_dates: tuple[str, ...] = ()  # ISO dates of its family contacts
+
+
+@dataclass(frozen=True)
 class ReportInputs:
     """What a report builder may read: the clients' cases, the period, and the due items."""
 
@@ -34,6 +44,8 @@ class ReportInputs:
     worker: str | None
     staff: Mapping[str, str]  # staff id -> role
     due: Callable[[CaseView], list[Due]]
+    #: The households whose client members are among ``cases`` (the worker's, or everyone's).
+    households: Sequence[HouseholdFacts] = ()
 
     def in_period(self, day: Any) -> bool:
         try:
@@ -156,6 +168,13 @@ class ExportInputs:
     staff: Mapping[str, Mapping[str, str]]  # staff id -> {"name", "email", "role"}
     services: Mapping[str, Mapping[str, str]]  # directory id -> {"name", "organization"} of services/providers
     today: dt.date
+    #: The client's households as this export may show them (the consent rule already applied):
+    #: each ``{"id", "quantity" (every member, counted), "members": [{"member", "client"}]`` (the
+    #: client, and other clients only where their own consent covers the recipient), ``"plan"``
+    #: (the family plan: review_date, created, author, ``status`` (approved, awaiting approval, sent
+    #: back), goals whose objectives are only those of members shown) or None}. Members who are
+    #: not clients are never in ``members``.
+    households: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass(frozen=True)

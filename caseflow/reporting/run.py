@@ -24,7 +24,7 @@ from caseflow.core import access_record as audit
 from caseflow.core.dates import parse_date
 from caseflow.core.render import render_template
 from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
-from caseflow.reporting.model import Report, ReportInputs, Table, suppress
+from caseflow.reporting.model import HouseholdFacts, Report, ReportInputs, Table, suppress
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
@@ -59,6 +59,25 @@ def period(today: dt.date, month: str | None, start: str | None, end: str | None
     return first, last
 
 
+def household_facts(repo: Session, clients: set[str]) -> list[HouseholdFacts]:
+    """The households with a member among ``clients``: ids and counts only."""
+    from caseflow.households import model
+
+    found = []
+    for household_id in model.household_ids(repo.root):
+        try:
+            household = model.load(repo, household_id)
+        except CaseflowError:
+            continue
+        members = household.members
+        if not any(m.client in clients for m in members):
+            continue
+        dates = tuple(str(d.data.get("date")) for d in household.contacts)
+        others = sum(1 for m in members if m.client is None)
+        found.append(HouseholdFacts(household_id, tuple(m.client for m in members if m.client), others, dates))
+    return found
+
+
 def run_report(
     repo: Session,
     actor: Staff,
@@ -91,6 +110,7 @@ def run_report(
         worker=worker,
         staff={m.id: m.role for m in repo.config.staff},
         due=lambda case: [entry.item for entry in due_for_case(repo, case, 0)],
+        households=household_facts(repo, {c.client_id for c in cases}),
     )
     built = report.build(inputs)
     tables = [t for t in built.get("tables", []) if isinstance(t, Table)]

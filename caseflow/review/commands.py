@@ -100,7 +100,7 @@ def review(
         return
     if decision and comment:
         raise UsageError("give --approve or --reject, not both")
-    pending = [p for p in repo.review.pending() if p.client == client_id]
+    pending = [p for p in repo.review.pending() if p.client == client_id and not p.household]
     diffs = [d for p in pending for d in repo.review.diff(client_id, p.path, since_approval=True)]
     if as_json and not (decision or comment):
         emit_json(

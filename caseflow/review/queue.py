@@ -134,6 +134,8 @@ class Pending:
     approved_on: str | None  # None: never approved
     summary: str
     today: dt.date
+    #: A household's family plan (``client`` then holds the household id, ``path`` is in its folder).
+    household: str | None = None
 
     @property
     def age_days(self) -> int | None:
@@ -148,7 +150,43 @@ class Pending:
             "age_days": self.age_days,
             "approved_on": self.approved_on,
             "summary": self.summary,
-        }
+        } | ({"household": self.household} if self.household else {})
+
+
+def household_pending(repo: Session, worker: str | None = None) -> list[Pending]:
+    """Family plans awaiting a supervisor's decision (never approved, or changed since)."""
+    from caseflow.households import actions, model
+
+    found = []
+    for household_id in model.household_ids(repo.root):
+        try:
+            household = model.load(repo, household_id)
+        except CaseflowError:
+            continue
+        if worker is not None and household.record.get("worker") != worker:
+            continue
+        status = actions.plan_status(repo, household)
+        if status["status"] != "awaiting approval":
+            continue
+        path = f"{household.folder}/family-plan.yaml"
+        last = repo.store.last_change(path)
+        member = repo.config.staff_by_email(last[1]) if last else None
+        author, changed = (member.id if member else last[1], _agency_day(repo, last[2])) if last else (None, None)
+        summary = "family plan"
+        found.append(
+            Pending(household_id, "family-plan.yaml", author, changed, None, summary, repo.today(), household_id)
+        )
+    return found
+
+
+def _agency_day(repo: Session, stamp: str) -> str:
+    """A commit's ISO time in the agency's time zone (its age is counted in the agency's days)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return dt.datetime.fromisoformat(stamp).astimezone(ZoneInfo(repo.config.timezone)).isoformat()
+    except ValueError:
+        return stamp
 
 
 def approval_forms(repo: Session) -> set[str]:

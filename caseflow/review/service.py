@@ -33,4 +33,4 @@ class Review:
         """
         from caseflow.review import queue
 
-        return queue.pending_reviews(self._session, worker)
+        return queue.pending_reviews(self._session, worker) + queue.household_pending(self._session, worker)

@@ -27,6 +27,7 @@ PAGES = (
     "caseflow.web.pages.today",
     "caseflow.web.pages.caseload",
     "caseflow.web.pages.client",
+    "caseflow.web.pages.households",
     "caseflow.web.pages.forms",
     "caseflow.web.pages.screening",
     "caseflow.web.pages.referrals",

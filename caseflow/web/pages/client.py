@@ -56,6 +56,7 @@ async def client(request: Request) -> Response:
             medications=repo.followup.medications(client_id),
             forms=_new_document_forms(repo),
             instruments=sorted(repo.host.instruments()),
+            households=repo.households.of_client(client_id),
         )
 
 

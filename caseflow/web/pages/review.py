@@ -49,7 +49,7 @@ async def queue(request: Request) -> Response:
                 who=actor.id,
                 action="web",
                 what="review queue",
-                clients=sorted({p.client for p in pending}),
+                clients=sorted({p.client for p in pending if not p.household}),
             )
         return page(
             request,

@@ -14,6 +14,7 @@ from caseflow import ExportInputs
 from caseflow_fhir.care import episode_of_care, plan_resources
 from caseflow_fhir.common import Context, ExportError, Resource, full_url, prune
 from caseflow_fhir.consents import consent_resources
+from caseflow_fhir.households import household_resources
 from caseflow_fhir.medications import medication_resources
 from caseflow_fhir.patient import patient
 from caseflow_fhir.referrals import referral_resources
@@ -33,6 +34,7 @@ def resources(inputs: ExportInputs) -> list[Resource]:
         *visit_resources(ctx),
         *screening_resources(ctx),
         *medication_resources(ctx),
+        *household_resources(ctx),
     ]
     return [prune(r) for r in mapped]
 

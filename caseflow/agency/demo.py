@@ -46,6 +46,7 @@ FORGED_BRANCH = "forged-approval"
 DIRECTORY_FOLDERS = ("providers", "directories")
 DIRECTORY_ACTION = "set up provider directories"
 FORMS_ACTION = "set up agency forms"
+HOUSEHOLDS_DIR = "households"
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _DATE_FIELDS = ("date", "signed_on", "requested_on", "created", "intake_date")
 _AUTHOR_FIELDS = ("author", "interviewer", "administered_by", "recorded_by", "requested_by", "received_by", "assessor")
@@ -200,6 +201,7 @@ def _history(source: Path, config: RepoConfig) -> Iterator[Step]:
     yield from _directory_setup(source, supervisor)
     admin = next((m.id for m in config.staff if config.is_admin(m)), supervisor)
     yield from _forms_setup(source, admin)
+    yield from _households(source, supervisor)
     for client_id in client_ids(source):
         record_path = f"{CLIENTS_DIR}/{client_id}/client.yaml"
         record, _ = load_plain(record_path, (source / record_path).read_bytes())
@@ -244,6 +246,33 @@ def _forms_setup(source: Path, admin: str) -> Iterator[Step]:
         first = min((s.day for s in _directory_setup(source, admin)), default=None)
         day = first if first is not None else dt.date.today()
         yield Step(day, admin, FORMS_ACTION, None, files)
+
+
+def _households(source: Path, supervisor: str) -> Iterator[Step]:
+    """Each household of the example (``households/<id>/``): its record and family plan by its case
+    manager on the day it was made, and the supervisor's approval of the plan the next day."""
+    folder = source / HOUSEHOLDS_DIR
+    for household in sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:
+        base = f"{HOUSEHOLDS_DIR}/{household.name}"
+        record, _ = load_plain(f"{base}/household.yaml", (household / "household.yaml").read_bytes())
+        day = _day(record.get("created")) or dt.date.today()
+        files = {f"{base}/{p.name}": p.read_bytes() for p in sorted(household.glob("*.yaml"))}
+        yield Step(day, str(record.get("worker")), "household", None, files)
+        plan = files.get(f"{base}/family-plan.yaml")
+        if plan is not None:
+            text = (
+                "form: core.household-approvals\n"
+                f"household: {household.name}\n"
+                "approvals:\n"
+                "  - document: family-plan.yaml\n"
+                f"    blob: {blob_id(plan)}\n"
+                "    decision: approved\n"
+                f"    by: {supervisor}\n"
+                f"    at: '{(day + dt.timedelta(days=1)).isoformat()}T16:00:00+00:00'\n"
+                "    comment: Each objective names the member who carries it.\n"
+            )
+            approval = {f"{base}/approvals.yaml": text.encode()}
+            yield Step(day + dt.timedelta(days=1), supervisor, "approve", None, approval)
 
 
 def _plan_approval(source: Path, client_id: str, day: dt.date, supervisor: str) -> Step:
@@ -345,6 +374,12 @@ def report_start(path: Path) -> str:
     return (morning - dt.timedelta(days=365)).isoformat()
 
 
+def _first_household(path: Path) -> str:
+    folder = path / HOUSEHOLDS_DIR
+    found = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return found[0] if found else "H-..."
+
+
 def storied_ids(path: Path) -> list[str]:
     """The storied clients of a demo (the example case files'), as its marker keeps them."""
     marker = path / DEMO_MARKER
@@ -415,6 +450,8 @@ def tour(path: Path) -> str:
         (f"caseflow set {active} plan.yaml review_date=2026-12-15", "a one-line change, committed"),
         ("git show HEAD", "...and its diff"),
         (f"caseflow new {newest} core.visit --field type=phone --edit", "write a contact note in $EDITOR"),
+        ("caseflow household list", "households: clients and the people they live with"),
+        (f"caseflow household show {_first_household(path)}", "...one: its members, the family plan Sam approved, due"),
         ("caseflow forms", "the forms documents use, with the agency's own: forms/agency.hmis-ude.yaml"),
         (f"cat clients/{active}/hmis.yaml", "...a client's document of that agency form"),
         (

@@ -68,7 +68,7 @@ def open_parts(
 def _configure_plugins(root: Path, config: RepoConfig, host: PluginHost) -> None:
     """Each plugin's own settings (``plugins.config.<name>``), handed over before anything else
     asks the plugins; settings a plugin refuses refuse the repository, located in caseflow.yaml."""
-    from caseflow.core.validation import Located, locate_all
+    from caseflow.core.located import Located, locate_all
 
     settings = config.plugins.get("config") or {}
     problems = host.configure(settings)
@@ -198,7 +198,7 @@ class Session:
             return base
 
         def apply() -> Workflow:
-            from caseflow.core.validation import locate_all
+            from caseflow.core.located import locate_all
             from caseflow.workflow.agency_rules import with_rules
 
             applied, problems = with_rules(

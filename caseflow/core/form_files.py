@@ -12,6 +12,9 @@ form keeps working. A file cannot shadow a form that caseflow or a plugin regist
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from caseflow.core.forms import Form
+from caseflow.core.layout import FORMS_CHECKED
 from caseflow.errors import CaseflowError, DocumentError, Problem
 
 FORMS_DIR = "forms"
@@ -73,52 +77,74 @@ def form_file_names(root: Path) -> list[str]:
 
 def load_form_files(root: Path, registered: Mapping[str, str]) -> FormFiles:
     """Every form file of the repository at ``root``; ``registered``: the ids caseflow and plugins
-    register, each with its owner (a file never shadows one of them)."""
+    register, each with its owner (a file never shadows one of them).
+
+    Checking a file against JSON Schema's own rules means importing jsonschema, which costs more
+    than a whole ``caseflow clients``: the digests of the files' bytes that passed are kept in the
+    local ``.caseflow/`` folder, and unchanged files are not checked again (as caseflow.yaml)."""
     found = FormFiles()
+    passed = _passed_before(root)
+    passing = set()
     for rel in form_file_names(root):
         try:
-            form = read_form_file(root, rel, registered)
+            raw = _read(root, rel)
+            digest = _digest(raw)
+            form = parse_form_file(rel, raw, registered, checked=digest in passed)
         except DocumentError as exc:
             found.problems.append(exc.problems[0])  # the first says what to fix; once per file
             continue
+        passing.add(digest)
         found.forms[form.id] = form
         found.files[form.id] = rel
+    if passing != passed:
+        _remember(root, passing)
     return found
 
 
-def read_form_file(root: Path, rel: str, registered: Mapping[str, str]) -> Form:
-    """One form file as a :class:`Form`.
-
-    :raises DocumentError: the file's first problem, located (file:line:col).
-    """
+def _read(root: Path, rel: str) -> bytes:
     from caseflow.core.textpolicy import read_document_bytes
 
     try:
-        raw = read_document_bytes(root, rel)
+        return read_document_bytes(root, rel)
     except DocumentError:
         raise
     except (OSError, CaseflowError) as exc:
         raise DocumentError(Problem(rel, 0, 0, f"cannot be read: {exc}")) from None
-    return parse_form_file(rel, raw, registered)
 
 
-def parse_form_file(rel: str, raw: bytes, registered: Mapping[str, str]) -> Form:
-    """A form file's bytes as a :class:`Form` (``rel`` names it in messages)."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
+def _digest(raw: bytes) -> str:
+    from caseflow import __version__  # a newer caseflow may check more
 
+    return hashlib.sha256(__version__.encode() + b"\0" + raw).hexdigest()
+
+
+def _passed_before(root: Path) -> set[str]:
+    try:
+        kept = json.loads((root / FORMS_CHECKED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {d for d in kept if isinstance(d, str)} if isinstance(kept, list) else set()
+
+
+def _remember(root: Path, digests: set[str]) -> None:
+    with contextlib.suppress(OSError):  # a read-only clone just checks every time
+        (root / FORMS_CHECKED).parent.mkdir(exist_ok=True)
+        (root / FORMS_CHECKED).write_text(json.dumps(sorted(digests)), encoding="utf-8")
+
+
+def parse_form_file(rel: str, raw: bytes, registered: Mapping[str, str], *, checked: bool = False) -> Form:
+    """A form file's bytes as a :class:`Form` (``rel`` names it in messages); ``checked``: these
+    bytes passed the JSON Schema checks before (they are not made again)."""
     from caseflow.core.documents import load_plain
-    from caseflow.core.validation import Located, explain_all, locate_all
+    from caseflow.core.located import Located, locate_all
 
     data, _ = load_plain(rel, raw)
 
     def refuse(at: tuple[str | int, ...], message: str) -> DocumentError:
         return DocumentError(locate_all(rel, raw, [Located(at, message)]))
 
-    validator = Draft202012Validator(FORM_FILE_SCHEMA)
-    errors = explain_all(validator, FORM_FILE_SCHEMA, data)
-    if errors:
-        raise DocumentError(locate_all(rel, raw, errors[:1]))
+    if not checked:
+        _check_schemas(rel, raw, data)
     form_id = data["id"]
     if not re.match(FORM_FILE_ID, form_id):
         said = f"'{form_id}' is not a repository form id: they start with '{NAMESPACE}' (e.g. agency.housing-needs)"
@@ -131,10 +157,6 @@ def parse_form_file(rel: str, raw: bytes, registered: Mapping[str, str]) -> Form
     if form_id in registered:
         raise refuse(("id",), f"form id '{form_id}' is already registered by '{registered[form_id]}'; choose another")
     schema = data["schema"]
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise refuse(("schema", *exc.path), f"not a valid JSON Schema (Draft 2020-12): {exc.message}") from None
     if not re.match(_SAFE_PATH, data["path"]) or ".." in data["path"].split("/"):
         said = "must stay inside the client's folder: no leading /, no '..', no hidden names"
         said += " (only letters, digits, _ - . / and {placeholders})"
@@ -153,6 +175,26 @@ def parse_form_file(rel: str, raw: bytes, registered: Mapping[str, str]) -> Form
         )
     except ValueError as exc:  # what Form itself refuses: a path that does not end as the kind says
         raise refuse(("path",), str(exc)) from None
+
+
+def _check_schemas(rel: str, raw: bytes, data: Any) -> None:
+    """The file against the form file's schema, and its ``schema`` against JSON Schema's own."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    from caseflow.core.located import Located, locate_all
+    from caseflow.core.validation import explain_all
+
+    errors = explain_all(Draft202012Validator(FORM_FILE_SCHEMA), FORM_FILE_SCHEMA, data)
+    if errors:
+        raise DocumentError(locate_all(rel, raw, errors[:1]))
+    try:
+        Draft202012Validator.check_schema(data["schema"])
+    except SchemaError as exc:
+        at = ("schema", *exc.path)
+        raise DocumentError(
+            locate_all(rel, raw, [Located(at, f"not a valid JSON Schema (Draft 2020-12): {exc.message}")])
+        ) from None
 
 
 def _with_form_and_client(form_id: str, schema: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,8 @@ ACCESS_FLUSHED = f"{LOCAL_DIR}/access-flushed"
 #: The digest of the ``caseflow.yaml`` that last passed its full check, with its ``plugins:``
 #: settings as JSON (start-up reads them before any YAML library is loaded).
 CONFIG_CHECKED = f"{LOCAL_DIR}/config-checked.json"
+#: Digests of the form files (``forms/``) that passed their checks (:mod:`caseflow.core.form_files`).
+FORMS_CHECKED = f"{LOCAL_DIR}/forms-checked.json"
 #: Loaded provider directories, by a hash of their files' bytes.
 DIRECTORY_CACHE = f"{LOCAL_DIR}/cache/directories"
 #: Private files a person types a new document into (``caseflow new --edit``), readable by them only.

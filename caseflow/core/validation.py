@@ -6,27 +6,20 @@ positions (the round-trip loader) so that each problem says ``path:line:col``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
-from caseflow.core.documents import load_document, load_plain
+from caseflow.core.documents import load_plain
 from caseflow.core.forms import DocumentView, Finding, Form, subschema
+from caseflow.core.located import FieldPath, Located, locate_all
 from caseflow.errors import DocumentError, PluginError, Problem
 
-FieldPath = tuple[str | int, ...]
+__all__ = ["FieldPath", "Located", "SchemaChecker", "explain_all", "locate_all"]
+
 HookChecker = Callable[[DocumentView], list[tuple[str, Finding]]]
-
-
-@dataclass(frozen=True)
-class Located:
-    """A problem known by field path, waiting for a line and column."""
-
-    at: FieldPath
-    message: str
 
 
 class SchemaChecker:
@@ -189,18 +182,6 @@ def check_fields(
     """Validate data already in hand, each problem by field path (an import locates them in its
     own sources: a CSV's row and column, the agency's file)."""
     return _check_plain(data, body, path, forms, schemas, hook_checks, client_id, path_in_client)
-
-
-def locate_all(path: str, raw: bytes, located: Sequence[Located]) -> list[Problem]:
-    """Give each problem its line and column (loading the document again, with positions)."""
-    if not located:
-        return []
-    try:
-        document = load_document(path, raw)
-    except DocumentError as exc:  # pragma: no cover - the fast loader accepted it, so this should too
-        return exc.problems
-    problems = {Problem(path, *document.locate(item.at), item.message) for item in located}
-    return sorted(problems)
 
 
 def check_plain_data(

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from caseflow.core.validation import Located
+from caseflow.core.located import Located
 from caseflow.workflow.model import Check, Requirement, Workflow, WorkflowExtension
 
 

@@ -61,6 +61,7 @@ def test_the_caseload_is_the_same_every_time() -> None:
     assert max(e.day for e in first) <= dt.date(2026, 11, 16)
 
 
+@pytest.mark.slow  # two whole demos (150 clients each): make test-all
 def test_two_demo_builds_are_identical_up_to_the_signing_keys(
     demo: Path, tmp_path: Path, invoke_caseflow: Callable[..., Result]
 ) -> None:

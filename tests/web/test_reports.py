@@ -8,6 +8,8 @@ import hashlib
 import re
 from pathlib import Path
 
+import pytest
+
 from caseflow.repo import open_repo
 from tests.web.conftest import Browser
 
@@ -86,6 +88,7 @@ def test_an_identified_report_is_refused_to_casey_and_recorded_for_sam(web) -> N
     assert '"action":"report core.caseload-list"' not in access_log(sam.root).split('"who":"sam"')[0]
 
 
+@pytest.mark.slow  # the whole demo served (150 clients): make test-all
 def test_with_the_demo_s_year_of_caseload_the_director_s_summary_shows_figures_and_bars(web, demo_repo) -> None:
     """`make demo` builds 150 more clients behind the storied four: the funder summary a director
     opens shows their counts (not "<11" everywhere) and draws a bar for each."""

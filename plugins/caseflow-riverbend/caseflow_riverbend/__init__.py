@@ -14,9 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from caseflow import CaseView, DocumentView, Due, DueRule, Finding, Form, hookimpl
+from caseflow import DocumentView, Finding, Form, hookimpl
+
+if TYPE_CHECKING:  # (the due list's types load only when the due list is asked for: start-up stays light)
+    from caseflow import CaseView, Due, DueRule
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Days from one housing assessment to the next, unless caseflow.yaml's plugins.config.riverbend says.
@@ -92,6 +95,8 @@ def configure(settings: Mapping[str, Any]) -> list[str]:
 
 
 def _housing_reassessment(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
+    from caseflow import Due
+
     dates = sorted(str(d.data["date"]) for d in case.current("riverbend.housing-assessment") if d.data.get("date"))
     if not dates:
         return []
@@ -102,4 +107,6 @@ def _housing_reassessment(case: CaseView, monitoring: Mapping[str, Any]) -> list
 
 @hookimpl
 def register_due_rules() -> list[DueRule]:
+    from caseflow import DueRule
+
     return [DueRule("riverbend-housing-reassessment", "Housing reassessment", _housing_reassessment)]

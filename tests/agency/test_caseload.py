@@ -76,6 +76,7 @@ def test_two_demo_builds_are_identical_up_to_the_signing_keys(
     assert git(demo, "rev-parse", before) == git(again, "rev-parse", before)
 
 
+@pytest.mark.slow  # reads the whole demo (150 clients): make test-all
 def test_the_caseload_is_a_year_of_fictional_clients_shared_by_the_case_managers(demo: Path) -> None:
     repo = open_repo(demo, environ={"CASEFLOW_TODAY": morning(demo)})
     ids = generated(demo)
@@ -95,6 +96,7 @@ def test_the_caseload_is_a_year_of_fictional_clients_shared_by_the_case_managers
     assert stages["active"] > stages["planning"]
 
 
+@pytest.mark.slow  # reads the whole demo (150 clients): make test-all
 def test_the_caseload_is_valid_and_its_history_keeps_the_authority_rules(
     demo: Path, invoke_caseflow: Callable[..., Result]
 ) -> None:
@@ -127,6 +129,7 @@ def shown(value: int) -> str:
     return str(value) if value >= SMALL or value == 0 else "<11"
 
 
+@pytest.mark.slow  # reads the whole demo (150 clients): make test-all
 def test_the_funder_summary_shows_the_caseload_s_figures(demo: Path, invoke_caseflow: Callable[..., Result]) -> None:
     start, end = report_start(demo), morning(demo)
     env = {"CASEFLOW_TODAY": end}
@@ -178,6 +181,7 @@ def test_the_funder_summary_shows_the_caseload_s_figures(demo: Path, invoke_case
         assert responded < len(pairs)  # ...not all of them
 
 
+@pytest.mark.slow  # reads the whole demo (150 clients): make test-all
 def test_the_caseload_report_counts_each_worker_s_open_cases(
     demo: Path, invoke_caseflow: Callable[..., Result]
 ) -> None:
@@ -190,6 +194,7 @@ def test_the_caseload_report_counts_each_worker_s_open_cases(
         assert rows[worker][1] == shown(open_cases) and open_cases >= SMALL
 
 
+@pytest.mark.slow  # reads the whole demo (150 clients): make test-all
 def test_the_demo_s_funder_summary_page_draws_its_charts(demo: Path) -> None:
     page = (demo / ".caseflow" / "reports" / "funder-summary.html").read_text()
     widths = [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', page)]

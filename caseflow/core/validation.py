@@ -130,7 +130,7 @@ def check_document(
     return check_plain_data(path, raw, data, body, forms, schemas, hook_checks, client_id, path_in_client)
 
 
-def _check_plain(
+def check_fields(
     data: dict[str, Any],
     body: str,
     path: str,
@@ -140,6 +140,8 @@ def _check_plain(
     client_id: str | None,
     path_in_client: str | None,
 ) -> list[Located]:
+    """Validate data already in hand, each problem by field path (located afterwards in the
+    document, or by an import in its own sources: a CSV's row and column, the agency's file)."""
     form_id = data.get("form")
     if not isinstance(form_id, str):
         return [
@@ -169,21 +171,6 @@ def _check_plain(
     return located
 
 
-def check_fields(
-    data: dict[str, Any],
-    body: str,
-    path: str,
-    forms: Mapping[str, Form],
-    schemas: SchemaChecker,
-    hook_checks: HookChecker | None,
-    client_id: str | None,
-    path_in_client: str | None,
-) -> list[Located]:
-    """Validate data already in hand, each problem by field path (an import locates them in its
-    own sources: a CSV's row and column, the agency's file)."""
-    return _check_plain(data, body, path, forms, schemas, hook_checks, client_id, path_in_client)
-
-
 def check_plain_data(
     path: str,
     document_bytes: bytes,
@@ -196,5 +183,5 @@ def check_plain_data(
     path_in_client: str | None,
 ) -> list[Problem]:
     """Validate data already in hand (a document about to be written) and locate its problems."""
-    located = _check_plain(data, body, path, forms, schemas, hook_checks, client_id, path_in_client)
+    located = check_fields(data, body, path, forms, schemas, hook_checks, client_id, path_in_client)
     return locate_all(path, document_bytes, located)

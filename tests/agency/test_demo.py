@@ -26,9 +26,10 @@ def test_example_casefiles_validate_clean() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, demo_caseload_template: tuple[Path, Result]) -> tuple[Path, Result]:
-    """What `caseflow demo` built and printed (a copy of the session's: the tour below writes to it)."""
-    template, result = demo_caseload_template
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: tuple[Path, Result]) -> tuple[Path, Result]:
+    """What `caseflow demo --storied-only` built and printed (a copy of the session's: the tour below
+    writes to it); the whole demo's year of caseload is `make test-all`'s (tests/agency/test_caseload.py)."""
+    template, result = demo_template
     return copy_repo(template, tmp_path_factory.mktemp("demo") / "caseflow-demo"), result
 
 
@@ -36,12 +37,22 @@ def test_demo_builds_a_repository_with_a_guided_tour(demo: tuple[Path, Result]) 
     path, result = demo
     result.assert_success()
     storied = client_ids(example_dir())
-    assert set(storied) < set(open_repo(path, environ={}).client_ids())  # with the year's caseload around them
+    assert set(storied) == set(open_repo(path, environ={}).client_ids())
     for client_id in storied:
         assert client_id in result.stdout
-    assert "and 150 more over the year" in result.stdout
     assert "caseflow show C-" in result.stdout and "git log" in result.stdout
+    assert "caseflow household show H-" in result.stdout and "forms/agency.hmis-ude.yaml" in result.stdout
     assert git(path, "status", "--porcelain") == ""
+
+
+@pytest.mark.slow  # the whole demo (150 more clients): make test-all
+def test_the_whole_demo_has_a_years_caseload_around_the_storied_clients(
+    demo_caseload_template: tuple[Path, Result],
+) -> None:
+    path, result = demo_caseload_template
+    storied = client_ids(example_dir())
+    assert set(storied) < set(open_repo(path, environ={}).client_ids())
+    assert "and 150 more over the year" in result.stdout
 
 
 def test_demo_history_is_multi_author_over_weeks(demo: tuple[Path, Result]) -> None:

@@ -103,25 +103,24 @@ def test_a_broken_form_file_is_reported_once_located_and_the_others_keep_working
     assert cf("--as", "casey", "new", CLIENT, "agency.housing-needs", "--field", "sleeps=street").exit_code == 0
 
 
-@pytest.mark.parametrize(
-    ("name", "text", "said"),
-    [
-        ("core.plan", "id: core.plan\ntitle: x\nkind: yaml\npath: p.yaml\nschema: {}\n", "is registered by"),
-        ("agency.x", "id: agency.y\ntitle: x\nkind: yaml\npath: p.yaml\nschema: {}\n", "must match the file's name"),
-        ("agency.x", "id: agency.x\ntitle: x\nkind: yaml\npath: ../p.yaml\nschema: {}\n", "inside the client's folder"),
-        ("agency.x", "id: agency.x\ntitle: x\nkind: markdown\npath: p.yaml\nschema: {}\n", "must end with .md"),
-        ("agency.x", "id: agency.x\ntitle: x\nkind: yaml\npath: p.yaml\n", "missing required field 'schema'"),
-    ],
-)
-def test_form_files_that_cannot_be_forms_are_refused_with_their_place(
-    repo: Path, cf: Callable[..., Result], name: str, text: str, said: str
-) -> None:
-    (repo / f"forms/{name}.yaml").write_text(text)
-    checked = cf("validate")
-    assert checked.exit_code == 1
-    found = [line for line in checked.stdout.splitlines() if line.startswith(f"forms/{name}.yaml:")]
-    assert len(found) == 1 and said in found[0], checked.stdout
-    assert "core.plan" in cf("forms").stdout  # the built-in form is still the one in force
+BAD_FORM_FILES = [
+    ("core.plan", "id: core.plan\ntitle: x\nkind: yaml\npath: p.yaml\nschema: {}\n", "is registered by"),
+    ("agency.x", "id: agency.y\ntitle: x\nkind: yaml\npath: p.yaml\nschema: {}\n", "must match the file's name"),
+    ("agency.x", "id: agency.x\ntitle: x\nkind: yaml\npath: ../p.yaml\nschema: {}\n", "inside the client's folder"),
+    ("agency.x", "id: agency.x\ntitle: x\nkind: markdown\npath: p.yaml\nschema: {}\n", "must end with .md"),
+    ("agency.x", "id: agency.x\ntitle: x\nkind: yaml\npath: p.yaml\n", "missing required field 'schema'"),
+]
+
+
+def test_form_files_that_cannot_be_forms_are_refused_with_their_place(repo: Path, cf: Callable[..., Result]) -> None:
+    for name, text, said in BAD_FORM_FILES:  # (one repository for all: each file is taken away after)
+        (repo / f"forms/{name}.yaml").write_text(text)
+        checked = cf("validate")
+        assert checked.exit_code == 1
+        found = [line for line in checked.stdout.splitlines() if line.startswith(f"forms/{name}.yaml:")]
+        assert len(found) == 1 and said in found[0], checked.stdout
+        assert "core.plan" in cf("forms").stdout  # the built-in form is still the one in force
+        (repo / f"forms/{name}.yaml").unlink()
 
 
 def test_forms_check_reports_what_a_changed_form_would_make_invalid_before_it_is_committed(
@@ -193,29 +192,30 @@ def test_a_stage_requirement_and_intervals_from_caseflow_yaml(repo: Path, cf: Ca
     assert contacts and all("every 10 days" in d["reason"] for d in contacts)
 
 
-@pytest.mark.parametrize(
-    ("change", "said"),
-    [
-        (("form: agency.housing-needs", "form: agency.nope"), ":5:15: unknown form 'agency.nope'"),
-        (("    evaluation:", "    evalution:"), ":3:5: workflow 'core.behavioral-health' has no stage 'evalution'"),
-        (("check: document_exists", "check: doc_exists"), ":4:16: unknown check 'doc_exists' (known: approved,"),
-        (("{low: 10}", "{low: 0}"), ":8:33: low risk: 0 is less than the minimum of 1"),
-        (("referral_stale_days: 5", "referral_wait: 5"), ":9:20: unknown field 'referral_wait'"),
-    ],
-)
-def test_rules_naming_what_does_not_exist_are_refused_located(
-    repo: Path, cf: Callable[..., Result], change: tuple[str, str], said: str
-) -> None:
-    lines = (repo / "caseflow.yaml").read_text().count("\n")
-    add_rules(repo, RULES.replace(*change))
+BAD_RULES = [
+    (("form: agency.housing-needs", "form: agency.nope"), ":5:15: unknown form 'agency.nope'"),
+    (("    evaluation:", "    evalution:"), ":3:5: workflow 'core.behavioral-health' has no stage 'evalution'"),
+    (("check: document_exists", "check: doc_exists"), ":4:16: unknown check 'doc_exists' (known: approved,"),
+    (("{low: 10}", "{low: 0}"), ":8:33: low risk: 0 is less than the minimum of 1"),
+    (("referral_stale_days: 5", "referral_wait: 5"), ":9:20: unknown field 'referral_wait'"),
+]
+
+
+def test_rules_naming_what_does_not_exist_are_refused_located(repo: Path, cf: Callable[..., Result]) -> None:
+    config = repo / "caseflow.yaml"
+    original = config.read_text()
+    lines = original.count("\n")
     head = git(repo, "rev-parse", "HEAD")
-    refused = cf("stages")
-    assert refused.exit_code == 1
-    where = re.search(r"caseflow\.yaml:(\d+):(\d+): .*", refused.stderr)
-    assert where is not None, refused.stderr
-    line, col = int(where.group(1)) - lines, int(where.group(2))
-    assert f":{line}:{col}: {where.group(0).split(': ', 1)[1]}".startswith(said), (line, col, where.group(0))
-    assert git(repo, "rev-parse", "HEAD") == head
+    for change, said in BAD_RULES:  # (one repository for all: caseflow.yaml is put back after each)
+        add_rules(repo, RULES.replace(*change))
+        refused = cf("stages")
+        assert refused.exit_code == 1
+        where = re.search(r"caseflow\.yaml:(\d+):(\d+): .*", refused.stderr)
+        assert where is not None, refused.stderr
+        line, col = int(where.group(1)) - lines, int(where.group(2))
+        assert f":{line}:{col}: {where.group(0).split(': ', 1)[1]}".startswith(said), (line, col, where.group(0))
+        assert git(repo, "rev-parse", "HEAD") == head
+        config.write_text(original)
 
 
 def test_a_plugins_own_settings_reach_it_and_bad_ones_are_refused(repo: Path, cf: Callable[..., Result]) -> None:

@@ -392,6 +392,11 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
     whose = settings.clients_of(worker, everyone)
     with progress_bar("reading cases") as progress:
         entries = repo.followup.due(worker=whose, within_days=within_days, progress=progress)
+    households = repo.households.due_entries(worker=whose, within_days=within_days)
+    if households:  # (a household's items: its id where a client's would be)
+        from caseflow.followup.due import due_order
+
+        entries = sorted([*entries, *households], key=due_order)
     if as_json:
         emit_json([entry.as_json() for entry in entries])
         return

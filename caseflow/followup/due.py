@@ -106,10 +106,13 @@ def due_list(
             if due <= horizon or (notice is not None and notice <= today_text):  # Due.shows, on ISO text
                 item = Due(rule, reason, due, notice, key)
                 entries.append(DueEntry(client_id, stored["worker"], stored["risk"], stored["flagged"], item, today))
-    # What cannot be read comes first (it may hide anything), then risk-flagged clients, then the oldest.
-    return sorted(
-        entries, key=lambda e: (e.item.rule != "unreadable", not e.flagged, e.item.due, e.client, e.item.rule)
-    )
+    return sorted(entries, key=due_order)
+
+
+def due_order(entry: DueEntry) -> tuple[bool, bool, str, str, str]:
+    """The due list's order: what cannot be read first (it may hide anything), then risk-flagged
+    clients, then the oldest."""
+    return entry.item.rule != "unreadable", not entry.flagged, entry.item.due, entry.client, entry.item.rule
 
 
 def _stored(case: CaseView, rules: list[tuple[str, DueRule]], monitoring: Any, final: set[str]) -> dict[str, Any]:

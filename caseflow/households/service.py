@@ -12,6 +12,7 @@ from caseflow.households.due import household_due
 if TYPE_CHECKING:
     from caseflow.core.events import SavedDocument
     from caseflow.errors import Problem
+    from caseflow.followup.due import DueEntry
     from caseflow.followup.due_rules import Due
     from caseflow.session import Session
 
@@ -62,6 +63,24 @@ class Households:
 
     def due(self, household: model.Household) -> list[Due]:
         return household_due(self.session, household, self.session.workflow_spec.monitoring)
+
+    def due_entries(self, *, worker: str | None = None, within_days: int = 14) -> list[DueEntry]:
+        """Every household's items due by ``within_days`` from today (of ``worker``'s households, if
+        given), as the due list shows a client's: the household's id where a client's would be."""
+        from caseflow.followup.due import DueEntry
+
+        today = self.session.today()
+        entries = []
+        for household_id in self.ids():
+            household = self.get(household_id)
+            owner = household.record.get("worker")
+            owner = owner if isinstance(owner, str) else None
+            if worker is not None and owner != worker:
+                continue
+            for item in self.due(household):
+                if item.shows(today, within_days):
+                    entries.append(DueEntry(household_id, owner, "low", False, item, today))
+        return entries
 
     def validate(self, ids: Sequence[str] | None = None) -> tuple[int, list[Problem]]:
         """(documents checked, problems) of every household's documents (or of those given)."""

@@ -149,3 +149,16 @@ def test_validate_reports_a_bad_household(invoke_caseflow: Run, agency: Path) ->
     path.write_text(path.read_text().replace(OTHER, "C-ZZZZZZ"))
     checked = caseflow(invoke_caseflow, agency, "validate")
     assert checked.exit_code == 1 and "C-ZZZZZZ is not a client here" in checked.stdout
+
+
+def test_a_households_items_are_in_the_due_list_of_its_case_manager(invoke_caseflow: Run, agency: Path) -> None:
+    household = new_household(invoke_caseflow, agency)  # made on 2026-03-10: a family contact due 2026-04-09
+    soon = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
+    assert [e for e in soon if e["client"] == household] == []  # a month ahead: beyond the two weeks
+    later = json.loads(caseflow(invoke_caseflow, agency, "due", "--json", today="2026-04-01").stdout)
+    [item] = [e for e in later if e["client"] == household]
+    assert (item["rule"], item["due"], item["worker"]) == ("family-contact", "2026-04-09", "casey")
+    others = caseflow(invoke_caseflow, agency, "due", "--worker", "robin", "--json", today="2026-04-01")
+    assert household not in others.stdout  # another case manager's list
+    text = caseflow(invoke_caseflow, agency, "due", today="2026-04-20").stdout
+    assert f"{household}  2026-04-09  overdue 11 days  family contact" in text

@@ -41,6 +41,8 @@ ACTIONS = {
 
 def action_of(entry: DueEntry) -> tuple[str, str]:
     """The link (under the client's page) and the words of the action a due item asks for."""
+    if entry.client.startswith("H-"):  # a household's item: its page holds the plan and the contacts
+        return f"/households/{entry.client}", "Open the household"
     where, words = ACTIONS.get(entry.item.rule, ("", "Open the client"))
     base = f"/clients/{entry.client}"
     return (f"{base}/{where}" if where else base), words
@@ -66,7 +68,8 @@ def due_in_order(state: WebState, repo: CaseRepo, worker: str | None) -> list[Du
 
     def ordered() -> list[DueEntry]:
         # Oldest due date first is most overdue first: ISO dates sort as text.
-        return sorted(repo.followup.due(worker=worker), key=lambda e: (e.item.due, not e.flagged, e.client))
+        found = [*repo.followup.due(worker=worker), *repo.households.due_entries(worker=worker)]
+        return sorted(found, key=lambda e: (e.item.due, not e.flagged, e.client))
 
     return state.memo(repo, ("due-ordered", worker, repo.today()), ordered)
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from caseflow.agency.service import Agency
     from caseflow.authority.service import Authority
     from caseflow.evaluation.service import Evaluation
+    from caseflow.followup.due import DueEntry
     from caseflow.followup.service import FollowUp
     from caseflow.households.service import Households
     from caseflow.importing.service import Importer
@@ -119,6 +120,26 @@ class CaseRepo(Session):
         from caseflow.households.service import Households
 
         return Households(self)
+
+    def due(
+        self,
+        *,
+        worker: str | None = None,
+        within_days: int = 14,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[DueEntry]:
+        """The due list: the items of ``worker``'s clients (or everyone's) and of their households
+        (a household's id where a client's would be), risk-flagged first, then most overdue."""
+        from caseflow.followup.due import due_order
+
+        clients = self.followup.due(worker=worker, within_days=within_days, progress=progress)
+        households = self.households.due_entries(worker=worker, within_days=within_days)
+        return sorted([*clients, *households], key=due_order) if households else clients
+
+    def calendar(self, *, worker: str | None, within_days: int) -> bytes:
+        """The .ics of ``worker``'s clients and households (or everyone's): appointments and due items."""
+        households = self.households.due_entries(worker=worker, within_days=within_days)
+        return self.followup.calendar(worker=worker, within_days=within_days, households=households)
 
     def validate(
         self, client_ids: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None

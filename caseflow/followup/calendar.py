@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from caseflow import __version__
-from caseflow.followup.due import due_list
+from caseflow.followup.due import DueEntry, due_list
 
 if TYPE_CHECKING:
     from caseflow.session import Session
@@ -35,12 +35,18 @@ LABELS = {
     "hospital-followup": "follow-up contact",
     "unreadable": "document to fix",
     "sent-back": "document sent back",
+    "family-plan-review": "family plan review",
+    "family-plan-sent-back": "family plan sent back",
+    "family-contact": "family contact due",
 }
 PAST_APPOINTMENTS = dt.timedelta(days=30)  # recent ones stay visible, with how they went
 
 
-def build_calendar(repo: Session, *, worker: str | None, within_days: int) -> bytes:
-    """The calendar of ``worker``'s clients (or everyone's): appointments and due items."""
+def build_calendar(
+    repo: Session, *, worker: str | None, within_days: int, households: Sequence[DueEntry] = ()
+) -> bytes:
+    """The calendar of ``worker``'s clients (or everyone's): appointments and due items; and the
+    due items of their households, if given (a household's id where a client's would be)."""
     from caseflow.followup.actions import appointments
 
     zone = ZoneInfo(repo.config.timezone)
@@ -60,16 +66,18 @@ def build_calendar(repo: Session, *, worker: str | None, within_days: int) -> by
             if event is not None:
                 event.add("dtstamp", stamp)
                 calendar.add_component(event)
-    for entry in due_list(repo, worker=worker, within_days=within_days):
+    household_ids = {entry.client for entry in households}
+    for entry in [*due_list(repo, worker=worker, within_days=within_days), *households]:
         if entry.item.rule in ("appointment", "appointment-outcome"):
             continue  # the appointment itself is on the calendar
+        show = "household show" if entry.client in household_ids else "show"
         day = max(dt.date.fromisoformat(entry.item.due), today)  # overdue: today, when it can still be done
         event = icalendar.Event()
         event.add("uid", _uid(entry.client, entry.item.rule, entry.item.key or entry.item.reason))
         event.add("summary", f"{entry.client}: {LABELS.get(entry.item.rule, entry.item.rule)}")
         event.add("dtstart", day)
         event.add("dtend", day + dt.timedelta(days=1))
-        event.add("description", f"{entry.when} (due {entry.item.due}): caseflow show {entry.client}")
+        event.add("description", f"{entry.when} (due {entry.item.due}): caseflow {show} {entry.client}")
         event.add("categories", ["caseflow", entry.item.rule])
         event.add("transp", "TRANSPARENT")
         event.add("dtstamp", stamp)

@@ -391,12 +391,7 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
     repo = settings.repo()
     whose = settings.clients_of(worker, everyone)
     with progress_bar("reading cases") as progress:
-        entries = repo.followup.due(worker=whose, within_days=within_days, progress=progress)
-    households = repo.households.due_entries(worker=whose, within_days=within_days)
-    if households:  # (a household's items: its id where a client's would be)
-        from caseflow.followup.due import due_order
-
-        entries = sorted([*entries, *households], key=due_order)
+        entries = repo.due(worker=whose, within_days=within_days, progress=progress)
     if as_json:
         emit_json([entry.as_json() for entry in entries])
         return
@@ -426,7 +421,7 @@ def calendar(settings: Settings, worker: str | None, everyone: bool, within_days
     if out is not None:
         refuse_inside(repo, out)
     whose = settings.clients_of(worker, everyone)
-    data = repo.followup.calendar(worker=whose, within_days=within_days)
+    data = repo.calendar(worker=whose, within_days=within_days)
     if out is None:
         click.echo(data.decode(), nl=False)
         return

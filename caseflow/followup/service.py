@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
     from typing import Any
 
@@ -167,11 +167,12 @@ class FollowUp:
 
         return due.due_list(self._session, worker=worker, within_days=within_days, progress=progress)
 
-    def calendar(self, *, worker: str | None, within_days: int) -> bytes:
-        """The calendar of ``worker``'s clients (or everyone's): appointments and due items."""
+    def calendar(self, *, worker: str | None, within_days: int, households: Sequence[DueEntry] = ()) -> bytes:
+        """The calendar of ``worker``'s clients (or everyone's): appointments and due items, and
+        the households' due items given (``CaseRepo.calendar`` gives them)."""
         from caseflow.followup import calendar
 
-        return calendar.build_calendar(self._session, worker=worker, within_days=within_days)
+        return calendar.build_calendar(self._session, worker=worker, within_days=within_days, households=households)
 
     def summary(self, client_id: str) -> dict[str, Any]:
         """What a person wants to see first about a client: stage and risk, the last contact and the

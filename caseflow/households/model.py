@@ -187,7 +187,7 @@ def check_household_document(
     form_id = data.get("form")
     if isinstance(form_id, str) and form_id not in HOUSEHOLD_FORMS:
         return [Problem(path, 0, 0, f"a household folder holds household forms only, not '{form_id}'")]
-    return check_plain_data(path, raw, data, body, HOUSEHOLD_FORMS, _CHECKER, None, None, inner)
+    return check_plain_data(path, raw, data, body, HOUSEHOLD_FORMS, _CHECKER, repo.host.validate_document, None, inner)
 
 
 def _cross_checks(repo: Session, household: Household) -> dict[str, list[Problem]]:

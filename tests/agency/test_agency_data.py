@@ -274,3 +274,35 @@ def test_the_shipped_hmis_form_is_a_working_form_file(repo: Path, cf: Callable[.
     checked = cf("validate")
     assert checked.exit_code == 1 and f"clients/{CLIENT}/hmis.yaml:3:6: " in checked.stdout
     assert cf("forms", "example", "nothing").exit_code == 2
+
+
+def test_the_web_apps_forms_page_lists_the_agency_forms_and_checks_a_changed_one(
+    repo: Path, cf: Callable[..., Result]
+) -> None:
+    assert cf("--as", "casey", "new", CLIENT, "agency.housing-needs", "--field", "sleeps=shelter").exit_code == 0
+    form = repo / "forms/agency.housing-needs.yaml"
+    form.write_text(form.read_text().replace("family, shelter, street", "family, street"))
+    (repo / "forms/agency.broken.yaml").write_text("id: agency.broken\ntitle: [\n")
+    head, status = git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")
+
+    def browse(person: str) -> Browser:
+        client, sessions = serve(repo, person)
+        browser = Browser(client, repo, sessions)
+        browser.client.get(f"/?token={sessions.secret}")
+        return browser
+
+    shown = browse("dana").get("/forms")  # the director: what the change would break, as `forms check` says
+    assert shown.status_code == 200, shown.text
+    assert re.search(r"<code>agency.housing-needs</code></th>\s*<td>Housing needs screen</td>", shown.text)
+    assert "forms/agency.housing-needs.yaml" in shown.text and "core.plan" in shown.text
+    assert "forms/agency.broken.yaml:" in shown.text  # a broken file, named, and the others still listed
+    assert "2 problems" in shown.text and f"{NEEDS}:5:9: Where the client sleeps" in shown.text  # and the broken file
+    checked = browse("dana").get("/forms?check=core.plan")
+    assert checked.status_code == 200 and "Check of core.plan" in checked.text
+    assert re.search(r"core.plan: \d+ documents checked", checked.text) and NEEDS not in checked.text
+    casey = browse("casey").get("/forms")  # a case manager sees the forms, not what is in documents
+    assert casey.status_code == 200 and "agency.housing-needs" in casey.text and NEEDS not in casey.text
+    assert "Check its documents" not in casey.text
+    unknown = browse("dana").get("/forms?check=agency.nothing")
+    assert unknown.status_code in (400, 404) and "unknown form" in unknown.text
+    assert (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")) == (head, status)  # read only

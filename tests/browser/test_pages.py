@@ -27,7 +27,7 @@ def test_today_lists_the_persons_due_items(app) -> None:
     casey = app("casey")  # signing in lands on Today
     repo = service(casey.root)
     # Her clients' items and her households' (a household's id where a client's would be).
-    due = [*repo.followup.due(worker="casey"), *repo.households.due_entries(worker="casey")]
+    due = repo.due(worker="casey")
     assert due, "the demo gives casey something due"
     page = casey.page
     assert page.get_by_role("heading", level=1).inner_text().startswith("Today")

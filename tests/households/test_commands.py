@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import icalendar
+
+from caseflow import DocumentView, Finding, hookimpl, open_repo
+from caseflow.households.forms import HOUSEHOLD_FORM
 from caseflow.testing import Result, commit_files, git
 from tests.households.conftest import OTHER, TODAY, caseflow, new_household
 from tests.samples import CLIENT
@@ -162,3 +167,34 @@ def test_a_households_items_are_in_the_due_list_of_its_case_manager(invoke_casef
     assert household not in others.stdout  # another case manager's list
     text = caseflow(invoke_caseflow, agency, "due", today="2026-04-20").stdout
     assert f"{household}  2026-04-09  overdue 11 days  family contact" in text
+
+
+def test_a_households_items_are_on_its_case_managers_calendar(invoke_caseflow: Run, agency: Path) -> None:
+    household = new_household(invoke_caseflow, agency)
+    ics = caseflow(invoke_caseflow, agency, "calendar", today="2026-04-01").stdout
+    events = [e for e in icalendar.Calendar.from_ical(ics).walk("VEVENT") if str(e["summary"]).startswith(household)]
+    [event] = events
+    assert str(event["summary"]) == f"{household}: family contact due"  # the kind of task, nothing more
+    assert event.decoded("dtstart") == dt.date(2026, 4, 9)
+    assert f"caseflow household show {household}" in str(event["description"])
+    robin = caseflow(invoke_caseflow, agency, "calendar", "--worker", "robin", today="2026-04-01").stdout
+    assert household not in robin
+
+
+class HouseholdPolicy:
+    """An agency plugin's rule that reaches household documents as it reaches a client's."""
+
+    @hookimpl
+    def validate_document(self, document: DocumentView) -> list[Finding]:
+        if document.form_id == HOUSEHOLD_FORM and len(document.data.get("members", [])) > 2:
+            return [Finding("Agency policy: a household of more than two needs a second worker", ("members",))]
+        return []
+
+
+def test_a_plugins_document_checks_apply_to_household_documents(invoke_caseflow: Run, agency: Path) -> None:
+    household = new_household(invoke_caseflow, agency)  # three members
+    count, problems = open_repo(agency, environ={}, plugins=[HouseholdPolicy()]).households.validate()
+    assert count >= 1
+    policy = "[HouseholdPolicy] Agency policy: a household of more than two needs a second worker"
+    assert [str(p) for p in problems] == [f"households/{household}/household.yaml:5:1: {policy}"]
+    assert open_repo(agency, environ={}).households.validate()[1] == []  # without the plugin: nothing

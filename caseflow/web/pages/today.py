@@ -68,8 +68,7 @@ def due_in_order(state: WebState, repo: CaseRepo, worker: str | None) -> list[Du
 
     def ordered() -> list[DueEntry]:
         # Oldest due date first is most overdue first: ISO dates sort as text.
-        found = [*repo.followup.due(worker=worker), *repo.households.due_entries(worker=worker)]
-        return sorted(found, key=lambda e: (e.item.due, not e.flagged, e.client))
+        return sorted(repo.due(worker=worker), key=lambda e: (e.item.due, not e.flagged, e.client))
 
     return state.memo(repo, ("due-ordered", worker, repo.today()), ordered)
 
@@ -100,7 +99,7 @@ async def today(request: Request) -> Response:
 
 async def calendar(request: Request) -> Response:
     with session(request) as (repo, actor):
-        body = repo.followup.calendar(worker=whose(actor), within_days=60)
+        body = repo.calendar(worker=whose(actor), within_days=60)
     return Response(
         body,
         media_type="text/calendar",

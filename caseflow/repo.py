@@ -149,7 +149,7 @@ class CaseRepo(Session):
         if client_ids is not None:
             return report
         count, problems = self.households.validate()
-        return ValidationReport(report.documents + count, [*report.problems, *problems])
+        return ValidationReport(report.documents + count, [*report.problems, *problems], report.incomplete)
 
     @cached_property
     def review(self) -> Review:

@@ -78,6 +78,8 @@ class CaseView:
     #: Decisions approvals.yaml lists that no commit by their maker backs: they never count, but
     #: a refusal names them (someone wrote an approval by hand).
     unbacked: list[Approval] = field(default_factory=list)
+    #: Why a document counts for nothing yet (a note still its skeleton: :mod:`caseflow.core.blank`).
+    blank: Callable[[CaseDocument], str | None] = field(default=lambda _: None, repr=False)
 
     def in_episode(self, document: CaseDocument) -> bool:
         """Written (dated) in the current episode; an undated or lasting document counts."""
@@ -89,6 +91,14 @@ class CaseView:
     def current(self, form_id: str) -> list[CaseDocument]:
         """This episode's documents of one form."""
         return [d for d in self.by_form(form_id) if self.in_episode(d)]
+
+    def filled(self, form_id: str) -> list[CaseDocument]:
+        """This episode's documents of one form that say something: a blank one counts for nothing."""
+        return [d for d in self.written(form_id) if self.in_episode(d)]
+
+    def written(self, form_id: str) -> list[CaseDocument]:
+        """Every episode's documents of one form, but those still blank."""
+        return [d for d in self.by_form(form_id) if self.blank(d) is None]
 
     def decided_in_episode(self, decision: Approval) -> bool:
         return self.episode_start is None or decision.at[:10] >= self.episode_start

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core.blank import blank_reason
 from caseflow.core.config import Staff
 from caseflow.core.dates import parse_date, parse_datetime, parse_past_date
 from caseflow.core.documents import Document, new_mapping
@@ -79,6 +80,9 @@ def record_visit(
         data = document.data
         visited = parse_past_date(str(data.get("date")), f"{document.path}: date", today)
         _check_stay(document, visited)
+        blank = blank_reason(repo.form("core.visit"), data, document.body, repo.root / "templates")
+        if blank is not None:  # a contact is documented by what happened, not by an empty note
+            raise CaseflowError(f"{document.path}: a contact note says what happened, but {blank} (--note TEXT)")
         tx.details["Contact"] = f"{data.get('type')} on {visited.isoformat()}"
 
     return actions.new_document(

@@ -81,10 +81,16 @@ def visit(
     discharged: str | None,
     as_json: bool,
 ) -> None:
-    """Record a contact with the client: visits/<date>-<type>.md, one commit."""
+    """Record a contact with the client: visits/<date>-<type>.md, one commit.
+
+    The note says what happened (--note, --note-file or --edit): a contact note left empty
+    documents nothing, so it is refused rather than counted as a contact.
+    """
     from caseflow.followup.actions import Contact
 
     text = _note_text(note, note_file, edit, "contact note")
+    if text is None and not edit:
+        raise UsageError("say what happened: --note TEXT, --note-file FILE, or --edit to write it in $EDITOR")
     contact = Contact(kind, on, duration, goals, text, facility, admitted, discharged)
     saved = settings.repo().followup.record_visit(settings.actor(), client_id, contact, edit=edit)
     if as_json:

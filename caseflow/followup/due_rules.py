@@ -54,7 +54,8 @@ class DueRule:
 def contacts(case: CaseView) -> list[Mapping[str, Any]]:
     """Contact notes of this episode up to today, oldest first (a note dated ahead counts for nothing)."""
     today = case.today.isoformat()
-    found = [d.data for d in case.current("core.visit") if _is_date(d.data.get("date")) and d.data["date"] <= today]
+    # A note still blank (its skeleton) records no contact: nothing about one is written in it.
+    found = [d.data for d in case.filled("core.visit") if _is_date(d.data.get("date")) and d.data["date"] <= today]
     return sorted(found, key=lambda data: str(data["date"]))
 
 
@@ -64,7 +65,7 @@ def last_contact(case: CaseView) -> tuple[str, str] | None:
     seen = [(str(c["date"]), str(c.get("type"))) for c in contacts(case)]
     seen += [
         (str(d.data["date"]), "intake interview")
-        for d in case.current("core.intake-interview")
+        for d in case.filled("core.intake-interview")
         if _is_date(d.data.get("date")) and d.data["date"] <= today
     ]
     return max(seen, default=None)

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core import casefiles
+from caseflow.core.blank import blank_reason
 from caseflow.core.case import CaseDocument, CaseView, blob_id, parse_approvals
 from caseflow.core.config import CONFIG_FILE
 from caseflow.core.documents import load_plain
@@ -172,6 +173,7 @@ def assemble_case(repo: Session, client_id: str, record: dict[str, Any], documen
         stage_entered=history[-1]["on"] if history else None,
         lasting_forms=frozenset(form_id for form_id, form in repo.forms.items() if form.singleton),
         unbacked=[a for a in listed if a not in approvals],
+        blank=lambda d: blank_reason(repo.forms.get(d.form_id or ""), d.data, d.body, repo.root / "templates"),
     )
 
 

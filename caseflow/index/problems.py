@@ -8,7 +8,7 @@ by the digest of its documents. Validating a caseload where a few files changed 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core import casefiles
@@ -20,6 +20,7 @@ from caseflow.errors import DocumentError, Problem
 from caseflow.index.database import as_rows, check_key
 
 if TYPE_CHECKING:
+    from caseflow.core.case import CaseView
     from caseflow.session import Session
 
 Progress = Callable[[int, int], None]
@@ -31,6 +32,8 @@ class ValidationReport:
 
     documents: int
     problems: list[Problem]
+    #: Documents that are there but count for nothing yet (:mod:`caseflow.core.blank`): said, not failed.
+    incomplete: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -39,9 +42,10 @@ class ValidationReport:
 
 def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress | None) -> ValidationReport:
     """Every problem of the given clients' documents (all clients': through the whole index)."""
-    from caseflow.index.caseload import memoized
+    from caseflow.index.caseload import cases, memoized
 
     problems: list[Problem] = []
+    incomplete: list[Problem] = []
     if repo.config.workflow not in repo.host.workflows():
         unknown = f"workflow '{repo.config.workflow}' is not provided by any plugin"
         problems.append(Problem(CONFIG_FILE, 0, 0, unknown))
@@ -57,10 +61,11 @@ def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress
             problems.extend(_from_json(client_problems(repo, client_id, paths)))
             problems.extend(repo.decision_problems(client_id))
             problems.extend(repo.stage_problems(client_id))
+            incomplete.extend(_from_json(blank_documents(repo.case(client_id))))
             if progress is not None:
                 progress(done, len(ids))
         repo.index.flush()
-        return ValidationReport(count, problems)
+        return ValidationReport(count, problems, incomplete)
     ids = repo.client_ids()
     problems.extend(Problem(p, 0, 0, why) for p, why in casefiles.stray_client_entries(repo.root))
     snapshot = repo.snapshot(progress)
@@ -76,7 +81,24 @@ def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress
     for client_id in ids:
         problems.extend(_from_json(results[client_id]))
     problems.extend(_authority_problems(repo, snapshot, ids))
-    return ValidationReport(sum(len(snapshot.entries.get(c, ())) for c in ids), problems)
+
+    def compute_blank(chunk: Sequence[str]) -> list[tuple[str, Any]]:
+        return [(case.client_id, blank_documents(case)) for case in cases(repo, snapshot, chunk)]
+
+    blank = memoized(repo, "blank", snapshot, ids, compute_blank)
+    incomplete = [problem for client_id in ids for problem in _from_json(blank[client_id])]
+    return ValidationReport(sum(len(snapshot.entries.get(c, ())) for c in ids), problems, incomplete)
+
+
+def blank_documents(case: CaseView) -> list[list[Any]]:
+    """The case's documents that count for nothing yet, as stored: ``[path, 0, 0, why]`` each."""
+    found = []
+    for document in case.documents:
+        reason = case.blank(document) if document.form_id and not document.problems else None
+        if reason is not None:
+            path = f"{casefiles.CLIENTS_DIR}/{case.client_id}/{document.path}"
+            found.append(Problem(path, 0, 0, f"incomplete: {reason}; it counts for nothing until it is written"))
+    return as_rows(found)
 
 
 def client_problems(

@@ -15,6 +15,7 @@ from caseflow.cli.context import (
     progress_bar,
     repo_options,
     table,
+    warn,
 )
 from caseflow.hookspecs import hookimpl
 
@@ -117,13 +118,17 @@ def new(
     """Create a document from a form's skeleton, validate it and commit it.
 
     With --edit the document opens in $EDITOR first; if what you wrote does not validate, your
-    draft is kept (its path is printed) and nothing is committed.
+    draft is kept (its path is printed) and nothing is committed. A note saved as its bare skeleton
+    is committed, with a warning: it counts for nothing until something is written in it.
     """
     repo = settings.repo()
     saved = repo.records.new_document(
         settings.actor(), client_id, form_id, fields=fields, edit=edit, from_file=from_file
     )
     done(f"created {saved.path} (commit {(saved.commit or '')[:8]})")
+    blank = repo.records.incomplete(saved)
+    if blank is not None:  # saved to finish later: say that it does not count yet
+        warn(f"{saved.path}: {blank}; it counts for nothing (no contact, no requirement met) until it is written")
     click.echo(saved.path)
 
 
@@ -134,16 +139,28 @@ def new(
 def validate(settings: Settings, clients: tuple[str, ...], as_json: bool) -> None:
     """Check every document (or those of the given clients) against its form.
 
-    Each problem is printed as path:line:col: message. Exits 1 if there is any.
+    Each problem is printed as path:line:col: message. Exits 1 if there is any. Documents that
+    are there but say nothing yet (a note still its skeleton, a required field left empty) are
+    listed as incomplete: they meet no requirement and count as no contact until written, but
+    they are not errors.
     """
     with progress_bar("validating", err_terminal=not as_json) as progress:
         report = settings.repo().validate(list(clients) or None, progress=progress)
     if as_json:
-        emit_json({"ok": report.ok, "documents": report.documents, "problems": [p.as_json() for p in report.problems]})
+        emit_json(
+            {
+                "ok": report.ok,
+                "documents": report.documents,
+                "problems": [p.as_json() for p in report.problems],
+                "incomplete": [p.as_json() for p in report.incomplete],
+            }
+        )
     else:
-        for problem in report.problems:
+        for problem in [*report.problems, *report.incomplete]:
             click.echo(str(problem))
         summary = f"{counted(report.documents, 'document')} checked, {counted(len(report.problems), 'problem')}"
+        if report.incomplete:
+            summary += f", {len(report.incomplete)} incomplete (not counted until written)"
         click.echo(click.style(summary, fg="green" if report.ok else "red"), err=True)
     if not report.ok:
         raise SystemExit(1)

@@ -46,6 +46,15 @@ class Records:
 
         return actions.set_fields(self._session, actor, client_id, document_name, assignments)
 
+    def incomplete(self, saved: SavedDocument) -> str | None:
+        """Why a saved document counts for nothing yet (a note still its skeleton), or None."""
+        from caseflow.core.blank import blank_reason
+        from caseflow.core.textpolicy import read_document_bytes
+
+        session = self._session
+        data, body = session.index.parse(saved.path, read_document_bytes(session.root, saved.path))
+        return blank_reason(session.forms.get(saved.form_id), data, body, session.root / "templates")
+
     def new_document(
         self,
         actor: Staff,

@@ -165,13 +165,13 @@ def contacts(inputs: ReportInputs) -> Mapping[str, Any]:
     by_month: dict[str, list[int]] = {}
     discharges = followed = 0
     for case in inputs.cases:
-        notes = [d.data for d in case.by_form("core.visit") if inputs.in_period(d.data.get("date"))]
+        notes = [d.data for d in case.written("core.visit") if inputs.in_period(d.data.get("date"))]
         for note in notes:
             month = str(note.get("date"))[:7]
             counts = by_month.setdefault(month, [0] * len(CONTACT_TYPES))
             if note.get("type") in CONTACT_TYPES:
                 counts[CONTACT_TYPES.index(str(note["type"]))] += 1
-        all_notes = [d.data for d in case.by_form("core.visit")]
+        all_notes = [d.data for d in case.written("core.visit")]
         for note in notes:
             stay = note.get("hospital")
             left = stay.get("discharged_on") if isinstance(stay, Mapping) else None
@@ -204,7 +204,7 @@ def funder_summary(inputs: ReportInputs) -> Mapping[str, Any]:
     served = [c for c in inputs.cases if _served_in_period(c, inputs)]
     new = [c for c in inputs.cases if inputs.in_period(c.record.get("intake_date"))]
     ended = [c for c in served if inputs.in_period(_discharged_on(c))]
-    visits = sum(1 for c in inputs.cases for d in c.by_form("core.visit") if inputs.in_period(d.data.get("date")))
+    visits = sum(1 for c in inputs.cases for d in c.written("core.visit") if inputs.in_period(d.data.get("date")))
     summary = Table(
         "The period at a glance",
         ["measure", "count"],

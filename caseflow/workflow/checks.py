@@ -31,8 +31,11 @@ def _consent_on_file(case: CaseView, params: Mapping[str, Any]) -> list[str]:
 
 def _document_exists(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     form = str(params["form"])
-    if case.current(form):
+    if case.filled(form):
         return []
+    started = case.current(form)  # there, but blank: it counts once something is written in it
+    if started:
+        return [f"needs {_title(params)}: {started[0].path} is there but {case.blank(started[0])}; write it"]
     return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
 
 

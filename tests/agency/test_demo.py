@@ -126,13 +126,16 @@ def test_a_demo_client_goes_from_intake_to_discharged_and_back_with_commands_alo
     path = demo_repo()  # what `caseflow demo` builds
     client = storied(path, "intake")
 
+    # The interview written in $EDITOR: an editor that adds a paragraph under the skeleton's headings.
+    editor = 'sh -c \'printf "\\nLow mood since the spring; sleeping badly.\\n" >> "$1"\' editor'
+
     def as_(who: str, *args: str) -> Result:
-        return invoke_caseflow(*args, cwd=path, env={"CASEFLOW_USER": who})
+        return invoke_caseflow(*args, cwd=path, env={"CASEFLOW_USER": who, "EDITOR": editor, "VISUAL": ""})
 
     worker = open_repo(path, environ={}).client_record(client)["assigned_worker"]
     steps = [
         (worker, "advance", client),
-        (worker, "new", client, "core.intake-interview"),
+        (worker, "new", client, "core.intake-interview", "--edit"),
         (worker, "screen", client, "phq9", "--answers", "2,2,1,1,1,1,1,1,0"),
         (worker, "advance", client),
         (

@@ -76,7 +76,7 @@ def shared(cf: Callable[..., Result], repo: Path) -> Path:
     """The demo with a committed record: Sam's and Casey's reads, flushed by Casey's next write."""
     cf("--as", "sam", "show", CLIENT).assert_success()
     cf("--as", "casey", "show", CLIENT).assert_success()
-    cf("--as", "casey", "visit", CLIENT, "--type", "phone").assert_success()
+    cf("--as", "casey", "visit", CLIENT, "--type", "phone", "--note", "Seen.").assert_success()
     return repo
 
 
@@ -132,7 +132,9 @@ def test_the_remote_refuses_a_forged_chain_and_accepts_a_real_one(
     # the real thing goes through: undo the forgery, record a read, let Sam's own write commit it
     git(shared, "update-ref", ACCESS_REF, before.strip())
     invoke_caseflow("--repo", shared, "--as", "sam", "show", CLIENT, env=ENV).assert_success()
-    invoke_caseflow("--repo", shared, "--as", "sam", "visit", CLIENT, "--type", "phone", env=ENV).assert_success()
+    invoke_caseflow(
+        "--repo", shared, "--as", "sam", "visit", CLIENT, "--type", "phone", "--note", "Seen.", env=ENV
+    ).assert_success()
     both = ["HEAD:main", f"{ACCESS_REF}:{ACCESS_REF}"]
     accepted = subprocess.run(["git", "push", str(bare), *both], cwd=shared, capture_output=True, text=True)
     assert accepted.returncode == 0, accepted.stderr
@@ -171,10 +173,10 @@ def test_a_read_waits_for_its_reader_where_nobody_else_can_sign_for_them(repo: P
     kept = sams_key.read_bytes()
     sams_key.unlink()
     before = len(access_log(repo))
-    cf("--as", "casey", "visit", CLIENT, "--type", "phone").assert_success()
+    cf("--as", "casey", "visit", CLIENT, "--type", "phone", "--note", "Seen.").assert_success()
     assert len(access_log(repo)) == before  # Sam's read first: nothing after it is committed by Casey
     sams_key.write_bytes(kept)
     sams_key.chmod(0o600)
-    cf("--as", "sam", "visit", CLIENT, "--type", "phone").assert_success()
+    cf("--as", "sam", "visit", CLIENT, "--type", "phone", "--note", "Seen.").assert_success()
     assert access_log(repo)[before:] == ["sam@riverbend.example", "casey@riverbend.example"]
     assert cf("audit", "--verify").exit_code == 0

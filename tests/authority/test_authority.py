@@ -294,7 +294,9 @@ def test_a_revoked_key_signs_nothing_afterwards(
 ) -> None:
     dana = {"CASEFLOW_SIGNING_KEY": str(signed_repo["dana"])}
     cf("staff", "key", "revoke", "casey", env=dana).assert_success()
-    refused = cf("visit", CLIENT, "--type", "phone", env={"CASEFLOW_SIGNING_KEY": str(signed_repo["casey"])})
+    refused = cf(
+        "visit", CLIENT, "--type", "phone", "--note", "Seen.", env={"CASEFLOW_SIGNING_KEY": str(signed_repo["casey"])}
+    )
     assert refused.exit_code == 1
     assert cf("verify").exit_code == 0
 

@@ -129,7 +129,7 @@ def test_a_day_of_work(case_repo: Callable[..., Path], invoke_caseflow: Run, tmp
     assert "Contact note" in text and client_id in text
 
     validated = json.loads(invoke_caseflow("validate", "--json", cwd=path).assert_success().stdout)
-    assert validated == {"ok": True, "documents": 2, "problems": []}
+    assert validated == {"ok": True, "documents": 2, "problems": [], "incomplete": []}
     assert git(path, "status", "--porcelain") == ""
     assert len(git(path, "log", "--format=%H", f"--grep=Caseflow-Client: {client_id}").split()) == 3
 

@@ -56,7 +56,18 @@ def test_a_hospital_stay_then_the_seven_day_follow_up(agency: Path, invoke_casef
         ("hospital-followup", "2026-03-12")
     ]
     caseflow(
-        invoke_caseflow, agency, "visit", CLIENT, "--type", "home", "--goal", "g1", "--duration", "45"
+        invoke_caseflow,
+        agency,
+        "visit",
+        CLIENT,
+        "--type",
+        "home",
+        "--note",
+        "Seen.",
+        "--goal",
+        "g1",
+        "--duration",
+        "45",
     ).assert_success()
     due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
     assert "hospital-followup" not in {d["rule"] for d in due}
@@ -76,8 +87,17 @@ def test_a_bad_visit_is_refused_and_nothing_is_written(
     agency: Path, invoke_caseflow: Run, args: tuple[str, ...], message: str
 ) -> None:
     head = git(agency, "rev-parse", "HEAD")
-    result = caseflow(invoke_caseflow, agency, "visit", CLIENT, *args).assert_refused()
+    result = caseflow(invoke_caseflow, agency, "visit", CLIENT, "--note", "Seen.", *args).assert_refused()
     assert message in result.stderr and unchanged(agency, head)
+
+
+def test_a_contact_without_a_word_of_what_happened_is_not_recorded(agency: Path, invoke_caseflow: Run) -> None:
+    head = git(agency, "rev-parse", "HEAD")
+    bare = caseflow(invoke_caseflow, agency, "visit", CLIENT, "--type", "phone")
+    assert bare.exit_code == 2 and "say what happened: --note TEXT" in bare.stderr
+    empty = caseflow(invoke_caseflow, agency, "visit", CLIENT, "--type", "phone", "--note", "  ").assert_refused()
+    assert "a contact note says what happened, but nothing is written in it yet" in empty.stderr
+    assert unchanged(agency, head)
 
 
 def test_appointments_added_kept_and_missed_with_rates(agency: Path, invoke_caseflow: Run) -> None:
@@ -264,7 +284,9 @@ def test_each_report_keeps_its_own_pdf_and_only_the_case_manager_marks_it_read(
 
 
 def test_show_summarises_what_a_person_wants_first(agency: Path, invoke_caseflow: Run) -> None:
-    caseflow(invoke_caseflow, agency, "visit", CLIENT, "--type", "phone", "--date", "2026-03-02").assert_success()
+    caseflow(
+        invoke_caseflow, agency, "visit", CLIENT, "--type", "phone", "--note", "Seen.", "--date", "2026-03-02"
+    ).assert_success()
     caseflow(
         invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "eastside-counseling", "--at", "2026-03-12T16:00"
     ).assert_success()  # fmt: skip

@@ -303,6 +303,8 @@ def test_a_refused_new_note_keeps_a_draft_and_every_value_typed(web) -> None:
     fixed = replace(form_values(again.text), duration_minutes="90")
     assert browser.post(f"/clients/{CLIENT}/new/core.intake-interview", fixed).status_code == 303
     assert commits_since(browser.root, before) == [f"Robin Okafor|new {CLIENT}"]
+    told = browser.get(f"/clients/{CLIENT}").text  # the headings alone: saved, and said not to count yet
+    assert "it counts for nothing until something is written in it" in told
     assert not list(browser.root.glob(".caseflow/drafts/*"))
     for url in (f"/clients/{CLIENT}/new/core.intake-interview", f"/clients/{CLIENT}/visit"):
         html = browser.get(url).text

@@ -55,8 +55,12 @@ def repo(case_repo: Callable[..., Path]) -> CaseRepo:
     return open_repo(case_repo(), environ=ONLY_BUILTIN_PLUGINS)
 
 
-def new(repo: CaseRepo, staff: str, client_id: str, form: str, *fields: str) -> str:
-    return repo.records.new_document(repo.actor(staff), client_id, form, fields=list(fields)).path
+#: What a person writes under the interview's headings (a note left as its skeleton counts for nothing).
+INTERVIEW = "# Intake interview\n\n## Presenting concerns\n\nLow mood since losing her job in the spring.\n"
+
+
+def new(repo: CaseRepo, staff: str, client_id: str, form: str, *fields: str, body: str | None = None) -> str:
+    return repo.records.new_document(repo.actor(staff), client_id, form, fields=list(fields), body=body).path
 
 
 def write(repo: CaseRepo, client_id: str, inner: str, text: str, who: str = "casey") -> None:
@@ -98,7 +102,7 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
 
     # evaluation -> planning: interview, a screening, a suicide-risk screen
     assert len(missing(repo, client)) == 3
-    new(repo, "casey", client, "core.intake-interview")
+    new(repo, "casey", client, "core.intake-interview", body=INTERVIEW)
     phq9 = repo.host.instruments()["instruments.phq9"]
     screen(repo, casey, client, "phq9", parse_answers(phq9, "2,2,1,1,1,1,1,1,0"))  # a PHQ-9 is both
     evaluation, change = advance(repo, casey, client)
@@ -489,7 +493,7 @@ def test_a_positive_item_9_needs_a_cssrs_before_planning(repo: CaseRepo) -> None
     client = repo.records.intake(casey, name="Ana Example", dob="1990-04-02", phone="555-0100")
     treatment_consent(repo, client)
     advance(repo, casey, client)
-    new(repo, "casey", client, "core.intake-interview")
+    new(repo, "casey", client, "core.intake-interview", body=INTERVIEW)
     screen(repo, casey, client, "phq9", parse_answers(repo.host.instruments()["instruments.phq9"], "1,1,1,1,1,1,1,1,1"))
     today = repo.today().isoformat()
     assert missing(repo, client) == [

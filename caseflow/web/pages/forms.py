@@ -169,7 +169,11 @@ async def new(request: Request) -> Response:
             _seen(repo, actor, client_id, f"new {form.id}")
             return _form_page(request, form, data, body, placed, {**context, "draft": draft}, status=400)
         _drop_draft(repo, previous, client_id, form)
-        tell(request, f"{form.title} saved as {saved.path.split('/', 2)[2]}.")
+        saved_as = f"{form.title} saved as {saved.path.split('/', 2)[2]}"
+        blank = repo.records.incomplete(saved)
+        if blank is not None:  # kept to finish later, and said plainly that it does not count yet
+            saved_as += f", but {blank}: it counts for nothing until something is written in it"
+        tell(request, saved_as + ".")
         return see_other(f"/clients/{client_id}")
 
 

@@ -78,6 +78,10 @@ class CaseView:
     #: Decisions approvals.yaml lists that no commit by their maker backs: they never count, but
     #: a refusal names them (someone wrote an approval by hand).
     unbacked: list[Approval] = field(default_factory=list)
+    #: The workflow's final stages (entering one discharges the client: a consent may end there).
+    final_stages: frozenset[str] = frozenset()
+    #: ``age_of_majority`` in caseflow.yaml: a younger client's consent needs a representative's signature.
+    age_of_majority: int = 18
 
     def in_episode(self, document: CaseDocument) -> bool:
         """Written (dated) in the current episode; an undated or lasting document counts."""

@@ -172,6 +172,8 @@ def assemble_case(repo: Session, client_id: str, record: dict[str, Any], documen
         stage_entered=history[-1]["on"] if history else None,
         lasting_forms=frozenset(form_id for form_id, form in repo.forms.items() if form.singleton),
         unbacked=[a for a in listed if a not in approvals],
+        final_stages=frozenset(stage.id for stage in repo.workflow_spec.stages if stage.final),
+        age_of_majority=repo.config.age_of_majority,
     )
 
 

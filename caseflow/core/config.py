@@ -187,7 +187,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "type": "integer",
             "minimum": 1,
             "maximum": 30,
-            "title": "Age of majority (a younger client's consent needs a parent, guardian or representative)",
+            "title": "Age of majority",
         },
         "consent": {
             "type": "object",

@@ -80,6 +80,10 @@ class CaseView:
     unbacked: list[Approval] = field(default_factory=list)
     #: Why a document counts for nothing yet (a note still its skeleton: :mod:`caseflow.core.blank`).
     blank: Callable[[CaseDocument], str | None] = field(default=lambda _: None, repr=False)
+    #: The workflow's final stages (entering one discharges the client: a consent may end there).
+    final_stages: frozenset[str] = frozenset()
+    #: ``age_of_majority`` in caseflow.yaml: a younger client's consent needs a representative's signature.
+    age_of_majority: int = 18
 
     def in_episode(self, document: CaseDocument) -> bool:
         """Written (dated) in the current episode; an undated or lasting document counts."""

@@ -183,6 +183,12 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "age_of_majority": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 30,
+            "title": "Age of majority",
+        },
         "consent": {
             "type": "object",
             "title": "Consent",
@@ -292,6 +298,9 @@ class RepoConfig:
     signing_access_baseline: str | None = None
     #: ``rules:``: requirements added to stages and monitoring intervals (as data, see RULES_SCHEMA).
     rules: Mapping[str, Any] = field(default_factory=dict)
+    #: A client younger than this on the day a consent is signed needs a parent, guardian or
+    #: personal representative to sign, or a recorded minor-consent basis.
+    age_of_majority: int = 18
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> RepoConfig:
@@ -328,6 +337,7 @@ class RepoConfig:
             signing_baseline=(data.get("signing") or {}).get("baseline"),
             signing_access_baseline=(data.get("signing") or {}).get("access_baseline"),
             rules=data.get("rules") or {},
+            age_of_majority=int(data.get("age_of_majority") or 18),
         )
 
     @property
@@ -396,6 +406,10 @@ def initial_config_text(
         "# on a staff entry, e.g. the agency's IT person):",
         "# admin:",
         "#   roles: [director]",
+        "# A client younger than this on the day a consent is signed needs a parent, guardian or personal",
+        "# representative to sign, unless the consent records minor_consent_basis (the state law that lets",
+        "# the minor consent). The default is 18.",
+        "# age_of_majority: 18",
     ]
     if require_signing:
         lines += [

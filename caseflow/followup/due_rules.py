@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caseflow.core.case import CaseView
+from caseflow.core.consent_rules import ending, facts_of
 from caseflow.core.dates import is_iso_date as _is_date
 from caseflow.core.dates import plus_days as plus
 from caseflow.referrals.status import WAITING_STATUSES, last_change, referral_stale_days
@@ -166,25 +167,30 @@ def referrals_waiting(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due
 
 
 def consents_expiring(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
-    """Releases expiring soon, and expired ones that an open referral still relies on."""
+    """Releases expiring soon, and expired ones that an open referral still relies on.
+
+    The end is the one rule's (:mod:`caseflow.core.consent_rules`): a date, a duration after
+    signing ("1 year"), or an event once it has happened; an event still to come has no date yet.
+    """
     warning = _days(monitoring, "consent_expiry_warning_days", 30)
     today = case.today.isoformat()
     open_statuses = WAITING_STATUSES | {"in-progress"}
     relied_on = {
         str(d.data.get("consent")) for d in case.current("core.referral") if d.data.get("status") in open_statuses
     }
+    facts = facts_of(case)
     found = []
     for document in case.by_form("core.consent"):
         data = document.data
-        expires = data.get("expires_on")
-        if data.get("kind") != "release" or data.get("status") != "active" or not _is_date(expires):
+        end = ending(data, facts) if data.get("kind") == "release" and data.get("status") == "active" else None
+        if end is None or not _is_date(end.on):
             continue
-        if str(expires) >= today or str(data.get("id")) in relied_on:
-            verb = "expires" if str(expires) >= today else "expired"
-            reason = f"consent {data.get('id')} {verb} on {expires}: renew it or close what relies on it"
-            found.append(
-                Due("consent", reason, str(expires), notice=plus(str(expires), -warning), key=str(data.get("id")))
-            )
+        expires = str(end.on)
+        if expires >= today or str(data.get("id")) in relied_on:
+            verb = "expires" if expires >= today else "expired"
+            why = f" ({end.why})" if end.why else ""
+            reason = f"consent {data.get('id')} {verb} on {expires}{why}: renew it or close what relies on it"
+            found.append(Due("consent", reason, expires, notice=plus(expires, -warning), key=str(data.get("id"))))
     return found
 
 

@@ -174,6 +174,8 @@ def assemble_case(repo: Session, client_id: str, record: dict[str, Any], documen
         lasting_forms=frozenset(form_id for form_id, form in repo.forms.items() if form.singleton),
         unbacked=[a for a in listed if a not in approvals],
         blank=lambda d: blank_reason(repo.forms.get(d.form_id or ""), d.data, d.body, repo.root / "templates"),
+        final_stages=frozenset(stage.id for stage in repo.workflow_spec.stages if stage.final),
+        age_of_majority=repo.config.age_of_majority,
     )
 
 

@@ -7,16 +7,18 @@ by the digest of its documents. Validating a caseload where a few files changed 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core import casefiles
 from caseflow.core.case import blob_id
 from caseflow.core.config import CONFIG_FILE
+from caseflow.core.consent_rules import ConsentFacts, minor_problem
+from caseflow.core.documents import load_document
 from caseflow.core.ids import check_client_id
 from caseflow.core.textpolicy import read_document_bytes
-from caseflow.errors import DocumentError, Problem
+from caseflow.errors import DocumentError, NotFound, Problem
 from caseflow.index.database import as_rows, check_key
 
 if TYPE_CHECKING:
@@ -77,7 +79,9 @@ def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress
         repo.index.flush()
         return found
 
-    results = memoized(repo, "validate", snapshot, ids, compute, progress=progress)
+    # a consent's signer depends on the age of majority as well as on the client's documents
+    majority = f"age_of_majority={repo.config.age_of_majority}"
+    results = memoized(repo, "validate", snapshot, ids, compute, extra=[majority], progress=progress)
     for client_id in ids:
         problems.extend(_from_json(results[client_id]))
     problems.extend(_authority_problems(repo, snapshot, ids))
@@ -131,7 +135,37 @@ def client_problems(
     repo.index.put_checks(fresh)
     if not (repo.root / casefiles.CLIENTS_DIR / client_id / "client.yaml").exists():
         problems.append(Problem(f"{casefiles.CLIENTS_DIR}/{client_id}", 0, 0, "has no client.yaml"))
+    problems.extend(minor_signer_problems(repo, client_id, [path for path, inner, _ in files if inner]))
     return as_rows(problems)
+
+
+def minor_signer_problems(repo: Session, client_id: str, paths: Sequence[str]) -> list[Problem]:
+    """Consents a client signed while under the age of majority with neither a representative's
+    signature nor a minor-consent basis. It reads the client's date of birth, so it is checked with
+    the client's whole answer (kept by all its documents), never with one document's problems."""
+    consents = [path for path in paths if path.startswith(f"{casefiles.CLIENTS_DIR}/{client_id}/consents/")]
+    if not consents:
+        return []
+    try:
+        dob = repo.client_record(client_id).get("dob")
+    except (DocumentError, NotFound):
+        return []  # the record's own problems are reported with it
+    if not isinstance(dob, str):
+        return []
+    facts = ConsentFacts(dob=dob, age_of_majority=repo.config.age_of_majority, client_id=client_id)
+    problems = []
+    for path in consents:
+        try:
+            document = load_document(path, read_document_bytes(repo.root, path))
+        except DocumentError:
+            continue  # reported as the document's own problem
+        if not isinstance(document.data, Mapping) or document.data.get("form") != "core.consent":
+            continue
+        why = minor_problem(document.data, facts)
+        if why:
+            line, column = document.locate(("signed_by", "relationship"))
+            problems.append(Problem(path, line, column, why))
+    return problems
 
 
 def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> list[Problem]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from caseflow import DocumentView, Finding, hookimpl
+from caseflow.core.consent_rules import expiry_problem
 
 
 @hookimpl(trylast=True)
@@ -18,6 +19,11 @@ def validate_document(document: DocumentView) -> list[Finding]:
         key = "id" if document.form_id == "core.client" else "client"
         findings.append(Finding(f"says client {client} but lives in the folder of {document.client_id}", (key,)))
     findings.extend(_dates_in_order(data))
+    if document.form_id == "core.consent":
+        # an expiry nothing can evaluate never ends the consent: refused, pointing at the line
+        problem = expiry_problem(data)
+        if problem:
+            findings.append(Finding(problem, ("expiry_event",)))
     if document.form_id == "core.visit":
         findings.extend(_visit_during_stay(data))
     if document.form_id == "core.client":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -43,7 +42,17 @@ def consent() -> None:
 @click.option("--purpose", "purposes", multiple=True, help="A purpose the client agreed to. Repeatable.")
 @click.option("--information", multiple=True, help="Information the release covers. Repeatable.")
 @click.option("--expires", metavar="YYYY-MM-DD", help="Expiry date.")
-@click.option("--expiry-event", metavar="TEXT", help="Expiry event instead of (or besides) a date.")
+@click.option(
+    "--expiry-event",
+    metavar="EVENT",
+    help="Instead of (or besides) a date: discharge, 'end of referral', a duration after signing "
+    "('90 days', '6 months', '1 year'), or for a Part 2 TPO consent none / 'end of treatment'.",
+)
+@click.option(
+    "--referral",
+    metavar="REFERRAL_ID",
+    help="The referral an 'end of referral' expiry follows (default: the first sent under it).",
+)
 @click.option("--part2", is_flag=True, help="A 42 CFR Part 2 consent (substance-use treatment records).")
 @click.option("--treatment", is_flag=True, help="A consent to services, not a release of information.")
 @click.option("--signed-on", metavar="YYYY-MM-DD", help="Date signed (default: today).")
@@ -56,6 +65,11 @@ def consent() -> None:
     help="The signer's relationship to the client.",
 )
 @click.option("--authority", metavar="TEXT", help="A representative's authority (needed unless self).")
+@click.option(
+    "--minor-basis",
+    metavar="TEXT",
+    help="For a client under the age of majority who signs: the state law or rule that lets them consent.",
+)
 @click.option("--note", help="A note kept with the consent.")
 @json_option
 @repo_options
@@ -67,12 +81,14 @@ def consent_default(
     information: tuple[str, ...],
     expires: str | None,
     expiry_event: str | None,
+    referral: str | None,
     part2: bool,
     treatment: bool,
     signed_on: str | None,
     signed_by: str | None,
     relationship: str,
     authority: str | None,
+    minor_basis: str | None,
     note: str | None,
     as_json: bool,
 ) -> None:
@@ -80,8 +96,10 @@ def consent_default(
 
     A release needs every element 42 CFR 2.31 and 45 CFR 164.508 require: recipients by directory id
     (--to, checked against the directories), --purpose, --information and --expires or
-    --expiry-event; the signer is the client unless --signed-by/--relationship/--authority say
-    otherwise. Example:
+    --expiry-event (an event caseflow can evaluate: free text is refused); the signer is the client
+    unless --signed-by/--relationship/--authority say otherwise. A client under the age of majority
+    (age_of_majority in caseflow.yaml, default 18) needs a parent, guardian or personal
+    representative to sign, or --minor-basis. Example:
 
     \b
       caseflow consent C-7K2M9Q --to eastside-counseling \\
@@ -104,6 +122,8 @@ def consent_default(
         relationship=relationship,
         authority=authority,
         notes=note,
+        referral=referral,
+        minor_consent_basis=minor_basis,
     )
     saved = repo.referrals.record_consent(settings.actor(), client_id, terms)
     consent_id = Path(saved.path).stem
@@ -135,33 +155,18 @@ def consent_revoke(settings: Settings, client_id: str, consent_id: str, on: str 
 @json_option
 @repo_options
 def consents(settings: Settings, client_id: str, as_json: bool) -> None:
-    """The client's consents: to whom, for what, until when, and whether each is valid today (and why not)."""
-    from caseflow.referrals.coverage import validity
+    """The client's consents: to whom, for what, until when, and whether each is valid today (and why not).
 
-    repo = settings.repo()
-    today = repo.today().isoformat()
-    rows: list[dict[str, Any]] = []
-    for document in repo.case(client_id).by_form("core.consent"):
-        data = document.data
-        rows.append(
-            {
-                "id": data.get("id"),
-                "kind": data.get("kind"),
-                "regulation": data.get("regulation"),
-                "recipients": [r.get("provider") or r.get("name") for r in data.get("recipients") or []],
-                "purposes": list(data.get("purposes") or []),
-                "expires": data.get("expires_on") or data.get("expiry_event"),
-                "status": data.get("status"),
-                "valid_today": not validity(data, today),
-                "why_not": validity(data, today),
-            }
-        )
+    An expiry given as an event or a duration shows the day it ends once that is known
+    ("2027-08-12 (1 year after signing)", "at discharge"); --json gives it as ends_on.
+    """
+    rows = settings.repo().referrals.consent_statuses(client_id)
     if as_json:
-        emit_json(rows)
+        emit_json([{k: v for k, v in row.items() if k != "recipient_names"} for row in rows])
         return
     table(
         [
-            (r["id"], r["kind"], r["recipients"], r["expires"], "yes" if r["valid_today"] else "; ".join(r["why_not"]))
+            (r["id"], r["kind"], r["recipients"], r["expiry"], "yes" if r["valid_today"] else "; ".join(r["why_not"]))
             for r in rows
         ],
         ["CONSENT", "KIND", "RECIPIENTS", "EXPIRES", "VALID TODAY"],

@@ -48,7 +48,9 @@ CONSENT_SCHEMA = document(
         "purposes": list_of("Purposes", text("Purpose", min_length=1), min_items=1),  # 5
         "right_to_revoke": text("Right to revoke and how", min_length=1),  # 6
         "expires_on": date("Expires on"),  # 7 (a date ...)
-        "expiry_event": text("Expiry event"),  # 7 (... or an event)
+        # 7 (... or an event caseflow evaluates: discharge, end of referral, "1 year"; see core.consent_rules)
+        "expiry_event": text("Expiry event"),
+        "referral": item_id("Referral an 'end of referral' expiry follows"),
         "signed_by": record(
             "Signed by",
             {
@@ -59,6 +61,8 @@ CONSENT_SCHEMA = document(
             ["name", "relationship"],
         ),  # 8
         "signed_on": date("Date signed"),  # 9
+        # a minor who signs alone: the state law or rule under which they may consent
+        "minor_consent_basis": text("Minor-consent basis", min_length=1),
         "redisclosure_notice": boolean("Redisclosure notice given"),
         "conditioning_statement": boolean("Statement on conditioning treatment given"),
         "recorded_by": staff("Recorded by"),

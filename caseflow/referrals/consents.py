@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core.config import Staff
+from caseflow.core.consent_rules import expiry_problem, facts_of, minor_problem, parse_expiry_event
 from caseflow.core.ids import check_document_id, random_client_id
 from caseflow.errors import CaseflowError, NotFound, UsageError
 from caseflow.referrals.coverage import validity
@@ -50,6 +51,10 @@ class ConsentTerms:
     relationship: str = "self"
     authority: str | None = None
     notes: str | None = None
+    #: The referral an "end of referral" expiry follows (default: the first one sent under it).
+    referral: str | None = None
+    #: The state law or rule under which a minor consents without a parent or guardian.
+    minor_consent_basis: str | None = None
 
 
 def record_consent(repo: Session, actor: Staff, client_id: str, terms: ConsentTerms) -> SavedDocument:
@@ -67,6 +72,8 @@ def record_consent(repo: Session, actor: Staff, client_id: str, terms: ConsentTe
         raise UsageError(
             "a representative's signature needs --signed-by and --authority (e.g. 'court-appointed guardian')"
         )
+    if terms.referral and parse_expiry_event(terms.expiry_event).kind != "end-of-referral":
+        raise UsageError("--referral names the referral an --expiry-event 'end of referral' follows")
     if terms.treatment:
         given = [option for option, value in _release_options(terms) if value]
         if given:
@@ -81,7 +88,7 @@ def record_consent(repo: Session, actor: Staff, client_id: str, terms: ConsentTe
         "disclosing_party": repo.config.agency,
     }
     if not terms.treatment:
-        data.update(_release_terms(repo, terms, signed_on))
+        data.update(_release_terms(repo, client_id, terms, signed_on))
     signer: dict[str, Any] = {"name": terms.signed_by or record.get("name"), "relationship": terms.relationship}
     if terms.authority:
         signer["authority"] = terms.authority
@@ -93,9 +100,15 @@ def record_consent(repo: Session, actor: Staff, client_id: str, terms: ConsentTe
             "status": "active",
         }
     )
+    if terms.minor_consent_basis and terms.minor_consent_basis.strip():
+        data["minor_consent_basis"] = terms.minor_consent_basis.strip()
     if terms.notes:
         data["notes"] = terms.notes
-    invalid = validity(data, today.isoformat())
+    facts = facts_of(repo.case(client_id))
+    minor = minor_problem(data, facts)
+    if minor:
+        raise CaseflowError(minor)
+    invalid = validity(data, today.isoformat(), facts)
     if invalid:
         raise CaseflowError(f"this consent would not be valid: it {'; it '.join(invalid)}")
     kind = "treatment consent" if terms.treatment else f"release to {', '.join(terms.recipients)}"
@@ -104,7 +117,7 @@ def record_consent(repo: Session, actor: Staff, client_id: str, terms: ConsentTe
     )
 
 
-def _release_terms(repo: Session, terms: ConsentTerms, signed_on: dt.date) -> dict[str, Any]:
+def _release_terms(repo: Session, client_id: str, terms: ConsentTerms, signed_on: dt.date) -> dict[str, Any]:
     missing = [option for option, given in _release_options(terms) if not given]
     if missing:
         raise UsageError(f"a release of information needs {', '.join(missing)} (42 CFR 2.31, 45 CFR 164.508)")
@@ -120,10 +133,28 @@ def _release_terms(repo: Session, terms: ConsentTerms, signed_on: dt.date) -> di
             raise UsageError(f"--expires {expires} is not after the date signed ({signed_on})")
         terms_out["expires_on"] = expires.isoformat()
     if terms.expiry_event:
-        terms_out["expiry_event"] = terms.expiry_event
+        terms_out.update(_expiry_event(repo, client_id, terms))
     terms_out["redisclosure_notice"] = True
     terms_out["conditioning_statement"] = True
     return terms_out
+
+
+def _expiry_event(repo: Session, client_id: str, terms: ConsentTerms) -> dict[str, str]:
+    """The expiry event as caseflow writes it (``1 year``, ``end of referral``); refused when it
+    cannot be evaluated, or is open-ended outside a Part 2 consent for treatment, payment and operations."""
+    expiry = parse_expiry_event(terms.expiry_event)
+    probe = {"expiry_event": terms.expiry_event, "regulation": "part2" if terms.part2 else "hipaa"}
+    problem = expiry_problem(probe | {"purposes": list(terms.purposes)}, "--expiry-event", "--expires")
+    if problem:
+        raise CaseflowError(problem)
+    found: dict[str, str] = {"expiry_event": expiry.canonical}
+    if terms.referral:
+        check_document_id(terms.referral, "referral")
+        path = f"{repo.client_dir(client_id)}/referrals/{terms.referral}.yaml"
+        if not (repo.root / path).is_file():
+            raise NotFound(f"--referral: no referral {terms.referral} for {client_id}")
+        found["referral"] = terms.referral
+    return found
 
 
 def _release_options(terms: ConsentTerms) -> list[tuple[str, object]]:

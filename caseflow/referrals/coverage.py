@@ -8,10 +8,13 @@ reported in plain words, so the person sees exactly what to fix.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from caseflow.core.consent_rules import ConsentFacts, expiry_reasons, minor_problem
+from caseflow.core.consent_rules import is_tpo as _is_tpo
+from caseflow.core.consent_rules import words as _words
 
 #: Required elements of a release (42 CFR 2.31(a) / 45 CFR 164.508(c)), by field and in words.
 REQUIRED_ELEMENTS = (
@@ -23,20 +26,6 @@ REQUIRED_ELEMENTS = (
     ("signed_by", "the signature"),
     ("signed_on", "the date signed"),
 )
-#: Expiry words a Part 2 consent for treatment, payment and operations may use instead of a date.
-#: Expiry "events" that never come: allowed only for a Part 2 TPO consent (§4.2 item 7).
-OPEN_ENDED_EXPIRY = {
-    "none",
-    "never",
-    "no expiration",
-    "no expiry",
-    "does not expire",
-    "indefinite",
-    "indefinitely",
-    "n a",
-    "end of treatment",
-    "end of the treatment",
-}
 TPO = "treatment, payment and health care operations"
 
 
@@ -55,15 +44,16 @@ class Disclosure:
     service: str = ""  # the directory id of the service, when the consent names the service itself
 
 
-def why_not(consent: Mapping[str, Any], disclosure: Disclosure) -> list[str]:
-    """Every reason ``consent`` does not cover ``disclosure`` ([] means it does)."""
+def why_not(consent: Mapping[str, Any], disclosure: Disclosure, facts: ConsentFacts) -> list[str]:
+    """Every reason ``consent`` does not cover ``disclosure`` ([] means it does); ``facts`` of the
+    client decide when it ends (:mod:`caseflow.core.consent_rules`)."""
     reasons: list[str] = []
     if consent.get("client") != disclosure.client_id:
         reasons.append("is another client's consent")
     if consent.get("kind") != "release":
         reasons.append("is a treatment consent, not a release of information")
     reasons.extend(_missing_elements(consent))
-    reasons.extend(_timing(consent, disclosure))
+    reasons.extend(_timing(consent, disclosure, facts))
     if not _names_recipient(consent, disclosure):
         reasons.append(f"does not name {disclosure.recipient} as a recipient")
     purposes = {_words(p) for p in consent.get("purposes") or []}
@@ -79,14 +69,12 @@ def why_not(consent: Mapping[str, Any], disclosure: Disclosure) -> list[str]:
     return reasons
 
 
-def validity(consent: Mapping[str, Any], today: str) -> list[str]:
-    """Why a consent is not valid today, whoever it is for ([] means valid): elements and dates."""
-    if consent.get("kind") != "release":
-        if consent.get("status") == "revoked":
-            return [f"was revoked on {consent['revoked_on']}" if consent.get("revoked_on") else "was revoked"]
-        return []
+def validity(consent: Mapping[str, Any], today: str, facts: ConsentFacts) -> list[str]:
+    """Why a consent is not valid today, whoever it is for ([] means valid): elements, signer and dates."""
     probe = Disclosure(str(consent.get("client")), "", "", on=today)
-    return _missing_elements(consent) + _timing(consent, probe)
+    if consent.get("kind") != "release":
+        return _timing(consent, probe, facts)
+    return _missing_elements(consent) + _timing(consent, probe, facts)
 
 
 def _missing_elements(consent: Mapping[str, Any]) -> list[str]:
@@ -105,44 +93,26 @@ def _missing_elements(consent: Mapping[str, Any]) -> list[str]:
     return [f"lacks {words}" for words in missing]
 
 
-def _timing(consent: Mapping[str, Any], disclosure: Disclosure) -> list[str]:
+def _timing(consent: Mapping[str, Any], disclosure: Disclosure, facts: ConsentFacts) -> list[str]:
     reasons = []
     on = disclosure.on
     signed = consent.get("signed_on")
     if isinstance(signed, str) and on and on < signed:
         reasons.append(f"was signed on {signed}, after this disclosure")
+    minor = minor_problem(consent, facts)
+    if minor:
+        reasons.append(f"lacks the right signer ({minor})")
     revoked = consent.get("revoked_on") if isinstance(consent.get("revoked_on"), str) else None
     # A revocation holds from its date: what was sent before it stays lawful.
     revoked_now = revoked is not None and (not on or on >= revoked)
     if revoked_now or (consent.get("status") == "revoked" and revoked is None):
         reasons.append(f"was revoked on {revoked}" if revoked else "was revoked")
-    expires = consent.get("expires_on")
-    if isinstance(expires, str) and on and on >= expires:
-        reasons.append(f"expired on {expires}")
-    event = _words(consent.get("expiry_event"))
-    if not expires and event in OPEN_ENDED_EXPIRY and not (consent.get("regulation") == "part2" and _tpo(consent)):
-        reasons.append(
-            "has no real expiry ('none' is allowed only for a Part 2 consent for treatment, payment and operations)"
-        )
+    reasons.extend(expiry_reasons(consent, facts, on))
     if consent.get("status") == "expired":
         reasons.append("is marked expired")
     elif consent.get("status") not in ("active", "revoked"):
         reasons.append(f"is not active (status: {consent.get('status')})")
     return reasons
-
-
-def _words(text: Any) -> str:
-    """Lower-case words only, so punctuation and spacing never decide whether two phrases match."""
-    return " ".join(re.findall(r"[a-z0-9]+", str(text or "").lower()))
-
-
-def _is_tpo(purpose: Any) -> bool:
-    """ "Treatment, payment, and health-care operations" is the TPO purpose however it is written."""
-    return _tpo_form(purpose) == _tpo_form(TPO)
-
-
-def _tpo_form(text: Any) -> list[str]:
-    return [w for w in _words(text).replace("health care", "healthcare").split() if w != "and"]
 
 
 def _tpo(consent: Mapping[str, Any]) -> bool:
@@ -179,10 +149,11 @@ class ConsentCheck:
         return [f"consent {cid} {'; '.join(why)}" for cid, why in self.reasons.items()]
 
 
-def find_covering(consents: Iterable[Mapping[str, Any]], disclosure: Disclosure) -> ConsentCheck:
+def find_covering(consents: Iterable[Mapping[str, Any]], disclosure: Disclosure, facts: ConsentFacts) -> ConsentCheck:
+    """The first consent that covers ``disclosure``, or every release's reasons why not."""
     reasons: dict[str, list[str]] = {}
     for consent in consents:
-        why = why_not(consent, disclosure)
+        why = why_not(consent, disclosure, facts)
         consent_id = str(consent.get("id"))
         if not why:
             return ConsentCheck(consent_id, {})

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from caseflow.core import access_record as audit
 from caseflow.core.case import CaseView
 from caseflow.core.config import Staff
+from caseflow.core.consent_rules import ConsentFacts, facts_of
 from caseflow.core.documents import new_mapping
 from caseflow.core.documents.edits import insert_item
 from caseflow.core.ids import check_document_id, random_client_id
@@ -102,6 +103,12 @@ def consents_on_file(repo: Session, client_id: str) -> list[Mapping[str, Any]]:
     return [d.data for d in repo.case(client_id).by_form("core.consent")]
 
 
+def consent_facts(repo: Session, client_id: str) -> ConsentFacts:
+    """What decides when the client's consents end and who may sign them: discharges, referrals
+    (which closed, under which consent sent), the date of birth and the age of majority."""
+    return facts_of(repo.case(client_id))
+
+
 def change_status(
     repo: Session,
     actor: Staff,
@@ -128,7 +135,8 @@ def change_status(
         today = repo.today().isoformat()
         entry = new_mapping({"status": status, "on": today, "by": actor.id})
         if status == DISCLOSING:
-            check = find_covering(consents_on_file(repo, client_id), disclosure_of(document.plain(), client_id, today))
+            on_file, facts = consents_on_file(repo, client_id), consent_facts(repo, client_id)
+            check = find_covering(on_file, disclosure_of(document.plain(), client_id, today), facts)
             if check.ok:
                 entry["consent"] = check.covering
                 document.data["consent"] = check.covering
@@ -275,7 +283,7 @@ def packet(repo: Session, actor: Staff, client_id: str, referral_id: str) -> Pac
         )
     consents = consents_on_file(repo, client_id)
     today = repo.today().isoformat()
-    check = find_covering(consents, disclosure_of(referral, client_id, today))
+    check = find_covering(consents, disclosure_of(referral, client_id, today), consent_facts(repo, client_id))
     emergency = next((h.get("emergency") for h in referral.get("history") or [] if h.get("emergency")), None)
     if not check.ok and not emergency:
         raise ConsentRequired(referral_id, check, action="packet cannot be rendered")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from caseflow.core.config import Staff
+    from caseflow.core.consent_rules import ConsentFacts
     from caseflow.core.events import SavedDocument
     from caseflow.referrals.consents import ConsentTerms
     from caseflow.referrals.directory import (
@@ -47,6 +48,19 @@ class Referrals:
         from caseflow.referrals import lifecycle
 
         return lifecycle.consents_on_file(self._session, client_id)
+
+    def consent_statuses(self, client_id: str) -> list[dict[str, Any]]:
+        """Each consent of the client: to whom, for what, until when (a computed end included), and
+        whether it is valid today with every reason it is not."""
+        from caseflow.referrals import consent_status
+
+        return consent_status.consent_statuses(self._session, client_id)
+
+    def consent_facts(self, client_id: str) -> ConsentFacts:
+        """What decides when the client's consents end and who may sign them."""
+        from caseflow.referrals import lifecycle
+
+        return lifecycle.consent_facts(self._session, client_id)
 
     def refer(
         self,

@@ -40,7 +40,7 @@ def household_shares(repo: Session, client_id: str, disclosure: Disclosure | Non
     it (``Household membership`` to that recipient, for that purpose, today); a member who is not
     a client only in the count. The family plan keeps only the objectives of members shown."""
     from caseflow.households import actions, model
-    from caseflow.referrals.lifecycle import consents_on_file
+    from caseflow.referrals.lifecycle import consent_facts, consents_on_file
 
     shares = []
     for household_id in model.households_of(repo, client_id):
@@ -58,7 +58,8 @@ def household_shares(repo: Session, client_id: str, disclosure: Disclosure | Non
                     information=frozenset([HOUSEHOLD_INFORMATION]),
                     part2=bool(repo.client_record(member.client).get("part2")),
                 )
-                if not find_covering(consents_on_file(repo, member.client), theirs).ok:
+                facts = consent_facts(repo, member.client)
+                if not find_covering(consents_on_file(repo, member.client), theirs, facts).ok:
                     continue
             shown.append({"member": member.id, "client": member.client})
         ids = {m["member"] for m in shown}
@@ -99,7 +100,7 @@ def export(
     purpose: str | None = None,
     information: Sequence[str] = (),
 ) -> bytes:
-    from caseflow.referrals.lifecycle import ConsentRequired, consents_on_file
+    from caseflow.referrals.lifecycle import ConsentRequired, consent_facts, consents_on_file
 
     exporter = find_exporter(repo, fmt)
     if exporter.export is None:
@@ -126,7 +127,7 @@ def export(
             repo.today().isoformat(),
             service=recipient.id,
         )
-        check = find_covering(consents_on_file(repo, client_id), disclosure)
+        check = find_covering(consents_on_file(repo, client_id), disclosure, consent_facts(repo, client_id))
         if not check.ok:
             raise ConsentRequired(f"export of {client_id}", check, action="cannot go to " + to)
         covering = check.covering

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from caseflow import CaseView, Check, hookimpl
+from caseflow.core.consent_rules import expiry_reasons, facts_of, minor_problem
 from caseflow.referrals.referral_forms import OPEN_STATUSES
 
 
@@ -21,11 +22,20 @@ def _identity_complete(case: CaseView, params: Mapping[str, Any]) -> list[str]:
 def _consent_on_file(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     kind = params.get("kind", "treatment")
     today = case.today.isoformat()
+    facts = facts_of(case)
+    reasons = []
     for consent in case.current("core.consent"):
         data = consent.data
-        expired = isinstance(data.get("expires_on"), str) and data["expires_on"] < today
-        if data.get("kind") == kind and data.get("status") == "active" and not expired:
+        if data.get("kind") != kind or data.get("status") != "active":
+            continue
+        # the one rule: an expiry by date, duration or event, and a minor's signer
+        minor = minor_problem(data, facts)
+        why_not = expiry_reasons(data, facts, today) + ([f"lacks the right signer ({minor})"] if minor else [])
+        if not why_not:
             return []
+        reasons.append(f"consent {data.get('id')} {'; '.join(why_not)}")
+    if reasons:
+        return reasons
     return [f"no active {kind} consent on file (caseflow new {case.client_id} core.consent --field kind={kind})"]
 
 

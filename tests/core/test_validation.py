@@ -127,7 +127,7 @@ recipients:
   - name: Eastside Counseling
 purposes: [Coordinating counseling]
 right_to_revoke: In writing, to the case manager.
-expiry_event: End of services
+expiry_event: discharge
 signed_by:
   name: Ana Example
   relationship: self

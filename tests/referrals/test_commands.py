@@ -87,7 +87,7 @@ def test_a_release_is_recorded_with_its_recipients_by_directory_id(agency: Path,
         ((*RELEASE, "--signed-on", "2999-01-01"), "--signed-on 2999-01-01 is in the future"),
         ((*RELEASE, "--relationship", "guardian"), "a representative's signature needs --signed-by and --authority"),
         (("--treatment", "--to", "nobody-here"), "--to describe a release of information, not a treatment consent"),
-        ((*RELEASE[:-2], "--expiry-event", "Never"), "this consent would not be valid: it has no real expiry"),
+        ((*RELEASE[:-2], "--expiry-event", "Never"), "--expiry-event 'Never' leaves the consent open-ended"),
         ((*RELEASE[:-1], "soon"), "--expires 'soon' is not a date"),
     ],
 )

@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
+from caseflow.core.consent_rules import ConsentFacts
 from caseflow.referrals.coverage import TPO, Disclosure, find_covering, why_not
 
 CLIENT = "C-7K2M9Q"
+#: A client with no discharge, no referral and no date of birth: only the consent decides.
+FACTS = ConsentFacts()
 
 
 def release(**changes: Any) -> dict[str, Any]:
@@ -47,8 +50,8 @@ def send(**changes: Any) -> Disclosure:
 
 
 def test_a_complete_release_covers_its_disclosure() -> None:
-    assert why_not(release(), send()) == []
-    assert find_covering([release()], send()).covering == "CN-2Q4W6E"
+    assert why_not(release(), send(), FACTS) == []
+    assert find_covering([release()], send(), FACTS).covering == "CN-2Q4W6E"
 
 
 @pytest.mark.parametrize(
@@ -79,7 +82,7 @@ def test_a_complete_release_covers_its_disclosure() -> None:
         ),
         (release(kind="treatment"), send(), "is a treatment consent, not a release of information"),
         (release(client="C-AAAAAA"), send(), "is another client's consent"),
-        (release(expires_on=None, expiry_event="none"), send(), "has no real expiry"),
+        (release(expires_on=None, expiry_event="none"), send(), "has an expiry caseflow cannot evaluate"),
     ],
     ids=[
         "expired",
@@ -99,14 +102,14 @@ def test_a_complete_release_covers_its_disclosure() -> None:
     ],
 )
 def test_each_rule(consent: dict[str, Any], disclosure: Disclosure, reason: str) -> None:
-    assert any(r.startswith(reason) for r in why_not(consent, disclosure)), why_not(consent, disclosure)
-    assert not find_covering([consent], disclosure).ok
+    assert any(r.startswith(reason) for r in why_not(consent, disclosure, FACTS)), why_not(consent, disclosure, FACTS)
+    assert not find_covering([consent], disclosure, FACTS).ok
 
 
 def test_a_revocation_does_not_undo_what_was_sent_before_it() -> None:
     consent = release(status="revoked", revoked_on="2026-04-01")
-    assert why_not(consent, send(on="2026-03-01")) == []
-    assert why_not(consent, send(on="2026-04-01")) == ["was revoked on 2026-04-01"]
+    assert why_not(consent, send(on="2026-03-01"), FACTS) == []
+    assert why_not(consent, send(on="2026-04-01"), FACTS) == ["was revoked on 2026-04-01"]
 
 
 def test_part2_tpo_consent_may_run_to_the_end_of_treatment() -> None:
@@ -118,9 +121,9 @@ def test_part2_tpo_consent_may_run_to_the_end_of_treatment() -> None:
         recipients=[{"name": "My treating providers", "designation": "treating-providers-tpo"}],
     )
     treating = send(purpose=TPO, part2=True, treating_provider=True)
-    assert why_not(consent, treating) == []
+    assert why_not(consent, treating, FACTS) == []
     # a general designation never reaches a housing provider, which is not a treating provider
-    assert why_not(consent, send(purpose=TPO, part2=True, recipient="county-housing-authority")) == [
+    assert why_not(consent, send(purpose=TPO, part2=True, recipient="county-housing-authority"), FACTS) == [
         "does not name county-housing-authority as a recipient"
     ]
 
@@ -128,22 +131,23 @@ def test_part2_tpo_consent_may_run_to_the_end_of_treatment() -> None:
 def test_the_tpo_purpose_matches_however_it_is_punctuated_and_never_means_no_expiry() -> None:
     written = "Treatment, payment, and health-care operations."
     consent = release(regulation="part2", expires_on=None, expiry_event="None", purposes=[written])
-    assert why_not(consent, send(purpose=TPO, part2=True)) == []
+    assert why_not(consent, send(purpose=TPO, part2=True), FACTS) == []
     for never in ("never", "Indefinitely", "does not expire"):
         hipaa = release(expires_on=None, expiry_event=never)
-        assert why_not(hipaa, send()) == [
-            "has no real expiry ('none' is allowed only for a Part 2 consent for treatment, payment and operations)"
-        ]
+        (reason,) = why_not(hipaa, send(), FACTS)
+        assert reason.startswith(f"has an expiry caseflow cannot evaluate (expiry_event '{never}' leaves the consent")
 
 
 def test_a_consent_that_is_not_active_covers_nothing() -> None:
-    assert why_not(release(status="draft"), send()) == ["is not active (status: draft)"]
+    assert why_not(release(status="draft"), send(), FACTS) == ["is not active (status: draft)"]
 
 
 def test_the_refusal_lists_every_release_and_what_each_lacks() -> None:
-    check = find_covering([release(expires_on="2026-02-01"), release(id="CN-9Z9Z9Z", purposes=["housing"])], send())
+    check = find_covering(
+        [release(expires_on="2026-02-01"), release(id="CN-9Z9Z9Z", purposes=["housing"])], send(), FACTS
+    )
     assert check.refusal() == [
         "consent CN-2Q4W6E expired on 2026-02-01",
         "consent CN-9Z9Z9Z does not cover the purpose 'Coordinating counseling' (it covers: housing)",
     ]
-    assert find_covering([], send()).refusal() == ["no release of information is on file for this client"]
+    assert find_covering([], send(), FACTS).refusal() == ["no release of information is on file for this client"]

@@ -206,3 +206,50 @@ def test_the_referrals_page_is_in_the_access_record(web) -> None:
     assert "42 CFR Part 2" in page
     last = (browser.root / ".caseflow" / "access.log").read_text().strip().splitlines()[-1]
     assert "referrals page" in last and PART2_CLIENT in last
+
+
+def test_the_consent_form_offers_expiry_choices_and_refuses_a_minor_at_the_field(web, case_repo) -> None:  # type: ignore[no-untyped-def]
+    from tests.referrals.test_commands import PROVIDER
+    from tests.samples import CLIENT as MINOR
+    from tests.samples import CLIENT_YAML
+
+    root = case_repo(
+        {
+            f"clients/{MINOR}/client.yaml": CLIENT_YAML.replace("dob: 1990-04-02", "dob: 2014-03-01"),
+            "providers/eastside-counseling.yaml": PROVIDER,
+        }
+    )
+    browser = web("casey", root=root)
+    form = browser.get(f"/clients/{MINOR}/consents/new").text
+    for choice in ("date", "discharge", "end-of-referral", "duration", "open-ended"):
+        assert f'name="expiry_kind" value="{choice}"' in form
+    typed = {
+        "kind": "release",
+        "recipient": "eastside-counseling",
+        "purposes": "Referral for counseling",
+        "information": "Contact information",
+        "expiry_kind": "duration",
+        "duration_amount": "1",
+        "duration_unit": "years",
+        "signed_on": "2026-08-12",
+        "relationship": "self",
+        "minor_consent_basis": "",
+    }
+    before = head(root)
+    refused = browser.post(f"/clients/{MINOR}/consents/new", typed)
+    assert refused.status_code == 400
+    assert 'id="cn-minor_consent_basis-error"' in refused.text
+    assert f"{MINOR} is 12 on 2026-08-12 (under 18)" in refused.text
+    assert 'name="duration_amount" value="1"' in refused.text and "Referral for counseling" in refused.text
+    assert head(root) == before and git(root, "status", "--porcelain") == ""
+    bad_time = browser.post(f"/clients/{MINOR}/consents/new", typed | {"duration_amount": "a while"})
+    assert bad_time.status_code == 400 and 'id="cn-expiry-error"' in bad_time.text
+
+    basis = "state law: minor may consent to SUD treatment"
+    recorded = browser.post(f"/clients/{MINOR}/consents/new", typed | {"minor_consent_basis": basis})
+    assert recorded.status_code == 303, recorded.text
+    (path,) = (root / "clients" / MINOR / "consents").glob("*.yaml")
+    data = read(path)
+    assert data["expiry_event"] == "1 year" and data["minor_consent_basis"] == basis
+    page = browser.get(f"/clients/{MINOR}/referrals").text
+    assert "2027-08-12 (1 year after signing)" in page

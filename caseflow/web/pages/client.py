@@ -85,14 +85,8 @@ def _ways_on(repo: Any, client_id: str, stage: Any) -> list[dict[str, Any]]:
 
 
 def _consents(repo: Any, client_id: str) -> list[dict[str, Any]]:
-    today = repo.today().isoformat()
-    rows = []
-    for consent in repo.referrals.consents_on_file(client_id):
-        expires = str(consent.get("expires") or "")
-        revoked = bool(consent.get("revoked"))
-        valid = not revoked and (not expires[:1].isdigit() or expires >= today)
-        rows.append({**consent, "valid_today": valid})
-    return rows
+    """Each consent and whether it is valid today, by the rule every disclosure uses."""
+    return list(repo.referrals.consent_statuses(client_id))
 
 
 def _new_document_forms(repo: Any) -> list[dict[str, str]]:

@@ -42,23 +42,32 @@ CONSENT_FIELDS = (
     "other_recipients",
     "purposes",
     "information",
+    "expiry_kind",
     "expires",
-    "expiry_event",
+    "duration_amount",
+    "duration_unit",
+    "expiry_referral",
     "part2",
     "signed_on",
     "signed_by",
     "relationship",
     "authority",
+    "minor_consent_basis",
     "note",
     "referral",
 )
+#: The expiry choices of the consent form (``expiry_kind``) and the units of a duration.
+EXPIRY_KINDS = ("date", "discharge", "end-of-referral", "duration", "open-ended")
+DURATION_UNITS = ("days", "weeks", "months", "years")
 #: The CLI options the services name in their refusals, and the web form's field (and label) for each.
 CONSENT_OPTIONS = {
     "--to": ("recipients", "Recipients"),
     "--purpose": ("purposes", "Purposes"),
     "--information": ("information", "Information covered"),
-    "--expires": ("expires", "Expires on"),
-    "--expiry-event": ("expiry_event", "Expiry event"),
+    "--expires": ("expiry", "Expiry date"),
+    "--expiry-event": ("expiry", "Expiry"),
+    "--referral": ("expiry", "Referral it covers"),
+    "minor_consent_basis": ("minor_consent_basis", "Minor-consent basis"),
     "--signed-on": ("signed_on", "Date signed"),
     "--signed-by": ("signed_by", "Signed by"),
     "--relationship": ("relationship", "Signer's relationship"),
@@ -191,7 +200,7 @@ def _overview_page(
     results: list[Match] | None = None,
     refused: Mapping[str, Any] | None = None,
 ) -> Response:
-    from caseflow.referrals.coverage import find_covering, validity
+    from caseflow.referrals.coverage import find_covering
     from caseflow.referrals.lifecycle import SENT_STATUSES, TRANSITIONS, consents_on_file, disclosure_of
     from caseflow.referrals.status import last_change, stale_since
 
@@ -199,6 +208,7 @@ def _overview_page(
     today = repo.today()
     days = repo.referrals.stale_after_days()
     case = repo.case(client_id)
+    facts = repo.referrals.consent_facts(client_id)
     try:
         on_file = consents_on_file(repo, client_id)
         consents_problem = None
@@ -211,7 +221,7 @@ def _overview_page(
         coverage = None
         if status == "draft":
             try:
-                check = find_covering(on_file, disclosure_of(data, client_id, today.isoformat()))
+                check = find_covering(on_file, disclosure_of(data, client_id, today.isoformat()), facts)
                 coverage = {"ok": check.ok, "covering": check.covering, "reasons": check.refusal()}
             except CaseflowError as exc:
                 coverage = {"ok": False, "covering": None, "reasons": [str(exc)]}
@@ -227,23 +237,7 @@ def _overview_page(
                 "coverage": coverage,
             }
         )
-    consents = []
-    for document in case.by_form("core.consent"):
-        data = dict(document.data)
-        why_not = validity(data, today.isoformat())
-        consents.append(
-            {
-                "id": data.get("id"),
-                "kind": data.get("kind"),
-                "regulation": data.get("regulation"),
-                "recipients": [r.get("name") or r.get("provider") for r in data.get("recipients") or []],
-                "purposes": list(data.get("purposes") or []),
-                "expires": data.get("expires_on") or data.get("expiry_event"),
-                "status": data.get("status"),
-                "valid_today": not why_not,
-                "why_not": why_not,
-            }
-        )
+    consents = [row | {"recipients": row["recipient_names"]} for row in repo.referrals.consent_statuses(client_id)]
     directories = repo.referrals.directories()
     categories, languages = _choices(directories)
     broken = [source.id for source in repo.referrals.directory_sources() if source.error]
@@ -478,7 +472,13 @@ async def new_consent(request: Request) -> Response:
         record = repo.client_record(client_id)
         today = repo.today().isoformat()
         if request.method == "GET":
-            values = dict.fromkeys(CONSENT_FIELDS, "") | {"kind": "release", "signed_on": today, "relationship": "self"}
+            values = dict.fromkeys(CONSENT_FIELDS, "") | {
+                "kind": "release",
+                "signed_on": today,
+                "relationship": "self",
+                "expiry_kind": "date",
+                "duration_unit": "years",
+            }
             chosen: list[str] = []
             referral_id = request.query_params.get("referral")
             if referral_id:
@@ -491,12 +491,14 @@ async def new_consent(request: Request) -> Response:
                     "information": "\n".join(str(i) for i in data.get("information") or []),
                     "part2": "yes" if data.get("part2") else "",
                     "referral": referral_id,
+                    "expiry_referral": referral_id,
                 }
             elif record.get("part2") is True:
                 values["part2"] = "yes"
             return _consent_page(request, repo, client_id, record, values, chosen)
         form = await request.form()
         values = _typed(form, CONSENT_FIELDS)
+        values["expiry_kind"] = values["expiry_kind"] or "date"  # a date is the plain answer (and the default)
         chosen = [str(v) for v in form.getlist("recipient") if str(v).strip()]
         if values["referral"]:
             check_document_id(values["referral"], "referral")
@@ -511,8 +513,10 @@ async def new_consent(request: Request) -> Response:
             recipients=recipients,
             purposes=_lines(values["purposes"]),
             information=_lines(values["information"]),
-            expires_on=values["expires"] or None,
-            expiry_event=values["expiry_event"] or None,
+            expires_on=(values["expires"] or None) if values["expiry_kind"] == "date" else None,
+            expiry_event=_expiry_event(values),
+            referral=(values["expiry_referral"] or None) if values["expiry_kind"] == "end-of-referral" else None,
+            minor_consent_basis=values["minor_consent_basis"] or None,
             part2=values["part2"] == "yes",
             treatment=treatment,
             signed_on=values["signed_on"] or None,
@@ -547,7 +551,24 @@ def _consent_errors(values: dict[str, str]) -> dict[str, str]:
         errors["relationship"] = "Choose who signed."
     if values["part2"] not in ("", "yes"):
         errors["part2"] = "Tick it or leave it."
+    if values["kind"] == "release":
+        if values["expiry_kind"] not in EXPIRY_KINDS:
+            errors["expiry"] = "Choose when the consent expires: a date, discharge, the end of the referral or a time."
+        elif values["expiry_kind"] == "duration" and not (
+            re.fullmatch(r"[1-9]\d{0,3}", values["duration_amount"]) and values["duration_unit"] in DURATION_UNITS
+        ):
+            errors["expiry"] = "Give the time after signing as a whole number of days, weeks, months or years."
     return errors
+
+
+def _expiry_event(values: Mapping[str, str]) -> str | None:
+    """The form's expiry choice as the service takes it (``1 year``, ``discharge``); a date is not an event."""
+    kind = values["expiry_kind"]
+    if values["kind"] != "release" or kind == "date":
+        return None
+    if kind == "duration":
+        return f"{values['duration_amount']} {values['duration_unit']}"
+    return {"discharge": "discharge", "end-of-referral": "end of referral", "open-ended": "end of treatment"}.get(kind)
 
 
 def _consent_page(
@@ -571,6 +592,11 @@ def _consent_page(
         candidates=candidates,
         chosen=chosen,
         unknown_chosen=[c for c in chosen if c not in known],
+        referrals=[
+            {"id": d.data.get("id"), "provider": d.data.get("provider_name") or d.data.get("provider")}
+            for d in repo.case(client_id).by_form("core.referral")
+        ],
+        units=DURATION_UNITS,
         errors=errors or {},
         today=repo.today().isoformat(),
     )

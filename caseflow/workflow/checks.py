@@ -144,6 +144,48 @@ def _referrals_serve_plan_goals(case: CaseView, params: Mapping[str, Any]) -> li
     return missing
 
 
+def _contact_attempts(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    """Closing for lost contact: the attempts to reach the client are on record (contact notes
+    whose client was not reached), enough of them and recent."""
+    count, days = int(params.get("count", 2)), int(params.get("days", 30))
+    since = (case.today - dt.timedelta(days=days)).isoformat()
+    attempts = [
+        d
+        for d in case.current("core.visit")
+        if d.data.get("client_present") is False and str(d.data.get("date") or "") >= since
+    ]
+    if len(attempts) >= count:
+        return []
+    return [
+        f"needs {count} attempts to reach the client in the last {days} days, {len(attempts)} on record "
+        f"(each: caseflow visit {case.client_id} --type phone --not-reached --note TEXT)"
+    ]
+
+
+def _field_given(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    form, name = str(params["form"]), str(params["field"])
+    documents = case.current(form)
+    if any(str(d.data.get(name) or "").strip() for d in documents):
+        return []
+    where = documents[0].path if documents else f"the {form} document"
+    return [f"{where} needs {params.get('title') or name} ({name})"]
+
+
+def _discharge_goals_reviewed(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    """A completed case says how each goal of its plan ended."""
+    plans = case.current("core.plan")
+    goals = [str(g.get("id")) for g in (plans[0].data.get("goals") or []) if isinstance(g, Mapping)] if plans else []
+    discharges = case.current("core.discharge")
+    listed = discharges[0].data.get("goals") if discharges else None
+    reviewed = {str(g.get("goal")) for g in listed or [] if isinstance(g, Mapping) and g.get("status")}
+    return [
+        f"the discharge gives no outcome for plan goal {goal} "
+        f"(caseflow discharge {case.client_id} --reason completed --goal {goal}=met)"
+        for goal in goals
+        if goal not in reviewed
+    ]
+
+
 def _title(params: Mapping[str, Any]) -> str:
     return str(params.get("title") or f"a {params.get('form')} document")
 
@@ -184,6 +226,22 @@ CHECKS = [
         "referrals_serve_plan_goals",
         lambda p: "every open referral linked to a goal of the plan",
         _referrals_serve_plan_goals,
+    ),
+    Check(
+        "contact_attempts",
+        lambda p: f"{p.get('count', 2)} attempts to reach the client within {p.get('days', 30)} days",
+        _contact_attempts,
+    ),
+    Check(
+        "field_given",
+        lambda p: f"{p.get('title') or p.get('field')} given in {p.get('form')}",
+        _field_given,
+        needs=("form", "field"),
+    ),
+    Check(
+        "discharge_goals_reviewed",
+        lambda p: "an outcome for every goal of the plan in the discharge",
+        _discharge_goals_reviewed,
     ),
     Check(
         "suicide_risk_followed_up",

@@ -157,6 +157,11 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
     new(repo, "casey", client, "core.discharge", "reason=goals-met", "outcome=Housed and back at school")
     unmet = missing(repo, client, "discharged")
     assert any("is still requested" in line for line in unmet)
+    assert (
+        f"the discharge gives no outcome for plan goal g1 (caseflow discharge {client} --reason completed "
+        "--goal g1=met)" in unmet
+    )
+    repo.records.set_fields(casey, client, "discharge.yaml", ["goals[+].goal=g1", "goals[0].status=met"])
     assert any(line.startswith("discharge.yaml is not approved") for line in unmet)
     referral = next(p for p in (repo.root / "clients" / client / "referrals").iterdir())
     repo.records.set_fields(casey, client, f"referrals/{referral.name}", ["status=completed"])

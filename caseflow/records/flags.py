@@ -73,7 +73,7 @@ def clear_flag(
         entry = _in_force(record.data.get("risk_flags"), flag)
         if entry is None:
             raise NotFound(
-                f"{client_id} has no risk flag '{flag.strip()}' in force (caseflow show {client_id} lists them)"
+                f"{client_id} has no risk flag '{flag.strip()}' in force (the flags: caseflow show {client_id})"
             )
         day = parse_past_date(on, "--on", repo.today())
         if str(entry.get("since") or "") > day.isoformat():

@@ -26,21 +26,22 @@ def _consent_on_file(case: CaseView, params: Mapping[str, Any]) -> list[str]:
         expired = isinstance(data.get("expires_on"), str) and data["expires_on"] < today
         if data.get("kind") == kind and data.get("status") == "active" and not expired:
             return []
-    return [f"no active {kind} consent on file (caseflow new {case.client_id} core.consent --field kind={kind})"]
+    how = f"caseflow consent {case.client_id} --treatment" if kind == "treatment" else "see caseflow consent --help"
+    return [f"no active {kind} consent on file ({how})"]
 
 
 def _document_exists(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     form = str(params["form"])
     if case.current(form):
         return []
-    return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
+    return [f"needs {_title(params)} ({_how(case, params)})"]
 
 
 def _document_valid(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     form = str(params["form"])
     documents = case.current(form)
     if not documents:
-        return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
+        return [f"needs {_title(params)} ({_how(case, params)})"]
     reasons = []
     for document in documents:
         problems = case.validate(document)
@@ -63,7 +64,8 @@ def _screened_within(case: CaseView, params: Mapping[str, Any]) -> list[str]:
         date = document.data.get("date")
         if wanted and isinstance(date, str) and date >= since:
             return []
-    return [f"needs {_screening(params)} dated within the last {days} days (caseflow screen {case.client_id} ...)"]
+    first = str((instruments or ["phq9"])[0]).removeprefix("instruments.")
+    return [f"needs {_screening(params)} dated within the last {days} days (caseflow screen {case.client_id} {first})"]
 
 
 def _plan_has_measurable_goal(case: CaseView, params: Mapping[str, Any]) -> list[str]:
@@ -184,6 +186,13 @@ def _discharge_goals_reviewed(case: CaseView, params: Mapping[str, Any]) -> list
         for goal in goals
         if goal not in reviewed
     ]
+
+
+def _how(case: CaseView, params: Mapping[str, Any]) -> str:
+    """The command that writes the document: the requirement's own (``command``, with {client}),
+    else ``caseflow new`` with the form."""
+    command = params.get("command")
+    return str(command).format(client=case.client_id) if command else f"caseflow new {case.client_id} {params['form']}"
 
 
 def _title(params: Mapping[str, Any]) -> str:

@@ -10,7 +10,12 @@ from caseflow import Requirement, Stage, Transition, Workflow, hookimpl
 from caseflow.records.discharge_form import reason_codes
 
 PLAN = {"form": "core.plan", "title": "the service plan"}
-DISCHARGE = {"form": "core.discharge", "title": "a discharge summary"}
+DISCHARGE = {
+    "form": "core.discharge",
+    "title": "a discharge summary",
+    # a summary needs its reason and outcome to be valid: the bare skeleton would not be
+    "command": 'caseflow new {client} core.discharge --field reason=completed --field "outcome=Goals met"',
+}
 
 
 def _if_reason(*reasons: str) -> dict[str, object]:

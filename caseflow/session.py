@@ -99,9 +99,10 @@ def approval_gates(spec: Any, forms: Mapping[str, Form]) -> dict[tuple[str, str]
     one-per-client forms): the history checks them at every stage change, not just in `advance`."""
     gates: dict[tuple[str, str], list[str]] = {}
     for move in spec.transitions:
-        stage = spec.stage(move.source)
         paths = []
-        for requirement in [*(stage.exit_requirements if stage else ()), *move.requirements]:
+        for requirement in spec.requirements(move):
+            if getattr(requirement, "when", None) is not None:
+                continue  # needed for some cases only (a discharge's reason): `advance` checks it, not the history
             form = forms.get(str(requirement.params.get("form", ""))) if requirement.check == "approved" else None
             if form is not None and form.singleton:
                 paths.append(form.path)

@@ -15,7 +15,7 @@ from caseflow.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    for command in (init, staff, plugins, forms, demo):
+    for command in (init, staff, reassign, plugins, forms, demo):
         cli.add_command(command)
 
 
@@ -160,7 +160,60 @@ def staff_list(settings: Settings, as_json: bool) -> None:
     if as_json:
         emit_json([m.as_json() for m in members])
         return
-    table([(m.id, m.name, m.role, m.email) for m in members], ["ID", "NAME", "ROLE", "EMAIL"])
+    table(
+        [(m.id, m.name, m.role, m.email, "yes" if m.active else "no (left)") for m in members],
+        ["ID", "NAME", "ROLE", "EMAIL", "ACTIVE"],
+    )
+
+
+@staff.command("deactivate")
+@click.argument("staff_id", metavar="STAFF")
+@click.option("--reason", help="Why (kept in the commit: left the agency, long leave).")
+@repo_options
+def staff_deactivate(settings: Settings, staff_id: str, reason: str | None) -> None:
+    """Someone left: they can no longer act, and no client is assigned to them (admins).
+
+    They stay on the staff list, so every commit and document they wrote keeps its author. Their
+    open clients stay theirs until reassigned: caseflow reassign --from STAFF --to OTHER.
+    """
+    repo = settings.repo()
+    commit = repo.agency.deactivate(settings.actor(), staff_id, reason)
+    done(f"{staff_id} is inactive (commit {(commit or '')[:8]})")
+    remaining = repo.agency.open_clients(staff_id)
+    if remaining:
+        warn(f"{staff_id} still has {len(remaining)} open client(s): caseflow reassign --from {staff_id} --to STAFF_ID")
+
+
+@staff.command("reactivate")
+@click.argument("staff_id", metavar="STAFF")
+@repo_options
+def staff_reactivate(settings: Settings, staff_id: str) -> None:
+    """Someone is back: they can act and be given clients again (admins)."""
+    commit = settings.repo().agency.reactivate(settings.actor(), staff_id)
+    done(f"{staff_id} is active again (commit {(commit or '')[:8]})")
+
+
+@click.command()
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...")
+@click.option("--from", "source", required=True, metavar="STAFF", help="Whose clients move.")
+@click.option("--to", "target", required=True, metavar="STAFF", help="Who takes them (an active member of staff).")
+@json_option
+@repo_options
+def reassign(settings: Settings, clients: tuple[str, ...], source: str, target: str, as_json: bool) -> None:
+    """Move clients from one worker to another in one commit (supervisors, directors, admins).
+
+    Without CLIENT, every open client of --from moves; --from's households move with them when
+    all their members do. Due lists and caseloads follow at once.
+    """
+    moved = settings.repo().agency.reassign(settings.actor(), source, target, clients)
+    if as_json:
+        emit_json(moved.as_json())
+        return
+    households = f" and {len(moved.households)} household(s)" if moved.households else ""
+    done(
+        f"{len(moved.clients)} client(s){households} moved from {source} to {target} "
+        f"(commit {(moved.commit or '')[:8]})"
+    )
 
 
 @click.command()

@@ -121,3 +121,33 @@ def require_signing(repo: Session, actor: Staff) -> str:
 
     edit_config(repo, actor, "signing-require", change)
     return baseline
+
+
+def set_active(repo: Session, actor: Staff, staff_id: str, active: bool, reason: str | None = None) -> str | None:
+    """Deactivate (someone who left) or reactivate a member of staff: one commit of caseflow.yaml.
+
+    An inactive person stays on the staff list, so everything they wrote keeps its author; they
+    can no longer act, and nobody is assigned to them until they are reactivated."""
+    member = repo.config.staff_member(staff_id)
+    if member is None:
+        raise NotFound(f"'{staff_id}' is not on the staff list in {CONFIG_FILE}")
+    if not repo.config.admins and actor.role not in ("supervisor", "director"):
+        raise NotAllowed("only a supervisor or director changes staff while the agency has no admin (a director)")
+    if member.active == active:
+        raise UsageError(f"{staff_id} is already {'active' if active else 'inactive'}")
+    if not active and staff_id == actor.id:
+        raise NotAllowed("nobody deactivates themselves; another admin does it")
+    if not active and repo.config.is_admin(member) and len(repo.config.admins) == 1:
+        raise NotAllowed(
+            f"{staff_id} is the only admin; make someone else an admin first, or nobody could change staff"
+        )
+
+    def change(document: Document) -> None:
+        entry = _entry(document, staff_id)
+        if active:
+            del entry["active"]  # active is the default: the entry reads as it did before
+        else:
+            entry["active"] = False
+
+    details = {"Staff": staff_id, **({"Reason": " ".join(reason.split())} if reason else {})}
+    return edit_config(repo, actor, "staff-reactivate" if active else "staff-deactivate", change, details)

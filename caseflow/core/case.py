@@ -54,6 +54,17 @@ def parse_approvals(data: Mapping[str, Any], approvers: set[str]) -> list[Approv
     return decisions
 
 
+def active_risk_flags(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The client's risk flags in force: a cleared flag (``cleared_on``) stays in client.yaml as
+    history, but neither sets the risk level nor puts the client first on the due list."""
+    flags = record.get("risk_flags")
+    return (
+        [f for f in flags or [] if isinstance(f, Mapping) and not f.get("cleared_on")]
+        if isinstance(flags, list)
+        else []
+    )
+
+
 _DATE_FIELDS = ("date", "signed_on", "created", "requested_on")
 
 

@@ -156,7 +156,7 @@ def _raise_risk_flag(repo: Session, tx: Any, client_id: str, spec: Instrument, d
     flags = record.data.get("risk_flags")
     if flags is None:
         flags = record.data["risk_flags"] = new_sequence()
-    if any(isinstance(f, Mapping) and f.get("flag") == SUICIDE_RISK for f in flags):
+    if any(isinstance(f, Mapping) and f.get("flag") == SUICIDE_RISK and not f.get("cleared_on") for f in flags):
         return  # already flagged: the new screening is on file, the flag stays as it is
     if flags.fa.flow_style():
         flags.fa.set_block_style()

@@ -50,6 +50,7 @@ class Contact:
     facility: str | None = None  # hospital visits: where, and the stay's dates
     admitted_on: str | None = None
     discharged_on: str | None = None
+    reached: bool = True  # False: an attempt to reach the client that did not (not a contact)
 
 
 def record_visit(
@@ -68,6 +69,8 @@ def record_visit(
         if not 0 < contact.duration_minutes <= 1440:
             raise CaseflowError(f"--duration {contact.duration_minutes} is not a number of minutes in a day")
         preset["duration_minutes"] = contact.duration_minutes
+    if not contact.reached:
+        preset["client_present"] = False
     if contact.goals:
         preset["goals"] = list(_plan_goal_ids(repo, client_id, contact.goals))
     stay = _hospital_stay(contact, today)

@@ -64,6 +64,11 @@ def _note_text(note: str | None, note_file: Path | None, edit: bool, what: str) 
 @click.option("--facility", help="Hospital visits: the hospital.")
 @click.option("--admitted", metavar="YYYY-MM-DD", help="Hospital visits: admitted on.")
 @click.option("--discharged", metavar="YYYY-MM-DD", help="Hospital visits: discharged on (starts the 7-day follow-up).")
+@click.option(
+    "--not-reached",
+    is_flag=True,
+    help="An attempt that did not reach the client (no answer): on record, but not a contact.",
+)
 @json_option
 @repo_options
 def visit(
@@ -79,6 +84,7 @@ def visit(
     facility: str | None,
     admitted: str | None,
     discharged: str | None,
+    not_reached: bool,
     as_json: bool,
 ) -> None:
     """Record a contact with the client: visits/<date>-<type>.md, one commit.
@@ -91,7 +97,7 @@ def visit(
     text = _note_text(note, note_file, edit, "contact note")
     if text is None and not edit:
         raise UsageError("say what happened: --note TEXT, --note-file FILE, or --edit to write it in $EDITOR")
-    contact = Contact(kind, on, duration, goals, text, facility, admitted, discharged)
+    contact = Contact(kind, on, duration, goals, text, facility, admitted, discharged, reached=not not_reached)
     saved = settings.repo().followup.record_visit(settings.actor(), client_id, contact, edit=edit)
     if as_json:
         emit_json({"path": saved.path, "commit": saved.commit})

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from caseflow.core.case import CaseView
+from caseflow.core.case import CaseView, active_risk_flags
 from caseflow.errors import CaseflowError, PluginError, Problem
 from caseflow.followup.due_rules import BUILT_IN_RULES, Due, DueRule
 from caseflow.index.caseload import cases, client_records, memoized
@@ -125,7 +125,7 @@ def _stored(case: CaseView, rules: list[tuple[str, DueRule]], monitoring: Any, f
         "stage": stage if isinstance(stage, str) else None,
         "worker": worker if isinstance(worker, str) else None,
         "risk": risk_level(case.record, monitoring),
-        "flagged": bool(case.record.get("risk_flags")),
+        "flagged": bool(active_risk_flags(case.record)),
         "items": items,
     }
 
@@ -135,7 +135,7 @@ def due_for_case(repo: Session, case: CaseView, within_days: int = WITHIN_DAYS) 
     monitoring = repo.workflow_spec.monitoring
     rules = [("caseflow", rule) for rule in BUILT_IN_RULES] + repo.host.due_rules()
     level = risk_level(case.record, monitoring)
-    flagged = bool(case.record.get("risk_flags"))
+    flagged = bool(active_risk_flags(case.record))
     worker = case.record.get("assigned_worker")
     items = [item for item in _evaluate(case, rules, monitoring) if item.shows(case.today, within_days)]
     entries = [DueEntry(case.client_id, worker, level, flagged, item, case.today) for item in items]

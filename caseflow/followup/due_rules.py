@@ -53,10 +53,15 @@ class DueRule:
 
 
 def contacts(case: CaseView) -> list[Mapping[str, Any]]:
-    """Contact notes of this episode up to today, oldest first (a note dated ahead counts for nothing)."""
+    """Contact notes of this episode up to today, oldest first (a note dated ahead counts for nothing,
+    and neither does an attempt that did not reach the client: client_present false)."""
     today = case.today.isoformat()
     # A note still blank (its skeleton) records no contact: nothing about one is written in it.
-    found = [d.data for d in case.filled("core.visit") if _is_date(d.data.get("date")) and d.data["date"] <= today]
+    found = [
+        d.data
+        for d in case.filled("core.visit")
+        if _is_date(d.data.get("date")) and d.data["date"] <= today and d.data.get("client_present") is not False
+    ]
     return sorted(found, key=lambda data: str(data["date"]))
 
 

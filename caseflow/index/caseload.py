@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow.core import casefiles
 from caseflow.core.blank import blank_reason
-from caseflow.core.case import CaseDocument, CaseView, blob_id, parse_approvals
+from caseflow.core.case import CaseDocument, CaseView, active_risk_flags, blob_id, parse_approvals
 from caseflow.core.config import CONFIG_FILE
 from caseflow.core.documents import load_plain
 from caseflow.core.parallel import chunked, map_chunks
@@ -227,7 +227,7 @@ def _row(client_id: str, found: Parsed | Problem) -> dict[str, Any]:
         "stage": record.get("stage"),
         "assigned_worker": record.get("assigned_worker"),
         "intake_date": record.get("intake_date"),
-        "risk_flags": [f.get("flag") for f in record.get("risk_flags") or [] if isinstance(f, dict)],
+        "risk_flags": [f.get("flag") for f in active_risk_flags(record)],
         "problem": str(found) if isinstance(found, Problem) else None,
     }
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow.core import layout
 from caseflow.core.config import CONFIG_FILE, ROLES, UNIQUE_NAMES_FORMAT, Staff
-from caseflow.core.documents import Document, add_field, new_mapping, new_sequence, styled_like
+from caseflow.core.documents import Document, add_field, load_plain, new_mapping, new_sequence, styled_like
 from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
 from caseflow.core.forms import Form
@@ -143,8 +143,23 @@ def commit_document(repo: Session, tx: Transaction, document: Document, form: Fo
     problems = _check(repo, document, data, form, client_id, inner)
     if problems:
         raise DocumentError(problems)
+    worker = document.data.get("assigned_worker") if form.id == "core.client" else None
+    if isinstance(worker, str) and not getattr(repo.config.staff_member(worker), "active", True):
+        before = tx.read(document.path)
+        earlier = load_plain(document.path, before)[0].get("assigned_worker") if before else None
+        if earlier != worker:  # the clients they already had stay valid; only a new assignment is refused
+            _refuse_inactive_worker(repo, worker)
     if tx.read(document.path) != data:  # an edit to the value already there is no change at all
         tx.write(document.path, data)
+
+
+def _refuse_inactive_worker(repo: Session, staff_id: str) -> None:
+    member = repo.config.staff_member(staff_id)
+    if member is not None and not member.active:
+        raise NotAllowed(
+            f"{staff_id} is no longer active: no new clients are assigned to them "
+            f"(caseflow staff reactivate {staff_id})"
+        )
 
 
 def saved(repo: Session, tx: Transaction, client_id: str | None, path: str, form: Form, action: str) -> SavedDocument:
@@ -204,6 +219,7 @@ def intake(
     check_staff_id(worker_id)
     if repo.config.staff_member(worker_id) is None:
         raise UnknownPerson(f"'{worker_id}' is not on the staff list in {CONFIG_FILE}")
+    _refuse_inactive_worker(repo, worker_id)
     given = [("name", name), ("dob", dob), *([("phone", phone)] if phone is not None else []), *assignments]
     form = repo.form("core.client")
     with repo.store.transaction(repo.author(actor), action="intake", client=None) as tx:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from caseflow import Form, hookimpl
+from caseflow.core.case import active_risk_flags
 from caseflow.core.formfields import (
     boolean,
     client_id,
@@ -84,6 +85,10 @@ CLIENT_SCHEMA = document(
                     "since": date("Since"),
                     "source": text("Source"),
                     "note": text("Note"),
+                    "set_by": staff("Set by"),
+                    "cleared_on": date("Cleared on"),
+                    "cleared_by": staff("Cleared by"),
+                    "cleared_note": text("Why it was cleared"),
                 },
                 ["flag", "since"],
             ),
@@ -95,7 +100,7 @@ CLIENT_SCHEMA = document(
 
 
 def summarize_client(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    flags = [f.get("flag") for f in data.get("risk_flags") or [] if isinstance(f, Mapping)]
+    flags = [f.get("flag") for f in active_risk_flags(data)]
     return {
         "stage": data.get("stage"),
         "assigned_worker": data.get("assigned_worker"),

@@ -22,7 +22,7 @@ from caseflow.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    for command in (intake, clients, set_, new, validate):
+    for command in (intake, clients, set_, new, validate, flag):
         cli.add_command(command)
 
 
@@ -164,3 +164,33 @@ def validate(settings: Settings, clients: tuple[str, ...], as_json: bool) -> Non
         click.echo(click.style(summary, fg="green" if report.ok else "red"), err=True)
     if not report.ok:
         raise SystemExit(1)
+
+
+@click.command()
+@click.argument("client_id", metavar="CLIENT")
+@click.argument("action", type=click.Choice(["set", "clear"]))
+@click.argument("flag_name", metavar="FLAG")
+@click.option("--since", metavar="YYYY-MM-DD", help="set: raised on (default: today).")
+@click.option("--on", metavar="YYYY-MM-DD", help="clear: cleared on (default: today).")
+@click.option("--note", help="Why (kept with the flag).")
+@repo_options
+def flag(
+    settings: Settings, client_id: str, action: str, flag_name: str, since: str | None, on: str | None, note: str | None
+) -> None:
+    """Raise or clear a risk flag: caseflow flag CLIENT set|clear FLAG. One commit each.
+
+    A flag in force sets the client's risk level (how often to make contact) and puts them first
+    on the due list; a cleared flag stays in client.yaml with when and by whom it was cleared.
+    """
+    from caseflow.errors import UsageError
+
+    if action == "set" and on is not None:
+        raise UsageError("--on is for clearing a flag; raising one takes --since")
+    if action == "clear" and since is not None:
+        raise UsageError("--since is for raising a flag; clearing one takes --on")
+    repo = settings.repo()
+    if action == "set":
+        saved = repo.records.set_flag(settings.actor(), client_id, flag_name, since=since, note=note)
+    else:
+        saved = repo.records.clear_flag(settings.actor(), client_id, flag_name, on=on, note=note)
+    done(f"{client_id}: {action} flag '{flag_name}' (commit {(saved.commit or '')[:8]})")

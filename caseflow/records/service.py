@@ -121,6 +121,23 @@ class Records:
             finalize=finalize,
         )
 
+    def set_flag(
+        self, actor: Staff, client_id: str, flag: str, *, since: str | None = None, note: str | None = None
+    ) -> SavedDocument:
+        """Raise a risk flag in client.yaml (one commit); refused if it is already in force."""
+        from caseflow.records import flags
+
+        return flags.set_flag(self._session, actor, client_id, flag, since, note)
+
+    def clear_flag(
+        self, actor: Staff, client_id: str, flag: str, *, on: str | None = None, note: str | None = None
+    ) -> SavedDocument:
+        """Clear a risk flag (one commit): kept as history with cleared_on and cleared_by; the due
+        list and the risk level stop counting it at once."""
+        from caseflow.records import flags
+
+        return flags.clear_flag(self._session, actor, client_id, flag, on, note)
+
     def documents(self, client_id: str) -> list[ClientDocument]:
         """A client's documents with their forms and summaries (``validate`` checks them in full)."""
         from caseflow.records import listing

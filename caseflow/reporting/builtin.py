@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from caseflow import CaseView, Report, ReportInputs, Table, hookimpl
+from caseflow.core.case import active_risk_flags
 
 OPEN_STAGES = ("intake", "evaluation", "planning", "active", "review")
 OUTCOME_INSTRUMENTS = (("instruments.phq9", "PHQ-9"), ("instruments.gad7", "GAD-7"))
@@ -27,7 +28,7 @@ def caseload(inputs: ReportInputs) -> Mapping[str, Any]:
     rows: list[list[Any]] = []
     for worker, cases in sorted(by_worker.items()):
         stages = [sum(1 for c in cases if c.record.get("stage") == stage) for stage in OPEN_STAGES]
-        flagged = sum(1 for c in cases if c.record.get("risk_flags"))
+        flagged = sum(1 for c in cases if active_risk_flags(c.record))
         overdue = sum(1 for c in cases if _overdue(inputs, c))
         rows.append([worker, len(cases), *stages, flagged, overdue])
     if rows:
@@ -64,7 +65,7 @@ def caseload_list(inputs: ReportInputs) -> Mapping[str, Any]:
             continue
         items = inputs.due(case)
         overdue = [d for d in items if d.due < inputs.today.isoformat()]
-        flags = ", ".join(str(f.get("flag")) for f in case.record.get("risk_flags") or [] if isinstance(f, Mapping))
+        flags = ", ".join(str(f.get("flag")) for f in active_risk_flags(case.record))
         rows.append([case.client_id, case.record.get("assigned_worker"), case.record.get("stage"), flags, len(overdue)])
     columns = ["client", "worker", "stage", "risk flags", "overdue items"]
     return {"title": "Caseload list (identified)", "tables": [Table("Open cases", columns, rows)], "notes": []}

@@ -35,7 +35,7 @@ ORGANIZATION_ID = "1"
 PROJECT_ID = "1"
 DISCHARGED = "discharged"
 #: What a discharge reason tells of the destination (3.12); the rest is not collected.
-REASON_DESTINATION = {"deceased": 24, "incarcerated": 207, "unable-to-contact": 30}
+REASON_DESTINATION = {"deceased": 24, "incarcerated": 207, "unable-to-contact": 30, "lost-contact": 30}
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")

@@ -36,7 +36,8 @@ def _consent_on_file(case: CaseView, params: Mapping[str, Any]) -> list[str]:
         reasons.append(f"consent {data.get('id')} {'; '.join(why_not)}")
     if reasons:
         return reasons
-    return [f"no active {kind} consent on file (caseflow new {case.client_id} core.consent --field kind={kind})"]
+    how = f"caseflow consent {case.client_id} --treatment" if kind == "treatment" else "see caseflow consent --help"
+    return [f"no active {kind} consent on file ({how})"]
 
 
 def _document_exists(case: CaseView, params: Mapping[str, Any]) -> list[str]:
@@ -46,14 +47,14 @@ def _document_exists(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     started = case.current(form)  # there, but blank: it counts once something is written in it
     if started:
         return [f"needs {_title(params)}: {started[0].path} is there but {case.blank(started[0])}; write it"]
-    return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
+    return [f"needs {_title(params)} ({_how(case, params)})"]
 
 
 def _document_valid(case: CaseView, params: Mapping[str, Any]) -> list[str]:
     form = str(params["form"])
     documents = case.current(form)
     if not documents:
-        return [f"needs {_title(params)} (caseflow new {case.client_id} {form})"]
+        return [f"needs {_title(params)} ({_how(case, params)})"]
     reasons = []
     for document in documents:
         problems = case.validate(document)
@@ -76,7 +77,8 @@ def _screened_within(case: CaseView, params: Mapping[str, Any]) -> list[str]:
         date = document.data.get("date")
         if wanted and isinstance(date, str) and date >= since:
             return []
-    return [f"needs {_screening(params)} dated within the last {days} days (caseflow screen {case.client_id} ...)"]
+    first = str((instruments or ["phq9"])[0]).removeprefix("instruments.")
+    return [f"needs {_screening(params)} dated within the last {days} days (caseflow screen {case.client_id} {first})"]
 
 
 def _plan_has_measurable_goal(case: CaseView, params: Mapping[str, Any]) -> list[str]:
@@ -157,6 +159,55 @@ def _referrals_serve_plan_goals(case: CaseView, params: Mapping[str, Any]) -> li
     return missing
 
 
+def _contact_attempts(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    """Closing for lost contact: the attempts to reach the client are on record (contact notes
+    whose client was not reached), enough of them and recent."""
+    count, days = int(params.get("count", 2)), int(params.get("days", 30))
+    since = (case.today - dt.timedelta(days=days)).isoformat()
+    attempts = [
+        d
+        for d in case.current("core.visit")
+        if d.data.get("client_present") is False and str(d.data.get("date") or "") >= since
+    ]
+    if len(attempts) >= count:
+        return []
+    return [
+        f"needs {count} attempts to reach the client in the last {days} days, {len(attempts)} on record "
+        f"(each: caseflow visit {case.client_id} --type phone --not-reached --note TEXT)"
+    ]
+
+
+def _field_given(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    form, name = str(params["form"]), str(params["field"])
+    documents = case.current(form)
+    if any(str(d.data.get(name) or "").strip() for d in documents):
+        return []
+    where = documents[0].path if documents else f"the {form} document"
+    return [f"{where} needs {params.get('title') or name} ({name})"]
+
+
+def _discharge_goals_reviewed(case: CaseView, params: Mapping[str, Any]) -> list[str]:
+    """A completed case says how each goal of its plan ended."""
+    plans = case.current("core.plan")
+    goals = [str(g.get("id")) for g in (plans[0].data.get("goals") or []) if isinstance(g, Mapping)] if plans else []
+    discharges = case.current("core.discharge")
+    listed = discharges[0].data.get("goals") if discharges else None
+    reviewed = {str(g.get("goal")) for g in listed or [] if isinstance(g, Mapping) and g.get("status")}
+    return [
+        f"the discharge gives no outcome for plan goal {goal} "
+        f"(caseflow discharge {case.client_id} --reason completed --goal {goal}=met)"
+        for goal in goals
+        if goal not in reviewed
+    ]
+
+
+def _how(case: CaseView, params: Mapping[str, Any]) -> str:
+    """The command that writes the document: the requirement's own (``command``, with {client}),
+    else ``caseflow new`` with the form."""
+    command = params.get("command")
+    return str(command).format(client=case.client_id) if command else f"caseflow new {case.client_id} {params['form']}"
+
+
 def _title(params: Mapping[str, Any]) -> str:
     return str(params.get("title") or f"a {params.get('form')} document")
 
@@ -197,6 +248,22 @@ CHECKS = [
         "referrals_serve_plan_goals",
         lambda p: "every open referral linked to a goal of the plan",
         _referrals_serve_plan_goals,
+    ),
+    Check(
+        "contact_attempts",
+        lambda p: f"{p.get('count', 2)} attempts to reach the client within {p.get('days', 30)} days",
+        _contact_attempts,
+    ),
+    Check(
+        "field_given",
+        lambda p: f"{p.get('title') or p.get('field')} given in {p.get('form')}",
+        _field_given,
+        needs=("form", "field"),
+    ),
+    Check(
+        "discharge_goals_reviewed",
+        lambda p: "an outcome for every goal of the plan in the discharge",
+        _discharge_goals_reviewed,
     ),
     Check(
         "suicide_risk_followed_up",

@@ -8,6 +8,7 @@ import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table
 from caseflow.hookspecs import hookimpl
+from caseflow.records.discharge_form import REASON_TITLES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    for command in (stages, advance, approve, reject, log):
+    for command in (stages, advance, discharge, approve, reject, log):
         cli.add_command(command)
 
 
@@ -28,6 +29,7 @@ def _requirement(requirement: Requirement, describe: Callable[[Requirement], str
         "params": dict(requirement.params),
         "label": requirement.label,
         "description": describe(requirement),
+        "when": dict(requirement.when) if requirement.when is not None else None,
     }
 
 
@@ -49,7 +51,11 @@ def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
             "to_leave": [repo.workflow.describe(r) for r in stage.exit_requirements],
             "requirements": [_requirement(r, repo.workflow.describe) for r in stage.exit_requirements],
             "transitions": [
-                {"to": t.target, "requirements": [_requirement(r, repo.workflow.describe) for r in t.requirements]}
+                {
+                    "to": t.target,
+                    "requirements": [_requirement(r, repo.workflow.describe) for r in t.requirements],
+                    "with_exit_requirements": t.exit_requirements,
+                }
                 for t in workflow.transitions_from(stage.id)
             ],
         }
@@ -77,6 +83,8 @@ def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
         mark = click.style("ready", fg="green") if evaluation.ok else click.style("not yet", fg="yellow")
         click.echo(f"\n→ {evaluation.target}: {mark}")
         for status in evaluation.requirements:
+            if not status.applies:
+                continue  # a discharge for another reason: what this one does not need
             symbol = click.style("✓", fg="green") if status.met else click.style("✗", fg="red")
             click.echo(f"  {symbol} {status.description}")
             for line in status.missing:
@@ -125,6 +133,56 @@ def advance(
         emit_json({**evaluation.as_json(), "commit": change.commit})
         return
     done(f"{client_id}: {change.source} → {change.target} (commit {(change.commit or '')[:8]})")
+
+
+@click.command()
+@click.argument("client_id", metavar="CLIENT")
+@click.option("--reason", required=True, metavar="REASON", help=f"Why the case closes: {', '.join(REASON_TITLES)}.")
+@click.option("--date", "on", metavar="YYYY-MM-DD", help="The discharge date (default: today; never in the future).")
+@click.option("--note", help="The outcome, in your words (default: the reason's title).")
+@click.option("--transferred-to", metavar="TEXT", help="Transferred: the agency or program taking over.")
+@click.option(
+    "--goal",
+    "goals",
+    multiple=True,
+    metavar="GOAL_ID=STATUS",
+    help="How a plan goal ended: met, partly-met or not-met. Repeatable.",
+)
+@json_option
+@repo_options
+def discharge(
+    settings: Settings,
+    client_id: str,
+    reason: str,
+    on: str | None,
+    note: str | None,
+    transferred_to: str | None,
+    goals: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Close a case from any stage: the discharge summary and the move to discharged, one commit.
+
+    What it needs depends on the reason: completed needs an outcome for every plan goal, no open
+    referral and a supervisor's approval of the summary; lost-contact needs 2 attempts to reach the
+    client in the last 30 days (caseflow visit CLIENT --type phone --not-reached); transferred needs
+    --transferred-to; declined-services, moved and deceased need only the summary. Refused: every
+    missing thing is listed and nothing is written.
+    """
+    from caseflow.workflow import engine
+    from caseflow.workflow.discharge import Closing, parse_goals
+
+    repo = settings.repo()
+    closing = Closing(reason, on, note, transferred_to, parse_goals(goals))
+    try:
+        evaluation, change = repo.workflow.discharge(settings.actor(), client_id, closing)
+    except engine.RequirementsNotMet as refused:
+        if as_json:
+            emit_json({**refused.evaluation.as_json(), "hints": list(refused.hints), "commit": None})
+        raise
+    if as_json:
+        emit_json({**evaluation.as_json(), "commit": change.commit})
+        return
+    done(f"{client_id}: {change.source} → discharged (commit {(change.commit or '')[:8]})")
 
 
 def _decide(settings: Settings, client_id: str, document: str, decision: str, comment: str | None) -> None:

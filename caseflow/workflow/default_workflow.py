@@ -1,20 +1,47 @@
 """``core.behavioral-health``: the default workflow, from the work itself.
 
 intake -> evaluation -> planning -> active <-> review, then discharged (which can be reopened).
+A case can be discharged from any stage; what that needs depends on the discharge's reason.
 """
 
 from __future__ import annotations
 
 from caseflow import Requirement, Stage, Transition, Workflow, hookimpl
+from caseflow.records.discharge_form import reason_codes
 
 PLAN = {"form": "core.plan", "title": "the service plan"}
-DISCHARGE = {"form": "core.discharge", "title": "a discharge summary"}
+DISCHARGE = {
+    "form": "core.discharge",
+    "title": "a discharge summary",
+    # a summary needs its reason and outcome to be valid: the bare skeleton would not be
+    "command": 'caseflow new {client} core.discharge --field reason=completed --field "outcome=Goals met"',
+}
 
+
+def _if_reason(*reasons: str) -> dict[str, object]:
+    """Applies when the discharge gives one of ``reasons`` (or an older code meaning the same)."""
+    return {"form": "core.discharge", "field": "reason", "in": [c for r in reasons for c in reason_codes(r)]}
+
+
+#: Every discharge: the summary, valid (a reason and a date); then what each reason needs. A case
+#: that ends as planned shows how each goal ended, closes its referrals and is approved; one that
+#: ends because the client stopped answering shows the attempts to reach them; a transfer says to whom.
+#: A death or a move needs nothing more than the summary with its date.
 DISCHARGE_REQUIREMENTS = (
     Requirement("document_valid", DISCHARGE),
-    Requirement("no_open_referrals"),
-    Requirement("approved", DISCHARGE),
+    Requirement("discharge_goals_reviewed", when=_if_reason("completed")),
+    Requirement("no_open_referrals", when=_if_reason("completed")),
+    Requirement("approved", DISCHARGE, when=_if_reason("completed", "incarcerated", "other")),
+    Requirement("contact_attempts", {"count": 2, "days": 30}, when=_if_reason("lost-contact")),
+    Requirement(
+        "field_given",
+        {"form": "core.discharge", "field": "transferred_to", "title": "to whom the client was transferred"},
+        when=_if_reason("transferred"),
+    ),
 )
+
+#: Stages a case can be closed from before its services have started.
+EARLY_STAGES = ("intake", "evaluation", "planning")
 
 BEHAVIORAL_HEALTH = Workflow(
     id="core.behavioral-health",
@@ -73,6 +100,11 @@ BEHAVIORAL_HEALTH = Workflow(
                 Requirement("approved", {**PLAN, "since_stage_entry": True}),
             ),
         ),
+        # Closing is not moving on: a stage's exit requirements do not hold a case that ends there.
+        # Closing before the work is done is not moving on: the exit requirements of intake,
+        # evaluation and planning do not hold a case that ends there (and `advance` without --to
+        # never takes such a move).
+        *(Transition(s, "discharged", DISCHARGE_REQUIREMENTS, exit_requirements=False) for s in EARLY_STAGES),
         Transition("active", "discharged", requirements=DISCHARGE_REQUIREMENTS),
         Transition("review", "discharged", requirements=DISCHARGE_REQUIREMENTS),
         Transition("discharged", "intake", reason_required=True),

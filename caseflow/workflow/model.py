@@ -17,11 +17,29 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Requirement:
-    """One condition, as data: the check's id and its parameters (``label`` overrides its words)."""
+    """One condition, as data: the check's id and its parameters (``label`` overrides its words).
+
+    ``when`` makes it apply only to some cases: ``{"form": "core.discharge", "field": "reason",
+    "in": ["completed"]}`` applies when the client's discharge document gives one of those reasons
+    (a discharge closes a case for different reasons, each with its own requirements)."""
 
     check: str
     params: Mapping[str, Any] = field(default_factory=dict)
     label: str | None = None
+    when: Mapping[str, Any] | None = None
+
+    def applies(self, case: CaseView) -> bool:
+        """Whether this requirement holds for ``case`` at all (always, without ``when``)."""
+        if self.when is None:
+            return True
+        values = {str(d.data.get(str(self.when.get("field")))) for d in case.current(str(self.when.get("form")))}
+        return bool(values & {str(v) for v in self.when.get("in") or ()})
+
+    def condition(self) -> str | None:
+        """``when`` in words, for listings: "if reason is completed or goals-met"."""
+        if self.when is None:
+            return None
+        return f"if {self.when.get('field')} is {' or '.join(str(v) for v in self.when.get('in') or ())}"
 
 
 @dataclass(frozen=True)
@@ -50,12 +68,15 @@ class Stage:
 
 @dataclass(frozen=True)
 class Transition:
-    """An allowed move; ``requirements`` are checked in addition to the source's exit requirements."""
+    """An allowed move; ``requirements`` are checked in addition to the source's exit requirements,
+    unless ``exit_requirements`` is False: a case closed early (discharged from intake) leaves
+    without what moving on would need."""
 
     source: str
     target: str
     requirements: tuple[Requirement, ...] = ()
     reason_required: bool = False
+    exit_requirements: bool = True
 
 
 @dataclass(frozen=True)
@@ -84,7 +105,8 @@ class Workflow:
 
     def requirements(self, transition: Transition) -> tuple[Requirement, ...]:
         stage = self.stage(transition.source)
-        return (stage.exit_requirements if stage else ()) + transition.requirements
+        leaving = stage.exit_requirements if stage and transition.exit_requirements else ()
+        return leaving + transition.requirements
 
 
 @dataclass(frozen=True)

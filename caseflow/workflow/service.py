@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from caseflow.core.config import Staff
     from caseflow.core.events import SavedDocument, StageChange
     from caseflow.session import Session
+    from caseflow.workflow.discharge import Closing
     from caseflow.workflow.engine import Evaluation
     from caseflow.workflow.model import Requirement
     from caseflow.workflow.timeline import TimelineEntry
@@ -41,6 +42,19 @@ class WorkflowService:
         from caseflow.workflow import engine
 
         return engine.advance(self._session, actor, client_id, to, reason)
+
+    def discharge(self, actor: Staff, client_id: str, closing: Closing) -> tuple[Evaluation, StageChange]:
+        """Close the case from any stage: the discharge summary (written or updated) and the move to
+        discharged in one commit, or :class:`RequirementsNotMet` with what the reason still needs."""
+        from caseflow.workflow import discharge
+
+        return discharge.close(self._session, actor, client_id, closing)
+
+    def discharge_preview(self, actor: Staff, client_id: str, closing: Closing) -> Evaluation:
+        """What closing the case this way would still need (writes nothing)."""
+        from caseflow.workflow import discharge
+
+        return discharge.preview(self._session, actor, client_id, closing)
 
     def describe(self, requirement: Requirement) -> str:
         """A requirement in plain words, as ``caseflow stages`` shows it."""

@@ -180,6 +180,7 @@ def test_a_stage_requirement_and_intervals_from_caseflow_yaml(repo: Path, cf: Ca
         "params": {"form": "agency.housing-needs", "title": "a housing needs screen"},
         "label": None,
         "description": "a housing needs screen",
+        "when": None,
     }
     assert stages["monitoring"]["contact_days_by_risk"] == {"high": 7, "moderate": 14, "low": 10}
     assert stages["monitoring"]["referral_stale_days"] == 5

@@ -94,7 +94,7 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
     # intake -> evaluation: identity and treatment consent, both reported at once
     assert missing(repo, client) == [
         "client.yaml needs a way to reach the client (phone, email or address)",
-        f"no active treatment consent on file (caseflow new {client} core.consent --field kind=treatment)",
+        f"no active treatment consent on file (caseflow consent {client} --treatment)",
     ]
     repo.records.set_fields(casey, client, "client.yaml", ["phone=555-0100"])
     treatment_consent(repo, client)
@@ -161,6 +161,11 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
     new(repo, "casey", client, "core.discharge", "reason=goals-met", "outcome=Housed and back at school")
     unmet = missing(repo, client, "discharged")
     assert any("is still requested" in line for line in unmet)
+    assert (
+        f"the discharge gives no outcome for plan goal g1 (caseflow discharge {client} --reason completed "
+        "--goal g1=met)" in unmet
+    )
+    repo.records.set_fields(casey, client, "discharge.yaml", ["goals[+].goal=g1", "goals[0].status=met"])
     assert any(line.startswith("discharge.yaml is not approved") for line in unmet)
     referral = next(p for p in (repo.root / "clients" / client / "referrals").iterdir())
     repo.records.set_fields(casey, client, f"referrals/{referral.name}", ["status=completed"])
@@ -397,7 +402,7 @@ def test_advance_stages_approve_and_log_from_the_command_line(
     assert refused.stderr.splitlines() == [
         f"error: {client} cannot move from intake to evaluation:",
         "error:   - client.yaml needs a way to reach the client (phone, email or address)",
-        f"error:   - no active treatment consent on file (caseflow new {client} core.consent --field kind=treatment)",
+        f"error:   - no active treatment consent on file (caseflow consent {client} --treatment)",
     ]
     assert git(path, "rev-parse", "HEAD") == head
     dry = json.loads(
@@ -483,9 +488,7 @@ def test_a_reopened_case_starts_a_new_episode(repo: CaseRepo) -> None:
     consent = next((repo.root / "clients" / client / "consents").iterdir())
     consent.write_text(consent.read_text().replace(f"signed_on: {reopened_on}", "signed_on: 2025-01-10"))
     git(repo.root, "commit", "-qam", "history")
-    assert missing(repo, client) == [
-        f"no active treatment consent on file (caseflow new {client} core.consent --field kind=treatment)"
-    ]
+    assert missing(repo, client) == [f"no active treatment consent on file (caseflow consent {client} --treatment)"]
 
 
 def test_a_positive_item_9_needs_a_cssrs_before_planning(repo: CaseRepo) -> None:
@@ -526,7 +529,7 @@ def test_a_review_needs_a_rescreen_given_during_it(repo: CaseRepo) -> None:
         date=earlier,
     )
     unmet = missing(repo, client, "active")
-    assert unmet[0] == f"needs a rescreen dated within the last 30 days (caseflow screen {client} ...)"
+    assert unmet[0] == f"needs a rescreen dated within the last 30 days (caseflow screen {client} phq9)"
 
 
 def test_open_referrals_must_serve_a_goal_of_the_plan(case_repo: Callable[..., Path]) -> None:

@@ -33,6 +33,7 @@ from caseflow.records.people import (
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
+    from caseflow.index.snapshot import Snapshot
     from caseflow.session import Session
 
 #: Matches listed at most (the rest are counted): a search is for one person, not a listing.
@@ -82,11 +83,9 @@ class Found:
     total: int = 0
 
 
-def people(repo: Session) -> dict[str, dict[str, Any]]:
+def people(repo: Session, snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     """Every client's searchable facts, from the index (see the module's docstring)."""
     from caseflow.index.caseload import client_records, memoized
-
-    snapshot = repo.snapshot()
 
     def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
         found = client_records(repo, snapshot, chunk)
@@ -107,9 +106,9 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def search(repo: Session, query: Query, everyone: dict[str, dict[str, Any]] | None = None) -> list[Match]:
-    """Every client matching all that the query gives, best first (no names, nothing recorded)."""
-    everyone = people(repo) if everyone is None else everyone
+def search(query: Query, everyone: dict[str, dict[str, Any]]) -> list[Match]:
+    """Every client among ``everyone`` (:func:`people`) matching all that the query gives, best
+    first (no names, nothing recorded)."""
     candidates = {
         c: f
         for c, f in everyone.items()
@@ -147,8 +146,9 @@ def find(
     query = read_query(text, dob)
     if query.empty:
         raise UsageError("give a name, a birth date or a phone number to find")
-    matches = search(repo, query)
-    listed = with_names(repo, actor, matches[:shown])
+    snapshot = repo.snapshot()  # one per search: each costs a listing of the working tree
+    matches = search(query, people(repo, snapshot))
+    listed = with_names(repo, actor, matches[:shown], snapshot)
     what = f"find by {', '.join(query.criteria())}: {len(matches)} found"
     access_record.record(repo.root, who=actor.id, action=action, what=what, clients=[m.id for m in listed])
     return Found(listed, len(matches))
@@ -162,14 +162,14 @@ def record_disclosure(
     access_record.record(repo.root, who=actor.id, action=action, what=what, clients=[m.id for m in matches])
 
 
-def with_names(repo: Session, actor: Staff, matches: Sequence[Match]) -> list[Match]:
+def with_names(repo: Session, actor: Staff, matches: Sequence[Match], snapshot: Snapshot | None = None) -> list[Match]:
     """The matches with the names this person may see filled in."""
     from dataclasses import replace
 
     from caseflow.index.caseload import client_records
 
     allowed = [m.id for m in matches if may_see_name(repo, actor, m.assigned_worker)]
-    records = client_records(repo, repo.snapshot(), allowed) if allowed else {}
+    records = client_records(repo, snapshot or repo.snapshot(), allowed) if allowed else {}
     names = {c: str(r[0].get("name") or "") for c, r in records.items() if isinstance(r, tuple)}
     return [replace(m, name=names.get(m.id)) for m in matches]
 
@@ -187,15 +187,17 @@ def _is_date(text: str) -> bool:
 # -- likely duplicates --------------------------------------------------------------------------
 
 
-def likely_duplicates(repo: Session, *, name: str, dob: str, phone: str | None = None) -> list[Match]:
+def likely_duplicates(
+    repo: Session, snapshot: Snapshot, *, name: str, dob: str, phone: str | None = None
+) -> list[Match]:
     """Clients who may be this person: the same birth date and a similar name (every word of the
     shorter name matching one of the longer), or the same phone number. Best first."""
-    everyone = people(repo)
+    everyone = people(repo, snapshot)
     words = name_words(name)
     found: dict[str, Match] = {}
     if words:
         same_day = {c: f for c, f in everyone.items() if f["dob"] == dob}
-        for match in search(repo, Query(words, dob), same_day):
+        for match in search(Query(words, dob), same_day):
             found[match.id] = match
         # a new record with more words than the old one ("Tomás Reyes Vidal" for "Tomas Reyes")
         for client_id, f in same_day.items():
@@ -207,7 +209,7 @@ def likely_duplicates(repo: Session, *, name: str, dob: str, phone: str | None =
                 found[client_id] = Match(client_id, f["stage"], f["worker"], exact, ("name", "dob"), cost + 1)
     digits = phone_digits(phone or "")
     if len(digits) >= 7:
-        for match in search(repo, Query(phone=digits), everyone):
+        for match in search(Query(phone=digits), everyone):
             earlier = found.get(match.id)
             if earlier is None:
                 found[match.id] = match

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from caseflow.cli.context import Settings, counted, done, emit_json, json_option, repo_options, table
+from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table
 
 
 @click.command()
@@ -34,7 +34,8 @@ def find(settings: Settings, text: str, dob: str | None, as_json: bool) -> None:
         empty="(nobody found)",
     )
     if found.total > len(found.matches):
-        click.echo(f"... and {counted(found.total - len(found.matches), 'more match')}: narrow the search", err=True)
+        more = found.total - len(found.matches)
+        click.echo(f"... and {more:,} more {'match' if more == 1 else 'matches'}: narrow the search", err=True)
 
 
 @click.command("merge-clients")

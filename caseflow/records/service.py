@@ -45,7 +45,8 @@ class Records:
         from caseflow.records import actions, finding
 
         if not new_person:
-            duplicates = finding.likely_duplicates(self._session, name=name, dob=dob, phone=phone)
+            snapshot = self._session.snapshot()
+            duplicates = finding.likely_duplicates(self._session, snapshot, name=name, dob=dob, phone=phone)
             if duplicates:
                 finding.record_disclosure(self._session, actor, duplicates, "likely duplicates at intake")
                 raise finding.LikelyDuplicates(duplicates)
@@ -63,10 +64,11 @@ class Records:
         the names ``actor`` may see (recorded in the access record when any are found)."""
         from caseflow.records import finding
 
-        found = finding.likely_duplicates(self._session, name=name, dob=dob, phone=phone)
+        snapshot = self._session.snapshot()
+        found = finding.likely_duplicates(self._session, snapshot, name=name, dob=dob, phone=phone)
         if not found:
             return []
-        listed = finding.with_names(self._session, actor, found)
+        listed = finding.with_names(self._session, actor, found, snapshot)
         finding.record_disclosure(self._session, actor, listed, "likely duplicates at intake", action="web")
         return listed
 

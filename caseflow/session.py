@@ -489,6 +489,9 @@ class Session:
         check_client_id(client_id)
         rel = f"{casefiles.CLIENTS_DIR}/{client_id}"
         if not (self.root / rel).is_dir() or (self.root / rel).is_symlink():
+            kept_by = casefiles.merged_into(self.root, client_id)
+            if kept_by is not None:
+                raise NotFound(f"{client_id} was merged into {kept_by}; use {kept_by}")
             raise NotFound(f"no client {client_id} in this repository")
         return rel
 

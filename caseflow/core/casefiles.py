@@ -12,6 +12,9 @@ from caseflow.errors import InvalidId
 
 CLIENTS_DIR = "clients"
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".md")
+#: In a client folder: records of other clients merged into this one, kept as they were (not live
+#: documents: listings, validation and the index pass over them). See caseflow.records.merging.
+MERGED_DIR = "merged-from"
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,10 @@ def client_documents(root: Path, client_id: str) -> list[DocumentFile]:
         return [DocumentFile(f"{CLIENTS_DIR}/{client_id}", client_id, None)]
     found: list[DocumentFile] = []
     for directory, dirnames, filenames in os.walk(base, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         relative_dir = os.path.relpath(directory, base)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not (relative_dir == "." and d == MERGED_DIR)
+        )
         for name in filenames:
             if name.startswith(".") or not name.endswith(DOCUMENT_SUFFIXES):
                 continue
@@ -87,3 +92,19 @@ def client_documents(root: Path, client_id: str) -> list[DocumentFile]:
 
 
 __all__ = ["CLIENTS_DIR", "CLIENT_ID_PATTERN", "DocumentFile", "client_documents", "client_ids", "stray_client_entries"]
+
+
+def is_merged_record(path_in_client: str) -> bool:
+    """A path inside a client folder that holds a merged client's kept record, not a live document."""
+    return path_in_client.startswith(MERGED_DIR + "/")
+
+
+def merged_into(root: Path, client_id: str) -> str | None:
+    """The client whose folder keeps ``client_id``'s record after a merge (None: never merged).
+
+    Looked for only when ``client_id`` has no folder of its own, so a scan of the folders is fine."""
+    for kept in sorted((root / CLIENTS_DIR).glob(f"*/{MERGED_DIR}/{client_id}/client.yaml")):
+        keep = kept.parent.parent.parent
+        if not keep.is_symlink() and _is_client_id(keep.name):
+            return keep.name
+    return None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from caseflow.core.case import blob_id
-from caseflow.core.casefiles import CLIENTS_DIR, DOCUMENT_SUFFIXES, client_documents, client_ids
+from caseflow.core.casefiles import CLIENTS_DIR, DOCUMENT_SUFFIXES, MERGED_DIR, client_documents, client_ids
 from caseflow.core.ids import CLIENT_ID_PATTERN
 from caseflow.core.store import Store
 from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES
@@ -214,6 +214,9 @@ def _as_staged(
     return StagedListing(stamp, entries, inner_rules, digests, clean.listing_key())
 
 
+_MERGED = MERGED_DIR + "/"
+
+
 def _client_of(path: str) -> str | None:
     """The client folder a path under ``clients/`` is in (None for anything else)."""
     parts = path.split("/", 2)
@@ -240,6 +243,8 @@ def _entries(
         if len(parts) < 3 or parts[0] != CLIENTS_DIR or "/." in path:
             continue
         _, client_id, inner = parts
+        if inner.startswith(_MERGED):
+            continue  # a merged client's record, kept as it was: not a live document
         if client_id != last_client:  # git lists a client's files together
             last_client, client_ok = client_id, _is_client_id(client_id)
         if not client_ok:

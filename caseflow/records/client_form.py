@@ -93,6 +93,19 @@ CLIENT_SCHEMA = document(
                 ["flag", "since"],
             ),
         ),
+        "merged_from": list_of(
+            "Records merged into this one",
+            record(
+                "Merged record",
+                {
+                    "id": client_id("Merged client id"),
+                    "on": date("Merged on"),
+                    "by": staff("Merged by"),
+                    "reason": text("Reason"),
+                },
+                ["id", "on", "by"],
+            ),
+        ),
         "extra": extra_fields(),
     },
     ["id", "name", "dob", "intake_date", "assigned_worker", "stage"],

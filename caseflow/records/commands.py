@@ -22,7 +22,9 @@ from caseflow.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    for command in (intake, clients, set_, new, validate, flag):
+    from caseflow.records.people_commands import find, merge_clients
+
+    for command in (intake, clients, set_, new, validate, flag, find, merge_clients):
         cli.add_command(command)
 
 
@@ -37,6 +39,11 @@ FIELD_HELP = "Another field as key=value (dotted paths and [id] work: address.ci
 @click.option("--worker", metavar="STAFF_ID", help="Assigned case manager (default: you, if you are one).")
 @click.option("--phone", help="Phone number.")
 @click.option("--field", "fields", multiple=True, metavar="KEY=VALUE", help=FIELD_HELP)
+@click.option(
+    "--new-person",
+    is_flag=True,
+    help="Go on although clients with the same birth date and a similar name, or the same phone, exist.",
+)
 @json_option
 @repo_options
 def intake(
@@ -46,11 +53,18 @@ def intake(
     worker: str | None,
     phone: str | None,
     fields: tuple[str, ...],
+    new_person: bool,
     as_json: bool,
 ) -> None:
-    """Register a new client in stage 'intake' and print the new client id."""
+    """Register a new client in stage 'intake' and print the new client id.
+
+    Refused, with one line per likely duplicate (same birth date and a similar name, or same
+    phone), unless --new-person says this is someone else.
+    """
     repo = settings.repo()
-    client_id = repo.records.intake(settings.actor(), name=name, dob=dob, worker=worker, phone=phone, fields=fields)
+    client_id = repo.records.intake(
+        settings.actor(), name=name, dob=dob, worker=worker, phone=phone, fields=fields, new_person=new_person
+    )
     if as_json:
         emit_json({"id": client_id, "stage": "intake"})
         return

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from caseflow.core.documents import Document
     from caseflow.core.events import SavedDocument
     from caseflow.core.store import Transaction
+    from caseflow.records.finding import Found, Match
     from caseflow.records.listing import ClientDocument
     from caseflow.session import Session
 
@@ -34,11 +35,55 @@ class Records:
         worker: str | None = None,
         phone: str | None = None,
         fields: Sequence[str] = (),
+        new_person: bool = False,
     ) -> str:
-        """Create a client in stage ``intake``; returns the new client id."""
-        from caseflow.records import actions
+        """Create a client in stage ``intake``; returns the new client id.
 
+        Refused (:class:`~caseflow.records.finding.LikelyDuplicates`, nothing written) when the
+        caseload already holds someone with the same birth date and a similar name, or the same
+        phone, unless ``new_person`` says the person doing the intake checked: this is someone else."""
+        from caseflow.records import actions, finding
+
+        if not new_person:
+            snapshot = self._session.snapshot()
+            duplicates = finding.likely_duplicates(self._session, snapshot, name=name, dob=dob, phone=phone)
+            if duplicates:
+                finding.record_disclosure(self._session, actor, duplicates, "likely duplicates at intake")
+                raise finding.LikelyDuplicates(duplicates)
         return actions.intake(self._session, actor, name=name, dob=dob, worker=worker, phone=phone, fields=fields)
+
+    def find(self, actor: Staff, text: str, *, dob: str | None = None, action: str = "find") -> Found:
+        """Clients by name (accents, case, word order and a typo or two forgiven), birth date or
+        phone, best first; names only where ``actor`` may see them; recorded in the access record."""
+        from caseflow.records import finding
+
+        return finding.find(self._session, actor, text, dob=dob, action=action)
+
+    def likely_duplicates(self, actor: Staff, *, name: str, dob: str, phone: str | None = None) -> list[Match]:
+        """Clients who may be this person (same birth date and a similar name, or same phone), with
+        the names ``actor`` may see (recorded in the access record when any are found)."""
+        from caseflow.records import finding
+
+        snapshot = self._session.snapshot()
+        found = finding.likely_duplicates(self._session, snapshot, name=name, dob=dob, phone=phone)
+        if not found:
+            return []
+        listed = finding.with_names(self._session, actor, found, snapshot)
+        finding.record_disclosure(self._session, actor, listed, "likely duplicates at intake", action="web")
+        return listed
+
+    def may_merge(self, actor: Staff) -> bool:
+        from caseflow.records import merging
+
+        return merging.may_merge(self._session, actor)
+
+    def merge_clients(self, actor: Staff, keep: str, other: str, *, reason: str | None = None) -> str:
+        """Join OTHER's record into KEEP's, keeping both histories; one commit (returned).
+
+        See :mod:`caseflow.records.merging` for where each document goes and who may merge."""
+        from caseflow.records import merging
+
+        return merging.merge_clients(self._session, actor, keep, other, reason=reason)
 
     def set_fields(self, actor: Staff, client_id: str, document_name: str, assignments: Sequence[str]) -> SavedDocument:
         """Edit fields of one document in place; every other byte of the file stays as it was."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from caseflow.core.casefiles import CLIENTS_DIR, DOCUMENT_SUFFIXES
+from caseflow.core.casefiles import CLIENTS_DIR, DOCUMENT_SUFFIXES, MERGED_DIR
 from caseflow.core.ids import CLIENT_ID_PATTERN
 
 #: How long a document must go without an event before it is read and checked: long enough to
@@ -75,6 +75,8 @@ def is_document(rel: str) -> bool:
     inner = rel.split("/")[2:]
     if any(part.startswith(".") or not part for part in inner):
         return False
+    if inner[0] == MERGED_DIR:
+        return False  # a merged client's record, kept as it was
     return inner[-1].endswith(DOCUMENT_SUFFIXES) and not is_editor_temp(inner[-1])
 
 

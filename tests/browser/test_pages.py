@@ -64,7 +64,7 @@ def test_finding_a_client_by_name_posts_it_and_shows_the_client(app) -> None:
     casey = app("casey")
     casey.visit("/caseload", "caseload")
     page = casey.page
-    page.get_by_label("Name (or part of it)").fill("duarte")
+    page.get_by_label("Name or phone").fill("duarte")
     with page.expect_request(lambda request: request.method == "POST") as sent:
         casey.click_to(page.get_by_role("button", name="Find"), "found")
     assert "duarte" in (sent.value.post_data or "").lower()  # the name went in the body...

@@ -1,5 +1,5 @@
 """*Caseload*: every client, filtered by stage, worker and risk, a page at a time; and finding a
-client by name or birth date (sent in the body of a POST, so a name never lands in a URL or a log).
+client by name, birth date or phone (sent in the body of a POST, so a name never lands in a URL or a log).
 
 Names are shown only to those allowed to see them: a case manager her own clients', supervisors
 and directors everyone's; each page that shows names is recorded in the access record.
@@ -7,7 +7,6 @@ and directors everyone's; each page that shows names is recorded in the access r
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -16,6 +15,7 @@ from starlette.routing import Route
 
 from caseflow.core import access_record
 from caseflow.errors import UsageError
+from caseflow.records.finding import may_see_name
 from caseflow.web.pages import session, web_state
 from caseflow.web.render import page
 
@@ -24,11 +24,6 @@ if TYPE_CHECKING:
     from caseflow.repo import CaseRepo
 
 PAGE_SIZE = 100
-
-
-def may_see_name(repo: CaseRepo, actor: Staff, worker: str | None) -> bool:
-    """Supervisors and directors see every client's name; a case manager sees her own clients'."""
-    return actor.role in repo.config.identified_report_roles or worker == actor.id
 
 
 def names_of(repo: CaseRepo, actor: Staff, rows: list[dict[str, Any]]) -> dict[str, str]:
@@ -93,41 +88,17 @@ async def caseload(request: Request) -> Response:
         )
 
 
-def _folded(text: str) -> str:
-    """Letters without case or accents, so "jose" finds "José"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
-
-
 async def find(request: Request) -> Response:
-    """Find clients by (part of) a name and/or a birth date; only among clients whose names this
-    person may see (anyone else's would confirm a name)."""
-    from caseflow.index.caseload import client_records
-
+    """Find clients by name (accents, case, word order and typos forgiven), birth date or phone,
+    through the same service as ``caseflow find``: every match by id, stage and worker, names only
+    where this person may see them, recorded in the access record."""
     form = await request.form()
     name = str(form.get("name") or "").strip()
     dob = str(form.get("dob") or "").strip()
     with session(request, "caseload") as (repo, actor):
         if not name and not dob:
             raise UsageError("give a name, a birth date, or both")
-        rows = [r for r in repo.clients() if may_see_name(repo, actor, r.get("assigned_worker"))]
-        records = client_records(repo, repo.snapshot(), [r["id"] for r in rows])
-        wanted = _folded(name)
-        found = []
-        for row in rows:
-            parsed = records.get(row["id"])
-            if not isinstance(parsed, tuple):
-                continue
-            record = parsed[0]
-            if wanted and wanted not in _folded(str(record.get("name") or "")):
-                continue
-            if dob and str(record.get("dob") or "") != dob:
-                continue
-            found.append({**row, "name": str(record.get("name") or "")})
-        if found:
-            access_record.record(
-                repo.root, who=actor.id, action="web", what="find a client", clients=[r["id"] for r in found]
-            )
+        found = repo.records.find(actor, name, dob=dob or None, action="web")
         stages = [s.id for s in repo.workflow_spec.stages]
         return page(
             request,
@@ -140,7 +111,8 @@ async def find(request: Request) -> Response:
             stages=stages,
             workers=[s.id for s in repo.config.staff if s.role == "case_manager"],
             chosen={"stage": "", "worker": "", "risk": ""},
-            found=found,
+            found=found.matches,
+            found_total=found.total,
             find={"name": name, "dob": dob},
         )
 

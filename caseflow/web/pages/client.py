@@ -57,6 +57,7 @@ async def client(request: Request) -> Response:
             forms=_new_document_forms(repo),
             instruments=sorted(repo.host.instruments()),
             households=repo.households.of_client(client_id),
+            may_merge=repo.records.may_merge(actor),
         )
 
 
@@ -144,27 +145,60 @@ async def intake(request: Request) -> Response:
         workers = [s.id for s in repo.config.staff if s.role == "case_manager" and s.active]
         values = {"name": "", "dob": "", "phone": "", "worker": actor.id if actor.id in workers else ""}
         error = None
+        duplicates: list[Any] = []
+        new_person = False
         if request.method == "POST":
             form = await request.form()
             values = {key: str(form.get(key) or "").strip() for key in values}
+            new_person = form.get("new_person") == "yes"
             try:
                 if not values["name"] or not values["dob"]:
                     raise UsageError("give the client's name and birth date")
-                client_id = repo.records.intake(
-                    actor,
-                    name=values["name"],
-                    dob=values["dob"],
-                    worker=values["worker"] or None,
-                    phone=values["phone"] or None,
-                )
+                if not new_person:  # someone already here? (the same check `caseflow intake` makes)
+                    duplicates = repo.records.likely_duplicates(
+                        actor, name=values["name"], dob=values["dob"], phone=values["phone"] or None
+                    )
+                if not duplicates:
+                    client_id = repo.records.intake(
+                        actor,
+                        name=values["name"],
+                        dob=values["dob"],
+                        worker=values["worker"] or None,
+                        phone=values["phone"] or None,
+                        new_person=True,  # checked just above, or the person said so
+                    )
             except CaseflowError as exc:
                 error = str(exc)  # the page again, with everything typed kept
             else:
-                tell(request, f"New client {client_id} is in intake.")
-                return see_other(f"/clients/{client_id}")
+                if not duplicates:
+                    tell(request, f"New client {client_id} is in intake.")
+                    return see_other(f"/clients/{client_id}")
         return page(
-            request, "intake.html", status_code=400 if error else 200, values=values, workers=workers, error=error
+            request,
+            "intake.html",
+            status_code=400 if error else 409 if duplicates else 200,
+            values=values,
+            workers=workers,
+            error=error,
+            duplicates=duplicates,
+            new_person=new_person,
         )
+
+
+async def merge(request: Request) -> Response:
+    """Join another record of the same person into this one (supervisors, directors, admins)."""
+    keep = _client_id(request)
+    form = await request.form()
+    other = str(form.get("other") or "").strip()
+    reason = str(form.get("reason") or "").strip() or None
+    with session(request) as (repo, actor):
+        if form.get("confirm") != "yes":
+            raise UsageError("tick the box to confirm that both records are this one person")
+        if not other:
+            raise UsageError("give the id of the other record (like C-7K2M9Q)")
+        repo.records.merge_clients(actor, keep, other, reason=reason)
+    tell(request, f"{other} was merged into {keep}.")
+    return see_other(f"/clients/{keep}")
 
 
 routes = [
@@ -172,5 +206,6 @@ routes = [
     Route("/clients/{client_id}", client),
     Route("/clients/{client_id}/timeline", timeline),
     Route("/clients/{client_id}/advance", advance, methods=["POST"]),
+    Route("/clients/{client_id}/merge", merge, methods=["POST"]),
     Route("/clients/{client_id}/documents/{name:path}", document),
 ]

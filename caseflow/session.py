@@ -30,7 +30,7 @@ from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
 if TYPE_CHECKING:
     from caseflow.core.form_files import FormFiles
-    from caseflow.core.ledger import Ledger
+    from caseflow.core.ledger import Gate, Ledger
     from caseflow.core.validation import SchemaChecker
     from caseflow.index.problems import ValidationReport
     from caseflow.index.snapshot import Snapshot
@@ -94,20 +94,31 @@ def _warn_newer_format(root: Path, version: int) -> None:
         _warn(newer_format_message(version))
 
 
-def approval_gates(spec: Any, forms: Mapping[str, Form]) -> dict[tuple[str, str], list[str]]:
+def approval_gates(spec: Any, forms: Mapping[str, Form]) -> dict[tuple[str, str], list[Gate]]:
     """Each move's documents that must be approved (the workflow's ``approved`` requirements of
-    one-per-client forms): the history checks them at every stage change, not just in `advance`."""
-    gates: dict[tuple[str, str], list[str]] = {}
+    one-per-client forms): the history checks them at every stage change, not just in `advance`.
+    A requirement for some cases only (``when``: a discharge's reason) is checked against the
+    document that decides it, as committed."""
+    from caseflow.core.ledger import Gate
+
+    gates: dict[tuple[str, str], list[Gate]] = {}
     for move in spec.transitions:
-        paths = []
+        found = []
         for requirement in spec.requirements(move):
-            if getattr(requirement, "when", None) is not None:
-                continue  # needed for some cases only (a discharge's reason): `advance` checks it, not the history
             form = forms.get(str(requirement.params.get("form", ""))) if requirement.check == "approved" else None
-            if form is not None and form.singleton:
-                paths.append(form.path)
-        if paths:
-            gates[(move.source, move.target)] = paths
+            if form is None or not form.singleton:
+                continue
+            when = getattr(requirement, "when", None)
+            if when is None:
+                found.append(Gate(form.path))
+                continue
+            decider = forms.get(str(when.get("form", "")))
+            if decider is None or not decider.singleton:
+                continue  # a condition the history cannot read: `advance` checks it
+            values = frozenset(str(v) for v in when.get("in") or ())
+            found.append(Gate(form.path, (decider.path, str(when.get("field")), values)))
+        if found:
+            gates[(move.source, move.target)] = found
     return gates
 
 
@@ -220,7 +231,7 @@ class Session:
         from caseflow.core import ledger
 
         def replay(workflow: str) -> Ledger:
-            gates: dict[tuple[str, str], list[str]] = {}
+            gates: dict[tuple[str, str], list[Gate]] = {}
             spec = self.workflow_named(workflow)
             if spec is None:  # validate says so; no move can be judged against a missing workflow
                 moves, initial, judged = set(), "", False
@@ -228,7 +239,9 @@ class Session:
                 moves, initial, judged = {(t.source, t.target) for t in spec.transitions}, spec.initial, True
                 gates = approval_gates(spec, self.forms)
             policy = f"{workflow}:" + ",".join(sorted(f"{a}>{b}" for a, b in moves))
-            policy += ";" + ",".join(f"{a}>{b}:{'+'.join(p)}" for (a, b), p in sorted(gates.items()))
+            policy += ";" + ",".join(
+                f"{a}>{b}:{'+'.join(g.describe() for g in found)}" for (a, b), found in sorted(gates.items())
+            )
             return ledger.build(
                 self.root,
                 lambda source, target: (source, target) in moves or not judged,

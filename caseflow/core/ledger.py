@@ -54,8 +54,26 @@ APPROVABLE = re.compile(r"^(?:clients|households)/[^/]+/(?!client\.yaml$|approva
 Decision = tuple[str, str, str, str, str, str]
 #: Does the workflow allow moving from the first stage to the second?
 TransitionCheck = Callable[[str, str], bool]
-#: The documents (paths in a client's folder) that must be approved, in the version committed, for a move.
-Gates = Callable[[str, str], list[str]]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A document (its path in a client's folder) that must be approved, in the version committed,
+    for a move; with ``when``, only if another document of the client, as committed, says so:
+    ``(its path, a field, the values that make the gate apply)`` (a discharge's reason)."""
+
+    path: str
+    when: tuple[str, str, frozenset[str]] | None = None
+
+    def describe(self) -> str:
+        if self.when is None:
+            return self.path
+        where, field, values = self.when
+        return f"{self.path}?{where}.{field}={'|'.join(sorted(values))}"
+
+
+#: The documents a move needs approved.
+Gates = Callable[[str, str], list[Gate]]
 
 
 @dataclass
@@ -486,7 +504,10 @@ class Replayer:
 
     def _unapproved(self, client: str, source: str, target: str) -> str | None:
         """The first document the move needs approved whose committed version no decision backs."""
-        for inner in self.gates(source, target):
+        for gate in self.gates(source, target):
+            inner = gate.path
+            if gate.when is not None and not self._applies(client, gate.when):
+                continue
             written = self.ledger.writers.get(f"clients/{client}/{inner}")
             if written is None:
                 return inner
@@ -496,6 +517,13 @@ class Replayer:
             ):
                 return inner
         return None
+
+    def _applies(self, client: str, when: tuple[str, str, frozenset[str]]) -> bool:
+        """Does the client's document ``when`` names, as committed, give one of its values?"""
+        where, field, values = when
+        written = self.ledger.writers.get(f"clients/{client}/{where}")
+        data = self._plain(written[0], where) if written is not None else {}
+        return isinstance(data, dict) and str(data.get(field)) in values
 
     def _history(
         self,

@@ -169,3 +169,40 @@ def test_a_decision_waits_while_the_settings_have_uncommitted_changes(repo: Path
         assert "caseflow.yaml has changes that are not committed yet" in refused.stderr
         assert "decisions are judged by the settings in force" in refused.stderr
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+ACTIVE = "C-7K2M9Q"  # active in the demo (fictional)
+
+
+def discharge_by_hand(repo: Path, cf: Callable[..., Result], reason: str) -> str:
+    """The discharge summary written properly, then the stage moved with plain git and forged trailers."""
+    worker = "casey"  # her client
+    cf(
+        "--as", worker, "new", ACTIVE, "core.discharge", "--field", f"reason={reason}",
+        "--field", "outcome=Moved out of the county; records sent on request.",
+    ).assert_success()  # fmt: skip
+    record = repo / f"clients/{ACTIVE}/client.yaml"
+    lines = record.read_text().replace("stage: active", "stage: discharged").splitlines(keepends=True)
+    start = lines.index("stage_history:\n") + 1
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("  "))  # the list's last line, +1
+    entry = f"  - from: active\n    to: discharged\n    on: 2026-11-20\n    by: {worker}\n"
+    record.write_text("".join(lines[:end]) + entry + "".join(lines[end:]))
+    message = (
+        f"advance {ACTIVE}\n\nCaseflow-Client: {ACTIVE}\nCaseflow-Action: advance\n"
+        "Caseflow-Stage: active -> discharged\n"
+    )
+    return commit_as(repo, worker, message)
+
+
+def test_a_completed_discharge_committed_by_hand_needs_its_approval_in_the_history(
+    repo: Path, cf: Callable[..., Result]
+) -> None:
+    forged = discharge_by_hand(repo, cf, "completed")
+    verified = cf("verify")
+    assert verified.exit_code == 1 and f"commit {forged[:12]}" in verified.stdout
+    assert "while discharge.yaml is not approved as committed" in verified.stdout
+
+
+def test_a_discharge_whose_reason_needs_no_approval_is_not_held_to_one(repo: Path, cf: Callable[..., Result]) -> None:
+    discharge_by_hand(repo, cf, "moved")
+    assert "discharge.yaml is not approved" not in cf("verify").stdout

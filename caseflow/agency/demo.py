@@ -395,6 +395,19 @@ def _morning_after(path: Path) -> str:
     return found.group(1) if found else dt.date.today().isoformat()
 
 
+def _search_words(path: Path, client_id: str) -> str:
+    """How a person might type a client's name into find: family name first, lower case, a letter
+    dropped from the given name (the tour shows what find forgives)."""
+    data, _ = load_plain(
+        f"{CLIENTS_DIR}/{client_id}/client.yaml", (path / CLIENTS_DIR / client_id / "client.yaml").read_bytes()
+    )
+    words = str(data.get("name") or "").lower().split()
+    if len(words) < 2:
+        return client_id
+    given = words[0] if len(words[0]) < 5 else words[0][:2] + words[0][3:]
+    return f"{words[1]} {given}"
+
+
 def tour(path: Path) -> str:
     """The short guided tour printed after the demo is built: its storied clients, and the caseload around them."""
     everyone = client_ids(path)
@@ -408,6 +421,8 @@ def tour(path: Path) -> str:
     active = next((c for c, s in stages.items() if s == "active"), ids[0] if ids else "<client-id>")
     newest = next((c for c, s in stages.items() if s == "evaluation"), active)
     planning = next((c for c, s in stages.items() if s == "planning"), active)
+    intake = next((c for c, s in stages.items() if s == "intake"), active)
+    found_name = _search_words(path, active)
     signed = ", signed with his key" if (path / layout.KEYS / "sam").is_file() else ""
     forged = []
     if git(path, "branch", "--list", FORGED_BRANCH).strip():
@@ -423,6 +438,7 @@ def tour(path: Path) -> str:
         ("caseflow due", f"this morning: what is overdue and coming for Casey, risk-flagged clients ({active}) first"),
         ("caseflow clients --worker casey", "her caseload: who is where, with risk flags (no names)"),
         (f"caseflow show {active}", "one client: stage, flags, last contact, referrals, scores, due"),
+        (f'caseflow find "{found_name}"', "find a client by name: any order, accents and a typo forgiven"),
         (f"caseflow visit {active} --type phone --note 'Checked in; safety plan reviewed.'", "a contact"),
         (f"caseflow meds {active}", "medications: adherence, effects, side effects"),
         (f"caseflow appts {active}", "appointments, kept and missed"),
@@ -445,6 +461,10 @@ def tour(path: Path) -> str:
         (f"caseflow screen {newest} phq9 --answers 1,1,2,1,0,1,1,0,0", "give a PHQ-9 (or leave out --answers: asked)"),
         (f"caseflow screen {newest} cssrs", "the C-SSRS screener, question by question"),
         (f"caseflow advance {newest}", "evaluation done: on to planning (plan.yaml is started)"),
+        (
+            f"caseflow --as robin discharge {intake} --reason declined-services --note 'Chose to wait; will call.'",
+            "a case closed early, from intake, with its reason",
+        ),
         ("caseflow validate", "every document against its form"),
         ("git log --date=short --format='%ad %<(14)%an %s'", "one commit per action, by each person"),
         (f"caseflow set {active} plan.yaml review_date=2026-12-15", "a one-line change, committed"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -116,6 +118,14 @@ def test_the_demo_tour_works_as_printed(demo: tuple[Path, Result], invoke_casefl
     invoke_caseflow("log", active, cwd=path).assert_success()
     assert "caseflow verify" in result.stdout and "git switch forged-approval" in result.stdout
     invoke_caseflow("verify", cwd=path, env=env).assert_success()
+    # find, as the tour types it, and the early closure it shows
+    [find] = [line.split("#")[0].strip() for line in result.stdout.splitlines() if "caseflow find " in line]
+    found = invoke_caseflow("find", shlex.split(find)[2], "--json", cwd=path, env={"CASEFLOW_USER": "sam"})
+    assert active in [row["id"] for row in json.loads(found.assert_success().stdout)["matches"]]
+    intake = storied(path, "intake")
+    [close] = [line.split("#")[0].strip() for line in result.stdout.splitlines() if " discharge " in line]
+    invoke_caseflow(*shlex.split(close)[1:], cwd=path, env=env).assert_success()
+    assert open_repo(path, environ={}).client_record(intake)["stage"] == "discharged"
     # the tour ends in the browser
     assert result.stdout.rstrip().splitlines()[-1].strip().startswith("caseflow serve --open")
 

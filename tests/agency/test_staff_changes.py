@@ -25,7 +25,7 @@ def cf(repo: Path, invoke_caseflow: Callable[..., Result]) -> Callable[..., Resu
 
 
 def intake(cf: Callable[..., Result], worker: str = "casey") -> str:
-    made = cf("intake", "--name", "Ana Example", "--dob", "1990-04-02", "--worker", worker, "--json")
+    made = cf("intake", "--name", "Ana Example", "--dob", "1990-04-02", "--worker", worker, "--new-person", "--json")
     return str(json.loads(made.assert_success().stdout)["id"])
 
 

@@ -27,9 +27,9 @@ def cf(repo: Path, invoke_caseflow: Callable[..., Result]) -> Callable[..., Resu
 
 
 def intake(cf: Callable[..., Result]) -> str:
-    return json.loads(cf("intake", "--name", "Ana Example", "--dob", "1990-04-02", "--json").assert_success().stdout)[
-        "id"
-    ]
+    return json.loads(
+        cf("intake", "--name", "Ana Example", "--dob", "1990-04-02", "--new-person", "--json").assert_success().stdout
+    )["id"]
 
 
 def stage_of(repo: Path, client: str) -> str:

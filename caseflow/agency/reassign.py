@@ -52,13 +52,18 @@ def open_clients(repo: Session, staff_id: str) -> list[str]:
     ]
 
 
+def may_reassign(repo: Session, actor: Staff) -> bool:
+    """Supervisors, directors and admins move caseloads."""
+    return actor.role in REASSIGNING_ROLES or repo.config.is_admin(actor)
+
+
 def reassign(repo: Session, actor: Staff, source: str, target: str, clients: Sequence[str] = ()) -> Reassignment:
     """Move ``clients`` (default: all of ``source``'s open clients) and ``source``'s households
     whose members all move, to ``target``: one commit, or nothing."""
     from caseflow.core.documents import load_document
     from caseflow.records import actions
 
-    if not (actor.role in REASSIGNING_ROLES or repo.config.is_admin(actor)):
+    if not may_reassign(repo, actor):
         raise NotAllowed(f"{actor.id} is a {actor.role}; a supervisor, director or admin reassigns clients")
     if source == target:
         raise UsageError(f"--from and --to are both {source}: nothing would move")

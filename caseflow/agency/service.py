@@ -42,6 +42,18 @@ class Agency:
 
         return settings.set_active(self._session, actor, staff_id, True)
 
+    def may_change_staff(self, actor: Staff) -> bool:
+        """Whether ``actor`` may deactivate and reactivate staff (what :meth:`deactivate` checks)."""
+        from caseflow.authority import settings
+
+        return settings.may_set_active(self._session, actor)
+
+    def may_reassign(self, actor: Staff) -> bool:
+        """Whether ``actor`` may move clients between workers (what :meth:`reassign` checks)."""
+        from caseflow.agency import reassign
+
+        return reassign.may_reassign(self._session, actor)
+
     def open_clients(self, staff_id: str) -> list[str]:
         """The clients assigned to ``staff_id`` whose case is not closed."""
         from caseflow.agency import reassign

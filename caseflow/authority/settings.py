@@ -123,6 +123,14 @@ def require_signing(repo: Session, actor: Staff) -> str:
     return baseline
 
 
+def may_set_active(repo: Session, actor: Staff) -> bool:
+    """Who deactivates and reactivates staff: an admin, or while the agency has none, a supervisor
+    or director (what :func:`set_active` and :func:`require_admin` refuse otherwise)."""
+    if repo.config.admins:
+        return repo.config.is_admin(actor)
+    return actor.role in ("supervisor", "director")
+
+
 def set_active(repo: Session, actor: Staff, staff_id: str, active: bool, reason: str | None = None) -> str | None:
     """Deactivate (someone who left) or reactivate a member of staff: one commit of caseflow.yaml.
 

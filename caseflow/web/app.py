@@ -36,6 +36,7 @@ PAGES = (
     "caseflow.web.pages.reports",
     "caseflow.web.pages.sync",
     "caseflow.web.pages.importing",
+    "caseflow.web.pages.staff",
 )
 
 #: The largest request body taken (a form, an upload): more is refused with 413 before it is read.

@@ -55,16 +55,21 @@ def common(request: Request) -> dict[str, Any]:
         "messages": app_state.sessions.take_messages(request.cookies.get("caseflow_session")),
         "nav": request.scope.get("nav", ""),
         "may_import": bool(request.scope.get("may_import")),
+        "may_staff": bool(request.scope.get("may_staff")),
     }
 
 
 def error_page(request: Request, exc: CaseflowError) -> HTMLResponse:
     """A refusal as a page: the one-line reason, the status a browser and a test can tell apart."""
-    status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, NotAllowed) else 400
-    if isinstance(exc, UsageError):
-        status = 400
     lines = exc.lines()
-    return page(request, "error.html", status_code=status, message=lines[0], details=lines[1:])
+    return page(request, "error.html", status_code=refusal_status(exc), message=lines[0], details=lines[1:])
+
+
+def refusal_status(exc: CaseflowError) -> int:
+    """The HTTP status of a refusal: 404 not found, 403 not allowed, else 400."""
+    if isinstance(exc, UsageError):
+        return 400
+    return 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, NotAllowed) else 400
 
 
 def markdown(text: str) -> Markup:

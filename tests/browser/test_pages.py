@@ -88,6 +88,10 @@ def test_the_client_page_shows_what_is_missing_and_advance_is_disabled(app) -> N
     assert [re.sub(r"^missing\s+", "", text) for text in missing.all_inner_texts()] == evaluation.missing()
     advance = card.get_by_role("button", name=f"Advance to {evaluation.target}")
     assert advance.is_disabled()
+    # Closing the case has its own form, labelled, with what each reason needs; flags can be set.
+    assert page.get_by_label("Why the case closes").is_visible()
+    assert page.get_by_role("button", name="Close the case").is_enabled()
+    assert page.get_by_role("heading", name="Risk flags").is_visible()
     # The timeline came in after the page (htmx): the demo's own history of this client.
     assert page.get_by_role("table", name=re.compile("Changes to this client")).locator("tbody tr").count() > 1
 

@@ -37,6 +37,8 @@ def session(request: Request, nav: str = "") -> Iterator[tuple[CaseRepo, Staff]]
     with state.repo() as repo:
         actor = state.actor(repo)
         request.scope["may_import"] = repo.importing.may_import(actor)  # the navigation's Import link
+        # the navigation's Staff link
+        request.scope["may_staff"] = repo.agency.may_reassign(actor) or repo.agency.may_change_staff(actor)
         yield repo, actor
 
 

@@ -1,12 +1,15 @@
 """*Client*: one client's page (stage and exactly what is still needed, flags, documents, scores
 with a trend chart, referrals, consents, appointments, medications; the git timeline loads after
-the page), advancing the stage, reading one document, and taking a new client in (intake).
+the page), advancing the stage, closing the case (a discharge by reason, from any stage), raising
+and clearing risk flags, reading one document, and taking a new client in (intake). Every write
+calls the service the command line calls (``caseflow advance``, ``discharge``, ``flag``).
 
 Every view of this page names the client: it is recorded in the access record before it is sent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -18,8 +21,11 @@ from caseflow.core.ids import check_client_id
 from caseflow.errors import CaseflowError, UsageError
 from caseflow.records.actions import MANAGED_FORMS
 from caseflow.web.charts import trend_chart
+from caseflow.web.closing import GOAL_LABELS, Refusal, in_words, plan_goals, reason_needs
 from caseflow.web.pages import see_other, session, tell
 from caseflow.web.render import page
+from caseflow.workflow.discharge import DISCHARGED, Closing
+from caseflow.workflow.engine import RequirementsNotMet
 
 
 def _client_id(request: Request) -> str:
@@ -29,20 +35,35 @@ def _client_id(request: Request) -> str:
 
 
 async def client(request: Request) -> Response:
-    client_id = _client_id(request)
+    return _show(request, _client_id(request))
+
+
+def _show(
+    request: Request,
+    client_id: str,
+    *,
+    closing: dict[str, Any] | None = None,
+    refusal: list[Refusal] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The client page; after a refused closing, with what was typed (``closing``) and why (``refusal``)."""
     with session(request, "caseload") as (repo, actor):
         record = repo.client_record(client_id)
-        ways = _ways_on(repo, client_id, record.get("stage"))
+        stage = record.get("stage")
+        ways = _ways_on(repo, client_id, stage)
         summary = repo.followup.summary(client_id)
         scores = repo.evaluation.scores(client_id)
         charts = [
             {"instrument": name, "svg": trend_chart(name, [s for s in scores if s.instrument == name])}
             for name in sorted({s.instrument for s in scores})
         ]
+        reasons = reason_needs(repo, str(stage))
+        today = repo.today().isoformat()
         access_record.record(repo.root, who=actor.id, action="web", what="client page", clients=[client_id])
         return page(
             request,
             "client.html",
+            status_code=status_code,
             client_id=client_id,
             record=record,
             ways=ways,
@@ -58,13 +79,30 @@ async def client(request: Request) -> Response:
             instruments=sorted(repo.host.instruments()),
             households=repo.households.of_client(client_id),
             may_merge=repo.records.may_merge(actor),
+            flags=_flags(record),
+            today=today,
+            reasons=reasons,
+            goals=plan_goals(repo, client_id) if reasons else [],
+            goal_labels=GOAL_LABELS,
+            closing=closing or {"reason": "", "date": today, "note": "", "transferred_to": "", "goals": {}},
+            refusal=refusal,
         )
+
+
+def _flags(record: Any) -> dict[str, list[Any]]:
+    """The risk flags in force, and those cleared (kept as history)."""
+    entries = [f for f in record.get("risk_flags") or [] if isinstance(f, Mapping)]
+    return {
+        "in_force": [f for f in entries if not f.get("cleared_on")],
+        "cleared": [f for f in entries if f.get("cleared_on")],
+    }
 
 
 def _ways_on(repo: Any, client_id: str, stage: Any) -> list[dict[str, Any]]:
     """Each stage the client can move to from here, with what it still needs (none: a final stage).
     A move that needs a reason is ready once all else is: the reason is typed with the button."""
-    targets = [t.target for t in repo.workflow_spec.transitions if t.source == stage]
+    # Closing the case has its own form (with a reason): it is not one of the ways on.
+    targets = [t.target for t in repo.workflow_spec.transitions if t.source == stage and t.target != DISCHARGED]
     ways = []
     for target in targets:
         try:
@@ -201,11 +239,65 @@ async def merge(request: Request) -> Response:
     return see_other(f"/clients/{keep}")
 
 
+async def discharge(request: Request) -> Response:
+    """Close the case, as ``caseflow discharge`` does; refused: the page again with what is missing
+    and everything typed."""
+    client_id = _client_id(request)
+    form = await request.form()
+    typed = {key: str(form.get(key) or "").strip() for key in ("reason", "date", "note", "transferred_to")}
+    goals = {
+        key.removeprefix("goal:"): str(value)
+        for key, value in form.multi_items()
+        if key.startswith("goal:") and str(value).strip()
+    }
+    closing = Closing(
+        typed["reason"], typed["date"] or None, typed["note"] or None, typed["transferred_to"] or None, goals
+    )
+    try:
+        with session(request) as (repo, actor):
+            if not closing.reason:
+                raise UsageError("choose why the case closes")
+            _, change = repo.workflow.discharge(actor, client_id, closing)
+    except RequirementsNotMet as refused:
+        refusal = [in_words(line) for line in [*refused.evaluation.missing(), *refused.hints]]
+    except CaseflowError as exc:
+        refusal = [Refusal(exc.lines()[0])]
+    else:
+        tell(request, f"{client_id} is discharged ({closing.reason}), from {change.source}.")
+        return see_other(f"/clients/{client_id}")
+    return _show(request, client_id, closing={**typed, "goals": goals}, refusal=refusal, status_code=400)
+
+
+async def flag_set(request: Request) -> Response:
+    """Raise a risk flag, as ``caseflow flag CLIENT set`` does."""
+    client_id = _client_id(request)
+    form = await request.form()
+    name, since, note = (str(form.get(key) or "").strip() for key in ("flag", "since", "note"))
+    with session(request) as (repo, actor):
+        repo.records.set_flag(actor, client_id, name, since=since or None, note=note or None)
+    tell(request, f"Risk flag '{name}' raised for {client_id}.")
+    return see_other(f"/clients/{client_id}")
+
+
+async def flag_clear(request: Request) -> Response:
+    """Clear a risk flag, as ``caseflow flag CLIENT clear`` does: kept as history."""
+    client_id = _client_id(request)
+    form = await request.form()
+    name, on, note = (str(form.get(key) or "").strip() for key in ("flag", "on", "note"))
+    with session(request) as (repo, actor):
+        repo.records.clear_flag(actor, client_id, name, on=on or None, note=note or None)
+    tell(request, f"Risk flag '{name}' cleared for {client_id}.")
+    return see_other(f"/clients/{client_id}")
+
+
 routes = [
     Route("/intake", intake, methods=["GET", "POST"]),
     Route("/clients/{client_id}", client),
     Route("/clients/{client_id}/timeline", timeline),
     Route("/clients/{client_id}/advance", advance, methods=["POST"]),
     Route("/clients/{client_id}/merge", merge, methods=["POST"]),
+    Route("/clients/{client_id}/discharge", discharge, methods=["POST"]),
+    Route("/clients/{client_id}/flags/set", flag_set, methods=["POST"]),
+    Route("/clients/{client_id}/flags/clear", flag_clear, methods=["POST"]),
     Route("/clients/{client_id}/documents/{name:path}", document),
 ]

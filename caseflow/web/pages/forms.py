@@ -414,6 +414,7 @@ async def visit(request: Request) -> Response:
             "facility": "",
             "admitted": "",
             "discharged": "",
+            "not_reached": False,
         }
         errors: dict[str, str] = {}
         _seen(repo, actor, client_id, "visit form")
@@ -425,6 +426,7 @@ async def visit(request: Request) -> Response:
             values["note"] = posted.get("note", "").replace("\r\n", "\n")
             note = str(values["note"])
             values["goals"] = [str(g) for g in form.getlist("goals") if isinstance(g, str)]
+            values["not_reached"] = posted.get("not_reached") == "yes"
             duration: int | None = None
             if values["duration"]:
                 if values["duration"].isdigit():
@@ -443,6 +445,7 @@ async def visit(request: Request) -> Response:
                     values["facility"] or None,
                     values["admitted"] or None,
                     values["discharged"] or None,
+                    reached=not values["not_reached"],  # an attempt (as --not-reached): not a contact
                 )
                 try:
                     saved = repo.followup.record_visit(actor, client_id, contact)

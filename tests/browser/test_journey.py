@@ -209,7 +209,7 @@ def test_a_new_clients_journey_from_intake_to_a_sent_referral(app, shared_demo) 
     assert page.get_by_label("Purposes, one a line").input_value() == "Referral for counseling"
     assert page.get_by_label("Information covered, one item a line").input_value() == "Contact information"
     assert page.locator("input[name=recipient]:checked").count() == 1  # the referral's provider
-    page.get_by_label("Expires on").fill((today + dt.timedelta(days=365)).isoformat())
+    page.get_by_label("Expiry date").fill((today + dt.timedelta(days=365)).isoformat())
     casey.click_to(page.get_by_role("button", name="Record the consent"), "release-recorded")
     before = one_commit(casey, before, "consent")
     referral = page.locator(f"#{referral_id}")

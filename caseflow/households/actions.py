@@ -22,6 +22,7 @@ from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.documents.edits import insert_item
 from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
 from caseflow.core.ids import random_client_id
+from caseflow.core.names import require_staff
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import CaseflowError, DocumentError, NotAllowed, NotFound, Problem, UsageError
 from caseflow.households import model
@@ -111,9 +112,7 @@ def create(
     if not parsed:
         raise UsageError("a household needs at least one client member (--member C-...)")
     _check_clients(repo, [client for client, _ in parsed])
-    worker = worker or actor.id
-    if repo.config.staff_member(worker) is None:
-        raise NotFound(f"no staff member '{worker}'")
+    worker = require_staff(repo.config, worker or actor.id).id
     listed: list[dict[str, Any]] = []
     for client, relationship in parsed:
         listed.append(

@@ -18,6 +18,7 @@ from caseflow.cli.context import (
     table,
     write_private,
 )
+from caseflow.cli.params import ID
 from caseflow.hookspecs import hookimpl
 
 
@@ -36,7 +37,7 @@ def consent() -> None:
 
 
 @consent.command("default")
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.option(
     "--to", "recipients", multiple=True, metavar="PROVIDER_ID", help="A recipient's directory id. Repeatable."
 )
@@ -115,8 +116,8 @@ def consent_default(
 
 
 @consent.command("revoke")
-@click.argument("client_id", metavar="CLIENT")
-@click.argument("consent_id", metavar="CONSENT_ID")
+@click.argument("client_id", type=ID, metavar="CLIENT")
+@click.argument("consent_id", type=ID, metavar="CONSENT_ID")
 @click.option("--date", "on", metavar="YYYY-MM-DD", help="When the client revoked it (default: today).")
 @click.option("--note", help="How it was revoked (e.g. letter received).")
 @repo_options
@@ -131,7 +132,7 @@ def consent_revoke(settings: Settings, client_id: str, consent_id: str, on: str 
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @json_option
 @repo_options
 def consents(settings: Settings, client_id: str, as_json: bool) -> None:
@@ -173,7 +174,7 @@ def consents(settings: Settings, client_id: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.option("--service", "service_id", required=True, metavar="SERVICE_ID", help="The directory service.")
 @click.option("--reason", help="Why the client is referred (goes into the packet).")
 @click.option("--plan-goal", "goal", metavar="GOAL_ID", help="The plan goal this referral serves (e.g. g1).")
@@ -221,8 +222,8 @@ def referral() -> None:
 
 
 @referral.command("default")
-@click.argument("client_id", metavar="CLIENT")
-@click.argument("referral_id", metavar="REF_ID")
+@click.argument("client_id", type=ID, metavar="CLIENT")
+@click.argument("referral_id", type=ID, metavar="REF_ID")
 @click.option(
     "--status",
     required=True,
@@ -255,8 +256,8 @@ def referral_status(
 
 
 @referral.command("packet")
-@click.argument("client_id", metavar="CLIENT")
-@click.argument("referral_id", metavar="REF_ID")
+@click.argument("client_id", type=ID, metavar="CLIENT")
+@click.argument("referral_id", type=ID, metavar="REF_ID")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write it to this file.")
 @repo_options
 def referral_packet(settings: Settings, client_id: str, referral_id: str, out: Path | None) -> None:
@@ -282,7 +283,7 @@ def referral_packet(settings: Settings, client_id: str, referral_id: str, out: P
 
 
 @click.command()
-@click.argument("client_id", metavar="[CLIENT]", required=False)
+@click.argument("client_id", type=ID, metavar="[CLIENT]", required=False)
 @click.option("--open", "only_open", is_flag=True, help="Only referrals that have not come to an end.")
 @json_option
 @repo_options

@@ -64,7 +64,7 @@ def test_a_hospital_stay_then_the_seven_day_follow_up(agency: Path, invoke_casef
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [
+    [  # a refusal exits 1; a date written wrong is a usage error (exit 2)
         (("--type", "home", "--date", "2026-03-11"), "--date 2026-03-11 is in the future"),
         (("--type", "hospital", "--admitted", "2026-03-05", "--discharged", "2026-03-01"), "is before --admitted"),
         (("--type", "home", "--admitted", "2026-03-05"), "--admitted belong to a hospital visit"),
@@ -76,7 +76,8 @@ def test_a_bad_visit_is_refused_and_nothing_is_written(
     agency: Path, invoke_caseflow: Run, args: tuple[str, ...], message: str
 ) -> None:
     head = git(agency, "rev-parse", "HEAD")
-    result = caseflow(invoke_caseflow, agency, "visit", CLIENT, *args).assert_refused()
+    code = 2 if "YYYY-MM-DD" in message else 1
+    result = caseflow(invoke_caseflow, agency, "visit", CLIENT, *args).assert_refused(code)
     assert message in result.stderr and unchanged(agency, head)
 
 
@@ -117,13 +118,13 @@ def test_medications_added_logged_and_stopped(agency: Path, invoke_caseflow: Run
     ]
     head = git(agency, "rev-parse", "HEAD")
     for args, message in (
-        (("log", CLIENT, "--med", med, "--adherence", "sometimes", "--effect", "x"), "--adherence must be one of"),
+        (("log", CLIENT, med, "--adherence", "sometimes", "--effect", "x"), "--adherence must be one of"),
         (("log", CLIENT, "--med", "M-NOPE00", "--adherence", "taken", "--effect", "x"), "no medication M-NOPE00"),
         (("log", CLIENT, "--med", med, "--adherence", "taken", "--effect", "x", "--date", "2026-02-01"), "before"),
         (("stop", CLIENT, med, "--date", "2026-02-27"), "is before medication"),
         (("add", CLIENT, "--name", "x", "--dose", "1", "--prescriber", "y", "--start", "2026-04-01"), "future"),
     ):
-        refused = caseflow(invoke_caseflow, agency, "meds", *args).assert_refused()
+        refused = caseflow(invoke_caseflow, agency, "meds", *args).assert_refused(2 if "one of" in message else 1)
         assert message in refused.stderr and unchanged(agency, head)
     caseflow(invoke_caseflow, agency, "meds", "stop", CLIENT, med, "--reason", "Side effects").assert_success()
     assert json.loads(caseflow(invoke_caseflow, agency, "meds", CLIENT, "--json").stdout) == []
@@ -188,8 +189,8 @@ def test_the_calendar_parses_back_and_carries_ids_not_names(agency: Path, invoke
 
 
 def test_whose_due_list(agency: Path, invoke_caseflow: Run) -> None:
-    unknown = caseflow(invoke_caseflow, agency, "due", "--worker", "nobody").assert_refused()
-    assert "no staff member 'nobody'" in unknown.stderr
+    unknown = caseflow(invoke_caseflow, agency, "due", "--worker", "cassey").assert_refused(2)
+    assert "no staff member 'cassey' (did you mean 'casey'?)" in unknown.stderr
     sam = invoke_caseflow("--repo", agency, "--as", "sam", "due", "--json", env={"CASEFLOW_TODAY": TODAY})
     assert {d["client"] for d in json.loads(sam.assert_success().stdout)} == {CLIENT}  # a supervisor sees all
     assert "CASEFLOW_TODAY is set: today is 2026-03-10" in sam.stderr
@@ -197,7 +198,7 @@ def test_whose_due_list(agency: Path, invoke_caseflow: Run) -> None:
 
 def test_appointment_outcomes_are_recorded_once_and_times_are_required(agency: Path, invoke_caseflow: Run) -> None:
     date_only = caseflow(invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09")
-    assert date_only.exit_code == 1 and "date and time written YYYY-MM-DDTHH:MM" in date_only.stderr
+    assert date_only.exit_code == 2 and "date and time written YYYY-MM-DDTHH:MM" in date_only.stderr
     appt = caseflow(
         invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09T09:00"
     ).stdout.strip()  # fmt: skip

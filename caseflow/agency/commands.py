@@ -106,7 +106,7 @@ def staff() -> None:
 @click.argument("staff_id", type=STAFF, metavar="ID")
 @click.option("--name", required=True, help="Full name (appears as the author of their commits).")
 @click.option("--email", required=True, help="Email; matched against git user.email to know who is acting.")
-@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What they do (it decides what they may do).")
 @click.option("--supervisor", type=STAFF, metavar="STAFF_ID", help="Who supervises this person.")
 @repo_options
 def staff_add(settings: Settings, staff_id: str, name: str, email: str, role: str, supervisor: str | None) -> None:

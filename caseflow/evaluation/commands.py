@@ -100,7 +100,7 @@ def _prompt(item: Any, answers: Mapping[str, int]) -> int:
 
 @click.command()
 @click.argument("client_id", type=ID, metavar="CLIENT")
-@click.option("--instrument", "instrument_id", metavar="ID", help="Only this instrument (e.g. instruments.phq9).")
+@click.option("--instrument", "instrument_id", metavar="INSTRUMENT", help="Only this one (e.g. phq9).")
 @json_option
 @repo_options
 def scores(settings: Settings, client_id: str, instrument_id: str | None, as_json: bool) -> None:

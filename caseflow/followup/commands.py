@@ -388,7 +388,7 @@ def ack(settings: Settings, client_id: str, document: str) -> None:
 
 @click.command()
 @click.option(
-    "--worker", type=STAFF, metavar="STAFF", help="This case manager's clients (default: yours, if you are one)."
+    "--worker", type=STAFF, metavar="STAFF_ID", help="This case manager's clients (default: yours, if you are one)."
 )
 @click.option("--all", "everyone", is_flag=True, help="Every client.")
 @click.option("--within", "within_days", type=int, default=14, show_default=True, metavar="DAYS", help="Look ahead.")
@@ -424,7 +424,7 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
 
 @click.command()
 @click.option(
-    "--worker", type=STAFF, metavar="STAFF", help="This case manager's clients (default: yours, if you are one)."
+    "--worker", type=STAFF, metavar="STAFF_ID", help="This case manager's clients (default: yours, if you are one)."
 )
 @click.option("--all", "everyone", is_flag=True, help="Every client.")
 @click.option("--within", "within_days", type=int, default=60, show_default=True, metavar="DAYS", help="Look ahead.")

@@ -28,7 +28,7 @@ def household() -> None:
 @click.option(
     "--person", "persons", multiple=True, metavar="NAME:RELATIONSHIP[:BIRTH_YEAR]", help="A member who is not a client."
 )
-@click.option("--worker", type=STAFF, metavar="STAFF", help="The responsible case manager (default: you).")
+@click.option("--worker", type=STAFF, metavar="STAFF_ID", help="The responsible case manager (default: you).")
 @json_option
 @repo_options
 def household_new(

@@ -59,7 +59,7 @@ def intake(
 
 
 @click.command()
-@click.option("--stage", help="Only clients in this stage.")
+@click.option("--stage", metavar="STAGE", help="Only clients in this stage (caseflow stages CLIENT lists them).")
 @click.option("--worker", type=STAFF, metavar="STAFF_ID", help="Only clients assigned to this case manager.")
 @json_option
 @repo_options

@@ -150,6 +150,7 @@ def consents(settings: Settings, client_id: str, as_json: bool) -> None:
                 "kind": data.get("kind"),
                 "regulation": data.get("regulation"),
                 "recipients": [r.get("provider") or r.get("name") for r in data.get("recipients") or []],
+                "recipient_names": [r.get("name") or r.get("provider") for r in data.get("recipients") or []],
                 "purposes": list(data.get("purposes") or []),
                 "expires": data.get("expires_on") or data.get("expiry_event"),
                 "status": data.get("status"),
@@ -162,7 +163,13 @@ def consents(settings: Settings, client_id: str, as_json: bool) -> None:
         return
     table(
         [
-            (r["id"], r["kind"], r["recipients"], r["expires"], "yes" if r["valid_today"] else "; ".join(r["why_not"]))
+            (  # people read recipients by name; their directory ids are in --json
+                r["id"],
+                r["kind"],
+                r["recipient_names"],
+                r["expires"],
+                "yes" if r["valid_today"] else "; ".join(r["why_not"]),
+            )
             for r in rows
         ],
         ["CONSENT", "KIND", "RECIPIENTS", "EXPIRES", "VALID TODAY"],
@@ -303,7 +310,9 @@ def referrals(settings: Settings, client_id: str | None, only_open: bool, as_jso
                 "client": cid,
                 "id": data.get("id"),
                 "provider": data.get("provider"),
+                "provider_name": data.get("provider_name") or data.get("provider"),
                 "service": data.get("service_id") or data.get("service"),
+                "service_name": data.get("service") or data.get("service_id"),
                 "category": data.get("category"),
                 "status": data.get("status"),
                 "since": last_change(data),
@@ -320,14 +329,14 @@ def referrals(settings: Settings, client_id: str | None, only_open: bool, as_jso
             (
                 r["client"],
                 r["id"],
-                r["provider"],
-                r["category"],
+                r["provider_name"],  # a name for people; the directory id is in --json
+                r["service_name"],
                 r["status"],
                 r["since"],
                 f"no change in {days}+ days" if r["stale_since"] else "",
             )
             for r in rows
         ],
-        ["CLIENT", "REFERRAL", "PROVIDER", "CATEGORY", "STATUS", "SINCE", "FOLLOW UP"],
+        ["CLIENT", "REFERRAL", "PROVIDER", "SERVICE", "STATUS", "SINCE", "FOLLOW UP"],
         empty="(no referrals)",
     )

@@ -64,7 +64,7 @@ def _print_diff(item: Any) -> None:
 
 @click.command()
 @click.argument("client_id", type=ID, metavar="[CLIENT]", required=False)
-@click.option("--worker", type=STAFF, metavar="STAFF", help="Only this case manager's clients.")
+@click.option("--worker", type=STAFF, metavar="STAFF_ID", help="Only this case manager's clients.")
 @click.option("--approve", "decision", flag_value="approve", help="Approve every pending document of CLIENT.")
 @click.option("--reject", "comment", metavar="COMMENT", help="Send every pending document of CLIENT back, saying why.")
 @json_option

@@ -145,7 +145,11 @@ def test_a_provider_report_with_its_pdf_stays_unread_until_acknowledged(
     assert sorted(p.name for p in folder.iterdir()) == [report.name, report.name.replace(".md", ".pdf")]
     due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
     assert "report" in {d["rule"] for d in due}
-    caseflow(invoke_caseflow, agency, "ack", CLIENT, f"provider-reports/{report.name}").assert_success()
+    other = caseflow(invoke_caseflow, agency, "ack", CLIENT, f"clients/C-0THER0/provider-reports/{report.name}")
+    assert "is a document of client C-0THER0, not of" in other.assert_refused(2).stderr
+    # as `git status` and `caseflow validate` print it: the path in the repository, client id in any case
+    ack = ("ack", CLIENT.lower(), f"clients/{CLIENT}/provider-reports/{report.name}")
+    caseflow(invoke_caseflow, agency, *ack).assert_success()
     assert "report" not in {d["rule"] for d in json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)}
     (tmp_path / "fake.pdf").write_text("not a pdf")
     refused = caseflow(
@@ -194,6 +198,27 @@ def test_whose_due_list(agency: Path, invoke_caseflow: Run) -> None:
     sam = invoke_caseflow("--repo", agency, "--as", "sam", "due", "--json", env={"CASEFLOW_TODAY": TODAY})
     assert {d["client"] for d in json.loads(sam.assert_success().stdout)} == {CLIENT}  # a supervisor sees all
     assert "CASEFLOW_TODAY is set: today is 2026-03-10" in sam.stderr
+
+
+def test_calendar_statuses_follow_the_appointment(agency: Path, invoke_caseflow: Run) -> None:
+    """Booked and kept: CONFIRMED. Cancelled: CANCELLED (a calendar that had it drops it). Missed:
+    no status (no VEVENT status means "the client did not come"), "missed" in its summary."""
+    made = {}
+    for outcome, at in (("scheduled", "2026-03-12T09:00"), ("kept", "2026-03-02T09:00"), ("missed", "2026-03-03T09:00"),
+                        ("cancelled", "2026-03-04T09:00")):  # fmt: skip
+        appt = caseflow(invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", at)
+        made[outcome] = appt.assert_success().stdout.strip()
+        if outcome != "scheduled":
+            caseflow(invoke_caseflow, agency, "appt", CLIENT, made[outcome], f"--{outcome}").assert_success()
+    ics = caseflow(invoke_caseflow, agency, "calendar").assert_success().stdout.encode()
+    events = [e for e in icalendar.Calendar.from_ical(ics).walk("VEVENT") if "appointment" in e.get("CATEGORIES").cats]
+    shown = {str(e["DESCRIPTION"]).split()[1]: (str(e["SUMMARY"]), e.get("STATUS")) for e in events}
+    assert shown == {
+        made["scheduled"]: (f"{CLIENT}: appointment", "CONFIRMED"),
+        made["kept"]: (f"{CLIENT}: appointment (kept)", "CONFIRMED"),
+        made["missed"]: (f"{CLIENT}: appointment (missed)", None),
+        made["cancelled"]: (f"{CLIENT}: appointment (cancelled)", "CANCELLED"),
+    }
 
 
 def test_appointment_outcomes_are_recorded_once_and_times_are_required(agency: Path, invoke_caseflow: Run) -> None:

@@ -99,4 +99,4 @@ def check_document_id(value: str, kind: str = "document") -> str:
     """Return ``value`` if it is a safe document id (a referral's, a consent's), else raise."""
     if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
         raise InvalidId(f"{value!r} is not a valid {kind} id (letters, digits, '-' and '_')")
-    return normalize_id(value)
+    return value  # (a document's name stem is one too, and lower case: ids are normalised where typed)

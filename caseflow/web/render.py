@@ -61,7 +61,7 @@ def common(request: Request) -> dict[str, Any]:
 def error_page(request: Request, exc: CaseflowError) -> HTMLResponse:
     """A refusal as a page: the one-line reason, the status a browser and a test can tell apart."""
     status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, NotAllowed) else 400
-    if isinstance(exc, UsageError):
+    if isinstance(exc, UsageError) and not isinstance(exc, NotFound):  # a name not here is still not found
         status = 400
     lines = exc.lines()
     return page(request, "error.html", status_code=status, message=lines[0], details=lines[1:])

@@ -9,6 +9,8 @@ The CLI turns these into one line per problem and an exit code; anything that is
      ├── NotAllowed               the acting person's role does not allow this
      ├── InvalidId                a client id or document name that is unsafe or malformed
      ├── NotFound                 a client, document or form that does not exist
+     │    └── UnknownName         exit 2: a stage, staff member, form or instrument name this
+     │                            repository does not have (also a UsageError; says "did you mean")
      ├── AlreadyExists            a document or staff member that is already there
      ├── DocumentError            one or more document problems (file:line:col: message)
      ├── PluginError              a plugin failed to load or raised in a hook
@@ -88,6 +90,12 @@ class LockTimeout(StoreError):
 
 class UsageError(CaseflowError):
     exit_code = 2
+
+
+class UnknownName(NotFound, UsageError):
+    """A name typed on the command line (or in a form) that is not in this repository's
+    vocabulary: its workflow's stages, its staff, its forms, its instruments. Usage, not a refusal:
+    exit 2, as a bad option; still a :class:`NotFound` for whoever looks a name up."""
 
 
 class DocumentError(CaseflowError):

@@ -22,9 +22,19 @@ from caseflow.core.forms import Form
 from caseflow.core.git.config import config_value
 from caseflow.core.git.repository import ensure_durable
 from caseflow.core.ids import check_client_id, check_document_path, check_staff_id
+from caseflow.core.names import require_name, require_staff, suggestion, unknown_name
 from caseflow.core.store import Author, Store
 from caseflow.core.textpolicy import read_document_bytes
-from caseflow.errors import CaseflowError, DocumentError, NotAllowed, NotFound, Problem, UnknownPerson
+from caseflow.errors import (
+    CaseflowError,
+    DocumentError,
+    InvalidId,
+    NotAllowed,
+    NotFound,
+    Problem,
+    UnknownPerson,
+    UsageError,
+)
 from caseflow.index.database import CaseIndex
 from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
@@ -187,7 +197,7 @@ class Session:
     def form(self, form_id: str) -> Form:
         form = self.forms.get(form_id)
         if form is None:
-            raise NotFound(f"unknown form '{form_id}' (`caseflow forms` lists the forms)")
+            raise unknown_name("form", form_id, self.forms, listed_by="caseflow forms")
         return form
 
     @property
@@ -429,10 +439,13 @@ class Session:
             if owner is not None:
                 wanted = owner.id
         if wanted is not None:
-            check_staff_id(wanted)
-            member = self.config.staff_member(wanted)
+            check_staff_id(wanted.lower())  # staff ids are lower case: --as Casey is casey
+            member = self.config.staff_member(wanted.lower())
             if member is None:
-                raise UnknownPerson(f"'{wanted}' is not on the staff list in {CONFIG_FILE} (see `caseflow staff add`)")
+                near = suggestion(wanted, (s.id for s in self.config.staff))
+                raise UnknownPerson(
+                    f"'{wanted}' is not on the staff list in {CONFIG_FILE}{near} (see `caseflow staff add`)"
+                )
         else:
             email = config_value(self.root, "user.email")
             member = self.config.staff_by_email(email) if email else None
@@ -499,13 +512,18 @@ class Session:
         return casefiles.client_ids(self.root)
 
     def client_dir(self, client_id: str) -> str:
-        check_client_id(client_id)
+        written = check_client_id(client_id)
         rel = f"{casefiles.CLIENTS_DIR}/{client_id}"
         if not (self.root / rel).is_dir() or (self.root / rel).is_symlink():
             kept_by = casefiles.merged_into(self.root, client_id)
             if kept_by is not None:
                 raise NotFound(f"{client_id} was merged into {kept_by}; use {kept_by}")
-            raise NotFound(f"no client {client_id} in this repository")
+            near = (
+                f" (did you mean {written}?)"
+                if written != client_id and (self.root / "clients" / written).is_dir()
+                else ""
+            )
+            raise NotFound(f"no client {client_id} in this repository{near}")
         return rel
 
     def read_document(self, path: str) -> Document:
@@ -526,6 +544,10 @@ class Session:
         """
         from caseflow.index.caseload import client_rows
 
+        if stage is not None:  # a misspelled stage would list nobody, and look like an empty caseload
+            require_name("stage", stage, (s.id for s in self.workflow_spec.stages))
+        if worker is not None:
+            worker = require_staff(self.config, worker).id
         return [
             row
             for row in client_rows(self, snapshot or self.snapshot(), self.client_ids())
@@ -559,15 +581,36 @@ class Session:
         return validate(self, client_ids, progress)
 
     def resolve_document(self, client_id: str, name: str) -> str:
-        """A document named by its path in the client folder (``plan.yaml``) or a singleton form id."""
+        """A document named by its path in the client folder (``plan.yaml``), by its path in the
+        repository (``clients/C-7K2M9Q/plan.yaml``, as `git status` and `caseflow validate` print
+        it), or by a singleton form id."""
         base = self.client_dir(client_id)
         if name in self.forms and self.forms[name].singleton:
             name = self.forms[name].path
+        name = self._path_in_client(client_id, name)
         check_document_path(name)
         path = f"{base}/{name}"
         if not (self.root / path).exists() and not (self.root / path).is_symlink():
             raise NotFound(f"{path} does not exist")
         return path
+
+    def _path_in_client(self, client_id: str, name: str) -> str:
+        """``clients/C-7K2M9Q/x`` (or ``./clients/...``, or an absolute path in this repository)
+        as ``x``; another client's document is refused, never read in this client's name."""
+        path = name.replace("\\", "/") if os.sep == "\\" else name
+        if os.path.isabs(path):
+            try:
+                path = Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+            except ValueError:
+                raise InvalidId(f"{name[:60]!r} is outside this case repository") from None
+        path = path.removeprefix("./")
+        prefix = f"{casefiles.CLIENTS_DIR}/"
+        if not path.startswith(prefix):
+            return path
+        owner, _, rest = path[len(prefix) :].partition("/")
+        if check_client_id(owner) != check_client_id(client_id):
+            raise UsageError(f"{name[:80]} is a document of client {owner}, not of {client_id}")
+        return rest
 
     # -- writing (see caseflow.records.actions) ----------------------------------------------------------
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table, warn
+from caseflow.cli.params import STAFF
 from caseflow.core.config import ROLES
 from caseflow.errors import AlreadyExists, UsageError
 from caseflow.hookspecs import hookimpl
@@ -102,11 +103,11 @@ def staff() -> None:
 
 
 @staff.command("add")
-@click.argument("staff_id", metavar="ID")
+@click.argument("staff_id", type=STAFF, metavar="ID")
 @click.option("--name", required=True, help="Full name (appears as the author of their commits).")
 @click.option("--email", required=True, help="Email; matched against git user.email to know who is acting.")
-@click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--supervisor", metavar="STAFF_ID", help="Who supervises this person.")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What they do (it decides what they may do).")
+@click.option("--supervisor", type=STAFF, metavar="STAFF_ID", help="Who supervises this person.")
 @repo_options
 def staff_add(settings: Settings, staff_id: str, name: str, email: str, role: str, supervisor: str | None) -> None:
     """Add a member of staff. Once anyone is on the list, only a supervisor or director can add more."""
@@ -122,7 +123,7 @@ def staff_key() -> None:
 
 
 @staff_key.command("add")
-@click.argument("staff_id", metavar="STAFF")
+@click.argument("staff_id", type=STAFF, metavar="STAFF")
 @click.argument("public_key", metavar="KEY.pub", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @repo_options
 def staff_key_add(settings: Settings, staff_id: str, public_key: Path) -> None:
@@ -132,7 +133,7 @@ def staff_key_add(settings: Settings, staff_id: str, public_key: Path) -> None:
 
 
 @staff_key.command("rotate")
-@click.argument("staff_id", metavar="STAFF")
+@click.argument("staff_id", type=STAFF, metavar="STAFF")
 @click.argument("public_key", metavar="KEY.pub", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @repo_options
 def staff_key_rotate(settings: Settings, staff_id: str, public_key: Path) -> None:
@@ -142,7 +143,7 @@ def staff_key_rotate(settings: Settings, staff_id: str, public_key: Path) -> Non
 
 
 @staff_key.command("revoke")
-@click.argument("staff_id", metavar="STAFF")
+@click.argument("staff_id", type=STAFF, metavar="STAFF")
 @click.option("--fingerprint", metavar="SHA256:...", help="The key to revoke (default: all of STAFF's keys).")
 @repo_options
 def staff_key_revoke(settings: Settings, staff_id: str, fingerprint: str | None) -> None:

@@ -18,8 +18,9 @@ from pathlib import Path
 import click
 
 from caseflow import __version__
-from caseflow.cli.context import Settings, StartupPlugins, print_error
+from caseflow.cli.context import Settings, StartupPlugins, no_color_option, print_error
 from caseflow.cli.lazy import Catalog, LazyGroup, cache_folder, fingerprint
+from caseflow.cli.params import STAFF
 from caseflow.errors import CaseflowError
 
 
@@ -29,7 +30,10 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
     (``with_plugins=False``: caseflow's own only). ``argv`` names the repository (``--repo``)."""
     startup = _startup(argv, with_plugins)
 
-    @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+    @click.group(
+        cls=LazyGroup,
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    )
     @click.version_option(__version__, prog_name="caseflow")
     @click.option(
         "--repo",
@@ -40,10 +44,19 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
     @click.option(
         "--as",
         "acting",
+        type=STAFF,
         metavar="STAFF_ID",
         help="Act as this staff member (default: $CASEFLOW_USER or git user.email).",
     )
     @click.option("--traceback", is_flag=True, help="Show the full traceback of an error (for bug reports).")
+    @click.option(
+        "--no-color",
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=no_color_option,
+        help="No colour in the output (also: NO_COLOR set to anything).",
+    )
     @click.pass_context
     def cli(ctx: click.Context, repo_path: str | None, acting: str | None, traceback: bool) -> None:
         """caseflow: case management for behavioral-health teams, kept in git.

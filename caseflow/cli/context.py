@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from caseflow.errors import CaseflowError, NotFound, UsageError
+from caseflow.cli.params import STAFF
+from caseflow.core.names import require_staff
+from caseflow.errors import CaseflowError, UsageError
 from caseflow.plugins import PluginPolicy
 
 if TYPE_CHECKING:
@@ -92,9 +94,7 @@ class Settings:
             raise UsageError("give --worker or --all, not both")
         repo = self.repo()
         if worker:
-            if repo.config.staff_member(worker) is None:
-                raise NotFound(f"no staff member '{worker}' (caseflow staff list)")
-            return worker
+            return require_staff(repo.config, worker).id
         if everyone:
             return None
         actor = self.actor()
@@ -116,6 +116,7 @@ def repo_options(func: F) -> F:
     @click.option(
         "--as",
         "acting",
+        type=STAFF,
         metavar="STAFF_ID",
         help="Act as this staff member (default: $CASEFLOW_USER or git user.email).",
     )
@@ -255,6 +256,29 @@ def progress_bar(
             bar.__exit__(None, None, None)
 
 
+def colour_wanted(environ: Mapping[str, str] | None = None) -> bool | None:
+    """False where colour is turned off (``NO_COLOR`` set to anything, https://no-color.org);
+    else None: click decides (colour on a terminal only). ``--no-color`` sets the same."""
+    return False if (os.environ if environ is None else environ).get("NO_COLOR") else None
+
+
+def no_color_option(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--no-color``: every ``click.echo`` of this command strips styles (sub-commands inherit it)."""
+    if value:
+        ctx.color = False
+
+
+def colour_on(err: bool = False) -> bool:
+    """Whether styled text shows (a terminal, and colour not turned off): for output that is
+    only worth styling when it shows (styling tens of thousands of cells to strip them costs seconds)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.color is not None:
+        return ctx.color
+    if colour_wanted() is False:
+        return False
+    return (sys.stderr if err else sys.stdout).isatty()
+
+
 def counted(number: int, noun: str) -> str:
     """``1 document``, ``1,204 documents``."""
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
@@ -275,7 +299,15 @@ def done(message: str) -> None:
 
 
 class CaseflowGroup(click.Group):
-    """Turns every :class:`CaseflowError` into one line per reason and its exit code."""
+    """Turns every :class:`CaseflowError` into one line per reason and its exit code, and turns
+    colour off for the whole command where ``NO_COLOR`` says so (usage errors included)."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        if parent is None and colour_wanted() is False:
+            extra.setdefault("color", False)
+        return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from caseflow.errors import CaseflowError
+from caseflow.errors import CaseflowError, UsageError
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -22,7 +22,7 @@ def parse_date(value: str, what: str) -> dt.date:
             raise ValueError(value)
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise CaseflowError(f"{what} {value!r} is not a date written YYYY-MM-DD") from None
+        raise _malformed(what, f"{what} {value!r} is not a date written YYYY-MM-DD") from None
 
 
 def parse_past_date(value: str | None, what: str, today: dt.date) -> dt.date:
@@ -42,9 +42,9 @@ def parse_datetime(value: str, what: str) -> dt.datetime:
             raise ValueError(value)
         moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
-        raise CaseflowError(f"{what} {value!r} is not a date and time written YYYY-MM-DDTHH:MM") from None
+        raise _malformed(what, f"{what} {value!r} is not a date and time written YYYY-MM-DDTHH:MM") from None
     if moment.tzinfo is not None:
-        raise CaseflowError(f"{what} {value!r}: give the agency's local time, without a time zone")
+        raise _malformed(what, f"{what} {value!r}: give the agency's local time, without a time zone")
     return moment
 
 
@@ -62,3 +62,9 @@ def is_iso_date(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _malformed(what: str, message: str) -> CaseflowError:
+    """A date an option was given in the wrong form is a usage error (exit 2); a date in a
+    document written wrong is a problem with the document (exit 1)."""
+    return UsageError(message) if what.startswith("-") else CaseflowError(message)

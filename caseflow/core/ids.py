@@ -53,11 +53,20 @@ def random_name_id(earlier: int = 0) -> str:
             return value
 
 
+def normalize_id(value: str) -> str:
+    """An id as typed, in the one case ids are written in: caseflow's ids (``C-7K2M9Q``, ``H-...``,
+    ``R-...``, ``CN-...``, ``A-...``, ``M-...``) are upper case, and people type ``c-7k2m9q``."""
+    if isinstance(value, str) and _CLIENT_ID.fullmatch(value.strip()):
+        return value.strip().upper()
+    return value  # not an id at all: refused as typed (never echoed back changed)
+
+
 def check_client_id(value: str) -> str:
-    """Return ``value`` if it is a safe client id, else raise :class:`InvalidId`."""
+    """Return ``value`` in upper case (``c-7k2m9q`` is ``C-7K2M9Q``) if it is a safe client id,
+    else raise :class:`InvalidId`."""
     if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
         raise InvalidId(f"{_printable(value)} is not a client id (expected something like C-7K2M9Q)")
-    return value
+    return normalize_id(value)
 
 
 def check_staff_id(value: str) -> str:
@@ -90,4 +99,4 @@ def check_document_id(value: str, kind: str = "document") -> str:
     """Return ``value`` if it is a safe document id (a referral's, a consent's), else raise."""
     if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
         raise InvalidId(f"{value!r} is not a valid {kind} id (letters, digits, '-' and '_')")
-    return value
+    return value  # (a document's name stem is one too, and lower case: ids are normalised where typed)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TYPE_CHECKING
 
 import click
 
-from caseflow.cli.context import Settings, emit_json, json_option, repo_options
+from caseflow.cli.context import Settings, colour_on, emit_json, json_option, repo_options
 from caseflow.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -47,7 +45,7 @@ def doctor(settings: Settings, fix: bool, as_json: bool) -> None:
     if as_json:
         emit_json([f.as_json() for f in findings])
     else:
-        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        colour = colour_on()
         kind_width = max((len(f.kind) for f in findings), default=0)
         path_width = min(40, max((len(f.path) for f in findings), default=0))
         for finding in findings:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table
+from caseflow.cli.params import ID
 from caseflow.errors import CaseflowError, UsageError
 from caseflow.hookspecs import hookimpl
 
@@ -19,7 +20,7 @@ def register_commands(cli: click.Group) -> None:
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.argument("instrument_id", metavar="INSTRUMENT")
 @click.option(
     "--answers", metavar="0,1,2,...", help="One value per question asked, in order. Without it, each question is asked."
@@ -98,8 +99,8 @@ def _prompt(item: Any, answers: Mapping[str, int]) -> int:
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
-@click.option("--instrument", "instrument_id", metavar="ID", help="Only this instrument (e.g. instruments.phq9).")
+@click.argument("client_id", type=ID, metavar="CLIENT")
+@click.option("--instrument", "instrument_id", metavar="INSTRUMENT", help="Only this one (e.g. phq9).")
 @json_option
 @repo_options
 def scores(settings: Settings, client_id: str, instrument_id: str | None, as_json: bool) -> None:

@@ -11,7 +11,8 @@ from caseflow.core.config import Staff
 from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.documents import new_mapping, new_sequence, yaml_scalar
 from caseflow.core.documents.edits import insert_item
-from caseflow.errors import CaseflowError, NotFound
+from caseflow.core.names import unknown_name
+from caseflow.errors import CaseflowError
 from caseflow.evaluation.instruments import Instrument, Item, Result
 
 if TYPE_CHECKING:
@@ -30,7 +31,8 @@ class AnswerError(CaseflowError):
 def instrument(repo: Session, instrument_id: str) -> Instrument:
     found = repo.host.instruments().get(instrument_id) or repo.host.instruments().get(f"instruments.{instrument_id}")
     if found is None:
-        raise NotFound(f"unknown instrument '{instrument_id}' (`caseflow instruments` lists them)")
+        names = [name.removeprefix("instruments.") for name in repo.host.instruments()]
+        raise unknown_name("instrument", instrument_id, names, listed_by="caseflow instruments")
     return found
 
 

@@ -22,7 +22,7 @@ from caseflow.core.documents import Document, new_mapping
 from caseflow.core.documents.edits import insert_item, new_sequence
 from caseflow.core.ids import check_document_id, random_client_id
 from caseflow.core.store import Transaction
-from caseflow.errors import CaseflowError, NotAllowed, NotFound, StoreError
+from caseflow.errors import CaseflowError, NotAllowed, NotFound, StoreError, UsageError
 from caseflow.followup.due_rules import items_of
 from caseflow.referrals.directory import find_service
 from caseflow.referrals.directory_files import directories
@@ -61,7 +61,7 @@ def record_visit(
 
     kinds = repo.form("core.visit").schema["properties"]["type"].get("enum", [])
     if contact.type not in kinds:
-        raise CaseflowError(f"--type must be one of {', '.join(kinds)}, not {contact.type!r}")
+        raise UsageError(f"--type must be one of {', '.join(kinds)}, not {contact.type!r}")
     today = repo.today()
     day = parse_past_date(contact.on, "--date", today)
     preset: dict[str, Any] = {"date": day.isoformat(), "type": contact.type, "author": actor.id}
@@ -347,7 +347,7 @@ def log_medication(
 ) -> SavedDocument:
     """One monitoring entry: did the client take it, what it does, what it costs them."""
     if adherence not in ADHERENCE:
-        raise CaseflowError(f"--adherence must be one of {', '.join(ADHERENCE)}, not {adherence!r}")
+        raise UsageError(f"--adherence must be one of {', '.join(ADHERENCE)}, not {adherence!r}")
     if not effect.strip():
         raise CaseflowError("--effect needs what the client says the medication does (or 'none noticed')")
     check_document_id(medication_id, "medication")

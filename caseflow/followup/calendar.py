@@ -86,6 +86,14 @@ def build_calendar(
     return bytes(calendar.to_ical())
 
 
+#: An appointment's status as a VEVENT's (RFC 5545 3.8.1.11: TENTATIVE, CONFIRMED, CANCELLED).
+#: Booked and kept appointments were confirmed; a cancelled one is CANCELLED, so that a calendar
+#: which imported it before drops it (leaving it out would leave it there, still confirmed). A
+#: missed appointment was neither: the booking stood and the client did not come. No VEVENT status
+#: says that, so it has none; the summary and description say "missed".
+EVENT_STATUS = {"scheduled": "CONFIRMED", "kept": "CONFIRMED", "cancelled": "CANCELLED"}
+
+
 def _appointment_event(
     client_id: str, item: Mapping[str, Any], zone: ZoneInfo, since: dt.date, until: dt.date
 ) -> icalendar.Event | None:
@@ -93,11 +101,13 @@ def _appointment_event(
         day = dt.date.fromisoformat(str(item.get("date")))
     except ValueError:
         return None
-    if not since <= day <= until or item.get("status") == "cancelled":
+    if not since <= day <= until:
         return None
+    status = str(item.get("status") or "scheduled")
     event = icalendar.Event()
     event.add("uid", _uid(client_id, "appointment", str(item.get("id"))))
-    event.add("summary", f"{client_id}: appointment")
+    outcome = "" if status == "scheduled" else f" ({status})"
+    event.add("summary", f"{client_id}: appointment{outcome}")
     time = _time(item.get("time"))
     if time is not None:
         start = dt.datetime.combine(day, time, tzinfo=zone)
@@ -106,7 +116,10 @@ def _appointment_event(
     else:
         event.add("dtstart", day)
         event.add("dtend", day + dt.timedelta(days=1))
-    event.add("status", "CONFIRMED")
+    if status in EVENT_STATUS:
+        event.add("status", EVENT_STATUS[status])
+    if status in ("missed", "cancelled"):  # nobody's time was taken: it does not show the slot as busy
+        event.add("transp", "TRANSPARENT")
     event.add("description", f"appointment {item.get('id')} with {item.get('with')}: {item.get('status')}")
     event.add("categories", ["caseflow", "appointment"])
     return event

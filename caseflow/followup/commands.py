@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import click
 from caseflow.cli.context import (
     DefaultCommandGroup,
     Settings,
+    colour_on,
     done,
     emit_json,
     json_option,
@@ -22,6 +22,7 @@ from caseflow.cli.context import (
     table,
     write_private,
 )
+from caseflow.cli.params import ID, STAFF
 from caseflow.errors import UsageError
 from caseflow.hookspecs import hookimpl
 
@@ -45,7 +46,7 @@ def _note_text(note: str | None, note_file: Path | None, edit: bool, what: str) 
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.option(
     "--type",
     "kind",
@@ -114,8 +115,8 @@ def appt() -> None:
 
 
 @appt.command("default")
-@click.argument("client_id", metavar="CLIENT")
-@click.argument("appointment_id", metavar="APPT_ID")
+@click.argument("client_id", type=ID, metavar="CLIENT")
+@click.argument("appointment_id", type=ID, metavar="APPT_ID")
 @click.option("--kept", is_flag=True, help="The client went.")
 @click.option("--missed", is_flag=True, help="The client did not go (a follow-up contact is due).")
 @click.option("--cancelled", is_flag=True, help="It did not take place.")
@@ -141,10 +142,10 @@ def appt_mark(
 
 
 @appt.command("add")
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.option("--with", "with_", required=True, metavar="PROVIDER_OR_TEXT", help="A directory id, or who.")
 @click.option("--at", required=True, metavar="YYYY-MM-DDTHH:MM", help="When (the agency's local time).")
-@click.option("--referral", metavar="REF_ID", help="The referral it belongs to.")
+@click.option("--referral", type=ID, metavar="REF_ID", help="The referral it belongs to.")
 @click.option("--purpose", help="What it is for.")
 @json_option
 @repo_options
@@ -170,7 +171,7 @@ def appt_add(
 
 
 @click.command()
-@click.argument("client_id", metavar="[CLIENT]", required=False)
+@click.argument("client_id", type=ID, metavar="[CLIENT]", required=False)
 @click.option("--upcoming", is_flag=True, help="Only appointments still to come.")
 @json_option
 @repo_options
@@ -214,7 +215,7 @@ def meds() -> None:
 
 
 @meds.command("default")
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.option("--all", "show_all", is_flag=True, help="Include stopped medications.")
 @json_option
 @repo_options
@@ -252,7 +253,7 @@ def _medication(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @meds.command("add")
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.option("--name", required=True, help="The medication.")
 @click.option("--dose", required=True, help="Dose and how often, as prescribed.")
 @click.option("--prescriber", required=True, help="Who prescribed it.")
@@ -289,8 +290,8 @@ def meds_add(
 
 
 @meds.command("stop")
-@click.argument("client_id", metavar="CLIENT")
-@click.argument("medication_id", metavar="MED_ID")
+@click.argument("client_id", type=ID, metavar="CLIENT")
+@click.argument("medication_id", type=ID, metavar="MED_ID")
 @click.option("--date", "on", metavar="YYYY-MM-DD", help="When it was stopped (default: today).")
 @click.option("--reason", help="Why.")
 @repo_options
@@ -302,8 +303,9 @@ def meds_stop(settings: Settings, client_id: str, medication_id: str, on: str | 
 
 
 @meds.command("log")
-@click.argument("client_id", metavar="CLIENT")
-@click.option("--med", "medication_id", required=True, metavar="MED_ID", help="The medication (caseflow meds CLIENT).")
+@click.argument("client_id", type=ID, metavar="CLIENT")
+@click.argument("medication_id", type=ID, metavar="MED_ID", required=False)
+@click.option("--med", "med_option", type=ID, hidden=True, help="Before MED_ID came after CLIENT (still works).")
 @click.option("--adherence", required=True, metavar="taken|partial|missed", help="Did the client take it.")
 @click.option("--effect", required=True, help="What the client says it does.")
 @click.option("--side-effects", help="Side effects the client reports.")
@@ -312,13 +314,23 @@ def meds_stop(settings: Settings, client_id: str, medication_id: str, on: str | 
 def meds_log(
     settings: Settings,
     client_id: str,
-    medication_id: str,
+    medication_id: str | None,
+    med_option: str | None,
     adherence: str,
     effect: str,
     side_effects: str | None,
     on: str | None,
 ) -> None:
-    """Record how a medication is going: adherence, effect, side effects."""
+    """Record how a medication is going: adherence, effect, side effects (MED_ID: see `caseflow meds CLIENT`).
+
+    The item of a client is named after the client everywhere (`meds stop CLIENT MED_ID`,
+    `appt CLIENT APPT_ID`, `referral CLIENT REF_ID`); `--med MED_ID` is the older spelling.
+    """
+    if medication_id is not None and med_option is not None and medication_id != med_option:
+        raise UsageError("give the medication once: caseflow meds log CLIENT MED_ID")
+    medication_id = medication_id or med_option
+    if medication_id is None:
+        raise click.UsageError("Missing argument 'MED_ID' (caseflow meds CLIENT lists them).")
 
     saved = settings.repo().followup.log_medication(
         settings.actor(),
@@ -336,12 +348,12 @@ def meds_log(
 
 
 @click.command("report-in")
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.option("--provider", required=True, metavar="PROVIDER_ID", help="Who sent it (a directory id).")
 @click.option("--date", "on", required=True, metavar="YYYY-MM-DD", help="The report's date.")
 @click.option("--file", "text_file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="Its text.")
 @click.option("--edit", is_flag=True, help="Type or paste it in $EDITOR.")
-@click.option("--referral", metavar="REF_ID", help="The referral it reports on.")
+@click.option("--referral", type=ID, metavar="REF_ID", help="The referral it reports on.")
 @click.option("--attach", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="The PDF it came as.")
 @repo_options
 def report_in(
@@ -373,7 +385,7 @@ def report_in(
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.argument("document", metavar="DOC")
 @repo_options
 def ack(settings: Settings, client_id: str, document: str) -> None:
@@ -387,7 +399,9 @@ def ack(settings: Settings, client_id: str, document: str) -> None:
 
 
 @click.command()
-@click.option("--worker", metavar="STAFF", help="This case manager's clients (default: yours, if you are one).")
+@click.option(
+    "--worker", type=STAFF, metavar="STAFF_ID", help="This case manager's clients (default: yours, if you are one)."
+)
 @click.option("--all", "everyone", is_flag=True, help="Every client.")
 @click.option("--within", "within_days", type=int, default=14, show_default=True, metavar="DAYS", help="Look ahead.")
 @json_option
@@ -407,7 +421,7 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
     if as_json:
         emit_json([entry.as_json() for entry in entries])
         return
-    colour = sys.stdout.isatty()  # styling tens of thousands of cells only to strip them costs seconds
+    colour = colour_on()  # styling tens of thousands of cells only to strip them costs seconds
     rows = [
         (
             entry.client + (" !" if entry.flagged else ""),
@@ -421,7 +435,9 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
 
 
 @click.command()
-@click.option("--worker", metavar="STAFF", help="This case manager's clients (default: yours, if you are one).")
+@click.option(
+    "--worker", type=STAFF, metavar="STAFF_ID", help="This case manager's clients (default: yours, if you are one)."
+)
 @click.option("--all", "everyone", is_flag=True, help="Every client.")
 @click.option("--within", "within_days", type=int, default=60, show_default=True, metavar="DAYS", help="Look ahead.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the .ics here (default: stdout).")

@@ -14,11 +14,12 @@ from caseflow.cli.context import (
     repo_options,
     table,
 )
+from caseflow.cli.params import ID
 from caseflow.hookspecs import hookimpl
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @json_option
 @repo_options
 def show(settings: Settings, client_id: str, as_json: bool) -> None:

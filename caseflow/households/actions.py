@@ -21,7 +21,8 @@ from caseflow.core.documents import Document, new_mapping
 from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.documents.edits import insert_item
 from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
-from caseflow.core.ids import random_client_id
+from caseflow.core.ids import normalize_id, random_client_id
+from caseflow.core.names import require_staff
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import CaseflowError, DocumentError, NotAllowed, NotFound, Problem, UsageError
 from caseflow.households import model
@@ -72,7 +73,7 @@ def parse_member(text: str) -> tuple[str, str | None]:
     client, _, relationship = text.partition(":")
     if relationship and relationship not in RELATIONSHIPS:
         raise UsageError(f"relationship {relationship!r} is not one of {', '.join(RELATIONSHIPS)}")
-    return client, relationship or None
+    return normalize_id(client), relationship or None  # c-7k2m9q:parent is C-7K2M9Q, a parent
 
 
 def _check_clients(repo: Session, clients: Sequence[str]) -> None:
@@ -111,9 +112,7 @@ def create(
     if not parsed:
         raise UsageError("a household needs at least one client member (--member C-...)")
     _check_clients(repo, [client for client, _ in parsed])
-    worker = worker or actor.id
-    if repo.config.staff_member(worker) is None:
-        raise NotFound(f"no staff member '{worker}'")
+    worker = require_staff(repo.config, worker or actor.id).id
     listed: list[dict[str, Any]] = []
     for client, relationship in parsed:
         listed.append(

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, read_text_file, repo_options, table
+from caseflow.cli.params import ID, STAFF
 from caseflow.errors import UsageError
 from caseflow.hookspecs import hookimpl
 
@@ -27,7 +28,7 @@ def household() -> None:
 @click.option(
     "--person", "persons", multiple=True, metavar="NAME:RELATIONSHIP[:BIRTH_YEAR]", help="A member who is not a client."
 )
-@click.option("--worker", metavar="STAFF", help="The responsible case manager (default: you).")
+@click.option("--worker", type=STAFF, metavar="STAFF_ID", help="The responsible case manager (default: you).")
 @json_option
 @repo_options
 def household_new(
@@ -43,7 +44,7 @@ def household_new(
 
 
 @household.command("show")
-@click.argument("household_id", metavar="HOUSEHOLD")
+@click.argument("household_id", type=ID, metavar="HOUSEHOLD")
 @json_option
 @repo_options
 def household_show(settings: Settings, household_id: str, as_json: bool) -> None:
@@ -116,7 +117,7 @@ def household_list(settings: Settings, as_json: bool) -> None:
 
 
 @household.command("contact")
-@click.argument("household_id", metavar="HOUSEHOLD")
+@click.argument("household_id", type=ID, metavar="HOUSEHOLD")
 @click.option("--present", "present", multiple=True, required=True, metavar="CLIENT|MEMBER_ID", help="Who took part.")
 @click.option(
     "--type", "kind", default="home", show_default=True,
@@ -155,7 +156,7 @@ def household_contact(
 
 
 @household.command("plan")
-@click.argument("household_id", metavar="HOUSEHOLD")
+@click.argument("household_id", type=ID, metavar="HOUSEHOLD")
 @click.argument("assignments", nargs=-1, metavar="[FIELD=VALUE]...")
 @repo_options
 def household_plan(settings: Settings, household_id: str, assignments: tuple[str, ...]) -> None:
@@ -169,7 +170,7 @@ def household_plan(settings: Settings, household_id: str, assignments: tuple[str
 
 
 @household.command("approve")
-@click.argument("household_id", metavar="HOUSEHOLD")
+@click.argument("household_id", type=ID, metavar="HOUSEHOLD")
 @click.option("--comment", help="A note with the decision.")
 @repo_options
 def household_approve(settings: Settings, household_id: str, comment: str | None) -> None:
@@ -179,7 +180,7 @@ def household_approve(settings: Settings, household_id: str, comment: str | None
 
 
 @household.command("reject")
-@click.argument("household_id", metavar="HOUSEHOLD")
+@click.argument("household_id", type=ID, metavar="HOUSEHOLD")
 @click.option("--comment", required=True, help="What to change.")
 @repo_options
 def household_reject(settings: Settings, household_id: str, comment: str) -> None:

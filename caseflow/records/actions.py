@@ -24,6 +24,7 @@ from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
 from caseflow.core.forms import Form
 from caseflow.core.git.config import config_value
 from caseflow.core.ids import NAME_END_PATTERN, check_client_id, check_staff_id, random_client_id, random_name_id
+from caseflow.core.names import require_staff
 from caseflow.core.store import Author, Transaction
 from caseflow.core.textpolicy import MAX_DOCUMENT_BYTES, read_document_bytes
 from caseflow.core.validation import Located, check_plain_data
@@ -216,9 +217,7 @@ def intake(
     worker_id = worker or (actor.id if actor.role == "case_manager" else None)
     if worker_id is None:
         raise UsageError("say which case manager the client is assigned to: --worker STAFF_ID")
-    check_staff_id(worker_id)
-    if repo.config.staff_member(worker_id) is None:
-        raise UnknownPerson(f"'{worker_id}' is not on the staff list in {CONFIG_FILE}")
+    worker_id = require_staff(repo.config, worker_id, "staff member").id
     _refuse_inactive_worker(repo, worker_id)
     given = [("name", name), ("dob", dob), *([("phone", phone)] if phone is not None else []), *assignments]
     form = repo.form("core.client")
@@ -254,6 +253,8 @@ def new_client_id(repo: Session, also_taken: set[str] | frozenset[str] = frozens
         check_client_id(chosen)
     except InvalidId as exc:
         raise InvalidId(f"the new_client_id plugin chose an unusable id: {exc}") from None
+    if chosen != check_client_id(chosen):  # ids are typed in any case and read in upper case
+        raise InvalidId(f"the new_client_id plugin chose {chosen}: client ids are upper case")
     if taken(chosen):
         raise AlreadyExists(f"the new_client_id plugin chose {chosen}, which is already used")
     return chosen

@@ -29,6 +29,9 @@ CLIENT_SCHEMA = document(
         "id": client_id("Client id"),
         "name": text("Name", phi=True, min_length=1, pattern=r"\S"),
         "preferred_name": text("Preferred name", phi=True),
+        # as the client gives them: "Duarte Ochoa" is one family name, which no split of `name` can know
+        "given_name": text("Given name(s)", phi=True),
+        "family_name": text("Family name", phi=True),
         "dob": date("Date of birth", phi=True),
         "pronouns": text("Pronouns"),
         "language": text("Preferred language"),

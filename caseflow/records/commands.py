@@ -17,6 +17,7 @@ from caseflow.cli.context import (
     table,
     warn,
 )
+from caseflow.cli.params import ID, STAFF
 from caseflow.hookspecs import hookimpl
 
 
@@ -36,7 +37,7 @@ FIELD_HELP = "Another field as key=value (dotted paths and [id] work: address.ci
     "--name", required=True, help="The client's name (stored in client.yaml only; never in paths or commits)."
 )
 @click.option("--dob", required=True, metavar="YYYY-MM-DD", help="Date of birth.")
-@click.option("--worker", metavar="STAFF_ID", help="Assigned case manager (default: you, if you are one).")
+@click.option("--worker", type=STAFF, metavar="STAFF_ID", help="Assigned case manager (default: you, if you are one).")
 @click.option("--phone", help="Phone number.")
 @click.option("--field", "fields", multiple=True, metavar="KEY=VALUE", help=FIELD_HELP)
 @click.option(
@@ -73,8 +74,8 @@ def intake(
 
 
 @click.command()
-@click.option("--stage", help="Only clients in this stage.")
-@click.option("--worker", metavar="STAFF_ID", help="Only clients assigned to this case manager.")
+@click.option("--stage", metavar="STAGE", help="Only clients in this stage (caseflow stages CLIENT lists them).")
+@click.option("--worker", type=STAFF, metavar="STAFF_ID", help="Only clients assigned to this case manager.")
 @json_option
 @repo_options
 def clients(settings: Settings, stage: str | None, worker: str | None, as_json: bool) -> None:
@@ -94,7 +95,7 @@ def clients(settings: Settings, stage: str | None, worker: str | None, as_json: 
 
 
 @click.command("set")
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.argument("document", metavar="DOC")
 @click.argument("assignments", nargs=-1, required=True, metavar="FIELD=VALUE...")
 @repo_options
@@ -115,7 +116,7 @@ def set_(settings: Settings, client_id: str, document: str, assignments: tuple[s
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.argument("form_id", metavar="FORM")
 @click.option("--field", "fields", multiple=True, metavar="KEY=VALUE", help=FIELD_HELP)
 @click.option("--edit", is_flag=True, help="Open the new document in $EDITOR before saving it.")
@@ -147,7 +148,7 @@ def new(
 
 
 @click.command()
-@click.argument("clients", nargs=-1, metavar="[CLIENT]...")
+@click.argument("clients", type=ID, nargs=-1, metavar="[CLIENT]...")
 @json_option
 @repo_options
 def validate(settings: Settings, clients: tuple[str, ...], as_json: bool) -> None:

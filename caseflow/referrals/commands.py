@@ -17,6 +17,7 @@ from caseflow.cli.context import (
     table,
     write_private,
 )
+from caseflow.cli.params import ID
 from caseflow.hookspecs import hookimpl
 
 
@@ -35,7 +36,7 @@ def consent() -> None:
 
 
 @consent.command("default")
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.option(
     "--to", "recipients", multiple=True, metavar="PROVIDER_ID", help="A recipient's directory id. Repeatable."
 )
@@ -135,8 +136,8 @@ def consent_default(
 
 
 @consent.command("revoke")
-@click.argument("client_id", metavar="CLIENT")
-@click.argument("consent_id", metavar="CONSENT_ID")
+@click.argument("client_id", type=ID, metavar="CLIENT")
+@click.argument("consent_id", type=ID, metavar="CONSENT_ID")
 @click.option("--date", "on", metavar="YYYY-MM-DD", help="When the client revoked it (default: today).")
 @click.option("--note", help="How it was revoked (e.g. letter received).")
 @repo_options
@@ -151,7 +152,7 @@ def consent_revoke(settings: Settings, client_id: str, consent_id: str, on: str 
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @json_option
 @repo_options
 def consents(settings: Settings, client_id: str, as_json: bool) -> None:
@@ -166,7 +167,13 @@ def consents(settings: Settings, client_id: str, as_json: bool) -> None:
         return
     table(
         [
-            (r["id"], r["kind"], r["recipients"], r["expiry"], "yes" if r["valid_today"] else "; ".join(r["why_not"]))
+            (  # people read recipients by name; their directory ids are in --json
+                r["id"],
+                r["kind"],
+                r["recipient_names"],
+                r["expiry"],
+                "yes" if r["valid_today"] else "; ".join(r["why_not"]),
+            )
             for r in rows
         ],
         ["CONSENT", "KIND", "RECIPIENTS", "EXPIRES", "VALID TODAY"],
@@ -178,7 +185,7 @@ def consents(settings: Settings, client_id: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.option("--service", "service_id", required=True, metavar="SERVICE_ID", help="The directory service.")
 @click.option("--reason", help="Why the client is referred (goes into the packet).")
 @click.option("--plan-goal", "goal", metavar="GOAL_ID", help="The plan goal this referral serves (e.g. g1).")
@@ -226,8 +233,8 @@ def referral() -> None:
 
 
 @referral.command("default")
-@click.argument("client_id", metavar="CLIENT")
-@click.argument("referral_id", metavar="REF_ID")
+@click.argument("client_id", type=ID, metavar="CLIENT")
+@click.argument("referral_id", type=ID, metavar="REF_ID")
 @click.option(
     "--status",
     required=True,
@@ -260,8 +267,8 @@ def referral_status(
 
 
 @referral.command("packet")
-@click.argument("client_id", metavar="CLIENT")
-@click.argument("referral_id", metavar="REF_ID")
+@click.argument("client_id", type=ID, metavar="CLIENT")
+@click.argument("referral_id", type=ID, metavar="REF_ID")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write it to this file.")
 @repo_options
 def referral_packet(settings: Settings, client_id: str, referral_id: str, out: Path | None) -> None:
@@ -287,7 +294,7 @@ def referral_packet(settings: Settings, client_id: str, referral_id: str, out: P
 
 
 @click.command()
-@click.argument("client_id", metavar="[CLIENT]", required=False)
+@click.argument("client_id", type=ID, metavar="[CLIENT]", required=False)
 @click.option("--open", "only_open", is_flag=True, help="Only referrals that have not come to an end.")
 @json_option
 @repo_options
@@ -307,7 +314,9 @@ def referrals(settings: Settings, client_id: str | None, only_open: bool, as_jso
                 "client": cid,
                 "id": data.get("id"),
                 "provider": data.get("provider"),
+                "provider_name": data.get("provider_name") or data.get("provider"),
                 "service": data.get("service_id") or data.get("service"),
+                "service_name": data.get("service") or data.get("service_id"),
                 "category": data.get("category"),
                 "status": data.get("status"),
                 "since": last_change(data),
@@ -324,14 +333,14 @@ def referrals(settings: Settings, client_id: str | None, only_open: bool, as_jso
             (
                 r["client"],
                 r["id"],
-                r["provider"],
-                r["category"],
+                r["provider_name"],  # a name for people; the directory id is in --json
+                r["service_name"],
                 r["status"],
                 r["since"],
                 f"no change in {days}+ days" if r["stale_since"] else "",
             )
             for r in rows
         ],
-        ["CLIENT", "REFERRAL", "PROVIDER", "CATEGORY", "STATUS", "SINCE", "FOLLOW UP"],
+        ["CLIENT", "REFERRAL", "PROVIDER", "SERVICE", "STATUS", "SINCE", "FOLLOW UP"],
         empty="(no referrals)",
     )

@@ -110,7 +110,7 @@ class Match:
     distance_km: float | None
     location: Location | None
     reasons: tuple[str, ...]
-    rank: tuple[int, float, int]
+    rank: tuple[float, float, int]  # (nearest, exact category, text) with --near; else (exact, nearest, text)
 
     def as_json(self) -> dict[str, Any]:
         location = self.location
@@ -207,7 +207,10 @@ def search(
                     continue
                 if distance is not None:
                     reasons.append(f"{distance:.1f} km away")
-            rank = (exact, distance if distance is not None else math.inf, -found)
+            away = distance if distance is not None else math.inf
+            # asked for what is near: nearest first (then an exact category before a narrower one);
+            # else an exact category first, then the best text match
+            rank = (away, exact, -found) if near is not None else (exact, away, -found)
             matches.append(Match(service, distance, nearest, tuple(reasons), rank))
     return sorted(matches, key=lambda m: (m.rank, m.service.name))
 

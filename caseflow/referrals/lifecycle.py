@@ -122,9 +122,9 @@ def change_status(
     """Move a referral on, one commit; sending it (``requested``) needs a covering consent."""
     from caseflow.records import actions
 
-    path = referral_path(repo, client_id, referral_id)
-    if status not in TRANSITIONS:
+    if status not in TRANSITIONS:  # the command line first: usage before what the repository says
         raise UsageError(f"unknown status '{status}' (one of {', '.join(TRANSITIONS)})")
+    path = referral_path(repo, client_id, referral_id)
     with repo.store.transaction(repo.author(actor), action="referral", client=client_id) as tx:
         actions.refuse_uncommitted(repo, path)
         document = repo.read_document(path)

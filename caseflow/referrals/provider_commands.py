@@ -43,7 +43,8 @@ def search_command(
     accepting: bool,
     as_json: bool,
 ) -> None:
-    """Search every directory; exact category first, then nearest, then best text match."""
+    """Search every directory. With --near: nearest first. Else: the exact category first (then
+    its sub-categories), then the best text match."""
     from caseflow.referrals.directory import search
 
     repo = settings.repo()

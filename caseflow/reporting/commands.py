@@ -18,18 +18,21 @@ from caseflow.cli.context import (
     write_private,
     write_private_folder,
 )
+from caseflow.cli.params import ID, STAFF
 from caseflow.errors import CaseflowError, UsageError
 from caseflow.hookspecs import hookimpl
 
 
 @click.command()
-@click.argument("client", metavar="[CLIENT]", required=False)
+@click.argument("client", type=ID, metavar="[CLIENT]", required=False)
 @click.option(
     "--verify",
     is_flag=True,
     help="Check the record: an edited, removed, reordered or forged entry, a log cut short, a rewritten ref.",
 )
-@click.option("--client", "client_option", metavar="CLIENT", help="Only disclosures of this client (as CLIENT).")
+@click.option(
+    "--client", "client_option", type=ID, hidden=True, help="Before CLIENT came as an argument (still works)."
+)
 @json_option
 @repo_options
 def audit(settings: Settings, client: str | None, verify: bool, client_option: str | None, as_json: bool) -> None:
@@ -76,8 +79,15 @@ def report() -> None:
 @click.option("--period", "month", metavar="YYYY-MM", help="One month.")
 @click.option("--from", "start", metavar="YYYY-MM-DD", help="From this day (default: the 1st of this month).")
 @click.option("--to", "end", metavar="YYYY-MM-DD", help="To this day (default: today).")
-@click.option("--worker", metavar="STAFF", help="Only this case manager's clients.")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "csv"]), default="md", show_default=True)
+@click.option("--worker", type=STAFF, metavar="STAFF_ID", help="Only this case manager's clients.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "csv"]),
+    default="md",
+    show_default=True,
+    help="Markdown, a self-contained HTML page, or CSV (the report says which it comes as).",
+)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write it here (default: stdout).")
 @repo_options
 def report_run(
@@ -135,7 +145,7 @@ def report_list(settings: Settings, as_json: bool) -> None:
 
 
 @click.command("export")
-@click.argument("client_id", metavar="[CLIENT]", required=False)
+@click.argument("client_id", type=ID, metavar="[CLIENT]", required=False)
 @click.option("--format", "fmt", required=True, metavar="FORMAT", help="An export format: fhir (a plugin's), hmis.")
 @click.option(
     "--out",

@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core import access_record as audit
+from caseflow.core.names import unknown_name
 from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
 from caseflow.referrals.coverage import Disclosure, find_covering
 from caseflow.referrals.directory import find_service
@@ -153,8 +154,9 @@ def find_exporter(repo: Session, fmt: str) -> Exporter:
     exporters = repo.host.exporters()
     exporter = exporters.get(fmt)
     if exporter is None:
-        known = ", ".join(sorted(exporters)) or "none (install an export plugin, e.g. caseflow-fhir)"
-        raise NotFound(f"no export format '{fmt}' (formats: {known})")
+        if not exporters:
+            raise NotFound(f"no export format '{fmt}' (formats: none; install an export plugin, e.g. caseflow-fhir)")
+        raise unknown_name("export format", fmt, exporters)
     return exporter
 
 

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow.core import access_record as audit
 from caseflow.core.dates import parse_date
+from caseflow.core.names import require_staff, unknown_name
 from caseflow.core.render import render_template
-from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
+from caseflow.errors import CaseflowError, NotAllowed, UsageError
 from caseflow.reporting.model import HouseholdFacts, Report, ReportInputs, Table, suppress
 
 if TYPE_CHECKING:
@@ -47,10 +48,10 @@ def period(today: dt.date, month: str | None, start: str | None, end: str | None
         raise UsageError("give --period YYYY-MM or --from/--to, not both")
     if month:
         if not re.fullmatch(r"\d{4}-\d{2}", month):
-            raise CaseflowError(f"--period {month!r} is not a month written YYYY-MM")
+            raise UsageError(f"--period {month!r} is not a month written YYYY-MM")
         year, number = int(month[:4]), int(month[5:])
         if not 1 <= number <= 12 or year < 1:
-            raise CaseflowError(f"--period {month!r} is not a month written YYYY-MM")
+            raise UsageError(f"--period {month!r} is not a month written YYYY-MM")
         return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
     first = parse_date(start, "--from") if start else today.replace(day=1)
     last = parse_date(end, "--to") if end else today
@@ -97,8 +98,8 @@ def run_report(
     if report.identified and actor.role not in repo.config.identified_report_roles:
         allowed = ", ".join(repo.config.identified_report_roles)
         raise NotAllowed(f"{report.id} names clients; only {allowed} may run it (reports.identified_roles)")
-    if worker and repo.config.staff_member(worker) is None:
-        raise NotFound(f"no staff member '{worker}' (caseflow staff list)")
+    if worker:
+        worker = require_staff(repo.config, worker).id
     first, last = period(repo.today(), month, start, end)
     rows = [r for r in repo.clients(worker=worker) if r["problem"] is None]
     cases = [repo.case(r["id"]) for r in rows]
@@ -150,7 +151,8 @@ def _find(repo: Session, report_id: str) -> Report:
     reports = repo.host.reports()
     found = reports.get(report_id) or reports.get(f"core.{report_id}")
     if found is None:
-        raise NotFound(f"no report '{report_id}' (caseflow report list)")
+        names = {*reports, *(name.removeprefix("core.") for name in reports)}
+        raise unknown_name("report", report_id, names, listed_by="caseflow report list")
     return found
 
 

@@ -15,7 +15,9 @@ from caseflow.cli.context import (
     repo_options,
     table,
 )
-from caseflow.errors import NotFound, UsageError
+from caseflow.cli.params import ID, STAFF
+from caseflow.core.names import require_staff
+from caseflow.errors import UsageError
 from caseflow.hookspecs import hookimpl
 
 
@@ -26,7 +28,7 @@ def register_commands(cli: click.Group) -> None:
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.argument("document", metavar="[DOC]", required=False)
 @click.option("--since", metavar="REV", help="Compare with the version at this git revision.")
 @click.option("--since-approval", is_flag=True, help="Compare with the version a supervisor last approved.")
@@ -61,8 +63,8 @@ def _print_diff(item: Any) -> None:
 
 
 @click.command()
-@click.argument("client_id", metavar="[CLIENT]", required=False)
-@click.option("--worker", metavar="STAFF", help="Only this case manager's clients.")
+@click.argument("client_id", type=ID, metavar="[CLIENT]", required=False)
+@click.option("--worker", type=STAFF, metavar="STAFF_ID", help="Only this case manager's clients.")
 @click.option("--approve", "decision", flag_value="approve", help="Approve every pending document of CLIENT.")
 @click.option("--reject", "comment", metavar="COMMENT", help="Send every pending document of CLIENT back, saying why.")
 @json_option
@@ -83,8 +85,8 @@ def review(
     """
 
     repo = settings.repo()
-    if worker and repo.config.staff_member(worker) is None:
-        raise NotFound(f"no staff member '{worker}' (caseflow staff list)")
+    if worker:
+        worker = require_staff(repo.config, worker).id
     if client_id is None:
         if decision or comment:
             raise UsageError("--approve and --reject decide one client's changes: give CLIENT")

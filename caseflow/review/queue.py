@@ -139,7 +139,12 @@ class Pending:
 
     @property
     def age_days(self) -> int | None:
-        return (self.today - dt.date.fromisoformat(self.changed_on[:10])).days if self.changed_on else None
+        """Days since the change, counted to the repository's today (``CASEFLOW_TODAY`` where set).
+        A change committed after that day (the demo's story runs behind the clock) is 0 days old,
+        never a negative age."""
+        if not self.changed_on:
+            return None
+        return max(0, (self.today - dt.date.fromisoformat(self.changed_on[:10])).days)
 
     def as_json(self) -> dict[str, Any]:
         return {

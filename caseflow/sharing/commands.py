@@ -9,12 +9,14 @@ import click
 
 from caseflow.cli.context import (
     Settings,
+    counted,
     done,
     emit_json,
     json_option,
     repo_options,
     table,
 )
+from caseflow.cli.params import ID
 from caseflow.errors import UsageError
 from caseflow.hookspecs import hookimpl
 
@@ -44,7 +46,7 @@ def merge_driver(settings: Settings, base: Path, mine: Path, theirs: Path, path:
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT", required=False)
+@click.argument("client_id", type=ID, metavar="CLIENT", required=False)
 @click.argument("document", metavar="[DOC]", required=False)
 @click.argument("field", metavar="[FIELD]", required=False)
 @click.option("--take", metavar="mine|theirs|VALUE", help="Which value the field keeps.")
@@ -127,10 +129,13 @@ def sync(settings: Settings, remote: str, as_json: bool) -> None:
     if as_json:
         emit_json(report.as_json())
     else:
+        where = f"{remote}/{report.branch}"
+        said = [f"sent {counted(report.went_out, 'commit')}"] if report.went_out else []
+        said += [f"received {counted(report.received, 'commit')}"] if report.received or report.came_in else []
+        if said:  # "sent 2 commits, received 1 commit (origin/main)"
+            click.echo(f"{', '.join(said)} ({where})")
         for who, changes in report.came_in.items():
-            click.echo(f"in  {who}: {', '.join(changes)}")
-        if report.went_out:
-            click.echo(f"out {report.went_out} commit{'s' if report.went_out != 1 else ''} to {remote}/{report.branch}")
+            click.echo(f"  received for {who}: {', '.join(changes)}")
         if not (report.came_in or report.went_out or report.conflicts or report.problems):
             click.echo(f"up to date with {remote}/{report.branch}")
     for path in report.conflicts:

@@ -80,6 +80,8 @@ class SyncReport:
     branch: str
     came_in: dict[str, list[str]] = field(default_factory=dict)  # client (or "agency") -> documents
     went_out: int = 0
+    #: How many commits came in (the merge that joined them is not one of them).
+    received: int = 0
     merged: bool = False
     conflicts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -94,6 +96,7 @@ class SyncReport:
             "branch": self.branch,
             "came_in": self.came_in,
             "went_out_commits": self.went_out,
+            "came_in_commits": self.received,
             "merged": self.merged,
             "conflicts": self.conflicts,
             "problems": self.problems,
@@ -200,6 +203,7 @@ def _fetch_merge_push(repo: Session, author: Author, report: SyncReport, journal
         if after != before:
             report.merged = True
             report.came_in = _changes(root, before, after)
+            report.received = commits_since(root, before or None, theirs or after)
     report.problems = [str(p) for p in repo.validate().problems]
     if report.problems:
         journal.finish()
@@ -267,6 +271,7 @@ def _finish_merge(repo: Session, author: Author, report: SyncReport, journal: Sy
     journal.reached("sync-commit")
     report.merged = True
     report.came_in = _changes(root, "HEAD^1", "HEAD")
+    report.received = commits_since(root, "HEAD^1", "HEAD^2")
 
 
 def _branch(root: Path) -> str:

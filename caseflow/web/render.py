@@ -17,7 +17,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
+from caseflow.errors import CaseflowError, NotAllowed, NotFound
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -66,9 +66,8 @@ def error_page(request: Request, exc: CaseflowError) -> HTMLResponse:
 
 
 def refusal_status(exc: CaseflowError) -> int:
-    """The HTTP status of a refusal: 404 not found, 403 not allowed, else 400."""
-    if isinstance(exc, UsageError):
-        return 400
+    """The HTTP status of a refusal: 404 not found (a name not here too, though it is also a usage
+    error on the command line), 403 not allowed, else 400."""
     return 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, NotAllowed) else 400
 
 

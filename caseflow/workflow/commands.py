@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table
+from caseflow.cli.params import ID
 from caseflow.hookspecs import hookimpl
 from caseflow.records.discharge_form import REASON_TITLES
 
@@ -34,7 +35,7 @@ def _requirement(requirement: Requirement, describe: Callable[[Requirement], str
 
 
 @click.command()
-@click.argument("client_id", metavar="[CLIENT]", required=False)
+@click.argument("client_id", type=ID, metavar="[CLIENT]", required=False)
 @json_option
 @repo_options
 def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
@@ -94,7 +95,7 @@ def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.option("--to", "target", metavar="STAGE", help="The stage to move to (needed where there is a choice).")
 @click.option("--reason", help="Why (required for some moves, e.g. reopening a discharged case).")
 @click.option("--dry-run", is_flag=True, help="Only say whether the move is possible and what is missing.")
@@ -195,7 +196,7 @@ def _decide(settings: Settings, client_id: str, document: str, decision: str, co
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.argument("document", metavar="DOC")
 @click.option("--comment", help="A note for the author.")
 @repo_options
@@ -208,7 +209,7 @@ def approve(settings: Settings, client_id: str, document: str, comment: str | No
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @click.argument("document", metavar="DOC")
 @click.option("--comment", required=True, help="What the author should change.")
 @repo_options
@@ -218,7 +219,7 @@ def reject(settings: Settings, client_id: str, document: str, comment: str) -> N
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", type=ID, metavar="CLIENT")
 @json_option
 @repo_options
 def log(settings: Settings, client_id: str, as_json: bool) -> None:

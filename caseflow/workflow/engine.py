@@ -16,6 +16,7 @@ from caseflow.core.config import Staff
 from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.documents import new_mapping, new_sequence
 from caseflow.core.documents.edits import insert_item
+from caseflow.core.names import unknown_name
 from caseflow.core.skeletons import render_skeleton
 from caseflow.errors import CaseflowError, NotFound, Problem, UsageError
 from caseflow.workflow.model import Requirement, Transition, Workflow
@@ -112,8 +113,7 @@ def choose_transition(workflow: Workflow, stage: str, to: str | None) -> Transit
     options = workflow.transitions_from(stage)
     if to is not None:
         if workflow.stage(to) is None:
-            known = ", ".join(s.id for s in workflow.stages)
-            raise NotFound(f"unknown stage '{to}' (the stages of {workflow.id}: {known})")
+            raise unknown_name("stage", to, (s.id for s in workflow.stages))
         chosen = next((t for t in options if t.target == to), None)
         if chosen is None:
             allowed = ", ".join(t.target for t in options) or "nowhere"

@@ -312,10 +312,11 @@ def test_screen_from_the_command_line(case_repo: Callable[..., Path], invoke_cas
     for args, message in (
         (["phq9", "--answers", "1,2"], "no answer for q3"),
         (["phq9", "--answers", "0,0,0,0,0,0,0,0,9"], "q9: 9 is not an answer"),
-        (["nonsense", "--answers", "1"], "unknown instrument 'nonsense'"),
+        (["nonsense", "--answers", "1"], "no instrument 'nonsense'"),
         (["phq9", "--answers", "0,0,0,0,0,0,0,0,0", "--date", "2999-01-01"], "is in the future"),
     ):
-        refused = invoke_caseflow("screen", client, *args, cwd=path, env=env).assert_refused(1)
+        code = 2 if args[0] == "nonsense" else 1  # a name that is not an instrument here is usage
+        refused = invoke_caseflow("screen", client, *args, cwd=path, env=env).assert_refused(code)
         assert len(refused.stderr.splitlines()) == 1 and message in refused.stderr
     assert git(path, "rev-parse", "HEAD") == head
 

@@ -75,7 +75,7 @@ def test_a_hospital_stay_then_the_seven_day_follow_up(agency: Path, invoke_casef
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [
+    [  # a refusal exits 1; a date written wrong is a usage error (exit 2)
         (("--type", "home", "--date", "2026-03-11"), "--date 2026-03-11 is in the future"),
         (("--type", "hospital", "--admitted", "2026-03-05", "--discharged", "2026-03-01"), "is before --admitted"),
         (("--type", "home", "--admitted", "2026-03-05"), "--admitted belong to a hospital visit"),
@@ -87,7 +87,8 @@ def test_a_bad_visit_is_refused_and_nothing_is_written(
     agency: Path, invoke_caseflow: Run, args: tuple[str, ...], message: str
 ) -> None:
     head = git(agency, "rev-parse", "HEAD")
-    result = caseflow(invoke_caseflow, agency, "visit", CLIENT, "--note", "Seen.", *args).assert_refused()
+    code = 2 if "YYYY-MM-DD" in message else 1
+    result = caseflow(invoke_caseflow, agency, "visit", CLIENT, "--note", "Seen.", *args).assert_refused(code)
     assert message in result.stderr and unchanged(agency, head)
 
 
@@ -137,13 +138,13 @@ def test_medications_added_logged_and_stopped(agency: Path, invoke_caseflow: Run
     ]
     head = git(agency, "rev-parse", "HEAD")
     for args, message in (
-        (("log", CLIENT, "--med", med, "--adherence", "sometimes", "--effect", "x"), "--adherence must be one of"),
+        (("log", CLIENT, med, "--adherence", "sometimes", "--effect", "x"), "--adherence must be one of"),
         (("log", CLIENT, "--med", "M-NOPE00", "--adherence", "taken", "--effect", "x"), "no medication M-NOPE00"),
         (("log", CLIENT, "--med", med, "--adherence", "taken", "--effect", "x", "--date", "2026-02-01"), "before"),
         (("stop", CLIENT, med, "--date", "2026-02-27"), "is before medication"),
         (("add", CLIENT, "--name", "x", "--dose", "1", "--prescriber", "y", "--start", "2026-04-01"), "future"),
     ):
-        refused = caseflow(invoke_caseflow, agency, "meds", *args).assert_refused()
+        refused = caseflow(invoke_caseflow, agency, "meds", *args).assert_refused(2 if "one of" in message else 1)
         assert message in refused.stderr and unchanged(agency, head)
     caseflow(invoke_caseflow, agency, "meds", "stop", CLIENT, med, "--reason", "Side effects").assert_success()
     assert json.loads(caseflow(invoke_caseflow, agency, "meds", CLIENT, "--json").stdout) == []
@@ -164,7 +165,11 @@ def test_a_provider_report_with_its_pdf_stays_unread_until_acknowledged(
     assert sorted(p.name for p in folder.iterdir()) == [report.name, report.name.replace(".md", ".pdf")]
     due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
     assert "report" in {d["rule"] for d in due}
-    caseflow(invoke_caseflow, agency, "ack", CLIENT, f"provider-reports/{report.name}").assert_success()
+    other = caseflow(invoke_caseflow, agency, "ack", CLIENT, f"clients/C-0THER0/provider-reports/{report.name}")
+    assert "is a document of client C-0THER0, not of" in other.assert_refused(2).stderr
+    # as `git status` and `caseflow validate` print it: the path in the repository, client id in any case
+    ack = ("ack", CLIENT.lower(), f"clients/{CLIENT}/provider-reports/{report.name}")
+    caseflow(invoke_caseflow, agency, *ack).assert_success()
     assert "report" not in {d["rule"] for d in json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)}
     (tmp_path / "fake.pdf").write_text("not a pdf")
     refused = caseflow(
@@ -208,16 +213,37 @@ def test_the_calendar_parses_back_and_carries_ids_not_names(agency: Path, invoke
 
 
 def test_whose_due_list(agency: Path, invoke_caseflow: Run) -> None:
-    unknown = caseflow(invoke_caseflow, agency, "due", "--worker", "nobody").assert_refused()
-    assert "no staff member 'nobody'" in unknown.stderr
+    unknown = caseflow(invoke_caseflow, agency, "due", "--worker", "cassey").assert_refused(2)
+    assert "no staff member 'cassey' (did you mean 'casey'?)" in unknown.stderr
     sam = invoke_caseflow("--repo", agency, "--as", "sam", "due", "--json", env={"CASEFLOW_TODAY": TODAY})
     assert {d["client"] for d in json.loads(sam.assert_success().stdout)} == {CLIENT}  # a supervisor sees all
     assert "CASEFLOW_TODAY is set: today is 2026-03-10" in sam.stderr
 
 
+def test_calendar_statuses_follow_the_appointment(agency: Path, invoke_caseflow: Run) -> None:
+    """Booked and kept: CONFIRMED. Cancelled: CANCELLED (a calendar that had it drops it). Missed:
+    no status (no VEVENT status means "the client did not come"), "missed" in its summary."""
+    made = {}
+    for outcome, at in (("scheduled", "2026-03-12T09:00"), ("kept", "2026-03-02T09:00"), ("missed", "2026-03-03T09:00"),
+                        ("cancelled", "2026-03-04T09:00")):  # fmt: skip
+        appt = caseflow(invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", at)
+        made[outcome] = appt.assert_success().stdout.strip()
+        if outcome != "scheduled":
+            caseflow(invoke_caseflow, agency, "appt", CLIENT, made[outcome], f"--{outcome}").assert_success()
+    ics = caseflow(invoke_caseflow, agency, "calendar").assert_success().stdout.encode()
+    events = [e for e in icalendar.Calendar.from_ical(ics).walk("VEVENT") if "appointment" in e.get("CATEGORIES").cats]
+    shown = {str(e["DESCRIPTION"]).split()[1]: (str(e["SUMMARY"]), e.get("STATUS")) for e in events}
+    assert shown == {
+        made["scheduled"]: (f"{CLIENT}: appointment", "CONFIRMED"),
+        made["kept"]: (f"{CLIENT}: appointment (kept)", "CONFIRMED"),
+        made["missed"]: (f"{CLIENT}: appointment (missed)", None),
+        made["cancelled"]: (f"{CLIENT}: appointment (cancelled)", "CANCELLED"),
+    }
+
+
 def test_appointment_outcomes_are_recorded_once_and_times_are_required(agency: Path, invoke_caseflow: Run) -> None:
     date_only = caseflow(invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09")
-    assert date_only.exit_code == 1 and "date and time written YYYY-MM-DDTHH:MM" in date_only.stderr
+    assert date_only.exit_code == 2 and "date and time written YYYY-MM-DDTHH:MM" in date_only.stderr
     appt = caseflow(
         invoke_caseflow, agency, "appt", "add", CLIENT, "--with", "x", "--at", "2026-03-09T09:00"
     ).stdout.strip()  # fmt: skip

@@ -28,8 +28,9 @@ def caseflow(run: Run, repo: Path, *args: str | Path, who: str = "casey", today:
 
 
 def new_household(run: Run, agency: Path) -> str:
+    # (a member id typed in lower case is the same client)
     made = caseflow(
-        run, agency, "household", "new", "--member", f"{CLIENT}:head", "--member", f"{OTHER}:child",
+        run, agency, "household", "new", "--member", f"{CLIENT}:head", "--member", f"{OTHER.lower()}:child",
         "--person", "Cal Example:child:2016", "--json",
     )  # fmt: skip
     made.assert_success()

@@ -51,9 +51,18 @@ def test_haversine_matches_a_known_distance() -> None:
 
 
 def test_a_category_matches_its_sub_categories_and_exact_matches_rank_first() -> None:
-    found = search([DIRECTORY], category="counseling", near=HERE)
-    assert [m.service.id for m in found] == ["s4", "s1", "s2"]  # exact (nearest first), then the sub-category
+    found = search([DIRECTORY], category="counseling")
+    assert [m.service.id for m in found] == ["s1", "s4", "s2"]  # exact (by name), then the sub-category
     assert found[2].reasons[0] == "category family-therapy (under counseling)"
+
+
+def test_near_somewhere_the_nearest_come_first_whatever_their_category() -> None:
+    # the tour says "nearest first": 0.1, 1.1, 11.1 km, never an exact category 11 km away before
+    # a sub-category 1 km away
+    found = search([DIRECTORY], category="counseling", near=HERE)
+    assert [m.service.id for m in found] == ["s4", "s2", "s1"]
+    distances = [m.distance_km for m in found]
+    assert distances == sorted(distances)  # type: ignore[type-var]
 
 
 @pytest.mark.parametrize(

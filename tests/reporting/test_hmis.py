@@ -246,7 +246,7 @@ def test_an_export_is_recorded_once_per_client(invoke_caseflow: Invoke, repo_pat
     [
         (("--from", "2026-01-01", "--to", "2026-06-30"), 1, "only supervisor"),  # casey: no right
         (("--from", "2026-07-01", "--to", "2026-06-30"), 1, "is after --to"),
-        (("--from", "2026-13-01", "--to", "2026-06-30"), 1, "not a date"),
+        (("--from", "2026-13-01", "--to", "2026-06-30"), 2, "not a date"),
         (("--to", "2026-06-30"), 2, "give --from"),
         ((CURRENT, "--from", "2026-01-01", "--to", "2026-06-30"), 2, "leave out"),
     ],
@@ -273,7 +273,7 @@ def test_a_folder_holding_files_and_an_unknown_format_are_refused(
     assert "not an empty folder" in refused.stderr
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     unknown = invoke_caseflow("--repo", repo_path, "--as", "sam", "export", "--format", "nope", *period)
-    assert "no export format 'nope'" in unknown.assert_refused(1).stderr
+    assert "no export format 'nope'" in unknown.assert_refused(2).stderr
     one_client = invoke_caseflow("--repo", repo_path, "--as", "sam", "export", CURRENT, "--format", "hmis")
     one_client.assert_refused(2)
     assert entries(repo_path) == []

@@ -47,5 +47,5 @@ def test_refused_combinations_change_nothing(caseflow: Run) -> None:
     before = json.loads(caseflow("review", "--json").stdout)
     assert "give CLIENT" in caseflow("review", "--approve").assert_refused(2).stderr
     assert "not both" in caseflow("review", CLIENT, "--approve", "--reject", "why").assert_refused(2).stderr
-    assert "no staff member 'nobody'" in caseflow("review", "--worker", "nobody").assert_refused(1).stderr
+    assert "no staff member 'nobody'" in caseflow("review", "--worker", "nobody").assert_refused(2).stderr
     assert json.loads(caseflow("review", "--json").stdout) == before

@@ -63,10 +63,13 @@ def test_neighbouring_edits_on_two_laptops_merge_and_keep_their_authors(
     ).assert_success()
     out = json.loads(as_(invoke_caseflow, "casey", casey, "sync", "--json").assert_success().stdout)
     assert (out["went_out_commits"], out["came_in"]) == (1, {})
-    merged = json.loads(as_(invoke_caseflow, "robin", robin, "sync", "--json").assert_success().stdout)
-    assert merged["came_in"] == {CLIENT: ["changed plan.yaml"]} and merged["merged"] is True
+    merged = as_(invoke_caseflow, "robin", robin, "sync").assert_success().stdout.splitlines()
+    # plain words: her commit and the merge went out, Casey's came in
+    assert merged[0].startswith("sent 2 commits, received 1 commit (origin/")
+    assert merged[1:] == [f"  received for {CLIENT}: changed plan.yaml"]
     back = json.loads(as_(invoke_caseflow, "casey", casey, "sync", "--json").assert_success().stdout)
     assert back["came_in"] == {CLIENT: ["changed plan.yaml"]}
+    assert (back["came_in_commits"], back["went_out_commits"]) == (2, 0)
     plan = (casey / f"clients/{CLIENT}/plan.yaml").read_text()
     assert "review_date: 2026-04-01" in plan and "title: A home of her own" in plan
     authors = set(git(hub, "log", "--format=%an").split("\n")) - {""}

@@ -192,7 +192,7 @@ def test_a_client_goes_from_intake_to_discharged_and_back(repo: CaseRepo) -> Non
 
 def test_unknown_and_disallowed_stages(repo: CaseRepo) -> None:
     client = repo.records.intake(repo.actor("casey"), name="Ana Example", dob="1990-04-02")
-    with pytest.raises(NotFound, match="unknown stage 'limbo'"):
+    with pytest.raises(NotFound, match="no stage 'limbo'"):
         evaluate(repo, client, "limbo")
     with pytest.raises(Exception, match="does not allow intake -> active; from intake a client can go to evaluation"):
         evaluate(repo, client, "active")
@@ -419,7 +419,8 @@ def test_advance_stages_approve_and_log_from_the_command_line(
         "review",
         "discharged",
     ]
-    invoke_caseflow("advance", client, "--to", "nowhere", cwd=path, env=env).assert_refused(1)
+    refused = invoke_caseflow("advance", client, "--to", "planing", cwd=path, env=env).assert_refused(2)
+    assert "no stage 'planing' (did you mean 'planning'?)" in refused.stderr
 
     invoke_caseflow("set", client, "client.yaml", "phone=555-0100", cwd=path, env=env).assert_success()
     invoke_caseflow(

@@ -48,9 +48,9 @@ def is_ancestor(root: Path, older: str, newer: str = "HEAD") -> bool:
     return succeeds(root, "merge-base", "--is-ancestor", older, newer)
 
 
-def commits_since(root: Path, ref: str | None) -> int:
-    """How many commits HEAD has that ``ref`` has not (all of them when ``ref`` is None)."""
-    return int(query(root, "rev-list", "--count", f"{ref}..HEAD" if ref else "HEAD").strip() or 0)
+def commits_since(root: Path, ref: str | None, head: str = "HEAD") -> int:
+    """How many commits ``head`` has that ``ref`` has not (all of them when ``ref`` is None)."""
+    return int(query(root, "rev-list", "--count", f"{ref}..{head}" if ref else head).strip() or 0)
 
 
 @dataclass(frozen=True)

@@ -52,13 +52,18 @@ def patient(ctx: Context) -> Resource:
 
 
 def names(record: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The legal name split as "last word is the family name", keeping the whole name as text:
-    a split is a guess (double surnames), the text is what the client wrote."""
+    """The legal name as the client record gives it: given and family names where it has them
+    (``given_name``, ``family_name``), else the whole name as text only. Nothing is split: which
+    words of "Tomas Reyes Vidal" are the family name, no rule can tell."""
     result: list[dict[str, Any]] = []
-    full = text(record.get("name"))
-    if full:
-        words = full.split()
-        result.append({"use": "official", "text": full, "family": words[-1], "given": words[:-1]})
+    full, given, family = (text(record.get(key)) for key in ("name", "given_name", "family_name"))
+    if full or given or family:
+        official: dict[str, Any] = {"use": "official", "text": full or " ".join(n for n in (given, family) if n)}
+        if family:
+            official["family"] = family
+        if given:
+            official["given"] = [given]
+        result.append(official)
     preferred = text(record.get("preferred_name"))
     if preferred:
         result.append({"use": "usual", "text": preferred, "given": [preferred]})

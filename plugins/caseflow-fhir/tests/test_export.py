@@ -87,12 +87,22 @@ def test_the_patient(bundle: dict[str, Any], case: caseflow.CaseView) -> None:
     assert patient["birthDate"] == case.record["dob"] == "2002-05-18"
     official, usual = patient["name"]
     assert official["text"] == "Mariela Duarte Ochoa"
-    assert (official["family"], official["given"]) == ("Ochoa", ["Mariela", "Duarte"])
+    assert (official["family"], official["given"]) == ("Duarte Ochoa", ["Mariela"])  # as the record gives them
     assert (usual["use"], usual["given"]) == ("usual", ["Mari"])
     assert patient["identifier"] == [{"system": "urn:caseflow:client", "value": CLIENT}]
     assert patient["address"][0]["postalCode"] == "63996"
     assert {"system": "phone", "value": "(573) 555-0151"} in patient["telecom"]
     assert "gender" not in patient  # the record has none, and none is made up
+
+
+def test_a_name_alone_is_text_only_never_split() -> None:
+    from caseflow_fhir.patient import names
+
+    # "Tomas Reyes Vidal": the family name is "Reyes Vidal", which no split of the words can know
+    assert names({"name": "Tomas Reyes Vidal"}) == [{"use": "official", "text": "Tomas Reyes Vidal"}]
+    assert names({"name": "Tomas Reyes Vidal", "given_name": "Tomas", "family_name": "Reyes Vidal"}) == [
+        {"use": "official", "text": "Tomas Reyes Vidal", "family": "Reyes Vidal", "given": ["Tomas"]}
+    ]
 
 
 def test_the_episode(bundle: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table, warn
-from caseflow.cli.params import STAFF
+from caseflow.cli.params import ID, STAFF
 from caseflow.core.config import ROLES
 from caseflow.errors import AlreadyExists, UsageError
 from caseflow.hookspecs import hookimpl
@@ -168,7 +168,7 @@ def staff_list(settings: Settings, as_json: bool) -> None:
 
 
 @staff.command("deactivate")
-@click.argument("staff_id", metavar="STAFF")
+@click.argument("staff_id", metavar="STAFF", type=STAFF)
 @click.option("--reason", help="Why (kept in the commit: left the agency, long leave).")
 @repo_options
 def staff_deactivate(settings: Settings, staff_id: str, reason: str | None) -> None:
@@ -186,7 +186,7 @@ def staff_deactivate(settings: Settings, staff_id: str, reason: str | None) -> N
 
 
 @staff.command("reactivate")
-@click.argument("staff_id", metavar="STAFF")
+@click.argument("staff_id", metavar="STAFF", type=STAFF)
 @repo_options
 def staff_reactivate(settings: Settings, staff_id: str) -> None:
     """Someone is back: they can act and be given clients again (admins)."""
@@ -195,9 +195,11 @@ def staff_reactivate(settings: Settings, staff_id: str) -> None:
 
 
 @click.command()
-@click.argument("clients", nargs=-1, metavar="[CLIENT]...")
-@click.option("--from", "source", required=True, metavar="STAFF", help="Whose clients move.")
-@click.option("--to", "target", required=True, metavar="STAFF", help="Who takes them (an active member of staff).")
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...", type=ID)
+@click.option("--from", "source", required=True, type=STAFF, metavar="STAFF", help="Whose clients move.")
+@click.option(
+    "--to", "target", required=True, type=STAFF, metavar="STAFF", help="Who takes them (an active member of staff)."
+)
 @json_option
 @repo_options
 def reassign(settings: Settings, clients: tuple[str, ...], source: str, target: str, as_json: bool) -> None:

@@ -182,7 +182,7 @@ def validate(settings: Settings, clients: tuple[str, ...], as_json: bool) -> Non
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", metavar="CLIENT", type=ID)
 @click.argument("action", type=click.Choice(["set", "clear"]))
 @click.argument("flag_name", metavar="FLAG")
 @click.option("--since", metavar="YYYY-MM-DD", help="set: raised on (default: today).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table
+from caseflow.cli.params import ID
 
 
 @click.command()
@@ -39,8 +40,8 @@ def find(settings: Settings, text: str, dob: str | None, as_json: bool) -> None:
 
 
 @click.command("merge-clients")
-@click.argument("keep", metavar="KEEP")
-@click.argument("other", metavar="OTHER")
+@click.argument("keep", metavar="KEEP", type=ID)
+@click.argument("other", metavar="OTHER", type=ID)
 @click.option("--reason", help="Why (needed when KEEP is discharged); kept in KEEP's record.")
 @repo_options
 def merge_clients(settings: Settings, keep: str, other: str, reason: str | None) -> None:

@@ -137,7 +137,7 @@ def advance(
 
 
 @click.command()
-@click.argument("client_id", metavar="CLIENT")
+@click.argument("client_id", metavar="CLIENT", type=ID)
 @click.option("--reason", required=True, metavar="REASON", help=f"Why the case closes: {', '.join(REASON_TITLES)}.")
 @click.option("--date", "on", metavar="YYYY-MM-DD", help="The discharge date (default: today; never in the future).")
 @click.option("--note", help="The outcome, in your words (default: the reason's title).")

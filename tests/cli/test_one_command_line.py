@@ -46,7 +46,10 @@ def caseflow(repo: Path, invoke_caseflow: Run) -> Run:
         (("advance", CLIENT, "--to", "activ"), "no stage 'activ' (did you mean 'active'?)"),
         (("report", "caseloads"), "no report 'caseloads' (did you mean 'caseload'"),
         (("visit", CLIENT, "--type", "hom"), "Invalid value for '--type': 'hom' is not one of"),
-        (("visit", CLIENT, "--type", "home", "--date", "3/3/2026"), "--date '3/3/2026' is not a date written"),
+        (
+            ("visit", CLIENT, "--type", "home", "--note", "Seen.", "--date", "3/3/2026"),
+            "--date '3/3/2026' is not a date written",
+        ),
         (("referral", CLIENT, "R-NOPE00", "--status", "sent"), "unknown status 'sent'"),
     ],
 )
@@ -62,7 +65,7 @@ def test_a_name_not_in_this_repository_or_a_bad_choice_is_a_usage_error(
 
 def test_a_refusal_of_valid_usage_still_exits_1(caseflow: Run) -> None:
     assert "no client C-0THER0" in caseflow("show", "C-0THER0").assert_refused(1).stderr
-    assert "does not allow planning -> discharged" in caseflow("advance", CLIENT, "--to", "discharged").stderr
+    assert "cannot move from planning to discharged" in caseflow("advance", CLIENT, "--to", "discharged").stderr
 
 
 def test_ids_and_staff_ids_in_any_case(caseflow: Run) -> None:

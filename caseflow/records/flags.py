@@ -3,6 +3,7 @@ cleared it. A cleared flag stays in the record as history; only flags in force c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,16 +18,22 @@ if TYPE_CHECKING:
     from caseflow.session import Session
 
 
+def _words(text: str) -> str:
+    """A flag as a person may type it: "Suicide risk", "suicide-risk" and "SUICIDE_RISK" are one."""
+    return " ".join(re.split(r"[\s_-]+", text.strip().casefold()))
+
+
 def _in_force(flags: Any, flag: str) -> Any:
-    wanted = flag.strip().casefold()
-    for entry in flags or []:
-        if (
-            isinstance(entry, Mapping)
-            and str(entry.get("flag", "")).casefold() == wanted
-            and not entry.get("cleared_on")
-        ):
+    """The flag in force that ``flag`` names, by its words or by its id (rf1)."""
+    wanted, as_id = _words(flag), flag.strip().casefold()
+    for entry in _flags_in_force(flags):
+        if _words(str(entry.get("flag", ""))) == wanted or str(entry.get("id", "")).casefold() == as_id:
             return entry
     return None
+
+
+def _flags_in_force(flags: Any) -> list[Mapping[str, Any]]:
+    return [e for e in flags or [] if isinstance(e, Mapping) and not e.get("cleared_on")]
 
 
 def set_flag(
@@ -72,9 +79,9 @@ def clear_flag(
         record = repo.read_document(f"{repo.client_dir(client_id)}/client.yaml")
         entry = _in_force(record.data.get("risk_flags"), flag)
         if entry is None:
-            raise NotFound(
-                f"{client_id} has no risk flag '{flag.strip()}' in force (the flags: caseflow show {client_id})"
-            )
+            named = [f"'{e.get('flag')}' ({e.get('id')})" for e in _flags_in_force(record.data.get("risk_flags"))]
+            in_force = f"in force: {', '.join(named)}" if named else "none is in force"
+            raise NotFound(f"{client_id} has no risk flag '{flag.strip()}' in force ({in_force})")
         day = parse_past_date(on, "--on", repo.today())
         if str(entry.get("since") or "") > day.isoformat():
             raise UsageError(f"--on {day.isoformat()} is before the flag was raised ({entry.get('since')})")

@@ -60,3 +60,16 @@ def test_clearing_a_flag_not_in_force_or_mixing_options_is_refused(repo: Path, c
     assert cf("flag", client, "set", "Suicide risk", "--on", "2026-01-01").exit_code == 2
     assert cf("flag", client, "raise", "Suicide risk").exit_code == 2
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_a_flag_is_named_as_a_person_types_it_or_by_its_id(repo: Path, cf: Callable[..., Result]) -> None:
+    client = json.loads(cf("intake", "--name", "Ana Example", "--dob", "1990-04-02", "--json").stdout)["id"]
+    cf("flag", client, "set", "Suicide risk").assert_success()
+    cf("flag", client, "set", "Housing loss").assert_success()
+    wrong = cf("flag", client, "clear", "self harm")
+    assert wrong.exit_code == 1 and "in force: 'Suicide risk' (" in wrong.stderr and "'Housing loss' (" in wrong.stderr
+    cf("flag", client, "clear", "suicide-risk").assert_success()  # as a slug
+    record = open_repo(repo, environ=ONLY_BUILTIN_PLUGINS).client_record(client)
+    housing = next(f for f in record["risk_flags"] if f["flag"] == "Housing loss")
+    cf("flag", client, "clear", str(housing["id"]).upper()).assert_success()  # by its id, in any case
+    assert cf("flag", client, "clear", "Housing loss").exit_code == 1  # cleared already: none in force

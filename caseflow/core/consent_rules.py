@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caseflow.core.case import CaseView
+from caseflow.core.dates import is_iso_date
 
 DEFAULT_AGE_OF_MAJORITY = 18
 #: A consent may name these as its signer instead of the client.
@@ -173,8 +174,8 @@ class ConsentFacts:
 def facts_of(case: CaseView) -> ConsentFacts:
     """The facts of one client, from the case as checks see it."""
     history = [h for h in case.record.get("stage_history") or [] if isinstance(h, Mapping)]
-    days = {str(h["on"]) for h in history if h.get("to") in case.final_stages and _is_date(h.get("on"))}
-    days |= {str(d.data["date"]) for d in case.by_form("core.discharge") if _is_date(d.data.get("date"))}
+    days = {str(h["on"]) for h in history if h.get("to") in case.final_stages and is_iso_date(h.get("on"))}
+    days |= {str(d.data["date"]) for d in case.by_form("core.discharge") if is_iso_date(d.data.get("date"))}
     referrals: dict[str, tuple[str, str | None, str | None]] = {}
     for document in case.by_form("core.referral"):
         data = document.data
@@ -184,14 +185,14 @@ def facts_of(case: CaseView) -> ConsentFacts:
         consent = data.get("consent")
         referrals[str(data.get("id"))] = (
             status,
-            closed if status in CLOSED_REFERRAL_STATUSES and _is_date(closed) else None,
+            closed if status in CLOSED_REFERRAL_STATUSES and is_iso_date(closed) else None,
             str(consent) if consent else None,
         )
     dob = case.record.get("dob")
     return ConsentFacts(
         tuple(sorted(days)),
         referrals,
-        str(dob) if _is_date(dob) else None,
+        str(dob) if is_iso_date(dob) else None,
         case.age_of_majority,
         case.client_id,
     )
@@ -217,10 +218,10 @@ class Ending:
 
 def ending(consent: Mapping[str, Any], facts: ConsentFacts) -> Ending | None:
     """The consent's end as far as it is known today; None when it has no usable expiry."""
-    signed = consent.get("signed_on") if _is_date(consent.get("signed_on")) else None
+    signed = consent.get("signed_on") if is_iso_date(consent.get("signed_on")) else None
     expiry = parse_expiry_event(consent.get("expiry_event"))
     candidates: list[Ending] = []
-    if _is_date(consent.get("expires_on")):
+    if is_iso_date(consent.get("expires_on")):
         candidates.append(Ending(str(consent["expires_on"]), ""))
     if expiry.kind == "duration" and signed:
         end = after(dt.date.fromisoformat(str(signed)), expiry.amount, expiry.unit)
@@ -274,7 +275,7 @@ def expiry_reasons(consent: Mapping[str, Any], facts: ConsentFacts, on: str) -> 
 
 def age_on(dob: str, day: str) -> int | None:
     """Whole years of age on ``day`` (a 29 February birthday comes on 1 March in other years)."""
-    if not (_is_date(dob) and _is_date(day)):
+    if not (is_iso_date(dob) and is_iso_date(day)):
         return None
     born, then = dt.date.fromisoformat(dob), dt.date.fromisoformat(day)
     return then.year - born.year - ((then.month, then.day) < (born.month, born.day))
@@ -296,13 +297,3 @@ def minor_problem(consent: Mapping[str, Any], facts: ConsentFacts) -> str | None
         f"{who} is {age} on {signed} (under {facts.age_of_majority}): a parent, guardian or personal "
         "representative signs, or record minor_consent_basis"
     )
-
-
-def _is_date(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) != 10:
-        return False
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True

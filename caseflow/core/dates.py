@@ -54,8 +54,9 @@ def plus_days(day: str, days: int) -> str:
 
 
 def is_iso_date(value: Any) -> bool:
-    """Whether ``value`` is a string holding an ISO date (documents keep dates as text)."""
-    if not isinstance(value, str):
+    """Whether ``value`` is a string holding an ISO date, YYYY-MM-DD (documents keep dates as text;
+    ``fromisoformat`` alone would also take 20260812)."""
+    if not isinstance(value, str) or len(value) != 10:
         return False
     try:
         dt.date.fromisoformat(value)

@@ -15,6 +15,7 @@ an attached file (a provider report received as a PDF) is not judged by its text
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -50,11 +51,22 @@ def _is_writing(line: str, skeleton: frozenset[str]) -> bool:
     return not (text.startswith("<!--") or text.endswith("-->"))
 
 
+#: (form id, repository templates) -> (when looked up, the skeleton's lines): a due list asks for
+#: every note of every client, so the template files are looked at again only after a while
+#: (a long-running ``serve`` or ``watch`` sees an edited override within seconds).
+_LOOKED_UP: dict[tuple[str, Path | None], tuple[float, frozenset[str]]] = {}
+LOOK_AGAIN_AFTER = 2.0
+
+
 def _skeleton_lines(form: Form, repo_templates: Path | None) -> frozenset[str]:
+    key, now = (form.id, repo_templates), time.monotonic()
+    kept = _LOOKED_UP.get(key)
+    if kept is not None and now - kept[0] < LOOK_AGAIN_AFTER:
+        return kept[1]
     source = _skeleton_source(form, repo_templates)
-    if source is None:
-        return frozenset()
-    return _literal_body_lines(source)
+    lines = _literal_body_lines(source) if source is not None else frozenset()
+    _LOOKED_UP[key] = (now, lines)
+    return lines
 
 
 def _skeleton_source(form: Form, repo_templates: Path | None) -> str | None:

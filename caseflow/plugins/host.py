@@ -196,6 +196,21 @@ class PluginHost:
 
     # -- hooks called at a moment -----------------------------------------------------------------
 
+    def _command_owners(self) -> dict[str, str]:
+        """Each command name and the plugin that adds it (each plugin asked into a scratch group)."""
+        import click
+
+        owners: dict[str, str] = {}
+        probe = click.Group("probe")
+        for name, call in self.calls.each("register_commands", cli=probe):
+            before = set(probe.commands)
+            try:
+                call()
+            except Exception as exc:
+                raise PluginError(failure(name, "register_commands", exc)) from exc
+            owners.update({command: name for command in set(probe.commands) - before})
+        return owners
+
     def register_commands(self, cli: click.Group) -> None:
         """Let every plugin add its commands to ``cli``; a plugin that raises is an error naming it."""
         for name, call in self.calls.each("register_commands", cli=cli):
@@ -319,6 +334,11 @@ class PluginHost:
             ("checks", self._checks.owners),
             ("workflows", self._workflows.owners),
             *(("workflow extensions", {w: name}) for w, names in extenders.items() for name in names),
+            ("due rules", {rule.id: name for name, rule in self.due_rules()}),
+            ("reports", self._reports.owners),
+            ("exporters", self._exporters.owners),
+            ("directory readers", {name: name for name in self.implementers("read_provider_directory")}),
+            ("commands", self._command_owners()),
         )
         for kind, owned in owners:
             for item_id, owner in owned.items():

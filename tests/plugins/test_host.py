@@ -89,9 +89,14 @@ def test_plugin_commands_and_listing(
         "version": "1.2.3",
         "default": False,
         "hooks": ["register_commands"],
-        "contributes": {},
+        "contributes": {"commands": ["hello"]},
     }
-    assert by_name["riverbend"]["contributes"] == {"forms": ["riverbend.housing-assessment"]}
+    assert by_name["riverbend"]["contributes"] == {
+        "forms": ["riverbend.housing-assessment"],
+        "due rules": ["riverbend-housing-reassessment"],
+    }
+    assert by_name["fhir"]["contributes"] == {"exporters": ["fhir"]}
+    assert by_name["hsds"]["contributes"] == {"directory readers": ["hsds"]}
     assert by_name["riverbend"]["hooks"] == ["configure", "register_due_rules", "register_forms", "validate_document"]
     assert not any(p["default"] for p in listed)
     everything = json.loads(run_caseflow("--repo", path, "plugins", "--all", "--json", env=env).stdout)

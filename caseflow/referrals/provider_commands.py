@@ -113,6 +113,31 @@ def search_command(
     )
 
 
+@providers.command("categories")
+@json_option
+@repo_options
+def categories_command(settings: Settings, as_json: bool) -> None:
+    """The service categories of every directory as a tree, with how many services each finds
+    (a category finds its own services and those of every category under it)."""
+    from caseflow.referrals.provider_search import CategoryNode, category_tree
+
+    tree = category_tree(settings.repo().referrals.directories())
+    if as_json:
+        emit_json([node.as_json() for node in tree])
+        return
+    if not tree:
+        click.echo("(no categories: no directory lists any)")
+
+    def show(node: CategoryNode, depth: int) -> None:
+        named = f"  {node.name}" if node.name else ""
+        click.echo(f"{'  ' * depth}{node.code}{named}  ({node.services} service{'' if node.services == 1 else 's'})")
+        for child in node.children:
+            show(child, depth + 1)
+
+    for node in tree:
+        show(node, 0)
+
+
 @providers.command("show")
 @click.argument("service_id", metavar="ID")
 @json_option

@@ -242,3 +242,49 @@ def _at(
         if distance is not None:
             here.append(f"{distance:.1f} km away")
     return Match(service, location, distance, tuple(here))
+
+
+@dataclass(frozen=True)
+class CategoryNode:
+    """One category of the directories' tree, with how many services it (or a category under it) has."""
+
+    code: str
+    name: str
+    services: int
+    children: tuple[CategoryNode, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "services": self.services,
+            "children": [child.as_json() for child in self.children],
+        }
+
+
+def category_tree(directories: Sequence[Directory]) -> list[CategoryNode]:
+    """Every directory's categories as one tree (by code), each counting the services a search finds."""
+    parents: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for directory in directories:
+        for child, parent in directory.parents.items():
+            parents.setdefault(child, parent)
+        for code, name in directory.category_names.items():
+            names.setdefault(code, name)
+    known = set().union(*(d.categories() for d in directories)) if directories else set()
+    children: dict[str | None, list[str]] = {}
+    for code in sorted(known):
+        above = parents.get(code)
+        children.setdefault(above if above in known else None, []).append(code)
+
+    def node(code: str, seen: frozenset[str]) -> CategoryNode:
+        under = [c for c in children.get(code, []) if c not in seen]
+        count = sum(
+            1
+            for directory in directories
+            for service in directory.services
+            if set(service.categories) & directory.under(code)
+        )
+        return CategoryNode(code, names.get(code, ""), count, tuple(node(c, seen | {c}) for c in under))
+
+    return [node(code, frozenset({code})) for code in children.get(None, [])]

@@ -13,17 +13,15 @@ import caseflow_hsds
 import pytest
 import small_county as county
 
-from caseflow import Directory
-from caseflow.referrals.opening_hours import OpenAt, parse_open
-from caseflow.referrals.provider_search import Query, search
+from caseflow import CaseRepo, Directory, open_repo
+from caseflow.testing import _make_hermetic, commit_files, copy_repo
 
 WRITERS: dict[str, Callable[[Path], Path]] = {
     "csv": lambda tmp: county.write_csv(tmp / "county-csv"),
     "json": lambda tmp: county.write_collections(tmp / "county-json"),
     "tabular": lambda tmp: county.write_tabular(tmp / "county.json"),
 }
-CST = -360  # the agency's offset from UTC in minutes, as its case managers ask
-HOME = (39.80, -89.65)
+HOME = "39.80,-89.65"
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +35,27 @@ def directories(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Directory
     return found
 
 
-def ask(directory: Directory, **fields: Any) -> list[dict[str, Any]]:
-    return [m.as_json() for m in search([directory], Query(agency_offset_minutes=CST, **fields))]
+@pytest.fixture(scope="module")
+def repos(_template_case_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, CaseRepo]:
+    """A repository per serialization, each holding the county as directory 'county', in UTC-6."""
+    found = {}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _make_hermetic(monkeypatch)
+        for form, write in WRITERS.items():
+            root = copy_repo(_template_case_repo, tmp_path_factory.mktemp(form) / "cases")
+            config = (root / "caseflow.yaml").read_text().replace("timezone: UTC", "timezone: Etc/GMT+6")
+            commit_files(root, {"caseflow.yaml": config})
+            source = write(tmp_path_factory.mktemp(f"{form}-source"))
+            target = root / "directories" / ("county" + source.suffix)
+            target.parent.mkdir()
+            source.rename(target)
+            found[form] = open_repo(root, environ={"CASEFLOW_PLUGINS": "hsds"})
+    return found
+
+
+def ask(repo: CaseRepo, **fields: Any) -> list[dict[str, Any]]:
+    """The search service both faces use; the agency asks in its own time (UTC-6)."""
+    return [m.as_json() for m in repo.referrals.search_providers(**fields)[1]]
 
 
 def at(results: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
@@ -46,7 +63,6 @@ def at(results: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
     return [(r["name"], r["location_name"]) for r in results]
 
 
-SAT_1030 = OpenAt(5, 10 * 60 + 30)
 BATTERY: list[tuple[dict[str, Any], list[tuple[str, str | None]]]] = [
     (  # a top category brings every term under it, two levels down, and a service with no location
         {"categories": ("mh",)},
@@ -95,7 +111,7 @@ BATTERY: list[tuple[dict[str, Any], list[tuple[str, str | None]]]] = [
         ],
     ),
     (  # any time on Saturday: the shelter from Friday night, hours of the service, the location, the service there
-        {"open_at": parse_open("sat")},
+        {"open_at": "sat"},
         [
             ("Emergency shelter beds", "Harbor Light shelter"),
             ("Food pantry", "Maple Table hall"),
@@ -106,7 +122,7 @@ BATTERY: list[tuple[dict[str, Any], list[tuple[str, str | None]]]] = [
         ],
     ),
     (  # 18:00 is closing time for the recovery program: closed then
-        {"open_at": parse_open("mon 18:00")},
+        {"open_at": "mon 18:00"},
         [
             ("Evening counseling group", "Lantern Grove main office"),
             ("Rental assistance", "Harbor Light shelter"),
@@ -114,11 +130,11 @@ BATTERY: list[tuple[dict[str, Any], list[tuple[str, str | None]]]] = [
         ],
     ),
     (  # the hub's Saturday 11:00 is at UTC-5: 10:00 for the agency
-        {"open_at": SAT_1030, "categories": ("mh-youth",)},
+        {"open_at": "sat 10:30", "categories": ("mh-youth",)},
         [("Youth mentoring", "Northfield youth hub")],
     ),
     (
-        {"age": 16.0, "categories": ("mh", "sud")},
+        {"age": "16", "categories": ("mh", "sud")},
         [
             ("Family recovery support", "Puente Verde center"),
             ("Outpatient recovery program", "Puente Verde center"),
@@ -155,8 +171,8 @@ BATTERY: list[tuple[dict[str, Any], list[tuple[str, str | None]]]] = [
             "categories": ("mh",),
             "language": "es",
             "town": "Riverton",
-            "age": 16.0,
-            "open_at": parse_open("sat"),
+            "age": "16",
+            "open_at": "sat",
             "near": HOME,
             "accepting": True,
         },
@@ -167,9 +183,9 @@ BATTERY: list[tuple[dict[str, Any], list[tuple[str, str | None]]]] = [
 
 @pytest.mark.parametrize(("fields", "expected"), BATTERY, ids=[str(sorted(f)) for f, _ in BATTERY])
 def test_every_serialization_answers_alike(
-    directories: dict[str, Directory], fields: dict[str, Any], expected: list[tuple[str, str | None]]
+    repos: dict[str, CaseRepo], fields: dict[str, Any], expected: list[tuple[str, str | None]]
 ) -> None:
-    answers = {form: ask(directory, **fields) for form, directory in directories.items()}
+    answers = {form: ask(repo, **fields) for form, repo in repos.items()}
     assert at(answers["csv"]) == expected
     assert answers["json"] == answers["csv"]
     assert answers["tabular"] == answers["csv"]
@@ -181,8 +197,8 @@ def test_the_taxonomy_tree_comes_from_the_collections_whichever_form(directories
         assert directory.category_names["sud-outpatient"] == "Outpatient substance use treatment"
 
 
-def test_each_result_names_its_place_status_alert_and_phone(directories: dict[str, Directory]) -> None:
-    results = {(r["name"], r["location_name"]): r for r in ask(directories["json"])}
+def test_each_result_names_its_place_status_alert_and_phone(repos: dict[str, CaseRepo]) -> None:
+    results = {(r["name"], r["location_name"]): r for r in ask(repos["json"])}
     teen = results[("Teen counseling", "Lantern Grove east clinic")]
     assert (teen["status"], teen["alert"], teen["accepting"]) == (
         "temporarily closed",
@@ -256,7 +272,8 @@ def test_impossible_schedule_times_are_named_and_the_schedule_left_out(tmp_path:
         f"schedules.csv:{rows['schedule'].index(evening) + 2}: schedule {evening['id']}: "
         "opens_at: '25:00' is not a time of day (HH:MM); the schedule is left out",
     )
-    assert ask(loaded.directory, open_at=parse_open("mon 18:00"))[0]["name"] == "Rental assistance"
+    evening = next(s for s in loaded.directory.services if s.name == "Evening counseling group")
+    assert [place.hours for place in evening.locations] == [()]  # its only schedule is gone
 
 
 def test_an_invalid_record_is_skipped_and_named_the_rest_kept(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@
 
 Builds a case repository, imports a synthetic HSDS directory (bench/hsds_synthetic.py) with
 `caseflow providers import`, then times whole `caseflow providers search` processes: once with an
-empty cache (parse + validate + cache write), then warm (the target: well under a second). Needs
+empty cache (parse + validate + cache write), then warm for every kind of question (the target:
+under 0.3 s each, import under 5 s), with `git status` in the same run for the ratio. Needs
 the caseflow-hsds plugin installed (`make bench` installs every plugin under plugins/).
 """
 
@@ -27,11 +28,30 @@ from caseflow.repo import open_repo
 
 CASEFLOW = [sys.executable, "-m", "caseflow"]
 SEARCH = ["providers", "search", "--service", "outpatient-mental-health", "--language", "es", "--near", "39.80,-89.65"]
+# Every kind of question, each timed as a whole process from the cache.
+QUESTIONS = {
+    "category + language + near": SEARCH,
+    "two categories, town, open sat, age 16": [
+        *("providers", "search", "--service", "housing", "--service", "medical"),
+        *("--town", "Riverton", "--open", "sat", "--age", "16"),
+    ],
+    "open mon 18:00, accepting, within 5 km": [
+        *("providers", "search", "--open", "mon 18:00", "--accepting", "--near", "62701", "--within", "5"),
+    ],
+    "words over names and addresses": ["providers", "search", "--text", "walnut street", "--json"],
+    "categories tree": ["providers", "categories"],
+}
 
 
 def timed(args: list[str], cwd: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run([*CASEFLOW, *args], cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def timed_git(args: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, cwd=cwd, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -58,12 +78,17 @@ def main() -> None:
             shutil.rmtree(cache, ignore_errors=True)
             cold.append(timed(SEARCH, root, env))
         timed(SEARCH, root, env)  # warm the cache and the bytecode
-        warm = [timed(SEARCH, root, env) for _ in range(args.repeat)]
+        warm = {name: [timed(asked, root, env) for _ in range(args.repeat)] for name, asked in QUESTIONS.items()}
+        status = [timed_git(["git", "status", "--porcelain"], root) for _ in range(args.repeat)]
         size = source.stat().st_size / 1e6
     print(f"HSDS directory: {args.services:,} services, {size:.1f} MB of JSON")
     print(f"caseflow providers import (validate + commit + cache): {imported:.2f} s")
     print(f"caseflow providers search, empty cache (median of {args.repeat}): {statistics.median(cold):.2f} s")
-    print(f"caseflow providers search, cached (median of {args.repeat}):      {statistics.median(warm):.3f} s")
+    baseline = statistics.median(status)
+    print(f"git status --porcelain in the same repository (median of {args.repeat}): {baseline:.3f} s")
+    for name, times in warm.items():
+        median = statistics.median(times)
+        print(f"cached, {name}: {median:.3f} s ({median / baseline:.1f}x git status)")
 
 
 if __name__ == "__main__":

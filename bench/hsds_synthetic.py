@@ -68,6 +68,17 @@ def service(index: int, rng: random.Random) -> dict[str, Any]:
         "description": f"{label} for residents of {town} (fictional listing {index}).",
         "status": "inactive" if rng.random() < 0.1 else "active",
         "eligibility_description": rng.choice(["Adults 18 and over", "Families with children", "Anyone"]),
+        **rng.choice([{}, {"minimum_age": 18}, {"minimum_age": 12, "maximum_age": 17}, {"minimum_age": 16}]),
+        "schedules": [
+            {
+                "id": uid("schedule", index),
+                "freq": "WEEKLY",
+                "byday": rng.choice(["MO,TU,WE,TH,FR", "MO,WE,FR", "SA", "MO,TU,WE,TH,FR,SA"]),
+                "opens_at": rng.choice(["08:00", "09:00", "10:00"]),
+                "closes_at": rng.choice(["12:00", "17:00", "20:00"]),
+                "timezone": -6,
+            }
+        ],
         "phones": [{"id": uid("phone", index), "number": f"217-555-01{rng.randint(0, 99):02d}"}],
         "languages": [{"id": uid("language", index, code), "name": name, "code": code} for code, name in languages],
         "service_at_locations": [

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from caseflow.evaluation.instruments import YES_NO, Instrument, Item, Option, Parameter, Result, band_of, sum_of
     from caseflow.followup.due_rules import Due, DueRule
     from caseflow.hookspecs import hookimpl, hookspec
-    from caseflow.referrals.directory import Directory, DirectoryLoad, Location, Service
+    from caseflow.referrals.directory import Directory, DirectoryLoad, Hours, Location, Service, time_of_day
     from caseflow.repo import CaseRepo, Staff, open_repo
     from caseflow.reporting.model import (
         AgencyExport,
@@ -81,6 +81,7 @@ __all__ = [
     "Exporter",
     "Finding",
     "Form",
+    "Hours",
     "Instrument",
     "InvalidId",
     "Item",
@@ -117,13 +118,14 @@ __all__ = [
     "random_client_id",
     "read_yaml_file",
     "sum_of",
+    "time_of_day",
 ]
 
 #: Where each public name lives: loaded on first use, so that ``caseflow --help`` (and a plugin
 #: that needs one class) does not pay for YAML, pathlib and dataclasses it never touches.
 _LAZY = {
     "caseflow.core.case": ("Approval", "CaseDocument", "CaseView"),
-    "caseflow.referrals.directory": ("Directory", "DirectoryLoad", "Location", "Service"),
+    "caseflow.referrals.directory": ("Directory", "DirectoryLoad", "Hours", "Location", "Service", "time_of_day"),
     "caseflow.core.documents.files": ("read_yaml_file",),
     "caseflow.followup.due_rules": ("Due", "DueRule"),
     "caseflow.core.forms": ("DocumentView", "Finding", "Form"),

@@ -33,6 +33,7 @@ def test_public_names_are_pinned() -> None:
         "Exporter",
         "Finding",
         "Form",
+        "Hours",
         "Instrument",
         "InvalidId",
         "Item",
@@ -71,6 +72,7 @@ def test_public_names_are_pinned() -> None:
         "random_client_id",
         "read_yaml_file",
         "sum_of",
+        "time_of_day",
     ]
     for name in caseflow.__all__:
         assert getattr(caseflow, name) is not None

@@ -166,7 +166,10 @@ def referrals_waiting(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due
         data = document.data
         changed = last_change(data)
         if data.get("status") in WAITING_STATUSES and _is_date(changed):
-            reason = f"referral {data.get('id')} ({data.get('category')}) is {data.get('status')} since {changed}"
+            # named as a person reads it: the service and its provider, not their directory ids
+            to = " of ".join(str(data[k]) for k in ("service", "provider_name") if data.get(k))
+            to = f" to {to}" if to else ""
+            reason = f"referral {data.get('id')}{to} ({data.get('category')}) is {data.get('status')} since {changed}"
             found.append(Due("referral", reason, plus(str(changed), days), key=str(data.get("id"))))
     return found
 

@@ -1,9 +1,8 @@
 """Provider directories and search: which services fit, where they are, and why they matched.
 
 A directory (registered through ``register_provider_directories``) lists services with their
-organization, categories, languages, locations and status. Search filters on category (a category
-matches itself and every term under it), language, text, distance and status, and ranks exact
-category matches first, then nearer services, then better text matches.
+organization, categories, languages, status, ages and hours, and the locations each is offered at.
+Searching them is :mod:`caseflow.referrals.provider_search`.
 """
 
 from __future__ import annotations
@@ -16,19 +15,97 @@ from pathlib import Path
 from typing import Any
 
 EARTH_RADIUS_KM = 6371.0088
+DAY_MINUTES = 24 * 60
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Open on ``days`` (0 = Monday) from ``opens`` to ``closes`` (minutes after midnight).
+
+    ``opens``/``closes`` of None mean the start/end of the day; a closing time before the opening
+    time runs past midnight. ``utc_offset`` is in hours east of UTC; None means the agency's own.
+    """
+
+    days: tuple[int, ...]
+    opens: int | None = None
+    closes: int | None = None
+    utc_offset: float | None = None
+
+    def as_list(self) -> list[object]:
+        return [list(self.days), self.opens, self.closes, self.utc_offset]
+
+    def describe(self) -> str:
+        days = ",".join(DAYS[d] for d in self.days)
+        if self.opens is None and self.closes is None:
+            return f"{days} all day"
+        return f"{days} {clock(self.opens or 0)}-{clock(DAY_MINUTES if self.closes is None else self.closes)}"
+
+
+def clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def time_of_day(text: str, *, closing: bool = False) -> int | None:
+    """``"09:30"`` or ``"09:30:00"`` as minutes after midnight; None if it is no time of day.
+
+    ``24:00`` is allowed as a closing time (the end of the day).
+    """
+    found = _CLOCK.fullmatch(text.strip())
+    if found is None:
+        return None
+    hours, minutes, seconds = int(found[1]), int(found[2]), int(found[3] or 0)
+    if minutes > 59 or seconds > 59:
+        return None
+    if hours == 24 and closing and minutes == 0 and seconds == 0:
+        return DAY_MINUTES
+    return hours * 60 + minutes if hours < 24 else None
 
 
 @dataclass(frozen=True)
 class Location:
+    """A place a service is offered, as it is for that service (its hours and phone there).
+
+    Only ``latitude``/``longitude`` measure distance; ``address`` is one line for people, ``city``
+    and ``postal_code`` answer "in this town".
+    """
+
     latitude: float | None
     longitude: float | None
     postal_code: str | None = None
     address: str = ""
+    id: str = ""
+    name: str = ""
+    city: str = ""
+    phone: str = ""
+    hours: tuple[Hours, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "address": self.address,
+            "phone": self.phone,
+            "hours": [h.describe() for h in self.hours],
+        }
+
+
+#: HSDS 3.0 service statuses; a service that does not say is active.
+STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 
 
 @dataclass(frozen=True)
 class Service:
-    """One service of one organization, as a directory lists it."""
+    """One service of one organization, as a directory lists it.
+
+    ``phone`` is the service's own; ``organization_phone`` the organization's. ``hours`` are the
+    service's own (each location carries the hours that apply there). Ages are in years.
+    """
 
     id: str
     directory: str
@@ -42,6 +119,16 @@ class Service:
     phone: str = ""
     eligibility: str = ""
     organization_id: str = ""
+    status: str = "active"
+    alert: str = ""
+    minimum_age: float | None = None
+    maximum_age: float | None = None
+    organization_phone: str = ""
+    hours: tuple[Hours, ...] = ()
+
+    def contact_phone(self, location: Location | None = None) -> str:
+        """The number to call: the service's, else the location's, else the organization's."""
+        return self.phone or (location.phone if location else "") or self.organization_phone
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,40 +140,47 @@ class Service:
             "categories": list(self.categories),
             "languages": list(self.languages),
             "active": self.active,
-            "phone": self.phone,
+            "status": self.status,
+            "alert": self.alert,
+            "minimum_age": self.minimum_age,
+            "maximum_age": self.maximum_age,
+            "phone": self.contact_phone(),
             "eligibility": self.eligibility,
-            "locations": [
-                {
-                    "latitude": loc.latitude,
-                    "longitude": loc.longitude,
-                    "postal_code": loc.postal_code,
-                    "address": loc.address,
-                }
-                for loc in self.locations
-            ],
+            "hours": [h.describe() for h in self.hours],
+            "locations": [loc.as_json() for loc in self.locations],
         }
 
 
 @dataclass(frozen=True)
 class Directory:
-    """A loaded directory: its services, and its category tree (child -> parent)."""
+    """A loaded directory: its services, its category tree (child -> parent) and category names."""
 
     id: str
     title: str
     services: tuple[Service, ...]
     parents: Mapping[str, str] = field(default_factory=dict)
+    category_names: Mapping[str, str] = field(default_factory=dict)
 
     def under(self, category: str) -> set[str]:
-        """``category`` and every category below it."""
+        """``category`` and every category below it (a cycle in the data cannot loop forever)."""
+        children: dict[str, list[str]] = {}
+        for child, parent in self.parents.items():
+            children.setdefault(parent, []).append(child)
         found = {category}
-        changed = True
-        while changed:
-            changed = False
-            for child, parent in self.parents.items():
-                if parent in found and child not in found:
+        waiting = [category]
+        while waiting:
+            for child in children.get(waiting.pop(), ()):
+                if child not in found:
                     found.add(child)
-                    changed = True
+                    waiting.append(child)
         return found
+
+    def categories(self) -> set[str]:
+        """Every category this directory knows: in its tree, or given to a service."""
+        known = {*self.parents, *self.parents.values(), *self.category_names}
+        for service in self.services:
+            known.update(service.categories)
+        return {c for c in known if c}
 
 
 @dataclass(frozen=True)
@@ -102,26 +196,6 @@ class DirectoryLoad:
     directory: Directory
     skipped: tuple[str, ...] = ()
     files: tuple[Path, ...] = ()
-
-
-@dataclass(frozen=True)
-class Match:
-    service: Service
-    distance_km: float | None
-    location: Location | None
-    reasons: tuple[str, ...]
-    rank: tuple[float, float, int]  # (nearest, exact category, text) with --near; else (exact, nearest, text)
-
-    def as_json(self) -> dict[str, Any]:
-        location = self.location
-        return {
-            **self.service.as_json(),
-            "distance_km": None if self.distance_km is None else round(self.distance_km, 2),
-            "nearest_location": None
-            if location is None
-            else {"postal_code": location.postal_code, "address": location.address},
-            "why": list(self.reasons),
-        }
 
 
 def find_service(services: Iterable[Service], directory_id: str) -> Service | None:
@@ -156,71 +230,13 @@ def resolve_postal_code(
     return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
 
 
-def search(
-    directories: Iterable[Directory],
-    *,
-    category: str | None = None,
-    text: str | None = None,
-    language: str | None = None,
-    near: tuple[float, float] | None = None,
-    within_km: float | None = None,
-    accepting: bool = False,
-) -> list[Match]:
-    words = [w for w in re.findall(r"\w+", (text or "").lower()) if w]
-    matches = []
-    for directory in directories:
-        wanted = directory.under(category) if category else set()
-        for service in directory.services:
-            reasons: list[str] = []
-            exact = 1
-            if category:
-                hit = set(service.categories) & wanted
-                if not hit:
-                    continue
-                exact = 0 if category in service.categories else 1
-                reasons.append(
-                    f"category {category}" if exact == 0 else f"category {sorted(hit)[0]} (under {category})"
-                )
-            if language:
-                if language.lower() not in {lang.lower() for lang in service.languages}:
-                    continue
-                reasons.append(f"language {language}")
-            if accepting:
-                if not service.active:
-                    continue
-                reasons.append("accepting (active)")
-            haystack = " ".join((service.name, service.organization, service.description)).lower()
-            found = sum(1 for w in words if w in haystack)
-            if words:
-                if not found:
-                    continue
-                reasons.append(f"text: {found} of {len(words)} words")
-            distance, nearest = None, (service.locations[0] if service.locations else None)
-            if near is not None:
-                placed = [loc for loc in service.locations if loc.latitude is not None and loc.longitude is not None]
-                if placed:
-                    distance, nearest = min(
-                        ((haversine_km(near, (loc.latitude, loc.longitude)), loc) for loc in placed),  # type: ignore[arg-type]
-                        key=lambda pair: pair[0],
-                    )
-                if within_km is not None and (distance is None or distance > within_km):
-                    continue
-                if distance is not None:
-                    reasons.append(f"{distance:.1f} km away")
-            away = distance if distance is not None else math.inf
-            # asked for what is near: nearest first (then an exact category before a narrower one);
-            # else an exact category first, then the best text match
-            rank = (away, exact, -found) if near is not None else (exact, away, -found)
-            matches.append(Match(service, distance, nearest, tuple(reasons), rank))
-    return sorted(matches, key=lambda m: (m.rank, m.service.name))
-
-
 def directory_to_json(directory: Directory) -> dict[str, Any]:
     """A loaded directory as plain JSON data (the cache under ``.caseflow/`` stores this)."""
     return {
         "id": directory.id,
         "title": directory.title,
         "parents": dict(directory.parents),
+        "names": dict(directory.category_names),
         "services": [
             [
                 s.id,
@@ -229,15 +245,39 @@ def directory_to_json(directory: Directory) -> dict[str, Any]:
                 s.name,
                 list(s.categories),
                 list(s.languages),
-                [[loc.latitude, loc.longitude, loc.postal_code, loc.address] for loc in s.locations],
+                [_location_row(loc) for loc in s.locations],
                 s.active,
                 s.description,
                 s.phone,
                 s.eligibility,
+                s.status,
+                s.alert,
+                s.minimum_age,
+                s.maximum_age,
+                s.organization_phone,
+                [h.as_list() for h in s.hours],
             ]
             for s in directory.services
         ],
     }
+
+
+def _location_row(loc: Location) -> list[Any]:
+    return [
+        loc.latitude,
+        loc.longitude,
+        loc.postal_code,
+        loc.address,
+        loc.id,
+        loc.name,
+        loc.city,
+        loc.phone,
+        [h.as_list() for h in loc.hours],
+    ]
+
+
+def _hours(rows: Sequence[Sequence[Any]]) -> tuple[Hours, ...]:
+    return tuple(Hours(tuple(row[0]), row[1], row[2], row[3]) for row in rows)
 
 
 def directory_from_json(data: Mapping[str, Any]) -> Directory:
@@ -252,12 +292,18 @@ def directory_from_json(data: Mapping[str, Any]) -> Directory:
             name=row[3],
             categories=tuple(row[4]),
             languages=tuple(row[5]),
-            locations=tuple(Location(*loc) for loc in row[6]),
+            locations=tuple(Location(*loc[:8], hours=_hours(loc[8])) for loc in row[6]),  # type: ignore[misc]
             active=row[7],
             description=row[8],
             phone=row[9],
             eligibility=row[10],
+            status=row[11],
+            alert=row[12],
+            minimum_age=row[13],
+            maximum_age=row[14],
+            organization_phone=row[15],
+            hours=_hours(row[16]),
         )
         for row in data["services"]
     )
-    return Directory(directory_id, str(data["title"]), services, dict(data["parents"]))
+    return Directory(directory_id, str(data["title"]), services, dict(data["parents"]), dict(data["names"]))

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 FOLDER = "directories"
 CACHE_DIR = layout.DIRECTORY_CACHE
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 NO_READER = "no installed plugin reads this directory format"
 NO_READER_HINT = " (Open Referral HSDS needs the caseflow-hsds plugin; `caseflow plugins` lists what is installed)"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options, table, warn
-from caseflow.errors import NotFound, UsageError
+from caseflow.errors import NotFound
 from caseflow.hookspecs import hookimpl
 
 #: How many skipped records an import lists on a terminal before it summarises the rest.
@@ -25,66 +25,117 @@ def providers() -> None:
 
 
 @providers.command("search")
-@click.option("--service", "category", metavar="CATEGORY", help="A service category (its sub-categories match too).")
-@click.option("--text", help="Words to look for in names and descriptions.")
-@click.option("--language", metavar="CODE", help="A language the service is offered in (e.g. es).")
-@click.option("--near", metavar="LAT,LON|POSTAL_CODE", help="Rank by distance from here.")
-@click.option("--within", "within_km", type=float, metavar="KM", help="Only services this close (needs --near).")
+@click.option(
+    "--service",
+    "categories",
+    metavar="CATEGORY",
+    multiple=True,
+    help="A service category, with every category under it; repeat for any of several.",
+)
+@click.option("--text", default="", help="Words to look for in names, descriptions and addresses.")
+@click.option("--language", default="", metavar="CODE", help="A language the service is offered in (e.g. es).")
+@click.option("--near", default="", metavar="LAT,LON|POSTAL_CODE", help="Rank by distance from here.")
+@click.option("--within", "within_km", type=float, metavar="KM", help="Only locations this close (needs --near).")
+@click.option("--town", default="", metavar="TOWN", help="Only locations in this town or city.")
+@click.option("--postal-code", default="", metavar="CODE", help="Only locations with this postal code.")
+@click.option(
+    "--open", "open_at", default="", metavar="DAY [HH:MM]", help="Open then, in the agency's time: sat, 'mon 18:00'."
+)
+@click.option(
+    "--age", default="", metavar="YEARS", help="Only services whose minimum and maximum age include this age."
+)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    metavar="STATUS",
+    help="active, inactive, defunct or 'temporarily closed'; repeat for any of several.",
+)
 @click.option("--accepting", is_flag=True, help="Only services that are active (taking clients).")
 @json_option
 @repo_options
 def search_command(
     settings: Settings,
-    category: str | None,
-    text: str | None,
-    language: str | None,
-    near: str | None,
+    categories: tuple[str, ...],
+    text: str,
+    language: str,
+    near: str,
     within_km: float | None,
+    town: str,
+    postal_code: str,
+    open_at: str,
+    age: str,
+    statuses: tuple[str, ...],
     accepting: bool,
     as_json: bool,
 ) -> None:
-    """Search every directory. With --near: nearest first. Else: the exact category first (then
-    its sub-categories), then the best text match."""
-    from caseflow.referrals.directory import search
-
+    """Search every directory: each result is a service at one of its locations. With --near:
+    nearest first (ties by name); else by name. Filters combine."""
     repo = settings.repo()
-    directories = repo.referrals.directories()
     for broken in repo.referrals.directory_sources():
         if broken.error:
             warn(f"directory '{broken.id}' was left out: {broken.error}")
-    point = None
-    if near:
-        point = repo.referrals.locate(near)
-    elif within_km is not None:
-        raise UsageError("--within needs --near")
-    found = search(
-        directories,
-        category=category,
+    heading, found = repo.referrals.search_providers(
+        categories=categories,
         text=text,
         language=language,
-        near=point,
+        near=near,
         within_km=within_km,
+        town=town,
+        postal_code=postal_code,
+        open_at=open_at,
+        age=age,
+        statuses=statuses,
         accepting=accepting,
     )
     if as_json:
         emit_json([m.as_json() for m in found])
         return
+    if found:
+        click.echo(f"{len(found)} services at locations, {heading}")
     table(
         [
             (
                 m.service.id,
                 m.service.name,
                 m.service.organization,
-                m.service.directory,
+                "-" if m.location is None else f"{m.location.name or '-'} ({m.location.id or '-'})",
                 "-" if m.location is None else (m.location.address or m.location.postal_code or "-"),
                 "-" if m.distance_km is None else f"{m.distance_km:.1f} km",
+                m.service.status + (f": {m.service.alert}" if m.service.alert else ""),
+                m.phone or "-",
                 "; ".join(m.reasons),
             )
             for m in found
         ],
-        ["SERVICE", "NAME", "ORGANIZATION", "DIRECTORY", "NEAREST LOCATION", "DISTANCE", "WHY"],
+        ["SERVICE", "NAME", "ORGANIZATION", "LOCATION", "ADDRESS", "DISTANCE", "STATUS", "PHONE", "WHY"],
         empty="(no service matches)",
     )
+
+
+@providers.command("categories")
+@json_option
+@repo_options
+def categories_command(settings: Settings, as_json: bool) -> None:
+    """The service categories of every directory as a tree, with how many services each finds
+    (a category finds its own services and those of every category under it)."""
+    from caseflow.referrals.provider_search import CategoryNode, category_tree
+
+    tree = category_tree(settings.repo().referrals.directories())
+    if as_json:
+        emit_json([node.as_json() for node in tree])
+        return
+    if not tree:
+        click.echo("(no categories: no directory lists any)")
+
+    def show(node: CategoryNode, depth: int) -> None:
+        named = f"  {node.name}" if node.name else ""
+        click.echo(f"{'  ' * depth}{node.code}{named}  ({node.services} service{'' if node.services == 1 else 's'})")
+        for child in node.children:
+            show(child, depth + 1)
+
+    for node in tree:
+        show(node, 0)
 
 
 @providers.command("show")
@@ -106,13 +157,19 @@ def show_command(settings: Settings, service_id: str, as_json: bool) -> None:
         return
     for service in services:
         click.echo(click.style(f"{service.name}", bold=True) + f"  ({service.id}, {service.directory})")
-        click.echo(f"  {service.organization}  {service.phone}")
+        click.echo(f"  {service.organization}  {service.contact_phone()}")
         click.echo(
             f"  categories: {', '.join(service.categories) or '-'}   languages: {', '.join(service.languages) or '-'}"
         )
-        click.echo(f"  {'accepting new clients' if service.active else 'not accepting new clients'}")
+        accepting = "accepting new clients" if service.active else "not accepting new clients"
+        click.echo(f"  status: {service.status} ({accepting})")
+        if service.alert:
+            click.echo(f"  alert: {service.alert}")
         for location in service.locations:
-            click.echo(f"  at {location.address or '-'} {location.postal_code or ''}")
+            named = f"{location.name} ({location.id})" if location.name else location.id
+            click.echo(f"  at {named + ': ' if named else ''}{location.address or '-'} {location.postal_code or ''}")
+            if location.hours:
+                click.echo(f"     open {'; '.join(h.describe() for h in location.hours)}")
         if service.eligibility:
             click.echo(f"  eligibility: {service.eligibility}")
 

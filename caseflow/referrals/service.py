@@ -4,6 +4,7 @@ Reached as ``repo.referrals``; a disclosure happens only under a consent that co
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     )
     from caseflow.referrals.directory_files import ImportReport, LoadedSource
     from caseflow.referrals.lifecycle import Packet
+    from caseflow.referrals.provider_search import Match
     from caseflow.session import Session
 
 
@@ -143,6 +145,53 @@ class Referrals:
         if point is None:
             raise NotFound(f"postal code {near[:20]!r} is not in directories.postal_codes nor at any listed location")
         return point
+
+    def search_providers(
+        self,
+        *,
+        categories: Sequence[str] = (),
+        text: str = "",
+        language: str = "",
+        near: str = "",
+        within_km: float | None = None,
+        town: str = "",
+        postal_code: str = "",
+        open_at: str = "",
+        age: str = "",
+        statuses: Sequence[str] = (),
+        accepting: bool = False,
+    ) -> tuple[str, list[Match]]:
+        """Search every directory as a person asks (the CLI and the web page both come here).
+
+        Returns the ranking's heading and the matches, one per service at a location. A category,
+        language or status no directory knows, an ``open_at`` or ``age`` that does not parse are
+        usage errors; a postal code with no known position is NotFound.
+        """
+        import datetime as dt
+        from zoneinfo import ZoneInfo
+
+        from caseflow.referrals.opening_hours import parse_open
+        from caseflow.referrals.provider_search import Query, check_query, parse_age, ranking, search
+
+        offset = dt.datetime.now(ZoneInfo(self._session.config.timezone)).utcoffset() or dt.timedelta()
+        query = Query(
+            categories=tuple(dict.fromkeys(c.strip() for c in categories if c.strip())),
+            text=text.strip(),
+            language=language.strip(),
+            within_km=within_km,
+            town=town.strip(),
+            postal_code=postal_code.strip(),
+            open_at=parse_open(open_at) if open_at.strip() else None,
+            age=parse_age(age) if age.strip() else None,
+            statuses=tuple(dict.fromkeys(s.strip().lower() for s in statuses if s.strip())),
+            accepting=accepting,
+            agency_offset_minutes=round(offset.total_seconds() / 60),
+        )
+        directories = self.directories()
+        if near.strip():
+            query = dataclasses.replace(query, near=self.locate(near), near_label=near.strip())
+        check_query(directories, query)
+        return ranking(query), search(directories, query)
 
     def directories(self) -> list[Directory]:
         """Every provider directory: those plugins register, then every readable directory source."""

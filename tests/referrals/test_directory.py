@@ -11,10 +11,16 @@ from typing import Any
 import pytest
 
 from caseflow import hookimpl, open_repo
-from caseflow.referrals.directory import Directory, Location, Service, haversine_km, resolve_postal_code, search
+from caseflow.referrals.directory import Directory, Location, Service, haversine_km, resolve_postal_code
+from caseflow.referrals.provider_search import Match, Query
+from caseflow.referrals.provider_search import search as search_query
 from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result
 
 HERE = (39.80, -89.65)
+
+
+def search(directories: list[Directory], category: str | None = None, **filters: Any) -> list[Match]:
+    return search_query(directories, Query(categories=(category,) if category else (), **filters))
 
 
 def service(
@@ -39,7 +45,7 @@ DIRECTORY = Directory(
         service("s1", ("counseling",), 39.90, ("en", "es")),
         service("s2", ("family-therapy",), 39.81),
         service("s3", ("housing",), 39.805, description="rapid re-housing"),
-        service("s4", ("counseling",), 39.801, active=False),
+        service("s4", ("counseling",), 39.801, active=False, status="inactive"),
     ),
     parents={"family-therapy": "counseling"},
 )
@@ -50,10 +56,10 @@ def test_haversine_matches_a_known_distance() -> None:
     assert haversine_km((0.0, 0.0), (1.0, 0.0)) == pytest.approx(111.19, abs=0.01)
 
 
-def test_a_category_matches_its_sub_categories_and_exact_matches_rank_first() -> None:
+def test_a_category_matches_its_sub_categories_ranked_by_name() -> None:
     found = search([DIRECTORY], category="counseling")
-    assert [m.service.id for m in found] == ["s1", "s4", "s2"]  # exact (by name), then the sub-category
-    assert found[2].reasons[0] == "category family-therapy (under counseling)"
+    assert [m.service.id for m in found] == ["s1", "s2", "s4"]
+    assert found[1].reasons[0] == "category family-therapy (under counseling)"
 
 
 def test_near_somewhere_the_nearest_come_first_whatever_their_category() -> None:
@@ -70,6 +76,7 @@ def test_near_somewhere_the_nearest_come_first_whatever_their_category() -> None
     [
         ({"language": "es"}, ["s1"]),
         ({"accepting": True, "category": "counseling"}, ["s1", "s2"]),
+        ({"statuses": ("inactive",)}, ["s4"]),
         ({"text": "re-housing"}, ["s3"]),
         ({"near": HERE, "within_km": 2.0}, ["s4", "s3", "s2"]),
     ],

@@ -24,16 +24,28 @@ from starlette.routing import Route
 from caseflow.core import access_record
 from caseflow.core.ids import check_client_id, check_document_id
 from caseflow.errors import CaseflowError, InvalidId, NotFound
+from caseflow.referrals.directory import STATUSES
 from caseflow.web.pages import see_other, session, tell
 from caseflow.web.render import page
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
-    from caseflow.referrals.directory import Directory, Match
+    from caseflow.referrals.directory import Directory
+    from caseflow.referrals.provider_search import Match
     from caseflow.repo import CaseRepo
 
 #: The search form's fields, empty.
-SEARCH_FIELDS = ("category", "language", "text", "near", "within", "accepting")
+SEARCH_FIELDS = ("category", "language", "text", "near", "within", "town", "open", "age", "status", "accepting")
+#: Which search field a refusal of the search service is about (its CLI option, or the name it refuses).
+SEARCH_REFUSALS = (
+    ("--within", "within"),
+    ("--open", "open"),
+    ("--age", "age"),
+    ("no category", "category"),
+    ("no language", "language"),
+    ("no status", "status"),
+    ("postal code", "near"),
+)
 REFER_FIELDS = ("service_id", "purpose", "information", "reason", "goal", "part2")
 STATUS_FIELDS = ("status", "note", "reason", "emergency")
 CONSENT_FIELDS = (
@@ -129,12 +141,12 @@ async def search(request: Request) -> Response:
     with session(request, "caseload") as (repo, actor):
         repo.client_dir(client_id)
         try:
-            found = _search(repo, values)
+            ranked, found = _search(repo, values)
         except _SearchError as exc:
             return _overview_page(
                 request, repo, actor, client_id, search_values=values, search_error=(exc.field, exc.message)
             )
-        return _overview_page(request, repo, actor, client_id, search_values=values, results=found)
+        return _overview_page(request, repo, actor, client_id, search_values=values, results=found, ranking=ranked)
 
 
 class _SearchError(Exception):
@@ -144,36 +156,33 @@ class _SearchError(Exception):
         self.message = message
 
 
-def _search(repo: CaseRepo, values: dict[str, str]) -> list[Match]:
-    from caseflow.referrals.directory import search as search_directories
-
-    directories = repo.referrals.directories()
+def _search(repo: CaseRepo, values: dict[str, str]) -> tuple[str, list[Match]]:
+    """The same search service as ``caseflow providers search``; a refusal names its field."""
     within: float | None = None
     if values["within"]:
         try:
             within = float(values["within"])
         except ValueError:
             raise _SearchError("within", f"{values['within'][:20]!r} is not a number of kilometres") from None
-        if within <= 0:
-            raise _SearchError("within", "give a distance above 0 km")
-    point = None
-    near = values["near"]
-    if near:
-        try:
-            point = repo.referrals.locate(near)
-        except NotFound as exc:
-            raise _SearchError("near", str(exc)) from None
-    elif within is not None:
+    if within is not None and not values["near"]:
         raise _SearchError("near", "a distance needs a place to measure from: give a postal code or latitude,longitude")
-    return search_directories(
-        directories,
-        category=values["category"] or None,
-        text=values["text"] or None,
-        language=values["language"] or None,
-        near=point,
-        within_km=within,
-        accepting=bool(values["accepting"]),
-    )
+    try:
+        return repo.referrals.search_providers(
+            categories=[values["category"]] if values["category"] else [],
+            text=values["text"],
+            language=values["language"],
+            near=values["near"],
+            within_km=within,
+            town=values["town"],
+            open_at=values["open"],
+            age=values["age"],
+            statuses=[values["status"]] if values["status"] else [],
+            accepting=bool(values["accepting"]),
+        )
+    except CaseflowError as exc:
+        message = str(exc)
+        field = next((name for said, name in SEARCH_REFUSALS if said in message), "form")
+        raise _SearchError(field, message) from None
 
 
 def _choices(directories: Sequence[Directory]) -> tuple[list[str], list[str]]:
@@ -181,10 +190,8 @@ def _choices(directories: Sequence[Directory]) -> tuple[list[str], list[str]]:
     categories: set[str] = set()
     languages: set[str] = set()
     for directory in directories:
-        categories.update(directory.parents)
-        categories.update(directory.parents.values())
+        categories.update(directory.categories())
         for service in directory.services:
-            categories.update(service.categories)
             languages.update(language.lower() for language in service.languages)
     return sorted(c for c in categories if c), sorted(language for language in languages if language)
 
@@ -198,6 +205,7 @@ def _overview_page(
     search_values: dict[str, str] | None = None,
     search_error: tuple[str, str] | None = None,
     results: list[Match] | None = None,
+    ranking: str = "",
     refused: Mapping[str, Any] | None = None,
 ) -> Response:
     from caseflow.referrals.coverage import find_covering
@@ -258,6 +266,8 @@ def _overview_page(
         search=search_values or dict.fromkeys(SEARCH_FIELDS, ""),
         search_error=search_error,
         results=results,
+        ranking=ranking,
+        statuses=STATUSES,
         refused=refused or {},
         stale_days=days,
     )

@@ -49,7 +49,7 @@ def read(source: Path) -> Read | None:
     if source.is_dir():
         descriptor = source / csv_package.DESCRIPTOR
         if not descriptor.is_file():
-            return None
+            return read_collections(source)
         return csv_package.read_package(source, load_json(descriptor, descriptor.name), descriptor.name)
     if source.suffix.lower() != ".json" or not source.is_file():
         return None
@@ -57,24 +57,63 @@ def read(source: Path) -> Read | None:
     if csv_package.is_descriptor(document):
         # The path of a datapackage.json: its CSV files are beside it, so name them relative to its folder.
         return csv_package.read_package(source.parent, document, source.name)
-    tables = read_document(document, source.name)
+    # Alone, a file is a directory only when it holds services or organizations (a file of
+    # taxonomy terms or locations is part of one, read with its folder).
+    collection = _collection(source)
+    tables = read_document(document, source.name, collection if collection in REQUIRED_TABLES else None)
     return None if tables is None else Read(tables, (Path(source.name),))
 
 
-def read_document(document: Any, name: str) -> Tables | None:
-    """Flatten one parsed JSON document, or None when it is no HSDS shape we read."""
+def read_collections(folder: Path) -> Read | None:
+    """A folder of the API's collections as JSON files (services.json, taxonomy_terms.json...).
+
+    It is a directory when one of its files is a collection of services or organizations; every
+    ``.json`` file in it is then read into the same tables (and kept by an import).
+    """
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file() and not p.is_symlink())
+    if not any(_collection(p) in REQUIRED_TABLES for p in files):
+        return None
     tables = Tables()
+    read: list[Path] = []
+    for file in files:
+        if read_document(load_json(file, file.name), file.name, _collection(file), tables) is None:
+            tables.problems.append(f"{file.name}: not an HSDS collection, organization or service; not read")
+        read.append(Path(file.name))
+    return Read(tables, tuple(read))
+
+
+def _collection(file: Path) -> str | None:
+    """The object a file's name says it holds a collection of (``taxonomy_terms.json``), if any."""
+    return schemas.collections().get(file.stem.lower())
+
+
+def read_document(
+    document: Any, name: str, collection: str | None = None, tables: Tables | None = None
+) -> Tables | None:
+    """Flatten one parsed JSON document, or None when it is no HSDS shape we read.
+
+    ``collection`` is the object the file's name says its items are (``taxonomy_terms.json``);
+    without it, items are recognized as organizations or services by their fields.
+    """
+    tables = Tables() if tables is None else tables
     if isinstance(document, dict) and any(schemas.kind(k).csv_file in document for k in REQUIRED_TABLES):
         _read_tabular(document, name, tables)
+    elif collection is not None and isinstance(document, (list, dict)) and _is_listing(document):
+        items = document if isinstance(document, list) else document["contents"]
+        path: Pointer = () if isinstance(document, list) else ("contents",)
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                flatten(item, collection, name, (*path, index), None, tables)
+            else:
+                tables.problems.append(f"{where(name, (*path, index))}: {collection}: not a JSON object")
+        _note_pages(document, name, tables)
+    elif collection is not None and isinstance(document, dict) and collection not in REQUIRED_TABLES:
+        flatten(document, collection, name, (), None, tables)  # one object of that collection
     elif isinstance(document, dict) and isinstance(document.get("contents"), list):
         contents = document["contents"]
         if not _read_items(contents, name, ("contents",), tables) and (contents or "total_items" not in document):
             return None  # an empty API page is still one; an empty list of anything is not
-        pages = document.get("total_pages")
-        if isinstance(pages, int) and not isinstance(pages, bool) and pages > 1:
-            tables.problems.append(
-                f"{name}: total_pages: {pages}; this file holds one page of the listing, the others are not read"
-            )
+        _note_pages(document, name, tables)
     elif isinstance(document, list):
         if not _read_items(document, name, (), tables):
             return None
@@ -83,6 +122,18 @@ def read_document(document: Any, name: str) -> Tables | None:
     else:
         return None
     return tables
+
+
+def _is_listing(document: Any) -> bool:
+    return isinstance(document, list) or (isinstance(document, dict) and isinstance(document.get("contents"), list))
+
+
+def _note_pages(document: Any, name: str, tables: Tables) -> None:
+    pages = document.get("total_pages") if isinstance(document, dict) else None
+    if isinstance(pages, int) and not isinstance(pages, bool) and pages > 1:
+        tables.problems.append(
+            f"{name}: total_pages: {pages}; this file holds one page of the listing, the others are not read"
+        )
 
 
 def classify(item: dict[str, Any]) -> str | None:
@@ -123,8 +174,7 @@ def flatten(
 
     A nested array becomes rows linked back by ``<parent>_id`` (``link_id`` for attributes); a
     single nested object (a service's organization, an attribute's taxonomy term) is linked from
-    this row by ``<kind>_id``. Nested objects the directory does not use (schedules, contacts...)
-    are dropped unread. ``null`` counts as absent, as an empty CSV cell does.
+    this row by ``<kind>_id``. ``null`` counts as absent, as an empty CSV cell does.
     """
     spec = schemas.kind(kind)
     data = {key: value for key, value in item.items() if key not in spec.nested and value is not None}

@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-#: The tables a provider directory is built from; other HSDS objects are neither read nor validated.
+#: Every HSDS 3.0 table: all are read, validated and kept, whichever serialization brought them.
 KINDS: tuple[str, ...] = (
     "organization",
     "service",
@@ -22,9 +22,21 @@ KINDS: tuple[str, ...] = (
     "service_at_location",
     "address",
     "phone",
+    "schedule",
+    "service_area",
     "language",
+    "program",
+    "taxonomy",
     "taxonomy_term",
     "attribute",
+    "contact",
+    "cost_option",
+    "accessibility",
+    "required_document",
+    "funding",
+    "organization_identifier",
+    "metadata",
+    "meta_table_description",
 )
 
 #: Tables a CSV package (or the tabular JSON form) must have for it to be a directory at all.
@@ -117,3 +129,19 @@ def foreign_key(child: str, parent: str) -> str | None:
         return "link_id"
     column = f"{parent}_id"
     return column if column in kind(child).properties else None
+
+
+@cache
+def collections() -> dict[str, str]:
+    """A JSON file's name (without ``.json``) -> the object its items are, for folders of collections.
+
+    The API's collection names (``services``, ``taxonomy_terms``, ``service_at_locations``), the
+    CSV file names, the object names and upstream's ``<object>_list`` example files all count.
+    """
+    found: dict[str, str] = {}
+    for name in KINDS:
+        stem = kind(name).csv_file.removesuffix(".csv")
+        for alias in (name, stem, f"{name}s", f"{name}_list", f"{stem}_list"):
+            found.setdefault(alias, name)
+    found["taxonomies"] = "taxonomy"
+    return found

@@ -11,7 +11,7 @@ from pathlib import Path
 import caseflow_hsds
 import pytest
 
-from caseflow import Directory, DirectoryLoad, Location, Service, open_repo
+from caseflow import Directory, DirectoryLoad, Service, open_repo
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 JSON = EXAMPLES / "springfield-211.json"
@@ -124,14 +124,15 @@ def test_status_decides_active(directory: Directory) -> None:
 
 def test_locations_phones_and_organizations(directory: Directory) -> None:
     services = by_name(directory)
-    assert services["Casa Puente Family Counseling"].locations == (
-        Location(39.8231, -89.6418, "62702", "1875 Bridgeview Avenue, Springfield, IL"),
-    )
+    [casa] = services["Casa Puente Family Counseling"].locations
+    assert (casa.latitude, casa.longitude, casa.postal_code, casa.city) == (39.8231, -89.6418, "62702", "Springfield")
+    assert (casa.name, casa.address) == ("Casa Puente community center", "1875 Bridgeview Avenue, Springfield, IL")
     # A virtual location has no coordinates (and here no address) to measure distance from.
-    assert services["Prairie Lantern 24/7 Crisis Line"].locations == (Location(None, None, None, ""),)
+    [line] = services["Prairie Lantern 24/7 Crisis Line"].locations
+    assert (line.latitude, line.longitude, line.postal_code, line.address) == (None, None, None, "")
     # Its own phone when it has one, else the organization's.
-    assert services["Second Chapter GED Classes"].phone == "217-555-0141"
-    assert services["Second Chapter Adult Literacy Tutoring"].phone == "217-555-0140"
+    assert services["Second Chapter GED Classes"].contact_phone() == "217-555-0141"
+    assert services["Second Chapter Adult Literacy Tutoring"].contact_phone() == "217-555-0140"
     assert services["Northfield Teen Counseling"].organization == "Northfield Youth and Family Alliance"
     for service in directory.services:
         for location in service.locations:

@@ -14,14 +14,30 @@ from pathlib import Path
 import caseflow_hsds
 import pytest
 
-from caseflow import DirectoryLoad, Location, Service
+from caseflow import DirectoryLoad, Hours, Location, Service
 
 EXAMPLES = Path(__file__).parent / "data" / "hsds-examples"
 SERVICE_ID = "ac148810-d857-441c-9679-408f346de14b"
 LOCATION_ID = "3a19ff88-4620-4d17-9830-ac1d859eb5d5"
 # Upstream's example location is physical but at latitude 100, which is not on Earth.
 LATITUDE_100 = "location 3a19ff88-4620-4d17-9830-ac1d859eb5d5: latitude: 100 is outside [-90, 90]; no coordinates kept"
-CIVIC_CENTER = Location(None, None, "ABC 1234", "1-30 Main Street, MyCity, MyState")
+# Its schedule: Thursdays and Fridays 10:00-18:00 at UTC+3, with the phone its records link to it.
+CIVIC_CENTER = Location(
+    None,
+    None,
+    "ABC 1234",
+    "1-30 Main Street, MyCity, MyState",
+    id=LOCATION_ID,
+    name="MyCity Civic Center",
+    city="MyCity",
+    phone='"+44 1234 234567"',
+    hours=(Hours((3, 4), 600, 1080, 3.0),),
+)
+# Upstream's taxonomy term names a parent that is in none of the examples.
+ORPHAN_TERM = (
+    "taxonomy_term 3f7b145d-84af-42d7-8fae-eaca714b02b2: parent_id: taxonomy_term "
+    "0bc248fa-dc27-4650-9ba4-8f1a24ef16a2 is missing or was skipped; the term is kept at the top of the tree"
+)
 
 
 def load(source: Path, directory_id: str = "example") -> DirectoryLoad:
@@ -66,7 +82,10 @@ def test_a_service_object_reads_in_full(tmp_path: Path) -> None:
     assert loaded.directory.parents == {}  # the term's parent 0bc248fa… is not in the data
     assert loaded.directory.title == "HSDS directory example"
     assert loaded.files == (Path("service_full.json"),)
-    assert loaded.skipped == (f"service_full.json:service_at_locations/0/location: {LATITUDE_100}",)
+    assert loaded.skipped == (
+        f"service_full.json:service_at_locations/0/location: {LATITUDE_100}",
+        f"service_full.json:attributes/0/taxonomy_term: {ORPHAN_TERM}",
+    )
 
 
 def test_an_organization_object_and_the_service_object_agree() -> None:
@@ -80,22 +99,9 @@ def test_the_csv_package_reads_from_its_folder_or_its_descriptor() -> None:
     descriptor = load(EXAMPLES / "csv" / "datapackage.json")
     assert folder == descriptor
     assert folder.directory.title == "Human Services Data Specification"
-    assert folder.files == tuple(
-        Path(name)
-        for name in (
-            "datapackage.json",
-            "organizations.csv",
-            "services.csv",
-            "locations.csv",
-            "service_at_location.csv",
-            "addresses.csv",
-            "phones.csv",
-            "languages.csv",
-            "taxonomy_terms.csv",
-            "attributes.csv",
-        )
-    )
-    assert folder.skipped == (f"locations.csv:2: {LATITUDE_100}",)
+    # Every table of the package is read (and an import keeps every one of them).
+    assert sorted(folder.files) == sorted(p.relative_to(EXAMPLES / "csv") for p in (EXAMPLES / "csv").iterdir())
+    assert folder.skipped == (f"locations.csv:2: {LATITUDE_100}", f"taxonomy_terms.csv:2: {ORPHAN_TERM}")
     service = the_service(folder)
     assert service.locations == (CIVIC_CENTER,)
     # Upstream's attributes.csv links its attribute to f28dd44b…, which is no record in the package.
@@ -109,8 +115,11 @@ def test_the_tabular_json_form_reports_upstreams_numeric_identifier() -> None:
     assert loaded.skipped == (
         f"tabular.json:locations.csv/0: location {LOCATION_ID}: external_identifier: "
         "10092008082 is not of type 'string'",
+        "tabular.json:organization_identifiers.csv/0: organization_identifier d4dbcebc-0802-47cb-8651-b937ac4f2f3e: "
+        "identifier: 1234567 is not of type 'string'",
         "tabular.json:service_at_location.csv/0: service_at_location e94c9f38-1e8f-4564-91d4-d53501ab1765: "
         f"location_id: location {LOCATION_ID} is missing or was skipped",
+        f"tabular.json:taxonomy_terms.csv/0: {ORPHAN_TERM}",
     )
     assert the_service(loaded).locations == ()
 

@@ -396,9 +396,16 @@ def receive_report(
 
     day = parse_past_date(on, "--date", repo.today())
     services = [s for d in directories(repo) for s in d.services]
-    if find_service(services, provider) is None:
+    found = find_service(services, provider)
+    if found is None:
         raise NotFound(f"no provider or service '{provider}' in the directories (caseflow providers search)")
-    preset: dict[str, Any] = {"provider": provider, "date": day.isoformat(), "received_by": actor.id}
+    # The organization's name, as people read it (the due list, the timeline); the id links the directory.
+    preset: dict[str, Any] = {
+        "provider": provider,
+        "provider_name": found.organization,
+        "date": day.isoformat(),
+        "received_by": actor.id,
+    }
     if referral:
         from caseflow.referrals.lifecycle import referral_path
 

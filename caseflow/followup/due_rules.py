@@ -207,7 +207,8 @@ def unread_reports(case: CaseView, monitoring: Mapping[str, Any]) -> list[Due]:
     for document in case.by_form("core.provider-report"):
         data = document.data
         if not data.get("acknowledged_on") and _is_date(data.get("date")):
-            reason = f"read the report from {data.get('provider')} ({document.path}; then caseflow ack)"
+            who = data.get("provider_name") or data.get("provider")  # the name a person reads, else the id
+            reason = f"read the report from {who} ({document.path}; then caseflow ack)"
             found.append(Due("report", reason, str(data["date"]), key=document.path))
     return found
 

@@ -80,6 +80,7 @@ PROVIDER_REPORT_SCHEMA = document(
     {
         "client": client_id(),
         "provider": directory_ref("Provider id"),
+        "provider_name": text("Provider"),
         "date": date("Report date"),
         "referral": item_id("Referral id"),
         "received_by": staff("Received by"),

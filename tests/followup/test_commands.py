@@ -164,7 +164,8 @@ def test_a_provider_report_with_its_pdf_stays_unread_until_acknowledged(
     (report,) = folder.glob("2026-03-09-eastside-counseling-*.md")
     assert sorted(p.name for p in folder.iterdir()) == [report.name, report.name.replace(".md", ".pdf")]
     due = json.loads(caseflow(invoke_caseflow, agency, "due", "--json").stdout)
-    assert "report" in {d["rule"] for d in due}
+    [unread] = [d for d in due if d["rule"] == "report"]
+    assert unread["reason"].startswith("read the report from Eastside Counseling (fictional) (")  # a name, not an id
     other = caseflow(invoke_caseflow, agency, "ack", CLIENT, f"clients/C-0THER0/provider-reports/{report.name}")
     assert "is a document of client C-0THER0, not of" in other.assert_refused(2).stderr
     # as `git status` and `caseflow validate` print it: the path in the repository, client id in any case

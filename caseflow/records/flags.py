@@ -81,9 +81,8 @@ def clear_flag(
         if entry is None:
             named = [f"'{e.get('flag')}' ({e.get('id')})" for e in _flags_in_force(record.data.get("risk_flags"))]
             in_force = f"in force: {', '.join(named)}" if named else "none is in force"
-            raise NotFound(
-                f"{client_id} has no risk flag '{flag.strip()}' in force ({in_force}; caseflow show {client_id})"
-            )
+            listed = f"{in_force}; the flags: caseflow show {client_id}"
+            raise NotFound(f"{client_id} has no risk flag '{flag.strip()}' in force ({listed})")
         day = parse_past_date(on, "--on", repo.today())
         if str(entry.get("since") or "") > day.isoformat():
             raise UsageError(f"--on {day.isoformat()} is before the flag was raised ({entry.get('since')})")

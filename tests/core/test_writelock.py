@@ -544,10 +544,12 @@ def test_soak_twenty_processes_making_a_hundred_visits_each_while_watch_commits(
         edits += 1  # each edit committed by watch, through the queue, before the next one
         (repo / EDITED).write_text(original.replace("phone: (573) 555-0139", f"phone: (573) 555-{1000 + edits}"))
         assert next_event(events, lambda e: e["event"] == "committed" and e["path"] == EDITED)
-    check_run(repo, before, 2000, writers, log)
+    # Every writer has exited (the loop ends then). watch says "committed" while it still holds
+    # the lock: it is stopped before the queue must be empty.
     watch.send_signal(signal.SIGTERM)
     assert watch.wait(60) == 0
     reader.join()
+    check_run(repo, before, 2000, writers, log)
     assert watch.stderr is not None and watch.stdout is not None
     err = watch.stderr.read()
     watch.stderr.close()

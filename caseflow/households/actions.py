@@ -12,14 +12,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from caseflow.core.case import blob_id
 from caseflow.core.config import Staff
 from caseflow.core.dates import parse_past_date
-from caseflow.core.documents import Document, new_mapping
+from caseflow.core.documents import Document
 from caseflow.core.documents import new_document as parse_new_document
-from caseflow.core.documents.edits import insert_item
 from caseflow.core.editing import apply_edit, parse_assignment, parse_field_path
 from caseflow.core.ids import normalize_id, random_client_id
 from caseflow.core.names import require_staff
@@ -232,16 +229,9 @@ def decide(repo: Session, actor: Staff, household_id: str, decision: str, commen
             record = parse_new_document(
                 record_path, f"form: {HOUSEHOLD_APPROVALS_FORM}\nhousehold: {household_id}\napprovals: []\n"
             )
-        entry = new_mapping({"document": "family-plan.yaml", "blob": blob_id(raw), "commit": repo.store.head() or ""})
-        entry["decision"] = decision
-        entry["by"] = actor.id
-        entry["at"] = dt.datetime.now(ZoneInfo(repo.config.timezone)).isoformat(timespec="seconds")
-        if comment:
-            entry["comment"] = comment
-        entries = record.data["approvals"]
-        if entries.fa.flow_style():
-            entries.fa.set_block_style()
-        insert_item(entries, len(entries), entry)
+        from caseflow.workflow.approvals import append_decision
+
+        append_decision(repo, record, "family-plan.yaml", raw, decision, actor, comment)
         tx.details["Household"] = household_id
         tx.details["Document"] = "family-plan.yaml"
         _commit(repo, tx, record, "approvals.yaml")

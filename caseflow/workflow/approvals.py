@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from caseflow.core.case import Approval, blob_id, parse_approvals
 from caseflow.core.config import Staff
-from caseflow.core.documents import load_plain, new_mapping
+from caseflow.core.documents import Document, load_plain, new_mapping
 from caseflow.core.documents import new_document as parse_new_document
 from caseflow.core.documents.edits import insert_item
 from caseflow.core.skeletons import render_skeleton
@@ -74,16 +74,7 @@ def decide(
             context = actions.skeleton_context(repo, actor, client_id, [])
             skeleton = render_skeleton(repo.form(APPROVALS_FORM), repo.root / "templates", context)
             record = parse_new_document(record_path, skeleton)
-        entry = new_mapping({"document": inner, "blob": blob_id(raw), "commit": repo.store.head() or ""})
-        entry["decision"] = decision
-        entry["by"] = actor.id
-        entry["at"] = dt.datetime.now(ZoneInfo(repo.config.timezone)).isoformat(timespec="seconds")
-        if comment:
-            entry["comment"] = comment
-        entries = record.data["approvals"]
-        if entries.fa.flow_style():
-            entries.fa.set_block_style()  # `approvals: []` grows into a readable block list
-        insert_item(entries, len(entries), entry)
+        append_decision(repo, record, inner, raw, decision, actor, comment)
         actions.commit_document(repo, tx, record, repo.form(APPROVALS_FORM), client_id)
     return actions.saved(repo, tx, client_id, record_path, repo.form(APPROVALS_FORM), _action(decision))
 
@@ -100,3 +91,20 @@ def sent_back(repo: Session, client_id: str) -> list[Approval]:
     data, _ = load_plain(path, read_document_bytes(repo.root, path))
     latest = {decision.document: decision for decision in parse_approvals(data, repo.approvers)}
     return [d for d in latest.values() if d.decision == "rejected"]
+
+
+def append_decision(
+    repo: Session, record: Document, inner: str, raw: bytes, decision: str, actor: Staff, comment: str | None
+) -> None:
+    """Add one decision on this version (blob) of ``inner`` to an approvals record (a client's or a
+    household's), at the commit it was read at, in the agency's time zone."""
+    entry = new_mapping({"document": inner, "blob": blob_id(raw), "commit": repo.store.head() or ""})
+    entry["decision"] = decision
+    entry["by"] = actor.id
+    entry["at"] = dt.datetime.now(ZoneInfo(repo.config.timezone)).isoformat(timespec="seconds")
+    if comment:
+        entry["comment"] = comment
+    entries = record.data["approvals"]
+    if entries.fa.flow_style():
+        entries.fa.set_block_style()  # `approvals: []` grows into a readable block list
+    insert_item(entries, len(entries), entry)

@@ -7,15 +7,18 @@ positions (the round-trip loader) so that each problem says ``path:line:col``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from caseflow.core.documents import load_plain
 from caseflow.core.forms import DocumentView, Finding, Form, subschema
 from caseflow.core.located import FieldPath, Located, locate_all
 from caseflow.errors import DocumentError, PluginError, Problem
+
+if TYPE_CHECKING:
+    # jsonschema costs a sixth of a second to import: only a command or page that checks a
+    # document against its form pays for it (not a read, not the web app's start).
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["FieldPath", "Located", "SchemaChecker", "explain_all", "locate_all"]
 
@@ -32,6 +35,9 @@ class SchemaChecker:
     def validator(self, form: Form) -> Draft202012Validator:
         compiled = self._validators.get(form.id)
         if compiled is None:
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
             try:
                 Draft202012Validator.check_schema(form.schema)
             except SchemaError as exc:

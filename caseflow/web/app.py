@@ -30,6 +30,7 @@ PAGES = (
     "caseflow.web.pages.households",
     "caseflow.web.pages.forms",
     "caseflow.web.pages.form_list",
+    "caseflow.web.pages.followup",
     "caseflow.web.pages.screening",
     "caseflow.web.pages.referrals",
     "caseflow.web.pages.review",

@@ -206,3 +206,19 @@ def test_two_people_on_two_clones_each_with_their_own_server(app, shared_demo) -
     crossed = casey.page.goto(sam.url("/caseload"))
     assert crossed is not None and crossed.status == 403
     casey.look("casey-on-sams-server", accessible=False)  # the plain-text refusal (see the wrong-secret test)
+
+
+def test_todays_read_the_report_link_opens_follow_up_where_it_is_marked_read(app) -> None:
+    casey = app("casey")
+    page = casey.page
+    link = page.get_by_role("link", name="Read the report").first
+    target = link.get_attribute("href")
+    assert target and target.endswith("/followup#h-reports")
+    casey.visit(target, "follow-up")  # screenshotted and scanned by axe
+    before = head(casey.root)
+    page.get_by_role("button", name="Mark read").first.click()
+    casey.look("marked read")
+    assert "marked read" in page.locator("main").inner_text()
+    commits = new_commits(casey.root, before)
+    assert len(commits) == 1 and commits[0][0] == "Casey Rivera" and "ack" in commits[0][2]
+    assert page.get_by_role("button", name="Mark read").count() == 0

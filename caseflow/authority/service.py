@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from caseflow.authority.upgrade import Upgrade
+    from caseflow.core.access_record import AccessEntry
     from caseflow.core.access_verify import Signers
     from caseflow.core.config import Staff
     from caseflow.core.ledger import Verdict
@@ -81,6 +82,14 @@ class Authority:
         configs = ledger.allowed_configs(session.root, proven)
         in_force = ledger.config_in_force(session.root, proven)
         return access_verify.Signers.from_configs(configs, in_force)
+
+    def access_entries(self, client_id: str | None = None) -> list[AccessEntry]:
+        """The access record, oldest first: every clone's entries (this one's and those committed
+        to the shared ref), or only those naming ``client_id``."""
+        from caseflow.core import access_record
+
+        entries = access_record.shared_entries(self._session.root)
+        return [e for e in entries if client_id is None or client_id in e.clients]
 
     def verify_access(self) -> list[str]:
         """Every sign of tampering with the access record, one line each ([]: intact), including

@@ -38,6 +38,7 @@ PAGES = (
     "caseflow.web.pages.sync",
     "caseflow.web.pages.importing",
     "caseflow.web.pages.staff",
+    "caseflow.web.pages.audit",
 )
 
 #: The largest request body taken (a form, an upload): more is refused with 413 before it is read.

@@ -56,6 +56,7 @@ def common(request: Request) -> dict[str, Any]:
         "nav": request.scope.get("nav", ""),
         "may_import": bool(request.scope.get("may_import")),
         "may_staff": bool(request.scope.get("may_staff")),
+        "may_audit": bool(request.scope.get("may_audit")),
     }
 
 

@@ -142,6 +142,8 @@ def test_a_new_clients_journey_from_intake_to_a_sent_referral(app, shared_demo) 
     assert spage.get_by_role("status").filter(has_text=f"Came in for {client}").is_visible()
     sam.visit("/forms", "forms")  # every form and who defines it (checked for accessibility as every page)
     assert spage.locator("main table tbody tr", has_text="agency.hmis-ude").count() == 1
+    sam.visit(f"/audit?check=access&client={client}", "audit")  # who saw this client's record; the record intact
+    assert spage.get_by_role("status").filter(has_text="Intact").is_visible()
     sam.visit("/review", "review-queue")
     row = spage.locator("main table tbody tr", has_text=client)
     assert row.count() == 1 and "plan.yaml" in row.inner_text()

@@ -39,6 +39,7 @@ def session(request: Request, nav: str = "") -> Iterator[tuple[CaseRepo, Staff]]
         request.scope["may_import"] = repo.importing.may_import(actor)  # the navigation's Import link
         # the navigation's Staff link
         request.scope["may_staff"] = repo.agency.may_reassign(actor) or repo.agency.may_change_staff(actor)
+        request.scope["may_audit"] = actor.role in ("supervisor", "director") or actor.admin  # the Audit link
         yield repo, actor
 
 

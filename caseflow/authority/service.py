@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from caseflow.authority.upgrade import Upgrade
+    from caseflow.core.access_record import AccessEntry
     from caseflow.core.access_verify import Signers
     from caseflow.core.config import Staff
     from caseflow.core.ledger import Verdict
@@ -89,6 +90,14 @@ class Authority:
 
         root = self._session.root
         return access_verify.verify(root, self.access_signers(), root / layout.LOCAL_DIR)
+
+    def access_entries(self, client_id: str | None = None) -> list[AccessEntry]:
+        """The access record as every clone shared it (who saw which client, when, under which
+        consent), oldest first; only the entries naming ``client_id`` if given."""
+        from caseflow.core import access_record
+
+        entries = access_record.shared_entries(self._session.root)
+        return [e for e in entries if client_id is None or client_id in e.clients]
 
     def add_key(self, actor: Staff, staff_id: str, public_key: Path) -> str:
         """Register a public signing key for ``staff_id``; its fingerprint."""

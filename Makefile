@@ -36,7 +36,7 @@ test-browser: $(VENV)/.installed-browser
 
 # The reference pages are made from the code at build time (docs/hooks.py): commands, public names, hooks.
 docs: $(VENV)/.installed-docs
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 docs-serve: $(VENV)/.installed-docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve

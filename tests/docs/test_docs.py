@@ -239,9 +239,7 @@ def test_the_site_builds_without_a_warning(tmp_path: Path) -> None:
     """``mkdocs build --strict`` (about 3 s): a broken link, a page missing from the nav, or a
     reference to a name that is gone fails it (never with --quiet, which stops mkdocs counting
     warnings). Skipped where the `docs` extra is not installed (`make docs` installs it; .ci/run
-    runs it first, so CI builds the site here too)."""``mkdocs build --strict`` (about 3 s; never --quiet, which stops it counting warnings): a broken link, a page missing from the nav, or a
-    reference to a name that is gone fails it. Skipped where the `docs` extra is not installed
-    (`make docs` installs it; .ci/run runs it)."""
+    runs it first, so CI builds the site here too)."""
     pytest.importorskip("mkdocs", reason="the docs extra is not installed (make docs installs it)")
     pytest.importorskip("mkdocstrings", reason="the docs extra is not installed (make docs installs it)")
     done = subprocess.run(

@@ -8,6 +8,8 @@
 #   make bench      the benchmarks, then the slow tests
 #   make test-browser  the web app in a real browser (Playwright and Debian's chromium-headless-shell,
 #                   with an accessibility scan of every page); installs the `browser` extra first
+#   make docs       the documentation site into site/ (MkDocs, --strict: any warning fails);
+#                   installs the `docs` extra first. `make docs-serve` previews it while you edit.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -15,7 +17,7 @@ PLUGINS := $(wildcard plugins/*/pyproject.toml)
 EDITABLE := -e . $(foreach p,$(PLUGINS),-e $(dir $(p)))
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all test-browser coverage lint typecheck bench clean
+.PHONY: demo test test-all test-browser docs docs-serve coverage lint typecheck bench clean
 
 demo: $(VENV)/.installed
 	$(BIN)/caseflow demo --force caseflow-demo
@@ -31,6 +33,13 @@ test-all: $(VENV)/.installed-dev
 # tests are skipped, saying why (with CI set they fail).
 test-browser: $(VENV)/.installed-browser
 	$(BIN)/python -m pytest -q -n auto -m browser tests/browser $(PYTEST_ARGS)
+
+# The reference pages are made from the code at build time (docs/hooks.py): commands, public names, hooks.
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 coverage: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -n auto -m "not slow" --cov=caseflow --cov-branch \
@@ -68,5 +77,9 @@ $(VENV)/.installed-browser: $(BIN)/python pyproject.toml $(PLUGINS)
 	$(BIN)/python -m pip install -q -e '.[dev,browser]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
 
+$(VENV)/.installed-docs: $(BIN)/python pyproject.toml $(PLUGINS)
+	$(BIN)/python -m pip install -q -e '.[dev,docs]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
 clean:
-	rm -rf $(VENV) caseflow-demo build dist test-artifacts
+	rm -rf $(VENV) caseflow-demo build dist test-artifacts site

@@ -53,42 +53,44 @@ class CaseflowError(Exception):
 
 
 class RepoNotFound(CaseflowError):
-    pass
+    """No case repository here: no ``caseflow.yaml`` up the tree (or at ``--repo``)."""
 
 
 class UnknownPerson(CaseflowError):
-    pass
+    """The acting person (``--as``, ``$CASEFLOW_USER`` or git's ``user.email``) is not on the staff list."""
 
 
 class NotAllowed(CaseflowError):
-    pass
+    """The acting person's role (or the admin right) does not allow this."""
 
 
 class InvalidId(CaseflowError):
-    pass
+    """A client id or document name that is unsafe or malformed."""
 
 
 class NotFound(CaseflowError):
-    pass
+    """A client, document or form that does not exist."""
 
 
 class AlreadyExists(CaseflowError):
-    pass
+    """A document or staff member that is already there."""
 
 
 class PluginError(CaseflowError):
-    pass
+    """A plugin failed to load, gave a contribution caseflow refuses, or raised in a hook."""
 
 
 class StoreError(CaseflowError):
-    pass
+    """git or the file system refused a write; what was begun is rolled back."""
 
 
 class LockTimeout(StoreError):
-    pass
+    """Another caseflow command holds the repository's writers' lock."""
 
 
 class UsageError(CaseflowError):
+    """The command line itself is wrong (exit 2): a bad option, a bad choice, a malformed date."""
+
     exit_code = 2
 
 

@@ -195,6 +195,7 @@ class Session:
         return files[form_id] if form_id in files else self.host.form_owner(form_id)
 
     def form(self, form_id: str) -> Form:
+        """The form with this id (caseflow's, a plugin's or the agency's); refuses an unknown one."""
         form = self.forms.get(form_id)
         if form is None:
             raise unknown_name("form", form_id, self.forms, listed_by="caseflow forms")
@@ -509,9 +510,11 @@ class Session:
     # -- reading ---------------------------------------------------------------------------------
 
     def client_ids(self) -> list[str]:
+        """Every client's id, from the folders under ``clients/``, sorted."""
         return casefiles.client_ids(self.root)
 
     def client_dir(self, client_id: str) -> str:
+        """The client's folder relative to the repository (``clients/C-7K2M9Q``); refuses an unknown id."""
         written = check_client_id(client_id)
         rel = f"{casefiles.CLIENTS_DIR}/{client_id}"
         if not (self.root / rel).is_dir() or (self.root / rel).is_symlink():
@@ -531,6 +534,7 @@ class Session:
         return load_document(path, read_document_bytes(self.root, path))
 
     def client_record(self, client_id: str) -> dict[str, Any]:
+        """The client's ``client.yaml`` as plain data."""
         path = f"{self.client_dir(client_id)}/client.yaml"
         data, _ = self.index.parse(path, read_document_bytes(self.root, path))
         return data

@@ -99,6 +99,14 @@ class Authority:
         root = self._session.root
         return access_verify.verify(root, self.access_signers(), root / layout.LOCAL_DIR)
 
+    def access_entries(self, client_id: str | None = None) -> list[AccessEntry]:
+        """The access record as every clone shared it (who saw which client, when, under which
+        consent), oldest first; only the entries naming ``client_id`` if given."""
+        from caseflow.core import access_record
+
+        entries = access_record.shared_entries(self._session.root)
+        return [e for e in entries if client_id is None or client_id in e.clients]
+
     def add_key(self, actor: Staff, staff_id: str, public_key: Path) -> str:
         """Register a public signing key for ``staff_id``; its fingerprint."""
         from caseflow.authority import settings

@@ -19,6 +19,8 @@ Answers = Mapping[str, int]
 
 @dataclass(frozen=True)
 class Option:
+    """One answer an item offers: its scored ``value``, the words shown, and its LOINC answer code."""
+
     value: int
     label: str
     loinc: str | None = None
@@ -51,6 +53,9 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Result:
+    """What scoring gives: the ``total`` (None where the instrument has none), the severity ``band``,
+    ``flags`` such as a positive suicide-risk item, and an ``interpretation`` in words."""
+
     total: int | None
     band: str
     flags: tuple[str, ...] = ()
@@ -213,6 +218,7 @@ def band_of(total: int, cuts: tuple[tuple[int, str], ...]) -> str:
 
 
 def sum_of(answers: Answers, items: tuple[Item, ...]) -> int:
+    """The total of the scored items' answers (an item not answered counts 0)."""
     return sum(int(answers.get(item.id, 0)) for item in items if item.scored)
 
 

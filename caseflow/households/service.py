@@ -31,9 +31,11 @@ class Households:
         return actions.create(self.session, actor, members, persons, worker)
 
     def ids(self) -> list[str]:
+        """Every household's id (``H-...``), sorted."""
         return model.household_ids(self.session.root)
 
     def get(self, household_id: str) -> model.Household:
+        """The household as its documents say: members, family plan, contacts."""
         return model.load(self.session, household_id)
 
     def of_client(self, client_id: str) -> list[str]:
@@ -41,9 +43,11 @@ class Households:
         return model.households_of(self.session, client_id)
 
     def set_plan(self, actor: Staff, household_id: str, assignments: Sequence[str]) -> SavedDocument:
+        """Set fields of the family plan (``FIELD=VALUE``, as ``caseflow set``), starting it if needed; one commit."""
         return actions.set_plan(self.session, actor, household_id, assignments)
 
     def decide(self, actor: Staff, household_id: str, decision: str, comment: str | None = None) -> SavedDocument:
+        """A supervisor's ``approved`` or ``rejected`` on the family plan as committed; one commit."""
         return actions.decide(self.session, actor, household_id, decision, comment)
 
     def record_contact(
@@ -57,11 +61,14 @@ class Households:
         duration_minutes: int | None = None,
         note: str | None = None,
     ) -> tuple[SavedDocument, list[SavedDocument]]:
+        """A family contact with the members ``present`` (member or client ids), and a linked contact note
+        in each present client's folder, in one commit: the household's note and the clients' notes."""
         return actions.record_contact(
             self.session, actor, household_id, present, kind, on=on, duration_minutes=duration_minutes, note=note
         )
 
     def due(self, household: model.Household) -> list[Due]:
+        """The household's own due items (family plan review, sent back, family contact)."""
         return household_due(self.session, household, self.session.workflow_spec.monitoring)
 
     def due_entries(self, *, worker: str | None = None, within_days: int = 14) -> list[DueEntry]:

@@ -73,6 +73,7 @@ class Records:
         return listed
 
     def may_merge(self, actor: Staff) -> bool:
+        """Whether ``actor`` may merge two records of one person (supervisors, directors, admins)."""
         from caseflow.records import merging
 
         return merging.may_merge(self._session, actor)

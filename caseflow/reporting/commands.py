@@ -38,13 +38,11 @@ from caseflow.hookspecs import hookimpl
 def audit(settings: Settings, client: str | None, verify: bool, client_option: str | None, as_json: bool) -> None:
     """The access record: who saw a client's record (show, referral packets, identified reports, exports),
     on every clone that shared it, and under which consent."""
-    from caseflow.core import access_record as access
-
     if client and client_option and client != client_option:
         raise UsageError(f"two clients given ({client}, {client_option}): name one")
     client_id = client or client_option
     repo = settings.repo()
-    everything = access.shared_entries(repo.root)
+    everything = repo.authority.access_entries()
     entries = [e for e in everything if client_id is None or client_id in e.clients]
     problems = repo.authority.verify_access() if verify else []
     if as_json:

@@ -46,6 +46,8 @@ MAX_BODY = 2 * 1024 * 1024
 
 
 def create_app(state: WebState, sessions: Sessions, *, agency: str = "", acting_label: str = "") -> Starlette:
+    """The web app over ``state`` (the repository and its plugins, kept between requests): every page,
+    behind the launch secret of ``sessions`` and a CSRF token on every form (``caseflow serve``)."""
     from asgi_csrf import asgi_csrf_decorator
 
     routes: list[BaseRoute] = []

@@ -83,14 +83,6 @@ class Authority:
         in_force = ledger.config_in_force(session.root, proven)
         return access_verify.Signers.from_configs(configs, in_force)
 
-    def access_entries(self, client_id: str | None = None) -> list[AccessEntry]:
-        """The access record, oldest first: every clone's entries (this one's and those committed
-        to the shared ref), or only those naming ``client_id``."""
-        from caseflow.core import access_record
-
-        entries = access_record.shared_entries(self._session.root)
-        return [e for e in entries if client_id is None or client_id in e.clients]
-
     def verify_access(self) -> list[str]:
         """Every sign of tampering with the access record, one line each ([]: intact), including
         entries committed by someone other than the person they name."""

@@ -7,6 +7,7 @@ Searching them is :mod:`caseflow.referrals.provider_search`.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -163,9 +164,7 @@ class Directory:
 
     def under(self, category: str) -> set[str]:
         """``category`` and every category below it (a cycle in the data cannot loop forever)."""
-        children: dict[str, list[str]] = {}
-        for child, parent in self.parents.items():
-            children.setdefault(parent, []).append(child)
+        children = self._children
         found = {category}
         waiting = [category]
         while waiting:
@@ -174,6 +173,14 @@ class Directory:
                     found.add(child)
                     waiting.append(child)
         return found
+
+    @functools.cached_property
+    def _children(self) -> dict[str, list[str]]:
+        # (Kept on the instance: a frozen dataclass still has a __dict__ for cached properties.)
+        children: dict[str, list[str]] = {}
+        for child, parent in self.parents.items():
+            children.setdefault(parent, []).append(child)
+        return children
 
     def categories(self) -> set[str]:
         """Every category this directory knows: in its tree, or given to a service."""

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
+import marshal
 import os
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 
 FOLDER = "directories"
 CACHE_DIR = layout.DIRECTORY_CACHE
-CACHE_FORMAT = 2
+#: 3: marshal (decodes twice as fast as JSON; the data is lists, strings and numbers only).
+CACHE_FORMAT = 3
 NO_READER = "no installed plugin reads this directory format"
 NO_READER_HINT = " (Open Referral HSDS needs the caseflow-hsds plugin; `caseflow plugins` lists what is installed)"
 
@@ -134,7 +136,8 @@ def load_source(root: Path, host: PluginHost, directory_id: str, rel: str) -> Lo
 
 def content_key(source: Path, salt: str) -> str:
     """A hash of every file's name and bytes under ``source`` (or of the one file), and ``salt``."""
-    digest = hashlib.sha256(f"caseflow-directory-cache {CACHE_FORMAT}\0{salt}\0".encode())
+    # (marshal's format may change with Python's version: a cache is for the Python that wrote it.)
+    digest = hashlib.sha256(f"caseflow-directory-cache {CACHE_FORMAT} {sys.version}\0{salt}\0".encode())
     if not source.exists():
         raise NotFound(f"{source.name}: no such file or folder")
     for rel, path in _files(source):
@@ -173,14 +176,14 @@ def _check_loaded(reader: str, loaded: DirectoryLoad, directory_id: str) -> None
 
 
 def _cache_file(root: Path, directory_id: str, key: str) -> Path:
-    return root / CACHE_DIR / f"{directory_id}-{key[:32]}.json"
+    return root / CACHE_DIR / f"{directory_id}-{key[:32]}.marshal"
 
 
 def _read_cache(root: Path, directory_id: str, key: str) -> tuple[Directory, tuple[str, ...], str] | None:
     try:
-        data = json.loads(_cache_file(root, directory_id, key).read_bytes())
+        data = marshal.loads(_cache_file(root, directory_id, key).read_bytes())
         return directory_from_json(data["directory"]), tuple(data["skipped"]), str(data["reader"])
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError):
         return None  # missing or damaged: read the source again
 
 
@@ -189,10 +192,10 @@ def _write_cache(root: Path, directory_id: str, key: str, reader: str, loaded: D
     payload = {"reader": reader, "skipped": list(loaded.skipped), "directory": directory_to_json(loaded.directory)}
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for old in target.parent.glob(f"{directory_id}-{'[0-9a-f]' * 32}.json"):
+        for old in target.parent.glob(f"{directory_id}-{'[0-9a-f]' * 32}.*"):
             if old != target:
                 old.unlink(missing_ok=True)
-        atomic_write(target, json.dumps(payload, separators=(",", ":")).encode())
+        atomic_write(target, marshal.dumps(payload))
     except OSError:
         pass  # a cache that cannot be written only costs time
 

@@ -279,11 +279,12 @@ def category_tree(directories: Sequence[Directory]) -> list[CategoryNode]:
 
     def node(code: str, seen: frozenset[str]) -> CategoryNode:
         under = [c for c in children.get(code, []) if c not in seen]
+        below = [(directory, directory.under(code)) for directory in directories]  # once per category
         count = sum(
             1
-            for directory in directories
+            for directory, codes in below
             for service in directory.services
-            if set(service.categories) & directory.under(code)
+            if not codes.isdisjoint(service.categories)
         )
         return CategoryNode(code, names.get(code, ""), count, tuple(node(c, seen | {c}) for c in under))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,17 +61,20 @@ def test_a_directory_file_is_read_once_then_comes_from_the_cache(case_repo: Call
     (path / "directories/toy.json").write_text(listing(("t1", "Talk therapy"), ("t3", "Group")))
     again = registered_plugin(path, reader).referrals.directories()[-1]
     assert [s.id for s in again.services] == ["t1", "t3"] and reader.reads == ["toy", "toy"]
-    assert len(list((path / CACHE_DIR).glob("toy-*.json"))) == 1  # the stale entry is gone
+    assert len(list((path / CACHE_DIR).glob("toy-*.marshal"))) == 1  # the stale entry is gone
 
 
 def test_a_damaged_cache_is_read_again_not_trusted(case_repo: Callable[..., Path]) -> None:
     path = case_repo({"directories/toy.json": listing(("t1", "Talk therapy"))})
     reader = ToyReader()
     registered_plugin(path, reader).referrals.directories()
-    for cached in (path / CACHE_DIR).glob("*.json"):
-        cached.write_text('{"directory": {"services": [1]}')
-    assert [s.name for s in registered_plugin(path, reader).referrals.directories()[-1].services] == ["Talk therapy"]
-    assert reader.reads == ["toy", "toy"]
+    (cached,) = (path / CACHE_DIR).glob("toy-*.marshal")
+    for damage in (cached.read_bytes()[:40], marshal.dumps({"directory": {"services": [1]}}), b"\x00junk"):
+        cached.write_bytes(damage)
+        assert [s.name for s in registered_plugin(path, reader).referrals.directories()[-1].services] == [
+            "Talk therapy"
+        ]
+    assert reader.reads == ["toy"] * 4
 
 
 def test_a_source_no_plugin_reads_is_reported_and_the_others_still_load(case_repo: Callable[..., Path]) -> None:

@@ -10,6 +10,7 @@ May import: click, the core, the plugin host and ``caseflow.repo``; features onl
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -121,7 +122,16 @@ def _repo_argument(args: list[str]) -> str | None:
     return None
 
 
+#: Allocations between young-generation collections, and collections between older ones. Python's
+#: defaults (700, 10, 10) suit small heaps; a command at 10,000 clients makes hundreds of thousands of
+#: long-lived tuples and strings, and the defaults then scan the whole heap again and again: at
+#: 10,000 clients ``due --all`` spends a fifth of its time (0.4 s) and ``validate`` as much in the
+#: collector, which frees next to nothing (caseflow makes few reference cycles).
+GC_THRESHOLDS = (100_000, 50, 100)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         make_cli(argv=args).main(args=args, prog_name="caseflow")

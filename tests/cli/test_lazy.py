@@ -50,3 +50,19 @@ def test_a_stale_or_damaged_catalog_is_not_trusted(tmp_path: Path) -> None:
     assert Catalog(tmp_path, "another").read() is None  # another fingerprint: a plugin or file changed
     (tmp_path / "commands.json").write_text("{not json")
     assert catalog.read() is None
+
+
+def test_the_command_tunes_the_garbage_collector_for_large_caseloads(cache: Path) -> None:
+    import gc
+
+    from caseflow.cli import GC_THRESHOLDS, main
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's defaults (an earlier test in this process may have run main)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main(["--version"])
+        assert exited.value.code == 0
+        assert gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)

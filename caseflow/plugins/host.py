@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from caseflow.followup.due_rules import DueRule
     from caseflow.referrals.directory import Directory, DirectoryLoad
     from caseflow.reporting.model import Exporter, Report
+    from caseflow.workflow.combining import Conflict
     from caseflow.workflow.model import Check, Workflow
 
 
@@ -66,6 +67,7 @@ class PluginHost:
         self.calls = PluginCalls(pm)
         #: failures of ``after_*`` hooks: the event happened, so they are reported, not raised
         self.warnings: list[str] = []
+        self._conflicts: list[Conflict] = []
 
     # -- registries ------------------------------------------------------------------------------
 
@@ -143,6 +145,21 @@ class PluginHost:
         """Every requirement check by id."""
         return self._checks.items()
 
+    def owners(self, kind: str) -> Mapping[str, str]:
+        """The plugin that registered each id of a kind: ``forms``, ``instruments``, ``checks``,
+        ``workflows``, ``reports`` or ``exporters``."""
+        registries: dict[str, Registry[Any]] = {
+            "forms": self._forms,
+            "instruments": self._instruments,
+            "checks": self._checks,
+            "workflows": self._workflows,
+            "reports": self._reports,
+            "exporters": self._exporters,
+        }
+        if kind not in registries:
+            raise ValueError(f"no registry of {kind} (one of {', '.join(registries)})")
+        return registries[kind].owners
+
     def due_rules(self) -> list[tuple[str, DueRule]]:
         """(plugin, rule) for every rule plugins add to the built-in ones; ids are unique."""
         return self._due_rules.owned()
@@ -158,25 +175,48 @@ class PluginHost:
     def workflows(self) -> Mapping[str, Workflow]:
         """Every workflow with the extensions plugins made to it, each checked for soundness.
 
-        Extensions are applied in plugin registration order (caseflow's defaults, then installed
-        plugins, then plugins passed in; a plugin's own list in its order): where two set the same
-        thing (a ``monitoring`` key, say), the later-registered plugin's value stands.
+        Extensions combine in a documented order (:mod:`caseflow.workflow.combining`): the
+        ``register_workflows`` implementation's ``tryfirst``, unmarked, ``trylast``; then plugin
+        name; where two plugins set the same thing (a ``monitoring`` key, a stage requirement), the
+        first in that order wins and :meth:`workflow_conflicts` reports it.
         """
         return self._extended_workflows[0]
 
+    def workflow_conflicts(self) -> list[Conflict]:
+        """Where plugins' workflow extensions set the same thing to different values, and who wins
+        (what ``caseflow plugins --check`` reports)."""
+        self.workflows()
+        return self._conflicts
+
+    def _hook_ranks(self, hook_name: str) -> dict[str, int]:
+        """Each implementing plugin's rank by its pluggy marker: tryfirst 0, unmarked 1, trylast 2."""
+        from caseflow.workflow.combining import PLAIN, TRYFIRST, TRYLAST
+
+        ranks = {}
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            ranks[impl.plugin_name] = TRYFIRST if impl.tryfirst else TRYLAST if impl.trylast else PLAIN
+        return ranks
+
     @functools.cached_property
     def _extended_workflows(self) -> tuple[Mapping[str, Workflow], Mapping[str, list[str]]]:
-        """(workflows, the plugins that extended each)."""
+        """(workflows, the plugins that extended each, in the order their extensions combine in)."""
+        from caseflow.workflow.combining import Contribution, combine, ordered
         from caseflow.workflow.model import workflow_problems
 
         registry = self._workflows
         workflows = dict(registry.items())
-        extenders: dict[str, list[str]] = {}
-        for name, extension in self.calls.registration_order(registry.extras):
+        ranks = self._hook_ranks("register_workflows")
+        contributions: dict[str, list[Contribution]] = {}
+        for name, extension in registry.extras:
             if extension.workflow not in workflows:
                 raise PluginError(f"plugin '{name}' extends unknown workflow '{extension.workflow}'")
-            workflows[extension.workflow] = extension.apply(workflows[extension.workflow])
-            extenders.setdefault(extension.workflow, []).append(name)
+            contributions.setdefault(extension.workflow, []).append(Contribution(name, extension, ranks.get(name, 1)))
+        extenders: dict[str, list[str]] = {}
+        self._conflicts = []
+        for workflow_id, extensions in contributions.items():
+            workflows[workflow_id], conflicts = combine(workflows[workflow_id], extensions, self.checks())
+            self._conflicts.extend(conflicts)
+            extenders[workflow_id] = list(dict.fromkeys(c.plugin for c in ordered(extensions)))
         for workflow_id, workflow in workflows.items():
             problems = workflow_problems(workflow, self.checks(), set(self.forms()))
             if problems:

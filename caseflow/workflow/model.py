@@ -201,7 +201,11 @@ class Workflow:
 
 @dataclass(frozen=True)
 class WorkflowExtension:
-    """What an agency plugin adds to someone else's workflow: stages, transitions, requirements, monitoring."""
+    """What an agency plugin adds to someone else's workflow: stages, transitions, requirements, monitoring.
+
+    Several plugins' extensions combine in a documented order (tryfirst/trylast of the
+    ``register_workflows`` implementation, then plugin name) and a conflict (two plugins setting
+    the same key to different values) goes to the first: see :mod:`caseflow.workflow.combining`."""
 
     workflow: str
     stages: tuple[Stage, ...] = ()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -384,14 +385,49 @@ class PluginHost:
             for item_id, owner in owned.items():
                 contributions.setdefault(owner, {}).setdefault(kind, []).append(item_id)
         versions = {ep.name: ep.dist.version for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist}
+        packages = _Packages()
         infos = []
         for name, plugin in self.pm.list_name_plugin():
             hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
             default = name in DEFAULT_PLUGINS or name in COMMAND_PLUGINS
-            version = _caseflow_version() if default else versions.get(name)
+            version = _caseflow_version() if default else versions.get(name) or _distribution_version(plugin, packages)
             contributes = {kind: tuple(sorted(ids)) for kind, ids in contributions.get(name, {}).items()}
             infos.append(PluginInfo(name, version, default, hooks, contributes))
         return sorted(infos, key=lambda info: (info.default, info.name))
+
+
+class _Packages:
+    """Which installed distributions hold each top-level package, looked up once when first asked
+    (it reads every distribution's file list)."""
+
+    @functools.cached_property
+    def distributions(self) -> Mapping[str, list[str]]:
+        from importlib.metadata import packages_distributions
+
+        return packages_distributions()
+
+
+def _distribution_version(plugin: object, packages: _Packages) -> str | None:
+    """The version of the installed distribution whose code ``plugin`` is (a plugin registered
+    as an object rather than through its entry point): the one whose ``caseflow`` entry point
+    names its module, else the one that holds its top-level package (by its file list, or by
+    the ``caseflow-NAME`` / ``caseflow_NAME`` convention for an editable install); None for code
+    that no distribution holds."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+    top = module.partition(".")[0]
+    if top == "caseflow":
+        return _caseflow_version()
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.dist and entry_point.module in (module, top):
+            return str(entry_point.dist.version)
+    for distribution in (*packages.distributions.get(top, ()), top.replace("_", "-")):
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            continue
+    return None
 
 
 def _caseflow_version() -> str:

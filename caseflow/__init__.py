@@ -54,7 +54,15 @@ if TYPE_CHECKING:
         ReportInputs,
         Table,
     )
-    from caseflow.workflow.model import Check, Requirement, Stage, Transition, Workflow, WorkflowExtension
+    from caseflow.workflow.model import (
+        Check,
+        CheckParameter,
+        Requirement,
+        Stage,
+        Transition,
+        Workflow,
+        WorkflowExtension,
+    )
 
 __version__ = "0.1.0"
 
@@ -71,6 +79,7 @@ __all__ = [
     "CaseView",
     "CaseflowError",
     "Check",
+    "CheckParameter",
     "Directory",
     "DirectoryLoad",
     "DocumentError",
@@ -149,7 +158,15 @@ _LAZY = {
         "ReportInputs",
         "Table",
     ),
-    "caseflow.workflow.model": ("Check", "Requirement", "Stage", "Transition", "Workflow", "WorkflowExtension"),
+    "caseflow.workflow.model": (
+        "Check",
+        "CheckParameter",
+        "Requirement",
+        "Stage",
+        "Transition",
+        "Workflow",
+        "WorkflowExtension",
+    ),
     "caseflow.hookspecs": ("hookimpl", "hookspec"),
     "caseflow.core.events": ("SavedDocument", "StageChange"),
     "caseflow.repo": ("CaseRepo", "Staff", "open_repo"),

@@ -82,6 +82,14 @@ def register_workflows() -> list[Workflow | WorkflowExtension]:
     requirements to another plugin's workflow. A repository picks its workflow in caseflow.yaml.
     Every workflow is checked when loaded (unknown checks or stages, unreachable stages, cycles
     with no way out to a final stage): a broken one is an error naming the plugin.
+
+    Several plugins' extensions of one workflow combine in a fixed order: this hook
+    implementation's ``tryfirst=True`` first, unmarked next, ``trylast=True`` last; then by plugin
+    name; a plugin's own extensions in the order returned. Where two plugins set the same thing to
+    different values (a ``monitoring`` key, the same check with the same identifying parameters on
+    the same stage, the same stage or transition), the first in that order wins and ``caseflow
+    plugins --check`` reports the conflict (see :mod:`caseflow.workflow.combining`). The agency's
+    ``rules:`` in caseflow.yaml apply after every plugin.
     """
 
 
@@ -129,10 +137,13 @@ def register_due_rules() -> list[DueRule]:
 def register_reports() -> list[Report]:
     """Called once per session; return the :class:`~caseflow.Report` objects this plugin provides.
 
-    A report's builder gets :class:`~caseflow.ReportInputs` and returns plain data (title, notes,
-    :class:`~caseflow.Table` objects); caseflow de-identifies it (small-cell suppression) unless the
-    report is ``identified``, then renders its sandboxed template. Ids are unique (``core.outcomes``,
-    ``riverbend.board-summary``).
+    A report's builder gets :class:`~caseflow.ReportInputs` and returns plain data (a mapping:
+    ``title``, ``notes``, ``tables`` of :class:`~caseflow.Table`; see :class:`~caseflow.Report`);
+    caseflow de-identifies it (small-cell suppression) unless the report is ``identified``, then
+    renders it as Markdown, HTML or CSV: through the report's own template for a format when it
+    ships one, else caseflow's shared standard template. Ids are unique (``core.outcomes``,
+    ``riverbend.monthly-housing``); ``caseflow report NAME`` also takes the part after the
+    namespace (``monthly-housing``) when only one report has it.
     """
 
 

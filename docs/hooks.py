@@ -3,7 +3,9 @@
 A page holds a marker (an HTML comment) where generated Markdown goes:
 ``<!-- caseflow:cli -->`` (every command, from the click group) and ``<!-- caseflow:public-api -->``
 (every name of ``caseflow.__all__``, rendered by mkdocstrings from its home module) and
-``<!-- caseflow:config -->`` (every setting of caseflow.yaml, from the schema it is checked against).
+``<!-- caseflow:config -->`` (every setting of caseflow.yaml, from the schema it is checked against)
+and ``<!-- caseflow:checks -->`` (every built-in check with its declared parameters) and
+``<!-- caseflow:report-variables -->`` (every variable a report template receives).
 """
 
 from __future__ import annotations
@@ -59,6 +61,34 @@ def config_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
+def checks_markdown() -> str:
+    """A section per built-in check: what it tests (``Check.doc``), then its parameters as
+    declared (``Check.parameters``: name, type, meaning, default or *required*)."""
+    from caseflow.workflow.checks import CHECKS
+
+    parts = []
+    for check in CHECKS:
+        parts.append(f"## `{check.id}`\n\n{check.doc}")
+        if not check.parameters:
+            parts.append("No parameters.\n")
+            continue
+        rows = ["| parameter | type | meaning | default |", "| --- | --- | --- | --- |"]
+        for parameter in check.parameters:
+            default = "*required*" if parameter.required else parameter.default or "none"
+            rows.append(f"| `{parameter.name}` | {parameter.type_name} | {parameter.meaning} | {default} |")
+        parts.append("\n".join(rows) + "\n")
+    return "\n\n".join(parts)
+
+
+def report_variables_markdown() -> str:
+    """A row per variable a report's template receives, from ``TEMPLATE_VARIABLES``."""
+    from caseflow.reporting.run import TEMPLATE_VARIABLES
+
+    rows = ["| variable | what it holds |", "| --- | --- |"]
+    rows += [f"| `{name}` | {meaning} |" for name, meaning in TEMPLATE_VARIABLES.items()]
+    return "\n".join(rows) + "\n"
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     if "<!-- caseflow:cli -->" in markdown:
         from caseflow.cli.reference import markdown as cli_markdown
@@ -68,4 +98,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         markdown = markdown.replace("<!-- caseflow:public-api -->", public_api_markdown())
     if "<!-- caseflow:config -->" in markdown:
         markdown = markdown.replace("<!-- caseflow:config -->", config_markdown())
+    if "<!-- caseflow:checks -->" in markdown:
+        markdown = markdown.replace("<!-- caseflow:checks -->", checks_markdown())
+    if "<!-- caseflow:report-variables -->" in markdown:
+        markdown = markdown.replace("<!-- caseflow:report-variables -->", report_variables_markdown())
     return markdown

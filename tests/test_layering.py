@@ -197,7 +197,12 @@ CONTRACT_MODELS = {
     "caseflow.reporting.model",
     "caseflow.followup.due_rules",
 }
-PURE_RULES = {"caseflow.workflow.monitoring", "caseflow.referrals.status", "caseflow.workflow.agency_rules"}
+PURE_RULES = {
+    "caseflow.workflow.monitoring",
+    "caseflow.referrals.status",
+    "caseflow.workflow.agency_rules",
+    "caseflow.workflow.combining",
+}
 
 
 def _reach(graph: dict[str, set[str]], start: str) -> set[str]:

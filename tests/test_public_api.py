@@ -23,6 +23,7 @@ def test_public_names_are_pinned() -> None:
         "CaseView",
         "CaseflowError",
         "Check",
+        "CheckParameter",
         "Directory",
         "DirectoryLoad",
         "DocumentError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,9 @@ from caseflow.cli.params import ID, STAFF
 from caseflow.core.config import ROLES
 from caseflow.errors import AlreadyExists, UsageError
 from caseflow.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from caseflow.workflow.combining import Conflict
 
 
 @hookimpl
@@ -221,15 +225,33 @@ def reassign(settings: Settings, clients: tuple[str, ...], source: str, target: 
 
 @click.command()
 @click.option("--all", "show_all", is_flag=True, help="Include caseflow's built-in default plugins.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Report where plugins' workflow extensions set the same thing (exit 1 when any do) instead of listing.",
+)
 @json_option
 @repo_options
-def plugins(settings: Settings, show_all: bool, as_json: bool) -> None:
-    """List loaded plugins: version, hooks implemented and what each contributes."""
+def plugins(settings: Settings, show_all: bool, check: bool, as_json: bool) -> None:
+    """List loaded plugins: version, hooks implemented and everything each contributes.
+
+    A plugin's version is its distribution's (caseflow's own for the built-in ones). What it
+    contributes: forms, instruments, checks, workflows, workflow extensions, due rules, reports,
+    exporters, directory readers and commands.
+
+    With --check, every conflict between plugins instead: two plugins whose workflow extensions
+    set the same monitoring key, stage requirement, stage or transition to different values. They
+    combine in a fixed order (the hook's tryfirst, unmarked, trylast; then plugin name) and the
+    first in that order wins; exit 1 when there is a conflict, 0 when there is none.
+    """
     from caseflow.plugins import PluginPolicy, not_installed
 
     repo = settings.repo()
     for name in not_installed(PluginPolicy.from_config(repo.config.plugins)):
         warn(f"plugin '{name}' is allowed (caseflow.yaml or $CASEFLOW_PLUGINS) but not installed")
+    if check:
+        _check_plugins(repo.host.workflow_conflicts(), as_json)
+        return
     infos = [i for i in repo.host.describe() if show_all or not i.default]
     if as_json:
         emit_json([i.as_json() for i in infos])
@@ -243,6 +265,20 @@ def plugins(settings: Settings, show_all: bool, as_json: bool) -> None:
         ["PLUGIN", "VERSION", "HOOKS", "CONTRIBUTES"],
         empty="(no plugins loaded; --all shows the built-in ones)",
     )
+
+
+def _check_plugins(conflicts: list[Conflict], as_json: bool) -> None:
+    if as_json:
+        emit_json({"ok": not conflicts, "conflicts": [c.as_json() for c in conflicts]})
+    else:
+        for conflict in conflicts:
+            click.echo(f"conflict: {conflict.describe()}")
+    if conflicts:
+        count = f"{len(conflicts)} conflict{'s' if len(conflicts) > 1 else ''}"
+        click.echo(f"{count} between plugins (the first plugin in the documented order wins)", err=True)
+        raise SystemExit(1)
+    if not as_json:
+        done("no conflicts between plugins")
 
 
 @click.group(invoke_without_command=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from caseflow.followup.due_rules import DueRule
     from caseflow.referrals.directory import Directory, DirectoryLoad
     from caseflow.reporting.model import Exporter, Report
+    from caseflow.workflow.combining import Conflict
     from caseflow.workflow.model import Check, Workflow
 
 
@@ -66,6 +68,7 @@ class PluginHost:
         self.calls = PluginCalls(pm)
         #: failures of ``after_*`` hooks: the event happened, so they are reported, not raised
         self.warnings: list[str] = []
+        self._conflicts: list[Conflict] = []
 
     # -- registries ------------------------------------------------------------------------------
 
@@ -143,6 +146,21 @@ class PluginHost:
         """Every requirement check by id."""
         return self._checks.items()
 
+    def owners(self, kind: str) -> Mapping[str, str]:
+        """The plugin that registered each id of a kind: ``forms``, ``instruments``, ``checks``,
+        ``workflows``, ``reports`` or ``exporters``."""
+        registries: dict[str, Registry[Any]] = {
+            "forms": self._forms,
+            "instruments": self._instruments,
+            "checks": self._checks,
+            "workflows": self._workflows,
+            "reports": self._reports,
+            "exporters": self._exporters,
+        }
+        if kind not in registries:
+            raise ValueError(f"no registry of {kind} (one of {', '.join(registries)})")
+        return registries[kind].owners
+
     def due_rules(self) -> list[tuple[str, DueRule]]:
         """(plugin, rule) for every rule plugins add to the built-in ones; ids are unique."""
         return self._due_rules.owned()
@@ -158,25 +176,48 @@ class PluginHost:
     def workflows(self) -> Mapping[str, Workflow]:
         """Every workflow with the extensions plugins made to it, each checked for soundness.
 
-        Extensions are applied in plugin registration order (caseflow's defaults, then installed
-        plugins, then plugins passed in; a plugin's own list in its order): where two set the same
-        thing (a ``monitoring`` key, say), the later-registered plugin's value stands.
+        Extensions combine in a documented order (:mod:`caseflow.workflow.combining`): the
+        ``register_workflows`` implementation's ``tryfirst``, unmarked, ``trylast``; then plugin
+        name; where two plugins set the same thing (a ``monitoring`` key, a stage requirement), the
+        first in that order wins and :meth:`workflow_conflicts` reports it.
         """
         return self._extended_workflows[0]
 
+    def workflow_conflicts(self) -> list[Conflict]:
+        """Where plugins' workflow extensions set the same thing to different values, and who wins
+        (what ``caseflow plugins --check`` reports)."""
+        self.workflows()
+        return self._conflicts
+
+    def _hook_ranks(self, hook_name: str) -> dict[str, int]:
+        """Each implementing plugin's rank by its pluggy marker: tryfirst 0, unmarked 1, trylast 2."""
+        from caseflow.workflow.combining import PLAIN, TRYFIRST, TRYLAST
+
+        ranks = {}
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            ranks[impl.plugin_name] = TRYFIRST if impl.tryfirst else TRYLAST if impl.trylast else PLAIN
+        return ranks
+
     @functools.cached_property
     def _extended_workflows(self) -> tuple[Mapping[str, Workflow], Mapping[str, list[str]]]:
-        """(workflows, the plugins that extended each)."""
+        """(workflows, the plugins that extended each, in the order their extensions combine in)."""
+        from caseflow.workflow.combining import Contribution, combine, ordered
         from caseflow.workflow.model import workflow_problems
 
         registry = self._workflows
         workflows = dict(registry.items())
-        extenders: dict[str, list[str]] = {}
-        for name, extension in self.calls.registration_order(registry.extras):
+        ranks = self._hook_ranks("register_workflows")
+        contributions: dict[str, list[Contribution]] = {}
+        for name, extension in registry.extras:
             if extension.workflow not in workflows:
                 raise PluginError(f"plugin '{name}' extends unknown workflow '{extension.workflow}'")
-            workflows[extension.workflow] = extension.apply(workflows[extension.workflow])
-            extenders.setdefault(extension.workflow, []).append(name)
+            contributions.setdefault(extension.workflow, []).append(Contribution(name, extension, ranks.get(name, 1)))
+        extenders: dict[str, list[str]] = {}
+        self._conflicts = []
+        for workflow_id, extensions in contributions.items():
+            workflows[workflow_id], conflicts = combine(workflows[workflow_id], extensions, self.checks())
+            self._conflicts.extend(conflicts)
+            extenders[workflow_id] = list(dict.fromkeys(c.plugin for c in ordered(extensions)))
         for workflow_id, workflow in workflows.items():
             problems = workflow_problems(workflow, self.checks(), set(self.forms()))
             if problems:
@@ -344,14 +385,49 @@ class PluginHost:
             for item_id, owner in owned.items():
                 contributions.setdefault(owner, {}).setdefault(kind, []).append(item_id)
         versions = {ep.name: ep.dist.version for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist}
+        packages = _Packages()
         infos = []
         for name, plugin in self.pm.list_name_plugin():
             hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
             default = name in DEFAULT_PLUGINS or name in COMMAND_PLUGINS
-            version = _caseflow_version() if default else versions.get(name)
+            version = _caseflow_version() if default else versions.get(name) or _distribution_version(plugin, packages)
             contributes = {kind: tuple(sorted(ids)) for kind, ids in contributions.get(name, {}).items()}
             infos.append(PluginInfo(name, version, default, hooks, contributes))
         return sorted(infos, key=lambda info: (info.default, info.name))
+
+
+class _Packages:
+    """Which installed distributions hold each top-level package, looked up once when first asked
+    (it reads every distribution's file list)."""
+
+    @functools.cached_property
+    def distributions(self) -> Mapping[str, list[str]]:
+        from importlib.metadata import packages_distributions
+
+        return packages_distributions()
+
+
+def _distribution_version(plugin: object, packages: _Packages) -> str | None:
+    """The version of the installed distribution whose code ``plugin`` is (a plugin registered
+    as an object rather than through its entry point): the one whose ``caseflow`` entry point
+    names its module, else the one that holds its top-level package (by its file list, or by
+    the ``caseflow-NAME`` / ``caseflow_NAME`` convention for an editable install); None for code
+    that no distribution holds."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+    top = module.partition(".")[0]
+    if top == "caseflow":
+        return _caseflow_version()
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.dist and entry_point.module in (module, top):
+            return str(entry_point.dist.version)
+    for distribution in (*packages.distributions.get(top, ()), top.replace("_", "-")):
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            continue
+    return None
 
 
 def _caseflow_version() -> str:

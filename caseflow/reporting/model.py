@@ -79,20 +79,41 @@ class Table:
 class Report:
     """A report plugins register through ``register_reports``.
 
-    ``template`` is a jinja2 template name without its format suffix (``reports/caseload``): the
-    ``.md.j2`` or ``.html.j2`` file is found in the repository's ``templates/``, then the plugin's,
-    then caseflow's. CSV is written from the tables. An ``identified`` report names clients: only
-    roles in ``reports.identified_roles`` may run it, and each run is written to the access record.
+    ``build(inputs)`` gets :class:`ReportInputs` and returns a mapping of plain data, of which
+    caseflow reads three keys (any other is ignored, and none is required):
+
+    - ``title``: a string shown instead of the spec's ``title`` (say, with the month in it);
+    - ``notes``: a list of strings, paragraphs shown above the tables;
+    - ``tables``: a list of :class:`Table` (anything else there is an error). In a de-identified
+      report each goes through small-cell suppression before any template sees it.
+
+    Every format renders through a template: the report's own for that format when it ships one,
+    else the shared standard one. ``template`` is a jinja2 template name without its format suffix
+    (``riverbend/monthly-housing``): its ``.md.j2`` or ``.html.j2`` file is looked up in the
+    repository's ``templates/`` (an agency's copy), then in ``template_dir`` (the plugin's
+    folder), then in caseflow's ``templates/``; where none has it, ``reports/standard.md.j2`` or
+    ``reports/standard.html.j2`` renders the report instead. CSV is the tables written by caseflow,
+    unless the report ships a ``.csv.j2`` of its own. What every template receives (``agency``,
+    ``title``, ``description``, ``period``, ``worker``, ``notes``, ``tables``, ``charts``,
+    ``identified``, ``small_cell``, ``generated``) is listed in
+    :data:`caseflow.reporting.run.TEMPLATE_VARIABLES` and on the template reference page.
+
+    ``caseflow report NAME`` takes the full id or, when only one report has it, the part after the
+    namespace (``monthly-housing``). An ``identified`` report names clients: only roles in
+    ``reports.identified_roles`` may run it, and each run is written to the access record.
     """
 
     id: str
     title: str
     description: str
     build: Callable[[ReportInputs], Mapping[str, Any]]
+    #: the report's own template, without its format suffix (the standard one by default)
     template: str = "reports/standard"
     parameters: tuple[str, ...] = ("period", "worker")
+    #: the formats it may be run as (all three by default: the standard templates cover each)
     formats: tuple[str, ...] = ("md", "html", "csv")
     identified: bool = False
+    #: the plugin's folder of templates (a ``Path``), searched after the repository's ``templates/``
     template_dir: Any = None
 
 

@@ -18,13 +18,14 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core import access_record as audit
 from caseflow.core.dates import parse_date
 from caseflow.core.names import require_staff, unknown_name
 from caseflow.core.render import render_template
-from caseflow.errors import CaseflowError, NotAllowed, UsageError
+from caseflow.errors import CaseflowError, NotAllowed, NotFound, UsageError
 from caseflow.reporting.model import HouseholdFacts, Report, ReportInputs, Table, suppress
 
 if TYPE_CHECKING:
@@ -32,6 +33,25 @@ if TYPE_CHECKING:
     from caseflow.session import Session
 
 FORMATS = ("md", "html", "csv")
+#: The shared template every report renders through unless it ships its own for a format.
+STANDARD = "reports/standard"
+
+#: Every variable a report's template receives, and what it holds (the reference page lists these).
+TEMPLATE_VARIABLES: Mapping[str, str] = {
+    "agency": "the agency's name (`agency:` in caseflow.yaml)",
+    "title": "the report's title: the builder's `title`, else the report spec's",
+    "description": "the report spec's description",
+    "period": "`period.start` and `period.end`, ISO dates of the period reported",
+    "worker": "the case manager the report is limited to (`--worker`), or none",
+    "notes": "the builder's `notes`, a list of strings",
+    "tables": "each table as `title`, `columns` (names), `rows` (lists of cells) and `counts` (the count "
+    "columns), small cells already suppressed in a de-identified report",
+    "charts": "each table's bar chart (`title`, `bars` of `label`, `value`, `shown`; `max`), or none for a "
+    "table without counts, in the order of `tables`",
+    "identified": "whether the report names clients (then nothing is suppressed)",
+    "small_cell": "the threshold below which counts are suppressed (`reports.small_cell`, default 11)",
+    "generated": "the day the report was made, ISO",
+}
 
 
 @dataclass(frozen=True)
@@ -114,7 +134,7 @@ def run_report(
         households=household_facts(repo, {c.client_id for c in cases}),
     )
     built = report.build(inputs)
-    tables = [t for t in built.get("tables", []) if isinstance(t, Table)]
+    tables = _tables(report, built)
     if not report.identified:
         tables = [suppress(t, repo.config.small_cell) for t in tables]
     data = {
@@ -130,13 +150,8 @@ def run_report(
         "small_cell": repo.config.small_cell,
         "generated": repo.today().isoformat(),
     }
-    if fmt == "csv":
-        text = _csv(tables)
-    else:
-        layers = [repo.root / "templates"]
-        if report.template_dir is not None:
-            layers.append(report.template_dir)
-        text = render_template(f"{report.template}.{fmt}.j2", layers, data)
+    assert set(data) == set(TEMPLATE_VARIABLES)  # what the reference documents is what templates get
+    text = _render(repo, report, fmt, data, tables)
     if report.identified:
         audit.record(
             repo.root, who=actor.id, action=f"report {report.id}", what=f"{first}..{last} {fmt}",
@@ -147,13 +162,43 @@ def run_report(
     return Rendered(report, text, first, last)
 
 
+def _tables(report: Report, built: Mapping[str, Any]) -> list[Table]:
+    """The builder's tables, each a :class:`Table` (anything else is the builder's mistake)."""
+    tables = list(built.get("tables") or [])
+    for table in tables:
+        if not isinstance(table, Table):
+            raise CaseflowError(f"report {report.id}'s builder returned {type(table).__name__} in tables, not a Table")
+    return tables
+
+
+def _render(repo: Session, report: Report, fmt: str, data: Mapping[str, Any], tables: list[Table]) -> str:
+    """The report's own template for ``fmt`` where it ships one (an agency's copy in the
+    repository's ``templates/`` first), else the shared standard one; CSV's standard is written
+    from the tables by caseflow itself."""
+    layers = [repo.root / "templates"]
+    if report.template_dir is not None:
+        layers.append(Path(report.template_dir))
+    if report.template != STANDARD:
+        with contextlib.suppress(NotFound):  # no template of its own for this format: the standard one
+            return render_template(f"{report.template}.{fmt}.j2", layers, data)
+    if fmt == "csv":
+        return _csv(tables)
+    return render_template(f"{STANDARD}.{fmt}.j2", layers, data)
+
+
 def _find(repo: Session, report_id: str) -> Report:
+    """The report ``report_id`` names: its full id, or the part after its namespace
+    (``monthly-housing`` for ``riverbend.monthly-housing``) when only one report has that part."""
     reports = repo.host.reports()
-    found = reports.get(report_id) or reports.get(f"core.{report_id}")
-    if found is None:
-        names = {*reports, *(name.removeprefix("core.") for name in reports)}
+    if report_id in reports:
+        return reports[report_id]
+    candidates = sorted(full for full in reports if full.partition(".")[2] == report_id)
+    if len(candidates) > 1:
+        raise CaseflowError(f"report '{report_id}' is ambiguous: {', '.join(candidates)} (give the full id)")
+    if not candidates:
+        names = {*reports, *(full.partition(".")[2] for full in reports)}
         raise unknown_name("report", report_id, names, listed_by="caseflow report list")
-    return found
+    return reports[candidates[0]]
 
 
 def _csv(tables: list[Table]) -> str:

@@ -76,8 +76,12 @@ def _requirement_problems(
     if check is None:
         known = ", ".join(sorted(checks))
         return [Located((*at, "check"), f"unknown check '{entry['check']}' (known: {known})")]
+    params = {key: value for key, value in entry.items() if key not in ("check", "label")}
     problems = [
-        Located(at, f"check '{check.id}' needs the parameter '{name}'") for name in check.needs if name not in entry
+        Located(
+            at if name is None else (*at, name), message.replace(f"requirement '{check.id}'", f"check '{check.id}'", 1)
+        )
+        for name, message in check.parameter_problems(params)
     ]
     form = entry.get("form")
     if form is not None and form not in forms:

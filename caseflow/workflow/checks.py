@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from caseflow import CaseView, Check, hookimpl
+from caseflow import CaseView, Check, CheckParameter, hookimpl
 from caseflow.core.consent_rules import expiry_reasons, facts_of, minor_problem
 from caseflow.referrals.referral_forms import OPEN_STATUSES
 
@@ -218,57 +218,144 @@ def _screening(params: Mapping[str, Any]) -> str:
     return str(params.get("title") or named)
 
 
+def _form(meaning: str = "the form id, e.g. `core.plan`") -> CheckParameter:
+    return CheckParameter("form", str, meaning, required=True, identifies=True)
+
+
+def _title_parameter(meaning: str = "the document in words, for the message") -> CheckParameter:
+    return CheckParameter("title", str, meaning, default='"a FORM document"')
+
+
+COMMAND = CheckParameter(
+    "command", str, "the command that writes it, shown in the message; `{client}` is the client id",
+    default="`caseflow new CLIENT FORM`",
+)  # fmt: skip
+SINCE_STAGE_ENTRY = "only {what} since the client entered the current stage"
+
 CHECKS = [
     Check(
         "identity_complete",
         lambda p: "identity complete (name, date of birth, a way to reach them)",
         _identity_complete,
+        doc="The client record has a name, a date of birth and a way to reach the client (phone, email or address).",
     ),
-    Check("consent_on_file", lambda p: f"an active {p.get('kind', 'treatment')} consent on file", _consent_on_file),
-    Check("document_exists", _title, _document_exists, needs=("form",)),
-    Check("document_valid", lambda p: f"{_title(p)}, valid", _document_valid, needs=("form",)),
+    Check(
+        "consent_on_file",
+        lambda p: f"an active {p.get('kind', 'treatment')} consent on file",
+        _consent_on_file,
+        parameters=(
+            CheckParameter(
+                "kind",
+                str,
+                "the consent's kind: `treatment`, or `release` for a release of information",
+                default="`treatment`",
+                identifies=True,
+            ),
+        ),
+        doc="An active consent of a kind is on file and valid today (not expired by date, duration or event; "
+        "signed by the right person for a minor).",
+    ),
+    Check(
+        "document_exists",
+        _title,
+        _document_exists,
+        parameters=(_form("the form id, e.g. `core.intake-interview`"), _title_parameter(), COMMAND),
+        doc="A document of a form is there and something is written in it (a bare skeleton does not count).",
+    ),
+    Check(
+        "document_valid",
+        lambda p: f"{_title(p)}, valid",
+        _document_valid,
+        parameters=(_form(), _title_parameter(), COMMAND),
+        doc="The documents of a form are there and each validates against its form.",
+    ),
     Check(
         "screened_within",
         lambda p: f"{_screening(p)} within {p.get('days', 30)} days",
         _screened_within,
+        parameters=(
+            CheckParameter("days", int, "how recent, in days before today", default="`30`"),
+            CheckParameter(
+                "instruments",
+                list,
+                "the instrument form ids that count (`[instruments.phq9, instruments.gad7]`)",
+                default="any instrument",
+                identifies=True,
+            ),
+            CheckParameter(
+                "since_stage_entry",
+                bool,
+                SINCE_STAGE_ENTRY.format(what="a screening given") + " (a rescreen)",
+                default="`false`",
+            ),
+            CheckParameter("title", str, "the screening in words", default='"a screening with ..."'),
+        ),
+        doc="A screening was given within some days (in the current episode of the case).",
     ),
     Check(
         "plan_has_measurable_goal",
         lambda p: "a goal with an objective, a target date and a responsible party",
         _plan_has_measurable_goal,
+        doc="The plan (`core.plan`) has a goal with an objective that has a target date and a responsible party.",
     ),
     Check(
         "approved",
         lambda p: f"{_title(p)}, approved by a supervisor at its current version",
         _approved,
-        needs=("form",),
+        parameters=(
+            _form(),
+            _title_parameter("the document in words"),
+            CheckParameter("since_stage_entry", bool, SINCE_STAGE_ENTRY.format(what="a decision made"), "`false`"),
+        ),
+        doc="Each document of a form is approved by a supervisor at its current version: the approval is bound "
+        "to the git blob id, so any later change needs approving again, and only an approval committed by the "
+        "approver counts.",
     ),
-    Check("no_open_referrals", lambda p: "no referral left open", _no_open_referrals),
+    Check(
+        "no_open_referrals",
+        lambda p: "no referral left open",
+        _no_open_referrals,
+        doc="No referral of the client is still open (draft, requested, received, accepted, in progress).",
+    ),
     Check(
         "referrals_serve_plan_goals",
         lambda p: "every open referral linked to a goal of the plan",
         _referrals_serve_plan_goals,
+        doc="Every open referral names a goal (`goal:`) the plan has.",
     ),
     Check(
         "contact_attempts",
         lambda p: f"{p.get('count', 2)} attempts to reach the client within {p.get('days', 30)} days",
         _contact_attempts,
+        parameters=(
+            CheckParameter("count", int, "how many attempts", default="`2`"),
+            CheckParameter("days", int, "within how many days before today", default="`30`"),
+        ),
+        doc="Attempts to reach the client are on record (contact notes whose client was not reached: "
+        "`caseflow visit CLIENT --not-reached`), enough of them and recent: closing for lost contact.",
     ),
     Check(
         "field_given",
         lambda p: f"{p.get('title') or p.get('field')} given in {p.get('form')}",
         _field_given,
-        needs=("form", "field"),
+        parameters=(
+            _form("the form id"),
+            CheckParameter("field", str, "the field's name at the top of the document", required=True, identifies=True),
+            CheckParameter("title", str, "the field in words", default="the field's name"),
+        ),
+        doc="A field of a document is given (not empty).",
     ),
     Check(
         "discharge_goals_reviewed",
         lambda p: "an outcome for every goal of the plan in the discharge",
         _discharge_goals_reviewed,
+        doc="The discharge summary gives an outcome for every goal of the plan.",
     ),
     Check(
         "suicide_risk_followed_up",
         lambda p: "a positive PHQ-9 item 9 followed by a C-SSRS",
         _suicide_risk_followed_up,
+        doc="A positive PHQ-9 item 9 is followed by a C-SSRS screener on or after that day.",
     ),
 ]
 

@@ -12,9 +12,9 @@ from caseflow.hookspecs import hookimpl
 from caseflow.records.discharge_form import REASON_TITLES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
-    from caseflow.workflow.model import Requirement
+    from caseflow.workflow.model import Check, Requirement
 
 
 @hookimpl
@@ -34,12 +34,45 @@ def _requirement(requirement: Requirement, describe: Callable[[Requirement], str
     }
 
 
+def _of_transitions(stage: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for t in stage["transitions"] for r in t["requirements"]]
+
+
+def _checks(checks: Mapping[str, Check], used: set[str], owners: Mapping[str, str]) -> dict[str, Any]:
+    """Each check the workflow uses: its plugin, what it tests, and its declared parameters."""
+    return {
+        check_id: {
+            "plugin": owners.get(check_id),
+            "doc": checks[check_id].doc,
+            "needs": list(checks[check_id].needs),
+            "parameters": [
+                {
+                    "name": p.name,
+                    "type": p.type.__name__,
+                    "meaning": p.meaning,
+                    "default": p.default or None,
+                    "required": p.required,
+                    "identifies": p.identifies,
+                }
+                for p in checks[check_id].parameters
+            ],
+        }
+        for check_id in sorted(used)
+        if check_id in checks
+    }
+
+
 @click.command()
 @click.argument("client_id", type=ID, metavar="[CLIENT]", required=False)
 @json_option
 @repo_options
 def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
-    """The workflow's stages; with CLIENT, where the client is and what is still needed to move on."""
+    """The workflow's stages; with CLIENT, where the client is and what is still needed to move on.
+
+    With --json, each requirement as data (its check's id, its parameters, its words) and, under
+    `checks`, every check the workflow uses with its declared parameters (name, type, meaning,
+    default, required).
+    """
 
     repo = settings.repo()
     workflow = repo.workflow_spec
@@ -64,7 +97,15 @@ def stages(settings: Settings, client_id: str | None, as_json: bool) -> None:
     ]
     if client_id is None:
         if as_json:
-            emit_json({"workflow": workflow.id, "stages": listing, "monitoring": dict(workflow.monitoring)})
+            used = {r["check"] for s in listing for r in [*s["requirements"], *_of_transitions(s)]}
+            emit_json(
+                {
+                    "workflow": workflow.id,
+                    "stages": listing,
+                    "monitoring": dict(workflow.monitoring),
+                    "checks": _checks(repo.host.checks(), used, repo.host.owners("checks")),
+                }
+            )
             return
         click.echo(click.style(f"{workflow.title} ({workflow.id})", bold=True))
         table(

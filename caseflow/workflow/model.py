@@ -42,16 +42,106 @@ class Requirement:
         return f"if {self.when.get('field')} is {' or '.join(str(v) for v in self.when.get('in') or ())}"
 
 
+#: The types a check parameter may take, and how the reference names each.
+PARAMETER_TYPES: Mapping[type, str] = {str: "text", int: "whole number", bool: "true or false", list: "list of text"}
+
+
+@dataclass(frozen=True)
+class CheckParameter:
+    """One parameter a check takes, declared so that a requirement giving it can be checked when
+    its workflow loads, and so that the reference (docs/reference/checks.md) lists it from the code:
+    ``CheckParameter("days", int, "how recent, in days before today", default="30")``.
+
+    ``type`` is one of ``str``, ``int``, ``bool`` or ``list`` (a list of text). ``default`` says in
+    words what holds when the parameter is left out (empty: nothing). ``identifies`` marks a
+    parameter that says *what* a requirement is about (a form, the instruments) rather than how
+    strict it is: two workflow extensions that add the same check to the same stage with the same
+    identifying values set the same requirement, which is a conflict (see :class:`WorkflowExtension`).
+    """
+
+    name: str
+    type: type
+    meaning: str
+    default: str = ""
+    required: bool = False
+    identifies: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in PARAMETER_TYPES:
+            raise ValueError(f"parameter '{self.name}' has type {self.type!r}: use one of str, int, bool, list")
+
+    @property
+    def type_name(self) -> str:
+        """The type in words: "whole number", "list of text"."""
+        return PARAMETER_TYPES[self.type]
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` does not fit this parameter (None: it fits)."""
+        fits = isinstance(value, self.type) and not (self.type is int and isinstance(value, bool))
+        if self.type is list and fits:
+            fits = all(isinstance(item, str) for item in value)
+        return None if fits else f"parameter '{self.name}' takes {_a(self.type_name)}, not {value!r}"
+
+
+def _a(words: str) -> str:
+    return words if words.startswith(("true", "list")) else f"a {words}"
+
+
 @dataclass(frozen=True)
 class Check:
     """A named test of a case. ``evaluate`` returns what is missing, in plain words ([] = met);
-    ``describe`` says what the requirement asks for, for listings."""
+    ``describe`` says what the requirement asks for, for listings.
+
+    ``parameters`` declares what a requirement may give it (name, type, meaning, default): a
+    requirement that leaves out a required one, gives one of the wrong type or gives one the check
+    does not declare is refused when its workflow loads. A check that declares none takes whatever
+    it is given (``needs`` still names the ones it must have)."""
 
     id: str
     describe: Callable[[Mapping[str, Any]], str]
     evaluate: Callable[[CaseView, Mapping[str, Any]], list[str]]
-    #: Parameters a requirement naming this check must give (checked when workflows load).
+    #: Parameters a requirement naming this check must give (the required ``parameters`` are added).
     needs: tuple[str, ...] = ()
+    parameters: tuple[CheckParameter, ...] = ()
+    #: What the check tests, in a sentence or two, for the reference page.
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        required = tuple(p.name for p in self.parameters if p.required)
+        object.__setattr__(self, "needs", tuple(dict.fromkeys((*self.needs, *required))))
+
+    def parameter(self, name: str) -> CheckParameter | None:
+        """The declared parameter ``name`` (None: not declared)."""
+        return next((p for p in self.parameters if p.name == name), None)
+
+    def problems(self, params: Mapping[str, Any]) -> list[str]:
+        """What is wrong with the parameters a requirement gives this check (unknown ones only
+        when the check declares its parameters)."""
+        return [message for _, message in self.parameter_problems(params)]
+
+    def parameter_problems(self, params: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+        """:meth:`problems`, each with the parameter it is about (None: a missing one)."""
+        found: list[tuple[str | None, str]] = [
+            (None, f"requirement '{self.id}' needs the parameter '{name}'") for name in self.needs if name not in params
+        ]
+        for name, value in params.items():
+            declared = self.parameter(name)
+            if declared is None and self.parameters:
+                known = ", ".join(p.name for p in self.parameters)
+                found.append((name, f"check '{self.id}' has no parameter '{name}' (it takes {known})"))
+            elif declared is not None and (why := declared.problem(value)) is not None:
+                found.append((name, f"check '{self.id}': {why}"))
+        return found
+
+    def identity(self, params: Mapping[str, Any]) -> str:
+        """The check with its identifying parameters, ``document_exists{form=core.plan}``: what makes
+        two requirements the same requirement."""
+        shown = [f"{p.name}={_plain(params[p.name])}" for p in self.parameters if p.identifies and p.name in params]
+        return f"{self.id}{{{','.join(shown)}}}" if shown else self.id
+
+
+def _plain(value: Any) -> str:
+    return "[" + ",".join(map(str, value)) + "]" if isinstance(value, list | tuple) else str(value)
 
 
 @dataclass(frozen=True)
@@ -111,7 +201,11 @@ class Workflow:
 
 @dataclass(frozen=True)
 class WorkflowExtension:
-    """What an agency plugin adds to someone else's workflow: stages, transitions, requirements, monitoring."""
+    """What an agency plugin adds to someone else's workflow: stages, transitions, requirements, monitoring.
+
+    Several plugins' extensions combine in a documented order (tryfirst/trylast of the
+    ``register_workflows`` implementation, then plugin name) and a conflict (two plugins setting
+    the same key to different values) goes to the first: see :mod:`caseflow.workflow.combining`."""
 
     workflow: str
     stages: tuple[Stage, ...] = ()
@@ -170,11 +264,7 @@ def workflow_problems(
         if check is None:
             problems.append(f"requirement names unknown check '{requirement.check}'")
             continue
-        problems.extend(
-            f"requirement '{check.id}' needs the parameter '{name}'"
-            for name in check.needs
-            if name not in requirement.params
-        )
+        problems.extend(check.problems(requirement.params))
         form = requirement.params.get("form")
         if forms is not None and isinstance(form, str) and form not in forms:
             problems.append(f"requirement '{check.id}' names unknown form '{form}'")

@@ -199,6 +199,8 @@ BAD_RULES = [
     (("check: document_exists", "check: doc_exists"), ":4:16: unknown check 'doc_exists' (known: approved,"),
     (("{low: 10}", "{low: 0}"), ":8:33: low risk: 0 is less than the minimum of 1"),
     (("referral_stale_days: 5", "referral_wait: 5"), ":9:20: unknown field 'referral_wait'"),
+    (("title: a housing", "titel: a housing"), ":6:16: check 'document_exists' has no parameter 'titel' (it takes"),
+    (("title: a housing needs screen", "title: 14"), ":6:16: check 'document_exists': parameter 'title' takes a text"),
 ]
 
 

@@ -88,8 +88,19 @@ def test_every_public_class_and_function_has_a_docstring() -> None:
 # -- built-in checks ------------------------------------------------------------------------------
 
 
+def _docs_hooks() -> Any:
+    sys.path.insert(0, str(DOCS))
+    try:
+        import hooks  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(DOCS))
+    return hooks
+
+
 def _check_sections() -> dict[str, str]:
-    text = page("reference/checks.md")
+    """The built-in checks' sections as the site shows them: made from the code (docs/hooks.py)."""
+    assert "<!-- caseflow:checks -->" in page("reference/checks.md")
+    text = _docs_hooks().checks_markdown()
     parts = re.split(r"^## `(\w+)`\s*$", text, flags=re.MULTILINE)
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
@@ -125,7 +136,10 @@ def test_every_built_in_check_and_its_parameters_are_documented() -> None:
     assert sorted(check.id for check in checks.CHECKS) == sorted(sections), "docs/reference/checks.md"
     for check in checks.CHECKS:
         section = sections[check.id]
+        assert check.doc, f"{check.id} says nothing of what it tests (Check.doc)"
         parameters = _parameters_read(check.evaluate) | set(check.needs)
+        declared = {p.name for p in check.parameters}
+        assert parameters <= declared, f"{check.id} reads parameters it does not declare: {parameters - declared}"
         for parameter in sorted(parameters):
             assert f"| `{parameter}` |" in section, f"{check.id}: parameter {parameter} is undocumented"
         for parameter in check.needs:
@@ -144,7 +158,10 @@ def test_the_parameter_scan_sees_a_parameter() -> None:
 
 
 def _documented_variables() -> set[str]:
-    return set(re.findall(r"^\| `(\w+)(?:\([^)]*\))?` \|", page("reference/templates.md"), flags=re.MULTILINE))
+    text = page("reference/templates.md")
+    assert "<!-- caseflow:report-variables -->" in text
+    text = text.replace("<!-- caseflow:report-variables -->", _docs_hooks().report_variables_markdown())
+    return set(re.findall(r"^\| `(\w+)(?:\([^)]*\))?` \|", text, flags=re.MULTILINE))
 
 
 def _template_variables(path: Path) -> set[str]:

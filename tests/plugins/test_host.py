@@ -94,10 +94,17 @@ def test_plugin_commands_and_listing(
     assert by_name["riverbend"]["contributes"] == {
         "forms": ["riverbend.housing-assessment"],
         "due rules": ["riverbend-housing-reassessment"],
+        "reports": ["riverbend.monthly-housing"],
     }
     assert by_name["fhir"]["contributes"] == {"exporters": ["fhir"]}
     assert by_name["hsds"]["contributes"] == {"directory readers": ["hsds"]}
-    assert by_name["riverbend"]["hooks"] == ["configure", "register_due_rules", "register_forms", "validate_document"]
+    assert by_name["riverbend"]["hooks"] == [
+        "configure",
+        "register_due_rules",
+        "register_forms",
+        "register_reports",
+        "validate_document",
+    ]
     assert not any(p["default"] for p in listed)
     everything = json.loads(run_caseflow("--repo", path, "plugins", "--all", "--json", env=env).stdout)
     assert {"caseflow.records.plan_form", "caseflow.records.client_ids"} <= {p["name"] for p in everything}

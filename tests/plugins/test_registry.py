@@ -121,13 +121,14 @@ class Monthly:
         return [WorkflowExtension("core.behavioral-health", monitoring={"plan_review_days": 30})]
 
 
-@pytest.mark.parametrize(("plugins", "days"), [((Weekly, Monthly), 30), ((Monthly, Weekly), 7)])
-def test_workflow_extensions_apply_in_registration_order(
-    case_repo: Callable[..., Path], plugins: tuple[type, type], days: int
+@pytest.mark.parametrize("plugins", [(Weekly, Monthly), (Monthly, Weekly)])
+def test_workflow_extensions_combine_by_plugin_name_whatever_the_registration_order(
+    case_repo: Callable[..., Path], plugins: tuple[type, type]
 ) -> None:
     repo = registered_plugin(case_repo(), *(plugin() for plugin in plugins))
     workflow = repo.host.workflows()["core.behavioral-health"]
-    assert workflow.monitoring["plan_review_days"] == days  # the later-registered plugin's value stands
+    assert workflow.monitoring["plan_review_days"] == 30  # "Monthly" comes first by name, and wins
+    assert [c.plugins for c in repo.host.workflow_conflicts()] == [("Monthly", "Weekly")]
     listed = {info.name: info.contributes for info in repo.host.describe()}
     assert listed["Weekly"] == listed["Monthly"] == {"workflow extensions": ("core.behavioral-health",)}
 

@@ -1,8 +1,9 @@
 """Riverbend Community Services (a fictional agency): what an agency plugin looks like.
 
 It adds one form (a housing assessment), one agency rule (home visits record their length,
-for the agency's lone-worker safety policy) and one due rule (a housing reassessment, every
-``housing_reassessment_days``: its own setting in caseflow.yaml), using only caseflow's public API::
+for the agency's lone-worker safety policy), one due rule (a housing reassessment, every
+``housing_reassessment_days``: its own setting in caseflow.yaml) and one report (``monthly-housing``,
+in :mod:`caseflow_riverbend.reports`), using only caseflow's public API::
 
     plugins:
       config:
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from caseflow import DocumentView, Finding, Form, hookimpl
+from caseflow_riverbend.reports import register_reports as register_reports  # this plugin's hook too
 
 if TYPE_CHECKING:  # (the due list's types load only when the due list is asked for: start-up stays light)
     from caseflow import CaseView, Due, DueRule

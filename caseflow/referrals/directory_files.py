@@ -16,6 +16,7 @@ import marshal
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -36,6 +37,8 @@ FOLDER = "directories"
 CACHE_DIR = layout.DIRECTORY_CACHE
 #: 3: marshal (decodes twice as fast as JSON; the data is lists, strings and numbers only).
 CACHE_FORMAT = 3
+#: Where the sources' hashes are remembered by stat stamp (see :func:`content_key`).
+STAMPS = "stamps.marshal"
 NO_READER = "no installed plugin reads this directory format"
 NO_READER_HINT = " (Open Referral HSDS needs the caseflow-hsds plugin; `caseflow plugins` lists what is installed)"
 
@@ -116,7 +119,7 @@ def load_source(root: Path, host: PluginHost, directory_id: str, rel: str) -> Lo
     source = root / rel
     try:
         _inside(root, source, rel)
-        key = content_key(source, host.fingerprint())
+        key = content_key(source, host.fingerprint(), root / CACHE_DIR / STAMPS)
     except (CaseflowError, OSError) as exc:
         return LoadedSource(directory_id, rel, None, error=_reason(exc))
     cached = _read_cache(root, directory_id, key)
@@ -134,17 +137,58 @@ def load_source(root: Path, host: PluginHost, directory_id: str, rel: str) -> Lo
     return LoadedSource(directory_id, rel, loaded.directory, loaded.skipped, reader)
 
 
-def content_key(source: Path, salt: str) -> str:
-    """A hash of every file's name and bytes under ``source`` (or of the one file), and ``salt``."""
-    # (marshal's format may change with Python's version: a cache is for the Python that wrote it.)
-    digest = hashlib.sha256(f"caseflow-directory-cache {CACHE_FORMAT} {sys.version}\0{salt}\0".encode())
+def content_key(source: Path, salt: str, stamps: Path | None = None) -> str:
+    """A hash of every file's name and bytes under ``source`` (or of the one file), and ``salt``.
+
+    ``stamps``: a file where the hash of the bytes is remembered by the files' stat stamps (size,
+    times, inode), as git's index remembers blob ids: while no file changed, nothing is read (a
+    5,000-service directory is 10 MB to hash on every search otherwise).
+    """
     if not source.exists():
         raise NotFound(f"{source.name}: no such file or folder")
-    for rel, path in _files(source):
+    # (marshal's format may change with Python's version: a cache is for the Python that wrote it.)
+    digest = hashlib.sha256(f"caseflow-directory-cache {CACHE_FORMAT} {sys.version}\0{salt}\0".encode())
+    digest.update(_bytes_digest(source, stamps).encode())
+    return digest.hexdigest()
+
+
+#: A file changed this recently may change again within the clock's granularity: its stat stamp
+#: says nothing yet (git's "racy" rule).
+_RACY_SECONDS = 2.0
+
+
+def _bytes_digest(source: Path, stamps: Path | None) -> str:
+    files = list(_files(source))
+    stats = [path.stat() for _, path in files]
+    stamp = tuple(
+        (rel, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns) for (rel, _), st in zip(files, stats, strict=True)
+    )
+    remembered = _remembered(stamps)
+    kept = remembered.get(str(source))
+    if kept is not None and kept[0] == stamp:
+        return str(kept[1])
+    digest = hashlib.sha256()
+    for rel, path in files:
         data = path.read_bytes()
         digest.update(f"{rel}\0{len(data)}\0".encode())
         digest.update(data)
-    return digest.hexdigest()
+    found = digest.hexdigest()
+    if stamps is not None and all(time.time() - st.st_mtime > _RACY_SECONDS for st in stats):
+        remembered[str(source)] = (stamp, found)
+        with contextlib.suppress(OSError):
+            stamps.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            atomic_write(stamps, marshal.dumps(remembered))
+    return found
+
+
+def _remembered(stamps: Path | None) -> dict[str, Any]:
+    if stamps is None:
+        return {}
+    try:
+        found = marshal.loads(stamps.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _files(source: Path) -> Iterator[tuple[str, Path]]:

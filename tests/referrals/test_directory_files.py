@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,3 +208,27 @@ def test_a_folder_replaced_by_a_file_leaves_no_folder_and_ids_stay_unique(
         ("county", "directories/county.json", False),
     ]
     assert "directory id 'county' is already used by directories/county" in str(sources[1].error)
+
+
+def test_a_sources_hash_is_remembered_by_stat_stamp_and_taken_again_when_the_file_changes(tmp_path: Path) -> None:
+    from caseflow.referrals.directory_files import content_key
+
+    source, stamps = tmp_path / "toy.json", tmp_path / "cache" / "stamps.marshal"
+    source.write_text(listing(("t1", "Talk therapy")))
+    os.utime(source, (1_700_000_000, 1_700_000_000))  # long ago: its stamp can be trusted
+    first = content_key(source, "salt", stamps)
+    assert first == content_key(source, "salt") and stamps.exists()
+    # Trusted while the stamp holds: a remembered hash is used without reading the file.
+    remembered = marshal.loads(stamps.read_bytes())
+    remembered[str(source)] = (remembered[str(source)][0], "0" * 64)
+    stamps.write_bytes(marshal.dumps(remembered))
+    assert content_key(source, "salt", stamps) != first
+    # The same size and modification time, other bytes: the change time tells, and it is hashed again.
+    source.write_text(listing(("t2", "Talk therapx")))
+    os.utime(source, (1_700_000_000, 1_700_000_000))
+    assert content_key(source, "salt", stamps) == content_key(source, "salt") != first
+    # Just written: not remembered (it may change again within the clock's granularity).
+    fresh = tmp_path / "fresh.json"
+    fresh.write_text(listing(("t1", "Talk therapy")))
+    content_key(fresh, "salt", stamps)
+    assert str(fresh) not in marshal.loads(stamps.read_bytes())

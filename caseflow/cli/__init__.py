@@ -20,9 +20,10 @@ import click
 
 from caseflow import __version__
 from caseflow.cli.context import Settings, StartupPlugins, no_color_option, print_error
-from caseflow.cli.lazy import Catalog, LazyGroup, cache_folder, fingerprint
+from caseflow.cli.lazy import Catalog, LazyGroup, fingerprint
 from caseflow.cli.params import STAFF
 from caseflow.errors import CaseflowError
+from caseflow.plugins.installed import cache_folder
 
 
 def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> click.Group:
@@ -98,16 +99,14 @@ def _catalog(startup: StartupPlugins) -> Catalog:
 
 
 def _fingerprint(startup: StartupPlugins) -> str:
-    from importlib.metadata import entry_points
-
-    from caseflow.plugins import COMMAND_PLUGINS, ENTRY_POINT_GROUP
+    from caseflow.plugins import COMMAND_PLUGINS
+    from caseflow.plugins.installed import installed_plugins
 
     plugins = []
     if startup.entry_points:
-        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-            if startup.policy.permits(entry_point.name):
-                version = entry_point.dist.version if entry_point.dist is not None else None
-                plugins.append((entry_point.name, entry_point.value, version))
+        for installed in installed_plugins():
+            if startup.policy.permits(installed.name):
+                plugins.append((installed.name, installed.value, installed.version))
     policy = f"{sorted(startup.policy.allow or ['*'])} - {sorted(startup.policy.block)} {startup.entry_points}"
     return fingerprint(COMMAND_PLUGINS, plugins, policy)
 

@@ -23,8 +23,9 @@ import click
 
 from caseflow import __version__
 from caseflow.cli.context import CaseflowGroup
+from caseflow.plugins.installed import CACHE_ENV
 
-CATALOG_ENV = "CASEFLOW_CACHE_DIR"
+CATALOG_ENV = CACHE_ENV
 
 
 class LazyGroup(CaseflowGroup):
@@ -131,15 +132,6 @@ class Catalog:
             temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
             temporary.write_text(json.dumps({"fingerprint": self.fingerprint, "commands": entries}), encoding="utf-8")
             os.replace(temporary, self.path)
-
-
-def cache_folder(environ: Any = None) -> Path:
-    """``$CASEFLOW_CACHE_DIR``, else ``$XDG_CACHE_HOME/caseflow``, else ``~/.cache/caseflow``."""
-    environ = os.environ if environ is None else environ
-    if environ.get(CATALOG_ENV):
-        return Path(environ[CATALOG_ENV])
-    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "caseflow"
 
 
 def fingerprint(modules: Iterable[str], plugins: Iterable[tuple[str, str, str | None]], policy: str) -> str:

@@ -15,10 +15,10 @@ The core never touches ``pm.hook``. This package imports a feature's spec types 
 from __future__ import annotations
 
 from caseflow.plugins.host import PluginHost, PluginInfo
+from caseflow.plugins.installed import ENTRY_POINT_GROUP, InstalledPlugin, installed_plugins
 from caseflow.plugins.manager import (
     COMMAND_PLUGINS,
     DEFAULT_PLUGINS,
-    ENTRY_POINT_GROUP,
     PLUGINS_ENV,
     PluginPolicy,
     get_plugin_manager,
@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_PLUGINS",
     "ENTRY_POINT_GROUP",
     "PLUGINS_ENV",
+    "InstalledPlugin",
     "Kind",
     "PluginCalls",
     "PluginHost",
@@ -38,5 +39,6 @@ __all__ = [
     "PluginPolicy",
     "Registry",
     "get_plugin_manager",
+    "installed_plugins",
     "not_installed",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from caseflow.errors import CaseflowError, PluginError
-from caseflow.plugins.manager import COMMAND_PLUGINS, DEFAULT_PLUGINS, ENTRY_POINT_GROUP, disable_hint
+from caseflow.plugins.installed import installed_plugins
+from caseflow.plugins.manager import COMMAND_PLUGINS, DEFAULT_PLUGINS, disable_hint
 from caseflow.plugins.registry import Kind, PluginCalls, Registry, failure
 
 if TYPE_CHECKING:
@@ -339,7 +339,7 @@ class PluginHost:
 
     @functools.cached_property
     def _fingerprint(self) -> str:
-        versions = {ep.name: ep.dist.version for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist}
+        versions = {p.name: p.version for p in installed_plugins() if p.version}
         names = sorted(name for name, _ in self.pm.list_name_plugin())
         return ";".join([_caseflow_version(), *(f"{name}={versions.get(name, '')}" for name in names)])
 
@@ -356,7 +356,7 @@ class PluginHost:
             problems.extend((impl.plugin_name, str(problem)) for problem in said or ())
         if settings:  # (a blocked plugin may keep its settings: it is installed)
             installed = {name for name, _ in self.pm.list_name_plugin()}
-            installed |= {entry_point.name for entry_point in entry_points(group=ENTRY_POINT_GROUP)}
+            installed |= {plugin.name for plugin in installed_plugins()}
             unknown = [name for name in settings if name not in installed]
             problems.extend((name, f"no plugin named '{name}' is installed") for name in unknown)
         return problems
@@ -384,7 +384,7 @@ class PluginHost:
         for kind, owned in owners:
             for item_id, owner in owned.items():
                 contributions.setdefault(owner, {}).setdefault(kind, []).append(item_id)
-        versions = {ep.name: ep.dist.version for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist}
+        versions = {p.name: p.version for p in installed_plugins() if p.version}
         packages = _Packages()
         infos = []
         for name, plugin in self.pm.list_name_plugin():
@@ -419,9 +419,9 @@ def _distribution_version(plugin: object, packages: _Packages) -> str | None:
     top = module.partition(".")[0]
     if top == "caseflow":
         return _caseflow_version()
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.dist and entry_point.module in (module, top):
-            return str(entry_point.dist.version)
+    for installed in installed_plugins():
+        if installed.version and installed.value.partition(":")[0].strip() in (module, top):
+            return installed.version
     for distribution in (*packages.distributions.get(top, ()), top.replace("_", "-")):
         try:
             return version(distribution)

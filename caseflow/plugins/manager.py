@@ -12,15 +12,14 @@ import importlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
 
 from caseflow import hookspecs
 from caseflow.errors import PluginError
+from caseflow.plugins.installed import installed_plugins
 
-ENTRY_POINT_GROUP = "caseflow"
 PLUGINS_ENV = "CASEFLOW_PLUGINS"
 
 #: Each feature's commands, added to the ``caseflow`` command through ``register_commands`` as any
@@ -97,7 +96,7 @@ class PluginPolicy:
 
 def not_installed(policy: PluginPolicy) -> list[str]:
     """Plugins an allow-list names that no installed distribution provides (likely typos)."""
-    installed = {entry_point.name for entry_point in entry_points(group=ENTRY_POINT_GROUP)}
+    installed = {plugin.name for plugin in installed_plugins()}
     return sorted(set(policy.allow or ()) - installed)
 
 
@@ -114,7 +113,7 @@ def get_plugin_manager(
     pm.add_hookspecs(hookspecs)
     for module_name in DEFAULT_PLUGINS if defaults else ():
         pm.register(importlib.import_module(module_name), name=module_name)
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+    for entry_point in installed_plugins():
         if not policy.permits(entry_point.name) or pm.has_plugin(entry_point.name):
             continue
         try:

@@ -127,6 +127,14 @@ class Store:
         with self.try_lock() as mine:
             return listing.status_under(self.root, folder, mine, inner_rules)
 
+    def staged_since(self, folder: str, since: str) -> list[str]:
+        """:func:`caseflow.core.git.listing.staged_since`: what git's index changed under ``folder``."""
+        return listing.staged_since(self.root, folder, since)
+
+    def head_if_staged_as_committed(self, folder: str) -> str | None:
+        """:func:`caseflow.core.git.listing.head_if_staged_as_committed`."""
+        return listing.head_if_staged_as_committed(self.root, folder)
+
     def index_stamp(self) -> bytes | None:
         """:func:`caseflow.core.git.listing.index_stamp`: names what git's index stages now."""
         return listing.index_stamp(self.root)

@@ -163,7 +163,9 @@ def take_snapshot(store: Store, index: CaseIndex, client_ids_only: Sequence[str]
     if stamps != remembered:
         index.put_stats(stamps)
     if stamp is not None and stamp == store.index_stamp():  # git's index stayed as it was listed
-        staged_listing.save(store.root, _as_staged(store, snapshot, staged, changed, stamp))
+        base = store.head_if_staged_as_committed(CLIENTS_DIR) or ""
+        if stamp == store.index_stamp():  # (and still did while HEAD was compared with it)
+            staged_listing.save(store.root, _as_staged(store, snapshot, staged, changed, stamp, base))
     return snapshot
 
 
@@ -174,9 +176,26 @@ _MOST_CHANGED_CLIENTS = 200
 def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot | None:
     """The snapshot from the kept staged entries and the working tree's status. None where that
     cannot be trusted or would not be faster: git's index moved meanwhile (someone staged or
-    committed), or too many clients' folders changed to take them one by one."""
+    committed while this ran), or too many clients' folders changed to take them one by one.
+
+    Where git's index has moved on since the listing was kept, the clients whose staged files
+    differ from the listing's base commit are taken again too."""
     changed = store.status_under(CLIENTS_DIR, kept.inner_rules)
-    touched = sorted({c for c in map(_client_of, changed) if c and _is_client_id(c)})
+    # (Read after the status: git status may have refreshed the file stamps in git's index.)
+    stamp = store.index_stamp()
+    staged_since: list[str] = []
+    if stamp is None:
+        return None
+    if stamp != kept.stamp:
+        if not kept.base:
+            return None
+        try:
+            staged_since = store.staged_since(CLIENTS_DIR, kept.base)
+        except StoreError:
+            return None  # the base commit is gone (a history rewritten, then pruned): list everything
+        if any(p.endswith("/.gitignore") for p in staged_since):
+            return None  # an ignore rule staged since: what the kept listing says of the rules is stale
+    touched = sorted({c for c in map(_client_of, [*changed, *staged_since]) if c and _is_client_id(c)})
     if len(touched) > _MOST_CHANGED_CLIENTS:
         return None
     part = Snapshot()
@@ -186,7 +205,7 @@ def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot 
         part, stamps = _entries(store, staged, changed, remembered)
         if stamps != remembered:
             index.put_stats(stamps)
-    if store.index_stamp() != kept.stamp:
+    if store.index_stamp() != stamp:
         return None
     if not touched:
         return Snapshot(entries=kept.entries, _digests=dict(kept.digests), _listing_key=kept.listing_key)
@@ -198,7 +217,12 @@ def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot 
 
 
 def _as_staged(
-    store: Store, snapshot: Snapshot, staged: dict[str, tuple[str, str]], changed: dict[str, str], stamp: bytes
+    store: Store,
+    snapshot: Snapshot,
+    staged: dict[str, tuple[str, str]],
+    changed: dict[str, str],
+    stamp: bytes,
+    base: str,
 ) -> StagedListing:
     """What to keep of a whole listing: every client's entries as staged, without the working
     tree's changes (those are asked for again each time)."""
@@ -211,7 +235,7 @@ def _as_staged(
     inner_rules = any(p.endswith("/.gitignore") for p in staged)
     clean = snapshot if not touched else Snapshot(entries=entries)
     digests = {c: clean.client_digest(c) for c in entries}
-    return StagedListing(stamp, entries, inner_rules, digests, clean.listing_key())
+    return StagedListing(stamp, entries, inner_rules, digests, clean.listing_key(), base)
 
 
 _MERGED = MERGED_DIR + "/"

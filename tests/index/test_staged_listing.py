@@ -3,6 +3,7 @@ without it, whatever changed in the working tree or in git's index since it was 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -93,16 +94,103 @@ def test_the_same_file_edited_twice_is_hashed_again(agency: Path) -> None:
     assert second.entries == taken(agency, kept=False).entries
 
 
-def test_staging_or_committing_by_hand_is_not_answered_from_the_kept_listing(agency: Path) -> None:
+def test_staging_or_committing_by_hand_is_answered_from_the_kept_listing_and_what_changed_since(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     keep_listing(agency)
     kept_before = (agency / STAGED_LISTING).read_bytes()
     record = first_client(agency) / "client.yaml"
     record.write_text(record.read_text() + "\n")
     git(agency, "add", "-A")  # git's index stages new bytes: its checksum moves
-    assert taken(agency, kept=True).entries == taken(agency, kept=False).entries
+    listings = count_whole_listings(monkeypatch)
+    expected = snapshot_of_everything(agency)
+    listings.clear()
+    assert taken(agency, kept=True).entries == expected
     git(agency, "commit", "-q", "-m", "by hand")
-    assert taken(agency, kept=True).entries == taken(agency, kept=False).entries
-    assert (agency / STAGED_LISTING).read_bytes() != kept_before
+    expected = snapshot_of_everything(agency)
+    listings.clear()
+    assert taken(agency, kept=True).entries == expected
+    assert listings == []  # only the clients that changed were listed again ...
+    assert (agency / STAGED_LISTING).read_bytes() == kept_before  # ... against the kept listing, as it was
+
+
+def snapshot_of_everything(root: Path) -> dict[str, list[tuple[str, str, str]]]:
+    """The entries of a whole listing, without touching the kept one."""
+    kept = root / STAGED_LISTING
+    saved = kept.read_bytes() if kept.exists() else None
+    try:
+        return taken(root, kept=False).entries
+    finally:
+        if saved is not None:
+            kept.write_bytes(saved)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda c: (c / "client.yaml").write_text((c / "client.yaml").read_text() + "\n"), id="edited"),
+        pytest.param(lambda c: (c / "notes-extra.md").write_text("# A new note\n"), id="added"),
+        pytest.param(lambda c: (c / "client.yaml").unlink(), id="deleted"),
+        pytest.param(lambda c: shutil.rmtree(c), id="folder-deleted"),
+        pytest.param(lambda c: shutil.copytree(c, c.with_name("C-NEW0001")), id="new-client"),
+    ],
+)
+def test_commits_since_the_listing_was_kept_show_as_in_a_whole_listing(
+    agency: Path, change: Callable[[Path], object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep_listing(agency)
+    change(first_client(agency))
+    git(agency, "add", "-A")
+    git(agency, "commit", "-q", "-m", "a change")
+    (agency / "unrelated.txt").write_text("a change outside the clients' folders\n")
+    expected = snapshot_of_everything(agency)
+    listings = count_whole_listings(monkeypatch)
+    with_kept = taken(agency, kept=True)
+    assert with_kept.entries == expected and listings == []
+    assert list(with_kept.entries) == sorted(with_kept.entries)  # in git's order
+
+
+def test_a_caseflow_write_costs_the_next_read_no_whole_listing(agency: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    keep_listing(agency)
+    client = first_client(agency).name
+    repo = open_repo(agency, environ={})
+    repo.records.set_fields(repo.actor("casey"), client, "client.yaml", ["phone=555-0142"])
+    expected = snapshot_of_everything(agency)
+    listings = count_whole_listings(monkeypatch)
+    assert taken(agency, kept=True).entries == expected
+    assert listings == []
+
+
+def test_a_listing_kept_while_something_was_staged_is_not_used_once_the_index_moves(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = first_client(agency) / "client.yaml"
+    record.write_text(record.read_text() + "\n")
+    git(agency, "add", "-A")  # staged, not committed: the listing matches no commit
+    keep_listing(agency)
+    git(agency, "commit", "-q", "-m", "now committed")
+    expected = snapshot_of_everything(agency)
+    listings = count_whole_listings(monkeypatch)
+    assert taken(agency, kept=True).entries == expected
+    assert listings == [1]
+
+
+def test_a_base_commit_git_no_longer_has_means_listing_everything(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep_listing(agency)
+    stamp = open_repo(agency, environ={}).store.index_stamp()
+    assert stamp is not None
+    kept = staged_listing.load(agency, stamp)
+    assert kept is not None and kept.base == git(agency, "rev-parse", "HEAD").strip()
+    staged_listing.save(agency, dataclasses.replace(kept, base="0" * 40))
+    record = first_client(agency) / "client.yaml"
+    record.write_text(record.read_text() + "\n")
+    git(agency, "commit", "-q", "-am", "a change")
+    expected = snapshot_of_everything(agency)
+    listings = count_whole_listings(monkeypatch)
+    assert taken(agency, kept=True).entries == expected
+    assert listings == [1]
 
 
 def test_a_damaged_kept_listing_is_listed_again(agency: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,10 +207,14 @@ def test_no_stamp_no_kept_listing(agency: Path, monkeypatch: pytest.MonkeyPatch)
     assert not (agency / STAGED_LISTING).exists()
 
 
-def test_load_refuses_another_stamp(agency: Path) -> None:
+def test_load_refuses_another_stamp_unless_the_listing_matches_a_commit(agency: Path) -> None:
     keep_listing(agency)
-    repo = open_repo(agency, environ={})
-    stamp = repo.store.index_stamp()
+    stamp = open_repo(agency, environ={}).store.index_stamp()
     assert stamp is not None
+    other = stamp[:-1] + bytes([stamp[-1] ^ 1])
+    kept = staged_listing.load(agency, stamp)
+    assert kept is not None and kept.base
+    assert staged_listing.load(agency, other) == kept  # what changed since is asked of git
+    staged_listing.save(agency, dataclasses.replace(kept, base=""))
     assert staged_listing.load(agency, stamp) is not None
-    assert staged_listing.load(agency, stamp[:-1] + bytes([stamp[-1] ^ 1])) is None
+    assert staged_listing.load(agency, other) is None

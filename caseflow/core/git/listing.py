@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from caseflow.core.git.config import config_value
-from caseflow.core.git.runner import GitFailed, git, query, run_concurrently
+from caseflow.core.git.runner import GitFailed, git, head, query, run_concurrently
 from caseflow.core.layout import LOCAL_DIR
 
 #: One entry of ``git ls-files -s -z``: mode, blob id, stage, path.
@@ -49,6 +49,29 @@ def status_under(root: Path, folder: str, optional_locks: bool, inner_rules: boo
     a ``.gitignore`` is staged under ``folder``."""
     (status_out,) = run_concurrently(root, _status(folder, whole_tree=True), optional_locks=optional_locks)
     return _changed(root, folder, status_out, inner_rules=inner_rules)
+
+
+def staged_since(root: Path, folder: str, since: str) -> list[str]:
+    """The paths under ``folder`` whose staged entry differs from the commit ``since``: what git's
+    index changed there since it matched that commit (the commits and merges made meanwhile, and
+    anything staged). A StoreError if git cannot tell (``since`` is gone)."""
+    (changed_out,) = run_concurrently(
+        root, ["diff-index", "--cached", "--name-only", "-z", "--no-renames", since, "--", folder]
+    )
+    return [path for path in changed_out.split("\0") if path]
+
+
+def head_if_staged_as_committed(root: Path, folder: str) -> str | None:
+    """The commit HEAD names, if git's index stages exactly what it holds under ``folder``
+    (nothing staged there and not committed); else None."""
+    commit = head(root)
+    if commit is None:
+        return None
+    try:
+        git(root, "--no-optional-locks", "diff-index", "--cached", "--quiet", commit, "--", folder, literal=True)
+    except GitFailed:
+        return None  # something is staged there (exit 1), or git could not tell
+    return commit
 
 
 def _ls_files(*folders: str) -> list[str]:

@@ -53,8 +53,15 @@ def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
     if repo.index.note(PARSED_NOTE) == listing:
         return snapshot
     live = snapshot.keys()
-    known = repo.index.known()
-    missing = [f for f in snapshot.files if f.readable and f.key not in known]
+    unparsed = live - repo.index.known()
+    # (Files made only for the clients with a document not parsed yet: after a write, one or two.)
+    missing = [
+        f
+        for client_id, entries in snapshot.entries.items()
+        if any(blob and document_key(inner, blob) in unparsed for inner, blob, _ in entries)
+        for f in snapshot.of(client_id)
+        if f.readable and f.key in unparsed
+    ]
     if missing:
         _index_all(repo, missing, progress)
     if repo.index.prune(live):  # many documents went away (or changed): so did what was derived from them

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +71,17 @@ def build_case_repo(path: Path) -> Path:
         repo = open_repo(path, environ={})
         # The first member is added by whoever sets the repository up; the rest by the supervisor.
         repo.agency.add_staff(repo.config.staff_member("sam"), staff_id=staff_id, name=name, email=email, role=role)
+    return path
+
+
+def compact_repo(path: Path) -> Path:
+    """Make a template repository cheap to copy and to delete: git's sample hooks go (13 files
+    nobody runs) and loose objects are packed into one file. Every copy of a template carries its
+    files, and every file is deleted again, so their number is what a test session pays for."""
+    for sample in (path / ".git" / "hooks").glob("*.sample"):
+        sample.unlink()
+    git(path, "repack", "-a", "-d", "-q")
+    git(path, "prune-packed", "-q")
     return path
 
 
@@ -233,18 +244,58 @@ def _hermetic_environment(monkeypatch: pytest.MonkeyPatch, _cache_home: Path) ->
 
 
 @pytest.fixture(scope="session")
-def _template_case_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _template_case_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         _make_hermetic(monkeypatch)
-        return build_case_repo(tmp_path_factory.mktemp("template") / "repo")
+        path = compact_repo(build_case_repo(tmp_path_factory.mktemp("template") / "repo"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)  # see _repos_made: now, while it is cheap
+
+
+_PHASE_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the test, so fixtures can tell at teardown whether it passed."""
+    report = yield
+    item.stash.setdefault(_PHASE_REPORTS, {})[report.when] = report
+    return report
+
+
+def _passed(node: pytest.Item) -> bool:
+    reports = node.stash.get(_PHASE_REPORTS, {})
+    return "call" in reports and all(report.passed for report in reports.values())
 
 
 @pytest.fixture
-def case_repo(_template_case_repo: Path, tmp_path: Path) -> Callable[..., Path]:
-    """Factory for a copy of the template repository, plus extra committed files."""
+def _repos_made(request: pytest.FixtureRequest) -> Iterator[list[Path]]:
+    """The repositories a test's factories made: removed when the test passed, kept when it failed.
+
+    Why: a case repository is hundreds of small files (the whole demo, thousands), and pytest
+    deletes each session's temporary folder three sessions later, in ``pytest_sessionfinish``,
+    outside any test's timing. On a disk mounted with ``discard`` (or with slow metadata) that
+    cleanup took 120-133 s for a plugin whose tests ran in 4 s. Files removed while the test that
+    wrote them has just passed are still only in the page cache: removing them then is cheap.
+    """
+    made: list[Path] = []
+    yield made
+    if isinstance(request.node, pytest.Item) and _passed(request.node):
+        for path in made:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def case_repo(_template_case_repo: Path, tmp_path: Path, _repos_made: list[Path]) -> Callable[..., Path]:
+    """Factory for a copy of the template repository, plus extra committed files.
+
+    ``case_repo({"clients/C-7K2M9Q/client.yaml": "..."}, name="cases")``; each call needs its own
+    ``name``. The copy is removed after the test if it passed (kept for a look if it failed).
+    """
 
     def make(files: Mapping[str, str | bytes] | None = None, name: str = "cases") -> Path:
         target = copy_repo(_template_case_repo, tmp_path / name)
+        _repos_made.append(target)
         if files:
             commit_files(target, files)
         return target
@@ -253,27 +304,29 @@ def case_repo(_template_case_repo: Path, tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Result]]:
     """``caseflow demo --storied-only`` run once per session: the repository and what the command printed.
 
     The four storied clients without the year of caseload around them: what most tests need, and
     quick to copy. Shared by every test of the session, so never write to it: copy it (``demo_repo``) first.
     """
-    return _build_demo(tmp_path_factory, "demo-template", "--storied-only")
+    yield from _build_demo(tmp_path_factory, "demo-template", "--storied-only")
 
 
 @pytest.fixture(scope="session")
-def demo_caseload_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+def demo_caseload_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Result]]:
     """``caseflow demo`` run once per session: the whole demo, its 150 generated clients too (as
     ``make demo`` builds it). Never write to it: copy it (``demo_repo(caseload=True)``) first."""
-    return _build_demo(tmp_path_factory, "demo-caseload-template")
+    yield from _build_demo(tmp_path_factory, "demo-caseload-template")
 
 
-def _build_demo(tmp_path_factory: pytest.TempPathFactory, folder: str, *options: str) -> tuple[Path, Result]:
+def _build_demo(tmp_path_factory: pytest.TempPathFactory, folder: str, *options: str) -> Iterator[tuple[Path, Result]]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         _make_hermetic(monkeypatch)
         path = tmp_path_factory.mktemp(folder) / "caseflow-demo"
-        return path, invoke("demo", path, *options).assert_success()
+        result = invoke("demo", path, *options).assert_success()
+    yield compact_repo(path), result
+    shutil.rmtree(path, ignore_errors=True)  # see _repos_made
 
 
 def copy_repo(source: Path, target: Path) -> Path:
@@ -283,12 +336,14 @@ def copy_repo(source: Path, target: Path) -> Path:
 
 
 @pytest.fixture
-def demo_repo(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Path]:
+def demo_repo(request: pytest.FixtureRequest, tmp_path: Path, _repos_made: list[Path]) -> Callable[..., Path]:
     """Factory for a copy of the demo repository in ``tmp_path`` (``demo_repo(name="caseflow-demo")``):
-    its storied clients only, or with ``caseload=True`` the whole demo (built on first use)."""
+    its storied clients only, or with ``caseload=True`` the whole demo (built on first use).
+    The copy is removed after the test if it passed."""
 
     def make(name: str = "caseflow-demo", caseload: bool = False) -> Path:
         template = request.getfixturevalue("demo_caseload_template" if caseload else "demo_template")
+        _repos_made.append(tmp_path / name)
         return copy_repo(template[0], tmp_path / name)
 
     return make

@@ -12,8 +12,14 @@ Enable it in a ``conftest.py`` with ``pytest_plugins = ["caseflow.testing"]``. I
 * ``demo_repo`` — a factory for copies of what ``caseflow demo --storied-only`` builds (the four
   storied clients; built once per session: their weeks of history take seconds), or with
   ``caseload=True`` of the whole demo ``make demo`` builds (and its year of 150 more clients);
-* :func:`registered_plugin` — open a repository with extra plugin objects registered;
-* :class:`Recorder` — a spy plugin that records every lifecycle hook call.
+* :func:`registered_plugin` — open a repository with extra plugin objects registered (and no
+  installed plugin unless asked), at a fixed ``today``;
+* :func:`installed_plugins` — plugins that are not pip-installed, seen as installed (for
+  ``invoke_caseflow(..., plugins={"name": module})`` too);
+* :func:`set_plugin_settings` — a plugin's own settings in caseflow.yaml;
+* :class:`Recorder` — a spy plugin that records every lifecycle hook call;
+* :class:`Result` — what a command did: exit code, output, ``commits``, ``assert_success()``,
+  ``assert_refused("reason")``.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from caseflow.hookspecs import hookimpl
 if TYPE_CHECKING:
     from caseflow.core.case import CaseView
     from caseflow.core.events import SavedDocument, StageChange
+    from caseflow.core.forms import DocumentView
 
 STAFF = (
     ("casey", "Casey Rivera", "casey@riverbend.example", "case_manager"),
@@ -109,29 +116,95 @@ class Result:
     exit_code: int
     stdout: str
     stderr: str
+    #: The commits the command made in the repository it was given (``--repo``), oldest first.
+    commits: list[Commit] = field(default_factory=list)
 
     def assert_success(self) -> Result:
         assert self.exit_code == 0, f"caseflow {' '.join(self.args)} exited {self.exit_code}:\n{self.stderr}"
         return self
 
-    def assert_refused(self, code: int = 1) -> Result:
-        assert self.exit_code == code, f"expected exit {code}, got {self.exit_code}:\n{self.stdout}\n{self.stderr}"
+    def assert_refused(self, code: int | str = 1) -> Result:
+        """Exit ``code`` (1: refused; 2: a usage error), or exit 1 with this text in what was printed."""
+        expected, said = (1, code) if isinstance(code, str) else (code, None)
+        output = f"{self.stdout}\n{self.stderr}"
+        assert self.exit_code == expected, f"expected exit {expected}, got {self.exit_code}:\n{output}"
+        assert said is None or said in output, f"expected {said!r} in what caseflow said:\n{output}"
+        return self
+
+    def assert_commits(self, count: int) -> Result:
+        """The command made exactly ``count`` commits."""
+        assert len(self.commits) == count, f"expected {count} commits, got {[c.subject for c in self.commits]}"
         return self
 
 
+@dataclass(frozen=True)
+class Commit:
+    """One commit a command made: its id, first line and author's email."""
+
+    sha: str
+    subject: str
+    author: str
+
+
+def _head(repo: Path | None) -> str | None:
+    if repo is None or not (repo / ".git").exists():
+        return None
+    try:
+        return git(repo, "rev-parse", "-q", "--verify", "HEAD").strip() or None
+    except Exception:  # no commit yet, or not a repository: nothing to compare against
+        return None
+
+
+def _commits_since(repo: Path | None, before: str | None) -> list[Commit]:
+    if repo is None or not (repo / ".git").exists():
+        return []
+    after = _head(repo)
+    if after is None or after == before:
+        return []
+    span = f"{before}..{after}" if before else after
+    lines = git(repo, "log", "--reverse", "--format=%H%x00%s%x00%ae", span).splitlines()
+    return [Commit(*line.split("\0")) for line in lines if line]
+
+
+def _repo_argument(args: list[str], cwd: Path | None) -> Path | None:
+    for index, arg in enumerate(args[:-1]):
+        if arg == "--repo":
+            return Path(args[index + 1])
+    for arg in args:
+        if arg.startswith("--repo="):
+            return Path(arg.removeprefix("--repo="))
+    return cwd
+
+
 def run(
-    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None, input: str | None = None
+    *args: str | Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    today: str | None = None,
 ) -> Result:
-    """Run ``caseflow`` (this interpreter's) in a subprocess."""
-    command = [sys.executable, "-m", "caseflow", *map(str, args)]
+    """Run ``caseflow`` (this interpreter's) in a subprocess; ``today`` fixes the date (``CASEFLOW_TODAY``)."""
+    argv = [str(arg) for arg in args]
+    command = [sys.executable, "-m", "caseflow", *argv]
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")}
-    full_env = {**inherited, **_GIT_ENV, "NO_COLOR": "1", **(env or {})}
+    full_env = {**inherited, **_GIT_ENV, "NO_COLOR": "1", **_today_env(today), **(env or {})}
+    repo = _repo_argument(argv, cwd)
+    before = _head(repo)
     done = subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, input=input, timeout=120)
-    return Result(tuple(map(str, args)), done.returncode, done.stdout, done.stderr)
+    return Result(tuple(argv), done.returncode, done.stdout, done.stderr, _commits_since(repo, before))
+
+
+def _today_env(today: str | None) -> dict[str, str]:
+    return {"CASEFLOW_TODAY": today} if today else {}
 
 
 def invoke(
-    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None, input: str | None = None
+    *args: str | Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    today: str | None = None,
+    plugins: Mapping[str, object] | None = None,
 ) -> Result:
     """Run ``caseflow`` in this process, as :func:`run` would in a subprocess.
 
@@ -141,16 +214,24 @@ def invoke(
     standard error stay apart, as do those of the processes the command starts (captured at the file
     descriptor). A bug's traceback lands on standard error with exit code 1, as Python would print
     it. The working directory and the environment are restored afterwards.
+
+    ``today`` fixes the date (``CASEFLOW_TODAY``). ``plugins`` (name to module or object) are
+    loaded as if pip-installed under those names, and no installed plugin is (see
+    :func:`installed_plugins`). ``result.commits`` are the commits made in the ``--repo`` given.
     """
     from caseflow.cli import main
 
     argv = [str(arg) for arg in args]
     overrides: dict[str, str | None] = {name: None for name in os.environ if name.startswith("CASEFLOW_")}
-    overrides.update({**_GIT_ENV, "NO_COLOR": "1", **(env or {})})
+    overrides.update({**_GIT_ENV, "NO_COLOR": "1", **_today_env(today), **(env or {})})
     runner = _runner()
     exit_code = 0
     before = os.getcwd()
+    repo = _repo_argument(argv, cwd)
+    head = _head(repo)
     with contextlib.ExitStack() as stack:
+        if plugins is not None:
+            stack.enter_context(installed_plugins(plugins))
         captured = stack.enter_context(_FdCapture()) if sys.platform != "win32" else None
         streams = stack.enter_context(runner.isolation(input=input, env=overrides))
         # A process left unwaited on an error path is quietly reaped when a real ``caseflow`` exits;
@@ -179,7 +260,7 @@ def invoke(
         stdout, stderr = streams[0].getvalue(), streams[1].getvalue()
     if captured is not None:
         stdout, stderr = stdout + captured.stdout, stderr + captured.stderr
-    return Result(tuple(argv), exit_code, _text(stdout), _text(stderr))
+    return Result(tuple(argv), exit_code, _text(stdout), _text(stderr), _commits_since(repo, head))
 
 
 def _runner() -> Any:
@@ -363,9 +444,26 @@ def invoke_caseflow() -> Callable[..., Result]:
 
 @dataclass(eq=False)  # plugins are registered by identity, so they must stay hashable
 class Recorder:
-    """A spy plugin: register it and read ``calls`` to see which lifecycle hooks fired."""
+    """A spy plugin: register it and read ``calls`` to see which lifecycle hooks fired, in order.
+
+    It implements every hook of :mod:`caseflow.hookspecs` that is not a ``register_*`` hook (a
+    test compares the two lists, so a new hook cannot be missed) and never changes an outcome: each
+    method returns None, so ``firstresult`` hooks go on to the real implementation.
+    """
 
     calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def named(self, hook: str) -> list[Any]:
+        """What each call of ``hook`` received, in order."""
+        return [seen for name, seen in self.calls if name == hook]
+
+    @hookimpl
+    def configure(self, settings: Mapping[str, Any]) -> None:
+        self.calls.append(("configure", dict(settings)))
+
+    @hookimpl
+    def validate_document(self, document: DocumentView) -> None:
+        self.calls.append(("validate_document", document.path))
 
     @hookimpl
     def after_document_saved(self, saved: SavedDocument) -> None:
@@ -379,14 +477,96 @@ class Recorder:
     def after_stage_change(self, change: StageChange) -> None:
         self.calls.append(("after_stage_change", change))
 
+    @hookimpl
+    def new_client_id(self, taken: Callable[[str], bool]) -> None:
+        self.calls.append(("new_client_id", None))
+
+    @hookimpl
+    def read_provider_directory(self, source: Path, directory_id: str) -> None:
+        self.calls.append(("read_provider_directory", (source, directory_id)))
+
 
 @pytest.fixture
 def recorder() -> Recorder:
+    """A fresh :class:`Recorder`."""
     return Recorder()
 
 
-def registered_plugin(path: Path, *plugins: object) -> Any:
-    """Open the repository at ``path`` with extra plugin objects registered (a ``CaseRepo``)."""
+@dataclass(frozen=True)
+class _EntryPoint:
+    """Stands for an installed distribution's ``caseflow`` entry point (a plugin not pip-installed)."""
+
+    name: str
+    plugin: object
+    group: str = "caseflow"
+    value: str = "caseflow.testing:installed_plugins"
+    dist: Any = None
+
+    def load(self) -> object:
+        return self.plugin
+
+
+@contextlib.contextmanager
+def installed_plugins(plugins: Mapping[str, object], *, keep_installed: bool = False) -> Iterator[None]:
+    """Within the block, caseflow sees ``plugins`` (name to module or object) as installed plugins of
+    those names: the allow and block lists, ``plugins.config.<name>`` settings, ``caseflow plugins``
+    and the CLI's commands treat them as pip-installed ones. The really installed plugins are hidden
+    unless ``keep_installed``.
+    """
+    from caseflow.plugins import host, manager
+
+    def fake_entry_points(**selection: Any) -> list[Any]:
+        real = list(_real_entry_points(**selection)) if keep_installed else []
+        if selection.get("group") not in (None, manager.ENTRY_POINT_GROUP):
+            return real
+        return [*(ep for ep in real if ep.name not in plugins), *(_EntryPoint(n, p) for n, p in plugins.items())]
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(manager, "entry_points", fake_entry_points)
+        monkeypatch.setattr(host, "entry_points", fake_entry_points)
+        yield
+
+
+def _real_entry_points(**selection: Any) -> Any:
+    from importlib.metadata import entry_points
+
+    return entry_points(**selection)
+
+
+def registered_plugin(
+    path: Path,
+    *plugins: object,
+    today: str | None = None,
+    installed: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Any:
+    """Open the repository at ``path`` (a ``CaseRepo``) with extra plugin objects or modules registered.
+
+    Only caseflow's own plugins and these are loaded; ``installed=True`` loads the installed ones the
+    repository permits as well. ``today`` (else ``$CASEFLOW_TODAY``) fixes the date. A plugin's
+    settings come from caseflow.yaml under its name (its ``__name__``, else its class name): see
+    :func:`set_plugin_settings`.
+    """
     from caseflow.repo import open_repo
 
-    return open_repo(path, environ={}, plugins=plugins)
+    env: dict[str, str] = {} if installed else dict(ONLY_BUILTIN_PLUGINS)
+    fixed = today or os.environ.get("CASEFLOW_TODAY")
+    env.update(_today_env(fixed))
+    env.update(environ or {})
+    return open_repo(path, environ=env, plugins=plugins)
+
+
+def set_plugin_settings(path: Path, name: str, settings: Mapping[str, Any]) -> None:
+    """Commit ``plugins.config.<name>`` in the repository's caseflow.yaml (a plugin's own settings,
+    handed to its ``configure`` hook when the repository is opened)."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    config_file = path / "caseflow.yaml"
+    data = yaml.load(config_file.read_text(encoding="utf-8"))
+    data.setdefault("plugins", {}).setdefault("config", {})[name] = dict(settings)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    commit_files(path, {"caseflow.yaml": out.getvalue()}, message=f"settings of plugin {name}")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pytest
 
 from caseflow import hookspecs
 from caseflow.hookspecs import hookimpl
@@ -17,9 +18,11 @@ from caseflow.testing import (
     Result,
     git,
     installed_plugins,
+    make_client,
     registered_plugin,
     set_plugin_settings,
 )
+from caseflow.testing.clients import STAGES
 
 
 def test_the_recorder_implements_every_hook_but_the_registrations() -> None:
@@ -134,3 +137,31 @@ def test_assert_refused_checks_the_reason(
         pass
     else:
         raise AssertionError("assert_refused accepted a reason that was not given")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_make_client_builds_a_valid_client_in_each_stage(case_repo: Callable[..., Path], stage: str) -> None:
+    repo = registered_plugin(case_repo(), today="2026-11-02")
+    client = make_client(repo, stage)
+    assert repo.workflow.current_stage(client) == stage
+    assert repo.validate().ok
+
+
+def test_make_client_refuses_a_stage_it_cannot_build(case_repo: Callable[..., Path]) -> None:
+    with pytest.raises(ValueError, match="not 'discharged'"):
+        make_client(registered_plugin(case_repo()), "discharged")
+
+
+def test_the_developers_git_config_and_caseflow_variables_stay_out(
+    case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result], tmp_path: Path, monkeypatch: Any
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    # what would break every commit: signing with a key that does not exist, hooks that refuse
+    (home / ".gitconfig").write_text("[commit]\n\tgpgsign = true\n[user]\n\tsigningkey = nope\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("CASEFLOW_USER", "nobody")
+    monkeypatch.setenv("CASEFLOW_PLUGINS", "not-a-plugin")
+    path = case_repo()
+    result = invoke_caseflow("--repo", path, "--as", "robin", "intake", "--name", "Ada Example", "--dob", "1990-01-01")
+    result.assert_success().assert_commits(1)

@@ -18,6 +18,8 @@ Enable it in a ``conftest.py`` with ``pytest_plugins = ["caseflow.testing"]``. I
   ``invoke_caseflow(..., plugins={"name": module})`` too);
 * :func:`set_plugin_settings` — a plugin's own settings in caseflow.yaml;
 * :class:`Recorder` — a spy plugin that records every lifecycle hook call;
+* :func:`make_client` — a valid client in a given stage of the default workflow, made through the
+  real services (``make_client(repo, stage="planning")``);
 * :class:`Result` — what a command did: exit code, output, ``commits``, ``assert_success()``,
   ``assert_refused("reason")``.
 """
@@ -41,11 +43,30 @@ import pytest
 
 from caseflow.core.git.runner import git as run_git
 from caseflow.hookspecs import hookimpl
+from caseflow.testing.clients import make_client
 
 if TYPE_CHECKING:
     from caseflow.core.case import CaseView
     from caseflow.core.events import SavedDocument, StageChange
     from caseflow.core.forms import DocumentView
+
+__all__ = [
+    "ONLY_BUILTIN_PLUGINS",
+    "STAFF",
+    "Commit",
+    "Recorder",
+    "Result",
+    "build_case_repo",
+    "commit_files",
+    "copy_repo",
+    "git",
+    "installed_plugins",
+    "invoke",
+    "make_client",
+    "registered_plugin",
+    "run",
+    "set_plugin_settings",
+]
 
 STAFF = (
     ("casey", "Casey Rivera", "casey@riverbend.example", "case_manager"),

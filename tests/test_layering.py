@@ -241,6 +241,7 @@ FEATURE_ORDER = (
     "sharing",
     "doctor",
     "agency",
+    "testing",  # for plugin authors' tests: may build anything
 )
 
 

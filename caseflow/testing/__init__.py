@@ -580,14 +580,14 @@ def registered_plugin(
 def set_plugin_settings(path: Path, name: str, settings: Mapping[str, Any]) -> None:
     """Commit ``plugins.config.<name>`` in the repository's caseflow.yaml (a plugin's own settings,
     handed to its ``configure`` hook when the repository is opened)."""
-    import io
+    from caseflow.core.documents import load_document
+    from caseflow.core.documents.edits import add_field, new_mapping
 
-    from ruamel.yaml import YAML
-
-    yaml = YAML()
-    config_file = path / "caseflow.yaml"
-    data = yaml.load(config_file.read_text(encoding="utf-8"))
-    data.setdefault("plugins", {}).setdefault("config", {})[name] = dict(settings)
-    out = io.StringIO()
-    yaml.dump(data, out)
-    commit_files(path, {"caseflow.yaml": out.getvalue()}, message=f"settings of plugin {name}")
+    document = load_document("caseflow.yaml", (path / "caseflow.yaml").read_bytes())
+    data = document.data
+    if not isinstance(data.get("plugins"), dict):
+        add_field(data, "plugins", new_mapping())
+    if not isinstance(data["plugins"].get("config"), dict):
+        add_field(data["plugins"], "config", new_mapping())
+    data["plugins"]["config"][name] = new_mapping(dict(settings))
+    commit_files(path, {"caseflow.yaml": document.to_bytes()}, message=f"settings of plugin {name}")

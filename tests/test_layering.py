@@ -40,7 +40,13 @@ OWNERS = {
     "git": ("caseflow/core/git/",),
     "ruamel": ("caseflow/core/documents/",),
     "watchdog": ("caseflow/watch/settler.py",),
-    "jinja2": ("caseflow/core/skeletons.py", "caseflow/core/render.py", "caseflow/web/render.py"),
+    # (the scaffold renders only its own package's templates, into source files: no sandbox needed)
+    "jinja2": (
+        "caseflow/core/skeletons.py",
+        "caseflow/core/render.py",
+        "caseflow/web/render.py",
+        "caseflow/scaffold/__init__.py",
+    ),
     "starlette": ("caseflow/web/",),
     "uvicorn": ("caseflow/web/commands.py",),
 }
@@ -240,6 +246,7 @@ FEATURE_ORDER = (
     "reporting",
     "sharing",
     "doctor",
+    "scaffold",  # `caseflow plugin new`: writes a package, uses no feature
     "agency",
     "testing",  # for plugin authors' tests: may build anything
 )

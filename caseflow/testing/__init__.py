@@ -557,24 +557,30 @@ def _real_entry_points(**selection: Any) -> Any:
 def registered_plugin(
     path: Path,
     *plugins: object,
+    installed_as: Mapping[str, object] | None = None,
     today: str | None = None,
     installed: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> Any:
     """Open the repository at ``path`` (a ``CaseRepo``) with extra plugin objects or modules registered.
 
-    Only caseflow's own plugins and these are loaded; ``installed=True`` loads the installed ones the
-    repository permits as well. ``today`` (else ``$CASEFLOW_TODAY``) fixes the date. A plugin's
-    settings come from caseflow.yaml under its name (its ``__name__``, else its class name): see
-    :func:`set_plugin_settings`.
+    ``plugins`` are registered under their ``__name__`` (else their class name);
+    ``installed_as={"acme": module}`` registers modules as if pip-installed under those names (what
+    caseflow.yaml's ``plugins.config.acme`` settings and allow lists need: see
+    :func:`installed_plugins`). Only caseflow's own plugins and these are loaded; ``installed=True``
+    loads the installed ones the repository permits as well. ``today`` (else ``$CASEFLOW_TODAY``)
+    fixes the date.
     """
     from caseflow.repo import open_repo
 
-    env: dict[str, str] = {} if installed else dict(ONLY_BUILTIN_PLUGINS)
+    env: dict[str, str] = {} if installed or installed_as else dict(ONLY_BUILTIN_PLUGINS)
     fixed = today or os.environ.get("CASEFLOW_TODAY")
     env.update(_today_env(fixed))
     env.update(environ or {})
-    return open_repo(path, environ=env, plugins=plugins)
+    with contextlib.ExitStack() as stack:
+        if installed_as:
+            stack.enter_context(installed_plugins(installed_as, keep_installed=installed))
+        return open_repo(path, environ=env, plugins=plugins)
 
 
 def set_plugin_settings(path: Path, name: str, settings: Mapping[str, Any]) -> None:

@@ -216,7 +216,10 @@ def run(
 
 
 def _today_env(today: str | None) -> dict[str, str]:
-    return {"CASEFLOW_TODAY": today} if today else {}
+    """The fixed date for a command or repository: ``today``, else ``$CASEFLOW_TODAY`` (which, in a
+    test, only the test itself can have set: the developer's own is removed before each test)."""
+    fixed = today or os.environ.get("CASEFLOW_TODAY")
+    return {"CASEFLOW_TODAY": fixed} if fixed else {}
 
 
 def invoke(
@@ -574,8 +577,7 @@ def registered_plugin(
     from caseflow.repo import open_repo
 
     env: dict[str, str] = {} if installed or installed_as else dict(ONLY_BUILTIN_PLUGINS)
-    fixed = today or os.environ.get("CASEFLOW_TODAY")
-    env.update(_today_env(fixed))
+    env.update(_today_env(today))
     env.update(environ or {})
     with contextlib.ExitStack() as stack:
         if installed_as:

@@ -165,3 +165,14 @@ def test_the_developers_git_config_and_caseflow_variables_stay_out(
     path = case_repo()
     result = invoke_caseflow("--repo", path, "--as", "robin", "intake", "--name", "Ada Example", "--dob", "1990-01-01")
     result.assert_success().assert_commits(1)
+
+
+def test_a_command_honours_caseflow_today_the_test_set(
+    case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result], monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("CASEFLOW_TODAY", "2027-01-15")
+    path = case_repo()
+    invoke_caseflow("--repo", path, "--as", "robin", "intake", "--name", "Ada Example", "--dob", "1990-01-01")
+    result = invoke_caseflow("--repo", path, "--as", "robin", "clients", "--json").assert_success()
+    assert "2027-01-15" in result.stdout  # the intake date
+    assert "CASEFLOW_TODAY is set: today is 2027-01-15" in result.stderr

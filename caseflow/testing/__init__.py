@@ -377,11 +377,14 @@ def _passed(node: pytest.Item) -> bool:
 def _repos_made(request: pytest.FixtureRequest) -> Iterator[list[Path]]:
     """The repositories a test's factories made: removed when the test passed, kept when it failed.
 
-    Why: a case repository is hundreds of small files (the whole demo, thousands), and pytest
-    deletes each session's temporary folder three sessions later, in ``pytest_sessionfinish``,
-    outside any test's timing. On a disk mounted with ``discard`` (or with slow metadata) that
-    cleanup took 120-133 s for a plugin whose tests ran in 4 s. Files removed while the test that
-    wrote them has just passed are still only in the page cache: removing them then is cheap.
+    Why: a case repository is hundreds of small files (a copy of the whole demo, 4,255), and pytest
+    keeps each session's temporary folder, deleting it three sessions later when that session's
+    interpreter exits: outside any test's timing. Where removing a file that has reached the disk
+    costs milliseconds (online discard, slow metadata) that took 120-133 s for a plugin whose tests
+    ran in 4 s (``--basetemp``, emptied at the start instead, took 3.6 s). Files removed while the
+    test that wrote them has just passed are still only in the page cache: removing them then is
+    cheap. Measured with removals of written-back files made to cost 4 ms, 30 tests: the fourth
+    session spent 136 s outside its tests before, 1.3 s after; a session leaves 69 files, not 27,962.
     """
     made: list[Path] = []
     yield made

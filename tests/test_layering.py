@@ -40,7 +40,13 @@ OWNERS = {
     "git": ("caseflow/core/git/",),
     "ruamel": ("caseflow/core/documents/",),
     "watchdog": ("caseflow/watch/settler.py",),
-    "jinja2": ("caseflow/core/skeletons.py", "caseflow/core/render.py", "caseflow/web/render.py"),
+    # (the scaffold renders only its own package's templates, into source files: no sandbox needed)
+    "jinja2": (
+        "caseflow/core/skeletons.py",
+        "caseflow/core/render.py",
+        "caseflow/web/render.py",
+        "caseflow/scaffold/__init__.py",
+    ),
     "starlette": ("caseflow/web/",),
     "uvicorn": ("caseflow/web/commands.py",),
 }
@@ -245,7 +251,9 @@ FEATURE_ORDER = (
     "reporting",
     "sharing",
     "doctor",
+    "scaffold",  # `caseflow plugin new`: writes a package, uses no feature
     "agency",
+    "testing",  # for plugin authors' tests: may build anything
 )
 
 
@@ -274,7 +282,7 @@ def test_features_use_only_the_features_below_them() -> None:
 #: Modules outside caseflow/core/git/ that may start a process, and why (never git).
 PROCESS_STARTERS = {
     # runs the real `caseflow` binary for plugin authors' end-to-end tests (run_caseflow)
-    "caseflow/testing.py",
+    "caseflow/testing/__init__.py",
     # opens the person's $EDITOR on a draft document (`caseflow new --edit`)
     "caseflow/records/actions.py",
     # runs ssh-keygen to read a public key from a private one and to make the demo's keys

@@ -30,6 +30,9 @@ def test_wheel_contains_templates_and_example_casefiles(wheel: Path) -> None:
     for template in (ROOT / "templates").rglob("*.j2"):
         assert f"caseflow/templates/{template.relative_to(ROOT / 'templates').as_posix()}" in names
     assert "caseflow/example_casefiles/caseflow.yaml" in names
+    scaffold = ROOT / "caseflow" / "scaffold" / "templates"  # `caseflow plugin new`'s package
+    for template in scaffold.rglob("*.j2"):
+        assert f"caseflow/scaffold/templates/{template.relative_to(scaffold).as_posix()}" in names
     assert not any(name.startswith("tests/") for name in names)
 
 

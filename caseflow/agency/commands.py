@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    for command in (init, staff, reassign, plugins, forms, demo):
+    from caseflow.scaffold.commands import plugin_group  # `caseflow plugin new`: it needs no repository
+
+    for command in (init, staff, reassign, plugins, forms, demo, plugin_group):
         cli.add_command(command)
 
 

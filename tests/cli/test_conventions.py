@@ -48,6 +48,7 @@ NO_JSON = {
     "init": "writes a new repository",
     "demo": "writes a new repository",
     "clone": "writes a new clone",
+    "plugin new": "writes a new plugin package",
     "server install": "writes a hook",
     "merge-driver": "git's merge driver (git's protocol)",
     # streams a format of its own
@@ -139,7 +140,14 @@ def test_options_keep_the_conventions(path: str, command: click.Command) -> None
         assert "--json" in shown, f"caseflow {path} reads, so it takes --json (else list it in NO_JSON, and why)"
     wrong = {opt: SPELLINGS[opt] for opt in shown if opt in SPELLINGS}
     assert wrong == {}, f"caseflow {path}: spelled differently from every other command"
-    assert {"--repo", "--as"} <= shown or path in ("init", "demo", "clone", "server install", "forms example")
+    assert {"--repo", "--as"} <= shown or path in (
+        "init",
+        "demo",
+        "clone",
+        "server install",
+        "forms example",
+        "plugin new",
+    )
     for param in command.params:
         if param.name in ID_PARAMETERS:
             assert param.type is ID, f"caseflow {path}: {param.name} is an id, typed in any case (type=ID)"

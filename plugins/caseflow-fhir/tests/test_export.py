@@ -8,15 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import caseflow_fhir
 import pytest
 from caseflow_fhir import export_bundle, register_exporters
 from fhir.resources.R4B.bundle import Bundle
 
 import caseflow
 from caseflow import ExportInputs
-from caseflow.testing import copy_repo, invoke
+from caseflow.testing import copy_repo, invoke, registered_plugin
 
 CLIENT = "C-7K2M9Q"
+#: The plugin, loaded as if installed under its name (and alone), installed or not.
+PLUGIN = {"fhir": caseflow_fhir}
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +35,13 @@ def agency(tmp_path_factory: pytest.TempPathFactory, demo_template: tuple[Path, 
 
 @pytest.fixture(scope="module")
 def case(agency: Path) -> caseflow.CaseView:
-    return caseflow.open_repo(agency, environ={}).case(CLIENT)
+    return registered_plugin(agency, installed_as=PLUGIN).case(CLIENT)
 
 
 @pytest.fixture(scope="module")
 def bundle(agency: Path) -> dict[str, Any]:
     """The exported bytes, validated by the R4B Bundle model, as plain JSON."""
-    repo = caseflow.open_repo(agency, environ={})
+    repo = registered_plugin(agency, installed_as=PLUGIN)
     services = [s for d in repo.referrals.directories() for s in d.services]
     inputs = ExportInputs(
         case=repo.case(CLIENT),

@@ -1,32 +1,34 @@
-"""How an agency tests its plugin: a real case repository, the real command, caseflow.testing."""
+"""How an agency tests its plugin: a real case repository, the real command, caseflow.testing.
+
+The plugin is loaded as if installed under its name (``installed_as``, ``plugins=``), so these
+tests run the same whether or not the package is pip-installed, and no other plugin is loaded.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from caseflow import open_repo
-from caseflow.testing import Result
+import caseflow_riverbend
 
-CLIENT = "C-4HX8TB"
-CLIENT_YAML = f"""form: core.client
-id: {CLIENT}
-name: Beth Example
-dob: 1997-03-14
-assigned_worker: robin
-intake_date: 2026-10-13
-stage: intake
-"""
+from caseflow.testing import Result, commit_files, make_client, registered_plugin, set_plugin_settings
+
+TODAY = "2026-11-02"
+PLUGIN = {"riverbend": caseflow_riverbend}
 
 
 def test_housing_assessment_form_is_registered_and_has_a_skeleton(case_repo: Callable[..., Path]) -> None:
-    path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML})
-    repo = open_repo(path, environ={"CASEFLOW_PLUGINS": "riverbend"})
-    robin = repo.actor("robin")
+    path = case_repo()
+    repo = registered_plugin(path, installed_as=PLUGIN, today=TODAY)
+    client = make_client(repo, "evaluation", worker="robin")
     saved = repo.records.new_document(
-        robin, CLIENT, "riverbend.housing-assessment", fields=["living_situation=staying-with-family-or-friends"]
+        repo.actor("robin"),
+        client,
+        "riverbend.housing-assessment",
+        fields=["living_situation=staying-with-family-or-friends"],
     )
-    assert "-housing-assessment-" in saved.path and saved.path.endswith(".yaml")  # a short id makes it unique
+    assert saved.path.startswith(f"clients/{client}/evaluation/{TODAY}-housing-assessment-")  # a short id
+    assert saved.path.endswith(".yaml")
     assert "living_situation: staying-with-family-or-friends" in (path / saved.path).read_text()
     assert repo.validate().ok
 
@@ -34,13 +36,37 @@ def test_housing_assessment_form_is_registered_and_has_a_skeleton(case_repo: Cal
 def test_home_visits_must_record_their_length(
     case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
 ) -> None:
-    visit = f"---\nform: core.visit\nclient: {CLIENT}\ndate: 2026-10-20\ntype: home\nauthor: robin\n---\nVisited.\n"
-    path = case_repo(
-        {f"clients/{CLIENT}/client.yaml": CLIENT_YAML, f"clients/{CLIENT}/visits/2026-10-20-home.md": visit}
-    )
-    result = invoke_caseflow("--repo", path, "validate", env={"CASEFLOW_PLUGINS": "riverbend"}).assert_refused(1)
+    path = case_repo()
+    client = make_client(registered_plugin(path, today=TODAY), "evaluation", worker="robin")
+    visit = f"---\nform: core.visit\nclient: {client}\ndate: {TODAY}\ntype: home\nauthor: robin\n---\nVisited.\n"
+    commit_files(path, {f"clients/{client}/visits/{TODAY}-home.md": visit})  # as written by hand
+    result = invoke_caseflow("--repo", path, "validate", plugins=PLUGIN).assert_refused(1)
     assert result.stdout == (
-        f"clients/{CLIENT}/visits/2026-10-20-home.md:5:7: "
+        f"clients/{client}/visits/{TODAY}-home.md:5:7: "
         "[riverbend] Riverbend policy: a home visit records duration_minutes (lone-worker safety)\n"
     )
-    invoke_caseflow("--repo", path, "validate", env={"CASEFLOW_PLUGINS": ""}).assert_success()
+    invoke_caseflow("--repo", path, "validate", plugins={}).assert_success()  # without the plugin: valid
+
+
+def test_the_housing_reassessment_follows_the_agencys_setting(case_repo: Callable[..., Path]) -> None:
+    path = case_repo()
+    set_plugin_settings(path, "riverbend", {"housing_reassessment_days": 90})
+    repo = registered_plugin(path, installed_as=PLUGIN, today=TODAY)
+    client = make_client(repo, "evaluation", worker="robin")
+    repo.records.new_document(
+        repo.actor("robin"), client, "riverbend.housing-assessment", fields=["living_situation=renting"]
+    )
+    due = [entry.item for entry in repo.due(worker="robin", within_days=120) if entry.client == client]
+    assert [(item.rule, item.due) for item in due if item.rule.startswith("riverbend")] == [
+        ("riverbend-housing-reassessment", "2027-01-31")
+    ]
+
+
+def test_a_setting_it_does_not_know_refuses_the_repository(
+    case_repo: Callable[..., Path], invoke_caseflow: Callable[..., Result]
+) -> None:
+    path = case_repo()
+    set_plugin_settings(path, "riverbend", {"housing_reassesment_days": 90})
+    invoke_caseflow("--repo", path, "validate", plugins=PLUGIN).assert_refused(
+        "unknown setting 'housing_reassesment_days'"
+    )

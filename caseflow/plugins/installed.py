@@ -18,8 +18,8 @@ import marshal
 import os
 import sys
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,13 @@ class InstalledPlugin:
     name: str
     value: str  #: ``module`` or ``module:attribute`` (as in ``pyproject.toml``)
     version: str | None
+    #: The plugin object itself, for one that stands in for an installed one (see :func:`standing_in`).
+    plugin: Any = field(default=None, compare=False)
 
     def load(self) -> Any:
         """The object the entry point names (importing its module), as ``EntryPoint.load`` does."""
+        if self.plugin is not None:
+            return self.plugin
         module, _, attribute = self.value.split("[", 1)[0].partition(":")  # (extras, if any, are no part of it)
         found = importlib.import_module(module.strip())
         return functools.reduce(getattr, filter(None, attribute.strip().split(".")), found)
@@ -55,10 +59,26 @@ def cache_folder(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "caseflow"
 
 
+#: What :func:`standing_in` puts in place of the installed plugins, while it does.
+_standing_in: list[tuple[InstalledPlugin, ...]] = []
+
+
 def installed_plugins() -> tuple[InstalledPlugin, ...]:
     """Every entry point of the ``caseflow`` group, from the kept list while ``sys.path`` is as it was."""
-    key = _path_key()
-    return _remembered(key)
+    if _standing_in:
+        return _standing_in[-1]
+    return _remembered(_path_key())
+
+
+@contextlib.contextmanager
+def standing_in(plugins: Iterable[InstalledPlugin]) -> Iterator[None]:
+    """Within the block, ``plugins`` are the installed plugins (how :func:`caseflow.testing.installed_plugins`
+    makes a plugin that is not pip-installed count as one)."""
+    _standing_in.append(tuple(plugins))
+    try:
+        yield
+    finally:
+        _standing_in.pop()
 
 
 @functools.lru_cache(maxsize=_KEPT)

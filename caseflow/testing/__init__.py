@@ -519,20 +519,6 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-@dataclass(frozen=True)
-class _EntryPoint:
-    """Stands for an installed distribution's ``caseflow`` entry point (a plugin not pip-installed)."""
-
-    name: str
-    plugin: object
-    group: str = "caseflow"
-    value: str = "caseflow.testing:installed_plugins"
-    dist: Any = None
-
-    def load(self) -> object:
-        return self.plugin
-
-
 @contextlib.contextmanager
 def installed_plugins(plugins: Mapping[str, object], *, keep_installed: bool = False) -> Iterator[None]:
     """Within the block, caseflow sees ``plugins`` (name to module or object) as installed plugins of
@@ -540,24 +526,15 @@ def installed_plugins(plugins: Mapping[str, object], *, keep_installed: bool = F
     and the CLI's commands treat them as pip-installed ones. The really installed plugins are hidden
     unless ``keep_installed``.
     """
-    from caseflow.plugins import host, manager
+    from caseflow.plugins import installed
 
-    def fake_entry_points(**selection: Any) -> list[Any]:
-        real = list(_real_entry_points(**selection)) if keep_installed else []
-        if selection.get("group") not in (None, manager.ENTRY_POINT_GROUP):
-            return real
-        return [*(ep for ep in real if ep.name not in plugins), *(_EntryPoint(n, p) for n, p in plugins.items())]
-
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(manager, "entry_points", fake_entry_points)
-        monkeypatch.setattr(host, "entry_points", fake_entry_points)
+    real = installed.installed_plugins() if keep_installed else ()
+    stand_ins = (
+        installed.InstalledPlugin(name, "caseflow.testing:installed_plugins", None, plugin)
+        for name, plugin in plugins.items()
+    )
+    with installed.standing_in([*(p for p in real if p.name not in plugins), *stand_ins]):
         yield
-
-
-def _real_entry_points(**selection: Any) -> Any:
-    from importlib.metadata import entry_points
-
-    return entry_points(**selection)
 
 
 def registered_plugin(

@@ -72,7 +72,7 @@ class Everything:
 
 
 def test_every_kind_of_contribution_is_listed(case_repo: Callable[..., Path]) -> None:
-    infos = {info.name: info for info in registered_plugin(case_repo(), Everything()).host.describe()}
+    infos = {info.name: info for info in registered_plugin(case_repo(), Everything(), installed=True).host.describe()}
     assert infos["Everything"].as_json()["contributes"] == {
         "forms": ["every.form"],
         "checks": ["every.check"],

@@ -20,9 +20,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    from caseflow.scaffold.commands import plugin_group  # `caseflow plugin new`: it needs no repository
-
-    for command in (init, staff, reassign, plugins, forms, demo, plugin_group):
+    for command in (init, staff, reassign, plugins, forms, demo):
         cli.add_command(command)
 
 

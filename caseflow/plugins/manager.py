@@ -37,6 +37,7 @@ COMMAND_PLUGINS = (
     "caseflow.followup.show_command",
     "caseflow.households.commands",
     "caseflow.review.commands",
+    "caseflow.scaffold.commands",
     "caseflow.sharing.commands",
     "caseflow.reporting.commands",
     "caseflow.index.commands",

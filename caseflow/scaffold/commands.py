@@ -6,6 +6,13 @@ from pathlib import Path
 
 import click
 
+from caseflow.hookspecs import hookimpl
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    cli.add_command(plugin_group)
+
 
 @click.group("plugin")
 def plugin_group() -> None:

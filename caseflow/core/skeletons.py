@@ -31,4 +31,5 @@ def render_skeleton(
     inline = {form.skeleton: form.skeleton_text} if form.skeleton_text is not None else {}
     env, sources = skeleton_environment(folders, {"yaml": yaml_scalar}, inline)
     missing = f"form {form.id}: skeleton template '{form.skeleton}' was not found"
+    context = {"form_id": form.id, **context}  # (one skeleton may serve several forms: the instruments')
     return render_sandboxed(env, sources, form.skeleton, context, missing=missing, max_seconds=max_seconds)

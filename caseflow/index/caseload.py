@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from caseflow.core import casefiles
 from caseflow.core.blank import blank_reason
 from caseflow.core.case import CaseDocument, CaseView, active_risk_flags, blob_id, parse_approvals
+from caseflow.core.casefiles import DOCUMENT_SUFFIXES
 from caseflow.core.config import CONFIG_FILE
 from caseflow.core.documents import load_plain
 from caseflow.core.parallel import chunked, map_chunks
@@ -57,7 +58,7 @@ def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
     # (Files made only for the clients with a document not parsed yet: after a write, one or two.)
     missing = [
         f
-        for client_id, entries in snapshot.entries.items()
+        for client_id, entries in (snapshot.entries.items() if unparsed else ())
         if any(blob and document_key(inner, blob) in unparsed for inner, blob, _ in entries)
         for f in snapshot.of(client_id)
         if f.readable and f.key in unparsed
@@ -119,23 +120,58 @@ def _index_one(repo: Session, root: Path, f: TreeFile) -> tuple[str, str | None,
     and its problems. None for a document that does not parse, or changed since the listing
     (whoever needs it reads it then, and reports why).
     """
-    from caseflow.core.validation import check_plain_data
-    from caseflow.index.database import as_rows, check_key
-
     try:
         raw = read_document_bytes(root, f.path)
         if document_key(f.path, blob_id(raw)) != f.key:
             return None
-        data, body = load_plain(f.path, raw)
+        return _as_indexed(repo, f.path, raw, f.client_id, f.path_in_client)
     except DocumentError:
         return None
+
+
+def _as_indexed(
+    repo: Session, path: str, raw: bytes, client_id: str, path_in_client: str
+) -> tuple[str, str | None, str, tuple[str, Any]]:
+    """One document's bytes as the index keeps them: key, form, parsed data as stored, problems."""
+    from caseflow.core.validation import check_plain_data
+    from caseflow.index.database import as_rows, check_key
+
+    blob = blob_id(raw)
+    data, body = load_plain(path, raw)
     text = json.dumps([data, body], ensure_ascii=False)  # before any plugin's check sees the data
     problems = check_plain_data(
-        f.path, raw, data, body, repo.forms, repo.schemas, repo.host.validate_document, f.client_id, f.path_in_client
+        path, raw, data, body, repo.forms, repo.schemas, repo.host.validate_document, client_id, path_in_client
     )
     form = data.get("form")
-    check = (check_key(f.path, f.blob), as_rows(problems))
-    return f.key, form if isinstance(form, str) else None, text, check
+    return (
+        document_key(path, blob),
+        form if isinstance(form, str) else None,
+        text,
+        (check_key(path, blob), as_rows(problems)),
+    )
+
+
+def remember_written(repo: Session, written: Mapping[str, bytes | None]) -> None:
+    """Client documents a write has just committed, parsed and checked into the index as they
+    were written (the write checked them already: the schema validator is built), so that the
+    next read neither parses nor checks them again. Where git stores other bytes than these (a
+    clean filter), the keys do not match and the next read parses the file as usual."""
+    found = []
+    for path, raw in sorted(written.items()):
+        parts = path.split("/", 2)
+        if raw is None or len(parts) < 3 or parts[0] != casefiles.CLIENTS_DIR or not path.endswith(DOCUMENT_SUFFIXES):
+            continue
+        try:
+            found.append(_as_indexed(repo, path, raw, parts[1], parts[2]))
+        except DocumentError:
+            continue
+    if not found:
+        return
+    repo.index.bind(fingerprint(repo))  # (checks made under other plugins or forms are dropped first)
+    for key, form, text, _ in found:
+        repo.index.remember_json(key, form, text)
+    repo.index.put_checks([check for *_, check in found])
+    repo.index.flush()
 
 
 def documents_of(repo: Session, files: Sequence[TreeFile], parsed: dict[str, Parsed]) -> list[CaseDocument]:

@@ -7,6 +7,7 @@ as they were.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -168,6 +169,11 @@ def saved(repo: Session, tx: Transaction, client_id: str | None, path: str, form
 
     result = SavedDocument(client_id, path, form.id, action, tx.commit)
     if tx.commit is not None:
+        from caseflow.index.caseload import remember_written
+
+        # The index learns what was written (a cache: should it fail, the next read parses it).
+        with contextlib.suppress(Exception):
+            remember_written(repo, tx.writes)
         repo.host.after_document_saved(result)
     return result
 

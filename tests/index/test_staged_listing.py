@@ -218,3 +218,18 @@ def test_load_refuses_another_stamp_unless_the_listing_matches_a_commit(agency: 
     staged_listing.save(agency, dataclasses.replace(kept, base=""))
     assert staged_listing.load(agency, stamp) is not None
     assert staged_listing.load(agency, other) is None
+
+
+def test_a_write_leaves_its_document_parsed_and_checked_in_the_index(agency: Path) -> None:
+    from caseflow.core.case import blob_id
+    from caseflow.index.database import check_key, document_key
+
+    repo = open_repo(agency, environ={})
+    client = first_client(agency).name
+    repo.records.set_fields(repo.actor("casey"), client, "client.yaml", ["phone=555-0143"])
+    path = f"clients/{client}/client.yaml"
+    blob = blob_id((agency / path).read_bytes())
+    index = CaseIndex(agency)
+    stored = index.stored([document_key(path, blob)])
+    assert stored[document_key(path, blob)][0]["phone"] == "555-0143"
+    assert index.checks([check_key(path, blob)]) == {check_key(path, blob): []}

@@ -68,8 +68,10 @@ def due_list(
     worker: str | None = None,
     within_days: int = WITHIN_DAYS,
     progress: Callable[[int, int], None] | None = None,
+    order: Callable[[DueEntry], Any] | None = None,
 ) -> list[DueEntry]:
-    """The items of every open client (of ``worker``, if given) due by ``within_days`` from today."""
+    """The items of every open client (of ``worker``, if given) due by ``within_days`` from today,
+    in the due list's order (:func:`due_order`) or by the sort key ``order``."""
     if within_days < 0:
         raise CaseflowError(f"--within {within_days}: give a number of days ahead (0 or more)")
     final = {stage.id for stage in repo.workflow_spec.stages if stage.final}
@@ -106,7 +108,7 @@ def due_list(
             if due <= horizon or (notice is not None and notice <= today_text):  # Due.shows, on ISO text
                 item = Due(rule, reason, due, notice, key)
                 entries.append(DueEntry(client_id, stored["worker"], stored["risk"], stored["flagged"], item, today))
-    return sorted(entries, key=due_order)
+    return sorted(entries, key=order or due_order)
 
 
 def due_order(entry: DueEntry) -> tuple[bool, bool, str, str, str]:

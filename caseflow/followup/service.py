@@ -161,11 +161,13 @@ class FollowUp:
         worker: str | None = None,
         within_days: int = 14,  # due.WITHIN_DAYS: the due list looks two weeks ahead
         progress: Callable[[int, int], None] | None = None,
+        order: Callable[[DueEntry], Any] | None = None,
     ) -> list[DueEntry]:
-        """The items of every open client (of ``worker``, if given) due by ``within_days`` from today."""
+        """The items of every open client (of ``worker``, if given) due by ``within_days`` from today,
+        in the due list's order or by the sort key ``order``."""
         from caseflow.followup import due
 
-        return due.due_list(self._session, worker=worker, within_days=within_days, progress=progress)
+        return due.due_list(self._session, worker=worker, within_days=within_days, progress=progress, order=order)
 
     def calendar(self, *, worker: str | None, within_days: int, households: Sequence[DueEntry] = ()) -> bytes:
         """The calendar of ``worker``'s clients (or everyone's): appointments and due items, and

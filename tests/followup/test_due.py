@@ -221,6 +221,11 @@ def test_due_list_puts_flagged_clients_first_and_skips_discharged_ones(case_repo
         (other, "2026-01-08"),
         (CLIENT, "2026-01-31"),
     ]
+    # A page with its own order (oldest due first, as the web's Today) has the list sorted once, its way.
+    by_date = repo.due(within_days=0, order=lambda e: (e.item.due, not e.flagged, e.client))
+    assert [(e.client, e.item.due) for e in by_date] == [(other, "2026-01-08"), (CLIENT, "2026-01-31")]
+    by_client = repo.due(within_days=0, order=lambda e: e.client)
+    assert [e.client for e in by_client] == sorted([other, CLIENT])
     (path / f"{BASE}/client.yaml").write_text("form: core.client\nstage: [\n")
     broken = [(e.client, e.item.rule) for e in due_list(repo, worker="casey", within_days=0)]
     assert broken[0] == (CLIENT, "unreadable")  # whoever's it is, a record nobody can read comes first

@@ -69,7 +69,7 @@ def due_in_order(state: WebState, repo: CaseRepo, worker: str | None) -> list[Du
 
     def ordered() -> list[DueEntry]:
         # Oldest due date first is most overdue first: ISO dates sort as text.
-        return sorted(repo.due(worker=worker), key=lambda e: (e.item.due, not e.flagged, e.client))
+        return repo.due(worker=worker, order=lambda e: (e.item.due, not e.flagged, e.client))
 
     return state.memo(repo, ("due-ordered", worker, repo.today()), ordered)
 

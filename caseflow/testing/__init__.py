@@ -37,18 +37,19 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from caseflow.core.git.runner import git as run_git
-from caseflow.hookspecs import hookimpl
 from caseflow.testing.clients import make_client
-
-if TYPE_CHECKING:
-    from caseflow.core.case import CaseView
-    from caseflow.core.events import SavedDocument, StageChange
-    from caseflow.core.forms import DocumentView
+from caseflow.testing.plugins import (
+    ONLY_BUILTIN_PLUGINS,
+    Recorder,
+    _today_env,
+    installed_plugins,
+    registered_plugin,
+)
 
 __all__ = [
     "ONLY_BUILTIN_PLUGINS",
@@ -74,8 +75,6 @@ STAFF = (
     ("sam", "Sam Whitfield", "sam@riverbend.example", "supervisor"),
 )
 
-#: An environment that loads only caseflow's built-in plugins (no installed agency plugins).
-ONLY_BUILTIN_PLUGINS = {"CASEFLOW_PLUGINS": ""}
 
 _GIT_ENV = {
     # A developer's own git settings (commit signing, hooks paths, identity) stay out of tests.
@@ -213,13 +212,6 @@ def run(
     before = _head(repo)
     done = subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, input=input, timeout=120)
     return Result(tuple(argv), done.returncode, done.stdout, done.stderr, _commits_since(repo, before))
-
-
-def _today_env(today: str | None) -> dict[str, str]:
-    """The fixed date for a command or repository: ``today``, else ``$CASEFLOW_TODAY`` (which, in a
-    test, only the test itself can have set: the developer's own is removed before each test)."""
-    fixed = today or os.environ.get("CASEFLOW_TODAY")
-    return {"CASEFLOW_TODAY": fixed} if fixed else {}
 
 
 def invoke(
@@ -469,100 +461,10 @@ def invoke_caseflow() -> Callable[..., Result]:
     return invoke
 
 
-@dataclass(eq=False)  # plugins are registered by identity, so they must stay hashable
-class Recorder:
-    """A spy plugin: register it and read ``calls`` to see which lifecycle hooks fired, in order.
-
-    It implements every hook of :mod:`caseflow.hookspecs` that is not a ``register_*`` hook (a
-    test compares the two lists, so a new hook cannot be missed) and never changes an outcome: each
-    method returns None, so ``firstresult`` hooks go on to the real implementation.
-    """
-
-    calls: list[tuple[str, Any]] = field(default_factory=list)
-
-    def named(self, hook: str) -> list[Any]:
-        """What each call of ``hook`` received, in order."""
-        return [seen for name, seen in self.calls if name == hook]
-
-    @hookimpl
-    def configure(self, settings: Mapping[str, Any]) -> None:
-        self.calls.append(("configure", dict(settings)))
-
-    @hookimpl
-    def validate_document(self, document: DocumentView) -> None:
-        self.calls.append(("validate_document", document.path))
-
-    @hookimpl
-    def after_document_saved(self, saved: SavedDocument) -> None:
-        self.calls.append(("after_document_saved", saved))
-
-    @hookimpl
-    def before_stage_change(self, case: CaseView, source: str, target: str) -> None:
-        self.calls.append(("before_stage_change", (case.client_id, source, target)))
-
-    @hookimpl
-    def after_stage_change(self, change: StageChange) -> None:
-        self.calls.append(("after_stage_change", change))
-
-    @hookimpl
-    def new_client_id(self, taken: Callable[[str], bool]) -> None:
-        self.calls.append(("new_client_id", None))
-
-    @hookimpl
-    def read_provider_directory(self, source: Path, directory_id: str) -> None:
-        self.calls.append(("read_provider_directory", (source, directory_id)))
-
-
 @pytest.fixture
 def recorder() -> Recorder:
     """A fresh :class:`Recorder`."""
     return Recorder()
-
-
-@contextlib.contextmanager
-def installed_plugins(plugins: Mapping[str, object], *, keep_installed: bool = False) -> Iterator[None]:
-    """Within the block, caseflow sees ``plugins`` (name to module or object) as installed plugins of
-    those names: the allow and block lists, ``plugins.config.<name>`` settings, ``caseflow plugins``
-    and the CLI's commands treat them as pip-installed ones. The really installed plugins are hidden
-    unless ``keep_installed``.
-    """
-    from caseflow.plugins import installed
-
-    real = installed.installed_plugins() if keep_installed else ()
-    stand_ins = (
-        installed.InstalledPlugin(name, "caseflow.testing:installed_plugins", None, plugin)
-        for name, plugin in plugins.items()
-    )
-    with installed.standing_in([*(p for p in real if p.name not in plugins), *stand_ins]):
-        yield
-
-
-def registered_plugin(
-    path: Path,
-    *plugins: object,
-    installed_as: Mapping[str, object] | None = None,
-    today: str | None = None,
-    installed: bool = False,
-    environ: Mapping[str, str] | None = None,
-) -> Any:
-    """Open the repository at ``path`` (a ``CaseRepo``) with extra plugin objects or modules registered.
-
-    ``plugins`` are registered under their ``__name__`` (else their class name);
-    ``installed_as={"acme": module}`` registers modules as if pip-installed under those names (what
-    caseflow.yaml's ``plugins.config.acme`` settings and allow lists need: see
-    :func:`installed_plugins`). Only caseflow's own plugins and these are loaded; ``installed=True``
-    loads the installed ones the repository permits as well. ``today`` (else ``$CASEFLOW_TODAY``)
-    fixes the date.
-    """
-    from caseflow.repo import open_repo
-
-    env: dict[str, str] = {} if installed or installed_as else dict(ONLY_BUILTIN_PLUGINS)
-    env.update(_today_env(today))
-    env.update(environ or {})
-    with contextlib.ExitStack() as stack:
-        if installed_as:
-            stack.enter_context(installed_plugins(installed_as, keep_installed=installed))
-        return open_repo(path, environ=env, plugins=plugins)
 
 
 def set_plugin_settings(path: Path, name: str, settings: Mapping[str, Any]) -> None:

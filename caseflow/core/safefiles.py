@@ -78,3 +78,18 @@ def remove_empty_parents(directory: Path, root: Path) -> None:
         except OSError:
             return  # not empty (or not ours to remove)
         directory = directory.parent
+
+
+def replace_cache_file(path: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all (another command may write it at once), private to
+    this user (0600), not synced to disk: a power cut loses a cache at worst, and its reader
+    refuses a torn one. Quietly nothing where it cannot be written (a read-only folder)."""
+    with contextlib.suppress(OSError):
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)

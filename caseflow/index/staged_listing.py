@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import marshal
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from caseflow.core.layout import STAGED_LISTING, local_dir
+from caseflow.core.safefiles import replace_cache_file
 
 #: Changes when the layout of the file or of its entries does.
 _FORMAT = (2, tuple(sys.version_info[:2]))
@@ -77,14 +76,6 @@ def save(root: Path, listing: StagedListing) -> None:
             listing.base,
         )
     )
-    target = root / STAGED_LISTING
     with contextlib.suppress(OSError):
         local_dir(root).mkdir(exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")  # 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, target)  # whole or not at all, whoever else writes it at once
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+    replace_cache_file(root / STAGED_LISTING, data)

@@ -17,11 +17,12 @@ import importlib
 import marshal
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from caseflow.core.safefiles import replace_cache_file
 
 ENTRY_POINT_GROUP = "caseflow"
 #: The folder for caches of this user's (also the command catalog's: :mod:`caseflow.cli.lazy`).
@@ -122,14 +123,6 @@ def _read(target: Path) -> dict[Any, Any]:
 
 
 def _write(target: Path, kept: dict[Any, Any]) -> None:
-    """Whole or not at all (another command may write it at once); quietly nothing where it cannot."""
     with contextlib.suppress(OSError):
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{_FILE}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(marshal.dumps(kept))
-            os.replace(temporary, target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+    replace_cache_file(target, marshal.dumps(kept))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow.core import layout
 from caseflow.core.ids import check_directory_id
-from caseflow.core.safefiles import atomic_write
+from caseflow.core.safefiles import replace_cache_file
 from caseflow.errors import AlreadyExists, CaseflowError, NotFound, PluginError, StoreError
 from caseflow.plugins import PluginHost
 from caseflow.referrals.directory import Directory, DirectoryLoad, directory_from_json, directory_to_json
@@ -177,7 +177,7 @@ def _bytes_digest(source: Path, stamps: Path | None) -> str:
         remembered[str(source)] = (stamp, found)
         with contextlib.suppress(OSError):
             stamps.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            atomic_write(stamps, marshal.dumps(remembered))
+            replace_cache_file(stamps, marshal.dumps(remembered))
     return found
 
 
@@ -239,7 +239,7 @@ def _write_cache(root: Path, directory_id: str, key: str, reader: str, loaded: D
         for old in target.parent.glob(f"{directory_id}-{'[0-9a-f]' * 32}.*"):
             if old != target:
                 old.unlink(missing_ok=True)
-        atomic_write(target, marshal.dumps(payload))
+        replace_cache_file(target, marshal.dumps(payload))
     except OSError:
         pass  # a cache that cannot be written only costs time
 

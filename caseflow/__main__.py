@@ -1,5 +1,5 @@
 """``python -m caseflow`` is the ``caseflow`` command."""
 
-from caseflow.cli import main
+from caseflow.command import main
 
 main()

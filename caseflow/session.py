@@ -511,7 +511,7 @@ class Session:
 
     def client_ids(self) -> list[str]:
         """Every client's id, from the folders under ``clients/``, sorted."""
-        return casefiles.client_ids(self.root)
+        return list(self.kept("client-ids", lambda: casefiles.client_ids(self.root)))
 
     def client_dir(self, client_id: str) -> str:
         """The client's folder relative to the repository (``clients/C-7K2M9Q``); refuses an unknown id."""
@@ -632,6 +632,13 @@ class Session:
 
             return parse_date(fixed, "CASEFLOW_TODAY")
         return dt.datetime.now(ZoneInfo(self.config.timezone)).date()
+
+    def kept(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``: for a result that depends only on the working tree, git's history, the
+        settings and ``key`` (which names everything else: the day, the arguments). A process that
+        keeps a watched snapshot between requests (:class:`caseflow.resident.kept.KeptRepo`) keeps
+        the result until anything changes; a command computes it each time it asks."""
+        return build()
 
     def cached(self, key: str, build: Callable[[], T]) -> T:
         """``build()`` once per session: what a feature reads once per command (its directories, say)."""

@@ -30,8 +30,9 @@ FEATURES = sorted(
     p.name
     for p in (ROOT / "caseflow").iterdir()
     # the plugin machinery is the contract beneath the features, not one of them
-    # the faces (the CLI's frame, the web app) sit above every feature
-    if p.is_dir() and p.name not in ("core", "cli", "web", "plugins", "__pycache__")
+    # the faces (the CLI's frame, the web app, the resident index that runs the CLI's commands)
+    # sit above every feature
+    if p.is_dir() and p.name not in ("core", "cli", "web", "resident", "plugins", "__pycache__")
 )
 
 
@@ -287,6 +288,8 @@ PROCESS_STARTERS = {
     "caseflow/records/actions.py",
     # runs ssh-keygen to read a public key from a private one and to make the demo's keys
     "caseflow/core/signing.py",
+    # starts the resident index in the background (`caseflow daemon start`: caseflow itself)
+    "caseflow/resident/commands.py",
 }
 
 

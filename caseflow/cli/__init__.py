@@ -26,7 +26,7 @@ from caseflow.errors import CaseflowError
 from caseflow.plugins.installed import cache_folder
 
 
-def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> click.Group:
+def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> LazyGroup:
     """Build the command. Its commands load on first use, through ``register_commands``: caseflow's
     own (each feature's ``commands`` module) and those of the plugins the repository in use allows
     (``with_plugins=False``: caseflow's own only). ``argv`` names the repository (``--repo``)."""
@@ -52,6 +52,12 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
     )
     @click.option("--traceback", is_flag=True, help="Show the full traceback of an error (for bug reports).")
     @click.option(
+        "--verbose",
+        is_flag=True,
+        expose_value=False,
+        help="Say whether a resident index (caseflow daemon) answered, or why it did not.",
+    )
+    @click.option(
         "--no-color",
         is_flag=True,
         is_eager=True,
@@ -72,6 +78,7 @@ def make_cli(with_plugins: bool = True, argv: Sequence[str] | None = None) -> cl
 
     assert isinstance(cli, LazyGroup)
     cli.defer(startup.load_commands, _catalog(startup))
+    cli.startup = startup
     return cli
 
 

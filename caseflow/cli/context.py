@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import os
 import sys
@@ -63,6 +64,11 @@ class StartupPlugins:
         return self.host
 
 
+#: Set in a resident index (``caseflow daemon``): the repository it keeps for a root, opened for
+#: the command it runs (None: not kept there, so opened as usual).
+resident_repo: Callable[[Path], CaseRepo | None] | None = None
+
+
 @dataclass
 class Settings:
     """Options given to the group (``caseflow --repo X --as casey ...``) or to a command."""
@@ -80,9 +86,13 @@ class Settings:
 
             # one plugin manager per process: the one the commands came through, where it fits
             root = find_root(self.repo_path)
-            host = self.startup.host_for(root) if self.startup is not None else None
-            self._repo = open_repo(root, host=host)
-            self._repo.sharing.ensure_driver()  # git does not clone config: every command checks the merge driver
+            kept = resident_repo(root) if resident_repo is not None else None
+            if kept is not None:
+                self._repo = kept
+            else:
+                host = self.startup.host_for(root) if self.startup is not None else None
+                self._repo = open_repo(root, host=host)
+                self._repo.sharing.ensure_driver()  # git does not clone config: every command checks the merge driver
             if os.environ.get("CASEFLOW_TODAY"):  # it changes what gets written too: never silently
                 warn(f"CASEFLOW_TODAY is set: today is {self._repo.today().isoformat()} for this command")
         return self._repo
@@ -185,10 +195,23 @@ def read_text_file(path: Path, option: str) -> str:
         raise CaseflowError(f"{option} {path}: not UTF-8 text (byte {exc.start})") from None
 
 
+#: Rows written at once: output goes out as it is made, a bounded batch at a time, never held whole.
+BATCH_ROWS = 2000
+
+
 def emit_json(value: Any) -> None:
-    """Indented for a person at a terminal; compact for a program (the C encoder, many times faster)."""
-    indent = 2 if sys.stdout.isatty() else None
-    click.echo(json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False))
+    """Indented for a person at a terminal; compact for a program (the C encoder, many times
+    faster), where a long list goes out a batch of items at a time."""
+    if sys.stdout.isatty():
+        click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False))
+        return
+    if not isinstance(value, list) or len(value) <= BATCH_ROWS:
+        click.echo(json.dumps(value, ensure_ascii=False, sort_keys=False))
+        return
+    for start in range(0, len(value), BATCH_ROWS):  # (as one dumps would write them: ", " between items)
+        batch = json.dumps(value[start : start + BATCH_ROWS], ensure_ascii=False, sort_keys=False)
+        click.echo(("[" if start == 0 else ", ") + batch[1:-1], nl=False)
+    click.echo("]")
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str = "(none)") -> None:
@@ -203,15 +226,18 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str = "(
     else:
         shown = cells
     widths = [max(len(h), *(len(r[i]) for r in shown)) for i, h in enumerate(headers)]
-    lines = [click.style("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), bold=True)]
+    click.echo(click.style("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), bold=True))
     if shown is cells:  # plain text (not a terminal): one format string, at C speed
         line = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
-        lines.extend(line.format(*row).rstrip() for row in cells)
+        lines: Iterator[str] = (line.format(*row).rstrip() for row in cells)
     else:
-        for row, visible in zip(cells, shown, strict=True):
-            padded = (c + " " * (w - len(v)) for c, v, w in zip(row, visible, widths, strict=True))
-            lines.append("  ".join(padded).rstrip())
-    click.echo("\n".join(lines))  # one write: a caseload's due list can run to tens of thousands of lines
+        lines = (
+            "  ".join(c + " " * (w - len(v)) for c, v, w in zip(row, visible, widths, strict=True)).rstrip()
+            for row, visible in zip(cells, shown, strict=True)
+        )
+    # a batch of lines per write: a caseload's due list runs to tens of thousands of them
+    for batch in iter(lambda: list(itertools.islice(lines, BATCH_ROWS)), []):
+        click.echo("\n".join(batch))
 
 
 def _cell(value: Any) -> str:

@@ -35,6 +35,9 @@ class LazyGroup(CaseflowGroup):
         super().__init__(*args, **kwargs)
         self._load: Callable[[click.Group], None] | None = None
         self._catalog: Catalog | None = None
+        #: What the command found at start (``caseflow.cli.context.StartupPlugins``): the plugins
+        #: its commands came through, which a resident index keeps.
+        self.startup: Any = None
 
     def defer(self, load: Callable[[click.Group], None], catalog: Catalog | None) -> None:
         self._load, self._catalog = load, catalog

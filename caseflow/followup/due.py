@@ -74,6 +74,19 @@ def due_list(
     in the due list's order (:func:`due_order`) or by the sort key ``order``."""
     if within_days < 0:
         raise CaseflowError(f"--within {within_days}: give a number of days ahead (0 or more)")
+    sort_key = order or due_order
+    key = f"due-list/{worker}/{within_days}/{repo.today()}/{sort_key.__module__}.{sort_key.__qualname__}"
+    # (a list shared with whoever asks the same while nothing changed: read it, never change it)
+    return repo.kept(key, lambda: _due_list(repo, worker, within_days, progress, sort_key))
+
+
+def _due_list(
+    repo: Session,
+    worker: str | None,
+    within_days: int,
+    progress: Callable[[int, int], None] | None,
+    order: Callable[[DueEntry], Any],
+) -> list[DueEntry]:
     final = {stage.id for stage in repo.workflow_spec.stages if stage.final}
     snapshot = repo.snapshot(progress)
     today = repo.today()
@@ -108,7 +121,7 @@ def due_list(
             if due <= horizon or (notice is not None and notice <= today_text):  # Due.shows, on ISO text
                 item = Due(rule, reason, due, notice, key)
                 entries.append(DueEntry(client_id, stored["worker"], stored["risk"], stored["flagged"], item, today))
-    return sorted(entries, key=order or due_order)
+    return sorted(entries, key=order)
 
 
 def due_order(entry: DueEntry) -> tuple[bool, bool, str, str, str]:

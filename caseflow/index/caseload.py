@@ -296,6 +296,23 @@ def memoized(
     # Many clients: the whole set at once where nothing changed since it was kept (no per-client
     # decoding). A few: per client, as cheap, and no set kept for each.
     whole = snapshot.digest_of_all(client_ids, kind, *extra) if len(client_ids) >= BUNDLE_FROM else None
+    if whole:  # (kept in memory too where a process keeps them: the whole set's digest names it)
+        return repo.kept(
+            f"memo/{kind}/{whole}", lambda: _memoized(repo, kind, snapshot, client_ids, compute, whole, extra, progress)
+        )
+    return _memoized(repo, kind, snapshot, client_ids, compute, whole, extra, progress)
+
+
+def _memoized(
+    repo: Session,
+    kind: str,
+    snapshot: Snapshot,
+    client_ids: Sequence[str],
+    compute: Callable[[Sequence[str]], list[tuple[str, Any]]],
+    whole: str | None,
+    extra: Sequence[str],
+    progress: Progress | None,
+) -> dict[str, Any]:
     bundled = repo.index.bundle(kind, whole) if whole else None
     if bundled is not None and len(bundled) == len(client_ids):
         return bundled

@@ -17,11 +17,13 @@ write that cannot get the lock in time is skipped, as a cache write may be.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import marshal
 import os
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,24 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+#: Every index of this process. A forked child must never close a connection it inherited (SQLite's
+#: rule: that can drop the parent's locks and its write-ahead log, which damages the file), not even
+#: by collecting an index it no longer uses (a long-running process has one per request served);
+#: so the child takes them all away from their indexes and keeps them referenced until it exits.
+_INDEXES: weakref.WeakSet[CaseIndex] = weakref.WeakSet()
+_INHERITED: list[sqlite3.Connection] = []
+
+
+def _keep_inherited() -> None:
+    for index in list(_INDEXES):
+        if index._db is not None:
+            _INHERITED.append(index._db)
+            index._db, index._opened_in = None, None
+
+
+os.register_at_fork(after_in_child=_keep_inherited)
+
+
 class CaseIndex:
     """The index file of one repository, opened on first use.
 
@@ -86,6 +106,7 @@ class CaseIndex:
         self._opened_in: int | None = None  # the process that opened _db (never used across fork)
         self._pending: dict[str, tuple[str | None, str]] = {}
         self.read_only = False  # worker processes compute; the parent writes
+        _INDEXES.add(self)
 
     # -- parsed documents ----------------------------------------------------------------------
 
@@ -357,8 +378,13 @@ def _remove(target: Path) -> None:
 
 def _open(target: Path) -> sqlite3.Connection:
     target.parent.mkdir(exist_ok=True)
-    fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o600)  # private from the first byte
-    os.close(fd)
+    if not target.exists():
+        # Private from the first byte. Never open and close the file once it exists: closing any
+        # descriptor of it drops every POSIX lock this process holds on it, those of a connection
+        # another index opened here included; another process's connection, finding no lock, then
+        # takes itself for the last one and removes the write-ahead log under the first.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     db = sqlite3.connect(target, timeout=5)
     try:
         (application_id,) = db.execute("PRAGMA application_id").fetchone()

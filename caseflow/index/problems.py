@@ -84,7 +84,7 @@ def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress
     results = memoized(repo, "validate", snapshot, ids, compute, extra=[majority], progress=progress)
     for client_id in ids:
         problems.extend(_from_json(results[client_id]))
-    problems.extend(_authority_problems(repo, snapshot, ids))
+    problems.extend(repo.kept(f"authority/{len(ids)}", lambda: _authority_problems(repo, snapshot, ids)))
 
     def compute_blank(chunk: Sequence[str]) -> list[tuple[str, Any]]:
         return [(case.client_id, blank_documents(case)) for case in cases(repo, snapshot, chunk)]

@@ -44,6 +44,7 @@ COMMAND_PLUGINS = (
     "caseflow.watch.commands",
     "caseflow.doctor.commands",
     "caseflow.web.commands",
+    "caseflow.resident.commands",
 )
 
 #: caseflow's own behaviour, registered through the same hooks as everyone else's.

@@ -287,16 +287,47 @@ def _too_many_folders(folder: Path, limit_file: str = "/proc/sys/fs/inotify/max_
     return None
 
 
-def observe_repository(root: Path, sink: Callable[[str], None]) -> Observing | None:
+#: What ``observe_repository`` tells its sink when events were lost (not a path: everything may
+#: have changed, and whatever keeps what it read takes it all again).
+EVENTS_LOST = ":events-lost:"
+
+
+def observe_repository(root: Path, sink: Callable[[str], None], whole: bool = False) -> Observing | None:
     """Tell ``sink`` (from watchdog's thread) the repository path of every change that could change
     what caseflow reads: client documents, the settings at the top, git's index and refs. For a
-    process that keeps what it read between requests (``caseflow serve``). None where inotify is
-    not available: polling every file of a large caseload would cost more than reading afresh.
+    process that keeps what it read between requests (``caseflow serve``, ``caseflow daemon``).
+    None where inotify is not available: polling every file of a large caseload would cost more
+    than reading afresh.
+
+    ``whole``: one watch over the whole repository (git's objects too), so that every event comes
+    through one inotify queue, in the order it happened: a file this process writes anywhere in
+    it (a cookie) is then seen only after every change made before it.
     """
-    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+    from watchdog.events import (
+        DirCreatedEvent,
+        DirDeletedEvent,
+        DirMovedEvent,
+        EventsLostEvent,
+        FileClosedEvent,
+        FileCreatedEvent,
+        FileDeletedEvent,
+        FileMovedEvent,
+        FileSystemEvent,
+        FileSystemEventHandler,
+    )
     from watchdog.observers import Observer
 
     base = os.fspath(root)
+    whole_repository_events = [
+        FileCreatedEvent,
+        FileClosedEvent,
+        FileMovedEvent,
+        FileDeletedEvent,
+        DirCreatedEvent,
+        DirDeletedEvent,
+        DirMovedEvent,
+        EventsLostEvent,
+    ]
 
     # Reading a file (opened, closed without writing) changes nothing; a folder's "modified" is
     # the file inside it, reported on its own.
@@ -304,6 +335,9 @@ def observe_repository(root: Path, sink: Callable[[str], None]) -> Observing | N
 
     class Forward(FileSystemEventHandler):
         def dispatch(self, event: FileSystemEvent) -> None:
+            if event.event_type == "events_lost":  # the kernel's queue overflowed: anything may have changed
+                sink(EVENTS_LOST)
+                return
             if event.event_type not in writes or (event.is_directory and event.event_type == "modified"):
                 return
             for path in (event.src_path, event.dest_path):
@@ -316,6 +350,12 @@ def observe_repository(root: Path, sink: Callable[[str], None]) -> Observing | N
     observer = Observer()
     handler = Forward()
     try:
+        if whole:
+            # Not "modified": a file written in place is closed after writing too, and a database
+            # kept open (the index) would otherwise flood the queue until it overflows.
+            observer.schedule(handler, base, recursive=True, event_filter=whole_repository_events)
+            observer.start()
+            return Observing(observer, polling=False)
         observer.schedule(handler, str(root / CLIENTS_DIR), recursive=True)
         observer.schedule(handler, base, recursive=False)
         observer.schedule(handler, str(root / ".git"), recursive=False)

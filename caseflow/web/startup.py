@@ -24,8 +24,8 @@ def keep_snapshot(state: WebState) -> None:
     (no inotify), the keeper is dropped and every request reads afresh, like a command.
     """
     from caseflow.repo import CaseRepo
+    from caseflow.resident.keeper import SnapshotKeeper
     from caseflow.watch.settler import observe_repository
-    from caseflow.web.keeper import SnapshotKeeper
 
     keeper = state.keeper = SnapshotKeeper()
 

@@ -4,7 +4,7 @@ acts, and (while a watcher runs) the working tree's snapshot and what pages comp
 Each request opens the repository afresh over the one plugin host (cheap: no plugin is loaded
 again), so a page always shows the settings and files as they are now, whoever changed them;
 requests take turns (a lock), as commands on one clone do. The snapshot alone is kept, by
-:class:`~caseflow.web.keeper.SnapshotKeeper`, and taken again where the watcher saw a change.
+:class:`~caseflow.resident.keeper.SnapshotKeeper`, and taken again where the watcher saw a change.
 """
 
 from __future__ import annotations
@@ -17,34 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from caseflow.repo import CaseRepo
+from caseflow.resident.kept import KeptRepo
 
 if TYPE_CHECKING:
     from caseflow.core.config import Staff
-    from caseflow.index.snapshot import Snapshot
     from caseflow.plugins import PluginHost
-    from caseflow.web.keeper import SnapshotKeeper
+    from caseflow.resident.keeper import SnapshotKeeper
 
 T = TypeVar("T")
-
-
-class ServedRepo(CaseRepo):
-    """The repository for one request, its snapshot from the keeper (when one runs)."""
-
-    keeper: SnapshotKeeper | None = None
-
-    def snapshot(self, progress: Callable[[int, int], None] | None = None) -> Snapshot:
-        if self.keeper is None:
-            return super().snapshot(progress)
-        return self.keeper.snapshot(self, lambda: CaseRepo.snapshot(self, progress))
-
-    def cached(self, key: str, build: Callable[[], T]) -> T:
-        # What the history proves (the ledger) changes only when commits move or the settings
-        # change, and either starts a new generation of the keeper: keep it across requests.
-        # (Its key names this session's writes, so one made in this request is never hidden.)
-        if self.keeper is not None and key.startswith("ledger@"):
-            self.snapshot()
-            return self.keeper.memo(("session", key), build)
-        return super().cached(key, build)
 
 
 @dataclass
@@ -65,7 +45,7 @@ class WebState:
 
         with self._turn:
             root, config, host = open_parts(self.root, self.environ, (), self.host)
-            repo = ServedRepo(root, config, host, self.environ)
+            repo = KeptRepo(root, config, host, self.environ)
             repo.keeper = self.keeper
             repo.sharing.ensure_driver()
             yield repo

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from caseflow.repo import CaseRepo
+from caseflow.resident.keeper import SnapshotKeeper
 from caseflow.watch.settler import observe_repository
-from caseflow.web.keeper import SnapshotKeeper
 from caseflow.web.startup import warm_up
 from tests.web.conftest import Browser
 

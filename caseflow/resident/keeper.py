@@ -40,7 +40,12 @@ _IGNORED = (LOCAL_DIR,)  # (as a prefix: the folder and all in it)
 class SnapshotKeeper:
     """The working tree's snapshot and a memo of results, kept current by ``changed(path)`` calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, staging_matters: bool = False) -> None:
+        #: Take the tree whole again when git's index moves without a commit (staging by hand):
+        #: for a process whose answers must equal a command's to the byte (``caseflow daemon``),
+        #: which runs its own git with ``GIT_OPTIONAL_LOCKS=0`` so as never to move the index itself.
+        self.staging_matters = staging_matters
+        self._index_moved = False
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._head: str | None = None
@@ -63,6 +68,8 @@ class SnapshotKeeper:
                 self._clients.add(parts[1])
             elif path.startswith(_REFS):
                 self._refs_moved = True
+            elif path == ".git/index" and self.staging_matters:
+                self._index_moved = True
             elif path.startswith(".git/") or path == ".git":
                 return
             else:  # caseflow.yaml, the clients folder itself, anything we cannot place
@@ -73,6 +80,14 @@ class SnapshotKeeper:
         with self._lock:
             self._everything = True
 
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing changed since the snapshot was last taken (it would be given as it is)."""
+        with self._lock:
+            return self._snapshot is not None and not (
+                self._everything or self._clients or self._refs_moved or self._index_moved
+            )
+
     def snapshot(self, repo: Session, full: Callable[[], Snapshot]) -> Snapshot:
         """The snapshot as the working tree is now: kept, partly taken again, or whole (``full()``)."""
         from caseflow.core.git import refs
@@ -80,7 +95,8 @@ class SnapshotKeeper:
 
         with self._lock:
             everything, clients, refs_moved = self._everything, self._clients, self._refs_moved
-            self._everything, self._clients, self._refs_moved = False, set(), False
+            everything = everything or (self._index_moved and not refs_moved)  # staged by hand
+            self._everything, self._clients, self._refs_moved, self._index_moved = False, set(), False, False
         try:
             if refs_moved and not everything:
                 head = refs.resolve(repo.root, "HEAD")

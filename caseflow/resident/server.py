@@ -1,0 +1,467 @@
+"""The resident index's side: answer read commands by running them here, over a kept snapshot.
+
+A question is a whole command line; the answer is what that command prints and its exit code,
+made by the very same code in this process (:mod:`caseflow.cli`), with the asker's environment,
+folder and terminal, so that it cannot differ from the answer the command would compute itself.
+What is kept between questions is what cannot have changed: the plugins, the snapshot of the
+working tree and the history's ledger (:class:`~caseflow.resident.keeper.SnapshotKeeper`, taken
+again where the watcher saw change), the index's open database.
+
+Before answering, a cookie file is written into ``.caseflow/`` and the answer waits until the
+watcher has seen it: one inotify queue over the whole repository delivers events in order, so
+every change made before the question (by any process) has been taken into account.
+
+Questions are answered one at a time; one that comes while another is answered waits, and its
+command, if it tires of waiting (:data:`caseflow.resident.client.ACCEPT_SECONDS`), computes the
+answer itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from caseflow import __version__
+from caseflow.errors import CaseflowError
+from caseflow.resident import wire
+from caseflow.resident.keeper import SnapshotKeeper
+from caseflow.watch.settler import EVENTS_LOST, observe_repository
+
+if TYPE_CHECKING:
+    from caseflow.repo import CaseRepo
+
+#: Another frame kind than a question's: "are you there, and what are you" (JSON back), and "stop".
+STATUS = b"S"
+STOP = b"T"
+#: How long the watcher may take to report the cookie before the snapshot is taken whole again.
+SETTLE_SECONDS = 1.0
+_COOKIE = "resident-cookie-"
+_PEER = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+class AlreadyRunning(CaseflowError):
+    """A resident index answers on this repository's socket already."""
+
+
+class Cookies:
+    """Written into ``.caseflow/`` and waited for, to know the watcher has seen everything before."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / wire.LOCAL_DIR
+        self._prefix = f"{wire.LOCAL_DIR}/{_COOKIE}{os.getpid()}-"
+        self._seen: set[str] = set()
+        self._count = 0
+        self._changed = threading.Condition()
+
+    def saw(self, path: str) -> bool:
+        """Called for every event: True for a cookie (nothing else to do with it)."""
+        if not path.startswith(f"{wire.LOCAL_DIR}/{_COOKIE}"):
+            return False
+        with self._changed:
+            self._seen.add(path)
+            self._changed.notify_all()
+        return True
+
+    def settle(self, timeout: float = SETTLE_SECONDS) -> bool:
+        """Write a cookie and wait until the watcher reports it. False if it did not in time."""
+        self._count += 1
+        name = f"{self._prefix}{self._count}"
+        target = self.folder / name.rsplit("/", 1)[1]
+        try:
+            target.write_bytes(b"")
+        except OSError:
+            return False
+        try:
+            with self._changed:
+                seen = self._changed.wait_for(lambda: name in self._seen, timeout)
+                self._seen.discard(name)
+            return seen
+        finally:
+            with contextlib.suppress(OSError):
+                target.unlink()
+
+
+class ResidentIndex:
+    """One repository's resident index: the socket, the watcher and what is kept."""
+
+    def __init__(self, root: Path, log: Any = None) -> None:
+        from caseflow.cli import make_cli
+
+        self.root = root
+        self.socket_path = wire.socket_path(root)
+        self.keeper = SnapshotKeeper(staging_matters=True)
+        self.cookies = Cookies(root)
+        self.started = time.time()
+        self.answered = 0
+        self._log = log if log is not None else sys.stderr
+        self._cli = make_cli(argv=["--repo", str(root)])
+        self._startup: Any = self._cli.startup
+        self._stamp = CodeStamp()
+        self._observing: Any = None
+        self._listener: socket.socket | None = None
+        self._opened: list[CaseRepo] = []
+        self.stopping = threading.Event()
+
+    # -- starting and stopping ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Listen on the socket, start watching, and take the snapshot once (before the first question)."""
+
+        self._listener = _listen(self.socket_path)
+        try:
+            self._observing = observe_repository(self.root, self._changed, whole=True)
+            if self._observing is None:
+                raise CaseflowError(
+                    "cannot watch this repository (inotify is not available here, or not enough watches): "
+                    "a resident index could not know what changed"
+                )
+            self._load_commands()
+            with self._request_environment(dict(os.environ)):
+                self._open().snapshot()
+            self._close_opened()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._observing is not None:
+            with contextlib.suppress(Exception):
+                self._observing.stop()
+            self._observing = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+            with contextlib.suppress(FileNotFoundError):
+                self.socket_path.unlink()
+
+    def serve(self) -> None:
+        """Answer questions until :attr:`stopping` is set (``caseflow daemon stop``, a signal)."""
+        assert self._listener is not None, "start() first"
+        self._listener.settimeout(0.2)  # to notice a stop promptly
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                if self.stopping.is_set():
+                    break
+                raise
+            # (a command that went away, interrupted or its output closed, needs telling nothing)
+            with connection, contextlib.suppress(OSError, ConnectionError):
+                self._handle(connection)
+
+    # -- one question ---------------------------------------------------------------------------
+
+    def _handle(self, connection: socket.socket) -> None:
+        if not _same_user(connection):
+            return
+        connection.settimeout(5.0)
+        kind, payload = wire.read_frame(connection)
+        if kind == STATUS:
+            wire.send_frame(connection, STATUS, json.dumps(self.status()).encode())
+            return
+        if kind == STOP:
+            self.stopping.set()
+            wire.send_frame(connection, STOP)
+            return
+        try:
+            question = wire.Question.decode(payload)
+        except (ValueError, TypeError):
+            wire.send_frame(connection, wire.DECLINED, b"a question of another protocol")
+            return
+        why_not = self._why_not(question)
+        if why_not is not None:
+            wire.send_frame(connection, wire.DECLINED, why_not.encode())
+            return
+        if not self.cookies.settle():
+            self.keeper.lost_track()  # the watcher may lag: take everything again, as a command would
+        wire.send_frame(connection, wire.ACCEPTED)
+        connection.settimeout(None)
+        began = time.perf_counter()
+        code = self._answer(question, connection)
+        wire.send_frame(connection, wire.EXIT, str(code).encode())
+        self.answered += 1
+        command = wire.servable(question.argv)
+        name = command.command if isinstance(command, wire.Servable) else "?"
+        print(f"answered {name} (exit {code}) in {time.perf_counter() - began:.3f} s", file=self._log, flush=True)
+
+    def _why_not(self, question: wire.Question) -> str | None:
+        """Why this resident index must not answer (None: it may)."""
+        from caseflow.core.configfile import plugin_settings
+        from caseflow.plugins import PluginPolicy
+
+        if question.version != __version__:
+            return f"it runs caseflow {__version__}, the command is {question.version}"
+        if self._stamp.changed():
+            self.stopping.set()
+            return "caseflow or a plugin was installed or changed since it started; it stops"
+        shape = wire.servable(question.argv)
+        if isinstance(shape, str):
+            return shape
+        if wire.find_repository(shape.repo, question.environ, question.cwd) != self.root:
+            return "the command is for another repository"
+        try:
+            policy = PluginPolicy.from_config(plugin_settings(self.root), question.environ)
+        except CaseflowError as exc:
+            return f"caseflow.yaml: {exc}"
+        if policy != self._startup.policy:
+            return "the plugins allowed differ (caseflow.yaml or CASEFLOW_PLUGINS changed)"
+        return None
+
+    def _answer(self, question: wire.Question, connection: socket.socket) -> int:
+        from caseflow.cli import context
+
+        out = FrameWriter(connection, wire.STDOUT, question.stdout_tty)
+        err = FrameWriter(connection, wire.STDERR, question.stderr_tty)
+        environ = dict(question.environ)
+        if question.columns and "COLUMNS" not in environ:
+            environ["COLUMNS"] = str(question.columns)  # for click's wrapping and progress bars
+        saved_streams = sys.stdout, sys.stderr
+        context.resident_repo = self._kept_repo
+        try:
+            with self._request_environment(environ), _folder(question.cwd):
+                sys.stdout, sys.stderr = out, err
+                code = self._run(question.argv, err)
+        finally:
+            sys.stdout, sys.stderr = saved_streams
+            context.resident_repo = None
+            self._close_opened()
+            out.flush()
+            err.flush()
+        return code
+
+    def _run(self, argv: list[str], err: io.TextIOBase) -> int:
+        try:
+            self._cli.main(args=argv, prog_name="caseflow")
+        except SystemExit as exc:
+            return _exit_code(exc.code, err)
+        except Exception:  # what the command's own process would print on its way out
+            err.write(traceback.format_exc())
+            return 1
+        return 0
+
+    # -- what is kept ---------------------------------------------------------------------------
+
+    def _kept_repo(self, root: Path) -> CaseRepo | None:
+        return self._open() if root == self.root else None
+
+    def _open(self) -> CaseRepo:
+        """The repository as it is now, over the kept plugins and snapshot (settings read again)."""
+        from caseflow.resident.kept import KeptRepo
+        from caseflow.session import open_parts
+
+        root, config, host = open_parts(self.root, os.environ, (), self._startup.host)
+        repo = KeptRepo(root, config, host, os.environ)
+        repo.keeper = self.keeper
+        self._opened.append(repo)
+        return repo
+
+    def _close_opened(self) -> None:
+        """The index connections of the repositories opened for a question, closed once it is answered."""
+        for repo in self._opened:
+            with contextlib.suppress(Exception):
+                repo.index.close()
+        self._opened.clear()
+
+    def _load_commands(self) -> None:
+        import click
+
+        with click.Context(self._cli) as ctx:
+            self._cli.list_commands(ctx)  # loads them, and the plugin host they come through
+        if self._startup.host is None:
+            raise CaseflowError("the commands did not load")
+
+    def _changed(self, path: str) -> None:
+        if path == EVENTS_LOST:
+            self.keeper.lost_track()
+        elif not self.cookies.saw(path):
+            self.keeper.changed(path)
+
+    @contextlib.contextmanager
+    def _request_environment(self, environ: dict[str, str]) -> Iterator[None]:
+        """The asker's environment for the command; this process's git never moves git's index
+        (an optional lock: a refreshed index would look like someone staging)."""
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(environ)
+        os.environ["GIT_OPTIONAL_LOCKS"] = "0"
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "running": True,
+            "pid": os.getpid(),
+            "root": str(self.root),
+            "version": __version__,
+            "since": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
+            "answered": self.answered,
+            "snapshot_generation": self.keeper.generation,
+        }
+
+
+class FrameWriter(io.TextIOBase):
+    """A text stream whose writes go to the asker as frames; a terminal if the asker's was."""
+
+    def __init__(self, connection: socket.socket, kind: bytes, tty: bool) -> None:
+        self._connection = connection
+        self._kind = kind
+        self._tty = tty
+        self._pending: list[bytes] = []
+        self._size = 0
+        self.buffer = _BinaryFrames(self)
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    @property
+    def errors(self) -> str:  # type: ignore[override]
+        return "strict"
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.write_bytes(text.encode("utf-8"))
+        return len(text)
+
+    def write_bytes(self, data: bytes) -> None:
+        self._pending.append(data)
+        self._size += len(data)
+        if self._size >= 1 << 16 or self._tty:  # a terminal sees lines as they come (progress bars)
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending, self._size = [], 0
+            wire.send_frame(self._connection, self._kind, data)
+
+
+class _BinaryFrames(io.RawIOBase):
+    def __init__(self, text: FrameWriter) -> None:
+        self._text = text
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._text.write_bytes(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        self._text.flush()
+
+
+def _exit_code(code: Any, err: io.TextIOBase) -> int:
+    """As the interpreter turns ``sys.exit(code)`` into a process's exit status."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    err.write(f"{code}\n")
+    return 1
+
+
+@contextlib.contextmanager
+def _folder(path: str) -> Iterator[None]:
+    saved = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(saved)
+
+
+def _listen(path: Path) -> socket.socket:
+    """Bind the socket, private to this user (0600, in a folder of the repository's), unless a
+    resident index answers there already; a socket left by one that died is replaced."""
+    path.parent.mkdir(exist_ok=True)
+    if path.exists() or path.is_symlink():
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.settimeout(1.0)
+            probe.connect(str(path))
+            raise AlreadyRunning(f"a resident index runs for this repository already ({path})")
+        except OSError:
+            path.unlink()  # nobody listens: left by one that died
+        finally:
+            probe.close()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)  # created 0600: never a moment when others could connect
+    try:
+        listener.bind(str(path))
+    finally:
+        os.umask(old_umask)
+    listener.listen(16)
+    return listener
+
+
+def _same_user(connection: socket.socket) -> bool:
+    """The asker runs as this user (the socket's mode says so too; this holds whatever the mode)."""
+    try:
+        _pid, uid, _gid = _PEER.unpack(connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEER.size))
+    except (OSError, AttributeError):  # no SO_PEERCRED here: the socket's 0600 mode alone
+        return True
+    return uid == os.getuid()
+
+
+class CodeStamp:
+    """When every module loaded at start and every folder of sys.path last changed: a plugin
+    installed, or caseflow upgraded or edited, since then makes the resident index another version."""
+
+    def __init__(self) -> None:
+        self._stamps = {name: self._mtime(name) for name in self._names()}
+
+    def changed(self) -> bool:
+        return any(self._mtime(name) != mtime for name, mtime in self._stamps.items())
+
+    @staticmethod
+    def _names() -> set[str]:
+        files = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
+        return {name for name in (*files, *sys.path) if name}
+
+    @staticmethod
+    def _mtime(name: str) -> int | None:
+        try:
+            return os.stat(name).st_mtime_ns
+        except OSError:
+            return None
+
+
+def ask(root: Path, kind: bytes, timeout: float = 2.0) -> dict[str, Any] | None:
+    """Send a status or stop question to the resident index of ``root``; None if none answers."""
+    path = wire.socket_path(root)
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.settimeout(timeout)
+        connection.connect(str(path))
+        wire.send_frame(connection, kind)
+        reply_kind, payload = wire.read_frame(connection)
+    except (OSError, ConnectionError):
+        return None
+    finally:
+        connection.close()
+    if reply_kind == STATUS:
+        found = json.loads(payload)
+        return found if isinstance(found, dict) else None
+    return {"stopping": True} if reply_kind == STOP else None

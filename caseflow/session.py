@@ -640,6 +640,18 @@ class Session:
         the result until anything changes; a command computes it each time it asks."""
         return build()
 
+    #: Whether this session carries results from one state of the repository to the next
+    #: (:meth:`carried`): only in a long-running process.
+    carries = False
+
+    def carried(self, key: str) -> Any | None:
+        """What :meth:`carry` left under ``key`` in an earlier state of the repository (None: nothing,
+        always in a command). Whoever uses it checks what is still valid (by digests)."""
+        return None
+
+    def carry(self, key: str, value: Any) -> None:
+        """Leave ``value`` for :meth:`carried` to give in a later state (nothing, in a command)."""
+
     def cached(self, key: str, build: Callable[[], T]) -> T:
         """``build()`` once per session: what a feature reads once per command (its directories, say)."""
         if key not in self._cache:

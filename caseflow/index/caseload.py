@@ -79,12 +79,14 @@ def refresh_clients(repo: Session, kept: Snapshot, client_ids: Sequence[str]) ->
     new documents parsed into the index. A long-running process (``caseflow serve``) keeps one
     snapshot this way instead of listing the whole tree per request."""
     part = take_snapshot(repo.store, repo.index, client_ids_only=client_ids)
-    entries = {c: e for c, e in kept.entries.items() if c not in set(client_ids)}
+    taken_again = set(client_ids)
+    entries = {c: e for c, e in kept.entries.items() if c not in taken_again}
     entries.update(part.entries)
     fresh = Snapshot(entries=entries, hashed=part.hashed, _digests=kept.digests_of_others(client_ids))
     repo.index.bind(fingerprint(repo))
-    known = repo.index.known()
-    missing = [f for c in part.entries for f in fresh.of(c) if f.readable and f.key not in known]
+    files = [f for c in part.entries for f in fresh.of(c) if f.readable]
+    known = repo.index.known_of(f.key for f in files)
+    missing = [f for f in files if f.key not in known]
     if missing:
         _index_all(repo, missing, None)
     return fresh
@@ -313,11 +315,23 @@ def _memoized(
     extra: Sequence[str],
     progress: Progress | None,
 ) -> dict[str, Any]:
+    carried_as = f"memo/{kind}/" + "/".join(extra)
+    carried = repo.carried(carried_as)
+    if carried is not None:  # the results of a moment ago, in memory: only changed clients again
+        digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in client_ids}
+        kept_digests, kept_results = carried
+        results = {c: kept_results[c] for c, digest in digests.items() if kept_digests.get(c) == digest}
+        stale = [c for c in client_ids if c not in results]
+        _compute_stale(repo, kind, compute, stale, digests, results, progress)
+        repo.carry(carried_as, (digests, results))
+        return results  # (no bundle: one per change, of every client's results, would cost more than it saves)
     bundled = repo.index.bundle(kind, whole) if whole else None
     if bundled is not None and len(bundled) == len(client_ids):
+        if repo.carries:
+            repo.carry(carried_as, ({c: snapshot.digest(c, kind, *extra) for c in client_ids}, bundled))
         return bundled
     stored = repo.index.memos(kind)
-    results: dict[str, Any] = {}
+    results = {}
     digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in client_ids}
     stale = []
     for client_id, digest in digests.items():
@@ -326,6 +340,23 @@ def _memoized(
             results[client_id] = found[1]
         else:
             stale.append(client_id)
+    _compute_stale(repo, kind, compute, stale, digests, results, progress)
+    if whole:
+        repo.index.put_bundle(kind, whole, results)
+    repo.carry(carried_as, (digests, results))
+    return results
+
+
+def _compute_stale(
+    repo: Session,
+    kind: str,
+    compute: Callable[[Sequence[str]], list[tuple[str, Any]]],
+    stale: list[str],
+    digests: Mapping[str, str],
+    results: dict[str, Any],
+    progress: Progress | None,
+) -> None:
+    """``compute`` the ``stale`` clients' results into ``results``, stored for next time."""
     done = 0
     for computed in map_chunks(
         compute,
@@ -339,9 +370,6 @@ def _memoized(
         done += len(computed)
         if progress is not None:
             progress(done, len(stale))
-    if whole:
-        repo.index.put_bundle(kind, whole, results)
-    return results
 
 
 def _read_only(repo: Session) -> Callable[[], None]:

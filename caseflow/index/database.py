@@ -146,6 +146,14 @@ class CaseIndex:
             found[key] = (data, body)
         return found
 
+    def known_of(self, keys: Iterable[str]) -> set[str]:
+        """Which of these keys the index holds a parsed document for (a few: no whole listing)."""
+        wanted = list(keys)
+        found = {key for key in wanted if key in self._pending}
+        rest = [key for key in wanted if key not in found]
+        found.update(key for (key,) in self._select("SELECT key FROM docs WHERE key IN ({})", rest))
+        return found
+
     def known(self) -> set[str]:
         """Every key the index holds a parsed document for."""
         return {row[0] for row in self._query("SELECT key FROM docs")} | set(self._pending)

@@ -53,6 +53,8 @@ class SnapshotKeeper:
         self._refs_moved = False
         self._everything = True
         self._memo: dict[Any, Any] = {}
+        #: Results carried from one generation to the next, checked by whoever uses them (digests).
+        self.carried: dict[str, Any] = {}
         self._outside: tuple[tuple[str, int, int], ...] = ()
         self.generation = 0
         self.full_refreshes = 0
@@ -106,6 +108,7 @@ class SnapshotKeeper:
                     clients |= _clients_between(repo, self._head, head)
                 self._head = head
             if everything or self._snapshot is None:
+                self.carried.clear()  # the settings may have changed, which no digest of documents names
                 self._head = refs.resolve(repo.root, "HEAD")
                 self._outside = _outside_clients(repo)
                 self._snapshot = full()
@@ -138,6 +141,7 @@ class SnapshotKeeper:
         ):
             return True
         self._head, self._outside, self._snapshot = head, outside, snapshot
+        self.carried.clear()
         self.generation += 1
         self._memo.clear()
         return False

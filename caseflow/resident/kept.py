@@ -4,7 +4,7 @@ for each request, so that only what a watcher saw change is taken again."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from caseflow.repo import CaseRepo
 
@@ -31,6 +31,17 @@ class KeptRepo(CaseRepo):
         self.snapshot()  # brings the keeper up to date: a change starts a new generation
         # (this session's own writes are in the key: a result is never kept across one)
         return self.keeper.memo(("kept", key, self.store.generation), build)
+
+    @property
+    def carries(self) -> bool:  # type: ignore[override]
+        return self.keeper is not None
+
+    def carried(self, key: str) -> Any | None:
+        return self.keeper.carried.get(key) if self.keeper is not None else None
+
+    def carry(self, key: str, value: Any) -> None:
+        if self.keeper is not None:
+            self.keeper.carried[key] = value
 
     def cached(self, key: str, build: Callable[[], T]) -> T:
         # What the history proves (the ledger) changes only when commits move or the settings

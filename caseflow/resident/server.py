@@ -312,6 +312,8 @@ class ResidentIndex:
             "since": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "answered": self.answered,
             "snapshot_generation": self.keeper.generation,
+            "snapshots_taken_whole": self.keeper.full_refreshes,
+            "snapshots_taken_in_part": self.keeper.partial_refreshes,
         }
 
 

@@ -330,19 +330,34 @@ def _memoized(
         if repo.carries:
             repo.carry(carried_as, ({c: snapshot.digest(c, kind, *extra) for c in client_ids}, bundled))
         return bundled
-    stored = repo.index.memos(kind)
-    results = {}
     digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in client_ids}
-    stale = []
-    for client_id, digest in digests.items():
-        found = stored.get(client_id)
-        if found is not None and found[0] == digest:
-            results[client_id] = found[1]
-        else:
-            stale.append(client_id)
+    # After a change (a write): the last whole set holds every other client's result, with the
+    # digest each was made from; else each client's stored result (one decode of them all).
+    latest = repo.index.latest_bundle(kind) if whole else None
+    if latest is not None:
+        kept_digests, kept_results = latest
+        results = {c: kept_results[c] for c, digest in digests.items() if kept_digests.get(c) == digest}
+        missing = [c for c in client_ids if c not in results]
+        if len(missing) > len(client_ids) // 2:  # (not near: a few clients' set, or much changed)
+            latest = None
+    if latest is None:
+        stored = repo.index.memos(kind)
+        results = {}
+        for client_id, digest in digests.items():
+            found = stored.get(client_id)
+            if found is not None and found[0] == digest:
+                results[client_id] = found[1]
+    stale = [c for c in client_ids if c not in results]
+    if latest is not None and stale:  # the stored ones may be newer than the bundle: look there first
+        stored_now = repo.index.memos_of(kind, stale)
+        for client_id in stale:
+            found = stored_now.get(client_id)
+            if found is not None and found[0] == digests[client_id]:
+                results[client_id] = found[1]
+        stale = [c for c in stale if c not in results]
     _compute_stale(repo, kind, compute, stale, digests, results, progress)
     if whole:
-        repo.index.put_bundle(kind, whole, results)
+        repo.index.put_bundle(kind, whole, digests, results)
     repo.carry(carried_as, (digests, results))
     return results
 

@@ -239,6 +239,18 @@ class CaseIndex:
         rows = self._query("SELECT client, digest, data FROM memos WHERE kind = ?", (kind,))  # no JSON in SQLite
         return {client: (digest, json.loads(data)) for client, digest, data in rows}
 
+    def memos_of(self, kind: str, clients: Sequence[str]) -> dict[str, tuple[str, Any]]:
+        """The stored results of one kind for these clients (a few): ``{client: (digest, data)}``."""
+        found = {}
+        for start in range(0, len(clients), 500):
+            batch = list(clients[start : start + 500])
+            rows = self._query(
+                f"SELECT client, digest, data FROM memos WHERE kind = ? AND client IN ({','.join('?' * len(batch))})",
+                [kind, *batch],
+            )
+            found.update({client: (digest, json.loads(data)) for client, digest, data in rows})
+        return found
+
     def put_memos(self, kind: str, rows: Iterable[tuple[str, str, Any]]) -> None:
         """Store ``(client, digest, data)`` results of one kind."""
         self._write(
@@ -249,22 +261,24 @@ class CaseIndex:
     def bundle(self, kind: str, key: str) -> dict[str, Any] | None:
         """The whole set of one kind's results kept under ``key``, if it is the one kept."""
         rows = self._query("SELECT data FROM bundles WHERE kind = ? AND key = ?", (kind, key))
-        if not rows:
-            return None
-        try:
-            found = marshal.loads(rows[0][0])
-        except (EOFError, ValueError, TypeError):
-            return None
-        return found if isinstance(found, dict) else None
+        found = _bundle(rows[0][0]) if rows else None
+        return found[1] if found is not None else None
 
-    def put_bundle(self, kind: str, key: str, results: Mapping[str, Any]) -> None:
-        """Keep a whole set of one kind's results under ``key``, with the few kept last (whole
-        caseloads and a few workers' ones: older keys name documents as they no longer are)."""
+    def latest_bundle(self, kind: str) -> tuple[dict[str, str], dict[str, Any]] | None:
+        """The whole set of one kind's results kept last, with each client's digest: after a
+        change, all but the changed clients' results are still good (``{client: digest}``, results)."""
+        rows = self._query("SELECT data FROM bundles WHERE kind = ? ORDER BY rowid DESC LIMIT 1", (kind,))
+        return _bundle(rows[0][0]) if rows else None
+
+    def put_bundle(self, kind: str, key: str, digests: Mapping[str, str], results: Mapping[str, Any]) -> None:
+        """Keep a whole set of one kind's results under ``key`` (with each client's digest), with
+        the few kept last (whole caseloads and a few workers' ones)."""
         try:
-            data = marshal.dumps(dict(results))
+            data = marshal.dumps((_BUNDLE_LAYOUT, dict(digests), dict(results)))
         except ValueError:  # not plain data: nothing to keep
             return
-        self._write("INSERT OR REPLACE INTO bundles (kind, key, data) VALUES (?, ?, ?)", [(kind, key, data)])
+        self._write("DELETE FROM bundles WHERE kind = ? AND key = ?", [(kind, key)])  # (last: the newest rowid)
+        self._write("INSERT INTO bundles (kind, key, data) VALUES (?, ?, ?)", [(kind, key, data)])
         self._write(
             "DELETE FROM bundles WHERE kind = ? AND rowid NOT IN "
             "(SELECT rowid FROM bundles WHERE kind = ? ORDER BY rowid DESC LIMIT ?)",
@@ -377,6 +391,21 @@ class CaseIndex:
 
 class _Foreign(Exception):
     """The file is a database, but not caseflow's index."""
+
+
+#: What a bundle holds: (this, {client: digest}, {client: result}); anything else is not used.
+_BUNDLE_LAYOUT = 2
+
+
+def _bundle(data: bytes) -> tuple[dict[str, str], dict[str, Any]] | None:
+    try:
+        found = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not (isinstance(found, tuple) and len(found) == 3 and found[0] == _BUNDLE_LAYOUT):
+        return None
+    _, digests, results = found
+    return (digests, results) if isinstance(digests, dict) and isinstance(results, dict) else None
 
 
 def _remove(target: Path) -> None:

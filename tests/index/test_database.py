@@ -208,7 +208,7 @@ def test_an_index_from_before_bundles_gains_the_table_and_keeps_what_it_parsed(
         db.execute("DROP TABLE bundles")  # as caseflow wrote layout 3 before it kept whole sets
     again = CaseIndex(tmp_path)
     again.parse("v.md", VISIT)
-    again.put_bundle("due/2", "key", {"C-7K2M9Q": {"items": []}})
+    again.put_bundle("due/2", "key", {"C-7K2M9Q": "d1"}, {"C-7K2M9Q": {"items": []}})
     assert again.bundle("due/2", "key") == {"C-7K2M9Q": {"items": []}}
     again.close()
     assert parses == ["v.md"] and _tables(tmp_path) == LAYOUT
@@ -217,8 +217,8 @@ def test_an_index_from_before_bundles_gains_the_table_and_keeps_what_it_parsed(
 def test_a_few_whole_sets_are_kept_per_kind_the_latest(tmp_path: Path) -> None:
     cache = CaseIndex(tmp_path)
     for n in range(6):
-        cache.put_bundle("due/2", f"key{n}", {"C-7K2M9Q": n})
-    cache.put_bundle("clients", "other", {"C-7K2M9Q": "kept"})
+        cache.put_bundle("due/2", f"key{n}", {"C-7K2M9Q": f"d{n}"}, {"C-7K2M9Q": n})
+    cache.put_bundle("clients", "other", {"C-7K2M9Q": "d"}, {"C-7K2M9Q": "kept"})
     assert [cache.bundle("due/2", f"key{n}") for n in range(6)] == [
         None,
         None,
@@ -228,7 +228,10 @@ def test_a_few_whole_sets_are_kept_per_kind_the_latest(tmp_path: Path) -> None:
         {"C-7K2M9Q": 5},
     ]
     assert cache.bundle("clients", "other") == {"C-7K2M9Q": "kept"}
+    assert cache.latest_bundle("due/2") == ({"C-7K2M9Q": "d5"}, {"C-7K2M9Q": 5})
+    cache.put_bundle("due/2", "key3", {"C-7K2M9Q": "d3"}, {"C-7K2M9Q": 3})  # kept again: the latest now
+    assert cache.latest_bundle("due/2") == ({"C-7K2M9Q": "d3"}, {"C-7K2M9Q": 3})
     cache.update_memos("due/2", [])  # a stored result changed in place: no whole set holds it any more
-    assert cache.bundle("due/2", "key5") is None
+    assert cache.bundle("due/2", "key5") is None and cache.latest_bundle("due/2") is None
     cache.bind("another fingerprint")
     assert cache.bundle("clients", "other") is None

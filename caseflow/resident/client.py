@@ -9,6 +9,7 @@ caseflow version. Anything else, and the command computes the answer itself, sil
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
@@ -115,8 +116,15 @@ def _relay(connection: socket.socket) -> int:
                 err.flush()
             elif kind == wire.EXIT:
                 return int(payload or b"0")
+    except BrokenPipeError:  # our own output was closed (`caseflow due --all | head`): nothing more to say
+        with contextlib.suppress(OSError, ValueError):  # (and nothing for the interpreter to flush there at exit)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (OSError, ConnectionError):
         print("caseflow: the resident index stopped before it finished; run the command again", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # as click says it when the command runs here
+        print("\nAborted!", file=sys.stderr)
         return 1
 
 

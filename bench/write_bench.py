@@ -1,6 +1,6 @@
 """One write by caseflow against the same change made by hand with ``git add`` + ``git commit``.
 
-    python bench/write_bench.py REPO [--pairs 9] [--client C-...] [--caseflow PATH ...]
+    python bench/write_bench.py REPO [--pairs 9] [--client C-...] [--caseflow PATH ...] [--results NAME]
 
 REPO is a case repository this script may write to (it is put back with ``git reset --hard`` to
 the commit it was at, after every run: use a copy, never a repository someone else is using).
@@ -32,9 +32,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from scale_bench import Run, environment, git, pick_client, run  # noqa: E402
+from sections import write_section  # noqa: E402
 from synthetic import AUTHORS  # noqa: E402
 
 CASEFLOW = str(Path(sys.executable).with_name("caseflow"))
+#: Issue 22: a write at most this many times git add + git commit of the same change.
+TARGET_RATIO = 1.3
 
 
 def caseflow_write(caseflow: str, args: Sequence[str], repo: Path, env: dict[str, str], base: str) -> Run:
@@ -65,7 +68,7 @@ def committed_change(repo: Path) -> tuple[dict[str, bytes], str]:
     return {path: (repo / path).read_bytes() for path in changed}, git(repo, "log", "-1", "--format=%B")
 
 
-def measure(repo: Path, pairs: int, caseflows: list[str], name: str, args: list[str], worker: str) -> None:
+def measure(repo: Path, pairs: int, caseflows: list[str], name: str, args: list[str], worker: str) -> list[str]:
     base = git(repo, "rev-parse", "HEAD").strip()
     env = {**environment(), "CASEFLOW_USER": worker}
     git_env = {**environment(), **AUTHORS[worker].env()}
@@ -93,12 +96,20 @@ def measure(repo: Path, pairs: int, caseflows: list[str], name: str, args: list[
     finally:
         git(repo, "reset", "-q", "--hard", base)
     print(f"{name}: git add + git commit median {statistics.median(hand):.3f} s ({len(hand)} runs)")
+    rows = [f"| {name} | git add + git commit | {len(hand)} | {statistics.median(hand):.3f} s | - | - |"]
     for caseflow in caseflows:
+        ratio = statistics.median(ratios[caseflow])
         print(
             f"  {caseflow}: median {statistics.median(times[caseflow]):.3f} s,"
-            f" ratio to git (median of pairs) {statistics.median(ratios[caseflow]):.2f}x"
+            f" ratio to git (median of pairs) {ratio:.2f}x"
             f" [{min(ratios[caseflow]):.2f}-{max(ratios[caseflow]):.2f}]"
         )
+        rows.append(
+            f"| {name} | {caseflow} | {len(times[caseflow])} | {statistics.median(times[caseflow]):.3f} s"
+            f" | {ratio:.2f}x ({min(ratios[caseflow]):.2f}-{max(ratios[caseflow]):.2f})"
+            f" | {'yes' if ratio <= TARGET_RATIO else 'NO'} |"
+        )
+    return rows
 
 
 def main() -> None:
@@ -108,6 +119,7 @@ def main() -> None:
     parser.add_argument("--client", help="default: the first active client")
     parser.add_argument("--caseflow", action="append", help=f"caseflow executable(s) (default {CASEFLOW})")
     parser.add_argument("--only", choices=["set", "visit"], help="measure one of the two writes")
+    parser.add_argument("--results", metavar="NAME", help="also write the table into bench/results.md (section NAME)")
     args = parser.parse_args()
     repo = args.repo.resolve()
     client, worker = pick_client(repo)
@@ -128,9 +140,27 @@ def main() -> None:
             "Checked in by phone; no concerns.",
         ],
     }
+    load = os.getloadavg()[0]
+    rows = []
     for name, command in writes.items():
         if args.only in (None, name):
-            measure(repo, args.pairs, caseflows, f"caseflow {' '.join(command)}", command, worker)
+            rows += measure(repo, args.pairs, caseflows, f"caseflow {name}", command, worker)
+    if args.results:
+        files = sum(1 for line in git(repo, "ls-files", "clients").splitlines() if line)
+        lines = [
+            "## One write against git add + git commit (bench/write_bench.py, issue 22)",
+            "",
+            f"`python bench/write_bench.py REPO --pairs {args.pairs}` on a repository of"
+            f" {sum(1 for _ in (repo / 'clients').iterdir()):,} clients ({files:,} documents), core.fsync=all,"
+            f" client {client} as {worker}; load average {load:.1f} at the start (the machine is shared)."
+            " Each pair: the write as a fresh process and git add + git commit of the same bytes and message,"
+            " in alternating order; the ratio is the median of the pairs' ratios (range in brackets).",
+            "",
+            f"| write | by | pairs | median | x git (range) | <= {TARGET_RATIO}x |",
+            "| --- | --- | ---: | ---: | --- | --- |",
+            *rows,
+        ]
+        write_section(HERE / "results.md", f"write-bench-{args.results}", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -624,13 +624,13 @@ class Session:
         ``CASEFLOW_TODAY=YYYY-MM-DD`` sets another day: what the due list says on that morning, and
         the date tests run at.
         """
-        from zoneinfo import ZoneInfo
-
         fixed = self._environ.get("CASEFLOW_TODAY")
         if fixed:
             from caseflow.core.dates import parse_date
 
             return parse_date(fixed, "CASEFLOW_TODAY")
+        from zoneinfo import ZoneInfo  # (with its tz database lookup) only when the clock is asked
+
         return dt.datetime.now(ZoneInfo(self.config.timezone)).date()
 
     def kept(self, key: str, build: Callable[[], T]) -> T:

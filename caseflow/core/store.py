@@ -13,6 +13,7 @@ import fcntl
 import functools
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -72,6 +73,8 @@ class Store:
         self.generation = 0
         #: Who may commit another person's access-record entries on this clone (the session sets it).
         self.access_authors: Callable[[str], Author | None] | None = None
+        #: ((HEAD, version of git's index file), the paths staged then): see :meth:`_staged`.
+        self._staged_seen: tuple[tuple[str, tuple[int, ...] | None], frozenset[str]] | None = None
 
     @contextlib.contextmanager
     def lock(self, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
@@ -101,8 +104,61 @@ class Store:
             sys.stderr.write(f"warning: {healed}\n")
 
     def uncommitted(self, paths: list[str]) -> list[str]:
-        """Those of ``paths`` with changes not yet committed (a person's edit in progress)."""
-        return listing.uncommitted(self.root, paths)
+        """Those of ``paths`` with changes not yet committed (a person's edit in progress).
+
+        ``git status`` of a path reads git's index, refreshes it, scans for untracked files and may
+        rewrite the index: a fifth of a write at 10,000 clients. So a file is first compared here
+        with HEAD's blob (its bytes hashed as git does, its executable bit) and with what is staged
+        (the list a write needs anyway, :meth:`_staged`); only a path that may differ, or that is no
+        plain file, is asked of ``git status``, whose answer stays the one returned."""
+        suspects = self._maybe_uncommitted(paths)
+        return listing.uncommitted(self.root, suspects) if suspects else []
+
+    def _maybe_uncommitted(self, paths: list[str]) -> list[str]:
+        """Those of ``paths`` not shown to be exactly as committed (a file, or absent, in both)."""
+        plain = [p for p in paths if _plain_path(p)]
+        head = _head(self.root) if plain else None
+        staged = self._staged(head) if head is not None else None
+        if staged is None:
+            return paths
+        ask = [p for p in plain if p not in staged]
+        try:
+            committed = listing.committed_entries(self.root, ask) if ask else {}
+        except StoreError:
+            return paths
+        return [p for p in paths if p not in ask or not self._as_committed(p, committed.get(p))]
+
+    def _as_committed(self, rel: str, entry: tuple[str, str] | None) -> bool:
+        """Does the working tree hold exactly HEAD's ``entry`` at ``rel`` (None: nothing there)?"""
+        try:
+            info = os.lstat(self.root / rel)
+        except FileNotFoundError:
+            return entry is None
+        except OSError:
+            return False
+        if entry is None or not stat.S_ISREG(info.st_mode) or entry[0] not in ("100644", "100755"):
+            return False  # untracked, a folder, a link or a submodule: git status says what it is
+        if (entry[0] == "100755") != bool(info.st_mode & stat.S_IXUSR):
+            return False
+        try:
+            data = (self.root / rel).read_bytes()
+        except OSError:
+            return False
+        return objects.blob_id(data, len(entry[1])) == entry[1]
+
+    def _staged(self, head: str) -> frozenset[str] | None:
+        """The paths staged differently from HEAD (:func:`caseflow.core.git.listing.staged_set`),
+        kept while HEAD and git's index file stay the same (git replaces the index file whenever it
+        changes it, so its inode, size and times name one version); None if git cannot tell."""
+        key = (head, _file_version(self.git_dir / "index"))
+        if self._staged_seen is not None and self._staged_seen[0] == key and key[1] is not None:
+            return self._staged_seen[1]
+        try:
+            staged = listing.staged_set(self.root)
+        except StoreError:
+            return None
+        self._staged_seen = (key, staged)
+        return staged
 
     def _lock_file(self) -> int:
         """The lock file's descriptor (``.caseflow/lock``, private); closing it releases the lock."""
@@ -261,7 +317,7 @@ class Store:
         # Only git subprocesses, started inside _uninterruptible, so Ctrl-C cannot stop them halfway.
         with _uninterruptible():
             before_head = _head(self.root)
-            direct = before_head is not None and self._commits_directly()
+            direct = before_head is not None and self._commits_directly(before_head)
             try:
                 journal.begin(action=tx.action, client=tx.client, head=before_head, message=message, writes=tx.writes)
                 journal.reached("journal")
@@ -348,9 +404,11 @@ class Store:
                 reason = exc.strerror if isinstance(exc, OSError) else exc.reason
                 return f"an interrupted write could not be put right yet ({reason}); `caseflow doctor` says more"
 
-    def _commits_directly(self) -> bool:
-        """May a commit be made with git's plumbing? See :func:`caseflow.core.git.commit.commits_plainly`."""
-        return git_commit.commits_plainly(self.root, self.git_dir)
+    def _commits_directly(self, head: str) -> bool:
+        """May a commit be made with git's plumbing? See :func:`caseflow.core.git.commit.commits_plainly`
+        (what is staged, asked once per version of git's index: :meth:`_staged`)."""
+        staged = self._staged(head)
+        return git_commit.commits_plainly(self.root, self.git_dir, None if staged is None else not staged)
 
     def commit_files(
         self,
@@ -381,6 +439,21 @@ class Store:
                 keep=keep,
                 journal=Journal(self.root),  # journaled like any write: a killed commit is healed
             )
+
+
+def _plain_path(rel: str) -> bool:
+    """A path written as git lists it (relative, no ``.``/``..`` parts, no doubled or trailing ``/``)."""
+    parts = rel.split("/")
+    return bool(rel) and all(part not in ("", ".", "..") for part in parts)
+
+
+def _file_version(path: Path) -> tuple[int, ...] | None:
+    """What names one version of a file that is only ever replaced whole (None: no such file)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 @contextlib.contextmanager

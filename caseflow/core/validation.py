@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core import quick_schema
 from caseflow.core.documents import load_plain
 from caseflow.core.forms import DocumentView, Finding, Form, subschema
 from caseflow.core.located import FieldPath, Located, locate_all
@@ -31,6 +32,8 @@ class SchemaChecker:
     def __init__(self, forms: Mapping[str, Form]) -> None:
         self.forms = forms
         self._validators: dict[str, Draft202012Validator] = {}
+        #: form id -> does :mod:`caseflow.core.quick_schema` understand its whole schema?
+        self._quick: dict[str, bool] = {}
 
     def validator(self, form: Form) -> Draft202012Validator:
         compiled = self._validators.get(form.id)
@@ -47,7 +50,18 @@ class SchemaChecker:
         return compiled
 
     def check(self, form: Form, data: Mapping[str, Any]) -> list[Located]:
+        """Every schema problem of ``data``. A document the quick check finds valid costs no
+        jsonschema import (a write's usual case); anything else is jsonschema's to explain."""
+        if self.quickly_valid(form, data):
+            return []
         return explain_all(self.validator(form), form.schema, data)
+
+    def quickly_valid(self, form: Form, data: Mapping[str, Any]) -> bool:
+        """Is ``data`` certainly valid, by :mod:`caseflow.core.quick_schema` alone?"""
+        covered = self._quick.get(form.id)
+        if covered is None:
+            covered = self._quick[form.id] = quick_schema.covers(form.schema)
+        return covered and quick_schema.is_valid(form.schema, data)
 
 
 def explain_all(validator: Draft202012Validator, schema: Mapping[str, Any], data: Any) -> list[Located]:

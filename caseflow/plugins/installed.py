@@ -28,8 +28,10 @@ ENTRY_POINT_GROUP = "caseflow"
 #: The folder for caches of this user's (also the command catalog's: :mod:`caseflow.cli.lazy`).
 CACHE_ENV = "CASEFLOW_CACHE_DIR"
 _FILE = "entry-points.marshal"
-#: Keys kept at once (one per set of folders on ``sys.path``: ``python -m`` adds the working folder).
-_KEPT = 8
+#: Keys kept at once (one per set of folders on ``sys.path``: ``python -m`` adds the working folder;
+#: each virtual environment of the same user has its own). Eight were too few on a machine with a
+#: few checkouts: they pushed each other's lists out, and a command paid for the scan again.
+_KEPT = 32
 
 
 @dataclass(frozen=True)

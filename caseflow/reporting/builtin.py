@@ -9,7 +9,6 @@ remission a PHQ-9 or GAD-7 total below 5.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections.abc import Mapping
 from typing import Any
 
@@ -139,7 +138,7 @@ def referrals(inputs: ReportInputs) -> Mapping[str, Any]:
                 len(found),
                 len(accepted),
                 len(done),
-                statistics.median(days) if days else "-",
+                _median(days) if days else "-",
                 _rate(len(done), len(found)),
             ]
         )
@@ -282,7 +281,15 @@ def _event(referral: Mapping[str, Any], status: str) -> str | None:
     )
 
 
+def _median(values: list[int]) -> float:
+    import statistics  # (with fractions and decimal) only for a report, not for every command's plugins
+
+    return statistics.median(values)
+
+
 def _mean(values: list[int]) -> float | str:
+    import statistics
+
     return round(statistics.mean(values), 1) if values else "-"
 
 

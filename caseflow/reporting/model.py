@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from caseflow.core.case import CaseView
-from caseflow.followup.due_rules import Due
+
+if TYPE_CHECKING:  # a type only: every command registers the built-in reports, few compute a due list
+    from caseflow.followup.due_rules import Due
 
 #: Counts below this are suppressed in a de-identified report (configurable: reports.small_cell).
 SMALL_CELL = 11

@@ -202,3 +202,105 @@ def test_a_commit_that_must_be_signed_goes_through_git_commit(case_repo: Callabl
     ):
         tx.write("clients/C-7K2M9Q/a.yaml", b"form: x\n")
     assert state(path) == before
+
+
+def _edits() -> dict[str, Callable[[Path], None]]:
+    """Ways a person leaves a tracked file (or a path beside it) in the working tree."""
+    target = "clients/C-7K2M9Q/a.yaml"
+
+    def modify(path: Path) -> None:
+        (path / target).write_text("form: edited\n")
+
+    def stage_then_revert(path: Path) -> None:
+        modify(path)
+        git(path, "add", target)
+        (path / target).write_text("form: old\n")
+
+    def chmod(path: Path) -> None:
+        (path / target).chmod(0o755)
+
+    def delete(path: Path) -> None:
+        (path / target).unlink()
+
+    def untracked(path: Path) -> None:
+        (path / "clients/C-7K2M9Q/new.yaml").write_text("form: new\n")
+
+    def staged_new(path: Path) -> None:
+        untracked(path)
+        git(path, "add", "clients/C-7K2M9Q/new.yaml")
+
+    def same_bytes_rewritten(path: Path) -> None:  # stat changes, content does not: not a change
+        data = (path / target).read_bytes()
+        os.utime(path / target, (1, 1))
+        (path / target).write_bytes(data)
+
+    def other_file_staged(path: Path) -> None:
+        (path / "clients/C-7K2M9Q/b.yaml").write_text("form: b2\n")
+        git(path, "add", "clients/C-7K2M9Q/b.yaml")
+
+    def replaced_by_folder(path: Path) -> None:
+        delete(path)
+        (path / target).mkdir()
+        (path / target / "x.yaml").write_text("form: x\n")
+
+    def nothing(path: Path) -> None:
+        pass
+
+    return {
+        f.__name__: f
+        for f in (
+            modify,
+            stage_then_revert,
+            chmod,
+            delete,
+            untracked,
+            staged_new,
+            same_bytes_rewritten,
+            other_file_staged,
+            replaced_by_folder,
+            nothing,
+        )
+    }
+
+
+@pytest.mark.parametrize("edit", sorted(_edits()))
+def test_uncommitted_says_what_git_status_says(case_repo: Callable[..., Path], edit: str) -> None:
+    """The store answers most of "uncommitted?" without ``git status`` (hashing the file, HEAD's
+    tree, what is staged): its answer must be git status's, whatever a person did to the file."""
+    from caseflow.core.git import listing
+
+    path = case_repo({"clients/C-7K2M9Q/a.yaml": "form: old\n", "clients/C-7K2M9Q/b.yaml": "form: b\n"})
+    _edits()[edit](path)
+    store = Store(path)
+    asked = [
+        "clients/C-7K2M9Q/a.yaml",
+        "clients/C-7K2M9Q/b.yaml",
+        "clients/C-7K2M9Q/new.yaml",
+        "clients/C-7K2M9Q/never.yaml",
+        "clients/C-7K2M9Q",
+    ]
+    for paths in ([p] for p in asked):
+        assert store.uncommitted(paths) == listing.uncommitted(path, paths), (edit, paths)
+    assert store.uncommitted(asked) == listing.uncommitted(path, asked)
+
+
+def test_a_plain_write_asks_git_what_is_staged_once(
+    case_repo: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write path runs no ``git status`` and asks what is staged once (its answer is kept
+    while git's index file and HEAD stay the same): GIT_TRACE lists the git commands it ran."""
+    path = case_repo({"clients/C-7K2M9Q/a.yaml": "form: old\n"})
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    store = Store(path)
+    with store.transaction(CASEY, action="set", client="C-7K2M9Q") as tx:
+        assert store.uncommitted(["clients/C-7K2M9Q/a.yaml"]) == []
+        tx.write("clients/C-7K2M9Q/a.yaml", b"form: new\n")
+    monkeypatch.delenv("GIT_TRACE")
+    commands = [
+        line.split("built-in: git ", 1)[1] for line in trace.read_text().splitlines() if "built-in: git " in line
+    ]
+    assert not [c for c in commands if c.startswith("status")], commands
+    assert len([c for c in commands if c.startswith("diff --cached")]) == 1, commands
+    assert [c.split()[0] for c in commands[-4:]] == ["add", "write-tree", "commit-tree", "update-ref"], commands
+    assert git(path, "show", "HEAD:clients/C-7K2M9Q/a.yaml") == "form: new\n"

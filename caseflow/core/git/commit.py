@@ -113,14 +113,18 @@ def parent_and_message(root: Path, commit: str) -> tuple[str, str] | None:
     return (parents.split() or [""])[0], body
 
 
-def commits_plainly(root: Path, git_dir: Path) -> bool:
+def commits_plainly(root: Path, git_dir: Path, nothing_staged: bool | None = None) -> bool:
     """Would ``git commit`` do no more than :func:`commit_index`? Only when nothing else is
     staged (it would be committed too), no commit hooks run (plumbing runs none) and no
-    signing is asked for."""
-    try:
-        git(root, "diff", "--cached", "--quiet")
-    except GitFailed:
-        return False  # something is staged, or git could not tell
+    signing is asked for. ``nothing_staged``: already known from the index as it is now (else
+    git is asked)."""
+    if nothing_staged is None:
+        try:
+            git(root, "diff", "--cached", "--quiet")
+        except GitFailed:
+            return False  # something is staged, or git could not tell
+    elif not nothing_staged:
+        return False
     try:
         settings = git(root, "config", "--get-regexp", r"^(core\.hookspath|commit\.gpgsign)$")
     except GitFailed:

@@ -163,6 +163,28 @@ def uncommitted(root: Path, paths: list[str]) -> list[str]:
     return [entry[3:] for entry in out.split("\0") if entry]
 
 
+def staged_set(root: Path) -> frozenset[str]:
+    """Every path whose staged version differs from HEAD's (renames not paired: both names).
+
+    One read of git's index, compared with HEAD through its cached trees: a write asks it once and
+    answers both "is this file's edit staged?" and "may the commit be made from the index?"."""
+    out = query(root, "diff", "--cached", "--name-only", "--no-renames", "-z")
+    return frozenset(path for path in out.split("\0") if path)
+
+
+def committed_entries(root: Path, paths: list[str]) -> dict[str, tuple[str, str]]:
+    """``{path: (mode, blob id)}`` of those ``paths`` that are files in HEAD (``git ls-tree``: the
+    commit's trees only, not git's index). A folder is left out, as is a path HEAD lacks."""
+    out = query(root, "ls-tree", "-z", "HEAD", "--", *paths, literal=True)
+    entries = {}
+    for entry in out.split("\0"):
+        info, tab, path = entry.partition("\t")
+        fields = info.split()
+        if tab and len(fields) == 3 and fields[1] == "blob":
+            entries[path] = (fields[0], fields[2])
+    return entries
+
+
 def tracked(root: Path, path: str) -> bool:
     """Is ``path`` in the last commit or in git's index? (False when git cannot tell: no commit yet.)"""
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from caseflow.core.git.runner import query, run
@@ -44,7 +45,19 @@ def ref_exists(root: Path, ref: str) -> bool:
 
 
 def git_dir(root: Path) -> Path:
-    """The repository's git folder (``.git``, or elsewhere for a worktree)."""
+    """The repository's git folder (``.git``, or elsewhere for a worktree).
+
+    Read from ``root/.git`` itself when that is the folder or a worktree's ``gitdir:`` file (every
+    write asks, and a git process costs more than the two stats); git decides anything else
+    (``$GIT_DIR`` set, ``root`` below the top of the working tree)."""
+    if "GIT_DIR" not in os.environ:
+        dot = root / ".git"
+        if dot.is_dir():
+            return dot.resolve()
+        if dot.is_file():
+            text = dot.read_text(errors="replace")
+            if text.startswith("gitdir: ") and text.count("\n") <= 1:
+                return (root / text[len("gitdir: ") :].strip()).resolve()
     return (root / query(root, "rev-parse", "--git-dir").strip()).resolve()
 
 

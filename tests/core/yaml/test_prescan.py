@@ -197,3 +197,22 @@ def test_the_shortcut_agrees_over_the_suite() -> None:
         text = case["yaml"]
         if _plainly_fine(text):
             _Scan(text).run()
+
+
+def test_the_shortcut_is_compiled_only_once_it_pays() -> None:
+    """Compiling the shortcut's pattern costs ~20 ms, more than a write's one document saves by it:
+    a fresh process scans its first documents in full, then compiles it (checked in a new process,
+    where nothing has compiled it yet)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "from caseflow.core.documents import prescan\n"
+        "prescan.check_structure('a.yaml', 'form: core.client\\nname: x\\n')\n"
+        "first = prescan._all_simple.cache_info().currsize\n"
+        "for _ in range(prescan.SHORTCUT_AFTER):\n"
+        "    prescan.check_structure('a.yaml', 'form: core.client\\nname: x\\n')\n"
+        "print(first, prescan._all_simple.cache_info().currsize)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["0", "1"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -511,7 +512,26 @@ class Session:
 
     def client_ids(self) -> list[str]:
         """Every client's id, from the folders under ``clients/``, sorted."""
-        return list(self.kept("client-ids", lambda: casefiles.client_ids(self.root)))
+
+        def listed() -> list[str]:
+            # A folder added, removed or renamed under clients/ moves the folder's mtime: where a
+            # process carries the listing, a change inside a client's folder lists nothing again.
+            try:
+                found = os.stat(self.root / casefiles.CLIENTS_DIR)
+                stamp: tuple[int, int] | None = (found.st_mtime_ns, found.st_ino)
+            except OSError:
+                stamp = None
+            carried = self.carried("client-ids")
+            if stamp is not None and carried is not None and carried[0] == stamp:
+                return list(carried[1])
+            ids = casefiles.client_ids(self.root)
+            if stamp is not None and time.time_ns() - stamp[0] > 2_000_000_000:
+                # (not a folder changed a moment ago: file times are coarse, and another change
+                # within the same tick would leave the same mtime: git's "racily clean")
+                self.carry("client-ids", (stamp, ids))
+            return ids
+
+        return list(self.kept("client-ids", listed))
 
     def client_dir(self, client_id: str) -> str:
         """The client's folder relative to the repository (``clients/C-7K2M9Q``); refuses an unknown id."""

@@ -39,6 +39,11 @@ FORMS_CHECKED = f"{LOCAL_DIR}/forms-checked.json"
 DIRECTORY_CACHE = f"{LOCAL_DIR}/cache/directories"
 #: Private files a person types a new document into (``caseflow new --edit``), readable by them only.
 DRAFTS = f"{LOCAL_DIR}/drafts"
+#: The resident index's socket (``caseflow daemon``), its log, and the cookies it writes to know
+#: its watcher has seen every earlier change (``resident-cookie-<pid>-<n>``).
+DAEMON_SOCKET = f"{LOCAL_DIR}/daemon.sock"
+DAEMON_LOG = f"{LOCAL_DIR}/daemon.log"
+RESIDENT_COOKIE = f"{LOCAL_DIR}/resident-cookie-"
 #: Merge conflicts left to settle (``caseflow resolve``), one JSON file per document.
 CONFLICTS = f"{LOCAL_DIR}/conflicts"
 #: Private signing keys kept in the clone, one file per staff id (the demo's fictional staff).

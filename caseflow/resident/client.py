@@ -59,7 +59,8 @@ def _ask(argv: Sequence[str], version: str, environ: Mapping[str, str], shape: w
     try:
         connection.settimeout(ACCEPT_SECONDS)
         try:
-            connection.connect(str(path))
+            with wire.address(path) as where:
+                connection.connect(where)
         except OSError as exc:
             raise NotAnswered(f"no resident index answers on {path} ({exc.strerror or exc})") from None
         question = wire.Question(

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from caseflow.cli.context import Settings, done, emit_json, json_option, repo_options
+from caseflow.core.layout import DAEMON_LOG
 from caseflow.errors import CaseflowError
 from caseflow.hookspecs import hookimpl
 from caseflow.resident import wire
@@ -20,7 +21,6 @@ from caseflow.resident import wire
 #: How long ``daemon start`` waits for the resident index to answer (it watches every folder and
 #: takes the snapshot first: seconds at 10,000 clients).
 START_SECONDS = 120.0
-LOG_NAME = "daemon.log"
 
 
 @click.group()
@@ -47,7 +47,7 @@ def start(settings: Settings) -> None:
     if running is not None:
         done(f"a resident index runs already for this repository (pid {running.get('pid')})")
         return
-    log_path = root / wire.LOCAL_DIR / LOG_NAME
+    log_path = root / DAEMON_LOG
     log_path.parent.mkdir(exist_ok=True)
     with open(log_path, "ab") as log:
         os.chmod(log_path, 0o600)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from caseflow import __version__
+from caseflow.core.layout import RESIDENT_COOKIE
 from caseflow.errors import CaseflowError
 from caseflow.resident import wire
 from caseflow.resident.keeper import SnapshotKeeper
@@ -46,7 +47,6 @@ STATUS = b"S"
 STOP = b"T"
 #: How long the watcher may take to report the cookie before the snapshot is taken whole again.
 SETTLE_SECONDS = 1.0
-_COOKIE = "resident-cookie-"
 _PEER = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
@@ -58,15 +58,15 @@ class Cookies:
     """Written into ``.caseflow/`` and waited for, to know the watcher has seen everything before."""
 
     def __init__(self, root: Path) -> None:
-        self.folder = root / wire.LOCAL_DIR
-        self._prefix = f"{wire.LOCAL_DIR}/{_COOKIE}{os.getpid()}-"
+        self.root = root
+        self._prefix = f"{RESIDENT_COOKIE}{os.getpid()}-"
         self._seen: set[str] = set()
         self._count = 0
         self._changed = threading.Condition()
 
     def saw(self, path: str) -> bool:
         """Called for every event: True for a cookie (nothing else to do with it)."""
-        if not path.startswith(f"{wire.LOCAL_DIR}/{_COOKIE}"):
+        if not path.startswith(RESIDENT_COOKIE):
             return False
         with self._changed:
             self._seen.add(path)
@@ -77,7 +77,7 @@ class Cookies:
         """Write a cookie and wait until the watcher reports it. False if it did not in time."""
         self._count += 1
         name = f"{self._prefix}{self._count}"
-        target = self.folder / name.rsplit("/", 1)[1]
+        target = self.root / name
         try:
             target.write_bytes(b"")
         except OSError:
@@ -402,7 +402,8 @@ def _listen(path: Path) -> socket.socket:
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             probe.settimeout(1.0)
-            probe.connect(str(path))
+            with wire.address(path) as where:
+                probe.connect(where)
             raise AlreadyRunning(f"a resident index runs for this repository already ({path})")
         except OSError:
             path.unlink()  # nobody listens: left by one that died
@@ -411,7 +412,8 @@ def _listen(path: Path) -> socket.socket:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o177)  # created 0600: never a moment when others could connect
     try:
-        listener.bind(str(path))
+        with wire.address(path) as where:
+            listener.bind(where)
     finally:
         os.umask(old_umask)
     listener.listen(16)
@@ -456,7 +458,8 @@ def ask(root: Path, kind: bytes, timeout: float = 2.0) -> dict[str, Any] | None:
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connection.settimeout(timeout)
-        connection.connect(str(path))
+        with wire.address(path) as where:
+            connection.connect(where)
         wire.send_frame(connection, kind)
         reply_kind, payload = wire.read_frame(connection)
     except (OSError, ConnectionError):

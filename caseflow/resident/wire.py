@@ -12,20 +12,20 @@ its output goes to a terminal); the resident index answers :data:`ACCEPTED` at o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from caseflow.core.layout import DAEMON_SOCKET
 
 #: Changes whenever a frame's meaning does: a command and a resident index of different protocols
 #: never talk (the resident index declines).
 PROTOCOL = 1
-#: The socket, in the repository's local folder (``caseflow.core.layout.LOCAL_DIR``, never committed).
-LOCAL_DIR = ".caseflow"
-SOCKET_NAME = "daemon.sock"
 #: Set to ``0`` (or ``off``): never ask a resident index (the command always computes its answer).
 RESIDENT_ENV = "CASEFLOW_RESIDENT"
 
@@ -42,7 +42,23 @@ MAX_FRAME = 1 << 20
 
 
 def socket_path(root: Path) -> Path:
-    return root / LOCAL_DIR / SOCKET_NAME
+    """The socket, in the repository's local folder (never committed)."""
+    return root / DAEMON_SOCKET
+
+
+@contextlib.contextmanager
+def address(path: Path) -> Iterator[str]:
+    """What to bind or connect to for the socket at ``path``: the path itself where it fits the
+    ~107 bytes a Unix socket's address may have, else the same file through a descriptor of its
+    folder (Linux's ``/proc/self/fd``): a repository may lie deep in someone's folders."""
+    if len(os.fsencode(path)) < 100:
+        yield str(path)
+        return
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{folder}/{path.name}"
+    finally:
+        os.close(folder)
 
 
 def send_frame(sock: socket.socket, kind: bytes, payload: bytes = b"") -> None:

@@ -47,7 +47,8 @@ class Resident:
             version=__version__,
         )
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        connection.connect(str(wire.socket_path(self.root)))
+        with wire.address(wire.socket_path(self.root)) as where:
+            connection.connect(where)
         with connection:
             wire.send_frame(connection, wire.QUESTION, question.encode())
             kind, payload = wire.read_frame(connection)

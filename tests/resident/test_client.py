@@ -59,7 +59,8 @@ def test_a_socket_left_by_one_that_died_is_not_waited_for(repo: Path) -> None:
     left = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o177)
     try:
-        left.bind(str(path))  # bound, never listening: as a crashed resident index leaves it
+        with wire.address(path) as where:
+            left.bind(where)  # bound, never listening: as a crashed resident index leaves it
     finally:
         os.umask(old)
     left.close()
@@ -78,7 +79,8 @@ def silent_listener(repo: Path) -> Iterator[Callable[[int], list[bytes]]]:
     def start(mode: int) -> list[bytes]:
         path = wire.socket_path(repo)
         path.parent.mkdir(exist_ok=True)
-        listener.bind(str(path))
+        with wire.address(path) as where:
+            listener.bind(where)
         os.chmod(path, mode)
         listener.listen(4)
         listener.settimeout(0.1)

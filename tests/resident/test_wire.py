@@ -80,6 +80,8 @@ def test_the_command_asks_before_importing_the_rest_of_caseflow() -> None:
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert eval(loaded) == [
         "caseflow",
+        "caseflow.core",
+        "caseflow.core.layout",
         "caseflow.errors",
         "caseflow.resident",
         "caseflow.resident.client",

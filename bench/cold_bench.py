@@ -182,10 +182,12 @@ def render(
     documents: int,
     load: float,
 ) -> str:
+    also = (" --also " + " ".join(repr(a) for a in args.also)) if args.also else ""
     lines = [
         "## Cold index (bench/cold_bench.py)",
         "",
-        f"`python bench/cold_bench.py --clients {args.clients} --repeat {args.repeat}{' --also ' + ' '.join(repr(a) for a in args.also) if args.also else ''}`: {args.clients:,} clients, "
+        f"`python bench/cold_bench.py --clients {args.clients} --repeat {args.repeat}{also}`: "
+        f"{args.clients:,} clients, "
         f"{documents:,} documents; each caseflow command run cold (the index deleted first) as a fresh process, "
         f"right after `git ls-files -s` and `git status --porcelain` in the same round; medians; bytecode caching "
         f"on, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load:.1f} at the start "

@@ -154,6 +154,23 @@ class CaseIndex:
         found.update(key for (key,) in self._select("SELECT key FROM docs WHERE key IN ({})", rest))
         return found
 
+    def put_parsed(self, documents: Sequence[tuple[str, str | None, str]], checks: Sequence[tuple[str, Any]]) -> None:
+        """Documents parsed elsewhere (a worker process), already as stored (``key, form, JSON``),
+        and their problems, written at once in one transaction (the bulk path of a cold index)."""
+        db = self._connect()
+        if db is None or self.read_only or not (documents or checks):
+            return
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO docs (key, form, data) VALUES (?, ?, ?)", documents)
+                db.executemany(
+                    "INSERT OR REPLACE INTO checks (key, problems) VALUES (?, ?)", [(k, _dumps(v)) for k, v in checks]
+                )
+        except sqlite3.Error:
+            pass  # locked by another process for too long, or the disk is full: parsed again next time
+        for key, _, _ in documents:
+            self._pending.pop(key, None)  # (what this process parsed itself is now written too)
+
     def known(self) -> set[str]:
         """Every key the index holds a parsed document for."""
         return {row[0] for row in self._query("SELECT key FROM docs")} | set(self._pending)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from caseflow.core.documents import YamlStyle, dump_yaml
+from caseflow.core.documents.policy import _FAST, fast_load
 from tests.core.yaml.conformance import assert_a_refusal_in_words, read_path, round_trip_path
 
 SPECIAL = [*" \t:#-?[]{},'\"&*!|>%@`\\.~\n", "é", "ß", "🏠", "٣"]
@@ -88,11 +89,23 @@ def emit(data: dict[str, Any], emitter: tuple[str, dict[str, Any]]) -> str:
 
 
 def both_ways(raw: bytes) -> tuple[str, Any]:
+    same_walk(raw.decode("utf-8", errors="replace"))
     read, written = read_path(raw), round_trip_path(raw)
     assert read == written, f"{raw!r}\nread path: {read}\nround trip: {written}"
     if read[0] == "refused":
         assert_a_refusal_in_words(read[1])
     return read
+
+
+def same_walk(text: str) -> None:
+    """The fast loader's own walk over libyaml's nodes gives what ruamel's constructor gives."""
+    outcomes = []
+    for load in (fast_load, _FAST.load):
+        try:
+            outcomes.append(("value", load(text)))
+        except Exception as exc:  # whatever libyaml or ruamel raise, both must raise it
+            outcomes.append(("error", type(exc).__name__))
+    assert outcomes[0] == outcomes[1], text
 
 
 def ruamel_writes_it_wrongly(data: Any, emitter: tuple[str, dict[str, Any]]) -> bool:

@@ -15,7 +15,7 @@ import pytest
 from ruamel.yaml.error import YAMLError
 
 from caseflow.core.documents import to_plain
-from caseflow.core.documents.policy import _FAST, _fast_path_is_safe, _round_trip_yaml, check_text, load_fast
+from caseflow.core.documents.policy import _FAST, _fast_path_is_safe, _round_trip_yaml, check_text, fast_load, load_fast
 from tests.core.yaml.conformance import (
     NO_JSON_VALUES,
     assert_a_refusal_in_words,
@@ -105,10 +105,11 @@ def test_a_document_refused_for_not_being_a_mapping_would_still_read_as_the_suit
     assert same_json(value, expected[0] if expected else None)
     if _fast_path_is_safe(text):
         try:
-            fast = _FAST.load(text)
+            fast = fast_load(text)
         except YAMLError:
             return  # the read path then uses the round-trip loader
         assert same_json(fast, expected[0] if expected else None)
+        assert same_json(_FAST.load(text), expected[0] if expected else None)
 
 
 def test_the_fast_loader_reads_many_suite_inputs_itself() -> None:
@@ -122,3 +123,17 @@ def test_the_fast_loader_reads_many_suite_inputs_itself() -> None:
         if _fast_path_is_safe(text) and load_fast(text) is not None:
             fast += 1
     assert fast >= 50
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_the_fast_loaders_walk_reads_every_suite_input_as_ruamels_constructor_does(case: dict[str, Any]) -> None:
+    """``fast_load`` builds the usual tree itself (and leaves the rest to ruamel's constructor,
+    as ``YAML.load`` does it): both give the same value, or both fail."""
+    text = case["yaml"]
+    outcomes = []
+    for load in (fast_load, _FAST.load):
+        try:
+            outcomes.append(("value", load(text)))
+        except Exception as exc:  # whatever libyaml or ruamel raise, both must raise it
+            outcomes.append(("error", type(exc).__name__))
+    assert outcomes[0] == outcomes[1]

@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -285,12 +286,13 @@ def main() -> None:
         parser.error("--repeat, --repeat-largest and --cold-repeat must be at least 1")
     sweep = Sweep(sizes, conditions=conditions(sys.argv[1:]))
     cache = args.cache or cache_dir()
-    for size in sizes:
+    for done, size in enumerate(sizes, start=1):
         measure_size(sweep, size, args, cache)
-        FIGURES.write_text(sweep.to_json())  # a later size may take long: keep what is measured
-    sweep.conditions["load_end"] = f"{os.getloadavg()[0]:.1f}"
-    FIGURES.write_text(sweep.to_json())
-    publish(sweep)
+        # A later size may take long (or be interrupted): publish what is measured so far.
+        sweep.conditions["load_end"] = f"{os.getloadavg()[0]:.1f}"
+        sofar = replace(sweep, sizes=sizes[:done])
+        FIGURES.write_text(sofar.to_json())
+        publish(sofar)
     print()
     print(markdown(sweep, PLOT.name))
 

@@ -17,8 +17,9 @@ generated when not), then, each as whole fresh processes paired with `git status
 - when caseflow has a `daemon` command, the warm reads again with `caseflow daemon` running.
 
 Writes are undone after measuring, so the cache keeps the repositories as generated. Writes
-bench/scale.json (every figure), bench/scale.png (the plot) and the sweep's section of
-bench/results.md; --report-only makes the last two again from bench/scale.json.
+bench/scale.json (every figure), bench/scale.png (the plot), the sweep's section of bench/results.md
+and the same table in the README's speed section (between its scale-sweep markers);
+--report-only makes all but the first again from bench/scale.json.
 """
 
 from __future__ import annotations
@@ -58,10 +59,11 @@ from measure import (  # noqa: E402
 )
 from repo_cache import cache_dir, cached_repository, undo_writes  # noqa: E402
 from sections import write_section  # noqa: E402
-from sweep_report import Cell, Sweep, markdown, parse_sizes, plot, size_label  # noqa: E402
+from sweep_report import Cell, Sweep, markdown, parse_sizes, plot, readme_block, size_label  # noqa: E402
 
 FIGURES = HERE / "scale.json"
 PLOT = HERE / "scale.png"
+README = HERE.parent / "README.md"
 SECTION = "scale-sweep"
 READS: dict[str, tuple[str, ...]] = {
     "due-all": ("due", "--all"),
@@ -257,6 +259,8 @@ def publish(sweep: Sweep) -> None:
     """scale.png and the sweep's section of results.md, from the figures."""
     plot(sweep, PLOT)
     write_section(HERE / "results.md", SECTION, markdown(sweep, PLOT.name))
+    # The README's speed section shows the same table, between the same markers (where they are).
+    write_section(README, SECTION, readme_block(sweep, f"bench/{PLOT.name}"), append=False)
 
 
 def main() -> None:

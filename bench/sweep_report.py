@@ -269,6 +269,24 @@ def markdown(sweep: Sweep, plot_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def readme_block(sweep: Sweep, plot_path: str) -> str:
+    """The README's speed table: the same table and plot, with where they come from."""
+    c = sweep.conditions
+    sizes = ", ".join(size_label(size) for size in sweep.sizes)
+    return "\n".join(
+        [
+            f"Measured by `make bench` on {c.get('date', '?')} ({sizes} clients, {c.get('cores', '?')} cores, load"
+            f" {c.get('load_start', '?')}-{c.get('load_end', '?')}; conditions and repositories in"
+            " `bench/results.md`). Medians of fresh processes; `×`: the median ratio to the reference run in"
+            " the same round; MB: peak memory.",
+            "",
+            *table(sweep),
+            "",
+            f"![Time of each command against client count, beside git status]({plot_path})",
+        ]
+    )
+
+
 def plot(sweep: Sweep, path: Path, commands: Sequence[Command] = COMMANDS) -> None:
     """Two panels: seconds against clients (log-log, git status dashed), and the ratio to the reference."""
     import matplotlib

@@ -135,3 +135,21 @@ def test_a_cached_repository_is_reused_only_while_it_is_what_the_generator_build
     assert rebuilt.reason == "built with 12 clients, seed 8"
     assert git(rebuilt.path, "rev-parse", "HEAD") == generated  # the generator is deterministic
     assert not (rebuilt.path / ".caseflow").exists()
+
+
+def test_the_readme_gets_the_table_only_between_its_own_markers(tmp_path: Path) -> None:
+    import sections
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# caseflow\n\nNo speed section here.\n")
+    block = sweep_report.readme_block(figures(), "bench/scale.png")
+    assert not sections.write_section(readme, "scale-sweep", block, append=False)
+    assert readme.read_text() == "# caseflow\n\nNo speed section here.\n"
+
+    readme.write_text("before\n<!-- scale-sweep:start -->\nold table\n<!-- scale-sweep:end -->\nafter\n")
+    assert sections.write_section(readme, "scale-sweep", block, append=False)
+    text = readme.read_text()
+    assert text.startswith("before\n<!-- scale-sweep:start -->\nMeasured by `make bench` on 2026-12-06")
+    assert "old table" not in text
+    assert "| `due --all` warm |" in text
+    assert text.endswith("](bench/scale.png)\n<!-- scale-sweep:end -->\nafter\n")

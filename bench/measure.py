@@ -197,7 +197,17 @@ class Paired:
 
     @property
     def peak_mb(self) -> float:
+        """The larger of any one process's max RSS and (where sampled) the sum over all at once."""
         return max(max(r.max_rss_kib, r.tree_kib) for r in self.ours) / 1024
+
+    @property
+    def largest_mb(self) -> float:
+        """The max RSS of the largest single process (GNU time's figure)."""
+        return max(r.max_rss_kib for r in self.ours) / 1024
+
+    @property
+    def whole_tree(self) -> bool:
+        return any(r.tree_kib for r in self.ours)
 
 
 def paired_with_status(

@@ -14,7 +14,8 @@ generated when not), then, each as whole fresh processes paired with `git status
 - warm `due --all`, `due --worker robin`, `clients`, `review`, `validate`;
 - the first `validate` after one `set` (the set itself untimed), against the warm `validate`;
 - `set` and `visit` against `git add` + `git commit` of the same change (bench/measure.py);
-- when caseflow has a `daemon` command, the warm reads again with `caseflow daemon` running.
+- when caseflow has a `daemon` command, the warm reads again with the resident index running
+  (`caseflow daemon start` ... `caseflow daemon stop`).
 
 Writes are undone after measuring, so the cache keeps the repositories as generated. Writes
 bench/scale.json (every figure), bench/scale.png (the plot), the sweep's section of bench/results.md
@@ -88,7 +89,8 @@ def cell_of(pair: Paired) -> Cell:
     failed = pair.failed
     if failed is not None:
         return Cell(failed=why_failed(failed), runs=len(pair.ours))
-    return Cell(seconds=pair.seconds, ratio=pair.ratio, peak_mb=pair.peak_mb, runs=len(pair.ours))
+    largest = pair.largest_mb if pair.whole_tree else None
+    return Cell(seconds=pair.seconds, ratio=pair.ratio, peak_mb=pair.peak_mb, runs=len(pair.ours), largest_mb=largest)
 
 
 def show(label: str, size: int, cell: Cell) -> None:
@@ -146,17 +148,32 @@ def has_daemon(repo: Path, env: dict[str, str]) -> bool:
 
 @contextmanager
 def daemon_running(repo: Path, env: dict[str, str]) -> Iterator[bool]:
-    """`caseflow daemon` in the repository until the block ends; yields whether its socket opened."""
+    """The resident index running for the repository until the block ends; yields whether it answers.
+
+    `caseflow daemon start` (which returns once the index answers) and `caseflow daemon stop` where
+    caseflow has them; else `caseflow daemon` in the foreground until its socket opens, then SIGTERM.
+    """
+    if run([CASEFLOW, "daemon", "start", "--help"], repo, env).returncode == 0:
+        started = run([CASEFLOW, "daemon", "start"], repo, env)
+        if started.returncode != 0:
+            print(f"  caseflow daemon start failed: {why_failed(started)}", flush=True)
+        try:
+            yield started.returncode == 0
+        finally:
+            stopped = run([CASEFLOW, "daemon", "stop"], repo, env)
+            if stopped.returncode != 0:
+                print(f"  caseflow daemon stop failed: {why_failed(stopped)}", flush=True)
+        return
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [CASEFLOW, "daemon"], cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
         )
         deadline = time.monotonic() + DAEMON_START_SECONDS
         while not (repo / SOCKET).exists() and time.monotonic() < deadline:
-            if process.poll() is not None and process.returncode != 0:
+            if process.poll() is not None:
                 break
             time.sleep(0.1)
-        ready = (repo / SOCKET).exists()
+        ready = (repo / SOCKET).exists() and process.poll() is None
         if not ready:
             log.seek(0)
             tail = log.read().decode(errors="replace").strip().splitlines()[-1:]
@@ -171,8 +188,6 @@ def daemon_running(repo: Path, env: dict[str, str]) -> Iterator[bool]:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-            if (repo / SOCKET).exists():
-                print(f"  note: {repo / SOCKET} is still there after caseflow daemon was stopped", flush=True)
 
 
 def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path) -> None:

@@ -48,6 +48,7 @@ class Cell:
     ratio: float | None = None  # median over rounds of (this run / the reference's run in the same round)
     peak_mb: float | None = None
     runs: int = 0
+    largest_mb: float | None = None  # when peak_mb sums several processes: the largest one alone
     over_warm: float | None = None  # first read after a write: seconds more than the warm read
     mb_over_warm: float | None = None
     daemon_seconds: float | None = None  # the same read with `caseflow daemon` running
@@ -190,6 +191,8 @@ def cell_texts(command: Command, cell: Cell, daemon_column: bool) -> list[str]:
         peak = f"{cell.peak_mb:.0f}" if cell.peak_mb is not None else "-"
         if cell.mb_over_warm is not None:
             peak += f" ({cell.mb_over_warm:+.0f})"
+        if cell.largest_mb is not None:
+            peak += f" (largest {cell.largest_mb:.0f})"
         ratio = "1" if command.key in ("git-status", "add-commit") else "-"
         if cell.ratio is not None:
             ratio = f"{cell.ratio:.2f}"
@@ -256,8 +259,8 @@ def markdown(sweep: Sweep, plot_name: str) -> str:
         f" {c.get('load_end', '?')} at the end (the machine is shared). Every figure is the median of fresh"
         " processes after one untimed run, each paired with its reference in the same round (alternating"
         " which runs first); `×` is the median of the rounds' ratios to the reference named in `× of`."
-        " Peak MB: max RSS by GNU time; for the cold build, the larger of that and the sum over all its"
-        " processes at once (each one's Pss, sampled every 0.05 s)."
+        " Peak MB: max RSS by GNU time; for the cold build, the sum over all its processes at once (each"
+        " one's Pss, sampled every 0.05 s), with the largest process's max RSS in brackets."
         " The first read after a `set` shows in brackets how much more it costs than the warm read."
         " Acting as the supervisor on the morning after the generated history; writes as the client's"
         " case manager.",

@@ -62,6 +62,7 @@ class Goal:
     """One figure of issue 22's list, at one size (None: at every size measured)."""
 
     at: int | None = None
+    from_size: int | None = None  # at this size and every larger one (a write's cost ratio at 1k is start-up)
     seconds: float | None = None
     ratio: float | None = None
     memory: bool = False
@@ -80,7 +81,7 @@ class Goal:
             parts.append(f"≤ warm + {self.over_warm:g} s")
         if self.daemon_seconds is not None:
             parts.append(f"daemon < {self.daemon_seconds:g} s and < git status")
-        where = f"{size_label(self.at)}: " if self.at else ""
+        where = f"{size_label(self.at)}: " if self.at else f"≥ {size_label(self.from_size)}: " if self.from_size else ""
         return where + ", ".join(parts)
 
     def misses(self, cell: Cell) -> list[str] | None:
@@ -117,6 +118,8 @@ class Command:
 
 RESIDENT_10K = Goal(at=10_000, daemon_seconds=0.25)
 STREAMED_50K = Goal(at=50_000, ratio=1.5, memory=True)
+# The issue measures writes at 10,000 clients; at 1,000 git's own 0.05 s is less than Python's start.
+WRITES = Goal(from_size=10_000, ratio=1.3)
 COMMANDS: tuple[Command, ...] = (
     Command("git-status", "`git status --porcelain`", STATUS, plotted=False),
     Command("help", "`caseflow --help`", STATUS, (Goal(seconds=0.1),)),
@@ -127,8 +130,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("validate", "`validate` warm", STATUS, (RESIDENT_10K, STREAMED_50K)),
     Command("after-set", "first `validate` after one `set`", STATUS, (Goal(over_warm=0.05),)),
     Command("add-commit", "`git add` + `git commit` (one change)", ADD_COMMIT, plotted=False),
-    Command("set", "`set` (one field)", ADD_COMMIT, (Goal(ratio=1.3),)),
-    Command("visit", "`visit` (one note)", ADD_COMMIT, (Goal(ratio=1.3),)),
+    Command("set", "`set` (one field)", ADD_COMMIT, (WRITES,)),
+    Command("visit", "`visit` (one note)", ADD_COMMIT, (WRITES,)),
     Command("rebuild", "cold `index --rebuild`", STATUS, (Goal(at=10_000, seconds=30, memory=True),)),
 )
 BY_KEY = {command.key: command for command in COMMANDS}
@@ -213,7 +216,7 @@ def verdict(command: Command, sweep: Sweep) -> str:
     judged = False
     for goal in command.goals:
         for size in [goal.at] if goal.at else sweep.sizes:
-            if size not in sweep.sizes:
+            if size not in sweep.sizes or (goal.from_size and size < goal.from_size):
                 continue
             found = goal.misses(sweep.cell(command.key, size))
             if found is None:
@@ -278,7 +281,7 @@ def readme_block(sweep: Sweep, plot_path: str) -> str:
     sizes = ", ".join(size_label(size) for size in sweep.sizes)
     return "\n".join(
         [
-            f"Measured by `make bench` on {c.get('date', '?')} ({sizes} clients, {c.get('cores', '?')} cores, load"
+            f"Measured by `bench/sweep.py` (run by `make bench`) on {c.get('date', '?')} ({sizes} clients, {c.get('cores', '?')} cores, load"
             f" {c.get('load_start', '?')}-{c.get('load_end', '?')}; conditions and repositories in"
             " `bench/results.md`). Medians of fresh processes; `×`: the median ratio to the reference run in"
             " the same round; MB: peak memory.",

@@ -78,6 +78,7 @@ def test_the_table_has_each_size_the_targets_and_what_is_met() -> None:
     assert row(text, "`validate` warm")[-1] == "yes"  # the daemon's 10k target cannot be judged: only 50k's
     assert row(text, "first `validate` after one `set`")[2:5] == ["0.930 s (+0.03 s)", "3.10", "80 (+2)"]
     assert row(text, "`set` (one field)")[-1] == "NO (50k: ratio)"
+    assert row(text, "`set` (one field)")[-2] == "≥ 10k: ≤ 1.3×"
     assert row(text, "`set` (one field)")[1] == "git add + git commit"
     assert row(text, "cold `index --rebuild`")[2] == "n/a (no such command)"
     assert row(text, "cold `index --rebuild`")[5:8] == ["298 s", "103.00", "746 (largest 310)"]
@@ -151,7 +152,9 @@ def test_the_readme_gets_the_table_only_between_its_own_markers(tmp_path: Path) 
     readme.write_text("before\n<!-- scale-sweep:start -->\nold table\n<!-- scale-sweep:end -->\nafter\n")
     assert sections.write_section(readme, "scale-sweep", block, append=False)
     text = readme.read_text()
-    assert text.startswith("before\n<!-- scale-sweep:start -->\nMeasured by `make bench` on 2026-12-06")
+    assert text.startswith(
+        "before\n<!-- scale-sweep:start -->\nMeasured by `bench/sweep.py` (run by `make bench`) on 2026-12-06"
+    )
     assert "old table" not in text
     assert "| `due --all` warm |" in text
     assert text.endswith("](bench/scale.png)\n<!-- scale-sweep:end -->\nafter\n")

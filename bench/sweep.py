@@ -208,6 +208,8 @@ def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path)
         if key != "set" and key != "visit":
             statuses.extend(pair.reference)
         show(label, size, cell)
+        # Every figure is kept as it comes: a 50k size runs for half an hour and may be interrupted.
+        FIGURES.write_text(replace(sweep, sizes=[*sweep.sizes[: sweep.sizes.index(size)], size]).to_json())
         return cell
 
     record("help", "caseflow --help", paired_with_status([CASEFLOW, "--help"], repo, env, repeat))

@@ -281,7 +281,8 @@ def readme_block(sweep: Sweep, plot_path: str) -> str:
     sizes = ", ".join(size_label(size) for size in sweep.sizes)
     return "\n".join(
         [
-            f"Measured by `bench/sweep.py` (run by `make bench`) on {c.get('date', '?')} ({sizes} clients, {c.get('cores', '?')} cores, load"
+            f"Measured by `bench/sweep.py` (run by `make bench`) on {c.get('date', '?')} ({sizes} clients,"
+            f" {c.get('cores', '?')} cores, load"
             f" {c.get('load_start', '?')}-{c.get('load_end', '?')}; conditions and repositories in"
             " `bench/results.md`). Medians of fresh processes; `×`: the median ratio to the reference run in"
             " the same round; MB: peak memory.",

@@ -5,7 +5,8 @@
 # and, with the same install:
 #   make test-all   every test, the slow ones included
 #   make coverage   the fast suite with branch coverage of caseflow/ (fails under 90 %)
-#   make bench      the benchmarks, then the slow tests
+#   make bench      the benchmarks (issue 22's table at 1k, 10k, 50k clients and its plot among them),
+#                   then the slow tests
 #   make test-browser  the web app in a real browser (Playwright and Debian's chromium-headless-shell,
 #                   with an accessibility scan of every page); installs the `browser` extra first
 #   make docs       the documentation site into site/ (MkDocs, --strict: any warning fails);
@@ -55,11 +56,16 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# bench/sweep.py: issue 22's table at each size of BENCH_SIZES beside git, into bench/results.md and
+# bench/scale.png. Generated repositories are kept in $CASEFLOW_BENCH_CACHE (else ~/.cache/caseflow-bench):
+# the first run generates them (50k: about 5 minutes), later runs reuse them.
+BENCH_SIZES ?= 1000,10000,50000
+SWEEP_ARGS ?=
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/directory_bench.py
 	$(BIN)/python bench/due_bench.py
-	$(BIN)/python bench/scale_bench.py --clients 10000 --repeat 3 --no-big
+	$(BIN)/python bench/sweep.py --sizes $(BENCH_SIZES) $(SWEEP_ARGS)
 	$(BIN)/python bench/verify_bench.py
 	$(BIN)/python -m pytest -q -n auto -m slow $(PYTEST_ARGS)
 

@@ -14,12 +14,10 @@ command as a whole process, fresh every time, as a person would run it:
 - `caseflow log CLIENT` against `git log -- clients/CLIENT`;
 - with --big, the warm read commands again on a much larger repository.
 
-Peak memory is each process's max RSS, which on Linux includes the git processes it waited for (the
-largest of them, not their sum). It is read through GNU time where installed: a child's ru_maxrss
-from os.wait4 starts at the size of the process that spawned it (Linux keeps the high-water mark
-across exec), so a bare os.wait4 from this ~30 MB benchmark would report every git command as 30 MB.
-Without GNU time the os.wait4 figure is used, and the results say so. Writes the table into bench/results.md between the
-scale-bench markers, keeping every other section.
+Peak memory is each process's max RSS through GNU time (bench/measure.py says why). Writes the table
+into bench/results.md between the scale-bench markers, keeping every other section. `make bench` runs
+bench/sweep.py instead, which measures the issue's table at several sizes; this script keeps the cold
+read commands and `caseflow log`.
 
 --keep DIR builds the repositories as DIR/agency-N and leaves them there; --reuse DIR uses those
 (building any that is missing). Writes are undone after measuring, so a kept repository is reused
@@ -34,7 +32,6 @@ import platform
 import shlex
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,68 +42,25 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from measure import (  # noqa: E402
+    CASEFLOW,
+    GENERATED_REF,
+    GNU_TIME,
+    Run,
+    describe_repo,
+    drop_index,
+    environment,
+    git,
+    no_such_command,
+    pick_client,
+    run,
+    write_against_git,
+)
 from sections import write_section  # noqa: E402
-from synthetic import AUTHORS, MORNING_AFTER, SUPERVISOR, build  # noqa: E402
+from synthetic import build  # noqa: E402
 
-CASEFLOW = str(Path(sys.executable).with_name("caseflow"))
-# A ref to the generated history, so a reused repository can be put back as it was built.
-GENERATED_REF = "refs/bench/generated"
-INDEX_FILES = (".caseflow/index.sqlite", ".caseflow/index.sqlite-wal", ".caseflow/index.sqlite-shm")
 READS: tuple[tuple[str, ...], ...] = (("validate",), ("due", "--all"), ("clients", "--json"), ("review",))
 MEMORY_LIMIT_MB = 300.0
-# GNU time forks the command from its own small process, so max RSS is the command's own.
-GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
-
-
-def environment() -> dict[str, str]:
-    """As on a person's machine, acting as the supervisor on the morning after the history ends.
-
-    Python may cache bytecode (this workplace sets PYTHONDONTWRITEBYTECODE, which would make every run
-    recompile caseflow's modules); the repository is the working folder, not $CASEFLOW_REPO.
-    """
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "CASEFLOW_REPO")}
-    env["CASEFLOW_USER"] = SUPERVISOR
-    env["CASEFLOW_TODAY"] = MORNING_AFTER.isoformat()
-    return env
-
-
-@dataclass(frozen=True)
-class Run:
-    seconds: float
-    max_rss_kib: int
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run(command: Sequence[str], cwd: Path, env: dict[str, str]) -> Run:
-    """One fresh process, timed from start to exit, with its peak memory from the kernel."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile() as rss:
-        argv = [GNU_TIME, "-f", "%M", "-o", rss.name, *command] if GNU_TIME else list(command)
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        # wait4 rather than Popen.wait: it also returns the child's resource usage (ru_maxrss in KiB).
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        max_rss = usage.ru_maxrss
-        if GNU_TIME:  # its last line is %M (before it, a note if the command failed)
-            max_rss = int(Path(rss.name).read_text().split()[-1])
-        out.seek(0)
-        err.seek(0)
-        return Run(
-            seconds,
-            max_rss,
-            process.returncode,
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-        )
-
-
-def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    """A git command whose time is not measured."""
-    done = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True)
-    return done.stdout
 
 
 @dataclass(frozen=True)
@@ -185,15 +139,6 @@ class Row:
         ]
 
 
-def no_such_command(result: Run) -> bool:
-    return result.returncode == 2 and "No such command" in result.stderr
-
-
-def drop_index(repo: Path) -> None:
-    for name in INDEX_FILES:
-        (repo / name).unlink(missing_ok=True)
-
-
 class Bench:
     """The measurements on one repository."""
 
@@ -249,66 +194,13 @@ class Bench:
             self.timed(f"{shown}, warm ({self.label})", command, warm_up=not cold, floor=status, target=warm_target)
 
     def write(self, name: str, args: Sequence[str], worker: str, base: str, floor_name: str) -> None:
-        """A caseflow write against git add + commit of exactly the files it changed, same bytes.
-
-        Both sides start from the generated history (reset between runs), so each run makes the same
-        single change, as the client's own case manager.
-        """
-        env = {**self.env, "CASEFLOW_USER": worker}
-        author = AUTHORS[worker]
-        git_env = {**self.env, **author.env()}
-        command = [CASEFLOW, *args]
-        ours = Row(name, target=Target(seconds=0.5, ratio=5.0, memory=True))
-        hand = Row(floor_name, target=Target())
+        """A caseflow write against git add + commit of exactly the files it changed, same bytes."""
+        pair = write_against_git(self.repo, self.env, args, worker, base, self.repeat)
+        ours = Row(name, runs=pair.ours, target=Target(seconds=0.5, ratio=5.0, memory=True))
+        hand = Row(floor_name, runs=pair.reference, target=Target())
         ours.floor = hand
-        contents: dict[str, bytes] = {}
-        message = ""
-        for attempt in range(self.repeat + 1):  # the first of each is an untimed warm-up
-            # The order alternates (git first on odd rounds, with the change caseflow made last
-            # time): neither side always runs right after the other's writes and page-cache misses.
-            git_first = attempt % 2 == 1
-            if git_first:
-                add, commit = self._by_hand(contents, message, base, git_env)
-            git(self.repo, "reset", "-q", "--hard", base)
-            result = run(command, self.repo, env)
-            if result.returncode != 0:
-                ours.runs.append(result)
-                break
-            changed = git(self.repo, "diff-tree", "--no-commit-id", "--name-only", "-r", "HEAD").split()
-            contents = {path: (self.repo / path).read_bytes() for path in changed}
-            message = git(self.repo, "log", "-1", "--format=%B")
-            if not git_first:
-                add, commit = self._by_hand(contents, message, base, git_env)
-            if attempt == 0:
-                continue
-            ours.runs.append(result)
-            # One row for the pair: their times add up; peak memory is the larger of the two.
-            failed = add.returncode or commit.returncode
-            hand.runs.append(
-                Run(add.seconds + commit.seconds, max(add.max_rss_kib, commit.max_rss_kib), failed, "", commit.stderr)
-            )
-        git(self.repo, "reset", "-q", "--hard", base)
         self.add(hand)
         self.add(ours)
-
-    def _by_hand(self, contents: dict[str, bytes], message: str, base: str, git_env: dict[str, str]) -> tuple[Run, Run]:
-        """``git add`` + ``git commit`` of exactly ``contents`` (same bytes, same message) on ``base``."""
-        git(self.repo, "reset", "-q", "--hard", base)
-        for path, data in contents.items():
-            (self.repo / path).parent.mkdir(parents=True, exist_ok=True)
-            (self.repo / path).write_bytes(data)
-        add = run(["git", "add", "--", *contents], self.repo, git_env)
-        return add, run(["git", "commit", "-q", "-m", message], self.repo, git_env)
-
-
-def pick_client(repo: Path) -> tuple[str, str]:
-    """An active client (one with a plan, visits, a referral) and their case manager."""
-    for folder in sorted((repo / "clients").iterdir()):
-        text = (folder / "client.yaml").read_text()
-        if "\nstage: active\n" in text:
-            worker = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("assigned_worker:"))
-            return folder.name, worker
-    raise SystemExit(f"no active client in {repo}")
 
 
 def prepare(path: Path, clients: int, reuse: bool) -> tuple[Path, float | None]:
@@ -326,13 +218,6 @@ def prepare(path: Path, clients: int, reuse: bool) -> tuple[Path, float | None]:
     git(path, "update-ref", GENERATED_REF, "HEAD")
     print(f"  built in {seconds:.1f} s", flush=True)
     return path, seconds
-
-
-def describe_repo(repo: Path) -> str:
-    clients = sum(1 for _ in (repo / "clients").iterdir())
-    documents = sum(1 for line in git(repo, "ls-files", "clients").splitlines() if line)
-    commits = git(repo, "rev-list", "--count", "HEAD").strip()
-    return f"{clients:,} clients, {documents:,} documents, {int(commits):,} commits"
 
 
 def table(rows: list[Row]) -> list[str]:

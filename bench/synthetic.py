@@ -493,18 +493,26 @@ def write_stream(out: IO[bytes], history: Iterator[tuple[str, dt.datetime, bytes
     return count
 
 
+def initial_commit(path: Path) -> str:
+    """`caseflow init`'s repository as the history starts from it; returns its (deterministic) commit id.
+
+    The id depends on what caseflow's init writes, so bench/repo_cache.py compares it with a cached
+    repository's first commit to tell whether caseflow still builds the same start.
+    """
+    return init_repository(
+        path,
+        agency="Bench Agency",
+        author=AUTHORS[SUPERVISOR],
+        at=dt.datetime.combine(START - dt.timedelta(days=7), dt.time(8), dt.UTC),
+    )
+
+
 def build(path: Path, clients: int, seed: int = 7) -> Path:
     """Create the repository at `path` (a new or empty folder) and return it."""
     rng = random.Random(seed)
     used: set[str] = set()
     stories = [draw_story(rng, used) for _ in range(clients)]
-    lead = AUTHORS[SUPERVISOR]
-    init_repository(
-        path,
-        agency="Bench Agency",
-        author=lead,
-        at=dt.datetime.combine(START - dt.timedelta(days=7), dt.time(8), dt.UTC),
-    )
+    initial_commit(path)
     git = ["git", "-c", "core.fsync=none"]  # a generated repository need not survive a power cut
     importer = subprocess.Popen([*git, "fast-import", "--quiet", "--done"], cwd=path, stdin=subprocess.PIPE)
     assert importer.stdin is not None

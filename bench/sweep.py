@@ -1,0 +1,322 @@
+"""Issue 22's table at several client counts, each command beside git in the same loop, with a plot.
+
+    python bench/sweep.py [--sizes 1000,10000,50000] [--repeat 5] [--repeat-largest 3]
+                          [--cold-repeat 1] [--no-cold-at-largest] [--cache DIR]
+                          [--report-only]
+
+For each size, a generated repository (bench/synthetic.py) from the cache (bench/repo_cache.py:
+$CASEFLOW_BENCH_CACHE or ~/.cache/caseflow-bench, checked to be what the generator builds now,
+generated when not), then, each as whole fresh processes paired with `git status --porcelain`:
+
+- `caseflow --help`;
+- cold `caseflow index --rebuild` (caseflow's index deleted first; its peak memory is the sum over
+  all its processes), which leaves the index warm for what follows;
+- warm `due --all`, `due --worker robin`, `clients`, `review`, `validate`;
+- the first `validate` after one `set` (the set itself untimed), against the warm `validate`;
+- `set` and `visit` against `git add` + `git commit` of the same change (bench/measure.py);
+- when caseflow has a `daemon` command, the warm reads again with the resident index running
+  (`caseflow daemon start` ... `caseflow daemon stop`).
+
+Writes are undone after measuring, so the cache keeps the repositories as generated. Writes
+bench/scale.json (every figure), bench/scale.png (the plot), the sweep's section of bench/results.md
+and the same table in the README's speed section (between its scale-sweep markers);
+--report-only makes all but the first again from bench/scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from measure import (  # noqa: E402
+    CASEFLOW,
+    GIT_STATUS,
+    Paired,
+    Run,
+    describe_repo,
+    drop_index,
+    environment,
+    git,
+    no_such_command,
+    paired_with_status,
+    pick_client,
+    run,
+    write_against_git,
+)
+from repo_cache import cache_dir, cached_repository, undo_writes  # noqa: E402
+from sections import write_section  # noqa: E402
+from sweep_report import Cell, Sweep, markdown, parse_sizes, plot, readme_block, size_label  # noqa: E402
+
+FIGURES = HERE / "scale.json"
+PLOT = HERE / "scale.png"
+README = HERE.parent / "README.md"
+SECTION = "scale-sweep"
+READS: dict[str, tuple[str, ...]] = {
+    "due-all": ("due", "--all"),
+    "due-worker": ("due", "--worker", "robin"),
+    "clients": ("clients",),
+    "review": ("review",),
+    "validate": ("validate",),
+}
+SOCKET = Path(".caseflow") / "daemon.sock"
+# How long `caseflow daemon` may take to open its socket (it loads the whole index first).
+DAEMON_START_SECONDS = 600.0
+
+
+def why_failed(result: Run) -> str:
+    last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or [""]
+    return f"exit {result.returncode}: {last[0][:120]}"
+
+
+def cell_of(pair: Paired) -> Cell:
+    if pair.missing:
+        return Cell(missing=True)
+    failed = pair.failed
+    if failed is not None:
+        return Cell(failed=why_failed(failed), runs=len(pair.ours))
+    largest = pair.largest_mb if pair.whole_tree else None
+    return Cell(seconds=pair.seconds, ratio=pair.ratio, peak_mb=pair.peak_mb, runs=len(pair.ours), largest_mb=largest)
+
+
+def show(label: str, size: int, cell: Cell) -> None:
+    """One line of progress as each figure comes in."""
+    if cell.missing or cell.failed:
+        print(f"  {size_label(size):>4} {label:<44} {'n/a' if cell.missing else cell.failed}", flush=True)
+        return
+    ratio = f"{cell.ratio:.2f}x" if cell.ratio is not None else "-"
+    extra = f" daemon {cell.daemon_seconds:.3f} s" if cell.daemon_seconds is not None else ""
+    print(
+        f"  {size_label(size):>4} {label:<44} {cell.seconds or 0:8.3f} s {ratio:>7} {cell.peak_mb or 0:5.0f} MB{extra}",
+        flush=True,
+    )
+
+
+def cold_rebuild(repo: Path, env: dict[str, str], rounds: int) -> Paired:
+    """Each round: git status, then `index --rebuild` with no index at all (every document parsed)."""
+    result = Paired([], [])
+    for _ in range(rounds):
+        drop_index(repo)
+        result.reference.append(run(GIT_STATUS, repo, env))
+        ours = run([CASEFLOW, "index", "--rebuild"], repo, env, whole_tree=True)
+        if no_such_command(ours):
+            return Paired([], [], missing=True)
+        result.ours.append(ours)
+    return result
+
+
+def first_read_after_set(repo: Path, env: dict[str, str], base: str, client: str, worker: str, rounds: int) -> Paired:
+    """Each round from the generated commit: a warm read, one `set` (untimed), then the read and git status."""
+    read = [CASEFLOW, "validate"]
+    write = [CASEFLOW, "set", client, "client.yaml", "phone=555-0199"]
+    result = Paired([], [])
+    for round_ in range(rounds):
+        git(repo, "reset", "-q", "--hard", base)
+        run(read, repo, env)
+        done = run(write, repo, {**env, "CASEFLOW_USER": worker})
+        if done.returncode != 0:
+            result.ours.append(done)
+            break
+        if round_ % 2:
+            result.ours.append(run(read, repo, env))
+            result.reference.append(run(GIT_STATUS, repo, env))
+        else:
+            result.reference.append(run(GIT_STATUS, repo, env))
+            result.ours.append(run(read, repo, env))
+    git(repo, "reset", "-q", "--hard", base)
+    return result
+
+
+def has_daemon(repo: Path, env: dict[str, str]) -> bool:
+    """`caseflow daemon --help` succeeds once the resident index exists."""
+    return run([CASEFLOW, "daemon", "--help"], repo, env).returncode == 0
+
+
+@contextmanager
+def daemon_running(repo: Path, env: dict[str, str]) -> Iterator[bool]:
+    """The resident index running for the repository until the block ends; yields whether it answers.
+
+    `caseflow daemon start` (which returns once the index answers) and `caseflow daemon stop` where
+    caseflow has them; else `caseflow daemon` in the foreground until its socket opens, then SIGTERM.
+    """
+    if run([CASEFLOW, "daemon", "start", "--help"], repo, env).returncode == 0:
+        started = run([CASEFLOW, "daemon", "start"], repo, env)
+        if started.returncode != 0:
+            print(f"  caseflow daemon start failed: {why_failed(started)}", flush=True)
+        try:
+            yield started.returncode == 0
+        finally:
+            stopped = run([CASEFLOW, "daemon", "stop"], repo, env)
+            if stopped.returncode != 0:
+                print(f"  caseflow daemon stop failed: {why_failed(stopped)}", flush=True)
+        return
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [CASEFLOW, "daemon"], cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + DAEMON_START_SECONDS
+        while not (repo / SOCKET).exists() and time.monotonic() < deadline:
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+        ready = (repo / SOCKET).exists() and process.poll() is None
+        if not ready:
+            log.seek(0)
+            tail = log.read().decode(errors="replace").strip().splitlines()[-1:]
+            print(f"  caseflow daemon did not open {SOCKET}: {tail}", flush=True)
+        try:
+            yield ready
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path) -> None:
+    """Every command of the table at one size, into `sweep`."""
+    prepared = cached_repository(size, cache)
+    repo = prepared.path
+    env = environment()
+    base = undo_writes(repo)
+    largest = size == sweep.sizes[-1]
+    repeat = args.repeat_largest if largest and len(sweep.sizes) > 1 else args.repeat
+    origin = f"generated in {prepared.generated_seconds:.0f} s" if prepared.generated_seconds else "from the cache"
+    sweep.repositories[size] = f"{describe_repo(repo)}; {origin} ({repo}); {repeat} rounds per command"
+    statuses: list[Run] = []
+
+    def record(key: str, label: str, pair: Paired) -> Cell:
+        cell = cell_of(pair)
+        sweep.put(key, size, cell)
+        if key != "set" and key != "visit":
+            statuses.extend(pair.reference)
+        show(label, size, cell)
+        # Every figure is kept as it comes: a 50k size runs for half an hour and may be interrupted.
+        FIGURES.write_text(replace(sweep, sizes=[*sweep.sizes[: sweep.sizes.index(size)], size]).to_json())
+        return cell
+
+    record("help", "caseflow --help", paired_with_status([CASEFLOW, "--help"], repo, env, repeat))
+    if largest and args.no_cold_at_largest:
+        sweep.notes.append(f"The cold `index --rebuild` was not measured at {size_label(size)} (--no-cold-at-largest).")
+    else:
+        record("rebuild", "index --rebuild, cold", cold_rebuild(repo, env, args.cold_repeat))
+    warm: dict[str, Cell] = {}
+    for key, words in READS.items():
+        warm[key] = record(key, " ".join(words) + ", warm", paired_with_status([CASEFLOW, *words], repo, env, repeat))
+    client, worker = pick_client(repo)
+    after = record("after-set", "validate after one set", first_read_after_set(repo, env, base, client, worker, repeat))
+    read = warm["validate"]
+    if after.seconds is not None and read.seconds is not None and read.peak_mb is not None:
+        after.over_warm = after.seconds - read.seconds
+        after.mb_over_warm = (after.peak_mb or 0) - read.peak_mb
+    writes: dict[str, list[str]] = {
+        "set": ["set", client, "client.yaml", "phone=555-0199"],
+        "visit": [
+            "visit",
+            client,
+            "--type",
+            "phone",
+            "--duration",
+            "10",
+            "--note",
+            "Checked in by phone; no concerns.",
+        ],
+    }
+    references: list[Run] = []
+    for key, change in writes.items():
+        pair = write_against_git(repo, env, change, worker, base, repeat)
+        record(key, f"{key}, against git add + git commit", pair)
+        references.extend(pair.reference)
+    if references:
+        sweep.put("add-commit", size, cell_of(Paired(references, [])))
+    if has_daemon(repo, env):
+        with daemon_running(repo, env) as ready:
+            for key, words in READS.items() if ready else ():
+                pair = paired_with_status([CASEFLOW, *words], repo, env, repeat)
+                if pair.failed is None and not pair.missing:
+                    warm[key].daemon_seconds = pair.seconds
+                    warm[key].daemon_ratio = pair.ratio
+                show(" ".join(words) + ", daemon running", size, warm[key])
+    sweep.put("git-status", size, cell_of(Paired(statuses, [])))
+    undo_writes(repo)
+
+
+def conditions(argv: Sequence[str]) -> dict[str, str]:
+    commit = git(HERE, "rev-parse", "--short", "HEAD").strip()
+    dirty = git(HERE, "status", "--porcelain", "--untracked-files=no", "--", "caseflow").strip()
+    return {
+        "command": "python bench/sweep.py " + shlex.join(argv),
+        "date": dt.date.today().isoformat(),
+        "commit": commit + (" (with uncommitted changes to caseflow/)" if dirty else ""),
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "git": git(HERE, "version").strip(),
+        "load_start": f"{os.getloadavg()[0]:.1f}",
+    }
+
+
+def publish(sweep: Sweep) -> None:
+    """scale.png and the sweep's section of results.md, from the figures."""
+    plot(sweep, PLOT)
+    write_section(HERE / "results.md", SECTION, markdown(sweep, PLOT.name))
+    # The README's speed section shows the same table, between the same markers (where they are).
+    write_section(README, SECTION, readme_block(sweep, f"bench/{PLOT.name}"), append=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,50000", help="client counts, e.g. 1000,10k,50k")
+    parser.add_argument("--repeat", type=int, default=5, help="timed rounds per command (median)")
+    parser.add_argument("--repeat-largest", type=int, default=3, help="rounds at the largest size")
+    parser.add_argument("--cold-repeat", type=int, default=1, help="cold index builds per size")
+    parser.add_argument(
+        "--no-cold-at-largest", action="store_true", help="skip the cold build at the largest size (~5 min at 50k)"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="where generated repositories are kept (default: $CASEFLOW_BENCH_CACHE or ~/.cache/caseflow-bench)",
+    )
+    parser.add_argument("--report-only", action="store_true", help="remake the plot and table from scale.json")
+    args = parser.parse_args()
+    if args.report_only:
+        publish(Sweep.from_json(FIGURES.read_text()))
+        return
+    try:
+        sizes = parse_sizes(args.sizes)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.repeat < 1 or args.repeat_largest < 1 or args.cold_repeat < 1:
+        parser.error("--repeat, --repeat-largest and --cold-repeat must be at least 1")
+    sweep = Sweep(sizes, conditions=conditions(sys.argv[1:]))
+    cache = args.cache or cache_dir()
+    for done, size in enumerate(sizes, start=1):
+        measure_size(sweep, size, args, cache)
+        # A later size may take long (or be interrupted): publish what is measured so far.
+        sweep.conditions["load_end"] = f"{os.getloadavg()[0]:.1f}"
+        sofar = replace(sweep, sizes=sizes[:done])
+        FIGURES.write_text(sofar.to_json())
+        publish(sofar)
+    print()
+    print(markdown(sweep, PLOT.name))
+
+
+if __name__ == "__main__":
+    main()

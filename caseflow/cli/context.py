@@ -219,13 +219,15 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str = "(
     if not rows:
         click.echo(empty)
         return
-    cells = [[_cell(v) for v in row] for row in rows]
-    if any("\x1b" in c for row in cells for c in row):
+    # (at C speed where it can be: a caseload's table has tens of thousands of rows)
+    cells = [[v if type(v) is str else _cell(v) for v in row] for row in rows]
+    if "\x1b" in "\0".join(itertools.chain.from_iterable(cells)):
         # widths of what shows: a coloured cell's escape codes take no room on the screen
         shown = [[click.unstyle(c) if "\x1b" in c else c for c in row] for row in cells]
     else:
         shown = cells
-    widths = [max(len(h), *(len(r[i]) for r in shown)) for i, h in enumerate(headers)]
+    columns = list(zip(*shown, strict=False))
+    widths = [max(len(h), *map(len, column)) for h, column in zip(headers, columns, strict=False)]
     click.echo(click.style("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), bold=True))
     if shown is cells:  # plain text (not a terminal): one format string, at C speed
         line = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])

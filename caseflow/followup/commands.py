@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,9 @@ from caseflow.cli.context import (
 from caseflow.cli.params import ID, STAFF
 from caseflow.errors import UsageError
 from caseflow.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from caseflow.followup.due import DueEntry
 
 
 @hookimpl
@@ -422,13 +425,19 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
         emit_json([entry.as_json() for entry in entries])
         return
     colour = colour_on()  # styling tens of thousands of cells only to strip them costs seconds
+    whens: dict[str, str] = {}  # (one text per due date: a caseload's list has few dates, many items)
+
+    def when(entry: DueEntry) -> str:
+        found = whens.get(entry.item.due)
+        if found is None:
+            found = entry.when
+            if colour:
+                found = click.style(found, fg="red" if entry.days_overdue > 0 else None)
+            whens[entry.item.due] = found
+        return found
+
     rows = [
-        (
-            entry.client + (" !" if entry.flagged else ""),
-            entry.item.due,
-            click.style(entry.when, fg="red" if entry.days_overdue > 0 else None) if colour else entry.when,
-            entry.item.reason,
-        )
+        (entry.client + (" !" if entry.flagged else ""), entry.item.due, when(entry), entry.item.reason)
         for entry in entries
     ]
     table(rows, ["CLIENT", "DUE", "WHEN", "WHAT"], empty="(nothing due)")

@@ -82,7 +82,10 @@ def _ask(argv: Sequence[str], version: str, environ: Mapping[str, str], shape: w
         if kind != wire.ACCEPTED:
             raise NotAnswered("the resident index answered something else")
         connection.settimeout(None)  # accepted: the answer takes as long as the command would
-        return _relay(connection)
+        code = _relay(connection)
+        if shape.verbose:
+            print(f"caseflow: answered by the resident index (pid {payload.decode(errors='replace')})", file=sys.stderr)
+        return code
     finally:
         connection.close()
 

@@ -187,7 +187,7 @@ class ResidentIndex:
             return
         if not self.cookies.settle():
             self.keeper.lost_track()  # the watcher may lag: take everything again, as a command would
-        wire.send_frame(connection, wire.ACCEPTED)
+        wire.send_frame(connection, wire.ACCEPTED, str(os.getpid()).encode())
         connection.settimeout(None)
         began = time.perf_counter()
         code = self._answer(question, connection)

@@ -42,6 +42,9 @@ def test_a_read_is_answered_by_the_resident_index(repo: Path, start_resident: Ca
     assert resident.status()["answered"] == 1
     alone = _alone(repo)
     assert (served.exit_code, served.stdout, served.stderr) == (alone.exit_code, alone.stdout, alone.stderr)
+    told = _due(repo, "--verbose")
+    assert told.stderr.endswith(f"caseflow: answered by the resident index (pid {resident.process.pid})\n")
+    assert told.stdout == alone.stdout
     assert alone.stdout.count("\n") > 3  # (a due list worth comparing)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -152,6 +153,10 @@ def test_an_index_lock_held_by_a_running_git_is_explained_and_nothing_is_written
     (path / ".git" / "index.lock").write_text("")
     before = state(path)
     running = subprocess.Popen(["git", "cat-file", "--batch"], cwd=path, stdin=subprocess.PIPE)  # a live git here
+    # Popen returns as soon as exec has begun; the kernel names the process "git" a moment later.
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{running.pid}/comm").read_text().strip() != "git" and time.monotonic() < deadline:
+        time.sleep(0.01)
     try:
         with (
             pytest.raises(StoreError, match=r"git's index is locked \(.git/index.lock\) by a git command running"),

@@ -284,6 +284,23 @@ def write_against_git(
     return result
 
 
+def write_commands(client: str) -> dict[str, list[str]]:
+    """The single writes the benches time against git add + git commit: one field, one note."""
+    return {
+        "set": ["set", client, "client.yaml", "phone=555-0199"],
+        "visit": [
+            "visit",
+            client,
+            "--type",
+            "phone",
+            "--duration",
+            "10",
+            "--note",
+            "Checked in by phone; no concerns.",
+        ],
+    }
+
+
 def pick_client(repo: Path) -> tuple[str, str]:
     """An active client (one with a plan, visits, a referral) and their case manager."""
     for folder in sorted((repo / "clients").iterdir()):

@@ -57,6 +57,7 @@ from measure import (  # noqa: E402
     pick_client,
     run,
     write_against_git,
+    write_commands,
 )
 from repo_cache import cache_dir, cached_repository, undo_writes  # noqa: E402
 from sections import write_section  # noqa: E402
@@ -226,19 +227,7 @@ def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path)
     if after.seconds is not None and read.seconds is not None and read.peak_mb is not None:
         after.over_warm = after.seconds - read.seconds
         after.mb_over_warm = (after.peak_mb or 0) - read.peak_mb
-    writes: dict[str, list[str]] = {
-        "set": ["set", client, "client.yaml", "phone=555-0199"],
-        "visit": [
-            "visit",
-            client,
-            "--type",
-            "phone",
-            "--duration",
-            "10",
-            "--note",
-            "Checked in by phone; no concerns.",
-        ],
-    }
+    writes: dict[str, list[str]] = write_commands(client)
     references: list[Run] = []
     for key, change in writes.items():
         pair = write_against_git(repo, env, change, worker, base, repeat)

@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from scale_bench import Run, environment, git, pick_client, run  # noqa: E402
+from measure import Run, environment, git, pick_client, run, write_commands  # noqa: E402
 from sections import write_section  # noqa: E402
 from synthetic import AUTHORS  # noqa: E402
 
@@ -127,19 +127,7 @@ def main() -> None:
         client = args.client
     caseflows = args.caseflow or [CASEFLOW]
     print(f"{repo}: client {client} ({worker}), load average {os.getloadavg()[0]:.1f}")
-    writes = {
-        "set": ["set", client, "client.yaml", "phone=555-0199"],
-        "visit": [
-            "visit",
-            client,
-            "--type",
-            "phone",
-            "--duration",
-            "10",
-            "--note",
-            "Checked in by phone; no concerns.",
-        ],
-    }
+    writes = write_commands(client)
     load = os.getloadavg()[0]
     rows = []
     for name, command in writes.items():

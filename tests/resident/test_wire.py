@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -87,3 +89,33 @@ def test_the_command_asks_before_importing_the_rest_of_caseflow() -> None:
         "caseflow.resident.client",
         "caseflow.resident.wire",
     ]
+
+
+def test_the_command_finds_the_repository_as_caseflow_does(tmp_path: Path) -> None:
+    """:func:`wire.find_repository` is a standard-library copy of ``find_root``: they agree."""
+    from caseflow.core.config import find_root
+    from caseflow.errors import RepoNotFound
+
+    root = tmp_path / "agency"
+    (root / "clients" / "C-7K2M9Q").mkdir(parents=True)
+    (root / "caseflow.yaml").write_text("agency: x\n")
+    (tmp_path / "elsewhere").mkdir()
+    cases = [
+        (None, {}, root / "clients" / "C-7K2M9Q"),
+        (None, {}, tmp_path / "elsewhere"),
+        (str(root), {}, tmp_path / "elsewhere"),
+        ("../agency", {}, tmp_path / "elsewhere"),
+        (None, {"CASEFLOW_REPO": str(root)}, tmp_path / "elsewhere"),
+        (None, {"CASEFLOW_REPO": str(tmp_path / "elsewhere")}, root),
+    ]
+    old = os.getcwd()
+    try:
+        for given, environ, cwd in cases:
+            os.chdir(cwd)
+            try:
+                expected: Path | None = find_root(given, environ)
+            except RepoNotFound:
+                expected = None
+            assert wire.find_repository(given, environ, str(cwd)) == expected, (given, environ, cwd)
+    finally:
+        os.chdir(old)

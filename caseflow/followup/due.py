@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from caseflow.core.case import CaseView, active_risk_flags
 from caseflow.errors import CaseflowError, PluginError, Problem
 from caseflow.followup.due_rules import BUILT_IN_RULES, Due, DueRule
+from caseflow.index import caseload
 from caseflow.index.caseload import cases, client_records, memoized
 from caseflow.workflow.monitoring import risk_level
 
 if TYPE_CHECKING:
+    from caseflow.index.snapshot import Snapshot
     from caseflow.session import Session
 
 #: Days ahead the due list looks by default.
@@ -87,9 +89,90 @@ def _due_list(
     progress: Callable[[int, int], None] | None,
     order: Callable[[DueEntry], Any],
 ) -> list[DueEntry]:
-    final = {stage.id for stage in repo.workflow_spec.stages if stage.final}
     snapshot = repo.snapshot(progress)
     today = repo.today()
+    rows = _rows(repo, snapshot, repo.client_ids(), worker, within_days, today, progress)
+    entries = [
+        DueEntry(client, owner, risk, flagged, Due(rule, reason, due, notice, key), today)
+        for _, _, due, client, rule, _, reason, notice, key, owner, risk, flagged in rows
+    ]
+    return entries if order is due_order else sorted(entries, key=order)
+
+
+#: One item of the due list as the index keeps the whole list: its place in :func:`due_order`
+#: first (what cannot be read, not flagged, due, client, rule, and its place among the client's
+#: items: a tuple's own order is the list's), then the rest of a :class:`DueEntry`.
+Row = tuple[bool, bool, str, str, str, int, str, "str | None", str, "str | None", str, bool]
+#: Prefix of the kinds of whole due lists the index keeps (one per worker, horizon and day).
+_LISTS = "due-list/1/"
+#: Clients changed since the last whole list, up to which it is mended rather than made again.
+_MEND_AT_MOST = 200
+
+
+def _rows(
+    repo: Session,
+    snapshot: Snapshot,
+    ids: list[str],
+    worker: str | None,
+    within_days: int,
+    today: dt.date,
+    progress: Callable[[int, int], None] | None,
+) -> list[Row]:
+    """The due list's rows in its order. A caseload's whole list is kept in the index: a warm read
+    loads it in one go (no per-client results decoded, nothing sorted), and after a change the
+    last one is mended, its changed clients' rows made again."""
+    if len(ids) < caseload.BUNDLE_FROM:  # (a few clients: from their results, as cheap)
+        return sorted(_rows_of(repo, snapshot, ids, worker, within_days, today, progress))
+    kind = f"{_LISTS}{worker}/{within_days}/{today.isoformat()}"
+    whole = snapshot.digest_of_all(ids, kind)
+    kept = repo.index.bundle(kind, whole)
+    rows: list[Row] | None = kept.get("rows") if kept is not None else None
+    if isinstance(rows, list):
+        return rows
+    digests = {c: snapshot.client_digest(c) for c in ids}
+    rows = _mended(repo, snapshot, digests, repo.index.latest_bundle(kind), worker, within_days, today)
+    if rows is None:
+        rows = sorted(_rows_of(repo, snapshot, ids, worker, within_days, today, progress))
+    repo.index.put_bundle(kind, whole, digests, {"rows": rows}, family=_LISTS)
+    return rows
+
+
+def _mended(
+    repo: Session,
+    snapshot: Snapshot,
+    digests: dict[str, str],
+    latest: tuple[dict[str, str], dict[str, Any]] | None,
+    worker: str | None,
+    within_days: int,
+    today: dt.date,
+) -> list[Row] | None:
+    """The last whole list kept with only the changed clients' rows made again (None: there is
+    none, or too much changed to mend it)."""
+    if latest is None or not isinstance(latest[1].get("rows"), list):
+        return None
+    kept_digests, kept = latest
+    changed = [c for c, digest in digests.items() if kept_digests.get(c) != digest]
+    gone = [c for c in kept_digests if c not in digests]
+    if len(changed) + len(gone) > _MEND_AT_MOST:
+        return None
+    stale = {*changed, *gone}
+    rows: list[Row] = [row for row in kept["rows"] if row[3] not in stale]
+    rows.extend(_rows_of(repo, snapshot, changed, worker, within_days, today, None))
+    rows.sort()  # (nearly in order already: a merge of the few new rows)
+    return rows
+
+
+def _rows_of(
+    repo: Session,
+    snapshot: Snapshot,
+    ids: Sequence[str],
+    worker: str | None,
+    within_days: int,
+    today: dt.date,
+    progress: Callable[[int, int], None] | None,
+) -> list[Row]:
+    """The rows of these clients' items (not in order)."""
+    final = {stage.id for stage in repo.workflow_spec.stages if stage.final}
     monitoring = repo.workflow_spec.monitoring
     rules = [("caseflow", rule) for rule in BUILT_IN_RULES] + repo.host.due_rules()
 
@@ -105,23 +188,23 @@ def _due_list(
         return found
 
     # Each client's items depend on its documents and the day: the index keeps them for both.
-    ids = repo.client_ids()
     results = memoized(repo, "due/2", snapshot, ids, compute, extra=[today.isoformat()], progress=progress)
-    entries = []
+    rows: list[Row] = []
     today_text, horizon = today.isoformat(), (today + dt.timedelta(days=within_days)).isoformat()
     for client_id in ids:
         stored = results[client_id]
         if stored.get("problem"):  # a client record nobody can read hides the whole case: first thing due
-            unreadable = Due("unreadable", f"fix {stored['problem']}", today.isoformat())
-            entries.append(DueEntry(client_id, None, "unknown", True, unreadable, today))
+            rows.append((False, False, today_text, client_id, "unreadable", 0, f"fix {stored['problem']}", None, "",
+                         None, "unknown", True))  # fmt: skip
             continue
         if stored["stage"] in final or worker not in (None, stored["worker"]):
             continue
-        for rule, reason, due, notice, key in stored["items"]:
+        owner, risk, flagged = stored["worker"], stored["risk"], stored["flagged"]
+        for place, (rule, reason, due, notice, key) in enumerate(stored["items"]):
             if due <= horizon or (notice is not None and notice <= today_text):  # Due.shows, on ISO text
-                item = Due(rule, reason, due, notice, key)
-                entries.append(DueEntry(client_id, stored["worker"], stored["risk"], stored["flagged"], item, today))
-    return sorted(entries, key=order)
+                rows.append((rule != "unreadable", not flagged, due, client_id, rule, place, reason, notice, key,
+                             owner, risk, flagged))  # fmt: skip
+    return rows
 
 
 def due_order(entry: DueEntry) -> tuple[bool, bool, str, str, str]:

@@ -53,21 +53,29 @@ def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
     snapshot = take_snapshot(repo.store, repo.index)
     repo.index.bind(fingerprint(repo))
     listing = snapshot.listing_key()  # the same as last time: every document was parsed then
-    if repo.index.note(PARSED_NOTE) == listing:
+    parsed = repo.index.note(PARSED_NOTE)
+    if parsed == listing:
         return snapshot
-    live = snapshot.keys()
-    unparsed = live - repo.index.known()
-    # (Files made only for the clients with a document not parsed yet: after a write, one or two.)
-    missing = [
-        f
-        for client_id, entries in (snapshot.entries.items() if unparsed else ())
-        if any(blob and document_key(inner, blob) in unparsed for inner, blob, _ in entries)
-        for f in snapshot.of(client_id)
-        if f.readable and f.key in unparsed
-    ]
+    if snapshot.changed_since is not None and parsed == snapshot.changed_since[0]:
+        # Every document was parsed as the kept listing had them: only the clients changed since
+        # may have new ones (after a write, one), and only theirs are looked up.
+        files = [f for c in snapshot.changed_since[1] for f in snapshot.of(c) if f.readable]
+        known = repo.index.known_of(f.key for f in files)
+        missing = [f for f in files if f.key not in known]
+    else:
+        unparsed = snapshot.keys() - repo.index.known()
+        # (Files made only for the clients with a document not parsed yet: after a write, one or two.)
+        missing = [
+            f
+            for client_id, entries in (snapshot.entries.items() if unparsed else ())
+            if any(blob and document_key(inner, blob) in unparsed for inner, blob, _ in entries)
+            for f in snapshot.of(client_id)
+            if f.readable and f.key in unparsed
+        ]
     if missing:
         _index_all(repo, missing, progress)
-    if repo.index.prune(live):  # many documents went away (or changed): so did what was derived from them
+    # Many documents went away (or changed): so did what was derived from them.
+    if repo.index.prune(snapshot.keys, about=sum(map(len, snapshot.entries.values()))):
         from caseflow.index.database import check_key
 
         live_checks = {check_key(f.path, f.blob) for f in snapshot.files if f.readable}
@@ -347,8 +355,8 @@ def _memoized(
         missing = [c for c in client_ids if c not in results]
         if len(missing) > len(client_ids) // 2:  # (not near: a few clients' set, or much changed)
             latest = None
-    if latest is None:
-        stored = repo.index.memos(kind)
+    if latest is None:  # (a few clients: only theirs decoded, not every client's)
+        stored = repo.index.memos(kind) if whole else repo.index.memos_of(kind, client_ids)
         results = {}
         for client_id, digest in digests.items():
             found = stored.get(client_id)

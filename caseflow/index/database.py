@@ -179,16 +179,18 @@ class CaseIndex:
         """The form each of ``keys`` names (without decoding the documents)."""
         return dict(self._select("SELECT key, form FROM docs WHERE key IN ({})", list(keys)))
 
-    def prune(self, live: set[str]) -> int:
-        """Forget parsed documents no path holds any more, once they are a good share of the file."""
+    def prune(self, live: Callable[[], set[str]], about: int) -> int:
+        """Forget parsed documents no path holds any more, once they are a good share of the file.
+        ``live()``: the keys paths hold (asked for only then); ``about``: how many there are, at most."""
         db = self._connect()
         if db is None or self.read_only:
             return 0
         try:
             (count,) = db.execute("SELECT COUNT(*) FROM docs").fetchone()
-            if count - len(live) <= max(len(live) // 4, 20):
+            if count - about <= max(about // 4, 20):
                 return 0  # a few old versions cost nothing, and may come back (a branch, an undo)
-            stale = [(key,) for (key,) in db.execute("SELECT key FROM docs") if key not in live]
+            live_keys = live()
+            stale = [(key,) for (key,) in db.execute("SELECT key FROM docs") if key not in live_keys]
             with db:
                 db.executemany("DELETE FROM docs WHERE key = ?", stale)
             return len(stale)
@@ -287,15 +289,25 @@ class CaseIndex:
         rows = self._query("SELECT data FROM bundles WHERE kind = ? ORDER BY rowid DESC LIMIT 1", (kind,))
         return _bundle(rows[0][0]) if rows else None
 
-    def put_bundle(self, kind: str, key: str, digests: Mapping[str, str], results: Mapping[str, Any]) -> None:
+    def put_bundle(
+        self, kind: str, key: str, digests: Mapping[str, str], results: Mapping[str, Any], family: str = ""
+    ) -> None:
         """Keep a whole set of one kind's results under ``key`` (with each client's digest), with
-        the few kept last (whole caseloads and a few workers' ones)."""
+        the few kept last (whole caseloads and a few workers' ones). ``family``: a prefix that
+        kinds made per day or per argument share (``due-list/``): only the few newest of all of
+        them are kept, so that they do not pile up day after day."""
         try:
             data = marshal.dumps((_BUNDLE_LAYOUT, dict(digests), dict(results)))
         except ValueError:  # not plain data: nothing to keep
             return
         self._write("DELETE FROM bundles WHERE kind = ? AND key = ?", [(kind, key)])  # (last: the newest rowid)
         self._write("INSERT INTO bundles (kind, key, data) VALUES (?, ?, ?)", [(kind, key, data)])
+        if family:
+            self._write(
+                "DELETE FROM bundles WHERE substr(kind, 1, ?) = ? AND rowid NOT IN "
+                "(SELECT rowid FROM bundles WHERE substr(kind, 1, ?) = ? ORDER BY rowid DESC LIMIT ?)",
+                [(len(family), family, len(family), family, _BUNDLES_KEPT * 2)],
+            )
         self._write(
             "DELETE FROM bundles WHERE kind = ? AND rowid NOT IN "
             "(SELECT rowid FROM bundles WHERE kind = ? ORDER BY rowid DESC LIMIT ?)",

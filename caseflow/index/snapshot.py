@@ -77,6 +77,9 @@ class Snapshot:
     #: Each client's entries, digested (as they are asked for, or kept with the staged listing).
     _digests: dict[str, str] = field(default_factory=dict, repr=False)
     _listing_key: str | None = field(default=None, repr=False)
+    #: Taken from a kept listing: its :meth:`listing_key` and the clients whose entries may differ
+    #: from it (changed since, in git's index or the working tree).
+    changed_since: tuple[str, Sequence[str]] | None = field(default=None, repr=False)
 
     @property
     def clients(self) -> list[str]:
@@ -104,15 +107,12 @@ class Snapshot:
         }
 
     def listing_key(self) -> str:
-        """Names every (kind, blob) of the working tree: the same key, the same documents to parse."""
+        """Names every document of the working tree (path, blob and status): the same key, the
+        same documents to parse. Made of the clients' digests, which a kept listing holds, so that
+        after a change only the changed clients' entries are digested again."""
         if self._listing_key is None:
             self._listing_key = hashlib.sha1(
-                "\n".join(
-                    ("md:" if inner.endswith(".md") else "yaml:") + blob
-                    for entries in self.entries.values()
-                    for inner, blob, _ in entries
-                ).encode(),
-                usedforsecurity=False,
+                "\n".join(f"{c}:{self.client_digest(c)}" for c in sorted(self.entries)).encode(), usedforsecurity=False
             ).hexdigest()
         return self._listing_key
 
@@ -163,9 +163,7 @@ def take_snapshot(store: Store, index: CaseIndex, client_ids_only: Sequence[str]
     if stamps != remembered:
         index.put_stats(stamps)
     if stamp is not None and stamp == store.index_stamp():  # git's index stayed as it was listed
-        base = store.head_if_staged_as_committed(CLIENTS_DIR) or ""
-        if stamp == store.index_stamp():  # (and still did while HEAD was compared with it)
-            staged_listing.save(store.root, _as_staged(store, snapshot, staged, changed, stamp, base))
+        _keep(store, snapshot, staged, changed, stamp, any(p.endswith("/.gitignore") for p in staged))
     return snapshot
 
 
@@ -199,6 +197,7 @@ def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot 
     if len(touched) > _MOST_CHANGED_CLIENTS:
         return None
     part = Snapshot()
+    staged: dict[str, tuple[str, str]] = {}
     if touched:
         staged, _ = store.staged_under([f"{_PREFIX}{c}" for c in touched])
         remembered = index.stats()
@@ -208,12 +207,40 @@ def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot 
     if store.index_stamp() != stamp:
         return None
     if not touched:
-        return Snapshot(entries=kept.entries, _digests=dict(kept.digests), _listing_key=kept.listing_key)
-    entries = {c: e for c, e in kept.entries.items() if c not in set(touched)}
-    entries.update(part.entries)  # (a client whose files were all deleted has none: gone)
-    part.entries = {c: entries[c] for c in sorted(entries)}  # in git's order, as a whole listing gives
-    part._digests = {c: d for c, d in kept.digests.items() if c not in set(touched)}
-    return part
+        snapshot = Snapshot(entries=kept.entries, _digests=dict(kept.digests), _listing_key=kept.listing_key)
+    else:
+        left_out = set(touched)
+        entries = {c: e for c, e in kept.entries.items() if c not in left_out}
+        entries.update(part.entries)  # (a client whose files were all deleted has none: gone)
+        part.entries = {c: entries[c] for c in sorted(entries)}  # in git's order, as a whole listing gives
+        part._digests = {c: d for c, d in kept.digests.items() if c not in left_out}
+        part.changed_since = (kept.listing_key, touched)
+        snapshot = part
+    if stamp != kept.stamp:  # kept again for the next command, which then asks git for the status alone
+        _keep(store, snapshot, staged, changed, stamp, kept.inner_rules, only_as_committed=True)
+    return snapshot
+
+
+def _keep(
+    store: Store,
+    snapshot: Snapshot,
+    staged: dict[str, tuple[str, str]],
+    changed: dict[str, str],
+    stamp: bytes,
+    inner_rules: bool,
+    only_as_committed: bool = False,
+) -> None:
+    """Save ``snapshot`` as the staged listing of git's index at ``stamp`` (``staged``: the staged
+    entries of at least every client with a working-tree change), if git's index is still there.
+
+    ``only_as_committed``: only where git's index stages what HEAD holds. A listing of something
+    staged and not committed serves only while git's index stays so; the one it would replace
+    names a commit, from which the next listing can still be told by what changed since."""
+    base = store.head_if_staged_as_committed(CLIENTS_DIR) or ""
+    if only_as_committed and not base:
+        return
+    if stamp == store.index_stamp():  # (and still was while HEAD was compared with it)
+        staged_listing.save(store.root, _as_staged(store, snapshot, staged, changed, stamp, base, inner_rules))
 
 
 def _as_staged(
@@ -223,17 +250,17 @@ def _as_staged(
     changed: dict[str, str],
     stamp: bytes,
     base: str,
+    inner_rules: bool,
 ) -> StagedListing:
-    """What to keep of a whole listing: every client's entries as staged, without the working
-    tree's changes (those are asked for again each time)."""
+    """What to keep of a listing: every client's entries as staged, without the working tree's
+    changes (those are asked for again each time)."""
     touched = {c for c in map(_client_of, changed) if c}
     entries = {c: e for c, e in snapshot.entries.items() if c not in touched}
     if touched:
         clean, _ = _entries(store, {p: v for p, v in staged.items() if _client_of(p) in touched}, {}, {})
         entries.update(clean.entries)
         entries = {c: entries[c] for c in sorted(entries)}
-    inner_rules = any(p.endswith("/.gitignore") for p in staged)
-    clean = snapshot if not touched else Snapshot(entries=entries)
+    clean = snapshot if not touched else Snapshot(entries=entries, _digests=snapshot.digests_of_others(sorted(touched)))
     digests = {c: clean.client_digest(c) for c in entries}
     return StagedListing(stamp, entries, inner_rules, digests, clean.listing_key(), base)
 

@@ -25,7 +25,7 @@ from caseflow.core.layout import STAGED_LISTING, local_dir
 from caseflow.core.safefiles import replace_cache_file
 
 #: Changes when the layout of the file or of its entries does.
-_FORMAT = (2, tuple(sys.version_info[:2]))
+_FORMAT = (3, tuple(sys.version_info[:2]))
 
 Entry = tuple[str, str, str]  # (path in the client folder, blob, git status): as a Snapshot keeps
 

@@ -194,7 +194,9 @@ def test_prune_keeps_a_few_old_versions_and_drops_many(
     for key in [*sorted(live), *(f"yaml:old{i}" for i in range(stale))]:
         cache.remember(key, ({"form": "core.visit"}, ""))
     cache.flush()
-    assert cache.prune(live) == dropped
+    asked: list[int] = []
+    assert cache.prune(lambda: asked.append(1) or live, about=len(live)) == dropped
+    assert asked == ([1] if dropped else [])  # the live keys are listed only when it prunes
     assert len(cache.known()) == live_count + stale - dropped and live <= cache.known()
 
 

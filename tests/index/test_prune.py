@@ -69,16 +69,36 @@ def test_a_whole_caseloads_results_kept_as_one_answer_as_per_client_results_do(
     real = index_module.CaseIndex.memos
     monkeypatch.setattr(index_module.CaseIndex, "memos", lambda self, kind: decoded.append(kind) or real(self, kind))
 
-    def due() -> list[dict[str, object]]:
-        return [e.as_json() for e in open_repo(agency, environ={"CASEFLOW_USER": "sam"}).followup.due()]
+    def rows() -> list[dict[str, object]]:
+        return open_repo(agency, environ={"CASEFLOW_USER": "sam"}).clients()
 
-    first = due()
-    assert decoded == ["due/2"]
-    assert due() == first and decoded == ["due/2"]  # the whole set, in one piece: no client's decoded
+    first = rows()
+    assert decoded == ["row"]
+    assert rows() == first and decoded == ["row"]  # the whole set, in one piece: no client's decoded
     record = sorted((agency / "clients").glob("*/client.yaml"))[0]
     record.write_text(re.sub(r"^stage: .*$", "stage: discharged", record.read_text(), count=1, flags=re.M))
-    after = due()
-    assert decoded == ["due/2"]  # after a change: the last whole set for the others, this one computed
-    assert after != first and not [e for e in after if e["client"] == record.parent.name]
+    after = rows()
+    assert decoded == ["row"]  # after a change: the last whole set for the others, this one computed
+    assert after != first and [r["stage"] for r in after if r["id"] == record.parent.name] == ["discharged"]
     monkeypatch.setattr(caseload, "BUNDLE_FROM", 10**9)
-    assert due() == after  # the same as per-client results say
+    assert rows() == after  # the same as per-client results say
+
+
+def test_after_a_commit_only_the_changed_clients_documents_are_looked_up(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_repo(agency, environ={}).validate()
+    open_repo(agency, environ={}).validate()  # (the staged listing kept, the parsed listing noted)
+    asked: list[str] = []
+    real_known, real_known_of = index_module.CaseIndex.known, index_module.CaseIndex.known_of
+    monkeypatch.setattr(index_module.CaseIndex, "known", lambda self: asked.append("all") or real_known(self))
+    monkeypatch.setattr(
+        index_module.CaseIndex, "known_of", lambda self, keys: asked.append("some") or real_known_of(self, keys)
+    )
+    plan = sorted((agency / "clients").glob("*/plan.yaml"))[0]
+    plan.write_text(plan.read_text() + "# reviewed\n")
+    git(agency, "commit", "-q", "-am", "plan reviewed")
+    repo = open_repo(agency, environ={})
+    assert repo.validate().ok
+    assert asked == ["some"]
+    assert any(f.path == str(plan.relative_to(agency)) for f in repo.snapshot().files)

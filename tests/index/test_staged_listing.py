@@ -106,12 +106,36 @@ def test_staging_or_committing_by_hand_is_answered_from_the_kept_listing_and_wha
     expected = snapshot_of_everything(agency)
     listings.clear()
     assert taken(agency, kept=True).entries == expected
+    assert (agency / STAGED_LISTING).read_bytes() == kept_before  # staged, not committed: the old one stays
     git(agency, "commit", "-q", "-m", "by hand")
     expected = snapshot_of_everything(agency)
     listings.clear()
     assert taken(agency, kept=True).entries == expected
     assert listings == []  # only the clients that changed were listed again ...
-    assert (agency / STAGED_LISTING).read_bytes() == kept_before  # ... against the kept listing, as it was
+    kept_after = (agency / STAGED_LISTING).read_bytes()
+    assert kept_after != kept_before  # ... and the listing kept again, of the commit
+
+
+def test_after_a_commit_the_listing_is_kept_again_and_the_next_command_asks_git_for_the_status_alone(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep_listing(agency)
+    record = first_client(agency) / "client.yaml"
+    record.write_text(record.read_text() + "\n")
+    git(agency, "commit", "-q", "-am", "by hand")
+    first = taken(agency, kept=True)  # lists what changed since the kept listing's commit, and keeps it
+    asked: list[str] = []
+    for name in ("staged_since", "staged_under", "worktree_listing"):
+        real = getattr(snapshot_module.Store, name)
+        monkeypatch.setattr(
+            snapshot_module.Store,
+            name,
+            lambda self, *a, _n=name, _r=real, **k: (asked.append(_n), _r(self, *a, **k))[1],
+        )
+    second = taken(agency, kept=True)
+    assert asked == []
+    assert second.entries == first.entries == snapshot_of_everything(agency)
+    assert second.listing_key() == first.listing_key()
 
 
 def snapshot_of_everything(root: Path) -> dict[str, list[tuple[str, str, str]]]:

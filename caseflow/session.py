@@ -254,14 +254,18 @@ class Session:
             policy += ";" + ",".join(
                 f"{a}>{b}:{'+'.join(g.describe() for g in found)}" for (a, b), found in sorted(gates.items())
             )
-            return ledger.build(
+            carried_as = f"ledger/{policy}"  # (a long-running process replays on from its last one)
+            built = ledger.build(
                 self.root,
                 lambda source, target: (source, target) in moves or not judged,
                 initial,
                 state_dir=self.root / layout.LOCAL_DIR,
                 policy=policy,
                 gates=lambda source, target: gates.get((source, target), []),
+                earlier=self.carried(carried_as),
             )
+            self.carry(carried_as, built)
+            return built
 
         def build() -> Ledger:
             proven = replay(self.config.workflow)

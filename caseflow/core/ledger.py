@@ -655,12 +655,18 @@ def build(
     policy: str = "",
     gates: Gates | None = None,
     signature_dir: Path | None = None,
+    earlier: Ledger | None = None,
 ) -> Ledger:
-    """The ledger at ``tip``, replaying only what the kept state (in ``state_dir``) has not seen."""
+    """The ledger at ``tip``, replaying only what the kept state (in ``state_dir``) has not seen.
+
+    ``earlier``: a ledger built before under the same policy, in memory (a long-running process
+    keeps one): replayed on from there, never changed, and the state on disk left to commands."""
     head = replay.resolve(root, tip)
-    kept = _load(state_dir, policy) if state_dir else None
     if head is None:
         return Ledger()
+    if earlier is not None and earlier.head == head:
+        return earlier
+    kept = _copied(earlier) if earlier is not None else _load(state_dir, policy) if state_dir else None
     if kept is not None and kept.head == head:
         return kept
     if kept is not None and kept.head and replay.is_ancestor(root, kept.head, head):
@@ -669,9 +675,29 @@ def build(
         ledger, revisions = Ledger(), [head]
     Replayer(root, ledger, allows, initial_stage, state_dir, gates, signature_dir).run(replay.walk(root, revisions))
     ledger.head = head
-    if state_dir is not None:
+    if state_dir is not None and earlier is None:
         _save(state_dir, ledger, policy)
     return ledger
+
+
+def _copied(ledger: Ledger) -> Ledger:
+    """A ledger to replay on, sharing nothing a replay changes with ``ledger``."""
+    return Ledger(
+        head=ledger.head,
+        approvals=set(ledger.approvals),
+        stages=dict(ledger.stages),
+        breaches=dict(ledger.breaches),
+        config_at=dict(ledger.config_at),
+        signed=ledger.signed,
+        good_stages=dict(ledger.good_stages),
+        good_histories=dict(ledger.good_histories),
+        history_edits=dict(ledger.history_edits),
+        names={c: list(found) for c, found in ledger.names.items()},
+        writers=dict(ledger.writers),
+        refused=dict(ledger.refused),
+        good_approvals=dict(ledger.good_approvals),
+        approvals_edits=dict(ledger.approvals_edits),
+    )
 
 
 def check_range(

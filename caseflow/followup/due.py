@@ -125,15 +125,15 @@ def _rows(
         return sorted(_rows_of(repo, snapshot, ids, worker, within_days, today, progress))
     kind = f"{_LISTS}{worker}/{within_days}/{today.isoformat()}"
     whole = snapshot.digest_of_all(ids, kind)
-    kept = repo.index.bundle(kind, whole)
+    kept = caseload.whole_set(repo, kind, whole)
     rows: list[Row] | None = kept.get("rows") if kept is not None else None
     if isinstance(rows, list):
         return rows
     digests = {c: snapshot.client_digest(c) for c in ids}
-    rows = _mended(repo, snapshot, digests, repo.index.latest_bundle(kind), worker, within_days, today)
+    rows = _mended(repo, snapshot, digests, caseload.latest_whole_set(repo, kind), worker, within_days, today)
     if rows is None:
         rows = sorted(_rows_of(repo, snapshot, ids, worker, within_days, today, progress))
-    repo.index.put_bundle(kind, whole, digests, {"rows": rows}, family=_LISTS)
+    caseload.keep_whole_set(repo, kind, whole, digests, {"rows": rows}, family=_LISTS)
     return rows
 
 

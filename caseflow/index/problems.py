@@ -170,9 +170,74 @@ def minor_signer_problems(repo: Session, client_id: str, paths: Sequence[str]) -
     return problems
 
 
+#: The kind of the index's whole sets of what the history does not back (with the commit they
+#: were judged at).
+_AUTHORITY = "authority/1"
+
+
 def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> list[Problem]:
-    """What the history does not back (:meth:`Session.decision_problems`, :meth:`Session.stage_problems`):
-    never kept with a client's results, since it changes with every commit, not with the files."""
+    """What the history does not back (:meth:`Session.decision_problems`, :meth:`Session.stage_problems`).
+
+    A client's answer depends on its documents and on what the commits that touched its folder
+    proved: a caseload's answers are kept whole in the index with the commit they were judged at,
+    and after commits only the clients they touched (or whose documents changed) are judged again."""
+    from caseflow.index.caseload import BUNDLE_FROM, keep_whole_set, latest_whole_set, whole_set
+
+    ledger = repo.ledger()
+    head = ledger.head or ""
+    if len(ids) < BUNDLE_FROM:
+        return _from_json([row for rows in _judged(repo, snapshot, ids).values() for row in rows])
+    settings = ledger.config_at.get(head, "")  # (the settings in force name what was judged by)
+    whole = snapshot.digest_of_all(ids, _AUTHORITY, head, settings)
+    kept = whole_set(repo, _AUTHORITY, whole)
+    if kept is None:
+        digests = {c: snapshot.client_digest(c) for c in ids}
+        judged: dict[str, list[list[Any]]] = {}
+        stale = _judged_again(repo, latest_whole_set(repo, _AUTHORITY), digests, head, settings, judged)
+        judged.update(_judged(repo, snapshot, stale))
+        kept = {"head": head, "settings": settings, "problems": {c: judged[c] for c in ids if judged.get(c)}}
+        keep_whole_set(repo, _AUTHORITY, whole, digests, kept)
+    found: dict[str, list[list[Any]]] = kept["problems"]
+    return _from_json([row for c in ids for row in found.get(c, ())])
+
+
+def _judged_again(
+    repo: Session,
+    latest: tuple[dict[str, str], dict[str, Any]] | None,
+    digests: dict[str, str],
+    head: str,
+    settings: str,
+    judged: dict[str, list[list[Any]]],
+) -> list[str]:
+    """The clients to judge again since the set kept last (whose answers for the rest go into
+    ``judged``): those whose documents changed, and those the commits since touched. All of them
+    where the history was not merely added to (a rewrite, other settings)."""
+    everyone = list(digests)
+    if latest is None:
+        return everyone
+    kept_digests, kept = latest
+    if kept.get("settings") != settings or not isinstance(kept.get("problems"), dict):
+        return everyone
+    touched: set[str] = set()
+    since = kept.get("head")
+    if since != head:
+        from caseflow.core.git import objects, replay
+
+        if not (since and head and replay.is_ancestor(repo.root, since, head)):
+            return everyone
+        prefix = f"{casefiles.CLIENTS_DIR}/"
+        touched = {p.split("/")[1] for p in objects.changed_paths(repo.root, since, head, casefiles.CLIENTS_DIR)
+                   if p.startswith(prefix) and p.count("/") >= 2}  # fmt: skip
+    stale = [c for c, digest in digests.items() if c in touched or kept_digests.get(c) != digest]
+    if len(stale) > len(everyone) // 2:
+        return everyone
+    problems = kept["problems"]
+    judged.update((c, problems.get(c, [])) for c in everyone if c not in set(stale))
+    return stale
+
+
+def _judged(repo: Session, snapshot: Any, ids: Sequence[str]) -> dict[str, list[list[Any]]]:
+    """Each client's answer (only those with a problem), as stored: ``[path, line, col, message]`` each."""
     ledger = repo.ledger()
     wanted = {
         f.key: (c, f.path_in_client)
@@ -182,15 +247,17 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
         and (f.path_in_client == "approvals.yaml" or (c in ledger.stages and f.path_in_client == "client.yaml"))
     }
     parsed = repo.index.stored(list(wanted))
-    problems: list[Problem] = []
+    judged: dict[str, list[list[Any]]] = {}
     for key, (client_id, inner) in sorted(wanted.items(), key=lambda item: item[1]):
         found = parsed.get(key)
         data = found[0] if found else None
         if inner == "approvals.yaml":
-            problems.extend(repo.decision_problems(client_id, data))
+            problems = repo.decision_problems(client_id, data)
         else:
-            problems.extend(repo.stage_problems(client_id, data))
-    return problems
+            problems = repo.stage_problems(client_id, data)
+        if problems:
+            judged.setdefault(client_id, []).extend(as_rows(problems))
+    return judged
 
 
 def _from_json(rows: Sequence[Sequence[Any]]) -> list[Problem]:

@@ -47,7 +47,14 @@ class KeptRepo(CaseRepo):
         # What the history proves (the ledger) changes only when commits move or the settings
         # change, and either starts a new generation of the keeper: keep it across requests.
         # (Its key names this session's writes, so one made in this request is never hidden.)
-        if self.keeper is not None and key.startswith("ledger@"):
-            self.snapshot()
-            return self.keeper.memo(("session", key), build)
+        # Once found, it is this session's for the rest of the request: a caseload's checks ask for
+        # it once per client, and bringing the keeper up to date each time cost more than they did.
+        keeper = self.keeper
+        if keeper is not None and key.startswith("ledger@"):
+
+            def across_requests() -> T:
+                self.snapshot()
+                return keeper.memo(("session", key), build)
+
+            return super().cached(key, across_requests)
         return super().cached(key, build)

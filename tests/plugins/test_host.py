@@ -239,3 +239,24 @@ def test_a_misspelled_allowed_plugin_is_pointed_out(
         "warning: plugin 'riverbnd' is allowed (caseflow.yaml or $CASEFLOW_PLUGINS) but not installed" in result.stderr
     )
     assert "(no plugins loaded" in result.stdout
+
+
+def test_the_quick_look_through_a_modules_names_finds_what_pluggys_own_does() -> None:
+    import importlib
+    import types
+
+    import pluggy
+
+    from caseflow.plugins.manager import COMMAND_PLUGINS, DEFAULT_PLUGINS, PluginManager
+
+    ours, theirs = PluginManager("caseflow"), pluggy.PluginManager("caseflow")
+    odd = types.ModuleType("odd_plugin")  # what a module may hold besides functions
+    odd.as_static = staticmethod(lambda: None)  # type: ignore[attr-defined]
+    odd.value = 3  # type: ignore[attr-defined]
+    modules = [importlib.import_module(name) for name in (*DEFAULT_PLUGINS, *COMMAND_PLUGINS)]
+    found = 0
+    for module in [*modules, odd]:
+        for name in dir(module):
+            assert ours.parse_hookimpl_opts(module, name) == theirs.parse_hookimpl_opts(module, name), (module, name)
+            found += ours.parse_hookimpl_opts(module, name) is not None
+    assert found >= len(modules)  # (each module implements a hook or more)

@@ -1,0 +1,103 @@
+"""What the history does not back, kept whole in the index with the commit it was judged at: after
+commits only the clients they touched (and those whose documents changed) are judged again, and
+the answer is always the one judged afresh, client by client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow import open_repo
+from caseflow.index import caseload, problems
+from caseflow.testing import git
+from tests.authority.conftest import ENV
+from tests.authority.test_authority import CLIENT, commit_as, forge_approval
+
+
+def checked(repo: Path) -> list[str]:
+    return [str(p) for p in open_repo(repo, environ=ENV).validate().problems]
+
+
+def judged_afresh(repo: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    with monkeypatch.context() as patched:
+        patched.setattr(caseload, "BUNDLE_FROM", 10**9)
+        return checked(repo)
+
+
+def rewrite_history(repo: Path) -> None:
+    """Two commits taken back, and another made in their place."""
+    git(repo, "reset", "-q", "--hard", "HEAD~2")
+    hand_edit_stage(repo)
+    commit_as(repo, "casey", "again")
+
+
+def hand_edit_stage(repo: Path) -> None:
+    record = repo / f"clients/{CLIENT}/client.yaml"
+    record.write_text(record.read_text().replace("stage: planning", "stage: active"))
+
+
+STEPS: list[tuple[str, Callable[[Path], object], int | None]] = [
+    # (what happens, how, how many clients are judged again: None for all of them)
+    ("an approval forged by hand", forge_approval, 1),
+    ("committed by the wrong person", lambda repo: commit_as(repo, "casey", "approvals"), 1),
+    ("a stage edited by hand, committed", lambda repo: (hand_edit_stage(repo), commit_as(repo, "casey", "stage")), 1),
+    ("nothing", lambda repo: None, 0),  # (the whole set read as it was kept: nobody judged)
+    ("history rewritten", rewrite_history, None),
+]
+
+
+def test_only_the_clients_commits_touched_are_judged_again_and_the_answer_is_the_fresh_one(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(caseload, "BUNDLE_FROM", 1)  # (from 200 clients in use; the demo has a few)
+    judged: list[list[str]] = []
+    real = problems._judged
+
+    def counted(repo_, snapshot, ids):  # type: ignore[no-untyped-def]
+        judged.append(list(ids))
+        return real(repo_, snapshot, ids)
+
+    monkeypatch.setattr(problems, "_judged", counted)
+    checked(repo)
+    everyone = len(judged[0])
+    assert everyone > 1
+    for what, step, again in STEPS:
+        step(repo)
+        judged.clear()
+        answer = checked(repo)
+        assert [len(ids) for ids in judged] == ([] if again == 0 else [everyone if again is None else again]), what
+        judged.clear()
+        assert answer == judged_afresh(repo, monkeypatch), what
+        if what == "committed by the wrong person":
+            assert any("it names sam but the commit is by casey@" in p for p in answer)
+        if what == "a stage edited by hand, committed":
+            assert any("stage 'active' was set by commit" in p for p in answer)
+
+
+def test_a_ledger_replayed_on_from_one_in_memory_equals_one_replayed_whole_and_leaves_it_as_it_was(
+    repo: Path,
+) -> None:
+    import dataclasses
+
+    from caseflow.core import ledger
+
+    def built(tip: str, earlier: ledger.Ledger | None = None) -> ledger.Ledger:
+        return ledger.build(repo, lambda source, target: True, "intake", tip=tip, earlier=earlier)
+
+    def fields(found: ledger.Ledger) -> ledger.Ledger:
+        return dataclasses.replace(found, replayed=0)
+
+    before = built("HEAD")
+    as_it_was = fields(built("HEAD"))
+    forge_approval(repo)
+    commit_as(repo, "casey", "approvals")
+    hand_edit_stage(repo)
+    commit_as(repo, "casey", "stage")
+    on = built("HEAD", earlier=before)
+    assert on.replayed == 2
+    assert fields(on) == fields(built("HEAD"))
+    assert fields(before) == as_it_was
+    assert fields(on) != as_it_was
+    assert built("HEAD", earlier=on) is on  # (nothing new: the same one)

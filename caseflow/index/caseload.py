@@ -330,20 +330,23 @@ def _memoized(
     extra: Sequence[str],
     progress: Progress | None,
 ) -> dict[str, Any]:
+    # Carried in memory by a long-running process: the results of a moment ago, each with its
+    # client's digest (the kind and ``extra`` are in the name they are carried under).
     carried_as = f"memo/{kind}/" + "/".join(extra)
     carried = repo.carried(carried_as)
-    if carried is not None:  # the results of a moment ago, in memory: only changed clients again
-        digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in client_ids}
+    if carried is not None:  # only the clients changed since are computed again
+        current = {client_id: snapshot.client_digest(client_id) for client_id in client_ids}
         kept_digests, kept_results = carried
-        results = {c: kept_results[c] for c, digest in digests.items() if kept_digests.get(c) == digest}
+        results = {c: kept_results[c] for c, digest in current.items() if kept_digests.get(c) == digest}
         stale = [c for c in client_ids if c not in results]
-        _compute_stale(repo, kind, compute, stale, digests, results, progress)
-        repo.carry(carried_as, (digests, results))
-        return results  # (no bundle: one per change, of every client's results, would cost more than it saves)
+        if len(stale) <= max(len(client_ids) // 2, CHUNK_CLIENTS):  # (else: what the index keeps, first)
+            digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in stale}
+            _compute_stale(repo, kind, compute, stale, digests, results, progress)
+            _carry(repo, carried_as, snapshot, results)
+            return results  # (no bundle: one per change, of every client's results, would cost more than it saves)
     bundled = repo.index.bundle(kind, whole) if whole else None
     if bundled is not None and len(bundled) == len(client_ids):
-        if repo.carries:
-            repo.carry(carried_as, ({c: snapshot.digest(c, kind, *extra) for c in client_ids}, bundled))
+        _carry(repo, carried_as, snapshot, bundled)
         return bundled
     digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in client_ids}
     # After a change (a write): the last whole set holds every other client's result, with the
@@ -373,8 +376,19 @@ def _memoized(
     _compute_stale(repo, kind, compute, stale, digests, results, progress)
     if whole:
         repo.index.put_bundle(kind, whole, digests, results)
-    repo.carry(carried_as, (digests, results))
+    _carry(repo, carried_as, snapshot, results)
     return results
+
+
+def _carry(repo: Session, carried_as: str, snapshot: Snapshot, results: dict[str, Any]) -> None:
+    """Carry these clients' results (a few, or all) with their digests, with those carried of others."""
+    if not repo.carries:
+        return
+    digests = {c: snapshot.client_digest(c) for c in results}
+    carried = repo.carried(carried_as)
+    if carried is not None and len(results) < len(carried[0]):  # (a few: added to the rest)
+        digests, results = {**carried[0], **digests}, {**carried[1], **results}
+    repo.carry(carried_as, (digests, results))
 
 
 def whole_set(repo: Session, kind: str, whole: str) -> dict[str, Any] | None:

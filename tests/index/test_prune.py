@@ -13,6 +13,7 @@ from caseflow import open_repo
 from caseflow.index import caseload
 from caseflow.index import database as index_module
 from caseflow.index.database import INDEX_FILE
+from caseflow.repo import CaseRepo, open_parts
 from caseflow.testing import git
 
 
@@ -102,3 +103,33 @@ def test_after_a_commit_only_the_changed_clients_documents_are_looked_up(
     assert repo.validate().ok
     assert asked == ["some"]
     assert any(f.path == str(plan.relative_to(agency)) for f in repo.snapshot().files)
+
+
+def test_a_long_running_process_carries_every_clients_result_when_it_computes_a_few(agency: Path) -> None:
+    """(As ``caseflow daemon`` does: a due list mended for one client, then the whole caseload's.)"""
+    carried: dict[str, object] = {}
+
+    class Carrying(CaseRepo):
+        carries = True
+
+        def carried(self, key: str) -> object:
+            return carried.get(key)
+
+        def carry(self, key: str, value: object) -> None:
+            carried[key] = value
+
+    repo = Carrying(*open_parts(agency, {}, (), None), {})
+    snapshot = repo.snapshot()
+    ids = repo.client_ids()
+    computed: list[str] = []
+
+    def compute(chunk: list[str]) -> list[tuple[str, object]]:
+        computed.extend(chunk)
+        return [(c, {"n": len(c)}) for c in chunk]
+
+    assert caseload.memoized(repo, "test", snapshot, ids, compute) == {c: {"n": len(c)} for c in ids}
+    assert computed == ids
+    computed.clear()
+    assert caseload.memoized(repo, "test", snapshot, ids[:1], compute) == {ids[0]: {"n": len(ids[0])}}
+    assert caseload.memoized(repo, "test", snapshot, ids, compute) == {c: {"n": len(c)} for c in ids}
+    assert computed == []  # a few asked for, then all: every one still carried

@@ -92,11 +92,26 @@ def _due_list(
     snapshot = repo.snapshot(progress)
     today = repo.today()
     rows = _rows(repo, snapshot, repo.client_ids(), worker, within_days, today, progress)
-    entries = [
-        DueEntry(client, owner, risk, flagged, Due(rule, reason, due, notice, key), today)
-        for _, _, due, client, rule, _, reason, notice, key, owner, risk, flagged in rows
-    ]
+    entries = _entries(repo, rows, f"due-entries/{worker}/{within_days}/{today.isoformat()}", today)
     return entries if order is due_order else sorted(entries, key=order)
+
+
+def _entries(repo: Session, rows: list[Row], carried_as: str, today: dt.date) -> list[DueEntry]:
+    """The entries of these rows. A long-running process carries the last ones made: after a
+    change, the rows of clients that did not change are the same objects, and so are their entries."""
+    carried = repo.carried(carried_as)
+    made: dict[int, DueEntry] = {}
+    if carried is not None:
+        kept_rows, kept_entries = carried
+        made = {id(row): entry for row, entry in zip(kept_rows, kept_entries, strict=True)}
+    entries = [
+        made.get(id(row)) or DueEntry(client, owner, risk, flagged, Due(rule, reason, due, notice, key), today)
+        for row in rows
+        for _, _, due, client, rule, _, reason, notice, key, owner, risk, flagged in (row,)
+    ]
+    if repo.carries:
+        repo.carry(carried_as, (rows, entries))  # (the rows kept alive with them: ids stay theirs)
+    return entries
 
 
 #: One item of the due list as the index keeps the whole list: its place in :func:`due_order`

@@ -14,6 +14,7 @@ the watcher runs and :meth:`SnapshotKeeper.confirm` has taken the tree whole aga
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import threading
 from collections.abc import Callable
@@ -100,12 +101,17 @@ class SnapshotKeeper:
             everything = everything or (self._index_moved and not refs_moved)  # staged by hand
             self._everything, self._clients, self._refs_moved, self._index_moved = False, set(), False, False
         try:
+            between: concurrent.futures.Future[set[str]] | None = None
             if refs_moved and not everything:
                 head = refs.resolve(repo.root, "HEAD")
                 if self._head is None or head is None:
                     everything = True
                 elif head != self._head:
-                    clients |= _clients_between(repo, self._head, head)
+                    # (a commit of files the watcher saw written, usually: those clients are
+                    # listed while git says which the commits touched)
+                    between = _BESIDE.submit(_clients_between, repo, self._head, head)
+                    if not clients:
+                        clients = between.result()
                 self._head = head
             if everything or self._snapshot is None:
                 self.carried.clear()  # the settings may have changed, which no digest of documents names
@@ -115,6 +121,8 @@ class SnapshotKeeper:
                 self.full_refreshes += 1
             elif clients:
                 self._snapshot = refresh_clients(repo, self._snapshot, sorted(clients))
+                if between is not None and (more := between.result() - clients):
+                    self._snapshot = refresh_clients(repo, self._snapshot, sorted(more))
                 self.partial_refreshes += 1
             else:
                 return self._snapshot
@@ -152,6 +160,10 @@ class SnapshotKeeper:
             self._memo[key] = build()
         result: T = self._memo[key]
         return result
+
+
+#: Runs the tree diff of a commit beside the listing of the clients the watcher named.
+_BESIDE = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="caseflow-keeper")
 
 
 def _clients_between(repo: Session, old: str, new: str) -> set[str]:

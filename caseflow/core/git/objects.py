@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
 from pathlib import Path
 
 from caseflow.core.git.runner import query, run
@@ -68,6 +70,23 @@ def current_branch(root: Path) -> str | None:
 
 
 def changed_paths(root: Path, old: str, new: str, folder: str) -> list[str]:
-    """The files under ``folder`` that differ between two commits (one tree diff, no rename detection)."""
+    """The files under ``folder`` that differ between two commits (one tree diff, no rename detection).
+
+    Between two commits named by their ids the answer never changes: it is remembered (a
+    long-running process asks the same after each commit, for the snapshot and for the history)."""
+    if _COMMIT_ID.fullmatch(old) and _COMMIT_ID.fullmatch(new):
+        return list(_changed_between(str(root), old, new, folder))
+    return _tree_diff(root, old, new, folder)
+
+
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+@functools.lru_cache(maxsize=64)
+def _changed_between(root: str, old: str, new: str, folder: str) -> tuple[str, ...]:
+    return tuple(_tree_diff(Path(root), old, new, folder))
+
+
+def _tree_diff(root: Path, old: str, new: str, folder: str) -> list[str]:
     out = query(root, "diff-tree", "-r", "--name-only", "--no-renames", "-z", old, new, "--", folder)
     return [p for p in out.split("\0") if p]

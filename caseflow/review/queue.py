@@ -10,7 +10,7 @@ approved, with its author, age and what changed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -228,20 +228,51 @@ def pending_reviews(repo: Session, worker: str | None = None) -> list[Pending]:
 
     def compute(chunk: Sequence[str]) -> list[tuple[str, Any]]:
         many = len(chunk) >= 10  # a cold run: thousands of documents to date
-        return [
-            (case.client_id, {"head": head, "items": _pending_of(repo, case, wanted, lambda p: last_change(p, many))})
-            for case in cases(repo, snapshot, chunk)
-        ]
+        # A few clients changed (a write): who last changed a document still as it was when they
+        # were last worked out is known from then (brought up to date below), not looked for in
+        # the history again (one walk back per document, far back for an old plan).
+        before = {} if many or head is None else _answers_before(repo, chunk, head)
+        computed = []
+        for case in cases(repo, snapshot, chunk):
+            since, known = before.get(case.client_id, (head, {}))
+            items = _pending_of(repo, case, wanted, lambda p: last_change(p, many), known)
+            reused = any(item[1] in known and known[item[1]][6] == item[6] for item in items)
+            computed.append((case.client_id, {"head": since if reused else head, "items": items}))
+        return computed
 
-    found = memoized(repo, "review/3", snapshot, ids, compute)
+    found = memoized(repo, _KIND, snapshot, ids, compute)
     _bring_up_to(repo, head, found, compute)
     today = repo.today()
     pending = [
         Pending(client, path, author, changed_on, approved_on, summary, today)
         for client_id in ids
-        for client, path, author, changed_on, approved_on, summary in found[client_id]["items"]
+        for client, path, author, changed_on, approved_on, summary, _ in found[client_id]["items"]
     ]
     return sorted(pending, key=lambda p: (p.changed_on or "", p.client, p.path))
+
+
+#: What the index keeps of a client's pending documents (each with the blob it was worked out for).
+_KIND = "review/4"
+
+
+def _answers_before(
+    repo: Session, clients: Sequence[str], head: str
+) -> dict[str, tuple[str, dict[str, list[str | None]]]]:
+    """What was last worked out for these clients, whatever their documents were then, where the
+    history it was worked out at still leads to ``head``: ``{client: (that head, {path: item})}``."""
+    from caseflow.core.git.history import is_ancestor
+
+    found: dict[str, tuple[str, dict[str, list[str | None]]]] = {}
+    leads: dict[str, bool] = {}
+    for client_id, (_, data) in repo.index.memos_of(_KIND, clients).items():
+        since = data.get("head")
+        if not since:
+            continue
+        if since not in leads:
+            leads[since] = since == head or is_ancestor(repo.root, since, head)
+        if leads[since]:
+            found[client_id] = (since, {item[1]: item for item in data["items"]})
+    return found
 
 
 def _bring_up_to(
@@ -273,13 +304,19 @@ def _bring_up_to(
             found[client_id]["head"] = head
             updated.append((client_id, found[client_id]))
     if updated:
-        repo.index.update_memos("review/3", updated)
+        repo.index.update_memos(_KIND, updated)
 
 
 def _pending_of(
-    repo: Session, case: CaseView, wanted: set[str], last_change: Callable[[str], tuple[str, str, str] | None]
+    repo: Session,
+    case: CaseView,
+    wanted: set[str],
+    last_change: Callable[[str], tuple[str, str, str] | None],
+    known: Mapping[str, list[str | None]] | None = None,
 ) -> list[list[str | None]]:
-    """One client's documents awaiting a decision: the fields of a Pending but today."""
+    """One client's documents awaiting a decision: the fields of a Pending but today, and the
+    document's blob. ``known``: items worked out before, by path: where a document's blob is the
+    same, who last changed it is taken from there."""
     emails = {member.email.lower(): member.id for member in repo.config.staff}
     found: list[list[str | None]] = []
     for document in case.documents:
@@ -291,12 +328,16 @@ def _pending_of(
         latest = case.latest_decision(document.path)
         if latest is not None and latest.decision == "rejected" and latest.blob == document.blob:
             continue  # sent back and not changed since: the author's turn, not the supervisor's
-        path = f"{casefiles.CLIENTS_DIR}/{case.client_id}/{document.path}"
-        last = last_change(path)
-        author = emails.get(last[1].lower(), last[1]) if last else None
+        earlier = (known or {}).get(document.path)
+        if earlier is not None and earlier[6] == document.blob:
+            author, changed_on = earlier[2], earlier[3]
+        else:
+            last = last_change(f"{casefiles.CLIENTS_DIR}/{case.client_id}/{document.path}")
+            author = emails.get(last[1].lower(), last[1]) if last else None
+            changed_on = last[2] if last else None
         [summary] = _summaries(repo, case, document.path, decision) or ["(no field changed)"]
         approved_on = decision.at[:10] if decision else None
-        found.append([case.client_id, document.path, author, last[2] if last else None, approved_on, summary])
+        found.append([case.client_id, document.path, author, changed_on, approved_on, summary, document.blob])
     return found
 
 

@@ -14,8 +14,8 @@ generated when not), then, each as whole fresh processes paired with `git status
 - warm `due --all`, `due --worker robin`, `clients`, `review`, `validate`;
 - the first `validate` after one `set` (the set itself untimed), against the warm `validate`;
 - `set` and `visit` against `git add` + `git commit` of the same change (bench/measure.py);
-- when caseflow has a `daemon` command, the warm reads again with the resident index running
-  (`caseflow daemon start` ... `caseflow daemon stop`).
+- when caseflow has a `daemon` command, the warm reads and the first `validate` after one `set`
+  again with the resident index running (`caseflow daemon start` ... `caseflow daemon stop`).
 
 Writes are undone after measuring, so the cache keeps the repositories as generated. Writes
 bench/scale.json (every figure), bench/scale.png (the plot), the sweep's section of bench/results.md
@@ -243,6 +243,13 @@ def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path)
                     warm[key].daemon_seconds = pair.seconds
                     warm[key].daemon_ratio = pair.ratio
                 show(" ".join(words) + ", daemon running", size, warm[key])
+            if ready:
+                pair = first_read_after_set(repo, env, base, client, worker, repeat)
+                if pair.failed is None and not pair.missing:
+                    after.daemon_seconds, after.daemon_ratio = pair.seconds, pair.ratio
+                    if pair.seconds is not None and read.daemon_seconds is not None:
+                        after.daemon_over_warm = pair.seconds - read.daemon_seconds
+                show("validate after one set, daemon running", size, after)
     sweep.put("git-status", size, cell_of(Paired(statuses, [])))
     undo_writes(repo)
 

@@ -53,6 +53,7 @@ class Cell:
     mb_over_warm: float | None = None
     daemon_seconds: float | None = None  # the same read with `caseflow daemon` running
     daemon_ratio: float | None = None
+    daemon_over_warm: float | None = None  # first read after a write, the daemon running: more than its warm read
     failed: str | None = None  # why it could not be measured (exit code and last line)
     missing: bool = False  # caseflow has no such command (yet)
 
@@ -202,7 +203,8 @@ def cell_texts(command: Command, cell: Cell, daemon_column: bool) -> list[str]:
         texts = [time, ratio, peak]
     if daemon_column:
         if cell.daemon_seconds is not None:
-            texts.append(f"{seconds_text(cell.daemon_seconds)} ({cell.daemon_ratio or 0:.2f}×)")
+            after = f", {cell.daemon_over_warm:+.2f} s" if cell.daemon_over_warm is not None else ""
+            texts.append(f"{seconds_text(cell.daemon_seconds)} ({cell.daemon_ratio or 0:.2f}×{after})")
         else:
             texts.append("n/a")
     return texts

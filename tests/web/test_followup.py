@@ -5,10 +5,10 @@ keeps what was typed and writes nothing."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
+from caseflow import open_repo
 from caseflow.core.documents import load_document
 from caseflow.core.git.runner import git
 from tests.web.conftest import Browser
@@ -59,7 +59,7 @@ def test_reading_a_report_is_one_commit_and_it_leaves_today(web) -> None:
     assert read.status_code == 303 and read.headers["location"] == f"{PAGE}#h-reports"
     assert [c.split("|")[0] for c in commits_since(casey.root, before)] == ["Casey Rivera"]
     report = data(casey.root, REPORT)
-    assert report["acknowledged_by"] == "casey" and report["acknowledged_on"] == dt.date.today().isoformat()
+    assert report["acknowledged_by"] == "casey" and report["acknowledged_on"] == agency_today(casey.root)
     assert "read the report from County Housing Authority" not in casey.get("/").text
     again = casey.post(f"{PAGE}/report-read", {"document": REPORT})
     assert again.status_code == 400 and "was already read by casey" in again.text
@@ -134,7 +134,7 @@ def test_a_report_received_stays_unread_and_a_consent_is_revoked(web) -> None:
     revoked = casey.post(f"{PAGE}/consent-revoke", {"id": "CN-79G4B6", "date": "", "note": "Letter received"})
     assert revoked.status_code == 303
     consent = data(casey.root, "consents/CN-79G4B6.yaml")
-    assert consent["status"] == "revoked" and consent["revoked_on"] == dt.date.today().isoformat()
+    assert consent["status"] == "revoked" and consent["revoked_on"] == agency_today(casey.root)
     assert consent["revocation_note"] == "Letter received"
     assert 'aria-label="Revoke consent CN-79G4B6"' not in casey.get(PAGE).text
 
@@ -170,3 +170,8 @@ def test_refusals_say_why_beside_the_form_keep_what_was_typed_and_write_nothing(
     assert forged.status_code == 403
     assert casey.post(f"{PAGE}/no-such-form", {}).status_code == 404
     assert state(casey.root) == before
+
+
+def agency_today(root: Path) -> str:
+    """Today where the agency is (its time zone's date: not the machine's, late in the evening)."""
+    return open_repo(root, environ={}).today().isoformat()

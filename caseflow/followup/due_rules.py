@@ -23,9 +23,11 @@ from caseflow.referrals.status import WAITING_STATUSES, last_change, referral_st
 from caseflow.workflow.monitoring import contact_days
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Due:
-    """Something to do for a client by a date. ``notice`` is when it starts to show, if earlier."""
+    """Something to do for a client by a date. ``notice`` is when it starts to show, if earlier.
+
+    (Slotted: a caseload's due list holds hundreds of thousands at 50,000 clients.)"""
 
     rule: str
     reason: str

@@ -91,7 +91,7 @@ def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress
 
     blank = memoized(repo, "blank", snapshot, ids, compute_blank)
     incomplete = [problem for client_id in ids for problem in _from_json(blank[client_id])]
-    return ValidationReport(sum(len(snapshot.entries.get(c, ())) for c in ids), problems, incomplete)
+    return ValidationReport(sum(snapshot.count(c) for c in ids), problems, incomplete)
 
 
 def blank_documents(case: CaseView) -> list[list[Any]]:

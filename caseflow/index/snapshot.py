@@ -15,7 +15,7 @@ import re
 import stat
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -71,12 +71,14 @@ class Snapshot:
     command actually reads (a warm command reads none: it compares digests).
     """
 
-    entries: dict[str, list[Entry]] = field(default_factory=dict)
+    entries: Mapping[str, list[Entry]] = field(default_factory=dict)
     hashed: int = 0  # files read and hashed this time (changed since git or we last saw them)
     _files: dict[str, list[TreeFile]] = field(default_factory=dict, repr=False)
     #: Each client's entries, digested (as they are asked for, or kept with the staged listing).
     _digests: dict[str, str] = field(default_factory=dict, repr=False)
     _listing_key: str | None = field(default=None, repr=False)
+    #: Each client's number of entries, where known without them (from a kept listing).
+    _counts: Mapping[str, int] | None = field(default=None, repr=False)
     #: Taken from a kept listing: its :meth:`listing_key` and the clients whose entries may differ
     #: from it (changed since, in git's index or the working tree).
     changed_since: tuple[str, Sequence[str]] | None = field(default=None, repr=False)
@@ -96,6 +98,12 @@ class Snapshot:
             entries = self.entries.get(client_id, [])
             found = self._files[client_id] = [TreeFile(base + i, client_id, i, b, s) for i, b, s in entries]
         return found
+
+    def count(self, client_id: str) -> int:
+        """How many documents (and other entries) the client's folder holds."""
+        if self._counts is not None and not getattr(self.entries, "loaded", True):
+            return self._counts.get(client_id, 0)
+        return len(self.entries.get(client_id, ()))
 
     def keys(self) -> set[str]:
         """The index key of every readable document."""
@@ -207,7 +215,9 @@ def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot 
     if store.index_stamp() != stamp:
         return None
     if not touched:
-        snapshot = Snapshot(entries=kept.entries, _digests=dict(kept.digests), _listing_key=kept.listing_key)
+        snapshot = Snapshot(
+            entries=kept.entries, _digests=dict(kept.digests), _listing_key=kept.listing_key, _counts=kept.counts
+        )
     else:
         left_out = set(touched)
         entries = {c: e for c, e in kept.entries.items() if c not in left_out}
@@ -339,14 +349,16 @@ def _entries(
 def _of_clients(store: Store, index: CaseIndex, wanted: Sequence[str]) -> Snapshot:
     """The snapshot of a few clients' folders (one listing of each)."""
     merged = Snapshot()
+    entries: dict[str, list[Entry]] = {}
     remembered = index.stats()
     for client_id in sorted(set(wanted)):
         if not _is_client_id(client_id):
             continue
         staged, changed = store.worktree_listing(f"{CLIENTS_DIR}/{client_id}", whole_tree=False)
         part, _ = _entries(store, staged, changed, remembered)
-        merged.entries.update(part.entries)
+        entries.update(part.entries)
         merged.hashed += part.hashed
+    merged.entries = entries
     return merged
 
 

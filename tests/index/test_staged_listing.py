@@ -261,3 +261,26 @@ def test_the_read_after_a_write_parses_and_checks_the_written_document(agency: P
     stored = index.stored([document_key(path, blob)])
     assert stored[document_key(path, blob)][0]["phone"] == "555-0143"
     assert index.checks([check_key(path, blob)]) == {check_key(path, blob): []}
+
+
+def test_a_warm_read_of_the_caseload_never_unpacks_the_entries(agency: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(The clients' digests answer it: at 50,000 clients the entries are 400,000 tuples.)"""
+    from caseflow.index import caseload
+
+    monkeypatch.setattr(caseload, "BUNDLE_FROM", 1)  # whole sets from one client (the demo has four)
+    environ = {"CASEFLOW_TODAY": "2026-11-20"}
+    for _ in range(2):  # (the listing kept, then every whole set)
+        repo = open_repo(agency, environ=environ)
+        counted = repo.validate().documents, repo.clients(), repo.followup.due()
+    made: list[staged_listing.LazyEntries] = []
+    real = staged_listing.LazyEntries.__init__
+
+    def recorded(self, load):  # type: ignore[no-untyped-def]
+        made.append(self)
+        real(self, load)
+
+    monkeypatch.setattr(staged_listing.LazyEntries, "__init__", recorded)
+    repo = open_repo(agency, environ=environ)
+    assert (repo.validate().documents, repo.clients(), repo.followup.due()) == counted
+    assert made and not any(entries.loaded for entries in made)
+    assert counted[0] == sum(len(e) for e in taken(agency, kept=False).entries.values())

@@ -407,6 +407,14 @@ def latest_whole_set(repo: Session, kind: str) -> tuple[dict[str, str], dict[str
     return (carried[1], carried[2]) if carried is not None else repo.index.latest_bundle(kind)
 
 
+def recent_whole_sets(repo: Session, kind: str) -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
+    """The whole sets of one kind's results kept, newest first: the one carried, then the index's."""
+    carried = repo.carried(f"whole/{kind}")
+    if carried is not None:
+        yield carried[1], carried[2]
+    yield from repo.index.recent_bundles(kind)
+
+
 def keep_whole_set(
     repo: Session, kind: str, whole: str, digests: dict[str, str], results: dict[str, Any], family: str = ""
 ) -> None:

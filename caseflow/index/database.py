@@ -289,6 +289,14 @@ class CaseIndex:
         rows = self._query("SELECT data FROM bundles WHERE kind = ? ORDER BY rowid DESC LIMIT 1", (kind,))
         return _bundle(rows[0][0]) if rows else None
 
+    def recent_bundles(self, kind: str) -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
+        """The whole sets of one kind kept, newest first (each decoded only when reached)."""
+        for (rowid,) in self._query("SELECT rowid FROM bundles WHERE kind = ? ORDER BY rowid DESC", (kind,)):
+            rows = self._query("SELECT data FROM bundles WHERE rowid = ?", (rowid,))
+            found = _bundle(rows[0][0]) if rows else None
+            if found is not None:
+                yield found
+
     def put_bundle(
         self, kind: str, key: str, digests: Mapping[str, str], results: Mapping[str, Any], family: str = ""
     ) -> None:

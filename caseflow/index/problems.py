@@ -181,7 +181,7 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
     A client's answer depends on its documents and on what the commits that touched its folder
     proved: a caseload's answers are kept whole in the index with the commit they were judged at,
     and after commits only the clients they touched (or whose documents changed) are judged again."""
-    from caseflow.index.caseload import BUNDLE_FROM, keep_whole_set, latest_whole_set, whole_set
+    from caseflow.index.caseload import BUNDLE_FROM, keep_whole_set, recent_whole_sets, whole_set
 
     ledger = repo.ledger()
     head = ledger.head or ""
@@ -193,7 +193,12 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
     if kept is None:
         digests = {c: snapshot.client_digest(c) for c in ids}
         judged: dict[str, list[list[Any]]] = {}
-        stale = _judged_again(repo, latest_whole_set(repo, _AUTHORITY), digests, head, settings, judged)
+        stale = list(digests)
+        for earlier in recent_whole_sets(repo, _AUTHORITY):  # (after a reset: an earlier one may lead here)
+            mended = _judged_again(repo, earlier, digests, head, settings, judged)
+            if mended is not None:
+                stale = mended
+                break
         judged.update(_judged(repo, snapshot, stale))
         kept = {"head": head, "settings": settings, "problems": {c: judged[c] for c in ids if judged.get(c)}}
         keep_whole_set(repo, _AUTHORITY, whole, digests, kept)
@@ -203,34 +208,33 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
 
 def _judged_again(
     repo: Session,
-    latest: tuple[dict[str, str], dict[str, Any]] | None,
+    earlier: tuple[dict[str, str], dict[str, Any]],
     digests: dict[str, str],
     head: str,
     settings: str,
     judged: dict[str, list[list[Any]]],
-) -> list[str]:
-    """The clients to judge again since the set kept last (whose answers for the rest go into
-    ``judged``): those whose documents changed, and those the commits since touched. All of them
-    where the history was not merely added to (a rewrite, other settings)."""
+) -> list[str] | None:
+    """The clients to judge again since a set kept before (whose answers for the rest go into
+    ``judged``): those whose documents changed, and those the commits since touched. None where
+    that set cannot tell: judged under other settings, at a commit the history does not lead from
+    to ``head`` (rewritten, or another branch), or too much changed since."""
     everyone = list(digests)
-    if latest is None:
-        return everyone
-    kept_digests, kept = latest
+    kept_digests, kept = earlier
     if kept.get("settings") != settings or not isinstance(kept.get("problems"), dict):
-        return everyone
+        return None
     touched: set[str] = set()
     since = kept.get("head")
     if since != head:
         from caseflow.core.git import objects, replay
 
         if not (since and head and replay.is_ancestor(repo.root, since, head)):
-            return everyone
+            return None
         prefix = f"{casefiles.CLIENTS_DIR}/"
         touched = {p.split("/")[1] for p in objects.changed_paths(repo.root, since, head, casefiles.CLIENTS_DIR)
                    if p.startswith(prefix) and p.count("/") >= 2}  # fmt: skip
     stale = [c for c, digest in digests.items() if c in touched or kept_digests.get(c) != digest]
     if len(stale) > len(everyone) // 2:
-        return everyone
+        return None
     problems = kept["problems"]
     judged.update((c, problems.get(c, [])) for c in everyone if c not in set(stale))
     return stale

@@ -44,7 +44,7 @@ STEPS: list[tuple[str, Callable[[Path], object], int | None]] = [
     ("committed by the wrong person", lambda repo: commit_as(repo, "casey", "approvals"), 1),
     ("a stage edited by hand, committed", lambda repo: (hand_edit_stage(repo), commit_as(repo, "casey", "stage")), 1),
     ("nothing", lambda repo: None, 0),  # (the whole set read as it was kept: nobody judged)
-    ("history rewritten", rewrite_history, None),
+    ("history rewritten", rewrite_history, 1),  # (from the set kept at the commit it went back to)
 ]
 
 

@@ -122,10 +122,7 @@ class ResidentIndex:
         try:
             self._observing = observe_repository(self.root, self._changed, whole=True)
             if self._observing is None:
-                raise CaseflowError(
-                    "cannot watch this repository (inotify is not available here, or not enough watches): "
-                    "a resident index could not know what changed"
-                )
+                raise CaseflowError(_why_unwatched(self.root))
             self._load_commands()
             with self._request_environment(dict(os.environ)):
                 self._open().snapshot()
@@ -372,6 +369,21 @@ class _BinaryFrames(io.RawIOBase):
 
     def flush(self) -> None:
         self._text.flush()
+
+
+def _why_unwatched(root: Path) -> str:
+    """Why the repository cannot be watched, and what to do about it, in one line."""
+    from caseflow.core.casefiles import CLIENTS_DIR
+    from caseflow.watch.settler import RAISE_WATCH_LIMIT, watch_limit
+
+    limit = watch_limit(root / CLIENTS_DIR)
+    if limit is not None:
+        return (
+            f"cannot watch this repository: its client folders number more than the {limit:,} inotify "
+            f"watches this user may have (fs.inotify.max_user_watches); to raise the limit: {RAISE_WATCH_LIMIT} "
+            "(and add fs.inotify.max_user_watches=524288 to /etc/sysctl.conf to keep it)"
+        )
+    return "cannot watch this repository (inotify is not available here): a resident index could not know what changed"
 
 
 def _exit_code(code: Any, err: io.TextIOBase) -> int:

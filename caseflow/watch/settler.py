@@ -32,6 +32,7 @@ SETTLE_SECONDS = 0.15
 #: Polling is the fallback when inotify cannot watch every folder; this keeps results prompt.
 POLL_SECONDS = 0.25
 RAISE_WATCH_LIMIT = "sudo sysctl fs.inotify.max_user_watches=524288"
+WATCH_LIMIT_FILE = "/proc/sys/fs/inotify/max_user_watches"
 
 _CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 #: Temp and backup files of common editors: vim's write probe (``4913``, or a later number if that
@@ -272,18 +273,25 @@ def _inotify_problem(exc: OSError) -> str | None:
     return None
 
 
-def _too_many_folders(folder: Path, limit_file: str = "/proc/sys/fs/inotify/max_user_watches") -> str | None:
+def _too_many_folders(folder: Path, limit_file: str | None = None) -> str | None:
     """inotify needs a watch per folder, and watchdog silently skips sub-folders it cannot watch;
     so a tree with more folders than the whole limit is known to fail before it is tried."""
+    if watch_limit(folder, limit_file) is None:
+        return None
+    return _inotify_problem(OSError(errno.ENOSPC, "inotify watch limit reached"))
+
+
+def watch_limit(folder: Path, limit_file: str | None = None) -> int | None:
+    """The limit of inotify watches, where ``folder`` holds as many folders or more (else None)."""
     try:
-        limit = int(Path(limit_file).read_text().strip())
+        limit = int(Path(limit_file or WATCH_LIMIT_FILE).read_text().strip())
     except (OSError, ValueError):
         return None
     folders = 1
     for _, dirs, _ in os.walk(folder):
         folders += len(dirs)
         if folders >= limit:
-            return _inotify_problem(OSError(errno.ENOSPC, "inotify watch limit reached"))
+            return limit
     return None
 
 

@@ -214,3 +214,21 @@ def test_editors_save_files_are_known_as_such(name: str) -> None:
     """A missing document with one of these beside it is being saved, not deleted."""
     assert is_editor_temp(name)
     assert not is_document(f"{FOLDER}/{name}")
+
+
+def test_a_resident_index_that_cannot_watch_so_many_folders_says_so_and_how_to_raise_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caseflow.resident.server import _why_unwatched
+    from caseflow.watch import settler
+
+    for n in range(5):
+        (tmp_path / "clients" / f"C-00000{n}" / "visits").mkdir(parents=True)
+    limit = tmp_path / "max_user_watches"
+    limit.write_text("8\n")
+    monkeypatch.setattr(settler, "WATCH_LIMIT_FILE", str(limit))
+    assert settler.observe_repository(tmp_path, lambda path: None, whole=True) is None
+    why = _why_unwatched(tmp_path)
+    assert "more than the 8 inotify watches" in why and "sudo sysctl fs.inotify.max_user_watches=524288" in why
+    limit.write_text("100000\n")
+    assert "not available" in _why_unwatched(tmp_path)  # (enough watches: something else stopped it)

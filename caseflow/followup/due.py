@@ -1,8 +1,10 @@
 """The due list: every open client's overdue and coming items, from the documents, for one morning.
 
-Nothing is stored: each run reads the clients' documents and applies the rules (the built-in ones
-in :mod:`caseflow.followup.due_rules`, plus those plugins register) with the workflow's ``monitoring``
-settings. Clients with a risk flag come first, then the most overdue.
+Each client's items come from its documents and the rules (the built-in ones in
+:mod:`caseflow.followup.due_rules`, plus those plugins register) with the workflow's ``monitoring``
+settings. Clients with a risk flag come first, then the most overdue. The index keeps each
+client's items by the digest of its documents and the day, and a caseload's whole list in its
+order, mended after a change from the changed clients' items alone.
 """
 
 from __future__ import annotations

@@ -183,14 +183,17 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
     and after commits only the clients they touched (or whose documents changed) are judged again."""
     from caseflow.index.caseload import BUNDLE_FROM, keep_whole_set, recent_whole_sets, whole_set
 
-    ledger = repo.ledger()
-    head = ledger.head or ""
     if len(ids) < BUNDLE_FROM:
         return _from_json([row for rows in _judged(repo, snapshot, ids).values() for row in rows])
-    settings = ledger.config_at.get(head, "")  # (the settings in force name what was judged by)
-    whole = snapshot.digest_of_all(ids, _AUTHORITY, head, settings)
+    # (What the history proves at a commit is that commit's, and the settings it was judged by
+    # are in the index's fingerprint: the set kept for this commit is found without replaying.)
+    at = repo.store.head() or ""
+    whole = snapshot.digest_of_all(ids, _AUTHORITY, at)
     kept = whole_set(repo, _AUTHORITY, whole)
     if kept is None:
+        ledger = repo.ledger()
+        head = ledger.head or ""
+        settings = ledger.config_at.get(head, "")  # (those in force: a set judged by others is not mended)
         digests = {c: snapshot.client_digest(c) for c in ids}
         judged: dict[str, list[list[Any]]] = {}
         stale = list(digests)
@@ -201,7 +204,8 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
                 break
         judged.update(_judged(repo, snapshot, stale))
         kept = {"head": head, "settings": settings, "problems": {c: judged[c] for c in ids if judged.get(c)}}
-        keep_whole_set(repo, _AUTHORITY, whole, digests, kept)
+        if head == at:  # (not when a commit came in meanwhile: judged at another commit than named)
+            keep_whole_set(repo, _AUTHORITY, whole, digests, kept)
     found: dict[str, list[list[Any]]] = kept["problems"]
     return _from_json([row for c in ids for row in found.get(c, ())])
 

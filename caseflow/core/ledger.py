@@ -669,15 +669,30 @@ def build(
     kept = _copied(earlier) if earlier is not None else _load(state_dir, policy) if state_dir else None
     if kept is not None and kept.head == head:
         return kept
+    start = None  # which kept state the replay goes on from
     if kept is not None and kept.head and replay.is_ancestor(root, kept.head, head):
-        ledger, revisions = kept, [f"{kept.head}..{head}"]
-    else:
-        ledger, revisions = Ledger(), [head]
+        start = _LATEST
+    elif earlier is None and state_dir is not None:
+        # History went elsewhere (a reset, another branch): the state a replay last went on from
+        # may still lead here, where the latest does not.
+        kept = _load(state_dir, policy, _BASE)
+        if kept is not None and kept.head == head:
+            return kept
+        if kept is not None and kept.head and replay.is_ancestor(root, kept.head, head):
+            start = _BASE
+    ledger, revisions = (kept, [f"{kept.head}..{head}"]) if start and kept else (Ledger(), [head])
     Replayer(root, ledger, allows, initial_stage, state_dir, gates, signature_dir).run(replay.walk(root, revisions))
     ledger.head = head
     if state_dir is not None and earlier is None:
+        if start == _LATEST:  # (the state it went on from is kept too, as the base of the next)
+            with contextlib.suppress(OSError):
+                os.replace(state_dir / _LATEST, state_dir / _BASE)
         _save(state_dir, ledger, policy)
     return ledger
+
+
+#: The kept states: the latest, and the one a replay last went on from.
+_LATEST, _BASE = "verified.json", "verified-base.json"
 
 
 def _copied(ledger: Ledger) -> Ledger:
@@ -723,9 +738,9 @@ def keep(state_dir: Path, ledger: Ledger, head: str, policy: str = "") -> None:
     _save(state_dir, ledger, policy)
 
 
-def _load(state_dir: Path, policy: str) -> Ledger | None:
+def _load(state_dir: Path, policy: str, name: str = _LATEST) -> Ledger | None:
     try:
-        kept = json.loads((state_dir / "verified.json").read_text(encoding="utf-8"))
+        kept = json.loads((state_dir / name).read_text(encoding="utf-8"))
         if kept.get("version") != STATE_VERSION or kept.get("policy") != policy:
             return None
         return Ledger(
@@ -773,7 +788,7 @@ def _save(state_dir: Path, ledger: Ledger, policy: str) -> None:
         "approvals_edits": ledger.approvals_edits,
     }
     with contextlib.suppress(OSError):  # a read-only clone: the next run replays again
-        atomic_write(state_dir / "verified.json", json.dumps(body, separators=(",", ":")).encode())
+        atomic_write(state_dir / _LATEST, json.dumps(body, separators=(",", ":")).encode())
 
 
 def state_dir_of(root: Path) -> Path:

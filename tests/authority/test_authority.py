@@ -395,10 +395,12 @@ def test_signature_verdicts_are_kept_by_commit_so_another_branch_does_not_check_
     git(repo, "switch", "-q", "forged-approval")
     cf("verify")  # the other branch: replayed from its start
     git(repo, "switch", "-q", "main")
+    for state in ("verified.json", "verified-base.json"):  # (the history replayed whole again)
+        (repo / ".caseflow" / state).unlink(missing_ok=True)
     only_git = tmp_path / "bin"
     only_git.mkdir()
     (only_git / "git").symlink_to(shutil.which("git") or "git")
-    replayed = cf("verify", "--json", env={"PATH": str(only_git)})  # main again, from scratch: no ssh-keygen needed
+    replayed = cf("verify", "--json", env={"PATH": str(only_git)})  # main, from scratch: no ssh-keygen needed
     assert replayed.exit_code == 0, replayed.stderr
     assert json.loads(replayed.stdout)["replayed"] > 50
 

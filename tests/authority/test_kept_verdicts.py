@@ -4,6 +4,7 @@ the answer is always the one judged afresh, client by client."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,3 +112,23 @@ def test_a_warm_validate_does_not_replay_or_load_the_history(repo: Path, monkeyp
     first = checked(repo)
     monkeypatch.setattr(ledger, "build", lambda *args, **kwargs: pytest.fail("the ledger was built"))
     assert checked(repo) == first
+
+
+def test_after_a_reset_the_history_is_replayed_on_from_the_state_the_last_replay_went_on_from(repo: Path) -> None:
+    """(As the speed bench does each round: back to a commit, then one write on top of it.)"""
+    from caseflow.core import ledger
+    from caseflow.core.layout import LOCAL_DIR
+
+    def built() -> ledger.Ledger:
+        return ledger.build(repo, lambda source, target: True, "intake", state_dir=repo / LOCAL_DIR, policy="test")
+
+    base = git(repo, "rev-parse", "HEAD").strip()
+    built()
+    for round_ in range(3):
+        git(repo, "reset", "-q", "--hard", base)
+        forge_approval(repo)
+        commit_as(repo, "casey", f"round {round_}")
+        found = built()
+        assert found.replayed == 1, round_
+        whole = ledger.build(repo, lambda source, target: True, "intake")
+        assert dataclasses.replace(found, replayed=0) == dataclasses.replace(whole, replayed=0)

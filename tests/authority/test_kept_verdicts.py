@@ -132,3 +132,17 @@ def test_after_a_reset_the_history_is_replayed_on_from_the_state_the_last_replay
         assert found.replayed == 1, round_
         whole = ledger.build(repo, lambda source, target: True, "intake")
         assert dataclasses.replace(found, replayed=0) == dataclasses.replace(whole, replayed=0)
+
+
+def test_replaying_a_few_commits_at_a_time_gives_the_same_ledger(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(The documents read for a window of commits are dropped before the next: memory, not meaning.)"""
+    from caseflow.core import ledger
+
+    forge_approval(repo)
+    commit_as(repo, "casey", "approvals")
+    hand_edit_stage(repo)
+    commit_as(repo, "casey", "stage")
+    whole = ledger.build(repo, lambda source, target: True, "intake")
+    monkeypatch.setattr(ledger, "REPLAY_WINDOW", 1)
+    assert ledger.build(repo, lambda source, target: True, "intake") == whole
+    assert whole.replayed > 2

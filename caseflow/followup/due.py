@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from caseflow.core.case import CaseView, active_risk_flags
 from caseflow.errors import CaseflowError, PluginError, Problem
 from caseflow.followup.due_rules import BUILT_IN_RULES, Due, DueRule
-from caseflow.index import caseload
+from caseflow.index import caseload, whole_sets
 from caseflow.index.caseload import cases, client_records, memoized
 from caseflow.workflow.monitoring import risk_level
 
@@ -142,15 +142,16 @@ def _rows(
         return sorted(_rows_of(repo, snapshot, ids, worker, within_days, today, progress))
     kind = f"{_LISTS}{worker}/{within_days}/{today.isoformat()}"
     whole = snapshot.digest_of_all(ids, kind)
-    kept = caseload.whole_set(repo, kind, whole)
+    kept = whole_sets.whole_set(repo, kind, whole)
     rows: list[Row] | None = kept.get("rows") if kept is not None else None
     if isinstance(rows, list):
         return rows
     digests = {c: snapshot.client_digest(c) for c in ids}
-    rows = _mended(repo, snapshot, digests, caseload.latest_whole_set(repo, kind), worker, within_days, today)
+    latest = next(whole_sets.recent_whole_sets(repo, kind), None)
+    rows = _mended(repo, snapshot, digests, latest, worker, within_days, today)
     if rows is None:
         rows = sorted(_rows_of(repo, snapshot, ids, worker, within_days, today, progress))
-    caseload.keep_whole_set(repo, kind, whole, digests, {"rows": rows}, family=_LISTS)
+    whole_sets.keep_whole_set(repo, kind, whole, digests, {"rows": rows}, family=_LISTS)
     return rows
 
 

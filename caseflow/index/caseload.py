@@ -391,41 +391,6 @@ def _carry(repo: Session, carried_as: str, snapshot: Snapshot, results: dict[str
     repo.carry(carried_as, (digests, results))
 
 
-def whole_set(repo: Session, kind: str, whole: str) -> dict[str, Any] | None:
-    """The whole set of one kind's results kept under the key ``whole`` (naming every client's
-    documents and whatever else they depend on): carried in memory by a long-running process, else
-    kept in the index."""
-    carried = repo.carried(f"whole/{kind}")
-    if carried is not None and carried[0] == whole:
-        return carried[2]
-    return repo.index.bundle(kind, whole)
-
-
-def latest_whole_set(repo: Session, kind: str) -> tuple[dict[str, str], dict[str, Any]] | None:
-    """The whole set of one kind's results kept last, with each client's digest (to mend after a change)."""
-    carried = repo.carried(f"whole/{kind}")
-    return (carried[1], carried[2]) if carried is not None else repo.index.latest_bundle(kind)
-
-
-def recent_whole_sets(repo: Session, kind: str) -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
-    """The whole sets of one kind's results kept, newest first: the one carried, then the index's."""
-    carried = repo.carried(f"whole/{kind}")
-    if carried is not None:
-        yield carried[1], carried[2]
-    yield from repo.index.recent_bundles(kind)
-
-
-def keep_whole_set(
-    repo: Session, kind: str, whole: str, digests: dict[str, str], results: dict[str, Any], family: str = ""
-) -> None:
-    """Keep a whole set of results for :func:`whole_set`: in memory where a process carries results
-    (no write of the whole set per request), else in the index."""
-    if repo.carries:
-        repo.carry(f"whole/{kind}", (whole, digests, results))
-    else:
-        repo.index.put_bundle(kind, whole, digests, results, family=family)
-
-
 def _compute_stale(
     repo: Session,
     kind: str,

@@ -286,8 +286,7 @@ class CaseIndex:
     def latest_bundle(self, kind: str) -> tuple[dict[str, str], dict[str, Any]] | None:
         """The whole set of one kind's results kept last, with each client's digest: after a
         change, all but the changed clients' results are still good (``{client: digest}``, results)."""
-        rows = self._query("SELECT data FROM bundles WHERE kind = ? ORDER BY rowid DESC LIMIT 1", (kind,))
-        return _bundle(rows[0][0]) if rows else None
+        return next(self.recent_bundles(kind), None)
 
     def recent_bundles(self, kind: str) -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
         """The whole sets of one kind kept, newest first (each decoded only when reached)."""

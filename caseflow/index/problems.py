@@ -181,7 +181,8 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
     A client's answer depends on its documents and on what the commits that touched its folder
     proved: a caseload's answers are kept whole in the index with the commit they were judged at,
     and after commits only the clients they touched (or whose documents changed) are judged again."""
-    from caseflow.index.caseload import BUNDLE_FROM, keep_whole_set, recent_whole_sets, whole_set
+    from caseflow.index.caseload import BUNDLE_FROM
+    from caseflow.index.whole_sets import keep_whole_set, recent_whole_sets, whole_set
 
     if len(ids) < BUNDLE_FROM:
         return _from_json([row for rows in _judged(repo, snapshot, ids).values() for row in rows])

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from caseflow.agency.service import Agency
     from caseflow.authority.service import Authority
     from caseflow.evaluation.service import Evaluation
-    from caseflow.followup.due import DueEntry
+    from caseflow.followup.due import DueEntry, DueListing
     from caseflow.followup.service import FollowUp
     from caseflow.households.service import Households
     from caseflow.importing.service import Importer
@@ -137,6 +137,14 @@ class CaseRepo(Session):
         clients = self.followup.due(worker=worker, within_days=within_days, progress=progress, order=order)
         households = self.households.due_entries(worker=worker, within_days=within_days)
         return sorted([*clients, *households], key=order or due_order) if households else clients
+
+    def due_listing(
+        self, *, worker: str | None = None, within_days: int = 14, progress: Callable[[int, int], None] | None = None
+    ) -> DueListing:
+        """The due list as :meth:`due` gives it, with the key naming it (the clients' and the
+        households' items): ``caseflow due`` keeps the table it printed under it."""
+        clients = self.followup.due_listing(worker=worker, within_days=within_days, progress=progress)
+        return clients.joined(self.households.due_entries(worker=worker, within_days=within_days))
 
     def calendar(self, *, worker: str | None, within_days: int) -> bytes:
         """The .ics of ``worker``'s clients and households (or everyone's): appointments and due items."""

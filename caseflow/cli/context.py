@@ -216,8 +216,29 @@ def emit_json(value: Any) -> None:
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str = "(none)") -> None:
     """Columns aligned for people; bold headers on a terminal (click strips colour otherwise)."""
+    lines = table_lines(rows, headers, empty, bold=True)
+    # a batch of lines per write: a caseload's due list runs to tens of thousands of them
+    for batch in iter(lambda: list(itertools.islice(lines, BATCH_ROWS)), []):
+        click.echo("\n".join(batch))
+
+
+def table_text(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str = "(none)") -> str:
+    """What :func:`table` prints, as one text (to keep): the headers bold only where colour shows."""
+    return "".join(line + "\n" for line in table_lines(rows, headers, empty, bold=colour_on()))
+
+
+def echo_text(text: str) -> None:
+    """Write out a text made for this output (:func:`table_text`): as it is, in one go."""
+    if "\x1b" in text and not colour_on():  # (made for a terminal, shown elsewhere)
+        text = click.unstyle(text)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def table_lines(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str, bold: bool) -> Iterator[str]:
+    """The lines of :func:`table`, made as they are read."""
     if not rows:
-        click.echo(empty)
+        yield empty
         return
     # (at C speed where it can be: a caseload's table has tens of thousands of rows)
     cells = [[v if type(v) is str else _cell(v) for v in row] for row in rows]
@@ -228,18 +249,16 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], empty: str = "(
         shown = cells
     columns = list(zip(*shown, strict=False))
     widths = [max(len(h), *map(len, column)) for h, column in zip(headers, columns, strict=False)]
-    click.echo(click.style("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), bold=True))
+    header = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    yield click.style(header, bold=True) if bold else header
     if shown is cells:  # plain text (not a terminal): one format string, at C speed
         line = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
-        lines: Iterator[str] = (line.format(*row).rstrip() for row in cells)
+        yield from (line.format(*row).rstrip() for row in cells)
     else:
-        lines = (
+        yield from (
             "  ".join(c + " " * (w - len(v)) for c, v, w in zip(row, visible, widths, strict=True)).rstrip()
             for row, visible in zip(cells, shown, strict=True)
         )
-    # a batch of lines per write: a caseload's due list runs to tens of thousands of them
-    for batch in iter(lambda: list(itertools.islice(lines, BATCH_ROWS)), []):
-        click.echo("\n".join(batch))
 
 
 def _cell(value: Any) -> str:

@@ -13,6 +13,7 @@ from caseflow.cli.context import (
     Settings,
     colour_on,
     done,
+    echo_text,
     emit_json,
     json_option,
     progress_bar,
@@ -20,6 +21,7 @@ from caseflow.cli.context import (
     refuse_inside,
     repo_options,
     table,
+    table_text,
     write_private,
 )
 from caseflow.cli.params import ID, STAFF
@@ -420,18 +422,26 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
     repo = settings.repo()
     whose = settings.clients_of(worker, everyone)
     with progress_bar("reading cases") as progress:
-        entries = repo.due(worker=whose, within_days=within_days, progress=progress)
+        listing = repo.due_listing(worker=whose, within_days=within_days, progress=progress)
+        if as_json:
+            entries = listing.entries
+        else:  # (the table is kept with the list: a warm read of a whole agency's list writes it out)
+            colour = colour_on()
+            text = listing.shown(f"table/{'colour' if colour else 'plain'}", lambda made: _due_table(made, colour))
     if as_json:
         emit_json([entry.as_json() for entry in entries])
         return
-    colour = colour_on()  # styling tens of thousands of cells only to strip them costs seconds
+    echo_text(text)
+
+
+def _due_table(entries: list[DueEntry], colour: bool) -> str:
     whens: dict[str, str] = {}  # (one text per due date: a caseload's list has few dates, many items)
 
     def when(entry: DueEntry) -> str:
         found = whens.get(entry.item.due)
         if found is None:
             found = entry.when
-            if colour:
+            if colour:  # (styling tens of thousands of cells only to strip them costs seconds)
                 found = click.style(found, fg="red" if entry.days_overdue > 0 else None)
             whens[entry.item.due] = found
         return found
@@ -440,7 +450,7 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
         (entry.client + (" !" if entry.flagged else ""), entry.item.due, when(entry), entry.item.reason)
         for entry in entries
     ]
-    table(rows, ["CLIENT", "DUE", "WHEN", "WHAT"], empty="(nothing due)")
+    return table_text(rows, ["CLIENT", "DUE", "WHEN", "WHAT"], empty="(nothing due)")
 
 
 @click.command()

@@ -10,6 +10,8 @@ order, mended after a change from the changed clients' items alone.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -76,26 +78,85 @@ def due_list(
 ) -> list[DueEntry]:
     """The items of every open client (of ``worker``, if given) due by ``within_days`` from today,
     in the due list's order (:func:`due_order`) or by the sort key ``order``."""
+    listing = due_listing(repo, worker=worker, within_days=within_days, progress=progress)
+    if order is None or order is due_order:
+        return listing.entries
+    # (sorted once while nothing changes: a page showing its own order asks on every view)
+    key = f"due-list/{worker}/{within_days}/{repo.today()}/{order.__module__}.{order.__qualname__}"
+    return repo.kept(key, lambda: sorted(listing.entries, key=order))
+
+
+def due_listing(
+    repo: Session,
+    *,
+    worker: str | None = None,
+    within_days: int = WITHIN_DAYS,
+    progress: Callable[[int, int], None] | None = None,
+) -> DueListing:
+    """The due list of every open client (of ``worker``, if given) for ``within_days`` from today,
+    in the due list's order, with the key that names it (its entries made only when asked for)."""
     if within_days < 0:
         raise CaseflowError(f"--within {within_days}: give a number of days ahead (0 or more)")
-    sort_key = order or due_order
-    key = f"due-list/{worker}/{within_days}/{repo.today()}/{sort_key.__module__}.{sort_key.__qualname__}"
-    # (a list shared with whoever asks the same while nothing changed: read it, never change it)
-    return repo.kept(key, lambda: _due_list(repo, worker, within_days, progress, sort_key))
-
-
-def _due_list(
-    repo: Session,
-    worker: str | None,
-    within_days: int,
-    progress: Callable[[int, int], None] | None,
-    order: Callable[[DueEntry], Any],
-) -> list[DueEntry]:
     snapshot = repo.snapshot(progress)
     today = repo.today()
-    rows = _rows(repo, snapshot, repo.client_ids(), worker, within_days, today, progress)
-    entries = _entries(repo, rows, f"due-entries/{worker}/{within_days}/{today.isoformat()}", today)
-    return entries if order is due_order else sorted(entries, key=order)
+    ids = repo.client_ids()
+    kind = f"{_LISTS}{worker}/{within_days}/{today.isoformat()}"
+    # (a few clients: their list is made from their results each time, as cheap as keeping it)
+    whole = snapshot.digest_of_all(ids, kind) if len(ids) >= caseload.BUNDLE_FROM else None
+
+    def entries() -> list[DueEntry]:
+        # (a list shared with whoever asks the same while nothing changed: read it, never change it)
+        return repo.kept(f"due-list/{worker}/{within_days}/{today}", made)
+
+    def made() -> list[DueEntry]:
+        rows = _rows(repo, snapshot, ids, kind, whole, worker, within_days, today, progress)
+        return _entries(repo, rows, f"due-entries/{worker}/{within_days}/{today.isoformat()}", today)
+
+    return DueListing(repo, whole, entries)
+
+
+class DueListing:
+    """A due list, the key naming it (None: not kept) and its entries, made when first asked for.
+
+    What shows it (the table of ``caseflow due``) keeps what it made under the key
+    (:meth:`shown`): a warm read of a caseload's list writes it out without making one entry."""
+
+    def __init__(self, repo: Session, key: str | None, entries: Callable[[], list[DueEntry]]) -> None:
+        self.key = key
+        self._repo = repo
+        self._entries = entries
+        self._made: list[DueEntry] | None = None
+
+    @property
+    def entries(self) -> list[DueEntry]:
+        """The items in the due list's order."""
+        if self._made is None:
+            self._made = self._entries()
+        return self._made
+
+    def shown(self, how: str, show: Callable[[list[DueEntry]], str]) -> str:
+        """``show(entries)``: the list as ``how`` names it (``table/plain``, say: whatever else it
+        depends on), kept under the list's key and ``how``."""
+        if self.key is None:
+            return show(self.entries)
+        kind = f"{_SHOWN}{how}"
+        kept = whole_sets.whole_set(self._repo, kind, self.key)
+        text = kept.get("text") if kept is not None else None
+        if isinstance(text, str):
+            return text
+        text = show(self.entries)
+        whole_sets.keep_whole_set(self._repo, kind, self.key, {}, {"text": text}, family=_SHOWN)
+        return text
+
+    def joined(self, others: list[DueEntry]) -> DueListing:
+        """This list with ``others`` (a household's items, say) in their places in the list's order."""
+        if not others:
+            return self
+        key = None
+        if self.key is not None:
+            named = json.dumps([entry.as_json() for entry in others], sort_keys=True)
+            key = hashlib.sha1(f"{self.key}\n{named}".encode(), usedforsecurity=False).hexdigest()
+        return DueListing(self._repo, key, lambda: sorted([*self.entries, *others], key=due_order))
 
 
 def _entries(repo: Session, rows: list[Row], carried_as: str, today: dt.date) -> list[DueEntry]:
@@ -122,6 +183,8 @@ def _entries(repo: Session, rows: list[Row], carried_as: str, today: dt.date) ->
 Row = tuple[bool, bool, str, str, str, int, str, "str | None", str, "str | None", str, bool]
 #: Prefix of the kinds of whole due lists the index keeps (one per worker, horizon and day).
 _LISTS = "due-list/1/"
+#: Prefix of the kinds of due lists kept as shown (a table, say), under the list's key.
+_SHOWN = "due-shown/1/"
 #: Clients changed since the last whole list, up to which it is mended rather than made again.
 _MEND_AT_MOST = 200
 
@@ -130,18 +193,19 @@ def _rows(
     repo: Session,
     snapshot: Snapshot,
     ids: list[str],
+    kind: str,
+    whole: str | None,
     worker: str | None,
     within_days: int,
     today: dt.date,
     progress: Callable[[int, int], None] | None,
 ) -> list[Row]:
-    """The due list's rows in its order. A caseload's whole list is kept in the index: a warm read
-    loads it in one go (no per-client results decoded, nothing sorted), and after a change the
-    last one is mended, its changed clients' rows made again."""
-    if len(ids) < caseload.BUNDLE_FROM:  # (a few clients: from their results, as cheap)
+    """The due list's rows in its order. A caseload's whole list is kept in the index under
+    ``whole`` (None: a few clients, made each time): a warm read loads it in one go (no per-client
+    results decoded, nothing sorted), and after a change the last one is mended, its changed
+    clients' rows made again."""
+    if whole is None:
         return sorted(_rows_of(repo, snapshot, ids, worker, within_days, today, progress))
-    kind = f"{_LISTS}{worker}/{within_days}/{today.isoformat()}"
-    whole = snapshot.digest_of_all(ids, kind)
     kept = whole_sets.whole_set(repo, kind, whole)
     rows: list[Row] | None = kept.get("rows") if kept is not None else None
     if isinstance(rows, list):

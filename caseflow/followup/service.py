@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from caseflow.core.config import Staff
     from caseflow.core.events import SavedDocument
     from caseflow.followup.actions import Contact
-    from caseflow.followup.due import DueEntry
+    from caseflow.followup.due import DueEntry, DueListing
     from caseflow.session import Session
 
 
@@ -168,6 +168,15 @@ class FollowUp:
         from caseflow.followup import due
 
         return due.due_list(self._session, worker=worker, within_days=within_days, progress=progress, order=order)
+
+    def due_listing(
+        self, *, worker: str | None = None, within_days: int = 14, progress: Callable[[int, int], None] | None = None
+    ) -> DueListing:
+        """The due list as :meth:`due` gives it, with the key naming it: what shows it may keep
+        what it made (``caseflow due`` keeps its table)."""
+        from caseflow.followup import due
+
+        return due.due_listing(self._session, worker=worker, within_days=within_days, progress=progress)
 
     def calendar(self, *, worker: str | None, within_days: int, households: Sequence[DueEntry] = ()) -> bytes:
         """The calendar of ``worker``'s clients (or everyone's): appointments and due items, and

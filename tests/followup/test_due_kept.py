@@ -3,6 +3,7 @@ change (mended from the last one where few clients changed), for every worker, h
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from collections.abc import Callable
@@ -12,10 +13,12 @@ import pytest
 
 from caseflow import open_repo
 from caseflow.agency.demo import example_dir
+from caseflow.followup import commands as due_commands
 from caseflow.followup import due as due_module
+from caseflow.followup.due_rules import Due
 from caseflow.index import caseload
 from caseflow.index import database as index_module
-from caseflow.testing import git
+from caseflow.testing import Result, git
 
 Listed = list[tuple[str, str | None, str, bool, str, str, str]]
 
@@ -142,3 +145,50 @@ def test_lists_of_many_days_do_not_pile_up(agency: Path, whole_lists: list[str])
         listed(agency, f"2026-11-{day:02}")
     kept = index_module.CaseIndex(agency)._query("SELECT kind FROM bundles WHERE kind LIKE 'due-list/%'")
     assert 0 < len(kept) <= 2 * index_module._BUNDLES_KEPT
+
+
+def test_the_due_table_is_kept_with_the_list_and_follows_each_change(
+    agency: Path, monkeypatch: pytest.MonkeyPatch, whole_lists: list[str], invoke_caseflow: Callable[..., Result]
+) -> None:
+    tables: list[int] = []
+    real_table = due_commands._due_table
+    monkeypatch.setattr(
+        due_commands, "_due_table", lambda entries, colour: tables.append(len(entries)) or real_table(entries, colour)
+    )
+
+    def printed(*args: str) -> str:
+        done = invoke_caseflow("--repo", agency, "--as", "sam", "due", "--all", *args, today="2026-11-20")
+        done.assert_success()
+        return done.stdout
+
+    def printed_afresh() -> str:  # (no list kept: the table made from each client's results)
+        with monkeypatch.context() as patched:
+            patched.setattr(caseload, "BUNDLE_FROM", 10**9)
+            return printed()
+
+    first = printed()
+    assert tables == [len(first.splitlines()) - 1] and first == printed_afresh()
+    tables.clear()
+    assert printed() == first and tables == []  # written out as kept: no entry made
+    assert printed("--within", "400") != first and len(tables) == 1  # another list, another table
+    for name, change in CHANGES.items():
+        tables.clear()
+        change(agency)
+        after = printed()
+        assert len(tables) == 1, name
+        assert after == printed_afresh(), name
+    assert first != printed()
+
+
+def test_a_households_items_name_the_kept_list_too(agency: Path, whole_lists: list[str]) -> None:
+    repo = open_repo(agency, environ={"CASEFLOW_USER": "sam", "CASEFLOW_TODAY": "2026-11-20"})
+    listing = repo.followup.due_listing()
+    household = due_module.DueEntry(
+        "H-AAAA0001", "sam", "low", False, Due("family-contact", "family contact", "2026-11-19"), repo.today()
+    )
+    later = household._replace(item=dataclasses.replace(household.item, due="2026-11-25"))
+    joined, moved = listing.joined([household]), listing.joined([later])
+    assert listing.joined([]) is listing
+    assert len({listing.key, joined.key, moved.key}) == 3 and None not in {joined.key, moved.key}
+    assert joined.entries == sorted([*listing.entries, household], key=due_module.due_order)
+    assert household in joined.entries and later in moved.entries

@@ -234,9 +234,10 @@ class Session:
 
         return self.cached(f"workflow:{workflow_id}", apply)
 
-    def ledger(self) -> Ledger:
+    def ledger(self, progress: Callable[[int, int], None] | None = None) -> Ledger:
         """What the history proves (:mod:`caseflow.core.ledger`): which approvals, stage changes and
-        rule changes count; replayed once per command, incrementally across commands.
+        rule changes count; replayed once per command, incrementally across commands
+        (``progress(done, total)``: the commits replayed, if any).
 
         Moves are judged by the workflow the settings in force name (the last caseflow.yaml
         committed by someone with the right), never by an uncommitted or unauthorised edit."""
@@ -263,6 +264,8 @@ class Session:
                 policy=policy,
                 gates=lambda source, target: gates.get((source, target), []),
                 earlier=self.carried(carried_as),
+                apart=not self.carries,  # (a command's replay of a whole history: in a child process)
+                progress=progress,
             )
             self.carry(carried_as, built)
             return built

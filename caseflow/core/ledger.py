@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,7 +248,8 @@ class Replayer:
 
     # -- replay -----------------------------------------------------------------------------------
 
-    def run(self, commits: list[CommitFacts]) -> None:
+    def run(self, commits: list[CommitFacts], progress: Callable[[int, int], None] | None = None) -> None:
+        """Replay ``commits`` (oldest first); ``progress(done, total)`` after each."""
         for facts in commits:  # (the settings in play say which commits need a signature)
             for change in facts.changes:
                 if change.path == CONFIG_FILE:
@@ -260,6 +262,8 @@ class Replayer:
             for facts in window:
                 self._replay(facts, signatures.get(facts.id))
                 self.ledger.replayed += 1
+                if progress is not None:
+                    progress(self.ledger.replayed, len(commits))
             self._forget_documents()
 
     def _forget_documents(self) -> None:
@@ -675,11 +679,15 @@ def build(
     gates: Gates | None = None,
     signature_dir: Path | None = None,
     earlier: Ledger | None = None,
+    apart: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Ledger:
     """The ledger at ``tip``, replaying only what the kept state (in ``state_dir``) has not seen.
 
     ``earlier``: a ledger built before under the same policy, in memory (a long-running process
-    keeps one): replayed on from there, never changed, and the state on disk left to commands."""
+    keeps one): replayed on from there, never changed, and the state on disk left to commands.
+    ``apart``: a long replay from nothing may run in a child process (a command's, with no other
+    threads: never a long-running process's). ``progress(done, total)``: commits replayed."""
     head = replay.resolve(root, tip)
     if head is None:
         return Ledger()
@@ -700,14 +708,52 @@ def build(
         if kept is not None and kept.head and replay.is_ancestor(root, kept.head, head):
             start = _BASE
     ledger, revisions = (kept, [f"{kept.head}..{head}"]) if start and kept else (Ledger(), [head])
-    Replayer(root, ledger, allows, initial_stage, state_dir, gates, signature_dir).run(replay.walk(root, revisions))
-    ledger.head = head
-    if state_dir is not None and earlier is None:
-        if start == _LATEST:  # (the state it went on from is kept too, as the base of the next)
-            with contextlib.suppress(OSError):
-                os.replace(state_dir / _LATEST, state_dir / _BASE)
-        _save(state_dir, ledger, policy)
-    return ledger
+
+    def replayed() -> Ledger:
+        replayer = Replayer(root, ledger, allows, initial_stage, state_dir, gates, signature_dir)
+        replayer.run(replay.walk(root, revisions), progress)
+        ledger.head = head
+        if state_dir is not None and earlier is None:
+            if start == _LATEST:  # (the state it went on from is kept too, as the base of the next)
+                with contextlib.suppress(OSError):
+                    os.replace(state_dir / _LATEST, state_dir / _BASE)
+            _save(state_dir, ledger, policy)
+        return ledger
+
+    if apart and start is None and state_dir is not None and earlier is None:
+        kept = _replayed_apart(root, head, state_dir, policy, replayed)
+        if kept is not None:
+            return kept
+    return replayed()
+
+
+#: Commits from which a replay from nothing runs in a process of its own (``build(apart=True)``).
+APART_FROM = 400
+
+
+def _replayed_apart(
+    root: Path, head: str, state_dir: Path, policy: str, replayed: Callable[[], Ledger]
+) -> Ledger | None:
+    """The ledger a long replay from nothing kept, made in a child process: what reading a whole
+    history holds at its peak (a third of the memory of a cold index at 10,000 clients) goes back
+    when the child ends, rather than staying with this process for the rest of its work.
+
+    None: a short history, no ``fork`` here, other threads (a web server's: a child forked from
+    a threaded process may wait forever on a lock one of them held), or the child did not keep the
+    state (the caller replays here, as it would have)."""
+    if not hasattr(os, "fork") or threading.active_count() > 1 or replay.count(root, head) < APART_FROM:
+        return None
+    child = os.fork()
+    if child == 0:  # (the child: replay, keep the state, and go without running the parent's exit code)
+        code = 1
+        try:
+            replayed()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    kept = _load(state_dir, policy) if os.waitstatus_to_exitcode(status) == 0 else None
+    return kept if kept is not None and kept.head == head else None
 
 
 #: The kept states: the latest, and the one a replay last went on from.

@@ -68,6 +68,9 @@ def rebuild(repo: Session, progress: Progress | None = None) -> IndexState:
     """Delete the index and build it again: every document parsed, and checked against its form."""
     started = time.perf_counter()
     repo.index.reset()
+    # What the history proves first, while this process holds little: a replay of a whole
+    # history (a fresh clone's) runs in a child process and leaves only its result here.
+    repo.ledger(progress)
     repo.validate(progress=progress)  # parses every document, then checks each: the documents' validity
     state = status(repo)
     state.seconds = time.perf_counter() - started

@@ -69,6 +69,10 @@ def walk(root: Path, revisions: Sequence[str]) -> list[CommitFacts]:
         root,
         "-c",
         "core.quotePath=false",
+        # git keeps up to 96 MB of objects it undeltified by default: 260 MB for a whole history
+        # of 10,000 clients (--reverse holds it all) instead of 80 MB, for no time saved here
+        "-c",
+        "core.deltaBaseCacheLimit=8m",
         "log",
         "--reverse",
         "--topo-order",
@@ -153,6 +157,11 @@ def merge_base(root: Path, first: str, second: str) -> str | None:
 def reachable(root: Path, rev: str) -> set[str]:
     """Every commit ``rev`` reaches (itself included)."""
     return set(git(root, "rev-list", rev).split())
+
+
+def count(root: Path, rev: str) -> int:
+    """How many commits ``rev`` reaches (itself included)."""
+    return int(git(root, "rev-list", "--count", rev).strip() or 0)
 
 
 def blobs(root: Path, ids: Iterable[str]) -> dict[str, bytes]:

@@ -118,14 +118,18 @@ class Store:
         """Those of ``paths`` not shown to be exactly as committed (a file, or absent, in both)."""
         plain = [p for p in paths if _plain_path(p)]
         head = _head(self.root) if plain else None
-        staged = self._staged(head) if head is not None else None
-        if staged is None:
+        if head is None:
             return paths
-        ask = [p for p in plain if p not in staged]
         try:
-            committed = listing.committed_entries(self.root, ask) if ask else {}
+            staged = self._staged(head, known_only=True)
+            if staged is None:  # (what is staged and HEAD's files there, asked of git at once)
+                staged, committed = listing.staged_and_committed(self.root, plain)
+                self._staged_seen = ((head, _file_version(self.git_dir / "index")), staged)
+            else:
+                committed = listing.committed_entries(self.root, plain)
         except StoreError:
             return paths
+        ask = [p for p in plain if p not in staged]
         return [p for p in paths if p not in ask or not self._as_committed(p, committed.get(p))]
 
     def _as_committed(self, rel: str, entry: tuple[str, str] | None) -> bool:
@@ -146,13 +150,16 @@ class Store:
             return False
         return objects.blob_id(data, len(entry[1])) == entry[1]
 
-    def _staged(self, head: str) -> frozenset[str] | None:
+    def _staged(self, head: str, known_only: bool = False) -> frozenset[str] | None:
         """The paths staged differently from HEAD (:func:`caseflow.core.git.listing.staged_set`),
         kept while HEAD and git's index file stay the same (git replaces the index file whenever it
-        changes it, so its inode, size and times name one version); None if git cannot tell."""
+        changes it, so its inode, size and times name one version); None if git cannot tell (or,
+        ``known_only``, if it is not known yet)."""
         key = (head, _file_version(self.git_dir / "index"))
         if self._staged_seen is not None and self._staged_seen[0] == key and key[1] is not None:
             return self._staged_seen[1]
+        if known_only:
+            return None
         try:
             staged = listing.staged_set(self.root)
         except StoreError:

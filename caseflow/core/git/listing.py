@@ -172,10 +172,25 @@ def staged_set(root: Path) -> frozenset[str]:
     return frozenset(path for path in out.split("\0") if path)
 
 
+def staged_and_committed(root: Path, paths: list[str]) -> tuple[frozenset[str], dict[str, tuple[str, str]]]:
+    """:func:`staged_set` and :func:`committed_entries` of ``paths``, the two git processes at once
+    (a write asks both before anything else: the second no longer waits for the first)."""
+    staged_out, committed_out = run_concurrently(
+        root,
+        ["diff", "--cached", "--name-only", "--no-renames", "-z"],
+        ["--literal-pathspecs", "ls-tree", "-z", "HEAD", "--", *paths],
+    )
+    return frozenset(path for path in staged_out.split("\0") if path), _tree_files(committed_out)
+
+
 def committed_entries(root: Path, paths: list[str]) -> dict[str, tuple[str, str]]:
     """``{path: (mode, blob id)}`` of those ``paths`` that are files in HEAD (``git ls-tree``: the
     commit's trees only, not git's index). A folder is left out, as is a path HEAD lacks."""
-    out = query(root, "ls-tree", "-z", "HEAD", "--", *paths, literal=True)
+    return _tree_files(query(root, "ls-tree", "-z", "HEAD", "--", *paths, literal=True))
+
+
+def _tree_files(out: str) -> dict[str, tuple[str, str]]:
+    """The files of ``git ls-tree -z`` output: ``{path: (mode, blob id)}``."""
     entries = {}
     for entry in out.split("\0"):
         info, tab, path = entry.partition("\t")

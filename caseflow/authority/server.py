@@ -112,15 +112,17 @@ def state_of(bare: Path, ref: str) -> Path:
     import hashlib
     import shutil
 
+    from caseflow.core import ledger_state
+
     def folder(name: str) -> Path:
         return bare / STATE_DIR / "refs" / hashlib.sha256(name.encode()).hexdigest()[:16]
 
     state = folder(ref)
-    if not (state / "verified.json").exists():
+    if not (state / ledger_state.LATEST).exists():
         main = folder(_default_branch(bare))
-        if main != state and (main / "verified.json").exists():
+        if main != state and (main / ledger_state.LATEST).exists():
             state.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(main / "verified.json", state / "verified.json")
+            shutil.copy2(main / ledger_state.LATEST, state / ledger_state.LATEST)
     return state
 
 

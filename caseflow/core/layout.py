@@ -52,7 +52,7 @@ CONFLICTS = f"{LOCAL_DIR}/conflicts"
 KEYS = f"{LOCAL_DIR}/keys"
 #: Each commit's verdict under the rules (``caseflow verify``), by commit id, and the
 #: allowed-signers file generated from the staff list's history.
-VERDICTS = f"{LOCAL_DIR}/verified.json"
+VERDICTS = f"{LOCAL_DIR}/verified.bin"
 ALLOWED_SIGNERS = f"{LOCAL_DIR}/allowed_signers"
 #: Marks a repository built by ``caseflow demo``.
 DEMO_MARKER = f"{LOCAL_DIR}/demo"

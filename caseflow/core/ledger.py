@@ -18,15 +18,14 @@ the commits (parents first) and keeps what the rules need:
   a good signature by a key registered to its author at the time (checked by git, ``ssh-keygen``).
 - **privacy**: no client's name in a commit message or a path.
 
-Replaying is incremental: the state after HEAD is kept in ``.caseflow/verified.json`` and only
-commits not seen before are replayed. A signature check costs about 10 ms a commit (one
-``ssh-keygen``), so git's verdicts are kept by commit id in ``.caseflow/signatures.json``, which
-outlives a replay from the start (another branch, a rebase).
+Replaying is incremental: the state after HEAD is kept in ``.caseflow/verified.bin``
+(:mod:`caseflow.core.ledger_state`) and only commits not seen before are replayed. A signature
+check costs about 10 ms a commit (one ``ssh-keygen``), so git's verdicts are kept by commit id in
+``.caseflow/signatures.json``, which outlives a replay from the start (another branch, a rebase).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -36,13 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from caseflow.core import layout
+from caseflow.core import layout, ledger_state
 from caseflow.core.config import CONFIG_FILE, RepoConfig
 from caseflow.core.git import replay
 from caseflow.core.git.replay import ZERO, CommitFacts
 from caseflow.errors import CaseflowError
 
-STATE_VERSION = 7
 #: A client's decisions (keyed by the client id), or a household's (keyed by its folder,
 #: ``households/H-4T8M2Q``, which no client id can be).
 APPROVALS = re.compile(r"^(?:clients/([^/]+)|(households/[^/]+))/approvals\.yaml$")
@@ -693,20 +691,22 @@ def build(
         return Ledger()
     if earlier is not None and earlier.head == head:
         return earlier
-    kept = _copied(earlier) if earlier is not None else _load(state_dir, policy) if state_dir else None
+    kept = _copied(earlier) if earlier is not None else None
+    if kept is None and state_dir is not None:
+        kept = _load(state_dir, policy)
     if kept is not None and kept.head == head:
         return kept
     start = None  # which kept state the replay goes on from
     if kept is not None and kept.head and replay.is_ancestor(root, kept.head, head):
-        start = _LATEST
+        start = ledger_state.LATEST
     elif earlier is None and state_dir is not None:
         # History went elsewhere (a reset, another branch): the state a replay last went on from
         # may still lead here, where the latest does not.
-        kept = _load(state_dir, policy, _BASE)
+        kept = _load(state_dir, policy, ledger_state.BASE)
         if kept is not None and kept.head == head:
             return kept
         if kept is not None and kept.head and replay.is_ancestor(root, kept.head, head):
-            start = _BASE
+            start = ledger_state.BASE
     ledger, revisions = (kept, [f"{kept.head}..{head}"]) if start and kept else (Ledger(), [head])
 
     def replayed() -> Ledger:
@@ -714,9 +714,8 @@ def build(
         replayer.run(replay.walk(root, revisions), progress)
         ledger.head = head
         if state_dir is not None and earlier is None:
-            if start == _LATEST:  # (the state it went on from is kept too, as the base of the next)
-                with contextlib.suppress(OSError):
-                    os.replace(state_dir / _LATEST, state_dir / _BASE)
+            if start == ledger_state.LATEST:  # (the state it went on from is kept too, as the base of the next)
+                ledger_state.keep_as_base(state_dir)
             _save(state_dir, ledger, policy)
         return ledger
 
@@ -756,8 +755,44 @@ def _replayed_apart(
     return kept if kept is not None and kept.head == head else None
 
 
-#: The kept states: the latest, and the one a replay last went on from.
-_LATEST, _BASE = "verified.json", "verified-base.json"
+#: The fields of a :class:`Ledger` kept between runs (``replayed`` is of one run; ``breaches``
+#: are kept as plain tuples).
+_KEPT = (
+    "head",
+    "approvals",
+    "stages",
+    "config_at",
+    "signed",
+    "good_stages",
+    "good_histories",
+    "history_edits",
+    "names",
+    "writers",
+    "refused",
+    "good_approvals",
+    "approvals_edits",
+)
+
+
+def _load(state_dir: Path, policy: str, name: str = ledger_state.LATEST) -> Ledger | None:
+    """The ledger kept (:mod:`caseflow.core.ledger_state`), if it is of this policy."""
+    fields = ledger_state.load(state_dir, policy, name)
+    if fields is None:
+        return None
+    try:
+        ledger = Ledger(**{kept: fields[kept] for kept in _KEPT})
+        ledger.breaches = {
+            c: Verdict(c, subject, author, list(problems)) for c, subject, author, problems in fields["breaches"]
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
+    return ledger
+
+
+def _save(state_dir: Path, ledger: Ledger, policy: str) -> None:
+    fields = {name: getattr(ledger, name) for name in _KEPT}
+    fields["breaches"] = [(c, v.subject, v.author, list(v.problems)) for c, v in ledger.breaches.items()]
+    ledger_state.save(state_dir, fields, policy)
 
 
 def _copied(ledger: Ledger) -> Ledger:
@@ -801,59 +836,6 @@ def keep(state_dir: Path, ledger: Ledger, head: str, policy: str = "") -> None:
     """Keep ``ledger`` as the state at ``head`` (the server, once a push it checked passes)."""
     ledger.head = head
     _save(state_dir, ledger, policy)
-
-
-def _load(state_dir: Path, policy: str, name: str = _LATEST) -> Ledger | None:
-    try:
-        kept = json.loads((state_dir / name).read_text(encoding="utf-8"))
-        if kept.get("version") != STATE_VERSION or kept.get("policy") != policy:
-            return None
-        return Ledger(
-            head=kept["head"],
-            approvals={tuple(d) for d in kept["approvals"]},
-            stages={c: (s[0], s[1], bool(s[2])) for c, s in kept["stages"].items()},
-            breaches={
-                c: Verdict(c, v["subject"], v["author"], list(v["problems"])) for c, v in kept["breaches"].items()
-            },
-            config_at=dict(kept["config_at"]),
-            signed=bool(kept.get("signed")),
-            good_stages=dict(kept.get("good_stages") or {}),
-            good_histories=dict(kept.get("good_histories") or {}),
-            history_edits=dict(kept.get("history_edits") or {}),
-            names={c: [(str(f), str(w)) for f, w in d] for c, d in (kept.get("names") or {}).items()},
-            writers={p: (str(w[0]), str(w[1])) for p, w in (kept.get("writers") or {}).items()},
-            refused=dict(kept.get("refused") or {}),
-            good_approvals=dict(kept.get("good_approvals") or {}),
-            approvals_edits=dict(kept.get("approvals_edits") or {}),
-        )
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
-        return None
-
-
-def _save(state_dir: Path, ledger: Ledger, policy: str) -> None:
-    from caseflow.core.safefiles import atomic_write
-
-    state_dir.mkdir(parents=True, exist_ok=True)
-    body = {
-        "version": STATE_VERSION,
-        "policy": policy,
-        "head": ledger.head,
-        "approvals": sorted(ledger.approvals),
-        "stages": ledger.stages,
-        "breaches": {c: v.as_json() for c, v in ledger.breaches.items()},
-        "config_at": ledger.config_at,
-        "signed": ledger.signed,
-        "good_stages": ledger.good_stages,
-        "good_histories": ledger.good_histories,
-        "history_edits": ledger.history_edits,
-        "names": ledger.names,
-        "writers": ledger.writers,
-        "refused": ledger.refused,
-        "good_approvals": ledger.good_approvals,
-        "approvals_edits": ledger.approvals_edits,
-    }
-    with contextlib.suppress(OSError):  # a read-only clone: the next run replays again
-        atomic_write(state_dir / _LATEST, json.dumps(body, separators=(",", ":")).encode())
 
 
 def state_dir_of(root: Path) -> Path:

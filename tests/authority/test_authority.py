@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from caseflow.authority import server
+from caseflow.core import ledger_state
 from caseflow.core.git.runner import git as run_git
 from caseflow.testing import Result, git
 from tests.authority.conftest import ENV
@@ -329,8 +330,7 @@ def test_the_remote_refuses_a_forged_approval_and_accepts_a_real_one(
     accepted = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=sam, capture_output=True, text=True)
     assert accepted.returncode == 0, accepted.stderr
     # the server keeps its verdicts at the pushed commit: the next push is checked from there
-    kept = json.loads((server.state_of(bare, "refs/heads/main") / "verified.json").read_text())
-    assert kept["head"] == git(sam, "rev-parse", "HEAD").strip()
+    assert ledger_state.head_of(server.state_of(bare, "refs/heads/main")) == git(sam, "rev-parse", "HEAD").strip()
     # rewriting or deleting the shared history is refused
     git(sam, "reset", "-q", "--hard", "HEAD~1")
     forced = subprocess.run(["git", "push", "-q", "-f", "origin", "HEAD:main"], cwd=sam, capture_output=True, text=True)
@@ -355,17 +355,13 @@ def test_the_remote_keeps_each_branchs_state_and_judges_a_new_branch_from_where_
     assert server._known_base(sam, main_tip) == main_tip
     pushed = subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/notes"], cwd=sam, capture_output=True)
     assert pushed.returncode == 0, pushed.stderr
-    kept = {
-        ref: json.loads((server.state_of(bare, ref) / "verified.json").read_text())["head"]
-        for ref in ("refs/heads/notes", "refs/heads/main")
-        if (server.state_of(bare, ref) / "verified.json").exists()
-    }
+    kept = {ref: ledger_state.head_of(server.state_of(bare, ref)) for ref in ("refs/heads/notes", "refs/heads/main")}
     assert kept["refs/heads/notes"] == branch_tip
     assert kept.get("refs/heads/main") in (None, main_tip)  # a push of a branch never moves main's state
     # main's own push is checked from main's state, not from the branch's
     pushed = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=sam, capture_output=True)
     assert pushed.returncode == 0, pushed.stderr
-    assert json.loads((server.state_of(bare, "refs/heads/main") / "verified.json").read_text())["head"] == branch_tip
+    assert ledger_state.head_of(server.state_of(bare, "refs/heads/main")) == branch_tip
 
 
 @needs_ssh_keygen
@@ -395,7 +391,7 @@ def test_signature_verdicts_are_kept_by_commit_so_another_branch_does_not_check_
     git(repo, "switch", "-q", "forged-approval")
     cf("verify")  # the other branch: replayed from its start
     git(repo, "switch", "-q", "main")
-    for state in ("verified.json", "verified-base.json"):  # (the history replayed whole again)
+    for state in (ledger_state.LATEST, ledger_state.BASE):  # (the history replayed whole again)
         (repo / ".caseflow" / state).unlink(missing_ok=True)
     only_git = tmp_path / "bin"
     only_git.mkdir()

@@ -184,7 +184,7 @@ def test_a_long_replay_from_nothing_runs_in_a_child_process_and_gives_the_same_l
     assert dataclasses.replace(apart, replayed=0) == dataclasses.replace(whole, replayed=0)
     total = whole.replayed
     assert seen.read_text().split() == [f"{n}/{total}" for n in range(1, total + 1)]
-    for state in (repo / LOCAL_DIR).glob("verified*.json"):
+    for state in (repo / LOCAL_DIR).glob("verified*.bin"):
         state.unlink()
     monkeypatch.setattr(ledger, "_load", lambda *args: None)  # the child kept nothing: replayed here
     here = built(apart=True)

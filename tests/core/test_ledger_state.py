@@ -1,0 +1,69 @@
+"""The ledger's kept state: read back as it was kept, and only for its own version and policy."""
+
+from __future__ import annotations
+
+import marshal
+from pathlib import Path
+
+from caseflow.core import ledger, ledger_state
+from caseflow.core.ledger import Ledger, Verdict
+
+
+def a_ledger() -> Ledger:
+    return Ledger(
+        head="c" * 40,
+        approvals={("C-4T8M2Q", "plan.yaml", "b" * 40, "approved", "sam", "2026-03-10")},
+        stages={"C-4T8M2Q": ("d" * 40, "active", True)},
+        breaches={"e" * 40: Verdict("e" * 40, "advance C-4T8M2Q", "casey", ["no right to advance"])},
+        config_at={"c" * 40: "f" * 40},
+        signed=True,
+        good_stages={"C-4T8M2Q": "active"},
+        good_histories={"C-4T8M2Q": "1234"},
+        history_edits={"C-4T8M2Q": "a" * 40},
+        names={"C-4T8M2Q": [("full-digest", "first-digest")]},
+        writers={"clients/C-4T8M2Q/plan.yaml": ("b" * 40, "casey@example.org")},
+        refused={"C-4T8M2Q\x1fplan.yaml": "casey may not approve"},
+        good_approvals={"C-4T8M2Q": "5678"},
+        approvals_edits={"C-4T8M2Q": "9" * 40},
+        replayed=12,
+    )
+
+
+def test_a_kept_state_reads_back_as_it_was_kept(tmp_path: Path) -> None:
+    (tmp_path / "verified.json").write_text("{}")  # an earlier version's: replaced
+    kept = a_ledger()
+    ledger.keep(tmp_path, kept, "c" * 40, "intake-policy")
+    found = ledger._load(tmp_path, "intake-policy")
+    assert found is not None and found.replayed == 0  # (of one run: never kept)
+    found.replayed = kept.replayed
+    assert found == kept
+    assert ledger_state.head_of(tmp_path) == kept.head
+    assert not (tmp_path / "verified.json").exists()
+
+
+def test_another_policy_version_or_bytes_are_not_read(tmp_path: Path) -> None:
+    ledger.keep(tmp_path, a_ledger(), "c" * 40, "intake-policy")
+    assert ledger._load(tmp_path, "another-policy") is None
+    assert ledger._load(tmp_path, "intake-policy", ledger_state.BASE) is None  # none kept
+    state = tmp_path / ledger_state.LATEST
+    _, policy, fields = marshal.loads(state.read_bytes())
+    state.write_bytes(marshal.dumps((ledger_state.STATE_VERSION - 1, policy, fields)))
+    assert ledger._load(tmp_path, "intake-policy") is None
+    version = ledger_state.STATE_VERSION
+    for garbage in (
+        b"",
+        b"not marshal",
+        marshal.dumps({"head": "c"}),
+        marshal.dumps((version, "intake-policy", [1])),
+        marshal.dumps((version, "intake-policy", {"head": 1})),  # (fields missing)
+    ):
+        state.write_bytes(garbage)
+        assert ledger._load(tmp_path, "intake-policy") is None
+        assert ledger_state.head_of(tmp_path) is None
+
+
+def test_the_latest_becomes_the_base(tmp_path: Path) -> None:
+    ledger.keep(tmp_path, a_ledger(), "c" * 40, "p")
+    ledger_state.keep_as_base(tmp_path)
+    assert ledger._load(tmp_path, "p") is None
+    assert ledger._load(tmp_path, "p", ledger_state.BASE) is not None

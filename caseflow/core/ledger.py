@@ -239,6 +239,9 @@ class Replayer:
         self._baselines: dict[str, set[str]] = {}
         self._config_blob_ids: set[str] = set()
         self._parsed: dict[tuple[str, str], Any] = {}  # (blob, name) -> plain data, never changed
+        #: (client, document, blob) of every decision that approves: what a gated move looks up
+        #: (a scan of every decision per move took a third of a 10,000-client history's replay)
+        self._approved = {d[:3] for d in ledger.approvals if d[3] == "approved"}
         self._finder = NameFinder()
         for digests in ledger.names.values():
             for full, first in digests:
@@ -442,6 +445,8 @@ class Replayer:
                     reason = f"{by} made the last change to {entry[0]}; another approver decides on it"
                 if reason is None:
                     self.ledger.approvals.add(decision)
+                    if decision[3] == "approved":
+                        self._approved.add(decision[:3])
                 else:
                     self.ledger.refused["\x1f".join(decision)] = reason
                     verdict.problems.append(
@@ -532,10 +537,7 @@ class Replayer:
             written = self.ledger.writers.get(f"clients/{client}/{inner}")
             if written is None:
                 return inner
-            if not any(
-                d[0] == client and d[1] == inner and d[2] == written[0] and d[3] == "approved"
-                for d in self.ledger.approvals
-            ):
+            if (client, inner, written[0]) not in self._approved:
                 return inner
         return None
 

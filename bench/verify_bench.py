@@ -18,7 +18,7 @@ trailers, and keeps every rule: `caseflow verify` must exit 0 on it before anyth
 
 Measured, each a fresh process after one untimed run, paired with `git status --porcelain`:
 
-- `caseflow verify`, first full run (`.caseflow/verified.json` deleted before each run);
+- `caseflow verify`, first full run (`.caseflow/verified.bin` and its base deleted before each run);
 - `caseflow verify` again (the kept verdicts, nothing to replay);
 - `caseflow verify` after --push new commits (verdicts kept up to them: a verify after a pull).
 
@@ -85,7 +85,9 @@ HIRED = START + dt.timedelta(days=28)
 PEOPLE = {member[0]: member for member in (*STAFF, DIRECTOR)}
 #: Where the commits still to come wait (pushed to the server, or signed) in the built repository.
 NEXT_REF = "refs/bench/next"
-STATE = Path(".caseflow") / "verified.json"
+STATE = Path(".caseflow") / "verified.bin"
+#: The state the last replay went on from (a replay after a reset goes on from it).
+BASE_STATE = Path(".caseflow") / "verified-base.bin"
 SIGNATURES = Path(".caseflow") / "signatures.json"  # signature verdicts by commit id, kept apart
 TARGET_SECONDS = 2.0
 #: Every commit of the generated history is this many seconds after the one before.
@@ -378,6 +380,7 @@ def forget(repo: Path, signatures: bool = True) -> None:
     """Nothing kept: a first run (``signatures=False``: the signature verdicts by commit stay, as
     after switching branches or a rebase, when the rules are replayed from the start)."""
     (repo / STATE).unlink(missing_ok=True)
+    (repo / BASE_STATE).unlink(missing_ok=True)
     if signatures:
         (repo / SIGNATURES).unlink(missing_ok=True)
 
@@ -387,6 +390,7 @@ def keep(repo: Path, saved: Path) -> Callable[[], object]:
 
     def restore() -> None:
         shutil.copyfile(saved, repo / STATE)
+        (repo / BASE_STATE).unlink(missing_ok=True)
         (repo / SIGNATURES).unlink(missing_ok=True)
 
     return restore
@@ -523,7 +527,7 @@ def signed_rows(
     admin = {**env, "CASEFLOW_USER": DIRECTOR[0], "CASEFLOW_SIGNING_KEY": str(keys[DIRECTOR[0]])}
     caseflow(signed, admin, "signing", "require")
     caseflow(signed, env, "verify")  # the verdicts up to here, kept
-    saved_signed = scratch / "signed-verified.json"
+    saved_signed = scratch / "signed-verified.bin"
     shutil.copyfile(signed / STATE, saved_signed)
     base = git(signed, "rev-parse", "HEAD").strip()
     started = time.perf_counter()
@@ -546,7 +550,7 @@ def signed_rows(
         )
     ]
     # The same commits, unsigned, in the repository without signing: what the signatures add.
-    saved = scratch / "main-verified.json"
+    saved = scratch / "main-verified.bin"
     shutil.copyfile(repo / STATE, saved)
     main = git(repo, "rev-parse", "HEAD").strip()
     git(repo, "reset", "-q", "--hard", built.next_ids[count - 1])
@@ -612,7 +616,7 @@ def main() -> None:
             bench.verify(repo, "caseflow verify, first full run", before=lambda: forget(repo)),
             bench.verify(repo, "caseflow verify, repeat (kept verdicts)", target=TARGET_SECONDS),
         ]
-        saved = scratch / "verified.json"
+        saved = scratch / "verified.bin"
         shutil.copyfile(repo / STATE, saved)
         main_id = git(repo, "rev-parse", "HEAD").strip()
         git(repo, "reset", "-q", "--hard", built.next_ids[args.push - 1])

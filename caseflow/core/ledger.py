@@ -30,8 +30,8 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from caseflow.core import layout, ledger_state
 from caseflow.core.config import CONFIG_FILE, RepoConfig
 from caseflow.core.git import replay
 from caseflow.core.git.replay import ZERO, CommitFacts
+from caseflow.core.ledger_state import Ledger, Verdict, decision_of
 from caseflow.errors import CaseflowError
 
 #: A client's decisions (keyed by the client id), or a household's (keyed by its folder,
@@ -49,8 +50,6 @@ CLIENT_RECORD = re.compile(r"^clients/([^/]+)/client\.yaml$")
 #: whose last writer is kept so that nobody's approval of their own change counts.
 APPROVABLE = re.compile(r"^(?:clients|households)/[^/]+/(?!client\.yaml$|approvals\.yaml$)[^/]+\.(?:yaml|md)$")
 
-#: (client, document, blob, decision, by, at): one decision as approvals.yaml records it.
-Decision = tuple[str, str, str, str, str, str]
 #: Does the workflow allow moving from the first stage to the second?
 TransitionCheck = Callable[[str, str], bool]
 
@@ -73,74 +72,6 @@ class Gate:
 
 #: The documents a move needs approved.
 Gates = Callable[[str, str], list[Gate]]
-
-
-@dataclass
-class Verdict:
-    """One commit's breaches of the rules (empty: it keeps every rule)."""
-
-    commit: str
-    subject: str
-    author: str
-    problems: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"commit": self.commit, "subject": self.subject, "author": self.author, "problems": self.problems}
-
-
-@dataclass
-class Ledger:
-    """The replayed state at ``head``."""
-
-    head: str | None = None
-    approvals: set[Decision] = field(default_factory=set)
-    #: client -> (commit, stage, allowed): the last change of the client's stage, and whether it counts.
-    stages: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
-    #: commit -> what it breaks (only commits that break something).
-    breaches: dict[str, Verdict] = field(default_factory=dict)
-    #: commit -> the blob id of the caseflow.yaml in force after it (the last allowed one).
-    config_at: dict[str, str] = field(default_factory=dict)
-    #: commits replayed in this run (the rest came from the kept state).
-    replayed: int = 0
-    signed: bool = False
-    #: client -> the last stage history backs (a hand edit undone returns to it, and counts).
-    good_stages: dict[str, str] = field(default_factory=dict)
-    #: client -> digest of the last stage history that commits back (what `advance` recorded).
-    good_histories: dict[str, str] = field(default_factory=dict)
-    #: client -> the commit that last changed the stage history by hand (while it stays so).
-    history_edits: dict[str, str] = field(default_factory=dict)
-    #: client -> digests of the client's full names, each with the digest of its first word (never
-    #: the name: this file is a cache on disk).
-    names: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    #: path -> (blob, author email) of the commit that last wrote each :data:`APPROVABLE` document.
-    writers: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: decision (joined by ``\x1f``) -> why the commit that made it had no right to (see :meth:`refusal`).
-    refused: dict[str, str] = field(default_factory=dict)
-    #: client -> digest of the approvals.yaml entries commits back (they are only ever appended to).
-    good_approvals: dict[str, str] = field(default_factory=dict)
-    #: client -> the commit that edited or removed earlier decisions (while the file stays so).
-    approvals_edits: dict[str, str] = field(default_factory=dict)
-
-    def backs(self, client: str, entry: Mapping[str, Any]) -> bool:
-        """Was this approvals.yaml entry made by a commit with the authority to make it? (None of a
-        client's count while someone's edit of earlier decisions stands.)"""
-        return client not in self.approvals_edits and _decision(client, entry) in self.approvals
-
-    def refusal(self, client: str, entry: Mapping[str, Any]) -> str | None:
-        """Why the commit that made this entry could not make it (None: no commit made it at all)."""
-        return self.refused.get("\x1f".join(_decision(client, entry)))
-
-    def stage_problem(self, client: str, stage: str | None) -> str | None:
-        """Why the client's committed stage does not count (None: it does)."""
-        last = self.stages.get(client)
-        if last is None or stage is None:
-            return None
-        commit, recorded, allowed = last
-        if recorded != stage:
-            return None  # judged on the committed file; an uncommitted edit is reported as such
-        if not allowed:
-            return f"stage '{stage}' was set by commit {commit[:12]} without `caseflow advance`; it does not count"
-        return None
 
 
 def name_digest(name: str) -> str:
@@ -193,17 +124,6 @@ def _values(trailer: str) -> list[str]:
 def _folder(key: str) -> str:
     """The folder of a decision's key: a client id, or a household's folder itself."""
     return key if key.startswith("households/") else f"clients/{key}"
-
-
-def _decision(client: str, entry: Mapping[str, Any]) -> Decision:
-    return (
-        client,
-        str(entry.get("document", "")),
-        str(entry.get("blob", "")),
-        str(entry.get("decision", "")),
-        str(entry.get("by", "")),
-        str(entry.get("at", "")),
-    )
 
 
 #: Commits replayed between two clearings of the documents read for them.
@@ -492,7 +412,7 @@ class Replayer:
         found = set()
         for entry in listed if isinstance(listed, list) else []:
             if isinstance(entry, dict):
-                found.add(_decision("", entry)[1:])
+                found.add(decision_of("", entry)[1:])
         return found
 
     def _stages(self, facts: CommitFacts, author: Any, before: RepoConfig | None, verdict: Verdict) -> None:
@@ -693,9 +613,9 @@ def build(
         return Ledger()
     if earlier is not None and earlier.head == head:
         return earlier
-    kept = _copied(earlier) if earlier is not None else None
+    kept = ledger_state.copied(earlier) if earlier is not None else None
     if kept is None and state_dir is not None:
-        kept = _load(state_dir, policy)
+        kept = ledger_state.load(state_dir, policy)
     if kept is not None and kept.head == head:
         return kept
     start = None  # which kept state the replay goes on from
@@ -704,7 +624,7 @@ def build(
     elif earlier is None and state_dir is not None:
         # History went elsewhere (a reset, another branch): the state a replay last went on from
         # may still lead here, where the latest does not.
-        kept = _load(state_dir, policy, ledger_state.BASE)
+        kept = ledger_state.load(state_dir, policy, ledger_state.BASE)
         if kept is not None and kept.head == head:
             return kept
         if kept is not None and kept.head and replay.is_ancestor(root, kept.head, head):
@@ -718,7 +638,7 @@ def build(
         if state_dir is not None and earlier is None:
             if start == ledger_state.LATEST:  # (the state it went on from is kept too, as the base of the next)
                 ledger_state.keep_as_base(state_dir)
-            _save(state_dir, ledger, policy)
+            ledger_state.save(state_dir, ledger, policy)
         return ledger
 
     if apart and start is None and state_dir is not None and earlier is None:
@@ -753,68 +673,8 @@ def _replayed_apart(
         finally:
             os._exit(code)
     _, status = os.waitpid(child, 0)
-    kept = _load(state_dir, policy) if os.waitstatus_to_exitcode(status) == 0 else None
+    kept = ledger_state.load(state_dir, policy) if os.waitstatus_to_exitcode(status) == 0 else None
     return kept if kept is not None and kept.head == head else None
-
-
-#: The fields of a :class:`Ledger` kept between runs (``replayed`` is of one run; ``breaches``
-#: are kept as plain tuples).
-_KEPT = (
-    "head",
-    "approvals",
-    "stages",
-    "config_at",
-    "signed",
-    "good_stages",
-    "good_histories",
-    "history_edits",
-    "names",
-    "writers",
-    "refused",
-    "good_approvals",
-    "approvals_edits",
-)
-
-
-def _load(state_dir: Path, policy: str, name: str = ledger_state.LATEST) -> Ledger | None:
-    """The ledger kept (:mod:`caseflow.core.ledger_state`), if it is of this policy."""
-    fields = ledger_state.load(state_dir, policy, name)
-    if fields is None:
-        return None
-    try:
-        ledger = Ledger(**{kept: fields[kept] for kept in _KEPT})
-        ledger.breaches = {
-            c: Verdict(c, subject, author, list(problems)) for c, subject, author, problems in fields["breaches"]
-        }
-    except (KeyError, TypeError, ValueError):
-        return None
-    return ledger
-
-
-def _save(state_dir: Path, ledger: Ledger, policy: str) -> None:
-    fields = {name: getattr(ledger, name) for name in _KEPT}
-    fields["breaches"] = [(c, v.subject, v.author, list(v.problems)) for c, v in ledger.breaches.items()]
-    ledger_state.save(state_dir, fields, policy)
-
-
-def _copied(ledger: Ledger) -> Ledger:
-    """A ledger to replay on, sharing nothing a replay changes with ``ledger``."""
-    return Ledger(
-        head=ledger.head,
-        approvals=set(ledger.approvals),
-        stages=dict(ledger.stages),
-        breaches=dict(ledger.breaches),
-        config_at=dict(ledger.config_at),
-        signed=ledger.signed,
-        good_stages=dict(ledger.good_stages),
-        good_histories=dict(ledger.good_histories),
-        history_edits=dict(ledger.history_edits),
-        names={c: list(found) for c, found in ledger.names.items()},
-        writers=dict(ledger.writers),
-        refused=dict(ledger.refused),
-        good_approvals=dict(ledger.good_approvals),
-        approvals_edits=dict(ledger.approvals_edits),
-    )
 
 
 def check_range(
@@ -837,7 +697,7 @@ def check_range(
 def keep(state_dir: Path, ledger: Ledger, head: str, policy: str = "") -> None:
     """Keep ``ledger`` as the state at ``head`` (the server, once a push it checked passes)."""
     ledger.head = head
-    _save(state_dir, ledger, policy)
+    ledger_state.save(state_dir, ledger, policy)
 
 
 def state_dir_of(root: Path) -> Path:

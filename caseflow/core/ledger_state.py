@@ -1,4 +1,5 @@
-"""What a replay of the history proved, kept in ``.caseflow/`` so that the next goes on from it.
+"""What a replay of the history proved (:class:`Ledger`), and how it is kept in ``.caseflow/`` so
+that the next replay goes on from it. The rules that fill a ledger are :mod:`caseflow.core.ledger`'s.
 
 Two states are kept: the latest (:data:`LATEST`), and the one the last replay went on from
 (:data:`BASE`): after a reset or a switch back to a branch, a replay goes on from whichever still
@@ -7,7 +8,6 @@ leads to the new HEAD instead of from the first commit.
 A state is a caseload's approvals, stages and verdicts (megabytes at 10,000 clients), loaded by
 every command that judges what the history backs: it is kept with :mod:`marshal` (sets and tuples
 as they are, read back at C speed), a local cache like the index, never shared or committed.
-What the fields mean is :class:`caseflow.core.ledger.Ledger`'s business; here they are plain data.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import contextlib
 import marshal
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,155 @@ LATEST, BASE = "verified.bin", "verified-base.bin"
 _EARLIER = ("verified.json", "verified-base.json")
 
 
-def load(state_dir: Path, policy: str, name: str = LATEST) -> dict[str, Any] | None:
+#: (client, document, blob, decision, by, at): one decision as approvals.yaml records it.
+Decision = tuple[str, str, str, str, str, str]
+
+
+@dataclass
+class Verdict:
+    """One commit's breaches of the rules (empty: it keeps every rule)."""
+
+    commit: str
+    subject: str
+    author: str
+    problems: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"commit": self.commit, "subject": self.subject, "author": self.author, "problems": self.problems}
+
+
+@dataclass
+class Ledger:
+    """The replayed state at ``head``."""
+
+    head: str | None = None
+    approvals: set[Decision] = field(default_factory=set)
+    #: client -> (commit, stage, allowed): the last change of the client's stage, and whether it counts.
+    stages: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    #: commit -> what it breaks (only commits that break something).
+    breaches: dict[str, Verdict] = field(default_factory=dict)
+    #: commit -> the blob id of the caseflow.yaml in force after it (the last allowed one).
+    config_at: dict[str, str] = field(default_factory=dict)
+    #: commits replayed in this run (the rest came from the kept state).
+    replayed: int = 0
+    signed: bool = False
+    #: client -> the last stage history backs (a hand edit undone returns to it, and counts).
+    good_stages: dict[str, str] = field(default_factory=dict)
+    #: client -> digest of the last stage history that commits back (what `advance` recorded).
+    good_histories: dict[str, str] = field(default_factory=dict)
+    #: client -> the commit that last changed the stage history by hand (while it stays so).
+    history_edits: dict[str, str] = field(default_factory=dict)
+    #: client -> digests of the client's full names, each with the digest of its first word (never
+    #: the name: this file is a cache on disk).
+    names: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: path -> (blob, author email) of the commit that last wrote each :data:`APPROVABLE` document.
+    writers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: decision (joined by ``\x1f``) -> why the commit that made it had no right to (see :meth:`refusal`).
+    refused: dict[str, str] = field(default_factory=dict)
+    #: client -> digest of the approvals.yaml entries commits back (they are only ever appended to).
+    good_approvals: dict[str, str] = field(default_factory=dict)
+    #: client -> the commit that edited or removed earlier decisions (while the file stays so).
+    approvals_edits: dict[str, str] = field(default_factory=dict)
+
+    def backs(self, client: str, entry: Mapping[str, Any]) -> bool:
+        """Was this approvals.yaml entry made by a commit with the authority to make it? (None of a
+        client's count while someone's edit of earlier decisions stands.)"""
+        return client not in self.approvals_edits and decision_of(client, entry) in self.approvals
+
+    def refusal(self, client: str, entry: Mapping[str, Any]) -> str | None:
+        """Why the commit that made this entry could not make it (None: no commit made it at all)."""
+        return self.refused.get("\x1f".join(decision_of(client, entry)))
+
+    def stage_problem(self, client: str, stage: str | None) -> str | None:
+        """Why the client's committed stage does not count (None: it does)."""
+        last = self.stages.get(client)
+        if last is None or stage is None:
+            return None
+        commit, recorded, allowed = last
+        if recorded != stage:
+            return None  # judged on the committed file; an uncommitted edit is reported as such
+        if not allowed:
+            return f"stage '{stage}' was set by commit {commit[:12]} without `caseflow advance`; it does not count"
+        return None
+
+
+def decision_of(client: str, entry: Mapping[str, Any]) -> Decision:
+    """The decision an approvals.yaml entry records, as the ledger keeps it."""
+    return (
+        client,
+        str(entry.get("document", "")),
+        str(entry.get("blob", "")),
+        str(entry.get("decision", "")),
+        str(entry.get("by", "")),
+        str(entry.get("at", "")),
+    )
+
+
+#: The fields of a :class:`Ledger` kept between runs (``replayed`` is of one run; ``breaches``
+#: are kept as plain tuples).
+_KEPT = (
+    "head",
+    "approvals",
+    "stages",
+    "config_at",
+    "signed",
+    "good_stages",
+    "good_histories",
+    "history_edits",
+    "names",
+    "writers",
+    "refused",
+    "good_approvals",
+    "approvals_edits",
+)
+
+
+def load(state_dir: Path, policy: str, name: str = LATEST) -> Ledger | None:
+    """The ledger kept under ``name``, if it is of this policy (None: none, or not readable)."""
+    fields = load_fields(state_dir, policy, name)
+    if fields is None:
+        return None
+    try:
+        ledger = Ledger(**{kept: fields[kept] for kept in _KEPT})
+        ledger.breaches = {
+            c: Verdict(c, subject, author, list(problems)) for c, subject, author, problems in fields["breaches"]
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
+    return ledger
+
+
+def save(state_dir: Path, ledger: Ledger, policy: str) -> None:
+    """Keep ``ledger`` as the latest state of ``policy``."""
+    fields = {name: getattr(ledger, name) for name in _KEPT}
+    fields["breaches"] = [(c, v.subject, v.author, list(v.problems)) for c, v in ledger.breaches.items()]
+    save_fields(state_dir, fields, policy)
+
+
+def copied(ledger: Ledger) -> Ledger:
+    """A ledger to replay on, sharing nothing a replay changes with ``ledger``."""
+    return Ledger(
+        head=ledger.head,
+        approvals=set(ledger.approvals),
+        stages=dict(ledger.stages),
+        breaches=dict(ledger.breaches),
+        config_at=dict(ledger.config_at),
+        signed=ledger.signed,
+        good_stages=dict(ledger.good_stages),
+        good_histories=dict(ledger.good_histories),
+        history_edits=dict(ledger.history_edits),
+        names={c: list(found) for c, found in ledger.names.items()},
+        writers=dict(ledger.writers),
+        refused=dict(ledger.refused),
+        good_approvals=dict(ledger.good_approvals),
+        approvals_edits=dict(ledger.approvals_edits),
+    )
+
+
+# -- the file ----------------------------------------------------------------------------------------
+
+
+def load_fields(state_dir: Path, policy: str, name: str = LATEST) -> dict[str, Any] | None:
     """The fields of the state kept under ``name`` for ``policy`` (None: none, another version or
     policy, or unreadable)."""
     try:
@@ -49,7 +198,7 @@ def head_of(state_dir: Path, name: str = LATEST) -> str | None:
     return head if isinstance(head, str) else None
 
 
-def save(state_dir: Path, fields: Mapping[str, Any], policy: str) -> None:
+def save_fields(state_dir: Path, fields: Mapping[str, Any], policy: str) -> None:
     """Keep these fields as the latest state (nothing, in a clone nobody may write to)."""
     from caseflow.core.safefiles import atomic_write
 

@@ -156,7 +156,7 @@ def test_a_long_replay_from_nothing_runs_in_a_child_process_and_gives_the_same_l
     import os
     import threading
 
-    from caseflow.core import ledger
+    from caseflow.core import ledger, ledger_state
     from caseflow.core.layout import LOCAL_DIR
 
     forge_approval(repo)
@@ -186,7 +186,7 @@ def test_a_long_replay_from_nothing_runs_in_a_child_process_and_gives_the_same_l
     assert seen.read_text().split() == [f"{n}/{total}" for n in range(1, total + 1)]
     for state in (repo / LOCAL_DIR).glob("verified*.bin"):
         state.unlink()
-    monkeypatch.setattr(ledger, "_load", lambda *args: None)  # the child kept nothing: replayed here
+    monkeypatch.setattr(ledger_state, "load", lambda *args: None)  # the child kept nothing: replayed here
     here = built(apart=True)
     assert forks == [1, 1] and dataclasses.replace(here, replayed=0) == dataclasses.replace(whole, replayed=0)
     monkeypatch.setattr(ledger, "APART_FROM", total + 1)  # a short history: never a child

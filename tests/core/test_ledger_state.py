@@ -6,7 +6,7 @@ import marshal
 from pathlib import Path
 
 from caseflow.core import ledger, ledger_state
-from caseflow.core.ledger import Ledger, Verdict
+from caseflow.core.ledger_state import Ledger, Verdict
 
 
 def a_ledger() -> Ledger:
@@ -33,7 +33,7 @@ def test_a_kept_state_reads_back_as_it_was_kept(tmp_path: Path) -> None:
     (tmp_path / "verified.json").write_text("{}")  # an earlier version's: replaced
     kept = a_ledger()
     ledger.keep(tmp_path, kept, "c" * 40, "intake-policy")
-    found = ledger._load(tmp_path, "intake-policy")
+    found = ledger_state.load(tmp_path, "intake-policy")
     assert found is not None and found.replayed == 0  # (of one run: never kept)
     found.replayed = kept.replayed
     assert found == kept
@@ -43,12 +43,12 @@ def test_a_kept_state_reads_back_as_it_was_kept(tmp_path: Path) -> None:
 
 def test_another_policy_version_or_bytes_are_not_read(tmp_path: Path) -> None:
     ledger.keep(tmp_path, a_ledger(), "c" * 40, "intake-policy")
-    assert ledger._load(tmp_path, "another-policy") is None
-    assert ledger._load(tmp_path, "intake-policy", ledger_state.BASE) is None  # none kept
+    assert ledger_state.load(tmp_path, "another-policy") is None
+    assert ledger_state.load(tmp_path, "intake-policy", ledger_state.BASE) is None  # none kept
     state = tmp_path / ledger_state.LATEST
     _, policy, fields = marshal.loads(state.read_bytes())
     state.write_bytes(marshal.dumps((ledger_state.STATE_VERSION - 1, policy, fields)))
-    assert ledger._load(tmp_path, "intake-policy") is None
+    assert ledger_state.load(tmp_path, "intake-policy") is None
     version = ledger_state.STATE_VERSION
     for garbage in (
         b"",
@@ -58,12 +58,12 @@ def test_another_policy_version_or_bytes_are_not_read(tmp_path: Path) -> None:
         marshal.dumps((version, "intake-policy", {"head": 1})),  # (fields missing)
     ):
         state.write_bytes(garbage)
-        assert ledger._load(tmp_path, "intake-policy") is None
+        assert ledger_state.load(tmp_path, "intake-policy") is None
         assert ledger_state.head_of(tmp_path) is None
 
 
 def test_the_latest_becomes_the_base(tmp_path: Path) -> None:
     ledger.keep(tmp_path, a_ledger(), "c" * 40, "p")
     ledger_state.keep_as_base(tmp_path)
-    assert ledger._load(tmp_path, "p") is None
-    assert ledger._load(tmp_path, "p", ledger_state.BASE) is not None
+    assert ledger_state.load(tmp_path, "p") is None
+    assert ledger_state.load(tmp_path, "p", ledger_state.BASE) is not None

@@ -77,6 +77,8 @@ class Snapshot:
     #: Each client's entries, digested (as they are asked for, or kept with the staged listing).
     _digests: dict[str, str] = field(default_factory=dict, repr=False)
     _listing_key: str | None = field(default=None, repr=False)
+    #: Every client's digest, listed, by the clients asked for (:meth:`digest_of_all`).
+    _all_digests: dict[tuple[str, ...], bytes] = field(default_factory=dict, repr=False)
     #: Each client's number of entries, where known without them (from a kept listing).
     _counts: Mapping[str, int] | None = field(default=None, repr=False)
     #: Taken from a kept listing: its :meth:`listing_key` and the clients whose entries may differ
@@ -139,8 +141,13 @@ class Snapshot:
 
     def digest_of_all(self, client_ids: Sequence[str], *extra: str) -> str:
         """Names one state of all these clients' documents together (and of ``extra``)."""
-        text = "\0".join(extra) + "\n" + "\n".join(f"{c}:{self.client_digest(c)}" for c in client_ids)
-        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+        ids = tuple(client_ids)
+        listed = self._all_digests.get(ids)
+        if listed is None:  # (once per snapshot: a command keys several whole sets by it, a daemon many)
+            listed = self._all_digests[ids] = "\n".join(f"{c}:{self.client_digest(c)}" for c in ids).encode()
+        found = hashlib.sha1(("\0".join(extra) + "\n").encode(), usedforsecurity=False)
+        found.update(listed)
+        return found.hexdigest()
 
     def digests_of_others(self, changed: Sequence[str]) -> dict[str, str]:
         """The digests made so far of the clients other than ``changed`` (for a snapshot that

@@ -15,7 +15,7 @@ from caseflow.core.case import blob_id
 from caseflow.core.documents import load_plain
 from caseflow.core.parallel import chunked, map_chunks
 from caseflow.core.textpolicy import read_document_bytes
-from caseflow.errors import DocumentError
+from caseflow.errors import CaseflowError, DocumentError
 from caseflow.index.database import INDEX_FILE
 from caseflow.index.snapshot import TreeFile
 
@@ -69,8 +69,10 @@ def rebuild(repo: Session, progress: Progress | None = None) -> IndexState:
     started = time.perf_counter()
     repo.index.reset()
     # What the history proves first, while this process holds little: a replay of a whole
-    # history (a fresh clone's) runs in a child process and leaves only its result here.
-    repo.ledger(progress)
+    # history (a fresh clone's) runs in a child process and leaves only its result here. (Only a
+    # head start: settings that cannot be read are validate's to report, as they always were.)
+    with contextlib.suppress(CaseflowError):
+        repo.ledger(progress)
     repo.validate(progress=progress)  # parses every document, then checks each: the documents' validity
     state = status(repo)
     state.seconds = time.perf_counter() - started

@@ -762,6 +762,32 @@ def test_deleting_the_index_loses_nothing(tmp_path: Path, invoke_caseflow: Calla
 # -- 5. caseflow index ----------------------------------------------------------------------------------
 
 
+def test_a_rebuild_asks_the_history_first_and_leaves_what_it_refuses_to_validate(
+    tmp_path: Path, invoke_caseflow: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(The history is replayed before the documents are parsed, while the process holds little;
+    that head start never makes a rebuild fail where validate would not.)"""
+    from caseflow.errors import CaseflowError
+    from caseflow.session import Session
+
+    path = caseload(tmp_path / "repo", 5)
+    asked: list[bool] = []
+    real = Session.ledger
+
+    def ledger(self: Session, progress: Any = None) -> Any:
+        asked.append(bool(self.index.stats()))  # (anything indexed yet?)
+        if len(asked) == 1:
+            raise CaseflowError("caseflow.yaml: not readable just now")
+        return real(self, progress)
+
+    monkeypatch.setattr(Session, "ledger", ledger)
+    rebuilt = json.loads(
+        invoke_caseflow("--repo", path, "index", "--rebuild", "--json", env=ENV).assert_success().stdout
+    )
+    assert rebuilt["documents"] == len(documents_under(path))
+    assert asked[0] is False and len(asked) >= 2  # first, with nothing indexed; then validate's own
+
+
 def test_index_command_rebuild_and_verify(tmp_path: Path, invoke_caseflow: Callable[..., Result]) -> None:
     path = caseload(tmp_path / "repo", 5)
     documents = documents_under(path)

@@ -26,6 +26,7 @@ check costs about 10 ms a commit (one ``ssh-keygen``), so git's verdicts are kep
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -159,13 +160,17 @@ class Replayer:
         self._baselines: dict[str, set[str]] = {}
         self._config_blob_ids: set[str] = set()
         self._parsed: dict[tuple[str, str], Any] = {}  # (blob, name) -> plain data, never changed
-        #: (client, document, blob) of every decision that approves: what a gated move looks up
-        #: (a scan of every decision per move took a third of a 10,000-client history's replay)
-        self._approved = {d[:3] for d in ledger.approvals if d[3] == "approved"}
         self._finder = NameFinder()
         for digests in ledger.names.values():
             for full, first in digests:
                 self._finder.add(full, first)
+
+    @functools.cached_property
+    def _approved(self) -> set[tuple[str, str, str]]:
+        """(client, document, blob) of every decision that approves: what a gated move looks up (a
+        scan of every decision per move took a third of a 10,000-client history's replay). Made at
+        the first gated move: a replay of a few commits usually has none."""
+        return {d[:3] for d in self.ledger.approvals if d[3] == "approved"}
 
     # -- replay -----------------------------------------------------------------------------------
 
@@ -365,7 +370,7 @@ class Replayer:
                     reason = f"{by} made the last change to {entry[0]}; another approver decides on it"
                 if reason is None:
                     self.ledger.approvals.add(decision)
-                    if decision[3] == "approved":
+                    if decision[3] == "approved" and "_approved" in self.__dict__:  # (once made)
                         self._approved.add(decision[:3])
                 else:
                     self.ledger.refused["\x1f".join(decision)] = reason

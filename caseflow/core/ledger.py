@@ -618,23 +618,10 @@ def build(
         return Ledger()
     if earlier is not None and earlier.head == head:
         return earlier
-    kept = ledger_state.copied(earlier) if earlier is not None else None
-    if kept is None and state_dir is not None:
-        kept = ledger_state.load(state_dir, policy)
+    kept, start = _kept_on_the_way(root, head, earlier, state_dir, policy)
     if kept is not None and kept.head == head:
         return kept
-    start = None  # which kept state the replay goes on from
-    if kept is not None and kept.head and replay.is_ancestor(root, kept.head, head):
-        start = ledger_state.LATEST
-    elif earlier is None and state_dir is not None:
-        # History went elsewhere (a reset, another branch): the state a replay last went on from
-        # may still lead here, where the latest does not.
-        kept = ledger_state.load(state_dir, policy, ledger_state.BASE)
-        if kept is not None and kept.head == head:
-            return kept
-        if kept is not None and kept.head and replay.is_ancestor(root, kept.head, head):
-            start = ledger_state.BASE
-    ledger, revisions = (kept, [f"{kept.head}..{head}"]) if start and kept else (Ledger(), [head])
+    ledger, revisions = (kept, [f"{kept.head}..{head}"]) if kept is not None else (Ledger(), [head])
 
     def replayed() -> Ledger:
         replayer = Replayer(root, ledger, allows, initial_stage, state_dir, gates, signature_dir)
@@ -651,6 +638,33 @@ def build(
         if kept is not None:
             return kept
     return replayed()
+
+
+def _kept_on_the_way(
+    root: Path, head: str, earlier: Ledger | None, state_dir: Path | None, policy: str
+) -> tuple[Ledger | None, str | None]:
+    """A kept ledger at ``head`` or at one of its ancestors, to replay on from, and where it was
+    kept (``"earlier"``: in memory; :data:`~ledger_state.LATEST` or :data:`~ledger_state.BASE`:
+    on disk); (None, None) if none leads there (a replay from nothing).
+
+    After a reset or a switch back to a branch the latest state no longer leads to HEAD, and the
+    state a replay last went on from may: both are tried, in memory first."""
+    sources: list[str] = ["earlier"] if earlier is not None else []
+    if state_dir is not None:
+        sources += [ledger_state.LATEST, ledger_state.BASE]
+    for source in sources:
+        if source == "earlier":
+            found = earlier
+        else:
+            assert state_dir is not None
+            found = ledger_state.load(state_dir, policy, source)
+        if found is None or not found.head:
+            continue
+        if found.head == head:
+            return found, source
+        if replay.is_ancestor(root, found.head, head):
+            return (ledger_state.copied(found) if found is earlier else found), source
+    return None, None
 
 
 #: Commits from which a replay from nothing runs in a process of its own (``build(apart=True)``).

@@ -194,6 +194,10 @@ class Store:
         """:func:`caseflow.core.git.listing.staged_since`: what git's index changed under ``folder``."""
         return listing.staged_since(self.root, folder, since)
 
+    def staged_apart(self, folder: str, commit: str) -> dict[str, str]:
+        """:func:`caseflow.core.git.listing.staged_apart`: what git's index stages otherwise than ``commit``."""
+        return listing.staged_apart(self.root, folder, commit)
+
     def head_if_staged_as_committed(self, folder: str) -> str | None:
         """:func:`caseflow.core.git.listing.head_if_staged_as_committed`."""
         return listing.head_if_staged_as_committed(self.root, folder)

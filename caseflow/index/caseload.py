@@ -51,7 +51,7 @@ CHUNK_DOCUMENTS = 500
 def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
     """Bring the index up to the working tree: every document parsed, stale results dropped."""
     snapshot = take_snapshot(repo.store, repo.index)
-    repo.index.bind(fingerprint(repo))
+    repo.index.bind(_fingerprint_of(repo))
     listing = snapshot.listing_key()  # the same as last time: every document was parsed then
     parsed = repo.index.note(PARSED_NOTE)
     if parsed == listing:
@@ -93,7 +93,7 @@ def refresh_clients(repo: Session, kept: Snapshot, client_ids: Sequence[str]) ->
     entries = {c: e for c, e in kept.entries.items() if c not in taken_again}
     entries.update(part.entries)
     fresh = Snapshot(entries=entries, hashed=part.hashed, _digests=kept.digests_of_others(client_ids))
-    repo.index.bind(fingerprint(repo))
+    repo.index.bind(_fingerprint_of(repo))
     files = [f for c in part.entries for f in fresh.of(c) if f.readable]
     known = repo.index.known_of(f.key for f in files)
     missing = [f for f in files if f.key not in known]
@@ -187,7 +187,7 @@ def remember_written(repo: Session, written: Mapping[str, bytes | None]) -> None
             continue
     if not found:
         return
-    repo.index.bind(fingerprint(repo))  # (checks made under other plugins or forms are dropped first)
+    repo.index.bind(_fingerprint_of(repo))  # (checks made under other plugins or forms are dropped first)
     repo.index.put_parsed([(key, form, text) for key, form, text, _ in found], [check for *_, check in found])
 
 
@@ -337,12 +337,18 @@ def _memoized(
     if carried is not None:  # only the clients changed since are computed again
         current = {client_id: snapshot.client_digest(client_id) for client_id in client_ids}
         kept_digests, kept_results = carried
-        results = {c: kept_results[c] for c, digest in current.items() if kept_digests.get(c) == digest}
-        stale = [c for c in client_ids if c not in results]
+        stale = [c for c, digest in current.items() if kept_digests.get(c) != digest]
         if len(stale) <= max(len(client_ids) // 2, CHUNK_CLIENTS):  # (else: what the index keeps, first)
+            if kept_digests.keys() == current.keys():  # the same clients: a copy, less the changed
+                results = dict(kept_results)
+                for client_id in stale:
+                    del results[client_id]
+            else:
+                unchanged = current.keys() - set(stale)
+                results = {c: kept_results[c] for c in current if c in unchanged}
             digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in stale}
             _compute_stale(repo, kind, compute, stale, digests, results, progress)
-            _carry(repo, carried_as, snapshot, results)
+            _carry(repo, carried_as, snapshot, results, current if len(results) == len(current) else None)
             return results  # (no bundle: one per change, of every client's results, would cost more than it saves)
     bundled = repo.index.bundle(kind, whole) if whole else None
     if bundled is not None and len(bundled) == len(client_ids):
@@ -380,11 +386,15 @@ def _memoized(
     return results
 
 
-def _carry(repo: Session, carried_as: str, snapshot: Snapshot, results: dict[str, Any]) -> None:
-    """Carry these clients' results (a few, or all) with their digests, with those carried of others."""
+def _carry(
+    repo: Session, carried_as: str, snapshot: Snapshot, results: dict[str, Any], digests: dict[str, str] | None = None
+) -> None:
+    """Carry these clients' results (a few, or all) with their digests (``digests``: made already,
+    one for each result), with those carried of others."""
     if not repo.carries:
         return
-    digests = {c: snapshot.client_digest(c) for c in results}
+    if digests is None:
+        digests = {c: snapshot.client_digest(c) for c in results}
     carried = repo.carried(carried_as)
     if carried is not None and len(results) < len(carried[0]):  # (a few: added to the rest)
         digests, results = {**carried[0], **digests}, {**carried[1], **results}
@@ -421,6 +431,20 @@ def _read_only(repo: Session) -> Callable[[], None]:
         repo.index.read_only = True  # workers compute; the parent stores
 
     return start
+
+
+def _fingerprint_of(repo: Session) -> str:
+    """:func:`fingerprint`, carried by a long-running process from one request to the next (it is
+    dropped with everything carried when the settings or the forms change, and the process stops
+    when caseflow or a plugin does)."""
+    found = repo.carried(_FINGERPRINT)
+    if not isinstance(found, str):
+        found = fingerprint(repo)
+        repo.carry(_FINGERPRINT, found)
+    return found
+
+
+_FINGERPRINT = "index-fingerprint"
 
 
 def fingerprint(repo: Session) -> str:

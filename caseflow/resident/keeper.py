@@ -61,10 +61,11 @@ class SnapshotKeeper:
         self.full_refreshes = 0
         self.partial_refreshes = 0
 
-    def changed(self, path: str) -> None:
-        """A path (relative to the repository) changed: called from the watcher's thread."""
+    def changed(self, path: str) -> bool:
+        """A path (relative to the repository) changed: called from the watcher's thread. True if
+        it may change what is kept (False: caseflow's own files, git's objects and locks)."""
         if path.startswith(_IGNORED) or path.endswith(".lock"):
-            return
+            return False
         with self._lock:
             parts = path.split("/")
             if parts[0] == CLIENTS_DIR and len(parts) >= 2:
@@ -74,9 +75,10 @@ class SnapshotKeeper:
             elif path == ".git/index" and self.staging_matters:
                 self._index_moved = True
             elif path.startswith(".git/") or path == ".git":
-                return
+                return False
             else:  # caseflow.yaml, the clients folder itself, anything we cannot place
                 self._everything = True
+        return True
 
     def lost_track(self) -> None:
         """Take everything again next time (no watcher, or it failed)."""
@@ -98,9 +100,15 @@ class SnapshotKeeper:
 
         with self._lock:
             everything, clients, refs_moved = self._everything, self._clients, self._refs_moved
-            everything = everything or (self._index_moved and not refs_moved)  # staged by hand
+            index_alone = self._index_moved and not refs_moved  # staged by hand, or git's stat refresh
             self._everything, self._clients, self._refs_moved, self._index_moved = False, set(), False, False
         try:
+            if index_alone and not everything:
+                restaged = _restaged(repo, self._head, self._snapshot)
+                if restaged is None:
+                    everything = True
+                else:
+                    clients |= restaged
             between: concurrent.futures.Future[set[str]] | None = None
             if refs_moved and not everything:
                 head = refs.resolve(repo.root, "HEAD")
@@ -173,6 +181,30 @@ def _clients_between(repo: Session, old: str, new: str) -> set[str]:
     return {
         path.split("/")[1] for path in objects.changed_paths(repo.root, old, new, CLIENTS_DIR) if path.count("/") >= 2
     }
+
+
+def _restaged(repo: Session, head: str | None, snapshot: Snapshot | None) -> set[str] | None:
+    """The clients whose files git's index stages otherwise than ``snapshot`` says, HEAD being
+    ``head`` still (None: cannot tell). git rewrites its index for its own stat cache too (any
+    ``git status`` after a commit does): that changes nothing staged, and takes nothing again."""
+    from caseflow.errors import StoreError
+
+    if head is None or snapshot is None:
+        return None
+    try:
+        apart = repo.store.staged_apart(CLIENTS_DIR, head)
+    except StoreError:
+        return None
+    # What the snapshot says is staged apart from HEAD: git's status "XY" with X neither blank
+    # nor untracked or ignored; its blob is the staged one where the working tree matches (Y blank).
+    known: dict[str, str | None] = {}
+    for client_id, entries in snapshot.entries.items():
+        for inner, blob, state in entries:
+            if state and state[0] not in " ?!":
+                known[f"{CLIENTS_DIR}/{client_id}/{inner}"] = blob if state[1] == " " else None
+    differ = apart.keys() ^ known.keys()
+    differ.update(path for path in apart.keys() & known.keys() if known[path] != apart[path])
+    return {path.split("/")[1] for path in differ if path.count("/") >= 2}
 
 
 def _outside_clients(repo: Session) -> tuple[tuple[str, int, int], ...]:

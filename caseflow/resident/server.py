@@ -14,6 +14,12 @@ every change made before the question (by any process) has been taken into accou
 Questions are answered one at a time; one that comes while another is answered waits, and its
 command, if it tires of waiting (:data:`caseflow.resident.client.ACCEPT_SECONDS`), computes the
 answer itself.
+
+After a change (a write's commit, a document saved), once no caseflow command holds the writers'
+lock and the repository has been quiet for a moment, the last few questions asked are answered
+again into nothing (:class:`AnsweredAhead`): what they read is taken again and their results are
+made while the writer's process ends and the next command starts, so that the next question finds
+them made. A question that comes meanwhile waits only for the one being answered ahead.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import contextlib
 import io
 import json
 import os
+import select
 import socket
 import struct
 import sys
@@ -33,7 +40,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from caseflow import __version__
-from caseflow.core.layout import RESIDENT_COOKIE
+from caseflow.core import writelock
+from caseflow.core.layout import LOCK, LOCK_QUEUE, RESIDENT_COOKIE
 from caseflow.errors import CaseflowError
 from caseflow.resident import wire
 from caseflow.resident.keeper import SnapshotKeeper
@@ -47,6 +55,16 @@ STATUS = b"S"
 STOP = b"T"
 #: How long the watcher may take to report the cookie before the snapshot is taken whole again.
 SETTLE_SECONDS = 1.0
+#: How many of the latest different questions are answered again ahead of being asked.
+AHEAD_QUESTIONS = 4
+#: How long the repository must go without a change before they are (the steps of one save or
+#: one commit by hand: a caseflow write holds the writers' lock throughout, and is waited for).
+AHEAD_QUIET_SECONDS = 0.01
+#: How often to look whether a write let go of the writers' lock, while one holds it (its leaving
+#: the queue wakes the loop at once; this is in case that event is missed).
+_LOCK_POLL_SECONDS = 0.05
+#: The writers' lock's files: a change to them wakes the loop (a write may have ended).
+_WRITERS_LOCK = (LOCK, LOCK_QUEUE)
 _PEER = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
@@ -92,6 +110,87 @@ class Cookies:
                 target.unlink()
 
 
+class AnsweredAhead:
+    """The latest different questions, and which are still to be answered again since the last change.
+
+    ``noticed`` and ``wake`` are called from the watcher's thread; the rest from the thread that
+    answers. A question asked for real meanwhile is answered first; the rest follow, unless the
+    repository changed again (then all of them, once it settles)."""
+
+    def __init__(self, most: int = AHEAD_QUESTIONS) -> None:
+        self._most = most
+        self._questions: dict[str, wire.Question] = {}  # the oldest first
+        self._left: list[wire.Question] = []  # to answer again, the next one first
+        self._lock = threading.Lock()
+        self._changed_at: float | None = None
+        self.answered = 0
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+
+    @property
+    def wakes(self) -> int:
+        """A descriptor that becomes readable when something changed (for ``select``)."""
+        return self._wake_read
+
+    def asked(self, question: wire.Question) -> None:
+        """A question was answered for real: the latest one now (and made: not left to do)."""
+        key = _key(question)
+        self._questions.pop(key, None)
+        self._questions[key] = question
+        while len(self._questions) > self._most:
+            del self._questions[next(iter(self._questions))]
+        self._left = [q for q in self._left if _key(q) != key]
+
+    def forget(self, question: wire.Question) -> None:
+        self._questions.pop(_key(question), None)
+
+    def noticed(self) -> None:
+        with self._lock:
+            first = self._changed_at is None
+            self._changed_at = time.monotonic()
+        if first:
+            self.wake()
+
+    def wake(self) -> None:
+        """Make the answering loop look again (called from the watcher's thread)."""
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._wake_write, b"!")
+
+    def drained(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.read(self._wake_read, 4096)
+
+    def wait(self) -> float | None:
+        """How long until there is something to answer ahead (0: now); None if nothing waits."""
+        with self._lock:
+            if self._changed_at is not None and self._questions:
+                return max(0.0, self._changed_at + AHEAD_QUIET_SECONDS - time.monotonic())
+        return 0.0 if self._left else None
+
+    def next(self) -> wire.Question | None:
+        """The next question to answer again (after a change: all of them again, the latest first)."""
+        with self._lock:
+            if self._changed_at is not None:
+                self._changed_at = None
+                self._left = list(reversed(self._questions.values()))
+        return self._left.pop(0) if self._left else None
+
+    def pending(self) -> bool:
+        """Something changed since the round under way began."""
+        with self._lock:
+            return self._changed_at is not None
+
+    def close(self) -> None:
+        for fd in (self._wake_read, self._wake_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _key(question: wire.Question) -> str:
+    return question.encode().decode()
+
+
 class ResidentIndex:
     """One repository's resident index: the socket, the watcher and what is kept."""
 
@@ -111,6 +210,7 @@ class ResidentIndex:
         self._observing: Any = None
         self._listener: socket.socket | None = None
         self._opened: list[CaseRepo] = []
+        self.ahead = AnsweredAhead()
         self.stopping = threading.Event()
 
     # -- starting and stopping ------------------------------------------------------------------
@@ -141,14 +241,35 @@ class ResidentIndex:
             self._listener = None
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
+        self.ahead.close()
 
     def serve(self) -> None:
         """Answer questions until :attr:`stopping` is set (``caseflow daemon stop``, a signal)."""
-        assert self._listener is not None, "start() first"
-        self._listener.settimeout(0.2)  # to notice a stop promptly
+        listener = self._listener
+        assert listener is not None, "start() first"
+        listener.settimeout(0.2)  # to notice a stop promptly
         while not self.stopping.is_set():
+            timeout = 0.2
+            settled = self.ahead.wait()
+            if settled == 0:
+                if writelock.holder(self.root) is None:
+                    self._answer_ahead(listener)
+                    continue
+                timeout = _LOCK_POLL_SECONDS  # a write goes on: its end wakes the loop
+            elif settled is not None:
+                timeout = settled
             try:
-                connection, _ = self._listener.accept()
+                ready, _, _ = select.select([listener.fileno(), self.ahead.wakes], [], [], timeout)
+            except OSError:
+                if self.stopping.is_set():
+                    break
+                raise
+            if self.ahead.wakes in ready:
+                self.ahead.drained()
+            if listener.fileno() not in ready:
+                continue
+            try:
+                connection, _ = listener.accept()
             except TimeoutError:
                 continue
             except OSError:
@@ -190,6 +311,7 @@ class ResidentIndex:
         code = self._answer(question, connection)
         wire.send_frame(connection, wire.EXIT, str(code).encode())
         self.answered += 1
+        self.ahead.asked(question)
         command = wire.servable(question.argv)
         name = command.command if isinstance(command, wire.Servable) else "?"
         print(f"answered {name} (exit {code}) in {time.perf_counter() - began:.3f} s", file=self._log, flush=True)
@@ -217,7 +339,28 @@ class ResidentIndex:
             return "the plugins allowed differ (caseflow.yaml or CASEFLOW_PLUGINS changed)"
         return None
 
-    def _answer(self, question: wire.Question, connection: socket.socket) -> int:
+    def _answer_ahead(self, listener: socket.socket) -> None:
+        """Answer the latest questions again, into nothing, until one is asked for real."""
+        question = self.ahead.next()
+        while question is not None:
+            if self._why_not(question) is not None:
+                self.ahead.forget(question)
+            else:
+                began = time.perf_counter()
+                code = self._answer(question, None)
+                self.ahead.answered += 1
+                name = getattr(wire.servable(question.argv), "command", "?")
+                print(
+                    f"answered {name} ahead (exit {code}) in {time.perf_counter() - began:.3f} s",
+                    file=self._log,
+                    flush=True,
+                )
+            if self.ahead.pending() or select.select([listener], [], [], 0)[0]:
+                return  # changed again (all answered again once it settles), or someone asks: them first
+            question = self.ahead.next()
+
+    def _answer(self, question: wire.Question, connection: socket.socket | None) -> int:
+        """Run the question's command with its output sent back over ``connection`` (None: nowhere)."""
         from caseflow.cli import context
 
         out = FrameWriter(connection, wire.STDOUT, question.stdout_tty)
@@ -283,8 +426,13 @@ class ResidentIndex:
     def _changed(self, path: str) -> None:
         if path == EVENTS_LOST:
             self.keeper.lost_track()
-        elif not self.cookies.saw(path):
-            self.keeper.changed(path)
+            self.ahead.noticed()
+        elif self.cookies.saw(path):
+            return
+        elif self.keeper.changed(path):
+            self.ahead.noticed()
+        elif path.startswith(_WRITERS_LOCK) and self.ahead.pending():
+            self.ahead.wake()  # a write may have let go of the lock: answer ahead now
 
     @contextlib.contextmanager
     def _request_environment(self, environ: dict[str, str]) -> Iterator[None]:
@@ -308,6 +456,7 @@ class ResidentIndex:
             "version": __version__,
             "since": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "answered": self.answered,
+            "answered_ahead": self.ahead.answered,
             "snapshot_generation": self.keeper.generation,
             "snapshots_taken_whole": self.keeper.full_refreshes,
             "snapshots_taken_in_part": self.keeper.partial_refreshes,
@@ -315,9 +464,10 @@ class ResidentIndex:
 
 
 class FrameWriter(io.TextIOBase):
-    """A text stream whose writes go to the asker as frames; a terminal if the asker's was."""
+    """A text stream whose writes go to the asker as frames; a terminal if the asker's was.
+    (With no connection, nowhere: an answer given ahead.)"""
 
-    def __init__(self, connection: socket.socket, kind: bytes, tty: bool) -> None:
+    def __init__(self, connection: socket.socket | None, kind: bytes, tty: bool) -> None:
         self._connection = connection
         self._kind = kind
         self._tty = tty
@@ -344,13 +494,15 @@ class FrameWriter(io.TextIOBase):
         return len(text)
 
     def write_bytes(self, data: bytes) -> None:
+        if self._connection is None:
+            return
         self._pending.append(data)
         self._size += len(data)
         if self._size >= 1 << 16 or self._tty:  # a terminal sees lines as they come (progress bars)
             self.flush()
 
     def flush(self) -> None:
-        if self._pending:
+        if self._pending and self._connection is not None:
             data = b"".join(self._pending)
             self._pending, self._size = [], 0
             wire.send_frame(self._connection, self._kind, data)

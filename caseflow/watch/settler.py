@@ -300,7 +300,7 @@ def watch_limit(folder: Path, limit_file: str | None = None) -> int | None:
 EVENTS_LOST = ":events-lost:"
 
 
-def observe_repository(root: Path, sink: Callable[[str], None], whole: bool = False) -> Observing | None:
+def observe_repository(root: Path, sink: Callable[[str], object], whole: bool = False) -> Observing | None:
     """Tell ``sink`` (from watchdog's thread) the repository path of every change that could change
     what caseflow reads: client documents, the settings at the top, git's index and refs. For a
     process that keeps what it read between requests (``caseflow serve``, ``caseflow daemon``).

@@ -78,6 +78,21 @@ def _undo_by_hand(root: Path, rng: random.Random) -> None:
     git(root, "reset", "-q", "--hard")
 
 
+def _unstage_by_hand(root: Path, rng: random.Random) -> None:
+    """git's index alone moves: a document no longer staged (no file in the working tree changes)."""
+    git(root, "rm", "-q", "--cached", str(rng.choice(_documents(root)).relative_to(root)))
+
+
+def _git_status(root: Path, rng: random.Random) -> None:
+    """git rewrites its index for its stat cache (after a commit it does): nothing staged changes."""
+    git(root, "status", "--porcelain")
+
+
+def _back_a_commit(root: Path, rng: random.Random) -> None:
+    if git(root, "rev-list", "--count", "HEAD").strip() != "1":
+        git(root, "reset", "-q", "--hard", "HEAD~1")
+
+
 STEPS: list[Callable[[Path, random.Random], None]] = [
     _caseflow_write,
     _hand_edit,
@@ -85,6 +100,9 @@ STEPS: list[Callable[[Path, random.Random], None]] = [
     _hand_commit,
     _hand_delete,
     _undo_by_hand,
+    _unstage_by_hand,
+    _git_status,
+    _back_a_commit,
 ]
 
 

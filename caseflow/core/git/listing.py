@@ -3,6 +3,7 @@ of a commit, what is staged or unmerged, and what a commit or a range of commits
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from caseflow.core.git.config import config_value
 from caseflow.core.git.runner import GitFailed, git, head, query, run_concurrently
 from caseflow.core.layout import LOCAL_DIR
+from caseflow.errors import StoreError
 
 #: One entry of ``git ls-files -s -z``: mode, blob id, stage, path.
 _LS_FILES_ENTRY = re.compile(r"(\d{6}) ([0-9a-f]+) \d\t([^\0]*)\0")
@@ -29,11 +31,62 @@ def listing(
     ``whole_tree=False``: status of ``folder`` alone (one client's folder: faster than the whole
     tree even with the untracked cache).
     """
+    if not whole_tree:
+        with contextlib.suppress(StoreError):  # (no commit yet: no HEAD to list)
+            return _folder_listing(root, folder, optional_locks)
     staged_out, status_out = run_concurrently(
         root, _ls_files(folder), _status(folder, whole_tree), optional_locks=optional_locks
     )
     staged = _staged(staged_out)
     return staged, _changed(root, folder, status_out, inner_rules=_has_inner_rules(staged_out))
+
+
+def _folder_listing(root: Path, folder: str, optional_locks: bool) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """:func:`listing` of one folder, reading git's index once: HEAD's files (``git ls-tree``, which
+    reads no index) and, from ``git status --porcelain=v2``, the staged blob of every path that
+    differs from HEAD. (``ls-files`` and ``status`` each read the whole index: at 10,000 clients
+    that is most of what listing one client's folder costs.) Its untracked files are found by
+    walking the folder, which costs less than git's search (that hashes every name in its index);
+    where ignore rules apply, git then says which of them it ignores, as for any folder."""
+    tree_out, status_out = run_concurrently(
+        root,
+        ["ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", folder],
+        ["status", "--porcelain=v2", "-z", "--untracked-files=no", "--no-renames", "--", folder],
+        optional_locks=optional_locks,
+    )
+    staged: dict[str, tuple[str, str]] = {}
+    for entry in tree_out.split("\0"):
+        info, _, path = entry.partition("\t")
+        if path:
+            mode, _, blob = info.split(" ")
+            staged[path] = (mode, blob)
+    as_v1: list[str] = []  # the status as ``--porcelain=v1`` gives it, for what reads that
+    for entry in status_out.split("\0"):
+        kind, _, rest = entry.partition(" ")
+        if kind == "1":  # 1 XY sub mH mI mW hH hI path
+            xy, _, _, mode, _, _, blob, path = rest.split(" ", 7)
+            _stage(staged, path, mode, blob)
+        elif kind == "u":  # u XY sub m1 m2 m3 mW h1 h2 h3 path: the last stage listed wins, as ls-files
+            xy, _, *modes_and_blobs, path = rest.split(" ", 9)
+            m1, m2, m3, _, h1, h2, h3 = modes_and_blobs
+            staged.pop(path, None)
+            for mode, blob in ((m1, h1), (m2, h2), (m3, h3)):
+                _stage(staged, path, mode, blob)
+        else:
+            continue
+        as_v1.append(f"{xy.replace('.', ' ')} {path}")
+    if not os.path.islink(root / folder):  # (a link is one untracked file to git, not a folder)
+        as_v1.extend(f"?? {path}" for path in _files_below(root, folder) if path not in staged)
+    inner_rules = any(path.endswith("/.gitignore") for path in staged)
+    return staged, _changed(root, folder, "\0".join(as_v1), inner_rules=inner_rules)
+
+
+def _stage(staged: dict[str, tuple[str, str]], path: str, mode: str, blob: str) -> None:
+    """What git's index stages at ``path`` (an all-zero id: nothing)."""
+    if blob.strip("0"):
+        staged[path] = (mode, blob)
+    elif mode == "000000":
+        staged.pop(path, None)
 
 
 def staged_under(root: Path, folders: list[str]) -> tuple[dict[str, tuple[str, str]], bool]:
@@ -59,6 +112,22 @@ def staged_since(root: Path, folder: str, since: str) -> list[str]:
         root, ["diff-index", "--cached", "--name-only", "-z", "--no-renames", since, "--", folder]
     )
     return [path for path in changed_out.split("\0") if path]
+
+
+def staged_apart(root: Path, folder: str, commit: str) -> dict[str, str]:
+    """``{path: staged blob id}`` of the paths under ``folder`` that git's index stages otherwise
+    than ``commit`` holds them ("" where it stages none: removed). A StoreError if git cannot tell."""
+    (apart_out,) = run_concurrently(
+        root, ["diff-index", "--cached", "-z", "--no-renames", "--abbrev=40", commit, "--", folder]
+    )
+    found: dict[str, str] = {}
+    fields = apart_out.split("\0")
+    # Each entry: ":mode mode blob blob status" then its path.
+    for header, path in zip(fields[0::2], fields[1::2], strict=False):
+        parts = header.split(" ")
+        if len(parts) == 5 and path:
+            found[path] = "" if set(parts[3]) == {"0"} else parts[3]
+    return found
 
 
 def head_if_staged_as_committed(root: Path, folder: str) -> str | None:

@@ -6,6 +6,7 @@ Works in a bare repository too (the server's pre-receive hook): ``root`` is then
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -204,6 +205,21 @@ def resolve(root: Path, rev: str) -> str | None:
 
 
 def is_ancestor(root: Path, older: str, newer: str) -> bool:
+    """Does ``newer`` descend from ``older``? Remembered when it does, between commits named by
+    their ids (a commit's ancestry never changes): a long-running process asks after each commit."""
     from caseflow.core.git.runner import succeeds
 
-    return succeeds(root, "merge-base", "--is-ancestor", older, newer)
+    asked = (str(root), older, newer)
+    if asked in _DESCENDS:
+        return True
+    descends = succeeds(root, "merge-base", "--is-ancestor", older, newer)
+    if descends and _COMMIT_ID.fullmatch(older) and _COMMIT_ID.fullmatch(newer):
+        if len(_DESCENDS) >= _MOST_REMEMBERED:
+            _DESCENDS.clear()
+        _DESCENDS.add(asked)
+    return descends
+
+
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_DESCENDS: set[tuple[str, str, str]] = set()
+_MOST_REMEMBERED = 4096

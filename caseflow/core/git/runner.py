@@ -156,17 +156,19 @@ def run_concurrently(root: Path, *commands: list[str], optional_locks: bool = Fa
         subprocess.Popen([*base, *c], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in commands
     ]
     outputs = []
-    for process in running:
+    failed: str | None = None
+    for process in running:  # (every one waited for, a failure or not: none is left running)
         try:
             out, err = process.communicate(timeout=DEFAULT_TIMEOUT)
         except subprocess.TimeoutExpired:
             process.kill()
             out, err = process.communicate()
             err = b"fatal: git took too long to list the case files"
-        if process.returncode != 0:
-            reason = reason_of(err.decode("utf-8", "replace")) or "no reason given"
-            raise StoreError(f"git could not list the case files ({reason})")
+        if process.returncode != 0 and failed is None:
+            failed = reason_of(err.decode("utf-8", "replace")) or "no reason given"
         outputs.append(out.decode("utf-8", "surrogateescape"))
+    if failed is not None:
+        raise StoreError(f"git could not list the case files ({failed})")
     return outputs
 
 

@@ -1,0 +1,102 @@
+"""After a change, the resident index answers the latest questions again before they are asked, so
+that the next one finds its results made; and git rewriting its own index for its stat cache
+takes nothing again."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseflow.testing import git, invoke
+from tests.resident.conftest import Resident
+
+ENV = {"CASEFLOW_TODAY": "2026-11-20", "CASEFLOW_USER": "sam"}
+
+
+@pytest.fixture
+def repo(demo_repo: Callable[..., Path]) -> Path:
+    return demo_repo()
+
+
+def _until(resident: Resident, test: Callable[[dict[str, object]], bool], what: str) -> dict[str, object]:
+    deadline = time.monotonic() + 20
+    while True:
+        status = resident.status()
+        if test(status):
+            return status
+        assert time.monotonic() < deadline, f"{what}: {status}"
+        time.sleep(0.02)
+
+
+def _same_as_the_command(resident: Resident, root: Path, *argv: str) -> None:
+    answered = resident.ask(*argv, env=ENV)
+    computed = invoke("--repo", root, *argv, env=ENV)
+    assert (answered.exit_code, answered.stdout) == (computed.exit_code, computed.stdout)
+
+
+def test_after_a_write_the_latest_questions_are_answered_before_they_are_asked(
+    repo: Path, start_resident: Callable[..., Resident]
+) -> None:
+    resident = start_resident(repo, ENV)
+    client = sorted(p.name for p in (repo / "clients").iterdir())[0]
+    resident.ask("due", "--all", env=ENV)
+    resident.ask("validate", env=ENV)
+    before = resident.status()
+    assert before["answered_ahead"] == 0  # (nothing changed yet)
+
+    invoke("--repo", repo, "set", client, "plan.yaml", "review_date=2026-12-01", env=ENV)
+    _until(resident, lambda s: int(s["answered_ahead"]) >= 2, "both questions answered ahead")  # type: ignore[call-overload]
+    time.sleep(0.3)  # (and any change the write made after its commit settled)
+    ahead = resident.status()
+    assert int(ahead["snapshot_generation"]) > int(before["snapshot_generation"])  # type: ignore[call-overload]
+
+    answered = resident.ask("validate", env=ENV)
+    after = resident.status()
+    # Asked for real, it took nothing again: what it answers was made ahead.
+    assert after["snapshot_generation"] == ahead["snapshot_generation"]
+    assert after["snapshots_taken_in_part"] == ahead["snapshots_taken_in_part"]
+    computed = invoke("--repo", repo, "validate", env=ENV)
+    assert (answered.exit_code, answered.stdout) == (computed.exit_code, computed.stdout)
+    _same_as_the_command(resident, repo, "due", "--all")
+
+
+def test_only_the_latest_different_questions_are_answered_ahead(
+    repo: Path, start_resident: Callable[..., Resident]
+) -> None:
+    from caseflow.resident.server import AHEAD_QUESTIONS
+
+    resident = start_resident(repo, ENV)
+    asked = [("clients",), ("clients", "--json"), ("due", "--all"), ("review",), ("validate",), ("validate",)]
+    for argv in asked:
+        resident.ask(*argv, env=ENV)
+    assert len(set(asked)) > AHEAD_QUESTIONS
+    (repo / "clients" / sorted(p.name for p in (repo / "clients").iterdir())[0] / "notes.md").write_text("# A note\n")
+    status = _until(resident, lambda s: s["answered_ahead"] == AHEAD_QUESTIONS, "the latest answered ahead")
+    time.sleep(0.3)
+    assert resident.status()["answered_ahead"] == status["answered_ahead"]  # and no more
+
+
+def test_git_rewriting_its_index_alone_takes_nothing_again_and_unstaging_takes_that_client(
+    repo: Path, start_resident: Callable[..., Resident]
+) -> None:
+    resident = start_resident(repo, ENV)
+    resident.ask("validate", env=ENV)
+    before = resident.status()
+    index = repo / ".git" / "index"
+    written = index.stat().st_mtime_ns
+    git(repo, "update-index", "--index-version", "4")  # the same entries, written again
+    assert index.stat().st_mtime_ns != written
+    resident.ask("validate", env=ENV)
+    assert resident.status()["snapshot_generation"] == before["snapshot_generation"]
+
+    client = sorted(p.name for p in (repo / "clients").iterdir())[0]
+    git(repo, "rm", "-q", "--cached", f"clients/{client}/client.yaml")  # git's index alone moves
+    answered = resident.ask("validate", "--json", env=ENV)
+    after = resident.status()
+    assert int(after["snapshot_generation"]) > int(before["snapshot_generation"])  # type: ignore[call-overload]
+    assert after["snapshots_taken_whole"] == before["snapshots_taken_whole"]  # that client's folder alone
+    computed = invoke("--repo", repo, "validate", "--json", env=ENV)
+    assert (answered.exit_code, answered.stdout) == (computed.exit_code, computed.stdout)

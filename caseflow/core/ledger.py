@@ -31,7 +31,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,11 +180,14 @@ class Replayer:
             for change in facts.changes:
                 if change.path == CONFIG_FILE:
                     self._config_blob_ids.update((change.old, change.new))
-        self._blobs.update(replay.blobs(self.root, self._config_blob_ids - self._blobs.keys()))
+        # (the settings' versions read with the first window's documents: one git process for a
+        # replay of a few commits, as after each write)
+        self._prefetch(commits[:REPLAY_WINDOW], also=self._config_blob_ids)
         signatures = self._signatures(commits)
         for start in range(0, len(commits), REPLAY_WINDOW):
             window = commits[start : start + REPLAY_WINDOW]
-            self._prefetch(window)
+            if start:
+                self._prefetch(window)
             for facts in window:
                 self._replay(facts, signatures.get(facts.id))
                 self.ledger.replayed += 1
@@ -199,9 +202,9 @@ class Replayer:
         self._blobs = {blob: raw for blob, raw in self._blobs.items() if blob in settings}
         self._parsed = {key: data for key, data in self._parsed.items() if key[0] in settings}
 
-    def _prefetch(self, commits: list[CommitFacts]) -> None:
-        """Every blob the rules read, in one ``cat-file --batch``."""
-        wanted: set[str] = set()
+    def _prefetch(self, commits: list[CommitFacts], also: Iterable[str] = ()) -> None:
+        """Every blob the rules read (and ``also``), in one ``cat-file --batch``."""
+        wanted: set[str] = set(also)
         for facts in commits:
             for change in facts.changes:
                 if change.path == CONFIG_FILE:

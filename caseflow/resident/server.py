@@ -343,18 +343,20 @@ class ResidentIndex:
         """Answer the latest questions again, into nothing, until one is asked for real."""
         question = self.ahead.next()
         while question is not None:
+            name = getattr(wire.servable(question.argv), "command", "?")
             if self._why_not(question) is not None:
                 self.ahead.forget(question)
             else:
                 began = time.perf_counter()
-                code = self._answer(question, None)
-                self.ahead.answered += 1
-                name = getattr(wire.servable(question.argv), "command", "?")
-                print(
-                    f"answered {name} ahead (exit {code}) in {time.perf_counter() - began:.3f} s",
-                    file=self._log,
-                    flush=True,
-                )
+                try:
+                    code = self._answer(question, None)
+                except OSError as exc:  # (its folder is gone, say: it is not asked again)
+                    self.ahead.forget(question)
+                    print(f"not answering {name} ahead: {exc.strerror or exc}", file=self._log, flush=True)
+                else:
+                    self.ahead.answered += 1
+                    took = time.perf_counter() - began
+                    print(f"answered {name} ahead (exit {code}) in {took:.3f} s", file=self._log, flush=True)
             if self.ahead.pending() or select.select([listener], [], [], 0)[0]:
                 return  # changed again (all answered again once it settles), or someone asks: them first
             question = self.ahead.next()

@@ -125,7 +125,9 @@ class Shape:
 _EVERY_COMMAND = frozenset({"--repo", "--as"})
 #: The read commands a resident index answers, and their options. Anything else on their command
 #: line (``--help``, an unknown option, ``review CLIENT --approve``: a decision is a write) is run by
-#: the command itself. tests/resident pin this table to the commands' own options.
+#: the command itself. tests/resident pin this table to the commands' own options. None of them
+#: shows a name or writes to the access record: the resident index answers them again ahead of
+#: being asked, and an entry would then say someone read what they did not.
 SERVED: Mapping[str, Shape] = {
     "clients": Shape(_EVERY_COMMAND | {"--stage", "--worker"}, frozenset({"--json"})),
     "due": Shape(_EVERY_COMMAND | {"--worker", "--within"}, frozenset({"--all", "--json"})),

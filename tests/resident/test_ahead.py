@@ -47,8 +47,13 @@ def test_after_a_write_the_latest_questions_are_answered_before_they_are_asked(
     before = resident.status()
     assert before["answered_ahead"] == 0  # (nothing changed yet)
 
+    access_log = repo / ".caseflow" / "access.log"
+    accesses = access_log.read_bytes() if access_log.exists() else b""
+
     invoke("--repo", repo, "set", client, "plan.yaml", "review_date=2026-12-01", env=ENV)
     _until(resident, lambda s: int(s["answered_ahead"]) >= 2, "both questions answered ahead")  # type: ignore[call-overload]
+    # (an answer nobody asked for says nobody read anything)
+    assert (access_log.read_bytes() if access_log.exists() else b"") == accesses
     time.sleep(0.3)  # (and any change the write made after its commit settled)
     ahead = resident.status()
     assert int(ahead["snapshot_generation"]) > int(before["snapshot_generation"])  # type: ignore[call-overload]
@@ -100,3 +105,22 @@ def test_git_rewriting_its_index_alone_takes_nothing_again_and_unstaging_takes_t
     assert after["snapshots_taken_whole"] == before["snapshots_taken_whole"]  # that client's folder alone
     computed = invoke("--repo", repo, "validate", "--json", env=ENV)
     assert (answered.exit_code, answered.stdout) == (computed.exit_code, computed.stdout)
+
+
+def test_a_question_that_can_no_longer_be_answered_ahead_is_dropped_and_the_rest_go_on(
+    repo: Path, start_resident: Callable[..., Resident]
+) -> None:
+    resident = start_resident(repo, ENV)
+    folder = repo / "scratch-folder"
+    folder.mkdir()
+    resident.ask("due", "--all", env=ENV)
+    resident.ask("validate", env=ENV, cwd=folder)  # (the latest: answered ahead first)
+    time.sleep(0.3)  # (what the folder's making set off, settled)
+    before = int(resident.status()["answered_ahead"])  # type: ignore[call-overload]
+    folder.rmdir()
+    (repo / "clients" / sorted(p.name for p in (repo / "clients").iterdir())[0] / "notes.md").write_text("# A note\n")
+    _until(resident, lambda s: s["answered_ahead"] == before + 1, "the other question answered ahead")
+    time.sleep(0.3)
+    assert resident.process.poll() is None
+    assert resident.status()["answered_ahead"] == before + 1
+    _same_as_the_command(resident, repo, "validate")

@@ -434,9 +434,10 @@ def _read_only(repo: Session) -> Callable[[], None]:
 
 
 def _fingerprint_of(repo: Session) -> str:
-    """:func:`fingerprint`, carried by a long-running process from one request to the next (it is
-    dropped with everything carried when the settings or the forms change, and the process stops
-    when caseflow or a plugin does)."""
+    """:func:`fingerprint`, carried by a long-running process from one request to the next: it is
+    dropped with everything carried when the settings or the forms change; the code it names is
+    the code such a process runs, loaded once (a source edited since runs only in a new process,
+    and ``caseflow daemon`` stops when caseflow or a plugin changes)."""
     found = repo.carried(_FINGERPRINT)
     if not isinstance(found, str):
         found = fingerprint(repo)

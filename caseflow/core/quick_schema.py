@@ -22,7 +22,7 @@ import datetime as dt
 import math
 import numbers
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 #: The only ``$schema`` a covered schema may name: the draft jsonschema validates forms with.
@@ -100,57 +100,110 @@ def is_valid(schema: Any, data: Any) -> bool:
     """True only if ``data`` is valid under ``schema`` (which :func:`covers` must accept)."""
     if isinstance(schema, bool):
         return schema
-    return all(_passes(key, value, schema, data) for key, value in schema.items())
+    found = _COMPILED.get(id(schema))
+    if found is None or found[0] is not schema:
+        if len(_COMPILED) >= _MOST_COMPILED:
+            _COMPILED.clear()
+        found = _COMPILED[id(schema)] = (schema, _compiled(schema))
+    return found[1](data)
 
 
-def _passes(key: str, value: Any, schema: Mapping[str, Any], data: Any) -> bool:
+Check = Callable[[Any], bool]
+#: Each schema checked, as one function (the schema kept with it, so that its id names it alone).
+#: Building the checks once per schema rather than reading the keywords for every value: an index
+#: of 10,000 clients checks 87,000 documents against a few dozen schemas.
+_COMPILED: dict[int, tuple[Any, Check]] = {}
+_MOST_COMPILED = 512
+
+
+def _compiled(schema: Any) -> Check:
+    """One function that says what :func:`is_valid` says of ``schema``, keyword by keyword as
+    jsonschema reads them."""
+    if isinstance(schema, bool):
+        return (lambda data: True) if schema else (lambda data: False)
+    checks = [check for key, value in schema.items() if (check := _keyword(key, value, schema)) is not None]
+    if not checks:
+        return lambda data: True
+    if len(checks) == 1:
+        return checks[0]
+
+    return lambda data: all(check(data) for check in checks)
+
+
+def _keyword(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
+    """The check of one keyword (None: it never fails, as annotations and "then"/"else" alone)."""
     if key == "type":
-        return any(_is_type(data, name) for name in (value if isinstance(value, list) else [value]))
+        tests = [_TYPE_TESTS[name] for name in (value if isinstance(value, list) else [value])]
+        if len(tests) == 1:
+            return tests[0]
+        return lambda data: any(test(data) for test in tests)
     if key == "properties":
-        return not isinstance(data, dict) or all(
-            is_valid(sub, data[name]) for name, sub in value.items() if name in data
-        )
-    if key == "required":
-        return not isinstance(data, dict) or all(name in data for name in value)
-    if key == "additionalProperties":
-        if not isinstance(data, dict):
+        subs = [(name, _compiled(sub)) for name, sub in value.items()]
+
+        def properties(data: Any) -> bool:
+            if isinstance(data, dict):
+                for name, check in subs:
+                    if name in data and not check(data[name]):
+                        return False
             return True
-        known = schema.get("properties", {})
-        return all(is_valid(value, data[name]) for name in data if name not in known)
+
+        return properties
+    if key == "required":
+        names = list(value)
+        return lambda data: not isinstance(data, dict) or all(name in data for name in names)
+    if key == "additionalProperties":
+        known = frozenset(schema.get("properties", {}))
+        other = _compiled(value)
+        return lambda data: not isinstance(data, dict) or all(other(data[n]) for n in data if n not in known)
     if key == "items":
-        return not isinstance(data, list) or all(is_valid(value, each) for each in data)
+        each = _compiled(value)
+        return lambda data: not isinstance(data, list) or all(each(item) for item in data)
     if key == "enum":
-        return any(_equal(each, data) for each in value)
+        if all(isinstance(each, str) for each in value):  # (text equals only text: a set says it)
+            texts = frozenset(value)
+            return lambda data: isinstance(data, str) and data in texts
+        choices = list(value)
+        return lambda data: any(_equal(each, data) for each in choices)
     if key == "const":
-        return _equal(value, data)
+        return lambda data: _equal(value, data)
     if key == "pattern":
-        return not isinstance(data, str) or re.search(value, data) is not None
+        pattern = re.compile(value)
+        return lambda data: not isinstance(data, str) or pattern.search(data) is not None
     if key == "format":
-        return _format_ok(value, data)
+        return lambda data: _format_ok(value, data)
     if key == "minLength":
-        return not isinstance(data, str) or len(data) >= value
+        return lambda data: not isinstance(data, str) or len(data) >= value
     if key == "maxLength":
-        return not isinstance(data, str) or len(data) <= value
+        return lambda data: not isinstance(data, str) or len(data) <= value
     if key == "minItems":
-        return not isinstance(data, list) or len(data) >= value
+        return lambda data: not isinstance(data, list) or len(data) >= value
     if key == "maxItems":
-        return not isinstance(data, list) or len(data) <= value
+        return lambda data: not isinstance(data, list) or len(data) <= value
     if key == "minimum":
-        return not _is_type(data, "number") or data >= value
+        return lambda data: not _is_type(data, "number") or data >= value
     if key == "maximum":
-        return not _is_type(data, "number") or data <= value
-    if key == "allOf":
-        return all(is_valid(sub, data) for sub in value)
-    if key == "anyOf":
-        return any(is_valid(sub, data) for sub in value)
-    if key == "oneOf":
-        return sum(1 for sub in value if is_valid(sub, data)) == 1
+        return lambda data: not _is_type(data, "number") or data <= value
+    if key in ("allOf", "anyOf", "oneOf"):
+        subs_ = [_compiled(sub) for sub in value]
+        if key == "allOf":
+            return lambda data: all(sub(data) for sub in subs_)
+        if key == "anyOf":
+            return lambda data: any(sub(data) for sub in subs_)
+        return lambda data: sum(1 for sub in subs_ if sub(data)) == 1
     if key == "not":
-        return not is_valid(value, data)
+        negated = _compiled(value)
+        return lambda data: not negated(data)
     if key == "if":
-        branch = "then" if is_valid(value, data) else "else"
-        return branch not in schema or is_valid(schema[branch], data)
-    return True  # annotations, "then"/"else" (judged with "if"), "$schema", x-... (never fail)
+        condition = _compiled(value)
+        then = _compiled(schema["then"]) if "then" in schema else None
+        otherwise = _compiled(schema["else"]) if "else" in schema else None
+
+        def if_then_else(data: Any) -> bool:
+            branch = then if condition(data) else otherwise
+            return branch is None or branch(data)
+
+        return if_then_else
+    return None  # annotations, "then"/"else" (judged with "if"), "$schema", x-... (never fail)
 
 
 def _is_type(data: Any, name: str) -> bool:
@@ -170,6 +223,18 @@ def _is_type(data: Any, name: str) -> bool:
     if name == "integer":
         return isinstance(data, int) or (isinstance(data, float) and data.is_integer())
     return isinstance(data, numbers.Number)  # "number"
+
+
+#: jsonschema's Draft 2020-12 type checker, one function per type name (see :func:`_is_type`).
+_TYPE_TESTS: dict[str, Check] = {
+    "string": lambda data: isinstance(data, str),
+    "object": lambda data: isinstance(data, dict),
+    "array": lambda data: isinstance(data, list),
+    "boolean": lambda data: isinstance(data, bool),
+    "null": lambda data: data is None,
+    "integer": lambda data: _is_type(data, "integer"),
+    "number": lambda data: _is_type(data, "number"),
+}
 
 
 def _format_ok(name: str, data: Any) -> bool:

@@ -13,7 +13,7 @@ from caseflow.core.consent_rules import expiry_problem
 @hookimpl(trylast=True)
 def validate_document(document: DocumentView) -> list[Finding]:
     data = document.data
-    findings = list(_duplicate_ids(data, ()))
+    findings = list(_duplicate_ids(data, ())) if _may_repeat_an_id(data) else []
     client = data.get("id") if document.form_id == "core.client" else data.get("client")
     if document.client_id and isinstance(client, str) and client != document.client_id:
         key = "id" if document.form_id == "core.client" else "client"
@@ -53,6 +53,20 @@ def _stage_matches_history(data: Mapping[str, Any]) -> Iterator[Finding]:
     history = [h for h in data.get("stage_history") or [] if isinstance(h, Mapping)]
     if history and isinstance(data.get("stage"), str) and history[-1].get("to") != data["stage"]:
         yield Finding(f"stage is '{data['stage']}' but the stage history ends in '{history[-1].get('to')}'", ("stage",))
+
+
+def _may_repeat_an_id(value: Any) -> bool:
+    """False when no list in ``value`` holds the same ``id`` twice: the plain data of nearly every
+    document, told without the paths :func:`_duplicate_ids` builds for each value (an index checks
+    87,000 documents at 10,000 clients). True for anything but plain dicts, lists and scalars."""
+    kind = type(value)
+    if kind is dict:
+        return any(_may_repeat_an_id(child) for child in value.values())
+    if kind is list:
+        ids = [item.get("id") for item in value if type(item) is dict]
+        texts = [each for each in ids if isinstance(each, str)]
+        return len(set(texts)) != len(texts) or any(_may_repeat_an_id(item) for item in value)
+    return not (kind is str or value is None or kind in (int, float, bool)) and isinstance(value, Mapping | Sequence)
 
 
 def _duplicate_ids(value: Any, at: tuple[str | int, ...]) -> Iterator[Finding]:

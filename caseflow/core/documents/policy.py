@@ -121,6 +121,25 @@ class _CoreSchemaResolver(VersionedResolver):
         # parsing), so one table serves the process.
         return _CORE_TABLE
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # A plain scalar's tag depends on its text alone here (one table, no path resolvers), and
+        # a caseload repeats the same keys and values (``form``, dates, stages) millions of times:
+        # each short text is matched against the table once per process.
+        if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers or len(value) > _SHORT_TEXT:
+            return super().resolve(kind, value, implicit)
+        found = _PLAIN_TAGS.get(value)
+        if found is None:
+            found = super().resolve(kind, value, implicit)
+            if len(_PLAIN_TAGS) < _MOST_PLAIN_TAGS:
+                _PLAIN_TAGS[value] = found
+        return found
+
+
+#: The plain texts whose tag is remembered: short ones (keys, dates, codes), up to this many.
+_SHORT_TEXT = 40
+_MOST_PLAIN_TAGS = 200_000
+_PLAIN_TAGS: dict[str, Any] = {}
+
 
 class _PolicyError(MarkedYAMLError):
     pass

@@ -15,9 +15,12 @@ import socket
 import stat
 import sys
 from collections.abc import Mapping, Sequence
-from typing import BinaryIO
 
 from caseflow.resident import wire
+
+TYPE_CHECKING = False  # (not typing's: see caseflow/__init__.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 #: How long a resident index may take to accept a question before the command computes its own
 #: answer (it accepts at once unless it is busy with another, or stuck).

@@ -205,6 +205,7 @@ def start_observer(
     if not polling:
         fallback = _too_many_folders(folder)
     if not polling and fallback is None:
+        _pair_renames_promptly()
         observer = (make_observer or Observer)()
         try:
             _schedule(observer, handler, folder)
@@ -300,6 +301,20 @@ def watch_limit(folder: Path, limit_file: str | None = None) -> int | None:
 EVENTS_LOST = ":events-lost:"
 
 
+#: How long watchdog holds the first half of a rename, waiting for the second, holding back every
+#: event after it meanwhile. Its default, half a second, held a resident index's answer that long
+#: now and then after a write: the cookie it waits for was queued behind a rename whose halves
+#: the reader thread took apart. Both halves of a rename within the watched tree are made at once;
+#: one out of it is passed on as a deletion (which says the same to what watches here).
+RENAME_PAIRING_SECONDS = 0.02
+
+
+def _pair_renames_promptly() -> None:
+    from watchdog.observers.inotify_move_event_grouper import InotifyMoveEventGrouper
+
+    InotifyMoveEventGrouper.delay = RENAME_PAIRING_SECONDS
+
+
 def observe_repository(root: Path, sink: Callable[[str], object], whole: bool = False) -> Observing | None:
     """Tell ``sink`` (from watchdog's thread) the repository path of every change that could change
     what caseflow reads: client documents, the settings at the top, git's index and refs. For a
@@ -355,6 +370,7 @@ def observe_repository(root: Path, sink: Callable[[str], object], whole: bool = 
     (root / CLIENTS_DIR).mkdir(exist_ok=True)
     if _too_many_folders(root / CLIENTS_DIR) is not None:
         return None
+    _pair_renames_promptly()
     observer = Observer()
     handler = Forward()
     try:

@@ -100,6 +100,21 @@ def test_a_daemon_column_appears_once_the_resident_index_is_measured() -> None:
     assert row(sweep_report.markdown(slow, "scale.png"), "`validate` warm")[-1] == "NO (10k: daemon)"
 
 
+def test_the_first_read_after_a_write_says_whether_the_daemon_meets_what_the_command_alone_does_not() -> None:
+    sweep = figures(daemon=True)
+    after = sweep.cell("after-set", 10_000)
+    after.over_warm = 0.40
+    assert (
+        row(sweep_report.markdown(sweep, "x.png"), "first `validate` after one `set`")[-1] == "NO (10k: after a write)"
+    )
+    after.daemon_seconds, after.daemon_ratio, after.daemon_over_warm = 0.06, 0.2, 0.02
+    assert row(sweep_report.markdown(sweep, "x.png"), "first `validate` after one `set`")[-1] == (
+        "NO (10k: after a write without the daemon; met with it)"
+    )
+    after.over_warm = 0.04
+    assert row(sweep_report.markdown(sweep, "x.png"), "first `validate` after one `set`")[-1] == "yes"
+
+
 def test_the_figures_survive_the_json_they_are_kept_in() -> None:
     sweep = figures(daemon=True)
     again = Sweep.from_json(sweep.to_json())

@@ -177,6 +177,36 @@ def test_replaying_a_few_commits_at_a_time_gives_the_same_ledger(repo: Path, mon
     assert whole.replayed > 2
 
 
+def test_a_windows_documents_parsed_on_every_core_give_the_same_ledger(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(Two thirds of a whole history's replay at 10,000 clients is parsing its client records.)"""
+    from caseflow.core import ledger, parallel
+
+    forge_approval(repo)
+    commit_as(repo, "casey", "approvals")
+    hand_edit_stage(repo)
+    commit_as(repo, "casey", "stage")
+    alone = ledger.build(repo, lambda source, target: True, "intake")
+    parsed_here: list[str] = []
+    real = ledger.Replayer._parse
+
+    def counted(self: ledger.Replayer, blob: str, name: str) -> object:
+        parsed_here.append(name)  # (a forked worker's list is its own: only this process's count here)
+        return real(self, blob, name)
+
+    monkeypatch.setattr(ledger.Replayer, "_parse", counted)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
+    monkeypatch.setattr(ledger, "_PARSE_CHUNK", 2)
+    assert parallel.cores() >= 2, "this test needs two cores to fork workers"
+    assert ledger.build(repo, lambda source, target: True, "intake") == alone
+    assert "client.yaml" not in parsed_here and "approvals.yaml" not in parsed_here  # all in the workers
+    parsed_here.clear()
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 10**9)
+    assert ledger.build(repo, lambda source, target: True, "intake") == alone
+    assert "client.yaml" in parsed_here  # (and the count can tell: here, they are parsed in this process)
+
+
 def test_a_long_replay_from_nothing_runs_in_a_child_process_and_gives_the_same_ledger(
     repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -50,6 +50,7 @@ def map_chunks(
         or items < MIN_PARALLEL_ITEMS
         or "fork" not in multiprocessing.get_all_start_methods()
         or threading.active_count() > 1  # forking a threaded process can copy a held lock
+        or multiprocessing.current_process().daemon  # a worker already: it may not have workers
     ):
         yield from map(func, chunks)
         return

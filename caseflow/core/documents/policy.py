@@ -137,7 +137,7 @@ class _CoreSchemaResolver(VersionedResolver):
 
 #: The plain texts whose tag is remembered: short ones (keys, dates, codes), up to this many.
 _SHORT_TEXT = 40
-_MOST_PLAIN_TAGS = 200_000
+_MOST_PLAIN_TAGS = 50_000  # (about 10 MB at most: keys and common values are most of the hits)
 _PLAIN_TAGS: dict[str, Any] = {}
 
 

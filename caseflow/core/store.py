@@ -248,12 +248,13 @@ class Store:
         (of ``revisions``: ``A..HEAD`` for the commits since A)."""
         return history.last_changes(self.root, folder, revisions)
 
-    def changes_since(self, since: str, folder: str) -> dict[str, tuple[str, str, str]] | None:
-        """:meth:`last_changes` made by the commits after ``since`` (None if HEAD does not descend
-        from it: history was rewritten, and nothing before can be trusted)."""
-        if not history.is_ancestor(self.root, since, "HEAD"):
+    def changes_since(self, since: str, folder: str, until: str = "HEAD") -> dict[str, tuple[str, str, str]] | None:
+        """:meth:`last_changes` made by the commits after ``since`` up to ``until`` (None if
+        ``until`` does not descend from it: history was rewritten, or went back, and nothing
+        before can be trusted)."""
+        if not history.is_ancestor(self.root, since, until):
             return None
-        return self.last_changes(folder, f"{since}..HEAD")
+        return self.last_changes(folder, f"{since}..{until}")
 
     @staticmethod
     def merge_text(base: str, mine: str, theirs: str) -> str | None:

@@ -280,8 +280,10 @@ def _bring_up_to(
 ) -> None:
     """Who last changed each pending document, as of ``head``: stored answers name the commits
     before theirs, and a document can change and change back (the same bytes, another author).
-    Only the commits since each answer was made are read; history that was rewritten (not an
-    ancestor any more) means working the client out again.
+    Only the commits since each answer was made are read. Where HEAD went back to an ancestor
+    of it (a reset), only the clients the commits given up touched are worked out again (a
+    document no commit given up touched was last changed, as of HEAD, by the same commit);
+    history that was rewritten (neither leads to the other) means working the clients out again.
     """
     emails = {member.email.lower(): member.id for member in repo.config.staff}
     behind: dict[str, list[str]] = {}
@@ -292,7 +294,13 @@ def _bring_up_to(
     for since, clients in behind.items():
         changes = repo.store.changes_since(since, casefiles.CLIENTS_DIR) if since and head else None
         if changes is None:
-            redone = dict(compute(clients))
+            given_up = repo.store.changes_since(head, casefiles.CLIENTS_DIR, until=since) if since and head else None
+            touched = None if given_up is None else {path.split("/")[1] for path in given_up if path.count("/") >= 2}
+            redo = [c for c in clients if touched is None or c in touched]
+            for client_id in set(clients) - set(redo):  # (as of HEAD, as they were)
+                found[client_id]["head"] = head
+                updated.append((client_id, found[client_id]))
+            redone = dict(compute(redo)) if redo else {}
             found.update(redone)
             updated.extend(redone.items())
             continue

@@ -96,6 +96,46 @@ def test_history_rewritten_under_the_kept_answer_is_worked_out_again(repo: Path)
     assert queue(repo) == worked_out_afresh(repo)
 
 
+@pytest.mark.parametrize("back", [False, True], ids=["plan-given-up", "plan-changed-and-changed-back-given-up"])
+def test_a_reset_back_works_out_again_only_the_clients_the_commits_given_up_touched(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, back: bool
+) -> None:
+    """(The speed bench resets to its base commit after each write: each time, the whole history
+    was walked again for every client with a pending document, 3 s at 10,000 clients.)"""
+    from caseflow.review import queue as queue_module
+
+    other = next(p for p in sorted((repo / "clients").glob("*/plan.yaml")) if p.parent.name != CLIENT)
+    other.write_text(other.read_text() + "# a new wording\n")  # another client's plan awaiting review
+    commit_as(repo, "casey", "plan")
+    assert {item[0] for item in queue(repo)} == {CLIENT, other.parent.name}
+    base = git(repo, "rev-parse", "HEAD").strip()
+    plan = repo / f"clients/{CLIENT}/plan.yaml"
+    original = plan.read_text()
+    change_plan(repo, "robin", original + "# robin's wording\n")
+    if back:
+        change_plan(repo, "dana", original)  # the same bytes as at the base, by someone else
+    queue(repo)
+    walks: list[str] = []
+    real = store_module.Store.last_changes
+    monkeypatch.setattr(
+        store_module.Store,
+        "last_changes",
+        lambda self, folder, revisions="HEAD": walks.append(revisions) or real(self, folder, revisions),
+    )
+    worked_out: list[str] = []
+    real_pending = queue_module._pending_of
+    monkeypatch.setattr(
+        queue_module,
+        "_pending_of",
+        lambda repo_, case, *args: worked_out.append(case.client_id) or real_pending(repo_, case, *args),
+    )
+    git(repo, "reset", "-q", "--hard", base)
+    after = queue(repo)
+    assert "HEAD" not in walks  # no walk of the whole history
+    assert worked_out == [CLIENT]  # the one client the commits given up touched
+    assert after == worked_out_afresh(repo)
+
+
 @pytest.fixture
 def repo(demo_repo: Callable[..., Path]) -> Path:
     return demo_repo()

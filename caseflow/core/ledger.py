@@ -27,6 +27,7 @@ check costs about 10 ms a commit (one ``ssh-keygen``), so git's verdicts are kep
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import re
@@ -234,13 +235,19 @@ class Replayer:
         todo -= self._parsed.keys()
         if len(todo) < MIN_PARALLEL_ITEMS:
             return
-        # (the workers are forked: they read the blobs this process holds, and send back plain data)
-        for parsed in map_chunks(
-            lambda chunk: [(key, self._parse(*key)) for key in chunk],
-            chunked(sorted(todo), _PARSE_CHUNK),
-            items=len(todo),
-        ):
-            self._parsed.update(parsed)
+        # (the workers are forked: they read the blobs this process holds, and send back plain data;
+        # the collector's bookkeeping is frozen first, or a collection in a worker would write to,
+        # and so copy, every page of the objects it inherited)
+        gc.freeze()
+        try:
+            for parsed in map_chunks(
+                lambda chunk: [(key, self._parse(*key)) for key in chunk],
+                chunked(sorted(todo), _PARSE_CHUNK),
+                items=len(todo),
+            ):
+                self._parsed.update(parsed)
+        finally:
+            gc.unfreeze()
 
     def _signatures(self, commits: list[CommitFacts]) -> dict[str, replay.Signature]:
         """Signatures of the commits that may need one: all those after the baseline, once any

@@ -10,26 +10,22 @@ documents changed.
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
-import os
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from caseflow.core import casefiles
 from caseflow.core.blank import blank_reason
 from caseflow.core.case import CaseDocument, CaseView, active_risk_flags, blob_id, parse_approvals
 from caseflow.core.casefiles import DOCUMENT_SUFFIXES
-from caseflow.core.config import CONFIG_FILE
 from caseflow.core.documents import load_plain
 from caseflow.core.parallel import chunked, map_chunks
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import DocumentError, Problem
 from caseflow.index.cold_progress import terminal_progress
-from caseflow.index.database import FORMAT_VERSION, PARSED_NOTE, POLICY_VERSION, Parsed, document_key
+from caseflow.index.database import PARSED_NOTE, Parsed, document_key
+from caseflow.index.fingerprint import fingerprint_of
 from caseflow.index.snapshot import Snapshot, TreeFile, take_snapshot
 
 if TYPE_CHECKING:
@@ -51,7 +47,7 @@ CHUNK_DOCUMENTS = 500
 def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
     """Bring the index up to the working tree: every document parsed, stale results dropped."""
     snapshot = take_snapshot(repo.store, repo.index)
-    repo.index.bind(_fingerprint_of(repo))
+    repo.index.bind(fingerprint_of(repo))
     listing = snapshot.listing_key()  # the same as last time: every document was parsed then
     parsed = repo.index.note(PARSED_NOTE)
     if parsed == listing:
@@ -93,7 +89,7 @@ def refresh_clients(repo: Session, kept: Snapshot, client_ids: Sequence[str]) ->
     entries = {c: e for c, e in kept.entries.items() if c not in taken_again}
     entries.update(part.entries)
     fresh = Snapshot(entries=entries, hashed=part.hashed, _digests=kept.digests_of_others(client_ids))
-    repo.index.bind(_fingerprint_of(repo))
+    repo.index.bind(fingerprint_of(repo))
     files = [f for c in part.entries for f in fresh.of(c) if f.readable]
     known = repo.index.known_of(f.key for f in files)
     missing = [f for f in files if f.key not in known]
@@ -187,7 +183,7 @@ def remember_written(repo: Session, written: Mapping[str, bytes | None]) -> None
             continue
     if not found:
         return
-    repo.index.bind(_fingerprint_of(repo))  # (checks made under other plugins or forms are dropped first)
+    repo.index.bind(fingerprint_of(repo))  # (checks made under other plugins or forms are dropped first)
     repo.index.put_parsed([(key, form, text) for key, form, text, _ in found], [check for *_, check in found])
 
 
@@ -431,74 +427,3 @@ def _read_only(repo: Session) -> Callable[[], None]:
         repo.index.read_only = True  # workers compute; the parent stores
 
     return start
-
-
-def _fingerprint_of(repo: Session) -> str:
-    """:func:`fingerprint`, carried by a long-running process from one request to the next: it is
-    dropped with everything carried when the settings or the forms change; the code it names is
-    the code such a process runs, loaded once (a source edited since runs only in a new process,
-    and ``caseflow daemon`` stops when caseflow or a plugin changes)."""
-    found = repo.carried(_FINGERPRINT)
-    if not isinstance(found, str):
-        found = fingerprint(repo)
-        repo.carry(_FINGERPRINT, found)
-    return found
-
-
-_FINGERPRINT = "index-fingerprint"
-
-
-def fingerprint(repo: Session) -> str:
-    """Everything besides the documents that stored results depend on.
-
-    caseflow's and the plugins' versions and hooks, the source files of every loaded module of
-    the packages plugins come from (a plugin under development changes without a new version,
-    and its rules may live in a helper module), how a plugin object was configured, the forms,
-    and caseflow.yaml.
-    """
-    h = hashlib.sha1(usedforsecurity=False)
-    h.update(f"{FORMAT_VERSION}:{POLICY_VERSION}:{repo.host.fingerprint()}\n".encode())
-    packages: set[str] = set()
-    for name, plugin in sorted(repo.host.pm.list_name_plugin(), key=lambda item: item[0]):
-        hooks = sorted(caller.name for caller in repo.host.pm.get_hookcallers(plugin) or ())
-        h.update(f"{name}:{_configuration(plugin)}:{','.join(hooks)}\n".encode())
-        module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
-        if module is not None:
-            packages.add(module.__name__.partition(".")[0])
-    for package in sorted(packages):
-        h.update(_sources(package).encode())
-    for form_id, form in sorted(repo.forms.items()):
-        h.update(f"{form_id}:{form.path}:{json.dumps(form.schema, sort_keys=True, default=str)}\n".encode())
-    h.update(read_document_bytes(repo.root, CONFIG_FILE))
-    return h.hexdigest()
-
-
-def _configuration(plugin: object) -> str:
-    """A plugin object's class and settings (its attributes); a module is named by its file."""
-    if isinstance(plugin, ModuleType):
-        return plugin.__name__
-    settings = getattr(plugin, "__dict__", {})
-    return f"{type(plugin).__module__}.{type(plugin).__qualname__}:" + json.dumps(
-        settings, sort_keys=True, default=repr
-    )
-
-
-def _sources(package: str) -> str:
-    """Every source file of a package (found on disk, not as imported: commands import different
-    modules, and must agree) with its size and time of change."""
-    top = sys.modules.get(package)
-    folders = list(getattr(top, "__path__", []))
-    files = [getattr(top, "__file__", None)] if not folders else []
-    for folder in folders:
-        for directory, dirnames, filenames in os.walk(folder):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
-            files.extend(os.path.join(directory, name) for name in sorted(filenames) if name.endswith(".py"))
-    stamps = []
-    for source in files:
-        try:
-            st = os.stat(source) if source else None
-        except OSError:
-            continue
-        if st is not None:
-            stamps.append(f"{source}:{st.st_mtime_ns}:{st.st_size}")
-    return "\n".join(stamps) + "\n"

@@ -17,9 +17,10 @@ answer itself.
 
 After a change (a write's commit, a document saved), once no caseflow command holds the writers'
 lock and the repository has been quiet for a moment, the last few questions asked are answered
-again into nothing (:class:`AnsweredAhead`): what they read is taken again and their results are
-made while the writer's process ends and the next command starts, so that the next question finds
-them made. A question that comes meanwhile waits only for the one being answered ahead.
+again into nothing (:mod:`caseflow.resident.ahead`): what they read is taken again and their
+results are made while the writer's process ends and the next command starts, so that the next
+question finds them made. A question that comes meanwhile waits only for the one being answered
+ahead.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from caseflow.core import writelock
 from caseflow.core.layout import LOCK, LOCK_QUEUE, RESIDENT_COOKIE
 from caseflow.errors import CaseflowError
 from caseflow.resident import wire
+from caseflow.resident.ahead import AnsweredAhead
 from caseflow.resident.keeper import SnapshotKeeper
 from caseflow.watch.settler import EVENTS_LOST, observe_repository
 
@@ -55,11 +57,6 @@ STATUS = b"S"
 STOP = b"T"
 #: How long the watcher may take to report the cookie before the snapshot is taken whole again.
 SETTLE_SECONDS = 1.0
-#: How many of the latest different questions are answered again ahead of being asked.
-AHEAD_QUESTIONS = 4
-#: How long the repository must go without a change before they are (the steps of one save or
-#: one commit by hand: a caseflow write holds the writers' lock throughout, and is waited for).
-AHEAD_QUIET_SECONDS = 0.01
 #: How often to look whether a write let go of the writers' lock, while one holds it (its leaving
 #: the queue wakes the loop at once; this is in case that event is missed).
 _LOCK_POLL_SECONDS = 0.05
@@ -108,87 +105,6 @@ class Cookies:
         finally:
             with contextlib.suppress(OSError):
                 target.unlink()
-
-
-class AnsweredAhead:
-    """The latest different questions, and which are still to be answered again since the last change.
-
-    ``noticed`` and ``wake`` are called from the watcher's thread; the rest from the thread that
-    answers. A question asked for real meanwhile is answered first; the rest follow, unless the
-    repository changed again (then all of them, once it settles)."""
-
-    def __init__(self, most: int = AHEAD_QUESTIONS) -> None:
-        self._most = most
-        self._questions: dict[str, wire.Question] = {}  # the oldest first
-        self._left: list[wire.Question] = []  # to answer again, the next one first
-        self._lock = threading.Lock()
-        self._changed_at: float | None = None
-        self.answered = 0
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_read, False)
-        os.set_blocking(self._wake_write, False)
-
-    @property
-    def wakes(self) -> int:
-        """A descriptor that becomes readable when something changed (for ``select``)."""
-        return self._wake_read
-
-    def asked(self, question: wire.Question) -> None:
-        """A question was answered for real: the latest one now (and made: not left to do)."""
-        key = _key(question)
-        self._questions.pop(key, None)
-        self._questions[key] = question
-        while len(self._questions) > self._most:
-            del self._questions[next(iter(self._questions))]
-        self._left = [q for q in self._left if _key(q) != key]
-
-    def forget(self, question: wire.Question) -> None:
-        self._questions.pop(_key(question), None)
-
-    def noticed(self) -> None:
-        with self._lock:
-            first = self._changed_at is None
-            self._changed_at = time.monotonic()
-        if first:
-            self.wake()
-
-    def wake(self) -> None:
-        """Make the answering loop look again (called from the watcher's thread)."""
-        with contextlib.suppress(BlockingIOError):
-            os.write(self._wake_write, b"!")
-
-    def drained(self) -> None:
-        with contextlib.suppress(BlockingIOError):
-            os.read(self._wake_read, 4096)
-
-    def wait(self) -> float | None:
-        """How long until there is something to answer ahead (0: now); None if nothing waits."""
-        with self._lock:
-            if self._changed_at is not None and self._questions:
-                return max(0.0, self._changed_at + AHEAD_QUIET_SECONDS - time.monotonic())
-        return 0.0 if self._left else None
-
-    def next(self) -> wire.Question | None:
-        """The next question to answer again (after a change: all of them again, the latest first)."""
-        with self._lock:
-            if self._changed_at is not None:
-                self._changed_at = None
-                self._left = list(reversed(self._questions.values()))
-        return self._left.pop(0) if self._left else None
-
-    def pending(self) -> bool:
-        """Something changed since the round under way began."""
-        with self._lock:
-            return self._changed_at is not None
-
-    def close(self) -> None:
-        for fd in (self._wake_read, self._wake_write):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-def _key(question: wire.Question) -> str:
-    return question.encode().decode()
 
 
 class ResidentIndex:

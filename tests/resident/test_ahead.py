@@ -71,7 +71,7 @@ def test_after_a_write_the_latest_questions_are_answered_before_they_are_asked(
 def test_only_the_latest_different_questions_are_answered_ahead(
     repo: Path, start_resident: Callable[..., Resident]
 ) -> None:
-    from caseflow.resident.server import AHEAD_QUESTIONS
+    from caseflow.resident.ahead import AHEAD_QUESTIONS
 
     resident = start_resident(repo, ENV)
     asked = [("clients",), ("clients", "--json"), ("due", "--all"), ("review",), ("validate",), ("validate",)]

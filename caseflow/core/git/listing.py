@@ -108,10 +108,7 @@ def staged_since(root: Path, folder: str, since: str) -> list[str]:
     """The paths under ``folder`` whose staged entry differs from the commit ``since``: what git's
     index changed there since it matched that commit (the commits and merges made meanwhile, and
     anything staged). A StoreError if git cannot tell (``since`` is gone)."""
-    (changed_out,) = run_concurrently(
-        root, ["diff-index", "--cached", "--name-only", "-z", "--no-renames", since, "--", folder]
-    )
-    return [path for path in changed_out.split("\0") if path]
+    return list(staged_apart(root, folder, since))
 
 
 def staged_apart(root: Path, folder: str, commit: str) -> dict[str, str]:

@@ -23,6 +23,8 @@ LOCK = f"{LOCAL_DIR}/lock"
 INDEX = f"{LOCAL_DIR}/index.sqlite"
 #: What git's index stages for every client document, kept by the index's checksum (a cache).
 STAGED_LISTING = f"{LOCAL_DIR}/staged-listing.bin"
+#: What caseflow's own last writes left in git's index (:mod:`caseflow.core.write_notes`; a cache).
+WRITE_NOTES = f"{LOCAL_DIR}/write-notes.bin"
 #: The entries of the clients' folder as last read (a cache, by the folder's time of change).
 CLIENT_FOLDERS = f"{LOCAL_DIR}/client-folders.bin"
 #: Who read which identified data, one JSON object a line (``caseflow audit``): this clone's

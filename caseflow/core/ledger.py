@@ -665,7 +665,7 @@ def build(
         replayer = Replayer(root, ledger, allows, initial_stage, state_dir, gates, signature_dir)
         replayer.run(replay.walk(root, revisions), progress)
         ledger.head = head
-        if state_dir is not None and earlier is None:
+        if state_dir is not None and earlier is None and (start is None or ledger.replayed >= KEPT_FROM):
             if start == ledger_state.LATEST:  # (the state it went on from is kept too, as the base of the next)
                 ledger_state.keep_as_base(state_dir)
             ledger_state.save(state_dir, ledger, policy)
@@ -676,6 +676,12 @@ def build(
         if kept is not None:
             return kept
     return replayed()
+
+
+#: Commits replayed onto a state kept on disk from which the new state is kept in its place. (A
+#: few are replayed again by the next command: at 10,000 clients saving the state costs as much as
+#: replaying a few commits, and a read after each write would pay it.)
+KEPT_FROM = 8
 
 
 def _kept_on_the_way(

@@ -199,14 +199,18 @@ def head_of(state_dir: Path, name: str = LATEST) -> str | None:
 
 
 def save_fields(state_dir: Path, fields: Mapping[str, Any], policy: str) -> None:
-    """Keep these fields as the latest state (nothing, in a clone nobody may write to)."""
-    from caseflow.core.safefiles import atomic_write
+    """Keep these fields as the latest state (nothing, in a clone nobody may write to).
+
+    Written whole or not at all, private, and not synced to disk: a cache (a power cut loses it
+    at worst, and a torn one is not read), where syncing megabytes cost a read after each write
+    as much as the rest of its replay."""
+    from caseflow.core.safefiles import replace_cache_file
 
     # (a read-only clone, or something not plain data: the next run replays again)
     with contextlib.suppress(OSError, ValueError):
         data = marshal.dumps((STATE_VERSION, policy, dict(fields)))
         state_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(state_dir / LATEST, data)
+        replace_cache_file(state_dir / LATEST, data)
         for earlier in _EARLIER:
             (state_dir / earlier).unlink(missing_ok=True)
 

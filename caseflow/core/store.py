@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from caseflow.core import journal, layout, sync_journal
+from caseflow.core import journal, layout, sync_journal, write_notes
 from caseflow.core.git import commit as git_commit
 from caseflow.core.git import history, listing, locks, merging, objects
 from caseflow.core.git.commit import CONFLICT_MARKER, Author, commit_message
@@ -190,6 +190,16 @@ class Store:
         with self.try_lock() as mine:
             return listing.status_under(self.root, folder, mine, inner_rules)
 
+    def status_and_files_at(
+        self, folder: str, inner_rules: bool, commit: str, folders: list[str]
+    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        """:func:`caseflow.core.git.listing.status_and_files_at` (git does not refresh its index)."""
+        return listing.status_and_files_at(self.root, folder, inner_rules, commit, folders)
+
+    def files_at_commit(self, commit: str, folders: list[str]) -> dict[str, tuple[str, str]]:
+        """:func:`caseflow.core.git.listing.entries_at`: ``{path: (mode, blob)}`` under ``folders``."""
+        return listing.entries_at(self.root, commit, folders)
+
     def staged_since(self, folder: str, since: str) -> list[str]:
         """:func:`caseflow.core.git.listing.staged_since`: what git's index changed under ``folder``."""
         return listing.staged_since(self.root, folder, since)
@@ -355,6 +365,9 @@ class Store:
                     commit = git_commit.commit_tree(self.root, tree, before_head, message, env, sign_args)
                     journal.reached("commit", commit=commit)
                     git_commit.move_head_from(self.root, before_head, commit, message)
+                    stamp = listing.index_stamp(self.root)
+                    if stamp is not None:  # git's index stages exactly this commit now: the next read need not ask
+                        write_notes.record(self.root, write_notes.WriteNote(before_head, commit, stamp, tuple(paths)))
                 else:
                     git_commit.commit_paths(self.root, message, paths, env)
                     commit = _head(self.root) or ""

@@ -24,7 +24,7 @@ from caseflow.core.parallel import chunked, map_chunks
 from caseflow.core.textpolicy import read_document_bytes
 from caseflow.errors import DocumentError, Problem
 from caseflow.index.cold_progress import terminal_progress
-from caseflow.index.database import PARSED_NOTE, Parsed, document_key
+from caseflow.index.database import PARSED_KEPT_NOTE, PARSED_NOTE, Parsed, document_key
 from caseflow.index.fingerprint import fingerprint_of
 from caseflow.index.snapshot import Snapshot, TreeFile, take_snapshot
 
@@ -52,14 +52,22 @@ def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
     parsed = repo.index.note(PARSED_NOTE)
     if parsed == listing:
         return snapshot
-    if snapshot.changed_since is not None and parsed == snapshot.changed_since[0]:
+    kept_listing = snapshot.changed_since[0] if snapshot.changed_since is not None else None
+    kept_parsed = kept_listing is not None and kept_listing in (parsed, repo.index.note(PARSED_KEPT_NOTE))
+    if kept_parsed:
         # Every document was parsed as the kept listing had them: only the clients changed since
         # may have new ones (after a write, one), and only theirs are looked up.
+        assert snapshot.changed_since is not None
         files = [f for c in snapshot.changed_since[1] for f in snapshot.of(c) if f.readable]
         known = repo.index.known_of(f.key for f in files)
         missing = [f for f in files if f.key not in known]
     else:
-        unparsed = snapshot.keys() - repo.index.known()
+        known = repo.index.known()
+        present = snapshot.keys()
+        unparsed = present - known
+        # Every document the kept listing had is parsed too once those of the clients changed since
+        # are (the others' are this snapshot's): the next reads after writes look at theirs alone.
+        kept_parsed = kept_listing is not None and all(k in known or k in present for k in snapshot.kept_keys())
         # (Files made only for the clients with a document not parsed yet: after a write, one or two.)
         missing = [
             f
@@ -71,12 +79,15 @@ def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
     if missing:
         _index_all(repo, missing, progress)
     # Many documents went away (or changed): so did what was derived from them.
-    if repo.index.prune(snapshot.keys, about=sum(map(len, snapshot.entries.values()))):
+    pruned = repo.index.prune(snapshot.keys, about=snapshot.entry_count())
+    if pruned:
         from caseflow.index.database import check_key
 
         live_checks = {check_key(f.path, f.blob) for f in snapshot.files if f.readable}
         repo.index.prune_derived(live_checks, set(snapshot.entries))
     repo.index.set_note(PARSED_NOTE, listing)
+    if pruned or kept_parsed:  # (pruned: the kept listing's documents of the clients changed since may be gone)
+        repo.index.set_note(PARSED_KEPT_NOTE, "" if pruned or kept_listing is None else kept_listing)
     return snapshot
 
 
@@ -350,25 +361,29 @@ def _memoized(
     if bundled is not None and len(bundled) == len(client_ids):
         _carry(repo, carried_as, snapshot, bundled)
         return bundled
-    digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in client_ids}
     # After a change (a write): the last whole set holds every other client's result, with the
-    # digest each was made from; else each client's stored result (one decode of them all).
-    latest = repo.index.latest_bundle(kind) if whole else None
+    # digest of the client's documents each was made from (and the same ``extra``); else each
+    # client's stored result (one decode of them all).
+    mark = "\0".join(extra)
+    current = {client_id: snapshot.client_digest(client_id) for client_id in client_ids}
+    latest = repo.index.latest_bundle(kind, mark) if whole else None
+    results = {}
+    digests = {}  # (of the kind and ``extra`` too: what each stored result is kept with)
     if latest is not None:
         kept_digests, kept_results = latest
-        results = {c: kept_results[c] for c, digest in digests.items() if kept_digests.get(c) == digest}
-        missing = [c for c in client_ids if c not in results]
-        if len(missing) > len(client_ids) // 2:  # (not near: a few clients' set, or much changed)
-            latest = None
+        results = {c: kept_results[c] for c, digest in current.items() if kept_digests.get(c) == digest}
+        if len(client_ids) - len(results) > len(client_ids) // 2:  # (not near: a few clients' set, or much changed)
+            latest, results = None, {}
     if latest is None:  # (a few clients: only theirs decoded, not every client's)
         stored = repo.index.memos(kind) if whole else repo.index.memos_of(kind, client_ids)
-        results = {}
+        digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in client_ids}
         for client_id, digest in digests.items():
             found = stored.get(client_id)
             if found is not None and found[0] == digest:
                 results[client_id] = found[1]
     stale = [c for c in client_ids if c not in results]
     if latest is not None and stale:  # the stored ones may be newer than the bundle: look there first
+        digests = {client_id: snapshot.digest(client_id, kind, *extra) for client_id in stale}
         stored_now = repo.index.memos_of(kind, stale)
         for client_id in stale:
             found = stored_now.get(client_id)
@@ -377,7 +392,7 @@ def _memoized(
         stale = [c for c in stale if c not in results]
     _compute_stale(repo, kind, compute, stale, digests, results, progress)
     if whole:
-        repo.index.put_bundle(kind, whole, digests, results)
+        repo.index.put_bundle(kind, whole, current, results, mark=mark)
     _carry(repo, carried_as, snapshot, results)
     return results
 

@@ -42,6 +42,9 @@ FORMAT_VERSION = 3
 POLICY_VERSION = "plain-3"
 #: The note naming the last listing whose every document was parsed (or tried: a bad one is not kept).
 PARSED_NOTE = "parsed-listing"
+#: The note naming the last kept staged listing whose every document was parsed: a read after
+#: writes since need look only at the written clients' documents.
+PARSED_KEPT_NOTE = "parsed-kept-listing"
 #: Whole sets of results kept per kind (see ``bundles``).
 _BUNDLES_KEPT = 4
 
@@ -280,31 +283,39 @@ class CaseIndex:
     def bundle(self, kind: str, key: str) -> dict[str, Any] | None:
         """The whole set of one kind's results kept under ``key``, if it is the one kept."""
         rows = self._query("SELECT data FROM bundles WHERE kind = ? AND key = ?", (kind, key))
-        found = _bundle(rows[0][0]) if rows else None
+        found = _bundle(rows[0][0], None) if rows else None
         return found[1] if found is not None else None
 
-    def latest_bundle(self, kind: str) -> tuple[dict[str, str], dict[str, Any]] | None:
+    def latest_bundle(self, kind: str, mark: str = "") -> tuple[dict[str, str], dict[str, Any]] | None:
         """The whole set of one kind's results kept last, with each client's digest: after a
         change, all but the changed clients' results are still good (``{client: digest}``, results)."""
-        return next(self.recent_bundles(kind), None)
+        return next(self.recent_bundles(kind, mark), None)
 
-    def recent_bundles(self, kind: str) -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
-        """The whole sets of one kind kept, newest first (each decoded only when reached)."""
+    def recent_bundles(self, kind: str, mark: str = "") -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
+        """The whole sets of one kind kept with ``mark``, newest first (each decoded only when reached)."""
         for (rowid,) in self._query("SELECT rowid FROM bundles WHERE kind = ? ORDER BY rowid DESC", (kind,)):
             rows = self._query("SELECT data FROM bundles WHERE rowid = ?", (rowid,))
-            found = _bundle(rows[0][0]) if rows else None
+            found = _bundle(rows[0][0], mark) if rows else None
             if found is not None:
                 yield found
 
     def put_bundle(
-        self, kind: str, key: str, digests: Mapping[str, str], results: Mapping[str, Any], family: str = ""
+        self,
+        kind: str,
+        key: str,
+        digests: Mapping[str, str],
+        results: Mapping[str, Any],
+        family: str = "",
+        mark: str = "",
     ) -> None:
         """Keep a whole set of one kind's results under ``key`` (with each client's digest), with
         the few kept last (whole caseloads and a few workers' ones). ``family``: a prefix that
         kinds made per day or per argument share (``due-list/``): only the few newest of all of
-        them are kept, so that they do not pile up day after day."""
+        them are kept, so that they do not pile up day after day. ``mark``: what else the results
+        depend on (such as today's date), where the digests do not say it: a set is mended from
+        an earlier one only of the same mark."""
         try:
-            data = marshal.dumps((_BUNDLE_LAYOUT, dict(digests), dict(results)))
+            data = marshal.dumps((_BUNDLE_LAYOUT, mark, dict(digests), dict(results)))
         except ValueError:  # not plain data: nothing to keep
             return
         self._write("DELETE FROM bundles WHERE kind = ? AND key = ?", [(kind, key)])  # (last: the newest rowid)
@@ -429,18 +440,21 @@ class _Foreign(Exception):
     """The file is a database, but not caseflow's index."""
 
 
-#: What a bundle holds: (this, {client: digest}, {client: result}); anything else is not used.
-_BUNDLE_LAYOUT = 2
+#: What a bundle holds: (this, mark, {client: digest}, {client: result}); anything else is not used.
+_BUNDLE_LAYOUT = 3
 
 
-def _bundle(data: bytes) -> tuple[dict[str, str], dict[str, Any]] | None:
+def _bundle(data: bytes, mark: str | None) -> tuple[dict[str, str], dict[str, Any]] | None:
+    """A bundle's digests and results (None: not one, or ``mark`` is not its own; None: any)."""
     try:
         found = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return None
-    if not (isinstance(found, tuple) and len(found) == 3 and found[0] == _BUNDLE_LAYOUT):
+    if not (isinstance(found, tuple) and len(found) == 4 and found[0] == _BUNDLE_LAYOUT):
         return None
-    _, digests, results = found
+    _, kept_mark, digests, results = found
+    if mark is not None and kept_mark != mark:
+        return None
     return (digests, results) if isinstance(digests, dict) and isinstance(results, dict) else None
 
 
@@ -482,7 +496,7 @@ def _open(target: Path) -> sqlite3.Connection:
         if row is None or row[0] != POLICY_VERSION:
             with db:
                 db.execute("DELETE FROM docs")
-                db.execute("DELETE FROM meta WHERE key = ?", (PARSED_NOTE,))
+                db.execute("DELETE FROM meta WHERE key IN (?, ?)", (PARSED_NOTE, PARSED_KEPT_NOTE))
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('policy', ?)", (POLICY_VERSION,))
     except BaseException:
         db.close()

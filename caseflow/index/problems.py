@@ -230,13 +230,19 @@ def _judged_again(
     touched: set[str] = set()
     since = kept.get("head")
     if since != head:
-        from caseflow.core.git import objects, replay
+        from caseflow.core import write_notes
 
-        if not (since and head and replay.is_ancestor(repo.root, since, head)):
+        if not (since and head):
             return None
+        changed = write_notes.paths_between(repo.root, since, head)  # (after caseflow's own writes: no git)
+        if changed is None:
+            from caseflow.core.git import objects, replay
+
+            if not replay.is_ancestor(repo.root, since, head):
+                return None
+            changed = set(objects.changed_paths(repo.root, since, head, casefiles.CLIENTS_DIR))
         prefix = f"{casefiles.CLIENTS_DIR}/"
-        touched = {p.split("/")[1] for p in objects.changed_paths(repo.root, since, head, casefiles.CLIENTS_DIR)
-                   if p.startswith(prefix) and p.count("/") >= 2}  # fmt: skip
+        touched = {p.split("/")[1] for p in changed if p.startswith(prefix) and p.count("/") >= 2}
     stale = [c for c, digest in digests.items() if c in touched or kept_digests.get(c) != digest]
     if len(stale) > len(everyone) // 2:
         return None

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from caseflow.core import write_notes
 from caseflow.core.case import blob_id
 from caseflow.core.casefiles import CLIENTS_DIR, DOCUMENT_SUFFIXES, MERGED_DIR, client_documents, client_ids
 from caseflow.core.ids import CLIENT_ID_PATTERN
@@ -84,6 +85,8 @@ class Snapshot:
     #: Taken from a kept listing: its :meth:`listing_key` and the clients whose entries may differ
     #: from it (changed since, in git's index or the working tree).
     changed_since: tuple[str, Sequence[str]] | None = field(default=None, repr=False)
+    #: That kept listing's entries.
+    _kept_entries: Mapping[str, list[Entry]] = field(default_factory=dict, repr=False)
 
     @property
     def clients(self) -> list[str]:
@@ -106,6 +109,24 @@ class Snapshot:
         if self._counts is not None and not getattr(self.entries, "loaded", True):
             return self._counts.get(client_id, 0)
         return len(self.entries.get(client_id, ()))
+
+    def entry_count(self) -> int:
+        """How many entries all the clients' folders hold (from a kept listing's counts where its
+        entries were not read)."""
+        if self._counts is not None and not getattr(self.entries, "loaded", True):
+            return sum(self._counts.values())
+        return sum(map(len, self.entries.values()))
+
+    def kept_keys(self) -> set[str]:
+        """The index key of every readable document the kept listing this was taken from had in
+        the folders of the clients changed since (none if it was not taken from one)."""
+        changed = self.changed_since[1] if self.changed_since is not None else ()
+        return {
+            ("md:" if inner.endswith(".md") else "yaml:") + blob
+            for client_id in changed
+            for inner, blob, _ in self._kept_entries.get(client_id, ())
+            if blob
+        }
 
     def keys(self) -> set[str]:
         """The index key of every readable document."""
@@ -193,6 +214,12 @@ def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot 
 
     Where git's index has moved on since the listing was kept, the clients whose staged files
     differ from the listing's base commit are taken again too."""
+    stamp = store.index_stamp()
+    if stamp is not None and stamp != kept.stamp:  # (caseflow's own writes since: they say what changed)
+        notes = write_notes.since(store.root, kept.base, stamp)
+        after_writes = _after_writes(store, index, kept, stamp, notes) if notes is not None else None
+        if after_writes is not None:
+            return after_writes
     changed = store.status_under(CLIENTS_DIR, kept.inner_rules)
     # (Read after the status: git status may have refreshed the file stamps in git's index.)
     stamp = store.index_stamp()
@@ -226,16 +253,66 @@ def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot 
             entries=kept.entries, _digests=dict(kept.digests), _listing_key=kept.listing_key, _counts=kept.counts
         )
     else:
-        left_out = set(touched)
-        entries = {c: e for c, e in kept.entries.items() if c not in left_out}
-        entries.update(part.entries)  # (a client whose files were all deleted has none: gone)
-        part.entries = {c: entries[c] for c in sorted(entries)}  # in git's order, as a whole listing gives
-        part._digests = {c: d for c, d in kept.digests.items() if c not in left_out}
-        part.changed_since = (kept.listing_key, touched)
-        snapshot = part
+        snapshot = _with_taken_again(kept, part, touched)
     if stamp != kept.stamp:  # kept again for the next command, which then asks git for the status alone
         _keep(store, snapshot, staged, changed, stamp, kept.inner_rules, only_as_committed=True)
     return snapshot
+
+
+#: Writes noted since the kept listing from which it is kept again (before that, each read takes
+#: the written clients' folders again from the notes: cheaper than keeping every client's entries).
+_NOTES_KEPT_AGAIN_FROM = 8
+
+
+def _after_writes(
+    store: Store, index: CaseIndex, kept: StagedListing, stamp: bytes, notes: list[write_notes.WriteNote]
+) -> Snapshot | None:
+    """The snapshot after caseflow's own writes since the kept listing's commit (``notes``): git's
+    index stages the last one's commit, so the written clients' files are that commit's, and git
+    is asked for the working tree's status alone (without refreshing its index: the write left its
+    stat data fresh, and rewriting the 10 MB file of a large caseload is most of what a ``git
+    status`` right after a commit costs). None where the notes do not serve."""
+    written = {c for note in notes for path in note.paths if (c := _client_of(path)) and _is_client_id(c)}
+    if len(written) > _MOST_CHANGED_CLIENTS or any(p.endswith("/.gitignore") for n in notes for p in n.paths):
+        return None  # (an ignore rule written: what the kept listing says of the rules is stale)
+    commit = notes[-1].commit
+    try:
+        changed, staged = store.status_and_files_at(
+            CLIENTS_DIR, kept.inner_rules, commit, [f"{_PREFIX}{c}" for c in sorted(written)]
+        )
+        edited = sorted({c for c in map(_client_of, changed) if c and _is_client_id(c)} - written)
+        if len(written) + len(edited) > _MOST_CHANGED_CLIENTS:
+            return None
+        if edited:  # (their staged files are the commit's too: git's index stages it whole)
+            staged.update(store.files_at_commit(commit, [f"{_PREFIX}{c}" for c in edited]))
+    except StoreError:
+        return None
+    if store.index_stamp() != stamp:
+        return None  # git's index moved meanwhile
+    remembered = index.stats() if changed else {}
+    part, stamps = _entries(store, staged, changed, remembered)
+    if stamps != remembered:
+        index.put_stats(stamps)
+    snapshot = _with_taken_again(kept, part, sorted(written.union(edited)))
+    if len(notes) >= _NOTES_KEPT_AGAIN_FROM:
+        _keep(store, snapshot, staged, changed, stamp, kept.inner_rules, base=commit)
+    return snapshot
+
+
+def _with_taken_again(kept: StagedListing, part: Snapshot, touched: list[str]) -> Snapshot:
+    """The kept listing with the ``touched`` clients' entries as ``part`` has them (their
+    digests made again; the others' entries read from the kept listing only if asked for)."""
+    left_out = set(touched)
+    if kept.counts is None:
+        entries = {c: e for c, e in kept.entries.items() if c not in left_out}
+        entries.update(part.entries)  # (a client whose files were all deleted has none: gone)
+        part.entries = {c: entries[c] for c in sorted(entries)}  # in git's order, as a whole listing gives
+    else:
+        overlaid = staged_listing.Overlaid(kept.entries, kept.counts, dict(part.entries), left_out)
+        part.entries, part._counts = overlaid, overlaid.counts
+    part._digests = {c: d for c, d in kept.digests.items() if c not in left_out}
+    part.changed_since, part._kept_entries = (kept.listing_key, touched), kept.entries
+    return part
 
 
 def _keep(
@@ -246,14 +323,17 @@ def _keep(
     stamp: bytes,
     inner_rules: bool,
     only_as_committed: bool = False,
+    base: str | None = None,
 ) -> None:
     """Save ``snapshot`` as the staged listing of git's index at ``stamp`` (``staged``: the staged
     entries of at least every client with a working-tree change), if git's index is still there.
 
     ``only_as_committed``: only where git's index stages what HEAD holds. A listing of something
     staged and not committed serves only while git's index stays so; the one it would replace
-    names a commit, from which the next listing can still be told by what changed since."""
-    base = store.head_if_staged_as_committed(CLIENTS_DIR) or ""
+    names a commit, from which the next listing can still be told by what changed since.
+    ``base``: the commit git's index stages, where that is known (else git is asked)."""
+    if base is None:
+        base = store.head_if_staged_as_committed(CLIENTS_DIR) or ""
     if only_as_committed and not base:
         return
     if stamp == store.index_stamp():  # (and still was while HEAD was compared with it)

@@ -144,3 +144,54 @@ class LazyEntries(Mapping[str, list[Entry]]):
 
     def get(self, client_id: str, default: Any = None) -> Any:
         return self.data.get(client_id, default)
+
+
+class Overlaid(Mapping[str, list[Entry]]):
+    """A kept listing's entries with a few clients' taken again (``fresh``: theirs, by client; a
+    client of ``taken_again`` missing from it has none now), read without unmarshalling the kept
+    ones until a client not taken again is asked for: after a write, a read needs one client's
+    entries and every client's digest and count, which the kept listing holds apart."""
+
+    def __init__(
+        self,
+        kept: Mapping[str, list[Entry]],
+        counts: Mapping[str, int],
+        fresh: dict[str, list[Entry]],
+        taken_again: set[str],
+    ) -> None:
+        self._kept = kept
+        self._fresh = fresh
+        self._taken_again = taken_again
+        #: How many entries each client has, in git's order (as a whole listing gives).
+        self.counts = {
+            c: len(fresh[c]) if c in taken_again else n
+            for c, n in counts.items()
+            if c not in taken_again or c in fresh  # (a client taken again with no entries: gone)
+        }
+        added = [c for c in fresh if c not in counts]
+        if added:
+            self.counts.update((c, len(fresh[c])) for c in added)
+            self.counts = {c: self.counts[c] for c in sorted(self.counts)}
+
+    @property
+    def loaded(self) -> bool:
+        return getattr(self._kept, "loaded", True)
+
+    def __getitem__(self, client_id: str) -> list[Entry]:
+        if client_id in self._taken_again:
+            return self._fresh[client_id]
+        return self._kept[client_id]
+
+    def get(self, client_id: str, default: Any = None) -> Any:
+        if client_id in self._taken_again:
+            return self._fresh.get(client_id, default)
+        return self._kept.get(client_id, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.counts)
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def __contains__(self, client_id: object) -> bool:
+        return client_id in self.counts

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from caseflow import open_repo
+from caseflow.core import ledger_state
 from caseflow.index import caseload, problems
 from caseflow.testing import git
 from tests.authority.conftest import ENV
@@ -250,3 +251,31 @@ def test_a_long_replay_from_nothing_runs_in_a_child_process_and_gives_the_same_l
     assert forks == [1, 1] and dataclasses.replace(here, replayed=0) == dataclasses.replace(whole, replayed=0)
     monkeypatch.setattr(ledger, "APART_FROM", total + 1)  # a short history: never a child
     assert built(apart=True).replayed == total and forks == [1, 1]
+
+
+def test_a_few_commits_replayed_onto_the_kept_state_are_not_kept_until_there_are_more(repo: Path) -> None:
+    """Saving the state costs a read after each write as much as replaying a few commits: it is
+    kept again once :data:`~caseflow.core.ledger.KEPT_FROM` commits were replayed onto it."""
+    from caseflow.core import ledger
+    from caseflow.core.layout import LOCAL_DIR
+
+    def built() -> ledger.Ledger:
+        return ledger.build(repo, lambda source, target: True, "intake", state_dir=repo / LOCAL_DIR, policy="test")
+
+    built()
+    state = repo / LOCAL_DIR / ledger_state.LATEST
+    kept = state.read_bytes()
+    for number in range(1, ledger.KEPT_FROM):
+        (repo / f"clients/{CLIENT}/note-{number}.md").write_text(f"# Note {number}\n")
+        commit_as(repo, "casey", f"commit {number}")
+        found = built()
+        assert found.replayed == number  # (replayed on from the state kept first, each time)
+        assert state.read_bytes() == kept
+    forge_approval(repo)  # (a breach among them)
+    commit_as(repo, "casey", "one more")
+    assert built().replayed == ledger.KEPT_FROM
+    assert state.read_bytes() != kept
+    again = built()
+    assert again.replayed == 0 and again.head == git(repo, "rev-parse", "HEAD").strip()
+    whole = ledger.build(repo, lambda source, target: True, "intake")
+    assert dataclasses.replace(again, replayed=0) == dataclasses.replace(whole, replayed=0)

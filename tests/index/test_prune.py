@@ -133,3 +133,34 @@ def test_a_long_running_process_carries_every_clients_result_when_it_computes_a_
     assert caseload.memoized(repo, "test", snapshot, ids[:1], compute) == {ids[0]: {"n": len(ids[0])}}
     assert caseload.memoized(repo, "test", snapshot, ids, compute) == {c: {"n": len(c)} for c in ids}
     assert computed == []  # a few asked for, then all: every one still carried
+
+
+def test_after_a_change_a_whole_set_is_mended_only_from_one_made_for_the_same_extra(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(A due list of another day: its clients' documents are the same, their results are not.)"""
+    monkeypatch.setattr(caseload, "BUNDLE_FROM", 1)
+    computed: list[str] = []
+
+    def compute_for(day: str):  # type: ignore[no-untyped-def]
+        def compute(chunk: list[str]) -> list[tuple[str, object]]:
+            computed.extend(chunk)
+            return [(c, f"{c} on {day}") for c in chunk]
+
+        return compute
+
+    def answer(day: str) -> dict[str, object]:
+        repo = open_repo(agency, environ={})
+        return caseload.memoized(repo, "test", repo.snapshot(), repo.client_ids(), compute_for(day), extra=[day])
+
+    ids = open_repo(agency, environ={}).client_ids()
+    assert answer("monday") == {c: f"{c} on monday" for c in ids}
+    record = agency / "clients" / ids[0] / "client.yaml"
+    record.write_text(record.read_text() + "\n")  # a change: the whole set is mended, not found
+    computed.clear()
+    assert answer("monday") == {c: f"{c} on monday" for c in ids}
+    assert computed == ids[:1]  # mended from the set made for the same day
+    record.write_text(record.read_text() + "\n")
+    computed.clear()
+    assert answer("tuesday") == {c: f"{c} on tuesday" for c in ids}
+    assert sorted(computed) == ids

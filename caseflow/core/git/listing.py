@@ -50,16 +50,11 @@ def _folder_listing(root: Path, folder: str, optional_locks: bool) -> tuple[dict
     where ignore rules apply, git then says which of them it ignores, as for any folder."""
     tree_out, status_out = run_concurrently(
         root,
-        ["ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", folder],
+        _tree_listing("HEAD", [folder]),
         ["status", "--porcelain=v2", "-z", "--untracked-files=no", "--no-renames", "--", folder],
         optional_locks=optional_locks,
     )
-    staged: dict[str, tuple[str, str]] = {}
-    for entry in tree_out.split("\0"):
-        info, _, path = entry.partition("\t")
-        if path:
-            mode, _, blob = info.split(" ")
-            staged[path] = (mode, blob)
+    staged = _tree_entries(tree_out)
     as_v1: list[str] = []  # the status as ``--porcelain=v1`` gives it, for what reads that
     for entry in status_out.split("\0"):
         kind, _, rest = entry.partition(" ")
@@ -102,6 +97,41 @@ def status_under(root: Path, folder: str, optional_locks: bool, inner_rules: boo
     a ``.gitignore`` is staged under ``folder``."""
     (status_out,) = run_concurrently(root, _status(folder, whole_tree=True), optional_locks=optional_locks)
     return _changed(root, folder, status_out, inner_rules=inner_rules)
+
+
+def status_and_files_at(
+    root: Path, folder: str, inner_rules: bool, commit: str, folders: list[str]
+) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """The working tree's status under ``folder`` (as :func:`status_under`) and, read at once,
+    ``{path: (mode, blob id)}`` of the files under ``folders`` as ``commit`` holds them (what git's
+    index stages there, where it stages that commit: no read of git's index). git may not refresh
+    its index meanwhile (its stat data is as fresh as the write that staged the commit left it)."""
+    commands = [_status(folder, whole_tree=True)]
+    if folders:
+        commands.append(_tree_listing(commit, folders))
+    status_out, *tree_out = run_concurrently(root, *commands)
+    return _changed(root, folder, status_out, inner_rules=inner_rules), _tree_entries("".join(tree_out))
+
+
+def entries_at(root: Path, commit: str, folders: list[str]) -> dict[str, tuple[str, str]]:
+    """``{path: (mode, blob id)}`` of the files under ``folders`` as ``commit`` holds them."""
+    (tree_out,) = run_concurrently(root, _tree_listing(commit, folders))
+    return _tree_entries(tree_out)
+
+
+def _tree_listing(commit: str, folders: list[str]) -> list[str]:
+    return ["ls-tree", "-r", "-z", "--full-tree", commit, "--", *folders]
+
+
+def _tree_entries(tree_out: str) -> dict[str, tuple[str, str]]:
+    """Every entry of ``git ls-tree -z`` output (links and submodules too): ``{path: (mode, id)}``."""
+    found: dict[str, tuple[str, str]] = {}
+    for entry in tree_out.split("\0"):
+        info, _, path = entry.partition("\t")
+        if path:
+            mode, _, blob = info.split(" ")
+            found[path] = (mode, blob)
+    return found
 
 
 def staged_since(root: Path, folder: str, since: str) -> list[str]:

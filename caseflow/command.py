@@ -16,4 +16,40 @@ def main() -> None:
         sys.exit(code)
     from caseflow.cli import main as run_here
 
-    run_here()
+    try:
+        run_here()
+    except SystemExit as done:
+        leave(done.code)
+    leave(0)
+
+
+def leave(code: object) -> None:
+    """End the process as ``sys.exit(code)`` would, without taking the interpreter down object by
+    object: what ``atexit`` was asked to do is done and the output flushed, and then the process
+    ends. (At 10,000 clients a command holds a few hundred thousand objects, and freeing them one by
+    one costs 20-40 ms after the answer is written; the system takes the memory back at once.)
+
+    Only where no other thread runs, which Python would wait for; else as Python ends."""
+    import os
+    import threading
+
+    if threading.active_count() > 1:
+        raise SystemExit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # (as Python says a message given to sys.exit)
+        print(code, file=sys.stderr)
+        status = 1
+    import atexit
+
+    atexit._run_exitfuncs()  # (multiprocessing's pools, temporary folders, logging: as at any exit)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:  # the reader went (`caseflow due --all | head`): nothing more to say
+            status = status or 1
+        except (OSError, ValueError):
+            status = status or 120  # (as Python ends when it cannot flush its output)
+    os._exit(status)

@@ -665,7 +665,8 @@ def build(
         replayer = Replayer(root, ledger, allows, initial_stage, state_dir, gates, signature_dir)
         replayer.run(replay.walk(root, revisions), progress)
         ledger.head = head
-        if state_dir is not None and earlier is None and (start is None or ledger.replayed >= KEPT_FROM):
+        # (From the base state: the latest leads elsewhere, and is replaced, lest each command try it first.)
+        if state_dir is not None and earlier is None and (start != ledger_state.LATEST or ledger.replayed >= KEPT_FROM):
             if start == ledger_state.LATEST:  # (the state it went on from is kept too, as the base of the next)
                 ledger_state.keep_as_base(state_dir)
             ledger_state.save(state_dir, ledger, policy)
@@ -698,16 +699,19 @@ def _kept_on_the_way(
         sources += [ledger_state.LATEST, ledger_state.BASE]
     for source in sources:
         if source == "earlier":
-            found = earlier
+            at = earlier.head if earlier is not None else None
         else:
             assert state_dir is not None
-            found = ledger_state.load(state_dir, policy, source)
-        if found is None or not found.head:
+            at = ledger_state.head_of(state_dir, source, policy)  # (loaded whole only if it leads here)
+        if not at or (at != head and not replay.is_ancestor(root, at, head)):
             continue
-        if found.head == head:
+        if source == "earlier":
+            assert earlier is not None
+            return (earlier if at == head else ledger_state.copied(earlier)), source
+        assert state_dir is not None
+        found = ledger_state.load(state_dir, policy, source)
+        if found is not None and found.head == at:
             return found, source
-        if replay.is_ancestor(root, found.head, head):
-            return (ledger_state.copied(found) if found is earlier else found), source
     return None, None
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 #: Changes whenever what is kept, or how, does: a state of another version is replayed afresh.
-STATE_VERSION = 8
+STATE_VERSION = 9
 #: The kept states: the latest, and the one a replay last went on from.
 LATEST, BASE = "verified.bin", "verified-base.bin"
 #: What earlier versions kept (JSON), removed when a state is kept.
@@ -180,20 +181,26 @@ def load_fields(state_dir: Path, policy: str, name: str = LATEST) -> dict[str, A
     """The fields of the state kept under ``name`` for ``policy`` (None: none, another version or
     policy, or unreadable)."""
     try:
-        version, kept_policy, fields = marshal.loads((state_dir / name).read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
+        version, kept_policy, _, fields = unpacked((state_dir / name).read_bytes())
+    except (OSError, EOFError, ValueError, TypeError, struct.error):
         return None
     if version != STATE_VERSION or kept_policy != policy or not isinstance(fields, dict):
         return None
     return fields
 
 
-def head_of(state_dir: Path, name: str = LATEST) -> str | None:
-    """The commit the state kept under ``name`` is of, whatever its policy (None: none kept)."""
+def head_of(state_dir: Path, name: str = LATEST, policy: str | None = None) -> str | None:
+    """The commit the state kept under ``name`` is of (of ``policy``, where given), read without
+    the state itself: None where none is kept (or of another version or policy)."""
     try:
-        _, _, fields = marshal.loads((state_dir / name).read_bytes())
-        head = fields.get("head")
-    except (OSError, EOFError, ValueError, TypeError, AttributeError):
+        with open(state_dir / name, "rb") as handle:
+            (size,) = _HEADER_SIZE.unpack(handle.read(_HEADER_SIZE.size))
+            if size > _MOST_HEADER:
+                return None
+            version, kept_policy, head = marshal.loads(handle.read(size))
+    except (OSError, EOFError, ValueError, TypeError, struct.error):
+        return None
+    if version != STATE_VERSION or (policy is not None and kept_policy != policy):
         return None
     return head if isinstance(head, str) else None
 
@@ -208,11 +215,35 @@ def save_fields(state_dir: Path, fields: Mapping[str, Any], policy: str) -> None
 
     # (a read-only clone, or something not plain data: the next run replays again)
     with contextlib.suppress(OSError, ValueError):
-        data = marshal.dumps((STATE_VERSION, policy, dict(fields)))
+        data = packed(STATE_VERSION, policy, dict(fields))
         state_dir.mkdir(parents=True, exist_ok=True)
         replace_cache_file(state_dir / LATEST, data)
         for earlier in _EARLIER:
             (state_dir / earlier).unlink(missing_ok=True)
+
+
+#: A state's file: the size of its header, the header (version, policy, head), then the fields.
+_HEADER_SIZE = struct.Struct("<Q")
+#: More than a header's size: not a kept state.
+_MOST_HEADER = 1 << 16
+
+
+def packed(version: int, policy: str, fields: dict[str, Any]) -> bytes:
+    """A state's file (its head is read apart: the state of a commit HEAD no longer leads from is
+    not loaded whole to find that out)."""
+    header = marshal.dumps((version, policy, fields.get("head")))
+    return _HEADER_SIZE.pack(len(header)) + header + marshal.dumps(fields)
+
+
+def unpacked(data: bytes) -> tuple[Any, Any, Any, Any]:
+    """(version, policy, head, fields) of a state's file (a ValueError, EOFError or struct.error if
+    it is not one)."""
+    (size,) = _HEADER_SIZE.unpack_from(data)
+    if size > _MOST_HEADER:
+        raise ValueError("not a kept state")
+    start = _HEADER_SIZE.size
+    version, policy, head = marshal.loads(data[start : start + size])
+    return version, policy, head, marshal.loads(memoryview(data)[start + size :])
 
 
 def keep_as_base(state_dir: Path) -> None:

@@ -191,10 +191,12 @@ class Store:
             return listing.status_under(self.root, folder, mine, inner_rules)
 
     def status_and_files_at(
-        self, folder: str, inner_rules: bool, commit: str, folders: list[str]
-    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-        """:func:`caseflow.core.git.listing.status_and_files_at` (git does not refresh its index)."""
-        return listing.status_and_files_at(self.root, folder, inner_rules, commit, folders)
+        self, folder: str, inner_rules: bool, commit: str, folders: list[str], refresh: bool
+    ) -> tuple[listing.HeadStatus, dict[str, tuple[str, str]]]:
+        """:func:`caseflow.core.git.listing.status_and_files_at`; git may refresh its own index
+        only where ``refresh`` asks it to and no caseflow command is writing."""
+        with self.try_lock() as mine:
+            return listing.status_and_files_at(self.root, folder, inner_rules, commit, folders, refresh and mine)
 
     def files_at_commit(self, commit: str, folders: list[str]) -> dict[str, tuple[str, str]]:
         """:func:`caseflow.core.git.listing.entries_at`: ``{path: (mode, blob)}`` under ``folders``."""

@@ -46,25 +46,28 @@ def record(root: Path, note: WriteNote) -> None:
         replace_cache_file(root / WRITE_NOTES, marshal.dumps((_FORMAT, [tuple(n) for n in notes])))
 
 
-def since(root: Path, base: str, stamp: bytes) -> list[WriteNote] | None:
-    """The writes from the commit ``base`` on, each going on from the one before, the last of which
-    left git's index as it is now (``stamp``); None where the notes do not tell (git's index was
-    changed otherwise since, or ``base`` is not where a noted write went on from)."""
+def since(root: Path, base: str, stamp: bytes | None = None) -> list[WriteNote] | None:
+    """The writes from the commit ``base`` on, each going on from the one before: up to the one
+    that left git's index as it is now (``stamp``) where one did, else up to the last one that
+    leads there. None where no noted write went on from ``base``.
+
+    Whether HEAD is still the last one's commit, and git's index still stages it, is the caller's
+    to check (``git status`` says both: a refresh by git itself changes the checksum alone)."""
     if not base:
         return None
     notes = _load(root)
-    last = next((i for i in range(len(notes) - 1, -1, -1) if notes[i].stamp == stamp), None)
-    if last is None:
-        return None
-    chain = [notes[last]]
-    for note in reversed(notes[:last]):  # back along the parents, to ``base``
+    ends = [i for i in range(len(notes) - 1, -1, -1) if notes[i].stamp == stamp]
+    ends += [i for i in range(len(notes) - 1, -1, -1) if i not in ends]
+    for last in ends:
+        chain = [notes[last]]
+        for note in reversed(notes[:last]):  # back along the parents, to ``base``
+            if chain[-1].parent == base:
+                break
+            if note.commit == chain[-1].parent:
+                chain.append(note)
         if chain[-1].parent == base:
-            break
-        if note.commit == chain[-1].parent:
-            chain.append(note)
-    if chain[-1].parent != base:
-        return None
-    return chain[::-1]
+            return chain[::-1]
+    return None
 
 
 def paths_between(root: Path, since: str, until: str) -> set[str] | None:

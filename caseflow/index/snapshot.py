@@ -267,36 +267,59 @@ _NOTES_KEPT_AGAIN_FROM = 8
 def _after_writes(
     store: Store, index: CaseIndex, kept: StagedListing, stamp: bytes, notes: list[write_notes.WriteNote]
 ) -> Snapshot | None:
-    """The snapshot after caseflow's own writes since the kept listing's commit (``notes``): git's
-    index stages the last one's commit, so the written clients' files are that commit's, and git
-    is asked for the working tree's status alone (without refreshing its index: the write left its
-    stat data fresh, and rewriting the 10 MB file of a large caseload is most of what a ``git
-    status`` right after a commit costs). None where the notes do not serve."""
-    written = {c for note in notes for path in note.paths if (c := _client_of(path)) and _is_client_id(c)}
-    if len(written) > _MOST_CHANGED_CLIENTS or any(p.endswith("/.gitignore") for n in notes for p in n.paths):
-        return None  # (an ignore rule written: what the kept listing says of the rules is stale)
-    commit = notes[-1].commit
+    """The snapshot after caseflow's own writes since the kept listing's commit (``notes``). Where
+    HEAD is a write's commit and git's index stages it (one ``git status`` says both), the written
+    clients' files are that commit's and the others' are the kept listing's: git's index is read
+    once, by the status. Git may not refresh its index where it is as a write left it (the write
+    left its stat data fresh, and rewriting the 10 MB file of a large caseload is most of what a
+    ``git status`` right after a commit costs). None where the notes do not serve."""
+    written = _clients_written(notes)
+    if written is None:
+        return None
+    as_written = stamp == notes[-1].stamp
     try:
-        changed, staged = store.status_and_files_at(
-            CLIENTS_DIR, kept.inner_rules, commit, [f"{_PREFIX}{c}" for c in sorted(written)]
+        status, staged = store.status_and_files_at(
+            CLIENTS_DIR, kept.inner_rules, notes[-1].commit, _folders(written), refresh=not as_written
         )
+        if status.head != notes[-1].commit:  # (HEAD moved back along the writes: a soft reset)
+            notes = notes[: next((i + 1 for i, n in enumerate(notes) if n.commit == status.head), 0)]
+            written = _clients_written(notes)
+            if not notes or written is None:
+                return None
+            staged = store.files_at_commit(status.head, _folders(written))
+        if status.staged_apart:
+            return None  # something staged by hand (or a merge under way): as git's index lists it
+        changed = status.changed
         edited = sorted({c for c in map(_client_of, changed) if c and _is_client_id(c)} - written)
         if len(written) + len(edited) > _MOST_CHANGED_CLIENTS:
             return None
-        if edited:  # (their staged files are the commit's too: git's index stages it whole)
-            staged.update(store.files_at_commit(commit, [f"{_PREFIX}{c}" for c in edited]))
+        if edited:  # (their staged files are HEAD's too: git's index stages it, under clients/)
+            staged.update(store.files_at_commit(status.head, _folders(edited)))
     except StoreError:
         return None
-    if store.index_stamp() != stamp:
-        return None  # git's index moved meanwhile
     remembered = index.stats() if changed else {}
     part, stamps = _entries(store, staged, changed, remembered)
     if stamps != remembered:
         index.put_stats(stamps)
     snapshot = _with_taken_again(kept, part, sorted(written.union(edited)))
     if len(notes) >= _NOTES_KEPT_AGAIN_FROM:
-        _keep(store, snapshot, staged, changed, stamp, kept.inner_rules, base=commit)
+        now = store.index_stamp()  # (git may have refreshed its index: the same files, staged)
+        if now is not None:
+            _keep(store, snapshot, staged, changed, now, kept.inner_rules, base=status.head)
     return snapshot
+
+
+def _clients_written(notes: list[write_notes.WriteNote]) -> set[str] | None:
+    """The clients whose folders these writes changed (None: too many, or an ignore rule among
+    what they wrote, which makes what the kept listing says of the rules stale)."""
+    written = {c for note in notes for path in note.paths if (c := _client_of(path)) and _is_client_id(c)}
+    if len(written) > _MOST_CHANGED_CLIENTS or any(p.endswith("/.gitignore") for n in notes for p in n.paths):
+        return None
+    return written
+
+
+def _folders(client_ids: set[str] | list[str]) -> list[str]:
+    return [f"{_PREFIX}{c}" for c in sorted(client_ids)]
 
 
 def _with_taken_again(kept: StagedListing, part: Snapshot, touched: list[str]) -> Snapshot:

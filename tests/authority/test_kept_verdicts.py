@@ -279,3 +279,35 @@ def test_a_few_commits_replayed_onto_the_kept_state_are_not_kept_until_there_are
     assert again.replayed == 0 and again.head == git(repo, "rev-parse", "HEAD").strip()
     whole = ledger.build(repo, lambda source, target: True, "intake")
     assert dataclasses.replace(again, replayed=0) == dataclasses.replace(whole, replayed=0)
+
+
+def test_a_kept_state_that_does_not_lead_to_head_is_not_loaded_and_is_replaced(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(After a reset: the latest state is of a commit given up; telling so takes its head alone.)"""
+    from caseflow.core import ledger
+    from caseflow.core.layout import LOCAL_DIR
+
+    def built() -> ledger.Ledger:
+        return ledger.build(repo, lambda source, target: True, "intake", state_dir=repo / LOCAL_DIR, policy="test")
+
+    base = git(repo, "rev-parse", "HEAD").strip()
+    built()
+    for number in range(ledger.KEPT_FROM):  # (the latest state kept again, of a commit about to be given up)
+        (repo / f"clients/{CLIENT}/note-{number}.md").write_text(f"# Note {number}\n")
+        commit_as(repo, "casey", f"commit {number}")
+    built()
+    assert ledger_state.head_of(repo / LOCAL_DIR) == git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "reset", "-q", "--hard", base)
+    forge_approval(repo)
+    commit_as(repo, "casey", "after the reset")
+    loaded: list[str] = []
+    real = ledger_state.load
+    monkeypatch.setattr(
+        ledger_state, "load", lambda d, p, name=ledger_state.LATEST: (loaded.append(name), real(d, p, name))[1]
+    )
+    found = built()
+    assert loaded == [ledger_state.BASE] and found.replayed == 1
+    assert ledger_state.head_of(repo / LOCAL_DIR) == git(repo, "rev-parse", "HEAD").strip()  # kept in its place
+    loaded.clear()
+    assert built().replayed == 0 and loaded == [ledger_state.LATEST]

@@ -37,7 +37,8 @@ def test_a_kept_state_reads_back_as_it_was_kept(tmp_path: Path) -> None:
     assert found is not None and found.replayed == 0  # (of one run: never kept)
     found.replayed = kept.replayed
     assert found == kept
-    assert ledger_state.head_of(tmp_path) == kept.head
+    assert ledger_state.head_of(tmp_path) == ledger_state.head_of(tmp_path, policy="intake-policy") == kept.head
+    assert ledger_state.head_of(tmp_path, policy="another-policy") is None
     assert not (tmp_path / "verified.json").exists()
 
 
@@ -46,20 +47,23 @@ def test_another_policy_version_or_bytes_are_not_read(tmp_path: Path) -> None:
     assert ledger_state.load(tmp_path, "another-policy") is None
     assert ledger_state.load(tmp_path, "intake-policy", ledger_state.BASE) is None  # none kept
     state = tmp_path / ledger_state.LATEST
-    _, policy, fields = marshal.loads(state.read_bytes())
-    state.write_bytes(marshal.dumps((ledger_state.STATE_VERSION - 1, policy, fields)))
+    _, policy, _, fields = ledger_state.unpacked(state.read_bytes())
+    state.write_bytes(ledger_state.packed(ledger_state.STATE_VERSION - 1, policy, fields))
     assert ledger_state.load(tmp_path, "intake-policy") is None
+    assert ledger_state.head_of(tmp_path) is None
     version = ledger_state.STATE_VERSION
     for garbage in (
         b"",
         b"not marshal",
         marshal.dumps({"head": "c"}),
         marshal.dumps((version, "intake-policy", [1])),
-        marshal.dumps((version, "intake-policy", {"head": 1})),  # (fields missing)
+        ledger_state.packed(version, "intake-policy", {"head": 1}),  # (fields missing)
     ):
         state.write_bytes(garbage)
         assert ledger_state.load(tmp_path, "intake-policy") is None
         assert ledger_state.head_of(tmp_path) is None
+    state.write_bytes(ledger_state.packed(version, "intake-policy", {"head": "c" * 40})[:-3])  # torn
+    assert ledger_state.load(tmp_path, "intake-policy") is None  # (its head alone may still be read)
 
 
 def test_the_latest_becomes_the_base(tmp_path: Path) -> None:

@@ -130,12 +130,10 @@ def test_a_visit_does_not_import_jinja2(case_repo: Callable[..., Path]) -> None:
 
     path = case_repo({f"clients/{CLIENT}/client.yaml": CLIENT_YAML})
     probe = (
-        "import sys, runpy\n"
+        "import atexit, sys, runpy\n"
         "sys.argv = ['caseflow', *sys.argv[1:]]\n"
-        "try:\n"
-        "    runpy.run_module('caseflow', run_name='__main__')\n"
-        "except SystemExit as exit:\n"
-        "    print('exit', exit.code, 'jinja2' in sys.modules, file=sys.stderr)\n"
+        "atexit.register(lambda: print('jinja2', 'jinja2' in sys.modules, file=sys.stderr))\n"
+        "runpy.run_module('caseflow', run_name='__main__')\n"
     )
     env = {**os.environ, **ONLY_BUILTIN_PLUGINS, "CASEFLOW_USER": "casey", "CASEFLOW_TODAY": "2026-11-14"}
     done = subprocess.run(
@@ -146,6 +144,6 @@ def test_a_visit_does_not_import_jinja2(case_repo: Callable[..., Path]) -> None:
         text=True,
         check=False,
     )
-    assert done.stderr.strip().splitlines()[-1] == "exit 0 False", done.stderr
+    assert (done.returncode, done.stderr.strip().splitlines()[-1]) == (0, "jinja2 False"), done.stderr
     note = next((path / "clients" / CLIENT / "visits").glob("2026-11-14-phone*.md")).read_text()
     assert "client: C-7K2M9Q" in note and "Called; all well." in note

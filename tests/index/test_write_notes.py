@@ -66,6 +66,42 @@ def test_after_writes_the_read_neither_reads_nor_rewrites_git_index(
     assert after.changed_since is not None and set(after.changed_since[1]) == {first, second, third, fourth}
 
 
+def test_git_refreshing_its_index_after_a_write_costs_the_read_no_read_of_it(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(``git status`` rewrites git's index after a commit: the staged files are the same.)"""
+    keep_listing(agency)
+    first = clients(agency)[0]
+    write(agency, first, "555-0107")
+    stamp = index_stamp(agency)
+    (agency / "clients" / first / "client.yaml").touch()  # (so that git has stat data to refresh)
+    git(agency, "status", "--porcelain")
+    assert index_stamp(agency) != stamp
+    asked = asked_of_git_index(monkeypatch)
+    after = taken(agency, kept=True)
+    assert asked == []
+    monkeypatch.undo()
+    assert dict(after.entries) == snapshot_of_everything(agency)
+
+
+def test_a_soft_reset_back_along_the_writes_is_listed_at_the_commit_head_names(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep_listing(agency)
+    first, second, *_ = clients(agency)
+    write(agency, first, "555-0108")
+    write(agency, second, "555-0109")
+    git(agency, "reset", "-q", "--soft", "HEAD~1")  # git's index still stages the second write
+    after = taken(agency, kept=True)
+    assert dict(after.entries) == snapshot_of_everything(agency)
+    git(agency, "reset", "-q", "--mixed", "HEAD")  # now it stages HEAD: the first write's commit
+    asked = asked_of_git_index(monkeypatch)
+    after = taken(agency, kept=True)
+    assert asked == []
+    monkeypatch.undo()
+    assert dict(after.entries) == snapshot_of_everything(agency)
+
+
 def test_a_client_folder_a_write_makes_is_listed_in_its_place(agency: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     keep_listing(agency)
     repo = open_repo(agency, environ={})
@@ -156,8 +192,10 @@ def test_notes_lead_from_a_commit_through_the_writes_made_one_after_another(tmp_
     ]
     assert [n.commit for n in write_notes.since(tmp_path, "b", b"2") or []] == ["c"]
     assert write_notes.since(tmp_path, "a", b"1") == [note("a", "b", b"1", ("clients/C-1/x.yaml",))]
-    assert write_notes.since(tmp_path, "x", b"2") is None  # not where the writes went on from
-    assert write_notes.since(tmp_path, "a", b"7") is None  # git's index as no write left it
+    assert [n.commit for n in write_notes.since(tmp_path, "x", b"2") or []] == ["y"]  # (another line)
+    # git's index as no write left it (refreshed by git, or changed by hand: git status tells which)
+    assert [n.commit for n in write_notes.since(tmp_path, "a", b"7") or []] == ["b", "c"]
+    assert write_notes.since(tmp_path, "z", b"2") is None  # not where a noted write went on from
     assert write_notes.since(tmp_path, "", b"2") is None
     assert write_notes.paths_between(tmp_path, "a", "c") == {
         "clients/C-1/x.yaml",

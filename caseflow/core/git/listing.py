@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from caseflow.core.git.config import config_value
 from caseflow.core.git.runner import GitFailed, git, head, query, run_concurrently
@@ -99,18 +100,42 @@ def status_under(root: Path, folder: str, optional_locks: bool, inner_rules: boo
     return _changed(root, folder, status_out, inner_rules=inner_rules)
 
 
+class HeadStatus(NamedTuple):
+    """The working tree's status and what git's index stages otherwise than HEAD, read at once."""
+
+    head: str  #: the commit HEAD named as git read the index ("" before the first commit)
+    changed: dict[str, str]  #: as :func:`status_under` gives it
+    staged_apart: list[str]  #: the paths under the folder git's index stages otherwise than HEAD (unmerged too)
+
+
 def status_and_files_at(
-    root: Path, folder: str, inner_rules: bool, commit: str, folders: list[str]
-) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-    """The working tree's status under ``folder`` (as :func:`status_under`) and, read at once,
+    root: Path, folder: str, inner_rules: bool, commit: str, folders: list[str], optional_locks: bool
+) -> tuple[HeadStatus, dict[str, tuple[str, str]]]:
+    """The working tree's status under ``folder`` with HEAD and what git's index stages apart
+    from it (one ``git status --porcelain=v2``: the index is read once), and, at the same time,
     ``{path: (mode, blob id)}`` of the files under ``folders`` as ``commit`` holds them (what git's
-    index stages there, where it stages that commit: no read of git's index). git may not refresh
-    its index meanwhile (its stat data is as fresh as the write that staged the commit left it)."""
-    commands = [_status(folder, whole_tree=True)]
+    index stages there, where it stages that commit). ``optional_locks``: git may refresh its index."""
+    commands = [_status_v2()]
     if folders:
         commands.append(_tree_listing(commit, folders))
-    status_out, *tree_out = run_concurrently(root, *commands)
-    return _changed(root, folder, status_out, inner_rules=inner_rules), _tree_entries("".join(tree_out))
+    status_out, *tree_out = run_concurrently(root, *commands, optional_locks=optional_locks)
+    head, staged_apart, as_v1 = "", [], []
+    prefix = f"{folder}/"
+    for entry in status_out.split("\0"):
+        kind, _, rest = entry.partition(" ")
+        if kind == "#":
+            if rest.startswith("branch.oid "):
+                head = rest[len("branch.oid ") :].strip("()").replace("initial", "")
+            continue
+        if kind in ("1", "u"):  # 1 XY sub mH mI mW hH hI path; u XY sub m1 m2 m3 mW h1 h2 h3 path
+            xy, _, *_, path = rest.split(" ", 7 if kind == "1" else 9)
+            if path.startswith(prefix) and (kind == "u" or xy[0] != "."):
+                staged_apart.append(path)
+            as_v1.append(f"{xy.replace('.', ' ')} {path}")
+        elif kind in ("?", "!"):
+            as_v1.append(f"{kind * 2} {rest}")
+    changed = _changed(root, folder, "\0".join(as_v1), inner_rules=inner_rules)
+    return HeadStatus(head, changed, staged_apart), _tree_entries("".join(tree_out))
 
 
 def entries_at(root: Path, commit: str, folders: list[str]) -> dict[str, tuple[str, str]]:
@@ -172,6 +197,20 @@ def head_if_staged_as_committed(root: Path, folder: str) -> str | None:
 
 def _ls_files(*folders: str) -> list[str]:
     return ["ls-files", "-s", "-z", "--", *folders]
+
+
+def _status_v2() -> list[str]:
+    """:func:`_status` of the whole tree in git's second format, with HEAD's commit."""
+    return [
+        "-c",
+        "core.untrackedCache=true",
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "-z",
+        "--untracked-files=normal",
+        "--no-renames",
+    ]
 
 
 def _status(folder: str, whole_tree: bool) -> list[str]:

@@ -210,7 +210,7 @@ def _rows(
     rows: list[Row] | None = kept.get("rows") if kept is not None else None
     if isinstance(rows, list):
         return rows
-    digests = {c: snapshot.client_digest(c) for c in ids}
+    digests = snapshot.client_digests(ids)
     latest = next(whole_sets.recent_whole_sets(repo, kind), None)
     rows = _mended(repo, snapshot, digests, latest, worker, within_days, today)
     if rows is None:

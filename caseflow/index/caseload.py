@@ -342,7 +342,7 @@ def _memoized(
     carried_as = f"memo/{kind}/" + "/".join(extra)
     carried = repo.carried(carried_as)
     if carried is not None:  # only the clients changed since are computed again
-        current = {client_id: snapshot.client_digest(client_id) for client_id in client_ids}
+        current = snapshot.client_digests(client_ids)
         kept_digests, kept_results = carried
         stale = [c for c, digest in current.items() if kept_digests.get(c) != digest]
         if len(stale) <= max(len(client_ids) // 2, CHUNK_CLIENTS):  # (else: what the index keeps, first)
@@ -365,7 +365,7 @@ def _memoized(
     # digest of the client's documents each was made from (and the same ``extra``); else each
     # client's stored result (one decode of them all).
     mark = "\0".join(extra)
-    current = {client_id: snapshot.client_digest(client_id) for client_id in client_ids}
+    current = snapshot.client_digests(client_ids)
     latest = repo.index.latest_bundle(kind, mark) if whole else None
     results = {}
     digests = {}  # (of the kind and ``extra`` too: what each stored result is kept with)

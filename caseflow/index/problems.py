@@ -195,7 +195,7 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
         ledger = repo.ledger()
         head = ledger.head or ""
         settings = ledger.config_at.get(head, "")  # (those in force: a set judged by others is not mended)
-        digests = {c: snapshot.client_digest(c) for c in ids}
+        digests = snapshot.client_digests(ids)
         judged: dict[str, list[list[Any]]] = {}
         stale = list(digests)
         for earlier in recent_whole_sets(repo, _AUTHORITY):  # (after a reset: an earlier one may lead here)

@@ -80,6 +80,8 @@ class Snapshot:
     _listing_key: str | None = field(default=None, repr=False)
     #: Every client's digest, listed, by the clients asked for (:meth:`digest_of_all`).
     _all_digests: dict[tuple[str, ...], bytes] = field(default_factory=dict, repr=False)
+    #: The same, as made by :meth:`client_digests`.
+    _digest_sets: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict, repr=False)
     #: Each client's number of entries, where known without them (from a kept listing).
     _counts: Mapping[str, int] | None = field(default=None, repr=False)
     #: Taken from a kept listing: its :meth:`listing_key` and the clients whose entries may differ
@@ -154,6 +156,15 @@ class Snapshot:
             text = "\n".join("\0".join(e) for e in self.entries.get(client_id, ()))
             found = self._digests[client_id] = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
         return found
+
+    def client_digests(self, client_ids: Sequence[str]) -> dict[str, str]:
+        """``{client: digest}`` of these clients (made once per snapshot: a command asks for every
+        client's several times, once per kind of result)."""
+        ids = tuple(client_ids)
+        found = self._digest_sets.get(ids)
+        if found is None:
+            found = self._digest_sets[ids] = {c: self.client_digest(c) for c in ids}
+        return dict(found)
 
     def digest(self, client_id: str, *extra: str) -> str:
         """Names one state of a client's documents and of ``extra`` (such as today's date)."""

@@ -198,6 +198,14 @@ class Store:
         with self.try_lock() as mine:
             return listing.status_and_files_at(self.root, folder, inner_rules, commit, folders, refresh and mine)
 
+    def head_and_entries(self, commit: str, folders: list[str]) -> tuple[str, dict[str, tuple[str, str]]]:
+        """:func:`caseflow.core.git.listing.head_and_entries`."""
+        return listing.head_and_entries(self.root, commit, folders)
+
+    def rules_may_apply(self) -> bool:
+        """:func:`caseflow.core.git.listing.rules_may_apply`."""
+        return listing.rules_may_apply(self.root)
+
     def files_at_commit(self, commit: str, folders: list[str]) -> dict[str, tuple[str, str]]:
         """:func:`caseflow.core.git.listing.entries_at`: ``{path: (mode, blob)}`` under ``folders``."""
         return listing.entries_at(self.root, commit, folders)

@@ -70,6 +70,12 @@ def since(root: Path, base: str, stamp: bytes | None = None) -> list[WriteNote] 
     return None
 
 
+def last(root: Path) -> WriteNote | None:
+    """The last write noted (None: none)."""
+    notes = _load(root)
+    return notes[-1] if notes else None
+
+
 def paths_between(root: Path, since: str, until: str) -> set[str] | None:
     """The paths caseflow's own writes changed from the commit ``since`` to ``until`` (one after
     another, as noted), without asking git; None where the notes do not lead from one to the other."""

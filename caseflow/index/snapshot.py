@@ -472,15 +472,95 @@ def _of_clients(store: Store, index: CaseIndex, wanted: Sequence[str]) -> Snapsh
     merged = Snapshot()
     entries: dict[str, list[Entry]] = {}
     remembered = index.stats()
-    for client_id in sorted(set(wanted)):
-        if not _is_client_id(client_id):
-            continue
-        staged, changed = store.worktree_listing(f"{CLIENTS_DIR}/{client_id}", whole_tree=False)
+    wanted = sorted(c for c in set(wanted) if _is_client_id(c))
+    as_written = _as_a_write_left_them(store, wanted, remembered)
+    for client_id in wanted:
+        listed = as_written.get(client_id) if as_written is not None else None
+        if listed is None:
+            listed = store.worktree_listing(f"{CLIENTS_DIR}/{client_id}", whole_tree=False)
+        staged, changed = listed
         part, _ = _entries(store, staged, changed, remembered)
         entries.update(part.entries)
         merged.hashed += part.hashed
     merged.entries = entries
     return merged
+
+
+def _as_a_write_left_them(
+    store: Store, wanted: list[str], remembered: dict[str, tuple[str, str]]
+) -> dict[str, tuple[dict[str, tuple[str, str]], dict[str, str]]] | None:
+    """``{client: (staged, changed)}`` of these clients' folders, as :func:`listing` gives them,
+    without asking git's index where a caseflow write left it (its checksum is the one the last
+    write noted, and HEAD that write's commit): git's index then stages that commit, so each file is
+    staged as the commit holds it (``git ls-tree``), and what differs in the working tree is found
+    by comparing the files with it (hashed, or known by their stat stamps). A client whose folder
+    holds anything but plain files (links, ignore or attribute rules) is left out (git is asked).
+
+    None where the notes do not say so, or git's rules could make a file read otherwise (an ignore
+    or attributes file): git is asked, as for any folder. (``git status`` of one folder reads and
+    refreshes git's whole index: at 10,000 clients, 40 ms.)"""
+    stamp = store.index_stamp()
+    last = write_notes.last(store.root)
+    if stamp is None or last is None or last.stamp != stamp or not wanted or store.rules_may_apply():
+        return None
+    try:
+        head, tree = store.head_and_entries(last.commit, [f"{_PREFIX}{c}" for c in wanted])
+    except StoreError:
+        return None
+    if head != last.commit:
+        return None
+    root = os.fspath(store.root)
+    found: dict[str, tuple[dict[str, tuple[str, str]], dict[str, str]]] = {}
+    for client_id in wanted:
+        prefix = f"{_PREFIX}{client_id}/"
+        staged = {path: entry for path, entry in tree.items() if path.startswith(prefix)}
+        if any(mode not in ("100644", "100755") or path.endswith("/.gitignore") for path, (mode, _) in staged.items()):
+            continue
+        on_disk = _plain_files_below(root, f"{_PREFIX}{client_id}")
+        if on_disk is None:
+            continue
+        changed = {path: "??" for path in on_disk if path not in staged}
+        changed.update((path, " D") for path in staged if path not in on_disk)
+        for path, (mode, blob) in staged.items():
+            info = on_disk.get(path)
+            if info is None:
+                continue
+            executable = bool(info.st_mode & stat.S_IXUSR)
+            if executable != (mode == "100755") or _blob_now(root, path, info, remembered) != blob:
+                changed[path] = " M"
+        found[client_id] = (staged, changed)
+    return found
+
+
+def _plain_files_below(root: str, folder: str) -> dict[str, os.stat_result] | None:
+    """``{path: stat}`` of every file below a folder, or None if it holds anything else than
+    plain files and folders (a link, a fifo) or is not a folder: git is asked then."""
+    found: dict[str, os.stat_result] = {}
+    if os.path.islink(f"{root}/{folder}"):
+        return None
+    for directory, dirnames, filenames in os.walk(f"{root}/{folder}"):
+        relative = directory[len(root) + 1 :]
+        for name in dirnames:
+            if os.path.islink(os.path.join(directory, name)):
+                return None
+        for name in filenames:
+            try:
+                info = os.lstat(os.path.join(directory, name))
+            except FileNotFoundError:
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            found[f"{relative}/{name}"] = info
+    return found
+
+
+def _blob_now(root: str, path: str, info: os.stat_result, remembered: dict[str, tuple[str, str]]) -> str | None:
+    """The blob id of a file's bytes now (from its stat stamp where the index remembers it)."""
+    stamp = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}:{info.st_ctime_ns}"
+    known = remembered.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    return _hash_file(f"{root}/{path}")
 
 
 def _hash_file(path: str) -> str | None:

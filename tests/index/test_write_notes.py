@@ -214,3 +214,51 @@ def test_only_the_last_notes_are_kept(tmp_path: Path) -> None:
     last = write_notes.KEPT + 4
     assert write_notes.since(tmp_path, "5", b"%d" % last) is not None
     assert write_notes.since(tmp_path, "4", b"%d" % last) is None
+
+
+def _made_executable(folder: Path) -> None:
+    (folder / "client.yaml").chmod(0o755)
+
+
+FOLDER_STATES = {
+    "as-written": (lambda folder: None, False),
+    "edited": (lambda folder: (folder / "client.yaml").write_text("form: core.client\nname: Changed\n"), False),
+    "deleted": (lambda folder: (folder / "client.yaml").unlink(), False),
+    "untracked": (lambda folder: (folder / "extra.md").write_text("# Extra\n"), False),
+    "untracked-folder": (
+        lambda folder: ((folder / "new").mkdir(), (folder / "new" / "x.md").write_text("# X\n")),
+        False,
+    ),
+    "made-executable": (_made_executable, False),
+    "a-link": (lambda folder: (folder / "linked.yaml").symlink_to("client.yaml"), True),
+    "an-attributes-file": (
+        lambda folder: (folder.parent.parent / ".gitattributes").write_text("*.md text eol=crlf\n"),
+        True,
+    ),
+    "an-ignore-rule": (lambda folder: (folder.parent.parent / ".gitignore").write_text(".caseflow/\n*.tmp\n"), True),
+}
+
+
+@pytest.mark.parametrize("state", list(FOLDER_STATES))
+def test_a_folder_after_a_write_is_listed_without_git_index_as_git_lists_it(
+    agency: Path, monkeypatch: pytest.MonkeyPatch, state: str
+) -> None:
+    """(What a long-running process does after a write: one folder taken again.)"""
+    from caseflow.index.database import CaseIndex
+
+    client = clients(agency)[0]
+    write(agency, client, "555-0110")
+    change, asks_git = FOLDER_STATES[state]
+    change(agency / "clients" / client)
+    listed: list[str] = []
+    real = snapshot_module.Store.worktree_listing
+    monkeypatch.setattr(
+        snapshot_module.Store,
+        "worktree_listing",
+        lambda self, folder, whole_tree=True: (listed.append(folder), real(self, folder, whole_tree))[1],
+    )
+    repo = open_repo(agency, environ={})
+    alone = snapshot_module.take_snapshot(repo.store, CaseIndex(agency), client_ids_only=[client])
+    assert listed == ([f"clients/{client}"] if asks_git else [])
+    monkeypatch.undo()
+    assert alone.entries == {client: snapshot_of_everything(agency)[client]}

@@ -138,6 +138,39 @@ def status_and_files_at(
     return HeadStatus(head, changed, staged_apart), _tree_entries("".join(tree_out))
 
 
+def head_and_entries(root: Path, commit: str, folders: list[str]) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The commit HEAD names, and at the same time :func:`entries_at` of ``commit``."""
+    head_out, tree_out = run_concurrently(root, ["rev-parse", "--verify", "-q", "HEAD"], _tree_listing(commit, folders))
+    return head_out.strip(), _tree_entries(tree_out)
+
+
+def rules_may_apply(root: Path) -> bool:
+    """Could git's rules make a file under the clients' folder read otherwise than its bytes
+    say: an ignore rule (:func:`_ignore_rules_may_reach`), an attribute that changes what git
+    stores (filters, line endings: caseflow's own ``.gitattributes`` names only its merge driver),
+    or git's own line-ending setting?"""
+    for source in (root / ".gitattributes", root / ".git" / "info" / "attributes"):
+        try:
+            lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            if fields[0].startswith("[attr]"):
+                return True  # (a macro may stand for any of them)
+            if {f.lstrip("-!").split("=")[0] for f in fields[1:]} & _CONTENT_ATTRIBUTES:
+                return True
+    if config_value(root, "core.autocrlf") not in (None, "false"):
+        return True
+    return _ignore_rules_may_reach(root)
+
+
+#: The attributes under which git stores other bytes than the working tree's file holds.
+_CONTENT_ATTRIBUTES = frozenset({"text", "eol", "crlf", "filter", "ident", "working-tree-encoding", "binary"})
+
+
 def entries_at(root: Path, commit: str, folders: list[str]) -> dict[str, tuple[str, str]]:
     """``{path: (mode, blob id)}`` of the files under ``folders`` as ``commit`` holds them."""
     (tree_out,) = run_concurrently(root, _tree_listing(commit, folders))

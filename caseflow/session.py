@@ -157,6 +157,7 @@ class Session:
         #: The commit HEAD named when the last snapshot was taken: a session kept across commands
         #: (``caseflow watch``) replays the history again when someone else has committed meanwhile.
         self._head_seen: str | None = None
+        self._head_seen_at = -1  #: the store's generation when HEAD was seen
         #: documents parsed before (by any process), by git blob id, and what was derived from them
         self.index = CaseIndex(root, warn=_warn)
         if config.newer_format:
@@ -260,6 +261,7 @@ class Session:
                 self.root,
                 lambda source, target: (source, target) in moves or not judged,
                 initial,
+                known_head=self.head(),
                 state_dir=self.root / layout.LOCAL_DIR,
                 policy=policy,
                 gates=lambda source, target: gates.get((source, target), []),
@@ -324,8 +326,15 @@ class Session:
         """
         from caseflow.index.caseload import refresh
 
-        self._head_seen = self.store.head()
+        self._head_seen, self._head_seen_at = self.store.head(), self.store.generation
         return refresh(self, progress)
+
+    def head(self) -> str | None:
+        """The commit HEAD named when the last snapshot was taken, unless this session has committed
+        since (then: now). A command's answers are of one commit, without asking git again."""
+        if self._head_seen is not None and self._head_seen_at == self.store.generation:
+            return self._head_seen
+        return self.store.head()
 
     def decision_problems(self, client_id: str, data: Mapping[str, Any] | None = None) -> list[Problem]:
         """Decisions in approvals.yaml that do not count: by someone who may not decide, or that no

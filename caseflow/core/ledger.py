@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from caseflow.core import layout, ledger_state
+from caseflow.core import layout, ledger_state, write_notes
 from caseflow.core.config import CONFIG_FILE, RepoConfig
 from caseflow.core.git import replay
 from caseflow.core.git.replay import ZERO, CommitFacts
@@ -637,6 +637,7 @@ def build(
     initial_stage: str,
     *,
     tip: str = "HEAD",
+    known_head: str | None = None,
     state_dir: Path | None = None,
     policy: str = "",
     gates: Gates | None = None,
@@ -646,12 +647,13 @@ def build(
     progress: Callable[[int, int], None] | None = None,
 ) -> Ledger:
     """The ledger at ``tip``, replaying only what the kept state (in ``state_dir``) has not seen.
+    ``known_head``: the commit ``tip`` names, where the caller knows it (git is not asked).
 
     ``earlier``: a ledger built before under the same policy, in memory (a long-running process
     keeps one): replayed on from there, never changed, and the state on disk left to commands.
     ``apart``: a long replay from nothing may run in a child process (a command's, with no other
     threads: never a long-running process's). ``progress(done, total)``: commits replayed."""
-    head = replay.resolve(root, tip)
+    head = known_head or replay.resolve(root, tip)
     if head is None:
         return Ledger()
     if earlier is not None and earlier.head == head:
@@ -665,11 +667,13 @@ def build(
         replayer = Replayer(root, ledger, allows, initial_stage, state_dir, gates, signature_dir)
         replayer.run(replay.walk(root, revisions), progress)
         ledger.head = head
-        # (From the base state: the latest leads elsewhere, and is replaced, lest each command try it first.)
-        if state_dir is not None and earlier is None and (start != ledger_state.LATEST or ledger.replayed >= KEPT_FROM):
-            if start == ledger_state.LATEST:  # (the state it went on from is kept too, as the base of the next)
-                ledger_state.keep_as_base(state_dir)
-            ledger_state.save(state_dir, ledger, policy)
+        if state_dir is not None and earlier is None:
+            if start is None or ledger.replayed >= KEPT_FROM:
+                if start == ledger_state.LATEST:  # (the state it went on from is kept too, as the base of the next)
+                    ledger_state.keep_as_base(state_dir)
+                ledger_state.save(state_dir, ledger, policy)
+            elif start == ledger_state.BASE:  # (the latest leads elsewhere: dropped, lest each command try it first)
+                ledger_state.forget(state_dir, ledger_state.LATEST)
         return ledger
 
     if apart and start is None and state_dir is not None and earlier is None:
@@ -703,7 +707,7 @@ def _kept_on_the_way(
         else:
             assert state_dir is not None
             at = ledger_state.head_of(state_dir, source, policy)  # (loaded whole only if it leads here)
-        if not at or (at != head and not replay.is_ancestor(root, at, head)):
+        if not at or (at != head and not _leads_to(root, at, head)):
             continue
         if source == "earlier":
             assert earlier is not None
@@ -713,6 +717,12 @@ def _kept_on_the_way(
         if found is not None and found.head == at:
             return found, source
     return None, None
+
+
+def _leads_to(root: Path, commit: str, head: str) -> bool:
+    """Is ``commit`` an ancestor of ``head``? Known without asking git where caseflow's own
+    writes (as :mod:`~caseflow.core.write_notes` noted them) lead from one to the other."""
+    return write_notes.paths_between(root, commit, head) is not None or replay.is_ancestor(root, commit, head)
 
 
 #: Commits from which a replay from nothing runs in a process of its own (``build(apart=True)``).

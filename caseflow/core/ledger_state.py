@@ -7,7 +7,9 @@ leads to the new HEAD instead of from the first commit.
 
 A state is a caseload's approvals, stages and verdicts (megabytes at 10,000 clients), loaded by
 every command that judges what the history backs: it is kept with :mod:`marshal` (sets and tuples
-as they are, read back at C speed), a local cache like the index, never shared or committed.
+as they are, read back at C speed), a local cache like the index, never shared or committed. Each
+field is kept apart and read when first used: a replay of a few commits, and the judgement of the
+clients they touch, read a few of them (the others are kept again as they were read).
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 #: Changes whenever what is kept, or how, does: a state of another version is replayed afresh.
-STATE_VERSION = 9
+STATE_VERSION = 10
 #: The kept states: the latest, and the one a replay last went on from.
 LATEST, BASE = "verified.bin", "verified-base.bin"
 #: What earlier versions kept (JSON), removed when a state is kept.
@@ -79,6 +81,17 @@ class Ledger:
     #: client -> the commit that edited or removed earlier decisions (while the file stays so).
     approvals_edits: dict[str, str] = field(default_factory=dict)
 
+    if not TYPE_CHECKING:  # (hidden from the type checker: it would take any name for a field)
+
+        def __getattr__(self, name: str) -> Any:
+            """A field of a kept state not read yet (see :func:`load`): read now, once."""
+            unread = self.__dict__.get("_unread")
+            if not unread or name not in unread:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = marshal.loads(unread.pop(name))
+            setattr(self, name, value)
+            return value
+
     def backs(self, client: str, entry: Mapping[str, Any]) -> bool:
         """Was this approvals.yaml entry made by a commit with the authority to make it? (None of a
         client's count while someone's edit of earlier decisions stands.)"""
@@ -113,14 +126,13 @@ def decision_of(client: str, entry: Mapping[str, Any]) -> Decision:
     )
 
 
-#: The fields of a :class:`Ledger` kept between runs (``replayed`` is of one run; ``breaches``
-#: are kept as plain tuples).
+#: The fields of a :class:`Ledger` kept between runs, each read when first used (``head`` is
+#: kept in the file's header, ``signed`` and ``breaches`` (as plain tuples) read at once;
+#: ``replayed`` is of one run).
 _KEPT = (
-    "head",
     "approvals",
     "stages",
     "config_at",
-    "signed",
     "good_stages",
     "good_histories",
     "history_edits",
@@ -133,25 +145,34 @@ _KEPT = (
 
 
 def load(state_dir: Path, policy: str, name: str = LATEST) -> Ledger | None:
-    """The ledger kept under ``name``, if it is of this policy (None: none, or not readable)."""
-    fields = load_fields(state_dir, policy, name)
-    if fields is None:
+    """The ledger kept under ``name``, if it is of this policy (None: none, or not readable).
+    Its larger fields are read when first used."""
+    kept = _chunks(state_dir, policy, name)
+    if kept is None:
         return None
+    head, chunks = kept
     try:
-        ledger = Ledger(**{kept: fields[kept] for kept in _KEPT})
+        ledger = Ledger(head=head, signed=bool(marshal.loads(chunks["signed"])))
         ledger.breaches = {
-            c: Verdict(c, subject, author, list(problems)) for c, subject, author, problems in fields["breaches"]
+            c: Verdict(c, subject, author, list(problems))
+            for c, subject, author, problems in marshal.loads(chunks["breaches"])
         }
-    except (KeyError, TypeError, ValueError):
+        for name_ in _KEPT:
+            del ledger.__dict__[name_]  # (read from its bytes when first used)
+        ledger.__dict__["_unread"] = {name_: chunks[name_] for name_ in _KEPT}
+    except (KeyError, TypeError, ValueError, EOFError):
         return None
     return ledger
 
 
 def save(state_dir: Path, ledger: Ledger, policy: str) -> None:
-    """Keep ``ledger`` as the latest state of ``policy``."""
-    fields = {name: getattr(ledger, name) for name in _KEPT}
-    fields["breaches"] = [(c, v.subject, v.author, list(v.problems)) for c, v in ledger.breaches.items()]
-    save_fields(state_dir, fields, policy)
+    """Keep ``ledger`` as the latest state of ``policy`` (a field never read since it was loaded
+    is kept as the bytes it was read from)."""
+    unread: dict[str, bytes] = ledger.__dict__.get("_unread") or {}
+    chunks = {name: unread[name] if name in unread else marshal.dumps(getattr(ledger, name)) for name in _KEPT}
+    chunks["signed"] = marshal.dumps(ledger.signed)
+    chunks["breaches"] = marshal.dumps([(c, v.subject, v.author, list(v.problems)) for c, v in ledger.breaches.items()])
+    save_chunks(state_dir, ledger.head, chunks, policy)
 
 
 def copied(ledger: Ledger) -> Ledger:
@@ -177,16 +198,18 @@ def copied(ledger: Ledger) -> Ledger:
 # -- the file ----------------------------------------------------------------------------------------
 
 
-def load_fields(state_dir: Path, policy: str, name: str = LATEST) -> dict[str, Any] | None:
-    """The fields of the state kept under ``name`` for ``policy`` (None: none, another version or
-    policy, or unreadable)."""
+def _chunks(state_dir: Path, policy: str, name: str) -> tuple[str | None, dict[str, bytes]] | None:
+    """(head, each field's bytes) of the state kept under ``name`` for ``policy`` (None: none,
+    another version or policy, or unreadable)."""
     try:
-        version, kept_policy, _, fields = unpacked((state_dir / name).read_bytes())
+        version, kept_policy, head, chunks = unpacked((state_dir / name).read_bytes())
     except (OSError, EOFError, ValueError, TypeError, struct.error):
         return None
-    if version != STATE_VERSION or kept_policy != policy or not isinstance(fields, dict):
+    if version != STATE_VERSION or kept_policy != policy or not isinstance(chunks, dict):
         return None
-    return fields
+    if not all(isinstance(chunk, bytes) for chunk in chunks.values()) or not (head is None or isinstance(head, str)):
+        return None
+    return head, chunks
 
 
 def head_of(state_dir: Path, name: str = LATEST, policy: str | None = None) -> str | None:
@@ -205,17 +228,16 @@ def head_of(state_dir: Path, name: str = LATEST, policy: str | None = None) -> s
     return head if isinstance(head, str) else None
 
 
-def save_fields(state_dir: Path, fields: Mapping[str, Any], policy: str) -> None:
-    """Keep these fields as the latest state (nothing, in a clone nobody may write to).
+def save_chunks(state_dir: Path, head: str | None, chunks: Mapping[str, bytes], policy: str) -> None:
+    """Keep these fields' bytes as the latest state (nothing, in a clone nobody may write to).
 
     Written whole or not at all, private, and not synced to disk: a cache (a power cut loses it
     at worst, and a torn one is not read), where syncing megabytes cost a read after each write
     as much as the rest of its replay."""
     from caseflow.core.safefiles import replace_cache_file
 
-    # (a read-only clone, or something not plain data: the next run replays again)
-    with contextlib.suppress(OSError, ValueError):
-        data = packed(STATE_VERSION, policy, dict(fields))
+    with contextlib.suppress(OSError):  # (a read-only clone: the next run replays again)
+        data = packed(STATE_VERSION, policy, head, dict(chunks))
         state_dir.mkdir(parents=True, exist_ok=True)
         replace_cache_file(state_dir / LATEST, data)
         for earlier in _EARLIER:
@@ -228,16 +250,16 @@ _HEADER_SIZE = struct.Struct("<Q")
 _MOST_HEADER = 1 << 16
 
 
-def packed(version: int, policy: str, fields: dict[str, Any]) -> bytes:
-    """A state's file (its head is read apart: the state of a commit HEAD no longer leads from is
-    not loaded whole to find that out)."""
-    header = marshal.dumps((version, policy, fields.get("head")))
-    return _HEADER_SIZE.pack(len(header)) + header + marshal.dumps(fields)
+def packed(version: int, policy: str, head: str | None, chunks: dict[str, bytes]) -> bytes:
+    """A state's file: its head is read apart (the state of a commit HEAD no longer leads from is
+    not loaded whole to find that out), then each field's own :mod:`marshal` bytes."""
+    header = marshal.dumps((version, policy, head))
+    return _HEADER_SIZE.pack(len(header)) + header + marshal.dumps(chunks)
 
 
 def unpacked(data: bytes) -> tuple[Any, Any, Any, Any]:
-    """(version, policy, head, fields) of a state's file (a ValueError, EOFError or struct.error if
-    it is not one)."""
+    """(version, policy, head, each field's bytes) of a state's file (a ValueError, EOFError or
+    struct.error if it is not one)."""
     (size,) = _HEADER_SIZE.unpack_from(data)
     if size > _MOST_HEADER:
         raise ValueError("not a kept state")
@@ -250,3 +272,9 @@ def keep_as_base(state_dir: Path) -> None:
     """The latest state becomes the base: the one the replay about to be kept went on from."""
     with contextlib.suppress(OSError):
         os.replace(state_dir / LATEST, state_dir / BASE)
+
+
+def forget(state_dir: Path, name: str) -> None:
+    """The state kept under ``name`` is no longer kept (it leads nowhere a replay goes)."""
+    with contextlib.suppress(OSError):
+        (state_dir / name).unlink(missing_ok=True)

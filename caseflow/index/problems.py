@@ -182,13 +182,13 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
     proved: a caseload's answers are kept whole in the index with the commit they were judged at,
     and after commits only the clients they touched (or whose documents changed) are judged again."""
     from caseflow.index.caseload import BUNDLE_FROM
-    from caseflow.index.whole_sets import keep_whole_set, recent_whole_sets, whole_set
+    from caseflow.index.whole_sets import keep_whole_set, whole_set
 
     if len(ids) < BUNDLE_FROM:
         return _from_json([row for rows in _judged(repo, snapshot, ids).values() for row in rows])
     # (What the history proves at a commit is that commit's, and the settings it was judged by
     # are in the index's fingerprint: the set kept for this commit is found without replaying.)
-    at = repo.store.head() or ""
+    at = repo.head() or ""
     whole = snapshot.digest_of_all(ids, _AUTHORITY, at)
     kept = whole_set(repo, _AUTHORITY, whole)
     if kept is None:
@@ -197,18 +197,34 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
         settings = ledger.config_at.get(head, "")  # (those in force: a set judged by others is not mended)
         digests = snapshot.client_digests(ids)
         judged: dict[str, list[list[Any]]] = {}
-        stale = list(digests)
-        for earlier in recent_whole_sets(repo, _AUTHORITY):  # (after a reset: an earlier one may lead here)
-            mended = _judged_again(repo, earlier, digests, head, settings, judged)
-            if mended is not None:
-                stale = mended
-                break
-        judged.update(_judged(repo, snapshot, stale))
+        stale = _mended(repo, digests, head, settings, judged)
+        judged.update(_judged(repo, snapshot, stale if stale is not None else list(digests)))
         kept = {"head": head, "settings": settings, "problems": {c: judged[c] for c in ids if judged.get(c)}}
         if head == at:  # (not when a commit came in meanwhile: judged at another commit than named)
             keep_whole_set(repo, _AUTHORITY, whole, digests, kept)
     found: dict[str, list[list[Any]]] = kept["problems"]
     return _from_json([row for c in ids for row in found.get(c, ())])
+
+
+def _mended(
+    repo: Session, digests: dict[str, str], head: str, settings: str, judged: dict[str, list[list[Any]]]
+) -> list[str] | None:
+    """The clients to judge again from the newest whole set kept that leads to ``head`` (whose
+    answers for the rest go into ``judged``); None where none does. (After a reset an earlier set
+    may lead here: those caseflow's own writes lead from are tried first, git asked of the rest.)"""
+    from caseflow.index.whole_sets import recent_whole_sets
+
+    tried: list[tuple[dict[str, str], dict[str, Any]]] = []
+    for earlier in recent_whole_sets(repo, _AUTHORITY):
+        mended = _judged_again(repo, earlier, digests, head, settings, judged, ask_git=False)
+        if mended is not None:
+            return mended
+        tried.append(earlier)
+    for earlier in tried:
+        mended = _judged_again(repo, earlier, digests, head, settings, judged, ask_git=True)
+        if mended is not None:
+            return mended
+    return None
 
 
 def _judged_again(
@@ -218,11 +234,13 @@ def _judged_again(
     head: str,
     settings: str,
     judged: dict[str, list[list[Any]]],
+    ask_git: bool = True,
 ) -> list[str] | None:
     """The clients to judge again since a set kept before (whose answers for the rest go into
     ``judged``): those whose documents changed, and those the commits since touched. None where
     that set cannot tell: judged under other settings, at a commit the history does not lead from
-    to ``head`` (rewritten, or another branch), or too much changed since."""
+    to ``head`` (rewritten, or another branch; unless ``ask_git``, only caseflow's own writes are
+    known to lead), or too much changed since."""
     everyone = list(digests)
     kept_digests, kept = earlier
     if kept.get("settings") != settings or not isinstance(kept.get("problems"), dict):
@@ -238,7 +256,7 @@ def _judged_again(
         if changed is None:
             from caseflow.core.git import objects, replay
 
-            if not replay.is_ancestor(repo.root, since, head):
+            if not ask_git or not replay.is_ancestor(repo.root, since, head):
                 return None
             changed = set(objects.changed_paths(repo.root, since, head, casefiles.CLIENTS_DIR))
         prefix = f"{casefiles.CLIENTS_DIR}/"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshal
 from pathlib import Path
 
+import pytest
+
 from caseflow.core import ledger, ledger_state
 from caseflow.core.ledger_state import Ledger, Verdict
 
@@ -47,8 +49,8 @@ def test_another_policy_version_or_bytes_are_not_read(tmp_path: Path) -> None:
     assert ledger_state.load(tmp_path, "another-policy") is None
     assert ledger_state.load(tmp_path, "intake-policy", ledger_state.BASE) is None  # none kept
     state = tmp_path / ledger_state.LATEST
-    _, policy, _, fields = ledger_state.unpacked(state.read_bytes())
-    state.write_bytes(ledger_state.packed(ledger_state.STATE_VERSION - 1, policy, fields))
+    _, policy, head, chunks = ledger_state.unpacked(state.read_bytes())
+    state.write_bytes(ledger_state.packed(ledger_state.STATE_VERSION - 1, policy, head, chunks))
     assert ledger_state.load(tmp_path, "intake-policy") is None
     assert ledger_state.head_of(tmp_path) is None
     version = ledger_state.STATE_VERSION
@@ -57,12 +59,13 @@ def test_another_policy_version_or_bytes_are_not_read(tmp_path: Path) -> None:
         b"not marshal",
         marshal.dumps({"head": "c"}),
         marshal.dumps((version, "intake-policy", [1])),
-        ledger_state.packed(version, "intake-policy", {"head": 1}),  # (fields missing)
+        ledger_state.packed(version, "intake-policy", None, {"signed": marshal.dumps(True)}),  # (fields missing)
+        ledger_state.packed(version, "intake-policy", None, {"signed": True}),  # (a field not as bytes)
     ):
         state.write_bytes(garbage)
         assert ledger_state.load(tmp_path, "intake-policy") is None
         assert ledger_state.head_of(tmp_path) is None
-    state.write_bytes(ledger_state.packed(version, "intake-policy", {"head": "c" * 40})[:-3])  # torn
+    state.write_bytes(ledger_state.packed(version, "intake-policy", "c" * 40, {"signed": b"F"})[:-3])  # torn
     assert ledger_state.load(tmp_path, "intake-policy") is None  # (its head alone may still be read)
 
 
@@ -71,3 +74,29 @@ def test_the_latest_becomes_the_base(tmp_path: Path) -> None:
     ledger_state.keep_as_base(tmp_path)
     assert ledger_state.load(tmp_path, "p") is None
     assert ledger_state.load(tmp_path, "p", ledger_state.BASE) is not None
+
+
+def test_a_kept_state_reads_each_field_when_first_used_and_keeps_the_unread_as_read(tmp_path: Path) -> None:
+    kept = a_ledger()
+    ledger.keep(tmp_path, kept, "c" * 40, "p")
+    found = ledger_state.load(tmp_path, "p")
+    assert found is not None
+    assert "writers" not in vars(found) and "approvals" not in vars(found)  # (not read yet)
+    assert found.stages == kept.stages  # read when used, once
+    assert "stages" in vars(found) and found.stages is found.stages
+    found.stages["C-9Z9Z9Z"] = ("a" * 40, "intake", True)
+    ledger.keep(tmp_path, found, "d" * 40, "p")  # (the unread fields kept as they were read)
+    again = ledger_state.load(tmp_path, "p")
+    assert again is not None and again.head == "d" * 40
+    assert again.stages == {**kept.stages, "C-9Z9Z9Z": ("a" * 40, "intake", True)}
+    assert again.writers == kept.writers and again.approvals == kept.approvals and again.names == kept.names
+    assert ledger_state.copied(again) == again
+    with pytest.raises(AttributeError, match="no_such_field"):
+        again.no_such_field  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_a_state_forgotten_is_not_read(tmp_path: Path) -> None:
+    ledger.keep(tmp_path, a_ledger(), "c" * 40, "p")
+    ledger_state.forget(tmp_path, ledger_state.LATEST)
+    ledger_state.forget(tmp_path, ledger_state.LATEST)  # (twice: nothing to forget)
+    assert ledger_state.load(tmp_path, "p") is None and ledger_state.head_of(tmp_path) is None

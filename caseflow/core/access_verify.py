@@ -287,17 +287,11 @@ def _signature_problems(root: Path, adding: Mapping[str, str], signers: Signers,
 
 
 def _allowed_signers(signers: Signers, state_dir: Path | None) -> Path:
-    import tempfile
+    from caseflow.core import signature_cache
 
     emails = {who: email for email, who in signers.ids_by_email.items()}
-    lines = sorted(
-        f'{emails.get(who, who)} namespaces="git" {key}' for who, keys in signers.keys.items() for key in keys
-    )
-    folder = state_dir or Path(tempfile.gettempdir())
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / ALLOWED_SIGNERS
-    target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return target
+    lines = [f'{emails.get(who, who)} namespaces="git" {key}' for who, keys in signers.keys.items() for key in keys]
+    return signature_cache.allowed_signers_file(lines, state_dir, ALLOWED_SIGNERS)
 
 
 def _version_problems(

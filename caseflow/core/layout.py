@@ -53,7 +53,8 @@ CONFLICTS = f"{LOCAL_DIR}/conflicts"
 #: Private signing keys kept in the clone, one file per staff id (the demo's fictional staff).
 KEYS = f"{LOCAL_DIR}/keys"
 #: Each commit's verdict under the rules (``caseflow verify``), by commit id, and the
-#: allowed-signers file generated from the staff list's history.
+#: allowed-signers files generated from the staff list's history (each named so, then a dash
+#: and a digest of its contents).
 VERDICTS = f"{LOCAL_DIR}/verified.bin"
 ALLOWED_SIGNERS = f"{LOCAL_DIR}/allowed_signers"
 #: Marks a repository built by ``caseflow demo``.

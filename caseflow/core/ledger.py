@@ -99,6 +99,14 @@ class NameFinder:
         self.first: set[str] = set()
         self._words: dict[str, str] = {}  # word -> its digest (the same words recur in every commit)
 
+    @classmethod
+    def of(cls, names: dict[str, list[tuple[str, str]]]) -> NameFinder:
+        """A finder of every name in ``names`` (client -> digests of each full name and its first word)."""
+        finder = cls()
+        finder.full = {full for found in names.values() for full, _ in found}
+        finder.first = {first for found in names.values() for _, first in found}
+        return finder
+
     def add(self, full: str, first: str) -> None:
         self.full.add(full)
         self.first.add(first)
@@ -163,10 +171,7 @@ class Replayer:
         self._baselines: dict[str, set[str]] = {}
         self._config_blob_ids: set[str] = set()
         self._parsed: dict[tuple[str, str], Any] = {}  # (blob, name) -> plain data, never changed
-        self._finder = NameFinder()
-        for digests in ledger.names.values():
-            for full, first in digests:
-                self._finder.add(full, first)
+        self._finder = NameFinder.of(ledger.names)
 
     @functools.cached_property
     def _approved(self) -> set[tuple[str, str, str]]:
@@ -293,11 +298,9 @@ class Replayer:
             config = self._config(blob)
             for member in config.staff if config else ():
                 lines.update(f'{member.email} namespaces="git" {key}' for key in member.keys)
-        folder = self.state_dir or Path(os.environ.get("TMPDIR", "/tmp"))
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / "allowed_signers"
-        target.write_text("".join(line + "\n" for line in sorted(lines)), encoding="utf-8")
-        return target
+        from caseflow.core import signature_cache
+
+        return signature_cache.allowed_signers_file(lines, self.state_dir, Path(layout.ALLOWED_SIGNERS).name)
 
     def _replay(self, facts: CommitFacts, signature: replay.Signature | None) -> None:
         ledger = self.ledger

@@ -10,9 +10,12 @@ what git says about the signature is kept here.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
-from collections.abc import Sequence
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from caseflow.core.git import replay
@@ -33,6 +36,50 @@ def verdicts(
         kept.update(_check(root, missing, allowed_signers))
         save(state_dir, kept)
     return {c: kept[c] for c in commits if c in kept}
+
+
+def allowed_signers_file(lines: Iterable[str], state_dir: Path | None, name: str) -> Path:
+    """The allowed-signers file git checks signatures against, holding ``lines``: named by its
+    contents, so that another command of the same clone checking against other keys at the same
+    moment never reads this one's, nor one half written (a verdict of "no key" would be kept); in
+    ``state_dir``, else (or where it cannot be written) in a folder private to this process,
+    never under a shared name in the system's temporary folder."""
+    body = "".join(f"{line}\n" for line in sorted(set(lines))).encode()
+    named = f"{name}-{hashlib.sha256(body).hexdigest()[:16]}"
+    for folder in ([state_dir] if state_dir is not None else []) + [_scratch()]:
+        target = folder / named
+        if not target.exists():
+            from caseflow.core.safefiles import replace_cache_file
+
+            with contextlib.suppress(OSError):
+                folder.mkdir(parents=True, exist_ok=True)
+            replace_cache_file(target, body)
+            _forget_stale(folder, name, target)
+        if target.exists():
+            return target
+    return target
+
+
+#: Another content's allowed-signers file is removed once it is this old (a command checking
+#: against it has long finished).
+_STALE_SECONDS = 24 * 3600
+_scratch_folder: tempfile.TemporaryDirectory[str] | None = None
+
+
+def _scratch() -> Path:
+    """A folder of this process's own, removed when it ends."""
+    global _scratch_folder
+    if _scratch_folder is None:
+        _scratch_folder = tempfile.TemporaryDirectory(prefix="caseflow-signers-")
+    return Path(_scratch_folder.name)
+
+
+def _forget_stale(folder: Path, name: str, current: Path) -> None:
+    now = time.time()
+    for other in folder.glob(f"{name}-*"):
+        with contextlib.suppress(OSError):
+            if other != current and now - other.stat().st_mtime > _STALE_SECONDS:
+                other.unlink()
 
 
 def _check(root: Path, commits: list[str], allowed: Path) -> dict[str, replay.Signature]:

@@ -30,7 +30,7 @@ def access_log(repo: Path) -> list[str]:
 
 def signature_verdicts(repo: Path) -> list[str]:
     """git's verdict on each commit's signature, against every key the demo's staff list holds."""
-    allowed = repo / ".caseflow" / "access_allowed_signers"
+    (allowed,) = (repo / ".caseflow").glob("access_allowed_signers-*")
     settings = ["-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={allowed}"]
     command = ["git", *settings, "log", "--format=%G?", "--reverse", ACCESS_REF]
     out = subprocess.run(command, cwd=repo, capture_output=True, text=True, check=True).stdout

@@ -340,3 +340,49 @@ def test_a_kept_state_leads_to_head_through_caseflow_own_writes_without_asking_g
     monkeypatch.undo()
     whole = ledger.build(repo, lambda source, target: True, "intake")
     assert dataclasses.replace(found, replayed=0) == dataclasses.replace(whole, replayed=0)
+
+
+def test_after_a_reset_the_set_caseflow_writes_lead_from_is_found_before_git_is_asked(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest set kept is of a write given up by a reset; the one before it, of the commit the
+    reset went back to, leads to HEAD through caseflow's own write: found without asking git."""
+    from caseflow.core.git import replay
+
+    monkeypatch.setattr(caseload, "BUNDLE_FROM", 1)
+    base = git(repo, "rev-parse", "HEAD").strip()
+
+    def write(phone: str) -> None:
+        cases = open_repo(repo, environ={})
+        cases.records.set_fields(cases.actor("casey"), CLIENT, "client.yaml", [f"phone={phone}"])
+
+    checked(repo)  # (a set kept at the base)
+    write("555-0101")
+    checked(repo)  # (and one at the write about to be given up)
+    git(repo, "reset", "-q", "--hard", base)
+    write("555-0102")
+    asked: list[tuple[str, str]] = []
+    real = replay.is_ancestor
+    monkeypatch.setattr(replay, "is_ancestor", lambda root, a, b: (asked.append((a, b)), real(root, a, b))[1])
+    judged: list[list[str]] = []
+    real_judged = problems._judged
+    monkeypatch.setattr(problems, "_judged", lambda r, s, ids: (judged.append(list(ids)), real_judged(r, s, ids))[1])
+    found = checked(repo)
+    assert asked == [] and judged == [[CLIENT]]
+    assert found == judged_afresh(repo, monkeypatch)
+
+
+def test_a_command_judges_at_the_head_its_snapshot_saw_until_it_commits(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = open_repo(repo, environ={})
+    cases.snapshot()
+    seen = git(repo, "rev-parse", "HEAD").strip()
+    asked: list[str] = []
+    store_type = type(cases.store)
+    real = store_type.head
+    monkeypatch.setattr(store_type, "head", lambda self: (asked.append("head"), real(self))[1])
+    assert cases.head() == seen and cases.ledger().head == seen and asked == []
+    cases.records.set_fields(cases.actor("casey"), CLIENT, "client.yaml", ["phone=555-0103"])
+    now = git(repo, "rev-parse", "HEAD").strip()
+    assert now != seen and cases.head() == now and cases.ledger().head == now

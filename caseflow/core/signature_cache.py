@@ -21,6 +21,8 @@ from pathlib import Path
 from caseflow.core.git import replay
 
 FILE = "signatures.json"
+#: The form of the file's contents (see :func:`load`).
+_FORM = 2
 #: Verdicts that do not change with the allowed-signers file's contents (``E``, "cannot check",
 #: is asked again).
 _KEPT_STATUSES = frozenset("GUBN")
@@ -102,9 +104,15 @@ def load(state_dir: Path | None) -> dict[str, replay.Signature]:
     if state_dir is None:
         return {}
     try:
-        kept = json.loads((state_dir / FILE).read_text(encoding="utf-8"))
-        return {c: replay.Signature(v[0], v[1]) for c, v in kept.items()}
-    except (OSError, ValueError, TypeError, IndexError, AttributeError):
+        raw = json.loads((state_dir / FILE).read_text(encoding="utf-8"))
+        if raw.get("form") == _FORM:
+            return {c: replay.Signature(v[0], v[1]) for c, v in raw["verdicts"].items()}
+        # (Kept before the allowed-signers file was one per content, each commit's verdict at the
+        # top: a check that read another command's file, or one half written, may have kept a good
+        # signature as of no known key, or bad. What no such file changes is kept; the rest is
+        # asked of git again, once.)
+        return {c: replay.Signature(v[0], v[1]) for c, v in raw.items() if v[0] in ("G", "N")}
+    except (OSError, ValueError, TypeError, IndexError, AttributeError, KeyError):
         return {}
 
 
@@ -113,7 +121,10 @@ def save(state_dir: Path | None, kept: dict[str, replay.Signature]) -> None:
         return
     from caseflow.core.safefiles import atomic_write
 
-    body = {c: [v.status, v.fingerprint] for c, v in kept.items() if v.status in _KEPT_STATUSES}
+    body = {
+        "form": _FORM,
+        "verdicts": {c: [v.status, v.fingerprint] for c, v in kept.items() if v.status in _KEPT_STATUSES},
+    }
     with contextlib.suppress(OSError):  # a read-only clone: the next run asks git again
         state_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(state_dir / FILE, json.dumps(body, separators=(",", ":")).encode())

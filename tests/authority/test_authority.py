@@ -387,7 +387,7 @@ def test_signature_verdicts_are_kept_by_commit_so_another_branch_does_not_check_
     cf("--as", "sam", "approve", CLIENT, "plan.yaml").assert_success()  # a signed commit after the baseline
     assert cf("verify").exit_code == 0
     kept = json.loads((repo / ".caseflow" / "signatures.json").read_text())
-    assert kept[git(repo, "rev-parse", "HEAD").strip()][0] in ("G", "U")
+    assert kept["verdicts"][git(repo, "rev-parse", "HEAD").strip()][0] in ("G", "U")
     git(repo, "switch", "-q", "forged-approval")
     cf("verify")  # the other branch: replayed from its start
     git(repo, "switch", "-q", "main")

@@ -61,3 +61,18 @@ def test_files_of_another_content_are_removed_once_stale(tmp_path: Path) -> None
     recent = signature_cache.allowed_signers_file([KEY.format(2)], tmp_path, "allowed_signers")
     newer = signature_cache.allowed_signers_file([KEY.format(3)], tmp_path, "allowed_signers")
     assert not old.exists() and recent.exists() and newer.exists()
+
+
+def test_verdicts_kept_before_files_were_one_per_content_are_asked_again_unless_no_file_changes_them(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from caseflow.core.git.replay import Signature
+
+    earlier = {"a" * 40: ["G", "SHA256:x"], "b" * 40: ["N", ""], "c" * 40: ["U", "SHA256:y"], "d" * 40: ["B", ""]}
+    (tmp_path / signature_cache.FILE).write_text(json.dumps(earlier))
+    assert signature_cache.load(tmp_path) == {"a" * 40: Signature("G", "SHA256:x"), "b" * 40: Signature("N", "")}
+    kept = {"c" * 40: Signature("U", "SHA256:y"), "e" * 40: Signature("E", "")}
+    signature_cache.save(tmp_path, kept)
+    assert signature_cache.load(tmp_path) == {"c" * 40: Signature("U", "SHA256:y")}  # (E: asked again)

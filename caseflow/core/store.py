@@ -16,6 +16,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -178,7 +179,7 @@ class Store:
         """:func:`caseflow.core.git.listing.listing` of ``folder``; git may refresh its own index only
         while no caseflow command is writing."""
         with self.try_lock() as mine:
-            return listing.listing(self.root, folder, mine, whole_tree)
+            return listing.listing(self.root, folder, mine and self._refresh_lasts(), whole_tree)
 
     def staged_under(self, folders: list[str]) -> tuple[dict[str, tuple[str, str]], bool]:
         """:func:`caseflow.core.git.listing.staged_under`: what git's index stages under ``folders``."""
@@ -188,7 +189,7 @@ class Store:
         """:func:`caseflow.core.git.listing.status_under`; git may refresh its own index only while
         no caseflow command is writing."""
         with self.try_lock() as mine:
-            return listing.status_under(self.root, folder, mine, inner_rules)
+            return listing.status_under(self.root, folder, mine and self._refresh_lasts(), inner_rules)
 
     def status_and_files_at(
         self, folder: str, inner_rules: bool, commit: str, folders: list[str], refresh: bool
@@ -196,7 +197,18 @@ class Store:
         """:func:`caseflow.core.git.listing.status_and_files_at`; git may refresh its own index
         only where ``refresh`` asks it to and no caseflow command is writing."""
         with self.try_lock() as mine:
-            return listing.status_and_files_at(self.root, folder, inner_rules, commit, folders, refresh and mine)
+            refresh = refresh and mine and self._refresh_lasts()
+            return listing.status_and_files_at(self.root, folder, inner_rules, commit, folders, refresh)
+
+    def _refresh_lasts(self) -> bool:
+        """Would git's refresh of its stat cache last? Not while its index is less than a second
+        old: git tells a file changed in the second its index was written from one that was not by
+        its contents alone ("racily clean"), and each ``git status`` then would write the whole
+        index again (10 MB at 10,000 clients, as much as the rest of a read); a second later, once."""
+        try:
+            return time.time() - (self.git_dir / "index").stat().st_mtime >= 1.0
+        except OSError:
+            return True
 
     def head_and_entries(self, commit: str, folders: list[str]) -> tuple[str, dict[str, tuple[str, str]]]:
         """:func:`caseflow.core.git.listing.head_and_entries`."""

@@ -369,10 +369,12 @@ def _memoized(
     latest = repo.index.latest_bundle(kind, mark) if whole else None
     results = {}
     digests = {}  # (of the kind and ``extra`` too: what each stored result is kept with)
+    mended = 0  # (clients whose results the last whole set kept does not hold as they are now)
     if latest is not None:
         kept_digests, kept_results = latest
         results = {c: kept_results[c] for c, digest in current.items() if kept_digests.get(c) == digest}
-        if len(client_ids) - len(results) > len(client_ids) // 2:  # (not near: a few clients' set, or much changed)
+        mended = len(client_ids) - len(results)
+        if mended > len(client_ids) // 2:  # (not near: a few clients' set, or much changed)
             latest, results = None, {}
     if latest is None:  # (a few clients: only theirs decoded, not every client's)
         stored = repo.index.memos(kind) if whole else repo.index.memos_of(kind, client_ids)
@@ -392,9 +394,37 @@ def _memoized(
         stale = [c for c in stale if c not in results]
     _compute_stale(repo, kind, compute, stale, digests, results, progress)
     if whole:
-        repo.index.put_bundle(kind, whole, current, results, mark=mark)
+        _keep_bundle(repo, kind, whole, current, results, mark, mended if latest is not None else None)
     _carry(repo, carried_as, snapshot, results)
     return results
+
+
+#: Clients a whole set mended from the last one kept may differ by and not be kept until it is
+#: asked for again: the read after a write (one client changed) does not write every client's
+#: results, and reads between writes mend from the same set, each client's result found where
+#: ``_compute_stale`` stored it.
+MENDED_UNKEPT = 64
+#: The index's note of a whole set mended and not kept (the next read of it keeps it).
+_ASKED_ONCE = "mended-unkept/"
+
+
+def _keep_bundle(
+    repo: Session,
+    kind: str,
+    whole: str,
+    digests: dict[str, str],
+    results: dict[str, Any],
+    mark: str,
+    mended_from_latest: int | None,
+) -> None:
+    """Keep a whole set of results, unless it was mended from the last one kept for a few clients
+    and is asked for the first time (then it is noted, and kept when asked again)."""
+    if mended_from_latest is not None and mended_from_latest <= MENDED_UNKEPT:
+        noted = f"{_ASKED_ONCE}{kind}\0{mark}"
+        if repo.index.note(noted) != whole:
+            repo.index.set_note(noted, whole)
+            return
+    repo.index.put_bundle(kind, whole, digests, results, mark=mark)
 
 
 def _carry(

@@ -4,6 +4,7 @@ status alone, never reads git's index, never rewrites it, and answers as a whole
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,9 @@ def test_git_refreshing_its_index_after_a_write_costs_the_read_no_read_of_it(
     first = clients(agency)[0]
     write(agency, first, "555-0107")
     stamp = index_stamp(agency)
-    (agency / "clients" / first / "client.yaml").touch()  # (so that git has stat data to refresh)
+    record = agency / "clients" / first / "client.yaml"
+    later = record.stat().st_mtime + 2  # (so that git has stat data to refresh, in another second)
+    os.utime(record, (later, later))
     git(agency, "status", "--porcelain")
     assert index_stamp(agency) != stamp
     asked = asked_of_git_index(monkeypatch)
@@ -262,3 +265,22 @@ def test_a_folder_after_a_write_is_listed_without_git_index_as_git_lists_it(
     assert listed == ([f"clients/{client}"] if asks_git else [])
     monkeypatch.undo()
     assert alone.entries == {client: snapshot_of_everything(agency)[client]}
+
+
+def test_git_refreshes_its_index_for_a_read_only_once_the_refresh_lasts(agency: Path) -> None:
+    """An index less than a second old leaves files changed in that second racily clean: a
+    refresh then would be written again by each read's git status (10 MB at 10,000 clients)."""
+    store = open_repo(agency, environ={}).store
+    record = agency / "clients" / clients(agency)[0] / "client.yaml"
+    record.write_text(record.read_text() + "\n")
+    git(agency, "add", "-A")
+    index = agency / ".git" / "index"
+    before = index.read_bytes()
+    staged = {record.relative_to(agency).as_posix(): "M "}
+    assert store.status_under("clients", inner_rules=False) == staged
+    assert index.read_bytes() == before  # (just written: git was not let rewrite it)
+    a_while_ago = index.stat().st_mtime - 5
+    os.utime(index, (a_while_ago, a_while_ago))
+    os.utime(record, (a_while_ago + 2, a_while_ago + 2))  # (newer than the index: git must look again)
+    assert store.status_under("clients", inner_rules=False) == staged
+    assert index.read_bytes() != before  # refreshed, once

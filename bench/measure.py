@@ -165,6 +165,31 @@ def drop_index(repo: Path) -> None:
         (repo / name).unlink(missing_ok=True)
 
 
+#: What caseflow keeps in a clone's `.caseflow/` that a fresh clone has not made yet: the index,
+#: the listing and notes of git's index, and what the replay of the history proved.
+FRESH_CLONE_LACKS = (
+    *INDEX_FILES,
+    ".caseflow/staged-listing.bin",
+    ".caseflow/write-notes.bin",
+    ".caseflow/client-folders.bin",
+    ".caseflow/verified.bin",
+    ".caseflow/verified-base.bin",
+    ".caseflow/signatures.json",
+)
+
+
+def as_a_fresh_clone(repo: Path) -> None:
+    """The repository as `git clone` leaves it for its first caseflow command: none of caseflow's
+    kept files (so the history is replayed and every document parsed), and every file of the case
+    folders just written, in the operating system's cache (a cold build times caseflow's work, not
+    the disk's: a build after another size's left them to be read from disk took a third longer)."""
+    for name in FRESH_CLONE_LACKS:
+        (repo / name).unlink(missing_ok=True)
+    for path in sorted((repo / "clients").rglob("*")):
+        if path.is_file():
+            path.read_bytes()
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 

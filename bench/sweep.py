@@ -9,7 +9,8 @@ $CASEFLOW_BENCH_CACHE or ~/.cache/caseflow-bench, checked to be what the generat
 generated when not), then, each as whole fresh processes paired with `git status --porcelain`:
 
 - `caseflow --help`;
-- cold `caseflow index --rebuild` (caseflow's index deleted first; its peak memory is the sum over
+- cold `caseflow index --rebuild` (as in a fresh clone: caseflow's kept files deleted first, the
+  case files read once into the operating system's cache; its peak memory is the sum over
   all its processes), which leaves the index warm for what follows;
 - warm `due --all`, `due --worker robin`, `clients`, `review`, `validate`;
 - the first `validate` after one `set` (the set itself untimed), against the warm `validate`;
@@ -48,8 +49,8 @@ from measure import (  # noqa: E402
     GIT_STATUS,
     Paired,
     Run,
+    as_a_fresh_clone,
     describe_repo,
-    drop_index,
     environment,
     git,
     no_such_command,
@@ -108,10 +109,11 @@ def show(label: str, size: int, cell: Cell) -> None:
 
 
 def cold_rebuild(repo: Path, env: dict[str, str], rounds: int) -> Paired:
-    """Each round: git status, then `index --rebuild` with no index at all (every document parsed)."""
+    """Each round: git status, then `index --rebuild` as in a fresh clone (every document parsed,
+    the history replayed)."""
     result = Paired([], [])
     for _ in range(rounds):
-        drop_index(repo)
+        as_a_fresh_clone(repo)
         result.reference.append(run(GIT_STATUS, repo, env))
         ours = run([CASEFLOW, "index", "--rebuild"], repo, env, whole_tree=True)
         if no_such_command(ours):

@@ -268,7 +268,9 @@ def markdown(sweep: Sweep, plot_name: str) -> str:
         " processes after one untimed run, each paired with its reference in the same round (alternating"
         " which runs first); `×` is the median of the rounds' ratios to the reference named in `× of`."
         " Peak MB: max RSS by GNU time; for the cold build, the sum over all its processes at once (each"
-        " one's Pss, sampled every 0.05 s), with the largest process's max RSS in brackets."
+        " one's Pss, sampled every 0.05 s), with the largest process's max RSS in brackets. The cold build"
+        " is a fresh clone's: none of caseflow's kept files (the history is replayed too), the case files"
+        " in the operating system's cache as `git clone` leaves them."
         " The first read after a `set` shows in brackets how much more it costs than the warm read."
         " Acting as the supervisor on the morning after the generated history; writes as the client's"
         " case manager.",

@@ -173,3 +173,22 @@ def test_the_readme_gets_the_table_only_between_its_own_markers(tmp_path: Path) 
     assert "old table" not in text
     assert "| `due --all` warm |" in text
     assert text.endswith("](bench/scale.png)\n<!-- scale-sweep:end -->\nafter\n")
+
+
+def test_a_cold_build_starts_from_what_a_fresh_clone_has(tmp_path: Path) -> None:
+    import measure
+
+    kept = tmp_path / ".caseflow"
+    kept.mkdir()
+    for name in measure.FRESH_CLONE_LACKS:
+        (tmp_path / name).write_bytes(b"kept")
+    (kept / "access-id").write_text("a1b2c3\n")  # (the clone's own: not a cache)
+    document = tmp_path / "clients" / "C-4T8M2Q" / "client.yaml"
+    document.parent.mkdir(parents=True)
+    document.write_text("id: C-4T8M2Q\n")
+    measure.as_a_fresh_clone(tmp_path)
+    assert [name for name in measure.FRESH_CLONE_LACKS if (tmp_path / name).exists()] == []
+    assert (
+        ".caseflow/verified.bin" in measure.FRESH_CLONE_LACKS and ".caseflow/index.sqlite" in measure.FRESH_CLONE_LACKS
+    )
+    assert (kept / "access-id").read_text() == "a1b2c3\n" and document.read_text() == "id: C-4T8M2Q\n"

@@ -82,16 +82,15 @@ def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress
     # a consent's signer depends on the age of majority as well as on the client's documents
     majority = f"age_of_majority={repo.config.age_of_majority}"
     results = memoized(repo, "validate", snapshot, ids, compute, extra=[majority], progress=progress)
-    for client_id in ids:
-        problems.extend(_from_json(results[client_id]))
+    problems.extend(_from_json([row for client_id in ids for row in results[client_id]]))
     problems.extend(repo.kept(f"authority/{len(ids)}", lambda: _authority_problems(repo, snapshot, ids)))
 
     def compute_blank(chunk: Sequence[str]) -> list[tuple[str, Any]]:
         return [(case.client_id, blank_documents(case)) for case in cases(repo, snapshot, chunk)]
 
     blank = memoized(repo, "blank", snapshot, ids, compute_blank)
-    incomplete = [problem for client_id in ids for problem in _from_json(blank[client_id])]
-    return ValidationReport(sum(snapshot.count(c) for c in ids), problems, incomplete)
+    incomplete = _from_json([row for client_id in ids for row in blank[client_id]])
+    return ValidationReport(sum(map(snapshot.count, ids)), problems, incomplete)
 
 
 def blank_documents(case: CaseView) -> list[list[Any]]:

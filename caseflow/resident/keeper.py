@@ -17,9 +17,10 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from caseflow.core import write_notes
 from caseflow.core.casefiles import CLIENTS_DIR
 from caseflow.core.layout import LOCAL_DIR
 
@@ -93,6 +94,11 @@ class SnapshotKeeper:
                 self._everything or self._clients or self._refs_moved or self._index_moved
             )
 
+    @property
+    def head(self) -> str | None:
+        """The commit HEAD named when the snapshot was last brought up to date."""
+        return self._head
+
     def snapshot(self, repo: Session, full: Callable[[], Snapshot]) -> Snapshot:
         """The snapshot as the working tree is now: kept, partly taken again, or whole (``full()``)."""
         from caseflow.core.git import refs
@@ -115,11 +121,15 @@ class SnapshotKeeper:
                 if self._head is None or head is None:
                     everything = True
                 elif head != self._head:
-                    # (a commit of files the watcher saw written, usually: those clients are
-                    # listed while git says which the commits touched)
-                    between = _BESIDE.submit(_clients_between, repo, self._head, head)
-                    if not clients:
-                        clients = between.result()
+                    noted = write_notes.paths_between(repo.root, self._head, head)
+                    if noted is not None:  # caseflow's own writes: which clients they touched is noted
+                        clients |= _clients_of(noted)
+                    else:
+                        # (a commit of files the watcher saw written, usually: those clients are
+                        # listed while git says which the commits touched)
+                        between = _BESIDE.submit(_clients_between, repo, self._head, head)
+                        if not clients:
+                            clients = between.result()
                 self._head = head
             if everything or self._snapshot is None:
                 self.carried.clear()  # the settings may have changed, which no digest of documents names
@@ -178,9 +188,13 @@ def _clients_between(repo: Session, old: str, new: str) -> set[str]:
     """The clients whose folders differ between two commits (one tree diff)."""
     from caseflow.core.git import objects
 
-    return {
-        path.split("/")[1] for path in objects.changed_paths(repo.root, old, new, CLIENTS_DIR) if path.count("/") >= 2
-    }
+    return _clients_of(objects.changed_paths(repo.root, old, new, CLIENTS_DIR))
+
+
+def _clients_of(paths: Iterable[str]) -> set[str]:
+    """The clients whose folders hold these paths."""
+    prefix = f"{CLIENTS_DIR}/"
+    return {path.split("/")[1] for path in paths if path.startswith(prefix) and path.count("/") >= 2}
 
 
 def _restaged(repo: Session, head: str | None, snapshot: Snapshot | None) -> set[str] | None:

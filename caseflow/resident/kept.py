@@ -23,7 +23,10 @@ class KeptRepo(CaseRepo):
     def snapshot(self, progress: Callable[[int, int], None] | None = None) -> Snapshot:
         if self.keeper is None:
             return super().snapshot(progress)
-        return self.keeper.snapshot(self, lambda: CaseRepo.snapshot(self, progress))
+        snapshot = self.keeper.snapshot(self, lambda: CaseRepo.snapshot(self, progress))
+        # (the answers are of the commit the keeper saw: git is not asked again)
+        self._head_seen, self._head_seen_at = self.keeper.head, self.store.generation
+        return snapshot
 
     def kept(self, key: str, build: Callable[[], T]) -> T:
         if self.keeper is None:

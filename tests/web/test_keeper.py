@@ -140,3 +140,24 @@ def test_the_settings_changing_before_the_watcher_runs_shows_once_it_does(web) -
     settings.write_bytes(settings.read_bytes() + b"\n# changed by hand\n")
     assert settle(keeper, state) is False
     assert keeper.generation == generation + 1
+
+
+def test_after_caseflow_own_write_the_clients_it_touched_are_known_without_asking_git(
+    kept, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """(Its write notes say which clients a commit of its own touched: no tree diff; and the
+    answers are of the commit the keeper saw.)"""
+    from caseflow.repo import open_repo
+    from caseflow.resident import keeper as keeper_module
+
+    browser, keeper = kept
+    assert "risk" in browser.get("/caseload?stage=planning").text
+    diffed: list[tuple[str, str]] = []
+    monkeypatch.setattr(keeper_module, "_clients_between", lambda repo, old, new: diffed.append((old, new)) or set())
+    taken = (keeper.generation, keeper.full_refreshes)
+    cases = open_repo(browser.root, environ={})
+    cases.records.set_fields(cases.actor("casey"), CLIENT, "client.yaml", ["phone=555-0142"])
+    assert eventually(lambda: browser.get("/caseload").status_code == 200 and keeper.generation > taken[0])
+    assert keeper.full_refreshes == taken[1] and diffed == []  # (that client's folder taken again, no git diff)
+    head = subprocess.run(["git", "-C", str(browser.root), "rev-parse", "HEAD"], capture_output=True, text=True)
+    assert keeper.head == head.stdout.strip()

@@ -19,6 +19,23 @@ def config_value(root: Path | None, key: str) -> str | None:
         return None
 
 
+def config_values(root: Path | None, *keys: str) -> dict[str, str | None]:
+    """Several settings as :func:`config_value` gives each, from one git process (``{key: value}``,
+    the keys as given)."""
+    import re
+
+    pattern = "^(" + "|".join(re.escape(key.lower()) for key in keys) + ")$"
+    try:
+        out = git(root, "config", "--get-regexp", pattern)
+    except (GitFailed, OSError):
+        out = ""  # (none of them set: git says so with exit code 1)
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        name, _, value = line.partition(" ")
+        found[name.lower()] = value.strip()  # (the last one given wins, as with --get)
+    return {key: found.get(key.lower()) or None for key in keys}
+
+
 def set_local(root: Path, key: str, value: str) -> None:
     """Write a setting into this clone's own config (GitFailed if git cannot)."""
     git(root, "config", "--local", key, value)

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from caseflow.core.git.config import config_value
+from caseflow.core.git.config import config_value, config_values
 from caseflow.core.git.runner import GitFailed, git, head, query, run_concurrently
 from caseflow.core.layout import LOCAL_DIR
 from caseflow.errors import StoreError
@@ -162,9 +162,10 @@ def rules_may_apply(root: Path) -> bool:
                 return True  # (a macro may stand for any of them)
             if {f.lstrip("-!").split("=")[0] for f in fields[1:]} & _CONTENT_ATTRIBUTES:
                 return True
-    if config_value(root, "core.autocrlf") not in (None, "false"):
+    settings = config_values(root, "core.autocrlf", "core.excludesFile")
+    if settings["core.autocrlf"] not in (None, "false"):
         return True
-    return _ignore_rules_may_reach(root)
+    return _ignore_rules_with(root, settings["core.excludesFile"])
 
 
 #: The attributes under which git stores other bytes than the working tree's file holds.
@@ -305,8 +306,12 @@ def _ignore_rules_may_reach(root: Path) -> bool:
     caseflow's own .gitignore names only ``.caseflow/``; any other rule, anywhere git reads
     rules from, might.
     """
+    return _ignore_rules_with(root, config_value(root, "core.excludesFile"))
+
+
+def _ignore_rules_with(root: Path, configured: str | None) -> bool:
+    """:func:`_ignore_rules_may_reach`, git's ``core.excludesFile`` being ``configured``."""
     sources = [root / ".gitignore", root / ".git" / "info" / "exclude"]
-    configured = config_value(root, "core.excludesFile")
     if configured:
         sources.append(Path(os.path.expanduser(configured)))
     else:

@@ -270,7 +270,7 @@ def _signature_problems(root: Path, adding: Mapping[str, str], signers: Signers,
         return []
     if any(c not in signature_cache.load(state_dir) for c in needing):
         signing.require_ssh_keygen()
-    verdicts = signature_cache.verdicts(root, needing, _allowed_signers(signers, state_dir), state_dir)
+    verdicts = signature_cache.verdicts(root, needing, lambda: _allowed_signers(signers, state_dir), state_dir)
     problems = []
     for commit in needing:
         verdict = verdicts.get(commit)

@@ -188,9 +188,11 @@ class Replayer:
             for change in facts.changes:
                 if change.path == CONFIG_FILE:
                     self._config_blob_ids.update((change.old, change.new))
-        # (the settings' versions read with the first window's documents: one git process for a
-        # replay of a few commits, as after each write)
-        self._prefetch(commits[:REPLAY_WINDOW], also=self._config_blob_ids)
+        # (the settings' versions, and those in force before the first, read with the first
+        # window's documents: one git process for a replay of a few commits, as after each write)
+        before = commits[0].parents[0] if commits and commits[0].parents else None
+        in_force = self.ledger.config_at.get(before, "") if before else ""
+        self._prefetch(commits[:REPLAY_WINDOW], also=self._config_blob_ids | ({in_force} if in_force else set()))
         signatures = self._signatures(commits)
         for start in range(0, len(commits), REPLAY_WINDOW):
             window = commits[start : start + REPLAY_WINDOW]
@@ -274,7 +276,7 @@ class Replayer:
         self.ledger.signed = True
         if any(c not in signature_cache.load(self.signature_dir) for c in needing):
             signing.require_ssh_keygen()
-        return signature_cache.verdicts(self.root, needing, self._allowed_signers(), self.signature_dir)
+        return signature_cache.verdicts(self.root, needing, self._allowed_signers, self.signature_dir)
 
     def _signing_applies(self, facts: CommitFacts) -> bool:
         config = self._config_before(facts)
@@ -294,7 +296,10 @@ class Replayer:
         """Every key any staff list in history registered, for git to check signatures against;
         whether the key was its author's at the time is judged here, on the history itself."""
         lines: set[str] = set()
-        for blob in set(self.ledger.config_at.values()) | self._config_blob_ids:
+        versions = set(self.ledger.config_at.values()) | self._config_blob_ids
+        # (every version not read yet, in one git process)
+        self._blobs.update(replay.blobs(self.root, versions - self._blobs.keys() - {"", ZERO}))
+        for blob in versions:
             config = self._config(blob)
             for member in config.staff if config else ():
                 lines.update(f'{member.email} namespaces="git" {key}' for key in member.keys)

@@ -15,7 +15,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from caseflow.core.git import replay
@@ -29,13 +29,14 @@ _KEPT_STATUSES = frozenset("GUBN")
 
 
 def verdicts(
-    root: Path, commits: Sequence[str], allowed_signers: Path, state_dir: Path | None
+    root: Path, commits: Sequence[str], allowed_signers: Callable[[], Path], state_dir: Path | None
 ) -> dict[str, replay.Signature]:
-    """Each commit's signature verdict: kept ones from ``state_dir``, the others asked of git (and kept)."""
+    """Each commit's signature verdict: kept ones from ``state_dir``, the others asked of git (and
+    kept). ``allowed_signers()``: the file git checks them against, made only when one is asked."""
     kept = load(state_dir)
     missing = [c for c in dict.fromkeys(commits) if c not in kept]
     if missing:
-        kept.update(_check(root, missing, allowed_signers))
+        kept.update(_check(root, missing, allowed_signers()))
         save(state_dir, kept)
     return {c: kept[c] for c in commits if c in kept}
 

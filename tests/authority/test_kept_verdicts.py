@@ -386,3 +386,33 @@ def test_a_command_judges_at_the_head_its_snapshot_saw_until_it_commits(
     cases.records.set_fields(cases.actor("casey"), CLIENT, "client.yaml", ["phone=555-0103"])
     now = git(repo, "rev-parse", "HEAD").strip()
     assert now != seen and cases.head() == now and cases.ledger().head == now
+
+
+def test_a_replay_of_a_few_commits_reads_its_blobs_and_the_settings_with_one_git_process_each(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(A git process is a few milliseconds of the read after each write: the commit's documents
+    with the settings in force, then, where a signature is checked, every staff list in history
+    at once, not one process each.)"""
+    from caseflow.core import ledger
+    from caseflow.core.git import replay
+    from caseflow.core.layout import LOCAL_DIR
+
+    def built() -> ledger.Ledger:
+        return ledger.build(repo, lambda source, target: True, "intake", state_dir=repo / LOCAL_DIR, policy="test")
+
+    built()
+    forge_approval(repo)
+    commit_as(repo, "casey", "approvals")
+    asked: list[int] = []
+    real = replay.blobs
+    monkeypatch.setattr(replay, "blobs", lambda root, ids: (asked.append(len(set(ids))), real(root, ids))[1])
+    found = built()
+    assert found.replayed == 1 and found.signed
+    assert len(asked) == 2 and asked[1] > 1  # (the demo's settings have several versions)
+    asked.clear()
+    again = built()  # (the commit replayed again, its signature's verdict kept: no staff list read)
+    assert again.replayed == 1 and len(asked) == 1
+    monkeypatch.undo()
+    whole = ledger.build(repo, lambda source, target: True, "intake")
+    assert dataclasses.replace(found, replayed=0) == dataclasses.replace(whole, replayed=0)

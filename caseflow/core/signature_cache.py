@@ -49,17 +49,24 @@ def allowed_signers_file(lines: Iterable[str], state_dir: Path | None, name: str
     never under a shared name in the system's temporary folder."""
     body = "".join(f"{line}\n" for line in sorted(set(lines))).encode()
     named = f"{name}-{hashlib.sha256(body).hexdigest()[:16]}"
-    for folder in ([state_dir] if state_dir is not None else []) + [_scratch()]:
-        target = folder / named
-        if not target.exists():
-            from caseflow.core.safefiles import replace_cache_file
-
-            with contextlib.suppress(OSError):
-                folder.mkdir(parents=True, exist_ok=True)
-            replace_cache_file(target, body)
-            _forget_stale(folder, name, target)
+    if state_dir is not None:
+        target = _written(state_dir, named, name, body)
         if target.exists():
             return target
+    return _written(_scratch(), named, name, body)  # (made only where the clone's folder cannot serve)
+
+
+def _written(folder: Path, named: str, name: str, body: bytes) -> Path:
+    """``folder / named`` holding ``body`` (written whole, unless it is there already; nothing
+    where the folder cannot be written)."""
+    target = folder / named
+    if not target.exists():
+        from caseflow.core.safefiles import replace_cache_file
+
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+        replace_cache_file(target, body)
+        _forget_stale(folder, name, target)
     return target
 
 

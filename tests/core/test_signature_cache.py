@@ -8,6 +8,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+import pytest
+
 from caseflow.core import signature_cache
 
 KEY = 'casey@example.org namespaces="git" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly{}'
@@ -76,3 +78,11 @@ def test_verdicts_kept_before_files_were_one_per_content_are_asked_again_unless_
     kept = {"c" * 40: Signature("U", "SHA256:y"), "e" * 40: Signature("E", "")}
     signature_cache.save(tmp_path, kept)
     assert signature_cache.load(tmp_path) == {"c" * 40: Signature("U", "SHA256:y")}  # (E: asked again)
+
+
+def test_a_writable_state_folder_makes_no_folder_of_the_process_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(signature_cache, "_scratch", lambda: pytest.fail("a private folder was made"))
+    path = signature_cache.allowed_signers_file([KEY.format(4)], tmp_path, "allowed_signers")
+    assert path.parent == tmp_path

@@ -84,11 +84,13 @@ class Ledger:
     if not TYPE_CHECKING:  # (hidden from the type checker: it would take any name for a field)
 
         def __getattr__(self, name: str) -> Any:
-            """A field of a kept state not read yet (see :func:`load`): read now, once."""
+            """A field not made yet: of a kept state (see :func:`load`), read now; of a copy (see
+            :func:`copied`), copied now; once."""
             unread = self.__dict__.get("_unread")
             if not unread or name not in unread:
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            value = marshal.loads(unread.pop(name))
+            pending = unread.pop(name)
+            value = marshal.loads(pending) if isinstance(pending, bytes) else _copy_of(name, pending.value)
             setattr(self, name, value)
             return value
 
@@ -168,31 +170,48 @@ def load(state_dir: Path, policy: str, name: str = LATEST) -> Ledger | None:
 def save(state_dir: Path, ledger: Ledger, policy: str) -> None:
     """Keep ``ledger`` as the latest state of ``policy`` (a field never read since it was loaded
     is kept as the bytes it was read from)."""
-    unread: dict[str, bytes] = ledger.__dict__.get("_unread") or {}
-    chunks = {name: unread[name] if name in unread else marshal.dumps(getattr(ledger, name)) for name in _KEPT}
+    unread: dict[str, bytes | _CopyOf] = ledger.__dict__.get("_unread") or {}
+    chunks = {
+        name: _bytes_of(unread[name]) if name in unread else marshal.dumps(getattr(ledger, name)) for name in _KEPT
+    }
     chunks["signed"] = marshal.dumps(ledger.signed)
     chunks["breaches"] = marshal.dumps([(c, v.subject, v.author, list(v.problems)) for c, v in ledger.breaches.items()])
     save_chunks(state_dir, ledger.head, chunks, policy)
 
 
 def copied(ledger: Ledger) -> Ledger:
-    """A ledger to replay on, sharing nothing a replay changes with ``ledger``."""
-    return Ledger(
-        head=ledger.head,
-        approvals=set(ledger.approvals),
-        stages=dict(ledger.stages),
-        breaches=dict(ledger.breaches),
-        config_at=dict(ledger.config_at),
-        signed=ledger.signed,
-        good_stages=dict(ledger.good_stages),
-        good_histories=dict(ledger.good_histories),
-        history_edits=dict(ledger.history_edits),
-        names={c: list(found) for c, found in ledger.names.items()},
-        writers=dict(ledger.writers),
-        refused=dict(ledger.refused),
-        good_approvals=dict(ledger.good_approvals),
-        approvals_edits=dict(ledger.approvals_edits),
-    )
+    """A ledger to replay on, sharing nothing a replay changes with ``ledger`` (which must not
+    change after). Each larger field is copied when first used, one still unread from a kept
+    state read from its bytes: a replay of a few commits uses a few of them, and copying the
+    others (or reading them, after a reset) cost a resident index a third of its catch-up after
+    a write at 10,000 clients."""
+    copy = Ledger(head=ledger.head, breaches=dict(ledger.breaches), signed=ledger.signed)
+    unread: dict[str, bytes | _CopyOf] = ledger.__dict__.get("_unread") or {}
+    pending: dict[str, bytes | _CopyOf] = {}
+    for name in _KEPT:
+        del copy.__dict__[name]
+        pending[name] = unread[name] if name in unread else _CopyOf(ledger.__dict__[name])
+    copy.__dict__["_unread"] = pending
+    return copy
+
+
+@dataclass(frozen=True)
+class _CopyOf:
+    """A field of another ledger, to be copied when first used (see :func:`copied`)."""
+
+    value: Any
+
+
+def _copy_of(name: str, value: Any) -> Any:
+    """A copy of a field deep enough that changing it changes nothing in ``value``."""
+    if name == "names":
+        return {client: list(found) for client, found in value.items()}
+    return set(value) if isinstance(value, set) else dict(value)
+
+
+def _bytes_of(pending: bytes | _CopyOf) -> bytes:
+    """How a field not made yet is kept: the bytes it was read from, or its source's."""
+    return pending if isinstance(pending, bytes) else marshal.dumps(pending.value)
 
 
 # -- the file ----------------------------------------------------------------------------------------

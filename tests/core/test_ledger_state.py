@@ -95,6 +95,26 @@ def test_a_kept_state_reads_each_field_when_first_used_and_keeps_the_unread_as_r
         again.no_such_field  # type: ignore[attr-defined]  # noqa: B018
 
 
+def test_a_copy_makes_each_field_when_first_used_and_shares_nothing_it_changes(tmp_path: Path) -> None:
+    original = a_ledger()
+    copy = ledger_state.copied(original)
+    assert "stages" not in vars(copy) and "names" not in vars(copy)  # (made when first used)
+    copy.stages["C-9Z9Z9Z"] = ("a" * 40, "intake", True)
+    copy.names["C-4T8M2Q"].append(("another", "digest"))
+    copy.approvals.clear()
+    assert original == a_ledger()  # (the original unchanged)
+    assert copy.writers == original.writers and "approvals_edits" not in vars(copy)
+    again = ledger_state.copied(copy)  # (a copy of a copy: the fields still to make shared)
+    again.writers.clear()
+    assert copy.writers == original.writers and again.stages == copy.stages and again.approvals == set()
+    ledger.keep(tmp_path, again, "d" * 40, "p")  # (kept whole: the fields not made yet as their sources)
+    kept = ledger_state.load(tmp_path, "p")
+    assert kept is not None and kept.stages == copy.stages and kept.history_edits == original.history_edits
+    assert kept.writers == {} and kept.names["C-4T8M2Q"][-1] == ("another", "digest")
+    late = ledger_state.copied(kept)  # (of a kept state: the unread fields read from its bytes, each on its own)
+    assert late.good_approvals == original.good_approvals and "good_approvals" not in vars(kept)
+
+
 def test_a_state_forgotten_is_not_read(tmp_path: Path) -> None:
     ledger.keep(tmp_path, a_ledger(), "c" * 40, "p")
     ledger_state.forget(tmp_path, ledger_state.LATEST)

@@ -32,7 +32,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,18 +94,15 @@ class NameFinder:
     """Finds a client's full name (two to four words) in a text, knowing only digests of the names
     and of their first words: a run of words is hashed only where its first word could start a name."""
 
-    def __init__(self) -> None:
-        self.full: set[str] = set()
-        self.first: set[str] = set()
+    def __init__(self, full: MutableSet[str] | None = None, first: MutableSet[str] | None = None) -> None:
+        self.full: MutableSet[str] = full if full is not None else set()
+        self.first: MutableSet[str] = first if first is not None else set()
         self._words: dict[str, str] = {}  # word -> its digest (the same words recur in every commit)
 
     @classmethod
-    def of(cls, names: dict[str, list[tuple[str, str]]]) -> NameFinder:
-        """A finder of every name in ``names`` (client -> digests of each full name and its first word)."""
-        finder = cls()
-        finder.full = {full for found in names.values() for full, _ in found}
-        finder.first = {first for found in names.values() for _, first in found}
-        return finder
+    def of(cls, ledger: Ledger) -> NameFinder:
+        """A finder of every name the ledger knows, adding to it the names it is told of."""
+        return cls(ledger.full_names, ledger.first_words)
 
     def add(self, full: str, first: str) -> None:
         self.full.add(full)
@@ -171,7 +168,7 @@ class Replayer:
         self._baselines: dict[str, set[str]] = {}
         self._config_blob_ids: set[str] = set()
         self._parsed: dict[tuple[str, str], Any] = {}  # (blob, name) -> plain data, never changed
-        self._finder = NameFinder.of(ledger.names)
+        self._finder = NameFinder.of(ledger)
 
     @functools.cached_property
     def _approved(self) -> set[tuple[str, str, str]]:
@@ -574,11 +571,7 @@ class Replayer:
                 name = data.get("name") if isinstance(data, dict) else None
                 words = re.findall(r"\w+", name) if isinstance(name, str) else []
                 if len(words) >= 2:
-                    known = self.ledger.names.setdefault(match.group(1), [])
-                    digests = (name_digest(str(name)), name_digest(words[0]))
-                    if digests not in known:
-                        known.append(digests)
-                        self._finder.add(*digests)
+                    self._finder.add(name_digest(str(name)), name_digest(words[0]))
         if not self._finder.full:
             return
         if self._finder.in_text(facts.message):

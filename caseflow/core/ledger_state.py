@@ -8,23 +8,27 @@ leads to the new HEAD instead of from the first commit.
 A state is a caseload's approvals, stages and verdicts (megabytes at 10,000 clients), loaded by
 every command that judges what the history backs: it is kept with :mod:`marshal` (sets and tuples
 as they are, read back at C speed), a local cache like the index, never shared or committed. Each
-field is kept apart and read when first used: a replay of a few commits, and the judgement of the
-clients they touch, read a few of them (the others are kept again as they were read).
+field is kept in buckets by client (or path, or commit), each read when first used
+(:mod:`~caseflow.core.buckets`): a replay of a few commits, and the judgement of the clients they
+touch, read a few buckets of a few fields (the others are kept again as they were read).
 """
 
 from __future__ import annotations
 
 import contextlib
 import marshal
+import operator
 import os
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, MutableMapping, MutableSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from caseflow.core.buckets import BucketedDict, BucketedSet, Kept
+
 #: Changes whenever what is kept, or how, does: a state of another version is replayed afresh.
-STATE_VERSION = 10
+STATE_VERSION = 11
 #: The kept states: the latest, and the one a replay last went on from.
 LATEST, BASE = "verified.bin", "verified-base.bin"
 #: What earlier versions kept (JSON), removed when a state is kept.
@@ -53,44 +57,43 @@ class Ledger:
     """The replayed state at ``head``."""
 
     head: str | None = None
-    approvals: set[Decision] = field(default_factory=set)
+    approvals: MutableSet[Decision] = field(default_factory=set)
     #: client -> (commit, stage, allowed): the last change of the client's stage, and whether it counts.
-    stages: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    stages: MutableMapping[str, tuple[str, str, bool]] = field(default_factory=dict)
     #: commit -> what it breaks (only commits that break something).
     breaches: dict[str, Verdict] = field(default_factory=dict)
     #: commit -> the blob id of the caseflow.yaml in force after it (the last allowed one).
-    config_at: dict[str, str] = field(default_factory=dict)
+    config_at: MutableMapping[str, str] = field(default_factory=dict)
     #: commits replayed in this run (the rest came from the kept state).
     replayed: int = 0
     signed: bool = False
     #: client -> the last stage history backs (a hand edit undone returns to it, and counts).
-    good_stages: dict[str, str] = field(default_factory=dict)
+    good_stages: MutableMapping[str, str] = field(default_factory=dict)
     #: client -> digest of the last stage history that commits back (what `advance` recorded).
-    good_histories: dict[str, str] = field(default_factory=dict)
+    good_histories: MutableMapping[str, str] = field(default_factory=dict)
     #: client -> the commit that last changed the stage history by hand (while it stays so).
-    history_edits: dict[str, str] = field(default_factory=dict)
-    #: client -> digests of the client's full names, each with the digest of its first word (never
-    #: the name: this file is a cache on disk).
-    names: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    history_edits: MutableMapping[str, str] = field(default_factory=dict)
+    #: Digests of every client's full names, and of their first words (never a name: this file is
+    #: a cache on disk): what finds a name in a commit's message or paths.
+    full_names: MutableSet[str] = field(default_factory=set)
+    first_words: MutableSet[str] = field(default_factory=set)
     #: path -> (blob, author email) of the commit that last wrote each :data:`APPROVABLE` document.
-    writers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    writers: MutableMapping[str, tuple[str, str]] = field(default_factory=dict)
     #: decision (joined by ``\x1f``) -> why the commit that made it had no right to (see :meth:`refusal`).
-    refused: dict[str, str] = field(default_factory=dict)
+    refused: MutableMapping[str, str] = field(default_factory=dict)
     #: client -> digest of the approvals.yaml entries commits back (they are only ever appended to).
-    good_approvals: dict[str, str] = field(default_factory=dict)
+    good_approvals: MutableMapping[str, str] = field(default_factory=dict)
     #: client -> the commit that edited or removed earlier decisions (while the file stays so).
-    approvals_edits: dict[str, str] = field(default_factory=dict)
+    approvals_edits: MutableMapping[str, str] = field(default_factory=dict)
 
     if not TYPE_CHECKING:  # (hidden from the type checker: it would take any name for a field)
 
         def __getattr__(self, name: str) -> Any:
-            """A field not made yet: of a kept state (see :func:`load`), read now; of a copy (see
-            :func:`copied`), copied now; once."""
+            """A field of a copy not made yet (see :func:`copied`): copied now, once."""
             unread = self.__dict__.get("_unread")
             if not unread or name not in unread:
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            pending = unread.pop(name)
-            value = marshal.loads(pending) if isinstance(pending, bytes) else _copy_of(name, pending.value)
+            value = _copy_of(unread.pop(name).value)
             setattr(self, name, value)
             return value
 
@@ -128,70 +131,86 @@ def decision_of(client: str, entry: Mapping[str, Any]) -> Decision:
     )
 
 
-#: The fields of a :class:`Ledger` kept between runs, each read when first used (``head`` is
-#: kept in the file's header, ``signed`` and ``breaches`` (as plain tuples) read at once;
-#: ``replayed`` is of one run).
-_KEPT = (
-    "approvals",
-    "stages",
-    "config_at",
-    "good_stages",
-    "good_histories",
-    "history_edits",
-    "names",
-    "writers",
-    "refused",
-    "good_approvals",
-    "approvals_edits",
-)
+#: The fields of a :class:`Ledger` kept between runs in buckets (:mod:`~caseflow.core.buckets`),
+#: each bucket read when first used, with what each is bucketed by: a client's id, a path, a
+#: commit, a digest (``head`` is kept in the file's header, ``signed`` and ``breaches`` (as plain
+#: tuples) read at once; ``replayed`` is of one run).
+_KEPT: dict[str, Callable[[Any], str]] = {
+    "approvals": operator.itemgetter(0),
+    "stages": str,
+    "config_at": str,
+    "good_stages": str,
+    "good_histories": str,
+    "history_edits": str,
+    "full_names": str,
+    "first_words": str,
+    "writers": str,
+    "refused": str,
+    "good_approvals": str,
+    "approvals_edits": str,
+}
+#: The fields that are sets (the rest are mappings).
+_SETS = frozenset({"approvals", "full_names", "first_words"})
 
 
 def load(state_dir: Path, policy: str, name: str = LATEST) -> Ledger | None:
     """The ledger kept under ``name``, if it is of this policy (None: none, or not readable).
-    Its larger fields are read when first used."""
+    Each bucket of its larger fields is read when first used."""
     kept = _chunks(state_dir, policy, name)
     if kept is None:
         return None
-    head, chunks = kept
+    head, chunks, buckets = kept
     try:
         ledger = Ledger(head=head, signed=bool(marshal.loads(chunks["signed"])))
         ledger.breaches = {
             c: Verdict(c, subject, author, list(problems))
             for c, subject, author, problems in marshal.loads(chunks["breaches"])
         }
-        for name_ in _KEPT:
-            del ledger.__dict__[name_]  # (read from its bytes when first used)
-        ledger.__dict__["_unread"] = {name_: chunks[name_] for name_ in _KEPT}
+        for name_, key_of in _KEPT.items():
+            bucketed: Any = BucketedSet.read if name_ in _SETS else BucketedDict.read
+            setattr(ledger, name_, bucketed(buckets[name_], key_of))
     except (KeyError, TypeError, ValueError, EOFError):
         return None
     return ledger
 
 
 def save(state_dir: Path, ledger: Ledger, policy: str) -> None:
-    """Keep ``ledger`` as the latest state of ``policy`` (a field never read since it was loaded
+    """Keep ``ledger`` as the latest state of ``policy`` (a bucket never read since it was loaded
     is kept as the bytes it was read from)."""
-    unread: dict[str, bytes | _CopyOf] = ledger.__dict__.get("_unread") or {}
+    pending: dict[str, _CopyOf] = ledger.__dict__.get("_unread") or {}
+    buckets = {name: _kept(name, pending[name].value if name in pending else getattr(ledger, name)) for name in _KEPT}
     chunks = {
-        name: _bytes_of(unread[name]) if name in unread else marshal.dumps(getattr(ledger, name)) for name in _KEPT
+        "signed": marshal.dumps(ledger.signed),
+        "breaches": marshal.dumps([(c, v.subject, v.author, list(v.problems)) for c, v in ledger.breaches.items()]),
     }
-    chunks["signed"] = marshal.dumps(ledger.signed)
-    chunks["breaches"] = marshal.dumps([(c, v.subject, v.author, list(v.problems)) for c, v in ledger.breaches.items()])
-    save_chunks(state_dir, ledger.head, chunks, policy)
+    save_chunks(state_dir, ledger.head, chunks, policy, buckets)
+
+
+def _kept(name: str, value: Any) -> Kept:
+    """A field as the file keeps it: in buckets."""
+    if not isinstance(value, BucketedDict | BucketedSet):
+        key_of = _KEPT[name]
+        value = BucketedSet.of(value, key_of) if name in _SETS else BucketedDict.of(value.items(), key_of)
+    return value.kept()
 
 
 def copied(ledger: Ledger) -> Ledger:
     """A ledger to replay on, sharing nothing a replay changes with ``ledger`` (which must not
-    change after). Each larger field is copied when first used, one still unread from a kept
-    state read from its bytes: a replay of a few commits uses a few of them, and copying the
-    others (or reading them, after a reset) cost a resident index a third of its catch-up after
-    a write at 10,000 clients."""
+    change after). Each bucket of a kept state's fields, or each field of one made here, is
+    copied when first used: a replay of a few commits uses a few of them, and copying the others
+    (or reading them, after a reset) cost a resident index a third of its catch-up after a write
+    at 10,000 clients."""
     copy = Ledger(head=ledger.head, breaches=dict(ledger.breaches), signed=ledger.signed)
-    unread: dict[str, bytes | _CopyOf] = ledger.__dict__.get("_unread") or {}
-    pending: dict[str, bytes | _CopyOf] = {}
+    pending: dict[str, _CopyOf] = ledger.__dict__.get("_unread") or {}
+    copy_pending: dict[str, _CopyOf] = {}
     for name in _KEPT:
-        del copy.__dict__[name]
-        pending[name] = unread[name] if name in unread else _CopyOf(ledger.__dict__[name])
-    copy.__dict__["_unread"] = pending
+        value = pending[name].value if name in pending else ledger.__dict__[name]
+        if isinstance(value, BucketedDict | BucketedSet):
+            setattr(copy, name, value.copy())
+        else:
+            del copy.__dict__[name]
+            copy_pending[name] = _CopyOf(value)
+    copy.__dict__["_unread"] = copy_pending
     return copy
 
 
@@ -202,33 +221,26 @@ class _CopyOf:
     value: Any
 
 
-def _copy_of(name: str, value: Any) -> Any:
-    """A copy of a field deep enough that changing it changes nothing in ``value``."""
-    if name == "names":
-        return {client: list(found) for client, found in value.items()}
+def _copy_of(value: Any) -> Any:
+    """A copy of a field that shares nothing a change to it changes (the values are immutable)."""
     return set(value) if isinstance(value, set) else dict(value)
-
-
-def _bytes_of(pending: bytes | _CopyOf) -> bytes:
-    """How a field not made yet is kept: the bytes it was read from, or its source's."""
-    return pending if isinstance(pending, bytes) else marshal.dumps(pending.value)
 
 
 # -- the file ----------------------------------------------------------------------------------------
 
 
-def _chunks(state_dir: Path, policy: str, name: str) -> tuple[str | None, dict[str, bytes]] | None:
-    """(head, each field's bytes) of the state kept under ``name`` for ``policy`` (None: none,
-    another version or policy, or unreadable)."""
+def _chunks(state_dir: Path, policy: str, name: str) -> tuple[str | None, dict[str, bytes], dict[str, Kept]] | None:
+    """(head, the small fields' bytes, the bucketed fields) of the state kept under ``name`` for
+    ``policy`` (None: none, another version or policy, or unreadable)."""
     try:
-        version, kept_policy, head, chunks = unpacked((state_dir / name).read_bytes())
+        version, kept_policy, head, chunks, buckets = unpacked((state_dir / name).read_bytes())
     except (OSError, EOFError, ValueError, TypeError, struct.error):
         return None
     if version != STATE_VERSION or kept_policy != policy or not isinstance(chunks, dict):
         return None
     if not all(isinstance(chunk, bytes) for chunk in chunks.values()) or not (head is None or isinstance(head, str)):
         return None
-    return head, chunks
+    return head, chunks, buckets
 
 
 def head_of(state_dir: Path, name: str = LATEST, policy: str | None = None) -> str | None:
@@ -247,8 +259,14 @@ def head_of(state_dir: Path, name: str = LATEST, policy: str | None = None) -> s
     return head if isinstance(head, str) else None
 
 
-def save_chunks(state_dir: Path, head: str | None, chunks: Mapping[str, bytes], policy: str) -> None:
-    """Keep these fields' bytes as the latest state (nothing, in a clone nobody may write to).
+def save_chunks(
+    state_dir: Path,
+    head: str | None,
+    chunks: Mapping[str, bytes],
+    policy: str,
+    buckets: Mapping[str, Kept] | None = None,
+) -> None:
+    """Keep these fields as the latest state (nothing, in a clone nobody may write to).
 
     Written whole or not at all, private, and not synced to disk: a cache (a power cut loses it
     at worst, and a torn one is not read), where syncing megabytes cost a read after each write
@@ -256,35 +274,62 @@ def save_chunks(state_dir: Path, head: str | None, chunks: Mapping[str, bytes], 
     from caseflow.core.safefiles import replace_cache_file
 
     with contextlib.suppress(OSError):  # (a read-only clone: the next run replays again)
-        data = packed(STATE_VERSION, policy, head, dict(chunks))
+        data = packed(STATE_VERSION, policy, head, dict(chunks), buckets)
         state_dir.mkdir(parents=True, exist_ok=True)
         replace_cache_file(state_dir / LATEST, data)
         for earlier in _EARLIER:
             (state_dir / earlier).unlink(missing_ok=True)
 
 
-#: A state's file: the size of its header, the header (version, policy, head), then the fields.
+#: The sizes that say where a state's header and table of fields end.
 _HEADER_SIZE = struct.Struct("<Q")
 #: More than a header's size: not a kept state.
 _MOST_HEADER = 1 << 16
 
 
-def packed(version: int, policy: str, head: str | None, chunks: dict[str, bytes]) -> bytes:
+def packed(
+    version: int,
+    policy: str,
+    head: str | None,
+    chunks: dict[str, bytes],
+    buckets: Mapping[str, Kept] | None = None,
+) -> bytes:
     """A state's file: its head is read apart (the state of a commit HEAD no longer leads from is
-    not loaded whole to find that out), then each field's own :mod:`marshal` bytes."""
+    not loaded whole to find that out); then a table of the fields: the small ones' own
+    :mod:`marshal` bytes, and each bucketed field's bucket sizes and lengths; then every bucket's
+    bytes, one after another, which a state loaded reads as slices of the file, not copies."""
     header = marshal.dumps((version, policy, head))
-    return _HEADER_SIZE.pack(len(header)) + header + marshal.dumps(chunks)
+    listed = list((buckets or {}).items())
+    table = marshal.dumps(
+        (chunks, [(name, tuple(sizes), tuple(len(p) for p in parts)) for name, (sizes, parts) in listed])
+    )
+    body = [part for _, (_, parts) in listed for part in parts]
+    return b"".join([_HEADER_SIZE.pack(len(header)), header, _HEADER_SIZE.pack(len(table)), table, *body])
 
 
-def unpacked(data: bytes) -> tuple[Any, Any, Any, Any]:
-    """(version, policy, head, each field's bytes) of a state's file (a ValueError, EOFError or
-    struct.error if it is not one)."""
+def unpacked(data: bytes) -> tuple[Any, Any, Any, Any, dict[str, Kept]]:
+    """(version, policy, head, the small fields' bytes, the bucketed fields) of a state's file (a
+    ValueError, EOFError, TypeError or struct.error if it is not one)."""
     (size,) = _HEADER_SIZE.unpack_from(data)
     if size > _MOST_HEADER:
         raise ValueError("not a kept state")
     start = _HEADER_SIZE.size
     version, policy, head = marshal.loads(data[start : start + size])
-    return version, policy, head, marshal.loads(memoryview(data)[start + size :])
+    start += size
+    (size,) = _HEADER_SIZE.unpack_from(data, start)
+    start += _HEADER_SIZE.size
+    view = memoryview(data)
+    chunks, table = marshal.loads(view[start : start + size])
+    offset, buckets = start + size, {}
+    for name, sizes, lengths in table:
+        parts: list[bytes | memoryview] = []
+        for length in lengths:
+            parts.append(view[offset : offset + length])
+            offset += length
+        buckets[name] = (list(sizes), parts)
+    if offset != len(data):
+        raise ValueError("a kept state torn or grown")
+    return version, policy, head, chunks, buckets
 
 
 def keep_as_base(state_dir: Path) -> None:

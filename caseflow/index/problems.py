@@ -263,8 +263,8 @@ def _judged_again(
     stale = [c for c, digest in digests.items() if c in touched or kept_digests.get(c) != digest]
     if len(stale) > len(everyone) // 2:
         return None
-    problems = kept["problems"]
-    judged.update((c, problems.get(c, [])) for c in everyone if c not in set(stale))
+    problems, again = kept["problems"], set(stale)
+    judged.update((c, problems.get(c, [])) for c in everyone if c not in again)
     return stale
 
 

@@ -144,9 +144,8 @@ class Snapshot:
         same documents to parse. Made of the clients' digests, which a kept listing holds, so that
         after a change only the changed clients' entries are digested again."""
         if self._listing_key is None:
-            self._listing_key = hashlib.sha1(
-                "\n".join(f"{c}:{self.client_digest(c)}" for c in sorted(self.entries)).encode(), usedforsecurity=False
-            ).hexdigest()
+            listed = self._listed(tuple(sorted(self.entries)))
+            self._listing_key = hashlib.sha1(listed, usedforsecurity=False).hexdigest()
         return self._listing_key
 
     def client_digest(self, client_id: str) -> str:
@@ -160,11 +159,24 @@ class Snapshot:
     def client_digests(self, client_ids: Sequence[str]) -> dict[str, str]:
         """``{client: digest}`` of these clients (made once per snapshot: a command asks for every
         client's several times, once per kind of result)."""
-        ids = tuple(client_ids)
+        return dict(self._digest_map(tuple(client_ids)))
+
+    def _digest_map(self, ids: tuple[str, ...]) -> dict[str, str]:
         found = self._digest_sets.get(ids)
         if found is None:
-            found = self._digest_sets[ids] = {c: self.client_digest(c) for c in ids}
-        return dict(found)
+            made = self._digests
+            for client_id in ids:
+                if client_id not in made:  # (a kept listing's are made: only the changed clients')
+                    self.client_digest(client_id)
+            found = self._digest_sets[ids] = {c: made[c] for c in ids}
+        return found
+
+    def _listed(self, ids: tuple[str, ...]) -> bytes:
+        """Each of these clients with its digest, a line each (what whole sets are keyed by)."""
+        listed = self._all_digests.get(ids)
+        if listed is None:  # (once per snapshot: a command keys several whole sets by it, a daemon many)
+            listed = self._all_digests[ids] = "\n".join([f"{c}:{d}" for c, d in self._digest_map(ids).items()]).encode()
+        return listed
 
     def digest(self, client_id: str, *extra: str) -> str:
         """Names one state of a client's documents and of ``extra`` (such as today's date)."""
@@ -173,12 +185,8 @@ class Snapshot:
 
     def digest_of_all(self, client_ids: Sequence[str], *extra: str) -> str:
         """Names one state of all these clients' documents together (and of ``extra``)."""
-        ids = tuple(client_ids)
-        listed = self._all_digests.get(ids)
-        if listed is None:  # (once per snapshot: a command keys several whole sets by it, a daemon many)
-            listed = self._all_digests[ids] = "\n".join(f"{c}:{self.client_digest(c)}" for c in ids).encode()
         found = hashlib.sha1(("\0".join(extra) + "\n").encode(), usedforsecurity=False)
-        found.update(listed)
+        found.update(self._listed(tuple(client_ids)))
         return found.hexdigest()
 
     def digests_of_others(self, changed: Sequence[str]) -> dict[str, str]:

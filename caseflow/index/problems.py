@@ -90,7 +90,7 @@ def validate(repo: Session, client_ids: Sequence[str] | None, progress: Progress
 
     blank = memoized(repo, "blank", snapshot, ids, compute_blank)
     incomplete = _from_json([row for client_id in ids for row in blank[client_id]])
-    return ValidationReport(sum(map(snapshot.count, ids)), problems, incomplete)
+    return ValidationReport(snapshot.count_of(ids), problems, incomplete)
 
 
 def blank_documents(case: CaseView) -> list[list[Any]]:
@@ -198,7 +198,8 @@ def _authority_problems(repo: Session, snapshot: Any, ids: Sequence[str]) -> lis
         judged: dict[str, list[list[Any]]] = {}
         stale = _mended(repo, digests, head, settings, judged)
         judged.update(_judged(repo, snapshot, stale if stale is not None else list(digests)))
-        kept = {"head": head, "settings": settings, "problems": {c: judged[c] for c in ids if judged.get(c)}}
+        # (only those with a problem: the rest of a caseload's clients need no row, nor a loop)
+        kept = {"head": head, "settings": settings, "problems": {c: rows for c, rows in judged.items() if rows}}
         if head == at:  # (not when a commit came in meanwhile: judged at another commit than named)
             keep_whole_set(repo, _AUTHORITY, whole, digests, kept)
     found: dict[str, list[list[Any]]] = kept["problems"]
@@ -240,7 +241,6 @@ def _judged_again(
     that set cannot tell: judged under other settings, at a commit the history does not lead from
     to ``head`` (rewritten, or another branch; unless ``ask_git``, only caseflow's own writes are
     known to lead), or too much changed since."""
-    everyone = list(digests)
     kept_digests, kept = earlier
     if kept.get("settings") != settings or not isinstance(kept.get("problems"), dict):
         return None
@@ -260,12 +260,14 @@ def _judged_again(
             changed = set(objects.changed_paths(repo.root, since, head, casefiles.CLIENTS_DIR))
         prefix = f"{casefiles.CLIENTS_DIR}/"
         touched = {p.split("/")[1] for p in changed if p.startswith(prefix) and p.count("/") >= 2}
-    stale = [c for c, digest in digests.items() if c in touched or kept_digests.get(c) != digest]
-    if len(stale) > len(everyone) // 2:
+    # (set operations on the digests' items: a caseload's clients compared at C speed)
+    again = {c for c, _ in digests.items() - kept_digests.items()}
+    again.update(touched.intersection(digests))
+    if len(again) > len(digests) // 2:
         return None
-    problems, again = kept["problems"], set(stale)
-    judged.update((c, problems.get(c, [])) for c in everyone if c not in again)
-    return stale
+    problems = kept["problems"]  # (only the clients with a problem are in it)
+    judged.update((c, rows) for c, rows in problems.items() if c not in again and c in digests)
+    return sorted(again)
 
 
 def _judged(repo: Session, snapshot: Any, ids: Sequence[str]) -> dict[str, list[list[Any]]]:

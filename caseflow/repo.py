@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow.core.config import Staff, find_root
 from caseflow.core.events import SavedDocument, StageChange
-from caseflow.index.problems import ValidationReport
 from caseflow.plugins import PluginHost
 from caseflow.records.listing import ClientDocument
 from caseflow.session import Session, open_parts
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from caseflow.followup.service import FollowUp
     from caseflow.households.service import Households
     from caseflow.importing.service import Importer
+    from caseflow.index.problems import ValidationReport
     from caseflow.index.service import IndexMaintenance
     from caseflow.records.service import Records
     from caseflow.referrals.service import Referrals
@@ -53,6 +53,15 @@ __all__ = [
     "find_root",
     "open_repo",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # (imported when first asked for: the index's modules, and sqlite3, are no write's to load)
+    if name == "ValidationReport":
+        from caseflow.index.problems import ValidationReport
+
+        return ValidationReport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class CaseRepo(Session):
@@ -159,7 +168,7 @@ class CaseRepo(Session):
         if client_ids is not None:
             return report
         count, problems = self.households.validate()
-        return ValidationReport(report.documents + count, [*report.problems, *problems], report.incomplete)
+        return type(report)(report.documents + count, [*report.problems, *problems], report.incomplete)
 
     @cached_property
     def review(self) -> Review:

@@ -45,7 +45,7 @@ from caseflow.core import writelock
 from caseflow.core.layout import LOCK, LOCK_QUEUE, RESIDENT_COOKIE
 from caseflow.errors import CaseflowError
 from caseflow.resident import wire
-from caseflow.resident.ahead import AnsweredAhead
+from caseflow.resident.ahead import AHEAD_PAUSE_SECONDS, AnsweredAhead
 from caseflow.resident.keeper import SnapshotKeeper
 from caseflow.watch.settler import EVENTS_LOST, observe_repository
 
@@ -168,10 +168,12 @@ class ResidentIndex:
             timeout = 0.2
             settled = self.ahead.wait()
             if settled == 0:
-                if writelock.holder(self.root) is None:
-                    self._answer_ahead(listener)
+                if writelock.holder(self.root) is not None:
+                    timeout = _LOCK_POLL_SECONDS  # a write goes on: its end wakes the loop
+                elif self._answer_ahead(listener):
+                    timeout = 0.0  # someone asks: answered before the rest are answered ahead
+                else:
                     continue
-                timeout = _LOCK_POLL_SECONDS  # a write goes on: its end wakes the loop
             elif settled is not None:
                 timeout = settled
             try:
@@ -255,9 +257,14 @@ class ResidentIndex:
             return "the plugins allowed differ (caseflow.yaml or CASEFLOW_PLUGINS changed)"
         return None
 
-    def _answer_ahead(self, listener: socket.socket) -> None:
-        """Answer the latest questions again, into nothing, until one is asked for real."""
+    def _answer_ahead(self, listener: socket.socket) -> bool:
+        """Answer the latest questions again, into nothing, until one is asked for real (then True).
+
+        After the first, the latest question, the rest wait a moment for a real one: a command run
+        right after a write asks within it, and would otherwise wait behind an answer nobody asked
+        for yet (``due``'s, while it asks ``validate``)."""
         question = self.ahead.next()
+        pause = AHEAD_PAUSE_SECONDS
         while question is not None:
             name = getattr(wire.servable(question.argv), "command", "?")
             if self._why_not(question) is not None:
@@ -273,9 +280,16 @@ class ResidentIndex:
                     self.ahead.answered += 1
                     took = time.perf_counter() - began
                     print(f"answered {name} ahead (exit {code}) in {took:.3f} s", file=self._log, flush=True)
-            if self.ahead.pending() or select.select([listener], [], [], 0)[0]:
-                return  # changed again (all answered again once it settles), or someone asks: them first
+            if self.ahead.pending():
+                return False  # changed again: all answered again once it settles
+            ready, _, _ = select.select([listener.fileno(), self.ahead.wakes], [], [], pause)
+            if listener.fileno() in ready:
+                return True  # someone asks: them first
+            if self.ahead.pending():
+                return False
+            pause = 0.0
             question = self.ahead.next()
+        return False
 
     def _answer(self, question: wire.Question, connection: socket.socket | None) -> int:
         """Run the question's command with its output sent back over ``connection`` (None: nowhere)."""

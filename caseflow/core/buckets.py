@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import marshal
 import zlib
+from abc import abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping, MutableSet
 from typing import Any, Generic, TypeVar
 
@@ -54,8 +55,9 @@ class _Buckets:
             self._sources[index] = b""  # (what it was made from is not needed again)
         return made
 
+    @abstractmethod
     def _make(self, source: Source) -> Any:
-        raise NotImplementedError
+        """A bucket made from its source: read from its bytes, or copied from another's."""
 
     def _all(self) -> Iterator[Any]:
         return (self._bucket(index) for index in range(BUCKETS))

@@ -106,15 +106,9 @@ class Snapshot:
             found = self._files[client_id] = [TreeFile(base + i, client_id, i, b, s) for i, b, s in entries]
         return found
 
-    def count(self, client_id: str) -> int:
-        """How many documents (and other entries) the client's folder holds."""
-        if self._counts is not None and not getattr(self.entries, "loaded", True):
-            return self._counts.get(client_id, 0)
-        return len(self.entries.get(client_id, ()))
-
     def count_of(self, client_ids: Sequence[str]) -> int:
-        """How many documents (and other entries) these clients' folders hold together (as
-        :meth:`count` of each, at a caseload's scale without a call per client)."""
+        """How many documents (and other entries) these clients' folders hold together (from a
+        kept listing's counts where its entries were not read; one pass, no call per client)."""
         if self._counts is not None and not getattr(self.entries, "loaded", True):
             counts = self._counts
             return sum([counts.get(c, 0) for c in client_ids])

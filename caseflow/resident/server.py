@@ -282,14 +282,27 @@ class ResidentIndex:
                     print(f"answered {name} ahead (exit {code}) in {took:.3f} s", file=self._log, flush=True)
             if self.ahead.pending():
                 return False  # changed again: all answered again once it settles
-            ready, _, _ = select.select([listener.fileno(), self.ahead.wakes], [], [], pause)
-            if listener.fileno() in ready:
+            if self._asked_within(listener, pause):
                 return True  # someone asks: them first
             if self.ahead.pending():
                 return False
             pause = 0.0
             question = self.ahead.next()
         return False
+
+    def _asked_within(self, listener: socket.socket, seconds: float) -> bool:
+        """Does someone ask within ``seconds``? (A wake meanwhile that changed nothing, such as a
+        write letting go of its lock, does not cut the wait short; a change does.)"""
+        deadline = time.monotonic() + seconds
+        while True:
+            ready, _, _ = select.select(
+                [listener.fileno(), self.ahead.wakes], [], [], max(0.0, deadline - time.monotonic())
+            )
+            if listener.fileno() in ready:
+                return True
+            if self.ahead.wakes not in ready or self.ahead.pending():
+                return False
+            self.ahead.drained()
 
     def _answer(self, question: wire.Question, connection: socket.socket | None) -> int:
         """Run the question's command with its output sent back over ``connection`` (None: nowhere)."""

@@ -160,6 +160,18 @@ def test_a_question_asked_while_the_rest_are_answered_ahead_is_answered_after_th
         assert resident._answer_ahead(listener) is True and answered == ["validate", "review"]
         listener.accept()[0].close()
 
+        # A wake that changed nothing (a write letting go of its lock) does not cut the wait short.
+        resident.ahead.wake()
+        later = socket.socket(socket.AF_UNIX)
+        timer = threading.Timer(0.05, later.connect, (str(tmp_path / "s"),))
+        timer.start()
+        try:
+            assert resident._asked_within(listener, 5.0) is True
+        finally:
+            timer.join()
+            listener.accept()[0].close()
+            later.close()
+
         # The serve loop: the command's question is taken as soon as the latest is answered ahead.
         handled: list[list[str]] = []
 

@@ -39,8 +39,9 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from statistics import median
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -128,33 +129,61 @@ def cold_rebuild(repo: Path, env: dict[str, str], rounds: int) -> Paired:
 SETTLE_SECONDS = 1.1
 
 
-def first_read_after_set(repo: Path, env: dict[str, str], base: str, client: str, worker: str, rounds: int) -> Paired:
-    """Each round from the generated commit, warm again: one `set` (untimed), then the read and git status.
+@dataclass
+class AfterWrite:
+    """The first read after one `set`, and the warm read of the same round just before the `set`."""
+
+    after: Paired
+    warm: list[Run]
+
+    @property
+    def over_warm(self) -> float | None:
+        """The median over the rounds of (read after the `set`) minus (warm read before it).
+
+        Both come within the same few seconds, so the machine's drift between loops minutes apart
+        (more than the 0.05 s measured here, on a shared machine) does not enter the difference.
+        """
+        differences = [a.seconds - w.seconds for a, w in zip(self.after.ours, self.warm, strict=False)]
+        return median(differences) if differences else None
+
+    @property
+    def mb_over_warm(self) -> float | None:
+        if not self.warm or not self.after.ours:
+            return None
+        return self.after.peak_mb - max(r.max_rss_kib for r in self.warm) / 1024
+
+
+def first_read_after_set(
+    repo: Path, env: dict[str, str], base: str, client: str, worker: str, rounds: int
+) -> AfterWrite:
+    """Each round from the generated commit, warm again: a timed warm read, one `set` (untimed),
+    then the timed read and git status.
 
     The reset that lets each round make the same change is a write of its own (git's: the file
     and git's index), which no one's day has between two reads. The reads after it absorb it before
     the `set`, as the warm reads it is compared with had: the first takes what the reset changed,
-    the second (a second later, once git may refresh its index) keeps what the first mended.
+    the second (a second later, once git may refresh its index) keeps what the first mended. The
+    third is the warm read this round's read after the `set` is compared with.
     """
     read = [CASEFLOW, "validate"]
     write = [CASEFLOW, "set", client, "client.yaml", "phone=555-0199"]
-    result = Paired([], [])
+    result = AfterWrite(Paired([], []), [])
     for round_ in range(rounds):
         git(repo, "reset", "-q", "--hard", base)
         run(read, repo, env)
         time.sleep(SETTLE_SECONDS)
         run(read, repo, env)
-        run(read, repo, env)
+        result.warm.append(run(read, repo, env))
         done = run(write, repo, {**env, "CASEFLOW_USER": worker})
         if done.returncode != 0:
-            result.ours.append(done)
+            result.after.ours.append(done)
             break
         if round_ % 2:
-            result.ours.append(run(read, repo, env))
-            result.reference.append(run(GIT_STATUS, repo, env))
+            result.after.ours.append(run(read, repo, env))
+            result.after.reference.append(run(GIT_STATUS, repo, env))
         else:
-            result.reference.append(run(GIT_STATUS, repo, env))
-            result.ours.append(run(read, repo, env))
+            result.after.reference.append(run(GIT_STATUS, repo, env))
+            result.after.ours.append(run(read, repo, env))
     git(repo, "reset", "-q", "--hard", base)
     return result
 
@@ -220,8 +249,8 @@ def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path)
     sweep.repositories[size] = f"{describe_repo(repo)}; {origin} ({repo}); {repeat} rounds per command"
     statuses: list[Run] = []
 
-    def record(key: str, label: str, pair: Paired) -> Cell:
-        cell = cell_of(pair)
+    def record(key: str, label: str, pair: Paired, cell: Cell | None = None) -> Cell:
+        cell = cell or cell_of(pair)
         sweep.put(key, size, cell)
         if key != "set" and key != "visit":
             statuses.extend(pair.reference)
@@ -239,11 +268,11 @@ def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path)
     for key, words in READS.items():
         warm[key] = record(key, " ".join(words) + ", warm", paired_with_status([CASEFLOW, *words], repo, env, repeat))
     client, worker = pick_client(repo)
-    after = record("after-set", "validate after one set", first_read_after_set(repo, env, base, client, worker, repeat))
-    read = warm["validate"]
-    if after.seconds is not None and read.seconds is not None and read.peak_mb is not None:
-        after.over_warm = after.seconds - read.seconds
-        after.mb_over_warm = (after.peak_mb or 0) - read.peak_mb
+    after_write = first_read_after_set(repo, env, base, client, worker, repeat)
+    after = cell_of(after_write.after)
+    if after.seconds is not None:
+        after.over_warm, after.mb_over_warm = after_write.over_warm, after_write.mb_over_warm
+    record("after-set", "validate after one set", after_write.after, after)
     writes: dict[str, list[str]] = write_commands(client)
     references: list[Run] = []
     for key, change in writes.items():
@@ -261,11 +290,11 @@ def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path)
                     warm[key].daemon_ratio = pair.ratio
                 show(" ".join(words) + ", daemon running", size, warm[key])
             if ready:
-                pair = first_read_after_set(repo, env, base, client, worker, repeat)
+                after_write = first_read_after_set(repo, env, base, client, worker, repeat)
+                pair = after_write.after
                 if pair.failed is None and not pair.missing:
                     after.daemon_seconds, after.daemon_ratio = pair.seconds, pair.ratio
-                    if pair.seconds is not None and read.daemon_seconds is not None:
-                        after.daemon_over_warm = pair.seconds - read.daemon_seconds
+                    after.daemon_over_warm = after_write.over_warm
                 show("validate after one set, daemon running", size, after)
     sweep.put("git-status", size, cell_of(Paired(statuses, [])))
     undo_writes(repo)

@@ -271,9 +271,11 @@ def markdown(sweep: Sweep, plot_name: str) -> str:
         " one's Pss, sampled every 0.05 s), with the largest process's max RSS in brackets. The cold build"
         " is a fresh clone's: none of caseflow's kept files (the history is replayed too), the case files"
         " in the operating system's cache as `git clone` leaves them."
-        " The first read after a `set` shows in brackets how much more it costs than the warm read; each"
-        " round resets to the generated commit (to make the same change again) and reads until warm"
-        " before the `set` (once, then twice a second later), so that the read pays for the `set` alone."
+        " The first read after a `set` shows in brackets how much more it costs than the warm read of the"
+        " same round (the median of the rounds' differences); each round resets to the generated commit"
+        " (to make the same change again) and reads until warm before the `set` (once, then twice a"
+        " second later, the last of them timed as that warm read), so that the read pays for the `set`"
+        " alone."
         " Acting as the supervisor on the morning after the generated history; writes as the client's"
         " case manager.",
         "",

@@ -192,3 +192,23 @@ def test_a_cold_build_starts_from_what_a_fresh_clone_has(tmp_path: Path) -> None
         ".caseflow/verified.bin" in measure.FRESH_CLONE_LACKS and ".caseflow/index.sqlite" in measure.FRESH_CLONE_LACKS
     )
     assert (kept / "access-id").read_text() == "a1b2c3\n" and document.read_text() == "id: C-4T8M2Q\n"
+
+
+def test_the_read_after_a_write_is_compared_with_the_warm_read_of_its_own_round() -> None:
+    """The machine drifts between loops: a slow round raises both reads of the round, not the difference."""
+    import sweep
+    from measure import Paired, Run
+
+    def runs(*seconds: float, kib: int = 100 * 1024) -> list[Run]:
+        return [Run(s, kib, 0, "", "") for s in seconds]
+
+    # Rounds 2 and 3 ran while the machine was busy: both reads of round 2, the read after the write of
+    # round 3. The median of the rounds' differences keeps the write's own cost.
+    after = sweep.AfterWrite(
+        Paired(runs(0.43, 0.93, 0.94, kib=110 * 1024), runs(0.3, 0.8, 0.3)), runs(0.40, 0.90, 0.40)
+    )
+    assert after.over_warm == pytest.approx(0.03)
+    assert after.mb_over_warm == pytest.approx(10)
+    # The medians of the two loops taken apart would charge the write with the machine's load.
+    assert after.after.seconds - sweep.median([r.seconds for r in after.warm]) == pytest.approx(0.53)
+    assert sweep.AfterWrite(Paired([], []), []).over_warm is None

@@ -41,7 +41,8 @@ from caseflow.plugins import PluginHost, PluginPolicy, get_plugin_manager
 
 if TYPE_CHECKING:
     from caseflow.core.form_files import FormFiles
-    from caseflow.core.ledger import Gate, Ledger
+    from caseflow.core.ledger_rules import Gate
+    from caseflow.core.ledger_state import Ledger
     from caseflow.core.validation import SchemaChecker
     from caseflow.index.problems import ValidationReport
     from caseflow.index.snapshot import Snapshot
@@ -110,7 +111,7 @@ def approval_gates(spec: Any, forms: Mapping[str, Form]) -> dict[tuple[str, str]
     one-per-client forms): the history checks them at every stage change, not just in `advance`.
     A requirement for some cases only (``when``: a discharge's reason) is checked against the
     document that decides it, as committed."""
-    from caseflow.core.ledger import Gate
+    from caseflow.core.ledger_rules import Gate
 
     gates: dict[tuple[str, str], list[Gate]] = {}
     for move in spec.transitions:
@@ -382,7 +383,7 @@ class Session:
 
     def stage_problems(self, client_id: str, record: Mapping[str, Any] | None = None) -> list[Problem]:
         """The client's stage, if the history does not back it (set by hand, not by ``advance``)."""
-        from caseflow.core.ledger import history_digest
+        from caseflow.core.ledger_rules import history_digest
 
         path = f"{casefiles.CLIENTS_DIR}/{client_id}/client.yaml"
         ledger = self.ledger()

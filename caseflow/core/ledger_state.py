@@ -77,7 +77,7 @@ class Ledger:
     #: a cache on disk): what finds a name in a commit's message or paths.
     full_names: MutableSet[str] = field(default_factory=set)
     first_words: MutableSet[str] = field(default_factory=set)
-    #: path -> (blob, author email) of the commit that last wrote each :data:`APPROVABLE` document.
+    #: path -> (blob, author email) of the commit that last wrote each :data:`~.ledger_rules.APPROVABLE` document.
     writers: MutableMapping[str, tuple[str, str]] = field(default_factory=dict)
     #: decision (joined by ``\x1f``) -> why the commit that made it had no right to (see :meth:`refusal`).
     refused: MutableMapping[str, str] = field(default_factory=dict)

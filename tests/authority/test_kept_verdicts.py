@@ -166,14 +166,14 @@ def test_a_ledger_kept_in_memory_that_no_longer_leads_to_head_gives_way_to_a_sta
 
 def test_replaying_a_few_commits_at_a_time_gives_the_same_ledger(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """(The documents read for a window of commits are dropped before the next: memory, not meaning.)"""
-    from caseflow.core import ledger
+    from caseflow.core import ledger, ledger_replay
 
     forge_approval(repo)
     commit_as(repo, "casey", "approvals")
     hand_edit_stage(repo)
     commit_as(repo, "casey", "stage")
     whole = ledger.build(repo, lambda source, target: True, "intake")
-    monkeypatch.setattr(ledger, "REPLAY_WINDOW", 1)
+    monkeypatch.setattr(ledger_replay, "REPLAY_WINDOW", 1)
     assert ledger.build(repo, lambda source, target: True, "intake") == whole
     assert whole.replayed > 2
 
@@ -182,7 +182,7 @@ def test_a_windows_documents_parsed_on_every_core_give_the_same_ledger(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """(Two thirds of a whole history's replay at 10,000 clients is parsing its client records.)"""
-    from caseflow.core import ledger, parallel
+    from caseflow.core import ledger, ledger_replay, parallel
 
     forge_approval(repo)
     commit_as(repo, "casey", "approvals")
@@ -198,7 +198,7 @@ def test_a_windows_documents_parsed_on_every_core_give_the_same_ledger(
 
     monkeypatch.setattr(ledger.Replayer, "_parse", counted)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
-    monkeypatch.setattr(ledger, "_PARSE_CHUNK", 2)
+    monkeypatch.setattr(ledger_replay, "_PARSE_CHUNK", 2)
     assert parallel.cores() >= 2, "this test needs two cores to fork workers"
     assert ledger.build(repo, lambda source, target: True, "intake") == alone
     assert "client.yaml" not in parsed_here and "approvals.yaml" not in parsed_here  # all in the workers

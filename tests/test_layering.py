@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted([*(ROOT / "caseflow").rglob("*.py"), *(ROOT / "plugins").rglob("*.py")])
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """A module's syntax tree, parsed once per test process (every test here walks all of them)."""
+    return ast.parse(path.read_text())
+
+
 def imports(path: Path) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -106,7 +113,7 @@ def _module_name(path: Path) -> str:
 def _runtime_imports(path: Path, name: str, modules: set[str]) -> set[str]:
     """The caseflow modules ``path`` imports when it runs: at the top or inside functions alike,
     but not under ``if TYPE_CHECKING:`` (names for the type checker only)."""
-    tree = ast.parse(path.read_text())
+    tree = parsed(path)
     type_only = {
         id(node)
         for branch in ast.walk(tree)
@@ -139,6 +146,11 @@ def _runtime_imports(path: Path, name: str, modules: set[str]) -> set[str]:
 
 
 def import_graph() -> dict[str, set[str]]:
+    return {name: set(targets) for name, targets in _import_graph().items()}  # (a copy: callers may change it)
+
+
+@functools.cache
+def _import_graph() -> dict[str, set[str]]:
     paths = {_module_name(p): p for p in (ROOT / "caseflow").rglob("*.py")}
     modules = set(paths)
     return {name: _runtime_imports(path, name, modules) for name, path in paths.items()}
@@ -297,7 +309,7 @@ def git_doors(path: Path) -> list[str]:
     """Where a module starts git itself: a command line whose first word is "git" (a list or
     tuple literal), or an import of subprocess (or of Popen and friends from it)."""
     found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.List | ast.Tuple) and node.elts:
             first = node.elts[0]
             if isinstance(first, ast.Constant) and first.value == "git":
@@ -348,7 +360,7 @@ def _session_passed_to_functions(path: Path) -> list[str]:
     """Calls in a commands module that hand the repository to a function (``f(repo, ...)``)
     instead of calling a method of one of its services (``repo.followup.record_visit(...)``)."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(parsed(path)):
         if not isinstance(node, ast.Call) or not node.args:
             continue
         first = ast.unparse(node.args[0])

@@ -10,6 +10,7 @@ caseflow version. Anything else, and the command computes the answer itself, sil
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import stat
@@ -20,7 +21,8 @@ from caseflow.resident import wire
 
 TYPE_CHECKING = False  # (not typing's: see caseflow/__init__.py)
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from pathlib import Path
+    from typing import Any, BinaryIO
 
 #: How long a resident index may take to accept a question before the command computes its own
 #: answer (it accepts at once unless it is busy with another, or stuck).
@@ -152,3 +154,23 @@ def _columns() -> int | None:
         return os.get_terminal_size(sys.stdout.fileno()).columns
     except (AttributeError, ValueError, OSError):
         return None
+
+
+def ask(root: Path, kind: bytes, timeout: float = 2.0) -> dict[str, Any] | None:
+    """Send a status or stop question to the resident index of ``root``; None if none answers."""
+    path = wire.socket_path(root)
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.settimeout(timeout)
+        with wire.address(path) as where:
+            connection.connect(where)
+        wire.send_frame(connection, kind)
+        reply_kind, payload = wire.read_frame(connection)
+    except (OSError, ConnectionError):
+        return None
+    finally:
+        connection.close()
+    if reply_kind == wire.STATUS:
+        found = json.loads(payload)
+        return found if isinstance(found, dict) else None
+    return {"stopping": True} if reply_kind == wire.STOP else None

@@ -40,7 +40,8 @@ def daemon() -> None:
 @repo_options
 def start(settings: Settings) -> None:
     """Start the resident index in the background (its log: .caseflow/daemon.log)."""
-    from caseflow.resident.server import STATUS, ask
+    from caseflow.resident.client import ask
+    from caseflow.resident.wire import STATUS
 
     root = _root(settings)
     running = ask(root, STATUS)
@@ -103,7 +104,8 @@ def run(settings: Settings) -> None:
 @repo_options
 def stop(settings: Settings) -> None:
     """Stop the resident index of this repository (nothing to do if none runs)."""
-    from caseflow.resident.server import STOP, ask
+    from caseflow.resident.client import ask
+    from caseflow.resident.wire import STOP
 
     root = _root(settings)
     if ask(root, STOP) is None:
@@ -120,7 +122,8 @@ def stop(settings: Settings) -> None:
 @repo_options
 def status(settings: Settings, as_json: bool) -> None:
     """Whether a resident index runs for this repository: its pid, since when, questions answered."""
-    from caseflow.resident.server import STATUS, ask
+    from caseflow.resident.client import ask
+    from caseflow.resident.wire import STATUS
 
     found = ask(_root(settings), STATUS) or {"running": False}
     if as_json:

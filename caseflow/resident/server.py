@@ -31,7 +31,6 @@ import json
 import os
 import select
 import socket
-import struct
 import sys
 import threading
 import time
@@ -46,15 +45,14 @@ from caseflow.core.layout import LOCK, LOCK_QUEUE, RESIDENT_COOKIE
 from caseflow.errors import CaseflowError
 from caseflow.resident import wire
 from caseflow.resident.ahead import AHEAD_PAUSE_SECONDS, AnsweredAhead
+from caseflow.resident.frames import FrameWriter
 from caseflow.resident.keeper import SnapshotKeeper
+from caseflow.resident.listener import listen, same_user
 from caseflow.watch.settler import EVENTS_LOST, observe_repository
 
 if TYPE_CHECKING:
     from caseflow.repo import CaseRepo
 
-#: Another frame kind than a question's: "are you there, and what are you" (JSON back), and "stop".
-STATUS = b"S"
-STOP = b"T"
 #: How long the watcher may take to report the cookie before the snapshot is taken whole again.
 SETTLE_SECONDS = 1.0
 #: How often to look whether a write let go of the writers' lock, while one holds it (its leaving
@@ -62,11 +60,6 @@ SETTLE_SECONDS = 1.0
 _LOCK_POLL_SECONDS = 0.05
 #: The writers' lock's files: a change to them wakes the loop (a write may have ended).
 _WRITERS_LOCK = (LOCK, LOCK_QUEUE)
-_PEER = struct.Struct("3i")  # struct ucred: pid, uid, gid
-
-
-class AlreadyRunning(CaseflowError):
-    """A resident index answers on this repository's socket already."""
 
 
 class Cookies:
@@ -134,7 +127,7 @@ class ResidentIndex:
     def start(self) -> None:
         """Listen on the socket, start watching, and take the snapshot once (before the first question)."""
 
-        self._listener = _listen(self.socket_path)
+        self._listener = listen(self.socket_path)
         try:
             self._observing = observe_repository(self.root, self._changed, whole=True)
             if self._observing is None:
@@ -201,16 +194,16 @@ class ResidentIndex:
     # -- one question ---------------------------------------------------------------------------
 
     def _handle(self, connection: socket.socket) -> None:
-        if not _same_user(connection):
+        if not same_user(connection):
             return
         connection.settimeout(5.0)
         kind, payload = wire.read_frame(connection)
-        if kind == STATUS:
-            wire.send_frame(connection, STATUS, json.dumps(self.status()).encode())
+        if kind == wire.STATUS:
+            wire.send_frame(connection, wire.STATUS, json.dumps(self.status()).encode())
             return
-        if kind == STOP:
+        if kind == wire.STOP:
             self.stopping.set()
-            wire.send_frame(connection, STOP)
+            wire.send_frame(connection, wire.STOP)
             return
         try:
             question = wire.Question.decode(payload)
@@ -408,66 +401,6 @@ class ResidentIndex:
         }
 
 
-class FrameWriter(io.TextIOBase):
-    """A text stream whose writes go to the asker as frames; a terminal if the asker's was.
-    (With no connection, nowhere: an answer given ahead.)"""
-
-    def __init__(self, connection: socket.socket | None, kind: bytes, tty: bool) -> None:
-        self._connection = connection
-        self._kind = kind
-        self._tty = tty
-        self._pending: list[bytes] = []
-        self._size = 0
-        self.buffer = _BinaryFrames(self)
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
-    @property
-    def errors(self) -> str:  # type: ignore[override]
-        return "strict"
-
-    def isatty(self) -> bool:
-        return self._tty
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self.write_bytes(text.encode("utf-8"))
-        return len(text)
-
-    def write_bytes(self, data: bytes) -> None:
-        if self._connection is None:
-            return
-        self._pending.append(data)
-        self._size += len(data)
-        if self._size >= 1 << 16 or self._tty:  # a terminal sees lines as they come (progress bars)
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending and self._connection is not None:
-            data = b"".join(self._pending)
-            self._pending, self._size = [], 0
-            wire.send_frame(self._connection, self._kind, data)
-
-
-class _BinaryFrames(io.RawIOBase):
-    def __init__(self, text: FrameWriter) -> None:
-        self._text = text
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self._text.write_bytes(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        self._text.flush()
-
-
 def _why_unwatched(root: Path) -> str:
     """Why the repository cannot be watched, and what to do about it, in one line."""
     from caseflow.core.casefiles import CLIENTS_DIR
@@ -503,41 +436,6 @@ def _folder(path: str) -> Iterator[None]:
         os.chdir(saved)
 
 
-def _listen(path: Path) -> socket.socket:
-    """Bind the socket, private to this user (0600, in a folder of the repository's), unless a
-    resident index answers there already; a socket left by one that died is replaced."""
-    path.parent.mkdir(exist_ok=True)
-    if path.exists() or path.is_symlink():
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            probe.settimeout(1.0)
-            with wire.address(path) as where:
-                probe.connect(where)
-            raise AlreadyRunning(f"a resident index runs for this repository already ({path})")
-        except OSError:
-            path.unlink()  # nobody listens: left by one that died
-        finally:
-            probe.close()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old_umask = os.umask(0o177)  # created 0600: never a moment when others could connect
-    try:
-        with wire.address(path) as where:
-            listener.bind(where)
-    finally:
-        os.umask(old_umask)
-    listener.listen(16)
-    return listener
-
-
-def _same_user(connection: socket.socket) -> bool:
-    """The asker runs as this user (the socket's mode says so too; this holds whatever the mode)."""
-    try:
-        _pid, uid, _gid = _PEER.unpack(connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEER.size))
-    except (OSError, AttributeError):  # no SO_PEERCRED here: the socket's 0600 mode alone
-        return True
-    return uid == os.getuid()
-
-
 class CodeStamp:
     """When every module loaded at start and every folder of sys.path last changed: a plugin
     installed, or caseflow upgraded or edited, since then makes the resident index another version."""
@@ -559,23 +457,3 @@ class CodeStamp:
             return os.stat(name).st_mtime_ns
         except OSError:
             return None
-
-
-def ask(root: Path, kind: bytes, timeout: float = 2.0) -> dict[str, Any] | None:
-    """Send a status or stop question to the resident index of ``root``; None if none answers."""
-    path = wire.socket_path(root)
-    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        connection.settimeout(timeout)
-        with wire.address(path) as where:
-            connection.connect(where)
-        wire.send_frame(connection, kind)
-        reply_kind, payload = wire.read_frame(connection)
-    except (OSError, ConnectionError):
-        return None
-    finally:
-        connection.close()
-    if reply_kind == STATUS:
-        found = json.loads(payload)
-        return found if isinstance(found, dict) else None
-    return {"stopping": True} if reply_kind == STOP else None

@@ -34,6 +34,9 @@ DECLINED = b"D"
 STDOUT = b"O"
 STDERR = b"E"
 EXIT = b"X"
+#: Frame kinds other than a question's: "are you there, and what are you" (JSON back), and "stop".
+STATUS = b"S"
+STOP = b"T"
 
 _HEADER = struct.Struct(">cI")
 #: No single frame is larger: a longer output comes in several.

@@ -15,7 +15,8 @@ import pytest
 
 from caseflow import __version__
 from caseflow.resident import wire
-from caseflow.resident.server import STATUS, ask
+from caseflow.resident.client import ask
+from caseflow.resident.wire import STATUS
 
 
 @dataclass

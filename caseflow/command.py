@@ -14,6 +14,7 @@ def main() -> None:
     code = answer(sys.argv[1:], __version__)
     if code is not None:
         sys.exit(code)
+    start_early(sys.argv[1:])
     from caseflow.cli import main as run_here
 
     try:
@@ -21,6 +22,27 @@ def main() -> None:
     except SystemExit as done:
         leave(done.code)
     leave(0)
+
+
+def start_early(argv: list[str]) -> None:
+    """For a read of the whole caseload (the command lines a resident index would answer), start
+    git's status of the working tree now, while the rest of caseflow loads
+    (:mod:`caseflow.core.git.early`)."""
+    import os
+
+    from caseflow.resident import wire
+
+    shape = wire.servable(argv)
+    if isinstance(shape, str):
+        return
+    try:
+        root = wire.find_repository(shape.repo, os.environ, os.getcwd())
+    except OSError:  # (the working folder is gone: the command says so itself)
+        return
+    if root is not None:
+        from caseflow.core.git import early
+
+        early.start_status(root)
 
 
 def leave(code: object) -> None:

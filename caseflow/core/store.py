@@ -187,7 +187,11 @@ class Store:
 
     def status_under(self, folder: str, inner_rules: bool) -> dict[str, str]:
         """:func:`caseflow.core.git.listing.status_under`; git may refresh its own index only while
-        no caseflow command is writing."""
+        no caseflow command is writing. Where the ``caseflow`` command started that status as it
+        began (:mod:`caseflow.core.git.early`, under the same lock), its output is taken instead."""
+        started = listing.started_status_under(self.root, folder, inner_rules)
+        if started is not None:
+            return started
         with self.try_lock() as mine:
             return listing.status_under(self.root, folder, mine and self._refresh_lasts(), inner_rules)
 

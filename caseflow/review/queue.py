@@ -237,7 +237,8 @@ def pending_reviews(repo: Session, worker: str | None = None) -> list[Pending]:
             since, known = before.get(case.client_id, (head, {}))
             items = _pending_of(repo, case, wanted, lambda p: last_change(p, many), known)
             reused = any(item[1] in known and known[item[1]][6] == item[6] for item in items)
-            computed.append((case.client_id, {"head": since if reused else head, "items": items}))
+            # (nothing pending: None, one byte kept, where most clients of a large caseload are)
+            computed.append((case.client_id, {"head": since if reused else head, "items": items} if items else None))
         return computed
 
     found = memoized(repo, _KIND, snapshot, ids, compute)
@@ -246,13 +247,15 @@ def pending_reviews(repo: Session, worker: str | None = None) -> list[Pending]:
     pending = [
         Pending(client, path, author, changed_on, approved_on, summary, today)
         for client_id in ids
+        if found[client_id] is not None
         for client, path, author, changed_on, approved_on, summary, _ in found[client_id]["items"]
     ]
     return sorted(pending, key=lambda p: (p.changed_on or "", p.client, p.path))
 
 
-#: What the index keeps of a client's pending documents (each with the blob it was worked out for).
-_KIND = "review/4"
+#: What the index keeps of a client's pending documents (each with the blob it was worked out for,
+#: and the commit it was worked out at); None where nothing is pending.
+_KIND = "review/5"
 
 
 def _answers_before(
@@ -265,7 +268,7 @@ def _answers_before(
     found: dict[str, tuple[str, dict[str, list[str | None]]]] = {}
     leads: dict[str, bool] = {}
     for client_id, (_, data) in repo.index.memos_of(_KIND, clients).items():
-        since = data.get("head")
+        since = data.get("head") if data else None
         if not since:
             continue
         if since not in leads:
@@ -288,7 +291,7 @@ def _bring_up_to(
     emails = {member.email.lower(): member.id for member in repo.config.staff}
     behind: dict[str, list[str]] = {}
     for client_id, data in found.items():
-        if data["items"] and data["head"] != head:
+        if data is not None and data["items"] and data["head"] != head:
             behind.setdefault(data["head"], []).append(client_id)
     updated: list[tuple[str, Any]] = []
     for since, clients in behind.items():

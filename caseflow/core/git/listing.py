@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+from caseflow.core.git import commandline
 from caseflow.core.git.config import config_value, config_values
 from caseflow.core.git.runner import GitFailed, git, head, query, run_concurrently
 from caseflow.core.layout import LOCAL_DIR
@@ -36,7 +37,7 @@ def listing(
         with contextlib.suppress(StoreError):  # (no commit yet: no HEAD to list)
             return _folder_listing(root, folder, optional_locks)
     staged_out, status_out = run_concurrently(
-        root, _ls_files(folder), _status(folder, whole_tree), optional_locks=optional_locks
+        root, _ls_files(folder), commandline.status(folder, whole_tree), optional_locks=optional_locks
     )
     staged = _staged(staged_out)
     return staged, _changed(root, folder, status_out, inner_rules=_has_inner_rules(staged_out))
@@ -96,8 +97,17 @@ def status_under(root: Path, folder: str, optional_locks: bool, inner_rules: boo
     """The working tree's status of the files under ``folder`` (the second half of
     :func:`listing`), where what git's index stages there is known already. ``inner_rules``:
     a ``.gitignore`` is staged under ``folder``."""
-    (status_out,) = run_concurrently(root, _status(folder, whole_tree=True), optional_locks=optional_locks)
+    (status_out,) = run_concurrently(root, commandline.status(folder, whole_tree=True), optional_locks=optional_locks)
     return _changed(root, folder, status_out, inner_rules=inner_rules)
+
+
+def started_status_under(root: Path, folder: str, inner_rules: bool) -> dict[str, str] | None:
+    """:func:`status_under` from the status this command started as it began
+    (:mod:`caseflow.core.git.early`), or None where it started none (the caller runs it now)."""
+    from caseflow.core.git import early
+
+    status_out = early.take_status(root, commandline.status(folder, whole_tree=True))
+    return None if status_out is None else _changed(root, folder, status_out, inner_rules=inner_rules)
 
 
 class HeadStatus(NamedTuple):
@@ -244,19 +254,6 @@ def _status_v2() -> list[str]:
         "-z",
         "--untracked-files=normal",
         "--no-renames",
-    ]
-
-
-def _status(folder: str, whole_tree: bool) -> list[str]:
-    return [
-        "-c",
-        "core.untrackedCache=true",
-        "status",
-        "--porcelain=v1",
-        "-z",
-        "--untracked-files=normal",
-        "--no-renames",
-        *(() if whole_tree else ("--", folder)),
     ]
 
 

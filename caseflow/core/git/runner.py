@@ -151,7 +151,9 @@ def run_concurrently(root: Path, *commands: list[str], optional_locks: bool = Fa
     """
     import subprocess
 
-    base = ["git", "-c", "core.quotePath=false"] + ([] if optional_locks else ["--no-optional-locks"])
+    from caseflow.core.git.commandline import git_with
+
+    base = git_with(optional_locks)
     running = [
         subprocess.Popen([*base, *c], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in commands
     ]

@@ -325,9 +325,12 @@ class Session:
 
         Take one per command and pass it on: each costs a ``git ls-files`` and a ``git status``.
         """
+        from caseflow.core.git import early
         from caseflow.index.caseload import refresh
 
         self._head_seen, self._head_seen_at = self.store.head(), self.store.generation
+        if early.after_a_write(self.root):  # (every read replays a new commit: now, while git lists)
+            self.ledger()
         return refresh(self, progress)
 
     def head(self) -> str | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from caseflow.core import journal, layout, sync_journal, write_notes
 from caseflow.core.git import commit as git_commit
-from caseflow.core.git import history, listing, locks, merging, objects
+from caseflow.core.git import history, indexfile, listing, locks, merging, objects
 from caseflow.core.git.commit import CONFLICT_MARKER, Author, commit_message
 from caseflow.core.git.config import register_merge_driver
 from caseflow.core.git.runner import GitFailed, require_repository
@@ -239,8 +239,8 @@ class Store:
         return listing.head_if_staged_as_committed(self.root, folder)
 
     def index_stamp(self) -> bytes | None:
-        """:func:`caseflow.core.git.listing.index_stamp`: names what git's index stages now."""
-        return listing.index_stamp(self.root)
+        """:func:`caseflow.core.git.indexfile.index_stamp`: names what git's index stages now."""
+        return indexfile.index_stamp(self.root)
 
     @contextlib.contextmanager
     def try_lock(self) -> Iterator[bool]:
@@ -391,7 +391,7 @@ class Store:
                     commit = git_commit.commit_tree(self.root, tree, before_head, message, env, sign_args)
                     journal.reached("commit", commit=commit)
                     git_commit.move_head_from(self.root, before_head, commit, message)
-                    stamp = listing.index_stamp(self.root)
+                    stamp = indexfile.index_stamp(self.root)
                     if stamp is not None:  # git's index stages exactly this commit now: the next read need not ask
                         write_notes.record(self.root, write_notes.WriteNote(before_head, commit, stamp, tuple(paths)))
                 else:

@@ -4,7 +4,7 @@ not ask git what changed.
 A write that commits with git's plumbing (nothing else staged: see
 :func:`caseflow.core.git.commit.commits_plainly`) leaves git's index staging exactly the new
 commit's tree. It notes the commit it went on from, the new commit, the paths it wrote and git's
-index checksum afterwards (:func:`caseflow.core.git.listing.index_stamp`). A read holding a listing
+index checksum afterwards (:func:`caseflow.core.git.indexfile.index_stamp`). A read holding a listing
 of an earlier commit (:mod:`caseflow.index.staged_listing`) then knows, while git's index is still
 the one the last note names, which client folders changed and what their files are (the new
 commit's), without reading git's index: at 10,000 clients each read of it costs 20-30 ms.
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from caseflow.core.layout import WRITE_NOTES, local_dir
-from caseflow.core.safefiles import replace_cache_file
 
 #: Changes when what a note holds does.
 _FORMAT = 1
@@ -38,6 +37,8 @@ class WriteNote(NamedTuple):
 
 def record(root: Path, note: WriteNote) -> None:
     """Note a write (under the writers' lock: one writer at a time appends)."""
+    from caseflow.core.safefiles import replace_cache_file  # (reading the notes stays light: see early.py)
+
     notes = [n for n in _load(root) if n.commit != note.commit][-(KEPT - 1) :]
     notes.append(note)
     with contextlib.suppress(OSError):

@@ -11,7 +11,7 @@ import pytest
 
 from caseflow.core import write_notes
 from caseflow.core.case import blob_id
-from caseflow.core.git.listing import index_stamp
+from caseflow.core.git.indexfile import index_stamp
 from caseflow.core.layout import STAGED_LISTING, WRITE_NOTES
 from caseflow.index import snapshot as snapshot_module
 from caseflow.index import staged_listing

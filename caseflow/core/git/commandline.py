@@ -26,3 +26,17 @@ def status(folder: str, whole_tree: bool) -> list[str]:
         "--no-renames",
         *(() if whole_tree else ("--", folder)),
     ]
+
+
+def status_v2() -> list[str]:
+    """:func:`status` of the whole tree in git's second format, with HEAD's commit (``--branch``)."""
+    return [
+        "-c",
+        "core.untrackedCache=true",
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "-z",
+        "--untracked-files=normal",
+        "--no-renames",
+    ]

@@ -7,15 +7,19 @@ changes what git will answer, so the ``caseflow`` command starts the status firs
 (:func:`start_status`) and the listing takes its output when it gets there (:func:`take_status`):
 the two overlap, on a second core.
 
-The status is the very one the listing would run (:mod:`.commandline`), under the same conditions:
+The status is the very one the listing would run (:mod:`.commandline`), under the same conditions,
+and only where the read will ask for it; never while an interrupted write waits to be put right
+(the read does that first, under the writers' lock):
 
-- only where the read will go the way that asks for it: caseflow's kept listing of git's index
-  is newer than git's index (else git's index moved on, after a write or a pull, and the read lists
-  otherwise), and no interrupted write waits to be put right (the read does that first, under the
-  writers' lock);
-- git may refresh its index only while this process holds the writers' lock, taken without
-  waiting, and only once that refresh lasts (git's index is at least a second old). The lock is
-  held until the status is taken or given up, as the listing holds it while its status runs.
+- **warm** (caseflow's kept listing of git's index is newer than git's index): the status of
+  :func:`caseflow.core.git.listing.status_under`. git may refresh its index only while this process
+  holds the writers' lock, taken without waiting, and only once that refresh lasts (git's index is
+  at least a second old). The lock is held until the status is taken or given up, as the listing
+  holds it while its own status runs.
+- **after caseflow's own write** (git's index is the one the last write noted,
+  :mod:`caseflow.core.write_notes`): the status with HEAD of
+  :func:`caseflow.core.git.listing.status_and_files_at`, which then never lets git refresh its index
+  (the write left it fresh): no lock is needed.
 
 A status nobody takes (the read failed, or went another way) is stopped as the process ends: git
 removes its own lock files when stopped, and caseflow's lock goes with the descriptor.
@@ -33,18 +37,20 @@ import time
 from pathlib import Path
 
 from caseflow.core.git import commandline
+from caseflow.core.git.indexfile import index_stamp
 from caseflow.core.layout import JOURNAL, LOCK, STAGED_LISTING
-
-#: The folder whose status a whole-caseload read lists.
-FOLDER = "clients"
+from caseflow.core.write_notes import last as last_noted_write
 
 
 class _Started:
     """A status under way: its process, its command line and the writers' lock held for it."""
 
-    def __init__(self, process: subprocess.Popen[bytes], command: list[str], lock: int | None) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], command: list[str], optional_locks: bool, lock: int | None
+    ) -> None:
         self.process = process
         self.command = command
+        self.optional_locks = optional_locks
         self._lock = lock
 
     def release(self) -> None:
@@ -57,23 +63,27 @@ _started: dict[str, _Started] = {}
 
 
 def start_status(root: Path) -> bool:
-    """Start the status of ``root``'s working tree, for a read about to take the whole caseload's
-    snapshot; False where that read would not ask for it (nothing started)."""
+    """Start the status of ``root``'s working tree that a read of the whole caseload is about to
+    ask for; False where it would ask for none, or for another (nothing started)."""
     key = _key(root)
-    if key in _started:
+    if key in _started or (root / JOURNAL).exists():
         return False
-    git_index = root / ".git" / "index"  # (a linked worktree's .git is a file: not started)
     try:
-        indexed = git_index.stat()
-        if os.stat(root / STAGED_LISTING).st_mtime_ns < indexed.st_mtime_ns:
-            return False
+        indexed = (root / ".git" / "index").stat()  # (a linked worktree's .git is a file: not started)
+        listed = os.stat(root / STAGED_LISTING)
     except OSError:
         return False
-    if (root / JOURNAL).exists():
+    if listed.st_mtime_ns >= indexed.st_mtime_ns:
+        lock = _writers_lock(root)
+        optional_locks = lock is not None and time.time() - indexed.st_mtime >= 1.0
+        return _start(key, root, commandline.status("clients", whole_tree=True), optional_locks, lock)
+    last = last_noted_write(root)
+    if last is None or last.stamp != index_stamp(root):
         return False
-    lock = _writers_lock(root)
-    optional_locks = lock is not None and time.time() - indexed.st_mtime >= 1.0
-    command = commandline.status(FOLDER, whole_tree=True)
+    return _start(key, root, commandline.status_v2(), False, None)
+
+
+def _start(key: str, root: Path, command: list[str], optional_locks: bool, lock: int | None) -> bool:
     try:
         process = subprocess.Popen(
             [*commandline.git_with(optional_locks), *command],
@@ -88,16 +98,28 @@ def start_status(root: Path) -> bool:
         return False
     if not _started:
         atexit.register(give_up_all)
-    _started[key] = _Started(process, command, lock)
+    _started[key] = _Started(process, command, optional_locks, lock)
     return True
 
 
-def take_status(root: Path, command: list[str]) -> str | None:
-    """The output of the status started for ``root``, where it is ``command`` and git answered;
-    None: none was started (or it failed), and the caller runs its own. The writers' lock held for
-    it is let go either way."""
+def after_a_write(root: Path) -> bool:
+    """Is a status started for ``root`` the one a read asks for after caseflow's own write (still
+    running, or not yet taken)? The read then replays the write's commit too: it can do so while
+    git lists the working tree."""
+    started = _started.get(_key(root))
+    return started is not None and started.command == commandline.status_v2()
+
+
+def take_status(root: Path, command: list[str], optional_locks: bool | None = None) -> str | None:
+    """The output of the status started for ``root``, where it is ``command`` (run with git's
+    optional locks as ``optional_locks`` says, where it says) and git answered; None: none was
+    started, another, or it failed, and the caller runs its own. The writers' lock held for it is
+    let go either way."""
     started = _started.pop(_key(root), None)
     if started is None:
+        return None
+    if started.command != command or optional_locks not in (None, started.optional_locks):
+        _give_up(started)
         return None
     from caseflow.core.git.runner import DEFAULT_TIMEOUT
 
@@ -109,7 +131,7 @@ def take_status(root: Path, command: list[str]) -> str | None:
         return None
     finally:
         started.release()
-    if started.process.returncode != 0 or started.command != command:
+    if started.process.returncode != 0:
         return None  # (git's reason, if it fails again, comes from the caller's own run)
     return out.decode("utf-8", "surrogateescape")
 
@@ -117,11 +139,14 @@ def take_status(root: Path, command: list[str]) -> str | None:
 def give_up_all() -> None:
     """Stop every status nobody took (at exit)."""
     while _started:
-        _, started = _started.popitem()
-        if started.process.poll() is None:
-            started.process.terminate()
-        started.process.communicate()
-        started.release()
+        _give_up(_started.popitem()[1])
+
+
+def _give_up(started: _Started) -> None:
+    if started.process.poll() is None:
+        started.process.terminate()
+    started.process.communicate()
+    started.release()
 
 
 def _key(root: Path) -> str:

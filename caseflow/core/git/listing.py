@@ -124,11 +124,23 @@ def status_and_files_at(
     """The working tree's status under ``folder`` with HEAD and what git's index stages apart
     from it (one ``git status --porcelain=v2``: the index is read once), and, at the same time,
     ``{path: (mode, blob id)}`` of the files under ``folders`` as ``commit`` holds them (what git's
-    index stages there, where it stages that commit). ``optional_locks``: git may refresh its index."""
-    commands = [_status_v2()]
-    if folders:
-        commands.append(_tree_listing(commit, folders))
-    status_out, *tree_out = run_concurrently(root, *commands, optional_locks=optional_locks)
+    index stages there, where it stages that commit). ``optional_locks``: git may refresh its index.
+    Where the command started that status as it began (:mod:`caseflow.core.git.early`: never
+    refreshing), its output is taken."""
+    from caseflow.core.git import early
+
+    commands = [_tree_listing(commit, folders)] if folders else []
+    if early.after_a_write(root):  # (the tree listed while the status started early ends)
+        tree_out = run_concurrently(root, *commands) if commands else []
+        status_out = early.take_status(root, commandline.status_v2(), optional_locks=optional_locks)
+        if status_out is not None:
+            return _head_status(root, folder, status_out, inner_rules), _tree_entries("".join(tree_out))
+    status_out, *tree_out = run_concurrently(root, commandline.status_v2(), *commands, optional_locks=optional_locks)
+    return _head_status(root, folder, status_out, inner_rules), _tree_entries("".join(tree_out))
+
+
+def _head_status(root: Path, folder: str, status_out: str, inner_rules: bool) -> HeadStatus:
+    """:class:`HeadStatus` from ``git status --porcelain=v2 --branch -z``."""
     head, staged_apart, as_v1 = "", [], []
     prefix = f"{folder}/"
     for entry in status_out.split("\0"):
@@ -145,7 +157,7 @@ def status_and_files_at(
         elif kind in ("?", "!"):
             as_v1.append(f"{kind * 2} {rest}")
     changed = _changed(root, folder, "\0".join(as_v1), inner_rules=inner_rules)
-    return HeadStatus(head, changed, staged_apart), _tree_entries("".join(tree_out))
+    return HeadStatus(head, changed, staged_apart)
 
 
 def head_and_entries(root: Path, commit: str, folders: list[str]) -> tuple[str, dict[str, tuple[str, str]]]:
@@ -241,20 +253,6 @@ def head_if_staged_as_committed(root: Path, folder: str) -> str | None:
 
 def _ls_files(*folders: str) -> list[str]:
     return ["ls-files", "-s", "-z", "--", *folders]
-
-
-def _status_v2() -> list[str]:
-    """:func:`_status` of the whole tree in git's second format, with HEAD's commit."""
-    return [
-        "-c",
-        "core.untrackedCache=true",
-        "status",
-        "--porcelain=v2",
-        "--branch",
-        "-z",
-        "--untracked-files=normal",
-        "--no-renames",
-    ]
 
 
 def _staged(staged_out: str) -> dict[str, tuple[str, str]]:
@@ -411,23 +409,3 @@ def changes_in(root: Path, commit: str) -> list[tuple[str, str]]:
     out = query(root, "diff-tree", "--no-commit-id", "--name-status", "-r", "-z", "--root", commit)
     fields = [f for f in out.split("\0") if f]
     return list(zip(fields[1::2], fields[0::2], strict=True))
-
-
-def index_stamp(root: Path) -> bytes | None:
-    """What names the content of git's index (the staging area) now: the checksum git writes at
-    the end of the file, with its size. None when there is none to trust (no index, another
-    index file in use, a linked worktree, or ``index.skipHash``, which writes zeros)."""
-    if os.environ.get("GIT_INDEX_FILE"):
-        return None
-    try:
-        with open(root / ".git" / "index", "rb") as index:
-            size = index.seek(0, os.SEEK_END)
-            if size < 32:
-                return None
-            index.seek(-32, os.SEEK_END)
-            tail = index.read(32)  # the checksum (SHA-1: 20 bytes, SHA-256: 32) and what precedes it
-    except OSError:  # (a linked worktree's .git is a file: no stamp, everything is listed)
-        return None
-    if not tail[-20:].strip(b"\0"):
-        return None
-    return size.to_bytes(8, "big") + tail

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from caseflow import command
-from caseflow.core import layout
+from caseflow.core import layout, write_notes
 from caseflow.core.git import early, listing
 from caseflow.core.store import Store
 from caseflow.errors import StoreError
-from caseflow.testing import Result
+from caseflow.testing import Result, git
 from tests.samples import CLIENT, CLIENT_YAML
 
 NOTE = f"clients/{CLIENT}/visits/2026-01-10-office.md"
@@ -109,6 +109,30 @@ def test_an_early_status_of_another_command_line_is_not_taken(warm_repo: Path) -
     assert early._started == {} and lock_is_free(warm_repo)
 
 
+def test_after_caseflows_own_write_the_status_with_head_is_started_and_taken(
+    warm_repo: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
+    invoke_caseflow("--repo", warm_repo, "set", CLIENT, "client.yaml", "phone=555-0100", env={"CASEFLOW_USER": "casey"})
+    last = write_notes.last(warm_repo)
+    assert last is not None and last.commit == git(warm_repo, "rev-parse", "HEAD").strip()
+    assert early.start_status(warm_repo)
+    assert early.after_a_write(warm_repo)
+    [started] = early._started.values()
+    assert "--no-optional-locks" in started.process.args  # (the write left git's index fresh: no lock)
+    assert lock_is_free(warm_repo)
+    folders = [f"clients/{CLIENT}"]
+    status, staged = Store(warm_repo).status_and_files_at("clients", False, last.commit, folders, refresh=False)
+    assert not early.after_a_write(warm_repo) and early._started == {}
+    assert (status, staged) == listing.status_and_files_at(warm_repo, "clients", False, last.commit, folders, False)
+    assert status.head == last.commit and status.changed == {NOTE: " M", NEW_NOTE: "??"}
+
+
+def test_after_a_commit_made_with_git_itself_nothing_is_started(warm_repo: Path) -> None:
+    git(warm_repo, "add", NOTE)
+    git(warm_repo, "commit", "-q", "-m", "A visit note")
+    assert not early.start_status(warm_repo)  # (git's index is not the one a noted write left)
+
+
 def test_the_command_starts_it_for_whole_caseload_reads_only(
     warm_repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -127,10 +151,17 @@ def test_a_read_run_as_the_caseflow_command_answers_as_the_same_read_in_process(
     warm_repo: Path, run_caseflow: Callable[..., Result], invoke_caseflow: Callable[..., Result]
 ) -> None:
     (warm_repo / f"clients/{CLIENT}/plan.yaml").write_text("form: core.plan\ngoals: [unclosed\n")
-    for words in (["validate", "--json"], ["clients", "--json"], ["review", "--json"], ["due", "--all", "--json"]):
-        here = invoke_caseflow("--repo", warm_repo, *words)
-        assert early.start_status(warm_repo)  # (the command will start its status early too)
-        early.give_up_all()
-        as_a_command = run_caseflow("--repo", warm_repo, *words)
-        assert (as_a_command.exit_code, as_a_command.stdout) == (here.exit_code, here.stdout), words
-    assert "plan.yaml" in here.stdout or words[0] == "due"
+    reads = (["validate", "--json"], ["clients", "--json"], ["review", "--json"], ["due", "--all", "--json"])
+    for write in (None, ["set", CLIENT, "client.yaml", "phone=555-0100"]):
+        for words in reads:
+            if write is not None:  # (each read right after a write of caseflow's, as in a day's work)
+                done = invoke_caseflow("--repo", warm_repo, *write, env={"CASEFLOW_USER": "casey"})
+                assert done.exit_code == 0, done.stderr
+                write[-1] = write[-1][:-1] + str(int(write[-1][-1]) + 1)
+            assert early.start_status(warm_repo)  # (the command will start its status early too)
+            assert early.after_a_write(warm_repo) == (write is not None)
+            early.give_up_all()
+            as_a_command = run_caseflow("--repo", warm_repo, *words)
+            here = invoke_caseflow("--repo", warm_repo, *words)
+            assert (as_a_command.exit_code, as_a_command.stdout) == (here.exit_code, here.stdout), words
+            assert here.exit_code == 1 or words[0] != "validate"

@@ -199,7 +199,11 @@ class Store:
         self, folder: str, inner_rules: bool, commit: str, folders: list[str], refresh: bool
     ) -> tuple[listing.HeadStatus, dict[str, tuple[str, str]]]:
         """:func:`caseflow.core.git.listing.status_and_files_at`; git may refresh its own index
-        only where ``refresh`` asks it to and no caseflow command is writing."""
+        only where ``refresh`` asks it to and no caseflow command is writing. Where the ``caseflow``
+        command started that status as it began (:mod:`caseflow.core.git.early`), it is taken."""
+        started = listing.started_status_and_files_at(self.root, folder, inner_rules, commit, folders)
+        if started is not None:
+            return started
         with self.try_lock() as mine:
             refresh = refresh and mine and self._refresh_lasts()
             return listing.status_and_files_at(self.root, folder, inner_rules, commit, folders, refresh)

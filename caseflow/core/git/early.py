@@ -16,15 +16,15 @@ and only where the read will ask for it; never while an interrupted write waits 
   holds the writers' lock, taken without waiting, and only once that refresh lasts (git's index is
   at least a second old). The lock is held until the status is taken or given up, as the listing
   holds it while its own status runs.
-- **after caseflow's own write** (git's index is the one the last write noted,
-  :mod:`caseflow.core.write_notes`): the status with HEAD of
-  :func:`caseflow.core.git.listing.status_and_files_at`, which then never lets git refresh its index
-  (the write left it fresh): no lock is needed.
+- **after caseflow's own write** (HEAD is the last write's commit, :mod:`caseflow.core.write_notes`):
+  the status with HEAD of :func:`caseflow.core.git.listing.status_and_files_at`. Where git's index
+  is the one the write left, git may not refresh it (the write left it fresh) and no lock is needed;
+  where something refreshed it since (a ``git status`` run by hand or by an editor), as warm.
 
 A status nobody takes (the read failed, or went another way) is stopped as the process ends: git
 removes its own lock files when stopped, and caseflow's lock goes with the descriptor.
 
-Standard library only: this runs before the rest of caseflow is imported.
+Standard library only (and caseflow's own modules that are): this runs before the rest of caseflow is imported.
 """
 
 from __future__ import annotations
@@ -78,9 +78,13 @@ def start_status(root: Path) -> bool:
         optional_locks = lock is not None and time.time() - indexed.st_mtime >= 1.0
         return _start(key, root, commandline.status("clients", whole_tree=True), optional_locks, lock)
     last = last_noted_write(root)
-    if last is None or last.stamp != index_stamp(root):
-        return False
-    return _start(key, root, commandline.status_v2(), False, None)
+    if last is None or last.commit != _head_commit(root):
+        return False  # (HEAD moved otherwise than by caseflow's writes: the read lists everything)
+    if last.stamp == index_stamp(root):  # git's index as the write left it: never refreshed
+        return _start(key, root, commandline.status_v2(), False, None)
+    lock = _writers_lock(root)  # (refreshed since, by a git status: the read lets git refresh it again)
+    optional_locks = lock is not None and time.time() - indexed.st_mtime >= 1.0
+    return _start(key, root, commandline.status_v2(), optional_locks, lock)
 
 
 def _start(key: str, root: Path, command: list[str], optional_locks: bool, lock: int | None) -> bool:
@@ -110,15 +114,14 @@ def after_a_write(root: Path) -> bool:
     return started is not None and started.command == commandline.status_v2()
 
 
-def take_status(root: Path, command: list[str], optional_locks: bool | None = None) -> str | None:
-    """The output of the status started for ``root``, where it is ``command`` (run with git's
-    optional locks as ``optional_locks`` says, where it says) and git answered; None: none was
-    started, another, or it failed, and the caller runs its own. The writers' lock held for it is
-    let go either way."""
+def take_status(root: Path, command: list[str]) -> str | None:
+    """The output of the status started for ``root``, where it is ``command`` and git answered;
+    None: none was started, another, or it failed, and the caller runs its own. The writers' lock
+    held for it is let go either way."""
     started = _started.pop(_key(root), None)
     if started is None:
         return None
-    if started.command != command or optional_locks not in (None, started.optional_locks):
+    if started.command != command:
         _give_up(started)
         return None
     from caseflow.core.git.runner import DEFAULT_TIMEOUT
@@ -147,6 +150,18 @@ def _give_up(started: _Started) -> None:
         started.process.terminate()
     started.process.communicate()
     started.release()
+
+
+def _head_commit(root: Path) -> str | None:
+    """The commit HEAD names, read from git's files where they name it plainly (a branch's own ref
+    file, or a detached HEAD); None otherwise (packed refs: git would be asked, so nothing starts)."""
+    try:
+        head = (root / ".git" / "HEAD").read_text().strip()
+        if head.startswith("ref: "):
+            head = (root / ".git" / head[len("ref: ") :]).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return head or None
 
 
 def _key(root: Path) -> str:

@@ -124,18 +124,26 @@ def status_and_files_at(
     """The working tree's status under ``folder`` with HEAD and what git's index stages apart
     from it (one ``git status --porcelain=v2``: the index is read once), and, at the same time,
     ``{path: (mode, blob id)}`` of the files under ``folders`` as ``commit`` holds them (what git's
-    index stages there, where it stages that commit). ``optional_locks``: git may refresh its index.
-    Where the command started that status as it began (:mod:`caseflow.core.git.early`: never
-    refreshing), its output is taken."""
+    index stages there, where it stages that commit). ``optional_locks``: git may refresh its index."""
+    commands = [commandline.status_v2()] + ([_tree_listing(commit, folders)] if folders else [])
+    status_out, *tree_out = run_concurrently(root, *commands, optional_locks=optional_locks)
+    return _head_status(root, folder, status_out, inner_rules), _tree_entries("".join(tree_out))
+
+
+def started_status_and_files_at(
+    root: Path, folder: str, inner_rules: bool, commit: str, folders: list[str]
+) -> tuple[HeadStatus, dict[str, tuple[str, str]]] | None:
+    """:func:`status_and_files_at` with the status this command started as it began, after
+    caseflow's own write (:mod:`caseflow.core.git.early`: the files are listed while it ends);
+    None where it started none (the caller runs both now)."""
     from caseflow.core.git import early
 
-    commands = [_tree_listing(commit, folders)] if folders else []
-    if early.after_a_write(root):  # (the tree listed while the status started early ends)
-        tree_out = run_concurrently(root, *commands) if commands else []
-        status_out = early.take_status(root, commandline.status_v2(), optional_locks=optional_locks)
-        if status_out is not None:
-            return _head_status(root, folder, status_out, inner_rules), _tree_entries("".join(tree_out))
-    status_out, *tree_out = run_concurrently(root, commandline.status_v2(), *commands, optional_locks=optional_locks)
+    if not early.after_a_write(root):
+        return None
+    tree_out = run_concurrently(root, _tree_listing(commit, folders)) if folders else []
+    status_out = early.take_status(root, commandline.status_v2())
+    if status_out is None:
+        return None
     return _head_status(root, folder, status_out, inner_rules), _tree_entries("".join(tree_out))
 
 

@@ -13,6 +13,7 @@ import pytest
 from caseflow import command
 from caseflow.core import layout, write_notes
 from caseflow.core.git import early, listing
+from caseflow.core.git.indexfile import index_stamp
 from caseflow.core.store import Store
 from caseflow.errors import StoreError
 from caseflow.testing import Result, git
@@ -127,6 +128,24 @@ def test_after_caseflows_own_write_the_status_with_head_is_started_and_taken(
     assert status.head == last.commit and status.changed == {NOTE: " M", NEW_NOTE: "??"}
 
 
+def test_after_a_write_and_a_git_status_that_refreshed_git_index_it_is_started_under_the_lock(
+    warm_repo: Path, invoke_caseflow: Callable[..., Result]
+) -> None:
+    invoke_caseflow("--repo", warm_repo, "set", CLIENT, "client.yaml", "phone=555-0100", env={"CASEFLOW_USER": "casey"})
+    last = write_notes.last(warm_repo)
+    assert last is not None
+    record = warm_repo / f"clients/{CLIENT}/client.yaml"
+    os.utime(record, ns=(record.stat().st_atime_ns, record.stat().st_mtime_ns + 10**9))  # (same bytes)
+    git(warm_repo, "status", "--porcelain")  # (an editor's, say: git refreshes its index for the new stamp)
+    assert index_stamp(warm_repo) != last.stamp
+    assert early.start_status(warm_repo) and early.after_a_write(warm_repo)
+    assert not lock_is_free(warm_repo)  # (git may refresh its index again: under the writers' lock)
+    folders = [f"clients/{CLIENT}"]
+    taken = Store(warm_repo).status_and_files_at("clients", False, last.commit, folders, refresh=True)
+    assert lock_is_free(warm_repo) and early._started == {}
+    assert taken == listing.status_and_files_at(warm_repo, "clients", False, last.commit, folders, False)
+
+
 def test_after_a_commit_made_with_git_itself_nothing_is_started(warm_repo: Path) -> None:
     git(warm_repo, "add", NOTE)
     git(warm_repo, "commit", "-q", "-m", "A visit note")
@@ -158,6 +177,8 @@ def test_a_read_run_as_the_caseflow_command_answers_as_the_same_read_in_process(
                 done = invoke_caseflow("--repo", warm_repo, *write, env={"CASEFLOW_USER": "casey"})
                 assert done.exit_code == 0, done.stderr
                 write[-1] = write[-1][:-1] + str(int(write[-1][-1]) + 1)
+                if words[0] in ("clients", "due"):  # (and a git status between, which may refresh git's index)
+                    git(warm_repo, "status", "--porcelain")
             assert early.start_status(warm_repo)  # (the command will start its status early too)
             assert early.after_a_write(warm_repo) == (write is not None)
             early.give_up_all()

@@ -16,7 +16,6 @@ import signal
 import stat
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -209,12 +208,9 @@ class Store:
             return listing.status_and_files_at(self.root, folder, inner_rules, commit, folders, refresh)
 
     def _refresh_lasts(self) -> bool:
-        """Would git's refresh of its stat cache last? Not while its index is less than a second
-        old: git tells a file changed in the second its index was written from one that was not by
-        its contents alone ("racily clean"), and each ``git status`` then would write the whole
-        index again (10 MB at 10,000 clients, as much as the rest of a read); a second later, once."""
+        """:func:`caseflow.core.git.indexfile.refresh_lasts` of this clone's index."""
         try:
-            return time.time() - (self.git_dir / "index").stat().st_mtime >= 1.0
+            return indexfile.refresh_lasts((self.git_dir / "index").stat().st_mtime)
         except OSError:
             return True
 

@@ -33,11 +33,10 @@ import atexit
 import fcntl
 import os
 import subprocess
-import time
 from pathlib import Path
 
 from caseflow.core.git import commandline
-from caseflow.core.git.indexfile import index_stamp
+from caseflow.core.git.indexfile import index_stamp, refresh_lasts
 from caseflow.core.layout import JOURNAL, LOCK, STAGED_LISTING
 from caseflow.core.write_notes import last as last_noted_write
 
@@ -75,7 +74,7 @@ def start_status(root: Path) -> bool:
         return False
     if listed.st_mtime_ns >= indexed.st_mtime_ns:
         lock = _writers_lock(root)
-        optional_locks = lock is not None and time.time() - indexed.st_mtime >= 1.0
+        optional_locks = lock is not None and refresh_lasts(indexed.st_mtime)
         return _start(key, root, commandline.status("clients", whole_tree=True), optional_locks, lock)
     last = last_noted_write(root)
     if last is None or last.commit != _head_commit(root):
@@ -83,7 +82,7 @@ def start_status(root: Path) -> bool:
     if last.stamp == index_stamp(root):  # git's index as the write left it: never refreshed
         return _start(key, root, commandline.status_v2(), False, None)
     lock = _writers_lock(root)  # (refreshed since, by a git status: the read lets git refresh it again)
-    optional_locks = lock is not None and time.time() - indexed.st_mtime >= 1.0
+    optional_locks = lock is not None and refresh_lasts(indexed.st_mtime)
     return _start(key, root, commandline.status_v2(), optional_locks, lock)
 
 

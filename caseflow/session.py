@@ -159,6 +159,10 @@ class Session:
         #: (``caseflow watch``) replays the history again when someone else has committed meanwhile.
         self._head_seen: str | None = None
         self._head_seen_at = -1  #: the store's generation when HEAD was seen
+        #: Whether the next snapshot may be taken ahead of git's status (within :meth:`settled`),
+        #: and, for one so taken, what says whether the status agrees.
+        self._ahead = False
+        self._unconfirmed: Callable[[], bool] | None = None
         #: documents parsed before (by any process), by git blob id, and what was derived from them
         self.index = CaseIndex(root, warn=_warn)
         if config.newer_format:
@@ -331,7 +335,34 @@ class Session:
         self._head_seen, self._head_seen_at = self.store.head(), self.store.generation
         if early.after_a_write(self.root):  # (every read replays a new commit: now, while git lists)
             self.ledger()
-        return refresh(self, progress)
+        ahead, self._ahead = self._ahead, False  # (one per read: a second one waits for git)
+        snapshot = refresh(self, progress, ahead=ahead)
+        if snapshot.unconfirmed is not None:
+            self._unconfirmed = snapshot.unconfirmed
+        return snapshot
+
+    def settled(self, read: Callable[[], T]) -> T:
+        """``read()`` (a read of the whole caseload), whose snapshot may be taken ahead of git's
+        status right after caseflow's own write: the read is made while git still lists the
+        working tree (:func:`caseflow.index.snapshot.take_snapshot`), then the status is taken. Where
+        it says the working tree is otherwise (an edit, a commit by hand), the read is made again
+        from it, and that answer is the one given. What the index keeps on the way is named by what
+        it was made from, so nothing kept from the first one is wrong."""
+        self._ahead = True
+        try:
+            answer = read()
+        except Exception:
+            self._ahead = False
+            if self._confirmed():
+                raise
+            return read()
+        self._ahead = False
+        return answer if self._confirmed() else read()
+
+    def _confirmed(self) -> bool:
+        """Whether the snapshot taken ahead of git's status (if any) is as git's status says."""
+        unconfirmed, self._unconfirmed = self._unconfirmed, None
+        return unconfirmed is None or unconfirmed()
 
     def head(self) -> str | None:
         """The commit HEAD named when the last snapshot was taken, unless this session has committed

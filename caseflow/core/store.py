@@ -207,6 +207,19 @@ class Store:
             refresh = refresh and mine and self._refresh_lasts()
             return listing.status_and_files_at(self.root, folder, inner_rules, commit, folders, refresh)
 
+    def status_started_after_a_write(self) -> bool:
+        """Did the ``caseflow`` command start, as it began, the status a read asks for after
+        caseflow's own write (:mod:`caseflow.core.git.early`), still to be taken?"""
+        return listing.started_after_a_write(self.root)
+
+    def started_head_status(self, folder: str, inner_rules: bool) -> listing.HeadStatus | None:
+        """:func:`caseflow.core.git.listing.started_head_status`: that status, once git answers."""
+        return listing.started_head_status(self.root, folder, inner_rules)
+
+    def leave_head_status(self, status: listing.HeadStatus) -> None:
+        """:func:`caseflow.core.git.listing.leave_head_status`: that status, to be taken once more."""
+        listing.leave_head_status(self.root, status)
+
     def _refresh_lasts(self) -> bool:
         """:func:`caseflow.core.git.indexfile.refresh_lasts` of this clone's index."""
         try:

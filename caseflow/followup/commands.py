@@ -422,7 +422,7 @@ def due(settings: Settings, worker: str | None, everyone: bool, within_days: int
     repo = settings.repo()
     whose = settings.clients_of(worker, everyone)
     with progress_bar("reading cases") as progress:
-        listing = repo.due_listing(worker=whose, within_days=within_days, progress=progress)
+        listing = repo.settled(lambda: repo.due_listing(worker=whose, within_days=within_days, progress=progress))
         if as_json:
             entries = listing.entries
         else:  # (the table is kept with the list: a warm read of a whole agency's list writes it out)

@@ -44,9 +44,10 @@ CHUNK_DOCUMENTS = 500
 # -- the snapshot and the parsed documents --------------------------------------------------------
 
 
-def refresh(repo: Session, progress: Progress | None = None) -> Snapshot:
-    """Bring the index up to the working tree: every document parsed, stale results dropped."""
-    snapshot = take_snapshot(repo.store, repo.index)
+def refresh(repo: Session, progress: Progress | None = None, *, ahead: bool = False) -> Snapshot:
+    """Bring the index up to the working tree: every document parsed, stale results dropped.
+    (``ahead``: see :func:`caseflow.index.snapshot.take_snapshot`.)"""
+    snapshot = take_snapshot(repo.store, repo.index, ahead=ahead)
     repo.index.bind(fingerprint_of(repo))
     listing = snapshot.listing_key()  # the same as last time: every document was parsed then
     parsed = repo.index.note(PARSED_NOTE)

@@ -15,7 +15,7 @@ import re
 import stat
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -89,6 +89,10 @@ class Snapshot:
     changed_since: tuple[str, Sequence[str]] | None = field(default=None, repr=False)
     #: That kept listing's entries.
     _kept_entries: Mapping[str, list[Entry]] = field(default_factory=dict, repr=False)
+    #: Taken ahead of git's status, as caseflow's own write left the working tree (see
+    #: ``_ahead_of_status``): once git answers, whether the status agrees (else the read is made
+    #: again, from the status). None: taken from the status.
+    unconfirmed: Callable[[], bool] | None = field(default=None, repr=False)
 
     @property
     def clients(self) -> list[str]:
@@ -199,18 +203,22 @@ class Snapshot:
         return {c: d for c, d in self._digests.items() if c not in left_out}
 
 
-def take_snapshot(store: Store, index: CaseIndex, client_ids_only: Sequence[str] = ()) -> Snapshot:
+def take_snapshot(
+    store: Store, index: CaseIndex, client_ids_only: Sequence[str] = (), *, ahead: bool = False
+) -> Snapshot:
     """The documents under ``clients/`` as they are now (the index remembers what it hashed).
 
     ``client_ids_only``: of those clients' folders alone (what changed since a kept snapshot);
-    the remembered hashes of other files are left as they are."""
+    the remembered hashes of other files are left as they are. ``ahead``: right after caseflow's
+    own write, the snapshot may be taken before git's status answers (see ``_ahead_of_status``;
+    its ``unconfirmed`` then says whether it agrees)."""
     if client_ids_only:
         return _of_clients(store, index, client_ids_only)
     stamp = store.index_stamp()
     kept = staged_listing.load(store.root, stamp) if stamp else None
     try:
         if kept is not None:
-            snapshot = _from_kept(store, index, kept)
+            snapshot = _from_kept(store, index, kept, ahead)
             if snapshot is not None:
                 return snapshot
         staged, changed = store.worktree_listing(CLIENTS_DIR)
@@ -229,7 +237,7 @@ def take_snapshot(store: Store, index: CaseIndex, client_ids_only: Sequence[str]
 _MOST_CHANGED_CLIENTS = 200
 
 
-def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot | None:
+def _from_kept(store: Store, index: CaseIndex, kept: StagedListing, ahead: bool = False) -> Snapshot | None:
     """The snapshot from the kept staged entries and the working tree's status. None where that
     cannot be trusted or would not be faster: git's index moved meanwhile (someone staged or
     committed while this ran), or too many clients' folders changed to take them one by one.
@@ -239,7 +247,7 @@ def _from_kept(store: Store, index: CaseIndex, kept: StagedListing) -> Snapshot 
     stamp = store.index_stamp()
     if stamp is not None and stamp != kept.stamp:  # (caseflow's own writes since: they say what changed)
         notes = write_notes.since(store.root, kept.base, stamp)
-        after_writes = _after_writes(store, index, kept, stamp, notes) if notes is not None else None
+        after_writes = _after_writes(store, index, kept, stamp, notes, ahead) if notes is not None else None
         if after_writes is not None:
             return after_writes
     changed = store.status_under(CLIENTS_DIR, kept.inner_rules)
@@ -287,7 +295,12 @@ _NOTES_KEPT_AGAIN_FROM = 8
 
 
 def _after_writes(
-    store: Store, index: CaseIndex, kept: StagedListing, stamp: bytes, notes: list[write_notes.WriteNote]
+    store: Store,
+    index: CaseIndex,
+    kept: StagedListing,
+    stamp: bytes,
+    notes: list[write_notes.WriteNote],
+    ahead: bool = False,
 ) -> Snapshot | None:
     """The snapshot after caseflow's own writes since the kept listing's commit (``notes``). Where
     HEAD is a write's commit and git's index stages it (one ``git status`` says both), the written
@@ -298,6 +311,8 @@ def _after_writes(
     written = _clients_written(notes)
     if written is None:
         return None
+    if ahead and len(notes) < _NOTES_KEPT_AGAIN_FROM and store.status_started_after_a_write():
+        return _ahead_of_status(store, kept, notes[-1].commit, written)
     as_written = stamp == notes[-1].stamp
     try:
         status, staged = store.status_and_files_at(
@@ -328,6 +343,39 @@ def _after_writes(
         now = store.index_stamp()  # (git may have refreshed its index: the same files, staged)
         if now is not None:
             _keep(store, snapshot, staged, changed, now, kept.inner_rules, base=status.head)
+    return snapshot
+
+
+def _ahead_of_status(store: Store, kept: StagedListing, commit: str, written: set[str]) -> Snapshot | None:
+    """The snapshot as caseflow's own writes left the working tree: the written clients' files as
+    the last write's ``commit`` holds them, the others' as the kept listing has them. Taken while
+    the status the ``caseflow`` command started as it began still lists the working tree (at
+    50,000 clients, a second or more), so that the read works on a second core meanwhile.
+
+    Its ``unconfirmed`` takes that status once the read is made, and says whether it agrees: HEAD
+    is still ``commit``, git's index stages it, and no file under ``clients/`` differs from what
+    git's index has. Where it does not (someone edited a file, committed or staged by hand), the
+    status is left for the read to be made again from it, as without this."""
+    try:
+        staged = store.files_at_commit(commit, _folders(written))
+    except StoreError:
+        return None
+    part, _ = _entries(store, staged, {}, {})
+    snapshot = _with_taken_again(kept, part, sorted(written))
+
+    def agrees() -> bool:
+        try:
+            status = store.started_head_status(CLIENTS_DIR, kept.inner_rules)
+        except StoreError:
+            return False
+        if status is None:
+            return False  # (git failed: the read made again runs its own status, and says why)
+        if status.head == commit and not status.staged_apart and not status.changed:
+            return True
+        store.leave_head_status(status)
+        return False
+
+    snapshot.unconfirmed = agrees
     return snapshot
 
 

@@ -80,7 +80,8 @@ def intake(
 @repo_options
 def clients(settings: Settings, stage: str | None, worker: str | None, as_json: bool) -> None:
     """List clients: id, stage, assigned worker, intake date and risk flags (no names)."""
-    rows = settings.repo().clients(stage=stage, worker=worker)
+    repo = settings.repo()
+    rows = repo.settled(lambda: repo.clients(stage=stage, worker=worker))
     if as_json:
         emit_json(rows)
         return
@@ -159,8 +160,9 @@ def validate(settings: Settings, clients: tuple[str, ...], as_json: bool) -> Non
     listed as incomplete: they meet no requirement and count as no contact until written, but
     they are not errors.
     """
+    repo = settings.repo()
     with progress_bar("validating", err_terminal=not as_json) as progress:
-        report = settings.repo().validate(list(clients) or None, progress=progress)
+        report = repo.settled(lambda: repo.validate(list(clients) or None, progress=progress))
     if as_json:
         emit_json(
             {

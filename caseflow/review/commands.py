@@ -90,7 +90,7 @@ def review(
     if client_id is None:
         if decision or comment:
             raise UsageError("--approve and --reject decide one client's changes: give CLIENT")
-        pending = repo.review.pending(worker)
+        pending = repo.settled(lambda: repo.review.pending(worker))
         if as_json:
             emit_json([p.as_json() for p in pending])
             return

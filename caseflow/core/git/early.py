@@ -24,6 +24,10 @@ and only where the read will ask for it; never while an interrupted write waits 
 A status nobody takes (the read failed, or went another way) is stopped as the process ends: git
 removes its own lock files when stopped, and caseflow's lock goes with the descriptor.
 
+A read that answered ahead of the status after a write (:mod:`caseflow.index.snapshot`) and finds
+that it says otherwise leaves its output to be taken once more (:func:`leave_status`): the read is
+made again from it, without a second status.
+
 Standard library only (and caseflow's own modules that are): this runs before the rest of caseflow is imported.
 """
 
@@ -59,13 +63,15 @@ class _Started:
 
 
 _started: dict[str, _Started] = {}
+#: Statuses taken and left to be taken once more (:func:`leave_status`): ``{root: (command, output)}``.
+_left: dict[str, tuple[list[str], str]] = {}
 
 
 def start_status(root: Path) -> bool:
     """Start the status of ``root``'s working tree that a read of the whole caseload is about to
     ask for; False where it would ask for none, or for another (nothing started)."""
     key = _key(root)
-    if key in _started or (root / JOURNAL).exists():
+    if key in _started or key in _left or (root / JOURNAL).exists():
         return False
     try:
         indexed = (root / ".git" / "index").stat()  # (a linked worktree's .git is a file: not started)
@@ -109,14 +115,19 @@ def after_a_write(root: Path) -> bool:
     """Is a status started for ``root`` the one a read asks for after caseflow's own write (still
     running, or not yet taken)? The read then replays the write's commit too: it can do so while
     git lists the working tree."""
-    started = _started.get(_key(root))
-    return started is not None and started.command == commandline.status_v2()
+    key = _key(root)
+    started = _started.get(key)
+    command = started.command if started is not None else _left.get(key, (None,))[0]
+    return command == commandline.status_v2()
 
 
 def take_status(root: Path, command: list[str]) -> str | None:
     """The output of the status started for ``root``, where it is ``command`` and git answered;
     None: none was started, another, or it failed, and the caller runs its own. The writers' lock
     held for it is let go either way."""
+    left = _left.pop(_key(root), None)
+    if left is not None:
+        return left[1] if left[0] == command else None
     started = _started.pop(_key(root), None)
     if started is None:
         return None
@@ -138,8 +149,15 @@ def take_status(root: Path, command: list[str]) -> str | None:
     return out.decode("utf-8", "surrogateescape")
 
 
+def leave_status(root: Path, command: list[str], output: str) -> None:
+    """Leave a status taken (``command``'s ``output``) for the next :func:`take_status` of ``root``:
+    a read made again from the same state of the working tree asks for the same status."""
+    _left[_key(root)] = (command, output)
+
+
 def give_up_all() -> None:
     """Stop every status nobody took (at exit)."""
+    _left.clear()
     while _started:
         _give_up(_started.popitem()[1])
 

@@ -116,6 +116,7 @@ class HeadStatus(NamedTuple):
     head: str  #: the commit HEAD named as git read the index ("" before the first commit)
     changed: dict[str, str]  #: as :func:`status_under` gives it
     staged_apart: list[str]  #: the paths under the folder git's index stages otherwise than HEAD (unmerged too)
+    output: str = ""  #: git's own output, as it answered
 
 
 def status_and_files_at(
@@ -141,10 +142,33 @@ def started_status_and_files_at(
     if not early.after_a_write(root):
         return None
     tree_out = run_concurrently(root, _tree_listing(commit, folders)) if folders else []
+    status = started_head_status(root, folder, inner_rules)
+    return None if status is None else (status, _tree_entries("".join(tree_out)))
+
+
+def started_after_a_write(root: Path) -> bool:
+    """Did this command start the status a read asks for after caseflow's own write, still to be
+    taken (:func:`caseflow.core.git.early.after_a_write`)?"""
+    from caseflow.core.git import early
+
+    return early.after_a_write(root)
+
+
+def started_head_status(root: Path, folder: str, inner_rules: bool) -> HeadStatus | None:
+    """The :class:`HeadStatus` of the status this command started after caseflow's own write
+    (:mod:`caseflow.core.git.early`), once git answers; None where it started none, or git failed."""
+    from caseflow.core.git import early
+
     status_out = early.take_status(root, commandline.status_v2())
-    if status_out is None:
-        return None
-    return _head_status(root, folder, status_out, inner_rules), _tree_entries("".join(tree_out))
+    return None if status_out is None else _head_status(root, folder, status_out, inner_rules)
+
+
+def leave_head_status(root: Path, status: HeadStatus) -> None:
+    """Leave a :class:`HeadStatus` taken from the status started as the command began to be taken
+    once more (:func:`caseflow.core.git.early.leave_status`): a read made again asks for it."""
+    from caseflow.core.git import early
+
+    early.leave_status(root, commandline.status_v2(), status.output)
 
 
 def _head_status(root: Path, folder: str, status_out: str, inner_rules: bool) -> HeadStatus:
@@ -165,7 +189,7 @@ def _head_status(root: Path, folder: str, status_out: str, inner_rules: bool) ->
         elif kind in ("?", "!"):
             as_v1.append(f"{kind * 2} {rest}")
     changed = _changed(root, folder, "\0".join(as_v1), inner_rules=inner_rules)
-    return HeadStatus(head, changed, staged_apart)
+    return HeadStatus(head, changed, staged_apart, status_out)
 
 
 def head_and_entries(root: Path, commit: str, folders: list[str]) -> tuple[str, dict[str, tuple[str, str]]]:

@@ -17,6 +17,10 @@ BIN := $(VENV)/bin
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 EDITABLE := -e . $(foreach p,$(PLUGINS),-e $(dir $(p)))
 PYTEST_ARGS ?=
+# The tests run with bytecode written (pytest keeps each test module as rewritten for its asserts):
+# where the environment turns that off (PYTHONDONTWRITEBYTECODE), each of the two workers would
+# rewrite and compile every test module again on every run, about 6 s of the suite's time.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 # Editable installs leave caseflow's own modules uncompiled: without cached bytecode the first run of
 # every command pays ~0.5 s to compile them, so each install compiles them once (as a wheel's does).
 COMPILE := $(BIN)/python -m compileall -q -j 0 caseflow $(dir $(PLUGINS))
@@ -27,16 +31,16 @@ demo: $(VENV)/.installed
 	$(BIN)/caseflow demo --force caseflow-demo
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -n auto -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -q -n auto -m "not slow" $(PYTEST_ARGS)
 
 test-all: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
+	$(PYTEST) -q -n auto $(PYTEST_ARGS)
 
 # Screenshots of every page the tests saw: test-artifacts/browser/<test>/ (or $$CASEFLOW_ARTIFACTS).
 # Chromium: $$CHROMIUM_PATH, else chromium-headless-shell or chromium on the PATH; without one the
 # tests are skipped, saying why (with CI set they fail).
 test-browser: $(VENV)/.installed-browser
-	$(BIN)/python -m pytest -q -n auto -m browser tests/browser $(PYTEST_ARGS)
+	$(PYTEST) -q -n auto -m browser tests/browser $(PYTEST_ARGS)
 
 # The reference pages are made from the code at build time (docs/hooks.py): commands, public names, hooks.
 docs: $(VENV)/.installed-docs
@@ -46,7 +50,7 @@ docs-serve: $(VENV)/.installed-docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 coverage: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -n auto -m "not slow" --cov=caseflow --cov-branch \
+	$(PYTEST) -q -n auto -m "not slow" --cov=caseflow --cov-branch \
 		--cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
@@ -67,7 +71,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/due_bench.py
 	$(BIN)/python bench/sweep.py --sizes $(BENCH_SIZES) $(SWEEP_ARGS)
 	$(BIN)/python bench/verify_bench.py
-	$(BIN)/python -m pytest -q -n auto -m slow $(PYTEST_ARGS)
+	$(PYTEST) -q -n auto -m slow $(PYTEST_ARGS)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "caseflow needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }

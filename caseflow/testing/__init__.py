@@ -17,6 +17,8 @@ Enable it in a ``conftest.py`` with ``pytest_plugins = ["caseflow.testing"]``. I
 * :func:`installed_plugins` — plugins that are not pip-installed, seen as installed (for
   ``invoke_caseflow(..., plugins={"name": module})`` too);
 * :func:`set_plugin_settings` — a plugin's own settings in caseflow.yaml;
+* :func:`hermetic` — the tests' clean environment (no developer's git settings or ``CASEFLOW_*``
+  variables) for a repository built once per module and copied by each test (:func:`copy_repo`);
 * :class:`Recorder` — a spy plugin that records every lifecycle hook call;
 * :func:`make_client` — a valid client in a given stage of the default workflow, made through the
   real services (``make_client(repo, stage="planning")``);
@@ -61,6 +63,7 @@ __all__ = [
     "commit_files",
     "copy_repo",
     "git",
+    "hermetic",
     "installed_plugins",
     "invoke",
     "make_client",
@@ -322,6 +325,15 @@ class _FdCapture:
         self.stdout, self.stderr = out.read(), err.read()
         for file in self._files:
             file.close()
+
+
+@contextlib.contextmanager
+def hermetic() -> Iterator[None]:
+    """Neither the developer's git settings nor their CASEFLOW_* variables reach what runs within:
+    for a repository built once for a module's tests (``scope="module"``), as each test runs anyway."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _make_hermetic(monkeypatch)
+        yield
 
 
 def _make_hermetic(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from caseflow import open_repo
 from caseflow.core import access_record
-from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, git
+from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, copy_repo, git, hermetic
 
 #: Fictional people: (name, dob, phone, worker)
 PEOPLE = [
@@ -20,14 +20,24 @@ PEOPLE = [
 ]
 
 
-@pytest.fixture
-def cases(case_repo: Callable[..., Path]) -> tuple[Path, dict[str, str]]:
-    root = case_repo()
-    repo = open_repo(root, environ=ONLY_BUILTIN_PLUGINS)
-    ids = {}
-    for name, dob, phone, worker in PEOPLE:
-        ids[name] = repo.records.intake(repo.actor("sam"), name=name, dob=dob, phone=phone, worker=worker)
+@pytest.fixture(scope="module")
+def _people_taken_in(
+    _template_case_repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, str]]:
+    """The fictional people taken in once for the module (each test reads a copy)."""
+    with hermetic():
+        root = copy_repo(_template_case_repo, tmp_path_factory.mktemp("find") / "cases")
+        repo = open_repo(root, environ=ONLY_BUILTIN_PLUGINS)
+        ids = {}
+        for name, dob, phone, worker in PEOPLE:
+            ids[name] = repo.records.intake(repo.actor("sam"), name=name, dob=dob, phone=phone, worker=worker)
     return root, ids
+
+
+@pytest.fixture
+def cases(_people_taken_in: tuple[Path, dict[str, str]], tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    built, ids = _people_taken_in
+    return copy_repo(built, tmp_path / "cases"), dict(ids)
 
 
 def find(invoke: Callable[..., Result], root: Path, *args: str, who: str = "casey") -> dict:  # type: ignore[type-arg]

@@ -8,25 +8,33 @@ from pathlib import Path
 import pytest
 
 from caseflow import CaseRepo, open_repo
-from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, commit_files, git
+from caseflow.testing import ONLY_BUILTIN_PLUGINS, Result, commit_files, copy_repo, git, hermetic
+
+
+@pytest.fixture(scope="module")
+def _twins_taken_in(_template_case_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str]:
+    """One fictional person entered twice: KEEP and OTHER each with a plan; OTHER with a contact
+    note whose name KEEP also has (by chance), KEEP's own note of that name differing. Built once
+    for the module: each test merges a copy."""
+    with hermetic():
+        root = copy_repo(_template_case_repo, tmp_path_factory.mktemp("merge") / "cases")
+        repo = open_repo(root, environ=ONLY_BUILTIN_PLUGINS)
+        casey = repo.actor("casey")
+        keep = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
+        other = repo.records.intake(casey, name="Ana Exampel", dob="1990-04-02", new_person=True)
+        for client in (keep, other):
+            repo.records.new_document(casey, client, "core.plan")
+        note = repo.records.new_document(casey, other, "core.visit", fields=["type=home", "date=2026-02-03"]).path
+        inner = note.split("/", 2)[2]
+        text = (root / note).read_text().replace(other, keep).replace("## Next steps", "## Next steps\n\nKEEP's own.")
+        commit_files(root, {f"clients/{keep}/{inner}": text})
+    return root, keep, other, inner
 
 
 @pytest.fixture
-def twins(case_repo: Callable[..., Path]) -> tuple[CaseRepo, str, str, str]:
-    """One fictional person entered twice: KEEP and OTHER each with a plan; OTHER with a contact
-    note whose name KEEP also has (by chance), KEEP's own note of that name differing."""
-    root = case_repo()
-    repo = open_repo(root, environ=ONLY_BUILTIN_PLUGINS)
-    casey = repo.actor("casey")
-    keep = repo.records.intake(casey, name="Ana Example", dob="1990-04-02")
-    other = repo.records.intake(casey, name="Ana Exampel", dob="1990-04-02", new_person=True)
-    for client in (keep, other):
-        repo.records.new_document(casey, client, "core.plan")
-    note = repo.records.new_document(casey, other, "core.visit", fields=["type=home", "date=2026-02-03"]).path
-    inner = note.split("/", 2)[2]
-    text = (root / note).read_text().replace(other, keep).replace("## Next steps", "## Next steps\n\nKEEP's own.")
-    commit_files(root, {f"clients/{keep}/{inner}": text})
-    return open_repo(root, environ=ONLY_BUILTIN_PLUGINS), keep, other, inner
+def twins(_twins_taken_in: tuple[Path, str, str, str], tmp_path: Path) -> tuple[CaseRepo, str, str, str]:
+    built, keep, other, inner = _twins_taken_in
+    return open_repo(copy_repo(built, tmp_path / "cases"), environ=ONLY_BUILTIN_PLUGINS), keep, other, inner
 
 
 def test_merge_moves_every_document_without_overwriting_and_keeps_the_record(

@@ -245,8 +245,14 @@ def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path)
     base = undo_writes(repo)
     largest = size == sweep.sizes[-1]
     repeat = args.repeat_largest if largest and len(sweep.sizes) > 1 else args.repeat
+    # The read after a write is a difference of two reads, each as noisy as the other: as many
+    # rounds at every size (fewer at the largest would make the median of their differences move
+    # by more than the 0.05 s it is held to).
+    after_rounds = max(repeat, args.repeat)
     origin = f"generated in {prepared.generated_seconds:.0f} s" if prepared.generated_seconds else "from the cache"
-    sweep.repositories[size] = f"{describe_repo(repo)}; {origin} ({repo}); {repeat} rounds per command"
+    sweep.repositories[size] = f"{describe_repo(repo)}; {origin} ({repo}); {repeat} rounds per command" + (
+        f", {after_rounds} of the read after a `set`" if after_rounds != repeat else ""
+    )
     statuses: list[Run] = []
 
     def record(key: str, label: str, pair: Paired, cell: Cell | None = None) -> Cell:
@@ -268,7 +274,7 @@ def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path)
     for key, words in READS.items():
         warm[key] = record(key, " ".join(words) + ", warm", paired_with_status([CASEFLOW, *words], repo, env, repeat))
     client, worker = pick_client(repo)
-    after_write = first_read_after_set(repo, env, base, client, worker, repeat)
+    after_write = first_read_after_set(repo, env, base, client, worker, after_rounds)
     after = cell_of(after_write.after)
     if after.seconds is not None:
         after.over_warm, after.mb_over_warm = after_write.over_warm, after_write.mb_over_warm
@@ -290,7 +296,7 @@ def measure_size(sweep: Sweep, size: int, args: argparse.Namespace, cache: Path)
                     warm[key].daemon_ratio = pair.ratio
                 show(" ".join(words) + ", daemon running", size, warm[key])
             if ready:
-                after_write = first_read_after_set(repo, env, base, client, worker, repeat)
+                after_write = first_read_after_set(repo, env, base, client, worker, after_rounds)
                 pair = after_write.after
                 if pair.failed is None and not pair.missing:
                     after.daemon_seconds, after.daemon_ratio = pair.seconds, pair.ratio

@@ -311,8 +311,9 @@ def _after_writes(
     written = _clients_written(notes)
     if written is None:
         return None
-    if ahead and len(notes) < _NOTES_KEPT_AGAIN_FROM and store.status_started_after_a_write():
-        return _ahead_of_status(store, kept, notes[-1].commit, written)
+    started = ahead and len(notes) < _NOTES_KEPT_AGAIN_FROM and store.status_started_after_a_write()
+    if started and index.note(AHEAD_MISSED) != "yes":  # (see AHEAD_MISSED)
+        return _ahead_of_status(store, index, kept, notes[-1].commit, written)
     as_written = stamp == notes[-1].stamp
     try:
         status, staged = store.status_and_files_at(
@@ -327,6 +328,8 @@ def _after_writes(
         if status.staged_apart:
             return None  # something staged by hand (or a merge under way): as git's index lists it
         changed = status.changed
+        if not changed and index.note(AHEAD_MISSED) == "yes":  # (the working tree is as committed again)
+            index.set_note(AHEAD_MISSED, "")
         edited = sorted({c for c in map(_client_of, changed) if c and _is_client_id(c)} - written)
         if len(written) + len(edited) > _MOST_CHANGED_CLIENTS:
             return None
@@ -346,7 +349,15 @@ def _after_writes(
     return snapshot
 
 
-def _ahead_of_status(store: Store, kept: StagedListing, commit: str, written: set[str]) -> Snapshot | None:
+#: The index's note that the last read made ahead of git's status was made again (the status said
+#: otherwise): while the working tree has changes of its own, each read after a write would be
+#: made twice, so it waits for git until a read finds the working tree as committed again.
+AHEAD_MISSED = "ahead-missed"
+
+
+def _ahead_of_status(
+    store: Store, index: CaseIndex, kept: StagedListing, commit: str, written: set[str]
+) -> Snapshot | None:
     """The snapshot as caseflow's own writes left the working tree: the written clients' files as
     the last write's ``commit`` holds them, the others' as the kept listing has them. Taken while
     the status the ``caseflow`` command started as it began still lists the working tree (at
@@ -373,6 +384,7 @@ def _ahead_of_status(store: Store, kept: StagedListing, commit: str, written: se
         if status.head == commit and not status.staged_apart and not status.changed:
             return True
         store.leave_head_status(status)
+        index.set_note(AHEAD_MISSED, "yes")
         return False
 
     snapshot.unconfirmed = agrees

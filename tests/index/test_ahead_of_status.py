@@ -136,3 +136,29 @@ def test_a_read_that_is_not_of_the_whole_caseload_waits_for_git(
     done = invoke_caseflow("--repo", written, "find", "Ana", env={"CASEFLOW_USER": "sam"})  # (not settled)
     assert done.exit_code == 0, done.stderr
     assert seen.snapshots and not any(seen.snapshots)
+
+
+def test_while_the_working_tree_has_changes_of_its_own_reads_after_writes_wait_for_git(
+    written: Path, invoke_caseflow: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Made ahead, a read that the status then contradicts is made twice: once one was, the reads
+    after writes wait for git, until one finds the working tree as committed again."""
+    seen = Seen(monkeypatch)
+    edited = written / PLAN
+    edited.write_text("form: core.plan\ngoals: [unclosed\n")
+
+    def write_then_read(phone: str) -> list[bool]:
+        done = invoke_caseflow(
+            "--repo", written, "set", CLIENT, "client.yaml", f"phone={phone}", env={"CASEFLOW_USER": "casey"}
+        )
+        assert done.exit_code == 0, done.stderr
+        seen.snapshots.clear()
+        read_as_the_command_would(written, ["validate", "--json"], invoke_caseflow)
+        assert seen.statuses == []
+        return list(seen.snapshots)
+
+    assert write_then_read("555-0101") == [True, False]  # made again
+    assert write_then_read("555-0102") == [False]  # the edit is still there: waits for git
+    edited.unlink()
+    assert write_then_read("555-0103") == [False]  # ... and finds the working tree as committed
+    assert write_then_read("555-0104") == [True]  # ahead again

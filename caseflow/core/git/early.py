@@ -40,6 +40,7 @@ import subprocess
 from pathlib import Path
 
 from caseflow.core.git import commandline
+from caseflow.core.git.headfile import head_commit
 from caseflow.core.git.indexfile import index_stamp, refresh_lasts
 from caseflow.core.layout import JOURNAL, LOCK, STAGED_LISTING
 from caseflow.core.write_notes import last as last_noted_write
@@ -83,7 +84,7 @@ def start_status(root: Path) -> bool:
         optional_locks = lock is not None and refresh_lasts(indexed.st_mtime)
         return _start(key, root, commandline.status("clients", whole_tree=True), optional_locks, lock)
     last = last_noted_write(root)
-    if last is None or last.commit != _head_commit(root):
+    if last is None or last.commit != head_commit(root):
         return False  # (HEAD moved otherwise than by caseflow's writes: the read lists everything)
     if last.stamp == index_stamp(root):  # git's index as the write left it: never refreshed
         return _start(key, root, commandline.status_v2(), False, None)
@@ -167,18 +168,6 @@ def _give_up(started: _Started) -> None:
         started.process.terminate()
     started.process.communicate()
     started.release()
-
-
-def _head_commit(root: Path) -> str | None:
-    """The commit HEAD names, read from git's files where they name it plainly (a branch's own ref
-    file, or a detached HEAD); None otherwise (packed refs: git would be asked, so nothing starts)."""
-    try:
-        head = (root / ".git" / "HEAD").read_text().strip()
-        if head.startswith("ref: "):
-            head = (root / ".git" / head[len("ref: ") :]).read_text().strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return head or None
 
 
 def _key(root: Path) -> str:

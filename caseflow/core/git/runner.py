@@ -175,7 +175,13 @@ def run_concurrently(root: Path, *commands: list[str], optional_locks: bool = Fa
 
 
 def head(root: Path) -> str | None:
-    """The commit HEAD names (None before the first commit)."""
+    """The commit HEAD names (None before the first commit): from git's files where they name it
+    plainly (:func:`caseflow.core.git.headfile.head_commit`), else from git."""
+    from caseflow.core.git.headfile import head_commit
+
+    named = head_commit(root)
+    if named is not None:
+        return named
     try:
         return git(root, "rev-parse", "--verify", "-q", "HEAD").strip() or None
     except GitFailed:

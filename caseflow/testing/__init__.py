@@ -116,6 +116,15 @@ def compact_repo(path: Path) -> Path:
     return path
 
 
+def _register_merge_driver(path: Path) -> None:
+    """caseflow's merge driver in the template's git config, as the first command in a clone
+    registers it: each copy has it, and no test's first command writes git's config again."""
+    from caseflow.core.git.config import register_merge_driver
+    from caseflow.sharing.driver import driver_command
+
+    register_merge_driver(path, driver_command())
+
+
 def git(path: Path, *args: str) -> str:
     """Run git in ``path`` and return its output (for assertions about history and status);
     :class:`caseflow.core.git.runner.GitFailed` with git's reason if it fails."""
@@ -363,6 +372,7 @@ def _template_case_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
     with pytest.MonkeyPatch.context() as monkeypatch:
         _make_hermetic(monkeypatch)
         path = compact_repo(build_case_repo(tmp_path_factory.mktemp("template") / "repo"))
+        _register_merge_driver(path)
     yield path
     shutil.rmtree(path, ignore_errors=True)  # see _repos_made: now, while it is cheap
 

@@ -121,6 +121,7 @@ def two_branches(case_repo: Callable[..., Path], invoke_caseflow: Run) -> tuple[
     def caseflow(*args: str) -> Result:
         return invoke_caseflow("--repo", path, "--as", "casey", *args)
 
+    git(path, "config", "--local", "--remove-section", "merge.caseflow-yaml")  # (a fresh clone has none)
     caseflow("clients").assert_success()  # any command registers the driver in this clone
     assert "merge-driver %O %A %B %P" in git(path, "config", "--get", "merge.caseflow-yaml.driver")
     git(path, "checkout", "-q", "-b", "theirs")

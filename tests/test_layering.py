@@ -295,7 +295,7 @@ def test_features_use_only_the_features_below_them() -> None:
 #: Modules outside caseflow/core/git/ that may start a process, and why (never git).
 PROCESS_STARTERS = {
     # runs the real `caseflow` binary for plugin authors' end-to-end tests (run_caseflow)
-    "caseflow/testing/__init__.py",
+    "caseflow/testing/running.py",
     # opens the person's $EDITOR on a draft document (`caseflow new --edit`)
     "caseflow/records/actions.py",
     # runs ssh-keygen to read a public key from a private one and to make the demo's keys

@@ -69,11 +69,29 @@ def _configuration(plugin: object) -> str:
     )
 
 
+#: Each package's sources as this process first listed them (:func:`_sources`), by where it lives.
+_SOURCES_LISTED: dict[tuple[str, ...], str] = {}
+
+
 def _sources(package: str) -> str:
     """Every source file of a package (found on disk, not as imported: commands import different
-    modules, and must agree) with its size and time of change."""
+    modules, and must agree) with its size and time of change.
+
+    Listed once per process: the code a process runs is the code it loaded when it started, so a
+    source edited since names code it does not run (as :func:`fingerprint_of` carries the whole
+    fingerprint in a long-running one). A command lists them once anyway; a test session runs
+    thousands of commands in one process, and each walked every source file of caseflow and of
+    the test modules its plugins come from again."""
     top = sys.modules.get(package)
     folders = list(getattr(top, "__path__", []))
+    key = (package, str(getattr(top, "__file__", None)), *folders)
+    found = _SOURCES_LISTED.get(key)
+    if found is None:
+        found = _SOURCES_LISTED[key] = _listed_sources(top, folders)
+    return found
+
+
+def _listed_sources(top: ModuleType | None, folders: list[str]) -> str:
     files = [getattr(top, "__file__", None)] if not folders else []
     for folder in folders:
         for directory, dirnames, filenames in os.walk(folder):
